@@ -1,0 +1,4 @@
+export * from './filters.ts';
+export * from './distance.ts';
+export * from './calibration.ts';
+export * from './synthetic.ts';
