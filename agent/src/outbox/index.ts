@@ -1,0 +1,2 @@
+export * from './outbox.ts';
+export { crc32c } from './crc32c.ts';
