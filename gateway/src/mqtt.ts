@@ -1,0 +1,312 @@
+/**
+ * The gateway's one MQTT client module (the only gateway file importing 'mqtt').
+ *
+ * MQTT 3.1.1 (protocolVersion 4) everywhere: aedes refuses MQTT 5.
+ *
+ * Deferred acknowledgement. MQTT.js 5.16 has a `customHandleAcks` option but
+ * honours it ONLY when protocolVersion is 5 (client.js replaces it by an
+ * immediate ack otherwise). For 3.1.1 we override the documented
+ * `handleMessage(packet, callback)` hook instead: for QoS 1, MQTT.js sends the
+ * PUBACK only when `callback` runs, so the PUBACK goes out when the handler
+ * calls `ack(true)`, i.e. after the ledger append is durable. MQTT.js handles
+ * inbound packets one at a time, so the next message of this connection is
+ * delivered only after the current one is acked: per-connection ingest is
+ * serial (scale out with more connections / shared subscriptions), and an ack
+ * must come well within the keepalive (PINGRESP waits behind it too).
+ * `ack(false)` (not durable) drops the connection without a PUBACK; the broker
+ * redelivers the message to the next connection of this persistent session.
+ * An ack arriving after its connection is gone is ignored (the broker will
+ * redeliver; the ledger is idempotent).
+ *
+ * Outbound: `publish` resolves on PUBACK. At most `maxInflight` publishes are
+ * outstanding (MQTT.js would silently drop messages past 65 535 in flight);
+ * further calls wait for a slot.
+ */
+import { EventEmitter } from 'node:events';
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
+import { BeepkitError } from '@beepkit/protocol';
+import { silentLogger, type Logger } from './broker/log.ts';
+
+export type MqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
+export type QoS = 0 | 1;
+export type InboundHandler = (topic: string, payload: Buffer, ack: (ok: boolean) => void) => void;
+
+export interface GatewayMqttOptions {
+  url: string;
+  clientId: string;
+  /** 4 = MQTT 3.1.1 (default; aedes refuses 5). */
+  protocolVersion?: 4 | 5;
+  username?: string;
+  password?: string;
+  /** For mqtts: CA (PEM), and client certificate/key if the broker wants them. */
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  rejectUnauthorized?: boolean;
+  /** false (default) = persistent session: queued and un-acked messages survive a disconnect. */
+  clean?: boolean;
+  keepaliveSec?: number;
+  connectTimeoutMs?: number;
+  /** start() rejects if no connection is made within this time (default 30 s). */
+  startTimeoutMs?: number;
+  /** Jittered exponential reconnect backoff. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  maxInflight?: number;
+  /** Random source in [0,1) for the jitter (inject a seeded one in tests). */
+  random?: () => number;
+  logger?: Logger;
+}
+
+export interface MqttCounters {
+  connects: number;
+  disconnects: number;
+  reconnectAttempts: number;
+  received: number;
+  acked: number;
+  nacked: number;
+  staleAcks: number;
+  published: number;
+  publishAcked: number;
+  publishFailed: number;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+export class GatewayMqtt extends EventEmitter {
+  readonly #o: GatewayMqttOptions;
+  readonly #log: Logger;
+  readonly #random: () => number;
+  #client?: MqttClient;
+  #state: MqttState = 'idle';
+  #generation = 0;
+  #attempt = 0;
+  #timer?: NodeJS.Timeout;
+  #handler?: InboundHandler;
+  #held?: { packet: IPublishPacket; cb: (err?: Error) => void };
+  #inflight = 0;
+  readonly #slotWaiters: Waiter[] = [];
+  readonly #pending = new Set<Waiter>();
+  #sessionPresent = false;
+  readonly counters: MqttCounters = {
+    connects: 0, disconnects: 0, reconnectAttempts: 0, received: 0, acked: 0, nacked: 0, staleAcks: 0, published: 0, publishAcked: 0, publishFailed: 0,
+  };
+
+  constructor(opts: GatewayMqttOptions) {
+    super();
+    this.#o = opts;
+    this.#log = opts.logger ?? silentLogger;
+    this.#random = opts.random ?? Math.random;
+  }
+
+  get state(): MqttState {
+    return this.#state;
+  }
+
+  /** Whether the broker resumed a stored session on the last connect. */
+  get sessionPresent(): boolean {
+    return this.#sessionPresent;
+  }
+
+  /** Sets the inbound handler; a message held back for lack of one is delivered now. */
+  onMessage(handler: InboundHandler): void {
+    this.#handler = handler;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held) this.#deliver(held.packet, held.cb);
+  }
+
+  start(): Promise<void> {
+    if (this.#client) throw new BeepkitError('E_STATE', 'GatewayMqtt already started');
+    const o = this.#o;
+    const options: IClientOptions = {
+      protocolVersion: o.protocolVersion ?? 4,
+      clientId: o.clientId,
+      username: o.username,
+      password: o.password,
+      clean: o.clean ?? false,
+      keepalive: o.keepaliveSec ?? 30,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      reconnectPeriod: 0, // we reconnect ourselves, with jitter
+      resubscribe: true,
+      ca: o.ca,
+      cert: o.cert,
+      key: o.key,
+      rejectUnauthorized: o.rejectUnauthorized ?? true,
+    };
+    this.#setState('connecting');
+    const client = connect(o.url, options);
+    this.#client = client;
+    client.handleMessage = (packet: Packet, cb: (err?: Error) => void) => this.#onPublish(packet as IPublishPacket, cb);
+    client.on('connect', (connack) => {
+      this.#generation++;
+      this.#attempt = 0;
+      this.#sessionPresent = connack.sessionPresent;
+      this.counters.connects++;
+      this.#setState('connected');
+    });
+    client.on('close', () => this.#onClose());
+    client.on('error', (err) => {
+      this.#log.warn({ err: err.message, code: (err as { code?: unknown }).code }, 'mqtt error');
+      this.emit('error', err);
+    });
+    return new Promise<void>((resolve, reject) => {
+      const startTimer = setTimeout(() => fail(new BeepkitError('E_IO', `no MQTT connection to ${o.url} within ${o.startTimeoutMs ?? 30_000} ms`)), o.startTimeoutMs ?? 30_000);
+      const done = (): void => {
+        clearTimeout(startTimer);
+        client.removeListener('connect', onConnect);
+        client.removeListener('error', onError);
+        this.removeListener('state', onState);
+      };
+      const fail = (e: Error): void => {
+        done();
+        void this.stop().finally(() => reject(e));
+      };
+      const onConnect = (): void => {
+        done();
+        resolve();
+      };
+      const onError = (err: Error & { code?: unknown }): void => {
+        // CONNACK 4 (bad username or password) / 5 (not authorised) are not transient.
+        if (err.code === 4 || err.code === 5) fail(new BeepkitError('E_AUTH', `MQTT connection refused: ${err.message}`, { cause: err }));
+      };
+      const onState = (s: MqttState): void => {
+        if (s === 'stopped') {
+          done();
+          reject(new BeepkitError('E_STOPPED', 'stopped before connecting'));
+        }
+      };
+      client.on('connect', onConnect);
+      client.on('error', onError);
+      this.on('state', onState);
+    });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.#client;
+    if (!client || this.#state === 'stopped') return;
+    this.#setState('stopped');
+    clearTimeout(this.#timer);
+    this.#held = undefined;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => client.end(true, {}, () => resolve()), 3000);
+      client.end(false, {}, () => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    const err = new BeepkitError('E_STOPPED', 'MQTT client stopped');
+    for (const w of [...this.#pending, ...this.#slotWaiters.splice(0)]) w.reject(err);
+    this.#pending.clear();
+  }
+
+  async subscribe(filter: string, qos: QoS = 1): Promise<QoS> {
+    const client = this.#requireClient();
+    const granted = await new Promise<number>((resolve, reject) => {
+      client.subscribe(filter, { qos }, (err, g) => {
+        if (err) reject(new BeepkitError('E_IO', `subscribe ${filter} failed: ${err.message}`, { cause: err }));
+        else resolve(g?.[0]?.qos ?? 128);
+      });
+    });
+    if (granted === 128) throw new BeepkitError('E_DENIED', `subscription to ${filter} refused by the broker`);
+    return granted as QoS;
+  }
+
+  async publish(topic: string, payload: Uint8Array | string, opts: { qos?: QoS; retain?: boolean } = {}): Promise<void> {
+    const client = this.#requireClient();
+    const max = this.#o.maxInflight ?? 1000;
+    while (this.#inflight >= max) {
+      await new Promise<void>((resolve, reject) => this.#slotWaiters.push({ resolve, reject }));
+    }
+    this.#inflight++;
+    this.counters.published++;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const w: Waiter = { resolve, reject };
+        this.#pending.add(w);
+        const body = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+        client.publish(topic, body, { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err) => {
+          if (!this.#pending.delete(w)) return;
+          if (err) reject(new BeepkitError('E_IO', `publish to ${topic} failed: ${err.message}`, { cause: err }));
+          else resolve();
+        });
+      });
+      this.counters.publishAcked++;
+    } catch (e) {
+      this.counters.publishFailed++;
+      throw e;
+    } finally {
+      this.#inflight--;
+      this.#slotWaiters.shift()?.resolve();
+    }
+  }
+
+  #requireClient(): MqttClient {
+    if (!this.#client || this.#state === 'stopped') throw new BeepkitError('E_STATE', 'GatewayMqtt not started');
+    return this.#client;
+  }
+
+  #setState(s: MqttState): void {
+    if (this.#state === s) return;
+    this.#state = s;
+    this.emit('state', s);
+  }
+
+  #onPublish(packet: IPublishPacket, cb: (err?: Error) => void): void {
+    this.counters.received++;
+    if (!this.#handler) {
+      this.#held = { packet, cb }; // serial pump: at most one held message
+      return;
+    }
+    this.#deliver(packet, cb);
+  }
+
+  #deliver(packet: IPublishPacket, cb: (err?: Error) => void): void {
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    if (packet.qos === 0) {
+      cb();
+      this.#handler?.(packet.topic, payload, () => {});
+      return;
+    }
+    const gen = this.#generation;
+    let settled = false;
+    const ack = (ok: boolean): void => {
+      if (settled) return;
+      settled = true;
+      if (gen !== this.#generation || this.#state !== 'connected') {
+        this.counters.staleAcks++;
+        return;
+      }
+      if (ok) {
+        this.counters.acked++;
+        cb();
+      } else {
+        this.counters.nacked++;
+        this.#log.warn({ topic: packet.topic, messageId: packet.messageId }, 'message not acknowledged: reconnecting for redelivery');
+        this.#client?.stream?.destroy();
+      }
+    };
+    this.#handler?.(packet.topic, payload, ack);
+  }
+
+  #onClose(): void {
+    if (this.#state === 'connected') this.counters.disconnects++;
+    this.#generation++;
+    this.#held = undefined;
+    if (this.#state === 'stopped') return;
+    this.#setState('reconnecting');
+    clearTimeout(this.#timer);
+    const { initialMs = 200, maxMs = 10_000 } = this.#o.backoff ?? {};
+    const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt, 20));
+    const delay = Math.round(ceiling / 2 + (this.#random() * ceiling) / 2);
+    this.#attempt++;
+    this.#timer = setTimeout(() => {
+      if (this.#state === 'stopped' || !this.#client) return;
+      this.counters.reconnectAttempts++;
+      this.#setState('connecting');
+      this.#client.reconnect();
+    }, delay);
+  }
+}
