@@ -143,14 +143,15 @@ export function encodeAdvert(a: Advert): Uint8Array {
 
 /** JSON-friendly view of a decoded advert: bytes as lowercase hex, everything else as is. */
 export function advertToJson(a: Advert): Record<string, unknown> {
-  return jsonify(a) as Record<string, unknown>;
+  return jsonView(a) as Record<string, unknown>;
 }
 
-function jsonify(v: unknown): unknown {
+/** Deep copy with every Uint8Array replaced by lowercase hex (for CLI output, logs and vector files). */
+export function jsonView(v: unknown): unknown {
   if (v instanceof Uint8Array) return toHex(v);
-  if (Array.isArray(v)) return v.map(jsonify);
+  if (Array.isArray(v)) return v.map(jsonView);
   if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonify(x)]));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonView(x)]));
   }
   return v;
 }
