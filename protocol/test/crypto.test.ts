@@ -34,6 +34,8 @@ t.test('Ed25519 backends agree (property)', async (t) => {
 t.test('X25519 RFC 7748 section 6.1 and backend agreement', async (t) => {
   const a = fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
   const b = fromHex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb');
+  t.equal(toHex(x25519PublicKey(a)), '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+  t.equal(toHex(nobleX25519PublicKey(b)), 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
   const shared = x25519(a, x25519PublicKey(b));
   t.equal(toHex(shared), '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742', 'RFC 7748 shared secret K');
   t.equal(toHex(shared), toHex(nobleX25519(b, x25519PublicKey(a))), 'backends agree');
