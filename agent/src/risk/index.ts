@@ -1,0 +1,2 @@
+export * from './cwa.ts';
+export * from './logistic.ts';
