@@ -1,0 +1,3 @@
+export * from './air.ts';
+export * from './model.ts';
+export * from './geo.ts';

@@ -1,0 +1,6 @@
+export { VirtualController, freshState, type ControllerOptions, type ControllerCounters, type TraceEntry, type Logger, type HostLink, type HostState } from './controller.ts';
+export { H4Parser, type H4Packet, type H4ParserOptions } from './h4.ts';
+export { OP, COMMANDS, commandName, decodeCommand, type CommandSpec } from './commands.ts';
+export * as events from './events.ts';
+export { HANDLERS, MANUFACTURER, HCI_VERSION } from './handlers.ts';
+export { LeReader, LeWriter, addrFromString, addrToString } from './le.ts';
