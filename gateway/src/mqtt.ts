@@ -206,7 +206,9 @@ export class GatewayMqtt extends EventEmitter {
     const client = this.#requireClient();
     const granted = await new Promise<number>((resolve, reject) => {
       client.subscribe(filter, { qos }, (err, g) => {
-        if (err) reject(new BeepkitError('E_IO', `subscribe ${filter} failed: ${err.message}`, { cause: err }));
+        const refused = (err as { packet?: { granted?: number[] } } | null)?.packet?.granted?.some((q) => (q & 0x80) !== 0);
+        if (refused) resolve(128);
+        else if (err) reject(new BeepkitError('E_IO', `subscribe ${filter} failed: ${err.message}`, { cause: err }));
         else resolve(g?.[0]?.qos ?? 128);
       });
     });

@@ -1,0 +1,99 @@
+import t, { type Test } from 'tap';
+import { EmbeddedBroker, MosquittoRunner } from '../src/broker/index.ts';
+import type { GatewayMqtt } from '../src/mqtt.ts';
+import { client, CREDENTIALS, NO_MOSQUITTO, POLICY, tempDir } from './broker-helpers.ts';
+
+interface Delivery {
+  payload: string;
+  ack(ok: boolean): void;
+}
+
+/** A persistent gateway session whose deliveries are queued for the test to ack. */
+function inbox(c: GatewayMqtt): { next(): Promise<Delivery> } {
+  const queue: Delivery[] = [];
+  const waiting: ((d: Delivery) => void)[] = [];
+  c.onMessage((_topic, payload, ack) => {
+    const d = { payload: payload.toString(), ack };
+    const w = waiting.shift();
+    if (w) w(d);
+    else queue.push(d);
+  });
+  return { next: () => new Promise((resolve) => (queue.length ? resolve(queue.shift()!) : waiting.push(resolve))) };
+}
+
+function scenarios(t: Test, url: () => string): void {
+  const gw = (id: string): GatewayMqtt => client(url(), 'gateway', id, { clean: false });
+
+  t.test('an un-acked message is redelivered to the next session', async (t) => {
+    const dev = client(url(), 'dev1', 'dev1-deferred');
+    await dev.start();
+    t.teardown(() => dev.stop());
+    const a = gw('gw-persist');
+    const ia = inbox(a);
+    await a.start();
+    await a.subscribe('beepkit/v1/up/#', 1);
+    await dev.publish('beepkit/v1/up/batch/dev1', 'm1');
+    const first = await ia.next();
+    t.equal(first.payload, 'm1');
+    await a.stop(); // never acked: not durable
+    first.ack(true); // too late: ignored
+    t.equal(a.counters.staleAcks, 1, 'an ack after the session ended is ignored');
+
+    const b = gw('gw-persist');
+    const ib = inbox(b);
+    await b.start();
+    t.ok(b.sessionPresent, 'the broker resumed the session');
+    const again = await ib.next();
+    t.equal(again.payload, 'm1', 'redelivered');
+    again.ack(true);
+    await dev.publish('beepkit/v1/up/batch/dev1', 'm2');
+    const m2 = await ib.next();
+    t.equal(m2.payload, 'm2');
+    m2.ack(true);
+    await b.stop();
+
+    const c = gw('gw-persist');
+    const ic = inbox(c);
+    await c.start();
+    await dev.publish('beepkit/v1/up/batch/dev1', 'm3');
+    const m3 = await ic.next();
+    t.equal(m3.payload, 'm3', 'acked messages are not redelivered');
+    m3.ack(true);
+    await c.stop();
+  });
+
+  t.test('ack(false) reconnects and gets the message again', async (t) => {
+    const dev = client(url(), 'dev2', 'dev2-nack');
+    await dev.start();
+    t.teardown(() => dev.stop());
+    const g = gw('gw-nack');
+    const ig = inbox(g);
+    await g.start();
+    t.teardown(() => g.stop());
+    await g.subscribe('beepkit/v1/up/#', 1);
+    await dev.publish('beepkit/v1/up/batch/dev2', 'x1');
+    const d1 = await ig.next();
+    d1.ack(false);
+    const d2 = await ig.next();
+    t.equal(d2.payload, 'x1', 'redelivered after the nack');
+    d2.ack(true);
+    t.equal(g.counters.nacked, 1);
+    t.ok(g.counters.connects >= 2, 'reconnected on its own');
+  });
+}
+
+t.test('mosquitto', { skip: NO_MOSQUITTO }, async (t) => {
+  const tmp = tempDir('deferred');
+  t.teardown(tmp.remove);
+  const broker = new MosquittoRunner({ dir: tmp.dir, port: 22030, credentials: CREDENTIALS, acl: POLICY });
+  await broker.start();
+  t.teardown(() => broker.stop());
+  scenarios(t, () => broker.url);
+});
+
+t.test('aedes', async (t) => {
+  const broker = new EmbeddedBroker({ port: 22031, credentials: CREDENTIALS, acl: POLICY });
+  await broker.start();
+  t.teardown(() => broker.stop());
+  scenarios(t, () => broker.url);
+});
