@@ -1,0 +1,81 @@
+/**
+ * Compact in-memory indexes. `U32Vec` is a growable Uint32Array. `TagTable`
+ * is an open-addressing hash table of (32-bit tag, u32 value) pairs, 8 bytes
+ * a slot at <= 70 % load (~11.5 B per entry): it maps a byte string to
+ * candidate values by tag only, and the caller confirms each candidate against
+ * the real bytes (leaf hashes in memory, keys on disk), so collisions cost a
+ * check, never a wrong answer.
+ */
+export class U32Vec {
+  buf: Uint32Array;
+  length = 0;
+  constructor(initial = 1024) {
+    this.buf = new Uint32Array(initial);
+  }
+  push(v: number): void {
+    if (this.length === this.buf.length) {
+      const next = new Uint32Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.length++] = v;
+  }
+  get(i: number): number {
+    return this.buf[i];
+  }
+}
+
+/** FNV-1a over bytes [start, end) of `b`, then the murmur3 finaliser; never 0. */
+export function tagOf(b: Uint8Array, start = 0, end = b.length): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0 || 1;
+}
+
+export class TagTable {
+  private slots: Uint32Array;
+  private mask: number;
+  count = 0;
+  constructor(initialPow2 = 1 << 12) {
+    this.slots = new Uint32Array(initialPow2 * 2);
+    this.mask = initialPow2 - 1;
+  }
+  insert(tag: number, value: number): void {
+    if ((this.count + 1) * 10 > (this.mask + 1) * 7) this.grow();
+    this.put(this.slots, this.mask, tag, value);
+    this.count++;
+  }
+  /** Calls `confirm` for each value stored under `tag`; returns the first confirmed value, or -1. */
+  find(tag: number, confirm: (value: number) => boolean): number {
+    const s = this.slots;
+    let i = tag & this.mask;
+    for (;;) {
+      const t = s[i * 2];
+      if (t === 0) return -1;
+      if (t === tag && confirm(s[i * 2 + 1])) return s[i * 2 + 1];
+      i = (i + 1) & this.mask;
+    }
+  }
+  bytes(): number {
+    return this.slots.byteLength;
+  }
+  private put(s: Uint32Array, mask: number, tag: number, value: number): void {
+    let i = tag & mask;
+    while (s[i * 2] !== 0) i = (i + 1) & mask;
+    s[i * 2] = tag;
+    s[i * 2 + 1] = value;
+  }
+  private grow(): void {
+    const old = this.slots;
+    const cap = (this.mask + 1) * 2;
+    const next = new Uint32Array(cap * 2);
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.put(next, cap - 1, old[i], old[i + 1]);
+    this.slots = next;
+    this.mask = cap - 1;
+  }
+}
