@@ -85,7 +85,6 @@ export class H4Parser extends Transform {
         this.fail(`incomplete H4 packet (${this.buf.length} bytes) dropped after ${this.partialTimeoutMs} ms`);
         this.buf = Buffer.alloc(0);
       }, this.partialTimeoutMs);
-      this.timer.unref();
     }
   }
 }
