@@ -1,0 +1,170 @@
+/**
+ * Keystore file layer: the sealed keystore (@beepkit/protocol/keys) on disk.
+ * Writes are atomic (temp file + fsync + rename + directory fsync) with mode
+ * 0600; opening refuses a group/world-accessible keystore or key file
+ * (E_PERMISSION) so a secret that may have leaked is never used silently.
+ */
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { BeepkitError } from '@beepkit/protocol';
+import {
+  createKeystore, dayNumber, deriveDayKeys, openKeystore, purgeKeystore, renounceDay, rotateMaster, sealKeystore, setRetention,
+  type DayKeys, type Kek, type KeystoreState, type ScryptParams,
+} from '@beepkit/protocol/keys';
+
+export type KeystoreSecret = { passphrase: string; scrypt?: ScryptParams } | { keyFile: string };
+
+export interface Logger {
+  info(...a: unknown[]): void;
+  warn(...a: unknown[]): void;
+  error(...a: unknown[]): void;
+  debug(...a: unknown[]): void;
+}
+const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+export interface KeystoreFileOptions {
+  /** Unix seconds now (injectable clock). */
+  now?: () => number;
+  logger?: Logger;
+  /** Create the keystore when the file is absent (a fresh random master from today). */
+  create?: boolean | { retentionDays?: number; fromDay?: number };
+}
+
+/** Throws E_PERMISSION unless the file is accessible by its owner only. */
+export async function checkPrivateFile(path: string, what = 'keystore'): Promise<void> {
+  let mode: number;
+  try {
+    mode = (await stat(path)).mode;
+  } catch (cause) {
+    throw new BeepkitError('E_IO', `${what} ${path}: ${(cause as Error).message}`, { cause });
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new BeepkitError('E_PERMISSION', `${what} ${path} is accessible by group/others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it: run chmod 600 ${path}`);
+  }
+}
+
+/** Atomically replaces `path` with `data` (mode 0600, fsynced, directory fsynced). */
+export async function writeFileAtomic(path: string, data: Uint8Array, mode = 0o600): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(data);
+      await fh.chmod(mode); // umask may have narrowed/widened the create mode
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    const d = await open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch (cause) {
+    await unlink(tmp).catch(() => {});
+    if (cause instanceof BeepkitError) throw cause;
+    throw new BeepkitError('E_IO', `writing ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Reads a key file: 32 raw bytes or 64 hex digits (optionally newline-terminated). */
+export async function readKeyFile(path: string): Promise<Uint8Array> {
+  await checkPrivateFile(path, 'key file');
+  const raw = new Uint8Array(await readFile(path));
+  if (raw.length === 32) return raw;
+  const text = Buffer.from(raw).toString('utf8').trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return new Uint8Array(Buffer.from(text, 'hex'));
+  throw new BeepkitError('E_KEY', `key file ${path} must hold 32 bytes or 64 hex digits`);
+}
+
+async function kekOf(secret: KeystoreSecret): Promise<Kek> {
+  return 'keyFile' in secret ? { key: await readKeyFile(secret.keyFile) } : secret;
+}
+
+export class KeystoreFile {
+  private chain: Promise<void> = Promise.resolve();
+  private constructor(
+    readonly path: string,
+    private current: KeystoreState,
+    private readonly kek: Kek,
+    private readonly now: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens (or with `create`, creates) a keystore file. Wrong secret: E_DECRYPT. */
+  static async open(path: string, secret: KeystoreSecret, opts: KeystoreFileOptions = {}): Promise<KeystoreFile> {
+    const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    const log = opts.logger ?? silent;
+    const kek = await kekOf(secret);
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = new Uint8Array(await readFile(path));
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== 'ENOENT' || !opts.create) {
+        throw new BeepkitError('E_IO', `keystore ${path}: ${(cause as Error).message}`, { cause });
+      }
+    }
+    if (bytes) {
+      await checkPrivateFile(path);
+      const ks = new KeystoreFile(path, openKeystore(bytes, kek), kek, now, log);
+      log.debug({ path, epochs: ks.current.epochs.length }, 'keystore opened');
+      return ks;
+    }
+    const c = typeof opts.create === 'object' ? opts.create : {};
+    const state = createKeystore(new Uint8Array(randomBytes(32)), c.fromDay ?? dayNumber(now()), { retentionDays: c.retentionDays });
+    const ks = new KeystoreFile(path, state, kek, now, log);
+    await ks.save();
+    log.info({ path }, 'keystore created');
+    return ks;
+  }
+
+  get state(): KeystoreState {
+    return this.current;
+  }
+
+  today(): number {
+    return dayNumber(this.now());
+  }
+
+  /** The keys of a day (default today); E_KEY when renounced or purged. */
+  dayKeys(day = this.today()): DayKeys {
+    return deriveDayKeys(this.current, day);
+  }
+
+  renounce(day: number): Promise<void> {
+    return this.update((s) => renounceDay(s, day));
+  }
+
+  /** Destroys keys older than the retention window as of `today`. */
+  purge(today = this.today()): Promise<void> {
+    return this.update((s) => purgeKeystore(s, today));
+  }
+
+  /** A new random master from `fromDay` (default today) onward. */
+  rotate(fromDay = this.today()): Promise<void> {
+    return this.update((s) => rotateMaster(s, new Uint8Array(randomBytes(32)), fromDay));
+  }
+
+  setRetention(days: number): Promise<void> {
+    return this.update((s) => setRetention(s, days));
+  }
+
+  /** Seals and writes the current state atomically. */
+  save(): Promise<void> {
+    return this.update((s) => s);
+  }
+
+  private update(f: (s: KeystoreState) => KeystoreState): Promise<void> {
+    const run = this.chain.then(async () => {
+      const next = f(this.current);
+      await writeFileAtomic(this.path, sealKeystore(next, this.kek));
+      this.current = next;
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+}
