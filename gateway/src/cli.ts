@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { registerLedger } from './ledger/cli.ts';
 
 /** Adds this workspace's subcommands to the `beepkit` program. */
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  registerLedger(program);
+}

@@ -21,6 +21,7 @@ export interface ChainOptions {
   groupCommit: boolean;
   maxBlockEntries: number;
   segmentBytes: number;
+  readOnly: boolean;
 }
 
 interface BlockMeta {
@@ -74,13 +75,17 @@ export class Chain {
       const res = scanSegment(segs[s], (payload, at) => this.load(payload, s, at));
       if (!res.problem) continue;
       if (!last || !res.problem.torn) throw new BeepkitError('E_CHECKSUM', `${segs[s].path}: ${res.problem.message}; run \`beepkit ledger verify\``);
+      if (this.o.readOnly) {
+        this.o.logger.warn({ chain: this.o.name, file: segs[s].path }, `ledger: torn tail ignored (read-only): ${res.problem.message}`);
+        continue;
+      }
       this.o.logger.warn({ chain: this.o.name, file: segs[s].path, dropped: res.size - res.validEnd }, `ledger: torn tail truncated (${res.problem.message})`);
       if (res.validEnd === 0) {
         unlinkSync(segs[s].path);
         segs.pop();
       } else truncateFile(segs[s].path, res.validEnd);
     }
-    await this.writer.start(segs);
+    await this.writer.start(segs, this.o.readOnly);
   }
 
   async close(): Promise<void> {
@@ -125,6 +130,7 @@ export class Chain {
   }
 
   append(entries: AppendInput[]): Promise<AppendResult[]> {
+    if (this.o.readOnly) return Promise.reject(new BeepkitError('E_STATE', 'ledger opened read-only'));
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       this.queue.push({ entries, resolve, reject });

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BeepkitError, toHex } from '@beepkit/protocol';
+import { BeepkitError, fromHex, toHex } from '@beepkit/protocol';
 import { keyIdOf } from '@beepkit/protocol/merkle';
 import type { SignedTreeHead } from '@beepkit/protocol/merkle';
 import { Chain } from './chain.ts';
@@ -15,7 +15,10 @@ import { CHAINS, type AppendInput, type AppendResult, type Block, type ChainName
 
 export interface EmbeddedLedgerOptions {
   dir: string;
-  signer: Signer;
+  /** The gateway key; required unless `readOnly`. */
+  signer?: Signer;
+  /** Open without a key and without writing (no torn-tail truncation; append throws E_STATE). */
+  readOnly?: boolean;
   logger?: Logger;
   /** Clock for block times (default Date.now). */
   now?: () => number;
@@ -36,7 +39,9 @@ export class EmbeddedLedger implements Ledger {
 
   async open(): Promise<void> {
     if (this.chains) return;
-    const { dir, signer } = this.o;
+    const { dir, readOnly = false } = this.o;
+    const signer = readOnly ? readOnlySigner(dir) : this.o.signer;
+    if (!signer) throw new BeepkitError('E_CONFIG', 'a writable ledger needs a signer');
     mkdirSync(dir, { recursive: true });
     const pub = toHex(signer.publicKey);
     if (existsSync(join(dir, META_FILE))) {
@@ -53,6 +58,7 @@ export class EmbeddedLedger implements Ledger {
         dir,
         name,
         signer,
+        readOnly,
         logger: this.o.logger ?? silent,
         now: this.o.now ?? Date.now,
         groupCommit: this.o.groupCommit ?? true,
@@ -125,11 +131,20 @@ export class EmbeddedLedger implements Ledger {
 
   async verify(): Promise<VerifyReport> {
     const maxBlocks = Object.fromEntries(CHAINS.map((n) => [n, this.chain(n).height]));
-    return verifyLedgerDir(this.o.dir, { publicKey: this.o.signer.publicKey, maxBlocks });
+    return verifyLedgerDir(this.o.dir, { publicKey: this.o.signer?.publicKey, maxBlocks });
   }
 
   /** Approximate bytes of in-memory state (tree levels, indexes, block metadata). */
   memoryBytes(): number {
     return CHAINS.reduce((a, n) => a + this.chain(n).memoryBytes(), 0);
   }
+}
+
+function readOnlySigner(dir: string): Signer {
+  return {
+    publicKey: fromHex(readMeta(dir).publicKey, 'publicKey'),
+    sign() {
+      throw new BeepkitError('E_STATE', 'ledger opened read-only');
+    },
+  };
 }

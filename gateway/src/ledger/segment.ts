@@ -102,10 +102,10 @@ export class SegmentWriter {
     private readonly maxBytes: number,
   ) {}
 
-  async start(segments: { first: number; path: string }[]): Promise<void> {
+  async start(segments: { first: number; path: string }[], readOnly = false): Promise<void> {
     this.segments = segments;
     const last = segments[segments.length - 1];
-    if (last) {
+    if (last && !readOnly) {
       this.fh = await open(last.path, 'r+');
       this.size = statSync(last.path).size;
     }

@@ -1,0 +1,113 @@
+/** `beepkit ledger …`: verify, tail, get, proof on a ledger directory (read-only). */
+import type { Command } from 'commander';
+import { BeepkitError, fromHex, isBeepkitError } from '@beepkit/protocol';
+import { EmbeddedLedger } from './embedded.ts';
+import { blockToJson, entryToJson, receiptToJson } from './json.ts';
+import { verifyLedgerDir } from './verify.ts';
+import { CHAINS, type ChainName } from './types.ts';
+
+function fail(err: unknown): void {
+  const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
+  process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
+  process.exitCode = 2;
+}
+
+function chainOf(s: string | undefined): ChainName[] {
+  if (s === undefined) return [...CHAINS];
+  if (!(CHAINS as readonly string[]).includes(s)) throw new BeepkitError('E_CONFIG', `--chain must be one of ${CHAINS.join(', ')}`);
+  return [s as ChainName];
+}
+
+function hash32(s: string): Uint8Array {
+  const b = fromHex(s, 'entry-hash');
+  if (b.length !== 32) throw new BeepkitError('E_FORMAT', 'entry-hash: expected 64 hex digits');
+  return b;
+}
+
+async function withLedger(dir: string, fn: (l: EmbeddedLedger) => Promise<void>): Promise<void> {
+  const l = new EmbeddedLedger({ dir, readOnly: true });
+  try {
+    await l.open();
+    await fn(l);
+  } catch (err) {
+    fail(err);
+  } finally {
+    await l.close();
+  }
+}
+
+const print = (v: unknown): void => {
+  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+};
+
+export function registerLedger(program: Command): void {
+  const ledger = program.command('ledger').description('inspect and verify an embedded ledger directory (read-only)');
+  ledger
+    .command('verify')
+    .description('check every record checksum, entry hash, block signature and link, Merkle root and signed tree head; exit 0 when valid, 1 with the first problem')
+    .argument('<dir>', 'ledger directory (holds ledger.json with the gateway public key)')
+    .action((dir: string) => {
+      try {
+        const rep = verifyLedgerDir(dir);
+        if (rep.ok) print({ ok: true, chains: rep.chains });
+        else {
+          process.stderr.write(`ledger invalid: ${rep.problem}\n`);
+          process.exitCode = 1;
+        }
+      } catch (err) {
+        fail(err);
+      }
+    });
+  ledger
+    .command('tail')
+    .description('print the last blocks of a chain as JSON')
+    .argument('<dir>', 'ledger directory')
+    .option('--chain <name>', `chain: ${CHAINS.join(' | ')}`, 'tracing')
+    .option('-n, --count <n>', 'number of blocks', '10')
+    .action((dir: string, o: { chain: string; count: string }) =>
+      withLedger(dir, async (l) => {
+        const [chain] = chainOf(o.chain);
+        const n = Number(o.count);
+        if (!Number.isInteger(n) || n < 1) throw new BeepkitError('E_CONFIG', '-n must be a positive integer');
+        const tail = await l.tail(chain);
+        const from = tail ? Math.max(0, tail.header.height - n + 1) : 0;
+        print((await l.blocks(chain, from, n)).map(blockToJson));
+      }),
+    );
+  ledger
+    .command('get')
+    .description('print the entry with this hash as JSON (exit 1 when absent)')
+    .argument('<dir>', 'ledger directory')
+    .argument('<entry-hash>', 'entry hash, 64 hex digits (SHA-256(0x00 || data))')
+    .option('--chain <name>', `chain: ${CHAINS.join(' | ')} (default: both)`)
+    .action((dir: string, hex: string, o: { chain?: string }) =>
+      withLedger(dir, async (l) => {
+        const h = hash32(hex);
+        for (const c of chainOf(o.chain)) {
+          const e = await l.get(c, h);
+          if (e) return print(entryToJson(e));
+        }
+        process.stderr.write('entry not found\n');
+        process.exitCode = 1;
+      }),
+    );
+  ledger
+    .command('proof')
+    .description('print the receipt (inclusion proof against the latest signed tree head) as JSON (exit 1 when absent)')
+    .argument('<dir>', 'ledger directory')
+    .argument('<entry-hash>', 'entry hash, 64 hex digits')
+    .option('--chain <name>', `chain: ${CHAINS.join(' | ')} (default: both)`)
+    .option('--tree-size <n>', 'prove against the tree head of this size (a block boundary)')
+    .action((dir: string, hex: string, o: { chain?: string; treeSize?: string }) =>
+      withLedger(dir, async (l) => {
+        const h = hash32(hex);
+        const size = o.treeSize === undefined ? undefined : Number(o.treeSize);
+        for (const c of chainOf(o.chain)) {
+          const r = await l.proof(c, h, size);
+          if (r) return print(receiptToJson(r));
+        }
+        process.stderr.write('entry not found\n');
+        process.exitCode = 1;
+      }),
+    );
+}
