@@ -141,4 +141,9 @@ t.test('peer table bound and idle purge', async (t) => {
   t.equal(p.stats.rejects.E_PEER_TABLE_FULL, 1);
   t.equal(p.purgeIdle(T0 + 10, 9), 1);
   t.equal(p.peerCount, 1);
+  t.equal(p.peer(toHex(new Uint8Array(16).fill(0)))?.samples, undefined, 'purged peer is gone');
+  p.push(ev(enAdvert(new Uint8Array(16).fill(0)), -60, T0 + 20));
+  t.equal(p.peer(toHex(new Uint8Array(16).fill(0)))?.samples, 1, 'a purged RPI comes back as a fresh peer');
+  p.push(ev(enAdvert(new Uint8Array(16).fill(1)), -60, T0 + 21));
+  t.equal(p.peer(toHex(new Uint8Array(16).fill(1)))?.samples, 2, 'the surviving peer is still found by RPI');
 });

@@ -52,6 +52,24 @@ export interface PeerState {
   sumAttenuation: number;
   /** Venue peers: last verified (slot, mac hex) to skip re-verifying repeats. */
   verified?: string;
+  /** EN peers: the RPI, last AEM (bytes and hex) and the next peer in the same hash bucket. */
+  rpi?: Uint8Array;
+  aem?: Uint8Array;
+  aemHex?: string;
+  next?: PeerState;
+}
+
+/** FNV-1a over 16 bytes: EN peers are found by RPI without building a string per advert. */
+function hash16(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < 16; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export interface PipelineStats {
@@ -64,6 +82,7 @@ export interface PipelineStats {
 export class ScanPipeline {
   readonly stats: PipelineStats;
   private readonly peers = new Map<string, PeerState>();
+  private readonly enPeers = new Map<number, PeerState>();
   private readonly o: PipelineOptions;
   private readonly log: Logger;
   private readonly correction: number;
@@ -112,13 +131,18 @@ export class ScanPipeline {
     if (!Number.isFinite(ev.rssi) || ev.rssi < -127 || ev.rssi > 20) return this.reject('E_RSSI');
     if (!Number.isFinite(ev.receivedAt)) return this.reject('E_RANGE');
     const a = decodeAdvert(ev.data);
-    let key: string;
+    let key = '';
     let tx: number;
+    let p: PeerState | undefined;
     switch (a.kind) {
-      case 'exposure-notification':
-        key = toHex(a.rpi);
+      case 'exposure-notification': {
+        const h = hash16(a.rpi);
+        p = this.enPeers.get(h);
+        while (p && !same(p.rpi as Uint8Array, a.rpi)) p = p.next;
+        if (!p) key = toHex(a.rpi);
         tx = this.o.enTxPower?.(a.rpi, a.aem) ?? this.o.assumedEnTxPower ?? -8;
         break;
+      }
       case 'beepkit-venue':
         key = 'v:' + toHex(a.venueId);
         tx = a.txPower;
@@ -141,7 +165,7 @@ export class ScanPipeline {
         key = 'ed:' + ev.address;
         tx = ev.txPower ?? NaN;
     }
-    let p = this.peers.get(key);
+    if (a.kind !== 'exposure-notification') p = this.peers.get(key);
     let venueTag: string | null = null;
     if (a.kind === 'beepkit-venue' && (venueTag = this.verifyVenue(a, key.slice(2), p, ev.receivedAt)) === null) return null;
     if (!p) {
@@ -155,6 +179,12 @@ export class ScanPipeline {
         samples: 0, rssi: NaN, txPower: tx, attenuation: NaN, minAttenuation: Infinity, sumAttenuation: 0,
       };
       this.peers.set(key, p);
+      if (a.kind === 'exposure-notification') {
+        const h = hash16(a.rpi);
+        p.rpi = a.rpi;
+        p.next = this.enPeers.get(h);
+        this.enPeers.set(h, p);
+      }
     }
     if (venueTag !== null) p.verified = venueTag;
     const rssi = p.filter.update(ev.rssi) + this.correction;
@@ -194,7 +224,11 @@ export class ScanPipeline {
 
   private aggregate(a: Advert, p: PeerState, ev: AdvertEvent, att: number): void {
     if (a.kind === 'exposure-notification') {
-      this.o.encounters?.record(p.key, toHex(a.aem), ev.address, att, ev.receivedAt);
+      if (!p.aem || !same(p.aem, a.aem)) {
+        p.aem = a.aem;
+        p.aemHex = toHex(a.aem);
+      }
+      this.o.encounters?.record(p.key, p.aemHex as string, ev.address, att, ev.receivedAt);
     } else if (a.kind === 'beepkit-venue') {
       const venueId = p.key.slice(2);
       this.o.visits?.observe(venueId, p.rssi, att, ev.receivedAt);
@@ -205,12 +239,25 @@ export class ScanPipeline {
     }
   }
 
+  private unlinkEn(p: PeerState): void {
+    const h = hash16(p.rpi as Uint8Array);
+    let head = this.enPeers.get(h);
+    if (head === p) {
+      if (p.next) this.enPeers.set(h, p.next);
+      else this.enPeers.delete(h);
+      return;
+    }
+    while (head && head.next !== p) head = head.next;
+    if (head) head.next = p.next;
+  }
+
   /** Forgets peers not seen since now − idleMs (their encounters stay in the log). */
   purgeIdle(now: number, idleMs: number): number {
     let n = 0;
     for (const [k, p] of this.peers) {
       if (now - p.lastSeen > idleMs) {
         this.peers.delete(k);
+        if (p.rpi) this.unlinkEn(p);
         n++;
       }
     }
