@@ -1,22 +1,13 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
-import { BeepkitError } from '../src/errors.ts';
+import { codeOf } from './fuzz-helpers.ts';
 import { decodeAdvert, decodeVenueFrame, encodeAdvert, encodeVenueFrame, jsonView, verifyVenueFrame, type Advert } from '../src/frames/index.ts';
 import { advertByKind, venueFields } from './frames-arbitraries.ts';
 
 /** Deep equality that ignores prototypes (fast-check records have a null prototype). */
 const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(jsonView(a), jsonView(b));
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof BeepkitError ? e.code : 'not a BeepkitError';
-  }
-  return 'no error';
-}
 
 t.test('decode(encode(x)) == x for every advert kind', async (t) => {
   for (const [kind, arb] of Object.entries(advertByKind)) {

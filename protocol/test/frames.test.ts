@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { BeepkitError } from '../src/errors.ts';
+import { codeOf } from './fuzz-helpers.ts';
 import { fromHex, toHex } from '../src/bytes.ts';
 import {
   advertToJson, decodeAdvert, decodeEddystoneUrl, decodeVenueFrame, encodeAdStructures, encodeAdvert, encodeEddystoneUrl,
@@ -14,15 +14,6 @@ const vectors = JSON.parse(readFileSync(new URL('./vectors/frames/adverts.json',
 const venue = JSON.parse(readFileSync(new URL('./vectors/frames/venue.json', import.meta.url), 'utf8')) as {
   key: string; frames: { unixSeconds: number; slotSeconds: number; venueId: string; slot: number; txPower: number; hex: string }[];
 };
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof BeepkitError ? e.code : 'not a BeepkitError';
-  }
-  return 'no error';
-}
 
 t.test('valid advert vectors decode to the frozen JSON and re-encode to the same bytes', async (t) => {
   const kinds = new Set<string>();

@@ -1,4 +1,4 @@
-// Seeded mutation fuzzing helpers shared by the frames and wire fuzz tests.
+// Helpers shared by the frames and wire tests: typed-error probe and seeded mutation fuzzing.
 import { BeepkitError } from '../src/errors.ts';
 
 /** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
@@ -55,4 +55,14 @@ export function fuzz(n: number, seed: number, gen: Gen, fn: (b: Uint8Array) => v
     }
   }
   return { ok, codes };
+}
+
+/** The BeepkitError code `fn` throws, 'no error', or 'not a BeepkitError'. */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof BeepkitError ? e.code : 'not a BeepkitError';
+  }
+  return 'no error';
 }

@@ -37,7 +37,7 @@ t.test(`decodeMessage (envelope dispatcher): ${N} random and mutated inputs, onl
 t.test('per-type body decoders: mutated valid messages of each type', async (t) => {
   for (const [type, arb] of Object.entries(messageByType)) {
     const seeds = fc.sample(arb, { seed: 12, numRuns: 50 }).map(encodeMessage);
-    const r = fuzz(8_000, 0x5ee + type.length, (rand) => mutate(rand, seeds, 200), (b) => {
+    const r = fuzz(4_000, 0x5ee + type.length, (rand) => mutate(rand, seeds, 200), (b) => {
       const m = decodeMessage(b);
       if (!isDeepStrictEqual(jsonView(decodeMessage(encodeMessage(m))), jsonView(m))) throw new Error('re-decode differs');
     });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { BeepkitError } from '../src/errors.ts';
+import { codeOf } from './fuzz-helpers.ts';
 import { fromHex, toHex } from '../src/bytes.ts';
 import { jsonView } from '../src/frames/index.ts';
 import {
@@ -12,15 +12,6 @@ import {
 const { vectors } = JSON.parse(readFileSync(new URL('./vectors/wire/messages.json', import.meta.url), 'utf8')) as {
   vectors: { name: string; type: WireType; hex: string; message: Record<string, unknown> }[];
 };
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof BeepkitError ? e.code : 'not a BeepkitError';
-  }
-  return 'no error';
-}
 
 t.test('wire vectors: every message type decodes to the frozen JSON and re-encodes byte for byte', async (t) => {
   for (const v of vectors) {
