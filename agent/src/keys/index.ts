@@ -12,16 +12,10 @@ import {
   createKeystore, dayNumber, deriveDayKeys, openKeystore, purgeKeystore, renounceDay, rotateMaster, sealKeystore, setRetention,
   type DayKeys, type Kek, type KeystoreState, type ScryptParams,
 } from '@beepkit/protocol/keys';
+import { silentLogger, type Logger } from '../alerts/logger.ts';
 
 export type KeystoreSecret = { passphrase: string; scrypt?: ScryptParams } | { keyFile: string };
 
-export interface Logger {
-  info(...a: unknown[]): void;
-  warn(...a: unknown[]): void;
-  error(...a: unknown[]): void;
-  debug(...a: unknown[]): void;
-}
-const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export interface KeystoreFileOptions {
   /** Unix seconds now (injectable clock). */
@@ -98,7 +92,7 @@ export class KeystoreFile {
   /** Opens (or with `create`, creates) a keystore file. Wrong secret: E_DECRYPT. */
   static async open(path: string, secret: KeystoreSecret, opts: KeystoreFileOptions = {}): Promise<KeystoreFile> {
     const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
-    const log = opts.logger ?? silent;
+    const log = opts.logger ?? silentLogger;
     const kek = await kekOf(secret);
     let bytes: Uint8Array | undefined;
     try {
