@@ -96,12 +96,15 @@ t.test('endorsed TEKs against the encounter log (with EN time tolerance)', async
 
 t.test('venue exposure by overlap', async (t) => {
   const base = today * DAY + 10 * 3_600_000;
-  const infected = [{ venue: 'AABBCCDDEEFF0011', entry: base, exit: base + 60 * MIN }];
-  const v = (entry: number, exit: number, venue = 'aabbccddeeff0011') => ({ venue, entry: base + entry * MIN, exit: base + exit * MIN });
+  const infected = [{ venueId: 'AABBCCDDEEFF0011', entry: base, exit: base + 60 * MIN }];
+  const v = (entry: number, exit: number, venueId = 'aabbccddeeff0011') => ({ venueId, entry: base + entry * MIN, exit: base + exit * MIN });
   t.same(matchVenues(infected, [v(30, 90)]).map((e) => [e.level, e.overlapMs / MIN, e.checkInGapMs / MIN]), [['high', 30, 30]]);
   t.same(matchVenues(infected, [v(50, 90)]).map((e) => [e.level, e.overlapMs / MIN]), [['low', 10]]);
   t.same(matchVenues(infected, [v(61, 90)]), [], 'after the infected visitor left: none');
   t.same(matchVenues(infected, [v(61, 90)], { lingerMs: 30 * MIN }).map((e) => e.overlapMs / MIN), [29], 'residual (linger) window');
   t.same(matchVenues(infected, [v(0, 60, '00')]), [], 'other venue');
   t.same(matchVenues(infected, [v(55, 90)], { minMs: 10 * MIN }), [], 'below the minimum overlap');
+  const open = { venueId: 'aabbccddeeff0011', entry: base + 40 * MIN };
+  t.same(matchVenues(infected, [open]), [], 'an open visit without now: no exposure yet');
+  t.same(matchVenues(infected, [open], { now: base + 50 * MIN }).map((e) => e.overlapMs / MIN), [10], 'an open visit counts until now');
 });

@@ -5,14 +5,17 @@
  */
 import { DAY_MS, type RiskLevel } from './fingerprints.ts';
 
+/** Structural subset of agent/src/visits Visit (an open visit has no exit yet). */
 export interface VisitLike {
   /** Venue id, hex. */
-  venue: string;
+  venueId: string;
   entry: number;
-  exit: number;
+  exit?: number;
 }
 
 export interface VenueMatchOptions {
+  /** End of still-open visits (default: their entry, i.e. no exposure yet). */
+  now?: number;
   lingerMs?: number;
   /** Overlap at or above this is high risk (default 15 min); shorter overlap is low. */
   highMs?: number;
@@ -35,15 +38,16 @@ export function matchVenues(endorsed: VisitLike[], own: VisitLike[], opts: Venue
   const min = opts.minMs ?? 0;
   const byVenue = new Map<string, VisitLike[]>();
   for (const v of endorsed) {
-    const list = byVenue.get(v.venue.toLowerCase()) ?? [];
+    const list = byVenue.get(v.venueId.toLowerCase()) ?? [];
     list.push(v);
-    byVenue.set(v.venue.toLowerCase(), list);
+    byVenue.set(v.venueId.toLowerCase(), list);
   }
   const out: VenueExposure[] = [];
   for (const mine of own) {
     let best: VenueExposure | undefined;
-    for (const inf of byVenue.get(mine.venue.toLowerCase()) ?? []) {
-      const overlapMs = Math.min(mine.exit, inf.exit + linger) - Math.max(mine.entry, inf.entry);
+    const exit = mine.exit ?? opts.now ?? mine.entry;
+    for (const inf of byVenue.get(mine.venueId.toLowerCase()) ?? []) {
+      const overlapMs = Math.min(exit, (inf.exit ?? inf.entry) + linger) - Math.max(mine.entry, inf.entry);
       if (overlapMs <= 0 || overlapMs < min) continue;
       if (!best || overlapMs > best.overlapMs) {
         best = { kind: 'venue', day: Math.floor(Math.max(mine.entry, inf.entry) / DAY_MS), level: overlapMs >= high ? 'high' : 'low', overlapMs, checkInGapMs: Math.abs(mine.entry - inf.entry) };
