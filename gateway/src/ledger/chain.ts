@@ -179,7 +179,7 @@ export class Chain {
     const out: (AppendResult | number)[] = [];
     const fresh: Block['entries'] = [];
     const groupHash = new Map<string, number>();
-    const groupKeys = new Set<string>();
+    const groupKeys = new Map<number, Uint8Array[]>();
     const firstLeaf = this.tree.size;
     for (const inp of inputs) {
       const eh = leafHash(inp.data);
@@ -195,13 +195,11 @@ export class Chain {
         out.push(inGroup);
         continue;
       }
-      const dup = keys.find((k) => groupKeys.has(Buffer.from(k).toString('latin1')) || this.findKey(k) >= 0);
-      const selfDup = new Set(keys.map((k) => Buffer.from(k).toString('latin1'))).size !== keys.length;
-      if (dup || selfDup) {
-        out.push({ error: { code: 'E_DUPLICATE', message: `key ${Buffer.from(dup ?? keys[0]).toString('hex')} already recorded in another entry` } });
+      const dup = this.firstDuplicateKey(keys, groupKeys);
+      if (dup) {
+        out.push({ error: { code: 'E_DUPLICATE', message: `key ${Buffer.from(dup).toString('hex')} already recorded in another entry` } });
         continue;
       }
-      for (const k of keys) groupKeys.add(Buffer.from(k).toString('latin1'));
       const leaf = firstLeaf + fresh.length;
       groupHash.set(hex, leaf);
       fresh.push({ entryHash: eh, data: inp.data, keys });
@@ -248,13 +246,32 @@ export class Chain {
     this.blocksMeta.push({ firstLeaf, count: entries.length, seg: where.seg, offset: where.offset, length: bytes.length, hash: blockHash(base), sth });
   }
 
+  /** A key of `keys` already in the chain, in this group, or twice in `keys`. */
+  private firstDuplicateKey(keys: Uint8Array[], group: Map<number, Uint8Array[]>): Uint8Array | undefined {
+    const added: number[] = [];
+    let dup: Uint8Array | undefined;
+    for (const k of keys) {
+      const tag = tagOf(k);
+      const list = group.get(tag);
+      if (list?.some((x) => equalBytes(x, k)) || this.findKey(k, tag) >= 0) {
+        dup = k;
+        break;
+      }
+      if (list) list.push(k);
+      else group.set(tag, [k]);
+      added.push(tag);
+    }
+    if (dup) for (const tag of added) group.get(tag)?.pop();
+    return dup;
+  }
+
   findLeaf(entryHash: Uint8Array): number {
     if (entryHash.length !== HASH_SIZE) return -1;
     return this.byHash.find(tagOf(entryHash), (leaf) => leaf < this.locSeg.length && this.tree.leafEquals(leaf, entryHash));
   }
 
-  findKey(key: Uint8Array): number {
-    return this.byKey.find(tagOf(key), (leaf) => leaf < this.locSeg.length && this.readLeaf(leaf).keys.some((k) => equalBytes(k, key)));
+  findKey(key: Uint8Array, tag = tagOf(key)): number {
+    return this.byKey.find(tag, (leaf) => leaf < this.locSeg.length && this.readLeaf(leaf).keys.some((k) => equalBytes(k, key)));
   }
 
   readLeaf(leaf: number): Block['entries'][number] {

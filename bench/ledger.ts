@@ -1,0 +1,134 @@
+/**
+ * Embedded ledger: durable appends per second with group commit (64
+ * concurrent appenders) vs one fsync per append, raw fdatasync cost, open
+ * (recovery) time and memory per entry. Entries are batches of 28 TraceCodes
+ * of 100 B, each with its 32-byte key.
+ */
+import { mkdtempSync, openSync, closeSync, writeSync, fdatasyncSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedLedger, ed25519Signer, type AppendInput } from '../gateway/src/ledger/index.ts';
+import { goal, sample, summarise, type Bench } from './lib.ts';
+
+const RECORDS = 28;
+const signer = ed25519Signer(new Uint8Array(32).fill(3));
+
+/** Entry `i`: 28 x 100 B records and 28 unique 32-byte keys, cheap to make. */
+function entry(i: number, salt: number): AppendInput {
+  const data = new Uint8Array(RECORDS * 100);
+  const dv = new DataView(data.buffer);
+  const keys: Uint8Array[] = [];
+  for (let r = 0; r < RECORDS; r++) {
+    dv.setUint32(r * 100, salt);
+    dv.setFloat64(r * 100 + 4, i);
+    dv.setUint16(r * 100 + 12, r);
+    const k = new Uint8Array(32);
+    k.set(data.subarray(r * 100, r * 100 + 14));
+    k[31] = 0x5a;
+    keys.push(k);
+  }
+  return { data, keys };
+}
+
+async function appendRun(n: number, groupCommit: boolean, concurrency: number, salt: number): Promise<{ eps: number; bytes: number; blocks: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ledger-'));
+  const l = new EmbeddedLedger({ dir, signer, groupCommit });
+  await l.open();
+  const inputs = Array.from({ length: n }, (_, i) => entry(i, salt));
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await l.append('tracing', [inputs[next++]]);
+    }),
+  );
+  const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+  const blocks = (await l.sth('tracing'))!.blockHeight + 1;
+  await l.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { eps: n / dt, bytes: inputs.reduce((a, e) => a + e.data.length, 0) / dt, blocks };
+}
+
+function fsyncMs(n: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-fsync-'));
+  const fd = openSync(join(dir, 'f'), 'w');
+  const buf = Buffer.alloc(4096, 1);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    writeSync(fd, buf);
+    fdatasyncSync(fd);
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6 / n;
+  closeSync(fd);
+  rmSync(dir, { recursive: true, force: true });
+  return ms;
+}
+
+const bench: Bench = {
+  name: 'ledger',
+  description: 'embedded ledger durable appends (group commit vs fsync per append), open time, memory per entry',
+  async run(ctx) {
+    const n = ctx.smoke ? 3000 : 40_000;
+    const nBase = ctx.smoke ? 200 : 1500;
+    const nOpen = ctx.smoke ? 20_000 : Number(process.env.BENCH_LEDGER_OPEN_ENTRIES ?? 1_000_000);
+    const notes: string[] = [];
+    let salt = 0;
+    const group: number[] = [];
+    const mbs: number[] = [];
+    const base: number[] = [];
+    for (let r = 0; r < ctx.repeats; r++) {
+      const g = await appendRun(n, true, 64, salt++);
+      group.push(g.eps);
+      mbs.push(g.bytes / 1e6);
+      ctx.log(`group commit: ${Math.round(g.eps)} entries/s in ${g.blocks} blocks (${(n / g.blocks).toFixed(1)} entries/block)`);
+      const b = await appendRun(nBase, false, 64, salt++);
+      base.push(b.eps);
+      ctx.log(`fsync per append: ${Math.round(b.eps)} entries/s`);
+    }
+    const fsync = await sample(ctx.repeats, () => fsyncMs(ctx.smoke ? 50 : 300));
+
+    // open / recovery time for nOpen entries, written in big groups
+    const dir = mkdtempSync(join(tmpdir(), 'bench-ledger-open-'));
+    const w = new EmbeddedLedger({ dir, signer });
+    await w.open();
+    for (let i = 0; i < nOpen; i += 2000) {
+      const m = Math.min(2000, nOpen - i);
+      await w.append('tracing', Array.from({ length: m }, (_, j) => entry(i + j, 1 << 30)));
+    }
+    await w.close();
+    const openMs: number[] = [];
+    let memPerEntry = 0;
+    for (let r = 0; r < Math.min(ctx.repeats, 3); r++) {
+      const l = new EmbeddedLedger({ dir, signer });
+      const t0 = process.hrtime.bigint();
+      await l.open();
+      openMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      memPerEntry = l.memoryBytes() / nOpen;
+      await l.close();
+    }
+    rmSync(dir, { recursive: true, force: true });
+    notes.push(`open measured on ${nOpen} entries of ${RECORDS} x 100 B records with ${RECORDS} keys each`);
+    const g = summarise(group, 'entries/s');
+    const tc = summarise(group.map((x) => x * RECORDS), 'TraceCodes/s');
+    const ratio = summarise(group.map((x, i) => x / base[i]), 'x');
+    return {
+      metrics: {
+        group_commit_entries_per_s: g,
+        group_commit_tracecodes_per_s: tc,
+        group_commit_mb_per_s: summarise(mbs, 'MB/s'),
+        fsync_per_append_entries_per_s: summarise(base, 'entries/s'),
+        group_commit_speedup: ratio,
+        fdatasync_4k_ms: summarise(fsync, 'ms'),
+        open_ms: summarise(openMs, 'ms'),
+        memory_per_entry_bytes: summarise([memPerEntry], 'B'),
+      },
+      goals: {
+        group_commit_entries_per_s: goal(g.median, '>=', 10_000),
+        group_commit_tracecodes_per_s: goal(tc.median, '>=', 100_000),
+        group_commit_mb_per_s: goal(summarise(mbs, 'MB/s').median, '>=', 3),
+      },
+      notes,
+    };
+  },
+};
+export default bench;
