@@ -1,0 +1,3 @@
+export * from './fusion.ts';
+export * from './verify.ts';
+export * from './state.ts';
