@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Outbox, crc32c } from '../src/outbox/index.ts';
 import { BeepkitError } from '@beepkit/protocol/errors';
+import { recordHash } from '@beepkit/protocol/tracecode';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -28,6 +29,7 @@ t.test('append, reopen, ack', async (t) => {
   const r = await ob.append([enc('a'), enc('b'), enc('a')]);
   t.equal(r.accepted, 2);
   t.equal(r.duplicates, 1);
+  t.same(r.ids[0], recordHash(enc('a')), 'ids are protocol record hashes');
   t.equal((await ob.append([enc('b')])).duplicates, 1, 'an already pending item is a duplicate');
   await ob.stop();
   const ob2 = new Outbox({ path });

@@ -6,9 +6,9 @@
  * Bounded: when full, new items are refused or the oldest unbatched dropped
  * (counted and logged, never silent). Compacts when delivered data dominates.
  */
-import { createHash } from 'node:crypto';
 import { Writer } from '@beepkit/protocol/bytes';
 import { BeepkitError } from '@beepkit/protocol/errors';
+import { recordHash } from '@beepkit/protocol/tracecode';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import { AppendFile } from './file.ts';
 import { FLAG_ENCRYPTED, FRAME_OVERHEAD } from './frame.ts';
@@ -21,7 +21,7 @@ export interface OutboxOptions {
   whenFull?: 'refuse' | 'drop-oldest';
   batchMaxItems?: number;
   batchMaxBytes?: number;
-  /** Item id (record hash); default SHA-256 of the bytes. */
+  /** Item id; default protocol `recordHash` (the ledger's idempotency key). */
   idOf?: (item: Uint8Array) => Uint8Array;
   /** 32-byte key: items and batches are sealed at rest (ChaCha20-Poly1305). */
   key?: Uint8Array;
@@ -78,7 +78,6 @@ interface BatchState {
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest());
 
 /** Default batch encoding: u32 count, then u32-length-prefixed items. */
 export function encodeBatchItems(items: Uint8Array[]): Uint8Array {
@@ -105,7 +104,7 @@ export class Outbox {
     this.file = new AppendFile(opts.path);
     this.sealer = new Sealer(opts.key);
     this.log = opts.logger ?? silentLogger;
-    this.idOf = opts.idOf ?? sha256;
+    this.idOf = opts.idOf ?? recordHash;
   }
 
   start(): Promise<void> {
@@ -135,7 +134,7 @@ export class Outbox {
       const res: AppendResult = { ids: [], accepted: 0, duplicates: 0, refused: 0, dropped: 0 };
       const bodies: Uint8Array[] = [];
       const dropped: Uint8Array[] = [];
-      const fresh: Entry[] = [];
+      let accepted = 0;
       const seen = new Set<string>();
       for (const input of inputs) {
         const bytes = input instanceof Uint8Array ? input : input.bytes;
@@ -153,9 +152,8 @@ export class Outbox {
         const body = encodeRecord({ type: 'item', group, bytes }, this.sealer);
         bodies.push(body);
         seen.add(k);
-        const e: Entry = { id, bytes, group, size: body.length + FRAME_OVERHEAD };
-        fresh.push(e);
-        this.items.set(k, e); // provisional: rolled back if the write fails
+        this.items.set(k, { id, bytes, group, size: body.length + FRAME_OVERHEAD });
+        accepted++;
         this.itemBytes += bytes.length;
         res.ids.push(id);
       }
@@ -163,10 +161,13 @@ export class Outbox {
       try {
         if (bodies.length) await this.file.append(bodies);
       } catch (e) {
-        for (const f of fresh) this.forget(hex(f.id));
+        // Memory may now differ from disk (provisional items, drops): refuse
+        // further work until restarted, which reloads the durable state.
+        this.started = false;
+        this.log.error({ code: (e as { code?: string }).code }, 'outbox: append failed; restart required');
         throw e;
       }
-      res.accepted = fresh.length;
+      res.accepted = accepted;
       res.dropped = dropped.length;
       this.counters.appended += res.accepted;
       this.counters.duplicates += res.duplicates;
