@@ -15,6 +15,7 @@ import { commandName, decodeCommand, type AdvParams, type CreateConnParams, type
 import * as ev from './events.ts';
 import { addrFromString, addrToString } from './le.ts';
 import { HANDLERS } from './handlers.ts';
+import { PtyWriter } from './writer.ts';
 
 export interface Logger {
   info(...a: unknown[]): void;
@@ -128,6 +129,8 @@ export class VirtualController extends EventEmitter implements AirListener {
   private readonly partialTimeoutMs: number;
   private pty?: Pty;
   private parser?: H4Parser;
+  private writer?: PtyWriter;
+  private fallbackWrite?: (b: Buffer) => void;
 
   constructor(o: ControllerOptions) {
     super();
@@ -157,14 +160,22 @@ export class VirtualController extends EventEmitter implements AirListener {
     return addrToString(this.bdAddr);
   }
 
+  /** Bytes queued for the host and not yet taken by the kernel. */
   get backlog(): number {
-    return this.pty?.backlog ?? 0;
+    return this.writer ? this.writer.backlog : (this.pty?.backlog ?? 0);
   }
 
   start(): void {
     if (this.pty) return;
     this.air.attach(this.id, this, { position: this.position, txPower: this.opts.txPower });
     this.pty = openPty();
+    const fd = PtyWriter.fdOf(this.pty.stream);
+    if (fd !== undefined) this.writer = new PtyWriter(fd);
+    else {
+      const stream = this.pty.stream;
+      this.fallbackWrite = (b) => stream.write(b);
+      this.log.warn({ id: this.id }, 'PTY master fd not reachable: falling back to blocking stream writes');
+    }
     this.parser = new H4Parser({ partialTimeoutMs: this.partialTimeoutMs });
     this.parser.on('hci-error', (e: BeepkitError) => this.hciError(e));
     this.parser.on('data', (p: H4Packet) => this.onPacket(p));
@@ -176,6 +187,8 @@ export class VirtualController extends EventEmitter implements AirListener {
     if (!this.pty) return;
     this.air.detach(this.id);
     this.parser?.destroy();
+    this.writer?.close();
+    this.writer = undefined;
     this.pty.close();
     this.pty = undefined;
     this.parser = undefined;
@@ -218,7 +231,7 @@ export class VirtualController extends EventEmitter implements AirListener {
   /** @internal */
   send(pkt: Buffer, kind: 'reply' | 'radio' | 'link'): void {
     if (!this.pty) return;
-    const backlog = this.pty.backlog;
+    const backlog = this.backlog;
     if (kind === 'radio' && (!this.attached || backlog > this.opts.backlogLimit)) {
       this.counters.droppedEvents++;
       return;
@@ -230,7 +243,8 @@ export class VirtualController extends EventEmitter implements AirListener {
     if (pkt[0] === 0x04) this.counters.events++;
     else this.counters.aclToHost++;
     if (this.listenerCount('trace')) this.trace({ dir: pkt[0] === 0x04 ? 'evt' : 'acl-out', name: ev.packetName(pkt), hex: pkt.toString('hex') });
-    this.pty.stream.write(pkt);
+    if (this.writer) this.writer.write(pkt, kind === 'radio');
+    else this.fallbackWrite?.(pkt);
   }
 
   private trace(e: TraceEntry): void {
@@ -243,6 +257,7 @@ export class VirtualController extends EventEmitter implements AirListener {
     this.air.setScanning(this.id, null);
     this.air.setAdvertising(this.id, null);
     this.air.cancelConnect(this.id);
+    this.counters.droppedEvents += this.writer?.dropQueued() ?? 0;
     for (const l of this.st.links.values()) this.air.disconnect(l.airLink, this.id, 0x08);
     this.st = freshState();
     this.attached = true;
