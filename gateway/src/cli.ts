@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerLedger } from './ledger/cli.ts';
+import { registerGateway } from './app/cli.ts';
 
 /** Adds this workspace's subcommands to the `beepkit` program. */
 export function register(program: Command): void {
   registerLedger(program);
+  registerGateway(program);
 }
