@@ -1,0 +1,264 @@
+/**
+ * Radio over the real host stacks: @stoprocent/noble scans, @stoprocent/bleno
+ * advertises, each over the HCI bindings (UART port — a USB dongle or the
+ * virtual controller's PTY — or a native HCI index on a Pi). The ONLY agent
+ * module that imports noble and bleno. One controller per stack when the
+ * transport is UART (one host per port).
+ *
+ * Raw advertising data: noble's `discover` only gives a parsed, merged
+ * advertisement and follows duplicate/scan-response rules (design note §2.2),
+ * so the radio listens to the HCI layer's advertising reports of noble's
+ * bindings instead (one event per report, raw AD bytes). Pinned to noble 2.8.
+ */
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { BeepkitError } from '@beepkit/protocol';
+import { silentLogger, type Logger } from '../alerts/logger.ts';
+import type { AdvertEvent } from '../scan/types.ts';
+import { EN_DUTY_CYCLE, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
+
+const require = createRequire(import.meta.url);
+
+/** Where a stack finds its controller. */
+export type HciTarget = { uart: string; baudRate?: number } | { hciIndex: number };
+
+export interface HciRadioOptions {
+  scanner?: HciTarget;
+  advertiser?: HciTarget;
+  logger?: Logger;
+  /** Clock for receivedAt (default Date.now). */
+  now?: () => number;
+  /** How long start() waits for poweredOn (default 15 s). */
+  powerOnTimeoutMs?: number;
+}
+
+const SCAN_RSP = 0x04;
+const EMPTY = Buffer.alloc(0);
+
+function bindingOptions(t: HciTarget): Record<string, unknown> {
+  if ('uart' in t) return { hciDriver: 'uart', bindParams: { uart: { port: t.uart, ...(t.baudRate ? { baudRate: t.baudRate } : {}) } } };
+  return { deviceId: t.hciIndex };
+}
+
+function waitState(stack: EventEmitter & { state?: string; _state?: string }, ms: number, what: string): Promise<void> {
+  if (stack.state === 'poweredOn' || stack._state === 'poweredOn') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stack.removeListener('stateChange', on);
+      reject(new BeepkitError('E_IO', `${what}: controller not poweredOn within ${ms} ms`));
+    }, ms);
+    const on = (s: string) => {
+      if (s === 'poweredOn') {
+        clearTimeout(timer);
+        stack.removeListener('stateChange', on);
+        resolve();
+      } else if (s === 'unsupported' || s === 'unauthorized') {
+        clearTimeout(timer);
+        stack.removeListener('stateChange', on);
+        reject(new BeepkitError('E_IO', `${what}: controller ${s}`));
+      }
+    };
+    stack.on('stateChange', on);
+  });
+}
+
+export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
+  private noble: any = null;
+  private bleno: any = null;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private scanWanted: ScanOptions | null = null;
+  private scanning = false;
+  private inWindow = false;
+  private dutyTimer: NodeJS.Timeout | null = null;
+  private hooked: unknown = null;
+  private nobleState: RadioPower = 'unknown';
+  private blenoState: RadioPower = 'unknown';
+  readonly counters = { adverts: 0, scanResponses: 0, resets: 0, scanRestarts: 0 };
+
+  constructor(private readonly o: HciRadioOptions) {
+    super();
+    this.log = o.logger ?? silentLogger;
+    this.now = o.now ?? Date.now;
+    if (!o.scanner && !o.advertiser) throw new BeepkitError('E_CONFIG', 'radio: need a scanner and/or an advertiser controller');
+  }
+
+  async start(): Promise<void> {
+    process.setMaxListeners(0); // each stack instance adds exit/SIGINT listeners
+    const timeout = this.o.powerOnTimeoutMs ?? 15_000;
+    const waits: Promise<void>[] = [];
+    if (this.o.scanner) {
+      this.noble = require('@stoprocent/noble').withBindings('hci', bindingOptions(this.o.scanner));
+      this.noble.on('stateChange', (s: RadioPower) => this.onNobleState(s));
+      this.noble.on('scanStop', () => this.onScanStop());
+      waits.push(waitState(this.noble, timeout, 'scanner'));
+    }
+    if (this.o.advertiser) {
+      this.bleno = require('@stoprocent/bleno').withBindings('hci', bindingOptions(this.o.advertiser));
+      this.bleno.on('stateChange', (s: RadioPower) => this.onBlenoState(s));
+      waits.push(waitState(this.bleno, timeout, 'advertiser'));
+    }
+    await Promise.all(waits);
+    this.hookReports();
+  }
+
+  /** Subscribes to raw LE advertising reports of noble's HCI layer (once per HCI instance). */
+  private hookReports(): void {
+    const hci = this.noble?._bindings?._hci as EventEmitter | undefined;
+    if (!hci || this.hooked === hci) return;
+    if (typeof hci.on !== 'function') throw new BeepkitError('E_HCI', 'radio: noble bindings expose no HCI layer (unsupported noble version)');
+    this.hooked = hci;
+    hci.on('leAdvertisingReport', (_status: number, type: number, address: string, addressType: string, eir: Buffer, rssi: number) => {
+      this.report(type === SCAN_RSP, type !== 0x03 && type !== 0x02 && type !== SCAN_RSP, address, addressType, eir, rssi, undefined);
+    });
+    hci.on('leExtendedAdvertisingReport', (_status: number, type: number, address: string, addressType: string, tx: number, rssi: number, eir: Buffer) => {
+      // extended reports: bit 0 connectable, bit 3 scan response; TX power 127 = n/a (noble reads it unsigned)
+      this.report((type & 0x08) !== 0, (type & 0x01) !== 0, address, addressType, eir, rssi, tx === 127 ? undefined : (tx << 24) >> 24);
+    });
+  }
+
+  private report(isScanRsp: boolean, connectable: boolean, address: string, addressType: string, eir: Buffer, rssi: number, txPower: number | undefined): void {
+    if (isScanRsp) {
+      this.counters.scanResponses++;
+      return;
+    }
+    if (!this.inWindow) return;
+    this.counters.adverts++;
+    const ev: AdvertEvent = {
+      address: String(address).toLowerCase(),
+      addressType: addressType === 'random' ? 'random' : 'public',
+      rssi,
+      data: new Uint8Array(eir.buffer, eir.byteOffset, eir.byteLength),
+      connectable,
+      receivedAt: this.now(),
+    };
+    if (txPower !== undefined) ev.txPower = txPower;
+    this.emit('advert', ev);
+  }
+
+  private onNobleState(s: RadioPower): void {
+    const wasOn = this.nobleState === 'poweredOn';
+    const reset = wasOn && s !== 'poweredOn';
+    this.nobleState = s;
+    if (reset) this.counters.resets++;
+    this.emit('state', { role: 'scanner', state: s, ...(reset ? { resetDetected: true } : {}) });
+    if (s === 'poweredOn' && this.noble) {
+      this.hookReports();
+      if (this.scanWanted && this.inWindow) this.kickScan('controller back on');
+    }
+  }
+
+  private onBlenoState(s: RadioPower): void {
+    const reset = this.blenoState === 'poweredOn' && s !== 'poweredOn';
+    this.blenoState = s;
+    this.emit('state', { role: 'advertiser', state: s, ...(reset ? { resetDetected: true } : {}) });
+  }
+
+  /** noble stops scanning on its own when the controller is reset (e.g. before connecting): restart. */
+  private onScanStop(): void {
+    if (this.scanning && this.scanWanted && this.inWindow) {
+      this.counters.resets++;
+      this.emit('state', { role: 'scanner', state: this.nobleState, resetDetected: true });
+      this.kickScan('scan stopped under us');
+    }
+  }
+
+  private kickScan(why: string): void {
+    this.counters.scanRestarts++;
+    this.log.info({ why }, 'radio: restarting scan');
+    setImmediate(() => {
+      if (this.scanWanted && this.inWindow && this.noble) this.noble.startScanning([], this.scanWanted.allowDuplicates ?? true);
+    });
+  }
+
+  async startScan(opts: ScanOptions = {}): Promise<void> {
+    if (!this.noble) throw new BeepkitError('E_CONFIG', 'radio: no scanner controller');
+    this.clearDuty();
+    this.scanWanted = { allowDuplicates: opts.allowDuplicates ?? true, dutyCycle: opts.dutyCycle ?? EN_DUTY_CYCLE };
+    const duty = this.scanWanted.dutyCycle;
+    if (duty === 'continuous' || duty === undefined) {
+      await this.scanOn();
+      return;
+    }
+    if (!(duty.windowMs > 0 && duty.periodMs >= duty.windowMs)) throw new BeepkitError('E_CONFIG', 'radio: duty cycle needs 0 < windowMs <= periodMs');
+    const cycle = async () => {
+      await this.scanOn();
+      this.dutyTimer = setTimeout(() => {
+        void this.scanOff().then(() => {
+          if (this.scanWanted) this.dutyTimer = setTimeout(() => void cycle(), duty.periodMs - duty.windowMs);
+        });
+      }, duty.windowMs);
+    };
+    await cycle();
+  }
+
+  private async scanOn(): Promise<void> {
+    this.inWindow = true;
+    this.scanning = true;
+    await this.noble.startScanningAsync([], this.scanWanted?.allowDuplicates ?? true);
+  }
+
+  private async scanOff(): Promise<void> {
+    this.inWindow = false;
+    this.scanning = false;
+    if (this.noble && this.nobleState === 'poweredOn') await this.noble.stopScanningAsync();
+  }
+
+  private clearDuty(): void {
+    if (this.dutyTimer) clearTimeout(this.dutyTimer);
+    this.dutyTimer = null;
+  }
+
+  async stopScan(): Promise<void> {
+    this.scanWanted = null;
+    this.clearDuty();
+    await this.scanOff();
+  }
+
+  private needBleno(): any {
+    if (!this.bleno) throw new BeepkitError('E_CONFIG', 'radio: no advertiser controller');
+    return this.bleno;
+  }
+
+  async advertise(adData: Uint8Array, scanRspData?: Uint8Array): Promise<void> {
+    if (adData.length > 31 || (scanRspData && scanRspData.length > 31)) throw new BeepkitError('E_RANGE', 'radio: legacy advertising data is at most 31 bytes');
+    const b = this.needBleno();
+    await new Promise<void>((resolve, reject) => {
+      b.startAdvertisingWithEIRData(Buffer.from(adData), scanRspData ? Buffer.from(scanRspData) : EMPTY, (err?: Error | null) =>
+        err ? reject(new BeepkitError('E_IO', `radio: advertising failed: ${err.message}`, { cause: err })) : resolve());
+    });
+  }
+
+  async stopAdvertising(): Promise<void> {
+    if (!this.bleno) return;
+    await new Promise<void>((resolve) => this.bleno.stopAdvertising(() => resolve()));
+  }
+
+  async setAddress(address: string): Promise<void> {
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(address)) throw new BeepkitError('E_FORMAT', `radio: bad address ${address}`);
+    const stack = this.bleno ?? this.noble;
+    if (typeof stack.setAddressAsync === 'function') await stack.setAddressAsync(address);
+    else stack.setAddress(address);
+  }
+
+  async stop(): Promise<void> {
+    this.scanWanted = null;
+    this.clearDuty();
+    this.inWindow = false;
+    try {
+      if (this.noble) {
+        if (this.nobleState === 'poweredOn') this.noble.stopScanning();
+        this.noble.stop?.();
+      }
+      if (this.bleno) {
+        if (this.blenoState === 'poweredOn') this.bleno.stopAdvertising();
+        this.bleno.stop?.();
+      }
+    } catch (cause) {
+      throw new BeepkitError('E_IO', 'radio: stop failed', { cause });
+    } finally {
+      this.noble = null;
+      this.bleno = null;
+    }
+  }
+}

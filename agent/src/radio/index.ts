@@ -1,0 +1,3 @@
+export * from './types.ts';
+export * from './en-advert.ts';
+export * from './hci-radio.ts';
