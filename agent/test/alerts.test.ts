@@ -110,3 +110,24 @@ t.test('logger sink', async (t) => {
   await new LoggerSink({ info: rec, warn: rec, error: rec, debug: rec }).deliver(sample);
   t.match(lines[0], /22 minutes.*"level":"high"/);
 });
+
+t.test('assessExposure: one pass over all three kinds, one alert per kind and day', async (t) => {
+  const { assessExposure } = await import('../src/alerts/index.ts');
+  const { packFingerprintBlock } = await import('../src/matching/index.ts');
+  const prefixes = [{ day, prefix: bytes('mine') }];
+  const blocks = [
+    packFingerprintBlock([{ fingerprint: fingerprint(bytes('mine')), level: 'low', day }, { fingerprint: bytes('x', 16), level: 'high', day }]),
+    packFingerprintBlock([{ fingerprint: fingerprint(bytes('mine')), level: 'high', day }]),
+  ];
+  const base = day * DAY + 10 * 3_600_000;
+  const alerts = assessExposure({
+    now: base + 5 * 3_600_000,
+    ownPrefixes: prefixes,
+    blocks,
+    endorsedVisits: [{ venueId: 'ab', entry: base, exit: base + 3_600_000 }],
+    ownVisits: [{ venueId: 'AB', entry: base + 50 * MIN }],
+  });
+  t.same(alerts.map((a) => [a.kind, a.level]), [['fingerprint', 'high'], ['venue', 'low']]);
+  t.same(assessExposure({ now: base }), []);
+  t.throws(() => packFingerprintBlock([{ fingerprint: new Uint8Array(3), level: 'low', day }]), { code: 'E_RANGE' });
+});

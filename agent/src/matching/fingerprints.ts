@@ -28,6 +28,18 @@ export interface FingerprintBlock {
   days: ArrayLike<number>;
 }
 
+/** Packs entries into the columnar block form (for solvers, feeds and tests). */
+export function packFingerprintBlock(entries: { fingerprint: Uint8Array; level: RiskLevel | 'none'; day: number }[]): FingerprintBlock {
+  const block = { fingerprints: new Uint8Array(entries.length * 16), levels: new Uint8Array(entries.length), days: new Uint32Array(entries.length) };
+  entries.forEach((e, i) => {
+    if (e.fingerprint.length !== 16) throw new BeepkitError('E_RANGE', `fingerprint ${i} must be 16 bytes`);
+    block.fingerprints.set(e.fingerprint, i * 16);
+    block.levels[i] = e.level === 'none' ? 0 : RISK_CODE[e.level];
+    block.days[i] = e.day;
+  });
+  return block;
+}
+
 export interface OwnPrefix {
   /** UTC day number (days since the Unix epoch). */
   day: number;
