@@ -11,7 +11,9 @@ import { toHex } from '@beepkit/protocol/bytes';
 import { encodeAdvert, decodeAdvert } from '@beepkit/protocol/frames';
 import { Air } from '@beepkit/firmware-stubs/air';
 import { VirtualController } from '@beepkit/firmware-stubs/hci';
-import { buildEnAdvert, EN_FLAGS } from '../src/radio/index.ts';
+import { EventEmitter } from 'node:events';
+import { buildEnAdvert, EN_FLAGS, HciRadio, type RadioStateEvent } from '../src/radio/index.ts';
+import type { AdvertEvent } from '../src/scan/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 type Ev = { ev: string; [k: string]: any };
@@ -101,4 +103,97 @@ t.test('scan a host-less beacon; advertise EN that a second Radio sees', async (
   t.equal(en.address, 'c6:11:22:33:44:55', 'address rotated with the RPI');
   const errors = [...a.events, ...b.events].filter((e) => e.ev === 'error');
   t.same(errors, [], 'no radio errors');
+});
+
+/** A stand-in for noble with the surface HciRadio uses (no sockets, no timers). */
+class FakeNoble extends EventEmitter {
+  state = 'unknown';
+  scans: boolean[] = [];
+  _bindings = { _hci: new EventEmitter() };
+  constructor(readonly opts: Record<string, unknown>) {
+    super();
+  }
+  power(s: string): void {
+    this.state = s;
+    this.emit('stateChange', s);
+  }
+  async startScanningAsync(_u: string[], dup: boolean): Promise<void> {
+    this.scans.push(dup);
+  }
+  startScanning(u: string[], dup: boolean): void {
+    void this.startScanningAsync(u, dup);
+  }
+  async stopScanningAsync(): Promise<void> {
+    this.scans.push(false);
+  }
+  stopScanning(): void {}
+  report(type: number, rssi: number): void {
+    this._bindings._hci.emit('leAdvertisingReport', 0, type, 'C0:00:00:00:00:0A', 'random', Buffer.from('020106', 'hex'), rssi);
+  }
+}
+
+const once = <T>(em: EventEmitter, name: string, pred: (x: T) => boolean = () => true): Promise<T> =>
+  new Promise((resolve) => {
+    const on = (x: T) => {
+      if (pred(x)) {
+        em.off(name, on);
+        resolve(x);
+      }
+    };
+    em.on(name, on);
+  });
+
+t.test('HciRadio with a stand-in stack: binding options, raw reports, duty cycle, reset recovery', async (t) => {
+  let fake: FakeNoble | undefined;
+  let now = 1000;
+  const radio = new HciRadio({ scanner: { uart: '/dev/ttyFAKE' }, now: () => now, stacks: { noble: (o) => (fake = new FakeNoble(o)) } });
+  const started = radio.start();
+  t.ok(fake, 'stack built');
+  if (!fake) return;
+  t.same(fake.opts, { hciDriver: 'uart', bindParams: { uart: { port: '/dev/ttyFAKE' } } });
+  fake.power('poweredOn');
+  await started;
+  const adverts: AdvertEvent[] = [];
+  radio.on('advert', (e) => adverts.push(e));
+  fake.report(0x03, -70);
+  t.equal(adverts.length, 0, 'nothing reported outside a scan window');
+  await radio.startScan({ dutyCycle: { windowMs: 30, periodMs: 60 } });
+  t.same(fake.scans, [true], 'scanning with duplicates (RSSI series)');
+  fake.report(0x03, -71);
+  fake.report(0x04, -71);
+  t.equal(adverts.length, 1, 'scan responses are not adverts');
+  t.same({ ...adverts[0], data: toHex(adverts[0].data) }, { address: 'c0:00:00:00:00:0a', addressType: 'random', rssi: -71, data: '020106', connectable: false, receivedAt: 1000 });
+  // the duty cycle stops, then restarts scanning
+  await new Promise<void>((resolve) => {
+    const iv = setInterval(() => {
+      if ((fake as FakeNoble).scans.length >= 3) {
+        clearInterval(iv);
+        resolve();
+      }
+    }, 5);
+  });
+  t.same(fake.scans.slice(0, 3), [true, false, true], 'window off, then on again');
+  await radio.stopScan();
+  await radio.startScan({ dutyCycle: 'continuous' });
+  // controller reset: powered off and on again → state events and the scan comes back
+  const resetSeen = once<RadioStateEvent>(radio, 'state', (s) => s.resetDetected === true);
+  const before = fake.scans.length;
+  fake.power('poweredOff');
+  t.equal((await resetSeen).state, 'poweredOff');
+  fake.power('poweredOn');
+  await new Promise((r) => setImmediate(r));
+  t.equal(fake.scans[before], true, 'scanning restarted after the reset');
+  // noble stopping the scan under us (its Reset before connecting) also restarts it
+  fake.emit('scanStop');
+  await new Promise((r) => setImmediate(r));
+  t.equal(fake.scans[before + 1], true, 'restarted after an unsolicited scanStop');
+  t.equal(radio.counters.scanRestarts, 2);
+  now = 2000;
+  fake.report(0x00, -60);
+  t.equal(adverts.at(-1)?.connectable, true);
+  t.equal(adverts.at(-1)?.receivedAt, 2000, 'injected clock');
+  await t.rejects(radio.advertise(new Uint8Array(3)), { code: 'E_CONFIG' }, 'no advertiser controller');
+  await t.rejects(radio.setAddress('nope'), { code: 'E_FORMAT' });
+  await radio.stop();
+  t.throws(() => new HciRadio({}), { code: 'E_CONFIG' });
 });

@@ -30,6 +30,8 @@ export interface HciRadioOptions {
   now?: () => number;
   /** How long start() waits for poweredOn (default 15 s). */
   powerOnTimeoutMs?: number;
+  /** Test seam: builds the stacks instead of requiring noble/bleno (receives the binding options). */
+  stacks?: { noble?: (opts: Record<string, unknown>) => any; bleno?: (opts: Record<string, unknown>) => any };
 }
 
 const SCAN_RSP = 0x04;
@@ -88,13 +90,15 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
     const timeout = this.o.powerOnTimeoutMs ?? 15_000;
     const waits: Promise<void>[] = [];
     if (this.o.scanner) {
-      this.noble = require('@stoprocent/noble').withBindings('hci', bindingOptions(this.o.scanner));
+      const opts = bindingOptions(this.o.scanner);
+      this.noble = this.o.stacks?.noble ? this.o.stacks.noble(opts) : require('@stoprocent/noble').withBindings('hci', opts);
       this.noble.on('stateChange', (s: RadioPower) => this.onNobleState(s));
       this.noble.on('scanStop', () => this.onScanStop());
       waits.push(waitState(this.noble, timeout, 'scanner'));
     }
     if (this.o.advertiser) {
-      this.bleno = require('@stoprocent/bleno').withBindings('hci', bindingOptions(this.o.advertiser));
+      const opts = bindingOptions(this.o.advertiser);
+      this.bleno = this.o.stacks?.bleno ? this.o.stacks.bleno(opts) : require('@stoprocent/bleno').withBindings('hci', opts);
       this.bleno.on('stateChange', (s: RadioPower) => this.onBlenoState(s));
       waits.push(waitState(this.bleno, timeout, 'advertiser'));
     }
