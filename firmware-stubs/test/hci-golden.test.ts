@@ -3,7 +3,7 @@
  * to poweredOn (and bleno's advertising start), with the controller's
  * replies. Regenerate with UPDATE_GOLDEN=1 after a deliberate change.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -30,7 +30,7 @@ function steps(trace: TraceEntry[], cut: (s: Step) => boolean): Step[] {
   return out;
 }
 
-async function record(t: Tap.Test, script: string, env: Record<string, string>, ready: (e: { ev: string; [k: string]: unknown }) => boolean): Promise<TraceEntry[]> {
+async function record(t: Test, script: string, env: Record<string, string>, ready: (e: { ev: string; [k: string]: unknown }) => boolean): Promise<TraceEntry[]> {
   const air = new Air({ seed: 1 });
   const c = new VirtualController({ air, address: '0a:0b:0c:0d:0e:0f' });
   c.start();
@@ -46,7 +46,7 @@ async function record(t: Tap.Test, script: string, env: Record<string, string>, 
   return trace;
 }
 
-function check(t: Tap.Test, name: string, got: Step[]): void {
+function check(t: Test, name: string, got: Step[]): void {
   const file = join(golden, `${name}.json`);
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, JSON.stringify(got, null, 1) + '\n');
   const want = JSON.parse(readFileSync(file, 'utf8')) as Step[];
