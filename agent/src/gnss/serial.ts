@@ -1,0 +1,86 @@
+/**
+ * GNSS receiver on a serial port. The ONLY agent module that imports serialport.
+ * serialport + parser-readline (framing) → pure NMEA decoder → epoch assembler. Sends MTK start-up
+ * configuration (PMTK220 rate, PMTK314 sentences), detects silence, and survives unplug/replug by
+ * reopening the same path with exponential backoff.
+ */
+import { SerialPort } from 'serialport';
+import { ReadlineParser } from '@serialport/parser-readline';
+import { encodeSentence } from '@beepkit/protocol/nmea';
+import { GnssSourceBase, type GnssSourceBaseOptions } from './base.ts';
+
+export type MtkSentence = 'GLL' | 'RMC' | 'VTG' | 'GGA' | 'GSA' | 'GSV' | 'ZDA';
+const MTK_INDEX: Readonly<Record<MtkSentence, number>> = { GLL: 0, RMC: 1, VTG: 2, GGA: 3, GSA: 4, GSV: 5, ZDA: 17 };
+
+export interface SerialGnssOptions extends GnssSourceBaseOptions {
+  path: string;
+  baudRate?: number;
+  /** MTK start-up configuration, sent after every (re)open. */
+  mtk?: { intervalMs?: number; sentences?: readonly MtkSentence[] };
+}
+
+/** The MTK commands for a configuration (PMTK220 then PMTK314). */
+export function mtkCommands(mtk: NonNullable<SerialGnssOptions['mtk']>): string[] {
+  const out: string[] = [];
+  if (mtk.intervalMs !== undefined) out.push(encodeSentence('PMTK', '220', [mtk.intervalMs]));
+  if (mtk.sentences !== undefined) {
+    const f = new Array<number>(19).fill(0);
+    for (const s of mtk.sentences) f[MTK_INDEX[s]] = 1;
+    out.push(encodeSentence('PMTK', '314', f));
+  }
+  return out;
+}
+
+export class SerialGnssSource extends GnssSourceBase {
+  readonly kind = 'serial' as const;
+  private port: SerialPort | undefined;
+
+  constructor(private readonly opts: SerialGnssOptions) {
+    super(opts);
+  }
+
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.setState('connecting', `opening ${this.opts.path}`);
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearTimers();
+    const port = this.port;
+    this.port = undefined;
+    if (port?.isOpen) await new Promise<void>((r) => port.close(() => r()));
+    this.flushEpoch();
+    this.setState('closed', 'stopped');
+  }
+
+  private connect(): void {
+    const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate ?? 9600, autoOpen: false });
+    this.port = port;
+    port.on('error', (err) => this.log.warn({ err: err.message }, 'gnss serial error'));
+    port.open((err) => {
+      if (this.stopped || this.port !== port) {
+        if (!err) port.close();
+        return;
+      }
+      if (err) {
+        this.port = undefined;
+        this.scheduleReconnect(`open failed: ${err.message}`, () => this.connect());
+        return;
+      }
+      const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
+      parser.on('data', (line: string) => this.onLine(line));
+      port.on('data', () => this.activity());
+      port.on('close', (e: { message?: string } | null) => {
+        if (this.port !== port) return;
+        this.port = undefined;
+        this.scheduleReconnect(`port closed${e?.message ? `: ${e.message}` : ''}`, () => this.connect());
+      });
+      for (const c of this.opts.mtk ? mtkCommands(this.opts.mtk) : []) port.write(c);
+      this.connected(`opened ${this.opts.path}`);
+    });
+  }
+}
