@@ -30,11 +30,11 @@ async function rate(url: string, n: number, tag: string): Promise<number> {
     if (++got === n) finish();
   });
   await sub.start();
-  await sub.subscribe('beepkit/v1/up/#', 1);
+  await sub.subscribe('beepkit/v1/dev/+/up/+', 1);
   await pub.start();
   const body = Buffer.alloc(MSG_BYTES, 0xa5);
   const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: n }, () => pub.publish('beepkit/v1/up/batch/dev1', body, { qos: 1 })));
+  await Promise.all(Array.from({ length: n }, () => pub.publish('beepkit/v1/dev/dev1/up/batch', body, { qos: 1 })));
   await all;
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   await pub.stop();

@@ -45,16 +45,16 @@ t.test('topic matching', async (t) => {
 
 t.test('ACL checker and mosquitto rendering', async (t) => {
   const acl = new AclChecker({ superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS });
-  t.ok(acl.canPublish('dev1', 'c', 'beepkit/v1/up/batch/dev1'));
-  t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/up/batch/dev2'));
-  t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/down/dev1/x'));
-  t.ok(acl.canRead('dev1', 'c', 'beepkit/v1/down/dev1/receipt'));
-  t.notOk(acl.canRead('dev1', 'c', 'beepkit/v1/down/dev2/receipt'));
-  t.notOk(acl.canRead('+', 'c', 'beepkit/v1/down/+/receipt'), 'wildcard usernames are never substituted');
-  t.notOk(acl.canPublish(undefined, 'c', 'beepkit/v1/up/batch/dev1'));
+  t.ok(acl.canPublish('dev1', 'c', 'beepkit/v1/dev/dev1/up/batch'));
+  t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/dev/dev2/up/batch'));
+  t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/dev/dev1/reply'));
+  t.ok(acl.canRead('dev1', 'c', 'beepkit/v1/dev/dev1/reply'));
+  t.notOk(acl.canRead('dev1', 'c', 'beepkit/v1/dev/dev2/reply'));
+  t.notOk(acl.canRead('+', 'c', 'beepkit/v1/dev/+/reply'), 'wildcard usernames are never substituted');
+  t.notOk(acl.canPublish(undefined, 'c', 'beepkit/v1/dev/dev1/up/batch'));
   t.ok(acl.canPublish('gateway', 'c', 'anything/at/all'));
   const text = renderMosquittoAcl({ superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS });
   t.match(text, /user gateway\ntopic readwrite #/);
-  t.match(text, /pattern write beepkit\/v1\/up\/\+\/%u/);
+  t.match(text, /pattern write beepkit\/v1\/dev\/%u\/up\/\+/);
   t.throws(() => renderMosquittoAcl({ superusers: [], patterns: [{ access: 'read', topic: 'a b' }] }), { code: 'E_CONFIG' });
 });

@@ -42,12 +42,12 @@ t.test('gateway/mosquitto/beepkit.conf + acl run in a real mosquitto', { skip: N
   const seen = collect(gw);
   await gw.start();
   t.teardown(() => gw.stop());
-  await gw.subscribe('beepkit/v1/up/#');
+  await gw.subscribe('beepkit/v1/dev/+/up/+');
   const dev = client('mqtts://127.0.0.1:22051', 'dev1', 'dev1-deploy', { ca: readFileSync(pki.caFile) });
   await dev.start();
   t.teardown(() => dev.stop());
-  await dev.publish('beepkit/v1/up/batch/dev2', 'forged');
-  await dev.publish('beepkit/v1/up/batch/dev1', 'batch');
+  await dev.publish('beepkit/v1/dev/dev2/up/batch', 'forged');
+  await dev.publish('beepkit/v1/dev/dev1/up/batch', 'batch');
   await seen.waitFor((g) => g.length >= 1);
-  t.same(seen.got, [{ topic: 'beepkit/v1/up/batch/dev1', payload: 'batch' }]);
+  t.same(seen.got, [{ topic: 'beepkit/v1/dev/dev1/up/batch', payload: 'batch' }]);
 });

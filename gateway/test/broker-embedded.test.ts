@@ -32,10 +32,10 @@ t.test('aedes embedded broker: same auth and ACL semantics as mosquitto', async 
     const seen = collect(gw);
     t.equal(await gw.subscribe('#', 1), 1);
     const dev1 = await open('dev1', 'dev1-acl');
-    await dev1.publish('beepkit/v1/up/batch/dev2', 'forged');
-    await dev1.publish('beepkit/v1/up/batch/dev1', 'control');
+    await dev1.publish('beepkit/v1/dev/dev2/up/batch', 'forged');
+    await dev1.publish('beepkit/v1/dev/dev1/up/batch', 'control');
     await seen.waitFor((g) => g.some((m) => m.payload === 'control'));
-    t.same(seen.got, [{ topic: 'beepkit/v1/up/batch/dev1', payload: 'control' }]);
+    t.same(seen.got, [{ topic: 'beepkit/v1/dev/dev1/up/batch', payload: 'control' }]);
     t.equal(broker.stats.publishesDenied, 1);
     t.equal(dev1.state, 'connected', 'the device stays connected, as with mosquitto');
   });
@@ -43,16 +43,16 @@ t.test('aedes embedded broker: same auth and ACL semantics as mosquitto', async 
   t.test('a device never receives another device reply topic', async (t) => {
     const dev1 = await open('dev1', 'dev1-sub');
     const inbox = collect(dev1);
-    await dev1.subscribe('beepkit/v1/down/#', 1);
+    await dev1.subscribe('beepkit/v1/dev/+/reply', 1);
     const gw = await open('gateway', 'gw-sub');
-    await gw.publish('beepkit/v1/down/dev2/receipt', 'not-yours');
-    await gw.publish('beepkit/v1/down/dev1/receipt', 'yours');
+    await gw.publish('beepkit/v1/dev/dev2/reply', 'not-yours');
+    await gw.publish('beepkit/v1/dev/dev1/reply', 'yours');
     await inbox.waitFor((g) => g.length >= 1);
-    t.same(inbox.got, [{ topic: 'beepkit/v1/down/dev1/receipt', payload: 'yours' }]);
+    t.same(inbox.got, [{ topic: 'beepkit/v1/dev/dev1/reply', payload: 'yours' }]);
   });
 
   t.test('shared subscriptions are refused, not silently dead', async (t) => {
     const gw = await open('gateway', 'gw-share');
-    await t.rejects(gw.subscribe('$share/gateway/beepkit/v1/up/#', 1), { code: 'E_DENIED' });
+    await t.rejects(gw.subscribe('$share/gateway/beepkit/v1/dev/+/up/+', 1), { code: 'E_DENIED' });
   });
 });

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, type AclPolicy } from '../src/broker/index.ts';
+import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, killStartedMosquittos, type AclPolicy } from '../src/broker/index.ts';
 import { GatewayMqtt, type GatewayMqttOptions } from '../src/mqtt.ts';
 
 export const PASSWORDS: Record<string, string> = { gateway: 'gw-secret', dev1: 'pw-one', dev2: 'pw-two' };
@@ -15,6 +15,14 @@ export const CREDENTIALS: Record<string, string> = Object.fromEntries(
 export const POLICY: AclPolicy = { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS };
 
 export const MOSQUITTO = findMosquitto();
+
+// tap ends a timed-out test file with a signal: take our mosquittos along.
+for (const sig of ['SIGTERM', 'SIGALRM', 'SIGINT'] as const) {
+  process.once(sig, () => {
+    killStartedMosquittos();
+    process.exit(1);
+  });
+}
 export const NO_MOSQUITTO = MOSQUITTO ? false : 'mosquitto binary not installed (apt-get install mosquitto)';
 
 export function tempDir(prefix: string): { dir: string; remove(): void } {

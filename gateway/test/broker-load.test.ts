@@ -23,7 +23,7 @@ async function blast(queues: QueueProfile, port: number): Promise<{ distinct: nu
       setImmediate(() => ack(true)); // deferred: acked on a later turn, like a ledger append
     });
     await gw.start();
-    await gw.subscribe('beepkit/v1/up/#', 1);
+    await gw.subscribe('beepkit/v1/dev/+/up/+', 1);
     await dev.start();
     const body = Buffer.alloc(3000, 0x5a);
     await Promise.all(
@@ -31,7 +31,7 @@ async function blast(queues: QueueProfile, port: number): Promise<{ distinct: nu
         const p = Buffer.from(body);
         p.writeUInt32BE(i, 0);
         p.writeUInt32BE(0, 4);
-        return dev.publish('beepkit/v1/up/batch/dev1', p);
+        return dev.publish('beepkit/v1/dev/dev1/up/batch', p);
       }),
     );
     // End marker on the same topic: QoS 1 per-topic ordering means it arrives after
@@ -43,7 +43,7 @@ async function blast(queues: QueueProfile, port: number): Promise<{ distinct: nu
     let seen = false;
     void last.then(() => (seen = true));
     while (!seen) {
-      await dev.publish('beepkit/v1/up/batch/dev1', end);
+      await dev.publish('beepkit/v1/dev/dev1/up/batch', end);
       await Promise.race([last, new Promise((r) => setTimeout(r, 2000).unref())]);
     }
     ids.delete(N);

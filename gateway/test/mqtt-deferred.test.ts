@@ -31,8 +31,8 @@ function scenarios(t: Test, url: () => string): void {
     const a = gw('gw-persist');
     const ia = inbox(a);
     await a.start();
-    await a.subscribe('beepkit/v1/up/#', 1);
-    await dev.publish('beepkit/v1/up/batch/dev1', 'm1');
+    await a.subscribe('beepkit/v1/dev/+/up/+', 1);
+    await dev.publish('beepkit/v1/dev/dev1/up/batch', 'm1');
     const first = await ia.next();
     t.equal(first.payload, 'm1');
     await a.stop(); // never acked: not durable
@@ -46,7 +46,7 @@ function scenarios(t: Test, url: () => string): void {
     const again = await ib.next();
     t.equal(again.payload, 'm1', 'redelivered');
     again.ack(true);
-    await dev.publish('beepkit/v1/up/batch/dev1', 'm2');
+    await dev.publish('beepkit/v1/dev/dev1/up/batch', 'm2');
     const m2 = await ib.next();
     t.equal(m2.payload, 'm2');
     m2.ack(true);
@@ -55,7 +55,7 @@ function scenarios(t: Test, url: () => string): void {
     const c = gw('gw-persist');
     const ic = inbox(c);
     await c.start();
-    await dev.publish('beepkit/v1/up/batch/dev1', 'm3');
+    await dev.publish('beepkit/v1/dev/dev1/up/batch', 'm3');
     const m3 = await ic.next();
     t.equal(m3.payload, 'm3', 'acked messages are not redelivered');
     m3.ack(true);
@@ -70,8 +70,8 @@ function scenarios(t: Test, url: () => string): void {
     const ig = inbox(g);
     await g.start();
     t.teardown(() => g.stop());
-    await g.subscribe('beepkit/v1/up/#', 1);
-    await dev.publish('beepkit/v1/up/batch/dev2', 'x1');
+    await g.subscribe('beepkit/v1/dev/+/up/+', 1);
+    await dev.publish('beepkit/v1/dev/dev2/up/batch', 'x1');
     const d1 = await ig.next();
     d1.ack(false);
     const d2 = await ig.next();

@@ -19,6 +19,7 @@
  */
 import { createHash, pbkdf2Sync, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { BeepkitError } from '@beepkit/protocol';
+import { DEVICE_ACL_PATTERNS } from '@beepkit/protocol/wire';
 
 export type Access = 'read' | 'write' | 'readwrite';
 
@@ -36,14 +37,11 @@ export interface AclPolicy {
 }
 
 /**
- * Placeholder device topics until protocol/src/wire defines the topic map:
- * a device publishes to `beepkit/v1/up/<kind>/<its username>` and reads its
- * own reply topics `beepkit/v1/down/<its username>/#`.
+ * Device rules of the protocol topic map (protocol/src/wire/topics.ts): a
+ * device publishes only under `beepkit/v1/dev/<its username>/…` and reads only
+ * its own reply (and carer alert) topics.
  */
-export const DEFAULT_DEVICE_PATTERNS: readonly AclPattern[] = [
-  { access: 'write', topic: 'beepkit/v1/up/+/%u' },
-  { access: 'read', topic: 'beepkit/v1/down/%u/#' },
-];
+export const DEFAULT_DEVICE_PATTERNS: readonly AclPattern[] = DEVICE_ACL_PATTERNS;
 
 /** username -> password hash. */
 export type Credentials = ReadonlyMap<string, string> | Readonly<Record<string, string>>;

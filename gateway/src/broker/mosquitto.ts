@@ -98,6 +98,17 @@ export async function waitForPort(port: number, timeoutMs: number, alive: () => 
   }
 }
 
+const live = new Set<() => void>();
+
+/**
+ * SIGKILLs every mosquitto this process started and has not stopped. For a
+ * test runner's or app's signal handler: a process killed by a signal runs no
+ * 'exit' listeners, so children would outlive it.
+ */
+export function killStartedMosquittos(): void {
+  for (const kill of live) kill();
+}
+
 export class MosquittoRunner {
   readonly #o: MosquittoOptions;
   readonly #log: Logger;
@@ -123,6 +134,11 @@ export class MosquittoRunner {
 
   get tlsUrl(): string | undefined {
     return this.#o.tls ? `mqtts://127.0.0.1:${this.#o.tls.port}` : undefined;
+  }
+
+  /** pid of the running mosquitto, if any. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
   }
 
   get confPath(): string {
@@ -157,6 +173,7 @@ export class MosquittoRunner {
       if (this.#stderr.length < 8192) this.#stderr += d;
     });
     process.once('exit', this.#killOnExit);
+    live.add(this.#killOnExit);
     const ports = [o.port, ...(o.tls ? [o.tls.port] : [])];
     try {
       for (const p of ports) await waitForPort(p, o.startTimeoutMs ?? 15_000, () => alive);
@@ -173,6 +190,7 @@ export class MosquittoRunner {
     if (!child) return;
     this.#child = undefined;
     process.removeListener('exit', this.#killOnExit);
+    live.delete(this.#killOnExit);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
