@@ -11,7 +11,7 @@ import { ScanPipeline, MapVenueRegistry, type AdvertEvent } from '../agent/src/s
 import { EncounterLog } from '../agent/src/encounters/index.ts';
 import { VisitDetector } from '../agent/src/visits/index.ts';
 import { mulberry32 } from '../agent/src/rssi/index.ts';
-import { goal, sample, summarise, type Bench } from './lib.ts';
+import { goal, opsPerSec, sample, summarise, type Bench } from './lib.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -45,14 +45,12 @@ function pipeline(): ScanPipeline {
 
 /** Pushes n adverts round-robin over the population (events reused: no per-advert allocation by the driver). */
 function drive(p: ScanPipeline, pop: AdvertEvent[], n: number, rng: () => number): number {
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) {
+  return opsPerSec(n, (i) => {
     const ev = pop[i % pop.length];
     ev.rssi = -90 + ((rng() * 50) | 0);
     ev.receivedAt = T0 + i;
     p.push(ev);
-  }
-  return n / (Number(process.hrtime.bigint() - t0) / 1e9);
+  });
 }
 
 const bench: Bench = {
