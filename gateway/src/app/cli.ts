@@ -1,6 +1,141 @@
-/** `beepkit gateway …` commands (run, venue add|list|revoke, diagnostician add). */
+/** `beepkit gateway …`: run, venue add|list|revoke, diagnostician add, keys. */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { pino } from 'pino';
+import { BeepkitError, isBeepkitError, toHex } from '@beepkit/protocol';
+import { issueCertificate, keyId } from '@beepkit/protocol/cert';
+import { Ed25519Signer } from '@beepkit/protocol/crypto';
+import { loadOrCreateKeys, writeFileAtomic } from '../ca/keys.ts';
+import { VenueRegistry } from '../ca/registry.ts';
+import { loadConfig } from './config.ts';
+import { Gateway } from './gateway.ts';
+
+function fail(err: unknown): void {
+  const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
+  process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
+  process.exitCode = 2;
+}
+
+const print = (v: unknown): void => {
+  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+};
+
+interface DirOpts { config?: string; dataDir?: string }
+function dataDir(o: DirOpts): string {
+  return o.dataDir ?? loadConfig(o.config).dataDir;
+}
+
+function num(s: string, what: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n)) throw new BeepkitError('E_CONFIG', `${what}: not a number: ${s}`);
+  return n;
+}
+
+/** Runs the gateway until SIGINT/SIGTERM, then stops gracefully. */
+export async function runGateway(configPath: string | undefined): Promise<void> {
+  const cfg = loadConfig(configPath);
+  const log = pino({ level: cfg.log.level, base: { svc: 'beepkit-gateway' }, redact: { paths: ['password', 'key', 'lat', 'lon', 'latE6', 'lonE6'], remove: true } });
+  const gw = new Gateway({ config: cfg, logger: log });
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (sig: string): void => {
+      log.info({ sig }, 'stopping');
+      void gw.stop().then(resolve, (e: unknown) => {
+        log.error({ err: String(e) }, 'stop failed');
+        resolve();
+      });
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  try {
+    await gw.start();
+  } catch (e) {
+    await gw.stop().catch(() => {});
+    throw e;
+  }
+  process.stdout.write(JSON.stringify({ ready: true, broker: gw.brokerUrl, http: gw.httpPort }) + '\n');
+  await stopped;
+}
 
 export function registerGateway(program: Command): void {
-  program.command('gateway').description('MQTT gateway: ingest, CA, notification feed');
+  const gw = program.command('gateway').description('MQTT gateway: ingest, CA, notification feed');
+  const dirOpts = (c: Command): Command => c.option('-c, --config <file>', 'gateway.yaml (for dataDir)').option('-d, --data-dir <dir>', 'gateway data directory');
+
+  gw.command('run')
+    .description('run the gateway (SIGINT/SIGTERM: graceful stop)')
+    .option('-c, --config <file>', 'gateway.yaml (env overrides: BEEPKIT_GATEWAY_*)')
+    .action(async (o: { config?: string }) => {
+      try {
+        await runGateway(o.config);
+      } catch (e) {
+        fail(e);
+      }
+    });
+
+  dirOpts(gw.command('keys').description('print the public keys (CA, solver, gateway); creates them if absent')).action((o: DirOpts) => {
+    try {
+      const k = loadOrCreateKeys(dataDir(o));
+      print({ caPublicKey: toHex(k.caPublicKey), caKeyId: toHex(keyId(k.caPublicKey)), solverPublicKey: toHex(k.solverPublicKey), solverKeyId: toHex(k.solverKeyId), gatewayPublicKey: toHex(k.gateway.publicKey), solverKeyFile: k.solverKeyFile });
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+  const venue = gw.command('venue').description('venue registry (keys are never listed)');
+  dirOpts(venue.command('add'))
+    .requiredOption('--name <name>', 'venue name')
+    .requiredOption('--region <path>', 'state/county/city/venue')
+    .requiredOption('--lat <deg>', 'latitude').requiredOption('--lon <deg>', 'longitude')
+    .option('--radius <m>', 'radius in metres', '50')
+    .option('--id <hex>', '6-byte venue id (random when absent)')
+    .option('--key-out <file>', 'write the venue key (hex, 0600) here instead of printing it')
+    .action((o: DirOpts & { name: string; region: string; lat: string; lon: string; radius: string; id?: string; keyOut?: string }) => {
+      try {
+        const reg = new VenueRegistry(join(dataDir(o), 'venues.json'));
+        const { venue: v, key } = reg.add({ id: o.id, name: o.name, region: o.region.split('/'), lat: num(o.lat, '--lat'), lon: num(o.lon, '--lon'), radiusM: num(o.radius, '--radius') });
+        if (o.keyOut) writeFileAtomic(o.keyOut, toHex(key) + '\n', 0o600);
+        print(o.keyOut ? { venue: v, keyFile: o.keyOut } : { venue: v, key: toHex(key) });
+      } catch (e) {
+        fail(e);
+      }
+    });
+  dirOpts(venue.command('list')).action((o: DirOpts) => {
+    try {
+      print(new VenueRegistry(join(dataDir(o), 'venues.json')).load().list());
+    } catch (e) {
+      fail(e);
+    }
+  });
+  dirOpts(venue.command('revoke').argument('<id>', 'venue id (hex)')).action((id: string, o: DirOpts) => {
+    try {
+      print(new VenueRegistry(join(dataDir(o), 'venues.json')).revoke(id));
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+  const diag = gw.command('diagnostician').description('diagnostician certificates');
+  dirOpts(diag.command('add').argument('<name>', 'diagnostician name ([A-Za-z0-9_.-])'))
+    .option('--days <n>', 'validity in days', '365')
+    .option('--out <file>', 'key file (default <dataDir>/diagnosticians/<name>.json)')
+    .action((name: string, o: DirOpts & { days: string; out?: string }) => {
+      try {
+        if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new BeepkitError('E_CONFIG', 'name must match [A-Za-z0-9_.-]{1,64}');
+        const dir = dataDir(o);
+        const k = loadOrCreateKeys(dir);
+        const seed = new Uint8Array(randomBytes(32));
+        const subject = new Ed25519Signer(seed).publicKey;
+        const nowS = Math.floor(Date.now() / 1000);
+        const cert = issueCertificate(k.ca, {
+          role: 'diagnostician', serial: Number(BigInt('0x' + toHex(randomBytes(6)))), day: Math.floor(nowS / 86_400), notBefore: nowS,
+          notAfter: nowS + Math.round(num(o.days, '--days') * 86_400), subject, solverKeyId: k.solverKeyId, region: `diagnostician/${name}`,
+        });
+        const out = o.out ?? join(dir, 'diagnosticians', `${name}.json`);
+        writeFileAtomic(out, JSON.stringify({ format: 1, role: 'diagnostician', name, seed: toHex(seed), publicKey: toHex(subject), certificate: toHex(cert.bytes) }, null, 1) + '\n', 0o600);
+        print({ name, publicKey: toHex(subject), serial: cert.serial, notAfter: cert.notAfter, keyFile: out });
+      } catch (e) {
+        fail(e);
+      }
+    });
 }

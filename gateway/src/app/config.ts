@@ -1,0 +1,172 @@
+/**
+ * Gateway configuration: YAML file + `BEEPKIT_GATEWAY_*` environment overrides,
+ * validated field by field (E_CONFIG naming the field). Env names: the path in
+ * UPPER_SNAKE with `__` between levels, e.g. BEEPKIT_GATEWAY_DATA_DIR → dataDir,
+ * BEEPKIT_GATEWAY_BROKER__URL → broker.url, BEEPKIT_GATEWAY_HTTP__PORT → http.port.
+ * Values are parsed as YAML scalars (numbers, booleans, strings).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { BeepkitError } from '@beepkit/protocol';
+
+export interface GatewayConfig {
+  dataDir: string;
+  broker: {
+    /** mqtt:// or mqtts:// URL of an external broker; absent → embedded aedes broker. */
+    url?: string;
+    embedded: { host: string; port: number; passwordFile?: string };
+    username: string;
+    password?: string;
+    passwordFile?: string;
+    clientId: string;
+    /** Parallel gateway connections (shared subscription `$share/<shareGroup>/…` when > 1; mosquitto only). */
+    connections: number;
+    shareGroup: string;
+    caFile?: string;
+    rejectUnauthorized: boolean;
+  };
+  http: { host: string; port: number };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  ingest: { maxSkewSec: number; intervalSeconds: number; rateBurst: number; ratePerSecond: number };
+  ca: {
+    slotSeconds: number; slotWindow: number; frameMaxAgeMs: number; fixMaxAgeMs: number; maxAccuracyM: number;
+    accuracyFactor: number; marginM: number; certGraceSec: number; requestsPerPseudonymDay: number;
+    /** Device topic ids of provisioned beacons allowed to send VenueRegister. */
+    trustedBeacons: string[];
+  };
+  feed: { maxCatchupBlocks: number };
+}
+
+export const DEFAULT_CONFIG: GatewayConfig = {
+  dataDir: './gateway-data',
+  broker: {
+    embedded: { host: '127.0.0.1', port: 1883 },
+    username: 'gateway',
+    clientId: 'beepkit-gateway',
+    connections: 1,
+    shareGroup: 'gateway',
+    rejectUnauthorized: true,
+  },
+  http: { host: '127.0.0.1', port: 9464 },
+  log: { level: 'info' },
+  ingest: { maxSkewSec: 300, intervalSeconds: 1800, rateBurst: 4096, ratePerSecond: 1 },
+  ca: {
+    slotSeconds: 60, slotWindow: 1, frameMaxAgeMs: 120_000, fixMaxAgeMs: 120_000, maxAccuracyM: 100,
+    accuracyFactor: 2, marginM: 25, certGraceSec: 21_600, requestsPerPseudonymDay: 5, trustedBeacons: [],
+  },
+  feed: { maxCatchupBlocks: 64 },
+};
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const fail = (field: string, msg: string): never => {
+  throw new BeepkitError('E_CONFIG', `config ${field}: ${msg}`);
+};
+
+/** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL). */
+const OPTIONAL = new Set(['broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile']);
+function merge(base: Obj, over: unknown, path: string): Obj {
+  if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(over as Obj)) {
+    const p = path ? `${path}.${k}` : k;
+    if (!(k in base) && !OPTIONAL.has(p)) fail(p, 'unknown field');
+    out[k] = isObj(base[k]) ? merge(base[k] as Obj, v, p) : v;
+  }
+  return out;
+}
+
+function envOverrides(env: NodeJS.ProcessEnv): Obj {
+  const out: Obj = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('BEEPKIT_GATEWAY_') || raw === undefined) continue;
+    const path = name.slice(16).split('__').map((s) => s.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
+    let o = out;
+    for (const k of path.slice(0, -1)) o = (o[k] = isObj(o[k]) ? o[k] : {}) as Obj;
+    const key = path[path.length - 1];
+    const v: unknown = key === 'password' ? raw : parse(raw);
+    o[key] = key === 'trustedBeacons' && typeof v === 'string' ? v.split(',').filter(Boolean) : v;
+  }
+  return out;
+}
+
+function num(c: Obj, field: string, min: number, max: number, integer = true): void {
+  const [a, b] = field.split('.');
+  const v = b ? (c[a] as Obj)[b] : c[a];
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+    fail(field, `must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${JSON.stringify(v)}`);
+  }
+}
+
+function str(v: unknown, field: string, optional = false): void {
+  if (optional && v === undefined) return;
+  if (typeof v !== 'string' || v.length === 0) fail(field, `must be a non-empty string, got ${JSON.stringify(v)}`);
+}
+
+function validate(c: GatewayConfig): void {
+  const o = c as unknown as Obj;
+  str(c.dataDir, 'dataDir');
+  const b = c.broker;
+  if (b.url !== undefined && (typeof b.url !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(b.url))) fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(b.url)}`);
+  str(b.embedded.host, 'broker.embedded.host');
+  num(o, 'broker.connections', 1, 256);
+  if (b.url === undefined && b.connections !== 1) fail('broker.connections', 'the embedded broker serves one gateway connection (shared subscriptions need mosquitto)');
+  const e = b.embedded as unknown as Obj;
+  if (typeof e.port !== 'number' || !Number.isInteger(e.port) || e.port < 0 || e.port > 65535) fail('broker.embedded.port', `must be a port number, got ${JSON.stringify(e.port)}`);
+  str(b.username, 'broker.username');
+  str(b.clientId, 'broker.clientId');
+  if (!/^[a-z0-9-]{1,64}$/.test(String(b.shareGroup))) fail('broker.shareGroup', 'must match [a-z0-9-]{1,64}');
+  for (const f of ['password', 'passwordFile', 'caFile'] as const) str(b[f], `broker.${f}`, true);
+  str(b.embedded.passwordFile, 'broker.embedded.passwordFile', true);
+  if (typeof b.rejectUnauthorized !== 'boolean') fail('broker.rejectUnauthorized', 'must be true or false');
+  str(c.http.host, 'http.host');
+  num(o, 'http.port', 0, 65535);
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.log.level)) fail('log.level', `unknown level ${JSON.stringify(c.log.level)}`);
+  num(o, 'ingest.maxSkewSec', 0, 86_400);
+  num(o, 'ingest.intervalSeconds', 60, 86_400);
+  if (86_400 % c.ingest.intervalSeconds !== 0) fail('ingest.intervalSeconds', 'must divide a day');
+  num(o, 'ingest.rateBurst', 1, 1e9);
+  num(o, 'ingest.ratePerSecond', 0, 1e9, false);
+  num(o, 'ca.slotSeconds', 1, 86_400);
+  num(o, 'ca.slotWindow', 0, 100);
+  num(o, 'ca.frameMaxAgeMs', 0, 86_400_000);
+  num(o, 'ca.fixMaxAgeMs', 0, 86_400_000);
+  num(o, 'ca.maxAccuracyM', 0, 1e6, false);
+  num(o, 'ca.accuracyFactor', 0, 100, false);
+  num(o, 'ca.marginM', 0, 1e6, false);
+  num(o, 'ca.certGraceSec', 0, 7 * 86_400);
+  num(o, 'ca.requestsPerPseudonymDay', 1, 1e6);
+  if (!Array.isArray(c.ca.trustedBeacons) || c.ca.trustedBeacons.some((x) => typeof x !== 'string' || !/^[a-z0-9-]{8,64}$/.test(x))) fail('ca.trustedBeacons', 'must be a list of device topic ids');
+  num(o, 'feed.maxCatchupBlocks', 1, 10_000);
+}
+
+/** Builds a validated config from a parsed document (or nothing) and the environment. */
+export function resolveConfig(doc: unknown = {}, env: NodeJS.ProcessEnv = {}, baseDir = process.cwd()): GatewayConfig {
+  const merged = merge(merge(DEFAULT_CONFIG as unknown as Obj, doc ?? {}, ''), envOverrides(env), '') as unknown as GatewayConfig;
+  validate(merged);
+  const abs = (p: string | undefined): string | undefined => (p === undefined || isAbsolute(p) ? p : resolve(baseDir, p));
+  merged.dataDir = abs(merged.dataDir)!;
+  merged.broker.passwordFile = abs(merged.broker.passwordFile);
+  merged.broker.caFile = abs(merged.broker.caFile);
+  merged.broker.embedded.passwordFile = abs(merged.broker.embedded.passwordFile);
+  return merged;
+}
+
+/** Reads a YAML config file (paths in it are relative to the file) and applies env overrides. */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  if (path === undefined) return resolveConfig({}, env);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new BeepkitError('E_CONFIG', `config file ${path} cannot be read`, { cause });
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (cause) {
+    throw new BeepkitError('E_CONFIG', `config file ${path} is not valid YAML: ${(cause as Error).message}`, { cause });
+  }
+  return resolveConfig(doc ?? {}, env, dirname(resolve(path)));
+}

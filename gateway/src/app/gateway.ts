@@ -1,0 +1,259 @@
+/**
+ * The gateway service: keys, ledger, venue registry, ingest, CA, notification
+ * feed, MQTT connections (embedded aedes broker when no broker URL is set),
+ * health + metrics HTTP. `new Gateway({ config })`, `start()`, `stop()`.
+ * stop() is graceful: no new message is taken, in-flight commits finish (and
+ * are acknowledged), replies are flushed, then everything closes.
+ */
+import { readFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { BeepkitError } from '@beepkit/protocol';
+import { decodeMessage, gatewaySubscriptions, parseTopic, topics } from '@beepkit/protocol/wire';
+import { DEFAULT_DEVICE_PATTERNS, EmbeddedBroker, hashPassword } from '../broker/index.ts';
+import { GatewayMqtt } from '../mqtt.ts';
+import { EmbeddedLedger } from '../ledger/index.ts';
+import type { ChainName, Ledger, Logger } from '../ledger/types.ts';
+import { Ingest, codeOf, correlationOf, errorReply } from '../ingest/index.ts';
+import { loadOrCreateKeys, type GatewayKeys } from '../ca/keys.ts';
+import { VenueRegistry } from '../ca/registry.ts';
+import { CertificateAuthority } from '../ca/authority.ts';
+import { venueRevocations } from '../ca/revocation.ts';
+import { NotificationFeed, type VenueStatusHook } from '../feed/index.ts';
+import type { GatewayConfig } from './config.ts';
+import { startHttp } from './http.ts';
+import { Telemetry } from './telemetry.ts';
+import { handleCaRequest, handleVenueRegister } from './handlers.ts';
+
+const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  logger?: Logger;
+  /** Clock (ms) for ingest and CA decisions (default Date.now). */
+  now?: () => number;
+  venueStatus?: VenueStatusHook;
+  /** Registry reload period (default 2000 ms). */
+  registryPollMs?: number;
+}
+
+export class Gateway {
+  readonly #o: GatewayOptions;
+  readonly #log: Logger;
+  keys!: GatewayKeys;
+  ledger!: EmbeddedLedger;
+  registry!: VenueRegistry;
+  ingest!: Ingest;
+  ca!: CertificateAuthority;
+  feed!: NotificationFeed;
+  broker?: EmbeddedBroker;
+  readonly clients: GatewayMqtt[] = [];
+  readonly telemetry: Telemetry;
+  #http?: { port: number; close(): Promise<void> };
+  #poll?: NodeJS.Timeout;
+  #stopping = false;
+  #started = false;
+  #inflight = 0;
+  #drained?: () => void;
+  readonly #replies = new Set<Promise<void>>();
+
+  constructor(opts: GatewayOptions) {
+    this.#o = opts;
+    this.#log = opts.logger ?? silent;
+    this.telemetry = new Telemetry(() => this.clients.filter((c) => c.state === 'connected').length);
+  }
+
+  get httpPort(): number | undefined {
+    return this.#http?.port;
+  }
+
+  /** The URL devices connect to (the embedded broker's, or the configured one). */
+  get brokerUrl(): string {
+    return this.broker?.url ?? this.#o.config.broker.url!;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) throw new BeepkitError('E_STATE', 'gateway already started');
+    this.#started = true;
+    const cfg = this.#o.config;
+    const now = this.#o.now ?? Date.now;
+    mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+    this.keys = loadOrCreateKeys(cfg.dataDir);
+    this.ledger = new EmbeddedLedger({ dir: join(cfg.dataDir, 'ledger'), signer: this.keys.gateway, logger: this.#log });
+    await this.ledger.open();
+    for (const chain of ['tracing', 'notification'] as ChainName[]) this.telemetry.heights[chain] = (await this.ledger.sth(chain))?.blockHeight ?? -1;
+    this.registry = new VenueRegistry(join(cfg.dataDir, 'venues.json')).load();
+    const timed: Pick<Ledger, 'append' | 'getByKey'> = {
+      append: async (chain, entries) => {
+        const t0 = process.hrtime.bigint();
+        const r = await this.ledger.append(chain, entries);
+        this.telemetry.commitLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+        for (const x of r) if (!('error' in x)) this.telemetry.heights[chain] = Math.max(this.telemetry.heights[chain], x.blockHeight);
+        return r;
+      },
+      getByKey: (chain, key) => this.ledger.getByKey(chain, key),
+    };
+    const i = cfg.ingest;
+    this.ingest = new Ingest({ ledger: timed, caPublicKey: this.keys.caPublicKey, now, maxSkewSec: i.maxSkewSec, intervalSeconds: i.intervalSeconds, rate: { burst: i.rateBurst, perSecond: i.ratePerSecond }, logger: this.#log });
+    const c = cfg.ca;
+    this.ca = new CertificateAuthority({
+      ca: this.keys.ca, solverPublicKey: this.keys.solverPublicKey, solverKeyId: this.keys.solverKeyId, venues: this.registry, now, logger: this.#log,
+      policy: { ...c, maxSkewMs: i.maxSkewSec * 1000, perPseudonym: { burst: c.requestsPerPseudonymDay, perSecond: c.requestsPerPseudonymDay / 86_400 } },
+    });
+    this.feed = new NotificationFeed({
+      ledger: { append: timed.append, blocks: (ch, h, m) => this.ledger.blocks(ch, h, m), tail: (ch) => this.ledger.tail(ch), sth: (ch) => this.ledger.sth(ch) },
+      publish: (topic, payload) => this.clients[0].publish(topic, payload, { qos: 1 }).then(() => this.telemetry.broadcasts.inc()),
+      maxCatchupBlocks: cfg.feed.maxCatchupBlocks, venueStatus: this.#o.venueStatus, logger: this.#log,
+    });
+    await this.feed.start();
+    await this.#connect(cfg);
+    await this.#publishRevocations();
+    this.#poll = setInterval(() => {
+      try {
+        if (this.registry.reloadIfChanged()) void this.#publishRevocations();
+      } catch (e) {
+        this.#log.warn({ code: codeOf(e) }, 'venue registry reload failed');
+      }
+    }, this.#o.registryPollMs ?? 2000);
+    this.#poll.unref();
+    this.#http = await startHttp(cfg.http.host, cfg.http.port, {
+      health: () => {
+        const up = this.clients.filter((x) => x.state === 'connected').length;
+        return { ok: !this.#stopping && up === this.clients.length, detail: { mqtt: `${up}/${this.clients.length}`, inflight: this.#inflight } };
+      },
+      metrics: async () => this.telemetry.registry.render(),
+    });
+    this.#log.info({ broker: this.broker ? 'embedded' : 'external', connections: this.clients.length, http: this.#http.port }, 'gateway started');
+  }
+
+  async #connect(cfg: GatewayConfig): Promise<void> {
+    const b = cfg.broker;
+    let password = b.password ?? (b.passwordFile ? readFileSync(b.passwordFile, 'utf8').trim() : undefined);
+    let url = b.url;
+    if (!url) {
+      password ??= randomBytes(18).toString('base64url');
+      const creds: Record<string, string> = {};
+      if (b.embedded.passwordFile) {
+        for (const line of readFileSync(b.embedded.passwordFile, 'utf8').split('\n')) {
+          const at = line.indexOf(':');
+          if (at > 0 && !line.startsWith('#')) creds[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+        }
+      }
+      creds[b.username] = hashPassword(password, { iterations: 1000 });
+      this.broker = new EmbeddedBroker({ host: b.embedded.host, port: b.embedded.port, credentials: creds, acl: { superusers: [b.username], patterns: DEFAULT_DEVICE_PATTERNS }, logger: this.#log });
+      await this.broker.start();
+      url = this.broker.url;
+    }
+    const ca = b.caFile ? readFileSync(b.caFile) : undefined;
+    for (let k = 0; k < b.connections; k++) {
+      const client = new GatewayMqtt({ url, clientId: b.connections > 1 ? `${b.clientId}-${k}` : b.clientId, username: b.username, password, ca, rejectUnauthorized: b.rejectUnauthorized, clean: false, logger: this.#log });
+      client.on('error', () => {}); // logged by GatewayMqtt; health shows the state
+      client.onMessage((topic, payload, ack) => this.#route(client, topic, payload, ack));
+      this.clients.push(client);
+    }
+    await Promise.all(this.clients.map(async (client) => {
+      await client.start();
+      for (const f of gatewaySubscriptions(b.connections > 1 ? b.shareGroup : undefined)) await client.subscribe(f, 1);
+    }));
+  }
+
+  async #publishRevocations(): Promise<void> {
+    const entries = venueRevocations(this.registry.list());
+    if (entries.length === 0) return;
+    try {
+      await this.feed.publishNotification(entries);
+    } catch (e) {
+      this.#log.warn({ code: codeOf(e) }, 'revocations not published');
+    }
+  }
+
+  /** Appends to the notification chain and broadcasts the block (solver, diagnostician). */
+  publishNotification(entries: Uint8Array[]): ReturnType<NotificationFeed['publishNotification']> {
+    return this.feed.publishNotification(entries);
+  }
+
+  #reply(client: GatewayMqtt, deviceId: string, payload: Uint8Array): void {
+    const p = client.publish(topics.reply(deviceId), payload, { qos: 1 }).catch((e: unknown) => this.#log.warn({ code: codeOf(e) }, 'reply not delivered'));
+    this.#replies.add(p);
+    void p.finally(() => this.#replies.delete(p));
+  }
+
+  #route(client: GatewayMqtt, topic: string, payload: Buffer, ack: (ok: boolean) => void): void {
+    if (this.#stopping) return; // not acknowledged: the broker redelivers after restart
+    let kind: string;
+    let deviceId: string;
+    try {
+      const t = parseTopic(topic);
+      kind = t.kind;
+      deviceId = t.deviceId ?? '';
+    } catch {
+      this.telemetry.requests.inc({ kind: 'unknown' });
+      ack(true);
+      return;
+    }
+    this.telemetry.requests.inc({ kind });
+    if (kind === 'status' || !deviceId) {
+      ack(true); // device status is not stored
+      return;
+    }
+    this.#inflight++;
+    void this.#handle(kind, deviceId, payload)
+      .then(({ ok, reply }) => {
+        ack(ok);
+        if (ok && reply) this.#reply(client, deviceId, reply);
+      }, (e: unknown) => {
+        this.#log.error({ code: codeOf(e) }, 'handler failed');
+        ack(true);
+        this.#reply(client, deviceId, errorReply(correlationOf(payload), 'E_INTERNAL', 'internal error'));
+      })
+      .finally(() => {
+        if (--this.#inflight === 0) this.#drained?.();
+      });
+  }
+
+  async #handle(kind: string, deviceId: string, payload: Uint8Array): Promise<{ ok: boolean; reply?: Uint8Array }> {
+    switch (kind) {
+      case 'uplink-batch': {
+        const r = await this.ingest.handle(payload);
+        this.telemetry.batches.inc({ code: r.code });
+        if (r.code === 'OK') this.telemetry.records.inc({}, r.records);
+        else if (r.ack) this.telemetry.rejects.inc({ code: r.code });
+        return { ok: r.ack, reply: r.reply };
+      }
+      case 'ca-request': {
+        const { reply, code } = handleCaRequest(this.ca, payload);
+        if (code === 'OK') this.telemetry.caIssued.inc();
+        else this.telemetry.caRefused.inc({ code });
+        return { ok: true, reply };
+      }
+      case 'venue-register':
+        return { ok: true, reply: handleVenueRegister(this.registry, this.#o.config.ca.trustedBeacons.includes(deviceId), payload) };
+      default:
+        return { ok: true, reply: await this.#query(payload) };
+    }
+  }
+
+  async #query(payload: Uint8Array): Promise<Uint8Array> {
+    try {
+      const m = decodeMessage(payload);
+      if (m.type === 'catchup-request') return await this.feed.catchup(m);
+      if (m.type === 'venue-status-query') return this.feed.venueStatus(m.correlationId, m.venueId);
+      throw new BeepkitError('E_TYPE', `unexpected ${m.type} on this topic`);
+    } catch (e) {
+      return errorReply(correlationOf(payload), codeOf(e), (e as Error).message);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started || this.#stopping) return;
+    this.#stopping = true;
+    clearInterval(this.#poll);
+    if (this.#inflight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    await Promise.race([Promise.allSettled([...this.#replies]), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await Promise.allSettled(this.clients.map((c) => c.stop()));
+    await this.broker?.stop();
+    await this.#http?.close();
+    await this.ledger?.close();
+    this.#log.info({}, 'gateway stopped');
+  }
+}

@@ -1,0 +1,5 @@
+/** The gateway application: config, service, metrics. */
+export * from './config.ts';
+export * from './gateway.ts';
+export { Telemetry } from './telemetry.ts';
+export { runGateway } from './cli.ts';

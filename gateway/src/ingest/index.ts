@@ -1,0 +1,203 @@
+/**
+ * Ingest of UploadBatch messages: verify, strip, append, receipt.
+ *
+ * `Ingest.handle(payload)` takes ONLY the payload bytes: no topic, client id,
+ * username or address ever reaches this module, so none can reach the ledger.
+ * The ledger entry is exactly the signed batch bytes; its keys are the record
+ * hashes (idempotency and E_DUPLICATE per TraceCode).
+ *
+ * Checks, all synchronous (so verification of the next messages overlaps the
+ * group commit in flight): envelope + batch decode; certificate (our CA, role
+ * device, the batch's day, valid now; cached per pseudonym-day once verified);
+ * every prefix is the certified pseudonym; intervals inside the day and not in
+ * the future beyond `maxSkewSec`; ONE Ed25519 verify per batch (node:crypto,
+ * KeyObject cached per pseudonym); per pseudonym-day rate limit (records).
+ * Then one `ledger.append` per batch; concurrent calls share a block + fsync.
+ *
+ * Result: `ack: true` with a Receipt (durable) or a coded ErrorReply (the bad
+ * message is acknowledged so it is not redelivered forever); `ack: false` only
+ * when the ledger could not make it durable (the broker redelivers).
+ */
+import { createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto';
+import { BeepkitError, equalBytes, isBeepkitError, toHex } from '@beepkit/protocol';
+import { decodeCertificate, verifyCertificate, type Certificate } from '@beepkit/protocol/cert';
+import { decodeBatch, recordHash } from '@beepkit/protocol/tracecode';
+import { encodeSth } from '@beepkit/protocol/merkle';
+import { decodeMessage, encodeMessage, peekEnvelope, CORRELATION_ID_BYTES } from '@beepkit/protocol/wire';
+import type { AppendResult, Ledger, Logger } from '../ledger/types.ts';
+import { RateLimiter, type RateOptions } from './rate.ts';
+
+export { RateLimiter, type RateOptions } from './rate.ts';
+
+const SIG_DOMAIN = Buffer.from('beepkit/batch/v1');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const DAY_S = 86_400;
+const ZERO_CID = new Uint8Array(CORRELATION_ID_BYTES);
+const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+export interface IngestOptions {
+  ledger: Pick<Ledger, 'append' | 'getByKey'>;
+  /** The CA's Ed25519 public key: only its certificates are accepted. */
+  caPublicKey: Uint8Array;
+  /** Clock in ms (default Date.now). */
+  now?: () => number;
+  /** Tolerated clock skew into the future (default 300 s). */
+  maxSkewSec?: number;
+  /** TraceCode interval length the agents use (default 1800 s; must divide a day). */
+  intervalSeconds?: number;
+  /** Records per pseudonym-day: burst and refill (default 4096 burst, 1/s). */
+  rate?: RateOptions;
+  /** Verified certificates kept (default 100 000). */
+  certCacheSize?: number;
+  logger?: Logger;
+}
+
+export interface IngestResult {
+  /** Acknowledge the MQTT message (false only when the append was not durable). */
+  ack: boolean;
+  /** 'OK' or the error code. */
+  code: string;
+  /** Records in the batch (0 when it did not decode). */
+  records: number;
+  /** Encoded Receipt or ErrorReply for the device's reply topic (absent when not acked). */
+  reply?: Uint8Array;
+}
+
+interface CachedCert {
+  bytes: Uint8Array;
+  cert: Certificate;
+  key: KeyObject;
+}
+
+interface Checked {
+  correlationId: Uint8Array;
+  data: Uint8Array;
+  hashes: Uint8Array[];
+}
+
+export function errorReply(correlationId: Uint8Array, code: string, message: string, recordHashes: Uint8Array[] = []): Uint8Array {
+  return encodeMessage({ type: 'error', correlationId, code, message: message.slice(0, 500), recordHashes });
+}
+
+/** The correlation id of a payload, or zeros when even the envelope is unreadable. */
+export function correlationOf(payload: Uint8Array): Uint8Array {
+  try {
+    return peekEnvelope(payload).correlationId;
+  } catch {
+    return ZERO_CID;
+  }
+}
+
+/** A BeepkitError's code, or E_INTERNAL for anything else (a bug, never a crash). */
+export function codeOf(e: unknown): string {
+  return isBeepkitError(e) && /^E_[A-Z0-9_]{1,62}$/.test(e.code) ? e.code : 'E_INTERNAL';
+}
+
+export class Ingest {
+  readonly #o: IngestOptions;
+  readonly #now: () => number;
+  readonly #log: Logger;
+  readonly #rate: RateLimiter;
+  readonly #certs = new Map<string, CachedCert>();
+  readonly #skew: number;
+  readonly #interval: number;
+  readonly #perDay: number;
+
+  constructor(opts: IngestOptions) {
+    this.#o = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#log = opts.logger ?? silent;
+    this.#rate = new RateLimiter(opts.rate ?? { burst: 4096, perSecond: 1 });
+    this.#skew = opts.maxSkewSec ?? 300;
+    this.#interval = opts.intervalSeconds ?? 1800;
+    if (!Number.isInteger(this.#interval) || this.#interval < 60 || DAY_S % this.#interval !== 0) {
+      throw new BeepkitError('E_CONFIG', `ingest: intervalSeconds ${this.#interval} must divide a day and be ≥ 60`);
+    }
+    this.#perDay = DAY_S / this.#interval;
+  }
+
+  /** Verifies and appends one UploadBatch payload. Never throws. */
+  async handle(payload: Uint8Array): Promise<IngestResult> {
+    let c: Checked;
+    try {
+      c = this.check(payload);
+    } catch (e) {
+      const code = codeOf(e);
+      if (code === 'E_INTERNAL') this.#log.error({ err: String(e) }, 'ingest: unexpected error');
+      return { ack: true, code, records: 0, reply: errorReply(correlationOf(payload), code, (e as Error)?.message ?? 'rejected') };
+    }
+    let r: AppendResult;
+    try {
+      [r] = await this.#o.ledger.append('tracing', [{ data: c.data, keys: c.hashes }]);
+    } catch (e) {
+      this.#log.warn({ code: codeOf(e) }, 'ingest: append failed, not acknowledged');
+      return { ack: false, code: 'E_IO', records: c.hashes.length };
+    }
+    if ('error' in r) {
+      if (r.error.code !== 'E_DUPLICATE') return { ack: false, code: r.error.code, records: c.hashes.length };
+      const dup = await this.#present(c.hashes);
+      return { ack: true, code: 'E_DUPLICATE', records: c.hashes.length, reply: errorReply(c.correlationId, 'E_DUPLICATE', 'records already on the ledger in another batch', dup) };
+    }
+    const reply = encodeMessage({
+      type: 'receipt',
+      correlationId: c.correlationId,
+      records: c.hashes.map((recordHash) => ({ recordHash, leafIndex: r.leafIndex, blockHeight: r.blockHeight, proof: r.inclusionProof })),
+      signedTreeHead: encodeSth(r.sth),
+    });
+    return { ack: true, code: 'OK', records: c.hashes.length, reply };
+  }
+
+  async #present(hashes: Uint8Array[]): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for (const h of hashes) {
+      try {
+        if (await this.#o.ledger.getByKey('tracing', h)) out.push(h);
+      } catch {
+        out.push(h);
+      }
+    }
+    return out;
+  }
+
+  /** All synchronous checks; throws a BeepkitError with the rejection code. */
+  check(payload: Uint8Array): Checked {
+    const m = decodeMessage(payload);
+    if (m.type !== 'upload-batch') throw new BeepkitError('E_TYPE', `expected upload-batch, got ${m.type}`);
+    const bytes = m.batch;
+    const batch = decodeBatch(bytes);
+    const nowMs = this.#now();
+    const nowS = Math.floor(nowMs / 1000);
+    const cc = this.#cert(batch.certificate, batch.day, nowS);
+    const subject = cc.cert.subject;
+    const dayStart = batch.day * DAY_S;
+    if (dayStart > nowS + this.#skew) throw new BeepkitError('E_WINDOW', `batch day ${batch.day} is in the future`);
+    for (const tc of batch.traceCodes) {
+      if (!equalBytes(tc.prefix, subject)) throw new BeepkitError('E_CERT', 'a record prefix is not the certified pseudonym');
+      if (tc.interval >= this.#perDay) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} outside the day (${this.#perDay} intervals)`);
+      if (dayStart + tc.interval * this.#interval > nowS + this.#skew) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} is in the future`);
+    }
+    const body = bytes.subarray(0, bytes.length - 64);
+    const ok = edVerify(null, Buffer.concat([SIG_DOMAIN, body]), cc.key, batch.signature);
+    if (!ok) throw new BeepkitError('E_SIGNATURE', 'bad pseudonym signature over the batch');
+    if (!this.#rate.take(`${toHex(subject)}:${batch.day}`, nowMs, batch.records.length)) {
+      throw new BeepkitError('E_RATE', 'too many records for this pseudonym today; retry later');
+    }
+    return { correlationId: m.correlationId, data: bytes, hashes: batch.records.map(recordHash) };
+  }
+
+  #cert(certBytes: Uint8Array, day: number, nowS: number): CachedCert {
+    const cert = decodeCertificate(certBytes);
+    const id = `${toHex(cert.subject)}:${day}`;
+    const hit = this.#certs.get(id);
+    if (hit && equalBytes(hit.bytes, certBytes)) {
+      if (nowS < hit.cert.notBefore || nowS > hit.cert.notAfter) throw new BeepkitError('E_EXPIRED', 'certificate not valid now');
+      return hit;
+    }
+    verifyCertificate(cert, this.#o.caPublicKey, { now: nowS, day, role: 'device' });
+    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, cert.subject]), format: 'der', type: 'spki' });
+    const entry = { bytes: cert.bytes, cert, key };
+    if (this.#certs.size >= (this.#o.certCacheSize ?? 100_000)) this.#certs.delete(this.#certs.keys().next().value!);
+    this.#certs.set(id, entry);
+    return entry;
+  }
+}
