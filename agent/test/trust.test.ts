@@ -1,7 +1,10 @@
 import t from 'tap';
 import { Ed25519Signer, ed25519Verify } from '@beepkit/protocol/crypto';
 import { caRequestSigningBytes } from '@beepkit/protocol/wire';
-import { MapVenueRegistry, type VenueObservation } from '../src/scan/index.ts';
+import { toHex } from '@beepkit/protocol/bytes';
+import { encodeAdvert, encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
+import { MapVenueRegistry, ScanPipeline, type VenueObservation } from '../src/scan/index.ts';
+import { EncounterLog } from '../src/encounters/index.ts';
 import { crossVerify, buildCaRequest, TrustMachine, distanceM, offsetM, fuse, type GnssFixLike, type TrustVerdict } from '../src/trust/index.ts';
 
 const T0 = 1_700_000_000_000;
@@ -89,4 +92,32 @@ t.test('trust state machine: untrusted → trusted → lost → trusted, publish
     'untrusted>trusted:agree', 'trusted>lost:E_TRUST_DISAGREE', 'lost>trusted:agree', 'trusted>lost:E_TRUST_EXPIRED',
   ]);
   t.same(m.counters, { agree: 3, E_TRUST_DISAGREE: 1, E_TRUST_EXPIRED: 1 });
+});
+
+t.test('end to end: pipeline venue frames + GNSS; a spoof jump blocks publishing but not recording', async (t) => {
+  const key = new Uint8Array(32).fill(4);
+  const id = Uint8Array.of(1, 2, 3, 4, 5, 6);
+  const reg = new MapVenueRegistry([{ id: toHex(id), key, ...CAFE, radiusM: 15 }]);
+  const recent: VenueObservation[] = [];
+  const encounters = new EncounterLog();
+  const p = new ScanPipeline({ venues: reg, encounters, onVenue: (o) => recent.push(o) });
+  const m = new TrustMachine({ regainAfter: 2 });
+  const states: string[] = [];
+  for (let s = 0; s < 120; s++) {
+    const now = T0 + s * 1000;
+    p.push({ address: 'c0:00:00:00:00:77', addressType: 'random', rssi: -65, connectable: false, receivedAt: now, data: encodeVenueFrame({ venueId: id, slot: slotOf(now / 1000), txPower: -4 }, key) });
+    p.push({ address: 'd0:00:00:00:00:01', addressType: 'random', rssi: -70, connectable: false, receivedAt: now, data: encodeAdvert({ kind: 'exposure-notification', rpi: new Uint8Array(16).fill(5), aem: new Uint8Array(4) }) });
+    if (s % 10) continue;
+    // GNSS: honest, then spoofed 2 km east from s = 40 to s = 80, then honest again
+    const pos = s >= 40 && s < 80 ? offsetM(CAFE, 2000, 0) : offsetM(CAFE, 5, 5);
+    const v = crossVerify({ now, gnss: gnss(now, pos), venues: recent.filter((o) => now - o.receivedAt < 30_000) }, reg);
+    states.push(`${s}:${m.observe(v, now)}:${m.canPublish(now) ? 'pub' : 'hold'}`);
+  }
+  t.same(states, [
+    '0:trusted:pub', '10:trusted:pub', '20:trusted:pub', '30:trusted:pub',
+    '40:lost:hold', '50:lost:hold', '60:lost:hold', '70:lost:hold',
+    '80:lost:hold', '90:trusted:pub', '100:trusted:pub', '110:trusted:pub',
+  ]);
+  t.equal(m.counters.E_TRUST_DISAGREE, 4);
+  t.equal(encounters.get(toHex(new Uint8Array(16).fill(5)))?.samples, 120, 'recording never stopped');
 });
