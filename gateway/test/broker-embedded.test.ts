@@ -1,21 +1,14 @@
 import t from 'tap';
 import { EmbeddedBroker } from '../src/broker/index.ts';
-import type { GatewayMqtt } from '../src/mqtt.ts';
-import { client, collect, CREDENTIALS, POLICY } from './broker-helpers.ts';
+import { client, collect, opener, CREDENTIALS, POLICY } from './broker-helpers.ts';
 
 t.test('aedes embedded broker: same auth and ACL semantics as mosquitto', async (t) => {
   const broker = new EmbeddedBroker({ port: 22040, credentials: CREDENTIALS, acl: POLICY });
   await broker.start();
   t.teardown(() => broker.stop());
   t.equal(broker.port, 22040);
-  const started: GatewayMqtt[] = [];
-  const open = async (user: string, id: string, extra = {}): Promise<GatewayMqtt> => {
-    const c = client(broker.url, user, id, extra);
-    await c.start();
-    started.push(c);
-    return c;
-  };
-  t.teardown(() => Promise.all(started.map((c) => c.stop())));
+  const { open, stopAll } = opener(broker.url);
+  t.teardown(stopAll);
 
   t.test('wrong password and unknown user are refused', async (t) => {
     await t.rejects(client(broker.url, 'dev1', 'bad-1', { password: 'nope' }).start(), { code: 'E_AUTH' });

@@ -39,6 +39,22 @@ export function client(url: string, user: string, clientId: string, extra: Parti
   return c;
 }
 
+/** `open(user, id)` starts a client on `url`; `stopAll()` stops every one opened. */
+export function opener(url: string): { open(user: string, id: string, extra?: Partial<GatewayMqttOptions>): Promise<GatewayMqtt>; stopAll(): Promise<void> } {
+  const started: GatewayMqtt[] = [];
+  return {
+    async open(user, id, extra = {}) {
+      const c = client(url, user, id, extra);
+      await c.start();
+      started.push(c);
+      return c;
+    },
+    async stopAll() {
+      await Promise.all(started.map((c) => c.stop()));
+    },
+  };
+}
+
 export interface Received {
   topic: string;
   payload: string;

@@ -1,8 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { generateTestPki, MosquittoRunner } from '../src/broker/index.ts';
-import { GatewayMqtt } from '../src/mqtt.ts';
-import { client, collect, CREDENTIALS, NO_MOSQUITTO, PASSWORDS, POLICY, tempDir } from './broker-helpers.ts';
+import { client, collect, opener, CREDENTIALS, NO_MOSQUITTO, PASSWORDS, POLICY, tempDir } from './broker-helpers.ts';
 
 const PORT = 22010;
 const TLS_PORT = 22011;
@@ -14,14 +13,8 @@ t.test('real mosquitto: credentials, ACL, shared subscriptions, TLS', { skip: NO
   const broker = new MosquittoRunner({ dir: tmp.dir, port: PORT, credentials: CREDENTIALS, acl: POLICY, tls: { port: TLS_PORT, ...pki } });
   await broker.start();
   t.teardown(() => broker.stop());
-  const started: GatewayMqtt[] = [];
-  const open = async (user: string, id: string, extra = {}): Promise<GatewayMqtt> => {
-    const c = client(broker.url, user, id, extra);
-    await c.start();
-    started.push(c);
-    return c;
-  };
-  t.teardown(() => Promise.all(started.map((c) => c.stop())));
+  const { open, stopAll } = opener(broker.url);
+  t.teardown(stopAll);
 
   t.test('wrong password and unknown user are refused', async (t) => {
     await t.rejects(client(broker.url, 'dev1', 'bad-1', { password: 'nope' }).start(), { code: 'E_AUTH' });
