@@ -39,7 +39,7 @@ const EMPTY = Buffer.alloc(0);
 
 function bindingOptions(t: HciTarget): Record<string, unknown> {
   if ('uart' in t) return { hciDriver: 'uart', bindParams: { uart: { port: t.uart, ...(t.baudRate ? { baudRate: t.baudRate } : {}) } } };
-  return { deviceId: t.hciIndex };
+  return { hciDriver: 'native', deviceId: t.hciIndex };
 }
 
 function waitState(stack: EventEmitter & { state?: string; _state?: string }, ms: number, what: string): Promise<void> {
