@@ -1,0 +1,4 @@
+export * from './consent.ts';
+export * from './record.ts';
+export * from './entries.ts';
+export * from './signoff.ts';
