@@ -87,7 +87,10 @@ t.test('nothing that leaves the agent links a pseudonym, TEK or position to it',
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  t.teardown(() => server.close());
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
   const hookOut = join(dir, 'hook.txt');
   const carer: Alert[] = [];
   const status = new StatusSink();

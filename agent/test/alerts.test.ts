@@ -81,7 +81,10 @@ t.test('webhook: bounded retries', async (t) => {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  t.teardown(() => server.close());
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alert`;
   const sleeps: number[] = [];
   const sleep = async (ms: number): Promise<void> => void sleeps.push(ms);
@@ -130,4 +133,8 @@ t.test('assessExposure: one pass over all three kinds, one alert per kind and da
   t.same(alerts.map((a) => [a.kind, a.level]), [['fingerprint', 'high'], ['venue', 'low']]);
   t.same(assessExposure({ now: base }), []);
   t.throws(() => packFingerprintBlock([{ fingerprint: new Uint8Array(3), level: 'low', day }]), { code: 'E_RANGE' });
+});
+
+t.test('command hook that hangs is killed after its timeout', async (t) => {
+  await t.rejects(new CommandSink({ command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], timeoutMs: 300 }).deliver(sample), { code: 'E_IO', message: /SIGKILL/ });
 });

@@ -85,9 +85,17 @@ export class CommandSink implements AlertSink {
   constructor(private readonly o: CommandOptions) {}
   deliver(a: Alert): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.o.command, this.o.args ?? [], { stdio: ['pipe', 'ignore', 'ignore'], timeout: this.o.timeoutMs ?? 30_000 });
-      child.on('error', (e) => reject(new BeepkitError('E_IO', `command hook: ${e.message}`, { cause: e })));
-      child.on('close', (code, sig) => (code === 0 ? resolve() : reject(new BeepkitError('E_IO', `command hook exited with ${code ?? sig}`))));
+      const child = spawn(this.o.command, this.o.args ?? [], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.o.timeoutMs ?? 30_000);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new BeepkitError('E_IO', `command hook: ${e.message}`, { cause: e }));
+      });
+      child.on('close', (code, sig) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new BeepkitError('E_IO', `command hook exited with ${code ?? sig}`));
+      });
       child.stdin.on('error', () => {}); // a hook that does not read stdin is fine; its exit code decides
       child.stdin.end(JSON.stringify(a) + '\n');
     });
