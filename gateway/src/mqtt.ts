@@ -9,10 +9,14 @@
  * `handleMessage(packet, callback)` hook instead: for QoS 1, MQTT.js sends the
  * PUBACK only when `callback` runs, so the PUBACK goes out when the handler
  * calls `ack(true)`, i.e. after the ledger append is durable. MQTT.js handles
- * inbound packets one at a time, so the next message of this connection is
- * delivered only after the current one is acked: per-connection ingest is
- * serial (scale out with more connections / shared subscriptions), and an ack
- * must come well within the keepalive (PINGRESP waits behind it too).
+ * inbound packets one at a time and would deliver the next message only after
+ * the current one is acked, which caps a connection at one message per
+ * durable commit. So acks are pipelined: MQTT.js is let go on at once, the
+ * PUBACK it wants to send is held back (intercepted in `_sendPacket`) and
+ * released when the handler acks; held PUBACKs go out in the order the
+ * PUBLISHes arrived (MQTT 3.1.1 §4.6), so a later message acked first waits
+ * for the earlier ones. The broker's inflight window (mosquitto
+ * `max_inflight_messages`) bounds how many wait at once.
  * `ack(false)` (not durable) drops the connection without a PUBACK; the broker
  * redelivers the message to the next connection of this persistent session.
  * An ack arriving after its connection is gone is ignored (the broker will
@@ -30,6 +34,12 @@ import { silentLogger, type Logger } from './broker/log.ts';
 export type MqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type QoS = 0 | 1;
 export type InboundHandler = (topic: string, payload: Buffer, ack: (ok: boolean) => void) => void;
+
+interface PendingAck {
+  messageId: number;
+  ok: boolean;
+  send?: () => void;
+}
 
 export interface GatewayMqttOptions {
   url: string;
@@ -86,6 +96,7 @@ export class GatewayMqtt extends EventEmitter {
   #timer?: NodeJS.Timeout;
   #handler?: InboundHandler;
   #held?: { packet: IPublishPacket; cb: (err?: Error) => void };
+  #ackQueue: PendingAck[] = [];
   #inflight = 0;
   readonly #slotWaiters: Waiter[] = [];
   readonly #pending = new Set<Waiter>();
@@ -140,6 +151,7 @@ export class GatewayMqtt extends EventEmitter {
     const client = connect(o.url, options);
     this.#client = client;
     client.handleMessage = (packet: Packet, cb: (err?: Error) => void) => this.#onPublish(packet as IPublishPacket, cb);
+    this.#interceptPubacks(client);
     client.on('connect', (connack) => {
       this.#generation++;
       this.#attempt = 0;
@@ -274,6 +286,9 @@ export class GatewayMqtt extends EventEmitter {
     }
     const gen = this.#generation;
     let settled = false;
+    const slot: PendingAck = { messageId: packet.messageId ?? -1, ok: false };
+    this.#ackQueue.push(slot);
+    cb(); // MQTT.js goes on with the next packet; its PUBACK for this one is held (see #interceptPubacks)
     const ack = (ok: boolean): void => {
       if (settled) return;
       settled = true;
@@ -283,7 +298,8 @@ export class GatewayMqtt extends EventEmitter {
       }
       if (ok) {
         this.counters.acked++;
-        cb();
+        slot.ok = true;
+        this.#releaseAcks();
       } else {
         this.counters.nacked++;
         this.#log.warn({ topic: packet.topic, messageId: packet.messageId }, 'message not acknowledged: reconnecting for redelivery');
@@ -293,8 +309,34 @@ export class GatewayMqtt extends EventEmitter {
     this.#handler?.(packet.topic, payload, ack);
   }
 
+  /** Holds back the PUBACKs MQTT.js sends for pipelined messages until the handler acks them. */
+  #interceptPubacks(client: MqttClient): void {
+    const c = client as unknown as { _sendPacket: (pkt: Packet, cb?: () => void, ...rest: unknown[]) => void };
+    const send = c._sendPacket.bind(client);
+    c._sendPacket = (pkt, cb, ...rest) => {
+      if (pkt.cmd === 'puback') {
+        const slot = this.#ackQueue.find((p) => p.messageId === pkt.messageId && !p.send);
+        if (slot) {
+          slot.send = () => send(pkt, undefined, ...rest);
+          cb?.();
+          this.#releaseAcks();
+          return;
+        }
+      }
+      send(pkt, cb, ...rest);
+    };
+  }
+
+  /** Sends held PUBACKs from the head of the queue while they are acked, in arrival order. */
+  #releaseAcks(): void {
+    while (this.#ackQueue.length > 0 && this.#ackQueue[0].ok && this.#ackQueue[0].send) {
+      this.#ackQueue.shift()!.send!();
+    }
+  }
+
   #onClose(): void {
     if (this.#state === 'connected') this.counters.disconnects++;
+    this.#ackQueue = [];
     this.#generation++;
     this.#held = undefined;
     if (this.#state === 'stopped') return;
