@@ -1,0 +1,77 @@
+/**
+ * Ingest end to end against real mosquitto: a device earns a certificate from
+ * the CA (venue frame + GNSS), uploads signed batches, gets receipts whose
+ * inclusion proofs verify against the signed tree head; a re-sent batch gets
+ * the same receipt and adds nothing; the ledger verifies.
+ */
+import t from 'tap';
+import { equalBytes, toHex } from '@beepkit/protocol';
+import { encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
+import { decodeSth, leafHash, signingBytes, verifyInclusion } from '@beepkit/protocol/merkle';
+import { ed25519Verify } from '@beepkit/protocol/crypto';
+import { caRequestSigningBytes, type CaRequestBody, type Receipt } from '@beepkit/protocol/wire';
+import { decodeCertificate } from '@beepkit/protocol/cert';
+import { Gateway } from '../src/app/gateway.ts';
+import { DAY, Device, NO_MOSQUITTO, Pseudonym, gatewayConfig, mosquitto, prng, recordHash, tempDir } from './gw-helpers.ts';
+
+const NOW = (20_602 * 86_400 + 12 * 3600) * 1000; // a fixed clock: noon UTC of day 20602
+const TODAY = Math.floor(NOW / 1000 / DAY);
+
+t.test('certificate from the CA, batches with verifiable receipts, idempotent re-send', { skip: NO_MOSQUITTO, timeout: 60_000 }, async (t) => {
+  const tmp = tempDir('ingest');
+  t.teardown(tmp.remove);
+  const broker = mosquitto(`${tmp.dir}/mosq`, 24000, ['device-ingest-1']);
+  await broker.start();
+  t.teardown(() => broker.stop());
+  const gw = new Gateway({ config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 24001), now: () => NOW });
+  await gw.start();
+  t.teardown(() => gw.stop());
+  const { venue, key } = gw.registry.add({ name: 'Cafe', region: ['CA', 'Alameda', 'Berkeley', 'Cafe'], lat: 37.8716, lon: -122.2727, radiusM: 30 });
+  const dev = await new Device('device-ingest-1', broker.url).start();
+  t.teardown(() => dev.stop());
+
+  const p = new Pseudonym(prng(1), TODAY);
+  const body: CaRequestBody = {
+    gnss: { timeMs: NOW - 2000, latE6: 37871650, lonE6: -122272650, accuracyCm: 800, mode: '3d', satellites: 9, hdopX100: 90 },
+    venues: [{ frame: encodeVenueFrame({ venueId: Buffer.from(venue.id, 'hex'), slot: slotOf(NOW / 1000), txPower: -59 }, key), rssi: -60, receivedAtMs: NOW - 1500 }],
+    day: TODAY, pseudonymPublicKey: p.publicKey, extra: new Uint8Array(0),
+  };
+  const caReply = await dev.request('ca-request', { type: 'ca-request', ...body, signature: p.signer.sign(caRequestSigningBytes(body)) });
+  t.equal(caReply.type, 'ca-response');
+  if (caReply.type !== 'ca-response' || !caReply.result.ok) throw new Error(`no certificate: ${JSON.stringify(caReply)}`);
+  t.ok(equalBytes(caReply.result.solverPublicKey, gw.keys.solverPublicKey), 'solver public key delivered');
+  p.cert = decodeCertificate(caReply.result.certificate);
+  t.equal(p.cert.region, 'CA/Alameda/Berkeley/Cafe');
+  t.equal(p.cert.day, TODAY);
+
+  const batches = [p.batch([0, 1, 2]), p.batch(Array.from({ length: 20 }, (_, i) => 3 + i))];
+  const receipts: Receipt[] = [];
+  for (const batch of batches) {
+    const r = await dev.request('uplink-batch', { type: 'upload-batch', batch });
+    if (r.type !== 'receipt') throw new Error(`expected a receipt: ${JSON.stringify(r)}`);
+    receipts.push(r);
+    const sth = decodeSth(r.signedTreeHead);
+    t.ok(ed25519Verify(gw.keys.gateway.publicKey, signingBytes(sth), sth.signature), 'STH signed by the gateway');
+    for (const rec of r.records) {
+      t.ok(verifyInclusion(leafHash(batch), rec.leafIndex, sth.treeSize, rec.proof, sth.rootHash), 'inclusion proof verifies');
+    }
+  }
+  t.same(receipts[0].records.map((x) => toHex(x.recordHash)).length, 3);
+  t.same(receipts[1].records.length, 20);
+  const stored = await gw.ledger.getByKey('tracing', receipts[1].records[5].recordHash);
+  t.ok(stored && equalBytes(stored.data, batches[1]), 'the ledger entry is exactly the batch bytes');
+
+  const sizeBefore = (await gw.ledger.sth('tracing'))!.treeSize;
+  const again = await dev.request('uplink-batch', { type: 'upload-batch', batch: batches[0] });
+  if (again.type !== 'receipt') throw new Error('re-send must get a receipt');
+  t.same(again.records.map((x) => [toHex(x.recordHash), x.leafIndex, x.blockHeight]), receipts[0].records.map((x) => [toHex(x.recordHash), x.leafIndex, x.blockHeight]), 're-send: same receipt');
+  t.ok(equalBytes(again.signedTreeHead, receipts[0].signedTreeHead), 're-send: the original tree head');
+  t.equal((await gw.ledger.sth('tracing'))!.treeSize, sizeBefore, 're-send added nothing');
+  const entry = (await gw.ledger.getByKey('tracing', receipts[0].records[0].recordHash))!;
+  t.same(entry.keys.map(toHex), receipts[0].records.map((x) => toHex(x.recordHash)), 'ledger keys = record hashes');
+  const first = 41 + p.cert.bytes.length;
+  t.equal(toHex(recordHash(batches[0].subarray(first, first + 89))), toHex(receipts[0].records[0].recordHash), 'record hash of the first TraceCode');
+  const report = await gw.ledger.verify();
+  t.ok(report.ok, `ledger verify: ${report.problem ?? 'ok'}`);
+  t.equal(gw.telemetry.records.get(), 26, 'records acknowledged with a receipt (the re-send included)');
+});
