@@ -81,6 +81,14 @@ const data31 = (r: LeReader) => {
   const all = r.bytes(31, 'data');
   return { data: all.subarray(0, Math.min(len, 31)), bad: len > 31 };
 };
+/** Conn_Interval_Min/Max, Max_Latency, Supervision_Timeout, Min/Max_CE_Length (shared by 0x200D and 0x2043). */
+const connTiming = (r: LeReader) => {
+  r.u16('intervalMin');
+  const t = { intervalMax: r.u16('intervalMax'), latency: r.u16('latency'), timeout: r.u16('timeout') };
+  r.u16('minCe');
+  r.u16('maxCe');
+  return t;
+};
 const phyCount = (phys: number) => (phys & 1 ? 1 : 0) + (phys & 2 ? 1 : 0) + (phys & 4 ? 1 : 0);
 
 export const COMMANDS = new Map<number, CommandSpec>([
@@ -141,13 +149,7 @@ export const COMMANDS = new Map<number, CommandSpec>([
         const peerAddressType = r.u8('peerAddressType');
         const peerAddress = r.bytes(6, 'peerAddress');
         const ownAddressType = r.u8('ownAddressType');
-        r.u16('intervalMin');
-        const intervalMax = r.u16('intervalMax');
-        const latency = r.u16('latency');
-        const timeout = r.u16('timeout');
-        r.u16('minCe');
-        r.u16('maxCe');
-        return { scanInterval, scanWindow, peerAddressType, peerAddress, ownAddressType, intervalMax, latency, timeout };
+        return { scanInterval, scanWindow, peerAddressType, peerAddress, ownAddressType, ...connTiming(r) };
       },
     },
   ],
@@ -217,13 +219,8 @@ export const COMMANDS = new Map<number, CommandSpec>([
         for (let i = 0; i < n; i++) {
           const scanInterval = r.u16('scanInterval');
           const scanWindow = r.u16('scanWindow');
-          r.u16('intervalMin');
-          const intervalMax = r.u16('intervalMax');
-          const latency = r.u16('latency');
-          const timeout = r.u16('timeout');
-          r.u16('minCe');
-          r.u16('maxCe');
-          first ??= { scanInterval, scanWindow, peerAddressType, peerAddress, ownAddressType, intervalMax, latency, timeout };
+          const timing = connTiming(r);
+          first ??= { scanInterval, scanWindow, peerAddressType, peerAddress, ownAddressType, ...timing };
         }
         return first ?? { scanInterval: 0x60, scanWindow: 0x60, peerAddressType, peerAddress, ownAddressType, intervalMax: 0x18, latency: 0, timeout: 0x2a };
       },
