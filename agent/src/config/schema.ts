@@ -1,0 +1,215 @@
+/**
+ * The agent's configuration: its shape, defaults and field-by-field
+ * validation (one E_CONFIG naming the first bad field).
+ */
+import { BeepkitError } from '@beepkit/protocol';
+import { Level, type LevelName } from '@beepkit/protocol/geodata';
+
+export type HciTargetConfig = { uart: string; baudRate?: number } | { hciIndex: number };
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface VenueConfig {
+  /** Venue id, 12 hex digits. */
+  id: string;
+  /** Venue key, 64 hex digits (as registered with the CA). */
+  key: string;
+  lat: number;
+  lon: number;
+  radiusM: number;
+  name?: string;
+}
+
+export interface AgentConfig {
+  /** Everything the agent keeps (keystore, outbox, encounters, visits, state). */
+  dataDir: string;
+  /** MQTT device topic id ([a-z0-9-]{8,64}); default: a random one made once and kept in dataDir. */
+  deviceId?: string;
+  keystore: {
+    /** Default `<dataDir>/keystore.bkks`. */
+    path?: string;
+    passphrase?: string;
+    passphraseFile?: string;
+    /** 32 raw bytes or 64 hex digits, mode 0600. */
+    keyFile?: string;
+    retentionDays: number;
+  };
+  gnss: {
+    type: 'serial' | 'gpsd' | 'replay' | 'none';
+    path?: string;
+    baudRate?: number;
+    host?: string;
+    port?: number;
+    file?: string;
+    /** A fix further than this from the host clock is stale (serial/gpsd). */
+    maxAgeMs: number;
+    silenceMs: number;
+  };
+  radio: {
+    scanner?: HciTargetConfig;
+    advertiser?: HciTargetConfig;
+    /** `continuous` or an EN-like window/period. */
+    dutyCycle: 'continuous' | { windowMs: number; periodMs: number };
+    /** TX power announced in the EN metadata, dBm. */
+    txPower: number;
+    /** This receiver's RSSI correction (from `beepkit agent calibrate`), dB. */
+    rssiCorrection: number;
+    /** No advert for this long while scanning → the scan is restarted (0 = off). */
+    watchdogMs: number;
+    powerOnTimeoutMs: number;
+  };
+  venues: VenueConfig[];
+  trust: { tickMs: number; k: number; maxAgeMs: number; ttlMs: number; maxHdop?: number; minSatellites?: number };
+  visits: { enterFrames: number; enterWindowMs: number; enterRssi: number; exitAfterMs: number };
+  publisher: { intervalMs: number; level: LevelName; tickMs: number };
+  upload: { policy: 'immediate' | 'charging-wifi'; maxDelayMs: number; tickMs: number };
+  broker: { url?: string; username?: string; password?: string; passwordFile?: string; caFile?: string };
+  alerts: { webhook?: string; command?: string };
+  http: { host: string; port: number };
+  log: { level: LogLevel };
+}
+
+export const DEFAULT_CONFIG: AgentConfig = {
+  dataDir: './agent-data',
+  keystore: { retentionDays: 14 },
+  gnss: { type: 'none', maxAgeMs: 10_000, silenceMs: 3_000 },
+  radio: { dutyCycle: { windowMs: 4_000, periodMs: 240_000 }, txPower: -8, rssiCorrection: 0, watchdogMs: 60_000, powerOnTimeoutMs: 30_000 },
+  venues: [],
+  trust: { tickMs: 5_000, k: 2, maxAgeMs: 30_000, ttlMs: 600_000 },
+  visits: { enterFrames: 3, enterWindowMs: 10_000, enterRssi: -85, exitAfterMs: 60_000 },
+  publisher: { intervalMs: 1_800_000, level: 'grid50', tickMs: 30_000 },
+  upload: { policy: 'immediate', maxDelayMs: 21_600_000, tickMs: 30_000 },
+  broker: {},
+  alerts: {},
+  http: { host: '127.0.0.1', port: 9470 },
+  log: { level: 'info' },
+};
+
+/** Keys that may appear although the defaults lack them. */
+export const OPTIONAL = new Set([
+  'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
+  'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser',
+  'trust.maxHdop', 'trust.minSatellites', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
+  'alerts.webhook', 'alerts.command',
+]);
+/** Fields whose values are free-form (not merged key by key). */
+export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues']);
+
+type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const fail = (field: string, msg: string): never => {
+  throw new BeepkitError('E_CONFIG', `config ${field}: ${msg}`);
+};
+
+function get(c: Obj, field: string): unknown {
+  return field.split('.').reduce<unknown>((o, k) => (isObj(o) ? o[k] : undefined), c);
+}
+
+function num(c: Obj, field: string, min: number, max: number, o: { integer?: boolean; optional?: boolean } = {}): void {
+  const v = get(c, field);
+  if (o.optional && v === undefined) return;
+  const integer = o.integer ?? true;
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+    fail(field, `must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${JSON.stringify(v)}`);
+  }
+}
+
+function str(c: Obj, field: string, optional = false): void {
+  const v = get(c, field);
+  if (optional && v === undefined) return;
+  if (typeof v !== 'string' || v.length === 0) fail(field, `must be a non-empty string, got ${JSON.stringify(v)}`);
+}
+
+function oneOf(c: Obj, field: string, values: readonly string[]): void {
+  const v = get(c, field);
+  if (typeof v !== 'string' || !values.includes(v)) fail(field, `must be one of ${values.join(' | ')}, got ${JSON.stringify(v)}`);
+}
+
+function hciTarget(c: Obj, field: string): void {
+  const v = get(c, field);
+  if (v === undefined || v === null) return;
+  if (!isObj(v)) return fail(field, 'must be { uart: <port> } or { hciIndex: <n> }');
+  const keys = Object.keys(v).sort().join(',');
+  if ('uart' in v) {
+    if (keys !== 'uart' && keys !== 'baudRate,uart') fail(field, `unknown keys (${keys}): use uart and baudRate`);
+    str(c, `${field}.uart`);
+    num(c, `${field}.baudRate`, 1200, 4_000_000, { optional: true });
+  } else if ('hciIndex' in v) {
+    if (keys !== 'hciIndex') fail(field, `unknown keys (${keys}): use hciIndex`);
+    num(c, `${field}.hciIndex`, 0, 255);
+  } else fail(field, 'must be { uart: <port> } or { hciIndex: <n> }');
+}
+
+const LEVELS = Object.keys(Level);
+
+function venues(c: AgentConfig): void {
+  if (!Array.isArray(c.venues)) fail('venues', 'must be a list');
+  c.venues.forEach((v, i) => {
+    const f = `venues[${i}]`;
+    if (!isObj(v)) fail(f, 'must be a mapping');
+    for (const k of Object.keys(v)) if (!['id', 'key', 'lat', 'lon', 'radiusM', 'name'].includes(k)) fail(`${f}.${k}`, 'unknown field');
+    if (typeof v.id !== 'string' || !/^[0-9a-f]{12}$/i.test(v.id)) fail(`${f}.id`, 'must be 12 hex digits');
+    if (typeof v.key !== 'string' || !/^[0-9a-f]{64}$/i.test(v.key)) fail(`${f}.key`, 'must be 64 hex digits');
+    const o = v as unknown as Obj;
+    num(o, 'lat', -90, 90, { integer: false });
+    num(o, 'lon', -180, 180, { integer: false });
+    if (typeof v.radiusM !== 'number' || !(v.radiusM > 0)) fail(`${f}.radiusM`, 'must be a positive number');
+  });
+}
+
+/** Validates a merged config; throws one E_CONFIG naming the first bad field. */
+export function validate(c: AgentConfig): void {
+  const o = c as unknown as Obj;
+  str(o, 'dataDir');
+  if (c.deviceId !== undefined && (typeof c.deviceId !== 'string' || !/^[a-z0-9-]{8,64}$/.test(c.deviceId))) fail('deviceId', 'must match [a-z0-9-]{8,64}');
+  for (const f of ['path', 'passphrase', 'passphraseFile', 'keyFile']) str(o, `keystore.${f}`, true);
+  const secrets = ['passphrase', 'passphraseFile', 'keyFile'].filter((k) => (c.keystore as Obj)[k] !== undefined);
+  if (secrets.length > 1) fail('keystore', `give one of passphrase, passphraseFile, keyFile (got ${secrets.join(', ')})`);
+  num(o, 'keystore.retentionDays', 1, 3650);
+  oneOf(o, 'gnss.type', ['serial', 'gpsd', 'replay', 'none']);
+  if (c.gnss.type === 'serial') str(o, 'gnss.path');
+  if (c.gnss.type === 'replay') str(o, 'gnss.file');
+  str(o, 'gnss.host', true);
+  num(o, 'gnss.port', 1, 65535, { optional: true });
+  num(o, 'gnss.baudRate', 1200, 4_000_000, { optional: true });
+  num(o, 'gnss.maxAgeMs', 100, 86_400_000);
+  num(o, 'gnss.silenceMs', 100, 600_000);
+  hciTarget(o, 'radio.scanner');
+  hciTarget(o, 'radio.advertiser');
+  const d = c.radio.dutyCycle;
+  if (d !== 'continuous') {
+    if (!isObj(d)) fail('radio.dutyCycle', 'must be "continuous" or { windowMs, periodMs }');
+    num(o, 'radio.dutyCycle.windowMs', 1, 3_600_000);
+    num(o, 'radio.dutyCycle.periodMs', 1, 86_400_000);
+    if ((d as { windowMs: number }).windowMs > (d as { periodMs: number }).periodMs) fail('radio.dutyCycle', 'windowMs must be <= periodMs');
+  }
+  num(o, 'radio.txPower', -127, 20);
+  num(o, 'radio.rssiCorrection', -60, 60, { integer: false });
+  num(o, 'radio.watchdogMs', 0, 3_600_000);
+  num(o, 'radio.powerOnTimeoutMs', 100, 600_000);
+  venues(c);
+  num(o, 'trust.tickMs', 50, 3_600_000);
+  num(o, 'trust.k', 0.1, 100, { integer: false });
+  num(o, 'trust.maxAgeMs', 100, 3_600_000);
+  num(o, 'trust.ttlMs', 100, 86_400_000);
+  num(o, 'trust.maxHdop', 0, 100, { integer: false, optional: true });
+  num(o, 'trust.minSatellites', 0, 64, { optional: true });
+  num(o, 'visits.enterFrames', 1, 1000);
+  num(o, 'visits.enterWindowMs', 1, 3_600_000);
+  num(o, 'visits.enterRssi', -127, 20);
+  num(o, 'visits.exitAfterMs', 1, 86_400_000);
+  num(o, 'publisher.intervalMs', 60_000, 86_400_000);
+  if (86_400_000 % c.publisher.intervalMs !== 0) fail('publisher.intervalMs', 'must divide a day');
+  oneOf(o, 'publisher.level', LEVELS);
+  num(o, 'publisher.tickMs', 50, 3_600_000);
+  oneOf(o, 'upload.policy', ['immediate', 'charging-wifi']);
+  num(o, 'upload.maxDelayMs', 1, 7 * 86_400_000);
+  num(o, 'upload.tickMs', 50, 3_600_000);
+  if (c.broker.url !== undefined && (typeof c.broker.url !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(c.broker.url))) fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(c.broker.url)}`);
+  for (const f of ['username', 'password', 'passwordFile', 'caFile']) str(o, `broker.${f}`, true);
+  if (c.alerts.webhook !== undefined && (typeof c.alerts.webhook !== 'string' || !/^https?:\/\//.test(c.alerts.webhook))) fail('alerts.webhook', 'must be an http(s) URL');
+  str(o, 'alerts.command', true);
+  str(o, 'http.host');
+  if (!['127.0.0.1', '::1', 'localhost'].includes(c.http.host)) fail('http.host', 'must be a loopback address (127.0.0.1, ::1, localhost)');
+  num(o, 'http.port', 0, 65535);
+  oneOf(o, 'log.level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+}
