@@ -1,0 +1,2 @@
+export * from './diagnostician.ts';
+export * from './json.ts';

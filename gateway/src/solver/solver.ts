@@ -1,0 +1,251 @@
+/**
+ * The solver (BeepTrace steps 10–11): streams the tracing chain, verifies
+ * every batch, decrypts its geodata (one ECDH per pseudonym-day through
+ * EcdhCache), indexes it in memory (GeoIndex, retention window only), and on
+ * every verified endorsement publishes, per exposed pseudonym-day, only its
+ * fingerprint with a risk level and the day, through a NotificationSink.
+ *
+ * Restart safety: the index is rebuilt from the chain on start; endorsements
+ * are processed only from the persisted cursor on, and the per-(fingerprint,
+ * day) highest published risk is persisted after each block that published,
+ * so nothing is missed or published twice (a crash between publish and save
+ * re-publishes byte-identical entries, which the ledger treats as present).
+ */
+import { isBeepkitError } from '@beepkit/protocol';
+import { toHex } from '@beepkit/protocol/bytes';
+import { EcdhCache, fingerprint, openTraceCode, verifyBatch } from '@beepkit/protocol/tracecode';
+import { encodeNotificationEntry, isEndorsement, verifyEndorsement } from '@beepkit/protocol/endorse';
+import type { Logger } from '../ledger/types.ts';
+import { GeoIndex, type IndexOptions } from './geoindex.ts';
+import { exposures, matchRules, type MatchRules } from './match.ts';
+import { loadState, saveState, type SolverState } from './state.ts';
+import type { NotificationSink, SourceBlock, TracingSource } from './source.ts';
+
+const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+export interface SolverOptions {
+  source: TracingSource;
+  sink: NotificationSink;
+  /** The solver's X25519 private key. */
+  solverKey: Uint8Array;
+  /** CA public key: batch certificates and diagnostician certificates are verified against it. */
+  caPub: Uint8Array;
+  /** Cursor + dedup file (none: in memory only). */
+  stateFile?: string;
+  rules?: Partial<MatchRules>;
+  retentionDays?: number;
+  index?: IndexOptions;
+  /** Clock, ms (retention). */
+  now?: () => number;
+  /** Blocks fetched per call (default 64). */
+  pageBlocks?: number;
+  /** Follow mode poll interval (default 1000 ms). */
+  pollMs?: number;
+  logger?: Logger;
+}
+
+export interface SolverStats {
+  blocks: number;
+  records: number;
+  rejectedBatches: number;
+  undecryptable: number;
+  endorsements: number;
+  rejectedEndorsements: number;
+  published: number;
+}
+
+export interface Notice {
+  fingerprint: Uint8Array;
+  risk: 1 | 2;
+  day: number;
+}
+
+export class Solver {
+  index: GeoIndex;
+  readonly stats: SolverStats = { blocks: 0, records: 0, rejectedBatches: 0, undecryptable: 0, endorsements: 0, rejectedEndorsements: 0, published: 0 };
+  private readonly o: SolverOptions;
+  private readonly rules: MatchRules;
+  private readonly cache: EcdhCache;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private state: SolverState = { next: 0, published: {} };
+  /** Next tracing height to index (the index is memory-only: starts at 0). */
+  height = 0;
+  private lastCompact = 0;
+  private running = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(o: SolverOptions) {
+    this.o = o;
+    this.rules = matchRules(o.rules);
+    this.cache = new EcdhCache(o.solverKey);
+    this.log = o.logger ?? silent;
+    this.now = o.now ?? Date.now;
+    this.index = new GeoIndex(o.index);
+  }
+
+  get solverPub(): Uint8Array {
+    return this.cache.solverPub;
+  }
+
+  /** Loads the persisted cursor; call before catchUp/start. */
+  open(): void {
+    this.state = loadState(this.o.stateFile);
+  }
+
+  /** Height from which endorsements are (still) to be processed. */
+  get cursor(): number {
+    return this.state.next;
+  }
+
+  /** Processes blocks until the source has none left (or `maxBlocks`). Returns blocks processed. */
+  async catchUp(maxBlocks = Infinity): Promise<number> {
+    let done = 0;
+    while (done < maxBlocks) {
+      const page = await this.o.source.blocks(this.height, Math.min(this.o.pageBlocks ?? 64, maxBlocks - done));
+      if (page.length === 0) break;
+      for (const b of page) {
+        await this.processBlock(b);
+        done++;
+        if (done >= maxBlocks) break;
+      }
+    }
+    this.maybeCompact();
+    return done;
+  }
+
+  /** Follow mode: catch up, then poll every `pollMs` until stop(). */
+  start(): void {
+    if (this.running) return;
+    this.open();
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        try {
+          await this.catchUp();
+        } catch (e) {
+          this.log.error({ err: isBeepkitError(e) ? e.toJSON() : String(e) }, 'solver: catch-up failed');
+        }
+        if (!this.running) break;
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, this.o.pollMs ?? 1000);
+          this.wake = () => (clearTimeout(t), res());
+        });
+      }
+    })();
+  }
+
+  /** Wakes the follow loop (e.g. on a new tracing block). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Verifies, decrypts and indexes one signed batch; returns records indexed. */
+  ingestBatch(data: Uint8Array, timeMs: number): number {
+    const { batch } = verifyBatch(data, { caPub: this.o.caPub, now: Math.floor(timeMs / 1000) });
+    const cutoff = Math.floor(this.now() / 1000) - (this.o.retentionDays ?? 14) * 86400;
+    const pid = this.index.internPseudonym(batch.traceCodes[0].prefix, batch.day);
+    let n = 0;
+    for (const tc of batch.traceCodes) {
+      let g;
+      try {
+        g = openTraceCode(this.cache, tc, batch.ephemeralPub);
+      } catch (e) {
+        if (!isBeepkitError(e)) throw e;
+        this.stats.undecryptable++;
+        continue;
+      }
+      if (g.end < cutoff) continue;
+      this.index.add({ pid, start: g.start, end: g.end, latE7: Math.round(g.lat * 1e7), lonE7: Math.round(g.lon * 1e7), level: g.level, venue: g.venue ? this.index.internVenue(g.venue) : -1 });
+      n++;
+    }
+    this.stats.records += n;
+    return n;
+  }
+
+  private async processBlock(b: SourceBlock): Promise<void> {
+    const endorsements: Uint8Array[] = [];
+    for (const data of b.entries) {
+      if (isEndorsement(data)) {
+        if (b.height >= this.state.next) endorsements.push(data);
+        continue;
+      }
+      try {
+        this.ingestBatch(data, b.timeMs);
+      } catch (e) {
+        if (!isBeepkitError(e)) throw e;
+        this.stats.rejectedBatches++;
+        this.log.warn({ height: b.height, code: e.code }, 'solver: batch rejected');
+      }
+    }
+    if (endorsements.length) {
+      const notices: Notice[] = [];
+      for (const data of endorsements) notices.push(...this.solve(data));
+      await this.publish(notices);
+      this.state.next = b.height + 1;
+      saveState(this.o.stateFile, this.state);
+    } else if (b.height >= this.state.next) this.state.next = b.height + 1;
+    this.height = b.height + 1;
+    this.stats.blocks++;
+  }
+
+  /** Verifies an endorsement and computes its notices (deduplicated against what was published). */
+  solve(data: Uint8Array): Notice[] {
+    let verified;
+    try {
+      verified = verifyEndorsement(data, { caPub: this.o.caPub, windowDays: this.o.retentionDays });
+    } catch (e) {
+      if (!isBeepkitError(e)) throw e;
+      this.stats.rejectedEndorsements++;
+      this.log.warn({ code: e.code }, 'solver: endorsement rejected');
+      return [];
+    }
+    this.stats.endorsements++;
+    const { endorsement } = verified;
+    const pids: number[] = [];
+    for (const d of endorsement.days) {
+      const p = this.index.pseudonymId(d.pseudonym);
+      if (p !== undefined && this.index.pidDay[p] === d.day) pids.push(p);
+    }
+    const out: Notice[] = [];
+    for (const [pid, risk] of exposures(this.index, pids, this.rules, endorsement.level)) {
+      out.push({ fingerprint: fingerprint(this.index.pidPrefix[pid]), risk, day: this.index.pidDay[pid] });
+    }
+    return out;
+  }
+
+  private async publish(notices: Notice[]): Promise<void> {
+    const best = new Map<string, Notice>();
+    for (const n of notices) {
+      const k = `${toHex(n.fingerprint)}:${n.day}`;
+      if ((this.state.published[k] ?? 0) >= n.risk) continue;
+      const b = best.get(k);
+      if (!b || b.risk < n.risk) best.set(k, n);
+    }
+    if (best.size === 0) return;
+    const entries = [...best.values()].map((n) => encodeNotificationEntry({ type: 'exposure', ...n }));
+    await this.o.sink.publish(entries);
+    for (const [k, n] of best) this.state.published[k] = n.risk;
+    this.stats.published += entries.length;
+  }
+
+  private maybeCompact(): void {
+    const now = this.now();
+    if (now - this.lastCompact < 3_600_000) return;
+    this.lastCompact = now;
+    const cutoff = Math.floor(now / 1000) - (this.o.retentionDays ?? 14) * 86400;
+    let stale = 0;
+    for (let i = 0; i < this.index.n; i++) if (this.index.end[i] < cutoff) stale++;
+    if (stale > 0) {
+      this.index = this.index.compact(cutoff);
+      for (const k of Object.keys(this.state.published)) if (Number(k.split(':')[1]) * 86400 < cutoff - 86400) delete this.state.published[k];
+    }
+  }
+}
