@@ -1,1 +1,6 @@
-export {};
+export { Sim, type SimOptions, type SimEvent, type DeviceLine } from './sim.ts';
+export { ScenarioClock, defaultStartTime, type ScenarioClockOptions } from './clock.ts';
+export { ControlServer } from './control.ts';
+export { rigDocument, writeRig, RIG_VERSION } from './rig.ts';
+export { applyFault, gnssFault, powerCycle, type FaultTarget, type FaultEffect } from './faults.ts';
+export { simulatedVenueId, venuePayload, crowdTek, enIdentity, controllerAddress, EN_FLAGS, type EnIdentity } from './payloads.ts';

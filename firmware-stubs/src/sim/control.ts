@@ -1,0 +1,137 @@
+/**
+ * The sim's control API: JSON over HTTP on 127.0.0.1.
+ *
+ *   GET  /devices                 every device: position, paths, radio/GNSS state
+ *   GET  /events                  recent faults and other events (?since=<scenario s>)
+ *   GET  /clock                   scenario clock {now, iso, elapsed, speed, paused, startTime}
+ *   POST /devices/:id/move        {x, y} (ENU metres) or {lat, lon}: pins the device there
+ *   POST /faults                  {device, kind, duration?, params?}: applies a fault now
+ *   POST /pause, POST /resume     freezes / restarts scenario time
+ *
+ * Errors: {error: {code, message}} with 400 (E_CONFIG, E_FORMAT), 404 (E_NOTFOUND).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
+import { FAULT_KINDS, type FaultKind } from '../scenario/schema.ts';
+import type { Sim } from './sim.ts';
+
+const MAX_BODY = 16 * 1024;
+
+export class ControlServer {
+  private server?: Server;
+  private bound = 0;
+
+  constructor(
+    private readonly sim: Sim,
+    private readonly wantPort: number,
+  ) {}
+
+  get port(): number {
+    return this.bound;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => send(res, e));
+    });
+    server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(new BeepkitError('E_IO', `control API: cannot listen on 127.0.0.1:${this.wantPort} (${e.message})`, { cause: e })));
+      server.listen(this.wantPort, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.bound = (server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const route = `${req.method} ${url.pathname}`;
+    const sim = this.sim;
+    if (route === 'GET /devices') return send(res, 200, sim.deviceStates());
+    if (route === 'GET /events') {
+      const since = Number(url.searchParams.get('since') ?? '-Infinity');
+      return send(res, 200, sim.events.filter((e) => e.t >= since));
+    }
+    if (route === 'GET /clock') return send(res, 200, sim.clock.toJSON());
+    if (route === 'POST /pause' || route === 'POST /resume') {
+      await readJson(req);
+      if (route === 'POST /pause') sim.pause();
+      else sim.resume();
+      return send(res, 200, sim.clock.toJSON());
+    }
+    const move = /^\/devices\/([^/]+)\/move$/.exec(url.pathname);
+    if (req.method === 'POST' && move) {
+      const b = await readJson(req);
+      const to = typeof b.lat === 'number' && typeof b.lon === 'number' ? { lat: b.lat, lon: b.lon }
+        : typeof b.x === 'number' && typeof b.y === 'number' ? { x: b.x, y: b.y }
+          : undefined;
+      if (!to) throw new BeepkitError('E_FORMAT', 'move: body must be {x, y} or {lat, lon} (numbers)');
+      const id = decodeURIComponent(move[1]!);
+      const p = sim.move(id, to);
+      return send(res, 200, { id, x: p.x, y: p.y });
+    }
+    if (route === 'POST /faults') {
+      const b = await readJson(req);
+      if (typeof b.device !== 'string') throw new BeepkitError('E_FORMAT', 'fault: "device" must be a string');
+      if (!FAULT_KINDS.includes(b.kind as FaultKind)) throw new BeepkitError('E_FORMAT', `fault: "kind" must be one of ${FAULT_KINDS.join(', ')}`);
+      const duration = b.duration === undefined ? 0 : Number(b.duration);
+      if (!Number.isFinite(duration) || duration < 0) throw new BeepkitError('E_FORMAT', 'fault: "duration" must be a number ≥ 0');
+      const params: Record<string, number> = {};
+      if (b.params !== undefined) {
+        if (typeof b.params !== 'object' || b.params === null) throw new BeepkitError('E_FORMAT', 'fault: "params" must be an object');
+        for (const [k, v] of Object.entries(b.params)) {
+          if (typeof v !== 'number' || !Number.isFinite(v)) throw new BeepkitError('E_FORMAT', `fault: params.${k} must be a number`);
+          params[k] = v;
+        }
+      }
+      return send(res, 200, sim.fault({ device: b.device, kind: b.kind as FaultKind, duration, params }));
+    }
+    throw new BeepkitError('E_NOTFOUND', `no route ${route}`);
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) throw new BeepkitError('E_FORMAT', 'request body too large');
+    chunks.push(c);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new BeepkitError('E_FORMAT', 'request body is not JSON');
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BeepkitError('E_FORMAT', 'request body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+function send(res: ServerResponse, statusOrErr: number | unknown, body?: unknown): void {
+  let status: number;
+  if (typeof statusOrErr === 'number') status = statusOrErr;
+  else {
+    const e = statusOrErr;
+    const code = isBeepkitError(e) ? e.code : 'E_INTERNAL';
+    status = code === 'E_NOTFOUND' ? 404 : isBeepkitError(e) ? 400 : 500;
+    body = { error: { code, message: e instanceof Error ? e.message : String(e) } };
+  }
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
