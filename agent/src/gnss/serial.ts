@@ -4,6 +4,7 @@
  * configuration (PMTK220 rate, PMTK314 sentences), detects silence, and survives unplug/replug by
  * reopening the same path with exponential backoff.
  */
+import { realpath } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
 import { encodeSentence } from '@beepkit/protocol/nmea';
@@ -34,6 +35,7 @@ export function mtkCommands(mtk: NonNullable<SerialGnssOptions['mtk']>): string[
 export class SerialGnssSource extends GnssSourceBase {
   readonly kind = 'serial' as const;
   private port: SerialPort | undefined;
+  private probe: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: SerialGnssOptions) {
     super(opts);
@@ -50,11 +52,31 @@ export class SerialGnssSource extends GnssSourceBase {
     if (this.stopped) return;
     this.stopped = true;
     this.clearTimers();
+    if (this.probe) clearInterval(this.probe);
     const port = this.port;
     this.port = undefined;
     if (port?.isOpen) await new Promise<void>((r) => port.close(() => r()));
     this.flushEpoch();
     this.setState('closed', 'stopped');
+  }
+
+  /**
+   * While the port is silent, check that the device node still exists and still is the same device: a
+   * vanished PTY (or a USB node re-created under the same name) is not always reported as a read error.
+   */
+  private watchDevice(port: SerialPort, lost: (why: string) => void): void {
+    if (this.probe) clearInterval(this.probe);
+    let device: string | undefined;
+    realpath(this.opts.path).then((p) => (device = p), () => {});
+    this.probe = setInterval(() => {
+      if (this.state !== 'silent' || this.port !== port) return;
+      realpath(this.opts.path).then(
+        (p) => {
+          if (device !== undefined && p !== device) lost(`device ${this.opts.path} replaced`);
+        },
+        () => lost(`device ${this.opts.path} vanished`),
+      );
+    }, Math.max(50, Math.floor(this.silenceMs / 2)));
   }
 
   private connect(): void {
@@ -74,12 +96,18 @@ export class SerialGnssSource extends GnssSourceBase {
       const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
       parser.on('data', (line: string) => this.onLine(line));
       port.on('data', () => this.activity());
-      port.on('close', (e: { message?: string } | null) => {
+      const lost = (why: string) => {
         if (this.port !== port) return;
         this.port = undefined;
-        this.scheduleReconnect(`port closed${e?.message ? `: ${e.message}` : ''}`, () => this.connect());
-      });
+        if (this.probe) clearInterval(this.probe);
+        if (port.isOpen) port.close(() => {});
+        this.scheduleReconnect(why, () => this.connect());
+      };
+      port.on('close', (e: { message?: string } | null) => lost(`port closed${e?.message ? `: ${e.message}` : ''}`));
+      // a vanished PTY/USB device reads EIO, which serialport reports as an error without closing
+      port.on('error', (e: Error) => lost(`port error: ${e.message}`));
       for (const c of this.opts.mtk ? mtkCommands(this.opts.mtk) : []) port.write(c);
+      this.watchDevice(port, lost);
       this.connected(`opened ${this.opts.path}`);
     });
   }
