@@ -1,0 +1,383 @@
+/**
+ * The device agent service: wires keystore, GNSS, radio, scan pipeline,
+ * encounters, visits, trust, CA requests, publisher, outbox, upload policy,
+ * self-matching alerts and the health endpoint. `new Agent(config, {logger})`,
+ * `start()`, `stop()`, `status()`. Everything it keeps lives in the data dir,
+ * so a restart continues where it left off.
+ */
+import { join } from 'node:path';
+import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
+import { fromHex } from '@beepkit/protocol/bytes';
+import { Ed25519Signer } from '@beepkit/protocol/crypto';
+import { silentLogger, type Logger } from '../alerts/logger.ts';
+import { AlertDispatcher, CommandSink, LoggerSink, StatusSink, WebhookSink, type Alert, type AlertSink } from '../alerts/index.ts';
+import type { AgentConfig } from '../config/index.ts';
+import { EncounterLog, loadEncounters, saveEncounters } from '../encounters/index.ts';
+import { createGnssSource, type GnssFix, type GnssSource } from '../gnss/index.ts';
+import { KeystoreFile } from '../keys/index.ts';
+import { Outbox } from '../outbox/index.ts';
+import { HciRadio, type Radio } from '../radio/index.ts';
+import { MapVenueRegistry, ScanPipeline, type VenueObservation } from '../scan/index.ts';
+import { TrustMachine, crossVerify, type TrustVerdict } from '../trust/index.ts';
+import { VisitDetector } from '../visits/index.ts';
+import { startHealthServer, renderMetrics, type AgentStatus, type HealthServer } from '../health/index.ts';
+import type { AgentNetwork, NetworkFactory } from './ports.ts';
+import { RadioRunner } from './radio-runner.ts';
+import { Publishing } from './publishing.ts';
+import { deviceIdOf, ensureDataDir, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
+
+export interface AgentOptions {
+  logger?: Logger;
+  /** Clock, ms (default Date.now). Timers still run on the host clock. */
+  clock?: { now(): number };
+  /** The network side (MQTT, CA, uplink, follower); default: none unless wired by the CLI. */
+  network?: NetworkFactory;
+  /** Test seam: the radio to use instead of HciRadio from config. */
+  radio?: Radio;
+}
+
+const DAY_MS = 86_400_000;
+
+export class Agent {
+  readonly #cfg: AgentConfig;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  #state: AgentStatus['state'] = 'stopped';
+  #startedAt = 0;
+  #day = 0;
+  deviceId = '';
+  keystore?: KeystoreFile;
+  gnss?: GnssSource;
+  radio?: RadioRunner;
+  network?: AgentNetwork;
+  pipeline?: ScanPipeline;
+  readonly encounters: EncounterLog;
+  readonly visits: VisitDetector;
+  readonly trust: TrustMachine;
+  readonly registry: MapVenueRegistry;
+  outbox?: Outbox;
+  #publishing?: Publishing;
+  #key?: Uint8Array;
+  #encounters: EncounterLog;
+  #lastFix: GnssFix | null = null;
+  readonly #recentVenues = new Map<string, VenueObservation>();
+  #verdict?: TrustVerdict;
+  #caInFlight = false;
+  #caNextAt = 0;
+  #caLastCode?: string;
+  #caRequests = 0;
+  readonly #caCodes: Record<string, number> = {};
+  readonly #errors: Record<string, number> = {};
+  readonly #statusSink = new StatusSink();
+  #alerts?: AlertDispatcher;
+  readonly #alertLevels: Record<string, number> = {};
+  #http?: HealthServer;
+  readonly #timers: NodeJS.Timeout[] = [];
+  #ticking = Promise.resolve();
+
+  constructor(config: AgentConfig, private readonly opts: AgentOptions = {}) {
+    this.#cfg = config;
+    this.#log = opts.logger ?? silentLogger;
+    this.#now = opts.clock ? () => opts.clock!.now() : Date.now;
+    this.#encounters = new EncounterLog({ retentionMs: config.keystore.retentionDays * DAY_MS });
+    this.encounters = this.#encounters;
+    this.visits = new VisitDetector(config.visits);
+    this.trust = new TrustMachine({ ttlMs: config.trust.ttlMs, logger: this.#log });
+    this.registry = new MapVenueRegistry(config.venues.map((v) => ({ id: v.id.toLowerCase(), key: fromHex(v.key.toLowerCase()), lat: v.lat, lon: v.lon, radiusM: v.radiusM, name: v.name })));
+  }
+
+  get httpPort(): number | undefined {
+    return this.#http?.port;
+  }
+
+  #count(code: string): void {
+    this.#errors[code] = (this.#errors[code] ?? 0) + 1;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'stopped') throw new BeepkitError('E_STATE', 'agent already started');
+    this.#state = 'starting';
+    this.#startedAt = this.#now();
+    const cfg = this.#cfg;
+    try {
+      await ensureDataDir(cfg.dataDir);
+      this.deviceId = await deviceIdOf(cfg);
+      const secret = await secretOf(cfg);
+      this.keystore = await KeystoreFile.open(cfg.keystore.path!, secret, {
+        now: () => Math.floor(this.#now() / 1000), logger: this.#log, create: { retentionDays: cfg.keystore.retentionDays },
+      });
+      if (this.keystore.state.retentionDays !== cfg.keystore.retentionDays) await this.keystore.setRetention(cfg.keystore.retentionDays);
+      this.#key = await storageKey(cfg.dataDir, secret);
+      await this.#restoreLogs();
+      this.#day = Math.floor(this.#now() / DAY_MS);
+      await this.#daily();
+      this.outbox = new Outbox({ path: join(cfg.dataDir, 'outbox'), key: this.#key, logger: this.#log });
+      await this.outbox.start();
+      this.#alerts = new AlertDispatcher(this.#sinks(), { logger: this.#log });
+      this.pipeline = new ScanPipeline({
+        rssiCorrection: cfg.radio.rssiCorrection, assumedEnTxPower: cfg.radio.txPower, encounters: this.#encounters, visits: this.visits,
+        venues: this.registry, logger: this.#log, onVenue: (o) => this.#recentVenues.set(o.venueId, o),
+      });
+      if (this.opts.network) {
+        this.network = await this.opts.network({
+          config: cfg, deviceId: this.deviceId, outbox: this.outbox, logger: this.#log, now: this.#now,
+          raise: (a) => this.#raise(a),
+          own: () => ({ prefixes: this.#ownPrefixes() }),
+        });
+      }
+      this.#publishing = new Publishing({ config: cfg, keystore: this.keystore, outbox: this.outbox, network: this.network, now: this.#now, logger: this.#log });
+      await this.#startGnss();
+      this.#startRadio();
+      if (this.network) await this.network.start();
+      this.#every(cfg.trust.tickMs, () => this.#trustTick());
+      this.#every(cfg.publisher.tickMs, () => this.#publishing!.publishTick(this.#verdict, this.trust.canPublish(this.#now())));
+      this.#every(cfg.upload.tickMs, () => this.#publishing!.uploadTick());
+      this.#every(60_000, () => this.#minuteTick());
+      this.#http = await startHealthServer(cfg.http.host, cfg.http.port, {
+        health: () => this.#health(),
+        status: () => this.status(),
+        metrics: () => renderMetrics(this.status()),
+      });
+      this.#state = 'running';
+      this.#log.info({ http: this.#http.port, gnss: cfg.gnss.type, scanner: !!cfg.radio.scanner, advertiser: !!cfg.radio.advertiser, network: !!this.network }, 'agent started');
+    } catch (err) {
+      this.#log.error({ code: isBeepkitError(err) ? err.code : 'E_INTERNAL', err: (err as Error).message }, 'agent: start failed');
+      await this.stop().catch(() => {});
+      throw err;
+    }
+  }
+
+  #sinks(): AlertSink[] {
+    const sinks: AlertSink[] = [new LoggerSink(this.#log), this.#statusSink];
+    if (this.#cfg.alerts.webhook) sinks.push(new WebhookSink({ url: this.#cfg.alerts.webhook }));
+    if (this.#cfg.alerts.command) sinks.push(new CommandSink({ command: this.#cfg.alerts.command }));
+    return sinks;
+  }
+
+  async #raise(alerts: Alert[]): Promise<void> {
+    if (!this.#alerts) return;
+    for (const a of alerts) this.#alertLevels[a.level] = (this.#alertLevels[a.level] ?? 0) + 1;
+    await this.#alerts.dispatch(alerts);
+  }
+
+  /** Own pseudonyms of the retained days (for fingerprint self-matching). */
+  #ownPrefixes(): { day: number; pseudonym: Uint8Array }[] {
+    const out: { day: number; pseudonym: Uint8Array }[] = [];
+    if (!this.keystore) return out;
+    for (let d = this.#day - this.#cfg.keystore.retentionDays + 1; d <= this.#day; d++) {
+      try {
+        out.push({ day: d, pseudonym: this.keystore.dayKeys(d).pseudonym });
+      } catch {
+        // renounced or purged day
+      }
+    }
+    return out;
+  }
+
+  async #restoreLogs(): Promise<void> {
+    const key = this.#key!;
+    const dir = this.#cfg.dataDir;
+    try {
+      const log = await loadEncounters(join(dir, 'encounters.bin'), key, { retentionMs: this.#cfg.keystore.retentionDays * DAY_MS });
+      this.#encounters.restore(log.encounters(), []);
+    } catch (err) {
+      if (!(isBeepkitError(err) && err.code === 'E_IO')) {
+        this.#count(isBeepkitError(err) ? err.code : 'E_INTERNAL');
+        this.#log.warn({ code: (err as { code?: string }).code }, 'agent: encounter log unreadable, starting a new one');
+      }
+    }
+    try {
+      this.visits.restore(await loadVisits(join(dir, 'visits.bin'), key));
+    } catch (err) {
+      this.#count(isBeepkitError(err) ? err.code : 'E_INTERNAL');
+      this.#log.warn({ code: (err as { code?: string }).code }, 'agent: visit log unreadable, starting a new one');
+    }
+  }
+
+  async #saveLogs(): Promise<void> {
+    if (!this.#key) return;
+    const dir = this.#cfg.dataDir;
+    try {
+      await saveEncounters(join(dir, 'encounters.bin'), this.#encounters, this.#key);
+      await saveVisits(join(dir, 'visits.bin'), this.visits.visits(), this.#key);
+    } catch (err) {
+      this.#count(isBeepkitError(err) ? err.code : 'E_IO');
+      this.#log.warn({ code: (err as { code?: string }).code }, 'agent: saving logs failed');
+    }
+  }
+
+  async #startGnss(): Promise<void> {
+    const g = this.#cfg.gnss;
+    if (g.type === 'none') return;
+    const base = { logger: this.#log, now: this.#now, silenceMs: g.silenceMs };
+    this.gnss = g.type === 'serial' ? createGnssSource({ type: 'serial', path: g.path!, baudRate: g.baudRate, maxAgeMs: g.maxAgeMs, ...base })
+      : g.type === 'gpsd' ? createGnssSource({ type: 'gpsd', host: g.host, port: g.port, maxAgeMs: g.maxAgeMs, ...base })
+        : createGnssSource({ type: 'replay', file: g.file!, ...base });
+    this.gnss.on('fix', (f) => {
+      if (f.usable || !this.#lastFix?.usable || this.#now() - this.#lastFix.receivedAt > g.maxAgeMs) this.#lastFix = f;
+    });
+    this.gnss.on('state', (s) => {
+      if (s.state !== 'open') this.#log.info({ state: s.state }, 'agent: gnss source state');
+    });
+    await this.gnss.start();
+  }
+
+  #startRadio(): void {
+    const r = this.#cfg.radio;
+    if (!r.scanner && !r.advertiser && !this.opts.radio) return;
+    const radio = this.opts.radio ?? new HciRadio({ scanner: r.scanner, advertiser: r.advertiser, logger: this.#log, now: this.#now, powerOnTimeoutMs: r.powerOnTimeoutMs });
+    radio.on('advert', (ev) => this.pipeline?.push(ev));
+    this.radio = new RadioRunner({
+      radio, scan: !!r.scanner || (!!this.opts.radio && !r.advertiser), advertise: !!r.advertiser, dutyCycle: r.dutyCycle, txPower: r.txPower,
+      now: this.#now, watchdogMs: r.watchdogMs, logger: this.#log, onError: (c) => this.#count(c),
+      tek: (day) => {
+        try {
+          return this.keystore?.dayKeys(day).tek;
+        } catch {
+          return undefined;
+        }
+      },
+    });
+    this.radio.start();
+  }
+
+  #every(ms: number, fn: () => Promise<void> | void): void {
+    const t = setInterval(() => {
+      this.#ticking = this.#ticking.then(fn).catch((err) => {
+        const code = isBeepkitError(err) ? err.code : 'E_INTERNAL';
+        this.#count(code);
+        this.#log.warn({ code, err: (err as Error)?.message }, 'agent: tick failed');
+      });
+    }, ms);
+    this.#timers.push(t);
+  }
+
+  /** Cross-verification; when trusted and no certificate is held for today, one CA request at a time. */
+  #trustTick(): void {
+    const now = this.#now();
+    for (const ev of this.visits.tick(now)) this.#log.info({ type: ev.type }, 'agent: venue visit');
+    const maxAge = this.#cfg.trust.maxAgeMs;
+    for (const [id, o] of this.#recentVenues) if (now - o.receivedAt > 10 * maxAge) this.#recentVenues.delete(id);
+    const t = this.#cfg.trust;
+    this.#verdict = crossVerify({ now, gnss: this.#lastFix, venues: [...this.#recentVenues.values()] }, this.registry, { k: t.k, maxAgeMs: t.maxAgeMs, maxHdop: t.maxHdop, minSatellites: t.minSatellites });
+    this.trust.observe(this.#verdict, now);
+    void this.#maybeRequestCertificate(now);
+  }
+
+  async #maybeRequestCertificate(now: number): Promise<void> {
+    const v = this.#verdict;
+    const net = this.network;
+    if (!net || !v?.ok || !this.trust.canPublish(now) || this.#caInFlight || now < this.#caNextAt) return;
+    const day = Math.floor(now / DAY_MS);
+    if (net.certificate(day)) return;
+    let keys;
+    try {
+      keys = this.keystore!.dayKeys(day);
+    } catch {
+      return; // today renounced: no certificate
+    }
+    this.#caInFlight = true;
+    this.#caRequests++;
+    try {
+      const signer = new Ed25519Signer(keys.signingSeed);
+      await net.authorise(v.evidence, { publicKey: keys.pseudonym, sign: (m) => signer.sign(m) });
+      this.#caLastCode = 'OK';
+      this.#log.info({}, 'agent: certificate obtained for today');
+    } catch (err) {
+      const code = isBeepkitError(err) ? err.code : 'E_INTERNAL';
+      this.#caLastCode = code;
+      this.#caCodes[code] = (this.#caCodes[code] ?? 0) + 1;
+      this.#caNextAt = this.#now() + Math.min(300_000, 5_000 * 2 ** Math.min(6, this.#caCodes[code] - 1));
+      this.#log.warn({ code }, 'agent: no certificate');
+    } finally {
+      this.#caInFlight = false;
+    }
+  }
+
+  /** Once a minute: persist logs, forget idle peers, and at a new UTC day run the daily maintenance. */
+  async #minuteTick(): Promise<void> {
+    const now = this.#now();
+    this.pipeline?.purgeIdle(now, 15 * 60_000);
+    const day = Math.floor(now / DAY_MS);
+    if (day !== this.#day) {
+      this.#day = day;
+      await this.#daily();
+    }
+    await this.#saveLogs();
+  }
+
+  /** Destroys keys and records past the retention window. */
+  async #daily(): Promise<void> {
+    const now = this.#now();
+    const retention = this.#cfg.keystore.retentionDays;
+    await this.keystore?.purge();
+    this.#encounters.purge(now);
+    this.visits.purge(now - retention * DAY_MS);
+    await this.network?.purgeBefore?.(this.#day - retention + 1);
+    this.#log.info({ day: this.#day }, 'agent: daily key maintenance');
+  }
+
+  #health(): { ok: boolean; detail: Record<string, unknown> } {
+    return { ok: this.#state === 'running', detail: { state: this.#state } };
+  }
+
+  status(): AgentStatus {
+    const now = this.#now();
+    const f = this.#lastFix;
+    const v = this.#verdict;
+    const day = Math.floor(now / DAY_MS);
+    const stats = this.pipeline?.stats;
+    const open = this.visits.current().length;
+    const ob = this.outbox?.stats();
+    return {
+      state: this.#state,
+      uptimeSeconds: this.#startedAt ? Math.floor((now - this.#startedAt) / 1000) : 0,
+      day,
+      gnss: {
+        type: this.#cfg.gnss.type, state: this.gnss?.state ?? 'closed', usable: !!f?.usable, ...(f?.reason ? { reason: f.reason } : {}),
+        ...(f ? { mode: f.mode, fixAgeMs: now - f.receivedAt } : {}), ...(f?.satellitesUsed !== undefined ? { satellites: f.satellitesUsed } : {}),
+        counters: this.gnss?.counters ?? {},
+      },
+      radio: {
+        scanner: this.radio?.scanner ?? 'none', advertiser: this.radio?.advertiser ?? 'none', scanning: !!this.radio?.scanning,
+        advertising: !!this.radio?.advertising, ...(this.radio?.lastError ? { lastError: this.radio.lastError } : {}), counters: { ...(this.radio?.counters ?? {}) },
+      },
+      scan: { total: stats?.total ?? 0, accepted: stats?.accepted ?? 0, peers: this.pipeline?.peerCount ?? 0, byKind: { ...(stats?.byKind ?? {}) }, rejects: { ...(stats?.rejects ?? {}) } },
+      trust: { state: this.trust.state, ...(v ? { reason: v.ok ? 'agree' : v.reason } : {}), counters: { ...this.trust.counters } },
+      certificate: { today: !!this.network?.certificate(day), requests: this.#caRequests, inFlight: this.#caInFlight, ...(this.#caLastCode ? { lastCode: this.#caLastCode } : {}), codes: { ...this.#caCodes } },
+      encounters: this.#encounters.size,
+      visits: { open, total: this.visits.visits().length + open },
+      publisher: { ...(this.#publishing?.counts ?? {}) },
+      outbox: { depth: ob?.pending ?? 0, bytes: ob?.pendingBytes ?? 0 },
+      network: { state: this.network?.state ?? 'none', counters: this.network?.counters() ?? {} },
+      upload: { ...(this.#publishing?.lastUpload ? { lastDecision: this.#publishing.lastUpload } : {}), counters: { ...(this.#publishing?.uploadCounts ?? {}) } },
+      alerts: { total: this.#statusSink.snapshot().count, byLevel: { ...this.#alertLevels } },
+      errors: { ...this.#errors },
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped' && !this.keystore) return;
+    this.#state = 'stopping';
+    for (const t of this.#timers.splice(0)) clearInterval(t);
+    await this.#ticking;
+    const step = async (what: string, fn: () => Promise<unknown> | undefined) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.#count(isBeepkitError(err) ? err.code : 'E_IO');
+        this.#log.warn({ what, err: (err as Error)?.message }, 'agent: stop step failed');
+      }
+    };
+    await step('http', () => this.#http?.close());
+    await step('radio', () => this.radio?.stop());
+    await step('gnss', () => this.gnss?.stop());
+    await step('network', () => this.network?.stop());
+    await step('logs', () => this.#saveLogs());
+    await step('outbox', () => this.outbox?.stop());
+    this.#http = undefined;
+    this.keystore = undefined;
+    this.#state = 'stopped';
+    this.#log.info({}, 'agent stopped');
+  }
+}

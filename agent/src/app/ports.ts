@@ -1,0 +1,48 @@
+/**
+ * What the Agent needs from its network side (MQTT client, CA client,
+ * uplink, notification follower), as a small interface so the service can
+ * run without a broker, with the real MQTT pieces (network.ts) or with a
+ * test double.
+ */
+import type { CaRequestSigner, EvidenceBundle } from '../trust/index.ts';
+import type { Logger } from '../alerts/logger.ts';
+import type { Alert } from '../alerts/index.ts';
+import type { AgentConfig } from '../config/index.ts';
+import type { Outbox } from '../outbox/index.ts';
+
+/** A certificate held for a day (the ca-client's StoredCertificate). */
+export interface HeldCertificate {
+  day: number;
+  certificate: Uint8Array;
+  solverPublicKey: Uint8Array;
+  solverKeyId: Uint8Array;
+}
+
+export interface AgentNetwork {
+  readonly state: string;
+  counters(): Record<string, number>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The certificate held for `day`, if any. */
+  certificate(day: number): HeldCertificate | undefined;
+  /** Sends a signed CA request built from the evidence; throws a coded BeepkitError on refusal. */
+  authorise(evidence: EvidenceBundle, signer: CaRequestSigner): Promise<HeldCertificate>;
+  /** Uploads what the outbox holds (called when the upload policy allows). */
+  flush?(): Promise<void>;
+  /** Forgets certificates of days before `firstDay`. */
+  purgeBefore?(firstDay: number): Promise<void>;
+}
+
+export interface NetworkContext {
+  config: AgentConfig;
+  deviceId: string;
+  outbox: Outbox;
+  logger: Logger;
+  now: () => number;
+  /** Alerts found by self-matching (the follower) go here. */
+  raise: (alerts: Alert[]) => Promise<void>;
+  /** Own material for self-matching, read at match time. */
+  own: () => { prefixes: { day: number; pseudonym: Uint8Array }[] };
+}
+
+export type NetworkFactory = (ctx: NetworkContext) => AgentNetwork | Promise<AgentNetwork>;

@@ -1,0 +1,97 @@
+/**
+ * The agent's publishing side: on each tick the Publisher decides (trusted,
+ * certificate valid today, moved, one per interval) and seals a TraceCode for
+ * the day's pseudonym into the outbox; on each upload tick the upload policy
+ * decides whether the network flushes the outbox now.
+ */
+import { decodeCertificate } from '@beepkit/protocol/cert';
+import { Source, type Fix } from '@beepkit/protocol/geodata';
+import { TraceCodeSealer } from '@beepkit/protocol/tracecode';
+import { toHex } from '@beepkit/protocol/bytes';
+import type { Logger } from '../alerts/logger.ts';
+import type { AgentConfig } from '../config/index.ts';
+import type { KeystoreFile } from '../keys/index.ts';
+import type { Outbox } from '../outbox/index.ts';
+import { decideUpload, readDeviceState, uploadPolicy, type UploadPolicy } from '../policy/index.ts';
+import { Publisher } from '../publisher/index.ts';
+import type { TrustVerdict } from '../trust/index.ts';
+import type { AgentNetwork } from './ports.ts';
+
+export interface PublishingOptions {
+  config: AgentConfig;
+  keystore: KeystoreFile;
+  outbox: Outbox;
+  network?: AgentNetwork;
+  now: () => number;
+  logger: Logger;
+}
+
+const SOURCE_BITS: Record<string, number> = { gnss: Source.gnss, venue: Source.beacon, wifi: Source.wifi, cell: Source.cell };
+
+export class Publishing {
+  readonly publisher: Publisher;
+  readonly uploadCounts: Record<string, number> = {};
+  lastUpload?: string;
+  readonly #policy: UploadPolicy;
+  readonly #sealers = new Map<string, TraceCodeSealer>();
+  #oldestPendingAt?: number;
+
+  constructor(private readonly o: PublishingOptions) {
+    this.#policy = uploadPolicy(o.config.upload.policy, o.config.upload.maxDelayMs);
+    this.publisher = new Publisher({
+      config: { intervalMs: o.config.publisher.intervalMs, level: o.config.publisher.level },
+      seal: (day, interval, geodata) => this.#sealer(day).seal(interval, geodata),
+      sink: async (tc, day) => {
+        await o.outbox.append([{ bytes: tc, group: day }]);
+        this.#oldestPendingAt ??= o.now();
+      },
+      logger: o.logger,
+    });
+  }
+
+  get counts(): Record<string, number> {
+    return this.publisher.counts;
+  }
+
+  #sealer(day: number): TraceCodeSealer {
+    const cert = this.o.network?.certificate(day);
+    if (!cert) throw new Error('no certificate'); // unreachable: decidePublish requires one
+    const k = `${day}:${toHex(cert.solverKeyId)}`;
+    let s = this.#sealers.get(k);
+    if (!s) {
+      const keys = this.o.keystore.dayKeys(day);
+      s = new TraceCodeSealer({ prefix: keys.pseudonym, ephemeralPriv: keys.ephemeralPriv, solverPub: cert.solverPublicKey });
+      this.#sealers.clear();
+      this.#sealers.set(k, s);
+    }
+    return s;
+  }
+
+  async publishTick(verdict: TrustVerdict | undefined, trusted: boolean): Promise<void> {
+    const now = this.o.now();
+    const day = Math.floor(now / 86_400_000);
+    let fix: Fix | undefined;
+    if (verdict?.ok) {
+      const f = verdict.evidence.fused;
+      const t = Math.floor(f.at / 1000);
+      fix = { start: t, end: t, lat: f.lat, lon: f.lon, accuracy: f.accuracyM, sources: f.sources.reduce((m, s) => m | (SOURCE_BITS[s] ?? 0), 0) };
+    }
+    const held = this.o.network?.certificate(day);
+    let cert;
+    if (held) {
+      const c = decodeCertificate(held.certificate);
+      cert = { day: c.day, notBefore: c.notBefore, notAfter: c.notAfter };
+    }
+    await this.publisher.tick({ now, fix, trusted, cert });
+  }
+
+  async uploadTick(): Promise<void> {
+    const st = this.o.outbox.stats();
+    if (st.pending === 0) this.#oldestPendingAt = undefined;
+    const device = await readDeviceState().catch(() => ({ charging: true, wifi: true, online: true }));
+    const d = decideUpload(this.#policy, device, { now: this.o.now(), pending: st.pending, oldestPendingAt: this.#oldestPendingAt });
+    this.lastUpload = d.reason;
+    this.uploadCounts[d.reason] = (this.uploadCounts[d.reason] ?? 0) + 1;
+    if (d.upload && this.o.network?.flush) await this.o.network.flush();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The agent's data directory: device id, keystore secret, the at-rest storage
+ * key (for the outbox, encounter log and visit log) and the sealed visit log.
+ * Everything is restartable from here.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { randomBytes, scryptSync } from 'node:crypto';
+import { join } from 'node:path';
+import { BeepkitError } from '@beepkit/protocol';
+import { hkdf, xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
+import { checkPrivateFile, readKeyFile, writeFileAtomic, type KeystoreSecret } from '../keys/index.ts';
+import type { Visit } from '../visits/index.ts';
+import type { AgentConfig } from '../config/index.ts';
+
+export async function ensureDataDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+/** The configured device id, or one made once (random) and kept in the data dir. */
+export async function deviceIdOf(cfg: AgentConfig): Promise<string> {
+  if (cfg.deviceId) return cfg.deviceId;
+  const path = join(cfg.dataDir, 'device-id');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const id = `kit-${randomBytes(8).toString('hex')}`;
+    await writeFileAtomic(path, new TextEncoder().encode(id + '\n'));
+    return id;
+  }
+}
+
+/** The keystore secret from the config (passphrase, passphrase file or key file). */
+export async function secretOf(cfg: AgentConfig): Promise<KeystoreSecret & { material: Uint8Array; kind: 'passphrase' | 'key' }> {
+  const k = cfg.keystore;
+  if (k.keyFile) {
+    const key = await readKeyFile(k.keyFile);
+    return { keyFile: k.keyFile, material: key, kind: 'key' };
+  }
+  let passphrase = k.passphrase;
+  if (k.passphraseFile) {
+    await checkPrivateFile(k.passphraseFile, 'passphrase file');
+    passphrase = (await readFile(k.passphraseFile, 'utf8')).replace(/\r?\n$/, '');
+  }
+  if (!passphrase) throw new BeepkitError('E_CONFIG', 'config keystore: give a passphrase, passphraseFile or keyFile');
+  return { passphrase, material: new TextEncoder().encode(passphrase), kind: 'passphrase' };
+}
+
+/**
+ * The 32-byte at-rest key for the agent's logs: HKDF of the key file, or
+ * scrypt of the passphrase with a salt kept in the data dir (so the logs are
+ * no cheaper to attack than the keystore).
+ */
+export async function storageKey(dir: string, secret: { material: Uint8Array; kind: 'passphrase' | 'key' }): Promise<Uint8Array> {
+  if (secret.kind === 'key') return hkdf(secret.material, undefined, 'beepkit/v1/agent/storage', 32);
+  const saltPath = join(dir, 'storage.salt');
+  let salt: Uint8Array;
+  try {
+    salt = new Uint8Array(await readFile(saltPath));
+    if (salt.length !== 16) throw new BeepkitError('E_FORMAT', `${saltPath}: expected 16 bytes`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    salt = new Uint8Array(randomBytes(16));
+    await writeFileAtomic(saltPath, salt);
+  }
+  return new Uint8Array(scryptSync(secret.material, salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }));
+}
+
+const VISITS_AAD = new TextEncoder().encode('beepkit/v1/agent/visits');
+
+export async function saveVisits(path: string, visits: Visit[], key: Uint8Array): Promise<void> {
+  const nonce = new Uint8Array(randomBytes(24));
+  const sealed = xchachaSeal(key, nonce, new TextEncoder().encode(JSON.stringify(visits)), VISITS_AAD);
+  const out = new Uint8Array(24 + sealed.length);
+  out.set(nonce);
+  out.set(sealed, 24);
+  await writeFileAtomic(path, out);
+}
+
+export async function loadVisits(path: string, key: Uint8Array): Promise<Visit[]> {
+  let b: Uint8Array;
+  try {
+    b = new Uint8Array(await readFile(path));
+  } catch {
+    return [];
+  }
+  if (b.length < 24) throw new BeepkitError('E_TRUNCATED', `${path}: too short`);
+  const plain = xchachaOpen(key, b.subarray(0, 24), b.subarray(24), VISITS_AAD);
+  return JSON.parse(new TextDecoder().decode(plain)) as Visit[];
+}

@@ -1,0 +1,3 @@
+export * from './types.ts';
+export * from './server.ts';
+export * from './metrics.ts';

@@ -1,0 +1,30 @@
+/**
+ * The agent's status snapshot. Counts, states and reason codes only: nothing
+ * here may link a pseudonym, TEK, RPI, BLE address or position to the device.
+ */
+export interface AgentStatus {
+  state: 'starting' | 'running' | 'stopping' | 'stopped';
+  uptimeSeconds: number;
+  /** UTC day number of the keys in use. */
+  day: number;
+  gnss: { type: string; state: string; reason?: string; usable: boolean; mode?: number; satellites?: number; fixAgeMs?: number; counters: Record<string, number> };
+  radio: {
+    scanner: string;
+    advertiser: string;
+    scanning: boolean;
+    advertising: boolean;
+    lastError?: string;
+    counters: Record<string, number>;
+  };
+  scan: { total: number; accepted: number; peers: number; byKind: Record<string, number>; rejects: Record<string, number> };
+  trust: { state: string; reason?: string; counters: Record<string, number> };
+  certificate: { today: boolean; requests: number; inFlight: boolean; lastCode?: string; codes: Record<string, number> };
+  encounters: number;
+  visits: { open: number; total: number };
+  publisher: Record<string, number>;
+  outbox: { depth: number; bytes: number };
+  network: { state: string; counters: Record<string, number> };
+  upload: { lastDecision?: string; counters: Record<string, number> };
+  alerts: { total: number; byLevel: Record<string, number> };
+  errors: Record<string, number>;
+}
