@@ -4,6 +4,7 @@
  * its seeded RNG state.
  */
 import { encodeSentence } from '@beepkit/protocol/nmea';
+import { mulberry32 } from '../scenario/rng.ts';
 
 export interface Position {
   lat: number;
@@ -21,17 +22,8 @@ export type Trajectory = ((t: number) => Position) | readonly Waypoint[];
 export type SentenceType = 'GGA' | 'RMC' | 'GSA' | 'GSV' | 'VTG' | 'GLL' | 'ZDA';
 export const ALL_SENTENCES: readonly SentenceType[] = ['RMC', 'VTG', 'GGA', 'GSA', 'GSV', 'GLL', 'ZDA'];
 
-/** mulberry32: small seeded PRNG. */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (the scenario runner's mulberry32). */
+export const seededRng = mulberry32;
 function gauss(rng: () => number): number {
   const u = Math.max(rng(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
