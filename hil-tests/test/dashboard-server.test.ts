@@ -1,10 +1,9 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import http from 'node:http';
 import { isBeepkitError } from '@beepkit/protocol/errors';
 import { DashboardServer, DashboardState, DEFAULT_LIMITS, scenarioEvent, validateEvent, type Stamped } from '@beepkit/hil-tests/dashboard';
 
 const PORT = 28010;
-type Test = typeof t;
 
 const SCENARIO = scenarioEvent({
   name: 'cafe',
