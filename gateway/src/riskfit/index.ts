@@ -1,0 +1,2 @@
+export * from './irls.ts';
+export * from './csv.ts';

@@ -1,0 +1,88 @@
+/**
+ * `beepkit solver run`: streams the tracing chain of a ledger directory and
+ * publishes exposure notices. With --ledger-key it appends them to the
+ * notification chain itself (gateway stopped); without, the ledger is opened
+ * read-only and the notices are printed as JSON lines (to hand to the feed).
+ * Also registers the diagnose, venue and risk commands (registerSolving).
+ */
+import type { Command } from 'commander';
+import { toHex } from '@beepkit/protocol/bytes';
+import { decodeNotificationEntry } from '@beepkit/protocol/endorse';
+import { EmbeddedLedger, ed25519Signer } from '../ledger/index.ts';
+import { registerDiagnose } from '../diagnosis/cli.ts';
+import { registerVenue } from '../venues/cli.ts';
+import { registerRisk } from '../riskfit/cli.ts';
+import { Solver } from './solver.ts';
+import { ledgerNotificationSink, ledgerTracingSource, type NotificationSink } from './source.ts';
+import { guard, readBytes, readJson } from './cli-util.ts';
+
+interface RunOpts {
+  ledger: string;
+  key: string;
+  ca: string;
+  state: string;
+  ledgerKey?: string;
+  rules?: string;
+  follow?: boolean;
+  poll: string;
+}
+
+export function registerSolver(program: Command): void {
+  program
+    .command('solver')
+    .description('the contact-tracing solver')
+    .command('run')
+    .description('decrypt and index the tracing chain, match endorsements, publish fingerprints with risk levels')
+    .requiredOption('--ledger <dir>', 'ledger directory')
+    .requiredOption('--key <file>', "solver X25519 private key (32 bytes raw or hex; the gateway creates it in its data dir)")
+    .requiredOption('--ca <hex|file>', 'CA Ed25519 public key')
+    .requiredOption('--state <file>', 'cursor + dedup state file (created if missing)')
+    .option('--ledger-key <file>', 'gateway Ed25519 seed: append notices to the notification chain (only while the gateway is stopped)')
+    .option('--rules <file>', 'JSON match rules {highRadiusM, highMinutes, lowRadiusM, lowGapMinutes, venueRisk}')
+    .option('--follow', 'keep following the chain')
+    .option('--poll <ms>', 'follow poll interval', '2000')
+    .action((o: RunOpts) =>
+      guard(async () => {
+        const ledger = new EmbeddedLedger(o.ledgerKey ? { dir: o.ledger, signer: ed25519Signer(readBytes(o.ledgerKey, 'ledger key', 32)) } : { dir: o.ledger, readOnly: true });
+        await ledger.open();
+        const print: NotificationSink = {
+          publish: async (entries) => {
+            for (const e of entries) {
+              const n = decodeNotificationEntry(e);
+              process.stdout.write(JSON.stringify({ hex: toHex(e), ...(n.type === 'exposure' ? { type: n.type, fingerprint: toHex(n.fingerprint), risk: n.risk, day: n.day } : { type: n.type }) }) + '\n');
+            }
+          },
+        };
+        const solver = new Solver({
+          source: ledgerTracingSource(ledger),
+          sink: o.ledgerKey ? ledgerNotificationSink(ledger) : print,
+          solverKey: readBytes(o.key, 'solver key', 32),
+          caPub: readBytes(o.ca, 'CA public key', 32),
+          stateFile: o.state,
+          rules: o.rules ? (readJson(o.rules) as object) : undefined,
+          pollMs: Number(o.poll),
+        });
+        try {
+          if (o.follow) {
+            solver.start();
+            await new Promise<void>((res) => process.once('SIGINT', () => res()).once('SIGTERM', () => res()));
+            await solver.stop();
+          } else {
+            solver.open();
+            await solver.catchUp();
+          }
+          process.stderr.write(JSON.stringify(solver.stats) + '\n');
+        } finally {
+          await ledger.close();
+        }
+      }),
+    );
+}
+
+/** Every command of the diagnosis-and-solving area. */
+export function registerSolving(program: Command): void {
+  registerSolver(program);
+  registerDiagnose(program);
+  registerVenue(program);
+  registerRisk(program);
+}
