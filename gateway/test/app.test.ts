@@ -1,0 +1,54 @@
+/** App: config validation (E_CONFIG naming the field), env overrides, /healthz and /metrics on the embedded broker. */
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { loadConfig, resolveConfig } from '../src/app/config.ts';
+import { Gateway } from '../src/app/gateway.ts';
+import { tempDir } from './gw-fixtures.ts';
+
+t.test('config validation', async (t) => {
+  const bad: [unknown, string][] = [
+    [{ http: { port: 70000 } }, 'http.port'],
+    [{ broker: { url: 'http://x' } }, 'broker.url'],
+    [{ broker: { connections: 4 } }, 'broker.connections'],
+    [{ nonsense: 1 }, 'nonsense'],
+    [{ ingest: { intervalSeconds: 7 } }, 'ingest.intervalSeconds'],
+    [{ log: { level: 'loud' } }, 'log.level'],
+    [{ ca: { trustedBeacons: ['UPPER'] } }, 'ca.trustedBeacons'],
+  ];
+  for (const [doc, field] of bad) {
+    t.throws(() => resolveConfig(doc), { code: 'E_CONFIG', message: new RegExp(field.replace('.', '\\.')) }, field);
+  }
+  const c = resolveConfig({ broker: { url: 'mqtts://broker.example:8883', connections: 8 } }, { BEEPKIT_GATEWAY_HTTP__PORT: '9999', BEEPKIT_GATEWAY_DATA_DIR: '/var/lib/x' });
+  t.equal(c.http.port, 9999, 'env override (nested)');
+  t.equal(c.dataDir, '/var/lib/x', 'env override (top level)');
+  t.equal(c.broker.connections, 8);
+  t.equal(resolveConfig().broker.url, undefined, 'no URL: embedded broker');
+  const tmp = tempDir('app-cfg');
+  t.teardown(tmp.remove);
+  writeFileSync(`${tmp.dir}/g.yaml`, 'dataDir: data\nhttp: { port: [1, 2] }\n');
+  t.throws(() => loadConfig(`${tmp.dir}/g.yaml`, {}), { code: 'E_CONFIG', message: /http\.port/ });
+  writeFileSync(`${tmp.dir}/g.yaml`, 'dataDir: data\n');
+  t.equal(loadConfig(`${tmp.dir}/g.yaml`, {}).dataDir, `${tmp.dir}/data`, 'relative to the config file');
+  writeFileSync(`${tmp.dir}/g.yaml`, 'a: [\n');
+  t.throws(() => loadConfig(`${tmp.dir}/g.yaml`, {}), { code: 'E_CONFIG' });
+});
+
+t.test('embedded broker, /healthz and /metrics', { timeout: 60_000 }, async (t) => {
+  const tmp = tempDir('app');
+  t.teardown(tmp.remove);
+  const gw = new Gateway({ config: resolveConfig({ dataDir: tmp.dir, broker: { embedded: { port: 24040 } }, http: { port: 24041 }, log: { level: 'silent' } }) });
+  await gw.start();
+  t.equal(gw.brokerUrl, 'mqtt://127.0.0.1:24040');
+  const h = await fetch('http://127.0.0.1:24041/healthz');
+  t.equal(h.status, 200);
+  t.match(await h.json(), { status: 'ok', mqtt: '1/1' });
+  await gw.publishNotification([new TextEncoder().encode('x')]);
+  const m = await (await fetch('http://127.0.0.1:24041/metrics')).text();
+  t.match(m, /beepkit_ledger_height\{chain="notification"\} 0/);
+  t.match(m, /beepkit_ledger_height\{chain="tracing"\} -1/);
+  t.match(m, /beepkit_ledger_commit_seconds_count 1/);
+  t.match(m, /# TYPE beepkit_ca_refused_total counter/);
+  t.equal((await fetch('http://127.0.0.1:24041/nope')).status, 404);
+  await gw.stop();
+  await t.rejects(fetch('http://127.0.0.1:24041/healthz'), 'closed after stop');
+});
