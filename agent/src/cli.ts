@@ -1,4 +1,180 @@
+/**
+ * `beepkit agent …`: run, status, calibrate, keys renounce|rotate, consent,
+ * carer. Errors print one JSON line {code, message} on stderr; exit code 2
+ * for a bad configuration or a failed command, 3 for what is not available yet.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { pino } from 'pino';
+import { BeepkitError, isBeepkitError, toHex, fromHex } from '@beepkit/protocol';
+import { buildConsent, decodeChallenge, encodeConsent, type VisitEntry } from '@beepkit/protocol/endorse';
+import { loadConfig, type AgentConfig } from './config/index.ts';
+import { Agent, mqttNetwork, loadVisits, secretOf, storageKey } from './app/index.ts';
+import { KeystoreFile } from './keys/index.ts';
+import { HciRadio } from './radio/index.ts';
+import { CalibrationCollector, calibrate } from './rssi/index.ts';
 
-/** Adds this workspace's subcommands to the `beepkit` program. */
-export function register(_program: Command): void {}
+function fail(err: unknown, exitCode = 2): void {
+  const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
+  process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
+  process.exitCode = exitCode;
+}
+
+const print = (v: unknown): void => {
+  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+};
+
+const action = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => async (...a: A): Promise<void> => {
+  try {
+    await fn(...a);
+  } catch (e) {
+    fail(e);
+  }
+};
+
+/** The agent's logger: never prints keys, passphrases or positions even if a caller passes them. */
+export function agentLogger(level: AgentConfig['log']['level']) {
+  return pino({ level, base: { svc: 'beepkit-agent' }, redact: { paths: ['passphrase', 'password', 'key', 'tek', 'rpi', 'address', 'lat', 'lon', 'prefix', 'pseudonym'], remove: true } });
+}
+
+/** Runs the agent until SIGINT/SIGTERM, then stops it. */
+export async function runAgent(configPath: string | undefined): Promise<void> {
+  const cfg = loadConfig(configPath);
+  const log = agentLogger(cfg.log.level);
+  const agent = new Agent(cfg, { logger: log, network: cfg.broker.url ? mqttNetwork : undefined });
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (sig: string): void => {
+      log.info({ sig }, 'stopping');
+      void agent.stop().then(resolve, () => resolve());
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  await agent.start();
+  process.stdout.write(JSON.stringify({ ready: true, http: agent.httpPort }) + '\n');
+  await stopped;
+}
+
+async function openKeystore(cfg: AgentConfig): Promise<KeystoreFile> {
+  return KeystoreFile.open(cfg.keystore.path!, await secretOf(cfg), { create: { retentionDays: cfg.keystore.retentionDays } });
+}
+
+function parseDays(spec: string | undefined, today: number): number[] {
+  if (!spec) return [today];
+  const out: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new BeepkitError('E_CONFIG', `--days: expected N, N-M or a comma list, got ${JSON.stringify(part)}`);
+    for (let d = Number(m[1]); d <= Number(m[2] ?? m[1]); d++) out.push(d);
+  }
+  return out;
+}
+
+async function consent(o: { config?: string; diagnostician: string; challenge: string; days?: string; teks?: boolean; visits?: boolean; out?: string }): Promise<void> {
+  const cfg = loadConfig(o.config);
+  const ks = await openKeystore(cfg);
+  const bytes = new Uint8Array(await readFile(o.challenge));
+  const text = Buffer.from(bytes).toString('utf8').trim();
+  const challenge = decodeChallenge(/^[0-9a-f]+$/i.test(text) ? fromHex(text.toLowerCase()) : bytes);
+  if (toHex(challenge.diagnostician) !== o.diagnostician.toLowerCase()) throw new BeepkitError('E_KEY', 'the challenge was not issued by this diagnostician');
+  const days = parseDays(o.days, ks.today());
+  const keys = days.flatMap((d) => {
+    try {
+      return [ks.dayKeys(d)];
+    } catch {
+      return []; // renounced or purged: nothing to prove
+    }
+  });
+  let visits: VisitEntry[] | undefined;
+  if (o.visits) {
+    const all = await loadVisits(`${cfg.dataDir}/visits.bin`, await storageKey(cfg.dataDir, await secretOf(cfg)));
+    const wanted = new Set(days);
+    // consent venue ids are 8 bytes: the 6-byte venue id followed by two zero bytes
+    visits = all.filter((v) => v.exit !== undefined && wanted.has(Math.floor(v.entry / 86_400_000)))
+      .map((v) => ({ venue: Uint8Array.from([...fromHex(v.venueId), 0, 0]), entry: Math.floor(v.entry / 1000), exit: Math.floor(v.exit! / 1000) }));
+  }
+  const c = buildConsent(challenge, keys, { teks: !!o.teks, visits });
+  const doc = { diagnostician: toHex(challenge.diagnostician), days: c.days.map((d) => d.day), teks: c.teks.length, visits: c.visits.length, consent: toHex(encodeConsent(c)) };
+  if (o.out) await writeFile(o.out, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
+  else print(doc);
+}
+
+async function calibrateCmd(o: { config?: string; beacon: string; samples: string; expected: string; timeout: string }): Promise<void> {
+  const cfg = loadConfig(o.config);
+  if (!cfg.radio.scanner) throw new BeepkitError('E_CONFIG', 'config radio.scanner: needed to calibrate');
+  const n = Number(o.samples);
+  const collector = new CalibrationCollector(o.beacon, n);
+  const radio = new HciRadio({ scanner: cfg.radio.scanner, powerOnTimeoutMs: cfg.radio.powerOnTimeoutMs });
+  await radio.start();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new BeepkitError('E_CALIBRATION_SAMPLES', `only ${collector.samples.length} of ${n} samples in ${o.timeout} s`)), Number(o.timeout) * 1000);
+      radio.on('advert', (ev) => {
+        if (collector.push(ev)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      radio.startScan({ dutyCycle: 'continuous' }).catch(reject);
+    });
+  } finally {
+    await radio.stop();
+  }
+  const r = calibrate(collector.samples, { expectedRssiAt1m: Number(o.expected), minSamples: Math.min(n, 30) });
+  print({ ...r, config: { radio: { rssiCorrection: r.correction } } });
+}
+
+export function register(program: Command): void {
+  const agent = program.command('agent').description('the device agent: run it, query it, manage its keys');
+  const cfgOpt = (c: Command): Command => c.option('-c, --config <file>', 'agent.yaml (env overrides: BEEPKIT_AGENT_*)');
+
+  cfgOpt(agent.command('run').description('run the agent (SIGINT/SIGTERM: graceful stop)')).action(action((o: { config?: string }) => runAgent(o.config)));
+
+  agent.command('status').description("print a running agent's /status").option('--url <url>', 'status URL', 'http://127.0.0.1:9470/status')
+    .action(action(async (o: { url: string }) => {
+      let res: Response;
+      try {
+        res = await fetch(o.url, { signal: AbortSignal.timeout(5000) });
+      } catch (cause) {
+        throw new BeepkitError('E_IO', `no agent at ${o.url}: ${(cause as Error).message}`, { cause });
+      }
+      if (!res.ok) throw new BeepkitError('E_IO', `${o.url}: HTTP ${res.status}`);
+      print(await res.json());
+    }));
+
+  cfgOpt(agent.command('calibrate').description('measure this receiver against a reference beacon at 1 m'))
+    .requiredOption('--beacon <address>', 'reference beacon address')
+    .option('--samples <n>', 'samples to collect', '60')
+    .option('--expected <dBm>', 'RSSI a calibrated receiver reads at 1 m', '-59')
+    .option('--timeout <s>', 'give up after', '120')
+    .action(action(calibrateCmd));
+
+  const keys = agent.command('keys').description('renounce a day, or rotate the master secret');
+  cfgOpt(keys.command('renounce').description("destroy one day's keys (UTC day number)")).requiredOption('--day <d>', 'UTC day number')
+    .action(action(async (o: { config?: string; day: string }) => {
+      const ks = await openKeystore(loadConfig(o.config));
+      const day = Number(o.day);
+      if (!Number.isInteger(day) || day < 0) throw new BeepkitError('E_CONFIG', `--day: not a day number: ${o.day}`);
+      await ks.renounce(day);
+      print({ renounced: day });
+    }));
+  cfgOpt(keys.command('rotate').description('a new random master secret from today on')).action(action(async (o: { config?: string }) => {
+    const ks = await openKeystore(loadConfig(o.config));
+    await ks.rotate();
+    print({ rotated: true, fromDay: ks.today() });
+  }));
+
+  cfgOpt(agent.command('consent').description('prove ownership of pseudonyms to a diagnostician (writes the consent bundle JSON)'))
+    .requiredOption('--diagnostician <id>', "the diagnostician's public key (hex)")
+    .requiredOption('--challenge <file>', 'challenge file (binary or hex)')
+    .option('--days <list>', 'UTC day numbers: N, N-M, comma lists (default today)')
+    .option('--teks', "include the TEKs of past days")
+    .option('--visits', 'include venue visits of those days')
+    .option('-o, --out <file>', 'write the bundle here (default stdout)')
+    .action(action(consent));
+
+  const carer = agent.command('carer').description('pair elder wearables (not available yet: issue 8)');
+  for (const sub of ['list', 'pair', 'unpair']) {
+    carer.command(sub).description(`${sub} (not available yet: issue 8)`).action(() => fail(new BeepkitError('E_UNAVAILABLE', `carer ${sub}: not available yet: issue 8`), 3));
+  }
+}

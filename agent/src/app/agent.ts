@@ -122,7 +122,11 @@ export class Agent {
         this.network = await this.opts.network({
           config: cfg, deviceId: this.deviceId, outbox: this.outbox, logger: this.#log, now: this.#now,
           raise: (a) => this.#raise(a),
-          own: () => ({ prefixes: this.#ownPrefixes() }),
+          ownPrefixes: () => this.#ownPrefixes(),
+          encounters: () => this.#encounters.encounters(),
+          ownVisits: () => [...this.visits.visits(), ...this.visits.current()],
+          dayKeys: (day) => this.keystore!.dayKeys(day),
+          mayUpload: () => this.#publishing?.allowed ?? false,
         });
       }
       this.#publishing = new Publishing({ config: cfg, keystore: this.keystore, outbox: this.outbox, network: this.network, now: this.#now, logger: this.#log });
@@ -161,12 +165,12 @@ export class Agent {
   }
 
   /** Own pseudonyms of the retained days (for fingerprint self-matching). */
-  #ownPrefixes(): { day: number; pseudonym: Uint8Array }[] {
-    const out: { day: number; pseudonym: Uint8Array }[] = [];
+  #ownPrefixes(): { day: number; prefix: Uint8Array }[] {
+    const out: { day: number; prefix: Uint8Array }[] = [];
     if (!this.keystore) return out;
     for (let d = this.#day - this.#cfg.keystore.retentionDays + 1; d <= this.#day; d++) {
       try {
-        out.push({ day: d, pseudonym: this.keystore.dayKeys(d).pseudonym });
+        out.push({ day: d, prefix: this.keystore.dayKeys(d).pseudonym });
       } catch {
         // renounced or purged day
       }

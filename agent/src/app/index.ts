@@ -2,3 +2,4 @@ export * from './agent.ts';
 export * from './ports.ts';
 export * from './radio-runner.ts';
 export * from './storage.ts';
+export * from './network.ts';

@@ -9,6 +9,7 @@ import type { Logger } from '../alerts/logger.ts';
 import type { Alert } from '../alerts/index.ts';
 import type { AgentConfig } from '../config/index.ts';
 import type { Outbox } from '../outbox/index.ts';
+import type { EncounterLike, OwnPrefix, VisitLike } from '../matching/index.ts';
 
 /** A certificate held for a day (the ca-client's StoredCertificate). */
 export interface HeldCertificate {
@@ -42,7 +43,13 @@ export interface NetworkContext {
   /** Alerts found by self-matching (the follower) go here. */
   raise: (alerts: Alert[]) => Promise<void>;
   /** Own material for self-matching, read at match time. */
-  own: () => { prefixes: { day: number; pseudonym: Uint8Array }[] };
+  ownPrefixes: () => OwnPrefix[];
+  encounters: () => EncounterLike[];
+  ownVisits: () => VisitLike[];
+  /** The day's keys for signing upload batches. */
+  dayKeys: (day: number) => { signingSeed: Uint8Array; ephemeralPub: Uint8Array };
+  /** The upload policy's last word. */
+  mayUpload: () => boolean;
 }
 
 export type NetworkFactory = (ctx: NetworkContext) => AgentNetwork | Promise<AgentNetwork>;

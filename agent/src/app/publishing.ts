@@ -32,12 +32,15 @@ export class Publishing {
   readonly publisher: Publisher;
   readonly uploadCounts: Record<string, number> = {};
   lastUpload?: string;
+  /** The upload policy allowed uploading at the last tick. */
+  allowed = false;
   readonly #policy: UploadPolicy;
   readonly #sealers = new Map<string, TraceCodeSealer>();
   #oldestPendingAt?: number;
 
   constructor(private readonly o: PublishingOptions) {
     this.#policy = uploadPolicy(o.config.upload.policy, o.config.upload.maxDelayMs);
+    this.allowed = this.#policy.mode === 'immediate';
     this.publisher = new Publisher({
       config: { intervalMs: o.config.publisher.intervalMs, level: o.config.publisher.level },
       seal: (day, interval, geodata) => this.#sealer(day).seal(interval, geodata),
@@ -91,6 +94,7 @@ export class Publishing {
     const device = await readDeviceState().catch(() => ({ charging: true, wifi: true, online: true }));
     const d = decideUpload(this.#policy, device, { now: this.o.now(), pending: st.pending, oldestPendingAt: this.#oldestPendingAt });
     this.lastUpload = d.reason;
+    this.allowed = d.upload;
     this.uploadCounts[d.reason] = (this.uploadCounts[d.reason] ?? 0) + 1;
     if (d.upload && this.o.network?.flush) await this.o.network.flush();
   }

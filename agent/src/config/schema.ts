@@ -63,6 +63,8 @@ export interface AgentConfig {
   publisher: { intervalMs: number; level: LevelName; tickMs: number };
   upload: { policy: 'immediate' | 'charging-wifi'; maxDelayMs: number; tickMs: number };
   broker: { url?: string; username?: string; password?: string; passwordFile?: string; caFile?: string };
+  /** Public keys the agent trusts (hex, 64 digits): the CA (certificates) and the gateway (receipts, notification blocks). */
+  anchors: { caPublicKey?: string; gatewayPublicKey?: string };
   alerts: { webhook?: string; command?: string };
   http: { host: string; port: number };
   log: { level: LogLevel };
@@ -79,6 +81,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   publisher: { intervalMs: 1_800_000, level: 'grid50', tickMs: 30_000 },
   upload: { policy: 'immediate', maxDelayMs: 21_600_000, tickMs: 30_000 },
   broker: {},
+  anchors: {},
   alerts: {},
   http: { host: '127.0.0.1', port: 9470 },
   log: { level: 'info' },
@@ -89,7 +92,7 @@ export const OPTIONAL = new Set([
   'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
   'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser',
   'trust.maxHdop', 'trust.minSatellites', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
-  'alerts.webhook', 'alerts.command',
+  'alerts.webhook', 'alerts.command', 'anchors.caPublicKey', 'anchors.gatewayPublicKey',
 ]);
 /** Fields whose values are free-form (not merged key by key). */
 export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues']);
@@ -206,6 +209,11 @@ export function validate(c: AgentConfig): void {
   num(o, 'upload.tickMs', 50, 3_600_000);
   if (c.broker.url !== undefined && (typeof c.broker.url !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(c.broker.url))) fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(c.broker.url)}`);
   for (const f of ['username', 'password', 'passwordFile', 'caFile']) str(o, `broker.${f}`, true);
+  for (const f of ['caPublicKey', 'gatewayPublicKey'] as const) {
+    const v = c.anchors[f];
+    if (v !== undefined && (typeof v !== 'string' || !/^[0-9a-f]{64}$/i.test(v))) fail(`anchors.${f}`, 'must be 64 hex digits');
+  }
+  if (c.broker.url !== undefined) for (const f of ['caPublicKey', 'gatewayPublicKey'] as const) if (c.anchors[f] === undefined) fail(`anchors.${f}`, 'is needed with broker.url');
   if (c.alerts.webhook !== undefined && (typeof c.alerts.webhook !== 'string' || !/^https?:\/\//.test(c.alerts.webhook))) fail('alerts.webhook', 'must be an http(s) URL');
   str(o, 'alerts.command', true);
   str(o, 'http.host');

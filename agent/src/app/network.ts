@@ -1,0 +1,64 @@
+/**
+ * The agent's network side over MQTT: one AgentMqtt connection, the CA
+ * client with its durable certificate store, the uplink (signed batches from
+ * the outbox, verified receipts, upload when the policy allows) and the
+ * notification follower feeding self-matching.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BeepkitError } from '@beepkit/protocol';
+import { fromHex } from '@beepkit/protocol/bytes';
+import { AgentMqtt } from '../mqtt.ts';
+import { CaClient, CertStore } from '../ca-client/index.ts';
+import { Uplink } from '../uplink/index.ts';
+import { Follower, SelfMatcher } from '../follow/index.ts';
+import type { AgentNetwork, NetworkContext, NetworkFactory } from './ports.ts';
+
+export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<AgentNetwork> => {
+  const { config: cfg, logger } = ctx;
+  const b = cfg.broker;
+  if (!b.url) throw new BeepkitError('E_CONFIG', 'config broker.url: needed for the network');
+  const caPublicKey = fromHex(cfg.anchors.caPublicKey!.toLowerCase());
+  const gatewayPublicKey = fromHex(cfg.anchors.gatewayPublicKey!.toLowerCase());
+  const password = b.password ?? (b.passwordFile ? readFileSync(b.passwordFile, 'utf8').trim() : undefined);
+  const mqtt = new AgentMqtt({ url: b.url, deviceId: ctx.deviceId, password, ca: b.caFile ? readFileSync(b.caFile) : undefined, logger });
+  mqtt.on('error', () => {});
+  const store = await new CertStore(join(cfg.dataDir, 'certs')).load();
+  const ca = new CaClient({ mqtt, store, caPublicKey, now: ctx.now, logger });
+  const uplink = new Uplink({
+    outbox: ctx.outbox, mqtt, dayKeys: ctx.dayKeys, certificates: store, gatewayPublicKey, quarantineDir: join(cfg.dataDir, 'quarantine'),
+    mayUpload: ctx.mayUpload, policyPollMs: cfg.upload.tickMs, logger,
+  });
+  const matcher = new SelfMatcher({
+    dispatcher: { dispatch: (a) => ctx.raise(a) }, ownPrefixes: ctx.ownPrefixes, encounters: ctx.encounters, ownVisits: ctx.ownVisits, now: ctx.now,
+    retentionDays: cfg.keystore.retentionDays,
+  });
+  const follower = new Follower({ mqtt, gatewayPublicKey, cursorPath: join(cfg.dataDir, 'notification.cursor'), onBlock: (blk) => matcher.onBlock(blk).then(() => {}), logger });
+  return {
+    get state() {
+      return mqtt.state;
+    },
+    counters: () => {
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(mqtt.counters)) out[`mqtt_${k}`] = v;
+      for (const [k, v] of Object.entries(uplink.counters)) out[`uplink_${k}`] = v;
+      for (const [k, v] of Object.entries(follower.counters)) out[`follow_${k}`] = v;
+      for (const [k, v] of Object.entries(matcher.counters)) out[`match_${k}`] = v;
+      return out;
+    },
+    async start() {
+      mqtt.start();
+      await follower.start();
+      await uplink.start();
+    },
+    async stop() {
+      await uplink.stop();
+      await follower.stop();
+      await mqtt.stop();
+    },
+    certificate: (day) => store.entry(day),
+    authorise: (evidence, signer) => ca.authorise(evidence, signer),
+    flush: async () => uplink.kick(),
+    purgeBefore: (day) => store.purgeBefore(day),
+  };
+};
