@@ -1,7 +1,7 @@
 import t from 'tap';
 import { openSync, readSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { openPty } from '../src/pty.ts';
+import { openPty, PtyWriter } from '../src/pty.ts';
 
 t.test('bytes cross a PTY both ways', async (t) => {
   const pty = openPty();
@@ -14,9 +14,29 @@ t.test('bytes cross a PTY both ways', async (t) => {
   writeSync(fd, 'host->emu\n');
   const [chunk] = await got;
   t.match(String(chunk), /host->emu/);
-  pty.stream.write('emu->host\n');
+  const w = new PtyWriter(pty.fd);
+  await w.write(Buffer.from('emu->host\n'));
+  t.equal(w.backlog, 0, 'all bytes taken by the kernel');
   const buf = Buffer.alloc(64);
   const n = readSync(fd, buf);
   t.match(buf.subarray(0, n).toString(), /emu->host/);
   closeSync(fd);
+});
+
+t.test('the writer never blocks when the host stops reading, and stays bounded by dropping droppable buffers', async (t) => {
+  const pty = openPty();
+  const fd = openSync(pty.path, 'r+'); // attached but never read
+  t.teardown(() => {
+    closeSync(fd);
+    pty.close();
+  });
+  const w = new PtyWriter(pty.fd);
+  const chunk = Buffer.alloc(4096, 0x41);
+  for (let i = 0; i < 64; i++) void w.write(chunk, true); // 256 KiB, far above the kernel buffer
+  t.ok(w.backlog > 0, `bytes wait in our queue (${w.backlog}), the event loop is free`);
+  const dropped = w.dropQueued();
+  t.ok(dropped > 0, `${dropped} droppable buffers dropped`);
+  t.ok(w.backlog < 4096, 'at most a partly written head remains');
+  w.close();
+  t.equal(w.backlog, 0);
 });

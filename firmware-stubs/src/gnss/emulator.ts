@@ -11,10 +11,9 @@ import path from 'node:path';
 import type tty from 'node:tty';
 import { encodeSentence, parseEnvelope } from '@beepkit/protocol/nmea';
 import { BeepkitError } from '@beepkit/protocol';
-import { openPty, type Pty } from '../pty.ts';
+import { openPty, PtyWriter, type Pty } from '../pty.ts';
 import { ALL_SENTENCES, ReceiverModel, trajectoryAt, type EpochState, type SentenceType, type Trajectory } from './model.ts';
 import { replayLog, type ReplayOptions } from './replay.ts';
-import { PtyWriter } from './writer.ts';
 
 export interface GnssClock {
   now(): number;
@@ -298,7 +297,7 @@ export class GnssEmulator extends EventEmitter {
     const pty = openPty();
     // termios ioctls on the master act on the pair: raw mode, so no echo and no CR/LF rewriting
     (pty.stream as tty.ReadStream).setRawMode(true);
-    const out = new PtyWriter(pty.stream);
+    const out = new PtyWriter(pty.fd);
     pty.stream.on('data', (d: Buffer) => this.onHostBytes(out, d));
     this.pty = pty;
     this.out = out;

@@ -3,7 +3,7 @@
  * speed factor) or as fast as the reader takes it ('max', with backpressure).
  */
 import type { GnssClock } from './emulator.ts';
-import type { PtyWriter } from './writer.ts';
+import type { PtyWriter } from '../pty.ts';
 
 export interface ReplayOptions {
   /** Speed factor (1 = real time, 10 = ten times faster) or 'max' (default). */

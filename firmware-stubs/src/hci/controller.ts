@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
-import { openPty, type Pty } from '../pty.ts';
+import { openPty, PtyWriter, type Pty } from '../pty.ts';
 import type { Air, AirLink, AirListener, RxAdv } from '../air/air.ts';
 import type { Enu, LatLon } from '../air/geo.ts';
 import { H4Parser, type H4Packet } from './h4.ts';
@@ -15,7 +15,7 @@ import { commandName, decodeCommand, type AdvParams, type CreateConnParams, type
 import * as ev from './events.ts';
 import { addrFromString, addrToString } from './le.ts';
 import { HANDLERS } from './handlers.ts';
-import { PtyWriter } from './writer.ts';
+
 
 export interface Logger {
   info(...a: unknown[]): void;
@@ -130,7 +130,6 @@ export class VirtualController extends EventEmitter implements AirListener {
   private pty?: Pty;
   private parser?: H4Parser;
   private writer?: PtyWriter;
-  private fallbackWrite?: (b: Buffer) => void;
 
   constructor(o: ControllerOptions) {
     super();
@@ -162,20 +161,14 @@ export class VirtualController extends EventEmitter implements AirListener {
 
   /** Bytes queued for the host and not yet taken by the kernel. */
   get backlog(): number {
-    return this.writer ? this.writer.backlog : (this.pty?.backlog ?? 0);
+    return this.writer?.backlog ?? 0;
   }
 
   start(): void {
     if (this.pty) return;
     this.air.attach(this.id, this, { position: this.position, txPower: this.opts.txPower });
     this.pty = openPty();
-    const fd = PtyWriter.fdOf(this.pty.stream);
-    if (fd !== undefined) this.writer = new PtyWriter(fd);
-    else {
-      const stream = this.pty.stream;
-      this.fallbackWrite = (b) => stream.write(b);
-      this.log.warn({ id: this.id }, 'PTY master fd not reachable: falling back to blocking stream writes');
-    }
+    this.writer = new PtyWriter(this.pty.fd);
     this.parser = new H4Parser({ partialTimeoutMs: this.partialTimeoutMs });
     this.parser.on('hci-error', (e: BeepkitError) => this.hciError(e));
     this.parser.on('data', (p: H4Packet) => this.onPacket(p));
@@ -243,8 +236,7 @@ export class VirtualController extends EventEmitter implements AirListener {
     if (pkt[0] === 0x04) this.counters.events++;
     else this.counters.aclToHost++;
     if (this.listenerCount('trace')) this.trace({ dir: pkt[0] === 0x04 ? 'evt' : 'acl-out', name: ev.packetName(pkt), hex: pkt.toString('hex') });
-    if (this.writer) this.writer.write(pkt, kind === 'radio');
-    else this.fallbackWrite?.(pkt);
+    if (this.writer) void this.writer.write(pkt, kind === 'radio');
   }
 
   private trace(e: TraceEntry): void {
