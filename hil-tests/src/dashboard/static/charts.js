@@ -36,8 +36,8 @@ export class RssiChart {
       scales: { x: { time: false }, dbm: { auto: true }, db: { auto: true } },
       series: [
         { label: 'time', value: (_u, v) => (v == null ? '–' : fmtT(v)) },
-        { label: 'RSSI (dBm)', scale: 'dbm', stroke: '#2b7de9', width: 1.5, points: { show: false } },
-        { label: 'attenuation (dB)', scale: 'db', stroke: '#e8702a', width: 1.5, dash: [6, 3], points: { show: false } },
+        { label: 'RSSI (dBm)', scale: 'dbm', stroke: '#2b7de9', width: 1.5 },
+        { label: 'attenuation (dB)', scale: 'db', stroke: '#e8702a', width: 1.5, dash: [6, 3] },
       ],
       axes: [xAxis, { scale: 'dbm', label: 'dBm', size: 48 }, { scale: 'db', side: 1, label: 'dB', grid: { show: false }, size: 44 }],
       legend: { live: false },
@@ -78,8 +78,8 @@ export class ThroughputChart {
       scales: { x: { time: false }, rate: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max)] }, h: { auto: true } },
       series: [
         { label: 'time', value: (_u, v) => (v == null ? '–' : fmtT(v)) },
-        { label: 'TraceCodes/s', scale: 'rate', stroke: '#2e9e5b', fill: 'rgba(46,158,91,.12)', width: 1.5, points: { show: false } },
-        { label: 'ledger height', scale: 'h', stroke: '#6b7280', width: 1.5, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } },
+        { label: 'TraceCodes/s', scale: 'rate', stroke: '#2e9e5b', fill: 'rgba(46,158,91,.12)', width: 1.5 },
+        { label: 'ledger height', scale: 'h', stroke: '#6b7280', width: 1.5, paths: uPlot.paths.stepped({ align: 1 }) },
       ],
       axes: [xAxis, { scale: 'rate', label: 'TraceCodes/s', size: 48 }, { scale: 'h', side: 1, label: 'height', grid: { show: false }, size: 50 }],
       legend: { live: false },

@@ -128,7 +128,7 @@ export class MapPanel {
     const pts = [];
     const venues = this.mode === 'venues' ? [...this.venues.values()].map((sh) => sh[0]) : [];
     for (const c of venues) {
-      const r = Math.max(c.getRadius() * 3, 30);
+      const r = Math.max(c.getRadius() * 1.4, 12);
       const p = c.getLatLng();
       pts.push(L.latLng(p.lat - r, p.lng - r), L.latLng(p.lat + r, p.lng + r));
     }
@@ -144,7 +144,7 @@ export class MapPanel {
   placeLabels() {
     const entries = [...this.markers.values()].sort((a, b) => a.lbl.textContent.localeCompare(b.lbl.textContent));
     const at = new Map(entries.map((m) => [m, this.map.latLngToContainerPoint(m.marker.getLatLng())]));
-    const placed = [...at.values()].map((p) => ({ x0: p.x - 8, y0: p.y - 8, x1: p.x + 8, y1: p.y + 8 }));
+    const placed = [...at.values()].map((p) => ({ x0: p.x - 7, y0: p.y - 7, x1: p.x + 7, y1: p.y + 7 }));
     for (const m of entries) {
       const p = at.get(m);
       const w = m.lbl.offsetWidth || 40;
@@ -167,7 +167,7 @@ export class MapPanel {
 }
 
 function labelBox(p, side, w, h) {
-  const gap = 10;
+  const gap = 9;
   if (side === 'right') return { x0: p.x + gap, y0: p.y - h / 2, x1: p.x + gap + w, y1: p.y + h / 2 };
   if (side === 'left') return { x0: p.x - gap - w, y0: p.y - h / 2, x1: p.x - gap, y1: p.y + h / 2 };
   if (side === 'top') return { x0: p.x - w / 2, y0: p.y - gap - h, x1: p.x + w / 2, y1: p.y - gap };
