@@ -7,8 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { DashboardServer, scenarioEvent } from '@beepkit/hil-tests/dashboard';
-// firmware-stubs does not export its scenario loader as a package subpath (yet).
-import { loadScenarioFile, positionAt, type Scenario } from '../../firmware-stubs/src/scenario/index.ts';
+import { loadScenarioFile, positionAt, type Scenario } from '@beepkit/firmware-stubs/scenario';
 
 const PORT = 28020;
 const CHROMIUM = '/usr/bin/chromium';

@@ -2,7 +2,7 @@
 import { createStore, applyEvent, snapshotEvents, fmtT } from './store.js';
 import { MapPanel } from './map.js';
 import { RssiChart, ThroughputChart } from './charts.js';
-import { TrustTable, AlertList, LogList } from './panels.js';
+import { TrustTable, alertList, logList } from './panels.js';
 
 const $ = (id) => document.getElementById(id);
 let store = createStore();
@@ -12,8 +12,8 @@ let frame = 0;
 const panels = {
   map: new MapPanel($('map'), $('map-waiting')),
   table: new TrustTable($('trust')),
-  alerts: new AlertList($('alerts')),
-  log: new LogList($('log')),
+  alerts: alertList($('alerts')),
+  log: logList($('log')),
   rssi: new RssiChart($('rssi-chart'), $('encounter')),
   throughput: new ThroughputChart($('throughput-chart'), $('ledger-height')),
 };

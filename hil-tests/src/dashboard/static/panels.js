@@ -41,8 +41,8 @@ export class TrustTable {
 
 /** A list that renders events by sequence number, newest first or last, capped. */
 class EventList {
-  constructor(list, { newestFirst, cap, emptyText }) {
-    Object.assign(this, { list, newestFirst, cap, emptyText });
+  constructor(list, { newestFirst, cap, emptyText, items, row }) {
+    Object.assign(this, { list, newestFirst, cap, emptyText, items, row });
     this.shown = 0;
   }
   reset() {
@@ -64,31 +64,31 @@ class EventList {
   }
 }
 
-export class AlertList extends EventList {
-  constructor(list) {
-    super(list, { newestFirst: true, cap: 200, emptyText: 'no alerts yet' });
-  }
-  items(s) {
-    return s.alerts;
-  }
-  row(s, a) {
-    const li = el('li', `alert level-${a.level}`);
-    li.dataset.device = a.device;
-    li.append(el('span', 't', fmtT(a.t)), el('span', 'lvl', a.level), el('span', 'who', labelOf(s, a.device)), el('span', 'why', a.explanation));
-    return li;
-  }
-}
+/** Alerts, newest first, coloured by level. */
+export const alertList = (list) =>
+  new EventList(list, {
+    newestFirst: true,
+    cap: 200,
+    emptyText: 'no alerts yet',
+    items: (s) => s.alerts,
+    row: (s, a) => {
+      const li = el('li', `alert level-${a.level}`);
+      li.dataset.device = a.device;
+      li.append(el('span', 't', fmtT(a.t)), el('span', 'lvl', a.level), el('span', 'who', labelOf(s, a.device)), el('span', 'why', a.explanation));
+      return li;
+    },
+  });
 
-export class LogList extends EventList {
-  constructor(list) {
-    super(list, { newestFirst: false, cap: 500, emptyText: 'waiting for the field trial…' });
-  }
-  items(s) {
-    return s.log;
-  }
-  row(_s, e) {
-    const li = el('li', 'log');
-    li.append(el('span', 't', fmtT(e.t)), el('span', '', e.text));
-    return li;
-  }
-}
+/** The narration, oldest first, following the newest line. */
+export const logList = (list) =>
+  new EventList(list, {
+    newestFirst: false,
+    cap: 500,
+    emptyText: 'waiting for the field trial…',
+    items: (s) => s.log,
+    row: (_s, e) => {
+      const li = el('li', 'log');
+      li.append(el('span', 't', fmtT(e.t)), el('span', '', e.text));
+      return li;
+    },
+  });
