@@ -53,6 +53,8 @@ export async function runAgent(configPath: string | undefined): Promise<void> {
   await agent.start();
   process.stdout.write(JSON.stringify({ ready: true, http: agent.httpPort }) + '\n');
   await stopped;
+  // everything is closed and flushed; the BLE stacks keep handles of their own alive, so leave explicitly
+  process.exit(0);
 }
 
 async function openKeystore(cfg: AgentConfig): Promise<KeystoreFile> {
