@@ -13,6 +13,7 @@ import { decodeMessage, gatewaySubscriptions, parseTopic, topics } from '@beepki
 import { DEFAULT_DEVICE_PATTERNS, EmbeddedBroker, hashPassword } from '../broker/index.ts';
 import { GatewayMqtt } from '../mqtt.ts';
 import { EmbeddedLedger } from '../ledger/index.ts';
+import { silentLogger } from '../broker/log.ts';
 import type { ChainName, Ledger, Logger } from '../ledger/types.ts';
 import { Ingest, codeOf, correlationOf, errorReply } from '../ingest/index.ts';
 import { loadOrCreateKeys, type GatewayKeys } from '../ca/keys.ts';
@@ -25,7 +26,6 @@ import { startHttp } from './http.ts';
 import { Telemetry } from './telemetry.ts';
 import { handleCaRequest, handleVenueRegister } from './handlers.ts';
 
-const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -59,7 +59,7 @@ export class Gateway {
 
   constructor(opts: GatewayOptions) {
     this.#o = opts;
-    this.#log = opts.logger ?? silent;
+    this.#log = opts.logger ?? silentLogger;
     this.telemetry = new Telemetry(() => this.clients.filter((c) => c.state === 'connected').length);
   }
 

@@ -21,11 +21,11 @@ import { ed25519Verify, type Ed25519Signer } from '@beepkit/protocol/crypto';
 import { decodeVenueFrame, slotOf, verifyVenueFrame, DEFAULT_SLOT_SECONDS } from '@beepkit/protocol/frames';
 import { caRequestSigningBytes, type CaRequest, type CaResult } from '@beepkit/protocol/wire';
 import { RateLimiter, type RateOptions } from '../ingest/rate.ts';
+import { silentLogger } from '../broker/log.ts';
 import type { Logger } from '../ledger/types.ts';
 import type { Venue } from './registry.ts';
 
 const DAY_S = 86_400;
-const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export interface VenueLookup {
   lookup(venueId: Uint8Array): { venue: Venue; key: Uint8Array } | undefined;
@@ -92,7 +92,7 @@ export class CertificateAuthority {
     this.#o = opts;
     this.#p = { ...DEFAULT_CA_POLICY, ...opts.policy };
     this.#now = opts.now ?? Date.now;
-    this.#log = opts.logger ?? silent;
+    this.#log = opts.logger ?? silentLogger;
     this.#byPseudonym = new RateLimiter(this.#p.perPseudonym);
     this.#byVenue = new RateLimiter(this.#p.perVenue);
   }

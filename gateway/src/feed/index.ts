@@ -9,10 +9,10 @@
 import { BeepkitError } from '@beepkit/protocol';
 import { CORRELATION_ID_BYTES, encodeMessage, topics, type CatchupRequest, type VenueState } from '@beepkit/protocol/wire';
 import { encodeBlock } from '../ledger/block.ts';
+import { silentLogger } from '../broker/log.ts';
 import type { AppendResult, Block, ChainName, Ledger, Logger } from '../ledger/types.ts';
 
 const ZERO_CID = new Uint8Array(CORRELATION_ID_BYTES);
-const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export type VenueStatusHook = (venueId: Uint8Array) => { state: VenueState; sinceMs: number } | undefined;
 
@@ -43,7 +43,7 @@ export class NotificationFeed {
 
   constructor(opts: FeedOptions) {
     this.#o = opts;
-    this.#log = opts.logger ?? silent;
+    this.#log = opts.logger ?? silentLogger;
   }
 
   /** Starts broadcasting after the current tip (older blocks are served by catch-up). */

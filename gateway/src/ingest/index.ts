@@ -24,6 +24,7 @@ import { decodeCertificate, verifyCertificate, type Certificate } from '@beepkit
 import { decodeBatch, recordHash } from '@beepkit/protocol/tracecode';
 import { encodeSth } from '@beepkit/protocol/merkle';
 import { decodeMessage, encodeMessage, peekEnvelope, CORRELATION_ID_BYTES } from '@beepkit/protocol/wire';
+import { silentLogger } from '../broker/log.ts';
 import type { AppendResult, Ledger, Logger } from '../ledger/types.ts';
 import { RateLimiter, type RateOptions } from './rate.ts';
 
@@ -33,7 +34,6 @@ const SIG_DOMAIN = Buffer.from('beepkit/batch/v1');
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const DAY_S = 86_400;
 const ZERO_CID = new Uint8Array(CORRELATION_ID_BYTES);
-const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export interface IngestOptions {
   ledger: Pick<Ledger, 'append' | 'getByKey'>;
@@ -106,7 +106,7 @@ export class Ingest {
   constructor(opts: IngestOptions) {
     this.#o = opts;
     this.#now = opts.now ?? Date.now;
-    this.#log = opts.logger ?? silent;
+    this.#log = opts.logger ?? silentLogger;
     this.#rate = new RateLimiter(opts.rate ?? { burst: 4096, perSecond: 1 });
     this.#skew = opts.maxSkewSec ?? 300;
     this.#interval = opts.intervalSeconds ?? 1800;
