@@ -13,7 +13,7 @@
  */
 import { isBeepkitError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
-import { EcdhCache, fingerprint, openTraceCode, verifyBatch } from '@beepkit/protocol/tracecode';
+import { EcdhCache, fingerprint, openTraceCode, verifyBatch, type Batch } from '@beepkit/protocol/tracecode';
 import { encodeNotificationEntry, isEndorsement, verifyEndorsement } from '@beepkit/protocol/endorse';
 import type { Logger } from '../ledger/types.ts';
 import { GeoIndex, type IndexOptions } from './geoindex.ts';
@@ -149,7 +149,11 @@ export class Solver {
 
   /** Verifies, decrypts and indexes one signed batch; returns records indexed. */
   ingestBatch(data: Uint8Array, timeMs: number): number {
-    const { batch } = verifyBatch(data, { caPub: this.o.caPub, now: Math.floor(timeMs / 1000) });
+    return this.indexBatch(verifyBatch(data, { caPub: this.o.caPub, now: Math.floor(timeMs / 1000) }).batch);
+  }
+
+  /** Decrypts and indexes the records of an already verified batch. */
+  indexBatch(batch: Batch): number {
     const cutoff = Math.floor(this.now() / 1000) - (this.o.retentionDays ?? 14) * 86400;
     const pid = this.index.internPseudonym(batch.traceCodes[0].prefix, batch.day);
     let n = 0;
