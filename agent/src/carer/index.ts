@@ -1,0 +1,2 @@
+/** Carer side of elder-wearable pairing (issue 8). */
+export {};
