@@ -56,7 +56,7 @@ t.test('agent on virtual hardware', { timeout: 240_000 }, async (t) => {
   scanC.start();
   advC.start();
   air.addBeacon({ id: 'venue', position: { x: 2, y: 0 }, intervalMs: 100, payloadFn: (now) => encodeVenueFrame({ venueId, slot: slotOf(now / 1000), txPower: -4 }, venueKey) });
-  const gnss = new GnssEmulator({ dir, trajectory: () => ({ ...CAFE }), seed: 3, coldStart: { noFix: 1, twoD: 1 }, intervalMs: 500 });
+  const gnss = new GnssEmulator({ dir, trajectory: () => ({ ...CAFE, alt: 20 }), seed: 3, coldStart: { noFix: 1, twoD: 1 }, intervalMs: 500 });
   gnss.start();
   writeFileSync(join(dir, 'agent.yaml'), [
     `dataDir: ${join(dir, 'data')}`,
@@ -102,10 +102,12 @@ t.test('agent on virtual hardware', { timeout: 240_000 }, async (t) => {
   s = await waitStatus((s) => s.trust.state === 'lost' && s.trust.reason === 'E_TRUST_DISAGREE', 'trust lost on a position jump');
   t.ok((s.trust.counters.E_TRUST_DISAGREE ?? 0) > 0);
   s = await waitStatus((s) => s.trust.state === 'trusted', 'trust regained after the fault');
+  t.equal(s.trust.reason, 'agree', 'regained');
 
   // GNSS unplugged and back; controller reset under the host
   gnss.unplug();
   s = await waitStatus((s) => s.gnss.state === 'reconnecting' || s.gnss.state === 'silent', 'gnss loss reported');
+  t.equal(s.state, 'running', 'gnss loss survived');
   gnss.replug();
   s = await waitStatus((s) => s.gnss.state === 'open' && s.gnss.usable, 'gnss back');
   const before = s.scan.total;
