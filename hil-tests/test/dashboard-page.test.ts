@@ -137,6 +137,20 @@ if (!existsSync(CHROMIUM)) {
     t.equal(await late.locator('#alerts li.alert').count(), 3, 'late page: every alert');
     t.equal(await late.locator('path.venue').getAttribute('data-state'), 'infected', 'late page: venue state');
 
+    // The server restarts (a new run): the open page notices on reconnect and starts over.
+    await server.stop();
+    await page.locator('#conn.conn-lost').waitFor();
+    const again = new DashboardServer({ port: PORT, title: 'beepkit — café field trial, run 2' });
+    await again.start();
+    t.teardown(() => again.stop());
+    again.publish(scenarioEvent(cafe));
+    seq = again.publish({ type: 'position', device: 'dave', role: 'agent', label: 'Dave', x: 3, y: -2, t: 10 });
+    await page.locator('#conn.conn-live').waitFor();
+    await settled(page);
+    t.equal(await page.locator('.dev .lbl').count(), 1, 'after a restart the page shows the new run only');
+    t.equal(await page.locator('#alerts li.alert').count(), 0, 'and its (empty) alerts');
+    t.equal(await page.locator('#title').textContent(), 'beepkit — café field trial, run 2');
+
     t.same(errors, [], 'no console errors');
     const foreign = requests.filter((u) => new URL(u).host !== `127.0.0.1:${PORT}`);
     t.same(foreign, [], `all ${requests.length} requests stay on 127.0.0.1:${PORT}`);

@@ -165,14 +165,14 @@ t.test('SSE delivers events in order, resumes, and resets when too far behind', 
   const frames = await live.take(40);
   const got = frames.map((f) => JSON.parse(f.data) as Stamped & { text: string });
   t.same(got.map((e) => e.seq), Array.from({ length: 40 }, (_, i) => i + 1), 'every event, in order');
-  t.same(frames.map((f) => Number(f.id)), got.map((e) => e.seq), 'SSE ids are the sequence numbers');
+  t.same(frames.map((f) => f.id), got.map((e) => `${s.instance}:${e.seq}`), 'SSE ids are instance:sequence');
   t.equal(got[39].text, 'line 40');
 
   const resumed = new SseReader(new URL('/events?after=35', s.url).href);
   t.teardown(() => resumed.close());
   t.same((await resumed.take(5)).map((f) => (JSON.parse(f.data) as Stamped).seq), [36, 37, 38, 39, 40], '?after replays the missed events');
 
-  const byHeader = new SseReader(new URL('/events', s.url).href, { 'last-event-id': '38' });
+  const byHeader = new SseReader(new URL('/events', s.url).href, { 'last-event-id': `${s.instance}:38` });
   t.teardown(() => byHeader.close());
   t.same((await byHeader.take(2)).map((f) => (JSON.parse(f.data) as Stamped).seq), [39, 40], 'Last-Event-ID resumes too');
   s.publish(log('line 41', 41));
@@ -181,6 +181,12 @@ t.test('SSE delivers events in order, resumes, and resets when too far behind', 
   const behind = new SseReader(new URL('/events?after=3', s.url).href);
   t.teardown(() => behind.close());
   t.equal((await behind.take(1))[0].event, 'reset', 'a gap beyond the replay ring asks the page to reload /state');
+  const restarted = new SseReader(new URL('/events', s.url).href, { 'last-event-id': '0badcafe:39' });
+  t.teardown(() => restarted.close());
+  t.equal((await restarted.take(1))[0].event, 'reset', 'an id from another server instance (a restart) resets');
+  const ahead = new SseReader(new URL('/events?after=99', s.url).href);
+  t.teardown(() => ahead.close());
+  t.equal((await ahead.take(1))[0].event, 'reset', 'an id ahead of this server resets');
 
   await s.stop();
   await live.waitEnd();

@@ -5,10 +5,13 @@
  *
  *   GET /            the page (plain HTML + ES modules, no build step)
  *   GET /state       JSON snapshot of everything known so far
- *   GET /events      SSE stream; resumes after `?after=<seq>` or Last-Event-ID
+ *   GET /events      SSE stream; resumes after `?after=<instance>:<seq>` or Last-Event-ID,
+ *                    and sends `event: reset` when it cannot (another server instance, or
+ *                    a gap wider than the replay ring): the page then reloads /state
  *   GET /healthz     liveness
  *   GET /vendor/...  Leaflet and uPlot served from node_modules (no CDN)
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -58,6 +61,8 @@ const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
 
 export class DashboardServer {
   readonly state: DashboardState;
+  /** tells this server's event ids from a previous run's, so a reconnecting page notices a restart */
+  readonly instance = randomBytes(4).toString('hex');
   private readonly host: string;
   private readonly log: Logger;
   private readonly heartbeatMs: number;
@@ -134,7 +139,7 @@ export class DashboardServer {
    */
   publish(event: unknown): number {
     const stamped = this.state.apply(validateEvent(event));
-    this.broadcastRaw(sseFrame(stamped));
+    this.broadcastRaw(this.frame(stamped));
     return stamped.seq;
   }
 
@@ -161,7 +166,7 @@ export class DashboardServer {
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed');
     const p = url.pathname;
     if (p === '/healthz') return json(res, { ok: true, seq: this.state.lastSeq, clients: this.clients.size });
-    if (p === '/state') return json(res, this.state.snapshot());
+    if (p === '/state') return json(res, { ...this.state.snapshot(), instance: this.instance });
     if (p === '/events') return this.stream(req, res, url);
     if (p === '/' || p === '/index.html') return serveFile(res, STATIC_DIR, 'index.html');
     const vendor = /^\/vendor\/([a-z]+)\/(.+)$/.exec(p);
@@ -172,20 +177,27 @@ export class DashboardServer {
 
   private stream(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const from = req.headers['last-event-id'] ?? url.searchParams.get('after');
-    const after = from === null || from === undefined || Array.isArray(from) ? this.state.lastSeq : Number(from);
+    const missed = typeof from === 'string' ? this.resume(from) : [];
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write('retry: 2000\n\n');
-    const missed = Number.isSafeInteger(after) && after >= 0 ? this.state.since(after) : null;
     if (missed === null) res.write('event: reset\ndata: {}\n\n');
-    else for (const e of missed) res.write(sseFrame(e));
+    else for (const e of missed) res.write(this.frame(e));
     this.clients.add(res);
     req.socket.setNoDelay(true);
     res.on('close', () => this.clients.delete(res));
   }
-}
 
-function sseFrame(e: Stamped): string {
-  return `id: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`;
+  /** The events after an SSE id (`instance:seq`, or a bare seq), or null if the page must reload. */
+  private resume(id: string): Stamped[] | null {
+    const m = /^(?:([0-9a-f]+):)?(\d+)$/.exec(id);
+    if (!m || (m[1] !== undefined && m[1] !== this.instance)) return null;
+    const seq = Number(m[2]);
+    return seq > this.state.lastSeq ? null : this.state.since(seq);
+  }
+
+  private frame(e: Stamped): string {
+    return `id: ${this.instance}:${e.seq}\ndata: ${JSON.stringify(e)}\n\n`;
+  }
 }
 
 function json(res: ServerResponse, body: unknown): void {

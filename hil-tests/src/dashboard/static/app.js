@@ -52,7 +52,7 @@ async function loadSnapshot() {
   for (const e of snapshotEvents(snap)) applyEvent(store, e);
   store.seq = snap.seq;
   touch(Object.keys(panels));
-  return snap.seq;
+  return `${snap.instance}:${snap.seq}`;
 }
 
 function setConn(state, text) {
@@ -62,8 +62,8 @@ function setConn(state, text) {
 }
 
 async function main() {
-  const seq = await loadSnapshot();
-  const es = new EventSource(`/events?after=${seq}`);
+  const after = await loadSnapshot();
+  const es = new EventSource(`/events?after=${encodeURIComponent(after)}`);
   let resyncing = null; // events that arrive while a snapshot reloads
   es.onopen = () => setConn('live', 'live');
   es.onerror = () => setConn('lost', 'reconnecting…');
