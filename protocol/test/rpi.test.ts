@@ -74,3 +74,18 @@ t.test('beepkit address vectors (keys.json) are stable', async (t) => {
   const a = bleAddresses(fromHex(k.bleAddress.tek), rpis);
   t.same([0, 1, 2].map((i) => toHex(a.subarray(i * 6, i * 6 + 6))), k.bleAddress.addresses);
 });
+
+t.test('the midstate RPIK equals HKDF for random keys and the EN vector', async (t) => {
+  const { rpikInto } = await import('../src/rpi/rpik.ts');
+  const { hkdfSync, createHash } = await import('node:crypto');
+  const k = new Uint8Array(16);
+  let bad = 0;
+  for (let i = 0; i < 256; i++) {
+    const tek = createHash('sha256').update(`rpik-${i}`).digest().subarray(0, 16);
+    rpikInto(tek, k);
+    if (Buffer.compare(Buffer.from(k), Buffer.from(hkdfSync('sha256', tek, new Uint8Array(0), 'EN-RPIK', 16)))) bad++;
+  }
+  t.equal(bad, 0, 'RPIK equals node HKDF for 256 keys');
+  rpikInto(Buffer.from('75c734c6dd1a782de7a965da5eb93125', 'hex'), k);
+  t.equal(Buffer.from(k).toString('hex'), '185ad91db69ec7dd048960f1f3ba6175', 'published RPIK');
+});

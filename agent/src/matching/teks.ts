@@ -1,6 +1,6 @@
 /**
  * Endorsed TEKs against the Bluetooth encounter log: every key's RPIs are
- * derived in one batched call (`deriveRpisForKeysFast`, identical output to
+ * derived in one batched call (`deriveRpisForKeys` from protocol, identical output to
  * protocol `deriveRpisForKeys`; one AES-ECB per key) into a reused buffer and scanned against the set of observed RPIs.
  * An RPI counts only if it was seen within its interval ± tolerance (EN).
  */
@@ -8,7 +8,7 @@ import { EKROLLING_PERIOD } from '@beepkit/protocol/rpi';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { Set16 } from './set16.ts';
 import { DAY_MS } from './fingerprints.ts';
-import { deriveRpisForKeysFast } from './fast-rpi.ts';
+import { deriveRpisForKeys } from '@beepkit/protocol/rpi';
 
 /** Structural subset of agent/src/encounters ExposureWindow. */
 export interface WindowLike {
@@ -53,7 +53,7 @@ export function matchTeks(teks: EndorsedTek[], encounters: EncounterLike[], opts
   if (!teks.length || !encounters.length) return [];
   const tol = opts.toleranceMs ?? 2 * 3_600_000;
   const chunk = opts.chunk ?? 4096;
-  const derive = opts.derive ?? deriveRpisForKeysFast;
+  const derive = opts.derive ?? deriveRpisForKeys;
   const set = new Set16(encounters.map((e) => fromHex(e.rpi, 'encounter rpi')));
   const byDay = new Map<number, WindowLike[]>();
   const used = new Set<number>();

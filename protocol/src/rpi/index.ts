@@ -12,6 +12,7 @@
 import { createCipheriv } from 'node:crypto';
 import { BeepkitError } from '../errors.ts';
 import { hkdf } from '../crypto/hash.ts';
+import { rpikInto } from './rpik.ts';
 
 export const TEK_LEN = 16;
 export const RPI_LEN = 16;
@@ -97,6 +98,7 @@ export function deriveRpisForKeys(teks: Uint8Array[], rollingStart: number[], ou
   const dst = out ?? new Uint8Array(teks.length * per);
   if (dst.length < teks.length * per) throw new BeepkitError('E_RANGE', `out needs ${teks.length * per} bytes`);
   const pad = new Uint8Array(per);
+  const rpik = new Uint8Array(16);
   let lastStart = -1;
   for (let k = 0; k < teks.length; k++) {
     checkEnin(rollingStart[k]);
@@ -104,7 +106,9 @@ export function deriveRpisForKeys(teks: Uint8Array[], rollingStart: number[], ou
       fillPadded(pad, 0, rollingStart[k], period);
       lastStart = rollingStart[k];
     }
-    const c = createCipheriv('aes-128-ecb', deriveRpik(teks[k]), null);
+    if (teks[k].length !== TEK_LEN) throw new BeepkitError('E_KEY', `TEK must be ${TEK_LEN} bytes, got ${teks[k].length}`);
+    rpikInto(teks[k], rpik);
+    const c = createCipheriv('aes-128-ecb', rpik, null);
     c.setAutoPadding(false);
     const n = c.update(pad);
     dst.set(n, k * per);
