@@ -126,9 +126,11 @@ t.test('position jump: a fix ≥ 1 km from the truth, then back', async (t) => {
 t.test('outage: receiver talks without a fix', async (t) => {
   const m = rd.mark();
   await fault('gnss-outage', 2);
-  await rd.waitFor(() => rd.ggas(m).some((g) => g.quality === 0), 'GGA quality 0');
+  const lost = await rd.waitFor(() => rd.ggas(m).find((g) => g.quality === 0), 'GGA quality 0');
+  t.equal(lost.lat, undefined, 'no position while the fix is lost');
   const m2 = rd.mark();
-  await rd.waitFor(() => rd.ggas(m2).some(fixed), 'fix again');
+  const back = await rd.waitFor(() => rd.ggas(m2).find(fixed), 'fix again');
+  t.ok(errorFromTruth(back) < 100, 'fix regained on the truth');
 });
 
 t.test('bad checksum, truncated and garbage show in the stream', async (t) => {
@@ -140,7 +142,6 @@ t.test('bad checksum, truncated and garbage show in the stream', async (t) => {
   await rd.waitFor(() => rd.lines.slice(m).filter((l) => l.err !== undefined && l.err !== 'E_CHECKSUM').length >= 3, 'truncated sentences');
   m = rd.mark();
   await fault('gnss-garbage', 0, { bytes: 300 });
-  // eslint-disable-next-line no-control-regex
   await rd.waitFor(() => rd.lines.slice(m).some((l) => /[^\x20-\x7e]/.test(l.text)), 'non-NMEA bytes');
   t.ok(rd.lines.slice(m).some((l) => l.err !== undefined), 'garbage does not decode');
 });
