@@ -1,2 +1,7 @@
-/** Carer side of elder-wearable pairing (issue 8). */
-export {};
+/** Carer side of elder-wearable pairing (issue 8): protocol, store, client, what the agent exposes. */
+export * from './messages.ts';
+export * from './handshake.ts';
+export * from './link.ts';
+export * from './store.ts';
+export * from './client.ts';
+export * from './expose.ts';

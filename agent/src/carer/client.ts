@@ -1,0 +1,162 @@
+/**
+ * The carer's session driver over a MessageLink: first pairing (comparison
+ * code confirmed by the carer's user) or a resumed session under the pairing
+ * key, then the sync: day keys, then the wearable's records, each handed to the
+ * sink (durably) before it is acknowledged; ids already received are acked but
+ * not delivered again, so a sync cut at any point and resumed delivers every
+ * record exactly once. Logs carry ids and counts only, never keys.
+ */
+import { EventEmitter } from 'node:events';
+import { BeepkitError } from '@beepkit/protocol/errors';
+import { fromHex } from '@beepkit/protocol/bytes';
+import { silentLogger, type Logger } from '../alerts/logger.ts';
+import { cryptoRandom, InitiatorPairing, resumeKeys, SecureChannel, type RandomSource } from './handshake.ts';
+import { Inbox, type MessageLink } from './link.ts';
+import { encodeOuter, NONCE_LEN, PAIRING_VERSION, type DayKeyMaterial } from './messages.ts';
+import type { CarerStore } from './store.ts';
+
+export interface WearableRecord {
+  wearableId: string;
+  id: Uint8Array;
+  day: number;
+  bytes: Uint8Array;
+}
+
+export interface CarerClientOptions {
+  store: CarerStore;
+  /** Takes a record durably (e.g. into an outbox); resolves when stored. */
+  sink: (r: WearableRecord) => Promise<void>;
+  logger?: Logger;
+  timeoutMs?: number;
+  random?: RandomSource;
+  now?: () => number;
+}
+
+export interface SyncResult {
+  wearableId: string;
+  label: string;
+  days: number;
+  delivered: number;
+  duplicates: number;
+}
+
+export interface CarerClientEvents {
+  code: [string];
+  keys: [{ wearableId: string; days: number[] }];
+  record: [WearableRecord];
+}
+
+export class CarerClient extends EventEmitter<CarerClientEvents> {
+  private readonly log: Logger;
+  private readonly now: () => number;
+  constructor(private readonly o: CarerClientOptions) {
+    super();
+    this.log = o.logger ?? silentLogger;
+    this.now = o.now ?? Date.now;
+  }
+
+  /**
+   * First pairing. `confirm(code)` is the carer's user comparing the code with
+   * the one the wearable shows: false (or a wrong code) aborts before any key
+   * moves. `label` names the person cared for (default: the wearable's own).
+   */
+  async pair(link: MessageLink, confirm: (code: string) => Promise<boolean>, label?: string): Promise<SyncResult> {
+    const inbox = new Inbox(link, this.o.timeoutMs);
+    try {
+      const hs = new InitiatorPairing(this.o.random ?? cryptoRandom);
+      await link.send(hs.hello());
+      const reply = await inbox.next();
+      await link.send(hs.onReply(reply.bytes, reply.msg));
+      this.emit('code', hs.code!);
+      if (!(await confirm(hs.code!))) throw new BeepkitError('E_CODE', 'pairing: the comparison code was not confirmed');
+      const ch = new SecureChannel(hs.keys!, 'carer');
+      await link.send(ch.confirm());
+      ch.checkConfirm(ch.open((await inbox.next()).msg));
+      const profile = ch.open((await inbox.next()).msg);
+      if (profile.t !== 'profile') throw new BeepkitError('E_PROTOCOL', `pairing: expected profile, got ${profile.t}`);
+      const entry = await this.o.store.pair({ wearableId: profile.wearableId, label: label ?? profile.label, pairingId: hs.pairing!.pairingId, pairingKey: hs.pairing!.pairingKey, nowMs: this.now() });
+      this.log.info({ wearable: entry.wearableId, label: entry.label }, 'carer: paired with a wearable');
+      return await this.syncOn(link, inbox, ch, entry.wearableId);
+    } catch (e) {
+      await inbox.abort(codeOf(e));
+      this.log.warn({ code: codeOf(e) }, 'carer: pairing aborted');
+      throw e;
+    }
+  }
+
+  /** Reconnects to a paired wearable and syncs (keys, then records). */
+  async sync(link: MessageLink, wearableId: string): Promise<SyncResult> {
+    const inbox = new Inbox(link, this.o.timeoutMs);
+    try {
+      const entry = this.o.store.find(wearableId);
+      const resume = encodeOuter({ t: 'resume', version: PAIRING_VERSION, pairingId: fromHex(entry.pairingId), nonce: (this.o.random ?? cryptoRandom)(NONCE_LEN) });
+      await link.send(resume);
+      const reply = await inbox.next();
+      if (reply.msg.t !== 'resume-reply') throw new BeepkitError('E_PROTOCOL', `resume: expected resume-reply, got ${reply.msg.t}`);
+      const ch = new SecureChannel(resumeKeys(fromHex(entry.pairingKey), resume, reply.bytes, 'carer'), 'carer');
+      await link.send(ch.confirm());
+      ch.checkConfirm(ch.open((await inbox.next()).msg));
+      return await this.syncOn(link, inbox, ch, entry.wearableId);
+    } catch (e) {
+      await inbox.abort(codeOf(e));
+      this.log.warn({ wearable: wearableId, code: codeOf(e) }, 'carer: sync aborted');
+      throw e;
+    }
+  }
+
+  /** Unpairs: tells the wearable over an open session when a link is given, then forgets it locally. */
+  async unpair(wearableId: string, link?: MessageLink): Promise<boolean> {
+    const entry = this.o.store.find(wearableId);
+    if (link) {
+      const inbox = new Inbox(link, this.o.timeoutMs);
+      try {
+        const resume = encodeOuter({ t: 'resume', version: PAIRING_VERSION, pairingId: fromHex(entry.pairingId), nonce: (this.o.random ?? cryptoRandom)(NONCE_LEN) });
+        await link.send(resume);
+        const reply = await inbox.next();
+        const ch = new SecureChannel(resumeKeys(fromHex(entry.pairingKey), resume, reply.bytes, 'carer'), 'carer');
+        await link.send(ch.confirm());
+        ch.checkConfirm(ch.open((await inbox.next()).msg));
+        await link.send(ch.seal({ t: 'unpair' }));
+      } catch (e) {
+        this.log.warn({ wearable: wearableId, code: codeOf(e) }, 'carer: could not tell the wearable; unpairing locally');
+      }
+      await link.close().catch(() => {});
+    }
+    const had = await this.o.store.unpair(entry.wearableId);
+    this.log.info({ wearable: entry.wearableId }, 'carer: unpaired');
+    return had;
+  }
+
+  private async syncOn(link: MessageLink, inbox: Inbox, ch: SecureChannel, wearableId: string): Promise<SyncResult> {
+    const store = this.o.store;
+    await link.send(ch.seal({ t: 'sync', haveDay: store.newestDay(wearableId) }));
+    const res: SyncResult = { wearableId, label: store.find(wearableId).label, days: 0, delivered: 0, duplicates: 0 };
+    for (;;) {
+      const m = ch.open((await inbox.next()).msg);
+      if (m.t === 'keys') {
+        await store.addDays(wearableId, m.days);
+        res.days += m.days.length;
+        this.emit('keys', { wearableId, days: m.days.map((d: DayKeyMaterial) => d.day) });
+      } else if (m.t === 'record') {
+        if (store.hasSeen(wearableId, m.id)) res.duplicates++;
+        else {
+          const rec: WearableRecord = { wearableId, id: m.id, day: m.day, bytes: m.bytes };
+          await this.o.sink(rec);
+          await store.markSeen(wearableId, [m.id], this.now());
+          res.delivered++;
+          this.emit('record', rec);
+        }
+        await link.send(ch.seal({ t: 'ack', ids: [m.id] }));
+      } else if (m.t === 'done') {
+        this.log.info({ wearable: wearableId, delivered: res.delivered, duplicates: res.duplicates, days: res.days }, 'carer: sync complete');
+        await link.close().catch(() => {});
+        return res;
+      } else throw new BeepkitError('E_PROTOCOL', `sync: unexpected ${m.t}`);
+    }
+  }
+}
+
+export function codeOf(e: unknown): string {
+  const c = (e as { code?: unknown })?.code;
+  return typeof c === 'string' && /^E_[A-Z0-9_]+$/.test(c) ? c : 'E_INTERNAL';
+}

@@ -1,0 +1,51 @@
+/**
+ * What the carer's agent does for a paired wearable, as plain functions the
+ * app wires in: upload its TraceCodes (hand them to an outbox, grouped by UTC
+ * day so batches are signed with the wearable's pseudonym of that day), match
+ * notification blocks against the wearable's own fingerprints, and word the
+ * alerts so they name the person cared for.
+ */
+import { Ed25519Signer } from '@beepkit/protocol/crypto';
+import { fromHex } from '@beepkit/protocol/bytes';
+import type { Outbox, AppendResult } from '../outbox/index.ts';
+import { OwnFingerprints, matchFingerprints, type FingerprintBlock, type OwnPrefix } from '../matching/index.ts';
+import { fingerprintAlerts, type Alert } from '../alerts/index.ts';
+import type { CarerStore } from './store.ts';
+import type { WearableRecord } from './client.ts';
+
+/** Hands wearable records to an outbox (group = UTC day). Use one outbox per wearable: its batches are signed by the wearable's pseudonym. */
+export function handToOutbox(outbox: Outbox, records: WearableRecord[]): Promise<AppendResult> {
+  return outbox.append(records.map((r) => ({ bytes: r.bytes, group: r.day })));
+}
+
+/** The wearable's pseudonym prefixes of the days the carer holds (feed to OwnFingerprints). */
+export function wearablePrefixes(store: CarerStore, wearableId: string): OwnPrefix[] {
+  return store.dayKeys(wearableId).map((d) => ({ day: d.day, prefix: new Ed25519Signer(d.signingSeed).publicKey }));
+}
+
+/** The wearable's own fingerprints of the last `retentionDays` (default 14) as of `nowMs`. */
+export function wearableFingerprints(store: CarerStore, wearableId: string, nowMs: number, retentionDays = 14): OwnFingerprints {
+  return new OwnFingerprints(wearablePrefixes(store, wearableId), { now: nowMs, retentionDays });
+}
+
+/** The signing seed of the wearable's pseudonym of `day` (for signing its upload batches), if held. */
+export function wearableSigningSeed(store: CarerStore, wearableId: string, day: number): Uint8Array | undefined {
+  const d = store.find(wearableId).days.find((x) => x.day === day);
+  return d ? fromHex(d.signingSeed) : undefined;
+}
+
+export interface CarerAlert extends Alert {
+  /** The person cared for (the wearable's label). */
+  person: string;
+  wearableId: string;
+}
+
+/** Alerts naming the person cared for. */
+export function labelAlerts(label: string, wearableId: string, alerts: Alert[]): CarerAlert[] {
+  return alerts.map((a) => ({ ...a, person: label, wearableId, explanation: `${label}: ${a.explanation.replace(/\byou were\b/, `${label} was`)}` }));
+}
+
+/** Self-matches one notification block for every paired wearable; alerts name the person. */
+export function matchForWearables(store: CarerStore, block: FingerprintBlock, nowMs: number): CarerAlert[] {
+  return store.list().flatMap((w) => labelAlerts(w.label, w.wearableId, fingerprintAlerts(matchFingerprints(wearableFingerprints(store, w.wearableId, nowMs), block))));
+}

@@ -1,0 +1,106 @@
+/**
+ * A message link between carer and wearable (a GATT connection, or an
+ * in-memory pair in tests) and the ordered inbox both session drivers read.
+ */
+import { EventEmitter } from 'node:events';
+import { BeepkitError } from '@beepkit/protocol/errors';
+import { decodeOuter, encodeOuter, type Outer } from './messages.ts';
+
+export interface LinkEvents {
+  message: [Uint8Array];
+  close: [];
+}
+
+/** One connection: whole messages (fragmentation is the transport's business). */
+export interface MessageLink extends EventEmitter<LinkEvents> {
+  send(msg: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Buffers a link's messages in order; `next()` resolves with the next one. */
+export class Inbox {
+  private queue: { bytes: Uint8Array; msg: Outer }[] = [];
+  private waiter?: { resolve: (v: { bytes: Uint8Array; msg: Outer }) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+  private failure?: BeepkitError;
+
+  constructor(private readonly link: MessageLink, private readonly timeoutMs = 30_000) {
+    link.on('message', (bytes) => {
+      let msg: Outer;
+      try {
+        msg = decodeOuter(bytes);
+      } catch (e) {
+        this.fail(e as BeepkitError);
+        return;
+      }
+      if (msg.t === 'abort') this.fail(new BeepkitError('E_ABORTED', `peer aborted: ${msg.code}`));
+      else this.push({ bytes, msg });
+    });
+    link.on('close', () => this.fail(new BeepkitError('E_LINK', 'link closed')));
+  }
+
+  private push(m: { bytes: Uint8Array; msg: Outer }): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      clearTimeout(w.timer);
+      w.resolve(m);
+    } else this.queue.push(m);
+  }
+
+  private fail(e: BeepkitError): void {
+    this.failure ??= e;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      clearTimeout(w.timer);
+      w.reject(this.failure);
+    }
+  }
+
+  next(): Promise<{ bytes: Uint8Array; msg: Outer }> {
+    const m = this.queue.shift();
+    if (m) return Promise.resolve(m);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new BeepkitError('E_TIMEOUT', `no message within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.waiter = { resolve, reject, timer };
+    });
+  }
+
+  /** Tells the peer why we stop (best effort) and closes the link. */
+  async abort(code: string): Promise<void> {
+    await this.link.send(encodeOuter({ t: 'abort', code })).catch(() => {});
+    await this.link.close().catch(() => {});
+  }
+}
+
+/** Two connected in-memory links (tests, and a loopback for tools). `cut()` closes both ends. */
+export function memoryLinkPair(): { a: MessageLink & { cut(): void }; b: MessageLink & { cut(): void } } {
+  let open = true;
+  const make = (): MessageLink & { cut(): void; peer?: EventEmitter<LinkEvents> } => {
+    const e = new EventEmitter<LinkEvents>() as MessageLink & { cut(): void; peer?: EventEmitter<LinkEvents> };
+    e.send = async (msg) => {
+      if (!open) throw new BeepkitError('E_LINK', 'link closed');
+      const copy = msg.slice();
+      setImmediate(() => open && e.peer!.emit('message', copy));
+    };
+    e.close = async () => e.cut();
+    e.cut = () => {
+      if (!open) return;
+      open = false;
+      setImmediate(() => {
+        a.emit('close');
+        b.emit('close');
+      });
+    };
+    return e;
+  };
+  const a = make();
+  const b = make();
+  a.peer = b;
+  b.peer = a;
+  return { a, b };
+}

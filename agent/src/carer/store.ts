@@ -1,0 +1,131 @@
+/**
+ * The carer's pairings, sealed at rest (XChaCha20-Poly1305 under a 32-byte key,
+ * file mode 0600, atomic writes): per wearable its id, the person's label, the
+ * pairing key, the day keys received (retention window only) and the ids of
+ * records already received (bounded), so a resumed sync never delivers twice.
+ */
+import { readFile, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { BeepkitError } from '@beepkit/protocol/errors';
+import { fromHex, toHex, Writer } from '@beepkit/protocol/bytes';
+import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
+import { checkPrivateFile, writeFileAtomic } from '../keys/index.ts';
+import type { DayKeyMaterial } from './messages.ts';
+
+const MAGIC = 'BKCR1';
+const MAX_SEEN = 20_000;
+
+export interface WearableEntry {
+  wearableId: string;
+  label: string;
+  pairingId: string;
+  pairingKey: string;
+  pairedMs: number;
+  days: { day: number; signingSeed: string; tek: string; ephemeralPub: string }[];
+  seen: string[];
+  lastSyncMs?: number;
+}
+
+export interface CarerStoreOptions {
+  path: string;
+  /** 32-byte sealing key (e.g. the agent's storage key). */
+  key: Uint8Array;
+  retentionDays?: number;
+}
+
+export class CarerStore {
+  private entries = new Map<string, WearableEntry>();
+  private chain: Promise<void> = Promise.resolve();
+  constructor(private readonly o: CarerStoreOptions) {
+    if (o.key.length !== 32) throw new BeepkitError('E_KEY', 'carer store key must be 32 bytes');
+  }
+
+  async load(): Promise<this> {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(this.o.path));
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return this;
+      throw new BeepkitError('E_IO', `carer store ${this.o.path}: ${(cause as Error).message}`, { cause });
+    }
+    await checkPrivateFile(this.o.path, 'carer store');
+    const magic = new TextEncoder().encode(MAGIC);
+    if (bytes.length < magic.length + 24 + 16 || toHex(bytes.subarray(0, magic.length)) !== toHex(magic)) throw new BeepkitError('E_FORMAT', `${this.o.path}: not a carer store`);
+    const nonce = bytes.subarray(magic.length, magic.length + 24);
+    const plain = xchachaOpen(this.o.key, nonce, bytes.subarray(magic.length + 24), magic);
+    const doc = JSON.parse(new TextDecoder().decode(plain)) as { wearables: WearableEntry[] };
+    this.entries = new Map(doc.wearables.map((w) => [w.wearableId, w]));
+    return this;
+  }
+
+  private save(): Promise<void> {
+    const run = this.chain.then(async () => {
+      const magic = new TextEncoder().encode(MAGIC);
+      const nonce = new Uint8Array(randomBytes(24));
+      const plain = new TextEncoder().encode(JSON.stringify({ wearables: [...this.entries.values()] }));
+      await writeFileAtomic(this.o.path, new Writer(plain.length + 64).bytes(magic).bytes(nonce).bytes(xchachaSeal(this.o.key, nonce, plain, magic)).finish());
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  list(): WearableEntry[] {
+    return [...this.entries.values()];
+  }
+
+  get(wearableId: string): WearableEntry | undefined {
+    return this.entries.get(wearableId);
+  }
+
+  /** The entry of a wearable id or label (unique). */
+  find(idOrLabel: string): WearableEntry {
+    const e = this.entries.get(idOrLabel) ?? this.list().find((w) => w.label === idOrLabel);
+    if (!e) throw new BeepkitError('E_NOT_FOUND', `no paired wearable ${JSON.stringify(idOrLabel)}`);
+    return e;
+  }
+
+  async pair(p: { wearableId: Uint8Array; label: string; pairingId: Uint8Array; pairingKey: Uint8Array; nowMs: number }): Promise<WearableEntry> {
+    const e: WearableEntry = { wearableId: toHex(p.wearableId), label: p.label, pairingId: toHex(p.pairingId), pairingKey: toHex(p.pairingKey), pairedMs: p.nowMs, days: [], seen: [] };
+    this.entries.set(e.wearableId, e);
+    await this.save();
+    return e;
+  }
+
+  async unpair(wearableId: string): Promise<boolean> {
+    const had = this.entries.delete(wearableId);
+    if (had) await this.save();
+    if (this.entries.size === 0) await unlink(this.o.path).catch(() => {});
+    return had;
+  }
+
+  /** Stores received day keys (keeps the retention window ending at the newest day). */
+  async addDays(wearableId: string, days: DayKeyMaterial[]): Promise<void> {
+    const e = this.find(wearableId);
+    const byDay = new Map(e.days.map((d) => [d.day, d]));
+    for (const d of days) byDay.set(d.day, { day: d.day, signingSeed: toHex(d.signingSeed), tek: toHex(d.tek), ephemeralPub: toHex(d.ephemeralPub) });
+    const sorted = [...byDay.values()].sort((a, b) => a.day - b.day);
+    const newest = sorted.at(-1)?.day ?? 0;
+    e.days = sorted.filter((d) => d.day > newest - (this.o.retentionDays ?? 14));
+    await this.save();
+  }
+
+  newestDay(wearableId: string): number {
+    return this.find(wearableId).days.at(-1)?.day ?? 0;
+  }
+
+  dayKeys(wearableId: string): DayKeyMaterial[] {
+    return this.find(wearableId).days.map((d) => ({ day: d.day, signingSeed: fromHex(d.signingSeed), tek: fromHex(d.tek), ephemeralPub: fromHex(d.ephemeralPub) }));
+  }
+
+  hasSeen(wearableId: string, id: Uint8Array): boolean {
+    return this.find(wearableId).seen.includes(toHex(id));
+  }
+
+  async markSeen(wearableId: string, ids: Uint8Array[], nowMs: number): Promise<void> {
+    const e = this.find(wearableId);
+    e.seen.push(...ids.map(toHex));
+    if (e.seen.length > MAX_SEEN) e.seen.splice(0, e.seen.length - MAX_SEEN);
+    e.lastSyncMs = nowMs;
+    await this.save();
+  }
+}
