@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { BeepkitError, isBeepkitError, toHex, fromHex } from '@beepkit/protocol';
 import { buildConsent, decodeChallenge, encodeConsent, type VisitEntry } from '@beepkit/protocol/endorse';
 import { loadConfig, type AgentConfig } from './config/index.ts';
-import { Agent, mqttNetwork, loadVisits, secretOf, storageKey } from './app/index.ts';
+import { Agent, clockFromConfig, mqttNetwork, loadVisits, secretOf, storageKey } from './app/index.ts';
 import { KeystoreFile } from './keys/index.ts';
 import { HciRadio } from './radio/index.ts';
 import { CalibrationCollector, calibrate } from './rssi/index.ts';
@@ -41,7 +41,9 @@ export function agentLogger(level: AgentConfig['log']['level']) {
 export async function runAgent(configPath: string | undefined): Promise<void> {
   const cfg = loadConfig(configPath);
   const log = agentLogger(cfg.log.level);
-  const agent = new Agent(cfg, { logger: log, network: cfg.broker.url ? mqttNetwork : undefined });
+  const clock = clockFromConfig(cfg.clock);
+  await clock?.start();
+  const agent = new Agent(cfg, { logger: log, network: cfg.broker.url ? mqttNetwork : undefined, clock });
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       log.info({ sig }, 'stopping');

@@ -28,8 +28,8 @@ import { deviceIdOf, ensureDataDir, loadVisits, saveVisits, secretOf, storageKey
 
 export interface AgentOptions {
   logger?: Logger;
-  /** Clock, ms (default Date.now). Timers still run on the host clock. */
-  clock?: { now(): number };
+  /** Clock, ms (default Date.now). Timers still run on the host clock; `speed` (scenario ms per real ms) shortens the minute tick. */
+  clock?: { now(): number; speed?: number };
   /** The network side (MQTT, CA, uplink, follower); default: none unless wired by the CLI. */
   network?: NetworkFactory;
   /** Test seam: the radio to use instead of HciRadio from config. */
@@ -136,7 +136,7 @@ export class Agent {
       this.#every(cfg.trust.tickMs, () => this.#trustTick());
       this.#every(cfg.publisher.tickMs, () => this.#publishing!.publishTick(this.#verdict, this.trust.canPublish(this.#now())));
       this.#every(cfg.upload.tickMs, () => this.#publishing!.uploadTick());
-      this.#every(60_000, () => this.#minuteTick());
+      this.#every(Math.max(1000, Math.round(60_000 / (this.opts.clock?.speed ?? 1))), () => this.#minuteTick());
       this.#http = await startHealthServer(cfg.http.host, cfg.http.port, {
         health: () => this.#health(),
         status: () => this.status(),

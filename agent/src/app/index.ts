@@ -3,3 +3,4 @@ export * from './ports.ts';
 export * from './radio-runner.ts';
 export * from './storage.ts';
 export * from './network.ts';
+export * from './clock.ts';

@@ -68,6 +68,11 @@ export interface AgentConfig {
   alerts: { webhook?: string; command?: string };
   http: { host: string; port: number };
   log: { level: LogLevel };
+  /**
+   * Scenario clock for simulated field trials (absent: the host clock): either the sim's
+   * control API `url` (…/clock, polled every pollMs), or now = epochMs + (Date.now() − wallMs) × speed.
+   */
+  clock?: { url?: string; pollMs?: number; epochMs?: number; speed?: number; wallMs?: number };
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -92,10 +97,10 @@ export const OPTIONAL = new Set([
   'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
   'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser',
   'trust.maxHdop', 'trust.minSatellites', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
-  'alerts.webhook', 'alerts.command', 'anchors.caPublicKey', 'anchors.gatewayPublicKey',
+  'alerts.webhook', 'alerts.command', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock',
 ]);
 /** Fields whose values are free-form (not merged key by key). */
-export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues']);
+export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues', 'clock']);
 
 type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -220,4 +225,21 @@ export function validate(c: AgentConfig): void {
   if (!['127.0.0.1', '::1', 'localhost'].includes(c.http.host)) fail('http.host', 'must be a loopback address (127.0.0.1, ::1, localhost)');
   num(o, 'http.port', 0, 65535);
   oneOf(o, 'log.level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+  clock(c);
+}
+
+function clock(c: AgentConfig): void {
+  const k = c.clock;
+  if (k === undefined) return;
+  if (!isObj(k)) return fail('clock', 'must be { url } or { epochMs, speed, wallMs }');
+  for (const f of Object.keys(k)) if (!['url', 'pollMs', 'epochMs', 'speed', 'wallMs'].includes(f)) fail(`clock.${f}`, 'unknown field');
+  const o = c as unknown as Obj;
+  if (k.url !== undefined) {
+    if (typeof k.url !== 'string' || !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(k.url)) fail('clock.url', 'must be a loopback http:// URL');
+    num(o, 'clock.pollMs', 50, 60_000, { optional: true });
+    return;
+  }
+  num(o, 'clock.epochMs', 0, 2 ** 47);
+  num(o, 'clock.wallMs', 0, 2 ** 47);
+  num(o, 'clock.speed', 0.001, 100_000, { integer: false, optional: true });
 }
