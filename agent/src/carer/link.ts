@@ -85,7 +85,7 @@ export function memoryLinkPair(): { a: MessageLink & { cut(): void }; b: Message
     e.send = async (msg) => {
       if (!open) throw new BeepkitError('E_LINK', 'link closed');
       const copy = msg.slice();
-      setImmediate(() => open && e.peer!.emit('message', copy));
+      setImmediate(() => e.peer!.emit('message', copy)); // in flight when cut: still delivered, before the close
     };
     e.close = async () => e.cut();
     e.cut = () => {

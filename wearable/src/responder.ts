@@ -1,0 +1,130 @@
+/**
+ * The wearable's side of one carer connection: a first pairing (only while
+ * pairing mode is on; the comparison code is shown and the wearable's user
+ * confirms it) or a resumed session of the paired carer; then the sync: day
+ * keys the carer lacks, then every pending record in order, a few in flight,
+ * each removed from the outbox only when the carer acknowledges it. A cut link
+ * leaves unacknowledged records pending: the next session resends them.
+ */
+import { EventEmitter } from 'node:events';
+import { BeepkitError } from '@beepkit/protocol/errors';
+import { fromHex, toHex, equalBytes } from '@beepkit/protocol/bytes';
+import {
+  codeOf, cryptoRandom, encodeOuter, Inbox, NONCE_LEN, PAIRING_VERSION, ResponderPairing, resumeKeys, SecureChannel,
+  type MessageLink, type RandomSource,
+} from '@beepkit/agent/carer';
+import { silentLogger, type Logger, type WearableState } from './state.ts';
+
+export interface ResponderOptions {
+  state: WearableState;
+  /** The wearable's user compares the code shown with the carer's; true to accept. */
+  confirm: (code: string) => Promise<boolean>;
+  /** Whether a new carer may pair now (pairing mode). */
+  pairingAllowed: () => boolean;
+  logger?: Logger;
+  timeoutMs?: number;
+  random?: RandomSource;
+  /** Records in flight before waiting for acks (default 4). */
+  window?: number;
+}
+
+export interface ServeResult {
+  kind: 'paired' | 'synced' | 'unpaired';
+  sentDays: number;
+  sentRecords: number;
+  acked: number;
+}
+
+export interface ResponderEvents {
+  code: [string];
+  sent: [{ id: string }];
+}
+
+export class WearableResponder extends EventEmitter<ResponderEvents> {
+  private readonly log: Logger;
+  constructor(private readonly o: ResponderOptions) {
+    super();
+    this.log = o.logger ?? silentLogger;
+  }
+
+  /** Serves one connection until the sync is done or the link fails (then rejects). */
+  async serve(link: MessageLink): Promise<ServeResult> {
+    const inbox = new Inbox(link, this.o.timeoutMs);
+    try {
+      const first = await inbox.next();
+      if (first.msg.t === 'hello') return await this.pair(link, inbox, first);
+      if (first.msg.t === 'resume') return await this.resume(link, inbox, first);
+      throw new BeepkitError('E_PROTOCOL', `expected hello or resume, got ${first.msg.t}`);
+    } catch (e) {
+      if (codeOf(e) !== 'E_LINK') await inbox.abort(codeOf(e));
+      this.log.warn({ code: codeOf(e) }, 'wearable: session ended with an error');
+      throw e;
+    }
+  }
+
+  private async pair(link: MessageLink, inbox: Inbox, hello: Awaited<ReturnType<Inbox['next']>>): Promise<ServeResult> {
+    if (!this.o.pairingAllowed()) throw new BeepkitError('E_DENIED', 'pairing mode is off');
+    const hs = new ResponderPairing(this.o.random ?? cryptoRandom);
+    await link.send(hs.onHello(hello.bytes, hello.msg));
+    const reveal = await inbox.next();
+    hs.onReveal(reveal.bytes, reveal.msg);
+    this.emit('code', hs.code!);
+    if (!(await this.o.confirm(hs.code!))) throw new BeepkitError('E_CODE', 'pairing: the comparison code was not confirmed on the wearable');
+    const ch = new SecureChannel(hs.keys!, 'wearable');
+    await link.send(ch.confirm());
+    ch.checkConfirm(ch.open((await inbox.next()).msg));
+    await this.o.state.setPairing(hs.pairing!);
+    await link.send(ch.seal({ t: 'profile', wearableId: this.o.state.wearableId, label: this.o.state.label, today: this.o.state.today() }));
+    return { kind: 'paired', ...(await this.sync(link, inbox, ch)) };
+  }
+
+  private async resume(link: MessageLink, inbox: Inbox, resume: Awaited<ReturnType<Inbox['next']>>): Promise<ServeResult> {
+    const m = resume.msg;
+    if (m.t !== 'resume') throw new BeepkitError('E_PROTOCOL', 'expected resume');
+    if (m.version !== PAIRING_VERSION) throw new BeepkitError('E_VERSION', `resume: version ${m.version}`);
+    const p = this.o.state.pairing;
+    if (!p || !equalBytes(fromHex(p.pairingId), m.pairingId)) throw new BeepkitError('E_DENIED', 'resume: not a paired carer');
+    const reply = encodeOuter({ t: 'resume-reply', nonce: (this.o.random ?? cryptoRandom)(NONCE_LEN) });
+    await link.send(reply);
+    const ch = new SecureChannel(resumeKeys(fromHex(p.pairingKey), resume.bytes, reply, 'wearable'), 'wearable');
+    ch.checkConfirm(ch.open((await inbox.next()).msg));
+    await link.send(ch.confirm());
+    return { kind: 'synced', ...(await this.sync(link, inbox, ch)) };
+  }
+
+  private async sync(link: MessageLink, inbox: Inbox, ch: SecureChannel): Promise<Omit<ServeResult, 'kind'>> {
+    const req = ch.open((await inbox.next()).msg);
+    if (req.t === 'unpair') {
+      await this.o.state.forgetCarer('the carer unpaired');
+      await link.close().catch(() => {});
+      return { sentDays: 0, sentRecords: 0, acked: 0 };
+    }
+    if (req.t !== 'sync') throw new BeepkitError('E_PROTOCOL', `expected sync, got ${req.t}`);
+    const days = this.o.state.dayKeysAfter(req.haveDay);
+    if (days.length) await link.send(ch.seal({ t: 'keys', days }));
+    const pending = this.o.state.outbox.pending();
+    const window = this.o.window ?? 4;
+    const inFlight = new Set<string>();
+    let sent = 0;
+    let acked = 0;
+    const drainAcks = async (until: number): Promise<void> => {
+      while (inFlight.size > until) {
+        const m = ch.open((await inbox.next()).msg);
+        if (m.t !== 'ack') throw new BeepkitError('E_PROTOCOL', `sync: expected ack, got ${m.t}`);
+        const mine = m.ids.filter((id) => inFlight.delete(toHex(id)));
+        acked += await this.o.state.outbox.ackItems(mine);
+      }
+    };
+    for (const p of pending) {
+      await link.send(ch.seal({ t: 'record', id: p.id, day: p.group, bytes: p.bytes }));
+      inFlight.add(toHex(p.id));
+      sent++;
+      this.emit('sent', { id: toHex(p.id) });
+      await drainAcks(window - 1);
+    }
+    await drainAcks(0);
+    await link.send(ch.seal({ t: 'done', pending: 0 }));
+    this.log.info({ days: days.length, records: sent, acked }, 'wearable: sync complete');
+    return { sentDays: days.length, sentRecords: sent, acked };
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The wearable's durable state in one data directory (all 0600):
+ *   wearable.key   32 random bytes: the key-file secret of everything below
+ *   keystore.bks   its own master secret / day keys (agent KeystoreFile)
+ *   outbox.log     its TraceCodes, sealed at rest (agent Outbox; group = UTC day)
+ *   profile.bin    wearable id, the person's label and the carer pairing, sealed
+ * Revoking the carer forgets the pairing and rotates the master from today, so
+ * the carer (who only ever received day keys) gets no key of today or later.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { BeepkitError } from '@beepkit/protocol/errors';
+import { fromHex, toHex, Writer } from '@beepkit/protocol/bytes';
+import { hkdf, xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
+import { KeystoreFile, checkPrivateFile, readKeyFile, writeFileAtomic } from '@beepkit/agent/keys';
+import { Outbox } from '@beepkit/agent/outbox';
+import type { DayKeyMaterial } from '@beepkit/agent/carer';
+
+export interface Logger {
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  debug(obj: unknown, msg?: string): void;
+}
+const noop = (): void => {};
+export const silentLogger: Logger = { info: noop, warn: noop, error: noop, debug: noop };
+
+export interface Pairing {
+  pairingId: string;
+  pairingKey: string;
+  pairedMs: number;
+}
+
+interface Profile {
+  wearableId: string;
+  label: string;
+  pairing?: Pairing;
+}
+
+export interface WearableStateOptions {
+  dataDir: string;
+  /** The person's label shown to the carer (set at init; default "wearable"). */
+  label?: string;
+  /** Unix seconds (injectable clock). */
+  now?: () => number;
+  logger?: Logger;
+  retentionDays?: number;
+}
+
+const MAGIC = new TextEncoder().encode('BKWP1');
+
+export class WearableState {
+  keystore!: KeystoreFile;
+  outbox!: Outbox;
+  private profile!: Profile;
+  private secret!: Uint8Array;
+  private readonly log: Logger;
+  readonly now: () => number;
+
+  constructor(private readonly o: WearableStateOptions) {
+    this.log = o.logger ?? silentLogger;
+    this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  private path(name: string): string {
+    return join(this.o.dataDir, name);
+  }
+
+  async start(): Promise<void> {
+    const keyPath = this.path('wearable.key');
+    const exists = await stat(keyPath).then(() => true, () => false);
+    if (!exists) await writeFileAtomic(keyPath, new Uint8Array(randomBytes(32)));
+    this.secret = await readKeyFile(keyPath);
+    this.keystore = await KeystoreFile.open(this.path('keystore.bks'), { keyFile: keyPath }, { now: this.now, logger: this.log, create: { retentionDays: this.o.retentionDays } });
+    this.outbox = new Outbox({ path: this.path('outbox.log'), key: hkdf(this.secret, undefined, 'beepkit/v1/wearable/outbox', 32), logger: this.log });
+    await this.outbox.start();
+    this.profile = (await this.readProfile()) ?? { wearableId: toHex(new Uint8Array(randomBytes(16))), label: this.o.label ?? 'wearable' };
+    if (this.o.label && this.o.label !== this.profile.label) this.profile.label = this.o.label;
+    await this.writeProfile();
+  }
+
+  async stop(): Promise<void> {
+    await this.outbox?.stop();
+  }
+
+  get wearableId(): Uint8Array {
+    return fromHex(this.profile.wearableId);
+  }
+
+  get label(): string {
+    return this.profile.label;
+  }
+
+  get pairing(): Pairing | undefined {
+    return this.profile.pairing;
+  }
+
+  today(): number {
+    return this.keystore.today();
+  }
+
+  /** Day keys for the carer: days after `haveDay` within the retention window, up to today (renounced days skipped). */
+  dayKeysAfter(haveDay: number): DayKeyMaterial[] {
+    const today = this.today();
+    const first = Math.max(haveDay + 1, today - this.keystore.state.retentionDays + 1);
+    const out: DayKeyMaterial[] = [];
+    for (let d = first; d <= today; d++) {
+      try {
+        const k = this.keystore.dayKeys(d);
+        out.push({ day: d, signingSeed: k.signingSeed, tek: k.tek, ephemeralPub: k.ephemeralPub });
+      } catch (e) {
+        if ((e as BeepkitError).code !== 'E_KEY') throw e;
+      }
+    }
+    return out;
+  }
+
+  /** Queues a TraceCode of `day` (default today) for the carer; resolves once durable. */
+  async record(traceCode: Uint8Array, day = this.today()): Promise<void> {
+    await this.outbox.append([{ bytes: traceCode, group: day }]);
+  }
+
+  async setPairing(p: { pairingId: Uint8Array; pairingKey: Uint8Array }): Promise<void> {
+    const replaced = this.profile.pairing !== undefined;
+    this.profile.pairing = { pairingId: toHex(p.pairingId), pairingKey: toHex(p.pairingKey), pairedMs: this.now() * 1000 };
+    await this.writeProfile();
+    this.log.info({ replaced }, 'wearable: paired with a carer');
+  }
+
+  /** The carer unpaired itself: forget the pairing (keys already given stay given). */
+  async forgetCarer(why: string): Promise<void> {
+    if (!this.profile.pairing) return;
+    delete this.profile.pairing;
+    await this.writeProfile();
+    this.log.info({ why }, 'wearable: carer pairing removed');
+  }
+
+  /** Revokes the carer: forgets the pairing and rotates the master from today. */
+  async revokeCarer(): Promise<{ hadCarer: boolean; rotatedFromDay: number }> {
+    const hadCarer = this.profile.pairing !== undefined;
+    delete this.profile.pairing;
+    await this.writeProfile();
+    const fromDay = this.today();
+    await this.keystore.rotate(fromDay);
+    this.log.info({ hadCarer, rotatedFromDay: fromDay }, 'wearable: carer revoked, master rotated');
+    return { hadCarer, rotatedFromDay: fromDay };
+  }
+
+  private async readProfile(): Promise<Profile | undefined> {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(this.path('profile.bin')));
+    } catch {
+      return undefined;
+    }
+    await checkPrivateFile(this.path('profile.bin'), 'wearable profile');
+    if (bytes.length < MAGIC.length + 24 + 16 || toHex(bytes.subarray(0, MAGIC.length)) !== toHex(MAGIC)) throw new BeepkitError('E_FORMAT', 'wearable profile: bad magic');
+    const plain = xchachaOpen(this.profileKey(), bytes.subarray(MAGIC.length, MAGIC.length + 24), bytes.subarray(MAGIC.length + 24), MAGIC);
+    return JSON.parse(new TextDecoder().decode(plain)) as Profile;
+  }
+
+  private async writeProfile(): Promise<void> {
+    const nonce = new Uint8Array(randomBytes(24));
+    const plain = new TextEncoder().encode(JSON.stringify(this.profile));
+    await writeFileAtomic(this.path('profile.bin'), new Writer(plain.length + 64).bytes(MAGIC).bytes(nonce).bytes(xchachaSeal(this.profileKey(), nonce, plain, MAGIC)).finish());
+  }
+
+  private profileKey(): Uint8Array {
+    return hkdf(this.secret, undefined, 'beepkit/v1/wearable/profile', 32);
+  }
+}
