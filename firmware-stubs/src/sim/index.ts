@@ -3,4 +3,4 @@ export { ScenarioClock, defaultStartTime, type ScenarioClockOptions } from './cl
 export { ControlServer } from './control.ts';
 export { rigDocument, writeRig, RIG_VERSION } from './rig.ts';
 export { applyFault, gnssFault, powerCycle, type FaultTarget, type FaultEffect } from './faults.ts';
-export { simulatedVenueId, venuePayload, crowdTek, enIdentity, controllerAddress, EN_FLAGS, type EnIdentity } from './payloads.ts';
+export { simulatedVenueId, venuePayload, venueFrames, crowdTek, enIdentity, controllerAddress, EN_FLAGS, type EnIdentity } from './payloads.ts';

@@ -23,6 +23,21 @@ export function venuePayload(scenario: Pick<Scenario, 'seed' | 'name'>, venueId:
   return encodeVenueFrame({ venueId: simulatedVenueId(venueId), slot, txPower }, simulatedVenueKey(scenario, venueId));
 }
 
+/** A payloadFn for a venue beacon: the frame of the current slot on `now` (scenario clock), computed once per slot. */
+export function venueFrames(scenario: Pick<Scenario, 'seed' | 'name'>, venueId: string, slotSeconds: number, txPower: number, now: () => number): () => Uint8Array {
+  let slot = -1;
+  let frame: Uint8Array = new Uint8Array(0);
+  return () => {
+    const t = now();
+    const s = slotOf(Math.floor(t / 1000), slotSeconds);
+    if (s !== slot) {
+      slot = s;
+      frame = venuePayload(scenario, venueId, slotSeconds, txPower, t);
+    }
+    return frame;
+  };
+}
+
 /** A crowd member's Temporary Exposure Key: HMAC(scenario name/seed, member id)[0..16], one for the whole run. */
 export function crowdTek(scenario: Pick<Scenario, 'seed' | 'name'>, memberId: string): Uint8Array {
   return new Uint8Array(createHmac('sha256', `beepkit-sim/${scenario.name}/${scenario.seed}`).update(`tek/${memberId}`).digest().subarray(0, 16));

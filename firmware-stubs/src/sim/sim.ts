@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
+import { enIntervalNumber } from '@beepkit/protocol/rpi';
 import { Air } from '../air/air.ts';
 import { enuToLatLon, latLonToEnu, type Enu, type LatLon } from '../air/geo.ts';
 import { GnssEmulator } from '../gnss/emulator.ts';
@@ -16,7 +17,7 @@ import { positionAt } from '../scenario/trajectory.ts';
 import type { DeviceSpec, FaultKind, FaultSpec, Scenario } from '../scenario/schema.ts';
 import { ScenarioClock } from './clock.ts';
 import { applyFault, type FaultTarget } from './faults.ts';
-import { controllerAddress, crowdTek, enIdentity, venuePayload } from './payloads.ts';
+import { controllerAddress, crowdTek, enIdentity, venueFrames } from './payloads.ts';
 import { ControlServer } from './control.ts';
 import { writeRig } from './rig.ts';
 
@@ -78,6 +79,8 @@ const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 const FAR: Enu = { x: 1e9, y: 1e9 };
 const MAX_EVENTS = 500;
 const ALT_M = 50;
+/** Crowd members' EN advertising interval (EN spec: 200–270 ms). */
+const EN_INTERVAL_MS = 250;
 
 export class Sim {
   readonly scenario: Scenario;
@@ -127,7 +130,7 @@ export class Sim {
       for (const v of sc.venues) {
         for (const b of v.beacons) {
           this.air.addBeacon({ id: b.id, position: b.position, txPower: b.txPower, intervalMs: b.intervalMs,
-            payloadFn: () => venuePayload(sc, v.id, v.slotSeconds, b.txPower, this.clock.now()) });
+            payloadFn: venueFrames(sc, v.id, v.slotSeconds, b.txPower, () => this.clock.now()) });
         }
       }
       for (const spec of sc.devices) this.addDevice(spec);
@@ -315,11 +318,12 @@ export class Sim {
 
   /** (Re)creates a crowd member's EN beacon when its 10-minute interval changes (new RPI, new address). */
   private placeEn(d: SimDevice): void {
-    const id = enIdentity(d.tek!, this.clock.now(), d.spec.txPower);
-    if (id.enin !== d.enin) {
+    const now = this.clock.now();
+    if (enIntervalNumber(Math.floor(now / 1000)) !== d.enin) {
+      const id = enIdentity(d.tek!, now, d.spec.txPower);
       if (this.air.has(d.id)) this.air.removeBeacon(d.id);
       d.enin = id.enin;
-      this.air.addBeacon({ id: d.id, position: this.positionOf(d), txPower: d.spec.txPower, intervalMs: 250, payload: id.payload, address: id.address, addressType: 1 });
+      this.air.addBeacon({ id: d.id, position: this.positionOf(d), txPower: d.spec.txPower, intervalMs: EN_INTERVAL_MS, payload: id.payload, address: id.address, addressType: 1 });
     }
     this.placeOnAir(d);
   }
