@@ -8,6 +8,7 @@ import { encodeTraceCode } from '@beepkit/protocol/tracecode';
 import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { AgentMqtt } from '../src/mqtt.ts';
+import { mulberry32 } from '../src/rssi/index.ts';
 
 export const DAY = 86_400;
 export const NO_MOSQUITTO = findMosquitto() ? false : 'mosquitto binary not installed (apt-get install mosquitto)';
@@ -15,16 +16,7 @@ export const GW_PASSWORD = 'gw-test-secret';
 export const devicePassword = (id: string): string => `pw-${id}`;
 
 /** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 export function bytesFrom(rand: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);
