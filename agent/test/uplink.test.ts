@@ -223,3 +223,22 @@ t.test('end to end: real mosquitto + Gateway, broker outage, no duplicates', { s
   t.ok((await gw.ledger.verify()).ok, 'ledger verifies');
   t.ok(readdirSync(join(r.dir, 'quarantine')).length === 0, 'nothing quarantined');
 });
+
+t.test('stop() does not wait for an unanswered request; the batch stays for the next start', { timeout: 20_000 }, async (t) => {
+  const day = TODAY - 1;
+  const r = await rig(t, 'stop', [day]);
+  const { ledger, publicKey } = await ledgerFor(t, r.dir);
+  await r.codes(day, [0, 1]);
+  let sentOne!: () => void;
+  const sent = new Promise<void>((res) => (sentOne = res));
+  const tr = responder(ledger, () => {
+    sentOne();
+    return 'silent';
+  });
+  const up = new Uplink({ outbox: r.outbox, mqtt: tr, dayKeys: r.keys, certificates: r.certs, gatewayPublicKey: publicKey, quarantineDir: join(r.dir, 'q'), replyTimeoutMs: 60_000 });
+  await up.start();
+  await sent;
+  await up.stop();
+  t.equal(r.outbox.stats().pending, 2, 'nothing acknowledged');
+  t.equal(r.outbox.stats().openBatches, 1, 'the persisted batch is re-sent at the next start');
+});

@@ -56,6 +56,8 @@ export class Follower extends EventEmitter {
   #queue: Promise<void> = Promise.resolve();
   #running = false;
   #catchupQueued = false;
+  #stopSignal: Promise<void> = Promise.resolve();
+  #signalStop?: () => void;
   readonly counters = { blocks: 0, entries: 0, broadcasts: 0, duplicates: 0, gaps: 0, catchups: 0, catchupBlocks: 0, rejected: 0, catchupFailures: 0 };
   /** Rejected blocks by code. */
   readonly rejectedByCode: Record<string, number> = {};
@@ -78,6 +80,7 @@ export class Follower extends EventEmitter {
     if (this.#running) throw new BeepkitError('E_STATE', 'follower already started');
     this.#cursor = await loadCursor(this.#o.cursorPath);
     this.#running = true;
+    this.#stopSignal = new Promise((resolve) => (this.#signalStop = resolve));
     this.#o.mqtt.on('state', this.#onState);
     await this.#o.mqtt.subscribe(topics.notificationFeed(), (_t, payload) => this.#onFeed(payload));
     if (this.#o.mqtt.connected) this.catchUp();
@@ -86,6 +89,7 @@ export class Follower extends EventEmitter {
   /** Stops after the block in progress. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#signalStop?.();
     this.#o.mqtt.off('state', this.#onState);
     await this.#queue;
   }
@@ -141,9 +145,12 @@ export class Follower extends EventEmitter {
     while (this.#running) {
       const from = this.#cursor.height;
       const correlationId = this.#o.correlationId?.() ?? new Uint8Array(randomBytes(CORRELATION_ID_BYTES));
-      let reply: WireMessage;
+      let reply: WireMessage | undefined;
       try {
-        reply = await this.#o.mqtt.request('catchup-request', { type: 'catchup-request', correlationId, chain: 'notification', fromHeight: from, maxBlocks: max }, this.#o.timeoutMs ?? 30_000);
+        const request = this.#o.mqtt.request('catchup-request', { type: 'catchup-request', correlationId, chain: 'notification', fromHeight: from, maxBlocks: max }, this.#o.timeoutMs ?? 30_000);
+        request.catch(() => {});
+        reply = await Promise.race([request, this.#stopSignal.then(() => undefined)]);
+        if (!reply) return; // stopping
       } catch (e) {
         this.counters.catchupFailures++;
         this.#log.warn({ code: (e as { code?: string }).code, from }, 'follow: catch-up request failed; retried at the next trigger');

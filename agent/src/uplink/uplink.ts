@@ -197,7 +197,10 @@ export class Uplink extends EventEmitter {
       await Promise.race([this.#o.mqtt.whenConnected(), this.#stopSignal]);
       if (!this.#running) return;
       this.counters.sent++;
-      const reply = await this.#o.mqtt.request('uplink-batch', { type: 'upload-batch', correlationId, batch: payload }, this.#o.replyTimeoutMs ?? 30_000);
+      const request = this.#o.mqtt.request('uplink-batch', { type: 'upload-batch', correlationId, batch: payload }, this.#o.replyTimeoutMs ?? 30_000);
+      request.catch(() => {}); // settled later when stop() wins the race
+      const reply = await Promise.race([request, this.#stopSignal.then(() => undefined)]);
+      if (!reply || !this.#running) return; // stopping: the batch stays open, re-sent at the next start
       await this.#onReply(b, payload, reply);
     } catch (e) {
       const code = (e as { code?: string }).code;
