@@ -2,3 +2,4 @@ export * from './hash.ts';
 export * from './aead.ts';
 export * from './ed25519.ts';
 export * from './x25519.ts';
+export * from './chacha.ts';

@@ -9,7 +9,6 @@ import { BeepkitError } from '../errors.ts';
 
 export const X25519_LEN = 32;
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 
 function check(k: Uint8Array, what: string): void {
   if (k.length !== X25519_LEN) throw new BeepkitError('E_KEY', `x25519 ${what} must be 32 bytes, got ${k.length}`);
@@ -29,7 +28,9 @@ export class X25519Key {
   ecdh(peerPub: Uint8Array): Uint8Array {
     check(peerPub, 'public key');
     try {
-      const pub = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, peerPub]), format: 'der', type: 'spki' });
+      // JWK import: several times cheaper than parsing an SPKI DER in node 20.
+      const x = Buffer.from(peerPub.buffer, peerPub.byteOffset, X25519_LEN).toString('base64url');
+      const pub = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
       return new Uint8Array(diffieHellman({ privateKey: this.key, publicKey: pub }));
     } catch (cause) {
       throw new BeepkitError('E_KEY', 'x25519: key agreement failed (low-order or malformed public key)', { cause });

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BeepkitError } from '../errors.ts';
-import { Reader, Writer } from '../bytes.ts';
+import { Writer } from '../bytes.ts';
 
 export const GEODATA_VERSION = 1;
 export const GEODATA_LEN = 30;
@@ -141,30 +141,56 @@ export function encodeGeodata(g: Geodata): Uint8Array {
   return w.finish();
 }
 
+/** Slots of `decodeGeodataFields` output. */
+export const GEODATA_FIELD = { level: 0, start: 1, end: 2, latE7: 3, lonE7: 4, accuracy: 5, sources: 6, flags: 7 } as const;
+/** Offset of the 8-byte venue id in the encoding. */
+export const GEODATA_VENUE_OFFSET = 22;
+const be32 = (b: Uint8Array, i: number): number => ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+
+/**
+ * Validates the encoding at `b[off .. off + GEODATA_LEN)` exactly as
+ * decodeGeodata does and writes its fields to `out` (GEODATA_FIELD slots,
+ * lat/lon as E7 integers) without allocating; the venue id stays in place at
+ * `off + GEODATA_VENUE_OFFSET` (flags bit 0 says whether it is present).
+ */
+export function decodeGeodataFields(b: Uint8Array, off: number, out: Float64Array): void {
+  if (b.length - off < GEODATA_LEN) throw new BeepkitError('E_TRUNCATED', `geodata must be ${GEODATA_LEN} bytes, got ${Math.max(0, b.length - off)}`);
+  const v = b[off];
+  if (v !== GEODATA_VERSION) throw new BeepkitError('E_VERSION', `geodata: unknown version ${v}`);
+  const level = b[off + 1];
+  if (level > 5) throw new BeepkitError('E_RANGE', `geodata: unknown level ${level}`);
+  const start = be32(b, off + 2);
+  const end = be32(b, off + 6);
+  if (end < start) throw new BeepkitError('E_RANGE', 'geodata: end before start');
+  const latE7 = be32(b, off + 10) | 0;
+  const lonE7 = be32(b, off + 14) | 0;
+  if (Math.abs(latE7) > 900000000 || Math.abs(lonE7) > 1800000000) throw new BeepkitError('E_RANGE', 'geodata: position out of range');
+  const sources = b[off + 20];
+  if (sources > ALL_SOURCES) throw new BeepkitError('E_RANGE', 'geodata: unknown source bits');
+  const f = b[off + 21];
+  if (f > 3) throw new BeepkitError('E_FORMAT', 'geodata: unknown flag bits');
+  const hasVenue = (f & flags.venue) !== 0;
+  if (!hasVenue) {
+    let any = 0;
+    for (let i = off + GEODATA_VENUE_OFFSET; i < off + GEODATA_LEN; i++) any |= b[i];
+    if (any !== 0) throw new BeepkitError('E_FORMAT', 'geodata: venue bytes without venue flag');
+  }
+  if (level === Level.venue && (!hasVenue || latE7 !== 0 || lonE7 !== 0)) throw new BeepkitError('E_FORMAT', 'geodata: venue-only record needs a venue and no position');
+  out[0] = level;
+  out[1] = start;
+  out[2] = end;
+  out[3] = latE7;
+  out[4] = lonE7;
+  out[5] = (b[off + 18] << 8) | b[off + 19];
+  out[6] = sources;
+  out[7] = f;
+}
+
 export function decodeGeodata(b: Uint8Array): Geodata {
   if (b.length !== GEODATA_LEN) throw new BeepkitError(b.length < GEODATA_LEN ? 'E_TRUNCATED' : 'E_TRAILING', `geodata must be ${GEODATA_LEN} bytes, got ${b.length}`);
-  const r = new Reader(b, 'geodata');
-  const v = r.u8('version');
-  if (v !== GEODATA_VERSION) throw new BeepkitError('E_VERSION', `geodata: unknown version ${v}`);
-  const level = r.u8('level');
-  if (level > 5) throw new BeepkitError('E_RANGE', `geodata: unknown level ${level}`);
-  const start = r.u32('start');
-  const end = r.u32('end');
-  if (end < start) throw new BeepkitError('E_RANGE', 'geodata: end before start');
-  const latE7 = r.i32('lat');
-  const lonE7 = r.i32('lon');
-  if (Math.abs(latE7) > 900000000 || Math.abs(lonE7) > 1800000000) throw new BeepkitError('E_RANGE', 'geodata: position out of range');
-  const accuracy = r.u16('accuracy');
-  const sources = r.u8('sources');
-  if (sources > ALL_SOURCES) throw new BeepkitError('E_RANGE', 'geodata: unknown source bits');
-  const f = r.u8('flags');
-  if (f > 3) throw new BeepkitError('E_FORMAT', 'geodata: unknown flag bits');
-  const venueBytes = r.bytes(VENUE_ID_LEN, 'venue');
-  r.end();
-  const hasVenue = (f & flags.venue) !== 0;
-  if (!hasVenue && venueBytes.some((x) => x !== 0)) throw new BeepkitError('E_FORMAT', 'geodata: venue bytes without venue flag');
-  if (level === Level.venue && (!hasVenue || latE7 !== 0 || lonE7 !== 0)) throw new BeepkitError('E_FORMAT', 'geodata: venue-only record needs a venue and no position');
-  const g: Geodata = { level: level as LevelCode, start, end, lat: latE7 / 1e7, lon: lonE7 / 1e7, accuracy, sources, perturbed: (f & flags.perturbed) !== 0 };
-  if (hasVenue) g.venue = venueBytes;
+  const x = new Float64Array(8);
+  decodeGeodataFields(b, 0, x);
+  const g: Geodata = { level: x[0] as LevelCode, start: x[1], end: x[2], lat: x[3] / 1e7, lon: x[4] / 1e7, accuracy: x[5], sources: x[6], perturbed: (x[7] & flags.perturbed) !== 0 };
+  if (x[7] & flags.venue) g.venue = b.slice(GEODATA_VENUE_OFFSET, GEODATA_LEN);
   return g;
 }

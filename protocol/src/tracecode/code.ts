@@ -19,8 +19,9 @@ import { BeepkitError } from '../errors.ts';
 import { Reader, Writer, toHex } from '../bytes.ts';
 import { hkdf, taggedHash } from '../crypto/hash.ts';
 import { TAG_LEN, chachaOpen, chachaSeal } from '../crypto/aead.ts';
+import { ChaChaPolyOpener } from '../crypto/chacha.ts';
 import { X25519Key } from '../crypto/x25519.ts';
-import { GEODATA_LEN, decodeGeodata, encodeGeodata, type Geodata } from '../geodata/index.ts';
+import { GEODATA_LEN, decodeGeodata, decodeGeodataFields, encodeGeodata, type Geodata } from '../geodata/index.ts';
 
 export const TRACECODE_VERSION = 1;
 export const PREFIX_LEN = 32;
@@ -177,4 +178,61 @@ export function openTraceCode(solver: Uint8Array | EcdhCache, tc: Uint8Array | T
   const t = tc instanceof Uint8Array ? decodeTraceCode(tc) : tc;
   const pt = chachaOpen(cache.key(ephemeralPub), nonceOf(t.interval, t.salt), t.ciphertext, aadOf(t.version, t.prefix, ephemeralPub, t.interval));
   return decodeGeodata(pt);
+}
+
+const AAD_LEN = 1 + PREFIX_LEN + 32 + 2;
+const CT_OFF = 1 + PREFIX_LEN + 2 + SALT_LEN;
+
+/**
+ * The solver's allocation-free open: bound to one batch's ephemeral key
+ * (`setEphemeral`: one cached ECDH), it opens encoded TraceCodes in place and
+ * decodes their geodata into a Float64Array (GEODATA_FIELD slots); the last
+ * plaintext stays in `plain` (venue id at GEODATA_VENUE_OFFSET). Same bytes,
+ * same checks and same results as openTraceCode. Not re-entrant.
+ */
+export class TraceCodeOpener {
+  /** Plaintext geodata of the last successful open. */
+  readonly plain = new Uint8Array(GEODATA_LEN);
+  private readonly aead = new ChaChaPolyOpener();
+  private readonly aad = new Uint8Array(AAD_LEN);
+  private bound = false;
+  constructor(readonly cache: EcdhCache) {}
+
+  /** Binds the batch's ephemeral public key (32 bytes at `e[off]`). */
+  setEphemeral(e: Uint8Array, off = 0): this {
+    const pub = off === 0 && e.length === 32 ? e : e.subarray(off, off + 32);
+    this.aead.setKey(this.cache.key(pub));
+    this.aad.set(pub, 1 + PREFIX_LEN);
+    this.bound = true;
+    return this;
+  }
+
+  /**
+   * Opens the TraceCode at `b[off .. off + TRACECODE_LEN)`: false when it does
+   * not authenticate (E_DECRYPT in openTraceCode); throws BeepkitError for a
+   * short record, an unknown version or invalid geodata.
+   */
+  openInto(b: Uint8Array, off: number, out: Float64Array): boolean {
+    if (!this.bound) throw new BeepkitError('E_CONFIG', 'TraceCodeOpener: setEphemeral first');
+    if (off < 0 || b.length - off < TRACECODE_LEN) throw new BeepkitError('E_TRUNCATED', 'tracecode: record shorter than 89 bytes');
+    const version = b[off];
+    if (version !== TRACECODE_VERSION) throw new BeepkitError('E_VERSION', `tracecode: unknown version ${version}`);
+    const aad = this.aad;
+    for (let i = 0; i < 1 + PREFIX_LEN; i++) aad[i] = b[off + i];
+    const iv = off + 1 + PREFIX_LEN;
+    aad[AAD_LEN - 2] = b[iv];
+    aad[AAD_LEN - 1] = b[iv + 1];
+    const s = iv + 2;
+    const n0 = b[iv] | (b[iv + 1] << 8);
+    const n1 = b[s] | (b[s + 1] << 8) | (b[s + 2] << 16) | (b[s + 3] << 24);
+    const n2 = b[s + 4] | (b[s + 5] << 8) | (b[s + 6] << 16) | (b[s + 7] << 24);
+    if (!this.aead.open(n0, n1, n2, aad, 0, AAD_LEN, b, off + CT_OFF, GEODATA_LEN, this.plain, 0)) return false;
+    decodeGeodataFields(this.plain, 0, out);
+    return true;
+  }
+}
+
+/** One-shot form of TraceCodeOpener (one cache lookup per call). */
+export function openTraceCodeInto(cache: EcdhCache, bytes: Uint8Array, offset: number, ephemeralPub: Uint8Array, out: Float64Array): boolean {
+  return new TraceCodeOpener(cache).setEphemeral(ephemeralPub).openInto(bytes, offset, out);
 }
