@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { fromHex, toHex } from '../src/bytes.ts';
 import { isBeepkitError } from '../src/errors.ts';
-import { GEODATA_FIELD as F, GEODATA_VENUE_OFFSET, encodeGeodata, generalise, type Geodata } from '../src/geodata/index.ts';
+import { GEODATA_FIELD as F, GEODATA_VENUE_OFFSET, encodeGeodata, generalise, type Geodata, type LevelName } from '../src/geodata/index.ts';
 import { EcdhCache, TRACECODE_LEN, TraceCodeOpener, TraceCodeSealer, openTraceCode, openTraceCodeInto } from '../src/tracecode/index.ts';
 import { createKeystore, deriveDayKeys } from '../src/keys/index.ts';
 import { ChaChaPolyOpener, chachaSeal, nonceWord, x25519PublicKey } from '../src/crypto/index.ts';
@@ -95,7 +95,7 @@ t.test('property: ChaChaPolyOpener equals node:crypto ChaCha20-Poly1305 (any len
 const dk = deriveDayKeys(createKeystore(new Uint8Array(32).fill(3), 19000), 19001);
 const sealer = new TraceCodeSealer({ prefix: dk.pseudonym, ephemeralPriv: dk.ephemeralPriv, solverPub });
 const geoArb: fc.Arbitrary<Geodata> = fc
-  .record({ start: fc.integer({ min: 0, max: 2 ** 31 }), lat: fc.double({ min: -90, max: 90, noNaN: true }), lon: fc.double({ min: -180, max: 180, noNaN: true }), acc: fc.integer({ min: 0, max: 5000 }), level: fc.constantFrom('exact', 'grid10', 'grid50', 'grid250', 'grid1000', 'venue') as fc.Arbitrary<'exact'>, venue: fc.option(fc.uint8Array({ minLength: 8, maxLength: 8 })), perturb: fc.boolean() })
+  .record({ start: fc.integer({ min: 0, max: 2 ** 31 }), lat: fc.double({ min: -90, max: 90, noNaN: true }), lon: fc.double({ min: -180, max: 180, noNaN: true }), acc: fc.integer({ min: 0, max: 5000 }), level: fc.constantFrom<LevelName>('exact', 'grid10', 'grid50', 'grid250', 'grid1000', 'venue'), venue: fc.option(fc.uint8Array({ minLength: 8, maxLength: 8 })), perturb: fc.boolean() })
   .map((r) => generalise({ start: r.start, end: r.start + 1800, lat: r.lat, lon: r.lon, accuracy: r.acc, sources: 1 + (r.start % 31), venue: r.venue ?? (r.level === 'venue' ? new Uint8Array(8).fill(1) : undefined) }, r.level, r.perturb ? { perturb: { seed: new Uint8Array(32), radius: 20 } } : {}));
 
 t.test('property: TraceCodeOpener agrees with openTraceCode on sealed records', async (t) => {
