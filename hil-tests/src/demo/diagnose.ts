@@ -1,0 +1,95 @@
+/**
+ * The diagnosis step of the field trial (BeepTrace steps 7–11): a diagnostician
+ * certified by the trial's CA issues a challenge, the patient's agent answers
+ * with its consent bundle (`beepkit agent consent`), the diagnostician endorses
+ * it on the tracing chain (venue visits → venue exposure on the notification
+ * chain), and the solver publishes exposure notices; the gateway broadcasts
+ * every notification block, so the agents' followers self-match.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { Ed25519Signer } from '@beepkit/protocol/crypto';
+import { issueCertificate } from '@beepkit/protocol/cert';
+import { decodeConsent, encodeChallenge } from '@beepkit/protocol/endorse';
+import { readSecretFile } from '@beepkit/gateway/ca';
+import type { Gateway } from '@beepkit/gateway/app';
+import { Diagnostician } from '@beepkit/gateway/diagnosis';
+import { Solver, ledgerTracingSource, type NotificationSink } from '@beepkit/gateway/solver';
+import { VenueRegistry, type Surface } from '@beepkit/gateway/venues';
+import { runConsent } from './agents.ts';
+
+export interface DiagnosisContext {
+  gateway: Gateway;
+  gatewayDir: string;
+  dir: string;
+  bin: string;
+  now: () => number;
+  region: string;
+  venues: { id: string; venueId: string; surface?: string; region?: string }[];
+}
+
+export interface DiagnosisResult {
+  days: number;
+  visits: number;
+  teks: number;
+  blockHeight: number;
+  venueStates: { id: string; state: string }[];
+}
+
+/** Notification entries go through the gateway feed (appended and broadcast to every agent). */
+export function feedSink(gw: Gateway): NotificationSink {
+  return { publish: (entries) => gw.publishNotification(entries) };
+}
+
+/** 8-byte venue id of the notification chain: the 6-byte venue id and two zero bytes. */
+export const venueId8 = (hex6: string): Uint8Array => Uint8Array.from([...fromHex(hex6), 0, 0]);
+
+export class DiagnosisStep {
+  readonly venues: VenueRegistry;
+  constructor(private readonly c: DiagnosisContext) {
+    this.venues = new VenueRegistry({ sink: feedSink(c.gateway), now: c.now });
+    for (const v of c.venues) this.venues.register(venueId8(v.venueId), { region: v.region ?? c.region, surface: v.surface as Surface | undefined });
+  }
+
+  /** Endorses the patient whose agent config is `configPath`. */
+  async endorse(patient: string, configPath: string): Promise<DiagnosisResult> {
+    const c = this.c;
+    const now = c.now();
+    const day = Math.floor(now / 86_400_000);
+    const secs = Math.floor(now / 1000);
+    const seed = new Uint8Array(randomBytes(32));
+    const subject = new Ed25519Signer(seed).publicKey;
+    const keys = c.gateway.keys;
+    const certificate = issueCertificate(readSecretFile(join(c.gatewayDir, 'keys', 'ca.key')), {
+      role: 'diagnostician', serial: 1, day, notBefore: secs - 86_400, notAfter: secs + 30 * 86_400, subject, solverKeyId: keys.solverKeyId, region: c.region,
+    }).bytes;
+    const diag = new Diagnostician({
+      signingSeed: seed, certificate, caPub: keys.caPublicKey, ledger: c.gateway.ledger, sink: feedSink(c.gateway), venues: this.venues, now: c.now, challengeTtlSeconds: 86_400,
+    });
+    const chFile = join(c.dir, `challenge-${patient}.hex`);
+    const out = join(c.dir, `consent-${patient}.json`);
+    writeFileSync(chFile, toHex(encodeChallenge(diag.challenge())) + '\n');
+    await runConsent(c.bin, configPath, ['--diagnostician', toHex(subject), '--challenge', chFile, '--days', String(day), '--teks', '--visits', '--out', out]);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as { consent: string };
+    const consent = decodeConsent(fromHex(doc.consent));
+    const r = await diag.endorse(consent);
+    return {
+      days: consent.days.length, visits: r.visits, teks: r.teks, blockHeight: r.receipt.blockHeight,
+      venueStates: c.venues.map((v) => ({ id: v.id, state: this.venues.venueState(venueId8(v.venueId)).state })),
+    };
+  }
+
+  /** One solver pass over the whole tracing chain; exposure notices go out on the feed. */
+  async solve(): Promise<{ records: number; published: number; endorsements: number }> {
+    const c = this.c;
+    const solver = new Solver({
+      source: ledgerTracingSource(c.gateway.ledger), sink: feedSink(c.gateway), solverKey: readSecretFile(c.gateway.keys.solverKeyFile),
+      caPub: c.gateway.keys.caPublicKey, now: c.now, stateFile: join(c.dir, 'solver-state.json'),
+    });
+    solver.open();
+    await solver.catchUp();
+    return { records: solver.stats.records, published: solver.stats.published, endorsements: solver.stats.endorsements };
+  }
+}
