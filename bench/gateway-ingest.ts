@@ -1,24 +1,40 @@
 /**
  * Gateway ingest: simulated agents → tuned mosquitto (QoS 1) → Gateway (K shared
  * connections, deferred PUBACK after the durable group commit) → embedded ledger,
- * signed batches of 1–28 TraceCodes, until every receipt is back. Compared with
- * mosquitto's own rate to a no-op subscriber at the same message size, same run.
+ * signed batches of 1–28 TraceCodes, until every receipt is back at its agent.
+ *
+ * Three processes, as in a deployment: mosquitto, the gateway (this process)
+ * and the load generator (a child process running the agents' MQTT clients,
+ * this same file with BEEPKIT_GI_CHILD=1), so the gateway's event loop does
+ * no client work. Baseline, same run, same shape: the same child publishes the
+ * same number of messages of the mean payload size through the same mosquitto
+ * to K no-op subscribers in this process (same `$share` layout, PUBACK from the
+ * handler). Realism: a pseudonym (one device-day) uploads several batches
+ * (BENCH_GI_REUSE, default 4), so the gateway verifies its certificate once
+ * and then one batch signature per message; BENCH_GI_REUSE=1 is the worst case
+ * (a new pseudonym per batch: two Ed25519 verifies per message).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
 import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { loadOrCreateKeys } from '@beepkit/gateway/ca';
 import { encodeMessage, topics } from '@beepkit/protocol/wire';
 import { Pseudonym, prng } from '../gateway/test/gw-fixtures.ts';
-import { goal, sample, summarise, type Bench, type BenchResult } from './lib.ts';
+import { goal, summarise, type Bench, type BenchResult } from './lib.ts';
 
 const DAY = 86_400;
+const DAY_NO = 20_602;
 const AGENTS = 4;
 const PW = 'bench-pw';
 const devId = (i: number): string => `bench-agent-${String(i).padStart(4, '0')}`;
+
+interface Prepare { url: string; mode: 'gateway' | 'broker'; n: number; seed: number; reuse: number; caDir: string; bytes: number }
+type FromChild = { ready: true; records: number; bytes: number } | { done: true; cpuUs: number } | { error: string };
 
 function client(url: string, user: string, clientId: string): GatewayMqtt {
   const c = new GatewayMqtt({ url, clientId, username: user, password: PW, clean: true, maxInflight: 5000 });
@@ -26,115 +42,203 @@ function client(url: string, user: string, clientId: string): GatewayMqtt {
   return c;
 }
 
-/** mosquitto → one no-op subscriber, `n` messages of `bytes`: msg/s. */
-async function brokerRate(url: string, n: number, bytes: number): Promise<number> {
-  const sub = client(url, 'gateway', 'bench-gi-sub');
-  const pub = client(url, devId(0), 'bench-gi-pub');
-  let got = 0;
-  let done!: () => void;
-  const all = new Promise<void>((r) => (done = r));
-  sub.onMessage((_t, _p, ack) => {
-    ack(true);
-    if (++got === n) done();
-  });
-  await sub.start();
-  await sub.subscribe('beepkit/v1/dev/+/up/+', 1);
-  await pub.start();
-  const body = Buffer.alloc(bytes, 0xa5);
-  const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: n }, () => pub.publish(topics.uplinkBatch(devId(0)), body, { qos: 1 })));
-  await all;
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  await pub.stop();
-  await sub.stop();
-  return n / s;
-}
-
-async function gatewayRun(url: string, dataDir: string, payloads: Uint8Array[][], records: number, now: number, connections: number): Promise<{ codes: number; msgs: number }> {
-  const gw = new Gateway({
-    config: resolveConfig({ dataDir, broker: { url, password: PW, connections, clientId: `bench-gw-${Date.now()}` }, http: { port: 0 }, log: { level: 'silent' }, ingest: { rateBurst: 1e9, ratePerSecond: 1e9 } }),
-    now: () => now,
-  });
-  await gw.start();
-  const agents = payloads.map((_, i) => client(url, devId(i), `bench-agent-c${i}`));
-  const total = payloads.reduce((a, p) => a + p.length, 0);
+/** Child: builds the payloads, connects the agents, publishes on 'go', reports when every receipt (gateway mode) or PUBACK (broker mode) is back. */
+async function child(): Promise<void> {
+  const send = (m: FromChild): void => void process.send!(m);
+  const p = await new Promise<Prepare>((r) => process.once('message', (m) => r(m as Prepare)));
+  const payloads: Uint8Array[][] = Array.from({ length: AGENTS }, () => []);
+  let records = 0;
+  let bytes = 0;
+  if (p.mode === 'gateway') {
+    const ca = loadOrCreateKeys(p.caDir).ca;
+    const rand = prng(p.seed);
+    let ps: Pseudonym | undefined;
+    for (let i = 0; i < p.n; i++) {
+      if (i % p.reuse === 0) ps = new Pseudonym(rand, DAY_NO).certify(ca);
+      const k = 1 + Math.floor(rand() * 28);
+      records += k;
+      const m = encodeMessage({ type: 'upload-batch', correlationId: new Uint8Array(8), batch: ps!.batch(Array.from({ length: k }, (_, j) => j)) });
+      bytes += m.length;
+      payloads[Math.floor(i / p.reuse) % AGENTS].push(m);
+    }
+  } else {
+    for (let i = 0; i < p.n; i++) payloads[i % AGENTS].push(Buffer.alloc(p.bytes, 0xa5));
+    bytes = p.n * p.bytes;
+  }
+  const agents = payloads.map((_, i) => client(p.url, devId(i), `bench-gi-agent-${p.mode}-${i}`));
   let replies = 0;
   let done!: () => void;
   const all = new Promise<void>((r) => (done = r));
   for (const a of agents) {
-    a.onMessage((_t, p, ack) => {
+    a.onMessage((_t, m, ack) => {
       ack(true);
-      if (p[3] === 0x02 && ++replies === total) done();
+      if (m[3] === 0x02 && ++replies === p.n) done();
     });
   }
   await Promise.all(agents.map(async (a, i) => {
     await a.start();
-    await a.subscribe(topics.reply(devId(i)), 1);
+    if (p.mode === 'gateway') await a.subscribe(topics.reply(devId(i)), 1);
   }));
-  const t0 = process.hrtime.bigint();
-  await Promise.all(agents.map((a, i) => Promise.all(payloads[i].map((p) => a.publish(topics.uplinkBatch(devId(i)), p, { qos: 1 })))));
-  await all;
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  send({ ready: true, records, bytes });
+  await new Promise((r) => process.once('message', r));
+  const c0 = process.cpuUsage();
+  const published = Promise.all(agents.map((a, i) => Promise.all(payloads[i].map((m) => a.publish(topics.uplinkBatch(devId(i)), m, { qos: 1 })))));
+  await (p.mode === 'gateway' ? all : published);
+  const c = process.cpuUsage(c0);
+  send({ done: true, cpuUs: c.user + c.system });
+  await published;
   await Promise.all(agents.map((a) => a.stop()));
-  await gw.stop();
-  return { codes: records / s, msgs: total / s };
+  process.disconnect();
 }
+
+/** Forks the load generator and prepares it; `go()` starts the publishing and resolves when the child reports done. */
+async function loadGenerator(p: Prepare): Promise<{ records: number; bytes: number; go(): Promise<number>; exited: Promise<void> }> {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const c: ChildProcess = fork(fileURLToPath(import.meta.url), [], { cwd: root, execArgv: ['--import', 'tsx'], env: { ...process.env, BEEPKIT_GI_CHILD: '1' } });
+  const exited = new Promise<void>((r) => c.once('exit', () => r()));
+  const next = (): Promise<FromChild> => new Promise((resolve, reject) => {
+    c.once('message', (m) => ('error' in (m as FromChild) ? reject(new Error((m as { error: string }).error)) : resolve(m as FromChild)));
+    c.once('exit', (code) => reject(new Error(`load generator exited (${code})`)));
+  });
+  c.send(p);
+  const ready = (await next()) as { records: number; bytes: number };
+  return { records: ready.records, bytes: ready.bytes, exited, go: async () => {
+    const d = next();
+    c.send('go');
+    return ((await d) as { cpuUs: number }).cpuUs;
+  } };
+}
+
+interface Sample { codes: number; msgs: number; bytes: number; blocks: number; cpu: Cpu }
+/** CPU µs per message: this process (gateway or no-op subscriber), the load generator, mosquitto. */
+interface Cpu { self: number; gen: number; broker: number }
+
+/** User + system CPU µs of a process (Linux /proc; 0 elsewhere). */
+function procCpuUs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    return 0;
+  }
+}
+
+/** Wall seconds and CPU per message of the three processes while `go` runs (`go` resolves with the child's CPU µs). */
+async function timed(n: number, brokerPid: number | undefined, go: () => Promise<number>): Promise<{ s: number; cpu: Cpu }> {
+  const c0 = process.cpuUsage();
+  const b0 = procCpuUs(brokerPid);
+  const t0 = process.hrtime.bigint();
+  const genUs = await go();
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (process.env.BENCH_GI_MARK) console.error(`MARK ${t0 / 1000n} ${process.hrtime.bigint() / 1000n}`);
+  const c = process.cpuUsage(c0);
+  return { s, cpu: { self: (c.user + c.system) / n, gen: genUs / n, broker: (procCpuUs(brokerPid) - b0) / n } };
+}
+
+async function gatewaySample(mosq: MosquittoRunner, dataDir: string, n: number, seed: number, reuse: number, connections: number): Promise<Sample> {
+  const gw = new Gateway({
+    config: resolveConfig({ dataDir, broker: { url: mosq.url, password: PW, connections, clientId: `bench-gw-${seed}` }, http: { port: 0 }, log: { level: 'silent' }, ingest: { rateBurst: 1e9, ratePerSecond: 1e9 } }),
+    now: () => (DAY_NO * DAY + DAY - 60) * 1000,
+  });
+  await gw.start();
+  try {
+    const gen = await loadGenerator({ url: mosq.url, mode: 'gateway', n, seed, reuse, caDir: dataDir, bytes: 0 });
+    const h0 = (await gw.ledger.sth('tracing'))?.blockHeight ?? -1;
+    const t = await timed(n, mosq.pid, gen.go);
+    const h1 = (await gw.ledger.sth('tracing'))?.blockHeight ?? -1;
+    await gen.exited;
+    return { codes: gen.records / t.s, msgs: n / t.s, bytes: gen.bytes / n, blocks: (h1 - h0) / t.s, cpu: t.cpu };
+  } finally {
+    await gw.stop();
+  }
+}
+
+/** The same child and connection layout, K no-op subscribers instead of the gateway. */
+async function brokerSample(mosq: MosquittoRunner, n: number, bytes: number, connections: number): Promise<Sample> {
+  const subs = Array.from({ length: connections }, (_, k) => client(mosq.url, 'gateway', `bench-gi-noop-${k}`));
+  let got = 0;
+  let done!: () => void;
+  const all = new Promise<void>((r) => (done = r));
+  for (const s of subs) {
+    s.onMessage((_t, _p, ack) => {
+      ack(true);
+      if (++got === n) done();
+    });
+  }
+  await Promise.all(subs.map(async (s) => {
+    await s.start();
+    await s.subscribe(connections > 1 ? '$share/noop/beepkit/v1/dev/+/up/+' : 'beepkit/v1/dev/+/up/+', 1);
+  }));
+  try {
+    const gen = await loadGenerator({ url: mosq.url, mode: 'broker', n, seed: 0, reuse: 1, caDir: '', bytes });
+    const t = await timed(n, mosq.pid, async () => {
+      const us = await gen.go();
+      await all;
+      return us;
+    });
+    await gen.exited;
+    return { codes: 0, msgs: n / t.s, bytes, blocks: 0, cpu: t.cpu };
+  } finally {
+    await Promise.all(subs.map((s) => s.stop()));
+  }
+}
+
+const cpuText = (c: Cpu): string => `CPU µs/msg self ${Math.round(c.self)} + agents ${Math.round(c.gen)} + mosquitto ${Math.round(c.broker)}`;
 
 const bench: Bench = {
   name: 'gateway-ingest',
-  description: `${AGENTS} agents -> tuned mosquitto (QoS 1) -> gateway -> durable ledger; signed batches of 1-28 TraceCodes`,
+  description: `${AGENTS} agents (child process) -> tuned mosquitto (QoS 1) -> gateway -> durable ledger; signed batches of 1-28 TraceCodes`,
   async run(ctx): Promise<BenchResult> {
-    const notes: string[] = [];
     if (!findMosquitto()) return { metrics: {}, notes: ['mosquitto not installed: skipped'] };
-    const n = ctx.smoke ? 1000 : 12_000;
-    const connections = Number(process.env.BENCH_GW_CONNECTIONS ?? 64);
+    const n = Number(process.env.BENCH_GI_BATCHES ?? (ctx.smoke ? 2000 : 12_000));
+    const connections = Number(process.env.BENCH_GW_CONNECTIONS ?? 4);
+    const reuse = Number(process.env.BENCH_GI_REUSE ?? 4);
     const dir = mkdtempSync(join(os.tmpdir(), 'beepkit-bench-gi-'));
     const creds: Record<string, string> = { gateway: hashPassword(PW, { iterations: 1000 }) };
     for (let i = 0; i < AGENTS; i++) creds[devId(i)] = hashPassword(PW, { iterations: 1000 });
     const mosq = new MosquittoRunner({ dir: join(dir, 'mosq'), port: 22190, credentials: creds, acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS }, queues: 'tuned' });
+    const gws: Sample[] = [];
+    const brs: Sample[] = [];
     try {
       await mosq.start();
-      const day = 20_602;
-      const now = (day * DAY + DAY - 60) * 1000;
-      const rand = prng(77);
-      const metrics: BenchResult['metrics'] = {};
-      const codesS: number[] = [];
-      const msgsS: number[] = [];
-      let bytes = 0;
+      // alternate gateway and broker samples so both see the same machine load
       for (let rep = 0; rep < ctx.repeats; rep++) {
-        const keys = loadOrCreateKeys(join(dir, `gw${rep}`));
-        const payloads: Uint8Array[][] = Array.from({ length: AGENTS }, () => []);
-        let records = 0;
-        for (let i = 0; i < n; i++) {
-          const p = new Pseudonym(rand, day).certify(keys.ca);
-          const k = 1 + Math.floor(rand() * 28);
-          records += k;
-          const m = encodeMessage({ type: 'upload-batch', correlationId: new Uint8Array(8), batch: p.batch(Array.from({ length: k }, (_, j) => j)) });
-          bytes += m.length;
-          payloads[i % AGENTS].push(m);
-        }
-        const r = await gatewayRun(mosq.url, join(dir, `gw${rep}`), payloads, records, now, connections);
-        codesS.push(r.codes);
-        msgsS.push(r.msgs);
-        ctx.log(`gateway: ${Math.round(r.codes)} TraceCodes/s, ${Math.round(r.msgs)} msg/s`);
+        const g = await gatewaySample(mosq, join(dir, `gw${rep}`), n, 77 + rep, reuse, connections);
+        gws.push(g);
+        const b = await brokerSample(mosq, n, Math.round(g.bytes), connections);
+        brs.push(b);
+        ctx.log(`gateway ${Math.round(g.codes)} TraceCodes/s, ${Math.round(g.msgs)} msg/s, ${Math.round(g.blocks)} fdatasync/s, ${cpuText(g.cpu)}`);
+        ctx.log(`no-op   ${Math.round(b.msgs)} msg/s, ${cpuText(b.cpu)}; load ${os.loadavg()[0].toFixed(1)}`);
       }
-      const meanBytes = Math.round(bytes / (n * ctx.repeats));
-      const base = await sample(ctx.repeats, () => brokerRate(mosq.url, n, meanBytes));
-      metrics.tracecodes_per_s = summarise(codesS, 'TraceCodes/s');
-      metrics.msgs_per_s = summarise(msgsS, 'msg/s');
-      metrics.broker_noop_msgs_per_s = summarise(base, 'msg/s');
-      metrics.ratio_to_broker = summarise([metrics.msgs_per_s.median / metrics.broker_noop_msgs_per_s.median], 'ratio');
-      notes.push(`${n} batches per sample (1-28 records, mean payload ${meanBytes} B), ${AGENTS} agent connections, ${connections} gateway connections ($share), fdatasync group commit`);
-      return {
-        metrics,
-        goals: { tracecodes_per_s: goal(metrics.tracecodes_per_s.median, '>=', 100_000), ratio_to_broker: goal(metrics.ratio_to_broker.median, '>=', 0.8) },
-        notes,
-      };
     } finally {
       await mosq.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+    const metrics: BenchResult['metrics'] = {
+      tracecodes_per_s: summarise(gws.map((g) => g.codes), 'TraceCodes/s'),
+      msgs_per_s: summarise(gws.map((g) => g.msgs), 'msg/s'),
+      broker_noop_msgs_per_s: summarise(brs.map((b) => b.msgs), 'msg/s'),
+      ratio_to_broker: summarise(gws.map((g, i) => g.msgs / brs[i].msgs), 'ratio'),
+      entries_per_fdatasync: summarise(gws.map((g) => g.msgs / g.blocks), 'batches/block'),
+      gateway_cpu_per_msg: summarise(gws.map((g) => g.cpu.self), 'µs'),
+      gateway_run_agents_cpu_per_msg: summarise(gws.map((g) => g.cpu.gen), 'µs'),
+      gateway_run_mosquitto_cpu_per_msg: summarise(gws.map((g) => g.cpu.broker), 'µs'),
+      noop_subscriber_cpu_per_msg: summarise(brs.map((b) => b.cpu.self), 'µs'),
+      noop_run_mosquitto_cpu_per_msg: summarise(brs.map((b) => b.cpu.broker), 'µs'),
+    };
+    const notes = [
+      `${n} batches per sample (1-28 records, mean payload ${Math.round(gws[0].bytes)} B), ${reuse} batches per pseudonym-day, ${AGENTS} agent connections in a child process, ${connections} gateway connections ($share) in this process, fdatasync group commit`,
+      `ratio = gateway msg/s / no-op subscriber msg/s, sample by sample (alternating); load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+    ];
+    return { metrics, goals: { tracecodes_per_s: goal(metrics.tracecodes_per_s.median, '>=', 100_000), ratio_to_broker: goal(metrics.ratio_to_broker.median, '>=', 0.8) }, notes };
   },
 };
 
 export default bench;
+
+if (process.env.BEEPKIT_GI_CHILD === '1') {
+  child().catch((e: unknown) => {
+    process.send?.({ error: String((e as Error)?.stack ?? e) });
+    process.exit(1);
+  });
+}

@@ -97,6 +97,8 @@ export class GatewayMqtt extends EventEmitter {
   #handler?: InboundHandler;
   #held?: { packet: IPublishPacket; cb: (err?: Error) => void };
   #ackQueue: PendingAck[] = [];
+  /** Slots whose PUBACK MQTT.js has not produced yet, by message id (first one per id). */
+  readonly #unsent = new Map<number, PendingAck>();
   #inflight = 0;
   readonly #slotWaiters: Waiter[] = [];
   readonly #pending = new Set<Waiter>();
@@ -288,6 +290,7 @@ export class GatewayMqtt extends EventEmitter {
     let settled = false;
     const slot: PendingAck = { messageId: packet.messageId ?? -1, ok: false };
     this.#ackQueue.push(slot);
+    if (!this.#unsent.has(slot.messageId)) this.#unsent.set(slot.messageId, slot);
     cb(); // MQTT.js goes on with the next packet; its PUBACK for this one is held (see #interceptPubacks)
     const ack = (ok: boolean): void => {
       if (settled) return;
@@ -315,7 +318,10 @@ export class GatewayMqtt extends EventEmitter {
     const send = c._sendPacket.bind(client);
     c._sendPacket = (pkt, cb, ...rest) => {
       if (pkt.cmd === 'puback') {
-        const slot = this.#ackQueue.find((p) => p.messageId === pkt.messageId && !p.send);
+        const id = pkt.messageId ?? -1;
+        let slot = this.#unsent.get(id);
+        if (slot) this.#unsent.delete(id);
+        else slot = this.#ackQueue.find((p) => p.messageId === id && !p.send); // a second message with an id still held
         if (slot) {
           slot.send = () => send(pkt, undefined, ...rest);
           cb?.();
@@ -337,6 +343,7 @@ export class GatewayMqtt extends EventEmitter {
   #onClose(): void {
     if (this.#state === 'connected') this.counters.disconnects++;
     this.#ackQueue = [];
+    this.#unsent.clear();
     this.#generation++;
     this.#held = undefined;
     if (this.#state === 'stopped') return;

@@ -12,26 +12,28 @@
  * every prefix is the certified pseudonym; intervals inside the day and not in
  * the future beyond `maxSkewSec`; ONE Ed25519 verify per batch (node:crypto,
  * KeyObject cached per pseudonym); per pseudonym-day rate limit (records).
+ * The crypto hot path (key import, certificate check, record hashes) is in
+ * fast.ts.
  * Then one `ledger.append` per batch; concurrent calls share a block + fsync.
  *
  * Result: `ack: true` with a Receipt (durable) or a coded ErrorReply (the bad
  * message is acknowledged so it is not redelivered forever); `ack: false` only
  * when the ledger could not make it durable (the broker redelivers).
  */
-import { createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { BeepkitError, equalBytes, isBeepkitError, toHex } from '@beepkit/protocol';
-import { decodeCertificate, verifyCertificate, type Certificate } from '@beepkit/protocol/cert';
-import { decodeBatch, recordHash } from '@beepkit/protocol/tracecode';
+import { decodeCertificate, type Certificate } from '@beepkit/protocol/cert';
+import { decodeBatch } from '@beepkit/protocol/tracecode';
 import { encodeSth } from '@beepkit/protocol/merkle';
 import { decodeMessage, encodeMessage, peekEnvelope, CORRELATION_ID_BYTES } from '@beepkit/protocol/wire';
 import { silentLogger } from '../broker/log.ts';
 import type { AppendResult, Ledger, Logger } from '../ledger/types.ts';
 import { RateLimiter, type RateOptions } from './rate.ts';
+import { DeviceCertChecker, Scratch, ed25519Key, recordHashes, verifyEd25519 } from './fast.ts';
 
 export { RateLimiter, type RateOptions } from './rate.ts';
 
 const SIG_DOMAIN = Buffer.from('beepkit/batch/v1');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const DAY_S = 86_400;
 const ZERO_CID = new Uint8Array(CORRELATION_ID_BYTES);
 
@@ -102,6 +104,8 @@ export class Ingest {
   readonly #skew: number;
   readonly #interval: number;
   readonly #perDay: number;
+  readonly #certCheck: DeviceCertChecker;
+  readonly #scratch = new Scratch();
 
   constructor(opts: IngestOptions) {
     this.#o = opts;
@@ -114,6 +118,7 @@ export class Ingest {
       throw new BeepkitError('E_CONFIG', `ingest: intervalSeconds ${this.#interval} must divide a day and be ≥ 60`);
     }
     this.#perDay = DAY_S / this.#interval;
+    this.#certCheck = new DeviceCertChecker(opts.caPublicKey);
   }
 
   /** Verifies and appends one UploadBatch payload. Never throws. */
@@ -177,12 +182,12 @@ export class Ingest {
       if (dayStart + tc.interval * this.#interval > nowS + this.#skew) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} is in the future`);
     }
     const body = bytes.subarray(0, bytes.length - 64);
-    const ok = edVerify(null, Buffer.concat([SIG_DOMAIN, body]), cc.key, batch.signature);
+    const ok = verifyEd25519(this.#scratch.join(SIG_DOMAIN, body), cc.key, batch.signature);
     if (!ok) throw new BeepkitError('E_SIGNATURE', 'bad pseudonym signature over the batch');
     if (!this.#rate.take(`${toHex(subject)}:${batch.day}`, nowMs, batch.records.length)) {
       throw new BeepkitError('E_RATE', 'too many records for this pseudonym today; retry later');
     }
-    return { correlationId: m.correlationId, data: bytes, hashes: batch.records.map(recordHash) };
+    return { correlationId: m.correlationId, data: bytes, hashes: recordHashes(batch.records, this.#scratch) };
   }
 
   #cert(certBytes: Uint8Array, day: number, nowS: number): CachedCert {
@@ -193,8 +198,8 @@ export class Ingest {
       if (nowS < hit.cert.notBefore || nowS > hit.cert.notAfter) throw new BeepkitError('E_EXPIRED', 'certificate not valid now');
       return hit;
     }
-    verifyCertificate(cert, this.#o.caPublicKey, { now: nowS, day, role: 'device' });
-    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, cert.subject]), format: 'der', type: 'spki' });
+    this.#certCheck.verify(cert, nowS, day);
+    const key = ed25519Key(cert.subject);
     const entry = { bytes: cert.bytes, cert, key };
     if (this.#certs.size >= (this.#o.certCacheSize ?? 100_000)) this.#certs.delete(this.#certs.keys().next().value!);
     this.#certs.set(id, entry);

@@ -42,6 +42,13 @@ interface Pending {
 
 const ZERO_HASH = new Uint8Array(HASH_SIZE);
 
+/** Removes key `k` (added last under `tag`) from a commit group. */
+function unGroup(group: Map<number, Uint8Array | Uint8Array[]>, tag: number, k: Uint8Array): void {
+  const g = group.get(tag);
+  if (g === k) group.delete(tag);
+  else if (Array.isArray(g)) g.splice(g.lastIndexOf(k), 1);
+}
+
 export class Chain {
   readonly tree = new MerkleTree();
   private readonly blocksMeta: BlockMeta[] = [];
@@ -178,13 +185,14 @@ export class Chain {
   private async commit(inputs: AppendInput[]): Promise<AppendResult[]> {
     const out: (AppendResult | number)[] = [];
     const fresh: Block['entries'] = [];
+    const freshTags: number[][] = [];
     const groupHash = new Map<string, number>();
-    const groupKeys = new Map<number, Uint8Array[]>();
+    const groupKeys = new Map<number, Uint8Array | Uint8Array[]>();
     const firstLeaf = this.tree.size;
     for (const inp of inputs) {
       const eh = leafHash(inp.data);
       const keys = inp.keys ?? [];
-      const hex = Buffer.from(eh).toString('latin1');
+      const hex = Buffer.from(eh.buffer, eh.byteOffset, eh.length).toString('latin1');
       const existing = this.findLeaf(eh);
       if (existing >= 0) {
         out.push(this.receiptAtBlock(existing));
@@ -195,22 +203,23 @@ export class Chain {
         out.push(inGroup);
         continue;
       }
-      const dup = this.firstDuplicateKey(keys, groupKeys);
-      if (dup) {
-        out.push({ error: { code: 'E_DUPLICATE', message: `key ${Buffer.from(dup).toString('hex')} already recorded in another entry` } });
+      const tags = this.newKeyTags(keys, groupKeys);
+      if (!Array.isArray(tags)) {
+        out.push({ error: { code: 'E_DUPLICATE', message: `key ${Buffer.from(tags).toString('hex')} already recorded in another entry` } });
         continue;
       }
       const leaf = firstLeaf + fresh.length;
       groupHash.set(hex, leaf);
       fresh.push({ entryHash: eh, data: inp.data, keys });
+      freshTags.push(tags);
       out.push(leaf);
     }
-    if (fresh.length) await this.writeBlock(fresh);
+    if (fresh.length) await this.writeBlock(fresh, freshTags);
     const sth = this.blocksMeta[this.blocksMeta.length - 1]?.sth;
     return out.map((r) => (typeof r === 'number' ? this.receipt(r, sth as SignedTreeHead, this.height - 1) : r));
   }
 
-  private async writeBlock(entries: Block['entries']): Promise<void> {
+  private async writeBlock(entries: Block['entries'], keyTags: number[][]): Promise<void> {
     const firstLeaf = this.tree.size;
     const timeMs = this.o.now();
     const base: Omit<BlockHeader, 'signature'> = {
@@ -235,34 +244,37 @@ export class Chain {
       this.tree.truncate(firstLeaf);
       throw err;
     }
-    entries.forEach((e, i) => {
+    for (let i = 0; i < entries.length; i++) {
       const leaf = firstLeaf + i;
-      this.byHash.insert(tagOf(e.entryHash), leaf);
-      for (const k of e.keys) this.byKey.insert(tagOf(k), leaf);
+      this.byHash.insert(tagOf(entries[i].entryHash), leaf);
+      for (const tag of keyTags[i]) this.byKey.insert(tag, leaf);
       this.locSeg.push(where.seg);
       this.locOff.push(where.offset + spans[i].offset);
       this.locLen.push(spans[i].length);
-    });
+    }
     this.blocksMeta.push({ firstLeaf, count: entries.length, seg: where.seg, offset: where.offset, length: bytes.length, hash: blockHash(base), sth });
   }
 
-  /** A key of `keys` already in the chain, in this group, or twice in `keys`. */
-  private firstDuplicateKey(keys: Uint8Array[], group: Map<number, Uint8Array[]>): Uint8Array | undefined {
-    const added: number[] = [];
-    let dup: Uint8Array | undefined;
+  /**
+   * The tags of `keys` when none is already in the chain, in this group, or
+   * twice in `keys` (and adds them to the group); otherwise the first such key.
+   */
+  private newKeyTags(keys: Uint8Array[], group: Map<number, Uint8Array | Uint8Array[]>): number[] | Uint8Array {
+    const tags: number[] = [];
     for (const k of keys) {
       const tag = tagOf(k);
-      const list = group.get(tag);
-      if (list?.some((x) => equalBytes(x, k)) || this.findKey(k, tag) >= 0) {
-        dup = k;
-        break;
+      const g = group.get(tag);
+      const inGroup = g !== undefined && (g instanceof Uint8Array ? equalBytes(g, k) : g.some((x) => equalBytes(x, k)));
+      if (inGroup || this.findKey(k, tag) >= 0) {
+        keys.slice(0, tags.length).forEach((x, i) => unGroup(group, tags[i], x));
+        return k;
       }
-      if (list) list.push(k);
-      else group.set(tag, [k]);
-      added.push(tag);
+      if (g === undefined) group.set(tag, k);
+      else if (g instanceof Uint8Array) group.set(tag, [g, k]);
+      else g.push(k);
+      tags.push(tag);
     }
-    if (dup) for (const tag of added) group.get(tag)?.pop();
-    return dup;
+    return tags;
   }
 
   findLeaf(entryHash: Uint8Array): number {
