@@ -1,0 +1,94 @@
+/**
+ * `npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--dir D]`
+ * Without --rig: starts the virtual rig in-process (Sim with the café scenario,
+ * or the crowd for `--suite soak`), writing its rig file, and uses its control API.
+ * Prints per-suite results and `N passed, N failed, N skipped`; exit 1 on a failure.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isBeepkitError } from '@beepkit/protocol';
+import { loadScenarioFile } from '@beepkit/firmware-stubs/scenario';
+import { Sim } from '@beepkit/firmware-stubs/sim';
+import { asRealRig, loadRig, type Rig } from './rig/index.ts';
+import { HilContext } from './hil/context.ts';
+import { runSuite, summaryLine, type SuiteResult } from './hil/runner.ts';
+import { SUITES } from './suites/index.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const print = (l: string): void => {
+  process.stdout.write(l + '\n');
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rig: { type: 'string' }, suite: { type: 'string', multiple: true }, real: { type: 'boolean' },
+      scenario: { type: 'string' }, speed: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    print('usage: npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--dir D]');
+    print(`suites: ${SUITES.map((s) => `${s.name}${s.ci ? '' : ' (outside CI)'}`).join(', ')}`);
+    return 0;
+  }
+  const named = values.suite ?? [];
+  for (const n of named) if (!SUITES.some((s) => s.name === n)) {
+    print(`E_CONFIG: unknown suite ${n} (have ${SUITES.map((s) => s.name).join(', ')})`);
+    return 2;
+  }
+  const base = values.dir ? resolve(values.dir) : mkdtempSync(join(tmpdir(), 'beepkit-hil-'));
+  mkdirSync(base, { recursive: true });
+  let sim: Sim | undefined;
+  let ctx: HilContext | undefined;
+  const results: SuiteResult[] = [];
+  try {
+    let rig: Rig;
+    if (values.rig) {
+      rig = loadRig(values.rig);
+      if (values.real) rig = asRealRig(rig);
+      print(`rig: ${values.rig} (${rig.kind}, ${rig.devices.length} devices, ${rig.venues.length} venues${rig.control ? ', control API' : ''})`);
+    } else {
+      const scenario = values.scenario ?? (named.length === 1 && named[0] === 'soak' ? 'crowd' : 'cafe');
+      const sc = loadScenarioFile(scenario.includes('/') ? resolve(scenario) : join(ROOT, 'firmware-stubs', 'scenarios', `${scenario}.yaml`));
+      mkdirSync(join(base, 'sim'), { recursive: true });
+      sim = new Sim({ scenario: sc, dir: join(base, 'sim'), controlPort: 0, startTime: Date.now(), ...(values.speed ? { speed: Number(values.speed) } : {}) });
+      await sim.start();
+      sim.pause();
+      rig = loadRig(join(base, 'sim', 'rig.yaml'));
+      print(`rig: virtual (scenario ${sc.name} ×${sim.clock.speed}, rig file ${join(base, 'sim', 'rig.yaml')}, paused until the agents are up)`);
+    }
+    const s0 = sim;
+    ctx = new HilContext({ rig, dir: join(base, 'run'), print, onAgentsReady: () => s0?.resume() });
+    await ctx.start();
+    print(`gateway: broker ${ctx.gateway.brokerUrl}${rig.broker ? '' : ' (embedded)'}, CA with ${rig.venues.length} venue(s)`);
+    for (const s of SUITES) {
+      if (named.length && !named.includes(s.name)) continue;
+      if (!s.ci && !named.includes(s.name)) {
+        results.push({ name: s.name, status: 'skipped', reason: `${s.name} runs outside CI (--suite ${s.name})`, steps: [], ms: 0 });
+        print(`suite ${s.name}: SKIPPED (${s.name} runs outside CI)`);
+        continue;
+      }
+      results.push(await runSuite(s, ctx, print));
+    }
+  } catch (e) {
+    print(`error: ${isBeepkitError(e) ? `${e.code}: ` : ''}${(e as Error).message}`);
+    results.push({ name: '(setup)', status: 'failed', reason: (e as Error).message, steps: [], ms: 0 });
+  } finally {
+    await ctx?.stop().catch(() => {});
+    await sim?.stop().catch(() => {});
+    if (!values.dir) rmSync(base, { recursive: true, force: true });
+  }
+  print(summaryLine(results));
+  return results.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+    print(`error: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,10 @@
+/** The HIL suites, in run order. */
+import type { Suite } from '../hil/runner.ts';
+import { sensing } from './sensing.ts';
+import { trust } from './trust.ts';
+import { uplink } from './uplink.ts';
+import { notification } from './notification.ts';
+import { carer, soak } from './others.ts';
+
+export const SUITES: Suite[] = [sensing, trust, uplink, notification, carer, soak];
+export { sensing, trust, uplink, notification, carer, soak };

@@ -1,0 +1,105 @@
+/**
+ * notification: a patient is diagnosed (consent from its agent, endorsement by
+ * a diagnostician certified by the rig's CA), the solver publishes; every agent
+ * that shared a venue with the patient's visits must not be missed, none that
+ * never visited a venue may be alerted, and alerts arrive within 5 s of the
+ * solver's publish.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BeepkitError } from '@beepkit/protocol';
+import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { Ed25519Signer } from '@beepkit/protocol/crypto';
+import { issueCertificate } from '@beepkit/protocol/cert';
+import { decodeConsent, encodeChallenge } from '@beepkit/protocol/endorse';
+import { readSecretFile } from '@beepkit/gateway/ca';
+import { Diagnostician } from '@beepkit/gateway/diagnosis';
+import { Solver, ledgerTracingSource, type NotificationSink } from '@beepkit/gateway/solver';
+import { VenueRegistry, type Surface } from '@beepkit/gateway/venues';
+import { runBeepkit, type RigAgent } from '../hil/agents.ts';
+import { BIN, Skip, type HilContext } from '../hil/context.ts';
+import type { Suite } from '../hil/runner.ts';
+
+export const ALERT_BOUND_MS = 5000;
+
+/** Diagnoses the patient (days, TEKs, visits) and endorses the bundle on the tracing chain. */
+async function diagnose(ctx: HilContext, patient: RigAgent, sink: NotificationSink): Promise<{ days: number; visits: number; teks: number }> {
+  const now = ctx.now();
+  const day = Math.floor(now / 86_400_000);
+  const secs = Math.floor(now / 1000);
+  const region = ctx.rig.venues[0]?.region ?? 'hil';
+  const venues = new VenueRegistry({ sink, now: () => ctx.now() });
+  for (const v of ctx.rig.venues) venues.register(Uint8Array.from([...fromHex(v.venueId), 0, 0]), { region: v.region ?? region, surface: v.surface as Surface | undefined });
+  const seed = new Uint8Array(randomBytes(32));
+  const subject = new Ed25519Signer(seed).publicKey;
+  const keys = ctx.gateway.keys;
+  const certificate = issueCertificate(readSecretFile(join(ctx.gatewayConfig.dataDir, 'keys', 'ca.key')), {
+    role: 'diagnostician', serial: 1, day, notBefore: secs - 86_400, notAfter: secs + 30 * 86_400, subject, solverKeyId: keys.solverKeyId, region,
+  }).bytes;
+  const diag = new Diagnostician({ signingSeed: seed, certificate, caPub: keys.caPublicKey, ledger: ctx.gateway.ledger, sink, venues, now: () => ctx.now(), challengeTtlSeconds: 86_400 });
+  const chFile = join(ctx.dir, 'challenge.hex');
+  const out = join(ctx.dir, 'consent.json');
+  writeFileSync(chFile, toHex(encodeChallenge(diag.challenge())) + '\n');
+  await runBeepkit(BIN, ['agent', 'consent', '--config', patient.configPath, '--diagnostician', toHex(subject), '--challenge', chFile, '--days', String(day), '--teks', '--visits', '--out', out]);
+  const consent = decodeConsent(fromHex((JSON.parse(readFileSync(out, 'utf8')) as { consent: string }).consent));
+  const r = await diag.endorse(consent);
+  return { days: consent.days.length, visits: r.visits, teks: r.teks };
+}
+
+export const notification: Suite = {
+  name: 'notification',
+  ci: true,
+  description: `diagnosis → the right alerts within ${ALERT_BOUND_MS / 1000} s of the solver's publish, none for the unexposed`,
+  async requires(ctx) {
+    return ctx.agentDevices.length < 2 ? 'needs two agent devices (a patient and a contact)' : undefined;
+  },
+  async run(ctx, step) {
+    const agents = [...(await ctx.agentsUp()).values()];
+    const sink: NotificationSink = { publish: (entries) => ctx.gateway.publishNotification(entries) };
+    let patient: RigAgent | undefined;
+    let publishedAt = 0;
+    await step('patient visited a venue and left; uploads drained', async () => {
+      const limit = 60_000 + ctx.real(3_000_000);
+      patient = await Promise.any(agents.map((a) => a.waitFor('a finished visit', (s) => s.visits.total >= 1 && s.visits.open === 0 && s.certificate.today, limit).then(() => a)))
+        .catch(() => {
+          throw new BeepkitError('E_TIMEOUT', `no agent finished a venue visit with a certificate in ${Math.round(limit / 1000)} s`);
+        });
+      await Promise.all(agents.map((a) => a.waitFor('outbox empty', (s) => s.outbox.depth === 0, 60_000)));
+      ctx.print(`    patient: ${patient.device.id}`);
+    });
+    if (!patient) return;
+    const p = patient;
+    const baseline = new Map(agents.map((a) => [a, a.alerts.length]));
+    await step('diagnosis endorsed and solver published', async () => {
+      const d = await diagnose(ctx, p, sink);
+      ctx.print(`    endorsed ${d.days} day(s), ${d.teks} TEK(s), ${d.visits} visit(s)`);
+      const solver = new Solver({ source: ledgerTracingSource(ctx.gateway.ledger), sink, solverKey: readSecretFile(ctx.gateway.keys.solverKeyFile), caPub: ctx.gateway.keys.caPublicKey, now: () => ctx.now(), stateFile: join(ctx.dir, 'solver-state.json') });
+      solver.open();
+      await solver.catchUp();
+      publishedAt = Date.now();
+      ctx.print(`    solver: ${solver.stats.records} records, ${solver.stats.published} notice(s) published`);
+      if (solver.stats.published === 0) throw new BeepkitError('E_ASSERT', 'the solver published no notice');
+    });
+    if (!publishedAt) return;
+    await step(`alerts within ${ALERT_BOUND_MS / 1000} s for the exposed, none for the unexposed`, async () => {
+      const others = agents.filter((a) => a !== p);
+      const statuses = new Map(await Promise.all(others.map(async (a) => [a, await a.status()] as const)));
+      const visited = others.filter((a) => (statuses.get(a)?.visits.total ?? 0) > 0);
+      const unexposed = others.filter((a) => (statuses.get(a)?.visits.total ?? 0) === 0);
+      if (visited.length === 0) throw new Skip('no other agent visited a venue');
+      const fresh = (a: RigAgent) => a.alerts.slice(baseline.get(a) ?? 0).filter((x) => x.level !== 'none');
+      const until = Date.now() + 30_000;
+      while (Date.now() < until && !visited.some((a) => fresh(a).length > 0)) await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 3000));
+      const hit = visited.filter((a) => fresh(a).length > 0);
+      for (const a of hit) ctx.print(`    ${a.device.id}: ${fresh(a)[0]!.level} alert ${Math.max(0, fresh(a)[0]!.at - publishedAt)} ms after the publish`);
+      if (hit.length === 0) throw new BeepkitError('E_ASSERT', `no alert for any agent that visited a venue (${visited.map((a) => a.device.id).join(', ')})`);
+      const late = hit.filter((a) => fresh(a)[0]!.at - publishedAt > ALERT_BOUND_MS);
+      if (late.length) throw new BeepkitError('E_ASSERT', `alerts later than ${ALERT_BOUND_MS} ms: ${late.map((a) => `${a.device.id} ${fresh(a)[0]!.at - publishedAt} ms`).join(', ')}`);
+      const wrong = unexposed.filter((a) => fresh(a).length > 0);
+      if (wrong.length) throw new BeepkitError('E_ASSERT', `unexposed agents alerted: ${wrong.map((a) => a.device.id).join(', ')}`);
+      ctx.print(`    unexposed without alert: ${unexposed.map((a) => a.device.id).join(', ') || '(none on this rig)'}`);
+    });
+  },
+};
