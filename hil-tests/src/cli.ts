@@ -48,20 +48,18 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let code = 1;
+  let code: number;
   try {
     const r = await trial.run();
     code = interrupted ? 130 : r.code;
     if (opts.keepRunning && !interrupted) {
       process.stdout.write(`\nkeeping everything up (dashboard ${trial.dashboard?.url ?? '-'}); Ctrl-C to stop\n`);
       await new Promise<void>((resolve) => {
-        wake = resolve;
         const tick = setInterval(() => void trial.observe().catch(() => {}), 1000);
-        const stop = (): void => {
+        wake = () => {
           clearInterval(tick);
           resolve();
         };
-        wake = stop;
       });
     }
   } finally {
