@@ -113,7 +113,12 @@ export class GeoIndex {
   }
 
   internVenue(id: Uint8Array): number {
-    const k = toHex(id);
+    return this.internVenueAt(id, 0);
+  }
+
+  /** Interns the 8-byte venue id at `b[off]` (no slice). */
+  internVenueAt(b: Uint8Array, off: number): number {
+    const k = toHex(b.subarray(off, off + 8));
     let v = this.venueOf.get(k);
     if (v === undefined) this.venueOf.set(k, (v = this.venueOf.size));
     return v;
@@ -144,30 +149,34 @@ export class GeoIndex {
   }
 
   add(r: RecordInput): number {
+    return this.addRecord(r.pid, r.start, r.end, r.latE7, r.lonE7, r.level, r.venue);
+  }
+
+  /** `add` without the record object (the solver's hot path). */
+  addRecord(pid: number, start: number, end: number, latE7: number, lonE7: number, level: number, venue: number): number {
     const i = this.n;
     if (i === this.pid.length) this.growRecords(i * 2);
-    this.pid[i] = r.pid;
-    this.start[i] = r.start;
-    this.end[i] = r.end;
-    this.lat[i] = r.latE7;
-    this.lon[i] = r.lonE7;
-    this.level[i] = r.level;
-    this.venue[i] = r.venue;
-    this.pidNext[i] = this.pidHead[r.pid];
-    this.pidHead[r.pid] = i;
+    this.pid[i] = pid;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.lat[i] = latE7;
+    this.lon[i] = lonE7;
+    this.level[i] = level;
+    this.venue[i] = venue;
+    this.pidNext[i] = this.pidHead[pid];
+    this.pidHead[pid] = i;
     this.n++;
-    if (r.level === 5) {
-      for (let h = Math.floor(r.start / HOUR), e = Math.floor(r.end / HOUR); h <= e; h++) this.post(VENUE_CLASS, r.venue, 0, h, i);
-      this.levels |= 1 << VENUE_CLASS;
-      return i;
+    if (level !== 5) {
+      const c = this.cellOf(level);
+      const row = this.rowOf(latE7, c);
+      const col = this.colOf(lonE7, row, c);
+      for (let b = Math.floor(start / this.bucketS), e = Math.floor(end / this.bucketS); b <= e; b++) this.post(level, col, row, b, i);
+      this.levels |= 1 << level;
     }
-    const c = this.cellOf(r.level);
-    const row = this.rowOf(r.latE7, c);
-    const col = this.colOf(r.lonE7, row, c);
-    for (let b = Math.floor(r.start / this.bucketS), e = Math.floor(r.end / this.bucketS); b <= e; b++) this.post(r.level, col, row, b, i);
-    if (r.venue >= 0) for (let h = Math.floor(r.start / HOUR), e = Math.floor(r.end / HOUR); h <= e; h++) this.post(VENUE_CLASS, r.venue, 0, h, i);
-    this.levels |= 1 << (r.level === 5 ? VENUE_CLASS : r.level);
-    if (r.venue >= 0) this.levels |= 1 << VENUE_CLASS;
+    if (venue >= 0 || level === 5) {
+      for (let h = Math.floor(start / HOUR), e = Math.floor(end / HOUR); h <= e; h++) this.post(VENUE_CLASS, venue, 0, h, i);
+      this.levels |= 1 << VENUE_CLASS;
+    }
     return i;
   }
 

@@ -13,11 +13,13 @@
  */
 import { isBeepkitError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
-import { EcdhCache, fingerprint, openTraceCode, verifyBatch, type Batch } from '@beepkit/protocol/tracecode';
+import { EcdhCache, TRACECODE_LEN, TraceCodeOpener, fingerprint, verifyBatch, type Batch } from '@beepkit/protocol/tracecode';
+import { GEODATA_FIELD as F, GEODATA_VENUE_OFFSET } from '@beepkit/protocol/geodata';
 import { encodeNotificationEntry, isEndorsement, verifyEndorsement } from '@beepkit/protocol/endorse';
 import type { Logger } from '../ledger/types.ts';
 import { GeoIndex, type IndexOptions } from './geoindex.ts';
 import { exposures, matchRules, type MatchRules } from './match.ts';
+import { BatchScanner } from './scan.ts';
 import { loadState, saveState, type SolverState } from './state.ts';
 import type { NotificationSink, SourceBlock, TracingSource } from './source.ts';
 
@@ -41,6 +43,17 @@ export interface SolverOptions {
   pageBlocks?: number;
   /** Follow mode poll interval (default 1000 ms). */
   pollMs?: number;
+  /**
+   * Re-verify each batch's pseudonym signature and certificate (default true).
+   * false is for a trusted ledger source only: the gateway verified every
+   * batch (signature, certificate at upload time, prefixes) before appending
+   * it, and ledger blocks are gateway-signed and hash-chained, so a forged
+   * batch there means a compromised gateway/ledger. Structure, single
+   * pseudonym and AEAD are still checked (the AAD binds every record to its
+   * prefix, the batch's ephemeral key and its interval); endorsements are
+   * always verified.
+   */
+  verifyBatches?: boolean;
   logger?: Logger;
 }
 
@@ -66,6 +79,9 @@ export class Solver {
   private readonly o: SolverOptions;
   private readonly rules: MatchRules;
   private readonly cache: EcdhCache;
+  private readonly opener: TraceCodeOpener;
+  private readonly scanner = new BatchScanner();
+  private readonly fields = new Float64Array(8);
   private readonly log: Logger;
   private readonly now: () => number;
   private state: SolverState = { next: 0, published: {} };
@@ -80,6 +96,7 @@ export class Solver {
     this.o = o;
     this.rules = matchRules(o.rules);
     this.cache = new EcdhCache(o.solverKey);
+    this.opener = new TraceCodeOpener(this.cache);
     this.log = o.logger ?? silent;
     this.now = o.now ?? Date.now;
     this.index = new GeoIndex(o.index);
@@ -147,31 +164,61 @@ export class Solver {
     await this.loop;
   }
 
-  /** Verifies, decrypts and indexes one signed batch; returns records indexed. */
+  /**
+   * Verifies (unless `verifyBatches` is false), decrypts and indexes one
+   * signed batch; returns records indexed. Throws BeepkitError for a batch
+   * that fails verification or is malformed.
+   */
   ingestBatch(data: Uint8Array, timeMs: number): number {
-    return this.indexBatch(verifyBatch(data, { caPub: this.o.caPub, now: Math.floor(timeMs / 1000) }).batch);
+    if (this.o.verifyBatches !== false) verifyBatch(data, { caPub: this.o.caPub, now: Math.floor(timeMs / 1000) });
+    return this.indexBatchBytes(data);
+  }
+
+  /** Decrypts and indexes the records of batch bytes (structure checked, signature NOT verified). */
+  indexBatchBytes(data: Uint8Array): number {
+    const l = this.scanner.scan(data);
+    this.opener.setEphemeral(data, l.ephOff);
+    const pid = this.index.internPseudonym(data.subarray(l.recOff + 1, l.recOff + 33), l.day);
+    const cutoff = this.cutoff();
+    let n = 0;
+    for (let i = 0, off = l.recOff; i < l.count; i++, off += TRACECODE_LEN) n += this.indexRecord(data, off, pid, cutoff);
+    this.stats.records += n;
+    return n;
   }
 
   /** Decrypts and indexes the records of an already verified batch. */
   indexBatch(batch: Batch): number {
-    const cutoff = Math.floor(this.now() / 1000) - (this.o.retentionDays ?? 14) * 86400;
+    this.opener.setEphemeral(batch.ephemeralPub);
     const pid = this.index.internPseudonym(batch.traceCodes[0].prefix, batch.day);
+    const cutoff = this.cutoff();
     let n = 0;
-    for (const tc of batch.traceCodes) {
-      let g;
-      try {
-        g = openTraceCode(this.cache, tc, batch.ephemeralPub);
-      } catch (e) {
-        if (!isBeepkitError(e)) throw e;
-        this.stats.undecryptable++;
-        continue;
-      }
-      if (g.end < cutoff) continue;
-      this.index.add({ pid, start: g.start, end: g.end, latE7: Math.round(g.lat * 1e7), lonE7: Math.round(g.lon * 1e7), level: g.level, venue: g.venue ? this.index.internVenue(g.venue) : -1 });
-      n++;
-    }
+    for (const rec of batch.records) n += this.indexRecord(rec, 0, pid, cutoff);
     this.stats.records += n;
     return n;
+  }
+
+  /** Opens one record (the opener is bound to its batch) and indexes it: 1, or 0 when undecryptable or expired. */
+  private indexRecord(b: Uint8Array, off: number, pid: number, cutoff: number): number {
+    const f = this.fields;
+    try {
+      if (!this.opener.openInto(b, off, f)) {
+        this.stats.undecryptable++;
+        return 0;
+      }
+    } catch (e) {
+      if (!isBeepkitError(e)) throw e;
+      this.stats.undecryptable++;
+      return 0;
+    }
+    if (f[F.end] < cutoff) return 0;
+    const venue = f[F.flags] & 1 ? this.index.internVenueAt(this.opener.plain, GEODATA_VENUE_OFFSET) : -1;
+    this.index.addRecord(pid, f[F.start], f[F.end], f[F.latE7], f[F.lonE7], f[F.level], venue);
+    return 1;
+  }
+
+  /** Retention cutoff, Unix seconds. */
+  private cutoff(): number {
+    return Math.floor(this.now() / 1000) - (this.o.retentionDays ?? 14) * 86400;
   }
 
   private async processBlock(b: SourceBlock): Promise<void> {
