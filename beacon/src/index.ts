@@ -1,1 +1,4 @@
-export {};
+export * from './provision.ts';
+export * from './clock.ts';
+export * from './daemon.ts';
+export * from './health.ts';

@@ -39,7 +39,11 @@ function child(script: string, env: Record<string, string>) {
       return;
     }
     events.push(e);
-    for (const w of [...waiters]) if (w.pred(e)) waiters.splice(waiters.indexOf(w), 1), w.resolve(e);
+    for (const w of [...waiters]) {
+      if (!w.pred(e)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(e);
+    }
   });
   createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
   return {

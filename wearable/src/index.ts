@@ -1,1 +1,3 @@
-export {};
+export * from './state.ts';
+export * from './responder.ts';
+export * from './radio.ts';

@@ -5,3 +5,5 @@ export * from './link.ts';
 export * from './store.ts';
 export * from './client.ts';
 export * from './expose.ts';
+export { GattCentral } from '../radio/gatt-central.ts';
+export type { HciTarget } from '../radio/hci-radio.ts';

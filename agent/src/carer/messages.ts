@@ -22,6 +22,9 @@ import { BeepkitError } from '@beepkit/protocol/errors';
 import { Reader, Writer } from '@beepkit/protocol/bytes';
 
 export const PAIRING_VERSION = 1;
+/** beepkit pairing GATT service and its one message characteristic (custom 128-bit UUIDs, open: no LL security). */
+export const PAIRING_SERVICE_UUID = '6265657000014b69b33f000000000001';
+export const PAIRING_MESSAGE_UUID = '6265657000014b69b33f000000000002';
 export const NONCE_LEN = 16;
 export const ID_LEN = 16;
 export const KEY_LEN = 32;

@@ -1,0 +1,115 @@
+/**
+ * The wearable's GATT peripheral over @stoprocent/bleno (the wearable app's
+ * only bleno module): advertises the beepkit pairing service and turns each
+ * connection into a MessageLink over the message characteristic (writes in,
+ * notifications out, fragmented to the negotiated value size). Open
+ * characteristics, no link-layer security: the carer protocol secures content.
+ */
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { BeepkitError } from '@beepkit/protocol/errors';
+import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type HciTarget, type LinkEvents, type MessageLink } from '@beepkit/agent/carer';
+
+const require = createRequire(import.meta.url);
+
+export interface PeripheralEvents {
+  link: [MessageLink];
+  state: [string];
+}
+
+export class GattPeripheral extends EventEmitter<PeripheralEvents> {
+  private bleno: any = null;
+  private link: (MessageLink & { open: boolean }) | null = null;
+  private notify: ((d: Buffer) => void) | null = null;
+  private max = 20;
+  private readonly rx = new Reassembler();
+
+  constructor(private readonly o: { target: HciTarget; name?: string; powerOnTimeoutMs?: number }) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    process.setMaxListeners(0);
+    const t = this.o.target;
+    const opts = 'uart' in t ? { hciDriver: 'uart', bindParams: { uart: { port: t.uart } } } : { hciDriver: 'native', deviceId: t.hciIndex };
+    const b = (this.bleno = require('@stoprocent/bleno').withBindings('hci', opts));
+    const { Characteristic, PrimaryService } = b;
+    const chr = new Characteristic({
+      uuid: PAIRING_MESSAGE_UUID,
+      properties: ['write', 'notify'],
+      onWriteRequest: (_c: unknown, data: Buffer, _o: number, _wr: boolean, cb: (r: number) => void) => {
+        cb(Characteristic.RESULT_SUCCESS);
+        try {
+          const m = this.rx.push(new Uint8Array(data));
+          if (m) this.link?.emit('message', m);
+        } catch {
+          this.rx.reset();
+        }
+      },
+      onSubscribe: (_c: unknown, max: number, notify: (d: Buffer) => void) => {
+        this.max = Math.max(20, Math.min(180, max));
+        this.notify = notify;
+        this.openLink();
+      },
+      onUnsubscribe: () => this.closeLink(),
+    });
+    const service = new PrimaryService({ uuid: PAIRING_SERVICE_UUID, characteristics: [chr] });
+    const powered = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new BeepkitError('E_IO', 'wearable radio: controller not poweredOn')), this.o.powerOnTimeoutMs ?? 15_000);
+      b.on('stateChange', (s: string) => {
+        this.emit('state', s);
+        if (s === 'poweredOn') {
+          clearTimeout(timer);
+          b.startAdvertising(this.o.name ?? 'beepkit-wearable', [PAIRING_SERVICE_UUID]);
+          resolve();
+        }
+      });
+    });
+    b.on('advertisingStart', (err: unknown) => {
+      if (!err) b.setServices([service]);
+    });
+    b.on('disconnect', () => this.closeLink());
+    await powered;
+  }
+
+  private openLink(): void {
+    this.closeLink();
+    this.rx.reset();
+    const link = new EventEmitter<LinkEvents>() as MessageLink & { open: boolean };
+    link.open = true;
+    link.send = async (msg) => {
+      if (!link.open || !this.notify) throw new BeepkitError('E_LINK', 'link closed');
+      for (const f of fragment(msg, this.max)) this.notify(Buffer.from(f));
+    };
+    link.close = async () => {
+      if (link.open) this.bleno?.disconnect();
+    };
+    this.link = link;
+    this.emit('link', link);
+  }
+
+  private closeLink(): void {
+    const l = this.link;
+    this.link = null;
+    this.notify = null;
+    if (l?.open) {
+      l.open = false;
+      l.emit('close');
+    }
+  }
+
+  /** Drops the current connection (tests: "kill the link"). */
+  disconnect(): void {
+    this.bleno?.disconnect();
+  }
+
+  async stop(): Promise<void> {
+    this.closeLink();
+    try {
+      this.bleno?.stopAdvertising();
+      this.bleno?.stop?.();
+    } finally {
+      this.bleno = null;
+    }
+  }
+}
