@@ -1,0 +1,58 @@
+/**
+ * `beepkit demo --short` end to end, as CI runs it: the café on virtual radios
+ * (sim, gateway with embedded broker, CA and ledger, four agent processes),
+ * the diagnosis, the solver and the alerts; exit 0 when the outcome matches
+ * the scenario's `expect` block.
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DASHBOARD_PORT = 30050;
+
+t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_000 }, async (t) => {
+  const dir = t.testdir();
+  const env = { ...process.env };
+  delete env.HCI_CHANNEL_USER;
+  const child = spawn(process.execPath, [join(root, 'bin', 'beepkit.js'), 'demo', '--short', '--data-dir', dir, '--dashboard-port', String(DASHBOARD_PORT)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  t.equal(code, 0, 'exit 0: the outcome matches the scenario');
+  if (code !== 0) t.comment(out.split('\n').slice(-60).join('\n'));
+
+  t.match(out, new RegExp(`dashboard: http://127\\.0\\.0\\.1:${DASHBOARD_PORT}/`), 'the dashboard URL is printed');
+  t.match(out, /gateway: broker mqtt:\/\/127\.0\.0\.1:\d+ \(embedded\)/, 'embedded broker');
+  for (const who of ['Alice', 'Bob', 'Carol']) {
+    t.match(out, new RegExp(`\\] ${who} entered The Beep Café`), `${who}'s visit narrated`);
+    t.match(out, new RegExp(`\\] ${who} earned today's certificate from the CA`), `${who}'s certificate narrated`);
+  }
+  t.notMatch(out, /Dave entered|Dave earned/, 'Dave is never at the café, so never certified');
+  t.match(out, /TraceCodes committed: tracing chain height \d+/, 'ledger height narrated');
+  t.match(out, /Alice tests positive/, 'the diagnosis is narrated');
+  t.match(out, /Diagnosis endorsed on the tracing chain \(block \d+\): 1 pseudonym-day\(s\), 1 venue visit\(s\)/, 'endorsed with her visit');
+  t.match(out, /The Beep Café is now infected/);
+  t.match(out, /Solver: \d+ TraceCode records decrypted, 1 endorsement\(s\)/, 'the solver ran');
+  t.match(out, /ALERT for Bob: high risk/, 'Bob: high');
+  t.notMatch(out, /ALERT for Dave/, 'Dave: no alert');
+  t.notMatch(out, /ALERT for Carol: high/, 'Carol: not high');
+
+  const summary = out.slice(out.indexOf('=== Field trial summary'));
+  t.ok(summary.length > 100, 'a summary is printed');
+  t.match(summary, /Bob\s+The Beep Café \d+ min\s+yes\s+\d+\s+high/, 'summary row of Bob');
+  t.match(summary, /Dave\s+—\s+no\s+0\s+none/, 'summary row of Dave');
+  t.match(summary, /Ledger verify: ok/);
+  t.match(summary, /Time taken: \d+ min \d+ s/);
+  t.match(summary, /✓ alert of Bob\s+expected high\s+got high/);
+  t.match(summary, /✓ alert of Dave\s+expected none\s+got none/);
+  t.match(summary, /RESULT: the outcome matches the scenario/);
+  t.notMatch(out, /✗/, 'no failed check');
+  t.same(readdirSync(dir).filter((f) => f.startsWith('run-')).length, 1, 'one run directory in the data dir');
+});
