@@ -62,7 +62,14 @@ export async function main(argv: string[]): Promise<number> {
       print(`rig: virtual (scenario ${sc.name} ×${sim.clock.speed}, rig file ${join(base, 'sim', 'rig.yaml')}, paused until the agents are up)`);
     }
     const s0 = sim;
-    ctx = new HilContext({ rig, dir: join(base, 'run'), print, onAgentsReady: () => s0?.resume() });
+    const c = new HilContext({ rig, dir: join(base, 'run'), print, onAgentsReady: () => s0?.resume() });
+    ctx = c;
+    const onSignal = (): void => {
+      print('interrupted: stopping agents, gateway and sim');
+      void c.stop().finally(() => s0?.stop()).finally(() => process.exit(130));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     await ctx.start();
     print(`gateway: broker ${ctx.gateway.brokerUrl}${rig.broker ? '' : ' (embedded)'}, CA with ${rig.venues.length} venue(s)`);
     for (const s of SUITES) {

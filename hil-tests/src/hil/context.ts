@@ -109,7 +109,7 @@ export class HilContext {
       broker: { ...(this.rig.broker ? { url: this.rig.broker } : {}), embedded: { host: '127.0.0.1', port, passwordFile: join(gwDir, 'devices.passwd') } },
       http: { host: '127.0.0.1', port: 0 },
       log: { level: 'warn' },
-      ingest: { maxSkewSec: 86_400, intervalSeconds: TC_INTERVAL_MS / 1000 },
+      ingest: { maxSkewSec: 3600, intervalSeconds: TC_INTERVAL_MS / 1000 },
       ca: { slotWindow: 5, frameMaxAgeMs: 600_000, fixMaxAgeMs: 600_000, requestsPerPseudonymDay: 50 },
     });
     await this.startGateway();
