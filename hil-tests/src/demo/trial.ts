@@ -299,11 +299,15 @@ export class FieldTrial {
       await sleep(1000);
       await this.observe();
     } catch (e) {
-      this.#print(`error: ${isBeepkitError(e) ? `${e.code} ` : ''}${(e as Error).message}`);
+      if (!this.#stopped) this.#print(`error: ${isBeepkitError(e) ? `${e.code} ` : ''}${(e as Error).message}`);
       if (!diagnosis.done) diagnosis.error ??= (e as Error).message;
     }
     const outcome = await this.#outcome(t0, diagnosis, solver);
     const comparison = compareOutcome(expect, outcome);
+    if (this.#stopped) {
+      this.#print(`interrupted after ${Math.round((Date.now() - t0) / 1000)} s, at scenario ${clockLabel(this.t)}: no verdict`);
+      return { outcome, comparison, code: 130 };
+    }
     for (const l of formatSummary(outcome, comparison, (id) => this.#venueName(id))) this.#print(l);
     return { outcome, comparison, code: comparison.ok ? 0 : 1 };
   }
@@ -347,7 +351,7 @@ export class FieldTrial {
   async #outcome(t0: number, diagnosis: TrialOutcome['diagnosis'], solver: TrialOutcome['solver']): Promise<TrialOutcome> {
     const gw = this.gateway;
     let ledger: TrialOutcome['ledger'] = { tracingBlocks: 0, tracingRecords: 0, notificationBlocks: 0, verified: false, problem: 'gateway not started' };
-    if (gw?.ledger) {
+    if (gw?.ledger && !this.#stopped) {
       try {
         const rep = await gw.ledger.verify();
         ledger = { tracingBlocks: rep.chains.tracing.blocks, tracingRecords: rep.chains.tracing.entries, notificationBlocks: rep.chains.notification.blocks, verified: rep.ok, ...(rep.problem ? { problem: rep.problem } : {}) };
