@@ -66,9 +66,10 @@ export interface IngestResult {
 }
 
 interface CachedCert {
-  bytes: Uint8Array;
   cert: Certificate;
   key: KeyObject;
+  /** Rate-limit key: pseudonym (hex) and day. */
+  rateKey: string;
 }
 
 interface Checked {
@@ -184,23 +185,25 @@ export class Ingest {
     const body = bytes.subarray(0, bytes.length - 64);
     const ok = verifyEd25519(this.#scratch.join(SIG_DOMAIN, body), cc.key, batch.signature);
     if (!ok) throw new BeepkitError('E_SIGNATURE', 'bad pseudonym signature over the batch');
-    if (!this.#rate.take(`${toHex(subject)}:${batch.day}`, nowMs, batch.records.length)) {
+    if (!this.#rate.take(cc.rateKey, nowMs, batch.records.length)) {
       throw new BeepkitError('E_RATE', 'too many records for this pseudonym today; retry later');
     }
     return { correlationId: m.correlationId, data: bytes, hashes: recordHashes(batch.records, this.#scratch) };
   }
 
+  /** The certificate's checked entry; cached by its exact bytes, so a hit costs no decode and no verify. */
   #cert(certBytes: Uint8Array, day: number, nowS: number): CachedCert {
-    const cert = decodeCertificate(certBytes);
-    const id = `${toHex(cert.subject)}:${day}`;
+    const id = Buffer.from(certBytes.buffer, certBytes.byteOffset, certBytes.length).toString('latin1');
     const hit = this.#certs.get(id);
-    if (hit && equalBytes(hit.bytes, certBytes)) {
-      if (nowS < hit.cert.notBefore || nowS > hit.cert.notAfter) throw new BeepkitError('E_EXPIRED', 'certificate not valid now');
+    if (hit) {
+      const c = hit.cert;
+      if (nowS < c.notBefore || nowS > c.notAfter) throw new BeepkitError('E_EXPIRED', 'certificate not valid now');
+      if (c.day !== day) throw new BeepkitError('E_CERT', `certificate: for day ${c.day}, not ${day}`);
       return hit;
     }
+    const cert = decodeCertificate(certBytes);
     this.#certCheck.verify(cert, nowS, day);
-    const key = ed25519Key(cert.subject);
-    const entry = { bytes: cert.bytes, cert, key };
+    const entry = { cert, key: ed25519Key(cert.subject), rateKey: `${toHex(cert.subject)}:${day}` };
     if (this.#certs.size >= (this.#o.certCacheSize ?? 100_000)) this.#certs.delete(this.#certs.keys().next().value!);
     this.#certs.set(id, entry);
     return entry;
