@@ -73,7 +73,7 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
   }
 
   private openLink(): void {
-    this.closeLink();
+    if (this.link?.open) return; // a repeated subscribe on the same connection keeps its link
     this.rx.reset();
     const link = new EventEmitter<LinkEvents>() as MessageLink & { open: boolean };
     link.open = true;

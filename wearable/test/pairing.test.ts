@@ -6,7 +6,6 @@
  * the carer and tomorrow's keys are not available to it.
  */
 import t from 'tap';
-const tap = t;
 import { randomBytes } from 'node:crypto';
 import { toHex } from '@beepkit/protocol/bytes';
 import { fingerprint } from '@beepkit/protocol/tracecode';
@@ -19,7 +18,7 @@ const DAY = 20_000;
 let clock = DAY * 86400 + 3600;
 const now = () => clock;
 
-async function setup(t: Parameters<Parameters<typeof tap.test>[1]>[0]) {
+async function setup(t: { testdir: (f: any) => string; teardown: (f: () => any) => void }) {
   const dir = t.testdir({ w: {}, c: {} });
   const state = new WearableState({ dataDir: `${dir}/w`, label: 'Rose', now });
   await state.start();

@@ -1,0 +1,58 @@
+/**
+ * Real noble (carer) and bleno (wearable) in child processes on the virtual
+ * air: a wrong code aborts with nothing transferred; the right code pairs and
+ * syncs the day keys and records over GATT.
+ */
+import t from 'tap';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, relative } from 'node:path';
+import { Air } from '@beepkit/firmware-stubs/air';
+import { VirtualController } from '@beepkit/firmware-stubs/hci';
+import { Host } from '../../firmware-stubs/test/fixtures/child.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const hostDir = join(here, '..', '..', 'firmware-stubs', 'test', 'fixtures');
+const script = (p: string) => relative(hostDir, p);
+
+t.test('pairing over GATT: wrong code aborts, right code pairs and syncs', async (t) => {
+  const dir = t.testdir({ w: {}, c: {} });
+  const air = new Air({ seed: 82, supervisionCheckMs: 20 });
+  const cc = new VirtualController({ air, address: '11:22:33:44:82:01', position: { x: 0, y: 0 } });
+  const wc = new VirtualController({ air, address: '11:22:33:44:82:02', position: { x: 2, y: 0 } });
+  cc.start();
+  wc.start();
+  const wearable = new Host(script(join(here, 'fixtures', 'wearable-child.ts')), { PORT: wc.path, DIR: join(dir, 'w'), BLENO_ADVERTISING_INTERVAL: '30' });
+  const carer = new Host(script(join(here, '..', '..', 'agent', 'test', 'fixtures', 'carer-child.ts')), { PORT: cc.path, DIR: join(dir, 'c') });
+  t.teardown(() => {
+    wearable.kill();
+    carer.kill();
+    cc.stop();
+    wc.stop();
+    air.stop();
+  });
+  await wearable.waitFor((e) => e.ev === 'ready', 90_000, 'wearable ready');
+  await carer.waitFor((e) => e.ev === 'ready', 90_000, 'carer ready');
+  wearable.send({ op: 'record', n: 6 });
+  await wearable.waitFor((e) => e.ev === 'recorded', 30_000, 'recorded');
+
+  carer.send({ op: 'pair' });
+  const shown = await wearable.waitFor((e) => e.ev === 'code', 60_000, 'wearable code');
+  const carerCode = await carer.waitFor((e) => e.ev === 'code', 60_000, 'carer code');
+  t.equal(carerCode.code, shown.code, 'both sides show the same code');
+  wearable.send({ op: 'confirm', ok: true });
+  carer.send({ op: 'code', code: shown.code === '000000' ? '000001' : '000000' }); // the user types a wrong code
+  t.match(await carer.waitFor((e) => e.ev === 'failed', 60_000, 'carer aborts'), { code: 'E_CODE' });
+  await wearable.waitFor((e) => e.ev === 'failed', 60_000, 'wearable aborts');
+  t.equal(carer.count((e) => e.ev === 'record'), 0, 'nothing transferred');
+
+  const [cm, wm] = [carer.mark(), wearable.mark()];
+  carer.send({ op: 'pair' });
+  const code2 = await wearable.waitFor((e) => e.ev === 'code', 60_000, 'code again', wm);
+  await carer.waitFor((e) => e.ev === 'code', 60_000, 'carer code again', cm);
+  wearable.send({ op: 'confirm', ok: true });
+  carer.send({ op: 'code', code: code2.code });
+  const done = await carer.waitFor((e) => e.ev === 'done' || e.ev === 'failed', 90_000, 'paired', cm);
+  t.match(done, { ev: 'done', label: 'Rose', delivered: 6, duplicates: 0, days: 1 });
+  t.match(await wearable.waitFor((e) => e.ev === 'served', 30_000, 'served', wm), { kind: 'paired', sentRecords: 6, acked: 6 });
+  t.equal(new Set(carer.events.filter((e) => e.ev === 'record').map((e) => e.id)).size, 6);
+});
