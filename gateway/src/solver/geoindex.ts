@@ -91,6 +91,17 @@ export class GeoIndex {
     this.seen = new Uint32Array(cap);
     this.postRec = new Int32Array(cap * 3);
     this.postNext = new Int32Array(cap * 3);
+    // presized (keys ≥ records in practice) so a bulk build does not rehash over and over
+    while (this.hCap < cap * 2) this.hCap *= 2;
+    if (this.hCap > 1 << 16) this.resetTable();
+  }
+
+  private resetTable(): void {
+    this.hCls = new Uint8Array(this.hCap);
+    this.hX = new Int32Array(this.hCap);
+    this.hY = new Int32Array(this.hCap);
+    this.hT = new Int32Array(this.hCap);
+    this.hHead = new Int32Array(this.hCap).fill(-1);
   }
 
   /** Interns a pseudonym-day (prefix, day) → id. */
@@ -224,11 +235,7 @@ export class GeoIndex {
   private rehash(): void {
     const old = { cls: this.hCls, x: this.hX, y: this.hY, t: this.hT, head: this.hHead, cap: this.hCap };
     this.hCap *= 2;
-    this.hCls = new Uint8Array(this.hCap);
-    this.hX = new Int32Array(this.hCap);
-    this.hY = new Int32Array(this.hCap);
-    this.hT = new Int32Array(this.hCap);
-    this.hHead = new Int32Array(this.hCap).fill(-1);
+    this.resetTable();
     for (let s = 0; s < old.cap; s++) {
       if (old.head[s] === -1) continue;
       const d = this.slot(old.cls[s], old.x[s], old.y[s], old.t[s]);

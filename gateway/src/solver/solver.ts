@@ -20,6 +20,7 @@ import type { Logger } from '../ledger/types.ts';
 import { GeoIndex, type IndexOptions } from './geoindex.ts';
 import { exposures, matchRules, type MatchRules } from './match.ts';
 import { BatchScanner } from './scan.ts';
+import type { DecryptPool, OpenedBatch } from './pool.ts';
 import { loadState, saveState, type SolverState } from './state.ts';
 import type { NotificationSink, SourceBlock, TracingSource } from './source.ts';
 
@@ -193,6 +194,53 @@ export class Solver {
     const cutoff = this.cutoff();
     let n = 0;
     for (const rec of batch.records) n += this.indexRecord(rec, 0, pid, cutoff);
+    this.stats.records += n;
+    return n;
+  }
+
+  /**
+   * Verifies (unless `verifyBatches` is false) and opens batches on a
+   * DecryptPool's workers and indexes them here in order (the index is the
+   * sequential one); returns records indexed. At most `window` batches in flight.
+   */
+  async ingestParallel(pool: DecryptPool, batches: Uint8Array[], timeMs: number, window = 64): Promise<number> {
+    const verifyNow = this.o.verifyBatches !== false ? Math.floor(timeMs / 1000) : undefined;
+    const inflight: Promise<OpenedBatch>[] = [];
+    let n = 0;
+    let next = 0;
+    const settle = async (): Promise<void> => {
+      try {
+        n += this.indexOpened(await inflight.shift()!);
+      } catch (e) {
+        if (!isBeepkitError(e)) throw e;
+        this.stats.rejectedBatches++;
+      }
+    };
+    while (next < batches.length) {
+      inflight.push(pool.open(batches[next++], verifyNow));
+      inflight[inflight.length - 1].catch(() => undefined);
+      if (inflight.length >= window) await settle();
+    }
+    while (inflight.length) await settle();
+    return n;
+  }
+
+  /** Indexes a batch opened by a DecryptPool worker. */
+  indexOpened(r: OpenedBatch): number {
+    const pid = this.index.internPseudonym(r.prefix, r.day);
+    const cutoff = this.cutoff();
+    const f = r.fields;
+    let n = 0;
+    for (let i = 0, j = 0; i < r.count; i++, j += 8) {
+      if (!r.ok[i]) {
+        this.stats.undecryptable++;
+        continue;
+      }
+      if (f[j + F.end] < cutoff) continue;
+      const venue = f[j + F.flags] & 1 ? this.index.internVenueAt(r.venues, i * 8) : -1;
+      this.index.addRecord(pid, f[j + F.start], f[j + F.end], f[j + F.latE7], f[j + F.lonE7], f[j + F.level], venue);
+      n++;
+    }
     this.stats.records += n;
     return n;
   }
