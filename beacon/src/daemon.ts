@@ -10,14 +10,7 @@ import type { Radio, RadioStateEvent } from '@beepkit/agent/radio';
 import { checkClock, type ClockProbes, type ClockVerdict } from './clock.ts';
 import type { VenueKey } from './provision.ts';
 
-export interface Logger {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-  debug(obj: unknown, msg?: string): void;
-}
-const noop = (): void => {};
-const silent: Logger = { info: noop, warn: noop, error: noop, debug: noop };
+import { silentLogger as silent, type Logger } from '@beepkit/agent/alerts';
 
 export interface InteropFrames {
   ibeacon?: { uuid: string; major: number; minor: number };

@@ -17,14 +17,9 @@ import { KeystoreFile, checkPrivateFile, readKeyFile, writeFileAtomic } from '@b
 import { Outbox } from '@beepkit/agent/outbox';
 import type { DayKeyMaterial } from '@beepkit/agent/carer';
 
-export interface Logger {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-  debug(obj: unknown, msg?: string): void;
-}
-const noop = (): void => {};
-export const silentLogger: Logger = { info: noop, warn: noop, error: noop, debug: noop };
+import { silentLogger, type Logger } from '@beepkit/agent/alerts';
+
+export { silentLogger, type Logger };
 
 export interface Pairing {
   pairingId: string;
