@@ -92,7 +92,7 @@ export class GeoIndex {
     this.postRec = new Int32Array(cap * 3);
     this.postNext = new Int32Array(cap * 3);
     // presized (keys ≥ records in practice) so a bulk build does not rehash over and over
-    while (this.hCap < cap * 2) this.hCap *= 2;
+    while (this.hCap < cap * 4) this.hCap *= 2;
     if (this.hCap > 1 << 16) this.resetTable();
   }
 

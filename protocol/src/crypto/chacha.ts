@@ -65,8 +65,6 @@ export class ChaChaPolyOpener {
   private readonly h = new Float64Array(10);
   private readonly pad = new Uint16Array(8);
   private readonly tail = new Uint8Array(16);
-  private readonly g = new Int32Array(10);
-  private readonly w = new Int32Array(8);
 
   setKey(key: Uint8Array, off = 0): this {
     if (key.length - off < 32) throw new BeepkitError('E_KEY', 'aead key must be 32 bytes');
@@ -200,50 +198,53 @@ export class ChaChaPolyOpener {
   /** Final reduction, + pad, constant-time comparison with the tag at `tag[off]`. */
   private finishAndCompare(tag: Uint8Array, off: number): boolean {
     const h = this.h;
-    let c = h[1] >>> 13;
-    h[1] = h[1] & 0x1fff;
-    for (let i = 2; i < 10; i++) {
-      h[i] += c;
-      c = h[i] >>> 13;
-      h[i] = h[i] & 0x1fff;
-    }
-    h[0] += c * 5;
-    c = h[0] >>> 13;
-    h[0] = h[0] & 0x1fff;
-    h[1] += c;
-    c = h[1] >>> 13;
-    h[1] = h[1] & 0x1fff;
-    h[2] += c;
-    // g = h + 5 - 2^130; select g when it did not underflow
-    const g = this.g;
-    g[0] = h[0] + 5;
-    c = g[0] >>> 13;
-    g[0] &= 0x1fff;
-    for (let i = 1; i < 10; i++) {
-      g[i] = h[i] + c;
-      c = g[i] >>> 13;
-      g[i] &= 0x1fff;
-    }
-    g[9] = (g[9] - (1 << 13)) & 0xffff;
-    let mask = ((c ^ 1) - 1) & 0xffff;
-    for (let i = 0; i < 10; i++) g[i] &= mask;
-    mask = ~mask & 0xffff;
-    for (let i = 0; i < 10; i++) h[i] = (h[i] & mask) | g[i];
-    const w = this.w;
-    w[0] = (h[0] | (h[1] << 13)) & 0xffff;
-    w[1] = ((h[1] >>> 3) | (h[2] << 10)) & 0xffff;
-    w[2] = ((h[2] >>> 6) | (h[3] << 7)) & 0xffff;
-    w[3] = ((h[3] >>> 9) | (h[4] << 4)) & 0xffff;
-    w[4] = ((h[4] >>> 12) | (h[5] << 1) | (h[6] << 14)) & 0xffff;
-    w[5] = ((h[6] >>> 2) | (h[7] << 11)) & 0xffff;
-    w[6] = ((h[7] >>> 5) | (h[8] << 8)) & 0xffff;
-    w[7] = ((h[8] >>> 8) | (h[9] << 5)) & 0xffff;
-    let diff = 0;
-    let f = 0;
-    for (let i = 0; i < 8; i++) {
-      f = w[i] + this.pad[i] + (f >>> 16);
-      diff |= (f & 0xffff) ^ u16le(tag, off + 2 * i);
-    }
+    let h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7], h8 = h[8], h9 = h[9];
+    let c = h1 >>> 13;
+    h1 &= 0x1fff;
+    h2 += c; c = h2 >>> 13; h2 &= 0x1fff;
+    h3 += c; c = h3 >>> 13; h3 &= 0x1fff;
+    h4 += c; c = h4 >>> 13; h4 &= 0x1fff;
+    h5 += c; c = h5 >>> 13; h5 &= 0x1fff;
+    h6 += c; c = h6 >>> 13; h6 &= 0x1fff;
+    h7 += c; c = h7 >>> 13; h7 &= 0x1fff;
+    h8 += c; c = h8 >>> 13; h8 &= 0x1fff;
+    h9 += c; c = h9 >>> 13; h9 &= 0x1fff;
+    h0 += c * 5; c = h0 >>> 13; h0 &= 0x1fff;
+    h1 += c; c = h1 >>> 13; h1 &= 0x1fff;
+    h2 += c;
+    // g = h + 5 - 2^130; take g when it did not underflow (h >= p)
+    let g0 = h0 + 5; c = g0 >>> 13; g0 &= 0x1fff;
+    let g1 = h1 + c; c = g1 >>> 13; g1 &= 0x1fff;
+    let g2 = h2 + c; c = g2 >>> 13; g2 &= 0x1fff;
+    let g3 = h3 + c; c = g3 >>> 13; g3 &= 0x1fff;
+    let g4 = h4 + c; c = g4 >>> 13; g4 &= 0x1fff;
+    let g5 = h5 + c; c = g5 >>> 13; g5 &= 0x1fff;
+    let g6 = h6 + c; c = g6 >>> 13; g6 &= 0x1fff;
+    let g7 = h7 + c; c = g7 >>> 13; g7 &= 0x1fff;
+    let g8 = h8 + c; c = g8 >>> 13; g8 &= 0x1fff;
+    let g9 = h9 + c; c = g9 >>> 13; g9 &= 0x1fff;
+    g9 = (g9 - (1 << 13)) & 0xffff;
+    const mg = ((c ^ 1) - 1) & 0xffff;
+    const mh = ~mg & 0xffff;
+    h0 = (h0 & mh) | (g0 & mg); h1 = (h1 & mh) | (g1 & mg); h2 = (h2 & mh) | (g2 & mg); h3 = (h3 & mh) | (g3 & mg); h4 = (h4 & mh) | (g4 & mg);
+    h5 = (h5 & mh) | (g5 & mg); h6 = (h6 & mh) | (g6 & mg); h7 = (h7 & mh) | (g7 & mg); h8 = (h8 & mh) | (g8 & mg); h9 = (h9 & mh) | (g9 & mg);
+    const p = this.pad;
+    let f = ((h0 | (h1 << 13)) & 0xffff) + p[0];
+    let diff = (f & 0xffff) ^ u16le(tag, off);
+    f = (((h1 >>> 3) | (h2 << 10)) & 0xffff) + p[1] + (f >>> 16);
+    diff |= (f & 0xffff) ^ u16le(tag, off + 2);
+    f = (((h2 >>> 6) | (h3 << 7)) & 0xffff) + p[2] + (f >>> 16);
+    diff |= (f & 0xffff) ^ u16le(tag, off + 4);
+    f = (((h3 >>> 9) | (h4 << 4)) & 0xffff) + p[3] + (f >>> 16);
+    diff |= (f & 0xffff) ^ u16le(tag, off + 6);
+    f = (((h4 >>> 12) | (h5 << 1) | (h6 << 14)) & 0xffff) + p[4] + (f >>> 16);
+    diff |= (f & 0xffff) ^ u16le(tag, off + 8);
+    f = (((h6 >>> 2) | (h7 << 11)) & 0xffff) + p[5] + (f >>> 16);
+    diff |= (f & 0xffff) ^ u16le(tag, off + 10);
+    f = (((h7 >>> 5) | (h8 << 8)) & 0xffff) + p[6] + (f >>> 16);
+    diff |= (f & 0xffff) ^ u16le(tag, off + 12);
+    f = (((h8 >>> 8) | (h9 << 5)) & 0xffff) + p[7] + (f >>> 16);
+    diff |= (f & 0xffff) ^ u16le(tag, off + 14);
     return diff === 0;
   }
 }

@@ -14,10 +14,10 @@
  * per record, and a record cannot be moved to another pseudonym, batch/day key
  * or interval without failing authentication.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { BeepkitError } from '../errors.ts';
 import { Reader, Writer, toHex } from '../bytes.ts';
-import { hkdf, taggedHash } from '../crypto/hash.ts';
+import { hkdf, taggedHash, utf8 } from '../crypto/hash.ts';
 import { TAG_LEN, chachaOpen, chachaSeal } from '../crypto/aead.ts';
 import { ChaChaPolyOpener } from '../crypto/chacha.ts';
 import { X25519Key } from '../crypto/x25519.ts';
@@ -71,11 +71,17 @@ export function recordHash(record: Uint8Array): Uint8Array {
   return taggedHash('beepkit/record/v1', record);
 }
 
+const KEY_INFO = utf8('beepkit/v1/tracecode/aead');
+const ONE = Uint8Array.of(1);
+
 export function traceCodeKey(shared: Uint8Array, ephemeralPub: Uint8Array, solverPub: Uint8Array): Uint8Array {
   const salt = new Uint8Array(64);
   salt.set(ephemeralPub, 0);
   salt.set(solverPub, 32);
-  return hkdf(shared, salt, 'beepkit/v1/tracecode/aead', 32);
+  if (shared.length !== 32) return hkdf(shared, salt, KEY_INFO, 32);
+  // HKDF-SHA256 with one output block spelled out (RFC 5869): two HMACs, ~3x cheaper than hkdfSync's job set-up
+  const prk = createHmac('sha256', salt).update(shared).digest();
+  return new Uint8Array(createHmac('sha256', prk).update(KEY_INFO).update(ONE).digest());
 }
 
 function nonceOf(interval: number, salt: Uint8Array): Uint8Array {
