@@ -9,6 +9,9 @@ import { loadScenarioFile } from '@beepkit/firmware-stubs/scenario';
 import { Sim } from '@beepkit/firmware-stubs/sim';
 import { CI_SUITES, runHil } from './hil-helpers.ts';
 
+// the whole file runs longer than the default per-file timeout
+t.setTimeout(900_000);
+
 t.test('the suites through --rig <sim rig.yaml> treated as a real rig', { timeout: 900_000 }, async (t) => {
   const dir = t.testdir();
   // slower than the café's ×30: the agents join a running scenario (a bench is never paused)

@@ -22,6 +22,8 @@ import { BIN, Skip, type HilContext } from '../hil/context.ts';
 import type { Suite } from '../hil/runner.ts';
 
 export const ALERT_BOUND_MS = 5000;
+/** Rig time the patient and contacts spend together before the diagnosis (≥ 15 min: high risk). */
+const EXPOSURE_MS = 20 * 60_000;
 
 /** Diagnoses the patient (days, TEKs, visits) and endorses the bundle on the tracing chain. */
 async function diagnose(ctx: HilContext, patient: RigAgent, sink: NotificationSink): Promise<{ days: number; visits: number; teks: number }> {
@@ -59,12 +61,15 @@ export const notification: Suite = {
     const sink: NotificationSink = { publish: (entries) => ctx.gateway.publishNotification(entries) };
     let patient: RigAgent | undefined;
     let publishedAt = 0;
-    await step('patient visited a venue and left; uploads drained', async () => {
+    await step('patient visited a venue with a certificate; exposure time passed; uploads drained', async () => {
       const limit = 60_000 + ctx.real(3_000_000);
-      patient = await Promise.any(agents.map((a) => a.waitFor('a finished visit', (s) => s.visits.total >= 1 && s.visits.open === 0 && s.certificate.today, limit).then(() => a)))
+      patient = await Promise.any(agents.map((a) => a.waitFor('a visit with a certificate', (s) => s.visits.total >= 1 && s.certificate.today, limit).then(() => a)))
         .catch(() => {
-          throw new BeepkitError('E_TIMEOUT', `no agent finished a venue visit with a certificate in ${Math.round(limit / 1000)} s`);
+          throw new BeepkitError('E_TIMEOUT', `no agent visited a venue with a certificate in ${Math.round(limit / 1000)} s`);
         });
+      // visits may stay open while the beacons are still heard: give the contacts EXPOSURE_MS of rig time together
+      const from = ctx.now();
+      while (ctx.now() - from < EXPOSURE_MS) await new Promise((r) => setTimeout(r, 500));
       await Promise.all(agents.map((a) => a.waitFor('outbox empty', (s) => s.outbox.depth === 0, 60_000)));
       ctx.print(`    patient: ${patient.device.id}`);
     });
