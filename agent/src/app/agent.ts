@@ -377,6 +377,7 @@ export class Agent {
     await step('radio', () => this.radio?.stop());
     await step('gnss', () => this.gnss?.stop());
     await step('network', () => this.network?.stop());
+    await step('publisher', () => this.#publishing?.flush());
     await step('logs', () => this.#saveLogs());
     await step('outbox', () => this.outbox?.stop());
     this.#http = undefined;

@@ -1,7 +1,8 @@
 /**
  * The agent's publishing side: on each tick the Publisher decides (trusted,
- * certificate valid today, moved, one per interval) and seals a TraceCode for
- * the day's pseudonym into the outbox; on each upload tick the upload policy
+ * certificate valid today, moved, one decision per interval) and, when a stay
+ * in one cell ends, seals its TraceCode (window: the whole stay) for the day's
+ * pseudonym into the outbox; on each upload tick the upload policy
  * decides whether the network flushes the outbox now.
  */
 import { decodeCertificate } from '@beepkit/protocol/cert';
@@ -42,7 +43,7 @@ export class Publishing {
     this.#policy = uploadPolicy(o.config.upload.policy, o.config.upload.maxDelayMs);
     this.allowed = this.#policy.mode === 'immediate';
     this.publisher = new Publisher({
-      config: { intervalMs: o.config.publisher.intervalMs, level: o.config.publisher.level },
+      config: { intervalMs: o.config.publisher.intervalMs, level: o.config.publisher.level, maxStayIntervals: o.config.publisher.maxStayIntervals },
       seal: (day, interval, geodata) => this.#sealer(day).seal(interval, geodata),
       sink: async (tc, day) => {
         await o.outbox.append([{ bytes: tc, group: day }]);
@@ -86,6 +87,11 @@ export class Publishing {
       cert = { day: c.day, notBefore: c.notBefore, notAfter: c.notAfter };
     }
     await this.publisher.tick({ now, fix, trusted, cert });
+  }
+
+  /** Seals the open stay (its TraceCode goes to the outbox and is uploaded on the next run). */
+  async flush(): Promise<void> {
+    await this.publisher.flush();
   }
 
   async uploadTick(): Promise<void> {

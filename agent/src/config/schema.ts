@@ -60,7 +60,7 @@ export interface AgentConfig {
   venues: VenueConfig[];
   trust: { tickMs: number; k: number; maxAgeMs: number; ttlMs: number; maxHdop?: number; minSatellites?: number };
   visits: { enterFrames: number; enterWindowMs: number; enterRssi: number; exitAfterMs: number };
-  publisher: { intervalMs: number; level: LevelName; tickMs: number };
+  publisher: { intervalMs: number; level: LevelName; tickMs: number; maxStayIntervals: number };
   upload: { policy: 'immediate' | 'charging-wifi'; maxDelayMs: number; tickMs: number };
   broker: { url?: string; username?: string; password?: string; passwordFile?: string; caFile?: string };
   /** Public keys the agent trusts (hex, 64 digits): the CA (certificates) and the gateway (receipts, notification blocks). */
@@ -83,7 +83,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   venues: [],
   trust: { tickMs: 5_000, k: 2, maxAgeMs: 30_000, ttlMs: 600_000 },
   visits: { enterFrames: 3, enterWindowMs: 10_000, enterRssi: -85, exitAfterMs: 60_000 },
-  publisher: { intervalMs: 1_800_000, level: 'grid50', tickMs: 30_000 },
+  publisher: { intervalMs: 1_800_000, level: 'grid50', tickMs: 30_000, maxStayIntervals: 4 },
   upload: { policy: 'immediate', maxDelayMs: 21_600_000, tickMs: 30_000 },
   broker: {},
   anchors: {},
@@ -209,6 +209,7 @@ export function validate(c: AgentConfig): void {
   if (86_400_000 % c.publisher.intervalMs !== 0) fail('publisher.intervalMs', 'must divide a day');
   oneOf(o, 'publisher.level', LEVELS);
   num(o, 'publisher.tickMs', 50, 3_600_000);
+  num(o, 'publisher.maxStayIntervals', 1, 48);
   oneOf(o, 'upload.policy', ['immediate', 'charging-wifi']);
   num(o, 'upload.maxDelayMs', 1, 7 * 86_400_000);
   num(o, 'upload.tickMs', 50, 3_600_000);
