@@ -12,6 +12,7 @@ import { GEODATA_FIELD as F, GEODATA_VENUE_OFFSET, encodeGeodata, generalise, ty
 import { EcdhCache, TRACECODE_LEN, TraceCodeOpener, TraceCodeSealer, openTraceCode, openTraceCodeInto } from '../src/tracecode/index.ts';
 import { createKeystore, deriveDayKeys } from '../src/keys/index.ts';
 import { ChaChaPolyOpener, chachaSeal, nonceWord, x25519PublicKey } from '../src/crypto/index.ts';
+import { poly1305 as noblePoly1305 } from '@noble/ciphers/_poly1305.js';
 import { fuzz } from './crypto-fuzz.ts';
 
 const tv = JSON.parse(readFileSync(new URL('./vectors/tracecode.json', import.meta.url), 'utf8'));
@@ -90,6 +91,36 @@ t.test('property: ChaChaPolyOpener equals node:crypto ChaCha20-Poly1305 (any len
   );
   t.equal(runs, 400);
   t.throws(() => o.setKey(new Uint8Array(31)), { code: 'E_KEY' });
+});
+
+t.test('Poly1305 alone: RFC 8439 §2.5.2 and the A.3 edge cases (h ≥ p, carries, wrap), and noble agreement', async (t) => {
+  const o = new ChaChaPolyOpener();
+  const hx = (s: string) => fromHex(s.replace(/\s/g, ''));
+  const z16 = '00'.repeat(16);
+  const ff16 = 'ff'.repeat(16);
+  const cases: [string, string, string][] = [
+    ['85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b', toHex(new TextEncoder().encode('Cryptographic Forum Research Group')), 'a8061dc1305136c6c22b8baf0c0127a9'],
+    ['02' + '00'.repeat(15) + z16, ff16, '03' + '00'.repeat(15)],
+    ['02' + '00'.repeat(15) + ff16, '02' + '00'.repeat(15), '03' + '00'.repeat(15)],
+    ['01' + '00'.repeat(15) + z16, ff16 + 'f0' + 'ff'.repeat(15) + '11' + '00'.repeat(15), '05' + '00'.repeat(15)],
+    ['01' + '00'.repeat(15) + z16, ff16 + 'fb' + 'fe'.repeat(15) + '01'.repeat(16), '00'.repeat(16)],
+    ['02' + '00'.repeat(15) + z16, 'fd' + 'ff'.repeat(15), 'fa' + 'ff'.repeat(15)],
+  ];
+  for (const [k, m, tag] of cases) t.equal(toHex(o.poly1305(hx(k), hx(m))), tag);
+  let runs = 0;
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 100 }), fc.boolean(), (key, msg, saturate) => {
+      runs++;
+      // saturated messages and keys push the limbs to their bounds
+      if (saturate) {
+        msg.fill(0xff);
+        key.fill(0xff, 0, 16);
+      }
+      return toHex(o.poly1305(key, msg)) === toHex(noblePoly1305(msg, key));
+    }),
+    { seed: 74, numRuns: 500 },
+  );
+  t.equal(runs, 500);
 });
 
 const dk = deriveDayKeys(createKeystore(new Uint8Array(32).fill(3), 19000), 19001);

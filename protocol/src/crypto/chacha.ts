@@ -5,9 +5,9 @@
  * cipher set-up costs more than that). Same bytes as `chachaOpen`, which stays
  * the general API; the tests cross-check the two on random inputs.
  *
- * Poly1305 follows poly1305-donna-16 (ten 13-bit limbs, exact in doubles);
- * the tag comparison is constant-time; no plaintext is written unless the tag
- * verifies.
+ * Poly1305 uses six 22-bit limbs in doubles (36 exact products per block);
+ * the tag comparison and the final reduction are branch-free; no plaintext is
+ * written unless the tag verifies.
  */
 import { BeepkitError } from '../errors.ts';
 
@@ -48,7 +48,11 @@ function chachaBlock(k: Int32Array, counter: number, n0: number, n1: number, n2:
   out[12] = x12 + counter; out[13] = x13 + n0; out[14] = x14 + n1; out[15] = x15 + n2;
 }
 
-const u16le = (a: Uint8Array, i: number): number => a[i] | (a[i + 1] << 8);
+const B22 = 4194304;
+const INV22 = 1 / B22;
+const B20 = 1048576;
+const INV20 = 1 / B20;
+const INV32 = 1 / 4294967296;
 const u32le = (a: Uint8Array, i: number): number => a[i] | (a[i + 1] << 8) | (a[i + 2] << 16) | (a[i + 3] << 24);
 
 /** Nonce word `w` (0..2) of a 12-byte nonce at `a[off]`. */
@@ -61,10 +65,11 @@ export const nonceWord = (a: Uint8Array, off: number, w: number): number => u32l
 export class ChaChaPolyOpener {
   private readonly k = new Int32Array(8);
   private readonly blk = new Int32Array(16);
-  private readonly r = new Float64Array(10);
-  private readonly h = new Float64Array(10);
-  private readonly pad = new Uint16Array(8);
+  private readonly r = new Float64Array(6);
+  private readonly h = new Float64Array(6);
+  private readonly pad = new Float64Array(4);
   private readonly tail = new Uint8Array(16);
+  private readonly mac = new Int32Array(4);
 
   setKey(key: Uint8Array, off = 0): this {
     if (key.length - off < 32) throw new BeepkitError('E_KEY', 'aead key must be 32 bytes');
@@ -98,23 +103,16 @@ export class ChaChaPolyOpener {
   }
 
   private polyInit(b: Int32Array): void {
-    const t0 = b[0] & 0xffff, t1 = b[0] >>> 16, t2 = b[1] & 0xffff, t3 = b[1] >>> 16;
-    const t4 = b[2] & 0xffff, t5 = b[2] >>> 16, t6 = b[3] & 0xffff, t7 = b[3] >>> 16;
+    // r clamped (RFC 8439), then six 22-bit limbs; s = the pad words
     const r = this.r;
-    r[0] = t0 & 0x1fff;
-    r[1] = ((t0 >>> 13) | (t1 << 3)) & 0x1fff;
-    r[2] = ((t1 >>> 10) | (t2 << 6)) & 0x1f03;
-    r[3] = ((t2 >>> 7) | (t3 << 9)) & 0x1fff;
-    r[4] = ((t3 >>> 4) | (t4 << 12)) & 0x00ff;
-    r[5] = (t4 >>> 1) & 0x1ffe;
-    r[6] = ((t4 >>> 14) | (t5 << 2)) & 0x1fff;
-    r[7] = ((t5 >>> 11) | (t6 << 5)) & 0x1f81;
-    r[8] = ((t6 >>> 8) | (t7 << 8)) & 0x1fff;
-    r[9] = (t7 >>> 5) & 0x007f;
-    for (let i = 0; i < 4; i++) {
-      this.pad[2 * i] = b[4 + i] & 0xffff;
-      this.pad[2 * i + 1] = b[4 + i] >>> 16;
-    }
+    const w0 = b[0] & 0x0fffffff, w1 = b[1] & 0x0ffffffc, w2 = b[2] & 0x0ffffffc, w3 = b[3] & 0x0ffffffc;
+    r[0] = w0 & 0x3fffff;
+    r[1] = (w0 >>> 22) | ((w1 & 0xfff) << 10);
+    r[2] = (w1 >>> 12) | ((w2 & 0x3) << 20);
+    r[3] = (w2 >>> 2) & 0x3fffff;
+    r[4] = (w2 >>> 24) | ((w3 & 0x3fff) << 8);
+    r[5] = w3 >>> 14;
+    for (let i = 0; i < 4; i++) this.pad[i] = b[4 + i] >>> 0;
     this.h.fill(0);
   }
 
@@ -130,121 +128,99 @@ export class ChaChaPolyOpener {
     }
   }
 
-  /** One full 16-byte block (hibit set), poly1305-donna-16. */
-  private block(data: Uint8Array, o: number): void {
+  /**
+   * One full 16-byte block (hibit set): h = (h + m) · r mod 2^130 - 5 in six
+   * 22-bit limbs held in doubles (2^132 ≡ 20; every partial sum stays below
+   * 2^52, so the arithmetic is exact).
+   */
+  private block(d: Uint8Array, o: number, hibit = 1 << 18): void {
     const h = this.h, r = this.r;
-    const r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4], r5 = r[5], r6 = r[6], r7 = r[7], r8 = r[8], r9 = r[9];
-    const t0 = u16le(data, o), t1 = u16le(data, o + 2), t2 = u16le(data, o + 4), t3 = u16le(data, o + 6);
-    const t4 = u16le(data, o + 8), t5 = u16le(data, o + 10), t6 = u16le(data, o + 12), t7 = u16le(data, o + 14);
-    const h0 = h[0] + (t0 & 0x1fff);
-    const h1 = h[1] + (((t0 >>> 13) | (t1 << 3)) & 0x1fff);
-    const h2 = h[2] + (((t1 >>> 10) | (t2 << 6)) & 0x1fff);
-    const h3 = h[3] + (((t2 >>> 7) | (t3 << 9)) & 0x1fff);
-    const h4 = h[4] + (((t3 >>> 4) | (t4 << 12)) & 0x1fff);
-    const h5 = h[5] + ((t4 >>> 1) & 0x1fff);
-    const h6 = h[6] + (((t4 >>> 14) | (t5 << 2)) & 0x1fff);
-    const h7 = h[7] + (((t5 >>> 11) | (t6 << 5)) & 0x1fff);
-    const h8 = h[8] + (((t6 >>> 8) | (t7 << 8)) & 0x1fff);
-    const h9 = h[9] + ((t7 >>> 5) | (1 << 11));
-    const s1 = 5 * r1, s2 = 5 * r2, s3 = 5 * r3, s4 = 5 * r4, s5 = 5 * r5, s6 = 5 * r6, s7 = 5 * r7, s8 = 5 * r8, s9 = 5 * r9;
-    let c = 0;
-    let d0 = c + h0 * r0 + h1 * s9 + h2 * s8 + h3 * s7 + h4 * s6;
-    c = d0 >>> 13; d0 &= 0x1fff;
-    d0 += h5 * s5 + h6 * s4 + h7 * s3 + h8 * s2 + h9 * s1;
-    c += d0 >>> 13; d0 &= 0x1fff;
-    let d1 = c + h0 * r1 + h1 * r0 + h2 * s9 + h3 * s8 + h4 * s7;
-    c = d1 >>> 13; d1 &= 0x1fff;
-    d1 += h5 * s6 + h6 * s5 + h7 * s4 + h8 * s3 + h9 * s2;
-    c += d1 >>> 13; d1 &= 0x1fff;
-    let d2 = c + h0 * r2 + h1 * r1 + h2 * r0 + h3 * s9 + h4 * s8;
-    c = d2 >>> 13; d2 &= 0x1fff;
-    d2 += h5 * s7 + h6 * s6 + h7 * s5 + h8 * s4 + h9 * s3;
-    c += d2 >>> 13; d2 &= 0x1fff;
-    let d3 = c + h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * s9;
-    c = d3 >>> 13; d3 &= 0x1fff;
-    d3 += h5 * s8 + h6 * s7 + h7 * s6 + h8 * s5 + h9 * s4;
-    c += d3 >>> 13; d3 &= 0x1fff;
-    let d4 = c + h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0;
-    c = d4 >>> 13; d4 &= 0x1fff;
-    d4 += h5 * s9 + h6 * s8 + h7 * s7 + h8 * s6 + h9 * s5;
-    c += d4 >>> 13; d4 &= 0x1fff;
-    let d5 = c + h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1;
-    c = d5 >>> 13; d5 &= 0x1fff;
-    d5 += h5 * r0 + h6 * s9 + h7 * s8 + h8 * s7 + h9 * s6;
-    c += d5 >>> 13; d5 &= 0x1fff;
-    let d6 = c + h0 * r6 + h1 * r5 + h2 * r4 + h3 * r3 + h4 * r2;
-    c = d6 >>> 13; d6 &= 0x1fff;
-    d6 += h5 * r1 + h6 * r0 + h7 * s9 + h8 * s8 + h9 * s7;
-    c += d6 >>> 13; d6 &= 0x1fff;
-    let d7 = c + h0 * r7 + h1 * r6 + h2 * r5 + h3 * r4 + h4 * r3;
-    c = d7 >>> 13; d7 &= 0x1fff;
-    d7 += h5 * r2 + h6 * r1 + h7 * r0 + h8 * s9 + h9 * s8;
-    c += d7 >>> 13; d7 &= 0x1fff;
-    let d8 = c + h0 * r8 + h1 * r7 + h2 * r6 + h3 * r5 + h4 * r4;
-    c = d8 >>> 13; d8 &= 0x1fff;
-    d8 += h5 * r3 + h6 * r2 + h7 * r1 + h8 * r0 + h9 * s9;
-    c += d8 >>> 13; d8 &= 0x1fff;
-    let d9 = c + h0 * r9 + h1 * r8 + h2 * r7 + h3 * r6 + h4 * r5;
-    c = d9 >>> 13; d9 &= 0x1fff;
-    d9 += h5 * r4 + h6 * r3 + h7 * r2 + h8 * r1 + h9 * r0;
-    c += d9 >>> 13; d9 &= 0x1fff;
-    c = ((c << 2) + c) | 0;
-    c = (c + d0) | 0;
-    h[0] = c & 0x1fff;
-    h[1] = d1 + (c >>> 13);
-    h[2] = d2; h[3] = d3; h[4] = d4; h[5] = d5; h[6] = d6; h[7] = d7; h[8] = d8; h[9] = d9;
+    const w0 = u32le(d, o) >>> 0, w1 = u32le(d, o + 4) >>> 0, w2 = u32le(d, o + 8) >>> 0, w3 = u32le(d, o + 12) >>> 0;
+    const h0 = h[0] + (w0 & 0x3fffff);
+    const h1 = h[1] + ((w0 >>> 22) | ((w1 & 0xfff) << 10));
+    const h2 = h[2] + ((w1 >>> 12) | ((w2 & 0x3) << 20));
+    const h3 = h[3] + ((w2 >>> 2) & 0x3fffff);
+    const h4 = h[4] + ((w2 >>> 24) | ((w3 & 0x3fff) << 8));
+    const h5 = h[5] + ((w3 >>> 14) | hibit);
+    const r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4], r5 = r[5];
+    const s1 = 20 * r1, s2 = 20 * r2, s3 = 20 * r3, s4 = 20 * r4, s5 = 20 * r5;
+    let d0 = h0 * r0 + h1 * s5 + h2 * s4 + h3 * s3 + h4 * s2 + h5 * s1;
+    let d1 = h0 * r1 + h1 * r0 + h2 * s5 + h3 * s4 + h4 * s3 + h5 * s2;
+    let d2 = h0 * r2 + h1 * r1 + h2 * r0 + h3 * s5 + h4 * s4 + h5 * s3;
+    let d3 = h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * s5 + h5 * s4;
+    let d4 = h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0 + h5 * s5;
+    let d5 = h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1 + h5 * r0;
+    let c = Math.floor(d0 * INV22); d0 -= c * B22; d1 += c;
+    c = Math.floor(d1 * INV22); d1 -= c * B22; d2 += c;
+    c = Math.floor(d2 * INV22); d2 -= c * B22; d3 += c;
+    c = Math.floor(d3 * INV22); d3 -= c * B22; d4 += c;
+    c = Math.floor(d4 * INV22); d4 -= c * B22; d5 += c;
+    c = Math.floor(d5 * INV22); d5 -= c * B22; d0 += c * 20;
+    c = Math.floor(d0 * INV22); d0 -= c * B22; d1 += c;
+    h[0] = d0; h[1] = d1; h[2] = d2; h[3] = d3; h[4] = d4; h[5] = d5;
   }
 
-  /** Final reduction, + pad, constant-time comparison with the tag at `tag[off]`. */
+  /** Constant-time comparison of the computed tag with the one at `tag[off]`. */
   private finishAndCompare(tag: Uint8Array, off: number): boolean {
+    const m = this.finish();
+    return ((m[0] ^ u32le(tag, off)) | (m[1] ^ u32le(tag, off + 4)) | (m[2] ^ u32le(tag, off + 8)) | (m[3] ^ u32le(tag, off + 12))) === 0;
+  }
+
+  /** Full reduction mod 2^130 - 5, + pad mod 2^128: the tag as four little-endian words. */
+  private finish(): Int32Array {
     const h = this.h;
-    let h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7], h8 = h[8], h9 = h[9];
-    let c = h1 >>> 13;
-    h1 &= 0x1fff;
-    h2 += c; c = h2 >>> 13; h2 &= 0x1fff;
-    h3 += c; c = h3 >>> 13; h3 &= 0x1fff;
-    h4 += c; c = h4 >>> 13; h4 &= 0x1fff;
-    h5 += c; c = h5 >>> 13; h5 &= 0x1fff;
-    h6 += c; c = h6 >>> 13; h6 &= 0x1fff;
-    h7 += c; c = h7 >>> 13; h7 &= 0x1fff;
-    h8 += c; c = h8 >>> 13; h8 &= 0x1fff;
-    h9 += c; c = h9 >>> 13; h9 &= 0x1fff;
-    h0 += c * 5; c = h0 >>> 13; h0 &= 0x1fff;
-    h1 += c; c = h1 >>> 13; h1 &= 0x1fff;
-    h2 += c;
-    // g = h + 5 - 2^130; take g when it did not underflow (h >= p)
-    let g0 = h0 + 5; c = g0 >>> 13; g0 &= 0x1fff;
-    let g1 = h1 + c; c = g1 >>> 13; g1 &= 0x1fff;
-    let g2 = h2 + c; c = g2 >>> 13; g2 &= 0x1fff;
-    let g3 = h3 + c; c = g3 >>> 13; g3 &= 0x1fff;
-    let g4 = h4 + c; c = g4 >>> 13; g4 &= 0x1fff;
-    let g5 = h5 + c; c = g5 >>> 13; g5 &= 0x1fff;
-    let g6 = h6 + c; c = g6 >>> 13; g6 &= 0x1fff;
-    let g7 = h7 + c; c = g7 >>> 13; g7 &= 0x1fff;
-    let g8 = h8 + c; c = g8 >>> 13; g8 &= 0x1fff;
-    let g9 = h9 + c; c = g9 >>> 13; g9 &= 0x1fff;
-    g9 = (g9 - (1 << 13)) & 0xffff;
-    const mg = ((c ^ 1) - 1) & 0xffff;
-    const mh = ~mg & 0xffff;
-    h0 = (h0 & mh) | (g0 & mg); h1 = (h1 & mh) | (g1 & mg); h2 = (h2 & mh) | (g2 & mg); h3 = (h3 & mh) | (g3 & mg); h4 = (h4 & mh) | (g4 & mg);
-    h5 = (h5 & mh) | (g5 & mg); h6 = (h6 & mh) | (g6 & mg); h7 = (h7 & mh) | (g7 & mg); h8 = (h8 & mh) | (g8 & mg); h9 = (h9 & mh) | (g9 & mg);
+    let h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5];
+    for (let pass = 0; pass < 2; pass++) {
+      let c = Math.floor(h0 * INV22); h0 -= c * B22; h1 += c;
+      c = Math.floor(h1 * INV22); h1 -= c * B22; h2 += c;
+      c = Math.floor(h2 * INV22); h2 -= c * B22; h3 += c;
+      c = Math.floor(h3 * INV22); h3 -= c * B22; h4 += c;
+      c = Math.floor(h4 * INV22); h4 -= c * B22; h5 += c;
+      c = Math.floor(h5 * INV20); h5 -= c * B20; h0 += c * 5; // bits ≥ 130
+    }
+    // now h < 2^130 (limbs normalised but h0 may hold a last + 5·c < 2^22 + 10): one more carry
+    let c = Math.floor(h0 * INV22); h0 -= c * B22; h1 += c;
+    c = Math.floor(h1 * INV22); h1 -= c * B22; h2 += c;
+    // g = h + 5; when g ≥ 2^130, h ≥ p and the result is g - 2^130 (selected arithmetically)
+    let g0 = h0 + 5;
+    c = Math.floor(g0 * INV22); g0 -= c * B22;
+    let g1 = h1 + c; c = Math.floor(g1 * INV22); g1 -= c * B22;
+    let g2 = h2 + c; c = Math.floor(g2 * INV22); g2 -= c * B22;
+    let g3 = h3 + c; c = Math.floor(g3 * INV22); g3 -= c * B22;
+    let g4 = h4 + c; c = Math.floor(g4 * INV22); g4 -= c * B22;
+    let g5 = h5 + c; const sel = Math.floor(g5 * INV20); g5 -= sel * B20;
+    h0 += sel * (g0 - h0); h1 += sel * (g1 - h1); h2 += sel * (g2 - h2); h3 += sel * (g3 - h3); h4 += sel * (g4 - h4); h5 += sel * (g5 - h5);
     const p = this.pad;
-    let f = ((h0 | (h1 << 13)) & 0xffff) + p[0];
-    let diff = (f & 0xffff) ^ u16le(tag, off);
-    f = (((h1 >>> 3) | (h2 << 10)) & 0xffff) + p[1] + (f >>> 16);
-    diff |= (f & 0xffff) ^ u16le(tag, off + 2);
-    f = (((h2 >>> 6) | (h3 << 7)) & 0xffff) + p[2] + (f >>> 16);
-    diff |= (f & 0xffff) ^ u16le(tag, off + 4);
-    f = (((h3 >>> 9) | (h4 << 4)) & 0xffff) + p[3] + (f >>> 16);
-    diff |= (f & 0xffff) ^ u16le(tag, off + 6);
-    f = (((h4 >>> 12) | (h5 << 1) | (h6 << 14)) & 0xffff) + p[4] + (f >>> 16);
-    diff |= (f & 0xffff) ^ u16le(tag, off + 8);
-    f = (((h6 >>> 2) | (h7 << 11)) & 0xffff) + p[5] + (f >>> 16);
-    diff |= (f & 0xffff) ^ u16le(tag, off + 10);
-    f = (((h7 >>> 5) | (h8 << 8)) & 0xffff) + p[6] + (f >>> 16);
-    diff |= (f & 0xffff) ^ u16le(tag, off + 12);
-    f = (((h8 >>> 8) | (h9 << 5)) & 0xffff) + p[7] + (f >>> 16);
-    diff |= (f & 0xffff) ^ u16le(tag, off + 14);
-    return diff === 0;
+    const m = this.mac;
+    let f = h0 + (h1 & 0x3ff) * B22 + p[0];
+    m[0] = f;
+    f = (h1 >>> 10) + (h2 & 0xfffff) * 4096 + p[1] + Math.floor(f * INV32);
+    m[1] = f;
+    f = (h2 >>> 20) + h3 * 4 + (h4 & 0xff) * 16777216 + p[2] + Math.floor(f * INV32);
+    m[2] = f;
+    f = (h4 >>> 8) + (h5 & 0x3ffff) * 16384 + p[3] + Math.floor(f * INV32);
+    m[3] = f;
+    return m;
+  }
+
+  /** Plain Poly1305 (RFC 8439 §2.5) of `msg` under a 32-byte one-time key: the test hook for the MAC alone. */
+  poly1305(key: Uint8Array, msg: Uint8Array): Uint8Array {
+    if (key.length !== 32) throw new BeepkitError('E_KEY', 'poly1305 key must be 32 bytes');
+    const w = new Int32Array(8);
+    for (let i = 0; i < 8; i++) w[i] = u32le(key, 4 * i);
+    this.polyInit(w);
+    let i = 0;
+    for (; i + 16 <= msg.length; i += 16) this.block(msg, i);
+    if (i < msg.length) {
+      const t = this.tail;
+      t.fill(0);
+      t.set(msg.subarray(i));
+      t[msg.length - i] = 1;
+      this.block(t, 0, 0);
+    }
+    const m = this.finish();
+    const out = new Uint8Array(16);
+    for (let j = 0; j < 16; j++) out[j] = (m[j >> 2] >>> ((j & 3) << 3)) & 0xff;
+    return out;
   }
 }
