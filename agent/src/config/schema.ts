@@ -59,7 +59,7 @@ export interface AgentConfig {
   };
   venues: VenueConfig[];
   trust: { tickMs: number; k: number; maxAgeMs: number; ttlMs: number; maxHdop?: number; minSatellites?: number };
-  visits: { enterFrames: number; enterWindowMs: number; enterRssi: number; exitAfterMs: number };
+  visits: { enterFrames: number; enterWindowMs: number; enterRssi: number; exitRssi?: number; exitAfterMs: number };
   publisher: { intervalMs: number; level: LevelName; tickMs: number; maxStayIntervals: number };
   upload: { policy: 'immediate' | 'charging-wifi'; maxDelayMs: number; tickMs: number };
   broker: { url?: string; username?: string; password?: string; passwordFile?: string; caFile?: string };
@@ -96,7 +96,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
 export const OPTIONAL = new Set([
   'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
   'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser',
-  'trust.maxHdop', 'trust.minSatellites', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
+  'trust.maxHdop', 'trust.minSatellites', 'visits.exitRssi', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
   'alerts.webhook', 'alerts.command', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock',
 ]);
 /** Fields whose values are free-form (not merged key by key). */
@@ -205,6 +205,8 @@ export function validate(c: AgentConfig): void {
   num(o, 'visits.enterWindowMs', 1, 3_600_000);
   num(o, 'visits.enterRssi', -127, 20);
   num(o, 'visits.exitAfterMs', 1, 86_400_000);
+  num(o, 'visits.exitRssi', -127, 20, { optional: true });
+  if (c.visits.exitRssi !== undefined && c.visits.exitRssi > c.visits.enterRssi) fail('visits.exitRssi', 'must be ≤ visits.enterRssi');
   num(o, 'publisher.intervalMs', 60_000, 86_400_000);
   if (86_400_000 % c.publisher.intervalMs !== 0) fail('publisher.intervalMs', 'must divide a day');
   oneOf(o, 'publisher.level', LEVELS);
