@@ -14,7 +14,6 @@ export const ED25519_PUB_LEN = 32;
 export const ED25519_SIG_LEN = 64;
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export interface Ed25519Backend {
   name: string;
@@ -29,7 +28,9 @@ function privKey(seed: Uint8Array): KeyObject {
 }
 
 function pubKey(pub: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: 'der', type: 'spki' });
+  // JWK import: several times cheaper than parsing an SPKI DER in node 20 (same raw key)
+  const x = Buffer.from(pub.buffer, pub.byteOffset, pub.byteLength).toString('base64url');
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 
 /** A signing key whose KeyObject is built once (use for many signatures). */
