@@ -9,7 +9,8 @@ import { pino } from 'pino';
 import { BeepkitError, isBeepkitError, toHex, fromHex } from '@beepkit/protocol';
 import { buildConsent, decodeChallenge, encodeConsent, type VisitEntry } from '@beepkit/protocol/endorse';
 import { loadConfig, type AgentConfig } from './config/index.ts';
-import { Agent, clockFromConfig, mqttNetwork, loadVisits, secretOf, storageKey } from './app/index.ts';
+import { Agent, SHARED_FILE, clockFromConfig, mqttNetwork, loadVisits, recordShared, secretOf, storageKey } from './app/index.ts';
+import { sharedFromConsent } from './follow/index.ts';
 import { KeystoreFile } from './keys/index.ts';
 import { HciRadio } from './radio/index.ts';
 import { CalibrationCollector, calibrate } from './rssi/index.ts';
@@ -89,15 +90,18 @@ async function consent(o: { config?: string; diagnostician: string; challenge: s
       return []; // renounced or purged: nothing to prove
     }
   });
+  const key = await storageKey(cfg.dataDir, await secretOf(cfg));
   let visits: VisitEntry[] | undefined;
   if (o.visits) {
-    const all = await loadVisits(`${cfg.dataDir}/visits.bin`, await storageKey(cfg.dataDir, await secretOf(cfg)));
+    const all = await loadVisits(`${cfg.dataDir}/visits.bin`, key);
     const wanted = new Set(days);
     // consent venue ids are 8 bytes: the 6-byte venue id followed by two zero bytes
     visits = all.filter((v) => v.exit !== undefined && wanted.has(Math.floor(v.entry / 86_400_000)))
       .map((v) => ({ venue: Uint8Array.from([...fromHex(v.venueId), 0, 0]), entry: Math.floor(v.entry / 1000), exit: Math.floor(v.exit! / 1000) }));
   }
   const c = buildConsent(challenge, keys, { teks: !!o.teks, visits });
+  // durably, before the bundle leaves: the running agent must not alert on what this endorsement causes
+  await recordShared(`${cfg.dataDir}/${SHARED_FILE}`, sharedFromConsent(c, (v) => toHex(v.subarray(0, 6))), key);
   const doc = { diagnostician: toHex(challenge.diagnostician), days: c.days.map((d) => d.day), teks: c.teks.length, visits: c.visits.length, consent: toHex(encodeConsent(c)) };
   if (o.out) await writeFile(o.out, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
   else print(doc);

@@ -24,7 +24,7 @@ import { startHealthServer, renderMetrics, type AgentStatus, type HealthServer }
 import type { AgentNetwork, NetworkFactory } from './ports.ts';
 import { RadioRunner } from './radio-runner.ts';
 import { Publishing } from './publishing.ts';
-import { deviceIdOf, ensureDataDir, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
+import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
 
 export interface AgentOptions {
   logger?: Logger;
@@ -125,6 +125,7 @@ export class Agent {
           ownPrefixes: () => this.#ownPrefixes(),
           encounters: () => this.#encounters.encounters(),
           ownVisits: () => [...this.visits.visits(), ...this.visits.current()],
+          shared: () => loadShared(join(cfg.dataDir, SHARED_FILE), this.#key!),
           dayKeys: (day) => this.keystore!.dayKeys(day),
           mayUpload: () => this.#publishing?.allowed ?? false,
         });

@@ -30,7 +30,7 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     mayUpload: ctx.mayUpload, policyPollMs: cfg.upload.tickMs, logger,
   });
   const matcher = new SelfMatcher({
-    dispatcher: { dispatch: (a) => ctx.raise(a) }, ownPrefixes: ctx.ownPrefixes, encounters: ctx.encounters, ownVisits: ctx.ownVisits, now: ctx.now,
+    dispatcher: { dispatch: (a) => ctx.raise(a) }, ownPrefixes: ctx.ownPrefixes, encounters: ctx.encounters, ownVisits: ctx.ownVisits, shared: ctx.shared, now: ctx.now,
     retentionDays: cfg.keystore.retentionDays,
     // notification entries carry 8-byte venue ids (the 6-byte venue id, two zero bytes); visits are logged by the 6-byte id
     venueIdOf: (v) => toHex(v.subarray(0, 6)),

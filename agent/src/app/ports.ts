@@ -10,6 +10,7 @@ import type { Alert } from '../alerts/index.ts';
 import type { AgentConfig } from '../config/index.ts';
 import type { Outbox } from '../outbox/index.ts';
 import type { EncounterLike, OwnPrefix, VisitLike } from '../matching/index.ts';
+import type { SharedRecord } from '../follow/shared.ts';
 
 /** A certificate held for a day (the ca-client's StoredCertificate). */
 export interface HeldCertificate {
@@ -46,6 +47,8 @@ export interface NetworkContext {
   ownPrefixes: () => OwnPrefix[];
   encounters: () => EncounterLike[];
   ownVisits: () => VisitLike[];
+  /** What this device shared with diagnosticians (its own endorsement must not alert it). */
+  shared?: () => Promise<SharedRecord>;
   /** The day's keys for signing upload batches. */
   dayKeys: (day: number) => { signingSeed: Uint8Array; ephemeralPub: Uint8Array };
   /** The upload policy's last word. */

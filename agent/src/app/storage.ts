@@ -1,6 +1,7 @@
 /**
  * The agent's data directory: device id, keystore secret, the at-rest storage
- * key (for the outbox, encounter log and visit log) and the sealed visit log.
+ * key (for the outbox, encounter log and visit log), the sealed visit log and
+ * the sealed record of what was shared with a diagnostician.
  * Everything is restartable from here.
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { hkdf, xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
 import { checkPrivateFile, readKeyFile, writeFileAtomic, type KeystoreSecret } from '../keys/index.ts';
 import type { Visit } from '../visits/index.ts';
 import type { AgentConfig } from '../config/index.ts';
+import { emptyShared, mergeShared, type SharedRecord } from '../follow/shared.ts';
 
 export async function ensureDataDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -66,24 +68,47 @@ export async function storageKey(dir: string, secret: { material: Uint8Array; ki
 }
 
 const VISITS_AAD = new TextEncoder().encode('beepkit/v1/agent/visits');
+const SHARED_AAD = new TextEncoder().encode('beepkit/v1/agent/shared');
 
-export async function saveVisits(path: string, visits: Visit[], key: Uint8Array): Promise<void> {
+async function saveSealedJson(path: string, value: unknown, key: Uint8Array, aad: Uint8Array): Promise<void> {
   const nonce = new Uint8Array(randomBytes(24));
-  const sealed = xchachaSeal(key, nonce, new TextEncoder().encode(JSON.stringify(visits)), VISITS_AAD);
+  const sealed = xchachaSeal(key, nonce, new TextEncoder().encode(JSON.stringify(value)), aad);
   const out = new Uint8Array(24 + sealed.length);
   out.set(nonce);
   out.set(sealed, 24);
   await writeFileAtomic(path, out);
 }
 
-export async function loadVisits(path: string, key: Uint8Array): Promise<Visit[]> {
+async function loadSealedJson<T>(path: string, key: Uint8Array, aad: Uint8Array): Promise<T | undefined> {
   let b: Uint8Array;
   try {
     b = new Uint8Array(await readFile(path));
   } catch {
-    return [];
+    return undefined;
   }
   if (b.length < 24) throw new BeepkitError('E_TRUNCATED', `${path}: too short`);
-  const plain = xchachaOpen(key, b.subarray(0, 24), b.subarray(24), VISITS_AAD);
-  return JSON.parse(new TextDecoder().decode(plain)) as Visit[];
+  const plain = xchachaOpen(key, b.subarray(0, 24), b.subarray(24), aad);
+  return JSON.parse(new TextDecoder().decode(plain)) as T;
+}
+
+export async function saveVisits(path: string, visits: Visit[], key: Uint8Array): Promise<void> {
+  await saveSealedJson(path, visits, key, VISITS_AAD);
+}
+
+export async function loadVisits(path: string, key: Uint8Array): Promise<Visit[]> {
+  return (await loadSealedJson<Visit[]>(path, key, VISITS_AAD)) ?? [];
+}
+
+/** The file (in the data dir) recording what this device shared with diagnosticians. */
+export const SHARED_FILE = 'shared.bin';
+
+export async function loadShared(path: string, key: Uint8Array): Promise<SharedRecord> {
+  return (await loadSealedJson<SharedRecord>(path, key, SHARED_AAD)) ?? emptyShared();
+}
+
+/** Adds `rec` to the durable record (atomic replace); returns the union. */
+export async function recordShared(path: string, rec: SharedRecord, key: Uint8Array): Promise<SharedRecord> {
+  const all = mergeShared(await loadShared(path, key), rec);
+  await saveSealedJson(path, all, key, SHARED_AAD);
+  return all;
 }

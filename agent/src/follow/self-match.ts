@@ -3,13 +3,16 @@
  * endorse NotificationEntry: exposure notices, endorsed TEKs, venue
  * exposures) go through agent matching (assessExposure) and the resulting
  * alerts to the AlertDispatcher. Entries of other kinds (venue state,
- * revocations) and undecodable ones are skipped and counted.
+ * revocations) and undecodable ones are skipped and counted. Exposures caused
+ * by the device's own endorsement (what it shared: see shared.ts) are dropped
+ * and counted as `selfDropped`.
  */
 import { toHex } from '@beepkit/protocol';
 import { decodeNotificationEntry, isNotificationEntry, type NotificationEntry } from '@beepkit/protocol/endorse';
 import { assessExposure, type Alert, type AlertOptions } from '../alerts/index.ts';
 import { packFingerprintBlock, type EncounterLike, type EndorsedTek, type OwnPrefix, type VenueMatchOptions, type VisitLike } from '../matching/index.ts';
 import type { VerifiedBlock } from './follower.ts';
+import { SharedFilter, type SharedRecord } from './shared.ts';
 
 export interface SelfMatchOptions {
   /** Where alerts go (AlertDispatcher fits). */
@@ -25,6 +28,8 @@ export interface SelfMatchOptions {
   /** Venue id as the visit log spells it (default: lowercase hex of the 8 bytes). */
   venueIdOf?: (venue: Uint8Array) => string;
   retentionDays?: number;
+  /** What this device shared with a diagnostician, read at match time (consent runs in another process). */
+  shared?: () => SharedRecord | undefined | Promise<SharedRecord | undefined>;
   venue?: VenueMatchOptions;
   alert?: AlertOptions;
 }
@@ -34,15 +39,15 @@ export function decodeEntry(data: Uint8Array): NotificationEntry | undefined {
 }
 
 export class SelfMatcher {
-  readonly counters = { blocks: 0, exposures: 0, teks: 0, venueExposures: 0, skipped: 0, undecodable: 0, alerts: 0 };
+  readonly counters = { blocks: 0, exposures: 0, teks: 0, venueExposures: 0, skipped: 0, undecodable: 0, alerts: 0, selfDropped: 0 };
   constructor(private readonly o: SelfMatchOptions) {}
 
   /** Matches one verified block and dispatches its alerts (returned). */
   async onBlock(b: VerifiedBlock): Promise<Alert[]> {
     this.counters.blocks++;
-    const fps: { fingerprint: Uint8Array; level: 'low' | 'high'; day: number }[] = [];
-    const teks: EndorsedTek[] = [];
-    const visits: VisitLike[] = [];
+    let fps: { fingerprint: Uint8Array; level: 'low' | 'high'; day: number }[] = [];
+    let teks: EndorsedTek[] = [];
+    let visits: VisitLike[] = [];
     const venueId = this.o.venueIdOf ?? toHex;
     for (const data of b.entries) {
       let e: NotificationEntry | undefined;
@@ -61,9 +66,20 @@ export class SelfMatcher {
     this.counters.teks += teks.length;
     this.counters.venueExposures += visits.length;
     if (!fps.length && !teks.length && !visits.length) return [];
+    const rec = await this.o.shared?.();
+    const self = rec ? new SharedFilter(rec) : undefined;
+    let ownPrefixes = fps.length ? this.o.ownPrefixes() : [];
+    if (self) {
+      const n = ownPrefixes.length + teks.length + visits.length;
+      ownPrefixes = self.ownPrefixes(ownPrefixes);
+      teks = self.teks(teks);
+      visits = self.visits(visits);
+      this.counters.selfDropped += n - ownPrefixes.length - teks.length - visits.length;
+      if (!ownPrefixes.length) fps = [];
+    }
     const alerts = assessExposure({
       now: (this.o.now ?? Date.now)(),
-      ownPrefixes: fps.length ? this.o.ownPrefixes() : [],
+      ownPrefixes,
       blocks: fps.length ? [packFingerprintBlock(fps)] : [],
       endorsedTeks: teks,
       encounters: teks.length ? (this.o.encounters?.() ?? []) : [],
