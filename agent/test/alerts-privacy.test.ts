@@ -54,6 +54,7 @@ t.test('nothing that leaves the agent links a pseudonym, TEK or position to it',
     const s = Math.floor(at / 1000);
     await pub.tick({ now: at, trusted: true, cert: { day: today, notBefore: today * 86400, notAfter: (today + 1) * 86400 }, fix: { start: s - 60, end: s, lat: lat + i * 0.01, lon, accuracy: 5, sources: Source.gnss } });
   }
+  await pub.flush(); // the last stay's TraceCode
   t.equal(outbox.stats().refused, 2, 'outbox full path logged too');
   await outbox.ackBatch((await outbox.nextBatch())!.seq);
   await outbox.stop();
