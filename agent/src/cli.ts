@@ -3,6 +3,7 @@
  * carer. Errors print one JSON line {code, message} on stderr; exit code 2
  * for a bad configuration or a failed command, 3 for what is not available yet.
  */
+import { registerCarer } from './carer/cli.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { pino } from 'pino';
@@ -181,8 +182,5 @@ export function register(program: Command): void {
     .option('-o, --out <file>', 'write the bundle here (default stdout)')
     .action(action(consent));
 
-  const carer = agent.command('carer').description('pair elder wearables (not available yet: issue 8)');
-  for (const sub of ['list', 'pair', 'unpair']) {
-    carer.command(sub).description(`${sub} (not available yet: issue 8)`).action(() => fail(new BeepkitError('E_UNAVAILABLE', `carer ${sub}: not available yet: issue 8`), 3));
-  }
+  registerCarer(agent);
 }
