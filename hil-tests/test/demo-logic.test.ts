@@ -117,7 +117,7 @@ t.test('summary text', async (t) => {
   t.match(text, /Bob {7}The Beep Café 25 min {14}yes {10}3 {11}high/);
   t.match(text, /Dave {6}— {33}no {11}0 {11}none/);
   t.match(text, /Grace {5}\(not run: not available yet\)/);
-  t.match(text, /TraceCodes committed: 9 records in 9 tracing blocks; notification chain: 3 blocks/);
+  t.match(text, /Tracing chain: 9 entries \(TraceCodes and endorsements\) in 9 blocks; notification chain: 3 blocks/);
   t.match(text, /Ledger verify: ok/);
   t.match(text, /Diagnosis: Alice endorsed \(1 day\(s\), 1 venue visit\(s\)\); venue now The Beep Café infected/);
   t.match(text, /Time taken: 1 min 15 s/);

@@ -40,7 +40,8 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
   t.match(out, /Diagnosis endorsed on the tracing chain \(block \d+\): 1 pseudonym-day\(s\), 1 venue visit\(s\)/, 'endorsed with her visit');
   t.match(out, /The Beep Café is now infected/);
   t.match(out, /Solver: \d+ TraceCode records decrypted, 1 endorsement\(s\)/, 'the solver ran');
-  t.match(out, /ALERT for Bob: high risk/, 'Bob: high');
+  t.match(out, /ALERT for Bob: high risk — [^\n]*matched by the tracing solver/, 'Bob: high from the solver\'s exposure notice (time-window overlap), not only the venue');
+  t.notMatch(out, /ALERT for Alice/, 'the patient is not alerted about her own endorsement');
   t.notMatch(out, /ALERT for Dave/, 'Dave: no alert');
   t.notMatch(out, /ALERT for Carol: high/, 'Carol: not high');
 

@@ -28,6 +28,9 @@ export interface AgentSetup {
   tracecodeIntervalMs: number;
 }
 
+/** A visit ends this long (scenario ms) after the last strong beacon frame. */
+export const VISIT_EXIT_AFTER_MS = 120_000;
+
 /** The agent.yaml document for one trial agent (times are scenario ms unless noted). */
 export function agentConfig(a: AgentSetup): Record<string, unknown> {
   return {
@@ -39,7 +42,7 @@ export function agentConfig(a: AgentSetup): Record<string, unknown> {
     radio: { scanner: { uart: a.hciScan }, advertiser: { uart: a.hciAdvertise }, dutyCycle: 'continuous', watchdogMs: 0, powerOnTimeoutMs: 60_000 },
     venues: a.venues,
     trust: { tickMs: 250, maxAgeMs: 120_000, ttlMs: 600_000 },
-    visits: { enterFrames: 3, enterWindowMs: 60_000, enterRssi: -70, exitAfterMs: 120_000 },
+    visits: { enterFrames: 3, enterWindowMs: 60_000, enterRssi: -70, exitAfterMs: VISIT_EXIT_AFTER_MS },
     publisher: { intervalMs: a.tracecodeIntervalMs, level: 'grid10', tickMs: 250 },
     upload: { policy: 'immediate', tickMs: 500 },
     broker: { url: a.brokerUrl, username: a.deviceId, password: a.password },

@@ -143,7 +143,7 @@ export function formatSummary(o: TrialOutcome, c: Comparison, venueName: (id: st
     const visits = d.visits.map((v, i) => `${venueName(v)}${d.visitMinutes[i] !== undefined ? ` ${Math.round(d.visitMinutes[i])} min` : ''}`).join(', ') || '—';
     lines.push(`${pad(d.label, 10)}${pad(visits, 34)}${pad(d.certificate ? 'yes' : 'no', 13)}${pad(String(d.tracecodes), 12)}${d.alert}`);
   }
-  lines.push(`TraceCodes committed: ${o.ledger.tracingRecords} records in ${o.ledger.tracingBlocks} tracing blocks; notification chain: ${o.ledger.notificationBlocks} blocks`);
+  lines.push(`Tracing chain: ${o.ledger.tracingRecords} entries (TraceCodes and endorsements) in ${o.ledger.tracingBlocks} blocks; notification chain: ${o.ledger.notificationBlocks} blocks`);
   lines.push(`Ledger verify: ${o.ledger.verified ? 'ok' : `FAILED (${o.ledger.problem ?? 'unknown'})`}`);
   if (o.diagnosis.done) lines.push(`Diagnosis: ${o.diagnosis.patient} endorsed (${o.diagnosis.days} day(s), ${o.diagnosis.visits} venue visit(s))${o.diagnosis.venueState ? `; venue now ${o.diagnosis.venueState}` : ''}`);
   else lines.push(`Diagnosis: not done${o.diagnosis.error ? ` (${o.diagnosis.error})` : ''}`);

@@ -19,7 +19,7 @@ import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { VenueRegistry as CaVenues } from '@beepkit/gateway/ca';
 import { hashPassword } from '@beepkit/gateway/broker';
 import { DashboardServer, scenarioEvent } from '../dashboard/index.ts';
-import { AgentProcess, writeAgentFiles, type AgentSetup } from './agents.ts';
+import { AgentProcess, VISIT_EXIT_AFTER_MS, writeAgentFiles, type AgentSetup } from './agents.ts';
 import { DiagnosisStep } from './diagnose.ts';
 import { clockLabel, narrateChange, nearestVenue, snapshotOf, whereText, type AgentSnapshot, type Narration } from './narrate.ts';
 import { compareOutcome, formatSummary, parseExpect, type Comparison, type DeviceOutcome, type Level, type TrialOutcome } from './summary.ts';
@@ -122,7 +122,7 @@ export class FieldTrial {
     this.#tempBase = !o.dataDir;
     const run = mkdtempSync(join(this.#base, `run-${sc.name}-`));
     this.#print(`beepkit field trial: ${sc.description} (scenario ${sc.name}, speed ×${this.speed}${o.short ? ', short' : ''})`);
-    this.#print(`data: ${run}`);
+    this.#print(`data: ${run}${this.#tempBase ? ' (temporary: removed at the end; keep it with --data-dir)' : ''}`);
 
     // 1. the sim: virtual radios and GNSS, paused until the agents are up
     mkdirSync(join(run, 'sim'));
@@ -223,7 +223,8 @@ export class FieldTrial {
         break;
       case 'visit-close': {
         const v = [...tr.visits].reverse().find((x) => x.to === undefined);
-        if (v) v.to = this.t;
+        // the agent closes a visit VISIT_EXIT_AFTER_MS after the last beacon frame above its exit threshold
+        if (v) v.to = Math.max(v.from, this.t - VISIT_EXIT_AFTER_MS / 1000);
         this.say(`${n.text}${v ? ` after ${Math.round((this.t - v.from) / 60)} min` : ''}`);
         return;
       }
@@ -256,7 +257,7 @@ export class FieldTrial {
     if (h !== this.#lastHeight) {
       const sth = await gw.ledger.sth('tracing');
       const records = sth?.treeSize ?? 0;
-      if (h >= 0 && records > this.#lastRecords) this.say(`TraceCodes committed: tracing chain height ${h} (${records} entries on the ledger)`);
+      if (h >= 0 && records > this.#lastRecords) this.say(`TraceCodes committed: tracing chain height ${h} (${records} ${records === 1 ? 'entry' : 'entries'} on the ledger)`);
       this.#publish({ type: 'throughput', tracecodesPerSec: 0, ledgerHeight: Math.max(0, h), t: this.t });
       this.#lastHeight = h;
       this.#lastRecords = records;
@@ -391,10 +392,11 @@ export class FieldTrial {
 export const INDOOR_EXPONENT = 3;
 
 /**
- * The demo's radio profile: at least an indoor path-loss exponent. With the
- * free-space default (2.0, −95 dBm sensitivity) a −4 dBm café beacon is heard
- * ~300 m away, and agents close a visit only when its beacons fall silent, so
- * nobody would ever leave the café.
+ * The demo's radio profile: at least an indoor path-loss exponent (≈ 3 is
+ * typical for a furnished room; free space, 2.0, lets a −4 dBm café beacon be
+ * heard ~300 m away). The agents' visit detector ends a visit once no frame
+ * above its exit threshold arrives, so visits close under either profile;
+ * the indoor one keeps the beacon's reach (and so trust) realistic.
  */
 export function withIndoorAir(sc: Scenario): Scenario {
   if (sc.air.pathLossExponent >= INDOOR_EXPONENT) return sc;
