@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { BeepkitError, isBeepkitError, toHex, fromHex } from '@beepkit/protocol';
+import { venueId8, venueIdHex } from '@beepkit/protocol/frames';
 import { buildConsent, decodeChallenge, encodeConsent, type VisitEntry } from '@beepkit/protocol/endorse';
 import { loadConfig, type AgentConfig } from './config/index.ts';
 import { Agent, SHARED_FILE, clockFromConfig, mqttNetwork, loadVisits, recordShared, secretOf, storageKey } from './app/index.ts';
@@ -96,13 +97,13 @@ async function consent(o: { config?: string; diagnostician: string; challenge: s
   if (o.visits) {
     const all = await loadVisits(`${cfg.dataDir}/visits.bin`, key);
     const wanted = new Set(days);
-    // consent venue ids are 8 bytes: the 6-byte venue id followed by two zero bytes
+    // consent venue ids are 8 bytes (protocol venueId8)
     visits = all.filter((v) => v.exit !== undefined && wanted.has(Math.floor(v.entry / 86_400_000)))
-      .map((v) => ({ venue: Uint8Array.from([...fromHex(v.venueId), 0, 0]), entry: Math.floor(v.entry / 1000), exit: Math.floor(v.exit! / 1000) }));
+      .map((v) => ({ venue: venueId8(v.venueId), entry: Math.floor(v.entry / 1000), exit: Math.floor(v.exit! / 1000) }));
   }
   const c = buildConsent(challenge, keys, { teks: !!o.teks, visits });
   // durably, before the bundle leaves: the running agent must not alert on what this endorsement causes
-  await recordShared(`${cfg.dataDir}/${SHARED_FILE}`, sharedFromConsent(c, (v) => toHex(v.subarray(0, 6))), key);
+  await recordShared(`${cfg.dataDir}/${SHARED_FILE}`, sharedFromConsent(c, venueIdHex), key);
   const doc = { diagnostician: toHex(challenge.diagnostician), days: c.days.map((d) => d.day), teks: c.teks.length, visits: c.visits.length, consent: toHex(encodeConsent(c)) };
   if (o.out) await writeFile(o.out, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
   else print(doc);

@@ -1,6 +1,7 @@
 /** Venue state machine: check-in, residual windows per surface, expiry, venue sign-off, re-infection, regions, replay. */
 import t from 'tap';
 import { toHex } from '@beepkit/protocol/bytes';
+import { venueId8 } from '@beepkit/protocol/frames';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { decodeNotificationEntry, signVenueSignoff } from '@beepkit/protocol/endorse';
 import { VenueRegistry, residualHours } from '../src/venues/index.ts';
@@ -50,4 +51,12 @@ t.test('empty → infected → clean (signoff / expiry) → infected again', asy
   replayed.replay(states);
   t.same(replayed.venueState(cafe), reg.venueState(cafe), 'state rebuilt from the notification chain');
   t.same(reg.list('scotland/glasgow').map((v) => v.id), [toHex(bar)]);
+});
+
+t.test('a 6-byte frame venue id names the same venue as its 8-byte form (protocol venueId8)', async (t) => {
+  const reg = new VenueRegistry({ now: () => 1_700_000_000_000 });
+  reg.register('a1b2c3d4e5f6', { region: 'CA/Alameda/Oakland' });
+  await reg.infectedVisit(venueId8('a1b2c3d4e5f6'), 1_699_990_000, 1_699_995_000);
+  t.equal(reg.venueState(Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6)).state, 'infected');
+  t.equal(reg.venueState('a1b2c3d4e5f60000').state, 'infected');
 });

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
-import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { fromHex } from '@beepkit/protocol/bytes';
+import { venueIdHex } from '@beepkit/protocol/frames';
 import { AgentMqtt } from '../mqtt.ts';
 import { CaClient, CertStore } from '../ca-client/index.ts';
 import { Uplink } from '../uplink/index.ts';
@@ -32,8 +33,8 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
   const matcher = new SelfMatcher({
     dispatcher: { dispatch: (a) => ctx.raise(a) }, ownPrefixes: ctx.ownPrefixes, encounters: ctx.encounters, ownVisits: ctx.ownVisits, shared: ctx.shared, now: ctx.now,
     retentionDays: cfg.keystore.retentionDays,
-    // notification entries carry 8-byte venue ids (the 6-byte venue id, two zero bytes); visits are logged by the 6-byte id
-    venueIdOf: (v) => toHex(v.subarray(0, 6)),
+    // notification entries carry 8-byte venue ids; visits are logged by the 6-byte id (protocol venueIdHex)
+    venueIdOf: venueIdHex,
   });
   const follower = new Follower({ mqtt, gatewayPublicKey, cursorPath: join(cfg.dataDir, 'notification.cursor'), onBlock: (blk) => matcher.onBlock(blk).then(() => {}), logger });
   return {

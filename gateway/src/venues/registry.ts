@@ -10,6 +10,7 @@
  */
 import { BeepkitError } from '@beepkit/protocol';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { VENUE_ID6_BYTES, venueId8 } from '@beepkit/protocol/frames';
 import { encodeNotificationEntry, verifyVenueSignoff, type NotificationEntry, type StateReason, type VenueStateName } from '@beepkit/protocol/endorse';
 import { MATERIAL_HOURS, type Material } from '@beepkit/agent/risk';
 import type { NotificationSink } from '../solver/source.ts';
@@ -51,7 +52,11 @@ export function residualHours(surface: Surface | undefined): number {
   return h;
 }
 
-const idHex = (id: Uint8Array | string) => (typeof id === 'string' ? id.toLowerCase() : toHex(id));
+/** Venues are kept by their 8-byte id (protocol venueId8); a 6-byte frame venue id is accepted too. */
+const idHex = (id: Uint8Array | string): string => {
+  const b = typeof id === 'string' ? fromHex(id.toLowerCase(), 'venue id') : id;
+  return toHex(b.length === VENUE_ID6_BYTES ? venueId8(b) : b);
+};
 
 export class VenueRegistry {
   private readonly venues = new Map<string, Venue>();

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { venueId8 } from '@beepkit/protocol/frames';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { issueCertificate } from '@beepkit/protocol/cert';
 import { decodeConsent, encodeChallenge } from '@beepkit/protocol/endorse';
@@ -44,7 +45,7 @@ export function feedSink(gw: Gateway): NotificationSink {
 }
 
 /** 8-byte venue id of the notification chain: the 6-byte venue id and two zero bytes. */
-export const venueId8 = (hex6: string): Uint8Array => Uint8Array.from([...fromHex(hex6), 0, 0]);
+export { venueId8 };
 
 export class DiagnosisStep {
   readonly venues: VenueRegistry;

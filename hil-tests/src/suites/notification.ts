@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { venueId8 } from '@beepkit/protocol/frames';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { issueCertificate } from '@beepkit/protocol/cert';
 import { decodeConsent, encodeChallenge } from '@beepkit/protocol/endorse';
@@ -32,7 +33,7 @@ async function diagnose(ctx: HilContext, patient: RigAgent, sink: NotificationSi
   const secs = Math.floor(now / 1000);
   const region = ctx.rig.venues[0]?.region ?? 'hil';
   const venues = new VenueRegistry({ sink, now: () => ctx.now() });
-  for (const v of ctx.rig.venues) venues.register(Uint8Array.from([...fromHex(v.venueId), 0, 0]), { region: v.region ?? region, surface: v.surface as Surface | undefined });
+  for (const v of ctx.rig.venues) venues.register(venueId8(v.venueId), { region: v.region ?? region, surface: v.surface as Surface | undefined });
   const seed = new Uint8Array(randomBytes(32));
   const subject = new Ed25519Signer(seed).publicKey;
   const keys = ctx.gateway.keys;

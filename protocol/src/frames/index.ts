@@ -3,3 +3,4 @@ export * from './ad.ts';
 export * from './eddystone.ts';
 export * from './venue.ts';
 export * from './advert.ts';
+export * from './venue-id.ts';
