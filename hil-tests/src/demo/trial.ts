@@ -225,7 +225,7 @@ export class FieldTrial {
         const v = [...tr.visits].reverse().find((x) => x.to === undefined);
         // the agent closes a visit VISIT_EXIT_AFTER_MS after the last beacon frame above its exit threshold
         if (v) v.to = Math.max(v.from, this.t - VISIT_EXIT_AFTER_MS / 1000);
-        this.say(`${n.text}${v ? ` after ${Math.round((this.t - v.from) / 60)} min` : ''}`);
+        this.say(`${n.text}${v ? ` after ${Math.round(((v.to ?? this.t) - v.from) / 60)} min` : ''}`);
         return;
       }
       case 'trust':
