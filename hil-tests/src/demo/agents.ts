@@ -66,6 +66,8 @@ export interface AlertLine {
   level: string;
   kind: string;
   explanation: string;
+  /** Real epoch ms: the agent's log time of the alert (its `time` field), else when the line arrived. */
+  at: number;
 }
 
 /** One agent child process. */
@@ -107,7 +109,7 @@ export class AgentProcess {
       createInterface({ input: child.stdout! }).on('line', (l) => {
         keep(l);
         if (!l.startsWith('{')) return;
-        let j: { ready?: boolean; http?: number; alert?: { level?: string; kind?: string }; msg?: string };
+        let j: { ready?: boolean; http?: number; alert?: { level?: string; kind?: string }; msg?: string; time?: number };
         try {
           j = JSON.parse(l) as typeof j;
         } catch {
@@ -119,7 +121,7 @@ export class AgentProcess {
           resolve();
         }
         if (j.alert) {
-          const a = { level: String(j.alert.level ?? 'none'), kind: String(j.alert.kind ?? ''), explanation: String(j.msg ?? '') };
+          const a = { level: String(j.alert.level ?? 'none'), kind: String(j.alert.kind ?? ''), explanation: String(j.msg ?? ''), at: typeof j.time === 'number' ? j.time : Date.now() };
           this.alerts.push(a);
           this.onAlert?.(a);
         }

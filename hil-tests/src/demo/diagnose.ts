@@ -39,9 +39,22 @@ export interface DiagnosisResult {
   venueStates: { id: string; state: string }[];
 }
 
-/** Notification entries go through the gateway feed (appended and broadcast to every agent). */
-export function feedSink(gw: Gateway): NotificationSink {
-  return { publish: (entries) => gw.publishNotification(entries) };
+/** When (real epoch ms) an endorsement was appended or a notification publication returned, for measurement. */
+export interface DiagnosisMark {
+  kind: 'endorsement' | 'diagnostician-notice' | 'solver-notice';
+  at: number;
+  entries: number;
+}
+
+/** Notification entries go through the gateway feed (appended and broadcast to every agent); `marks` records each publication. */
+export function feedSink(gw: Gateway, marks?: DiagnosisMark[], kind: DiagnosisMark['kind'] = 'solver-notice'): NotificationSink {
+  return {
+    publish: async (entries) => {
+      const r = await gw.publishNotification(entries);
+      marks?.push({ kind, at: Date.now(), entries: entries.length });
+      return r;
+    },
+  };
 }
 
 /** 8-byte venue id of the notification chain: the 6-byte venue id and two zero bytes. */
@@ -49,8 +62,10 @@ export { venueId8 };
 
 export class DiagnosisStep {
   readonly venues: VenueRegistry;
+  /** Endorsements and notification publications, in order (real time). */
+  readonly marks: DiagnosisMark[] = [];
   constructor(private readonly c: DiagnosisContext) {
-    this.venues = new VenueRegistry({ sink: feedSink(c.gateway), now: c.now });
+    this.venues = new VenueRegistry({ sink: feedSink(c.gateway, this.marks, 'diagnostician-notice'), now: c.now });
     for (const v of c.venues) this.venues.register(venueId8(v.venueId), { region: v.region ?? c.region, surface: v.surface as Surface | undefined });
   }
 
@@ -67,7 +82,7 @@ export class DiagnosisStep {
       role: 'diagnostician', serial: 1, day, notBefore: secs - 86_400, notAfter: secs + 30 * 86_400, subject, solverKeyId: keys.solverKeyId, region: c.region,
     }).bytes;
     const diag = new Diagnostician({
-      signingSeed: seed, certificate, caPub: keys.caPublicKey, ledger: c.gateway.ledger, sink: feedSink(c.gateway), venues: this.venues, now: c.now, challengeTtlSeconds: 86_400,
+      signingSeed: seed, certificate, caPub: keys.caPublicKey, ledger: c.gateway.ledger, sink: feedSink(c.gateway, this.marks, 'diagnostician-notice'), venues: this.venues, now: c.now, challengeTtlSeconds: 86_400,
     });
     const chFile = join(c.dir, `challenge-${patient}.hex`);
     const out = join(c.dir, `consent-${patient}.json`);
@@ -76,6 +91,7 @@ export class DiagnosisStep {
     const doc = JSON.parse(readFileSync(out, 'utf8')) as { consent: string };
     const consent = decodeConsent(fromHex(doc.consent));
     const r = await diag.endorse(consent);
+    this.marks.push({ kind: 'endorsement', at: Date.now(), entries: 1 });
     return {
       days: consent.days.length, visits: r.visits, teks: r.teks, blockHeight: r.receipt.blockHeight,
       venueStates: c.venues.map((v) => ({ id: v.id, state: this.venues.venueState(venueId8(v.venueId)).state })),
@@ -86,7 +102,7 @@ export class DiagnosisStep {
   async solve(): Promise<{ records: number; published: number; endorsements: number }> {
     const c = this.c;
     const solver = new Solver({
-      source: ledgerTracingSource(c.gateway.ledger), sink: feedSink(c.gateway), solverKey: readSecretFile(c.gateway.keys.solverKeyFile),
+      source: ledgerTracingSource(c.gateway.ledger), sink: feedSink(c.gateway, this.marks, 'solver-notice'), solverKey: readSecretFile(c.gateway.keys.solverKeyFile),
       caPub: c.gateway.keys.caPublicKey, now: c.now, stateFile: join(c.dir, 'solver-state.json'),
     });
     solver.open();

@@ -75,6 +75,8 @@ export class FieldTrial {
   sim?: Sim;
   gateway?: Gateway;
   dashboard?: DashboardServer;
+  /** The diagnosis step once the trial runs (its `marks` time the endorsement and notices, for measurement). */
+  diagnosisStep?: DiagnosisStep;
   readonly devices = new Map<string, Tracked>();
   readonly skipped: string[] = [];
   readonly #o: DemoOptions;
@@ -274,10 +276,10 @@ export class FieldTrial {
     try {
       await this.start();
       const run = this.#baseRun();
-      const step = new DiagnosisStep({
+      const step = (this.diagnosisStep = new DiagnosisStep({
         gateway: this.gateway!, gatewayDir: join(run, 'gateway'), dir: run, bin: BIN, now: () => this.sim!.clock.now(), region: regionOf(sc),
         venues: (rigDocument(this.sim!) as { venues: { id: string; venueId: string; surface?: string }[] }).venues,
-      });
+      }));
       const pending = [...sc.diagnoses].sort((a, b) => a.at - b.at);
       if (pending.length === 0) this.skipped.push('diagnosis: the scenario has none');
       while (!this.#stopped && (this.t < sc.duration || pending.length > 0)) {
