@@ -78,8 +78,8 @@ export class HilContext {
   now(): number {
     const c = this.rig.clock;
     const f = this.control?.lastClock();
-    if (f) return f();
-    return c ? c.startTime + (Date.now() - c.startedAtWallMs) * c.speed : Date.now();
+    if (f) return Math.floor(f());
+    return c ? Math.floor(c.startTime + (Date.now() - c.startedAtWallMs) * c.speed) : Date.now();
   }
 
   /** Real ms for `scenarioMs` of rig time. */

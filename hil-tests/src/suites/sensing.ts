@@ -27,8 +27,6 @@ async function rssiOrdering(ctx: HilContext): Promise<void> {
   const dev = ctx.agentDevices.at(-1);
   if (!dev) throw new Skip('no agent device');
   if (ctx.agents.get(dev.id)?.running) throw new Skip(`${dev.id}'s scan radio is in use by its agent`);
-  const addrs = venue.beacons.map((b) => beaconAddress(ctx, b));
-  if (addrs.some((a) => !a)) throw new Skip('beacon addresses unknown (declare beacons[].address)');
   let at = dev.position;
   const b0 = venue.beacons[0]!;
   if (ctx.control) {
@@ -37,6 +35,8 @@ async function rssiOrdering(ctx: HilContext): Promise<void> {
   } else if (!ctx.rig.fixedPositions || !at) {
     throw new Skip('needs the control API or fixed device positions (fixedPositions: true)');
   }
+  const addrs = venue.beacons.map((b) => beaconAddress(ctx, b));
+  if (addrs.some((a) => !a)) throw new Skip('beacon addresses unknown (declare beacons[].address)');
   const agent = ctx.agentFor(dev.id);
   const rows: { id: string; d: number; rssi: number }[] = [];
   try {
