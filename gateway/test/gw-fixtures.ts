@@ -11,16 +11,8 @@ import { encodeMessage } from '@beepkit/protocol/wire';
 export const DAY = 86_400;
 
 /** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from '@beepkit/protocol/rng';
+export { prng };
 
 export function bytesFrom(rand: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);

@@ -2,16 +2,8 @@
 import { BeepkitError } from '../src/errors.ts';
 
 /** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from '../src/rng.ts';
+export { prng };
 
 /** One random input: fresh random bytes, or a seed input with 1–4 mutations (bit flips, byte sets, insert, delete, truncate, extend). */
 export function mutate(rand: () => number, corpus: readonly Uint8Array[], maxLen: number): Uint8Array {

@@ -4,6 +4,7 @@
  * replays captured logs. `path` is a stable symlink to the current PTY, so unplug/replug looks like a
  * USB receiver disappearing and coming back under the same name.
  */
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, symlinkSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,13 +43,6 @@ export interface ScheduledFault {
   fault: GnssFault;
 }
 
-interface Logger {
-  info(...a: unknown[]): void;
-  warn(...a: unknown[]): void;
-  error(...a: unknown[]): void;
-  debug(...a: unknown[]): void;
-}
-const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export interface GnssEmulatorOptions {
   /** Directory for the stable symlink (default: a fresh temp dir, removed on stop). */
@@ -108,7 +102,7 @@ export class GnssEmulator extends EventEmitter {
     this.opts = options;
     this.clock = options.clock ?? systemClock;
     this.model = new ReceiverModel(options.seed ?? 1, options.noiseM ?? 1.5);
-    this.log = options.logger ?? silent;
+    this.log = options.logger ?? silentLogger;
     this.interval = options.intervalMs ?? 1000;
     this.setSentences(options.sentences ?? ALL_SENTENCES);
     this.pending = [...(options.faults ?? [])].sort((a, b) => a.atEpoch - b.atEpoch);

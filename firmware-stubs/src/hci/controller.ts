@@ -5,6 +5,7 @@
  * reports) is dropped, and counted, while no host is attached or the PTY
  * backlog is above `backlogLimit`; replies to the host are never dropped.
  */
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import { EventEmitter } from 'node:events';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { openPty, PtyWriter, type Pty } from '../pty.ts';
@@ -17,13 +18,7 @@ import { addrFromString, addrToString } from './le.ts';
 import { HANDLERS } from './handlers.ts';
 
 
-export interface Logger {
-  info(...a: unknown[]): void;
-  warn(...a: unknown[]): void;
-  error(...a: unknown[]): void;
-  debug(...a: unknown[]): void;
-}
-const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+export type { Logger };
 
 export interface ControllerOptions {
   air: Air;
@@ -137,7 +132,7 @@ export class VirtualController extends EventEmitter implements AirListener {
     this.bdAddr = addrFromString(o.address);
     this.id = o.id ?? o.address.toLowerCase();
     this.position = o.position;
-    this.log = o.logger ?? silent;
+    this.log = o.logger ?? silentLogger;
     this.partialTimeoutMs = o.partialTimeoutMs ?? 250;
     this.opts = {
       txPower: o.txPower ?? 0,

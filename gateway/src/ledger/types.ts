@@ -95,9 +95,4 @@ export interface Signer {
   sign(message: Uint8Array): Uint8Array;
 }
 
-export interface Logger {
-  info(...a: unknown[]): void;
-  warn(...a: unknown[]): void;
-  error(...a: unknown[]): void;
-  debug(...a: unknown[]): void;
-}
+export type { Logger } from '@beepkit/protocol/log';

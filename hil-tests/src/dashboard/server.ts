@@ -11,6 +11,7 @@
  *   GET /healthz     liveness
  *   GET /vendor/...  Leaflet and uPlot served from node_modules (no CDN)
  */
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -22,14 +23,8 @@ import { BeepkitError } from '@beepkit/protocol/errors';
 import { validateEvent, type Stamped } from './events.ts';
 import { DashboardState, DEFAULT_LIMITS, type DashboardLimits, type Snapshot } from './state.ts';
 
-export interface Logger {
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-  debug(...args: unknown[]): void;
-}
-const noop = (): void => undefined;
-const SILENT: Logger = { info: noop, warn: noop, error: noop, debug: noop };
+export type { Logger };
+const SILENT = silentLogger;
 
 export interface DashboardOptions {
   /** 0 picks a free port (see `url` after start) */
