@@ -88,14 +88,19 @@ async function child(): Promise<void> {
   send({ done: true, cpuUs: c.user + c.system });
   await published;
   await Promise.all(agents.map((a) => a.stop()));
-  process.disconnect();
+  process.exit(0);
 }
 
 /** Forks the load generator and prepares it; `go()` starts the publishing and resolves when the child reports done. */
 async function loadGenerator(p: Prepare): Promise<{ records: number; bytes: number; go(): Promise<number>; exited: Promise<void> }> {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const c: ChildProcess = fork(fileURLToPath(import.meta.url), [], { cwd: root, execArgv: ['--import', 'tsx'], env: { ...process.env, BEEPKIT_GI_CHILD: '1' } });
-  const exited = new Promise<void>((r) => c.once('exit', () => r()));
+  const kill = (): void => void c.kill('SIGKILL'); // never outlive the bench
+  process.once('exit', kill);
+  const exited = new Promise<void>((r) => c.once('exit', () => {
+    process.removeListener('exit', kill);
+    r();
+  }));
   const next = (): Promise<FromChild> => new Promise((resolve, reject) => {
     c.once('message', (m) => ('error' in (m as FromChild) ? reject(new Error((m as { error: string }).error)) : resolve(m as FromChild)));
     c.once('exit', (code) => reject(new Error(`load generator exited (${code})`)));
@@ -137,7 +142,7 @@ async function timed(n: number, brokerPid: number | undefined, go: () => Promise
 
 async function gatewaySample(mosq: MosquittoRunner, dataDir: string, n: number, seed: number, reuse: number, connections: number): Promise<Sample> {
   const gw = new Gateway({
-    config: resolveConfig({ dataDir, broker: { url: mosq.url, password: PW, connections, clientId: `bench-gw-${seed}` }, http: { port: 0 }, log: { level: 'silent' }, ingest: { rateBurst: 1e9, ratePerSecond: 1e9 } }),
+    config: resolveConfig({ dataDir, broker: { url: mosq.url, password: PW, connections, clientId: 'bench-gw' }, http: { port: 0 }, log: { level: 'silent' }, ingest: { rateBurst: 1e9, ratePerSecond: 1e9 } }),
     now: () => (DAY_NO * DAY + DAY - 60) * 1000,
   });
   await gw.start();
@@ -237,6 +242,7 @@ const bench: Bench = {
 export default bench;
 
 if (process.env.BEEPKIT_GI_CHILD === '1') {
+  process.once('disconnect', () => process.exit(1)); // the bench is gone
   child().catch((e: unknown) => {
     process.send?.({ error: String((e as Error)?.stack ?? e) });
     process.exit(1);
