@@ -42,6 +42,9 @@ export interface DiagnosisResult {
 /** When (real epoch ms) an endorsement was appended or a notification publication returned, for measurement. */
 export interface DiagnosisMark {
   kind: 'endorsement' | 'diagnostician-notice' | 'solver-notice';
+  /** When the append / publication was started. */
+  startedAt: number;
+  /** When it returned (appended; notices broadcast). */
   at: number;
   entries: number;
 }
@@ -50,8 +53,9 @@ export interface DiagnosisMark {
 export function feedSink(gw: Gateway, marks?: DiagnosisMark[], kind: DiagnosisMark['kind'] = 'solver-notice'): NotificationSink {
   return {
     publish: async (entries) => {
+      const startedAt = Date.now();
       const r = await gw.publishNotification(entries);
-      marks?.push({ kind, at: Date.now(), entries: entries.length });
+      marks?.push({ kind, startedAt, at: Date.now(), entries: entries.length });
       return r;
     },
   };
@@ -90,8 +94,9 @@ export class DiagnosisStep {
     await runConsent(c.bin, configPath, ['--diagnostician', toHex(subject), '--challenge', chFile, '--days', String(day), '--teks', '--visits', '--out', out]);
     const doc = JSON.parse(readFileSync(out, 'utf8')) as { consent: string };
     const consent = decodeConsent(fromHex(doc.consent));
+    const startedAt = Date.now();
     const r = await diag.endorse(consent);
-    this.marks.push({ kind: 'endorsement', at: Date.now(), entries: 1 });
+    this.marks.push({ kind: 'endorsement', startedAt, at: Date.now(), entries: 1 });
     return {
       days: consent.days.length, visits: r.visits, teks: r.teks, blockHeight: r.receipt.blockHeight,
       venueStates: c.venues.map((v) => ({ id: v.id, state: this.venues.venueState(venueId8(v.venueId)).state })),
