@@ -1,56 +1,70 @@
 /**
- * `npm run bench [-- name…] [--smoke]`: runs benchmarks, writes
- * bench/results/<name>.json and prints a table.
+ * `npm run bench [-- name…] [--smoke] [--out <dir>] [--no-report]`: runs
+ * benchmarks, writes <out>/<name>.json (default bench/results), prints a
+ * table and, after a full-size run into bench/results, rebuilds
+ * bench/RESULTS.md from the latest full-size result of every bench.
+ * Exit 1 when a bench failed.
  */
 import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine, type Bench } from './lib.ts';
+import { formatTable, readResults, tableRows, writeResultsMarkdown, type ResultFile } from './report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const NOT_BENCHES = ['lib.ts', 'run.ts', 'report.ts'];
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
-const wanted = args.filter((a) => !a.startsWith('--'));
-const files = readdirSync(here).filter((f) => f.endsWith('.ts') && !['lib.ts', 'run.ts'].includes(f) && !f.endsWith('.test.ts'));
-const names = files.map((f) => f.replace(/\.ts$/, ''));
+const outIdx = args.indexOf('--out');
+const defaultOut = join(here, 'results');
+const outDir = outIdx >= 0 && args[outIdx + 1] ? resolve(args[outIdx + 1]) : process.env.BENCH_OUT ? resolve(process.env.BENCH_OUT) : defaultOut;
+const report = !smoke && !args.includes('--no-report') && outDir === defaultOut;
+const wanted = args.filter((a, i) => !a.startsWith('--') && !(outIdx >= 0 && i === outIdx + 1));
+const files = readdirSync(here).filter((f) => f.endsWith('.ts') && !NOT_BENCHES.includes(f) && !f.endsWith('.test.ts'));
+const names = files.map((f) => f.replace(/\.ts$/, '')).sort();
 const unknown = wanted.filter((w) => !names.includes(w));
 if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; have: ${names.join(', ')}`);
   process.exit(2);
 }
 const selected = wanted.length ? wanted : names;
-mkdirSync(join(here, 'results'), { recursive: true });
+mkdirSync(outDir, { recursive: true });
+const mach = machine();
+const runStart = Date.now();
+const runLoad = os.loadavg();
 const rows: string[][] = [];
-let failed = 0;
+const failed: string[] = [];
+const durations: string[] = [];
+console.error(`[bench] ${selected.length} bench(es)${smoke ? ' (smoke)' : ''} on ${mach}; load average ${runLoad.map((x) => x.toFixed(2)).join(' / ')}`);
 for (const name of selected) {
-  const mod = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as { default: Bench };
-  const bench = mod.default;
   const t0 = Date.now();
-  console.error(`[bench] ${name}: ${bench.description}${smoke ? ' (smoke)' : ''}`);
+  const loadavg = os.loadavg();
   try {
+    const mod = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as { default: Bench };
+    const bench = mod.default;
+    console.error(`[bench] ${name}: ${bench.description}${smoke ? ' (smoke)' : ''}`);
     const res = await bench.run({ smoke, repeats: smoke ? 1 : 5, log: (m) => console.error(`[bench] ${name}: ${m}`) });
-    const out = { name, date: new Date().toISOString(), machine: machine(), smoke, metrics: res.metrics, goals: res.goals ?? {}, notes: res.notes ?? [] };
-    writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify(out, null, 2) + '\n');
-    for (const [m, v] of Object.entries(res.metrics)) {
-      const g = res.goals?.[m];
-      rows.push([name, m, fmt(v.median), fmt(v.min), fmt(v.max), v.unit, g ? `${g.target} ${g.met ? 'met' : 'NOT met'}` : '']);
-    }
-    console.error(`[bench] ${name}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const durationSec = (Date.now() - t0) / 1000;
+    const out: ResultFile = { name, date: new Date().toISOString(), machine: mach, smoke, metrics: res.metrics, goals: res.goals ?? {}, notes: res.notes ?? [], durationSec, loadavg };
+    writeFileSync(join(outDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
+    rows.push(...tableRows(out));
+    console.error(`[bench] ${name}: done in ${durationSec.toFixed(1)} s`);
   } catch (err) {
-    failed++;
+    failed.push(name);
     console.error(`[bench] ${name}: FAILED`, err);
-    rows.push([name, 'error', '', '', '', '', String((err as Error).message)]);
+    rows.push([name, 'error', '', '', '', '', String((err as Error).message).slice(0, 200)]);
   }
+  durations.push(`${name} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
-const head = ['bench', 'metric', 'median', 'min', 'max', 'unit', 'goal'];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ');
-console.log(line(head));
-for (const r of rows) console.log(line(r));
-process.exitCode = failed ? 1 : 0;
-
-function fmt(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
-  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
-  return n.toPrecision(4);
+const totalSec = (Date.now() - runStart) / 1000;
+for (const l of formatTable(rows)) console.log(l);
+console.log(`\n${selected.length} bench(es) in ${totalSec.toFixed(1)} s: ${durations.join(', ')}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
+if (report) {
+  const path = join(here, 'RESULTS.md');
+  writeResultsMarkdown(path, readResults(outDir), { date: new Date(runStart).toISOString(), machine: mach, loadavg: runLoad, totalSec, benches: selected, failed });
+  console.log(`wrote ${path}`);
 }
+process.exitCode = failed.length ? 1 : 0;
+// a bench that leaves a handle open must not keep the runner alive
+setTimeout(() => process.exit(), 5000).unref();
