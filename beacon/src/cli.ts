@@ -10,6 +10,7 @@ import { HciRadio, type HciTarget } from '@beepkit/agent/radio';
 import { checkVenueInfo, loadVenueKey, offlineRecord, provisionVenue, type VenueSecret } from './provision.ts';
 import { BeaconDaemon } from './daemon.ts';
 import { startHealth } from './health.ts';
+import { registerOverMqtt } from './register.ts';
 
 const fail = (e: unknown): void => {
   const err = isBeepkitError(e) ? e : new BeepkitError('E_IO', String((e as Error)?.message ?? e));
@@ -32,17 +33,30 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'data directory', '/var/lib/beepkit-beacon')
     .option('--key-file <file>', 'KEK file (32 bytes, 0600; created when absent)').option('--passphrase-env <VAR>', 'seal with a passphrase from this env var')
     .option('--print', 'print the record for offline registration (default)')
-    .action(async (o: { venue: string; region: string; lat: string; lon: string; radius: string; dataDir: string; keyFile?: string; passphraseEnv?: string }) => {
+    .option('--gateway <url>', 'register with the gateway CA over MQTT (mqtt:// or mqtts://) instead of printing the offline record')
+    .option('--device-id <id>', 'this beacon\'s device topic id, listed in the gateway\'s ca.trustedBeacons (with --gateway)')
+    .option('--password-file <file>', 'MQTT password of the device id (with --gateway)')
+    .action(async (o: { venue: string; region: string; lat: string; lon: string; radius: string; dataDir: string; keyFile?: string; passphraseEnv?: string; gateway?: string; deviceId?: string; passwordFile?: string }) => {
       try {
         const info = { name: o.venue, region: o.region.split('/'), lat: num(o.lat, '--lat'), lon: num(o.lon, '--lon'), radiusM: num(o.radius, '--radius') };
         checkVenueInfo(info);
+        if (o.gateway && !o.deviceId) throw new BeepkitError('E_CONFIG', '--gateway needs --device-id (an id listed in the gateway\'s ca.trustedBeacons)');
         await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
         const secret = secretOf(o, o.dataDir);
         if ('keyFile' in secret && !(await readFile(secret.keyFile).then(() => true, () => false))) {
           const { randomBytes } = await import('node:crypto');
           await writeFileAtomic(secret.keyFile, new Uint8Array(randomBytes(32)));
         }
-        const v = await provisionVenue(join(o.dataDir, 'venue.key'), secret);
+        const keyPath = join(o.dataDir, 'venue.key');
+        // with --gateway, a beacon provisioned earlier (e.g. the gateway was unreachable) registers its existing key
+        const again = !!o.gateway && (await readFile(keyPath).then(() => true, () => false));
+        const v = again ? await loadVenueKey(keyPath, secret) : await provisionVenue(keyPath, secret);
+        if (o.gateway) {
+          const password = o.passwordFile ? (await readFile(o.passwordFile, 'utf8')).trim() : undefined;
+          const r = await registerOverMqtt(v, info, { url: o.gateway, deviceId: o.deviceId!, password });
+          process.stdout.write(JSON.stringify({ registered: true, venueId: r.venueId, state: r.state, gateway: o.gateway }, null, 2) + '\n');
+          return;
+        }
         const hexFile = join(o.dataDir, 'venue-key.hex');
         await writeFileAtomic(hexFile, new TextEncoder().encode(toHex(v.key) + '\n'));
         const rec = offlineRecord(v, info, hexFile);

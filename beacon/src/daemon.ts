@@ -2,7 +2,8 @@
  * The venue beacon: advertises the rotating venue frame (a new frame each
  * slot), optionally alternating with iBeacon / Eddystone-UID frames, through
  * the agent's Radio (HciRadio: the one bleno module). It refuses to start with
- * a clock it cannot trust (E_CLOCK) and re-advertises after a controller reset.
+ * a clock it cannot trust (E_CLOCK) and re-advertises after a controller reset
+ * (on the radio's state events, and by re-asserting the frame every refreshMs).
  */
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { encodeAdvert, encodeVenueFrame, slotOf, DEFAULT_SLOT_SECONDS } from '@beepkit/protocol/frames';
@@ -26,6 +27,13 @@ export interface BeaconOptions {
   interop?: InteropFrames;
   /** How long each frame kind stays on air when alternating (default 1000 ms). */
   alternateMs?: number;
+  /**
+   * Re-asserts the current frame at least this often (default 10 000 ms). A
+   * controller that resets by itself (power glitch, firmware watchdog) clears
+   * its advertising state and bleno does not report it; re-asserting bounds the
+   * silence to this period.
+   */
+  refreshMs?: number;
   trustClock?: boolean;
   probes?: ClockProbes;
   buildDateS?: number;
@@ -117,7 +125,9 @@ export class BeaconDaemon {
     const toSlot = slotMs - (now % slotMs) + 5;
     const wait = frames.length > 1 ? Math.min(this.o.alternateMs ?? 1000, toSlot) : toSlot;
     if (frames.length > 1 && wait === toSlot) this.turn = 0; // a new slot starts with the venue frame
-    this.timer = setTimeout(() => void this.tick(), wait);
+    const refresh = this.o.refreshMs ?? 10_000;
+    if (frames.length === 1 && refresh < wait) this.turn = 0;
+    this.timer = setTimeout(() => void this.tick(), Math.min(wait, refresh));
   }
 
   async stop(): Promise<void> {

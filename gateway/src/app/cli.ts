@@ -1,9 +1,10 @@
 /** `beepkit gateway …`: run, venue add|list|revoke, diagnostician add, keys. */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { BeepkitError, isBeepkitError, toHex } from '@beepkit/protocol';
+import { BeepkitError, fromHex, isBeepkitError, toHex } from '@beepkit/protocol';
 import { issueCertificate, keyId } from '@beepkit/protocol/cert';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { loadOrCreateKeys, writeFileAtomic } from '../ca/keys.ts';
@@ -58,6 +59,13 @@ export async function runGateway(configPath: string | undefined): Promise<void> 
   await stopped;
 }
 
+/** A venue key file written by `beepkit beacon provision`: 32 bytes as 64 hex digits (surrounding whitespace ignored). */
+function venueKeyFile(path: string): Uint8Array {
+  const text = readFileSync(path, 'utf8').trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(text)) throw new BeepkitError('E_KEY', `${path}: a venue key file holds 64 hex digits`);
+  return fromHex(text);
+}
+
 export function registerGateway(program: Command): void {
   const gw = program.command('gateway').description('MQTT gateway: ingest, CA, notification feed');
   const dirOpts = (c: Command): Command => c.option('-c, --config <file>', 'gateway.yaml (for dataDir)').option('-d, --data-dir <dir>', 'gateway data directory');
@@ -90,12 +98,13 @@ export function registerGateway(program: Command): void {
     .option('--radius <m>', 'radius in metres', '50')
     .option('--id <hex>', '6-byte venue id (random when absent)')
     .option('--key-out <file>', 'write the venue key (hex, 0600) here instead of printing it')
-    .action((o: DirOpts & { name: string; region: string; lat: string; lon: string; radius: string; id?: string; keyOut?: string }) => {
+    .option('--key-file <file>', 'register this venue key (64 hex digits, e.g. from beepkit beacon provision) instead of a random one')
+    .action((o: DirOpts & { name: string; region: string; lat: string; lon: string; radius: string; id?: string; keyOut?: string; keyFile?: string }) => {
       try {
         const reg = new VenueRegistry(join(dataDir(o), 'venues.json'));
-        const { venue: v, key } = reg.add({ id: o.id, name: o.name, region: o.region.split('/'), lat: num(o.lat, '--lat'), lon: num(o.lon, '--lon'), radiusM: num(o.radius, '--radius') });
+        const { venue: v, key } = reg.add({ id: o.id, name: o.name, region: o.region.split('/'), lat: num(o.lat, '--lat'), lon: num(o.lon, '--lon'), radiusM: num(o.radius, '--radius'), key: o.keyFile ? venueKeyFile(o.keyFile) : undefined });
         if (o.keyOut) writeFileAtomic(o.keyOut, toHex(key) + '\n', 0o600);
-        print(o.keyOut ? { venue: v, keyFile: o.keyOut } : { venue: v, key: toHex(key) });
+        print(o.keyFile ? { venue: v, keyFile: o.keyFile } : o.keyOut ? { venue: v, keyFile: o.keyOut } : { venue: v, key: toHex(key) });
       } catch (e) {
         fail(e);
       }
