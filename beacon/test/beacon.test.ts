@@ -162,3 +162,22 @@ t.test('frames on the air verify under the venue key', async (t) => {
   t.match(status, { advertising: true, clock: { trusted: true, source: 'override' }, venueId: toHex(deriveVenueId(key)) });
   t.ok(status.frames >= 3);
 });
+
+t.test('a controller that reset silently is re-advertised within refreshMs', async (t) => {
+  const puts: string[] = [];
+  let wake: (() => void) | undefined;
+  const radio = {
+    on() {}, off() {}, start: async () => {}, stop: async () => {}, stopAdvertising: async () => {},
+    advertise: async (f: Uint8Array) => {
+      puts.push(toHex(f));
+      if (puts.length >= 3) wake?.();
+    },
+  } as never;
+  const now = 1_780_000_000_000; // frozen clock: the slot never changes, only the refresh re-asserts
+  const d = new BeaconDaemon({ radio, venue: { key: new Uint8Array(32).fill(1), venueId: new Uint8Array(6).fill(2) }, txPower: -59, now: () => now, trustClock: true, refreshMs: 20 });
+  await d.start();
+  await new Promise<void>((resolve) => (puts.length >= 3 ? resolve() : (wake = resolve)));
+  await d.stop();
+  t.equal(new Set(puts).size, 1, 'the same frame of the same slot');
+  t.ok(puts.length >= 3, `re-asserted (${puts.length} puts)`);
+});
