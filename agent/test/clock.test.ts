@@ -25,10 +25,13 @@ t.test('linear clock runs at speed from the epoch', async (t) => {
 });
 
 t.test('control API clock: follows, pauses, and fails clearly without a sim', async (t) => {
+  // A fake sim whose clock runs at `speed` while not paused, like the real control API.
   let state = { now: 5_000_000, speed: 10, paused: true };
+  let since = Date.now();
+  const clockNow = () => (state.paused ? state.now : state.now + (Date.now() - since) * state.speed);
   const server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(req.url === '/clock' ? state : {}));
+    res.end(JSON.stringify(req.url === '/clock' ? { ...state, now: clockNow() } : {}));
   });
   await new Promise<void>((r) => server.listen(30002, '127.0.0.1', () => r()));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
@@ -39,6 +42,7 @@ t.test('control API clock: follows, pauses, and fails clearly without a sim', as
   t.equal(c.now(), 5_000_000, 'paused: frozen');
   t.equal(c.speed, 10);
   state = { now: 6_000_000, speed: 10, paused: false };
+  since = Date.now();
   const until = Date.now() + 10_000;
   while (c.now() < 6_000_000 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   const a = c.now();
