@@ -5,35 +5,12 @@
  * record exactly once.
  */
 import t from 'tap';
-import { fileURLToPath } from 'node:url';
-import { dirname, join, relative } from 'node:path';
-import { Air } from '@beepkit/firmware-stubs/air';
-import { VirtualController } from '@beepkit/firmware-stubs/hci';
-import { Host } from '../../firmware-stubs/test/fixtures/child.ts';
+import { pairRig } from './fixtures/rig.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const hostDir = join(here, '..', '..', 'firmware-stubs', 'test', 'fixtures');
-const script = (p: string) => relative(hostDir, p);
 const N = 120;
 
 t.test('link loss mid-transfer (out of range), resume: every record exactly once', async (t) => {
-  const dir = t.testdir({ w: {}, c: {} });
-  const air = new Air({ seed: 87, supervisionCheckMs: 20 });
-  const cc = new VirtualController({ air, address: '11:22:33:44:87:01', position: { x: 0, y: 0 } });
-  const wc = new VirtualController({ air, address: '11:22:33:44:87:02', position: { x: 2, y: 0 } });
-  cc.start();
-  wc.start();
-  const wearable = new Host(script(join(here, 'fixtures', 'wearable-child.ts')), { PORT: wc.path, DIR: join(dir, 'w'), BLENO_ADVERTISING_INTERVAL: '30' });
-  const carer = new Host(script(join(here, '..', '..', 'agent', 'test', 'fixtures', 'carer-child.ts')), { PORT: cc.path, DIR: join(dir, 'c') });
-  t.teardown(() => {
-    wearable.kill();
-    carer.kill();
-    cc.stop();
-    wc.stop();
-    air.stop();
-  });
-  await wearable.waitFor((e) => e.ev === 'ready', 90_000, 'wearable ready');
-  await carer.waitFor((e) => e.ev === 'ready', 90_000, 'carer ready');
+  const { air, wc, wearable, carer } = await pairRig(t, 87);
 
   // pair (nothing pending yet)
   carer.send({ op: 'pair' });

@@ -4,34 +4,10 @@
  * syncs the day keys and records over GATT.
  */
 import t from 'tap';
-import { fileURLToPath } from 'node:url';
-import { dirname, join, relative } from 'node:path';
-import { Air } from '@beepkit/firmware-stubs/air';
-import { VirtualController } from '@beepkit/firmware-stubs/hci';
-import { Host } from '../../firmware-stubs/test/fixtures/child.ts';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const hostDir = join(here, '..', '..', 'firmware-stubs', 'test', 'fixtures');
-const script = (p: string) => relative(hostDir, p);
+import { pairRig } from './fixtures/rig.ts';
 
 t.test('pairing over GATT: wrong code aborts, right code pairs and syncs', async (t) => {
-  const dir = t.testdir({ w: {}, c: {} });
-  const air = new Air({ seed: 82, supervisionCheckMs: 20 });
-  const cc = new VirtualController({ air, address: '11:22:33:44:82:01', position: { x: 0, y: 0 } });
-  const wc = new VirtualController({ air, address: '11:22:33:44:82:02', position: { x: 2, y: 0 } });
-  cc.start();
-  wc.start();
-  const wearable = new Host(script(join(here, 'fixtures', 'wearable-child.ts')), { PORT: wc.path, DIR: join(dir, 'w'), BLENO_ADVERTISING_INTERVAL: '30' });
-  const carer = new Host(script(join(here, '..', '..', 'agent', 'test', 'fixtures', 'carer-child.ts')), { PORT: cc.path, DIR: join(dir, 'c') });
-  t.teardown(() => {
-    wearable.kill();
-    carer.kill();
-    cc.stop();
-    wc.stop();
-    air.stop();
-  });
-  await wearable.waitFor((e) => e.ev === 'ready', 90_000, 'wearable ready');
-  await carer.waitFor((e) => e.ev === 'ready', 90_000, 'carer ready');
+  const { wearable, carer } = await pairRig(t, 82);
   wearable.send({ op: 'record', n: 6 });
   await wearable.waitFor((e) => e.ev === 'recorded', 30_000, 'recorded');
 
