@@ -7,3 +7,4 @@ export * from './client.ts';
 export * from './expose.ts';
 export { GattCentral } from '../radio/gatt-central.ts';
 export type { HciTarget } from '../radio/hci-radio.ts';
+export * from './proxy.ts';
