@@ -22,6 +22,7 @@ import { TrustMachine, crossVerify, type TrustVerdict } from '../trust/index.ts'
 import { VisitDetector } from '../visits/index.ts';
 import { startHealthServer, renderMetrics, type AgentStatus, type HealthServer } from '../health/index.ts';
 import type { AgentNetwork, NetworkFactory } from './ports.ts';
+import type { CarerStore } from '../carer/store.ts';
 import { RadioRunner } from './radio-runner.ts';
 import { Publishing } from './publishing.ts';
 import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
@@ -34,6 +35,8 @@ export interface AgentOptions {
   network?: NetworkFactory;
   /** Test seam: the radio to use instead of HciRadio from config. */
   radio?: Radio;
+  /** Paired wearables this agent acts for as their carer (agent/src/carer). */
+  carer?: CarerStore;
 }
 
 const DAY_MS = 86_400_000;
@@ -128,6 +131,7 @@ export class Agent {
           shared: () => loadShared(join(cfg.dataDir, SHARED_FILE), this.#key!),
           dayKeys: (day) => this.keystore!.dayKeys(day),
           mayUpload: () => this.#publishing?.allowed ?? false,
+          ...(this.opts.carer ? { carer: { store: this.opts.carer, sinks: this.#sinks(), key: this.#key } } : {}),
         });
       }
       this.#publishing = new Publishing({ config: cfg, keystore: this.keystore, outbox: this.outbox, network: this.network, now: this.#now, logger: this.#log });
@@ -297,6 +301,22 @@ export class Agent {
     } finally {
       this.#caInFlight = false;
     }
+  }
+
+  /**
+   * Requests the missing certificates of a paired wearable with the carer's
+   * current trusted evidence. Call while the BLE link to it is up (after a
+   * sync): the link is the co-location evidence (wearable/README.md).
+   */
+  async authoriseWearable(wearableId: string): Promise<number[]> {
+    const w = this.network?.wearables;
+    const v = this.#verdict;
+    if (!w || !v?.ok || !this.trust.canPublish(this.#now())) return [];
+    const today = Math.floor(this.#now() / DAY_MS);
+    // the evidence is of now: only today's certificate can be asked for
+    if (!(await w.missingCertificates(wearableId)).includes(today)) return [];
+    await w.authorise(wearableId, v.evidence);
+    return [today];
   }
 
   /** Once a minute: persist logs, forget idle peers, and at a new UTC day run the daily maintenance. */

@@ -13,6 +13,7 @@ import { AgentMqtt } from '../mqtt.ts';
 import { CaClient, CertStore } from '../ca-client/index.ts';
 import { Uplink } from '../uplink/index.ts';
 import { Follower, SelfMatcher } from '../follow/index.ts';
+import { WearableProxy } from '../carer/proxy.ts';
 import type { AgentNetwork, NetworkContext, NetworkFactory } from './ports.ts';
 
 export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<AgentNetwork> => {
@@ -36,7 +37,14 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     // notification entries carry 8-byte venue ids; visits are logged by the 6-byte id (protocol venueIdHex)
     venueIdOf: venueIdHex,
   });
-  const follower = new Follower({ mqtt, gatewayPublicKey, cursorPath: join(cfg.dataDir, 'notification.cursor'), onBlock: (blk) => matcher.onBlock(blk).then(() => {}), logger });
+  const wearables = ctx.carer && new WearableProxy({
+    ...ctx.carer, dataDir: cfg.dataDir, mqtt, caPublicKey, gatewayPublicKey, mayUpload: ctx.mayUpload, now: ctx.now, retentionDays: cfg.keystore.retentionDays, logger,
+  });
+  const onBlock = async (blk: Parameters<SelfMatcher['onBlock']>[0]): Promise<void> => {
+    await matcher.onBlock(blk);
+    await wearables?.onBlock(blk);
+  };
+  const follower = new Follower({ mqtt, gatewayPublicKey, cursorPath: join(cfg.dataDir, 'notification.cursor'), onBlock, logger });
   return {
     get state() {
       return mqtt.state;
@@ -53,8 +61,10 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
       mqtt.start();
       await follower.start();
       await uplink.start();
+      await wearables?.start();
     },
     async stop() {
+      await wearables?.stop();
       await uplink.stop();
       await follower.stop();
       await mqtt.stop();
@@ -63,5 +73,6 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     authorise: (evidence, signer) => ca.authorise(evidence, signer),
     flush: async () => uplink.kick(),
     purgeBefore: (day) => store.purgeBefore(day),
+    wearables,
   };
 };

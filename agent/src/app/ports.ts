@@ -11,6 +11,8 @@ import type { AgentConfig } from '../config/index.ts';
 import type { Outbox } from '../outbox/index.ts';
 import type { EncounterLike, OwnPrefix, VisitLike } from '../matching/index.ts';
 import type { SharedRecord } from '../follow/shared.ts';
+import type { AlertSink } from '../alerts/index.ts';
+import type { CarerStore, WearableProxy } from '../carer/index.ts';
 
 /** A certificate held for a day (the ca-client's StoredCertificate). */
 export interface HeldCertificate {
@@ -33,6 +35,8 @@ export interface AgentNetwork {
   flush?(): Promise<void>;
   /** Forgets certificates of days before `firstDay`. */
   purgeBefore?(firstDay: number): Promise<void>;
+  /** Acts for the paired wearables (when the agent is a carer). */
+  wearables?: WearableProxy;
 }
 
 export interface NetworkContext {
@@ -53,6 +57,8 @@ export interface NetworkContext {
   dayKeys: (day: number) => { signingSeed: Uint8Array; ephemeralPub: Uint8Array };
   /** The upload policy's last word. */
   mayUpload: () => boolean;
+  /** Paired wearables to act for (carer): their uploads and alerts (agent/src/carer/proxy.ts). */
+  carer?: { store: CarerStore; sinks: AlertSink[]; key?: Uint8Array };
 }
 
 export type NetworkFactory = (ctx: NetworkContext) => AgentNetwork | Promise<AgentNetwork>;
