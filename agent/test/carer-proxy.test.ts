@@ -20,6 +20,10 @@ import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { hashPassword } from '@beepkit/gateway/broker';
 import { WearableResponder, WearableState } from '@beepkit/wearable';
 import { AgentMqtt } from '../src/mqtt.ts';
+import { Outbox } from '../src/outbox/index.ts';
+import { silentLogger } from '../src/alerts/logger.ts';
+import { resolveConfig as agentConfig } from '../src/config/index.ts';
+import { mqttNetwork } from '../src/app/index.ts';
 import type { Alert, AlertSink } from '../src/alerts/index.ts';
 import type { EvidenceBundle } from '../src/trust/index.ts';
 import { CarerClient, CarerStore, memoryLinkPair, WearableProxy, type CarerAlert } from '../src/carer/index.ts';
@@ -29,8 +33,9 @@ const BROKER = 27340;
 const CARER = 'carer-proxy-test-1';
 const TODAY = Math.floor(Date.now() / 1000 / DAY);
 
-const root = t.testdir({ gw: {}, w: {}, c: {}, c2: {} });
-await writeFile(join(root, 'passwd'), `${CARER}:${hashPassword(`pw-${CARER}`, { iterations: 1000 })}\n`, { mode: 0o600 });
+const CARER2 = 'carer-proxy-test-2';
+const root = t.testdir({ gw: {}, w: {}, c: {}, c2: {}, c3: {} });
+await writeFile(join(root, 'passwd'), [CARER, CARER2].map((d) => `${d}:${hashPassword(`pw-${d}`, { iterations: 1000 })}\n`).join(''), { mode: 0o600 });
 const gw = new Gateway({ config: resolveConfig({ dataDir: join(root, 'gw'), broker: { embedded: { port: BROKER, passwordFile: join(root, 'passwd') } }, http: { port: BROKER + 1 }, log: { level: 'silent' } }) });
 await gw.start();
 t.teardown(() => gw.stop());
@@ -187,4 +192,30 @@ t.test('a block carrying the wearable’s fingerprint alerts naming Grace once; 
   t.equal(published.length, 1, 'published for the carer topic');
   t.equal((await proxy.onBlock({ ...blk, height: 3 })).length, 0, 'the same exposure again is deduplicated');
   t.equal(got.length, 1);
+});
+
+t.test('app wiring: the agent network (mqttNetwork) with a carer store matches gateway notification blocks for the wearable', { timeout: 60_000 }, async (t) => {
+  const dir = join(root, 'c3');
+  const config = agentConfig({
+    dataDir: dir, deviceId: CARER2, broker: { url: `mqtt://127.0.0.1:${BROKER}`, password: `pw-${CARER2}` },
+    anchors: { caPublicKey: toHex(gw.keys.ca.publicKey), gatewayPublicKey: toHex(gw.keys.gateway.publicKey) },
+  });
+  const outbox = new Outbox({ path: join(dir, 'outbox') });
+  await outbox.start();
+  t.teardown(() => outbox.stop());
+  const own: Alert[] = [];
+  let alerted!: (a: Alert) => void;
+  const carerAlert = new Promise<Alert>((res) => (alerted = res));
+  const net = await mqttNetwork({
+    config, deviceId: CARER2, outbox, logger: silentLogger, now: Date.now, raise: async (a) => void own.push(...a),
+    ownPrefixes: () => [], encounters: () => [], ownVisits: () => [], dayKeys: () => { throw new Error('no own keys'); }, mayUpload: () => false,
+    carer: { store, sinks: [{ name: 'carer', deliver: async (a) => alerted(a) }] },
+  });
+  t.ok(net.wearables, 'the network acts for the paired wearables');
+  await net.start();
+  t.teardown(() => net.stop());
+  await gw.publishNotification([encodeNotificationEntry({ type: 'exposure', fingerprint: fingerprint(pseudonym()), risk: 1, day: TODAY })]);
+  const a = await carerAlert;
+  t.match(a, { person: 'Grace', level: 'low', day: TODAY }, 'the follower’s verified block alerted for Grace');
+  t.equal(own.length, 0, 'the carer’s own matcher found nothing of its own');
 });
