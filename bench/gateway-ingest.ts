@@ -21,6 +21,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
 import { GatewayMqtt } from '@beepkit/gateway/mqtt';
+import { EmbeddedLedger } from '@beepkit/gateway/ledger';
+import { Ingest } from '@beepkit/gateway/ingest';
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { loadOrCreateKeys } from '@beepkit/gateway/ca';
 import { encodeMessage, topics } from '@beepkit/protocol/wire';
@@ -42,6 +44,39 @@ function client(url: string, user: string, clientId: string): GatewayMqtt {
   return c;
 }
 
+/** `n` signed UploadBatch payloads of 1-28 TraceCodes, a new pseudonym every `reuse` batches. */
+function batches(ca: ReturnType<typeof loadOrCreateKeys>['ca'], n: number, seed: number, reuse: number, each: (m: { payload: Uint8Array; records: number }, i: number) => void): void {
+  const rand = prng(seed);
+  let ps: Pseudonym | undefined;
+  for (let i = 0; i < n; i++) {
+    if (i % reuse === 0) ps = new Pseudonym(rand, DAY_NO).certify(ca);
+    const k = 1 + Math.floor(rand() * 28);
+    each({ payload: encodeMessage({ type: 'upload-batch', correlationId: new Uint8Array(8), batch: ps!.batch(Array.from({ length: k }, (_, j) => j)) }), records: k }, i);
+  }
+}
+
+/**
+ * CPU µs per batch of Ingest.handle alone (decode, certificate, verify, rate,
+ * durable append, receipt) on an embedded ledger, 64 batches in flight, no
+ * MQTT: the gateway's own work, much less disturbed by machine load than rates.
+ */
+async function ingestCpu(dir: string, n: number, seed: number, reuse: number): Promise<number> {
+  const keys = loadOrCreateKeys(dir);
+  const payloads: Uint8Array[] = [];
+  batches(keys.ca, n, seed, reuse, (m) => payloads.push(m.payload));
+  const ledger = new EmbeddedLedger({ dir: join(dir, 'ledger'), signer: keys.gateway });
+  await ledger.open();
+  try {
+    const ingest = new Ingest({ ledger, caPublicKey: keys.caPublicKey, now: () => (DAY_NO * DAY + DAY - 60) * 1000, rate: { burst: 1e9, perSecond: 1e9 } });
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i += 64) await Promise.all(payloads.slice(i, i + 64).map((p) => ingest.handle(p)));
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / n;
+  } finally {
+    await ledger.close();
+  }
+}
+
 /** Child: builds the payloads, connects the agents, publishes on 'go', reports when every receipt (gateway mode) or PUBACK (broker mode) is back. */
 async function child(): Promise<void> {
   const send = (m: FromChild): void => void process.send!(m);
@@ -50,17 +85,11 @@ async function child(): Promise<void> {
   let records = 0;
   let bytes = 0;
   if (p.mode === 'gateway') {
-    const ca = loadOrCreateKeys(p.caDir).ca;
-    const rand = prng(p.seed);
-    let ps: Pseudonym | undefined;
-    for (let i = 0; i < p.n; i++) {
-      if (i % p.reuse === 0) ps = new Pseudonym(rand, DAY_NO).certify(ca);
-      const k = 1 + Math.floor(rand() * 28);
-      records += k;
-      const m = encodeMessage({ type: 'upload-batch', correlationId: new Uint8Array(8), batch: ps!.batch(Array.from({ length: k }, (_, j) => j)) });
-      bytes += m.length;
-      payloads[Math.floor(i / p.reuse) % AGENTS].push(m);
-    }
+    batches(loadOrCreateKeys(p.caDir).ca, p.n, p.seed, p.reuse, (m, i) => {
+      records += m.records;
+      bytes += m.payload.length;
+      payloads[Math.floor(i / p.reuse) % AGENTS].push(m.payload);
+    });
   } else {
     for (let i = 0; i < p.n; i++) payloads[i % AGENTS].push(Buffer.alloc(p.bytes, 0xa5));
     bytes = p.n * p.bytes;
@@ -155,6 +184,12 @@ async function gatewaySample(mosq: MosquittoRunner, dataDir: string, n: number, 
     return { codes: gen.records / t.s, msgs: n / t.s, bytes: gen.bytes / n, blocks: (h1 - h0) / t.s, cpu: t.cpu };
   } finally {
     await gw.stop();
+    // drop the gateway's persistent sessions: their $share subscriptions would queue the no-op run's messages
+    await Promise.all(Array.from({ length: connections }, async (_, k) => {
+      const c = client(mosq.url, 'gateway', connections > 1 ? `bench-gw-${k}` : 'bench-gw');
+      await c.start();
+      await c.stop();
+    }));
   }
 }
 
@@ -203,11 +238,13 @@ const bench: Bench = {
     for (let i = 0; i < AGENTS; i++) creds[devId(i)] = hashPassword(PW, { iterations: 1000 });
     const mosq = new MosquittoRunner({ dir: join(dir, 'mosq'), port: 22190, credentials: creds, acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS }, queues: 'tuned' });
     const gws: Sample[] = [];
+    const ingestUs: number[] = [];
     const brs: Sample[] = [];
     try {
       await mosq.start();
       // alternate gateway and broker samples so both see the same machine load
       for (let rep = 0; rep < ctx.repeats; rep++) {
+        ingestUs.push(await ingestCpu(join(dir, `ing${rep}`), Math.min(n, 4000), 177 + rep, reuse));
         const g = await gatewaySample(mosq, join(dir, `gw${rep}`), n, 77 + rep, reuse, connections);
         gws.push(g);
         const b = await brokerSample(mosq, n, Math.round(g.bytes), connections);
@@ -225,6 +262,7 @@ const bench: Bench = {
       broker_noop_msgs_per_s: summarise(brs.map((b) => b.msgs), 'msg/s'),
       ratio_to_broker: summarise(gws.map((g, i) => g.msgs / brs[i].msgs), 'ratio'),
       entries_per_fdatasync: summarise(gws.map((g) => g.msgs / g.blocks), 'batches/block'),
+      ingest_cpu_per_batch: summarise(ingestUs, 'µs'),
       gateway_cpu_per_msg: summarise(gws.map((g) => g.cpu.self), 'µs'),
       gateway_run_agents_cpu_per_msg: summarise(gws.map((g) => g.cpu.gen), 'µs'),
       gateway_run_mosquitto_cpu_per_msg: summarise(gws.map((g) => g.cpu.broker), 'µs'),
