@@ -10,7 +10,7 @@
  * - endorsement → first alert of any kind (venue, Bluetooth or fingerprint);
  * and the agents' resident memory: max VmRSS (/proc/<pid>/status, sampled
  * every 250 ms) of each agent process over the run — goal ≤ 80 MB.
- * The trial takes ~75–120 s, so a run is one trial (BENCH_E2E_RUNS for more);
+ * The trial takes ~70–120 s, so a run is one trial (BENCH_E2E_RUNS for more);
  * the figures are medians over the per-agent samples of all trials.
  */
 import { spawn } from 'node:child_process';
@@ -171,9 +171,9 @@ const bench: Bench = {
         agent_rss_max: goal(metrics.agent_rss_max.max, '<=', 80),
       },
       notes: [
-        `${runs} trial(s) of the café scenario, short mode (×60), ${ctx.smoke ? 'smoke run: the same trial as the full run' : 'one trial is ~75–120 s so it is not repeated 5 times'}; latencies are per exposed agent (the scenario's high-alert agents with a running agent process), RSS is the max VmRSS of each of the agent processes (sampled every 250 ms), median/min/max across agents; goals are checked against the max`,
+        `${runs} trial(s) of the café scenario, short mode (×60), ${ctx.smoke ? 'smoke run: the same trial as the full run' : 'one trial is ~70–120 s so it is not repeated 5 times'}; latencies are per exposed agent (the scenario's high-alert agents with a running agent process), RSS is the max VmRSS of each of the agent processes (sampled every 250 ms), median/min/max across agents; goals are checked against the max`,
         'solver_notice_to_alert_ms: start of the solver\'s notification publication (ledger append + broadcast) → the agent\'s alert log time; solver_notice_to_status_ms: → first /status poll (every 50 ms) showing the fingerprint alert; endorsement_to_first_alert_ms: start of the endorsement append → the first alert of any kind (venue, Bluetooth or fingerprint)',
-        `baseline in the same run: an idle \`node\` is ${summarise(floor.node, 'MB').median.toFixed(1)} MB, an idle \`node --import tsx\` (how \`beepkit agent run\` starts: no build step) ${summarise(floor.tsx, 'MB').median.toFixed(1)} MB resident (3 samples each)`,
+        `baseline in the same run: an idle \`node\` is ${summarise(floor.node, 'MB').median.toFixed(1)} MB, an idle \`node --import tsx\` (how \`beepkit agent run\` starts: no build step) ${summarise(floor.tsx, 'MB').median.toFixed(1)} MB resident (3 samples each): the agents hold ~${(metrics.agent_rss_max.median - summarise(floor.tsx, 'MB').median).toFixed(0)} MB above that floor (median agent)`,
         ...all.flatMap((s) => s.notes),
       ],
     };
