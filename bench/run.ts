@@ -3,7 +3,7 @@
  * benchmarks, writes <out>/<name>.json (default bench/results), prints a
  * table and, after a full-size run into bench/results, rebuilds
  * bench/RESULTS.md from the latest full-size result of every bench.
- * Exit 1 when a bench failed.
+ * Exit 1 when a bench failed (or ran over BENCH_TIMEOUT_S, default 360 s).
  */
 import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +29,8 @@ if (unknown.length) {
   process.exit(2);
 }
 const selected = wanted.length ? wanted : names;
+/** A bench that hangs (e.g. a port taken by a concurrent run) fails instead of stalling the whole run. */
+const limitSec = Number(process.env.BENCH_TIMEOUT_S ?? 360);
 mkdirSync(outDir, { recursive: true });
 const mach = machine();
 const runStart = Date.now();
@@ -44,7 +46,11 @@ for (const name of selected) {
     const mod = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as { default: Bench };
     const bench = mod.default;
     console.error(`[bench] ${name}: ${bench.description}${smoke ? ' (smoke)' : ''}`);
-    const res = await bench.run({ smoke, repeats: smoke ? 1 : 5, log: (m) => console.error(`[bench] ${name}: ${m}`) });
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${limitSec} s (BENCH_TIMEOUT_S)`)), limitSec * 1000);
+    });
+    const res = await Promise.race([bench.run({ smoke, repeats: smoke ? 1 : 5, log: (m) => console.error(`[bench] ${name}: ${m}`) }), limit]).finally(() => clearTimeout(timer));
     const durationSec = (Date.now() - t0) / 1000;
     const out: ResultFile = { name, date: new Date().toISOString(), machine: mach, smoke, metrics: res.metrics, goals: res.goals ?? {}, notes: res.notes ?? [], durationSec, loadavg };
     writeFileSync(join(outDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
