@@ -1,11 +1,14 @@
 /**
  * Notification feed through real mosquitto: a published block reaches two
  * subscribed devices byte-identical; catch-up from height h returns the missing
- * blocks; venue status answers `empty`; revocations are published.
+ * blocks; venue status answers `empty`, then `infected` after a venue-state
+ * record; revocations are published.
  */
 import t from 'tap';
 import { toHex } from '@beepkit/protocol';
 import { decodeMessage } from '@beepkit/protocol/wire';
+import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
+import { venueId8 } from '@beepkit/protocol/frames';
 import { Gateway } from '../src/app/gateway.ts';
 import { notificationPayload } from '../src/feed/index.ts';
 import { decodeBlock } from '../src/ledger/index.ts';
@@ -47,12 +50,27 @@ t.test('broadcast and catch-up', { skip: NO_MOSQUITTO, timeout: 60_000 }, async 
 
   const vs = await b.request('venue-status-query', { type: 'venue-status-query', venueId: Uint8Array.of(1, 2, 3, 4, 5, 6) });
   t.equal(vs.type === 'venue-status-reply' ? vs.state : vs.type, 'empty');
+  // A venue-state record on the notification chain (as the diagnostician's venue registry writes) changes the answer.
+  const venue6 = Uint8Array.of(1, 2, 3, 4, 5, 6);
+  const since = Math.floor(Date.now() / 1000) - 60;
+  await gw.publishNotification([encodeNotificationEntry({ type: 'venue-state', venue: venueId8(venue6), state: 'infected', since, reason: 'report' })]);
+  const vs2 = await b.request('venue-status-query', { type: 'venue-status-query', venueId: venue6 });
+  t.equal(vs2.type === 'venue-status-reply' ? vs2.state : vs2.type, 'infected', 'infected after the venue-state record');
+  await b.waitFor(() => b.feed.length >= 5);
 
   const cli = new VenueRegistry(gw.registry.path); // as `beepkit gateway venue add|revoke` would
   const { venue } = cli.add({ name: 'Gym', region: ['S', 'C', 'T', 'Gym'], lat: 1, lon: 1, radiusM: 20 });
   cli.revoke(venue.id);
-  await b.waitFor(() => b.feed.length >= 5); // the gateway polls the registry file
-  const rb = decodeMessage(b.feed[4]);
+  await b.waitFor(() => b.feed.length >= 6); // the gateway polls the registry file
+  const rb = decodeMessage(b.feed[5]);
   const entry = rb.type === 'notification-block' ? decodeBlock(rb.block).block.entries[0].data : new Uint8Array(0);
   t.equal(toHex(decodeRevocation(entry).id), venue.id, 'revocation broadcast on the feed');
+
+  // Venue states are replayed from the notification chain when the gateway restarts.
+  await gw.stop();
+  const gw2 = new Gateway({ config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 24031), registryPollMs: 100 });
+  await gw2.start();
+  t.teardown(() => gw2.stop());
+  const vs3 = await b.request('venue-status-query', { type: 'venue-status-query', venueId: venue6 });
+  t.equal(vs3.type === 'venue-status-reply' ? vs3.state : vs3.type, 'infected', 'still infected after a restart');
 });

@@ -5,6 +5,8 @@
  * stop() is graceful: no new message is taken, in-flight commits finish (and
  * are acknowledged), replies are flushed, then everything closes.
  */
+import { decodeNotificationEntry, isNotificationEntry, type NotificationEntry } from '@beepkit/protocol/endorse';
+import { VenueRegistry as VenueStates } from '../venues/registry.ts';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -43,6 +45,8 @@ export class Gateway {
   keys!: GatewayKeys;
   ledger!: EmbeddedLedger;
   registry!: VenueRegistry;
+  /** Venue infection states, from the notification chain (answers VenueStatusQuery). */
+  venueStates!: VenueStates;
   ingest!: Ingest;
   ca!: CertificateAuthority;
   feed!: NotificationFeed;
@@ -100,10 +104,19 @@ export class Gateway {
       ca: this.keys.ca, solverPublicKey: this.keys.solverPublicKey, solverKeyId: this.keys.solverKeyId, venues: this.registry, now, logger: this.#log,
       policy: { ...c, maxSkewMs: i.maxSkewSec * 1000, perPseudonym: { burst: c.requestsPerPseudonymDay, perSecond: c.requestsPerPseudonymDay / 86_400 } },
     });
+    // Venue infection states (empty/infected/clean) follow the venue-state records on the
+    // notification chain: replayed at start, then kept current as entries are published.
+    this.venueStates = new VenueStates({ now });
+    for (let h = 0; ; ) {
+      const blocks = await this.ledger.blocks('notification', h, 256);
+      if (blocks.length === 0) break;
+      for (const b of blocks) this.#trackVenueStates(b.entries.map((e) => e.data));
+      h = blocks[blocks.length - 1].header.height + 1;
+    }
     this.feed = new NotificationFeed({
       ledger: { append: timed.append, blocks: (ch, h, m) => this.ledger.blocks(ch, h, m), tail: (ch) => this.ledger.tail(ch), sth: (ch) => this.ledger.sth(ch) },
       publish: (topic, payload) => this.clients[0].publish(topic, payload, { qos: 1 }).then(() => this.telemetry.broadcasts.inc()),
-      maxCatchupBlocks: cfg.feed.maxCatchupBlocks, venueStatus: this.#o.venueStatus, logger: this.#log,
+      maxCatchupBlocks: cfg.feed.maxCatchupBlocks, venueStatus: this.#o.venueStatus ?? this.venueStates.statusHook(), logger: this.#log,
     });
     await this.feed.start();
     await this.#connect(cfg);
@@ -167,9 +180,26 @@ export class Gateway {
     }
   }
 
+  #trackVenueStates(entries: Uint8Array[]): void {
+    const states: NotificationEntry[] = [];
+    for (const d of entries) {
+      if (!isNotificationEntry(d)) continue;
+      try {
+        const e = decodeNotificationEntry(d);
+        if (e.type === 'venue-state') states.push(e);
+      } catch (err) {
+        this.#log.warn({ code: codeOf(err) }, 'undecodable notification entry ignored for venue state');
+      }
+    }
+    if (states.length) this.venueStates.replay(states);
+  }
+
   /** Appends to the notification chain and broadcasts the block (solver, diagnostician). */
   publishNotification(entries: Uint8Array[]): ReturnType<NotificationFeed['publishNotification']> {
-    return this.feed.publishNotification(entries);
+    return this.feed.publishNotification(entries).then((r) => {
+      this.#trackVenueStates(entries);
+      return r;
+    });
   }
 
   #reply(client: GatewayMqtt, deviceId: string, payload: Uint8Array): void {
