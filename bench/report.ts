@@ -22,6 +22,14 @@ export interface ResultFile {
   loadavg?: number[];
 }
 
+/** Files in bench/ that are not benchmarks. */
+export const NOT_BENCHES = ['lib.ts', 'run.ts', 'report.ts'];
+
+/** Names of the benchmarks in `dir` (bench/<name>.ts), sorted. */
+export function benchNames(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.ts') && !NOT_BENCHES.includes(f) && !f.endsWith('.test.ts')).map((f) => f.replace(/\.ts$/, '')).sort();
+}
+
 export function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
@@ -79,7 +87,10 @@ export function resultsMarkdown(results: ResultFile[], run: RunInfo): string {
   L.push(`- Machine: ${run.machine}`);
   L.push(`- Load average at the start of the run (1/5/15 min): ${la(run.loadavg)}`);
   L.push('- The machine is shared (other engineers build and test on it at the same time): figures vary with its load, wall-clock rates most; CPU-second rates and same-run ratios are the steadier ones.');
-  L.push('- Every figure is the median of the repeats (5 unless the bench notes say otherwise) with min and max; ratios compare against a baseline measured in the same run.', '');
+  L.push('- Every figure is the median of the repeats (5 unless the bench notes say otherwise) with min and max; ratios compare against a baseline measured in the same run.');
+  L.push('- Run: `npm run bench` (all), `npm run bench -- <name>…` (some), `--smoke` (small sizes, as CI runs it; never rewrites this file), `--out <dir>`; `BENCH_TIMEOUT_S` (per bench, default 360).');
+  const missed = results.flatMap((r) => Object.entries(r.goals).filter(([, g]) => !g.met).map(([m, g]) => `${r.name} ${m} (${g.target})`));
+  L.push(`- Goals not met: ${missed.length ? missed.join('; ') : 'none'}.`, '');
   L.push('| bench | metric | median | min | max | unit | goal | met |', '|---|---|---:|---:|---:|---|---|---|');
   for (const r of results) {
     for (const [m, v] of Object.entries(r.metrics)) {

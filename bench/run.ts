@@ -5,15 +5,14 @@
  * bench/RESULTS.md from the latest full-size result of every bench.
  * Exit 1 when a bench failed (or ran over BENCH_TIMEOUT_S, default 360 s).
  */
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine, type Bench } from './lib.ts';
-import { formatTable, readResults, tableRows, writeResultsMarkdown, type ResultFile } from './report.ts';
+import { benchNames, formatTable, readResults, tableRows, writeResultsMarkdown, type ResultFile } from './report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const NOT_BENCHES = ['lib.ts', 'run.ts', 'report.ts'];
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const outIdx = args.indexOf('--out');
@@ -21,8 +20,7 @@ const defaultOut = join(here, 'results');
 const outDir = outIdx >= 0 && args[outIdx + 1] ? resolve(args[outIdx + 1]) : process.env.BENCH_OUT ? resolve(process.env.BENCH_OUT) : defaultOut;
 const report = !smoke && !args.includes('--no-report') && outDir === defaultOut;
 const wanted = args.filter((a, i) => !a.startsWith('--') && !(outIdx >= 0 && i === outIdx + 1));
-const files = readdirSync(here).filter((f) => f.endsWith('.ts') && !NOT_BENCHES.includes(f) && !f.endsWith('.test.ts'));
-const names = files.map((f) => f.replace(/\.ts$/, '')).sort();
+const names = benchNames(here);
 const unknown = wanted.filter((w) => !names.includes(w));
 if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; have: ${names.join(', ')}`);

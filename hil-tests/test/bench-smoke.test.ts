@@ -7,14 +7,14 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchNames } from '../../bench/report.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const benchDir = join(root, 'bench');
-const NOT_BENCHES = ['lib.ts', 'run.ts', 'report.ts'];
-const benches = readdirSync(benchDir).filter((f) => f.endsWith('.ts') && !NOT_BENCHES.includes(f) && !f.endsWith('.test.ts')).map((f) => f.replace(/\.ts$/, ''));
+const benches = benchNames(benchDir);
 
 // the whole smoke run (the e2e field trial included) takes a few minutes on a loaded 2-core machine
 t.setTimeout(600_000);
