@@ -1,8 +1,8 @@
 /**
  * Result files and the bench/RESULTS.md report. Each bench writes
  * bench/results/<name>.json (the contract in lib.ts, plus additive fields:
- * smoke, notes, durationSec, loadavg); RESULTS.md is rebuilt from the latest
- * full-size result of every bench after each full-size run.
+ * smoke, notes, durationSec, loadavg); RESULTS.md is rebuilt from them after
+ * each complete full-size run.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,7 +82,7 @@ export function resultsMarkdown(results: ResultFile[], run: RunInfo): string {
   const la = (l?: number[]) => (l ? l.map((x) => x.toFixed(2)).join(' / ') : '?');
   const L: string[] = [];
   L.push('# Benchmark results', '');
-  L.push('Written by `npm run bench` (bench/run.ts) after every full-size run; each row is the latest full-size result of its bench (bench/results/<name>.json, not committed).', '');
+  L.push('Written by `npm run bench` (bench/run.ts) after every complete full-size run (all benches; a run of some benches or a smoke run leaves this file alone); the rows come from bench/results/<name>.json (not committed).', '');
   L.push(`- Last run: ${run.date}, ${run.benches.length} bench(es) (${run.benches.join(', ')}) in ${Math.round(run.totalSec)} s${run.failed.length ? `; FAILED: ${run.failed.join(', ')}` : ''}`);
   L.push(`- Machine: ${run.machine}`);
   L.push(`- Load average at the start of the run (1/5/15 min): ${la(run.loadavg)}`);

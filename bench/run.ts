@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- name…] [--smoke] [--out <dir>] [--no-report]`: runs
  * benchmarks, writes <out>/<name>.json (default bench/results), prints a
- * table and, after a full-size run into bench/results, rebuilds
- * bench/RESULTS.md from the latest full-size result of every bench.
+ * table and, after a complete full-size run (no names) into bench/results,
+ * rewrites bench/RESULTS.md from its results.
  * Exit 1 when a bench failed (or ran over BENCH_TIMEOUT_S, default 360 s).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -18,7 +18,8 @@ const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const outIdx = args.indexOf('--out');
 const defaultOut = join(here, 'results');
 const outDir = outIdx >= 0 && args[outIdx + 1] ? resolve(args[outIdx + 1]) : process.env.BENCH_OUT ? resolve(process.env.BENCH_OUT) : defaultOut;
-const report = !smoke && !args.includes('--no-report') && outDir === defaultOut;
+// RESULTS.md records complete runs only: every bench, full size, into bench/results
+const report = !smoke && !args.includes('--no-report') && outDir === defaultOut && wanted.length === 0;
 const wanted = args.filter((a, i) => !a.startsWith('--') && !(outIdx >= 0 && i === outIdx + 1));
 const names = benchNames(here);
 const unknown = wanted.filter((w) => !names.includes(w));
@@ -68,6 +69,8 @@ if (report) {
   const path = join(here, 'RESULTS.md');
   writeResultsMarkdown(path, readResults(outDir), { date: new Date(runStart).toISOString(), machine: mach, loadavg: runLoad, totalSec, benches: selected, failed });
   console.log(`wrote ${path}`);
+} else if (!smoke && outDir === defaultOut) {
+  console.log('bench/RESULTS.md not rewritten: it records complete runs (npm run bench with no names)');
 }
 process.exitCode = failed.length ? 1 : 0;
 // a bench that leaves a handle open must not keep the runner alive
