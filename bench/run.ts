@@ -18,9 +18,9 @@ const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const outIdx = args.indexOf('--out');
 const defaultOut = join(here, 'results');
 const outDir = outIdx >= 0 && args[outIdx + 1] ? resolve(args[outIdx + 1]) : process.env.BENCH_OUT ? resolve(process.env.BENCH_OUT) : defaultOut;
+const wanted = args.filter((a, i) => !a.startsWith('--') && !(outIdx >= 0 && i === outIdx + 1));
 // RESULTS.md records complete runs only: every bench, full size, into bench/results
 const report = !smoke && !args.includes('--no-report') && outDir === defaultOut && wanted.length === 0;
-const wanted = args.filter((a, i) => !a.startsWith('--') && !(outIdx >= 0 && i === outIdx + 1));
 const names = benchNames(here);
 const unknown = wanted.filter((w) => !names.includes(w));
 if (unknown.length) {
