@@ -4,10 +4,10 @@
  * run in the demo's own process), its config, readiness, /status and alert lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnAgentChild } from '../agent-child.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
 
@@ -85,48 +85,22 @@ export class AgentProcess {
 
   /** Spawns it and resolves when it reports ready (its HTTP port). */
   async start(timeoutMs = 120_000): Promise<void> {
-    const env = { ...process.env };
-    delete env.HCI_CHANNEL_USER;
-    for (const k of Object.keys(env)) if (k.startsWith('BEEPKIT_AGENT_')) delete env[k];
-    const child = spawn(process.execPath, [this.bin, 'agent', 'run', '--config', this.configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.#exited = new Promise((resolve) => child.on('exit', (code, sig) => {
-      this.exitCode = code;
-      this.onExit?.(code, sig);
-      resolve();
-    }));
-    const keep = (l: string): void => {
-      this.output.push(l);
-      if (this.output.length > 2000) this.output.splice(0, 1000);
-    };
-    createInterface({ input: child.stderr! }).on('line', keep);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new BeepkitError('E_TIMEOUT', `agent ${this.setup.label} not ready in ${timeoutMs} ms`)), timeoutMs);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new BeepkitError('E_AGENT', `agent ${this.setup.label} exited (${code}) before ready: ${this.output.slice(-3).join(' | ')}`));
-      });
-      createInterface({ input: child.stdout! }).on('line', (l) => {
-        keep(l);
-        if (!l.startsWith('{')) return;
-        let j: { ready?: boolean; http?: number; alert?: { level?: string; kind?: string }; msg?: string; time?: number };
-        try {
-          j = JSON.parse(l) as typeof j;
-        } catch {
-          return;
-        }
-        if (j.ready && typeof j.http === 'number') {
-          this.httpPort = j.http;
-          clearTimeout(timer);
-          resolve();
-        }
-        if (j.alert) {
-          const a = { level: String(j.alert.level ?? 'none'), kind: String(j.alert.kind ?? ''), explanation: String(j.msg ?? ''), at: typeof j.time === 'number' ? j.time : Date.now() };
-          this.alerts.push(a);
-          this.onAlert?.(a);
-        }
-      });
+    const c = spawnAgentChild({
+      bin: this.bin, configPath: this.configPath, label: this.setup.label, output: this.output, timeoutMs,
+      onExit: (code, sig) => {
+        this.exitCode = code;
+        this.onExit?.(code, sig);
+      },
+      onJson: (j) => {
+        if (!j.alert) return;
+        const a = { level: String(j.alert.level ?? 'none'), kind: String(j.alert.kind ?? ''), explanation: String(j.msg ?? ''), at: typeof j.time === 'number' ? j.time : Date.now() };
+        this.alerts.push(a);
+        this.onAlert?.(a);
+      },
     });
+    this.child = c.child;
+    this.#exited = c.exited;
+    this.httpPort = await c.ready;
   }
 
   /** The agent's /status, or undefined when it does not answer. */

@@ -4,10 +4,10 @@
  * same data directory (kill -9 and back), /status polling, alert lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { agentChildEnv, spawnAgentChild } from '../agent-child.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
 import type { AgentStatus } from '@beepkit/agent/health';
@@ -45,17 +45,10 @@ export function agentConfigFor(rig: Rig, d: RigDevice, dir: string, w: AgentWiri
   };
 }
 
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.HCI_CHANNEL_USER;
-  for (const k of Object.keys(env)) if (k.startsWith('BEEPKIT_AGENT_')) delete env[k];
-  return env;
-}
-
 /** Runs one `beepkit <args>` command to its end; resolves with stdout, rejects with a coded error. */
 export function runBeepkit(bin: string, args: string[], timeoutMs = 90_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [bin, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [bin, ...args], { env: agentChildEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -92,37 +85,16 @@ export class RigAgent {
 
   /** Spawns the agent; resolves when it reports ready. */
   async start(timeoutMs = 120_000): Promise<void> {
-    const child = spawn(process.execPath, [this.bin, 'agent', 'run', '--config', this.configPath], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
     this.httpPort = undefined;
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    const keep = (l: string): void => {
-      this.output.push(l);
-      if (this.output.length > 2000) this.output.splice(0, 1000);
-    };
-    createInterface({ input: child.stderr! }).on('line', keep);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new BeepkitError('E_TIMEOUT', `agent ${this.device.id} not ready in ${timeoutMs} ms`)), timeoutMs);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new BeepkitError('E_AGENT', `agent ${this.device.id} exited (${code}) before ready: ${this.output.slice(-3).join(' | ')}`));
-      });
-      createInterface({ input: child.stdout! }).on('line', (l) => {
-        keep(l);
-        let j: { ready?: boolean; http?: number; alert?: { level?: string } };
-        try {
-          j = JSON.parse(l) as typeof j;
-        } catch {
-          return;
-        }
-        if (j.ready && typeof j.http === 'number') {
-          this.httpPort = j.http;
-          clearTimeout(timer);
-          resolve();
-        }
+    const c = spawnAgentChild({
+      bin: this.bin, configPath: this.configPath, label: this.device.id, output: this.output, timeoutMs,
+      onJson: (j) => {
         if (j.alert) this.alerts.push({ level: String(j.alert.level ?? 'none'), at: Date.now() });
-      });
+      },
     });
+    this.child = c.child;
+    this.#exited = c.exited;
+    this.httpPort = await c.ready;
   }
 
   async status(): Promise<AgentStatus | undefined> {

@@ -1,0 +1,82 @@
+/**
+ * One `beepkit agent run --config <file>` child process (noble/bleno keep
+ * their process alive, so agents never run in the orchestrator's process):
+ * a clean environment, bounded output capture, readiness from the agent's
+ * `{"ready":true,"http":<port>}` line, and every JSON log line handed on.
+ * Shared by the field trial (demo) and the HIL suites.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { BeepkitError } from '@beepkit/protocol';
+
+/** The agent's JSON log line fields the orchestrators read. */
+export interface AgentLogLine {
+  ready?: boolean;
+  http?: number;
+  alert?: { level?: string; kind?: string };
+  msg?: string;
+  time?: number;
+}
+
+export interface AgentChild {
+  child: ChildProcess;
+  /** Resolves when the child has exited (any reason). */
+  exited: Promise<void>;
+  /** Resolves with the agent's HTTP port once it reports ready; rejects on timeout or early exit. */
+  ready: Promise<number>;
+}
+
+/** The environment an agent child gets: ours, without HCI_CHANNEL_USER (it stalls the UART driver) or BEEPKIT_AGENT_* overrides. */
+export function agentChildEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.HCI_CHANNEL_USER;
+  for (const k of Object.keys(env)) if (k.startsWith('BEEPKIT_AGENT_')) delete env[k];
+  return env;
+}
+
+export function spawnAgentChild(o: {
+  bin: string;
+  configPath: string;
+  label: string;
+  /** Lines of stdout and stderr are appended here (bounded to the last ~2000). */
+  output: string[];
+  timeoutMs?: number;
+  onJson?: (line: AgentLogLine) => void;
+  onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+}): AgentChild {
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  const child = spawn(process.execPath, [o.bin, 'agent', 'run', '--config', o.configPath], { env: agentChildEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', (code, sig) => {
+    o.onExit?.(code, sig);
+    resolve();
+  }));
+  const keep = (l: string): void => {
+    o.output.push(l);
+    if (o.output.length > 2000) o.output.splice(0, 1000);
+  };
+  createInterface({ input: child.stderr! }).on('line', keep);
+  const ready = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new BeepkitError('E_TIMEOUT', `agent ${o.label} not ready in ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new BeepkitError('E_AGENT', `agent ${o.label} exited (${code}) before ready: ${o.output.slice(-3).join(' | ')}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      keep(l);
+      if (!l.startsWith('{')) return;
+      let j: AgentLogLine;
+      try {
+        j = JSON.parse(l) as AgentLogLine;
+      } catch {
+        return;
+      }
+      if (j.ready && typeof j.http === 'number') {
+        clearTimeout(timer);
+        resolve(j.http);
+      }
+      o.onJson?.(j);
+    });
+  });
+  ready.catch(() => {}); // the caller awaits it; an exit after readiness is not an unhandled rejection
+  return { child, exited, ready };
+}
