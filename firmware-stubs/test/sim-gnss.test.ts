@@ -162,7 +162,8 @@ t.test('unplug: the path disappears, then reappears and talks again', async (t) 
   const path = sim.device('erin').gnss!.path;
   await fault('gnss-unplug', 3);
   t.notOk(existsSync(path), 'path gone');
-  await rd.waitFor(() => rd.closed, 'serial port closed');
+  // The host's serialport may or may not notice the vanished PTY (it depends on its poller seeing
+  // EIO); what a receiver unplug must show is the path going and coming back, then talking again.
   await rd.close();
   await until(() => existsSync(path), 30_000, 'path back');
   rd = new Reader(path);
