@@ -22,7 +22,8 @@ import { TrustMachine, crossVerify, type TrustVerdict } from '../trust/index.ts'
 import { VisitDetector } from '../visits/index.ts';
 import { startHealthServer, renderMetrics, type AgentStatus, type HealthServer } from '../health/index.ts';
 import type { AgentNetwork, NetworkFactory } from './ports.ts';
-import type { CarerStore } from '../carer/store.ts';
+import { CarerStore } from '../carer/store.ts';
+import { AgentCarer } from './carer.ts';
 import { RadioRunner } from './radio-runner.ts';
 import { Publishing } from './publishing.ts';
 import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
@@ -75,6 +76,10 @@ export class Agent {
   #alerts?: AlertDispatcher;
   readonly #alertLevels: Record<string, number> = {};
   #http?: HealthServer;
+  #hciRadio?: HciRadio;
+  #carerStore?: CarerStore;
+  /** The carer side (config carer.enabled): pairing, sync, /carer/* routes. */
+  carer?: AgentCarer;
   readonly #timers: NodeJS.Timeout[] = [];
   #ticking = Promise.resolve();
 
@@ -117,6 +122,7 @@ export class Agent {
       this.outbox = new Outbox({ path: join(cfg.dataDir, 'outbox'), key: this.#key, logger: this.#log });
       await this.outbox.start();
       this.#alerts = new AlertDispatcher(this.#sinks(), { logger: this.#log });
+      this.#carerStore = this.opts.carer ?? (cfg.carer.enabled ? await new CarerStore({ path: cfg.carer.storePath!, key: this.#key, retentionDays: cfg.keystore.retentionDays }).load() : undefined);
       this.pipeline = new ScanPipeline({
         rssiCorrection: cfg.radio.rssiCorrection, assumedEnTxPower: cfg.radio.txPower, encounters: this.#encounters, visits: this.visits,
         venues: this.registry, logger: this.#log, onVenue: (o) => this.#recentVenues.set(o.venueId, o),
@@ -131,13 +137,20 @@ export class Agent {
           shared: () => loadShared(join(cfg.dataDir, SHARED_FILE), this.#key!),
           dayKeys: (day) => this.keystore!.dayKeys(day),
           mayUpload: () => this.#publishing?.allowed ?? false,
-          ...(this.opts.carer ? { carer: { store: this.opts.carer, sinks: this.#sinks(), key: this.#key } } : {}),
+          ...(this.#carerStore ? { carer: { store: this.#carerStore, sinks: this.#sinks(), key: this.#key } } : {}),
         });
       }
       this.#publishing = new Publishing({ config: cfg, keystore: this.keystore, outbox: this.outbox, network: this.network, now: this.#now, logger: this.#log });
       await this.#startGnss();
       this.#startRadio();
       if (this.network) await this.network.start();
+      if (cfg.carer.enabled && this.#carerStore) {
+        this.carer = new AgentCarer({
+          config: cfg, store: this.#carerStore, key: this.#key, logger: this.#log, now: this.#now, radio: () => this.#hciRadio,
+          proxy: () => this.network?.wearables, authorise: (id) => this.authoriseWearable(id),
+        });
+        this.carer.start();
+      }
       this.#every(cfg.trust.tickMs, () => this.#trustTick());
       this.#every(cfg.publisher.tickMs, () => this.#publishing!.publishTick(this.#verdict, this.trust.canPublish(this.#now())));
       this.#every(cfg.upload.tickMs, () => this.#publishing!.uploadTick());
@@ -146,6 +159,7 @@ export class Agent {
         health: () => this.#health(),
         status: () => this.status(),
         metrics: () => renderMetrics(this.status()),
+        control: async (method, path, body) => this.carer?.route(method, path, body),
       });
       this.#state = 'running';
       this.#log.info({ http: this.#http.port, gnss: cfg.gnss.type, scanner: !!cfg.radio.scanner, advertiser: !!cfg.radio.advertiser, network: !!this.network }, 'agent started');
@@ -234,7 +248,8 @@ export class Agent {
   #startRadio(): void {
     const r = this.#cfg.radio;
     if (!r.scanner && !r.advertiser && !this.opts.radio) return;
-    const radio = this.opts.radio ?? new HciRadio({ scanner: r.scanner, advertiser: r.advertiser, logger: this.#log, now: this.#now, powerOnTimeoutMs: r.powerOnTimeoutMs });
+    if (!this.opts.radio) this.#hciRadio = new HciRadio({ scanner: r.scanner, advertiser: r.advertiser, logger: this.#log, now: this.#now, powerOnTimeoutMs: r.powerOnTimeoutMs });
+    const radio = this.opts.radio ?? this.#hciRadio!;
     radio.on('advert', (ev) => this.pipeline?.push(ev));
     this.radio = new RadioRunner({
       radio, scan: !!r.scanner || (!!this.opts.radio && !r.advertiser), advertise: !!r.advertiser, dutyCycle: r.dutyCycle, txPower: r.txPower,
@@ -378,6 +393,7 @@ export class Agent {
       upload: { ...(this.#publishing?.lastUpload ? { lastDecision: this.#publishing.lastUpload } : {}), counters: { ...(this.#publishing?.uploadCounts ?? {}) } },
       alerts: { total: this.#statusSink.snapshot().count, byLevel: { ...this.#alertLevels } },
       errors: { ...this.#errors },
+      ...(this.carer ? { carer: this.carer.service.status() } : {}),
     };
   }
 
@@ -395,6 +411,7 @@ export class Agent {
       }
     };
     await step('http', () => this.#http?.close());
+    await step('carer', () => this.carer?.stop());
     await step('radio', () => this.radio?.stop());
     await step('gnss', () => this.gnss?.stop());
     await step('network', () => this.network?.stop());
@@ -402,6 +419,8 @@ export class Agent {
     await step('logs', () => this.#saveLogs());
     await step('outbox', () => this.outbox?.stop());
     this.#http = undefined;
+    this.carer = undefined;
+    this.#hciRadio = undefined;
     this.keystore = undefined;
     this.#state = 'stopped';
     this.#log.info({}, 'agent stopped');

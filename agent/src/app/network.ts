@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { venueIdHex } from '@beepkit/protocol/frames';
+import { encodeMessage, topics } from '@beepkit/protocol/wire';
+import { randomBytes } from 'node:crypto';
 import { AgentMqtt } from '../mqtt.ts';
 import { CaClient, CertStore } from '../ca-client/index.ts';
 import { Uplink } from '../uplink/index.ts';
@@ -39,6 +41,10 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
   });
   const wearables = ctx.carer && new WearableProxy({
     ...ctx.carer, dataDir: cfg.dataDir, mqtt, caPublicKey, gatewayPublicKey, mayUpload: ctx.mayUpload, now: ctx.now, retentionDays: cfg.keystore.retentionDays, logger,
+    // the carer's alert topic (beepkit/v1/carer/<deviceId>/alert): the carer's other devices follow it
+    publishAlert: (a) => mqtt.publish(topics.carerAlert(ctx.deviceId), encodeMessage({
+      type: 'carer-alert', correlationId: new Uint8Array(randomBytes(8)), wearableLabel: a.person, risk: a.level, day: a.day, explanation: a.explanation,
+    })),
   });
   const onBlock = async (blk: Parameters<SelfMatcher['onBlock']>[0]): Promise<void> => {
     await matcher.onBlock(blk);

@@ -30,6 +30,8 @@ export interface CarerClientOptions {
   timeoutMs?: number;
   random?: RandomSource;
   now?: () => number;
+  /** Runs after a complete sync while the link is still up (e.g. the wearable's CA request: the link is the co-location evidence). */
+  onSynced?: (r: SyncResult) => Promise<void>;
 }
 
 export interface SyncResult {
@@ -60,7 +62,7 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
    * the one the wearable shows: false (or a wrong code) aborts before any key
    * moves. `label` names the person cared for (default: the wearable's own).
    */
-  async pair(link: MessageLink, confirm: (code: string) => Promise<boolean>, label?: string): Promise<SyncResult> {
+  async pair(link: MessageLink, confirm: (code: string) => Promise<boolean>, label?: string, address?: string): Promise<SyncResult> {
     const inbox = new Inbox(link, this.o.timeoutMs);
     try {
       const hs = new InitiatorPairing(this.o.random ?? cryptoRandom);
@@ -74,7 +76,7 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
       ch.checkConfirm(ch.open((await inbox.next()).msg));
       const profile = ch.open((await inbox.next()).msg);
       if (profile.t !== 'profile') throw new BeepkitError('E_PROTOCOL', `pairing: expected profile, got ${profile.t}`);
-      const entry = await this.o.store.pair({ wearableId: profile.wearableId, label: label ?? profile.label, pairingId: hs.pairing!.pairingId, pairingKey: hs.pairing!.pairingKey, nowMs: this.now() });
+      const entry = await this.o.store.pair({ wearableId: profile.wearableId, label: label ?? profile.label, pairingId: hs.pairing!.pairingId, pairingKey: hs.pairing!.pairingKey, nowMs: this.now(), address });
       this.log.info({ wearable: entry.wearableId, label: entry.label }, 'carer: paired with a wearable');
       return await this.syncOn(link, inbox, ch, entry.wearableId);
     } catch (e) {
@@ -149,6 +151,7 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
         await link.send(ch.seal({ t: 'ack', ids: [m.id] }));
       } else if (m.t === 'done') {
         this.log.info({ wearable: wearableId, delivered: res.delivered, duplicates: res.duplicates, days: res.days }, 'carer: sync complete');
+        await this.o.onSynced?.(res).catch((e: unknown) => this.log.warn({ wearable: wearableId, code: codeOf(e) }, 'carer: after-sync step failed'));
         await link.close().catch(() => {});
         return res;
       } else throw new BeepkitError('E_PROTOCOL', `sync: unexpected ${m.t}`);

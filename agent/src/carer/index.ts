@@ -8,3 +8,4 @@ export * from './expose.ts';
 export { GattCentral } from '../radio/gatt-central.ts';
 export type { HciTarget } from '../radio/hci-radio.ts';
 export * from './proxy.ts';
+export * from './service.ts';

@@ -24,6 +24,10 @@ export interface WearableEntry {
   days: { day: number; signingSeed: string; tek: string; ephemeralPub: string }[];
   seen: string[];
   lastSyncMs?: number;
+  /** The wearable's BLE address last seen (where syncs connect). */
+  address?: string;
+  /** Records received in all (a count; `seen` is bounded). */
+  received?: number;
 }
 
 export interface CarerStoreOptions {
@@ -84,11 +88,23 @@ export class CarerStore {
     return e;
   }
 
-  async pair(p: { wearableId: Uint8Array; label: string; pairingId: Uint8Array; pairingKey: Uint8Array; nowMs: number }): Promise<WearableEntry> {
-    const e: WearableEntry = { wearableId: toHex(p.wearableId), label: p.label, pairingId: toHex(p.pairingId), pairingKey: toHex(p.pairingKey), pairedMs: p.nowMs, days: [], seen: [] };
+  async pair(p: { wearableId: Uint8Array; label: string; pairingId: Uint8Array; pairingKey: Uint8Array; nowMs: number; address?: string }): Promise<WearableEntry> {
+    const e: WearableEntry = {
+      wearableId: toHex(p.wearableId), label: p.label, pairingId: toHex(p.pairingId), pairingKey: toHex(p.pairingKey), pairedMs: p.nowMs, days: [], seen: [],
+      ...(p.address ? { address: p.address } : {}),
+    };
     this.entries.set(e.wearableId, e);
     await this.save();
     return e;
+  }
+
+  /** Renames the person cared for and/or records where the wearable was last seen (BLE address). */
+  async update(wearableId: string, u: { label?: string; address?: string }): Promise<void> {
+    const e = this.find(wearableId);
+    if ((u.label === undefined || u.label === e.label) && (u.address === undefined || u.address === e.address)) return;
+    if (u.label !== undefined) e.label = u.label;
+    if (u.address !== undefined) e.address = u.address;
+    await this.save();
   }
 
   async unpair(wearableId: string): Promise<boolean> {
@@ -124,6 +140,7 @@ export class CarerStore {
   async markSeen(wearableId: string, ids: Uint8Array[], nowMs: number): Promise<void> {
     const e = this.find(wearableId);
     e.seen.push(...ids.map(toHex));
+    e.received = (e.received ?? 0) + ids.length;
     if (e.seen.length > MAX_SEEN) e.seen.splice(0, e.seen.length - MAX_SEEN);
     e.lastSyncMs = nowMs;
     await this.save();

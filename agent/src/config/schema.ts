@@ -73,6 +73,27 @@ export interface AgentConfig {
    * control API `url` (…/clock, polled every pollMs), or now = epochMs + (Date.now() − wallMs) × speed.
    */
   clock?: { url?: string; pollMs?: number; epochMs?: number; speed?: number; wallMs?: number };
+  /** Acting as the carer of elder wearables (issue 8; agent/README.md "Carer"). */
+  carer: CarerConfig;
+}
+
+export interface CarerConfig {
+  enabled: boolean;
+  /** The sealed carer store (pairings, day keys received); default `<dataDir>/carer.bks`. */
+  storePath?: string;
+  /** Wearable id (32 hex digits) → the name of the person cared for (overrides the wearable's own label). */
+  labels: Record<string, string>;
+  /** Paired wearables are synced this often (0 = only on request or when seen). */
+  syncIntervalMs: number;
+  /** Sync a paired wearable as soon as the radio sees it (at most once per minSyncGapMs). */
+  autoSync: boolean;
+  minSyncGapMs: number;
+  /** A controller of the carer's own for GATT; absent: the radio's scanner controller (radio.scanner) is shared. */
+  central?: HciTargetConfig;
+  /** How long a pairing or sync may look for the wearable. */
+  findTimeoutMs: number;
+  /** Per protocol message. */
+  sessionTimeoutMs: number;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -90,6 +111,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   alerts: {},
   http: { host: '127.0.0.1', port: 9470 },
   log: { level: 'info' },
+  carer: { enabled: false, labels: {}, syncIntervalMs: 300_000, autoSync: true, minSyncGapMs: 60_000, findTimeoutMs: 60_000, sessionTimeoutMs: 20_000 },
 };
 
 /** Keys that may appear although the defaults lack them. */
@@ -97,10 +119,10 @@ export const OPTIONAL = new Set([
   'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
   'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser',
   'trust.maxHdop', 'trust.minSatellites', 'visits.exitRssi', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
-  'alerts.webhook', 'alerts.command', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock',
+  'alerts.webhook', 'alerts.command', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock', 'carer.storePath', 'carer.central',
 ]);
 /** Fields whose values are free-form (not merged key by key). */
-export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues', 'clock']);
+export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues', 'clock', 'carer.labels', 'carer.central']);
 
 type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -229,6 +251,25 @@ export function validate(c: AgentConfig): void {
   num(o, 'http.port', 0, 65535);
   oneOf(o, 'log.level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
   clock(c);
+  carer(c);
+}
+
+function carer(c: AgentConfig): void {
+  const k = c.carer;
+  const o = c as unknown as Obj;
+  if (typeof k.enabled !== 'boolean') fail('carer.enabled', `must be true or false, got ${JSON.stringify(k.enabled)}`);
+  if (typeof k.autoSync !== 'boolean') fail('carer.autoSync', `must be true or false, got ${JSON.stringify(k.autoSync)}`);
+  str(o, 'carer.storePath', true);
+  if (!isObj(k.labels)) fail('carer.labels', 'must be a mapping of wearable id (32 hex digits) to a name');
+  for (const [id, label] of Object.entries(k.labels)) {
+    if (!/^[0-9a-f]{32}$/.test(id)) fail(`carer.labels.${id}`, 'the key must be a wearable id (32 lowercase hex digits)');
+    if (typeof label !== 'string' || !label.trim() || label.length > 64) fail(`carer.labels.${id}`, 'must be a name of 1..64 characters');
+  }
+  num(o, 'carer.syncIntervalMs', 0, 86_400_000);
+  num(o, 'carer.minSyncGapMs', 0, 86_400_000);
+  num(o, 'carer.findTimeoutMs', 1_000, 600_000);
+  num(o, 'carer.sessionTimeoutMs', 1_000, 600_000);
+  hciTarget(o, 'carer.central');
 }
 
 function clock(c: AgentConfig): void {

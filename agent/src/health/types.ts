@@ -27,4 +27,12 @@ export interface AgentStatus {
   upload: { lastDecision?: string; counters: Record<string, number> };
   alerts: { total: number; byLevel: Record<string, number> };
   errors: Record<string, number>;
+  /** The carer side, when enabled: labels and counts only (agent/src/carer/service.ts CarerStatus). */
+  carer?: {
+    enabled: true;
+    pairing: string;
+    wearables: { label: string; pairedMs: number; records: number; days: number; lastSyncMs?: number; lastError?: string }[];
+    syncs: number;
+    failures: Record<string, number>;
+  };
 }

@@ -4,8 +4,11 @@
  * message characteristic (write with response from us, notifications back),
  * fragmenting messages to the ATT MTU. Characteristics are open (no link-layer
  * security, design note pitfall 14): the carer protocol secures the content.
- * The agent's only other noble module is hci-radio.ts (one host per UART: use
- * a separate controller for this central).
+ * Either on a controller of its own (`target`), or on the noble instance the
+ * agent's HciRadio already owns (`shared`, from `HciRadio.gattCentral()`):
+ * one host per controller, and the scan is leased from the radio so finding a
+ * wearable never stops the radio's own scan. Emits `seen(address)` for every
+ * advert of the pairing service it hears while anyone scans.
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
@@ -22,40 +25,69 @@ function bindingOptions(t: HciTarget): Record<string, unknown> {
   return { hciDriver: 'native', deviceId: t.hciIndex };
 }
 
-export class GattCentral {
+/** A noble instance owned by someone else (the agent's radio) and its scan lease. */
+export interface SharedNoble {
+  noble: () => any;
+  /** Scanning is on (leased) until release(). */
+  lease(): Promise<void>;
+  release(): Promise<void>;
+}
+
+export type GattCentralOptions = ({ target: HciTarget } | { shared: SharedNoble }) & { powerOnTimeoutMs?: number };
+
+export class GattCentral extends EventEmitter<{ seen: [string] }> {
   private noble: any = null;
   private readonly seen = new Map<string, any>();
-  constructor(private readonly o: { target: HciTarget; powerOnTimeoutMs?: number }) {}
+  private readonly onDiscover = (p: any): void => {
+    const uuids: string[] = p.advertisement?.serviceUuids ?? [];
+    if (!uuids.map((u) => u.replace(/-/g, '').toLowerCase()).includes(PAIRING_SERVICE_UUID)) return;
+    this.seen.set(p.address, p);
+    this.emit('seen', p.address as string);
+  };
+
+  constructor(private readonly o: GattCentralOptions) {
+    super();
+  }
 
   async start(): Promise<void> {
     process.setMaxListeners(0);
-    this.noble = require('@stoprocent/noble').withBindings('hci', bindingOptions(this.o.target));
+    if ('shared' in this.o) this.noble = this.o.shared.noble();
+    else this.noble = require('@stoprocent/noble').withBindings('hci', bindingOptions(this.o.target));
+    if (!this.noble) throw new BeepkitError('E_STATE', 'gatt central: the radio has no scanner stack');
     await this.noble.waitForPoweredOnAsync(this.o.powerOnTimeoutMs ?? 15_000).catch((cause: Error) => {
       throw new BeepkitError('E_IO', `gatt central: controller not poweredOn: ${cause.message}`, { cause });
     });
+    this.noble.on('discover', this.onDiscover);
+  }
+
+  private async scanOn(): Promise<void> {
+    if ('shared' in this.o) await this.o.shared.lease();
+    else await this.noble.startScanningAsync([], true);
+  }
+
+  private async scanOff(): Promise<void> {
+    if ('shared' in this.o) await this.o.shared.release();
+    else await this.noble.stopScanningAsync().catch(() => {});
   }
 
   /** Scans until a peripheral advertising the pairing service shows up; resolves with its address. */
   async find(timeoutMs = 30_000, address?: string): Promise<string> {
-    const n = this.noble;
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        n.removeListener('discover', on);
-        void n.stopScanningAsync().catch(() => {});
-        reject(new BeepkitError('E_TIMEOUT', `no wearable found within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const on = (p: any) => {
-        const uuids: string[] = p.advertisement?.serviceUuids ?? [];
-        if (!uuids.map((u) => u.replace(/-/g, '').toLowerCase()).includes(PAIRING_SERVICE_UUID)) return;
-        if (address && p.address !== address.toLowerCase()) return;
-        this.seen.set(p.address, p);
+    if (!this.noble) throw new BeepkitError('E_STATE', 'gatt central not started');
+    const want = address?.toLowerCase();
+    const found = await new Promise<string>((resolve, reject) => {
+      const done = (err: Error | null, a?: string): void => {
         clearTimeout(timer);
-        n.removeListener('discover', on);
-        void n.stopScanningAsync().catch(() => {}).then(() => resolve(p.address as string));
+        this.removeListener('seen', on);
+        void this.scanOff().catch(() => {}).then(() => (err ? reject(err) : resolve(a!)));
       };
-      n.on('discover', on);
-      n.startScanningAsync([], true).catch(reject);
+      const timer = setTimeout(() => done(new BeepkitError('E_TIMEOUT', `no wearable found within ${timeoutMs} ms`)), timeoutMs);
+      const on = (a: string): void => {
+        if (!want || a === want) done(null, a);
+      };
+      this.on('seen', on);
+      this.scanOn().catch((e: Error) => done(new BeepkitError('E_IO', `gatt central: scan failed: ${e.message}`, { cause: e })));
     });
+    return found;
   }
 
   /** Connects and returns a link; the link closes when the connection drops. */
@@ -105,7 +137,8 @@ export class GattCentral {
 
   async stop(): Promise<void> {
     try {
-      this.noble?.stop?.();
+      this.noble?.removeListener('discover', this.onDiscover);
+      if (!('shared' in this.o)) this.noble?.stop?.();
     } finally {
       this.noble = null;
     }

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import type { AdvertEvent } from '../scan/types.ts';
+import { GattCentral } from './gatt-central.ts';
 import { EN_DUTY_CYCLE, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
 
 const require = createRequire(import.meta.url);
@@ -75,6 +76,8 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
   private dutyTimer: NodeJS.Timeout | null = null;
   private hooked: unknown = null;
   private nobleState: RadioPower = 'unknown';
+  /** Scan leases held by a GATT central sharing the scanner stack (it scans while any is held). */
+  private leases = 0;
   private blenoState: RadioPower = 'unknown';
   readonly counters = { adverts: 0, scanResponses: 0, resets: 0, scanRestarts: 0 };
 
@@ -160,7 +163,7 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
 
   /** noble stops scanning on its own when the controller is reset (e.g. before connecting): restart. */
   private onScanStop(): void {
-    if (this.scanning && this.scanWanted && this.inWindow) {
+    if ((this.scanning && this.scanWanted && this.inWindow) || this.leases > 0) {
       this.counters.resets++;
       this.emit('state', { role: 'scanner', state: this.nobleState, resetDetected: true });
       this.kickScan('scan stopped under us');
@@ -171,7 +174,7 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
     this.counters.scanRestarts++;
     this.log.info({ why }, 'radio: restarting scan');
     setImmediate(() => {
-      if (this.scanWanted && this.inWindow && this.noble) this.noble.startScanning([], this.scanWanted.allowDuplicates ?? true);
+      if (((this.scanWanted && this.inWindow) || this.leases > 0) && this.noble) this.noble.startScanning([], this.scanWanted?.allowDuplicates ?? true);
     });
   }
 
@@ -205,7 +208,30 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
   private async scanOff(): Promise<void> {
     this.inWindow = false;
     this.scanning = false;
-    if (this.noble && this.nobleState === 'poweredOn') await this.noble.stopScanningAsync();
+    if (this.noble && this.nobleState === 'poweredOn' && this.leases === 0) await this.noble.stopScanningAsync();
+  }
+
+  /**
+   * A GATT central on the scanner's noble instance (the carer's pairing and sync:
+   * one host per controller). Finding a wearable leases the scan; the radio's own
+   * scan and duty cycle go on (adverts outside its window are not reported).
+   */
+  gattCentral(powerOnTimeoutMs?: number): GattCentral {
+    if (!this.o.scanner) throw new BeepkitError('E_CONFIG', 'radio: a GATT central needs the scanner controller (radio.scanner)');
+    return new GattCentral({
+      powerOnTimeoutMs,
+      shared: {
+        noble: () => this.noble,
+        lease: async () => {
+          this.leases++;
+          if (!this.inWindow) await this.noble?.startScanningAsync([], true);
+        },
+        release: async () => {
+          this.leases = Math.max(0, this.leases - 1);
+          if (this.leases === 0 && !this.inWindow && this.noble && this.nobleState === 'poweredOn') await this.noble.stopScanningAsync().catch(() => {});
+        },
+      },
+    });
   }
 
   private clearDuty(): void {

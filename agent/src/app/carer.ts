@@ -1,0 +1,120 @@
+/**
+ * The agent as a carer (config `carer:`): the sealed CarerStore, the
+ * CarerService (pairing and sync over a GATT central on the radio's own noble
+ * instance, or on `carer.central`), records into the WearableProxy's outbox
+ * (or, with no network, into the same per-wearable outbox file), and the
+ * control routes of the local HTTP API (agent/README.md "Carer").
+ */
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { BeepkitError } from '@beepkit/protocol';
+import type { Logger } from '../alerts/logger.ts';
+import type { AgentConfig } from '../config/index.ts';
+import { Outbox } from '../outbox/index.ts';
+import { GattCentral } from '../radio/gatt-central.ts';
+import type { HciRadio } from '../radio/index.ts';
+import { CarerService, handToOutbox, type CarerStore, type SyncResult, type WearableProxy, type WearableRecord } from '../carer/index.ts';
+
+export interface AgentCarerOptions {
+  config: AgentConfig;
+  store: CarerStore;
+  key: Uint8Array;
+  logger: Logger;
+  now: () => number;
+  /** The radio's HciRadio (shared noble), when the agent runs one. */
+  radio: () => HciRadio | undefined;
+  /** The network's proxy for the wearables, when the agent has a network. */
+  proxy: () => WearableProxy | undefined;
+  /** Asks for the wearable's certificate of today while the link is up (Agent.authoriseWearable). */
+  authorise: (wearableId: string) => Promise<number[]>;
+}
+
+export class AgentCarer {
+  readonly service: CarerService;
+  readonly #o: AgentCarerOptions;
+  readonly #local = new Map<string, Promise<Outbox>>();
+
+  constructor(o: AgentCarerOptions) {
+    this.#o = o;
+    const c = o.config.carer;
+    this.service = new CarerService({
+      store: o.store, logger: o.logger, now: o.now, labels: c.labels, syncIntervalMs: c.syncIntervalMs, autoSync: c.autoSync, minSyncGapMs: c.minSyncGapMs,
+      findTimeoutMs: c.findTimeoutMs, sessionTimeoutMs: c.sessionTimeoutMs,
+      central: () => this.#central(),
+      sink: (r) => this.#take(r),
+      afterSync: (r) => this.#afterSync(r),
+    });
+  }
+
+  #central(): GattCentral {
+    const c = this.#o.config;
+    if (c.carer.central) return new GattCentral({ target: c.carer.central, powerOnTimeoutMs: c.radio.powerOnTimeoutMs });
+    const radio = this.#o.radio();
+    if (!radio) throw new BeepkitError('E_CONFIG', 'config carer.central: needed when the agent runs no radio.scanner');
+    return radio.gattCentral(c.radio.powerOnTimeoutMs);
+  }
+
+  async #take(r: WearableRecord): Promise<void> {
+    const proxy = this.#o.proxy();
+    if (proxy) return proxy.take(r);
+    // no network: the same outbox file the proxy uploads from once there is one
+    let p = this.#local.get(r.wearableId);
+    if (!p) {
+      p = (async () => {
+        const dir = join(this.#o.config.dataDir, 'wearables', r.wearableId);
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const ob = new Outbox({ path: join(dir, 'outbox'), key: this.#o.key, logger: this.#o.logger });
+        await ob.start();
+        return ob;
+      })();
+      this.#local.set(r.wearableId, p);
+      p.catch(() => this.#local.delete(r.wearableId));
+    }
+    const res = await handToOutbox(await p, [r]);
+    if (res.refused) throw new BeepkitError('E_FULL', `wearable outbox full (${res.refused} refused)`);
+  }
+
+  async #afterSync(r: SyncResult): Promise<void> {
+    await this.#o.proxy()?.synced(r);
+    const days = await this.#o.authorise(r.wearableId);
+    if (days.length) this.#o.logger.info({ wearable: r.wearableId, days }, 'carer: wearable certificate requested after sync');
+  }
+
+  start(): void {
+    this.service.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.service.stop();
+    for (const p of this.#local.values()) await (await p.catch(() => undefined))?.stop();
+    this.#local.clear();
+  }
+
+  /** The /carer/* routes (JSON). */
+  async route(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown } | undefined> {
+    const b = (body ?? {}) as Record<string, unknown>;
+    const s = this.service;
+    const opt = (k: string): string | undefined => {
+      const v = b[k];
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string' || !v) throw new BeepkitError('E_FORMAT', `${k}: must be a non-empty string`);
+      return v;
+    };
+    const ok = (x: unknown) => ({ status: 200, body: x });
+    if (method === 'GET' && path === '/carer') return ok(s.status());
+    if (method === 'GET' && path === '/carer/wearables') {
+      return ok(this.#o.store.list().map((w) => ({ wearableId: w.wearableId, label: w.label, pairedMs: w.pairedMs, days: w.days.map((d) => d.day), records: w.received ?? w.seen.length, lastSyncMs: w.lastSyncMs })));
+    }
+    if (method !== 'POST') return undefined;
+    if (path === '/carer/pair') return ok(await s.pair({ label: opt('label'), address: opt('address')?.toLowerCase() }));
+    if (path === '/carer/confirm') return ok(await s.confirm(opt('code') ?? ''));
+    if (path === '/carer/cancel') return ok({ cancelled: s.cancel() });
+    if (path === '/carer/sync') return ok({ results: await s.sync(opt('wearable')) });
+    if (path === '/carer/unpair') {
+      const w = opt('wearable');
+      if (!w) throw new BeepkitError('E_FORMAT', 'wearable: id or label needed');
+      return ok(await s.unpair(w, { offline: b.offline === true }));
+    }
+    return undefined;
+  }
+}
