@@ -120,7 +120,11 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
       link.send = (msg) => {
         const run = chain.then(async () => {
           if (!open) throw new BeepkitError('E_LINK', 'link closed');
-          for (const f of fragment(msg, max)) await chr.writeAsync(Buffer.from(f), false);
+          try {
+            for (const f of fragment(msg, max)) await chr.writeAsync(Buffer.from(f), false);
+          } catch (cause) {
+            throw new BeepkitError('E_LINK', `gatt write failed: ${(cause as Error)?.message}`, { cause });
+          }
         });
         chain = run.catch(() => {});
         return run;
