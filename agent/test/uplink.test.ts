@@ -49,7 +49,7 @@ function responder(ledger: EmbeddedLedger, script: Script): UplinkTransport & { 
       const hashes = decodeBatch(m.batch).records.map(recordHash);
       const [r] = await ledger.append('tracing', [{ data: m.batch, keys: hashes }]);
       if ('error' in r) return { type: 'error', correlationId: m.correlationId, code: r.error.code, message: r.error.message, recordHashes: hashes };
-      const receipt: Receipt = { type: 'receipt', correlationId: m.correlationId, records: hashes.map((recordHash) => ({ recordHash, leafIndex: r.leafIndex, blockHeight: r.blockHeight, proof: r.inclusionProof })), signedTreeHead: encodeSth(r.sth) };
+      const receipt: Receipt = { type: 'receipt', correlationId: m.correlationId, entryHash: r.entryHash, leafIndex: r.leafIndex, blockHeight: r.blockHeight, proof: r.inclusionProof, signedTreeHead: encodeSth(r.sth) };
       return receipt;
     },
   };
@@ -117,7 +117,7 @@ t.test('per-code ErrorReply handling and receipt verification (ledger responder)
     const reply = await inner(kind, m, ms);
     if (reply.type === 'receipt' && tamper) {
       tamper = false;
-      return { ...reply, records: reply.records.map((x) => ({ ...x, leafIndex: x.leafIndex + 1 })) };
+      return { ...reply, leafIndex: reply.leafIndex + 1 };
     }
     return reply;
   };

@@ -11,6 +11,7 @@ import { decodeSth, leafHash, signingBytes, verifyInclusion } from '@beepkit/pro
 import { ed25519Verify } from '@beepkit/protocol/crypto';
 import { caRequestSigningBytes, type CaRequestBody, type Receipt } from '@beepkit/protocol/wire';
 import { decodeCertificate } from '@beepkit/protocol/cert';
+import { decodeBatch } from '@beepkit/protocol/tracecode';
 import { Gateway } from '../src/app/gateway.ts';
 import { DAY, Device, NO_MOSQUITTO, Pseudonym, gatewayConfig, mosquitto, prng, recordHash, tempDir } from './gw-helpers.ts';
 
@@ -52,25 +53,25 @@ t.test('certificate from the CA, batches with verifiable receipts, idempotent re
     receipts.push(r);
     const sth = decodeSth(r.signedTreeHead);
     t.ok(ed25519Verify(gw.keys.gateway.publicKey, signingBytes(sth), sth.signature), 'STH signed by the gateway');
-    for (const rec of r.records) {
-      t.ok(verifyInclusion(leafHash(batch), rec.leafIndex, sth.treeSize, rec.proof, sth.rootHash), 'inclusion proof verifies');
-    }
+    t.ok(equalBytes(r.entryHash, leafHash(batch)), 'the receipt names the batch as one ledger entry');
+    t.ok(verifyInclusion(leafHash(batch), r.leafIndex, sth.treeSize, r.proof, sth.rootHash), 'its one inclusion proof verifies');
   }
-  t.same(receipts[0].records.map((x) => toHex(x.recordHash)).length, 3);
-  t.same(receipts[1].records.length, 20);
-  const stored = await gw.ledger.getByKey('tracing', receipts[1].records[5].recordHash);
+  const ids = batches.map((b) => decodeBatch(b).records.map(recordHash));
+  t.same(ids.map((x) => x.length), [3, 20]);
+  const stored = await gw.ledger.getByKey('tracing', ids[1][5]);
   t.ok(stored && equalBytes(stored.data, batches[1]), 'the ledger entry is exactly the batch bytes');
+  t.equal(stored?.leafIndex, receipts[1].leafIndex, 'found by a record hash at the receipt\'s leaf');
 
   const sizeBefore = (await gw.ledger.sth('tracing'))!.treeSize;
   const again = await dev.request('uplink-batch', { type: 'upload-batch', batch: batches[0] });
   if (again.type !== 'receipt') throw new Error('re-send must get a receipt');
-  t.same(again.records.map((x) => [toHex(x.recordHash), x.leafIndex, x.blockHeight]), receipts[0].records.map((x) => [toHex(x.recordHash), x.leafIndex, x.blockHeight]), 're-send: same receipt');
+  t.same([toHex(again.entryHash), again.leafIndex, again.blockHeight, again.proof.map(toHex)], [toHex(receipts[0].entryHash), receipts[0].leafIndex, receipts[0].blockHeight, receipts[0].proof.map(toHex)], 're-send: same receipt');
   t.ok(equalBytes(again.signedTreeHead, receipts[0].signedTreeHead), 're-send: the original tree head');
   t.equal((await gw.ledger.sth('tracing'))!.treeSize, sizeBefore, 're-send added nothing');
-  const entry = (await gw.ledger.getByKey('tracing', receipts[0].records[0].recordHash))!;
-  t.same(entry.keys.map(toHex), receipts[0].records.map((x) => toHex(x.recordHash)), 'ledger keys = record hashes');
+  const entry = (await gw.ledger.getByKey('tracing', ids[0][0]))!;
+  t.same(entry.keys.map(toHex), ids[0].map(toHex), 'ledger keys = record hashes');
   const first = 41 + p.cert.bytes.length;
-  t.equal(toHex(recordHash(batches[0].subarray(first, first + 89))), toHex(receipts[0].records[0].recordHash), 'record hash of the first TraceCode');
+  t.equal(toHex(recordHash(batches[0].subarray(first, first + 89))), toHex(ids[0][0]), 'record hash of the first TraceCode');
   const report = await gw.ledger.verify();
   t.ok(report.ok, `ledger verify: ${report.problem ?? 'ok'}`);
   t.equal(gw.telemetry.records.get(), 26, 'records acknowledged with a receipt (the re-send included)');

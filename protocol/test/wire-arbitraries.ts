@@ -15,10 +15,7 @@ const chain = fc.constantFrom('tracing' as const, 'notification' as const);
 
 const bodies: { [K in WireType]: fc.Arbitrary<Omit<Extract<WireMessage, { type: K }>, 'type' | 'correlationId'>> } = {
   'upload-batch': fc.record({ batch: blob }),
-  receipt: fc.record({
-    records: fc.array(fc.record({ recordHash: hash, leafIndex: u64, blockHeight: u64, proof: fc.array(hash, { maxLength: 4 }) }), { maxLength: 3 }),
-    signedTreeHead: blob,
-  }),
+  receipt: fc.record({ entryHash: hash, leafIndex: u64, blockHeight: u64, proof: fc.array(hash, { maxLength: 4 }), signedTreeHead: blob }),
   error: fc.record({ code, message: text, recordHashes: fc.array(hash, { maxLength: 3 }) }),
   'ca-request': fc.record({
     gnss: fc.option(fc.record({

@@ -51,7 +51,7 @@ t.test('body validation on encode and decode', async (t) => {
   t.equal(enc({ type: 'venue-status-reply', correlationId: cid, venueId: new Uint8Array(6), state: 'closed', sinceMs: 0 }), 'E_RANGE');
   t.equal(enc({ type: 'venue-register', correlationId: cid, venueId: new Uint8Array(6), regionPath: [], latE6: 91e6, lonE6: 0, radiusM: 1, keyMaterial: new Uint8Array(0), name: '' }), 'E_RANGE');
   t.equal(enc({ type: 'device-status', correlationId: cid, state: 'online', agentVersion: '', counters: { a: -1 } }), 'E_RANGE');
-  t.equal(enc({ type: 'receipt', correlationId: cid, records: [{ recordHash: new Uint8Array(32), leafIndex: 0, blockHeight: 0, proof: [new Uint8Array(31)] }], signedTreeHead: new Uint8Array(0) }), 'E_RANGE');
+  t.equal(enc({ type: 'receipt', correlationId: cid, entryHash: new Uint8Array(32), leafIndex: 0, blockHeight: 0, proof: [new Uint8Array(31)], signedTreeHead: new Uint8Array(0) }), 'E_RANGE');
   // Decode side: enum out of range, unsorted counters, coordinates out of range.
   const reply = fromHex(vectors.find((v) => v.type === 'venue-status-reply')!.hex);
   reply[18] = 9;

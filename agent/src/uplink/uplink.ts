@@ -8,7 +8,7 @@
  * id (the first 8 bytes of SHA-256 of the batch); the ledger is idempotent.
  *
  * A batch leaves the outbox only when its Receipt arrived AND verifies
- * (verifyReceipt: gateway STH signature, the exact record set, every
+ * (verifyReceipt: gateway STH signature, the batch's entry hash, its one
  * inclusion proof). A receipt that does not verify keeps the batch (counted,
  * backed off, re-sent). ErrorReply codes:
  *   E_EXPIRED, E_CERT  → 'reauthorise' {day, code} once, then park until a new
@@ -213,7 +213,7 @@ export class Uplink extends EventEmitter {
 
   async #onReply(b: Batch, payload: Uint8Array, reply: WireMessage): Promise<void> {
     if (reply.type === 'receipt') {
-      const check = verifyReceipt(reply, payload, b.items.map(recordHash), this.#o.gatewayPublicKey);
+      const check = verifyReceipt(reply, payload, this.#o.gatewayPublicKey);
       if (!check.ok) {
         this.counters.receiptsInvalid++;
         this.#log.warn({ seq: b.seq, reason: check.reason }, 'uplink: receipt does not verify; batch kept');

@@ -16,7 +16,8 @@
  * fast.ts.
  * Then one `ledger.append` per batch; concurrent calls share a block + fsync.
  *
- * Result: `ack: true` with a Receipt (durable) or a coded ErrorReply (the bad
+ * Result: `ack: true` with a Receipt (durable; ONE inclusion proof of the batch's
+ * ledger entry, not one per record) or a coded ErrorReply (the bad
  * message is acknowledged so it is not redelivered forever); `ack: false` only
  * when the ledger could not make it durable (the broker redelivers).
  */
@@ -27,7 +28,7 @@ import { decodeBatch } from '@beepkit/protocol/tracecode';
 import { encodeSth } from '@beepkit/protocol/merkle';
 import { decodeMessage, encodeMessage, peekEnvelope, CORRELATION_ID_BYTES } from '@beepkit/protocol/wire';
 import { silentLogger } from '../broker/log.ts';
-import type { AppendResult, Ledger, Logger } from '../ledger/types.ts';
+import type { AppendResult, Ledger, Logger, Receipt as LedgerReceipt } from '../ledger/types.ts';
 import { RateLimiter, type RateOptions } from './rate.ts';
 import { DeviceCertChecker, Scratch, ed25519Key, recordHashes, verifyEd25519 } from './fast.ts';
 
@@ -80,6 +81,13 @@ interface Checked {
 
 export function errorReply(correlationId: Uint8Array, code: string, message: string, recordHashes: Uint8Array[] = []): Uint8Array {
   return encodeMessage({ type: 'error', correlationId, code, message: message.slice(0, 500), recordHashes });
+}
+
+/** The wire Receipt of a batch from its ledger receipt: one inclusion proof for the batch (one ledger entry). */
+export function receiptReply(correlationId: Uint8Array, r: LedgerReceipt): Uint8Array {
+  return encodeMessage({
+    type: 'receipt', correlationId, entryHash: r.entryHash, leafIndex: r.leafIndex, blockHeight: r.blockHeight, proof: r.inclusionProof, signedTreeHead: encodeSth(r.sth),
+  });
 }
 
 /** The correlation id of a payload, or zeros when even the envelope is unreadable. */
@@ -144,13 +152,7 @@ export class Ingest {
       const dup = await this.#present(c.hashes);
       return { ack: true, code: 'E_DUPLICATE', records: c.hashes.length, reply: errorReply(c.correlationId, 'E_DUPLICATE', 'records already on the ledger in another batch', dup) };
     }
-    const reply = encodeMessage({
-      type: 'receipt',
-      correlationId: c.correlationId,
-      records: c.hashes.map((recordHash) => ({ recordHash, leafIndex: r.leafIndex, blockHeight: r.blockHeight, proof: r.inclusionProof })),
-      signedTreeHead: encodeSth(r.sth),
-    });
-    return { ack: true, code: 'OK', records: c.hashes.length, reply };
+    return { ack: true, code: 'OK', records: c.hashes.length, reply: receiptReply(c.correlationId, r) };
   }
 
   async #present(hashes: Uint8Array[]): Promise<Uint8Array[]> {

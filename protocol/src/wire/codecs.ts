@@ -150,19 +150,14 @@ export const CODECS: { [K in WireType]: Codec<K> } = {
   receipt: {
     code: 0x02,
     w(w, m) {
-      count(w, m.records.length, 0xffff, 'records');
-      for (const x of m.records) {
-        fixed(w, x.recordHash, 32, 'recordHash');
-        w.u64(x.leafIndex).u64(x.blockHeight);
-        hashes(w, x.proof, 0xff, 'proof');
-      }
+      fixed(w, m.entryHash, 32, 'entryHash');
+      w.u64(m.leafIndex).u64(m.blockHeight);
+      hashes(w, m.proof, 0xff, 'proof');
       w.lbytes(m.signedTreeHead);
     },
     r: (r) => ({
-      records: list(r, 0xffff, 'records', () => ({
-        recordHash: r.bytes(32, 'recordHash'), leafIndex: r.u64('leafIndex'), blockHeight: r.u64('blockHeight'), proof: readHashes(r, 0xff, 'proof'),
-      })),
-      signedTreeHead: r.lbytes('signedTreeHead'),
+      entryHash: r.bytes(32, 'entryHash'), leafIndex: r.u64('leafIndex'), blockHeight: r.u64('blockHeight'),
+      proof: readHashes(r, 0xff, 'proof'), signedTreeHead: r.lbytes('signedTreeHead'),
     }),
   },
   error: {

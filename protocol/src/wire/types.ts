@@ -8,13 +8,20 @@ interface Base<T extends string> {
 
 export interface UploadBatch extends Base<'upload-batch'> { batch: Uint8Array }
 
-export interface ReceiptRecord {
-  recordHash: Uint8Array; // 32
+/**
+ * The receipt of one UploadBatch: the batch is ONE ledger entry, so one
+ * inclusion proof covers all its records (the agent recomputes the entry hash
+ * from the batch bytes it sent, and the record hashes from its records).
+ */
+export interface Receipt extends Base<'receipt'> {
+  /** RFC 9162 leaf hash of the batch bytes: SHA-256(0x00 || batch). */
+  entryHash: Uint8Array; // 32
   leafIndex: number; // u64
   blockHeight: number; // u64
-  proof: Uint8Array[]; // ≤ 255 hashes of 32 bytes
+  /** Inclusion path of the entry in the tree of the signed tree head (≤ 255 hashes of 32 bytes). */
+  proof: Uint8Array[];
+  signedTreeHead: Uint8Array;
 }
-export interface Receipt extends Base<'receipt'> { records: ReceiptRecord[]; signedTreeHead: Uint8Array }
 
 export interface ErrorReply extends Base<'error'> {
   /** Stable code, /^E_[A-Z0-9_]{1,62}$/. */
