@@ -1,17 +1,20 @@
 /**
- * `beepkit agent carer list|pair|unpair`. Call `registerCarer(agentCommand)`
- * from agent/src/cli.ts (in place of the stub). The store is sealed with the
- * 32-byte key in --key-file (0600).
+ * `beepkit agent carer list|pair|unpair|sync`: clients of the running agent's
+ * local API (`--url`, default http://127.0.0.1:9470; agent/README.md "Carer").
+ * `pair` shows the carer's code and asks for the code the wearable shows;
+ * `--code` gives it up front (scripts). `list` and `unpair --offline` also
+ * work on the sealed store with no agent running (`--config`, the agent's
+ * config: the store is sealed with the agent's storage key).
  */
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
-import { readKeyFile } from '../keys/index.ts';
-import { GattCentral } from '../radio/gatt-central.ts';
+import { loadConfig } from '../config/index.ts';
+import { secretOf, storageKey } from '../app/storage.ts';
 import { CarerStore } from './store.ts';
 import { CarerClient } from './client.ts';
 
-type Opts = { store: string; keyFile: string; uart?: string; hci?: string; label?: string; address?: string };
+type Opts = { url: string; config?: string; store?: string; label?: string; address?: string; code?: string; offline?: boolean };
 const fail = (e: unknown): void => {
   const err = isBeepkitError(e) ? e : new BeepkitError('E_IO', String((e as Error)?.message ?? e));
   process.stderr.write(JSON.stringify(err.toJSON()) + '\n');
@@ -19,64 +22,68 @@ const fail = (e: unknown): void => {
 };
 const print = (v: unknown): void => void process.stdout.write(JSON.stringify(v, null, 2) + '\n');
 
-const askCode = (code: string): Promise<boolean> =>
+const ask = (code: string): Promise<string> =>
   new Promise((resolve) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     rl.question(`Carer code ${code}. Type the code the wearable shows: `, (a) => {
       rl.close();
-      resolve(a.trim() === code);
+      resolve(a.trim());
     });
   });
 
-async function open(o: Opts): Promise<{ store: CarerStore; client: CarerClient }> {
-  const store = await new CarerStore({ path: o.store, key: await readKeyFile(o.keyFile) }).load();
+/** One call to the running agent's API; a coded error reply becomes a BeepkitError. */
+export async function carerApi(url: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, url), { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}), signal: AbortSignal.timeout(300_000) });
+  } catch (cause) {
+    throw new BeepkitError('E_IO', `no agent at ${url}: ${(cause as Error).message}`, { cause });
+  }
+  const text = await res.text();
+  const doc = text ? JSON.parse(text) : undefined;
+  if (res.status === 404 && !doc) throw new BeepkitError('E_CONFIG', 'the agent does not act as a carer (config carer.enabled)');
+  if (res.status !== 200) throw new BeepkitError(doc?.code ?? 'E_IO', doc?.message ?? `HTTP ${res.status}`);
+  return doc;
+}
+
+async function offlineStore(o: Opts): Promise<{ store: CarerStore; client: CarerClient }> {
+  const cfg = loadConfig(o.config);
+  const store = await new CarerStore({ path: o.store ?? cfg.carer.storePath!, key: await storageKey(cfg.dataDir, await secretOf(cfg)) }).load();
   return { store, client: new CarerClient({ store, sink: async () => {} }) };
 }
 
-async function connect(o: Opts): Promise<{ central: GattCentral; link: Awaited<ReturnType<GattCentral['connect']>> }> {
-  const central = new GattCentral({ target: o.uart ? { uart: o.uart } : { hciIndex: Number(o.hci ?? 0) } });
-  await central.start();
-  return { central, link: await central.connect(await central.find(60_000, o.address)) };
-}
+const run = (fn: (...a: any[]) => Promise<void>) => async (...a: any[]): Promise<void> => {
+  try {
+    await fn(...a);
+  } catch (e) {
+    fail(e);
+  }
+};
 
 export function registerCarer(agent: Command): void {
-  const carer = agent.command('carer').description('pair elder wearables, receive their keys and records');
-  const common = (c: Command): Command => c.requiredOption('--store <file>', 'carer store (sealed)').requiredOption('--key-file <file>', '32-byte sealing key (0600)')
-    .option('--uart <port>', 'HCI UART port of the central controller').option('--hci <index>', 'HCI device index');
-  common(carer.command('list')).action(async (o: Opts) => {
-    try {
-      const { store } = await open(o);
-      print(store.list().map((w) => ({ wearableId: w.wearableId, label: w.label, pairedMs: w.pairedMs, days: w.days.map((d) => d.day), records: w.seen.length, lastSyncMs: w.lastSyncMs })));
-    } catch (e) {
-      fail(e);
-    }
-  });
-  common(carer.command('pair')).option('--label <name>', 'name of the person cared for').option('--address <addr>', 'only this wearable').action(async (o: Opts) => {
-    try {
-      const { client } = await open(o);
-      const { central, link } = await connect(o);
-      print(await client.pair(link, askCode, o.label));
-      await central.stop();
-      process.exit(0);
-    } catch (e) {
-      fail(e);
-      process.exit(2);
-    }
-  });
-  common(carer.command('unpair').argument('<wearable>', 'wearable id or label')).option('--offline', 'do not tell the wearable').action(async (w: string, o: Opts & { offline?: boolean }) => {
-    try {
-      const { client, store } = await open(o);
-      const id = store.find(w).wearableId;
-      if (o.offline) print({ unpaired: await client.unpair(id) });
-      else {
-        const { central, link } = await connect(o);
-        print({ unpaired: await client.unpair(id, link) });
-        await central.stop();
-      }
-      process.exit(0);
-    } catch (e) {
-      fail(e);
-      process.exit(2);
-    }
-  });
+  const carer = agent.command('carer').description('pair elder wearables through the running agent, list and unpair them');
+  const url = (c: Command): Command => c.option('--url <url>', 'the running agent', 'http://127.0.0.1:9470');
+  const offline = (c: Command): Command => c.option('--store <file>', 'read the sealed carer store directly (no agent running)')
+    .option('--config <file>', "with --store: the agent's config (its secret seals the store; default store path carer.storePath)");
+  offline(url(carer.command('list'))).action(run(async (o: Opts) => {
+    if (o.store || o.config) {
+      const { store } = await offlineStore(o);
+      print(store.list().map((w) => ({ wearableId: w.wearableId, label: w.label, pairedMs: w.pairedMs, days: w.days.map((d) => d.day), records: w.received ?? w.seen.length, lastSyncMs: w.lastSyncMs })));
+    } else print(await carerApi(o.url, 'GET', '/carer/wearables'));
+  }));
+  url(carer.command('pair')).option('--label <name>', 'name of the person cared for').option('--address <addr>', 'only this wearable')
+    .option('--code <digits>', 'the code the wearable shows (otherwise asked)').action(run(async (o: Opts) => {
+      const { code } = await carerApi(o.url, 'POST', '/carer/pair', { ...(o.label ? { label: o.label } : {}), ...(o.address ? { address: o.address } : {}) });
+      print(await carerApi(o.url, 'POST', '/carer/confirm', { code: o.code ?? (await ask(code)) }));
+    }));
+  url(carer.command('sync').argument('[wearable]', 'wearable id or label (default: all)')).action(run(async (w: string | undefined, o: Opts) => {
+    print(await carerApi(o.url, 'POST', '/carer/sync', w ? { wearable: w } : {}));
+  }));
+  offline(url(carer.command('unpair').argument('<wearable>', 'wearable id or label')).option('--offline', 'do not tell the wearable'))
+    .action(run(async (w: string, o: Opts) => {
+      if (o.store || o.config) {
+        const { store, client } = await offlineStore(o);
+        print({ unpaired: await client.unpair(store.find(w).wearableId), told: false });
+      } else print(await carerApi(o.url, 'POST', '/carer/unpair', { wearable: w, ...(o.offline ? { offline: true } : {}) }));
+    }));
 }

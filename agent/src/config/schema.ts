@@ -94,6 +94,11 @@ export interface CarerConfig {
   findTimeoutMs: number;
   /** Per protocol message. */
   sessionTimeoutMs: number;
+  /**
+   * Also publish the wearables' alerts as CarerAlert on beepkit/v1/carer/<deviceId>/alert.
+   * Off by default: the protocol's device ACL lets a device only read that topic.
+   */
+  publishAlerts: boolean;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -111,7 +116,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   alerts: {},
   http: { host: '127.0.0.1', port: 9470 },
   log: { level: 'info' },
-  carer: { enabled: false, labels: {}, syncIntervalMs: 300_000, autoSync: true, minSyncGapMs: 60_000, findTimeoutMs: 60_000, sessionTimeoutMs: 20_000 },
+  carer: { enabled: false, labels: {}, syncIntervalMs: 300_000, autoSync: true, minSyncGapMs: 60_000, findTimeoutMs: 60_000, sessionTimeoutMs: 20_000, publishAlerts: false },
 };
 
 /** Keys that may appear although the defaults lack them. */
@@ -258,7 +263,7 @@ function carer(c: AgentConfig): void {
   const k = c.carer;
   const o = c as unknown as Obj;
   if (typeof k.enabled !== 'boolean') fail('carer.enabled', `must be true or false, got ${JSON.stringify(k.enabled)}`);
-  if (typeof k.autoSync !== 'boolean') fail('carer.autoSync', `must be true or false, got ${JSON.stringify(k.autoSync)}`);
+  for (const f of ['autoSync', 'publishAlerts'] as const) if (typeof k[f] !== 'boolean') fail(`carer.${f}`, `must be true or false, got ${JSON.stringify(k[f])}`);
   str(o, 'carer.storePath', true);
   if (!isObj(k.labels)) fail('carer.labels', 'must be a mapping of wearable id (32 hex digits) to a name');
   for (const [id, label] of Object.entries(k.labels)) {

@@ -1,0 +1,67 @@
+/**
+ * A carer agent (`beepkit agent run`, carer: enabled, on a Gateway's embedded
+ * broker) pairs with a wearable over GATT (real noble/bleno on virtual
+ * controllers) through its HTTP API; the gateway then publishes a notification
+ * block carrying the wearable's fingerprint of today: the running agent raises
+ * an alert naming the person cared for. `beepkit agent carer list` talks to
+ * the running agent.
+ */
+import t from 'tap';
+import { writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { toHex } from '@beepkit/protocol';
+import { fingerprint } from '@beepkit/protocol/tracecode';
+import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
+import { Gateway, resolveConfig } from '@beepkit/gateway/app';
+import { hashPassword } from '@beepkit/gateway/broker';
+import { CarerStore, wearablePrefixes } from '../src/carer/index.ts';
+import { storageKey } from '../src/app/storage.ts';
+import { carerRig, PASS } from './fixtures/carer-agent.ts';
+
+const BROKER = 23110;
+const AGENT_HTTP = 23112;
+const DEVICE = 'carer-alert-test-1';
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+t.test('after pairing, a block with the wearable’s fingerprint alerts the running carer agent naming the person', { timeout: 300_000 }, async (t) => {
+  let gw!: Gateway;
+  const rig = await carerRig(t, 32, AGENT_HTTP, async (dir) => {
+    await writeFile(join(dir, 'passwd'), `${DEVICE}:${hashPassword(`pw-${DEVICE}`, { iterations: 1000 })}\n`, { mode: 0o600 });
+    gw = new Gateway({ config: resolveConfig({ dataDir: join(dir, 'gw'), broker: { embedded: { port: BROKER, passwordFile: join(dir, 'passwd') } }, http: { port: BROKER + 1 }, log: { level: 'silent' } }) });
+    await gw.start();
+    t.teardown(() => gw.stop());
+    return {
+      deviceId: DEVICE, broker: { url: `mqtt://127.0.0.1:${BROKER}`, password: `pw-${DEVICE}` },
+      anchors: { caPublicKey: toHex(gw.keys.ca.publicKey), gatewayPublicKey: toHex(gw.keys.gateway.publicKey) },
+    };
+  });
+  const { api, wearable } = rig;
+
+  const wm = wearable.mark();
+  t.equal((await api('POST', '/carer/pair', {})).status, 200);
+  const shown = await wearable.waitFor((e) => e.ev === 'code', 60_000, 'wearable code', wm);
+  wearable.send({ op: 'confirm', ok: true });
+  t.match(await api('POST', '/carer/confirm', { code: shown.code }), { status: 200, body: { paired: true, label: 'Rose', days: 1 } });
+
+  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'list', '--url', `http://127.0.0.1:${AGENT_HTTP}`], { timeout: 60_000 });
+  const listed = JSON.parse(stdout);
+  t.match(listed, [{ label: 'Rose', days: [Number] }], 'the CLI lists the running agent’s wearables');
+
+  // the wearable's pseudonym of today, from the carer store the agent keeps (sealed with its storage key)
+  const key = await storageKey(rig.dataDir, { material: new TextEncoder().encode(PASS), kind: 'passphrase' });
+  const store = await new CarerStore({ path: join(rig.dataDir, 'carer.bks'), key }).load();
+  const [today] = wearablePrefixes(store, listed[0].wearableId);
+  const before = (await api('GET', '/status')).body.alerts.total;
+  await gw.publishNotification([encodeNotificationEntry({ type: 'exposure', fingerprint: fingerprint(today.prefix), risk: 2, day: today.day })]);
+  const end = Date.now() + 60_000;
+  while ((await api('GET', '/status')).body.alerts.total === before && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  const st = (await api('GET', '/status')).body;
+  t.equal(st.alerts.total, before + 1, 'one alert on the carer agent');
+  const line = rig.out.find((l) => l.includes('Rose was'));
+  t.ok(line, 'the alert explanation names the person cared for');
+  t.match(line, /"level":"high"/);
+  t.notOk(rig.out.some((l) => l.includes(toHex(today.prefix))), 'the log never carries the pseudonym');
+});
