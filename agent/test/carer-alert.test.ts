@@ -64,4 +64,18 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   t.ok(line, 'the alert explanation names the person cared for');
   t.match(line, /"level":"high"/);
   t.notOk(rig.out.some((l) => l.includes(toHex(today.prefix))), 'the log never carries the pseudonym');
+
+  // revocation on the wearable: master rotated from today, the carer's next session is denied, no key of tomorrow reaches it
+  t.match(await wearable.waitFor((e) => e.ev === 'log' && e.msg === 'wearable: paired with a carer', 5_000, 'pairing logged'), { replaced: false });
+  wearable.send({ op: 'revoke' });
+  t.match(await wearable.waitFor((e) => e.ev === 'revoked', 30_000, 'revoked'), { hadCarer: true, rotatedFromDay: today.day });
+  t.ok(wearable.events.some((e) => e.ev === 'log' && e.msg === 'wearable: carer revoked, master rotated'), 'the wearable logged the revocation');
+  const wm2 = wearable.mark();
+  const denied = await api('POST', '/carer/sync', {});
+  t.match(denied.body.results[0], { label: 'Rose', error: 'E_ABORTED' }, 'the carer is refused');
+  t.match(await wearable.waitFor((e) => e.ev === 'failed', 30_000, 'wearable refuses', wm2), { code: 'E_DENIED' });
+  t.ok(rig.out.some((l) => l.includes('carer: sync aborted') && l.includes('E_ABORTED')), 'the carer logged the refusal');
+  t.match((await api('GET', '/carer')).body.wearables[0], { label: 'Rose', days: 1, lastError: 'E_ABORTED' });
+  const after = await new CarerStore({ path: join(rig.dataDir, 'carer.bks'), key }).load();
+  t.same(after.dayKeys(listed[0].wearableId).map((d) => d.day), [today.day], 'the carer holds no key of a later day');
 });
