@@ -90,7 +90,8 @@ export class Writer {
 export class Reader {
   offset = 0;
   private view: DataView;
-  constructor(readonly buf: Uint8Array, readonly what = 'message') {
+  /** `copy: false`: bytes()/vbytes()/lbytes() return views into `buf` (zero-copy; valid while `buf` is unchanged). */
+  constructor(readonly buf: Uint8Array, readonly what = 'message', readonly copy = true) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   get remaining(): number {
@@ -126,7 +127,7 @@ export class Reader {
   }
   bytes(n: number, field = 'bytes'): Uint8Array {
     const at = this.take(n, field);
-    return this.buf.slice(at, at + n);
+    return this.copy ? this.buf.slice(at, at + n) : this.buf.subarray(at, at + n);
   }
   vbytes(field = 'vbytes'): Uint8Array {
     return this.bytes(this.u16(field + '.length'), field);

@@ -7,13 +7,13 @@
  * hashes (idempotency and E_DUPLICATE per TraceCode).
  *
  * Checks, all synchronous (so verification of the next messages overlaps the
- * group commit in flight): envelope + batch decode; certificate (our CA, role
+ * group commit in flight): envelope + batch decode (zero-copy views into the
+ * payload); certificate (protocol/cert `verifyCertificate`: our CA, role
  * device, the batch's day, valid now; cached per pseudonym-day once verified);
  * every prefix is the certified pseudonym; intervals inside the day and not in
  * the future beyond `maxSkewSec`; ONE Ed25519 verify per batch (node:crypto,
- * KeyObject cached per pseudonym); per pseudonym-day rate limit (records).
- * The crypto hot path (key import, certificate check, record hashes) is in
- * fast.ts.
+ * KeyObject cached per key in protocol/crypto); per pseudonym-day rate limit
+ * (records). Record hashes: fast.ts.
  * Then one `ledger.append` per batch; concurrent calls share a block + fsync.
  *
  * Result: `ack: true` with a Receipt (durable; ONE inclusion proof of the batch's
@@ -21,16 +21,16 @@
  * message is acknowledged so it is not redelivered forever); `ack: false` only
  * when the ledger could not make it durable (the broker redelivers).
  */
-import type { KeyObject } from 'node:crypto';
 import { BeepkitError, equalBytes, isBeepkitError, toHex } from '@beepkit/protocol';
-import { decodeCertificate, type Certificate } from '@beepkit/protocol/cert';
-import { decodeBatch } from '@beepkit/protocol/tracecode';
+import { decodeCertificate, verifyCertificate, type Certificate } from '@beepkit/protocol/cert';
+import { ed25519Verify } from '@beepkit/protocol/crypto';
+import { decodeBatchView } from '@beepkit/protocol/tracecode';
 import { encodeSth } from '@beepkit/protocol/merkle';
 import { decodeMessage, encodeMessage, peekEnvelope, CORRELATION_ID_BYTES } from '@beepkit/protocol/wire';
 import { silentLogger } from '../broker/log.ts';
 import type { AppendResult, Ledger, Logger, Receipt as LedgerReceipt } from '../ledger/types.ts';
 import { RateLimiter, type RateOptions } from './rate.ts';
-import { DeviceCertChecker, Scratch, ed25519Key, recordHashes, verifyEd25519 } from './fast.ts';
+import { Scratch, recordHashes } from './fast.ts';
 
 export { RateLimiter, type RateOptions } from './rate.ts';
 
@@ -68,7 +68,6 @@ export interface IngestResult {
 
 interface CachedCert {
   cert: Certificate;
-  key: KeyObject;
   /** Rate-limit key: pseudonym (hex) and day. */
   rateKey: string;
 }
@@ -113,7 +112,6 @@ export class Ingest {
   readonly #skew: number;
   readonly #interval: number;
   readonly #perDay: number;
-  readonly #certCheck: DeviceCertChecker;
   readonly #scratch = new Scratch();
 
   constructor(opts: IngestOptions) {
@@ -127,7 +125,6 @@ export class Ingest {
       throw new BeepkitError('E_CONFIG', `ingest: intervalSeconds ${this.#interval} must divide a day and be ≥ 60`);
     }
     this.#perDay = DAY_S / this.#interval;
-    this.#certCheck = new DeviceCertChecker(opts.caPublicKey);
   }
 
   /** Verifies and appends one UploadBatch payload. Never throws. */
@@ -169,10 +166,10 @@ export class Ingest {
 
   /** All synchronous checks; throws a BeepkitError with the rejection code. */
   check(payload: Uint8Array): Checked {
-    const m = decodeMessage(payload);
+    const m = decodeMessage(payload, { copy: false });
     if (m.type !== 'upload-batch') throw new BeepkitError('E_TYPE', `expected upload-batch, got ${m.type}`);
     const bytes = m.batch;
-    const batch = decodeBatch(bytes);
+    const batch = decodeBatchView(bytes);
     const nowMs = this.#now();
     const nowS = Math.floor(nowMs / 1000);
     const cc = this.#cert(batch.certificate, batch.day, nowS);
@@ -185,7 +182,7 @@ export class Ingest {
       if (dayStart + tc.interval * this.#interval > nowS + this.#skew) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} is in the future`);
     }
     const body = bytes.subarray(0, bytes.length - 64);
-    const ok = verifyEd25519(this.#scratch.join(SIG_DOMAIN, body), cc.key, batch.signature);
+    const ok = ed25519Verify(subject, this.#scratch.join(SIG_DOMAIN, body), batch.signature);
     if (!ok) throw new BeepkitError('E_SIGNATURE', 'bad pseudonym signature over the batch');
     if (!this.#rate.take(cc.rateKey, nowMs, batch.records.length)) {
       throw new BeepkitError('E_RATE', 'too many records for this pseudonym today; retry later');
@@ -203,9 +200,8 @@ export class Ingest {
       if (c.day !== day) throw new BeepkitError('E_CERT', `certificate: for day ${c.day}, not ${day}`);
       return hit;
     }
-    const cert = decodeCertificate(certBytes);
-    this.#certCheck.verify(cert, nowS, day);
-    const entry = { cert, key: ed25519Key(cert.subject), rateKey: `${toHex(cert.subject)}:${day}` };
+    const cert = verifyCertificate(decodeCertificate(certBytes), this.#o.caPublicKey, { now: nowS, day, role: 'device' });
+    const entry = { cert, rateKey: `${toHex(cert.subject)}:${day}` };
     if (this.#certs.size >= (this.#o.certCacheSize ?? 100_000)) this.#certs.delete(this.#certs.keys().next().value!);
     this.#certs.set(id, entry);
     return entry;

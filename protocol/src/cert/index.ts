@@ -48,6 +48,13 @@ export function keyId(pub: Uint8Array): Uint8Array {
   return taggedHash('beepkit/key-id/v1', pub).slice(0, KEY_ID_LEN);
 }
 
+/** The last CA key seen by verifyCertificate and its key id (one CA verifies many certificates). */
+let lastCa: { pub: Uint8Array; id: Uint8Array } | undefined;
+function caKeyId(caPub: Uint8Array): Uint8Array {
+  if (!lastCa || !equalBytes(lastCa.pub, caPub)) lastCa = { pub: caPub.slice(), id: keyId(caPub) };
+  return lastCa.id;
+}
+
 function tbs(f: CertFields, issuerKeyId: Uint8Array): Uint8Array {
   const role = Role[f.role];
   if (!role) throw new BeepkitError('E_RANGE', `certificate: unknown role ${String(f.role)}`);
@@ -117,10 +124,12 @@ export interface VerifyCertOptions {
  * Verifies issuer, signature, validity window and optional bindings.
  * Throws E_CERT (wrong issuer/day/role/subject), E_SIGNATURE, E_EXPIRED.
  * Accepts bytes or a decoded certificate; returns the decoded certificate.
+ * The CA key's id and imported KeyObject are cached (crypto/ed25519
+ * `ed25519KeyObject`), so a call costs one Ed25519 verify and no key import.
  */
 export function verifyCertificate(cert: Certificate | Uint8Array, caPub: Uint8Array, opts: VerifyCertOptions): Certificate {
   const c = cert instanceof Uint8Array ? decodeCertificate(cert) : cert;
-  if (!equalBytes(c.issuerKeyId, keyId(caPub))) throw new BeepkitError('E_CERT', 'certificate: issued by another CA');
+  if (!equalBytes(c.issuerKeyId, caKeyId(caPub))) throw new BeepkitError('E_CERT', 'certificate: issued by another CA');
   const body = c.bytes.subarray(0, c.bytes.length - 64);
   if (!equalBytes(c.bytes.subarray(c.bytes.length - 64), c.signature) || !ed25519Verify(caPub, concatBytes(SIG_DOMAIN, body), c.signature)) {
     throw new BeepkitError('E_SIGNATURE', 'certificate: bad CA signature');

@@ -27,10 +27,24 @@ function privKey(seed: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
 
-function pubKey(pub: Uint8Array): KeyObject {
+const PUB_CACHE_MAX = 4096;
+const pubCache = new Map<string, KeyObject>();
+
+/**
+ * The node:crypto KeyObject of a raw Ed25519 public key, from a bounded cache
+ * (first in, first out; 4096 keys): the import (~20 µs) is paid once per key,
+ * so a CA key or a pseudonym's key verifying many messages costs one lookup.
+ */
+export function ed25519KeyObject(pub: Uint8Array): KeyObject {
+  if (pub.length !== ED25519_PUB_LEN) throw new BeepkitError('E_KEY', `ed25519 public key must be 32 bytes, got ${pub.length}`);
+  const id = Buffer.from(pub.buffer, pub.byteOffset, pub.byteLength).toString('latin1');
+  let k = pubCache.get(id);
+  if (k) return k;
   // JWK import: several times cheaper than parsing an SPKI DER in node 20 (same raw key)
-  const x = Buffer.from(pub.buffer, pub.byteOffset, pub.byteLength).toString('base64url');
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+  k = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(id, 'latin1').toString('base64url') }, format: 'jwk' });
+  if (pubCache.size >= PUB_CACHE_MAX) pubCache.delete(pubCache.keys().next().value!);
+  pubCache.set(id, k);
+  return k;
 }
 
 /** A signing key whose KeyObject is built once (use for many signatures). */
@@ -54,7 +68,7 @@ export const nodeEd25519: Ed25519Backend = {
   verify(pub, msg, sig) {
     if (pub.length !== ED25519_PUB_LEN || sig.length !== ED25519_SIG_LEN) return false;
     try {
-      return verify(null, msg, pubKey(pub), sig);
+      return verify(null, msg, ed25519KeyObject(pub), sig);
     } catch {
       return false;
     }

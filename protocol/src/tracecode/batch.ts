@@ -57,7 +57,16 @@ export function encodeBatch(b: Batch): Uint8Array {
 }
 
 export function decodeBatch(bytes: Uint8Array): Batch {
-  const r = new Reader(bytes, 'batch');
+  return decodeBatchAs(bytes, true);
+}
+
+/** decodeBatch without copies: every byte field (records, certificate, signature…) is a view into `bytes`. */
+export function decodeBatchView(bytes: Uint8Array): Batch {
+  return decodeBatchAs(bytes, false);
+}
+
+function decodeBatchAs(bytes: Uint8Array, copy: boolean): Batch {
+  const r = new Reader(bytes, 'batch', copy);
   const version = r.u8('version');
   if (version !== BATCH_VERSION) throw new BeepkitError('E_VERSION', `batch: unknown version ${version}`);
   const day = r.u32('day');
@@ -71,7 +80,7 @@ export function decodeBatch(bytes: Uint8Array): Batch {
   const seen = new Set<number>();
   for (let i = 0; i < count; i++) {
     const rec = r.bytes(TRACECODE_LEN, 'record');
-    const tc = decodeTraceCode(rec);
+    const tc = decodeTraceCode(rec, copy);
     if (seen.has(tc.interval)) throw new BeepkitError('E_FORMAT', `batch: interval ${tc.interval} appears twice`);
     seen.add(tc.interval);
     records.push(rec);

@@ -51,8 +51,9 @@ export function encodeTraceCode(tc: TraceCode): Uint8Array {
     .finish();
 }
 
-export function decodeTraceCode(b: Uint8Array): TraceCode {
-  const r = new Reader(b, 'tracecode');
+/** `copy: false`: the fields are views into `b`. */
+export function decodeTraceCode(b: Uint8Array, copy = true): TraceCode {
+  const r = new Reader(b, 'tracecode', copy);
   const version = r.u8('version');
   if (version !== TRACECODE_VERSION) throw new BeepkitError('E_VERSION', `tracecode: unknown version ${version}`);
   const tc = { version, prefix: r.bytes(PREFIX_LEN, 'prefix'), interval: r.u16('interval'), salt: r.bytes(SALT_LEN, 'salt'), ciphertext: r.bytes(CIPHERTEXT_LEN, 'ciphertext') };

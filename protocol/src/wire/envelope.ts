@@ -39,8 +39,9 @@ function readHeader(r: Reader): { type: WireType; correlationId: Uint8Array } {
   return { type, correlationId: r.bytes(CORRELATION_ID_BYTES, 'correlationId') };
 }
 
-export function decodeMessage(buf: Uint8Array): WireMessage {
-  const r = new Reader(buf, 'wire');
+/** `copy: false`: byte fields of the body are views into `buf` (zero-copy; e.g. ingest of an UploadBatch). */
+export function decodeMessage(buf: Uint8Array, opts: { copy?: boolean } = {}): WireMessage {
+  const r = new Reader(buf, 'wire', opts.copy ?? true);
   const { type, correlationId } = readHeader(r);
   const body = CODECS[type].r(r);
   r.end();
