@@ -26,11 +26,11 @@ export interface AgentChild {
   ready: Promise<number>;
 }
 
-/** The environment an agent child gets: ours, without HCI_CHANNEL_USER (it stalls the UART driver) or BEEPKIT_AGENT_* overrides. */
+/** The environment a child gets: ours, without HCI_CHANNEL_USER (it stalls the UART driver) or BEEPKIT_AGENT_* / BEEPKIT_GATEWAY_* overrides. */
 export function agentChildEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.HCI_CHANNEL_USER;
-  for (const k of Object.keys(env)) if (k.startsWith('BEEPKIT_AGENT_')) delete env[k];
+  for (const k of Object.keys(env)) if (k.startsWith('BEEPKIT_AGENT_') || k.startsWith('BEEPKIT_GATEWAY_')) delete env[k];
   return env;
 }
 
@@ -43,9 +43,11 @@ export function spawnAgentChild(o: {
   timeoutMs?: number;
   onJson?: (line: AgentLogLine) => void;
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+  /** The beepkit command (default `agent run --config <configPath>`; `gateway run …` prints the same ready line). */
+  args?: string[];
 }): AgentChild {
   const timeoutMs = o.timeoutMs ?? 120_000;
-  const child = spawn(process.execPath, [o.bin, 'agent', 'run', '--config', o.configPath], { env: agentChildEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [o.bin, ...(o.args ?? ['agent', 'run', '--config', o.configPath])], { env: agentChildEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', (code, sig) => {
     o.onExit?.(code, sig);
     resolve();

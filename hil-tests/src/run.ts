@@ -1,7 +1,9 @@
 /**
- * `npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--dir D]`
+ * `npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--dir D] [--minutes N]`
  * Without --rig: starts the virtual rig in-process (Sim with the café scenario,
  * or the crowd for `--suite soak`), writing its rig file, and uses its control API.
+ * `--suite soak` alone: the crowd with a plaza venue, a UTC midnight half way
+ * through `--minutes` (default 30), TraceCodes every minute.
  * Prints per-suite results and `N passed, N failed, N skipped`; exit 1 on a failure.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { asRealRig, loadRig, type Rig } from './rig/index.ts';
 import { HilContext } from './hil/context.ts';
 import { runSuite, summaryLine, type SuiteResult } from './hil/runner.ts';
 import { SUITES } from './suites/index.ts';
+import { SOAK_MINUTES, SOAK_TC_INTERVAL_MS, soakScenario, soakStartTime } from './suites/soak.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const print = (l: string): void => {
@@ -27,11 +30,11 @@ export async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       rig: { type: 'string' }, suite: { type: 'string', multiple: true }, real: { type: 'boolean' },
-      scenario: { type: 'string' }, speed: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean' },
+      scenario: { type: 'string' }, speed: { type: 'string' }, dir: { type: 'string' }, minutes: { type: 'string' }, help: { type: 'boolean' },
     },
   });
   if (values.help) {
-    print('usage: npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--dir D]');
+    print('usage: npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--dir D] [--minutes N (soak)]');
     print(`suites: ${SUITES.map((s) => `${s.name}${s.ci ? '' : ' (outside CI)'}`).join(', ')}`);
     return 0;
   }
@@ -40,6 +43,12 @@ export async function main(argv: string[]): Promise<number> {
     print(`E_CONFIG: unknown suite ${n} (have ${SUITES.map((s) => s.name).join(', ')})`);
     return 2;
   }
+  const minutes = values.minutes === undefined ? SOAK_MINUTES : Number(values.minutes);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) {
+    print(`E_CONFIG: --minutes must be a whole number of minutes in 1..1440, got ${values.minutes}`);
+    return 2;
+  }
+  const soakOnly = named.length === 1 && named[0] === 'soak';
   const base = values.dir ? resolve(values.dir) : mkdtempSync(join(tmpdir(), 'beepkit-hil-'));
   mkdirSync(base, { recursive: true });
   let sim: Sim | undefined;
@@ -52,17 +61,22 @@ export async function main(argv: string[]): Promise<number> {
       if (values.real) rig = asRealRig(rig);
       print(`rig: ${values.rig} (${rig.kind}, ${rig.devices.length} devices, ${rig.venues.length} venues${rig.control ? ', control API' : ''})`);
     } else {
-      const scenario = values.scenario ?? (named.length === 1 && named[0] === 'soak' ? 'crowd' : 'cafe');
-      const sc = loadScenarioFile(scenario.includes('/') ? resolve(scenario) : join(ROOT, 'firmware-stubs', 'scenarios', `${scenario}.yaml`));
+      const scenario = values.scenario ?? (soakOnly ? 'crowd' : 'cafe');
+      const file = scenario.includes('/') ? resolve(scenario) : join(ROOT, 'firmware-stubs', 'scenarios', `${scenario}.yaml`);
+      const sc = soakOnly ? soakScenario(file) : loadScenarioFile(file);
       mkdirSync(join(base, 'sim'), { recursive: true });
-      sim = new Sim({ scenario: sc, dir: join(base, 'sim'), controlPort: 0, startTime: Date.now(), ...(values.speed ? { speed: Number(values.speed) } : {}) });
+      const startTime = soakOnly ? soakStartTime(Date.now(), minutes) : Date.now();
+      sim = new Sim({ scenario: sc, dir: join(base, 'sim'), controlPort: 0, startTime, ...(values.speed ? { speed: Number(values.speed) } : {}) });
       await sim.start();
       sim.pause();
       rig = loadRig(join(base, 'sim', 'rig.yaml'));
       print(`rig: virtual (scenario ${sc.name} ×${sim.clock.speed}, rig file ${join(base, 'sim', 'rig.yaml')}, paused until the agents are up)`);
     }
     const s0 = sim;
-    const c = new HilContext({ rig, dir: join(base, 'run'), print, onAgentsReady: () => s0?.resume() });
+    const c = new HilContext({
+      rig, dir: join(base, 'run'), print, onAgentsReady: () => s0?.resume(),
+      soakMinutes: minutes, ...(soakOnly ? { tracecodeIntervalMs: SOAK_TC_INTERVAL_MS } : {}),
+    });
     ctx = c;
     const onSignal = (): void => {
       print('interrupted: stopping agents, gateway and sim');

@@ -9,6 +9,7 @@ import { issueCertificate, keyId } from '@beepkit/protocol/cert';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { loadOrCreateKeys, writeFileAtomic } from '../ca/keys.ts';
 import { VenueRegistry } from '../ca/registry.ts';
+import { checkClockSpec, clockFromSpec } from './clock.ts';
 import { loadConfig } from './config.ts';
 import { Gateway } from './gateway.ts';
 
@@ -33,15 +34,24 @@ function num(s: string, what: string): number {
   return n;
 }
 
-/** Runs the gateway until SIGINT/SIGTERM, then stops gracefully. */
-export async function runGateway(configPath: string | undefined): Promise<void> {
+/**
+ * Runs the gateway until SIGINT/SIGTERM, then stops gracefully. `clockUrl`
+ * (`--clock-url`, a sim's control API …/clock) overrides the config's `clock:`.
+ */
+export async function runGateway(configPath: string | undefined, opts: { clockUrl?: string } = {}): Promise<void> {
   const cfg = loadConfig(configPath);
+  if (opts.clockUrl !== undefined) {
+    checkClockSpec({ url: opts.clockUrl });
+    cfg.clock = { url: opts.clockUrl };
+  }
   const log = pino({ level: cfg.log.level, base: { svc: 'beepkit-gateway' }, redact: { paths: ['password', 'key', 'lat', 'lon', 'latE6', 'lonE6'], remove: true } });
-  const gw = new Gateway({ config: cfg, logger: log });
+  const clock = clockFromSpec(cfg.clock);
+  await clock?.start();
+  const gw = new Gateway({ config: cfg, logger: log, ...(clock ? { now: () => clock.now() } : {}) });
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       log.info({ sig }, 'stopping');
-      void gw.stop().then(resolve, (e: unknown) => {
+      void gw.stop().finally(() => clock?.stop()).then(resolve, (e: unknown) => {
         log.error({ err: String(e) }, 'stop failed');
         resolve();
       });
@@ -53,9 +63,10 @@ export async function runGateway(configPath: string | undefined): Promise<void> 
     await gw.start();
   } catch (e) {
     await gw.stop().catch(() => {});
+    clock?.stop();
     throw e;
   }
-  process.stdout.write(JSON.stringify({ ready: true, broker: gw.brokerUrl, http: gw.httpPort }) + '\n');
+  process.stdout.write(JSON.stringify({ ready: true, broker: gw.brokerUrl, http: gw.httpPort, pid: process.pid }) + '\n');
   await stopped;
 }
 
@@ -73,9 +84,10 @@ export function registerGateway(program: Command): void {
   gw.command('run')
     .description('run the gateway (SIGINT/SIGTERM: graceful stop)')
     .option('-c, --config <file>', 'gateway.yaml (env overrides: BEEPKIT_GATEWAY_*)')
-    .action(async (o: { config?: string }) => {
+    .option('--clock-url <url>', "follow a simulator's scenario clock (its control API …/clock) instead of the host clock")
+    .action(async (o: { config?: string; clockUrl?: string }) => {
       try {
-        await runGateway(o.config);
+        await runGateway(o.config, { clockUrl: o.clockUrl });
       } catch (e) {
         fail(e);
       }

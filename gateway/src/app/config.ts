@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
+import { checkClockSpec, type ClockSpec } from './clock.ts';
 
 export interface GatewayConfig {
   dataDir: string;
@@ -36,6 +37,11 @@ export interface GatewayConfig {
     trustedBeacons: string[];
   };
   feed: { maxCatchupBlocks: number };
+  /**
+   * Scenario clock for simulated field trials (absent: the host clock): the sim's control
+   * API `url` (…/clock, polled every pollMs), or now = epochMs + (Date.now() − wallMs) × speed.
+   */
+  clock?: ClockSpec;
 }
 
 export const DEFAULT_CONFIG: GatewayConfig = {
@@ -65,7 +71,7 @@ const fail = (field: string, msg: string): never => {
 };
 
 /** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL). */
-const OPTIONAL = new Set(['broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile']);
+const OPTIONAL = new Set(['clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile']);
 function merge(base: Obj, over: unknown, path: string): Obj {
   if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
   const out: Obj = { ...base };
@@ -139,6 +145,7 @@ function validate(c: GatewayConfig): void {
   num(o, 'ca.requestsPerPseudonymDay', 1, 1e6);
   if (!Array.isArray(c.ca.trustedBeacons) || c.ca.trustedBeacons.some((x) => typeof x !== 'string' || !/^[a-z0-9-]{8,64}$/.test(x))) fail('ca.trustedBeacons', 'must be a list of device topic ids');
   num(o, 'feed.maxCatchupBlocks', 1, 10_000);
+  if (c.clock !== undefined) checkClockSpec(c.clock);
 }
 
 /** Builds a validated config from a parsed document (or nothing) and the environment. */

@@ -1,5 +1,6 @@
 /** The gateway application: config, service, metrics. */
 export * from './config.ts';
 export * from './gateway.ts';
+export * from './clock.ts';
 export { Telemetry } from './telemetry.ts';
 export { runGateway } from './cli.ts';

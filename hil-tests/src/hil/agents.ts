@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
 import type { AgentStatus } from '@beepkit/agent/health';
 import type { Rig, RigDevice } from '../rig/index.ts';
+import { clockSpecFor } from './gateway-child.ts';
 
 export interface AgentWiring {
   brokerUrl: string;
@@ -24,8 +25,7 @@ export interface AgentWiring {
 
 /** The agent.yaml document for a rig device. */
 export function agentConfigFor(rig: Rig, d: RigDevice, dir: string, w: AgentWiring): Record<string, unknown> {
-  const clock = rig.control ? { url: `${rig.control}/clock`, pollMs: 250 }
-    : rig.clock ? { epochMs: Math.round(rig.clock.startTime), wallMs: Math.round(rig.clock.startedAtWallMs), speed: rig.clock.speed } : undefined;
+  const clock = clockSpecFor(rig);
   return {
     dataDir: join(dir, 'data'),
     deviceId: w.username,

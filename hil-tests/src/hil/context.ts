@@ -17,6 +17,7 @@ import { hashPassword } from '@beepkit/gateway/broker';
 import type { Rig } from '../rig/index.ts';
 import { RigAgent, agentConfigFor } from './agents.ts';
 import { SimControl } from './control.ts';
+import { GatewayChild } from './gateway-child.ts';
 
 export const BIN = fileURLToPath(new URL('../../../bin/beepkit.js', import.meta.url));
 /** TraceCode interval, scenario ms: 5 min. */
@@ -50,6 +51,10 @@ export interface ContextOptions {
   onAgentsReady?: () => Promise<void> | void;
   /** Which agent-role devices to run (default all). */
   agentIds?: string[];
+  /** TraceCode interval, scenario ms (default TC_INTERVAL_MS); the gateway's ingest interval follows. */
+  tracecodeIntervalMs?: number;
+  /** Length of the soak suite, minutes. */
+  soakMinutes?: number;
 }
 
 export class HilContext {
@@ -87,6 +92,14 @@ export class HilContext {
     return scenarioMs / (this.rig.clock?.speed ?? 1);
   }
 
+  get soakMinutes(): number | undefined {
+    return this.#o.soakMinutes;
+  }
+
+  get tracecodeIntervalMs(): number {
+    return this.#o.tracecodeIntervalMs ?? TC_INTERVAL_MS;
+  }
+
   get agentDevices(): Rig['devices'] {
     const ids = this.#o.agentIds;
     return this.rig.devices.filter((d) => d.role === 'agent' && (!ids || ids.includes(d.id)));
@@ -106,10 +119,11 @@ export class HilContext {
     const port = this.rig.broker ? 0 : await freePort();
     this.gatewayConfig = resolveConfig({
       dataDir: gwDir,
-      broker: { ...(this.rig.broker ? { url: this.rig.broker } : {}), embedded: { host: '127.0.0.1', port, passwordFile: join(gwDir, 'devices.passwd') } },
+      // a known superuser password: the receipt observer connects with it (gateway-child.ts)
+      broker: { ...(this.rig.broker ? { url: this.rig.broker } : { password: randomBytes(18).toString('base64url') }), embedded: { host: '127.0.0.1', port, passwordFile: join(gwDir, 'devices.passwd') } },
       http: { host: '127.0.0.1', port: 0 },
       log: { level: 'warn' },
-      ingest: { maxSkewSec: 3600, intervalSeconds: TC_INTERVAL_MS / 1000 },
+      ingest: { maxSkewSec: 3600, intervalSeconds: this.tracecodeIntervalMs / 1000 },
       ca: { slotWindow: 5, frameMaxAgeMs: 600_000, fixMaxAgeMs: 600_000, requestsPerPseudonymDay: 50 },
     });
     await this.startGateway();
@@ -124,6 +138,29 @@ export class HilContext {
   async restartGateway(downMs = 0): Promise<void> {
     await this.gateway.stop();
     if (downMs) await new Promise((r) => setTimeout(r, downMs));
+    await this.startGateway();
+  }
+
+  /**
+   * Swaps the in-process gateway for a `beepkit gateway run` child on the same data
+   * directory and broker port, following the rig's clock (`gatewayInProcess` swaps back).
+   */
+  async gatewayAsChild(): Promise<GatewayChild> {
+    await this.gateway.stop();
+    const c = new GatewayChild(this.gatewayConfig, this.rig, BIN);
+    try {
+      await c.start();
+    } catch (e) {
+      await c.kill();
+      await this.startGateway();
+      throw e;
+    }
+    return c;
+  }
+
+  /** Stops a gateway child (gracefully) and starts the in-process gateway again. */
+  async gatewayInProcess(c: GatewayChild): Promise<void> {
+    await c.stop();
     await this.startGateway();
   }
 
@@ -155,7 +192,7 @@ export class HilContext {
     const k = this.gateway.keys;
     const dir = join(this.dir, 'agents', id);
     a = new RigAgent(d, dir, agentConfigFor(this.rig, d, dir, {
-      brokerUrl: this.gateway.brokerUrl, username: c.username, password: c.password, tracecodeIntervalMs: TC_INTERVAL_MS,
+      brokerUrl: this.gateway.brokerUrl, username: c.username, password: c.password, tracecodeIntervalMs: this.tracecodeIntervalMs,
       anchors: { caPublicKey: toHex(k.caPublicKey), gatewayPublicKey: toHex(k.gateway.publicKey) },
     }), BIN);
     this.agents.set(id, a);

@@ -1,32 +1,147 @@
-/** soak (outside CI): the crowd scenario for 30 min, no memory growth beyond a bound, no stuck state. */
+/**
+ * soak (outside CI): the crowd scenario (200 randomised peers, two walkers)
+ * for `--minutes N` (default 30) with a plaza venue added so the walkers earn
+ * certificates and upload, and a UTC day boundary half way so every agent has
+ * to renew its certificate. At each minute, per agent: running, scanning
+ * (scan counter grew), connected, uplink not stuck (outbox empty or delivering);
+ * the gateway (a `beepkit gateway run` child for the soak) keeps acknowledging
+ * records; the RSS of every process (each agent child and the gateway child,
+ * from /proc/<pid>/status) is sampled. At the end: RSS
+ * growth (first sample after warm-up → last) under a bound per process, and
+ * every agent renewed its certificate after the day boundary.
+ */
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
+import { parseScenario, type Scenario } from '@beepkit/firmware-stubs/scenario';
+import type { HilContext } from '../hil/context.ts';
 import type { Suite } from '../hil/runner.ts';
 
-const SOAK_MS = 30 * 60_000;
-const RSS_BOUND_BYTES = 64 * 1024 * 1024;
+export const SOAK_MINUTES = 30;
+export const GATEWAY_RSS_BOUND = 64 * 2 ** 20;
+export const AGENT_RSS_BOUND = 48 * 2 ** 20;
+/** TraceCode interval in the soak (scenario ms): the ledger grows every minute. */
+export const SOAK_TC_INTERVAL_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** The crowd scenario with a plaza venue (beacons along the walkers' paths) when it has none. */
+export function soakScenario(file: string): Scenario {
+  const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  if (!Array.isArray(doc.venues) || doc.venues.length === 0) {
+    doc.venues = [{
+      id: 'plaza', name: 'The Plaza', center: { x: 0, y: 0 }, radius: 70, surface: 'plastic', slotSeconds: 60,
+      beacons: [[-40, 0], [0, -40], [0, 0], [40, 0], [0, 40]].map(([x, y], i) => ({ id: `plaza-${i}`, position: { x, y }, txPower: 4, intervalMs: 200 })),
+    }];
+  }
+  return parseScenario(stringify(doc), file);
+}
+
+/** Scenario start so that a UTC day boundary falls half way through `minutes`. */
+export function soakStartTime(wallNow: number, minutes: number): number {
+  const midnight = Math.ceil((wallNow + 60_000) / DAY_MS) * DAY_MS;
+  return midnight - Math.round((minutes * 60_000) / 2);
+}
+
+/** VmRSS of a process, bytes (undefined when it is gone). */
+export function rssOf(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+interface Track { scan: number; depth: number; delivered: number; requests: number; rss: number[]; certDay?: number }
+
+async function tracing(ctx: HilContext): Promise<number> {
+  return (await ctx.gateway.ledger.sth('tracing'))?.treeSize ?? 0;
+}
+
+const DESCRIPTION = 'every minute each agent runs, scans, stays connected and drains; the gateway keeps acknowledging records; certificates earned and renewed over the day boundary';
 
 export const soak: Suite = {
   name: 'soak',
   ci: false,
-  description: '30 min of the crowd scenario: no memory growth beyond a bound, no stuck state',
+  description: 'the crowd scenario for 30 min (--minutes N): no memory growth beyond a bound, no stuck state',
   async run(ctx, step) {
+    const minutes = ctx.soakMinutes ?? SOAK_MINUTES;
     const agents = [...(await ctx.agentsUp()).values()];
-    const rss = (): number => process.memoryUsage().rss;
-    const start = rss();
-    const totals = new Map<string, number>();
-    const until = Date.now() + SOAK_MS;
-    await step(`30 min: gateway process RSS grows < ${RSS_BOUND_BYTES >> 20} MiB; every agent keeps scanning and running`, async () => {
-      while (Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 60_000));
-        for (const a of agents) {
-          const s = await a.status();
-          if (!s || s.state !== 'running') throw new BeepkitError('E_ASSERT', `${a.device.id}: not running`);
-          if ((totals.get(a.device.id) ?? -1) >= s.scan.total) throw new BeepkitError('E_ASSERT', `${a.device.id}: scanning stuck at ${s.scan.total}`);
-          totals.set(a.device.id, s.scan.total);
-        }
-        ctx.print(`    rss ${(rss() / 2 ** 20).toFixed(0)} MiB, ledger ${(await ctx.gateway.ledger.sth('tracing'))?.treeSize ?? 0} entries`);
+    const gwRss: number[] = [];
+    const track = new Map<string, Track>(agents.map((a) => [a.device.id, { scan: -1, depth: 0, delivered: 0, requests: 0, rss: [] }]));
+    const ledger: number[] = [];
+    const dayAt = (ms: number): number => Math.floor(ms / DAY_MS);
+    const firstDay = dayAt(ctx.now());
+    const entries0 = await tracing(ctx);
+    const gw = await ctx.gatewayAsChild();
+    let entries = entries0;
+    await step(`${minutes} min (gateway as a child process): ${DESCRIPTION}`, async () => {
+      try {
+        await minuteChecks();
+      } finally {
+        await ctx.gatewayInProcess(gw);
+        entries = await tracing(ctx);
       }
-      if (rss() - start > RSS_BOUND_BYTES) throw new BeepkitError('E_ASSERT', `RSS grew ${((rss() - start) / 2 ** 20).toFixed(0)} MiB`);
+    });
+    async function minuteChecks(): Promise<void> {
+      for (let m = 1; m <= minutes; m++) {
+        await new Promise((r) => setTimeout(r, 60_000));
+        const day = dayAt(ctx.now());
+        const line: string[] = [];
+        for (const a of agents) {
+          const id = a.device.id;
+          const k = track.get(id)!;
+          const s = await a.status();
+          if (!s || s.state !== 'running') throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} not running (${s?.state ?? 'no status'})`);
+          if (s.scan.total <= k.scan) throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} scanning stuck at ${s.scan.total}`);
+          if (s.network.state !== 'connected') throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} network ${s.network.state}`);
+          const delivered = s.network.counters.uplink_delivered ?? 0;
+          if (m > 2 && k.depth > 0 && s.outbox.depth > 0 && delivered === k.delivered) {
+            throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} uplink stuck (outbox ${k.depth} then ${s.outbox.depth}, nothing delivered in a minute)`);
+          }
+          if (s.certificate.today && k.certDay !== day) k.certDay = day;
+          if (m >= 5 && k.certDay !== day && ctx.now() - day * DAY_MS >= 5 * 60_000) throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} has no certificate for day ${day} (${s.certificate.requests} requests, last ${s.certificate.lastCode ?? '-'})`);
+          const rss = rssOf(a.child?.pid);
+          if (rss === undefined) throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} process gone`);
+          Object.assign(k, { scan: s.scan.total, depth: s.outbox.depth, delivered, requests: s.certificate.requests });
+          k.rss.push(rss);
+          line.push(`${id} rss ${mib(rss)} scan ${s.scan.total} outbox ${s.outbox.depth} delivered ${delivered} cert ${s.certificate.today ? 'yes' : 'no'}/${s.certificate.requests}`);
+        }
+        const grss = rssOf(gw.pid);
+        if (grss === undefined) throw new BeepkitError('E_ASSERT', `minute ${m}: gateway process gone`);
+        gwRss.push(grss);
+        ledger.push(await gw.counter('beepkit_ingest_records_total'));
+        ctx.print(`    minute ${m} (day ${day - firstDay}): gateway rss ${mib(gwRss.at(-1)!)}, ${ledger.at(-1)} records acknowledged; ${line.join('; ')}`);
+        if (m >= 4 && ledger.at(-1)! <= ledger.at(-4)!) throw new BeepkitError('E_ASSERT', `minute ${m}: gateway stuck at ${ledger.at(-1)} records acknowledged for 3 minutes`);
+      }
+    }
+    await step('memory: RSS growth of the gateway and of each agent under its bound; certificates renewed', async () => {
+      if (gwRss.length === 0) throw new BeepkitError('E_ASSERT', 'no samples');
+      const report: string[] = [];
+      const over: string[] = [];
+      // growth = mean of the last 3 samples − mean of samples 2..4 (after warm-up): one GC swing is not growth
+      const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const check = (name: string, xs: number[], bound: number): void => {
+        const head = mean(xs.length > 4 ? xs.slice(1, 4) : xs.slice(0, 1));
+        const tail = mean(xs.slice(-3));
+        const g = tail - head;
+        report.push(`${name} ${mib(head)} → ${mib(tail)} (${g >= 0 ? '+' : ''}${mib(g)}, max ${mib(Math.max(...xs))})`);
+        if (g > bound) over.push(`${name} grew ${mib(g)} > ${mib(bound)}`);
+      };
+      check('gateway', gwRss, GATEWAY_RSS_BOUND);
+      for (const [id, k] of track) check(id, k.rss, AGENT_RSS_BOUND);
+      ctx.print(`    RSS: ${report.join('; ')}`);
+      ctx.print(`    ledger: ${entries0} → ${entries} tracing entries (${ledger.at(-1)} records acknowledged by the child)`);
+      if (over.length) throw new BeepkitError('E_ASSERT', over.join('; '));
+      if (entries <= entries0) throw new BeepkitError('E_ASSERT', `the tracing ledger did not grow (${entries} entries)`);
+      const lastDay = dayAt(ctx.now());
+      if (lastDay > firstDay) {
+        const stale = [...track].filter(([, k]) => k.certDay !== lastDay).map(([id]) => id);
+        if (stale.length) throw new BeepkitError('E_ASSERT', `no certificate renewed for the new day on ${stale.join(', ')}`);
+      }
     });
   },
 };

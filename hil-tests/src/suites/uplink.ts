@@ -1,21 +1,29 @@
 /**
  * uplink: TraceCodes reach the ledger exactly once through kill -9 of an agent,
- * a gateway + broker restart, a GNSS unplug and an HCI controller reset (the
- * last two need the control API). Exactly once = every outbox drains and the
- * verified ledger holds each entry once.
+ * a gateway + broker restart, kill -9 of the gateway (run as a child process
+ * for that step), a GNSS unplug and an HCI controller reset (the last two need
+ * the control API). Exactly once = every outbox drains, the verified ledger
+ * holds each entry once, and every record the gateway acknowledged is on it
+ * exactly once (by record hash).
  */
+import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
-import { Skip, type HilContext } from '../hil/context.ts';
+import { mulberry32 } from '@beepkit/protocol/rng';
+import { decodeBatch, recordHash } from '@beepkit/protocol/tracecode';
+import { runBeepkit } from '../hil/agents.ts';
+import { BIN, Skip, type HilContext } from '../hil/context.ts';
+import { ReceiptObserver } from '../hil/gateway-child.ts';
 import type { Suite } from '../hil/runner.ts';
 
 async function tracingEntries(ctx: HilContext): Promise<number> {
   return (await ctx.gateway.ledger.sth('tracing'))?.treeSize ?? 0;
 }
 
-/** Every tracing entry, counted by hash: the duplicates. */
-export async function duplicateEntries(ctx: HilContext): Promise<{ entries: number; duplicates: number }> {
+/** Every tracing entry, counted by entry hash (the duplicates), and every record in them by record hash. */
+export async function duplicateEntries(ctx: HilContext): Promise<{ entries: number; duplicates: number; records: Map<string, number> }> {
   const seen = new Set<string>();
+  const records = new Map<string, number>();
   let entries = 0;
   let duplicates = 0;
   for (let h = 0; ; ) {
@@ -27,11 +35,64 @@ export async function duplicateEntries(ctx: HilContext): Promise<{ entries: numb
         entries++;
         if (seen.has(k)) duplicates++;
         seen.add(k);
+        for (const r of decodeBatch(e.data).records) {
+          const rh = toHex(recordHash(r));
+          records.set(rh, (records.get(rh) ?? 0) + 1);
+        }
       }
     }
     h += blocks.length;
   }
-  return { entries, duplicates };
+  return { entries, duplicates, records };
+}
+
+/** Seed of the gateway kill point. */
+export const KILL_SEED = 9;
+
+/**
+ * The gateway as a child under the agents' load, kill -9 after a seeded number of
+ * upload batches (the child's ingest counter), restarted on the same data directory
+ * and broker port; the outboxes drain; `beepkit ledger verify` passes; every record a
+ * receipt (or E_DUPLICATE) acknowledged is on the ledger exactly once.
+ */
+async function gatewayKill(ctx: HilContext, drained: (what: string) => Promise<unknown>): Promise<void> {
+  if (ctx.rig.broker) throw new Skip('the rig names an external broker (the observer needs the gateway superuser there)');
+  const cfg = ctx.gatewayConfig;
+  const killAfter = 1 + Math.floor(mulberry32(KILL_SEED)() * 4);
+  const gw = await ctx.gatewayAsChild();
+  const obs = new ReceiptObserver(`mqtt://${cfg.broker.embedded.host}:${cfg.broker.embedded.port}`, cfg.broker.username, cfg.broker.password!);
+  try {
+    await obs.start();
+    const limit = 60_000 + ctx.real(4 * ctx.tracecodeIntervalMs);
+    const until = Date.now() + limit;
+    let n = 0;
+    while ((n = await gw.counter('beepkit_ingest_batches_total')) < killAfter) {
+      if (Date.now() > until) throw new BeepkitError('E_TIMEOUT', `gateway child took ${n} of ${killAfter} batches in ${Math.round(limit / 1000)} s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const depth = (await Promise.all([...ctx.agents.values()].map(async (a) => (await a.status())?.outbox.depth ?? 0))).reduce((x, y) => x + y, 0);
+    await gw.kill();
+    ctx.print(`    gateway child kill -9 after ${n} batches (seeded point ${killAfter}), ${obs.acknowledged.size} records acknowledged, ${depth} in the outboxes`);
+    await gw.start();
+    await obs.connected();
+    await drained('after the gateway kill -9');
+  } finally {
+    await obs.stop();
+    await ctx.gatewayInProcess(gw);
+  }
+  ctx.print(`    observer: ${obs.counts.batches} batches, ${obs.counts.receipts} receipts, ${obs.counts.duplicates} E_DUPLICATE, ${obs.acknowledged.size} records acknowledged`);
+  if (obs.acknowledged.size === 0) throw new BeepkitError('E_ASSERT', 'no record acknowledged around the kill');
+  await ctx.gateway.stop();
+  try {
+    const out = await runBeepkit(BIN, ['ledger', 'verify', join(cfg.dataDir, 'ledger')]);
+    if (!/"ok": true/.test(out)) throw new BeepkitError('E_ASSERT', `beepkit ledger verify: ${out.trim().slice(0, 300)}`);
+  } finally {
+    await ctx.startGateway();
+  }
+  const { records } = await duplicateEntries(ctx);
+  const missing = [...obs.acknowledged].filter((h) => !records.has(h));
+  const twice = [...obs.acknowledged].filter((h) => (records.get(h) ?? 0) > 1);
+  if (missing.length || twice.length) throw new BeepkitError('E_ASSERT', `acknowledged records: ${missing.length} not on the ledger, ${twice.length} on it twice`);
 }
 
 export const uplink: Suite = {
@@ -65,6 +126,7 @@ export const uplink: Suite = {
       await drained('after the restart');
       if ((await tracingEntries(ctx)) < before) throw new BeepkitError('E_ASSERT', 'ledger shrank across a restart');
     });
+    await step('gateway kill -9 under load (a child process): outboxes drain, ledger verifies, each acknowledged record on it once', () => gatewayKill(ctx, drained));
     await step('GNSS unplug and replug: the agent carries on', async () => {
       if (!ctx.control) throw new Skip('needs the control API (unplug the receiver by hand on a real rig)');
       const a = all.find((x) => x.device.gnss);
@@ -86,8 +148,10 @@ export const uplink: Suite = {
       const rep = await ctx.gateway.ledger.verify();
       if (!rep.ok) throw new BeepkitError('E_ASSERT', `ledger does not verify: ${rep.problem}`);
       const d = await duplicateEntries(ctx);
-      ctx.print(`    ${d.entries} tracing entries, ${d.duplicates} duplicates`);
+      const twice = [...d.records.values()].filter((n) => n > 1).length;
+      ctx.print(`    ${d.entries} tracing entries, ${d.duplicates} duplicates; ${d.records.size} records, ${twice} twice`);
       if (d.duplicates) throw new BeepkitError('E_ASSERT', `${d.duplicates} entries on the ledger twice`);
+      if (twice) throw new BeepkitError('E_ASSERT', `${twice} records on the ledger twice`);
     });
   },
 };
