@@ -1,8 +1,52 @@
 // The one `beepkit` command. Each workspace contributes its subcommands through
 // `@beepkit/<ws>/cli`, which exports `register(program: Command): void`.
+// The imports are static strings (not a template) so that scripts/build.mjs can
+// bundle them, each workspace into its own chunk.
 import { Command, CommanderError } from 'commander';
 
-const WORKSPACES = ['protocol', 'firmware-stubs', 'agent', 'beacon', 'wearable', 'gateway', 'hil-tests'] as const;
+type CliModule = { register?: (p: Command) => void };
+
+/** Every workspace's cli module, in registration (help) order. */
+export const WORKSPACE_CLIS: Readonly<Record<string, () => Promise<CliModule>>> = {
+  protocol: () => import('@beepkit/protocol/cli'),
+  'firmware-stubs': () => import('@beepkit/firmware-stubs/cli'),
+  agent: () => import('@beepkit/agent/cli'),
+  beacon: () => import('@beepkit/beacon/cli'),
+  wearable: () => import('@beepkit/wearable/cli'),
+  gateway: () => import('@beepkit/gateway/cli'),
+  'hil-tests': () => import('@beepkit/hil-tests/cli'),
+};
+
+/**
+ * Top-level command → the workspace that registers it. Only a shortcut: a
+ * command found here loads that workspace's cli alone (an agent does not load
+ * the gateway, the sim or the field trial); anything else (help, --version, a
+ * command missing here) loads them all. hil-tests/test/prebuilt.test.ts checks
+ * it against what the workspaces register.
+ */
+export const COMMAND_WORKSPACE: Readonly<Record<string, string>> = {
+  keys: 'protocol',
+  tracecode: 'protocol',
+  ble: 'protocol',
+  nmea: 'protocol',
+  sim: 'firmware-stubs',
+  agent: 'agent',
+  beacon: 'beacon',
+  wearable: 'wearable',
+  ledger: 'gateway',
+  gateway: 'gateway',
+  diagnose: 'gateway',
+  risk: 'gateway',
+  solver: 'gateway',
+  venue: 'gateway',
+  demo: 'hil-tests',
+};
+
+/** The workspaces whose cli modules `beepkit <argv…>` needs. */
+export function workspacesFor(argv: string[]): string[] {
+  const first = argv[2];
+  return first !== undefined && Object.hasOwn(COMMAND_WORKSPACE, first) ? [COMMAND_WORKSPACE[first]] : Object.keys(WORKSPACE_CLIS);
+}
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('beepkit')
@@ -10,10 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const ws of WORKSPACES) {
-    const mod = (await import(`@beepkit/${ws}/cli`)) as { register?: (p: Command) => void };
-    mod.register?.(program);
-  }
+  for (const ws of workspacesFor(argv)) (await WORKSPACE_CLIS[ws]()).register?.(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// Precompiled start for `beepkit`: bundles bin/cli.ts with esbuild into dist/
+// (ESM, node20, one chunk per workspace cli plus shared chunks, linked source
+// maps). The @beepkit/* workspaces are bundled; third-party packages stay
+// external (resolved from the repository root at run time, as native modules
+// must be). bin/beepkit.js runs dist/cli.js when dist/.built is newer than
+// every source, else the sources through tsx.
+//
+//   node scripts/build.mjs [--outdir <dir>] [--if-possible] [--quiet]
+//
+// --if-possible (the root "prepare" script): any failure is reported in one
+// line and exits 0, so `npm ci` never fails for it (beepkit then runs through tsx).
+//
+// import.meta.url in a bundled source file is rewritten to that source file's
+// URL (relative to the bundle's location), so files read next to the sources
+// (scenarios, dashboard assets, worker entry files) and createRequire() keep
+// resolving in the source tree.
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The file whose mtime says when the bundle's sources were read (bin/beepkit.js compares against it). */
+export const STAMP = '.built';
+
+function parseArgs(argv) {
+  const o = { outdir: join(ROOT, 'dist'), ifPossible: false, quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--outdir') o.outdir = resolve(argv[++i] ?? '');
+    else if (a.startsWith('--outdir=')) o.outdir = resolve(a.slice('--outdir='.length));
+    else if (a === '--if-possible') o.ifPossible = true;
+    else if (a === '--quiet') o.quiet = true;
+    else throw new Error(`unknown argument ${a} (usage: build.mjs [--outdir <dir>] [--if-possible] [--quiet])`);
+  }
+  return o;
+}
+
+/** Workspace packages are bundled; every other bare specifier stays an import resolved at run time. */
+function externalPackages() {
+  return {
+    name: 'beepkit-externals',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === 'inner' || args.path.startsWith('@beepkit/') || args.path.startsWith('node:')) return undefined;
+        // the bundle imports it from the outdir, which must find the same package the source would
+        const here = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
+        const fromRoot = await build.resolve(args.path, { kind: args.kind, resolveDir: ROOT, pluginData: 'inner' });
+        if (here.errors.length === 0 && here.path !== fromRoot.path) {
+          return { errors: [{ text: `${args.path} resolves to ${here.path} from ${args.importer} but to ${fromRoot.path || 'nothing'} from the repository root (not hoisted): cannot be external` }] };
+        }
+        return { path: args.path, external: true };
+      });
+    },
+  };
+}
+
+/** import.meta.url in a source file → that source file's URL, computed relative to the chunk's own URL. */
+function sourceImportMetaUrl(outdir) {
+  return {
+    name: 'beepkit-import-meta-url',
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
+        if (args.path.split(sep).includes('node_modules')) return undefined;
+        let text = await readFile(args.path, 'utf8');
+        if (text.includes('import.meta.url')) {
+          const rel = relative(outdir, args.path).split(sep).join('/');
+          text = text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
+        }
+        return { contents: text, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/** Empties a previous build (and only a build: a non-empty directory without the stamp is refused). */
+function clearOutdir(outdir) {
+  if (!existsSync(outdir) || readdirSync(outdir).length === 0) return;
+  if (!existsSync(join(outdir, STAMP))) throw new Error(`${outdir} is not empty and holds no beepkit build: not clearing it`);
+  rmSync(outdir, { recursive: true, force: true });
+}
+
+export async function build({ outdir, quiet = false }) {
+  const { build: esbuild } = await import('esbuild');
+  const started = Date.now();
+  clearOutdir(outdir);
+  mkdirSync(outdir, { recursive: true });
+  const result = await esbuild({
+    absWorkingDir: ROOT,
+    entryPoints: { cli: join(ROOT, 'bin', 'cli.ts') },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    // chunks stay next to cli.js (the default): the import.meta.url rewriting is relative to the outdir
+    logLevel: 'silent',
+    metafile: true,
+    plugins: [externalPackages(), sourceImportMetaUrl(outdir)],
+  });
+  for (const w of result.warnings) if (!quiet) process.stderr.write(`build: warning: ${w.text}\n`);
+  // the stamp's mtime is when the sources were read: a source saved during the build counts as newer
+  writeFileSync(join(outdir, STAMP), JSON.stringify({ inputs: Object.keys(result.metafile.inputs).length }) + '\n');
+  utimesSync(join(outdir, STAMP), new Date(started - 1000), new Date(started - 1000));
+  writeFileSync(join(outdir, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
+  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  if (!quiet) {
+    process.stdout.write(`beepkit: built ${relative(process.cwd(), outdir) || '.'} (${Object.keys(result.metafile.inputs).length} inputs, ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB) in ${Date.now() - started} ms\n`);
+  }
+  return result;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  let o;
+  try {
+    o = parseArgs(process.argv.slice(2));
+    await build(o);
+  } catch (err) {
+    const why = (err && err.message ? err.message : String(err)).split('\n')[0];
+    if (o?.ifPossible) {
+      // never fail `npm ci`: without dist/ bin/beepkit.js runs the sources through tsx
+      try {
+        clearOutdir(o.outdir);
+      } catch {
+        // not ours to clean
+      }
+      if (!o.quiet) process.stderr.write(`beepkit: no precompiled build (${why}); beepkit runs through tsx\n`);
+    } else {
+      process.stderr.write(`build: ${why}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
