@@ -1,10 +1,16 @@
 /** `beepkit wearable run|pair|status|revoke-carer`. Errors: one JSON line {code, message} on stderr, exit code 2. */
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { WearableState } from './state.ts';
 import { WearableResponder } from './responder.ts';
 import { GattPeripheral } from './radio.ts';
+import { WearableRecorder } from './recorder.ts';
+import { fromHex } from '@beepkit/protocol/bytes';
+import { EncounterLog, loadEncounters } from '@beepkit/agent/encounters';
+import { ControlApiClock, loadVisits } from '@beepkit/agent/app';
+import type { Logger } from './state.ts';
 
 const fail = (e: unknown): void => {
   const err = isBeepkitError(e) ? e : new BeepkitError('E_IO', String((e as Error)?.message ?? e));
@@ -12,7 +18,11 @@ const fail = (e: unknown): void => {
   process.exitCode = 2;
 };
 const print = (v: unknown): void => void process.stdout.write(JSON.stringify(v, null, 2) + '\n');
-type Opts = { dataDir: string; label?: string; uart?: string; hci?: string };
+type Opts = { dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; solverKey?: string };
+
+/** Progress on stderr: one JSON object per line ({t, level, msg, ...}), pino's shape. */
+const line = (level: string) => (o: object, msg: string): void => void process.stderr.write(JSON.stringify({ t: new Date().toISOString(), level, msg, ...o }) + '\n');
+const stderrLogger = (debug = false): Logger => ({ info: line('info'), warn: line('warn'), error: line('error'), debug: debug ? line('debug') : () => {} });
 
 /** Asks the wearable's user (console stand-in for a display and a button). */
 const askUser = (code: string): Promise<boolean> =>
@@ -25,39 +35,67 @@ const askUser = (code: string): Promise<boolean> =>
   });
 
 async function serve(o: Opts, pairing: boolean): Promise<void> {
-  const state = new WearableState({ dataDir: o.dataDir, label: o.label });
+  const log = stderrLogger();
+  const clock = o.clockUrl ? new ControlApiClock(o.clockUrl) : undefined;
+  await clock?.start();
+  const now = clock ? () => clock.now() : Date.now;
+  const state = new WearableState({ dataDir: o.dataDir, label: o.label, logger: log, now: () => Math.floor(now() / 1000) });
   await state.start();
+  if (o.solverKey) await state.setSolverKey(fromHex(o.solverKey.toLowerCase()));
   const radio = new GattPeripheral({ target: o.uart ? { uart: o.uart } : { hciIndex: Number(o.hci ?? 0) } });
-  const responder = new WearableResponder({ state, confirm: askUser, pairingAllowed: () => pairing });
+  const scanner = o.scanUart ? { uart: o.scanUart } : o.scanHci !== undefined ? { hciIndex: Number(o.scanHci) } : undefined;
+  const recorder = scanner
+    ? new WearableRecorder({ state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log, advertise: (ad) => radio.advertiseEn(ad) })
+    : undefined;
+  const responder = new WearableResponder({ state, confirm: askUser, pairingAllowed: () => pairing, logger: log });
   responder.on('code', (code) => process.stderr.write(`pairing code: ${code}\n`));
   radio.on('link', (link) => {
     responder.serve(link).then((r) => {
       print(r);
-      if (pairing && r.kind === 'paired') void state.stop().then(() => process.exit(0));
+      if (pairing && r.kind === 'paired') void (async () => {
+        await recorder?.stop();
+        await state.stop();
+        process.exit(0);
+      })();
     }, (e) => fail(e));
   });
   await radio.start();
-  print({ ready: true, pairing, wearableId: Buffer.from(state.wearableId).toString('hex') });
+  await recorder?.start();
+  print({ ready: true, pairing, recording: !!recorder, wearableId: Buffer.from(state.wearableId).toString('hex') });
+  const progress = recorder ? setInterval(() => log.info({ ...recorder.status(), paired: state.pairing !== undefined }, 'wearable: status'), 30_000) : undefined;
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(progress);
+  await recorder?.stop();
   await radio.stop();
   await state.stop();
+  clock?.stop();
   process.exit(0);
 }
 
 export function register(program: Command): void {
   const w = program.command('wearable').description('elder wearable: records offline, pairs with a carer over BLE');
   const common = (c: Command): Command => c.option('-d, --data-dir <dir>', 'data directory', '/var/lib/beepkit-wearable').option('--label <name>', "the person's name shown to the carer")
-    .option('--uart <port>', 'HCI UART port').option('--hci <index>', 'HCI device index');
-  common(w.command('run').description('serve the paired carer (sync on connect)')).action((o: Opts) => serve(o, false).catch(fail));
-  common(w.command('pair').description('pairing mode: show the comparison code, confirm on both sides')).action((o: Opts) => serve(o, true).catch(fail));
+    .option('--uart <port>', 'HCI UART port of the peripheral (carer link, EN advertising)').option('--hci <index>', 'HCI device index of the peripheral');
+  const recording = (c: Command): Command => common(c)
+    .option('--scan-uart <port>', 'HCI UART port of a second controller: record (scan venues and EN peers); without a scan option nothing is recorded')
+    .option('--scan-hci <index>', 'HCI device index to scan on (a Pi: the same hci0 as --hci works, the kernel shares it)')
+    .option('--clock-url <url>', "follow a sim's scenario clock (GET → {now, speed, paused})")
+    .option('--solver-key <hex>', "the solver's X25519 public key (32 bytes hex; kept in the profile): needed to seal stays into TraceCodes");
+  recording(w.command('run').description('serve the paired carer (sync on connect); with --scan-uart/--scan-hci also record')).action((o: Opts) => serve(o, false).catch(fail));
+  recording(w.command('pair').description('pairing mode: show the comparison code, confirm on both sides')).action((o: Opts) => serve(o, true).catch(fail));
   common(w.command('status')).action(async (o: Opts) => {
     try {
       const s = new WearableState({ dataDir: o.dataDir });
       await s.start();
-      print({ wearableId: Buffer.from(s.wearableId).toString('hex'), label: s.label, paired: s.pairing !== undefined, pending: s.outbox.pending().length, today: s.today() });
+      const visits = await loadVisits(join(o.dataDir, 'visits.bin'), s.logKey()).catch(() => []);
+      const encounters = await loadEncounters(join(o.dataDir, 'encounters.bin'), s.logKey()).catch(() => new EncounterLog());
+      print({
+        wearableId: Buffer.from(s.wearableId).toString('hex'), label: s.label, paired: s.pairing !== undefined, pending: s.outbox.pending().length,
+        visits: visits.length, encounters: encounters.size, solverKey: !!s.solverKey, today: s.today(),
+      });
       await s.stop();
     } catch (e) {
       fail(e);

@@ -4,10 +4,21 @@
  * connection into a MessageLink over the message characteristic (writes in,
  * notifications out, fragmented to the negotiated value size). Open
  * characteristics, no link-layer security: the carer protocol secures content.
+ *
+ * EN identifiers on the same controller: one legacy advertising set carries at
+ * most 31 bytes and the EN advert (flags, FD6F list, FD6F service data) takes
+ * all 31, so `advertiseEn(ad)` puts the EN advert in the advertising data and
+ * the pairing service UUID in the scan response (noble merges it into the
+ * discovered peripheral's service UUIDs, so the carer still finds the wearable).
+ * The set stays connectable (the carer connects to it); the address is the
+ * controller's own and does not rotate with the RPIs (bleno has no address
+ * command; design note): an observer can link the wearable's RPIs by address.
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol/errors';
+import { fromHex } from '@beepkit/protocol/bytes';
+import { encodeAdStructures } from '@beepkit/protocol/frames';
 import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type HciTarget, type LinkEvents, type MessageLink } from '@beepkit/agent/carer';
 
 const require = createRequire(import.meta.url);
@@ -23,6 +34,9 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
   private notify: ((d: Buffer) => void) | null = null;
   private max = 20;
   private readonly rx = new Reassembler();
+  private powered = false;
+  private servicesSet = false;
+  private en: Uint8Array | null = null;
 
   constructor(private readonly o: { target: HciTarget; name?: string; powerOnTimeoutMs?: number }) {
     super();
@@ -60,16 +74,37 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
         this.emit('state', s);
         if (s === 'poweredOn') {
           clearTimeout(timer);
-          b.startAdvertising(this.o.name ?? 'beepkit-wearable', [PAIRING_SERVICE_UUID]);
+          this.powered = true;
+          this.applyAdvert();
           resolve();
         }
       });
     });
     b.on('advertisingStart', (err: unknown) => {
-      if (!err) b.setServices([service]);
+      if (!err && !this.servicesSet) {
+        this.servicesSet = true;
+        b.setServices([service]);
+      }
     });
     b.on('disconnect', () => this.closeLink());
     await powered;
+  }
+
+  /** Advertises `ad` (an EN advert, ≤ 31 bytes) with the pairing service in the scan response; null: the plain pairing advert. Applied when no carer is connected. */
+  advertiseEn(ad: Uint8Array | null): void {
+    this.en = ad;
+    if (!this.link?.open) this.applyAdvert();
+  }
+
+  private applyAdvert(): void {
+    const b = this.bleno;
+    if (!b || !this.powered) return;
+    if (!this.en) {
+      b.startAdvertising(this.o.name ?? 'beepkit-wearable', [PAIRING_SERVICE_UUID]);
+      return;
+    }
+    const uuid = fromHex(PAIRING_SERVICE_UUID).reverse(); // AD UUIDs are little-endian
+    b.startAdvertisingWithEIRData(Buffer.from(this.en), Buffer.from(encodeAdStructures([{ type: 0x07, data: uuid }])));
   }
 
   private openLink(): void {
@@ -95,6 +130,7 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
     if (l?.open) {
       l.open = false;
       l.emit('close');
+      if (this.en) setTimeout(() => this.applyAdvert(), 50).unref(); // identifiers rotated while connected
     }
   }
 
@@ -110,6 +146,7 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
       this.bleno?.stop?.();
     } finally {
       this.bleno = null;
+      this.powered = false;
     }
   }
 }

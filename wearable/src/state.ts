@@ -31,6 +31,8 @@ interface Profile {
   wearableId: string;
   label: string;
   pairing?: Pairing;
+  /** The solver's X25519 public key (hex) TraceCodes are sealed to. */
+  solverKey?: string;
 }
 
 export interface WearableStateOptions {
@@ -85,6 +87,28 @@ export class WearableState {
 
   get label(): string {
     return this.profile.label;
+  }
+
+  get dataDir(): string {
+    return this.o.dataDir;
+  }
+
+  /** The solver's public key provisioned on this wearable, if any. */
+  get solverKey(): Uint8Array | undefined {
+    return this.profile.solverKey ? fromHex(this.profile.solverKey) : undefined;
+  }
+
+  /** Provisions the solver's X25519 public key (32 bytes), kept in the sealed profile. */
+  async setSolverKey(key: Uint8Array): Promise<void> {
+    if (key.length !== 32) throw new BeepkitError('E_RANGE', `solver key: ${key.length} bytes, need 32`);
+    if (this.profile.solverKey === toHex(key)) return;
+    this.profile.solverKey = toHex(key);
+    await this.writeProfile();
+  }
+
+  /** Key sealing the encounter and visit logs at rest. */
+  logKey(): Uint8Array {
+    return hkdf(this.secret, undefined, 'beepkit/v1/wearable/logs', 32);
   }
 
   get pairing(): Pairing | undefined {
