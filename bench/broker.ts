@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DEFAULT_DEVICE_PATTERNS, EmbeddedBroker, findMosquitto, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
 import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { sample, summarise, type Bench, type BenchResult } from './lib.ts';
+import { freePort } from './gateway-ingest.ts';
 
 const MSG_BYTES = 3000;
 const PW = { gateway: 'bench-gw', dev1: 'bench-dev' };
@@ -49,7 +50,7 @@ const bench: Bench = {
     const n = ctx.smoke ? 2000 : 20_000;
     const metrics: BenchResult['metrics'] = {};
     const notes = [`${n} messages of ${MSG_BYTES} bytes per sample; MQTT 3.1.1; subscriber acks in its handler`];
-    const aedes = new EmbeddedBroker({ port: 22091, credentials: CREDENTIALS, acl: ACL });
+    const aedes = new EmbeddedBroker({ port: await freePort(), credentials: CREDENTIALS, acl: ACL });
     await aedes.start();
     try {
       metrics.aedes_msgs_per_s = summarise(await sample(ctx.repeats, () => rate(aedes.url, n, 'aedes')), 'msg/s');
@@ -59,7 +60,7 @@ const bench: Bench = {
     ctx.log(`aedes: ${Math.round(metrics.aedes_msgs_per_s.median)} msg/s`);
     if (findMosquitto()) {
       const dir = mkdtempSync(join(os.tmpdir(), 'beepkit-bench-broker-'));
-      const mosq = new MosquittoRunner({ dir, port: 22090, credentials: CREDENTIALS, acl: ACL, queues: 'tuned' });
+      const mosq = new MosquittoRunner({ dir, port: await freePort(), credentials: CREDENTIALS, acl: ACL, queues: 'tuned' });
       try {
         await mosq.start();
         metrics.mosquitto_msgs_per_s = summarise(await sample(ctx.repeats, () => rate(mosq.url, n, 'mosq')), 'msg/s');

@@ -6,14 +6,17 @@
  * The ledger entry is exactly the signed batch bytes; its keys are the record
  * hashes (idempotency and E_DUPLICATE per TraceCode).
  *
- * Checks, all synchronous (so verification of the next messages overlaps the
- * group commit in flight): envelope + batch decode (zero-copy views into the
+ * Checks, synchronous but for the batch signature (so verification of the next
+ * messages overlaps the group commit in flight): envelope + batch decode (zero-copy views into the
  * payload); certificate (protocol/cert `verifyCertificate`: our CA, role
  * device, the batch's day, valid now; cached per pseudonym-day once verified);
  * every prefix is the certified pseudonym; intervals inside the day and not in
  * the future beyond `maxSkewSec`; ONE Ed25519 verify per batch (node:crypto,
- * KeyObject cached per key in protocol/crypto); per pseudonym-day rate limit
- * (records). Record hashes: fast.ts.
+ * on `verifyWorkers` worker threads, verify-pool.ts, or inline when 0); per
+ * pseudonym-day rate limit (records). Record hashes: fast.ts. Batches may
+ * reach the ledger in another order than they arrived: nothing depends on it
+ * (keys are per record, the ledger is idempotent), and each is acknowledged
+ * only after its own durable append.
  * Then one `ledger.append` per batch; concurrent calls share a block + fsync.
  *
  * Result: `ack: true` with a Receipt (durable; ONE inclusion proof of the batch's
@@ -21,6 +24,7 @@
  * message is acknowledged so it is not redelivered forever); `ack: false` only
  * when the ledger could not make it durable (the broker redelivers).
  */
+import os from 'node:os';
 import { BeepkitError, equalBytes, isBeepkitError, toHex } from '@beepkit/protocol';
 import { decodeCertificate, verifyCertificate, type Certificate } from '@beepkit/protocol/cert';
 import { ed25519Verify } from '@beepkit/protocol/crypto';
@@ -31,8 +35,10 @@ import { silentLogger } from '../broker/log.ts';
 import type { AppendResult, Ledger, Logger, Receipt as LedgerReceipt } from '../ledger/types.ts';
 import { RateLimiter, type RateOptions } from './rate.ts';
 import { Scratch, recordHashes } from './fast.ts';
+import { VerifyPool } from './verify-pool.ts';
 
 export { RateLimiter, type RateOptions } from './rate.ts';
+export { VerifyPool, type VerifyPoolOptions } from './verify-pool.ts';
 
 const SIG_DOMAIN = Buffer.from('beepkit/batch/v1');
 const DAY_S = 86_400;
@@ -52,6 +58,11 @@ export interface IngestOptions {
   rate?: RateOptions;
   /** Verified certificates kept (default 100 000). */
   certCacheSize?: number;
+  /**
+   * Worker threads verifying batch signatures in parallel with the main
+   * thread (default: cores − 1, at least 1); 0 verifies inline on the main thread.
+   */
+  verifyWorkers?: number;
   logger?: Logger;
 }
 
@@ -70,6 +81,17 @@ interface CachedCert {
   cert: Certificate;
   /** Rate-limit key: pseudonym (hex) and day. */
   rateKey: string;
+}
+
+/** What the synchronous checks leave for the signature check. */
+interface Prechecked {
+  correlationId: Uint8Array;
+  data: Uint8Array;
+  body: Uint8Array;
+  signature: Uint8Array;
+  records: Uint8Array[];
+  cc: CachedCert;
+  nowMs: number;
 }
 
 interface Checked {
@@ -113,6 +135,8 @@ export class Ingest {
   readonly #interval: number;
   readonly #perDay: number;
   readonly #scratch = new Scratch();
+  readonly #pool: VerifyPool | undefined;
+  readonly #workers: number;
 
   constructor(opts: IngestOptions) {
     this.#o = opts;
@@ -125,13 +149,27 @@ export class Ingest {
       throw new BeepkitError('E_CONFIG', `ingest: intervalSeconds ${this.#interval} must divide a day and be ≥ 60`);
     }
     this.#perDay = DAY_S / this.#interval;
+    const workers = opts.verifyWorkers ?? Math.max(1, os.availableParallelism() - 1);
+    if (!Number.isInteger(workers) || workers < 0) throw new BeepkitError('E_CONFIG', `ingest: verifyWorkers ${workers} must be an integer ≥ 0`);
+    this.#workers = workers;
+    this.#pool = workers > 0 ? new VerifyPool({ workers }) : undefined;
+  }
+
+  /** Verify workers in use: 0 when verifying inline. */
+  get verifyWorkers(): number {
+    return this.#workers;
+  }
+
+  /** Stops the verify workers (idle ones also stop by themselves); later batches are verified inline. */
+  async stop(): Promise<void> {
+    await this.#pool?.stop();
   }
 
   /** Verifies and appends one UploadBatch payload. Never throws. */
   async handle(payload: Uint8Array): Promise<IngestResult> {
     let c: Checked;
     try {
-      c = this.check(payload);
+      c = await this.check(payload);
     } catch (e) {
       const code = codeOf(e);
       if (code === 'E_INTERNAL') this.#log.error({ err: String(e) }, 'ingest: unexpected error');
@@ -164,8 +202,25 @@ export class Ingest {
     return out;
   }
 
-  /** All synchronous checks; throws a BeepkitError with the rejection code. */
-  check(payload: Uint8Array): Checked {
+  /**
+   * Every check; rejects with a BeepkitError carrying the rejection code. All
+   * but the batch signature are synchronous; the signature is verified by the
+   * pool (in parallel with other batches and the main thread's work) or
+   * inline. The rate limit is taken only once the signature holds.
+   */
+  async check(payload: Uint8Array): Promise<Checked> {
+    const p = this.#precheck(payload);
+    const subject = p.cc.cert.subject;
+    const ok = this.#pool ? await this.#pool.verify(subject, SIG_DOMAIN, p.body, p.signature) : ed25519Verify(subject, this.#scratch.join(SIG_DOMAIN, p.body), p.signature);
+    if (!ok) throw new BeepkitError('E_SIGNATURE', 'bad pseudonym signature over the batch');
+    if (!this.#rate.take(p.cc.rateKey, p.nowMs, p.records.length)) {
+      throw new BeepkitError('E_RATE', 'too many records for this pseudonym today; retry later');
+    }
+    return { correlationId: p.correlationId, data: p.data, hashes: recordHashes(p.records, this.#scratch) };
+  }
+
+  /** The synchronous checks: decode (zero-copy), certificate, prefixes, time windows. */
+  #precheck(payload: Uint8Array): Prechecked {
     const m = decodeMessage(payload, { copy: false });
     if (m.type !== 'upload-batch') throw new BeepkitError('E_TYPE', `expected upload-batch, got ${m.type}`);
     const bytes = m.batch;
@@ -181,13 +236,7 @@ export class Ingest {
       if (tc.interval >= this.#perDay) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} outside the day (${this.#perDay} intervals)`);
       if (dayStart + tc.interval * this.#interval > nowS + this.#skew) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} is in the future`);
     }
-    const body = bytes.subarray(0, bytes.length - 64);
-    const ok = ed25519Verify(subject, this.#scratch.join(SIG_DOMAIN, body), batch.signature);
-    if (!ok) throw new BeepkitError('E_SIGNATURE', 'bad pseudonym signature over the batch');
-    if (!this.#rate.take(cc.rateKey, nowMs, batch.records.length)) {
-      throw new BeepkitError('E_RATE', 'too many records for this pseudonym today; retry later');
-    }
-    return { correlationId: m.correlationId, data: bytes, hashes: recordHashes(batch.records, this.#scratch) };
+    return { correlationId: m.correlationId, data: bytes, body: bytes.subarray(0, bytes.length - 64), signature: batch.signature, records: batch.records, cc, nowMs };
   }
 
   /** The certificate's checked entry; cached by its exact bytes, so a hit costs no decode and no verify. */
