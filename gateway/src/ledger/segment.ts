@@ -7,15 +7,16 @@
 import { closeSync, fsyncSync, openSync, readSync, readdirSync, readFileSync, statSync, ftruncateSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { BeepkitError } from '@beepkit/protocol';
 
 export const SEGMENT_HEADER = 16;
 export const FRAME_HEADER = 8;
 const MAGIC = Buffer.from('BKLSEG01', 'latin1');
 
+/** First 4 bytes of SHA-256(payload), big-endian (one-shot hash: no Hash object per record). */
 export function checksum(payload: Uint8Array): number {
-  return createHash('sha256').update(payload).digest().readUInt32BE(0);
+  return hash('sha256', payload, 'buffer').readUInt32BE(0);
 }
 
 export function segmentName(firstHeight: number): string {
