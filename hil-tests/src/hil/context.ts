@@ -143,12 +143,14 @@ export class HilContext {
 
   /**
    * Swaps the in-process gateway for a `beepkit gateway run` child on the same data
-   * directory and broker port, following the rig's clock (`gatewayInProcess` swaps back).
+   * directory and broker port, following the rig's clock (`gatewayInProcess` swaps back);
+   * `whileDown` runs between the two (no gateway, no embedded broker).
    */
-  async gatewayAsChild(): Promise<GatewayChild> {
+  async gatewayAsChild(whileDown?: () => Promise<void>): Promise<GatewayChild> {
     await this.gateway.stop();
     const c = new GatewayChild(this.gatewayConfig, this.rig, BIN);
     try {
+      await whileDown?.();
       await c.start();
     } catch (e) {
       await c.kill();

@@ -50,29 +50,40 @@ export async function duplicateEntries(ctx: HilContext): Promise<{ entries: numb
 export const KILL_SEED = 9;
 
 /**
- * The gateway as a child under the agents' load, kill -9 after a seeded number of
- * upload batches (the child's ingest counter), restarted on the same data directory
- * and broker port; the outboxes drain; `beepkit ledger verify` passes; every record a
- * receipt (or E_DUPLICATE) acknowledged is on the ledger exactly once.
+ * The gateway as a child under the agents' load: with the gateway down the outboxes
+ * build a backlog of a seeded size; the child starts, the agents flush it at once, and
+ * it is killed -9 after a seeded number of those records were acknowledged (its ingest
+ * counter), i.e. mid-burst; restarted on the same data directory and broker port, the
+ * outboxes drain; `beepkit ledger verify` passes; every record a receipt (or
+ * E_DUPLICATE) acknowledged is on the ledger exactly once.
  */
 async function gatewayKill(ctx: HilContext, drained: (what: string) => Promise<unknown>): Promise<void> {
   if (ctx.rig.broker) throw new Skip('the rig names an external broker (the observer needs the gateway superuser there)');
   const cfg = ctx.gatewayConfig;
-  const killAfter = 1 + Math.floor(mulberry32(KILL_SEED)() * 4);
-  const gw = await ctx.gatewayAsChild();
+  const rng = mulberry32(KILL_SEED);
+  const backlog = 6 + Math.floor(rng() * 7);
+  const killAfter = 1 + Math.floor(rng() * (backlog - 1));
+  const agents = [...ctx.agents.values()];
+  const depth = async (): Promise<number> => (await Promise.all(agents.map(async (a) => (await a.status())?.outbox.depth ?? 0))).reduce((x, y) => x + y, 0);
+  const limit = 60_000 + ctx.real(4 * ctx.tracecodeIntervalMs);
+  const waitFor = async (what: string, f: () => Promise<number>, n: number): Promise<number> => {
+    const until = Date.now() + limit;
+    for (let v = await f(); ; v = await f()) {
+      if (v >= n) return v;
+      if (Date.now() > until) throw new BeepkitError('E_TIMEOUT', `${what}: ${v} of ${n} in ${Math.round(limit / 1000)} s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  let queued = 0;
+  const gw = await ctx.gatewayAsChild(async () => {
+    queued = await waitFor('outbox backlog while the gateway is down', depth, backlog);
+  });
   const obs = new ReceiptObserver(`mqtt://${cfg.broker.embedded.host}:${cfg.broker.embedded.port}`, cfg.broker.username, cfg.broker.password!);
   try {
     await obs.start();
-    const limit = 60_000 + ctx.real(4 * ctx.tracecodeIntervalMs);
-    const until = Date.now() + limit;
-    let n = 0;
-    while ((n = await gw.counter('beepkit_ingest_batches_total')) < killAfter) {
-      if (Date.now() > until) throw new BeepkitError('E_TIMEOUT', `gateway child took ${n} of ${killAfter} batches in ${Math.round(limit / 1000)} s`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const depth = (await Promise.all([...ctx.agents.values()].map(async (a) => (await a.status())?.outbox.depth ?? 0))).reduce((x, y) => x + y, 0);
+    const n = await waitFor('records acknowledged by the gateway child', () => gw.counter('beepkit_ingest_records_total'), killAfter);
     await gw.kill();
-    ctx.print(`    gateway child kill -9 after ${n} batches (seeded point ${killAfter}), ${obs.acknowledged.size} records acknowledged, ${depth} in the outboxes`);
+    ctx.print(`    backlog ${queued} records (seeded ${backlog}); gateway child kill -9 after ${n} acknowledged (seeded ${killAfter}), ${obs.acknowledged.size} receipts seen`);
     await gw.start();
     await obs.connected();
     await drained('after the gateway kill -9');
