@@ -38,18 +38,21 @@ function parseArgs(argv) {
   return o;
 }
 
-/** Workspace packages are bundled; every other bare specifier stays an import resolved at run time. */
-function externalPackages() {
+/**
+ * Workspace packages are bundled; every other bare specifier stays an import,
+ * resolved at run time from the bundle's directory: it must find the package
+ * the source would (so the outdir lies inside the repository).
+ */
+function externalPackages(outdir) {
   return {
     name: 'beepkit-externals',
     setup(build) {
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData === 'inner' || args.path.startsWith('@beepkit/') || args.path.startsWith('node:')) return undefined;
-        // the bundle imports it from the outdir, which must find the same package the source would
         const here = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
-        const fromRoot = await build.resolve(args.path, { kind: args.kind, resolveDir: ROOT, pluginData: 'inner' });
-        if (here.errors.length === 0 && here.path !== fromRoot.path) {
-          return { errors: [{ text: `${args.path} resolves to ${here.path} from ${args.importer} but to ${fromRoot.path || 'nothing'} from the repository root (not hoisted): cannot be external` }] };
+        const fromOut = await build.resolve(args.path, { kind: args.kind, resolveDir: outdir, pluginData: 'inner' });
+        if (here.errors.length === 0 && here.path !== fromOut.path) {
+          return { errors: [{ text: `${args.path} resolves to ${here.path} from ${args.importer} but to ${fromOut.path || 'nothing'} from ${outdir} (not hoisted, or an outdir outside the repository)` }] };
         }
         return { path: args.path, external: true };
       });
@@ -101,7 +104,7 @@ export async function build({ outdir, quiet = false }) {
     // chunks stay next to cli.js (the default): the import.meta.url rewriting is relative to the outdir
     logLevel: 'silent',
     metafile: true,
-    plugins: [externalPackages(), sourceImportMetaUrl(outdir)],
+    plugins: [externalPackages(outdir), sourceImportMetaUrl(outdir)],
   });
   for (const w of result.warnings) if (!quiet) process.stderr.write(`build: warning: ${w.text}\n`);
   // the stamp's mtime is when the sources were read: a source saved during the build counts as newer
@@ -121,7 +124,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     o = parseArgs(process.argv.slice(2));
     await build(o);
   } catch (err) {
-    const why = (err && err.message ? err.message : String(err)).split('\n')[0];
+    const first = err?.errors?.[0]; // an esbuild failure: its first error says more than "Build failed with N errors"
+    const why = first ? `${first.text}${err.errors.length > 1 ? ` (and ${err.errors.length - 1} more)` : ''}` : String(err?.message ?? err).split('\n')[0];
     if (o?.ifPossible) {
       // never fail `npm ci`: without dist/ bin/beepkit.js runs the sources through tsx
       try {
