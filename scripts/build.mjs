@@ -107,9 +107,11 @@ export async function build({ outdir, quiet = false }) {
     plugins: [externalPackages(outdir), sourceImportMetaUrl(outdir)],
   });
   for (const w of result.warnings) if (!quiet) process.stderr.write(`build: warning: ${w.text}\n`);
-  // the stamp's mtime is when the sources were read: a source saved during the build counts as newer
+  // the stamp's mtime is when the build began to read the sources, so a source saved during the
+  // build counts as newer (less 20 ms: the kernel's file-time clock may lag a tick behind ours)
   writeFileSync(join(outdir, STAMP), JSON.stringify({ inputs: Object.keys(result.metafile.inputs).length }) + '\n');
-  utimesSync(join(outdir, STAMP), new Date(started - 1000), new Date(started - 1000));
+  const readFrom = new Date(started - 20);
+  utimesSync(join(outdir, STAMP), readFrom, readFrom);
   writeFileSync(join(outdir, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
   if (!quiet) {
