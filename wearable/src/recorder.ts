@@ -100,6 +100,8 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
   private adverts = 0;
   private day = -1;
   private enin = -1;
+  /** The RPIs this wearable advertised lately: its own scanner hears them, they are no encounter. */
+  private readonly own: string[] = [];
   private rotations = 0;
 
   constructor(private readonly o: RecorderOptions) {
@@ -163,6 +165,7 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
       this.pipeline.push(ev); // counted there by code
       return;
     }
+    if (a.kind === 'exposure-notification' && this.own.includes(toHex(a.rpi))) return;
     if (a.kind !== 'beepkit-venue') {
       this.pipeline.push(ev);
       return;
@@ -233,6 +236,8 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     }
     if (!tek) return this.o.advertise(null);
     const [ids] = intervalIds(tek, enin, 1, encodeMetadata(this.o.txPower ?? -8));
+    this.own.unshift(toHex(ids.rpi));
+    this.own.length = Math.min(this.own.length, 3);
     this.o.advertise(buildEnAdvert(ids.rpi, ids.aem));
     this.rotations++;
   }
