@@ -28,9 +28,17 @@ t.test('café: who is where', async (t) => {
   t.ok(inCafe('alice', 1000) && inCafe('bob', 1000), 'alice and bob share the café');
   t.ok(distance(positionAt(byId.get('alice')!.path, 1000), positionAt(byId.get('bob')!.path, 1000)) <= 1.5, 'at one table');
   t.ok(inCafe('carol', 1150) && !inCafe('carol', 1500), 'carol passes briefly');
-  t.notOk([0, 900, 1800, 2700, 3600].some((x) => inCafe('dave', x)), 'dave is never there');
+  const every = (from: number, to: number, step = 10): number[] => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+  t.notOk(every(0, 3600).some((x) => inCafe('dave', x)), 'dave is never there');
   t.equal(byId.get('grace')!.role, 'wearable');
   t.equal(byId.get('grace')!.carer, 'dave');
+  // the carer is next to the wearable at the start (pairing) and from 2100 until after the diagnosis (sync)
+  const apart = (x: number) => distance(positionAt(byId.get('dave')!.path, x), positionAt(byId.get('grace')!.path, x));
+  t.ok(apart(0) <= 3, 'dave starts next to grace');
+  t.ok(every(2100, 3000).every((x) => apart(x) <= 3), 'dave is back with grace from 2100 until the diagnosis');
+  t.ok(apart(1000) > 100, 'dave is away in between');
+  const home = s.venues.find((v) => v.id === 'harbour-view')!;
+  t.ok(distance(positionAt(byId.get('dave')!.path, 2500), home.center) <= home.radius, 'they meet at the Harbour View lounge beacon (the carer\'s location is trusted there)');
   t.equal(s.diagnoses[0].device, 'alice');
 });
 

@@ -39,7 +39,14 @@ t.test('café: noble on a device scan controller receives venue frames that veri
   await sim.start();
   await api(25020, '/devices/alice/move', { x: 0, y: 1 });
   const host = await scanner(t, sim.device('alice').scan!.path);
-  const ev = await host.waitFor((e) => e.ev === 'adv' && kindOf(e)?.kind === 'beepkit-venue', 60_000, 'venue frame');
+  // the café's frames (Harbour View's lounge beacon is on the same air, further away)
+  const cafeId = toHex(simulatedVenueId('beep-cafe'));
+  const isCafe = (e: HostEvent): boolean => {
+    const k = kindOf(e);
+    return k?.kind === 'beepkit-venue' && toHex(k.venueId) === cafeId;
+  };
+  t.ok(scenario.venues.some((v) => v.id === 'beep-cafe'), 'the café is a venue of the scenario');
+  const ev = await host.waitFor((e) => e.ev === 'adv' && isCafe(e), 60_000, 'venue frame');
   const frame = kindOf(ev)!;
   if (frame.kind !== 'beepkit-venue') throw new Error('unreachable');
   t.equal(toHex(frame.venueId), toHex(simulatedVenueId('beep-cafe')), 'venue id derived from the venue id string');

@@ -61,21 +61,23 @@ const outcome = (over: Partial<TrialOutcome> = {}): TrialOutcome => ({
     { id: 'alice', label: 'Alice', role: 'agent', visits: ['beep-cafe'], visitMinutes: [30], certificate: true, tracecodes: 2, alert: 'high' },
     { id: 'bob', label: 'Bob', role: 'agent', visits: ['beep-cafe'], visitMinutes: [25.4], certificate: true, tracecodes: 3, alert: 'high' },
     { id: 'carol', label: 'Carol', role: 'agent', visits: ['beep-cafe'], visitMinutes: [4], certificate: true, tracecodes: 3, alert: 'low' },
-    { id: 'dave', label: 'Dave', role: 'agent', visits: [], visitMinutes: [], certificate: false, tracecodes: 0, alert: 'none' },
-    { id: 'grace', label: 'Grace', role: 'wearable', visits: [], visitMinutes: [], certificate: false, tracecodes: 0, alert: 'none', skipped: 'not available yet' },
+    { id: 'dave', label: 'Dave', role: 'agent', visits: ['harbour-view'], visitMinutes: [4], certificate: true, tracecodes: 2, alert: 'none' },
+    { id: 'grace', label: 'Grace', role: 'wearable', visits: ['harbour-view', 'beep-cafe'], visitMinutes: [3, 25], certificate: false, tracecodes: 0, alert: 'none', carer: 'Dave', missing: 'her TraceCodes had not reached Dave' },
   ],
   ledger: { tracingBlocks: 9, tracingRecords: 9, notificationBlocks: 3, verified: true },
   diagnosis: { done: true, patient: 'Alice', days: 1, visits: 1, venueState: 'The Beep Café infected' },
   solver: { done: true, records: 8, published: 2 },
   elapsedMs: 75_400,
-  skipped: ['Grace (wearable): not available yet'],
+  skipped: [],
+  carers: [{ wearable: 'Grace', carer: 'Dave', paired: true, syncs: 3, records: 0 }],
   ...over,
 });
 
 t.test('expectations: the café block parses; bad ones are E_CONFIG', async (t) => {
   const sc = loadScenarioFile(scenarioPath('cafe'));
   const e = parseExpect(sc.expect);
-  t.same(e.visits.dave, []);
+  t.same(e.visits.dave, ['harbour-view']);
+  t.same(e.alerts.grace, ['high']);
   t.same(e.alerts.bob, ['high']);
   t.same(e.alerts.carol, ['low', 'none']);
   t.same(parseExpect(undefined), { visits: {}, alerts: {} });
@@ -90,7 +92,15 @@ t.test('comparison with the café expectations', async (t) => {
   const ok = compareOutcome(exp, outcome());
   t.equal(ok.ok, true, 'matches');
   t.same(ok.differences, []);
-  t.ok(ok.checks.find((c) => c.what === 'alert of Grace')?.advisory?.startsWith('skipped'), 'a skipped device is advisory, not a failure');
+  t.equal(ok.checks.find((c) => c.what === 'alert of Grace')?.advisory, 'missing: her TraceCodes had not reached Dave', 'what is missing is said, advisory');
+  const graceReady = outcome();
+  graceReady.devices[4] = { ...graceReady.devices[4]!, missing: undefined };
+  t.same(compareOutcome(exp, graceReady).differences, ['alert of Grace: expected high, got none'], 'once nothing is missing, her alert counts');
+  t.same(compareOutcome(exp, outcome({ carers: [{ wearable: 'Grace', carer: 'Dave', paired: false, syncs: 0, records: 0, error: 'E_CODE: wrong code' }] })).differences,
+    ['Dave pairs with Grace: expected paired, got not paired (E_CODE: wrong code)'], 'a failed pairing fails the run');
+  const skippedGrace = outcome();
+  skippedGrace.devices[4] = { ...skippedGrace.devices[4]!, skipped: 'not available yet' };
+  t.ok(compareOutcome(exp, skippedGrace).checks.find((c) => c.what === 'alert of Grace')?.advisory?.startsWith('skipped'), 'a skipped device is advisory, not a failure');
 
   const bobLow = outcome();
   bobLow.devices[1] = { ...bobLow.devices[1]!, alert: 'low' };
@@ -113,10 +123,12 @@ t.test('comparison with the café expectations', async (t) => {
 t.test('summary text', async (t) => {
   const o = outcome();
   const c = compareOutcome(parseExpect(loadScenarioFile(scenarioPath('cafe')).expect), o);
-  const text = formatSummary(o, c, (id) => (id === 'beep-cafe' ? 'The Beep Café' : id)).join('\n');
+  const text = formatSummary(o, c, (id) => (id === 'beep-cafe' ? 'The Beep Café' : id === 'harbour-view' ? 'Harbour View' : id)).join('\n');
   t.match(text, /Bob {7}The Beep Café 25 min {14}yes {10}3 {11}high/);
-  t.match(text, /Dave {6}— {33}no {11}0 {11}none/);
-  t.match(text, /Grace {5}\(not run: not available yet\)/);
+  t.match(text, /Dave {6}Harbour View 4 min {16}yes {10}2 {11}none/);
+  t.match(text, /Grace {5}Harbour View 3 min, The Beep Café 25 min no {11}0 {11}none \(through Dave\)/);
+  t.match(text, /Carer: Dave paired with Grace's wearable; 3 sync\(s\), 0 record\(s\) collected/);
+  t.match(text, /Missing: Grace: her TraceCodes had not reached Dave/);
   t.match(text, /Tracing chain: 9 entries \(TraceCodes and endorsements\) in 9 blocks; notification chain: 3 blocks/);
   t.match(text, /Ledger verify: ok/);
   t.match(text, /Diagnosis: Alice endorsed \(1 day\(s\), 1 venue visit\(s\)\); venue now The Beep Café infected/);

@@ -26,7 +26,15 @@ export interface AgentSetup {
   clockUrl: string;
   /** TraceCode interval, scenario ms. */
   tracecodeIntervalMs: number;
+  /** Acts as the carer of a wearable (config `carer:`). */
+  carer?: boolean;
 }
+
+/**
+ * The carer section of a trial agent: it syncs a paired wearable when its radio hears it (at most
+ * every 2 scenario minutes; the trial also asks for a sync when they are together), GATT timeouts real ms.
+ */
+export const CARER_CONFIG = { enabled: true, syncIntervalMs: 0, autoSync: true, minSyncGapMs: 120_000, findTimeoutMs: 15_000, sessionTimeoutMs: 20_000 };
 
 /** A visit ends this long (scenario ms) after the last strong beacon frame. */
 export const VISIT_EXIT_AFTER_MS = 120_000;
@@ -50,6 +58,7 @@ export function agentConfig(a: AgentSetup): Record<string, unknown> {
     http: { host: '127.0.0.1', port: 0 },
     log: { level: 'info' },
     clock: { url: a.clockUrl, pollMs: 250 },
+    ...(a.carer ? { carer: CARER_CONFIG } : {}),
   };
 }
 
@@ -79,6 +88,8 @@ export class AgentProcess {
   exitCode: number | null | undefined;
   #exited?: Promise<void>;
   onAlert?: (a: AlertLine) => void;
+  /** Every JSON log line (after onAlert for alert lines). */
+  onLog?: (j: { msg?: string; code?: string }) => void;
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 
   constructor(readonly setup: AgentSetup, readonly configPath: string, private readonly bin: string) {}
@@ -92,6 +103,7 @@ export class AgentProcess {
         this.onExit?.(code, sig);
       },
       onJson: (j) => {
+        this.onLog?.(j);
         if (!j.alert) return;
         const a = { level: String(j.alert.level ?? 'none'), kind: String(j.alert.kind ?? ''), explanation: String(j.msg ?? ''), at: typeof j.time === 'number' ? j.time : Date.now() };
         this.alerts.push(a);

@@ -30,6 +30,22 @@ export interface DeviceOutcome {
   explanation?: string;
   /** Why this device was not run (e.g. the wearable part is not available yet). */
   skipped?: string;
+  /** Ran, but its expectations cannot hold yet: what is missing (its checks become advisory, saying so). */
+  missing?: string;
+  /** A wearable: its carer's label (its row says "through <carer>"). */
+  carer?: string;
+}
+
+/** A wearable and its carer: paired at the start, synced later. */
+export interface CarerOutcome {
+  wearable: string;
+  carer: string;
+  paired: boolean;
+  /** Complete syncs after the pairing. */
+  syncs: number;
+  /** Records collected from the wearable (pairing and syncs). */
+  records: number;
+  error?: string;
 }
 
 export interface TrialOutcome {
@@ -44,6 +60,7 @@ export interface TrialOutcome {
   elapsedMs: number;
   /** Parts of the path that were not run, in plain words. */
   skipped: string[];
+  carers?: CarerOutcome[];
 }
 
 export interface Check {
@@ -97,19 +114,35 @@ export function compareOutcome(exp: Expectations, o: TrialOutcome): Comparison {
     const d = byId.get(id);
     return !d ? 'not in the run' : d.skipped;
   };
+  const missingOf = (id: string): string | undefined => {
+    const d = byId.get(id);
+    return d?.missing ? `missing: ${d.missing}` : undefined;
+  };
   for (const [id, want] of Object.entries(exp.visits)) {
     const got = byId.get(id)?.visits ?? [];
     const ok = want.length === got.length && want.every((x) => got.includes(x));
     const skip = skipOf(id);
     checks.push({
       what: `visits of ${byId.get(id)?.label ?? id}`, ok, expected: want.join(', ') || 'none', actual: skip ? 'not run' : got.join(', ') || 'none',
-      ...(skip ? { advisory: `skipped: ${skip}` } : !ok && o.short ? { advisory: 'timing-sensitive in --short' } : {}),
+      ...(skip ? { advisory: `skipped: ${skip}` } : !ok && missingOf(id) ? { advisory: missingOf(id)! } : !ok && o.short ? { advisory: 'timing-sensitive in --short' } : {}),
     });
   }
   for (const [id, want] of Object.entries(exp.alerts)) {
     const got = byId.get(id)?.alert ?? 'none';
     const skip = skipOf(id);
-    checks.push({ what: `alert of ${byId.get(id)?.label ?? id}`, ok: want.includes(got), expected: want.join(' or '), actual: skip ? 'not run' : got, ...(skip ? { advisory: `skipped: ${skip}` } : {}) });
+    const ok = want.includes(got);
+    const missing = !ok ? missingOf(id) : undefined;
+    checks.push({ what: `alert of ${byId.get(id)?.label ?? id}`, ok, expected: want.join(' or '), actual: skip ? 'not run' : got, ...(skip ? { advisory: `skipped: ${skip}` } : missing ? { advisory: missing } : {}) });
+  }
+  for (const c of o.carers ?? []) {
+    checks.push({ what: `${c.carer} pairs with ${c.wearable}`, ok: c.paired, expected: 'paired', actual: c.paired ? 'paired' : `not paired${c.error ? ` (${c.error})` : ''}` });
+    if (c.paired) {
+      // a sync needs the two together on the air at the right scenario time: timing-sensitive on a loaded machine
+      checks.push({
+        what: `${c.carer} syncs ${c.wearable}`, ok: c.syncs > 0, expected: 'synced', actual: `${c.syncs} sync(s), ${c.records} record(s)${c.error ? `, last error ${c.error}` : ''}`,
+        ...(c.syncs > 0 ? {} : { advisory: `missing: no complete sync of ${c.wearable}'s wearable by ${c.carer}'s agent` }),
+      });
+    }
   }
   checks.push({ what: 'ledger verifies', ok: o.ledger.verified, expected: 'ok', actual: o.ledger.verified ? 'ok' : o.ledger.problem ?? 'failed' });
   if (!o.skipped.some((s) => /diagnos/i.test(s))) {
@@ -141,7 +174,7 @@ export function formatSummary(o: TrialOutcome, c: Comparison, venueName: (id: st
       continue;
     }
     const visits = d.visits.map((v, i) => `${venueName(v)}${d.visitMinutes[i] !== undefined ? ` ${Math.round(d.visitMinutes[i])} min` : ''}`).join(', ') || '—';
-    lines.push(`${pad(d.label, 10)}${pad(visits, 34)}${pad(d.certificate ? 'yes' : 'no', 13)}${pad(String(d.tracecodes), 12)}${d.alert}`);
+    lines.push(`${pad(d.label, 10)}${pad(`${visits} `, 34)}${pad(d.certificate ? 'yes' : 'no', 13)}${pad(String(d.tracecodes), 12)}${d.alert}${d.carer ? ` (through ${d.carer})` : ''}`);
   }
   lines.push(`Tracing chain: ${o.ledger.tracingRecords} entries (TraceCodes and endorsements) in ${o.ledger.tracingBlocks} blocks; notification chain: ${o.ledger.notificationBlocks} blocks`);
   lines.push(`Ledger verify: ${o.ledger.verified ? 'ok' : `FAILED (${o.ledger.problem ?? 'unknown'})`}`);
@@ -149,6 +182,10 @@ export function formatSummary(o: TrialOutcome, c: Comparison, venueName: (id: st
   else lines.push(`Diagnosis: not done${o.diagnosis.error ? ` (${o.diagnosis.error})` : ''}`);
   if (o.solver.done) lines.push(`Solver: ${o.solver.records} records decrypted, ${o.solver.published} exposure notice(s) published`);
   else lines.push(`Solver: not run${o.solver.error ? ` (${o.solver.error})` : ''}`);
+  for (const c of o.carers ?? []) {
+    lines.push(`Carer: ${c.carer} ${c.paired ? `paired with ${c.wearable}'s wearable; ${c.syncs} sync(s), ${c.records} record(s) collected` : `could not pair with ${c.wearable}'s wearable`}${c.error ? ` (last error ${c.error})` : ''}`);
+  }
+  for (const d of o.devices) if (d.missing) lines.push(`Missing: ${d.label}: ${d.missing}`);
   for (const s of o.skipped) lines.push(`Skipped: ${s}`);
   lines.push(`Time taken: ${formatDuration(o.elapsedMs)}`);
   lines.push('', 'Expected vs observed:');

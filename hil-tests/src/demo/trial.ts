@@ -21,6 +21,7 @@ import { hashPassword } from '@beepkit/gateway/broker';
 import { DashboardServer, scenarioEvent } from '../dashboard/index.ts';
 import { AgentProcess, VISIT_EXIT_AFTER_MS, writeAgentFiles, type AgentSetup } from './agents.ts';
 import { DiagnosisStep } from './diagnose.ts';
+import { CarerLink, aboutPerson, wearableSetup } from './carer.ts';
 import { clockLabel, narrateChange, nearestVenue, snapshotOf, whereText, type AgentSnapshot, type Narration } from './narrate.ts';
 import { compareOutcome, formatSummary, parseExpect, type Comparison, type DeviceOutcome, type Level, type TrialOutcome } from './summary.ts';
 
@@ -67,6 +68,10 @@ interface Tracked {
   alert: Level;
   explanation?: string;
   skipped?: string;
+  /** A wearable: its link with its carer. */
+  link?: CarerLink;
+  /** A carer: the wearables it cares for. */
+  cares?: { link: CarerLink; tr: Tracked }[];
 }
 
 export class FieldTrial {
@@ -163,12 +168,19 @@ export class FieldTrial {
     this.#publish(scenarioEvent(sc));
     this.#print(`dashboard: ${this.dashboard.url}`);
 
-    // 4. the agents (and the wearable, when its part is available)
+    // 4. the agents, then the wearables paired with their carers' agents
     const keys = this.gateway.keys;
     const agents: AgentProcess[] = [];
+    const clockUrl = `http://127.0.0.1:${sim.controlPort}/clock`;
+    const carerOf = (id: string): string | undefined => {
+      const spec = sc.devices.find((x) => x.id === id);
+      return spec?.role === 'wearable' && spec.carer && hosted.some((h) => h.id === spec.carer && h.role === 'agent') ? spec.carer : undefined;
+    };
+    const wearables = hosted.filter((d) => carerOf(d.id));
     for (const d of hosted) {
       const tr: Tracked = { id: d.id, label: d.label, role: d.role, visits: [], alert: 'none' };
       this.devices.set(d.id, tr);
+      if (carerOf(d.id)) continue;
       if (d.role !== 'agent') {
         const spec = sc.devices.find((x) => x.id === d.id);
         tr.skipped = `the ${d.role} part is not available yet (issue 8)${spec?.carer ? `; ${spec.carer} cannot care for ${d.label}` : ''}`;
@@ -180,10 +192,17 @@ export class FieldTrial {
         id: d.id, label: d.label, dir: join(run, 'agents', d.id), deviceId: c.deviceId, password: c.password, gnssPath: d.gnss, hciScan: d.hciScan, hciAdvertise: d.hciAdvertise,
         venues: rig.venues.map((v) => ({ id: v.venueId, key: v.venueKey, lat: v.center.lat, lon: v.center.lon, radiusM: Math.max(1, Math.ceil(v.radius)), name: v.name })),
         brokerUrl: this.gateway.brokerUrl, anchors: { caPublicKey: toHex(keys.caPublicKey), gatewayPublicKey: toHex(keys.gateway.publicKey) },
-        clockUrl: `http://127.0.0.1:${sim.controlPort}/clock`, tracecodeIntervalMs: TC_INTERVAL_MS,
+        clockUrl, tracecodeIntervalMs: TC_INTERVAL_MS, carer: wearables.some((w) => carerOf(w.id) === d.id),
       };
       const proc = new AgentProcess(setup, writeAgentFiles(setup), BIN);
-      proc.onAlert = (a) => this.#onAlert(tr, a.level as Level, a.explanation);
+      // a carer's alert lines about the person it cares for are that person's alerts
+      proc.onAlert = (a) => {
+        const w = tr.cares?.find((x) => aboutPerson(a.explanation, x.link.person));
+        this.#onAlert(w?.tr ?? tr, a.level as Level, a.explanation, w ? tr.label : undefined);
+      };
+      proc.onLog = (j) => {
+        for (const w of tr.cares ?? []) w.link.onLog(j);
+      };
       proc.onExit = (code, sig) => {
         if (!this.#stopped) this.say(`${d.label}'s agent exited unexpectedly (${code ?? sig})`);
       };
@@ -201,24 +220,45 @@ export class FieldTrial {
       await sleep(250);
     }
     for (const d of hosted) this.#print(`  ${whereText(d.label, sim.position(d.id), sc.venues)}`);
+    // the wearables: paired by their carers (next to them at the start, the clock still paused), then serving syncs
+    for (const d of wearables) {
+      const tr = this.devices.get(d.id)!;
+      const carer = this.devices.get(carerOf(d.id)!)!;
+      const link = new CarerLink({ bin: BIN, t: () => this.t, say: (x) => this.say(x), print: this.#print, stopped: () => this.#stopped }, d.label, carer.proc!, wearableSetup(run, d.id, d.label, d, clockUrl, toHex(keys.solverPublicKey)));
+      link.onVisit = (type) => {
+        if (type === 'enter') {
+          const venue = nearestVenue(sim.position(d.id), sc.venues)?.venue;
+          this.#apply(tr, { kind: 'visit-open', text: `${d.label}'s wearable logged her entering ${venue?.name ?? 'a venue'}`, venue: venue?.id });
+          return;
+        }
+        const open = [...tr.visits].reverse().find((x) => x.to === undefined);
+        this.#apply(tr, { kind: 'visit-close', text: `${d.label}'s wearable logged her leaving ${open ? this.#venueName(open.venue) : 'a venue'}`, venue: open?.venue });
+      };
+      tr.link = link;
+      (carer.cares ??= []).push({ link, tr });
+      await link.start();
+      if (link.missing()) this.#print(`note: ${link.missing()}`);
+    }
     sim.resume();
     this.say(`scenario clock started: ${Math.round(sc.duration / 60)} scenario minutes at ×${this.speed} (≈ ${Math.round(sc.duration / this.speed)} s)`);
   }
 
-  #onAlert(tr: Tracked, level: Level, explanation: string): void {
+  /** `via`: the carer whose agent raised the alert for the person. */
+  #onAlert(tr: Tracked, level: Level, explanation: string, via?: string): void {
     if (!(level in RANK)) return;
     if (RANK[level] > RANK[tr.alert]) {
       tr.alert = level;
       tr.explanation = explanation;
     }
-    this.say(`ALERT for ${tr.label}: ${level} risk — ${explanation}`);
+    this.say(`ALERT for ${tr.label}${via ? ` (raised by ${via}'s agent as carer)` : ''}: ${level} risk — ${explanation}`);
     this.#publish({ type: 'alert', device: tr.id, level, explanation: explanation.slice(0, 300) || `${level} risk`, t: this.t });
   }
 
   #apply(tr: Tracked, n: Narration): void {
     switch (n.kind) {
       case 'alert':
-        if (RANK[n.level] > RANK[tr.alert]) this.#onAlert(tr, n.level, 'reported by the agent status');
+        // a carer's /status counts the alerts of the people it cares for too: its alert lines tell them apart
+        if (!tr.cares?.length && RANK[n.level] > RANK[tr.alert]) this.#onAlert(tr, n.level, 'reported by the agent status');
         return;
       case 'visit-open':
         tr.visits.push({ venue: n.venue ?? '?', from: this.t });
@@ -247,6 +287,11 @@ export class FieldTrial {
     await Promise.all([...this.devices.values()].map(async (tr) => {
       const pos = sim.position(tr.id);
       this.#publish({ type: 'position', device: tr.id, role: tr.role === 'wearable' ? 'wearable' : 'agent', label: tr.label, x: pos.x, y: pos.y, t: this.t });
+      if (tr.link) {
+        const carer = this.devices.get(this.scenario.devices.find((x) => x.id === tr.id)?.carer ?? '');
+        if (carer) await tr.link.observe(Math.hypot(pos.x - sim.position(carer.id).x, pos.y - sim.position(carer.id).y));
+        return;
+      }
       if (!tr.proc) return;
       const raw = await tr.proc.status();
       if (raw === undefined) return;
@@ -294,7 +339,7 @@ export class FieldTrial {
         await this.observe();
         const waiting = Object.entries(expect.alerts).filter(([id, levels]) => {
           const tr = this.devices.get(id);
-          return tr && !tr.skipped && tr.proc && !levels.includes(tr.alert);
+          return tr && !tr.skipped && (tr.proc || (tr.link && !tr.link.missing())) && !levels.includes(tr.alert);
         });
         if (waiting.length === 0) break;
         await sleep(500);
@@ -327,6 +372,7 @@ export class FieldTrial {
       this.say(`diagnosis of ${label} skipped: no running agent`);
       return;
     }
+    for (const w of this.devices.values()) w.link?.diagnosisNow();
     this.say(`${label} tests positive. The diagnostician issues a challenge; ${label}'s agent signs a consent bundle…`);
     try {
       const r = await step.endorse(d.device, tr.proc.configPath);
@@ -367,17 +413,20 @@ export class FieldTrial {
       for (const v of tr.visits) if (!visits.includes(v.venue)) visits.push(v.venue);
       return {
         id: tr.id, label: tr.label, role: tr.role, visits, visitMinutes: tr.visits.map((v) => ((v.to ?? this.t) - v.from) / 60),
-        certificate: !!tr.snap?.certificate, tracecodes: tr.snap?.sealed ?? 0, alert: tr.alert, ...(tr.explanation ? { explanation: tr.explanation } : {}),
-        ...(tr.skipped ? { skipped: tr.skipped } : {}),
+        certificate: tr.link ? tr.link.certificate : !!tr.snap?.certificate, tracecodes: tr.link ? tr.link.records : tr.snap?.sealed ?? 0, alert: tr.alert,
+        ...(tr.explanation ? { explanation: tr.explanation } : {}), ...(tr.skipped ? { skipped: tr.skipped } : {}),
+        ...(tr.link ? { carer: tr.link.carer.setup.label, ...(tr.link.missing() ? { missing: tr.link.missing() } : {}) } : {}),
       };
     });
-    return { scenario: this.scenario.name, speed: this.speed, short: !!this.#o.short, devices, ledger, diagnosis, solver, elapsedMs: Date.now() - t0, skipped: [...this.skipped] };
+    const carers = [...this.devices.values()].flatMap((tr) => (tr.link ? [tr.link.outcome] : []));
+    return { scenario: this.scenario.name, speed: this.speed, short: !!this.#o.short, devices, ledger, diagnosis, solver, elapsedMs: Date.now() - t0, skipped: [...this.skipped], carers };
   }
 
   /** Stops everything (agents first); idempotent. Removes a temporary data dir. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await Promise.allSettled([...this.devices.values()].map((d) => d.link?.stop()));
     await Promise.allSettled([...this.devices.values()].map((d) => d.proc?.stop()));
     await this.gateway?.stop().catch(() => {});
     await this.sim?.stop().catch(() => {});
