@@ -12,6 +12,8 @@ t.test('config validation', async (t) => {
     [{ broker: { connections: 4 } }, 'broker.connections'],
     [{ nonsense: 1 }, 'nonsense'],
     [{ ingest: { intervalSeconds: 7 } }, 'ingest.intervalSeconds'],
+    [{ ingest: { verifyWorkers: -1 } }, 'ingest.verifyWorkers'],
+    [{ ingest: { verifyWorkers: 1.5 } }, 'ingest.verifyWorkers'],
     [{ log: { level: 'loud' } }, 'log.level'],
     [{ ca: { trustedBeacons: ['UPPER'] } }, 'ca.trustedBeacons'],
   ];
@@ -23,6 +25,8 @@ t.test('config validation', async (t) => {
   t.equal(c.dataDir, '/var/lib/x', 'env override (top level)');
   t.equal(c.broker.connections, 8);
   t.equal(resolveConfig().broker.url, undefined, 'no URL: embedded broker');
+  t.equal(resolveConfig().ingest.verifyWorkers, undefined, 'verify workers: default (cores − 1)');
+  t.equal(resolveConfig({ ingest: { verifyWorkers: 0 } }).ingest.verifyWorkers, 0, 'verify inline');
   const tmp = tempDir('app-cfg');
   t.teardown(tmp.remove);
   writeFileSync(`${tmp.dir}/g.yaml`, 'dataDir: data\nhttp: { port: [1, 2] }\n');

@@ -29,7 +29,7 @@ export interface GatewayConfig {
   };
   http: { host: string; port: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
-  ingest: { maxSkewSec: number; intervalSeconds: number; rateBurst: number; ratePerSecond: number };
+  ingest: { maxSkewSec: number; intervalSeconds: number; rateBurst: number; ratePerSecond: number; /** Ed25519 verify worker threads (absent: cores − 1, min 1; 0: inline). */ verifyWorkers?: number };
   ca: {
     slotSeconds: number; slotWindow: number; frameMaxAgeMs: number; fixMaxAgeMs: number; maxAccuracyM: number;
     accuracyFactor: number; marginM: number; certGraceSec: number; requestsPerPseudonymDay: number;
@@ -71,7 +71,7 @@ const fail = (field: string, msg: string): never => {
 };
 
 /** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL). */
-const OPTIONAL = new Set(['clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile']);
+const OPTIONAL = new Set(['ingest.verifyWorkers', 'clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile']);
 function merge(base: Obj, over: unknown, path: string): Obj {
   if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
   const out: Obj = { ...base };
@@ -134,6 +134,7 @@ function validate(c: GatewayConfig): void {
   if (86_400 % c.ingest.intervalSeconds !== 0) fail('ingest.intervalSeconds', 'must divide a day');
   num(o, 'ingest.rateBurst', 1, 1e9);
   num(o, 'ingest.ratePerSecond', 0, 1e9, false);
+  if (c.ingest.verifyWorkers !== undefined) num(o, 'ingest.verifyWorkers', 0, 64);
   num(o, 'ca.slotSeconds', 1, 86_400);
   num(o, 'ca.slotWindow', 0, 100);
   num(o, 'ca.frameMaxAgeMs', 0, 86_400_000);

@@ -98,7 +98,7 @@ export class Gateway {
       getByKey: (chain, key) => this.ledger.getByKey(chain, key),
     };
     const i = cfg.ingest;
-    this.ingest = new Ingest({ ledger: timed, caPublicKey: this.keys.caPublicKey, now, maxSkewSec: i.maxSkewSec, intervalSeconds: i.intervalSeconds, rate: { burst: i.rateBurst, perSecond: i.ratePerSecond }, logger: this.#log });
+    this.ingest = new Ingest({ ledger: timed, caPublicKey: this.keys.caPublicKey, now, maxSkewSec: i.maxSkewSec, intervalSeconds: i.intervalSeconds, rate: { burst: i.rateBurst, perSecond: i.ratePerSecond }, ...(i.verifyWorkers !== undefined ? { verifyWorkers: i.verifyWorkers } : {}), logger: this.#log });
     const c = cfg.ca;
     this.ca = new CertificateAuthority({
       ca: this.keys.ca, solverPublicKey: this.keys.solverPublicKey, solverKeyId: this.keys.solverKeyId, venues: this.registry, now, logger: this.#log,
@@ -283,6 +283,7 @@ export class Gateway {
     await Promise.allSettled(this.clients.map((c) => c.stop()));
     await this.broker?.stop();
     await this.#http?.close();
+    await this.ingest?.stop();
     await this.ledger?.close();
     this.#log.info({}, 'gateway stopped');
   }
