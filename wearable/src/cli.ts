@@ -53,7 +53,13 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
     responder.serve(link).then((r) => {
       print(r);
       if (pairing && r.kind === 'paired') void (async () => {
+        // the carer closes the link after the first sync: leave only then (a host vanishing under an open link leaves the carer's disconnect hanging)
+        await new Promise<void>((resolve) => {
+          link.once('close', () => resolve());
+          setTimeout(resolve, 5_000).unref();
+        });
         await recorder?.stop();
+        await radio.stop();
         await state.stop();
         process.exit(0);
       })();
@@ -101,12 +107,16 @@ export function register(program: Command): void {
       fail(e);
     }
   });
-  common(w.command('revoke-carer').description('forget the carer and rotate the master: the carer gets no key of today or later')).action(async (o: Opts) => {
+  common(w.command('revoke-carer').description('forget the carer and rotate the master: the carer gets no key of today or later'))
+    .option('--clock-url <url>', "today from a sim's scenario clock").action(async (o: Opts) => {
     try {
-      const s = new WearableState({ dataDir: o.dataDir, logger: { info: (x, m) => process.stderr.write(`${m} ${JSON.stringify(x)}\n`), warn() {}, error() {}, debug() {} } });
+      const clock = o.clockUrl ? new ControlApiClock(o.clockUrl) : undefined;
+      await clock?.start();
+      const s = new WearableState({ dataDir: o.dataDir, logger: stderrLogger(), ...(clock ? { now: () => Math.floor(clock.now() / 1000) } : {}) });
       await s.start();
       print(await s.revokeCarer());
       await s.stop();
+      clock?.stop();
     } catch (e) {
       fail(e);
     }
