@@ -39,7 +39,7 @@ export function registerSolver(program: Command): void {
     .requiredOption('--ca <hex|file>', 'CA Ed25519 public key')
     .requiredOption('--state <file>', 'cursor + dedup state file (created if missing)')
     .option('--ledger-key <file>', 'gateway Ed25519 seed: append notices to the notification chain (only while the gateway is stopped)')
-    .option('--rules <file>', 'JSON match rules {highRadiusM, highMinutes, lowRadiusM, lowGapMinutes, venueRisk}')
+    .option('--rules <file>', 'JSON match rules {highRadiusM, highMinutes, lowRadiusM, lowGapMinutes, venueRisk, venueHighMinutes}')
     .option('--follow', 'keep following the chain')
     .option('--trust-ledger', 'do not re-verify batch signatures/certificates (the gateway verified them before appending; ~5x faster rebuild)')
     .option('--poll <ms>', 'follow poll interval', '2000')
