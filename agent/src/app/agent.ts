@@ -152,7 +152,7 @@ export class Agent {
         this.carer.start();
       }
       this.#every(cfg.trust.tickMs, () => this.#trustTick());
-      this.#every(cfg.publisher.tickMs, () => this.#publishing!.publishTick(this.#verdict, this.trust.canPublish(this.#now())));
+      this.#every(cfg.publisher.tickMs, () => this.#publishing!.publishTick(this.#verdict, this.trust.canPublish(this.#now()), this.#visitedVenue()));
       this.#every(cfg.upload.tickMs, () => this.#publishing!.uploadTick());
       this.#every(Math.max(1000, Math.round(60_000 / (this.opts.clock?.speed ?? 1))), () => this.#minuteTick());
       this.#http = await startHealthServer(cfg.http.host, cfg.http.port, {
@@ -274,6 +274,13 @@ export class Agent {
       });
     }, ms);
     this.#timers.push(t);
+  }
+
+  /** The venue of the open visit entered last (the device is there now), if any. */
+  #visitedVenue(): string | undefined {
+    let best: { venueId: string; entry: number } | undefined;
+    for (const v of this.visits.current()) if (!best || v.entry > best.entry) best = v;
+    return best?.venueId;
   }
 
   /** Cross-verification; when trusted and no certificate is held for today, one CA request at a time. */

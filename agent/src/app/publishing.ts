@@ -8,6 +8,7 @@
 import { decodeCertificate } from '@beepkit/protocol/cert';
 import { Source, type Fix } from '@beepkit/protocol/geodata';
 import { TraceCodeSealer } from '@beepkit/protocol/tracecode';
+import { venueId8 } from '@beepkit/protocol/frames';
 import { toHex } from '@beepkit/protocol/bytes';
 import type { Logger } from '../alerts/logger.ts';
 import type { AgentConfig } from '../config/index.ts';
@@ -28,6 +29,12 @@ export interface PublishingOptions {
 }
 
 const SOURCE_BITS: Record<string, number> = { gnss: Source.gnss, venue: Source.beacon, wifi: Source.wifi, cell: Source.cell };
+
+/** The geodata venue id (8 bytes) of a 6-byte hex venue id; nothing for an id of another shape. */
+function venueOf(id: string | undefined): { venue?: Uint8Array } {
+  if (!id || !/^[0-9a-f]{12}$/i.test(id)) return {};
+  return { venue: venueId8(id.toLowerCase()) };
+}
 
 export class Publishing {
   readonly publisher: Publisher;
@@ -71,14 +78,19 @@ export class Publishing {
     return s;
   }
 
-  async publishTick(verdict: TrustVerdict | undefined, trusted: boolean): Promise<void> {
+  /**
+   * `venueId`: the venue (6-byte hex id) of the visit the device is in, if any: sealed beside the
+   * position (geodata venue id), so the solver co-locates venue-level records (wearables without
+   * GNSS) with this device at that venue.
+   */
+  async publishTick(verdict: TrustVerdict | undefined, trusted: boolean, venueId?: string): Promise<void> {
     const now = this.o.now();
     const day = Math.floor(now / 86_400_000);
     let fix: Fix | undefined;
     if (verdict?.ok) {
       const f = verdict.evidence.fused;
       const t = Math.floor(f.at / 1000);
-      fix = { start: t, end: t, lat: f.lat, lon: f.lon, accuracy: f.accuracyM, sources: f.sources.reduce((m, s) => m | (SOURCE_BITS[s] ?? 0), 0) };
+      fix = { start: t, end: t, lat: f.lat, lon: f.lon, accuracy: f.accuracyM, sources: f.sources.reduce((m, s) => m | (SOURCE_BITS[s] ?? 0), 0), ...venueOf(venueId) };
     }
     const held = this.o.network?.certificate(day);
     let cert;
