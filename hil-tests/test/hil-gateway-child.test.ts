@@ -10,20 +10,13 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { isBeepkitError } from '@beepkit/protocol';
 import { ControlApiClock, clockFromSpec, resolveConfig } from '@beepkit/gateway/app';
 import { BIN } from '../src/hil/context.ts';
 import { GatewayChild, ReceiptObserver, clockSpecFor } from '../src/hil/gateway-child.ts';
 import type { Rig } from '../src/rig/index.ts';
+import { errorOf } from './hil-helpers.ts';
 
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    return isBeepkitError(e) ? `${e.code} ${e.message}` : `not a BeepkitError: ${String(e)}`;
-  }
-  return 'no error';
-};
+const codeOf = errorOf;
 
 t.test('clock: config is validated field by field', async (t) => {
   t.same(resolveConfig({ clock: { url: 'http://127.0.0.1:9/clock', pollMs: 100 } }).clock, { url: 'http://127.0.0.1:9/clock', pollMs: 100 });

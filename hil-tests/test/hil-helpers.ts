@@ -1,6 +1,7 @@
 /** Runs `node --import tsx hil-tests/src/run.ts …` as a child; resolves with its exit code and stdout. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { isBeepkitError } from '@beepkit/protocol';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -19,3 +20,13 @@ export function runHil(args: string[], timeoutMs: number): Promise<{ code: numbe
 }
 
 export const CI_SUITES = ['sensing', 'trust', 'uplink', 'notification', 'carer'];
+
+/** `CODE message` of the BeepkitError `fn` throws ('no error' when it returns). */
+export function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return isBeepkitError(e) ? `${e.code} ${e.message}` : `not a BeepkitError: ${String(e)}`;
+  }
+  return 'no error';
+}

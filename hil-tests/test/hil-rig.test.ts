@@ -2,10 +2,10 @@ import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { isBeepkitError } from '@beepkit/protocol';
 import { loadScenarioFile } from '@beepkit/firmware-stubs/scenario';
 import { Sim, rigDocument } from '@beepkit/firmware-stubs/sim';
 import { asRealRig, loadRig, parseRig } from '../src/rig/index.ts';
+import { errorOf } from './hil-helpers.ts';
 
 const valid = () => ({
   rig: 'real', version: 1, name: 'bench',
@@ -13,14 +13,7 @@ const valid = () => ({
   venues: [{ id: 'v', venueId: 'a1b2c3d4e5f6', venueKey: '11'.repeat(32), center: { lat: 55.9, lon: -3.2 }, radius: 10, beacons: [{ id: 'b', position: { lat: 55.9, lon: -3.2 } }] }],
 });
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return isBeepkitError(e) ? `${e.code} ${e.message}` : `not a BeepkitError: ${String(e)}`;
-  }
-  return 'no error';
-}
+const code = errorOf;
 
 t.test('a valid real rig', async (t) => {
   const r = parseRig(valid());
