@@ -18,7 +18,18 @@ const fail = (e: unknown): void => {
   process.exitCode = 2;
 };
 const print = (v: unknown): void => void process.stdout.write(JSON.stringify(v, null, 2) + '\n');
-type Opts = { dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; solverKey?: string };
+type Opts = {
+  dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; solverKey?: string;
+  publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string;
+};
+
+/** A positive integer option (ms), or E_CONFIG naming it. */
+function msOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new BeepkitError('E_CONFIG', `${name}: ${v} is not a positive integer of ms`);
+  return n;
+}
 
 /** Progress on stderr: one JSON object per line ({t, level, msg, ...}), pino's shape. */
 const line = (level: string) => (o: object, msg: string): void => void process.stderr.write(JSON.stringify({ t: new Date().toISOString(), level, msg, ...o }) + '\n');
@@ -45,7 +56,11 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   const radio = new GattPeripheral({ target: o.uart ? { uart: o.uart } : { hciIndex: Number(o.hci ?? 0) } });
   const scanner = o.scanUart ? { uart: o.scanUart } : o.scanHci !== undefined ? { hciIndex: Number(o.scanHci) } : undefined;
   const recorder = scanner
-    ? new WearableRecorder({ state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log, advertise: (ad) => radio.advertiseEn(ad) })
+    ? new WearableRecorder({
+      state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log, advertise: (ad) => radio.advertiseEn(ad),
+      publisher: { intervalMs: msOption(o.publishIntervalMs, '--publish-interval-ms') },
+      visits: { enterWindowMs: msOption(o.visitWindowMs, '--visit-window-ms'), exitAfterMs: msOption(o.visitExitMs, '--visit-exit-ms') },
+    })
     : undefined;
   const responder = new WearableResponder({ state, confirm: askUser, pairingAllowed: () => pairing, logger: log });
   responder.on('code', (code) => process.stderr.write(`pairing code: ${code}\n`));
@@ -89,7 +104,10 @@ export function register(program: Command): void {
     .option('--scan-uart <port>', 'HCI UART port of a second controller: record (scan venues and EN peers); without a scan option nothing is recorded')
     .option('--scan-hci <index>', 'HCI device index to scan on (a Pi: the same hci0 as --hci works, the kernel shares it)')
     .option('--clock-url <url>', "follow a sim's scenario clock (GET → {now, speed, paused})")
-    .option('--solver-key <hex>', "the solver's X25519 public key (32 bytes hex; kept in the profile): needed to seal stays into TraceCodes");
+    .option('--solver-key <hex>', "the solver's X25519 public key (32 bytes hex; kept in the profile): needed to seal stays into TraceCodes")
+    .option('--publish-interval-ms <ms>', 'one publishing decision per interval (divides a day, ≥ 60000; default 1800000): a stay is sealed at the first decision after it ended')
+    .option('--visit-window-ms <ms>', 'the 3 beacon frames that open a visit must fall within this window (default 10000)')
+    .option('--visit-exit-ms <ms>', 'a visit ends this long after its last strong frame (default 60000)');
   recording(w.command('run').description('serve the paired carer (sync on connect); with --scan-uart/--scan-hci also record')).action((o: Opts) => serve(o, false).catch(fail));
   recording(w.command('pair').description('pairing mode: show the comparison code, confirm on both sides')).action((o: Opts) => serve(o, true).catch(fail));
   common(w.command('status')).action(async (o: Opts) => {

@@ -18,7 +18,8 @@
  *
  * Stays. At each publish tick the open visit heard last is the "fix"; the
  * Publisher opens a stay, extends it while the wearable stays, and seals it when
- * it ends (gap: an interval with no visit; moved: another venue; cap). There is
+ * it ends (gap: an interval with no visit; moved: another venue; cap); entering
+ * another venue seals it at once (not at the next decision). There is
  * no certificate on the wearable (the carer obtains it while the link is up),
  * so the publisher is told the day itself is valid; sealing needs the solver's
  * X25519 public key (the one a certificate carries), provisioned once.
@@ -186,6 +187,11 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
   private onVisit(type: 'enter' | 'exit', venueId: string): void {
     this.log.info({ type, visits: this.visits.visits().length + this.visits.current().length }, 'wearable: venue visit');
     this.emit('visit', { type, venueId });
+    // entering another venue ends the open stay now (not at the next decision): its TraceCode is ready for the carer
+    const stay = this.publisher.state.stay;
+    if (type === 'enter' && this.o.solverKey && stay && !stay.cell.endsWith(`:${toHex(venueId8(venueId))}`)) {
+      this.ticking = this.ticking.then(() => this.publisher.flush()).catch((e) => this.log.warn({ err: (e as Error)?.message }, 'wearable: sealing the stay failed'));
+    }
   }
 
   private sealerOf(day: number): TraceCodeSealer {

@@ -40,7 +40,8 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     venueIdOf: venueIdHex,
   });
   const wearables = ctx.carer && new WearableProxy({
-    ...ctx.carer, dataDir: cfg.dataDir, mqtt, caPublicKey, gatewayPublicKey, mayUpload: ctx.mayUpload, now: ctx.now, retentionDays: cfg.keystore.retentionDays, logger,
+    ...ctx.carer, dataDir: cfg.dataDir, mqtt, caPublicKey, gatewayPublicKey, mayUpload: ctx.mayUpload, uplink: { policyPollMs: cfg.upload.tickMs }, now: ctx.now,
+    retentionDays: cfg.keystore.retentionDays, logger,
     // the carer's alert topic (beepkit/v1/carer/<deviceId>/alert), opt-in: the broker ACL must let the device write it (agent/README.md "Carer")
     publishAlert: !cfg.carer.publishAlerts ? undefined : (a) => mqtt.publish(topics.carerAlert(ctx.deviceId), encodeMessage({
       type: 'carer-alert', correlationId: new Uint8Array(randomBytes(8)), wearableLabel: a.person, risk: a.level, day: a.day, explanation: a.explanation,

@@ -40,7 +40,7 @@ export class Publishing {
   readonly publisher: Publisher;
   readonly uploadCounts: Record<string, number> = {};
   lastUpload?: string;
-  /** The upload policy allowed uploading at the last tick. */
+  /** The upload policy allowed uploading at the last tick (own records, or with none pending: anyone's). */
   allowed = false;
   readonly #policy: UploadPolicy;
   readonly #sealers = new Map<string, TraceCodeSealer>();
@@ -112,7 +112,9 @@ export class Publishing {
     const device = await readDeviceState().catch(() => ({ charging: true, wifi: true, online: true }));
     const d = decideUpload(this.#policy, device, { now: this.o.now(), pending: st.pending, oldestPendingAt: this.#oldestPendingAt });
     this.lastUpload = d.reason;
-    this.allowed = d.upload;
+    // `allowed` also gates the uploads the agent makes for others (a carer's wearables): with nothing of
+    // its own pending, the policy and the device state decide (immediate, or charging on Wi-Fi)
+    this.allowed = d.upload || (st.pending === 0 && decideUpload(this.#policy, device, { now: this.o.now(), pending: 1 }).upload);
     this.uploadCounts[d.reason] = (this.uploadCounts[d.reason] ?? 0) + 1;
     if (d.upload && this.o.network?.flush) await this.o.network.flush();
   }

@@ -9,7 +9,7 @@
  */
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
-import type { GattCentral } from '../radio/gatt-central.ts';
+import { withTimeout, type GattCentral } from '../radio/gatt-central.ts';
 import { CarerClient, codeOf, type SyncResult, type WearableRecord } from './client.ts';
 import type { RandomSource } from './handshake.ts';
 import type { CarerStore } from './store.ts';
@@ -30,6 +30,12 @@ export interface CarerServiceOptions {
   sessionTimeoutMs?: number;
   /** How long a started pairing waits for the typed code (default 120 s). */
   confirmTimeoutMs?: number;
+  /**
+   * A whole sync session (find, connect, transfer, after-sync) is given up after this long
+   * (default findTimeoutMs + 10 × sessionTimeoutMs), so a stuck radio operation never blocks
+   * the sessions queued behind it.
+   */
+  syncCapMs?: number;
   logger?: Logger;
   now?: () => number;
   random?: RandomSource;
@@ -97,7 +103,7 @@ export class CarerService {
   start(): void {
     this.#running = true;
     const every = this.#o.syncIntervalMs ?? 300_000;
-    if (every > 0) this.#timer = setInterval(() => void this.sync().catch(() => {}), every);
+    if (every > 0) this.#timer = setInterval(() => void this.sync(undefined, 'interval').catch(() => {}), every);
     // the central is opened when first needed; with autoSync, as soon as possible
     if (this.#o.autoSync ?? true) void this.#gatt().catch((e: unknown) => this.#log.warn({ code: codeOf(e) }, 'carer: GATT central not available yet'));
   }
@@ -135,7 +141,7 @@ export class CarerService {
     const code = codeOf(e);
     this.#failures[code] = (this.#failures[code] ?? 0) + 1;
     if (label) this.#lastError.set(label, code);
-    this.#log.warn({ code, label }, what);
+    this.#log.warn({ code, label, err: (e as Error)?.message?.slice(0, 200) }, what);
   }
 
   /**
@@ -201,12 +207,12 @@ export class CarerService {
   }
 
   /** Syncs one paired wearable (id or label) or all of them; failures are reported per wearable. */
-  async sync(idOrLabel?: string): Promise<(SyncResult | { label: string; error: string })[]> {
+  async sync(idOrLabel?: string, trigger = 'request'): Promise<(SyncResult | { label: string; error: string })[]> {
     const entries = idOrLabel ? [this.#o.store.find(idOrLabel)] : this.#o.store.list();
     const out: (SyncResult | { label: string; error: string })[] = [];
     for (const e of entries) {
       try {
-        out.push(await this.#syncOne(e.wearableId));
+        out.push(await this.#syncOne(e.wearableId, trigger));
       } catch (err) {
         out.push({ label: e.label, error: codeOf(err) });
       }
@@ -214,22 +220,30 @@ export class CarerService {
     return out;
   }
 
-  #syncOne(wearableId: string): Promise<SyncResult> {
+  #syncOne(wearableId: string, trigger: string): Promise<SyncResult> {
     this.#lastTry.set(wearableId, this.#now());
+    const findMs = this.#o.findTimeoutMs ?? 60_000;
+    const cap = this.#o.syncCapMs ?? findMs + 10 * (this.#o.sessionTimeoutMs ?? 20_000);
     return this.#exclusive(async () => {
       const e = this.#o.store.find(wearableId);
+      let link: Awaited<ReturnType<GattCentral['connect']>> | undefined;
       try {
         if (!this.#running) throw new BeepkitError('E_STATE', 'carer not running');
-        const central = await this.#gatt();
-        const address = await central.find(this.#o.findTimeoutMs ?? 60_000, e.address);
-        const link = await central.connect(address);
-        const r = await this.#client.sync(link, wearableId);
+        this.#log.info({ label: e.label, trigger }, 'carer: sync started');
+        const r = await withTimeout((async () => {
+          const central = await this.#gatt();
+          const address = await central.find(findMs, e.address);
+          link = await central.connect(address);
+          const res = await this.#client.sync(link, wearableId);
+          if (e.address !== address) await this.#o.store.update(wearableId, { address });
+          return res;
+        })(), cap, 'sync session');
         await this.#o.store.markSeen(wearableId, [], this.#now());
-        if (e.address !== address) await this.#o.store.update(wearableId, { address });
         this.#syncs++;
         this.#lastError.delete(e.label);
         return r;
       } catch (err) {
+        await link?.close().catch(() => {});
         this.#fail('carer: sync failed', err, e.label);
         throw err;
       }
@@ -242,7 +256,7 @@ export class CarerService {
     if (!e) return;
     const gap = this.#o.minSyncGapMs ?? 60_000;
     if (this.#now() - (this.#lastTry.get(e.wearableId) ?? -Infinity) < gap) return;
-    void this.#syncOne(e.wearableId).catch(() => {});
+    void this.#syncOne(e.wearableId, 'seen').catch(() => {});
   }
 
   /** Unpairs (id or label): tells the wearable over a session unless `offline`, then forgets it. */

@@ -33,7 +33,24 @@ export interface SharedNoble {
   release(): Promise<void>;
 }
 
-export type GattCentralOptions = ({ target: HciTarget } | { shared: SharedNoble }) & { powerOnTimeoutMs?: number };
+export type GattCentralOptions = ({ target: HciTarget } | { shared: SharedNoble }) & {
+  powerOnTimeoutMs?: number;
+  /** Connecting and discovering the pairing characteristic (default 15 s). */
+  connectTimeoutMs?: number;
+  /** Disconnecting (default 5 s): noble's disconnect never resolves when the peripheral's host vanished under an open link. */
+  closeTimeoutMs?: number;
+  /** Turning the scan lease on or off (default 10 s). */
+  scanTimeoutMs?: number;
+};
+
+/** `p`, or E_TIMEOUT after `ms` (the operation is left to settle on its own). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BeepkitError('E_TIMEOUT', `gatt central: ${what} took over ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
 
 export class GattCentral extends EventEmitter<{ seen: [string] }> {
   private noble: any = null;
@@ -61,13 +78,24 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
   }
 
   private async scanOn(): Promise<void> {
-    if ('shared' in this.o) await this.o.shared.lease();
-    else await this.noble.startScanningAsync([], true);
+    const on = 'shared' in this.o ? this.o.shared.lease() : this.noble.startScanningAsync([], true);
+    await withTimeout(on as Promise<void>, this.o.scanTimeoutMs ?? 10_000, 'scan start');
   }
 
   private async scanOff(): Promise<void> {
-    if ('shared' in this.o) await this.o.shared.release();
-    else await this.noble.stopScanningAsync().catch(() => {});
+    const off = 'shared' in this.o ? this.o.shared.release() : this.noble.stopScanningAsync().catch(() => {});
+    await withTimeout(off as Promise<void>, this.o.scanTimeoutMs ?? 10_000, 'scan stop').catch(() => {});
+  }
+
+  /** Disconnects, bounded: a vanished peripheral leaves noble's disconnect pending forever. */
+  private async disconnect(p: any): Promise<void> {
+    await withTimeout(Promise.resolve(p.disconnectAsync()), this.o.closeTimeoutMs ?? 5_000, 'disconnect').catch(() => {
+      try {
+        p.cancelConnect?.();
+      } catch {
+        // best effort
+      }
+    });
   }
 
   /** Scans until a peripheral advertising the pairing service shows up; resolves with its address. */
@@ -90,32 +118,37 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
     return found;
   }
 
-  /** Connects and returns a link; the link closes when the connection drops. */
+  /** Connects and returns a link; the link closes when the connection drops (or close() gives up waiting). */
   async connect(address: string): Promise<MessageLink> {
     const p = this.seen.get(address);
     if (!p) throw new BeepkitError('E_NOT_FOUND', `gatt central: ${address} not discovered`);
-    await p.connectAsync();
     const link = new EventEmitter<LinkEvents>() as MessageLink;
     let open = true;
-    p.once('disconnect', () => {
+    const closed = (): void => {
+      if (!open) return;
       open = false;
       link.emit('close');
-    });
+    };
     try {
-      const { characteristics } = await p.discoverSomeServicesAndCharacteristicsAsync([PAIRING_SERVICE_UUID], [PAIRING_MESSAGE_UUID]);
-      const chr = characteristics.find((c: any) => c.uuid === PAIRING_MESSAGE_UUID);
-      if (!chr) throw new BeepkitError('E_NOT_FOUND', 'gatt central: no pairing characteristic');
-      const rx = new Reassembler();
-      chr.on('data', (d: Buffer) => {
-        try {
-          const m = rx.push(new Uint8Array(d));
-          if (m) link.emit('message', m);
-        } catch {
-          rx.reset();
-        }
-      });
-      await chr.subscribeAsync();
-      const max = Math.max(20, Math.min(180, (p.mtu ?? 23) - 3));
+      const { chr, mtu } = await withTimeout((async () => {
+        await p.connectAsync();
+        p.once('disconnect', closed);
+        const { characteristics } = await p.discoverSomeServicesAndCharacteristicsAsync([PAIRING_SERVICE_UUID], [PAIRING_MESSAGE_UUID]);
+        const c = characteristics.find((x: any) => x.uuid === PAIRING_MESSAGE_UUID);
+        if (!c) throw new BeepkitError('E_NOT_FOUND', 'gatt central: no pairing characteristic');
+        const rx = new Reassembler();
+        c.on('data', (d: Buffer) => {
+          try {
+            const m = rx.push(new Uint8Array(d));
+            if (m) link.emit('message', m);
+          } catch {
+            rx.reset();
+          }
+        });
+        await c.subscribeAsync();
+        return { chr: c, mtu: p.mtu as number | undefined };
+      })(), this.o.connectTimeoutMs ?? 15_000, 'connect');
+      const max = Math.max(20, Math.min(180, (mtu ?? 23) - 3));
       let chain: Promise<void> = Promise.resolve();
       link.send = (msg) => {
         const run = chain.then(async () => {
@@ -130,11 +163,14 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
         return run;
       };
       link.close = async () => {
-        if (open) await p.disconnectAsync().catch(() => {});
+        if (!open) return;
+        await this.disconnect(p);
+        closed();
       };
       return link;
     } catch (e) {
-      await p.disconnectAsync().catch(() => {});
+      open = false;
+      await this.disconnect(p);
       throw e;
     }
   }
