@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { createWriteStream } from 'node:fs';
 import { BeepkitError } from '@beepkit/protocol';
 
 /** The agent's JSON log line fields the orchestrators read. */
@@ -45,6 +46,8 @@ export function spawnAgentChild(o: {
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
   /** The beepkit command (default `agent run --config <configPath>`; `gateway run …` prints the same ready line). */
   args?: string[];
+  /** Every line (stdout and stderr) is also appended to this file. */
+  logFile?: string;
 }): AgentChild {
   const timeoutMs = o.timeoutMs ?? 120_000;
   const child = spawn(process.execPath, [o.bin, ...(o.args ?? ['agent', 'run', '--config', o.configPath])], { env: agentChildEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -52,9 +55,13 @@ export function spawnAgentChild(o: {
     o.onExit?.(code, sig);
     resolve();
   }));
+  const log = o.logFile ? createWriteStream(o.logFile, { flags: 'a', mode: 0o600 }) : undefined;
+  log?.on('error', () => {});
+  child.once('exit', () => log?.end());
   const keep = (l: string): void => {
     o.output.push(l);
     if (o.output.length > 2000) o.output.splice(0, 1000);
+    log?.write(l + '\n');
   };
   createInterface({ input: child.stderr! }).on('line', keep);
   const ready = new Promise<number>((resolve, reject) => {

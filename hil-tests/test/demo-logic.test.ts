@@ -62,14 +62,14 @@ const outcome = (over: Partial<TrialOutcome> = {}): TrialOutcome => ({
     { id: 'bob', label: 'Bob', role: 'agent', visits: ['beep-cafe'], visitMinutes: [25.4], certificate: true, tracecodes: 3, alert: 'high' },
     { id: 'carol', label: 'Carol', role: 'agent', visits: ['beep-cafe'], visitMinutes: [4], certificate: true, tracecodes: 3, alert: 'low' },
     { id: 'dave', label: 'Dave', role: 'agent', visits: ['harbour-view'], visitMinutes: [4], certificate: true, tracecodes: 2, alert: 'none' },
-    { id: 'grace', label: 'Grace', role: 'wearable', visits: ['harbour-view', 'beep-cafe'], visitMinutes: [3, 25], certificate: false, tracecodes: 0, alert: 'none', carer: 'Dave', missing: 'her TraceCodes had not reached Dave' },
+    { id: 'grace', label: 'Grace', role: 'wearable', visits: ['harbour-view', 'beep-cafe'], visitMinutes: [3, 25], certificate: true, tracecodes: 2, alert: 'high', carer: 'Dave' },
   ],
   ledger: { tracingBlocks: 9, tracingRecords: 9, notificationBlocks: 3, verified: true },
   diagnosis: { done: true, patient: 'Alice', days: 1, visits: 1, venueState: 'The Beep Café infected' },
   solver: { done: true, records: 8, published: 2 },
   elapsedMs: 75_400,
   skipped: [],
-  carers: [{ wearable: 'Grace', carer: 'Dave', paired: true, syncs: 3, records: 0 }],
+  carers: [{ wearable: 'Grace', carer: 'Dave', paired: true, syncs: 3, records: 2 }],
   ...over,
 });
 
@@ -92,10 +92,13 @@ t.test('comparison with the café expectations', async (t) => {
   const ok = compareOutcome(exp, outcome());
   t.equal(ok.ok, true, 'matches');
   t.same(ok.differences, []);
-  t.equal(ok.checks.find((c) => c.what === 'alert of Grace')?.advisory, 'missing: her TraceCodes had not reached Dave', 'what is missing is said, advisory');
-  const graceReady = outcome();
-  graceReady.devices[4] = { ...graceReady.devices[4]!, missing: undefined };
-  t.same(compareOutcome(exp, graceReady).differences, ['alert of Grace: expected high, got none'], 'once nothing is missing, her alert counts');
+  t.match(ok.checks.find((c) => c.what === 'alert of Grace'), { ok: true, actual: 'high', advisory: undefined }, 'her alert is checked strictly');
+  const graceMissing = outcome();
+  graceMissing.devices[4] = { ...graceMissing.devices[4]!, alert: 'none', tracecodes: 0, missing: 'her TraceCodes had not reached Dave' };
+  t.same(compareOutcome(exp, graceMissing).differences, ['alert of Grace: expected high, got none (missing: her TraceCodes had not reached Dave)'], 'a missing alert fails the run, saying what is missing');
+  t.same(compareOutcome(exp, { ...graceMissing, short: true }).differences, ['alert of Grace: expected high, got none (missing: her TraceCodes had not reached Dave)'], 'also in --short');
+  t.same(compareOutcome(exp, outcome({ carers: [{ wearable: 'Grace', carer: 'Dave', paired: true, syncs: 0, records: 0 }] })).differences,
+    ['Dave syncs Grace: expected synced, got 0 sync(s), 0 record(s)'], 'no sync fails the run');
   t.same(compareOutcome(exp, outcome({ carers: [{ wearable: 'Grace', carer: 'Dave', paired: false, syncs: 0, records: 0, error: 'E_CODE: wrong code' }] })).differences,
     ['Dave pairs with Grace: expected paired, got not paired (E_CODE: wrong code)'], 'a failed pairing fails the run');
   const skippedGrace = outcome();
@@ -126,14 +129,14 @@ t.test('summary text', async (t) => {
   const text = formatSummary(o, c, (id) => (id === 'beep-cafe' ? 'The Beep Café' : id === 'harbour-view' ? 'Harbour View' : id)).join('\n');
   t.match(text, /Bob {7}The Beep Café 25 min {14}yes {10}3 {11}high/);
   t.match(text, /Dave {6}Harbour View 4 min {16}yes {10}2 {11}none/);
-  t.match(text, /Grace {5}Harbour View 3 min, The Beep Café 25 min no {11}0 {11}none \(through Dave\)/);
-  t.match(text, /Carer: Dave paired with Grace's wearable; 3 sync\(s\), 0 record\(s\) collected/);
-  t.match(text, /Missing: Grace: her TraceCodes had not reached Dave/);
+  t.match(text, /Grace {5}Harbour View 3 min, The Beep Café 25 min yes {10}2 {11}high \(through Dave\)/);
+  t.match(text, /Carer: Dave paired with Grace's wearable; 3 sync\(s\), 2 record\(s\) collected/);
+  t.notMatch(text, /Missing:/, 'nothing missing');
   t.match(text, /Tracing chain: 9 entries \(TraceCodes and endorsements\) in 9 blocks; notification chain: 3 blocks/);
   t.match(text, /Ledger verify: ok/);
   t.match(text, /Diagnosis: Alice endorsed \(1 day\(s\), 1 venue visit\(s\)\); venue now The Beep Café infected/);
   t.match(text, /Time taken: 1 min 15 s/);
-  t.match(text, /~ alert of Grace/);
+  t.match(text, /✓ alert of Grace +expected high +got high/);
   t.match(text, /RESULT: the outcome matches the scenario/);
   t.equal(formatDuration(59_600), '1 min 00 s');
   const bad = formatSummary(o, { ok: false, checks: [], differences: ['alert of Bob: expected high, got low'] }).join('\n');

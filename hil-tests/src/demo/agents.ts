@@ -28,16 +28,21 @@ export interface AgentSetup {
   tracecodeIntervalMs: number;
   /** Acts as the carer of a wearable (config `carer:`). */
   carer?: boolean;
+  /** The child's output lines are appended here too. */
+  logFile?: string;
 }
 
 /**
  * The carer section of a trial agent: it syncs a paired wearable when its radio hears it (at most
- * every 2 scenario minutes; the trial also asks for a sync when they are together), GATT timeouts real ms.
+ * every 10 scenario minutes: at ×60 that is every 10 s, not every second; the trial also asks for a
+ * sync when they are together and the wearable sealed something new), GATT timeouts real ms.
  */
-export const CARER_CONFIG = { enabled: true, syncIntervalMs: 0, autoSync: true, minSyncGapMs: 120_000, findTimeoutMs: 15_000, sessionTimeoutMs: 20_000 };
+export const CARER_CONFIG = { enabled: true, syncIntervalMs: 0, autoSync: true, minSyncGapMs: 600_000, findTimeoutMs: 15_000, sessionTimeoutMs: 20_000 };
 
 /** A visit ends this long (scenario ms) after the last strong beacon frame. */
 export const VISIT_EXIT_AFTER_MS = 120_000;
+/** The frames that open a visit fall within this window (scenario ms: at ×60 a 10 s window is 1–2 beacon frames of real time). */
+export const VISIT_ENTER_WINDOW_MS = 60_000;
 
 /** The agent.yaml document for one trial agent (times are scenario ms unless noted). */
 export function agentConfig(a: AgentSetup): Record<string, unknown> {
@@ -50,7 +55,7 @@ export function agentConfig(a: AgentSetup): Record<string, unknown> {
     radio: { scanner: { uart: a.hciScan }, advertiser: { uart: a.hciAdvertise }, dutyCycle: 'continuous', watchdogMs: 0, powerOnTimeoutMs: 60_000 },
     venues: a.venues,
     trust: { tickMs: 250, maxAgeMs: 120_000, ttlMs: 600_000 },
-    visits: { enterFrames: 3, enterWindowMs: 60_000, enterRssi: -70, exitAfterMs: VISIT_EXIT_AFTER_MS },
+    visits: { enterFrames: 3, enterWindowMs: VISIT_ENTER_WINDOW_MS, enterRssi: -70, exitAfterMs: VISIT_EXIT_AFTER_MS },
     publisher: { intervalMs: a.tracecodeIntervalMs, level: 'grid10', tickMs: 250 },
     upload: { policy: 'immediate', tickMs: 500 },
     broker: { url: a.brokerUrl, username: a.deviceId, password: a.password },
@@ -97,7 +102,7 @@ export class AgentProcess {
   /** Spawns it and resolves when it reports ready (its HTTP port). */
   async start(timeoutMs = 120_000): Promise<void> {
     const c = spawnAgentChild({
-      bin: this.bin, configPath: this.configPath, label: this.setup.label, output: this.output, timeoutMs,
+      bin: this.bin, configPath: this.configPath, label: this.setup.label, output: this.output, timeoutMs, logFile: this.setup.logFile,
       onExit: (code, sig) => {
         this.exitCode = code;
         this.onExit?.(code, sig);

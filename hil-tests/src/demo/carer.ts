@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentProcess } from './agents.ts';
+import { VISIT_ENTER_WINDOW_MS, VISIT_EXIT_AFTER_MS, type AgentProcess } from './agents.ts';
 import { agentApi, pairThroughAgent, wearableScans, WearableProcess, type WearableSetup } from './wearable.ts';
 import type { CarerOutcome } from './summary.ts';
 
@@ -27,8 +27,12 @@ export function aboutPerson(explanation: string, label: string): boolean {
 
 /** Sync trigger: the carer asks for a sync when it is this close (m) … */
 const NEAR_M = 5;
-/** … and none was tried for this long (scenario s). */
-const SYNC_GAP_S = 300;
+/**
+ * … and none was tried for this long (scenario s: shorter while the person's certificate is missing),
+ * or the wearable sealed a TraceCode since the last try.
+ */
+const SYNC_GAP_S = 600;
+const SYNC_GAP_NO_CERT_S = 180;
 
 interface CarerState {
   wearables?: { label: string; records: number; lastSyncMs?: number; lastError?: string }[];
@@ -43,6 +47,8 @@ export class CarerLink {
   #records = 0;
   #lastSync?: number;
   #lastTry = -Infinity;
+  /** TraceCodes the wearable had sealed when the last sync was asked for. */
+  #sealedAtTry = 0;
   #syncing = false;
   #lastFail?: string;
 
@@ -139,7 +145,7 @@ export class CarerLink {
     }
   }
 
-  /** One observation: the carer's /carer state (syncs), and a sync asked for when they are together. */
+  /** One observation: the carer's /carer state (syncs), and a sync asked for when they are together (at once when she sealed something new). */
   async observe(distanceM: number): Promise<void> {
     if (!this.outcome.paired || !this.carer.httpPort) return;
     const port = this.carer.httpPort;
@@ -165,8 +171,10 @@ export class CarerLink {
       this.outcome.error = w.lastError;
     }
     const t = this.c.t();
-    if (distanceM <= NEAR_M && t - this.#lastTry >= SYNC_GAP_S && !this.#syncing) {
+    const gap = this.certificate ? SYNC_GAP_S : SYNC_GAP_NO_CERT_S;
+    if (distanceM <= NEAR_M && !this.#syncing && (t - this.#lastTry >= gap || this.sealed > this.#sealedAtTry)) {
       this.#lastTry = t;
+      this.#sealedAtTry = this.sealed;
       this.#syncing = true;
       void agentApi(port, 'POST', '/carer/sync', { wearable: this.person }).catch(() => {}).finally(() => (this.#syncing = false));
     }
@@ -177,7 +185,13 @@ export class CarerLink {
   }
 }
 
-/** The wearable's setup in the trial's run directory. */
-export function wearableSetup(run: string, id: string, label: string, d: { hciScan: string; hciAdvertise: string }, clockUrl: string, solverKey?: string): WearableSetup {
-  return { label, dataDir: join(run, 'wearables', id), uart: d.hciAdvertise, scanUart: d.hciScan, clockUrl, ...(solverKey ? { solverKey } : {}) };
+/**
+ * The wearable's setup in the trial's run directory: the agents' timings (TraceCode interval
+ * `publishIntervalMs`, visit window and exit), so her stays are sealed as soon as theirs.
+ */
+export function wearableSetup(run: string, id: string, label: string, d: { hciScan: string; hciAdvertise: string }, clockUrl: string, solverKey?: string, publishIntervalMs?: number): WearableSetup {
+  return {
+    label, dataDir: join(run, 'wearables', id), uart: d.hciAdvertise, scanUart: d.hciScan, clockUrl, ...(solverKey ? { solverKey } : {}),
+    ...(publishIntervalMs ? { publishIntervalMs } : {}), visitWindowMs: VISIT_ENTER_WINDOW_MS, visitExitMs: VISIT_EXIT_AFTER_MS, logFile: join(run, 'logs', `${id}.log`),
+  };
 }

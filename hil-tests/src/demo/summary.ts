@@ -30,7 +30,7 @@ export interface DeviceOutcome {
   explanation?: string;
   /** Why this device was not run (e.g. the wearable part is not available yet). */
   skipped?: string;
-  /** Ran, but its expectations cannot hold yet: what is missing (its checks become advisory, saying so). */
+  /** Ran, but what its expectations need did not happen: what is missing (said beside its failed checks). */
   missing?: string;
   /** A wearable: its carer's label (its row says "through <carer>"). */
   carer?: string;
@@ -124,23 +124,21 @@ export function compareOutcome(exp: Expectations, o: TrialOutcome): Comparison {
     const skip = skipOf(id);
     checks.push({
       what: `visits of ${byId.get(id)?.label ?? id}`, ok, expected: want.join(', ') || 'none', actual: skip ? 'not run' : got.join(', ') || 'none',
-      ...(skip ? { advisory: `skipped: ${skip}` } : !ok && missingOf(id) ? { advisory: missingOf(id)! } : !ok && o.short ? { advisory: 'timing-sensitive in --short' } : {}),
+      ...(skip ? { advisory: `skipped: ${skip}` } : !ok && o.short && !missingOf(id) ? { advisory: 'timing-sensitive in --short' } : {}),
     });
   }
   for (const [id, want] of Object.entries(exp.alerts)) {
     const got = byId.get(id)?.alert ?? 'none';
     const skip = skipOf(id);
     const ok = want.includes(got);
-    const missing = !ok ? missingOf(id) : undefined;
-    checks.push({ what: `alert of ${byId.get(id)?.label ?? id}`, ok, expected: want.join(' or '), actual: skip ? 'not run' : got, ...(skip ? { advisory: `skipped: ${skip}` } : missing ? { advisory: missing } : {}) });
+    const missing = !ok && !skip ? missingOf(id) : undefined;
+    checks.push({ what: `alert of ${byId.get(id)?.label ?? id}`, ok, expected: want.join(' or '), actual: skip ? 'not run' : `${got}${missing ? ` (${missing})` : ''}`, ...(skip ? { advisory: `skipped: ${skip}` } : {}) });
   }
   for (const c of o.carers ?? []) {
     checks.push({ what: `${c.carer} pairs with ${c.wearable}`, ok: c.paired, expected: 'paired', actual: c.paired ? 'paired' : `not paired${c.error ? ` (${c.error})` : ''}` });
     if (c.paired) {
-      // a sync needs the two together on the air at the right scenario time: timing-sensitive on a loaded machine
       checks.push({
         what: `${c.carer} syncs ${c.wearable}`, ok: c.syncs > 0, expected: 'synced', actual: `${c.syncs} sync(s), ${c.records} record(s)${c.error ? `, last error ${c.error}` : ''}`,
-        ...(c.syncs > 0 ? {} : { advisory: `missing: no complete sync of ${c.wearable}'s wearable by ${c.carer}'s agent` }),
       });
     }
   }

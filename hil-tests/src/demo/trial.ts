@@ -177,6 +177,9 @@ export class FieldTrial {
       return spec?.role === 'wearable' && spec.carer && hosted.some((h) => h.id === spec.carer && h.role === 'agent') ? spec.carer : undefined;
     };
     const wearables = hosted.filter((d) => carerOf(d.id));
+    // every child's output, kept with the run (--data-dir)
+    const logs = join(run, 'logs');
+    mkdirSync(logs, { recursive: true, mode: 0o700 });
     for (const d of hosted) {
       const tr: Tracked = { id: d.id, label: d.label, role: d.role, visits: [], alert: 'none' };
       this.devices.set(d.id, tr);
@@ -192,7 +195,7 @@ export class FieldTrial {
         id: d.id, label: d.label, dir: join(run, 'agents', d.id), deviceId: c.deviceId, password: c.password, gnssPath: d.gnss, hciScan: d.hciScan, hciAdvertise: d.hciAdvertise,
         venues: rig.venues.map((v) => ({ id: v.venueId, key: v.venueKey, lat: v.center.lat, lon: v.center.lon, radiusM: Math.max(1, Math.ceil(v.radius)), name: v.name })),
         brokerUrl: this.gateway.brokerUrl, anchors: { caPublicKey: toHex(keys.caPublicKey), gatewayPublicKey: toHex(keys.gateway.publicKey) },
-        clockUrl, tracecodeIntervalMs: TC_INTERVAL_MS, carer: wearables.some((w) => carerOf(w.id) === d.id),
+        clockUrl, tracecodeIntervalMs: TC_INTERVAL_MS, carer: wearables.some((w) => carerOf(w.id) === d.id), logFile: join(logs, `${d.id}.log`),
       };
       const proc = new AgentProcess(setup, writeAgentFiles(setup), BIN);
       // a carer's alert lines about the person it cares for are that person's alerts
@@ -224,14 +227,17 @@ export class FieldTrial {
     for (const d of wearables) {
       const tr = this.devices.get(d.id)!;
       const carer = this.devices.get(carerOf(d.id)!)!;
-      const link = new CarerLink({ bin: BIN, t: () => this.t, say: (x) => this.say(x), print: this.#print, stopped: () => this.#stopped }, d.label, carer.proc!, wearableSetup(run, d.id, d.label, d, clockUrl, toHex(keys.solverPublicKey)));
+      const link = new CarerLink({ bin: BIN, t: () => this.t, say: (x) => this.say(x), print: this.#print, stopped: () => this.#stopped }, d.label, carer.proc!, wearableSetup(run, d.id, d.label, d, clockUrl, toHex(keys.solverPublicKey), TC_INTERVAL_MS));
       link.onVisit = (type) => {
         if (type === 'enter') {
           const venue = nearestVenue(sim.position(d.id), sc.venues)?.venue;
           this.#apply(tr, { kind: 'visit-open', text: `${d.label}'s wearable logged her entering ${venue?.name ?? 'a venue'}`, venue: venue?.id });
           return;
         }
-        const open = [...tr.visits].reverse().find((x) => x.to === undefined);
+        // her log names no venue: with two open (she entered the next one before the last one's exit), the one she is not at ended
+        const here = nearestVenue(sim.position(d.id), sc.venues);
+        const opened = tr.visits.filter((x) => x.to === undefined);
+        const open = opened.find((x) => !(here && here.edgeM < 15 && x.venue === here.venue.id)) ?? opened.at(-1);
         this.#apply(tr, { kind: 'visit-close', text: `${d.label}'s wearable logged her leaving ${open ? this.#venueName(open.venue) : 'a venue'}`, venue: open?.venue });
       };
       tr.link = link;
@@ -264,7 +270,7 @@ export class FieldTrial {
         tr.visits.push({ venue: n.venue ?? '?', from: this.t });
         break;
       case 'visit-close': {
-        const v = [...tr.visits].reverse().find((x) => x.to === undefined);
+        const v = tr.visits.find((x) => x.to === undefined && x.venue === n.venue) ?? [...tr.visits].reverse().find((x) => x.to === undefined);
         // the agent closes a visit VISIT_EXIT_AFTER_MS after the last beacon frame above its exit threshold
         if (v) v.to = Math.max(v.from, this.t - VISIT_EXIT_AFTER_MS / 1000);
         this.say(`${n.text}${v ? ` after ${Math.round(((v.to ?? this.t) - v.from) / 60)} min` : ''}`);

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { createWriteStream } from 'node:fs';
 import { BeepkitError } from '@beepkit/protocol';
 import { agentChildEnv } from '../agent-child.ts';
 
@@ -21,6 +22,13 @@ export interface WearableSetup {
   clockUrl?: string;
   /** The solver's X25519 public key, hex (the wearable seals its stays into TraceCodes with it). */
   solverKey?: string;
+  /** Publishing decisions every this many scenario ms (the agents' TraceCode interval). */
+  publishIntervalMs?: number;
+  /** Visit timing, scenario ms (the agents' `visits.enterWindowMs` / `exitAfterMs`). */
+  visitWindowMs?: number;
+  visitExitMs?: number;
+  /** The child's output lines are appended here too. */
+  logFile?: string;
 }
 
 const support = new Map<string, Promise<boolean>>();
@@ -47,6 +55,9 @@ export function wearableArgs(mode: 'pair' | 'run', s: WearableSetup, scans: bool
   if (scans && s.scanUart) a.push('--scan-uart', s.scanUart);
   if (scans && s.clockUrl) a.push('--clock-url', s.clockUrl);
   if (scans && s.solverKey) a.push('--solver-key', s.solverKey);
+  if (scans && s.publishIntervalMs) a.push('--publish-interval-ms', String(s.publishIntervalMs));
+  if (scans && s.visitWindowMs) a.push('--visit-window-ms', String(s.visitWindowMs));
+  if (scans && s.visitExitMs) a.push('--visit-exit-ms', String(s.visitExitMs));
   return a;
 }
 
@@ -73,7 +84,11 @@ export class WearableProcess {
       this.onExit?.(code);
       resolve();
     }));
+    const log = this.setup.logFile ? createWriteStream(this.setup.logFile, { flags: 'a', mode: 0o600 }) : undefined;
+    log?.on('error', () => {});
+    c.once('exit', () => log?.end());
     const keep = (l: string): void => {
+      log?.write(l + '\n');
       this.output.push(l);
       if (this.output.length > 1000) this.output.splice(0, 500);
       this.onLine?.(l);
