@@ -24,6 +24,12 @@ export interface AgentWiring {
   tracecodeIntervalMs: number;
 }
 
+/**
+ * The carer section of an agent whose device is some wearable's `carer` in the rig: syncs only when
+ * asked (POST /carer/sync), so the carer suite's counts are its own; GATT timeouts real ms.
+ */
+export const HIL_CARER_CONFIG = { enabled: true, syncIntervalMs: 0, autoSync: false, findTimeoutMs: 30_000, sessionTimeoutMs: 20_000 };
+
 /** The agent.yaml document for a rig device. */
 export function agentConfigFor(rig: Rig, d: RigDevice, dir: string, w: AgentWiring): Record<string, unknown> {
   const clock = clockSpecFor(rig);
@@ -43,6 +49,7 @@ export function agentConfigFor(rig: Rig, d: RigDevice, dir: string, w: AgentWiri
     http: { host: '127.0.0.1', port: 0 },
     log: { level: 'info' },
     ...(clock ? { clock } : {}),
+    ...(rig.devices.some((x) => x.carer === d.id) ? { carer: HIL_CARER_CONFIG } : {}),
   };
 }
 
