@@ -4,7 +4,7 @@ import { sensing } from './sensing.ts';
 import { trust } from './trust.ts';
 import { uplink } from './uplink.ts';
 import { notification } from './notification.ts';
-import { carer } from './others.ts';
+import { carer } from './carer.ts';
 import { soak } from './soak.ts';
 
 export const SUITES: Suite[] = [sensing, trust, uplink, notification, carer, soak];
