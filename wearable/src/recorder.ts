@@ -26,6 +26,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
 import { decodeAdvert, DEFAULT_SLOT_WINDOW, slotOf, venueId8 } from '@beepkit/protocol/frames';
@@ -42,6 +43,13 @@ import { RadioRunner, loadVisits, saveVisits } from '@beepkit/agent/app';
 import { silentLogger, type Logger, type WearableState } from './state.ts';
 
 const DAY_MS = 86_400_000;
+/** The last sealed TraceCode's day and interval (no location): `{"day": N, "interval": N}`. */
+const LAST_SEALED = 'publisher.json';
+
+async function writeFileAtomic(path: string, text: string): Promise<void> {
+  await writeFile(path + '.tmp', text, { mode: 0o600 });
+  await rename(path + '.tmp', path);
+}
 
 export interface RecorderOptions {
   state: WearableState;
@@ -88,7 +96,8 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
   readonly encounters: EncounterLog;
   readonly visits: VisitDetector;
   readonly pipeline: ScanPipeline;
-  readonly publisher: Publisher;
+  publisher: Publisher;
+  private lastSealed?: { day: number; interval: number };
   private runner?: RadioRunner;
   private readonly log: Logger;
   private readonly filters = new Map<string, RssiFilter>();
@@ -112,14 +121,30 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     this.encounters = new EncounterLog({ retentionMs });
     this.visits = new VisitDetector(o.visits);
     this.pipeline = new ScanPipeline({ encounters: this.encounters, rssiCorrection: o.rssiCorrection, logger: this.log });
-    this.publisher = new Publisher({
+    this.publisher = this.makePublisher();
+  }
+
+  /**
+   * The Publisher; `last` restores the last sealed interval of a previous process on this data dir
+   * (`wearable pair` then `wearable run`, or a restart): a TraceCode interval is unique per
+   * pseudonym-day (a batch with one twice is refused as malformed), so no stay reopens in it.
+   */
+  private makePublisher(last?: { day: number; interval: number }): Publisher {
+    const o = this.o;
+    return new Publisher({
       config: { level: 'venue', intervalMs: o.publisher?.intervalMs, maxStayIntervals: o.publisher?.maxStayIntervals },
-      seal: (day, interval, geodata) => this.sealerOf(day).seal(interval, geodata),
+      seal: (day, interval, geodata) => {
+        const tc = this.sealerOf(day).seal(interval, geodata);
+        this.lastSealed = { day, interval };
+        return tc;
+      },
       sink: async (tc, day) => {
         await o.state.record(tc, day);
+        if (this.lastSealed) await writeFileAtomic(this.file(LAST_SEALED), JSON.stringify(this.lastSealed));
         this.emit('sealed', { day });
         this.log.info({ day, pending: o.state.outbox.pending().length }, 'wearable: stay sealed into the outbox');
       },
+      ...(last ? { state: { last: { ...last, cell: '' } } } : {}),
       logger: this.log,
     });
   }
@@ -137,6 +162,10 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
       if (!(isBeepkitError(e) && e.code === 'E_IO')) this.log.warn({ code: (e as { code?: string }).code }, 'wearable: encounter log unreadable, starting a new one');
     }
     this.visits.restore(await loadVisits(this.file('visits.bin'), key).catch(() => []));
+    const last = await readFile(this.file(LAST_SEALED), 'utf8').then((x) => JSON.parse(x) as { day?: unknown; interval?: unknown }).catch(() => undefined);
+    if (last && Number.isInteger(last.day) && Number.isInteger(last.interval) && last.day === Math.floor(this.o.now() / DAY_MS)) {
+      this.publisher = this.makePublisher({ day: last.day as number, interval: last.interval as number });
+    }
     if (!this.o.solverKey) this.log.warn({}, 'wearable: no solver key provisioned: visits are logged but no TraceCode is sealed');
     const radio = this.o.radio ?? new HciRadio({ scanner: this.o.scanner, logger: this.log, now: this.o.now, powerOnTimeoutMs: this.o.powerOnTimeoutMs });
     radio.on('advert', (ev) => this.onAdvert(ev));

@@ -8,7 +8,7 @@ import t from 'tap';
 import { EventEmitter, once } from 'node:events';
 import { encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
 import { x25519PublicKey } from '@beepkit/protocol/crypto';
-import { openTraceCode } from '@beepkit/protocol/tracecode';
+import { decodeTraceCode, openTraceCode } from '@beepkit/protocol/tracecode';
 import { fromHex } from '@beepkit/protocol/bytes';
 import type { Radio } from '@beepkit/agent/radio';
 import { WearableState } from '../src/state.ts';
@@ -85,4 +85,33 @@ t.test('entering another venue seals the open stay at once', { timeout: 60_000 }
   }
   t.equal(sealed.length, 1, 'nothing sealed twice');
   t.equal(rec.status().traceCodes.open, 2, 'the home stay opened at the next decision');
+});
+
+t.test('a process after another on the same data dir never seals an interval twice (pair, then run)', { timeout: 60_000 }, async (t) => {
+  const dir = t.testdir();
+  const day = 20000;
+  let now = day * 86_400_000 + 9 * 3_600_000;
+  const state = new WearableState({ dataDir: dir, label: 'Grace', now: () => Math.floor(now / 1000) });
+  await state.start();
+  t.teardown(() => state.stop());
+  const run = async (): Promise<void> => {
+    const radio = new FakeRadio();
+    const rec = new WearableRecorder({ state, radio: radio as unknown as Radio, now: () => now, solverKey: x25519PublicKey(SOLVER_PRIV), publisher: { intervalMs: 300_000 } });
+    await rec.start();
+    for (let i = 0; i < 3; i++) {
+      radio.emit('advert', { address: 'c0:00:00:00:00:01', addressType: 'random', rssi: -60, data: encodeVenueFrame({ venueId: HOME, slot: slotOf(now / 1000), txPower: -4 }, KEY), connectable: false, receivedAt: now });
+      now += 1000;
+    }
+    await rec.tick();
+    await rec.stop(); // flush: the open stay is sealed
+  };
+  await run(); // `wearable pair`: opens a stay at 09:00 and seals it when it exits
+  t.equal(state.outbox.pending().length, 1, 'the first process sealed its stay');
+  now += 10_000; // the same interval
+  await run(); // `wearable run`
+  now = day * 86_400_000 + 9 * 3_600_000 + 5 * 60_000; // the next interval
+  await run();
+  const intervals = state.outbox.pending().map((r) => decodeTraceCode(r.bytes).interval);
+  t.same(intervals.length, 2, 'nothing opened again in the interval already sealed; the next interval has its stay');
+  t.equal(new Set(intervals).size, intervals.length, 'every interval once');
 });
