@@ -202,7 +202,7 @@ export const carer: Suite = {
     } finally {
       await running?.stop();
       // leave the carer agent as the suite found it
-      await agentApi(port(), 'POST', '/carer/unpair', { wearable: label, offline: true }, 10_000).catch(() => {});
+      if (paired && agent.httpPort && agent.running) await agentApi(agent.httpPort, 'POST', '/carer/unpair', { wearable: label, offline: true }, 10_000).catch(() => {});
     }
   },
 };
