@@ -9,7 +9,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DASHBOARD_PORT = 23650;
@@ -27,7 +27,14 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   t.equal(code, 0, 'exit 0: the outcome matches the scenario');
-  if (code !== 0) t.comment(out.split('\n').slice(-60).join('\n'));
+  if (code !== 0) {
+    t.comment(out.split('\n').slice(-60).join('\n'));
+    // the carer's side, for the reason (the run directory goes with the test dir)
+    for (const run of readdirSync(dir).filter((f) => f.startsWith('run-'))) {
+      const log = join(dir, run, 'logs', 'dave.log');
+      if (existsSync(log)) t.comment(readFileSync(log, 'utf8').split('\n').filter((l) => /carer|uplink/.test(l)).slice(-40).join('\n'));
+    }
+  }
 
   t.match(out, new RegExp(`dashboard: http://127\\.0\\.0\\.1:${DASHBOARD_PORT}/`), 'the dashboard URL is printed');
   t.match(out, /gateway: broker mqtt:\/\/127\.0\.0\.1:\d+ \(embedded\)/, 'embedded broker');
