@@ -5,6 +5,8 @@
  * pseudonym into the outbox; on each upload tick the upload policy
  * decides whether the network flushes the outbox now.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { decodeCertificate } from '@beepkit/protocol/cert';
 import { Source, type Fix } from '@beepkit/protocol/geodata';
 import { TraceCodeSealer } from '@beepkit/protocol/tracecode';
@@ -12,7 +14,7 @@ import { venueId8 } from '@beepkit/protocol/frames';
 import { toHex } from '@beepkit/protocol/bytes';
 import type { Logger } from '../alerts/logger.ts';
 import type { AgentConfig } from '../config/index.ts';
-import type { KeystoreFile } from '../keys/index.ts';
+import { writeFileAtomic, type KeystoreFile } from '../keys/index.ts';
 import type { Outbox } from '../outbox/index.ts';
 import { decideUpload, readDeviceState, uploadPolicy, type UploadPolicy } from '../policy/index.ts';
 import { Publisher } from '../publisher/index.ts';
@@ -26,6 +28,23 @@ export interface PublishingOptions {
   network?: AgentNetwork;
   now: () => number;
   logger: Logger;
+}
+
+/**
+ * `<dataDir>/publisher.json`: the day and interval of the last TraceCode sealed (no location, no
+ * pseudonym). An interval is unique per pseudonym-day (a batch with one twice is malformed and
+ * quarantined), so a restart within the interval of the stay `flush()` sealed at stop must not
+ * reopen a stay in it. Written (fsynced) before the TraceCode enters the outbox.
+ */
+const LAST_SEALED = 'publisher.json';
+
+function readLastSealed(path: string): { day: number; interval: number } | undefined {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as { day?: unknown; interval?: unknown };
+    return Number.isSafeInteger(v.day) && Number.isSafeInteger(v.interval) ? { day: v.day as number, interval: v.interval as number } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const SOURCE_BITS: Record<string, number> = { gnss: Source.gnss, venue: Source.beacon, wifi: Source.wifi, cell: Source.cell };
@@ -49,13 +68,22 @@ export class Publishing {
   constructor(private readonly o: PublishingOptions) {
     this.#policy = uploadPolicy(o.config.upload.policy, o.config.upload.maxDelayMs);
     this.allowed = this.#policy.mode === 'immediate';
+    const lastPath = join(o.config.dataDir, LAST_SEALED);
+    const last = readLastSealed(lastPath);
+    let sealed: { day: number; interval: number } | undefined;
     this.publisher = new Publisher({
       config: { intervalMs: o.config.publisher.intervalMs, level: o.config.publisher.level, maxStayIntervals: o.config.publisher.maxStayIntervals },
-      seal: (day, interval, geodata) => this.#sealer(day).seal(interval, geodata),
+      seal: (day, interval, geodata) => {
+        const tc = this.#sealer(day).seal(interval, geodata);
+        sealed = { day, interval };
+        return tc;
+      },
       sink: async (tc, day) => {
+        if (sealed) await writeFileAtomic(lastPath, new TextEncoder().encode(JSON.stringify(sealed) + '\n'));
         await o.outbox.append([{ bytes: tc, group: day }]);
         this.#oldestPendingAt ??= o.now();
       },
+      ...(last ? { state: { last: { ...last, cell: '' } } } : {}),
       logger: o.logger,
     });
   }
