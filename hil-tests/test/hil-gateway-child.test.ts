@@ -24,7 +24,7 @@ t.test('clock: config is validated field by field', async (t) => {
   t.equal(resolveConfig({}).clock, undefined, 'absent: the host clock');
   t.same(resolveConfig({}, { BEEPKIT_GATEWAY_CLOCK__URL: 'http://localhost:7/clock' }).clock, { url: 'http://localhost:7/clock' }, 'env override');
   t.match(codeOf(() => resolveConfig({ clock: { url: 'http://example.com/clock' } })), /^E_CONFIG config clock\.url: must be a loopback/);
-  t.match(codeOf(() => resolveConfig({ clock: { epochMs: 1 } })), /^E_CONFIG config clock\.wallMs: must be a number/);
+  t.match(codeOf(() => resolveConfig({ clock: { epochMs: 1 } })), /^E_CONFIG config clock\.wallMs: must be an integer/);
   t.match(codeOf(() => resolveConfig({ clock: { speed: 2, wallMs: 1, epochMs: 1, tz: 1 } })), /^E_CONFIG config clock\.tz: unknown field/);
   t.match(codeOf(() => resolveConfig({ clock: 'sim' })), /^E_CONFIG config clock: must be/);
 });

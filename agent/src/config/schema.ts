@@ -2,6 +2,7 @@
  * The agent's configuration: its shape, defaults and field-by-field
  * validation (one E_CONFIG naming the first bad field).
  */
+import { checkClockSpec } from '@beepkit/firmware-stubs/clock';
 import { BeepkitError } from '@beepkit/protocol';
 import { Level, type LevelName } from '@beepkit/protocol/geodata';
 
@@ -278,17 +279,5 @@ function carer(c: AgentConfig): void {
 }
 
 function clock(c: AgentConfig): void {
-  const k = c.clock;
-  if (k === undefined) return;
-  if (!isObj(k)) return fail('clock', 'must be { url } or { epochMs, speed, wallMs }');
-  for (const f of Object.keys(k)) if (!['url', 'pollMs', 'epochMs', 'speed', 'wallMs'].includes(f)) fail(`clock.${f}`, 'unknown field');
-  const o = c as unknown as Obj;
-  if (k.url !== undefined) {
-    if (typeof k.url !== 'string' || !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(k.url)) fail('clock.url', 'must be a loopback http:// URL');
-    num(o, 'clock.pollMs', 50, 60_000, { optional: true });
-    return;
-  }
-  num(o, 'clock.epochMs', 0, 2 ** 47);
-  num(o, 'clock.wallMs', 0, 2 ** 47);
-  num(o, 'clock.speed', 0.001, 100_000, { integer: false, optional: true });
+  if (c.clock !== undefined) checkClockSpec(c.clock);
 }
