@@ -62,6 +62,21 @@ t.test('GNSS spoof jump away from the beacon → refused, E_TRUST_DISAGREE', asy
   t.notOk(crossVerify({ now: T0, gnss: gnss(T0, offsetM(CAFE, 33, 0)), venues: [venue(T0)] }, registry).ok);
 });
 
+t.test('a venue heard only weakly (beyond presence strength) is no location source when venueMinRssi is set', async (t) => {
+  const lounge = offsetM(CAFE, -50, 120);
+  const two = new MapVenueRegistry([{ id: '010203040506', key: new Uint8Array(32), ...CAFE, radiusM: 15 }, { id: '0a0b0c0d0e0f', key: new Uint8Array(32), ...lounge, radiusM: 10 }]);
+  const far = { ...venue(T0, '0a0b0c0d0e0f'), rssi: -87, filteredRssi: -88 };
+  const input = { now: T0 + 1000, gnss: gnss(T0, offsetM(CAFE, 3, 2)), venues: [venue(T0), far] };
+  const strict = crossVerify(input, two);
+  t.equal(strict.ok ? 'ok' : strict.reason, 'E_TRUST_DISAGREE', 'without a presence threshold the lounge 130 m away disagrees with GNSS at the café');
+  const v = crossVerify(input, two, { venueMinRssi: -85 });
+  t.ok(v.ok, 'with it, the café alone stands beside GNSS');
+  if (v.ok) t.same(v.evidence.venues.map((o) => o.rssi), [-62], 'the weak lounge frame is not in the evidence');
+  const strongFar = { ...far, rssi: -60, filteredRssi: -61 };
+  const spoof = crossVerify({ ...input, venues: [venue(T0), strongFar] }, two, { venueMinRssi: -85 });
+  t.equal(spoof.ok ? 'ok' : spoof.reason, 'E_TRUST_DISAGREE', 'a venue heard at presence strength far from GNSS still refuses');
+});
+
 t.test('single source, stale, poor GNSS and nothing', async (t) => {
   const reason = (v: TrustVerdict) => (v.ok ? 'ok' : v.reason);
   t.equal(reason(crossVerify({ now: T0, gnss: gnss(T0) }, registry)), 'E_TRUST_SINGLE_SOURCE');

@@ -125,7 +125,10 @@ export class Agent {
       this.#carerStore = this.opts.carer ?? (cfg.carer.enabled ? await new CarerStore({ path: cfg.carer.storePath!, key: this.#key, retentionDays: cfg.keystore.retentionDays }).load() : undefined);
       this.pipeline = new ScanPipeline({
         rssiCorrection: cfg.radio.rssiCorrection, assumedEnTxPower: cfg.radio.txPower, encounters: this.#encounters, visits: this.visits,
-        venues: this.registry, logger: this.#log, onVenue: (o) => this.#recentVenues.set(o.venueId, o),
+        venues: this.registry, logger: this.#log, onVenue: (o) => {
+          // only frames heard at presence strength count for trust (a weak one must not replace a strong one)
+          if (o.filteredRssi >= cfg.visits.enterRssi) this.#recentVenues.set(o.venueId, o);
+        },
       });
       if (this.opts.network) {
         this.network = await this.opts.network({
@@ -290,7 +293,7 @@ export class Agent {
     const maxAge = this.#cfg.trust.maxAgeMs;
     for (const [id, o] of this.#recentVenues) if (now - o.receivedAt > 10 * maxAge) this.#recentVenues.delete(id);
     const t = this.#cfg.trust;
-    this.#verdict = crossVerify({ now, gnss: this.#lastFix, venues: [...this.#recentVenues.values()] }, this.registry, { k: t.k, maxAgeMs: t.maxAgeMs, maxHdop: t.maxHdop, minSatellites: t.minSatellites });
+    this.#verdict = crossVerify({ now, gnss: this.#lastFix, venues: [...this.#recentVenues.values()] }, this.registry, { k: t.k, maxAgeMs: t.maxAgeMs, maxHdop: t.maxHdop, minSatellites: t.minSatellites, venueMinRssi: this.#cfg.visits.enterRssi });
     this.trust.observe(this.#verdict, now);
     void this.#maybeRequestCertificate(now);
   }

@@ -23,6 +23,13 @@ export interface TrustConfig {
   maxAgeMs?: number;
   /** Allowed clock skew into the future (default 2 s). */
   futureSkewMs?: number;
+  /**
+   * Presence threshold (dBm, filtered RSSI): a venue counts as a location source only when it is
+   * heard at least this strongly. A beacon is audible far beyond its venue's radius (a −4 dBm
+   * beacon reaches −86 dBm at ~130 m), so a weak frame says only that the venue is within radio
+   * range, not that the device is in it. Default: every genuine frame counts.
+   */
+  venueMinRssi?: number;
   /** GNSS quality gates. */
   maxHdop?: number;
   minSatellites?: number;
@@ -87,6 +94,7 @@ export function crossVerify(input: TrustInput, registry: VenueRegistry, cfg: Tru
   // one fix per venue: its freshest genuine frame
   const latestVenue = new Map<string, VenueObservation>();
   for (const o of input.venues ?? []) {
+    if (cfg.venueMinRssi !== undefined && o.filteredRssi < cfg.venueMinRssi) continue;
     const prev = latestVenue.get(o.venueId);
     if (!prev || o.receivedAt > prev.receivedAt) latestVenue.set(o.venueId, o);
   }
