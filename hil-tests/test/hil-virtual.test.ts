@@ -10,6 +10,5 @@ t.test('npm run hil on the virtual rig passes the CI-facing suites', { timeout: 
   const summary = out.trim().split('\n').at(-1) ?? '';
   t.match(summary, /^\d+ passed, 0 failed, \d+ skipped$/, 'summary line, nothing failed');
   t.equal(code, 0, 'exit 0');
-  for (const s of ['sensing', 'trust', 'uplink', 'notification']) t.match(out, new RegExp(`suite ${s}: PASSED`), `${s} passed`);
-  t.match(out, /suite carer: (PASSED|SKIPPED \(.+\))/, 'carer passes or is skipped with its reason');
+  for (const s of ['sensing', 'trust', 'uplink', 'notification', 'carer']) t.match(out, new RegExp(`suite ${s}: PASSED`), `${s} passed`);
 });
