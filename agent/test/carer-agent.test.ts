@@ -50,6 +50,7 @@ t.test('carer in the running agent: pair by code over the API, sync, cut, resume
   // a sync cut by the wearable walking away, then resumed
   wearable.send({ op: 'record', n: N });
   await wearable.waitFor((e) => e.ev === 'recorded' && e.pending === N, 60_000, 'recorded N');
+  wearable.send({ op: 'pace', ms: 40 }); // a slow radio: the walk away lands mid-transfer however fast this machine is
   wm = wearable.mark();
   const cutSync = api('POST', '/carer/sync', {});
   await untilCarer(rig, (s) => s.wearables[0]?.records >= 6 + 5, 90_000, 'five records in');
@@ -59,6 +60,7 @@ t.test('carer in the running agent: pair by code over the API, sync, cut, resume
   await wearable.waitFor((e) => e.ev === 'failed' || e.ev === 'served', 60_000, 'wearable session ends', wm);
   const before = (await api('GET', '/carer')).body.wearables[0].records - 6;
   t.ok(before < N, `not everything arrived before the cut (${before})`);
+  wearable.send({ op: 'pace', ms: 0 });
   rig.air.setPosition(rig.wc.id, { x: 2, y: 0 });
   const resumed = await api('POST', '/carer/sync', { wearable: 'Grace' });
   t.equal(resumed.status, 200);

@@ -62,7 +62,7 @@ if (!existsSync(CHROMIUM)) {
     const venue = page.locator('path.venue[data-venue="beep-cafe"]');
     t.equal(await venue.getAttribute('data-state'), 'empty');
     t.equal(await venue.getAttribute('fill'), '#8a8f98', 'an empty venue is grey');
-    t.equal(await page.locator('.beacon-icon').count(), 2, 'both café beacons');
+    t.equal(await page.locator('.beacon-icon').count(), cafe.venues.reduce((n, v) => n + v.beacons.length, 0), 'every beacon of the scenario (two at the café, one in the lounge)');
     for (const d of cafe.devices) {
       t.equal(await page.locator(`.dev[data-device="${d.id}"] .lbl`).textContent(), d.label, `${d.label} has a labelled marker`);
     }
@@ -135,7 +135,7 @@ if (!existsSync(CHROMIUM)) {
     await settled(late);
     t.equal(await late.locator('.dev .lbl').count(), cafe.devices.length, 'late page: every device');
     t.equal(await late.locator('#alerts li.alert').count(), 3, 'late page: every alert');
-    t.equal(await late.locator('path.venue').getAttribute('data-state'), 'infected', 'late page: venue state');
+    t.equal(await late.locator('path.venue[data-venue="beep-cafe"]').getAttribute('data-state'), 'infected', 'late page: venue state');
 
     // The server restarts (a new run): the open page notices on reconnect and starts over.
     await server.stop();

@@ -22,6 +22,7 @@ export class Inbox {
   private queue: { bytes: Uint8Array; msg: Outer }[] = [];
   private waiter?: { resolve: (v: { bytes: Uint8Array; msg: Outer }) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
   private failure?: BeepkitError;
+  private closed = false;
 
   constructor(private readonly link: MessageLink, private readonly timeoutMs = 30_000) {
     link.on('message', (bytes) => {
@@ -35,7 +36,10 @@ export class Inbox {
       if (msg.t === 'abort') this.fail(new BeepkitError('E_ABORTED', `peer aborted: ${msg.code}`));
       else this.push({ bytes, msg });
     });
-    link.on('close', () => this.fail(new BeepkitError('E_LINK', 'link closed')));
+    link.on('close', () => {
+      this.closed = true;
+      this.fail(new BeepkitError('E_LINK', 'link closed'));
+    });
   }
 
   private push(m: { bytes: Uint8Array; msg: Outer }): void {
@@ -71,8 +75,22 @@ export class Inbox {
   }
 
   /** Tells the peer why we stop (best effort) and closes the link. */
-  async abort(code: string): Promise<void> {
+  /**
+   * Tells the peer why, then closes. The peer closes on receipt; closing at once could drop the
+   * queued abort (the controller disconnects before sending it) and the peer would see only E_LINK,
+   * so wait up to `graceMs` for its close first.
+   */
+  async abort(code: string, graceMs = 2_000): Promise<void> {
     await this.link.send(encodeOuter({ t: 'abort', code })).catch(() => {});
+    if (!this.closed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.link.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     await this.link.close().catch(() => {});
   }
 }
