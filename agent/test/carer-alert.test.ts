@@ -74,7 +74,9 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   const denied = await api('POST', '/carer/sync', {});
   t.match(denied.body.results[0], { label: 'Rose', error: 'E_ABORTED' }, 'the carer is refused');
   t.match(await wearable.waitFor((e) => e.ev === 'failed', 30_000, 'wearable refuses', wm2), { code: 'E_DENIED' });
-  t.ok(rig.out.some((l) => l.includes('carer: sync') && l.includes('E_ABORTED')), 'the carer logged the refusal');
+  const logged = (): boolean => rig.out.some((l) => l.includes('carer: sync') && l.includes('E_ABORTED'));
+  for (const end = Date.now() + 10_000; !logged() && Date.now() < end;) await new Promise((r) => setTimeout(r, 50)); // the log line may trail the HTTP answer
+  t.ok(logged(), 'the carer logged the refusal');
   t.match((await api('GET', '/carer')).body.wearables[0], { label: 'Rose', days: 1, lastError: 'E_ABORTED' });
   const after = await new CarerStore({ path: join(rig.dataDir, 'carer.bks'), key }).load();
   t.same(after.dayKeys(listed[0].wearableId).map((d) => d.day), [today.day], 'the carer holds no key of a later day');

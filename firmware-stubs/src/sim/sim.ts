@@ -171,6 +171,8 @@ export class Sim {
   pause(): void {
     if (this.clock.paused) return;
     this.clock.pause();
+    // catch up to the frozen time now (an epoch or fault due at it), so nothing happens after pause() returns
+    if (this.started) this.tick();
     this.record('sim', 'pause', 'api', 'clock paused');
   }
 
