@@ -9,11 +9,8 @@
  * No broker here: the certificate step is covered with the gateway elsewhere.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { toHex } from '@beepkit/protocol/bytes';
 import { encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
 import { intervalIds, enIntervalNumber } from '@beepkit/protocol/rpi';
@@ -22,8 +19,8 @@ import { Air } from '@beepkit/firmware-stubs/air';
 import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { GnssEmulator } from '@beepkit/firmware-stubs/gnss';
 import type { AgentStatus } from '../src/health/index.ts';
+import { spawnAgent } from './fixtures/agent-child.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CAFE = { lat: 51.5007, lon: -0.1246 };
 const PORT = 27010;
 const venueId = Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6);
@@ -68,17 +65,8 @@ t.test('agent on virtual hardware', { timeout: 240_000 }, async (t) => {
     `http: { port: ${PORT} }`,
     'log: { level: debug }',
   ].join('\n') + '\n');
-  const clean = { ...process.env };
-  delete clean.HCI_CHANNEL_USER;
-  const child = spawn(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'run', '--config', join(dir, 'agent.yaml')], {
-    env: { ...clean, BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: 'café passphrase' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => output.push(l));
-  createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const { child, output, exited } = spawnAgent(t, join(dir, 'agent.yaml'), { BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: 'café passphrase' });
   t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
     gnss.stop();
     scanC.stop();
     advC.stop();

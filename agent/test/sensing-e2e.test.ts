@@ -27,11 +27,8 @@
  * The clock is paused while the agent starts, so scenario time 0 is "ready".
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { toHex } from '@beepkit/protocol/bytes';
 import { enIntervalNumber, intervalIds } from '@beepkit/protocol/rpi';
 import { Sim, crowdTek, simulatedVenueId } from '@beepkit/firmware-stubs/sim';
@@ -39,8 +36,8 @@ import { validateScenario, simulatedVenueKey, positionAt, toLatLon, type Waypoin
 import { loadEncounters, meanAttenuation } from '../src/encounters/index.ts';
 import { loadVisits, storageKey } from '../src/app/storage.ts';
 import type { AgentStatus } from '../src/health/index.ts';
+import { spawnAgent } from './fixtures/agent-child.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HTTP_PORT = 27501;
 const CONTROL_PORT = 27502;
 const PASS = 'sensing passphrase';
@@ -143,16 +140,7 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
     `http: { port: ${HTTP_PORT} }`,
     'log: { level: info }',
   ].join('\n') + '\n');
-  const env: NodeJS.ProcessEnv = { ...process.env, BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: PASS };
-  delete env.HCI_CHANNEL_USER;
-  const child = spawn(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'run', '--config', join(dir, 'agent.yaml')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => output.push(l));
-  createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
+  const { child, output, exited } = spawnAgent(t, join(dir, 'agent.yaml'), { BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: PASS });
 
   await waitStatus((s) => s.radio.scanner === 'poweredOn' && s.radio.scanning, 'agent scanning', 60_000, child, output);
   sim.resume();
