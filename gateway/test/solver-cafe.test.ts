@@ -9,10 +9,10 @@ import { toHex } from '@beepkit/protocol/bytes';
 import { fingerprint } from '@beepkit/protocol/tracecode';
 import { buildConsent, decodeNotificationEntry, type NotificationEntry } from '@beepkit/protocol/endorse';
 import { EmbeddedLedger } from '../src/ledger/index.ts';
-import { Solver, ledgerNotificationSink, ledgerTracingSource } from '../src/solver/index.ts';
+import { Solver, ledgerTracingSource } from '../src/solver/index.ts';
 import { Diagnostician } from '../src/diagnosis/index.ts';
 import { VenueRegistry } from '../src/venues/index.ts';
-import { T0, batchOf, cafeTracks, caPub, diagnosticianCert, keysOf, ledgerSigner, seed, solverKey } from './solver-helpers.ts';
+import { T0, batchOf, cafeTracks, caPub, diagnosticianCert, keysOf, openLedger, seed, solverKey } from './solver-helpers.ts';
 
 async function notifications(l: EmbeddedLedger): Promise<NotificationEntry[]> {
   const out: NotificationEntry[] = [];
@@ -24,10 +24,7 @@ t.test('café: bob and grace high, carol low, dave none; venue infected then cle
   let clock = (T0 + 3000) * 1000;
   const now = () => clock;
   const dir = t.testdir();
-  const ledger = new EmbeddedLedger({ dir: dir + '/ledger', signer: ledgerSigner, now });
-  await ledger.open();
-  t.teardown(() => ledger.close());
-  const sink = ledgerNotificationSink(ledger);
+  const { ledger, sink } = await openLedger(t, dir, now);
 
   const { tracks, venue } = cafeTracks();
   const keys = Object.fromEntries(tracks.map((tr) => [tr.id, keysOf(tr.id)]));

@@ -9,7 +9,8 @@ import { TraceCodeSealer, signBatch } from '@beepkit/protocol/tracecode';
 import { generalise, type Fix } from '@beepkit/protocol/geodata';
 import { x25519PublicKey } from '@beepkit/protocol/crypto';
 import { loadScenarioFile, positionAt, toLatLon, type Scenario } from '@beepkit/firmware-stubs/scenario';
-import { ed25519Signer } from '../src/ledger/index.ts';
+import { EmbeddedLedger, ed25519Signer } from '../src/ledger/index.ts';
+import { ledgerNotificationSink } from '../src/solver/index.ts';
 
 export const seed = (label: string): Uint8Array => taggedHash('beepkit/test/solver', new TextEncoder().encode(label));
 export const DAY = 20000;
@@ -73,4 +74,12 @@ export function cafeTracks(): { scenario: Scenario; tracks: CafeTrack[]; venue: 
     return { id: d.id, fixes, visit: entry >= 0 ? { venue, entry, exit } : undefined };
   });
   return { scenario, tracks, venue };
+}
+
+/** An embedded ledger in `dir`/ledger signed by the test gateway key on clock `now`, closed at teardown, and its notification sink. */
+export async function openLedger(t: { teardown(fn: () => unknown): void }, dir: string, now: () => number): Promise<{ ledger: EmbeddedLedger; sink: ReturnType<typeof ledgerNotificationSink> }> {
+  const ledger = new EmbeddedLedger({ dir: dir + '/ledger', signer: ledgerSigner, now });
+  await ledger.open();
+  t.teardown(() => ledger.close());
+  return { ledger, sink: ledgerNotificationSink(ledger) };
 }

@@ -12,10 +12,9 @@ import { buildConsent, decodeNotificationEntry } from '@beepkit/protocol/endorse
 import type { Fix } from '@beepkit/protocol/geodata';
 import { GeoIndex } from '../src/solver/geoindex.ts';
 import { exposures, matchRules } from '../src/solver/match.ts';
-import { EmbeddedLedger } from '../src/ledger/index.ts';
-import { Solver, ledgerNotificationSink, ledgerTracingSource } from '../src/solver/index.ts';
+import { Solver, ledgerTracingSource } from '../src/solver/index.ts';
 import { Diagnostician } from '../src/diagnosis/index.ts';
-import { T0, batchOf, caPub, diagnosticianCert, keysOf, ledgerSigner, seed, solverKey, venueIdOf } from './solver-helpers.ts';
+import { T0, batchOf, caPub, diagnosticianCert, keysOf, openLedger, seed, solverKey, venueIdOf } from './solver-helpers.ts';
 
 const LAT = 559486000;
 const LON = -31999000;
@@ -83,10 +82,7 @@ t.test('solver: a wearable venue-only batch is matched against the patient at th
   const clock = (T0 + 4 * 3600) * 1000;
   const now = () => clock;
   const dir = t.testdir();
-  const ledger = new EmbeddedLedger({ dir: dir + '/ledger', signer: ledgerSigner, now });
-  await ledger.open();
-  t.teardown(() => ledger.close());
-  const sink = ledgerNotificationSink(ledger);
+  const { ledger, sink } = await openLedger(t, dir, now);
   const venue = venueIdOf('cafe');
   const fix = (start: number, end: number, withVenue: boolean): Fix => ({ start, end, lat: 55.9486, lon: -3.1999, accuracy: 3, sources: 1, ...(withVenue ? { venue } : {}) });
   const alice = keysOf('alice');
