@@ -19,7 +19,7 @@ t.test('the suites through --rig <sim rig.yaml> treated as a real rig', { timeou
   await sim.start();
   t.teardown(() => sim.stop());
   const { code, out } = await runHil(['--rig', join(dir, 'rig.yaml'), '--real', ...CI_SUITES.flatMap((s) => ['--suite', s])], 840_000);
-  t.comment(out.split('\n').filter((l) => /^suite |FAIL|skip|passed,/.test(l)).join('\n'));
+  t.comment(out.split('\n').filter((l) => /^suite |FAIL|skip|passed,|^ {4}(in venues|patient|solver|sync):/.test(l)).join('\n'));
   t.match(out, /rig: .*\(real, 5 devices, 2 venues\)/, 'read as a real rig');
   t.match(out, /skip {2}RSSI ordering by distance .*: needs the control API or fixed device positions/, 'RSSI step skipped with its reason');
   t.match(out, /skip {2}on the air: GNSS spoofing .*: needs the control API/, 'on-air spoofing skipped with its reason');

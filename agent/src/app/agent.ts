@@ -377,7 +377,9 @@ export class Agent {
     const v = this.#verdict;
     const day = Math.floor(now / DAY_MS);
     const stats = this.pipeline?.stats;
-    const open = this.visits.current().length;
+    const current = this.visits.current();
+    const open = current.length;
+    const dwellMs = [...this.visits.visits(), ...current].reduce((sum, x) => sum + Math.max(0, (x.exit ?? now) - x.entry), 0);
     const ob = this.outbox?.stats();
     return {
       state: this.#state,
@@ -396,7 +398,7 @@ export class Agent {
       trust: { state: this.trust.state, ...(v ? { reason: v.ok ? 'agree' : v.reason } : {}), counters: { ...this.trust.counters } },
       certificate: { today: !!this.network?.certificate(day), requests: this.#caRequests, inFlight: this.#caInFlight, ...(this.#caLastCode ? { lastCode: this.#caLastCode } : {}), codes: { ...this.#caCodes } },
       encounters: this.#encounters.size,
-      visits: { open, total: this.visits.visits().length + open },
+      visits: { open, total: this.visits.visits().length + open, seconds: Math.floor(dwellMs / 1000) },
       publisher: { ...(this.#publishing?.counts ?? {}) },
       outbox: { depth: ob?.pending ?? 0, bytes: ob?.pendingBytes ?? 0 },
       network: { state: this.network?.state ?? 'none', counters: this.network?.counters() ?? {} },

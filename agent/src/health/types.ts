@@ -20,7 +20,8 @@ export interface AgentStatus {
   trust: { state: string; reason?: string; counters: Record<string, number> };
   certificate: { today: boolean; requests: number; inFlight: boolean; lastCode?: string; codes: Record<string, number> };
   encounters: number;
-  visits: { open: number; total: number };
+  /** `seconds`: time spent in venues, closed visits plus the open ones so far. */
+  visits: { open: number; total: number; seconds?: number };
   publisher: Record<string, number>;
   outbox: { depth: number; bytes: number };
   network: { state: string; counters: Record<string, number> };

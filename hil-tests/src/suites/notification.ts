@@ -68,7 +68,8 @@ export const notification: Suite = {
       // agent shares: as the patient it would expose nobody, so carers are candidates only on a rig of carers
       const carers = new Set(ctx.rig.devices.flatMap((d) => (d.role === 'wearable' && d.carer ? [d.carer] : [])));
       const candidates = agents.filter((a) => !carers.has(a.device.id));
-      patient = await Promise.any((candidates.length >= 2 ? candidates : agents).map((a) => a.waitFor('a visit with a certificate', (s) => s.visits.total >= 1 && s.certificate.today, limit).then(() => a)))
+      const pool = candidates.length >= 2 ? candidates : agents;
+      await Promise.any(pool.map((a) => a.waitFor('a visit with a certificate', (s) => s.visits.total >= 1 && s.certificate.today, limit)))
         .catch(() => {
           throw new BeepkitError('E_TIMEOUT', `no agent visited a venue with a certificate in ${Math.round(limit / 1000)} s`);
         });
@@ -76,6 +77,14 @@ export const notification: Suite = {
       const from = ctx.now();
       while (ctx.now() - from < EXPOSURE_MS) await new Promise((r) => setTimeout(r, 500));
       await Promise.all(agents.map((a) => a.waitFor('outbox empty', (s) => s.outbox.depth === 0, 60_000)));
+      // the patient is the one who spent longest in venues: a passer-by (the café's Carol, a few minutes) as the
+      // patient exposes nobody long enough for a notice, which would be right but proves nothing here
+      const ranked = (await Promise.all(pool.map(async (a) => ({ a, s: await a.status() }))))
+        .flatMap(({ a, s }) => (s && s.visits.total >= 1 && s.certificate.today ? [{ a, s }] : []))
+        .sort((x, y) => (y.s.visits.seconds ?? 0) - (x.s.visits.seconds ?? 0));
+      patient = ranked[0]?.a;
+      if (!patient) throw new BeepkitError('E_ASSERT', 'no agent has a visit and a certificate any more');
+      ctx.print(`    in venues: ${ranked.map(({ a, s }) => `${a.device.id} ${s.visits.seconds ?? 0} s`).join(', ')}`);
       ctx.print(`    patient: ${patient.device.id}`);
     });
     if (!patient) return;
