@@ -9,7 +9,8 @@ import { GattPeripheral } from './radio.ts';
 import { WearableRecorder } from './recorder.ts';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { EncounterLog, loadEncounters } from '@beepkit/agent/encounters';
-import { ControlApiClock, loadVisits } from '@beepkit/agent/app';
+import { ControlApiClock, loadVisits, type AgentClock } from '@beepkit/agent/app';
+import { checkClockSpec, clockFromSpec } from '@beepkit/firmware-stubs/clock';
 import type { Logger } from './state.ts';
 
 const fail = (e: unknown): void => {
@@ -19,7 +20,7 @@ const fail = (e: unknown): void => {
 };
 const print = (v: unknown): void => void process.stdout.write(JSON.stringify(v, null, 2) + '\n');
 type Opts = {
-  dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; solverKey?: string;
+  dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; clock?: string; solverKey?: string;
   publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string;
 };
 
@@ -29,6 +30,25 @@ function msOption(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new BeepkitError('E_CONFIG', `${name}: ${v} is not a positive integer of ms`);
   return n;
+}
+
+/**
+ * The scenario clock the options ask for (undefined: the host clock): `--clock-url`, a sim's control API,
+ * or `--clock epochMs=…,wallMs=…,speed=…`, a rig's fixed mapping from wall time (the agents' `clock:`).
+ */
+function clockOption(o: Opts): AgentClock | undefined {
+  if (o.clockUrl !== undefined && o.clock !== undefined) throw new BeepkitError('E_CONFIG', '--clock and --clock-url: give one of them');
+  if (o.clockUrl !== undefined) return new ControlApiClock(o.clockUrl);
+  if (o.clock === undefined) return undefined;
+  const spec: Record<string, number> = {};
+  for (const kv of o.clock.split(',')) {
+    const m = /^\s*(\w+)\s*=\s*(\S+)\s*$/.exec(kv);
+    if (!m) throw new BeepkitError('E_CONFIG', `--clock: ${JSON.stringify(kv)} is not key=value (epochMs=…,wallMs=…,speed=…)`);
+    spec[m[1]!] = Number(m[2]);
+  }
+  if (spec.url !== undefined) throw new BeepkitError('E_CONFIG', '--clock: for a clock URL use --clock-url');
+  checkClockSpec(spec, '--clock');
+  return clockFromSpec(spec);
 }
 
 /** Progress on stderr: one JSON object per line ({t, level, msg, ...}), pino's shape. */
@@ -47,7 +67,7 @@ const askUser = (code: string): Promise<boolean> =>
 
 async function serve(o: Opts, pairing: boolean): Promise<void> {
   const log = stderrLogger();
-  const clock = o.clockUrl ? new ControlApiClock(o.clockUrl) : undefined;
+  const clock = clockOption(o);
   await clock?.start();
   const now = clock ? () => clock.now() : Date.now;
   const state = new WearableState({ dataDir: o.dataDir, label: o.label, logger: log, now: () => Math.floor(now() / 1000) });
@@ -57,11 +77,12 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   const scanner = o.scanUart ? { uart: o.scanUart } : o.scanHci !== undefined ? { hciIndex: Number(o.scanHci) } : undefined;
   const recorder = scanner
     ? new WearableRecorder({
-      state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log, advertise: (ad) => radio.advertiseEn(ad),
+      state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log, advertise: (ad, address) => radio.advertiseEn(ad, address),
       publisher: { intervalMs: msOption(o.publishIntervalMs, '--publish-interval-ms') },
       visits: { enterWindowMs: msOption(o.visitWindowMs, '--visit-window-ms'), exitAfterMs: msOption(o.visitExitMs, '--visit-exit-ms') },
     })
     : undefined;
+  radio.on('warning', (m) => log.warn({}, m));
   const responder = new WearableResponder({ state, confirm: askUser, pairingAllowed: () => pairing, logger: log });
   responder.on('code', (code) => process.stderr.write(`pairing code: ${code}\n`));
   radio.on('link', (link) => {
@@ -104,6 +125,7 @@ export function register(program: Command): void {
     .option('--scan-uart <port>', 'HCI UART port of a second controller: record (scan venues and EN peers); without a scan option nothing is recorded')
     .option('--scan-hci <index>', 'HCI device index to scan on (a Pi: the same hci0 as --hci works, the kernel shares it)')
     .option('--clock-url <url>', "follow a sim's scenario clock (GET → {now, speed, paused})")
+    .option('--clock <spec>', "a rig's fixed scenario clock: epochMs=<scenario ms>,wallMs=<wall ms at it>,speed=<factor>")
     .option('--solver-key <hex>', "the solver's X25519 public key (32 bytes hex; kept in the profile): needed to seal stays into TraceCodes")
     .option('--publish-interval-ms <ms>', 'one publishing decision per interval (divides a day, ≥ 60000; default 1800000): a stay is sealed at the first decision after it ended')
     .option('--visit-window-ms <ms>', 'the 3 beacon frames that open a visit must fall within this window (default 10000)')
@@ -126,9 +148,10 @@ export function register(program: Command): void {
     }
   });
   common(w.command('revoke-carer').description('forget the carer and rotate the master: the carer gets no key of today or later'))
-    .option('--clock-url <url>', "today from a sim's scenario clock").action(async (o: Opts) => {
+    .option('--clock-url <url>', "today from a sim's scenario clock")
+    .option('--clock <spec>', "today from a rig's fixed scenario clock: epochMs=…,wallMs=…,speed=…").action(async (o: Opts) => {
     try {
-      const clock = o.clockUrl ? new ControlApiClock(o.clockUrl) : undefined;
+      const clock = clockOption(o);
       await clock?.start();
       const s = new WearableState({ dataDir: o.dataDir, logger: stderrLogger(), ...(clock ? { now: () => Math.floor(clock.now() / 1000) } : {}) });
       await s.start();

@@ -10,9 +10,12 @@
  * all 31, so `advertiseEn(ad)` puts the EN advert in the advertising data and
  * the pairing service UUID in the scan response (noble merges it into the
  * discovered peripheral's service UUIDs, so the carer still finds the wearable).
- * The set stays connectable (the carer connects to it); the address is the
- * controller's own and does not rotate with the RPIs (bleno has no address
- * command; design note): an observer can link the wearable's RPIs by address.
+ * The set stays connectable (the carer connects to it). The address rotates
+ * with the RPIs (the random static address derived with each RPI, set with
+ * bleno's vendor set-address, as the agent does), never under an open carer
+ * link: an observer cannot link the wearable's RPIs by address. The carer finds
+ * the wearable by the pairing service and knows it by its pairing id, never by
+ * address.
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
@@ -26,6 +29,8 @@ const require = createRequire(import.meta.url);
 export interface PeripheralEvents {
   link: [MessageLink];
   state: [string];
+  /** Advertising or the address change failed (the next rotation tries again). */
+  warning: [string];
 }
 
 export class GattPeripheral extends EventEmitter<PeripheralEvents> {
@@ -37,6 +42,10 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
   private powered = false;
   private servicesSet = false;
   private en: Uint8Array | null = null;
+  /** The address wanted with `en`, and the one set on the controller. */
+  private address: string | null = null;
+  private applied: string | null = null;
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: { target: HciTarget; name?: string; powerOnTimeoutMs?: number }) {
     super();
@@ -90,18 +99,42 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
     await powered;
   }
 
-  /** Advertises `ad` (an EN advert, ≤ 31 bytes) with the pairing service in the scan response; null: the plain pairing advert. Applied when no carer is connected. */
-  advertiseEn(ad: Uint8Array | null): void {
+  /**
+   * Advertises `ad` (an EN advert, ≤ 31 bytes) from `address` (random static, lowercase `aa:bb:…`) with the
+   * pairing service in the scan response; null: the plain pairing advert. Applied when no carer is connected.
+   */
+  advertiseEn(ad: Uint8Array | null, address?: string): void {
+    if (address !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(address)) throw new BeepkitError('E_FORMAT', `wearable radio: bad address ${address}`);
     this.en = ad;
+    if (address !== undefined) this.address = address;
     if (!this.link?.open) this.applyAdvert();
   }
 
+  /** The address the controller advertises from, when it was set here (tests). */
+  get currentAddress(): string | null {
+    return this.applied;
+  }
+
+  /** One advert change at a time: a rotation waits for the previous stop/set-address/start. */
   private applyAdvert(): void {
+    this.applying = this.applying.then(() => this.doApply()).catch((err: unknown) => {
+      this.emit('warning', `wearable radio: advertising failed: ${(err as Error)?.message ?? String(err)}`);
+    });
+  }
+
+  private async doApply(): Promise<void> {
     const b = this.bleno;
-    if (!b || !this.powered) return;
+    if (!b || !this.powered || this.link?.open) return;
     if (!this.en) {
       b.startAdvertising(this.o.name ?? 'beepkit-wearable', [PAIRING_SERVICE_UUID]);
       return;
+    }
+    const address = this.address;
+    if (address && address !== this.applied) {
+      await new Promise<void>((resolve) => b.stopAdvertising(() => resolve()));
+      if (this.link?.open || this.bleno !== b) return; // a carer connected meanwhile: rotate after it leaves
+      await b.setAddressAsync(address);
+      this.applied = address;
     }
     const uuid = fromHex(PAIRING_SERVICE_UUID).reverse(); // AD UUIDs are little-endian
     b.startAdvertisingWithEIRData(Buffer.from(this.en), Buffer.from(encodeAdStructures([{ type: 0x07, data: uuid }])));

@@ -28,13 +28,13 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
-import { toHex } from '@beepkit/protocol/bytes';
+import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { decodeAdvert, DEFAULT_SLOT_WINDOW, slotOf, venueId8 } from '@beepkit/protocol/frames';
 import { Source, type Fix } from '@beepkit/protocol/geodata';
 import { TraceCodeSealer } from '@beepkit/protocol/tracecode';
 import { EncounterLog, loadEncounters, saveEncounters } from '@beepkit/agent/encounters';
 import { HciRadio, buildEnAdvert, type HciTarget, type Radio } from '@beepkit/agent/radio';
-import { encodeMetadata, enIntervalNumber, intervalIds } from '@beepkit/protocol/rpi';
+import { carerIrk, encodeMetadata, enIntervalNumber, formatBleAddress, intervalIds, rpaForRpi } from '@beepkit/protocol/rpi';
 import { RssiFilter } from '@beepkit/agent/rssi';
 import { ScanPipeline, type AdvertEvent } from '@beepkit/agent/scan';
 import { VisitDetector, type VisitOptions } from '@beepkit/agent/visits';
@@ -65,8 +65,12 @@ export interface RecorderOptions {
   solverKey?: Uint8Array;
   visits?: VisitOptions;
   publisher?: { intervalMs?: number; maxStayIntervals?: number };
-  /** Advertises the wearable's EN advert of the current 10-minute interval (null: today renounced). */
-  advertise?: (ad: Uint8Array | null) => void;
+  /**
+   * Advertises the wearable's EN advert of the current 10-minute interval (null: today renounced) from `address`,
+   * rotated in lockstep with the RPI: paired, a resolvable private address of the carer pairing's IRK (only the
+   * carer links them); unpaired, the random static address derived with the RPI (as the agent does).
+   */
+  advertise?: (ad: Uint8Array | null, address?: string) => void;
   /** TX power announced in the EN metadata, dBm (default −8). */
   txPower?: number;
   /** This receiver's RSSI correction, dB. */
@@ -121,6 +125,7 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     this.encounters = new EncounterLog({ retentionMs });
     this.visits = new VisitDetector(o.visits);
     this.pipeline = new ScanPipeline({ encounters: this.encounters, rssiCorrection: o.rssiCorrection, logger: this.log });
+    o.state.useEncounterLog(() => this.encounters.encounters()); // what the carer gets on each sync
     this.publisher = this.makePublisher();
   }
 
@@ -273,7 +278,10 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     const [ids] = intervalIds(tek, enin, 1, encodeMetadata(this.o.txPower ?? -8));
     this.own.unshift(toHex(ids.rpi));
     this.own.length = Math.min(this.own.length, 3);
-    this.o.advertise(buildEnAdvert(ids.rpi, ids.aem));
+    // paired: a resolvable private address its carer resolves (finds the wearable among strangers); else the EN address
+    const pk = this.o.state.pairing?.pairingKey;
+    const address = pk ? rpaForRpi(carerIrk(fromHex(pk)), ids.rpi) : formatBleAddress(ids.address).toLowerCase();
+    this.o.advertise(buildEnAdvert(ids.rpi, ids.aem), address);
     this.rotations++;
   }
 

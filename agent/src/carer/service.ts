@@ -8,6 +8,8 @@
  * and counts only: no keys, ids, addresses or pseudonyms.
  */
 import { BeepkitError } from '@beepkit/protocol/errors';
+import { fromHex } from '@beepkit/protocol/bytes';
+import { carerIrk, resolvesTo } from '@beepkit/protocol/rpi';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import { withTimeout, type GattCentral } from '../radio/gatt-central.ts';
 import { CarerClient, codeOf, type SyncResult, type WearableRecord } from './client.ts';
@@ -92,6 +94,8 @@ export class CarerService {
   readonly #failures: Record<string, number> = {};
   readonly #lastError = new Map<string, string>();
   readonly #lastTry = new Map<string, number>();
+  /** IRK by pairing key (hex). */
+  readonly #irks = new Map<string, Uint8Array>();
 
   constructor(o: CarerServiceOptions) {
     this.#o = o;
@@ -232,7 +236,7 @@ export class CarerService {
         this.#log.info({ label: e.label, trigger }, 'carer: sync started');
         const r = await withTimeout((async () => {
           const central = await this.#gatt();
-          const address = await central.find(findMs, e.address);
+          const address = await central.find(findMs, e.address ? (a) => this.#isOf(e, a) : undefined);
           link = await central.connect(address);
           const res = await this.#client.sync(link, wearableId);
           if (e.address !== address) await this.#o.store.update(wearableId, { address });
@@ -250,9 +254,21 @@ export class CarerService {
     });
   }
 
+  /**
+   * Whether `address` is the wearable's: where it was last seen, or a resolvable private address of its
+   * pairing (a paired wearable rotates its address with its RPIs; only its carer can link them).
+   */
+  #isOf(e: { pairingKey: string; address?: string }, address: string): boolean {
+    const a = address.toLowerCase();
+    if (e.address?.toLowerCase() === a) return true;
+    let irk = this.#irks.get(e.pairingKey);
+    if (!irk) this.#irks.set(e.pairingKey, (irk = carerIrk(fromHex(e.pairingKey))));
+    return resolvesTo(irk, a);
+  }
+
   #onSeen(address: string): void {
     if (!this.#running || !(this.#o.autoSync ?? true) || this.#pending) return;
-    const e = this.#o.store.list().find((w) => w.address === address);
+    const e = this.#o.store.list().find((w) => this.#isOf(w, address));
     if (!e) return;
     const gap = this.#o.minSyncGapMs ?? 60_000;
     if (this.#now() - (this.#lastTry.get(e.wearableId) ?? -Infinity) < gap) return;
@@ -267,7 +283,7 @@ export class CarerService {
       let link;
       try {
         const central = await this.#gatt();
-        link = await central.connect(await central.find(this.#o.findTimeoutMs ?? 60_000, e.address));
+        link = await central.connect(await central.find(this.#o.findTimeoutMs ?? 60_000, (a) => this.#isOf(e, a)));
       } catch (err) {
         this.#fail('carer: could not reach the wearable to unpair; unpairing locally', err, e.label);
       }

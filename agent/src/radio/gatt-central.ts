@@ -98,10 +98,13 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
     });
   }
 
-  /** Scans until a peripheral advertising the pairing service shows up; resolves with its address. */
-  async find(timeoutMs = 30_000, address?: string): Promise<string> {
+  /**
+   * Scans until a peripheral advertising the pairing service shows up (at `address`, or one `address`
+   * accepts: a paired wearable's resolvable private address); resolves with its address.
+   */
+  async find(timeoutMs = 30_000, address?: string | ((a: string) => boolean)): Promise<string> {
     if (!this.noble) throw new BeepkitError('E_STATE', 'gatt central not started');
-    const want = address?.toLowerCase();
+    const want = typeof address === 'string' ? address.toLowerCase() : address;
     const found = await new Promise<string>((resolve, reject) => {
       const done = (err: Error | null, a?: string): void => {
         clearTimeout(timer);
@@ -110,7 +113,7 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
       };
       const timer = setTimeout(() => done(new BeepkitError('E_TIMEOUT', `no wearable found within ${timeoutMs} ms`)), timeoutMs);
       const on = (a: string): void => {
-        if (!want || a === want) done(null, a);
+        if (!want || (typeof want === 'string' ? a === want : want(a))) done(null, a);
       };
       this.on('seen', on);
       this.scanOn().catch((e: Error) => done(new BeepkitError('E_IO', `gatt central: scan failed: ${e.message}`, { cause: e })));

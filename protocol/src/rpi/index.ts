@@ -204,3 +204,5 @@ export function intervalIds(tek: Uint8Array, enin: number, count = 1, metadata: 
   }
   return out;
 }
+
+export { IRK_LEN, ah, carerIrk, makeRpa, resolvesTo, rpaForRpi } from './rpa.ts';

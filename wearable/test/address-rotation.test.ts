@@ -1,0 +1,95 @@
+/**
+ * The paired wearable's BLE address rotates with its RPIs as a resolvable
+ * private address of its carer pairing (real bleno in `beepkit wearable run`
+ * on a virtual controller, a passive noble observer on another): every RPI
+ * comes from one address and every address carries one RPI; each address
+ * resolves with the pairing's IRK, none is the controller's own; after the
+ * wearable revokes its carer, its addresses no longer resolve with that IRK.
+ */
+import t from 'tap';
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { carerIrk, resolvesTo } from '@beepkit/protocol/rpi';
+import { Air } from '@beepkit/firmware-stubs/air';
+import { VirtualController } from '@beepkit/firmware-stubs/hci';
+import { Host } from '../../firmware-stubs/test/fixtures/child.ts';
+import { WearableState } from '../src/state.ts';
+import { root, steppingClock, WearableCli } from './fixtures/recording.ts';
+
+const CLOCK = 29101;
+const DAY = 20_310;
+const T0 = DAY * 86_400_000 + 9 * 3_600_000 + 60_000; // 09:01 UTC
+const TEN_MIN = 600_000;
+const hostDir = join(root, 'firmware-stubs', 'test', 'fixtures');
+
+t.test('RPA rotating with the RPIs, resolvable by the carer pairing only', { timeout: 300_000 }, async (t) => {
+  const dir = t.testdir();
+  const clock = await steppingClock(t, CLOCK, T0);
+  const air = new Air({ seed: 29, supervisionCheckMs: 20 });
+  const ctl = (n: string, x: number) => {
+    const c = new VirtualController({ air, address: `11:22:33:29:29:${n}`, position: { x, y: 0 } });
+    c.start();
+    t.teardown(() => c.stop());
+    return c;
+  };
+  const wp = ctl('11', 0); // the wearable's peripheral (EN adverts, carer link)
+  const ws = ctl('12', 0); // its scanner
+  const oc = ctl('13', 2); // the observer
+  const data = join(dir, 'w');
+  mkdirSync(data, { mode: 0o700 });
+  const pairingKey = new Uint8Array(randomBytes(32));
+  const irk = carerIrk(pairingKey);
+  const s = new WearableState({ dataDir: data, label: 'Grace', now: () => Math.floor(T0 / 1000) });
+  await s.start();
+  await s.setPairing({ pairingId: new Uint8Array(randomBytes(16)), pairingKey });
+  await s.stop();
+
+  const observer = new Host(relative(hostDir, join(root, 'wearable', 'test', 'fixtures', 'observer-child.ts')), { PORT: oc.path });
+  t.teardown(() => observer.kill());
+  await observer.waitFor((e) => e.ev === 'ready', 90_000, 'observer');
+  const args = ['run', '--data-dir', data, '--label', 'Grace', '--uart', wp.path, '--scan-uart', ws.path, '--clock-url', clock.url];
+  let w = new WearableCli(t, args);
+  t.teardown(() => w.kill());
+  await w.waitFor((l) => l.msg === 'ready', 90_000, 'wearable ready');
+
+  const pairs: { address: string; rpi: string }[] = [];
+  const nextRpi = async (label: string): Promise<{ address: string; rpi: string }> => {
+    const known = new Set(pairs.map((p) => p.rpi));
+    const e = await observer.next((x) => x.ev === 'en' && !known.has(x.rpi), 60_000, label);
+    const p = { address: String(e.address), rpi: String(e.rpi) };
+    pairs.push(p);
+    return p;
+  };
+  const first = await nextRpi('the first EN advert');
+  clock.set(T0 + TEN_MIN);
+  const second = await nextRpi('the next interval\'s RPI');
+  clock.set(T0 + 2 * TEN_MIN);
+  const third = await nextRpi('a third RPI');
+  for (const p of [first, second, third]) {
+    t.ok(resolvesTo(irk, p.address), `${p.address} resolves with the pairing IRK`);
+    t.not(p.address, wp.id.toLowerCase(), 'not the controller\'s own address');
+  }
+  t.equal(new Set([first.address, second.address, third.address]).size, 3, 'a new address at every rotation');
+  // lockstep: no RPI was ever heard from two addresses, no address carried two RPIs
+  const all = observer.events.filter((e) => e.ev === 'en');
+  const byRpi = new Map<string, Set<string>>();
+  const byAddr = new Map<string, Set<string>>();
+  for (const e of all) {
+    byRpi.set(e.rpi, (byRpi.get(e.rpi) ?? new Set()).add(e.address));
+    byAddr.set(e.address, (byAddr.get(e.address) ?? new Set()).add(e.rpi));
+  }
+  t.ok([...byRpi.values()].every((a) => a.size === 1), 'every RPI from one address');
+  t.ok([...byAddr.values()].every((r) => r.size === 1), 'every address with one RPI');
+
+  // revocation: the pairing is gone, the addresses are the EN ones, the old IRK resolves none
+  t.equal(await w.stop(), 0, 'the wearable stops cleanly');
+  const revoke = new WearableCli(t, ['revoke-carer', '--data-dir', data, '--clock-url', clock.url]);
+  t.equal(await revoke.exited, 0, 'revoke-carer');
+  clock.set(T0 + 3 * TEN_MIN);
+  w = new WearableCli(t, args);
+  await w.waitFor((l) => l.msg === 'ready', 90_000, 'wearable ready again');
+  const after = await nextRpi('an RPI after the revocation');
+  t.notOk(resolvesTo(irk, after.address), 'after revocation the old IRK resolves nothing');
+  t.equal(await w.stop(), 0);
+});
