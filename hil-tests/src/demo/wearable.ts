@@ -20,6 +20,8 @@ export interface WearableSetup {
   scanUart?: string;
   /** The sim's scenario clock (`http://…/clock`). */
   clockUrl?: string;
+  /** A rig's fixed scenario clock without a control API (`epochMs=…,wallMs=…,speed=…`). */
+  clock?: string;
   /** The solver's X25519 public key, hex (the wearable seals its stays into TraceCodes with it). */
   solverKey?: string;
   /** Publishing decisions every this many scenario ms (the agents' TraceCode interval). */
@@ -54,6 +56,7 @@ export function wearableArgs(mode: 'pair' | 'run', s: WearableSetup, scans: bool
   const a = ['wearable', mode, '--data-dir', s.dataDir, '--label', s.label, '--uart', s.uart];
   if (scans && s.scanUart) a.push('--scan-uart', s.scanUart);
   if (scans && s.clockUrl) a.push('--clock-url', s.clockUrl);
+  else if (scans && s.clock) a.push('--clock', s.clock);
   if (scans && s.solverKey) a.push('--solver-key', s.solverKey);
   if (scans && s.publishIntervalMs) a.push('--publish-interval-ms', String(s.publishIntervalMs));
   if (scans && s.visitWindowMs) a.push('--visit-window-ms', String(s.visitWindowMs));

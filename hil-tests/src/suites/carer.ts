@@ -20,6 +20,7 @@ import { agentApi, pairThroughAgent, wearableScans, WearableProcess, type Wearab
 import { runBeepkit, type RigAgent } from '../hil/agents.ts';
 import { BIN, Skip, type HilContext } from '../hil/context.ts';
 import type { Suite } from '../hil/runner.ts';
+import { clockSpecFor } from '../hil/gateway-child.ts';
 import type { Rig, RigDevice } from '../rig/index.ts';
 
 /** The wearable's publishing interval here, scenario ms (the minimum it takes): a stay is sealed after 4 of them at the latest. */
@@ -57,6 +58,14 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: numb
     if (Date.now() > end) throw new BeepkitError('E_TIMEOUT', `${what} not seen in ${ms} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The rig's clock for the wearable: the sim's clock URL, or the fixed mapping of a rig without a control API. */
+function wearableClock(ctx: HilContext): Pick<WearableSetup, 'clockUrl' | 'clock'> {
+  const k = clockSpecFor(ctx.rig);
+  if (!k) return {};
+  if (typeof k.url === 'string') return { clockUrl: k.url };
+  return { clock: Object.entries(k).map(([f, v]) => `${f}=${v}`).join(',') };
 }
 
 function check(ok: boolean, what: string): void {
@@ -97,7 +106,7 @@ export const carer: Suite = {
     const scans = await wearableScans(BIN);
     const setup: WearableSetup = {
       label, dataDir: join(ctx.dir, 'wearables', wd.id), uart: wd.radio.advertise.path, scanUart: wd.radio.scan.path,
-      ...(ctx.rig.control ? { clockUrl: `${ctx.rig.control}/clock` } : {}), solverKey: toHex(ctx.gateway.keys.solverPublicKey),
+      ...wearableClock(ctx), solverKey: toHex(ctx.gateway.keys.solverPublicKey),
       publishIntervalMs: CARER_PUBLISH_INTERVAL_MS, visitWindowMs: VISIT_ENTER_WINDOW_MS, visitExitMs: VISIT_EXIT_AFTER_MS, logFile: join(ctx.dir, `${wd.id}-wearable.log`),
     };
     mkdirSync(setup.dataDir, { recursive: true, mode: 0o700 });
@@ -139,9 +148,7 @@ export const carer: Suite = {
         const before = await carerView();
         const r0 = before.wearables[0]?.records ?? 0;
         let sealed = 0;
-        // a scenario clock the wearable cannot follow (no clock URL): the beacons' slots are never fresh to it
-        const offClock = !ctx.rig.control && !!ctx.rig.clock && ctx.rig.clock.speed !== 1;
-        if (scans && !offClock) {
+        if (scans) {
           const visit = await lineOf(w, 'a venue visit', (l) => l.includes('wearable: venue visit') && l.includes('"enter"'), VISIT_WAIT_MS).catch(() => undefined);
           if (visit) {
             const limit = 30_000 + Math.min(90_000, ctx.real(6 * CARER_PUBLISH_INTERVAL_MS));
@@ -157,9 +164,7 @@ export const carer: Suite = {
         check(after.records === r0 + (r!.delivered ?? 0), `GET /carer counts ${after.records} records, ${r0} before + ${r!.delivered} delivered`);
         ctx.print(`    sync: ${r!.delivered} record(s) delivered, ${after.records} in all at the carer`);
         if (!sealed) {
-          const why = !scans ? 'the wearable does not record (`beepkit wearable run` has no --scan-uart)'
-            : offClock ? `the rig runs a scenario clock at ×${ctx.rig.clock!.speed} with no clock URL for the wearable (it keeps the wall clock, so the beacons' slots are never fresh to it)`
-              : `the wearable heard no venue in ${VISIT_WAIT_MS / 1000} s`;
+          const why = !scans ? 'the wearable does not record (`beepkit wearable run` has no --scan-uart)' : `the wearable heard no venue in ${VISIT_WAIT_MS / 1000} s`;
           throw new Skip(`the sync completed (${after.records} record(s) at the carer), but ${why}, so it had nothing to deliver`);
         }
         check(after.records >= 1, 'the wearable sealed a stay but the carer holds no record of it');
@@ -185,7 +190,7 @@ export const carer: Suite = {
       });
       await step('revocation: `beepkit wearable revoke-carer`, then the next sync is refused (E_ABORTED) and logged', async () => {
         await running?.stop();
-        const out = JSON.parse(await runBeepkit(BIN, ['wearable', 'revoke-carer', '--data-dir', setup.dataDir, ...(setup.clockUrl ? ['--clock-url', setup.clockUrl] : [])], 60_000)) as { hadCarer: boolean; rotatedFromDay: number };
+        const out = JSON.parse(await runBeepkit(BIN, ['wearable', 'revoke-carer', '--data-dir', setup.dataDir, ...(setup.clockUrl ? ['--clock-url', setup.clockUrl] : setup.clock ? ['--clock', setup.clock] : [])], 60_000)) as { hadCarer: boolean; rotatedFromDay: number };
         check(out.hadCarer, 'revoke-carer says the wearable had no carer');
         check(!(await status()).paired, 'the wearable is still paired after revoke-carer');
         const w = await runWearable();
