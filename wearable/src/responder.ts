@@ -3,14 +3,17 @@
  * pairing mode is on; the comparison code is shown and the wearable's user
  * confirms it) or a resumed session of the paired carer; then the sync: day
  * keys the carer lacks, then every pending record in order, a few in flight,
- * each removed from the outbox only when the carer acknowledges it. A cut link
- * leaves unacknowledged records pending: the next session resends them.
+ * each removed from the outbox only when the carer acknowledges it; then the
+ * EN encounters within retention the carer lacks (batches of at most
+ * MAX_ENCOUNTER_BATCH_BYTES, one in flight, each noted as sent only when the
+ * carer acknowledges it). A cut link leaves unacknowledged records and
+ * encounters pending: the next session resends them. Logs carry counts only.
  */
 import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex, toHex, equalBytes } from '@beepkit/protocol/bytes';
 import {
-  codeOf, cryptoRandom, encodeOuter, Inbox, NONCE_LEN, PAIRING_VERSION, ResponderPairing, resumeKeys, SecureChannel,
+  batchEncounters, codeOf, cryptoRandom, encodeOuter, Inbox, NONCE_LEN, PAIRING_VERSION, ResponderPairing, resumeKeys, SecureChannel,
   type MessageLink, type RandomSource,
 } from '@beepkit/agent/carer';
 import { silentLogger, type Logger, type WearableState } from './state.ts';
@@ -33,6 +36,8 @@ export interface ServeResult {
   sentDays: number;
   sentRecords: number;
   acked: number;
+  sentEncounters: number;
+  ackedEncounters: number;
 }
 
 export interface ResponderEvents {
@@ -97,7 +102,7 @@ export class WearableResponder extends EventEmitter<ResponderEvents> {
     if (req.t === 'unpair') {
       await this.o.state.forgetCarer('the carer unpaired');
       await link.close().catch(() => {});
-      return { sentDays: 0, sentRecords: 0, acked: 0 };
+      return { sentDays: 0, sentRecords: 0, acked: 0, sentEncounters: 0, ackedEncounters: 0 };
     }
     if (req.t !== 'sync') throw new BeepkitError('E_PROTOCOL', `expected sync, got ${req.t}`);
     const days = this.o.state.dayKeysAfter(req.haveDay);
@@ -123,8 +128,26 @@ export class WearableResponder extends EventEmitter<ResponderEvents> {
       await drainAcks(window - 1);
     }
     await drainAcks(0);
+    const enc = await this.sendEncounters(link, inbox, ch);
     await link.send(ch.seal({ t: 'done', pending: 0 }));
-    this.log.info({ days: days.length, records: sent, acked }, 'wearable: sync complete');
-    return { sentDays: days.length, sentRecords: sent, acked };
+    this.log.info({ days: days.length, records: sent, acked, encounters: enc.sentEncounters, encountersAcked: enc.ackedEncounters }, 'wearable: sync complete');
+    return { sentDays: days.length, sentRecords: sent, acked, ...enc };
+  }
+
+  /** The encounters the carer lacks, a batch at a time, each batch acknowledged before the next. */
+  private async sendEncounters(link: MessageLink, inbox: Inbox, ch: SecureChannel): Promise<{ sentEncounters: number; ackedEncounters: number }> {
+    const share = this.o.state.encounters;
+    const pending = await share.pending();
+    const byEncounter = new Map(pending.map((p) => [p.encounter, p]));
+    let sentEncounters = 0;
+    let ackedEncounters = 0;
+    for (const batch of batchEncounters(pending.map((p) => p.encounter))) {
+      await link.send(ch.seal({ t: 'encounters', encounters: batch }));
+      sentEncounters += batch.length;
+      const m = ch.open((await inbox.next()).msg);
+      if (m.t !== 'ack') throw new BeepkitError('E_PROTOCOL', `sync: expected ack, got ${m.t}`);
+      ackedEncounters += await share.acknowledge(batch.map((e) => byEncounter.get(e)!), m.ids);
+    }
+    return { sentEncounters, ackedEncounters };
   }
 }

@@ -4,6 +4,7 @@
  *   keystore.bks   its own master secret / day keys (agent KeystoreFile)
  *   outbox.log     its TraceCodes, sealed at rest (agent Outbox; group = UTC day)
  *   profile.bin    wearable id, the person's label and the carer pairing, sealed
+ *   encounters-sent.bin  which encounter content the carer acknowledged (encounters.ts), sealed
  * Revoking the carer forgets the pairing and rotates the master from today, so
  * the carer (who only ever received day keys) gets no key of today or later.
  */
@@ -16,6 +17,8 @@ import { hkdf, xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
 import { KeystoreFile, checkPrivateFile, readKeyFile, writeFileAtomic } from '@beepkit/agent/keys';
 import { Outbox } from '@beepkit/agent/outbox';
 import type { DayKeyMaterial } from '@beepkit/agent/carer';
+import { loadEncounters, type Encounter } from '@beepkit/agent/encounters';
+import { EncounterShare } from './encounters.ts';
 
 import { silentLogger, type Logger } from '@beepkit/agent/alerts';
 
@@ -50,6 +53,9 @@ const MAGIC = new TextEncoder().encode('BKWP1');
 export class WearableState {
   keystore!: KeystoreFile;
   outbox!: Outbox;
+  /** The EN encounters due to the carer (sent after the records on each sync). */
+  encounters!: EncounterShare;
+  private liveEncounters?: () => Encounter[];
   private profile!: Profile;
   private secret!: Uint8Array;
   private readonly log: Logger;
@@ -72,6 +78,10 @@ export class WearableState {
     this.keystore = await KeystoreFile.open(this.path('keystore.bks'), { keyFile: keyPath }, { now: this.now, logger: this.log, create: { retentionDays: this.o.retentionDays } });
     this.outbox = new Outbox({ path: this.path('outbox.log'), key: hkdf(this.secret, undefined, 'beepkit/v1/wearable/outbox', 32), logger: this.log });
     await this.outbox.start();
+    this.encounters = new EncounterShare({
+      path: this.path('encounters-sent.bin'), key: this.logKey(), retentionMs: this.keystore.state.retentionDays * 86_400_000, now: () => this.now() * 1000,
+      source: async () => this.liveEncounters?.() ?? (await loadEncounters(this.path('encounters.bin'), this.logKey()).then((l) => l.encounters(), () => [])),
+    });
     this.profile = (await this.readProfile()) ?? { wearableId: toHex(new Uint8Array(randomBytes(16))), label: this.o.label ?? 'wearable' };
     if (this.o.label && this.o.label !== this.profile.label) this.profile.label = this.o.label;
     await this.writeProfile();
@@ -104,6 +114,11 @@ export class WearableState {
     if (this.profile.solverKey === toHex(key)) return;
     this.profile.solverKey = toHex(key);
     await this.writeProfile();
+  }
+
+  /** The live encounter log (the recorder's) the carer gets encounters from; without one, the saved encounters.bin. */
+  useEncounterLog(list: () => Encounter[]): void {
+    this.liveEncounters = list;
   }
 
   /** Key sealing the encounter and visit logs at rest. */

@@ -4,7 +4,10 @@
  * key, then the sync: day keys, then the wearable's records, each handed to the
  * sink (durably) before it is acknowledged; ids already received are acked but
  * not delivered again, so a sync cut at any point and resumed delivers every
- * record exactly once. Logs carry ids and counts only, never keys.
+ * record exactly once. Then the wearable's EN encounters, in batches, merged
+ * into the store's encounters (one per RPI, newest lastSeen winning: a batch
+ * sent twice changes nothing) durably before the batch is acknowledged.
+ * Logs carry ids and counts only, never keys or RPIs.
  */
 import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
@@ -14,6 +17,7 @@ import { cryptoRandom, InitiatorPairing, resumeKeys, SecureChannel, type RandomS
 import { Inbox, type MessageLink } from './link.ts';
 import { encodeOuter, NONCE_LEN, PAIRING_VERSION, type DayKeyMaterial } from './messages.ts';
 import type { CarerStore } from './store.ts';
+import { encounterId } from './encounter-wire.ts';
 
 export interface WearableRecord {
   wearableId: string;
@@ -40,12 +44,15 @@ export interface SyncResult {
   days: number;
   delivered: number;
   duplicates: number;
+  /** Encounters that were new or grown at the carer. */
+  encounters: number;
 }
 
 export interface CarerClientEvents {
   code: [string];
   keys: [{ wearableId: string; days: number[] }];
   record: [WearableRecord];
+  encounters: [{ wearableId: string; added: number; updated: number }];
 }
 
 export class CarerClient extends EventEmitter<CarerClientEvents> {
@@ -132,7 +139,7 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
   private async syncOn(link: MessageLink, inbox: Inbox, ch: SecureChannel, wearableId: string): Promise<SyncResult> {
     const store = this.o.store;
     await link.send(ch.seal({ t: 'sync', haveDay: store.newestDay(wearableId) }));
-    const res: SyncResult = { wearableId, label: store.find(wearableId).label, days: 0, delivered: 0, duplicates: 0 };
+    const res: SyncResult = { wearableId, label: store.find(wearableId).label, days: 0, delivered: 0, duplicates: 0, encounters: 0 };
     for (;;) {
       const m = ch.open((await inbox.next()).msg);
       if (m.t === 'keys') {
@@ -149,8 +156,14 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
           this.emit('record', rec);
         }
         await link.send(ch.seal({ t: 'ack', ids: [m.id] }));
+      } else if (m.t === 'encounters') {
+        const ids = m.encounters.map(encounterId);
+        const r = await store.encounters.merge(wearableId, m.encounters, this.now());
+        res.encounters += r.added + r.updated;
+        if (r.added + r.updated) this.emit('encounters', { wearableId, added: r.added, updated: r.updated });
+        await link.send(ch.seal({ t: 'ack', ids }));
       } else if (m.t === 'done') {
-        this.log.info({ wearable: wearableId, delivered: res.delivered, duplicates: res.duplicates, days: res.days }, 'carer: sync complete');
+        this.log.info({ wearable: wearableId, delivered: res.delivered, duplicates: res.duplicates, days: res.days, encounters: res.encounters }, 'carer: sync complete');
         await this.o.onSynced?.(res).catch((e: unknown) => this.log.warn({ wearable: wearableId, code: codeOf(e) }, 'carer: after-sync step failed'));
         await link.close().catch(() => {});
         return res;

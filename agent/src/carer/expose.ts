@@ -2,14 +2,15 @@
  * What the carer's agent does for a paired wearable, as plain functions the
  * app wires in: upload its TraceCodes (hand them to an outbox, grouped by UTC
  * day so batches are signed with the wearable's pseudonym of that day), match
- * notification blocks against the wearable's own fingerprints, and word the
- * alerts so they name the person cared for.
+ * notification blocks against the wearable's own fingerprints and endorsed TEKs
+ * against the EN encounters it delivered, and word the alerts so they name the
+ * person cared for.
  */
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { fromHex } from '@beepkit/protocol/bytes';
 import type { Outbox, AppendResult } from '../outbox/index.ts';
-import { OwnFingerprints, matchFingerprints, type FingerprintBlock, type OwnPrefix } from '../matching/index.ts';
-import { fingerprintAlerts, type Alert } from '../alerts/index.ts';
+import { OwnFingerprints, matchFingerprints, type EndorsedTek, type FingerprintBlock, type OwnPrefix } from '../matching/index.ts';
+import { assessExposure, fingerprintAlerts, type Alert, type AlertOptions } from '../alerts/index.ts';
 import type { CarerStore } from './store.ts';
 import type { WearableRecord } from './client.ts';
 
@@ -42,10 +43,24 @@ export interface CarerAlert extends Alert {
 
 /** Alerts naming the person cared for. */
 export function labelAlerts(label: string, wearableId: string, alerts: Alert[]): CarerAlert[] {
-  return alerts.map((a) => ({ ...a, person: label, wearableId, explanation: `${label}: ${a.explanation.replace(/\byou were\b/, `${label} was`)}` }));
+  const third = (x: string) => x.replace(/\byou were\b/, `${label} was`).replace(/\byou spent\b/, `${label} spent`);
+  return alerts.map((a) => ({ ...a, person: label, wearableId, explanation: `${label}: ${third(a.explanation)}` }));
 }
 
 /** Self-matches one notification block for every paired wearable; alerts name the person. */
 export function matchForWearables(store: CarerStore, block: FingerprintBlock, nowMs: number): CarerAlert[] {
   return store.list().flatMap((w) => labelAlerts(w.label, w.wearableId, fingerprintAlerts(matchFingerprints(wearableFingerprints(store, w.wearableId, nowMs), block))));
+}
+
+/**
+ * Endorsed TEKs against the EN encounters each paired wearable delivered (within retention as of
+ * `nowMs`), as the agent matches its own (assessExposure: one alert per day, highest level); alerts name the person.
+ */
+export function matchTeksForWearables(store: CarerStore, teks: EndorsedTek[], nowMs: number, alert?: AlertOptions): CarerAlert[] {
+  if (!teks.length) return [];
+  const cutoff = nowMs - store.encounters.retentionMs;
+  return store.list().flatMap((w) => {
+    const encounters = store.encounters.list(w.wearableId).filter((e) => e.lastSeen >= cutoff);
+    return encounters.length ? labelAlerts(w.label, w.wearableId, assessExposure({ now: nowMs, endorsedTeks: teks, encounters, alert })) : [];
+  });
 }

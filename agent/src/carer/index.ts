@@ -3,6 +3,8 @@ export * from './messages.ts';
 export * from './handshake.ts';
 export * from './link.ts';
 export * from './store.ts';
+export * from './encounter-wire.ts';
+export * from './encounters.ts';
 export * from './client.ts';
 export * from './expose.ts';
 export { GattCentral } from '../radio/gatt-central.ts';

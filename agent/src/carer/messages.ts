@@ -15,11 +15,14 @@
  *   0x22 sync     u32 newest day held      0x23 keys     u16 n × (u32 day | 32 seed | 16 TEK | 32 eph)
  *   0x24 record   32 id | u32 day | lbytes 0x25 ack      u16 n × 32 id
  *   0x26 done     u32 pending              0x27 unpair
+ *   0x28 encounters  u16 n × encounter (encounter-wire.ts; the carer answers with an ack of their encounterIds)
  *
  * Fragments (one GATT value each): u8 header (bit 7: more follow) | chunk.
  */
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { Reader, Writer } from '@beepkit/protocol/bytes';
+import type { Encounter } from '../encounters/index.ts';
+import { readEncounter, writeEncounter } from './encounter-wire.ts';
 
 export const PAIRING_VERSION = 1;
 /** beepkit pairing GATT service and its one message characteristic (custom 128-bit UUIDs, open: no LL security). */
@@ -55,10 +58,11 @@ export type Inner =
   | { t: 'record'; id: Uint8Array; day: number; bytes: Uint8Array }
   | { t: 'ack'; ids: Uint8Array[] }
   | { t: 'done'; pending: number }
-  | { t: 'unpair' };
+  | { t: 'unpair' }
+  | { t: 'encounters'; encounters: Encounter[] };
 
 const OUTER = { hello: 0x01, 'hello-reply': 0x02, reveal: 0x03, resume: 0x04, 'resume-reply': 0x05, sealed: 0x10, abort: 0x7f } as const;
-const INNER = { confirm: 0x20, profile: 0x21, sync: 0x22, keys: 0x23, record: 0x24, ack: 0x25, done: 0x26, unpair: 0x27 } as const;
+const INNER = { confirm: 0x20, profile: 0x21, sync: 0x22, keys: 0x23, record: 0x24, ack: 0x25, done: 0x26, unpair: 0x27, encounters: 0x28 } as const;
 
 export function encodeOuter(m: Outer): Uint8Array {
   const w = new Writer(96).u8(OUTER[m.t]);
@@ -147,6 +151,10 @@ export function encodeInner(m: Inner): Uint8Array {
       break;
     case 'unpair':
       break;
+    case 'encounters':
+      w.u16(m.encounters.length);
+      for (const e of m.encounters) writeEncounter(w, e);
+      break;
   }
   return w.finish();
 }
@@ -188,6 +196,13 @@ export function decodeInner(b: Uint8Array): Inner {
     case INNER.unpair:
       m = { t: 'unpair' };
       break;
+    case INNER.encounters: {
+      const n = r.u16('encounters');
+      const encounters: Encounter[] = [];
+      for (let i = 0; i < n; i++) encounters.push(readEncounter(r));
+      m = { t: 'encounters', encounters };
+      break;
+    }
     default:
       throw new BeepkitError('E_TYPE', `carer channel: unknown message type ${type}`);
   }

@@ -20,9 +20,9 @@ import { Outbox } from '../outbox/index.ts';
 import { CaClient, CertStore, type StoredCertificate } from '../ca-client/index.ts';
 import { Uplink, type UplinkOptions, type UplinkTransport } from '../uplink/index.ts';
 import { decodeEntry, type VerifiedBlock } from '../follow/index.ts';
-import { packFingerprintBlock } from '../matching/index.ts';
+import { packFingerprintBlock, type EndorsedTek } from '../matching/index.ts';
 import type { EvidenceBundle } from '../trust/index.ts';
-import { handToOutbox, matchForWearables, type CarerAlert } from './expose.ts';
+import { handToOutbox, matchForWearables, matchTeksForWearables, type CarerAlert } from './expose.ts';
 import type { CarerStore } from './store.ts';
 import type { SyncResult, WearableRecord } from './client.ts';
 
@@ -170,6 +170,7 @@ export class WearableProxy extends EventEmitter {
   /** Self-matches a verified notification block for every paired wearable; new alerts name the person. */
   async onBlock(b: VerifiedBlock): Promise<CarerAlert[]> {
     const fps: { fingerprint: Uint8Array; level: 'low' | 'high'; day: number }[] = [];
+    const teks: EndorsedTek[] = [];
     for (const data of b.entries) {
       let e;
       try {
@@ -178,9 +179,12 @@ export class WearableProxy extends EventEmitter {
         continue;
       }
       if (e?.type === 'exposure') fps.push({ fingerprint: e.fingerprint, level: e.risk === 2 ? 'high' : 'low', day: e.day });
+      else if (e?.type === 'tek') teks.push({ tek: e.tek, rollingStart: e.rollingStart });
     }
-    if (!fps.length || !this.#o.store.list().length) return [];
-    const alerts = matchForWearables(this.#o.store, packFingerprintBlock(fps), (this.#o.now ?? Date.now)());
+    if ((!fps.length && !teks.length) || !this.#o.store.list().length) return [];
+    const now = (this.#o.now ?? Date.now)();
+    if (teks.length) await this.#o.store.encounters.prune(now).catch((e: unknown) => this.#log.warn({ code: (e as { code?: string })?.code }, 'carer: pruning wearable encounters failed'));
+    const alerts = [...(fps.length ? matchForWearables(this.#o.store, packFingerprintBlock(fps), now) : []), ...matchTeksForWearables(this.#o.store, teks, now)];
     const fresh: CarerAlert[] = [];
     for (const w of this.#o.store.list()) {
       const mine = alerts.filter((a) => a.wearableId === w.wearableId);
@@ -196,6 +200,7 @@ export class WearableProxy extends EventEmitter {
   }
 
   counters(): Record<string, number> {
-    return { wearables: this.#units.size };
+    const encounters = this.#o.store.list().reduce((n, w) => n + this.#o.store.encounters.count(w.wearableId), 0);
+    return { wearables: this.#units.size, wearableEncounters: encounters };
   }
 }

@@ -60,7 +60,8 @@ export interface PairOutcome {
 export interface CarerStatus {
   enabled: true;
   pairing: PairingState;
-  wearables: { label: string; pairedMs: number; records: number; days: number; lastSyncMs?: number; lastError?: string }[];
+  /** Per wearable label: counts only (records received, day keys held, EN encounters held). */
+  wearables: { label: string; pairedMs: number; records: number; days: number; encounters: number; lastSyncMs?: number; lastError?: string }[];
   syncs: number;
   failures: Record<string, number>;
 }
@@ -296,7 +297,7 @@ export class CarerService {
       enabled: true,
       pairing: this.#pending?.state ?? 'idle',
       wearables: this.#o.store.list().map((w) => ({
-        label: w.label, pairedMs: w.pairedMs, records: w.received ?? w.seen.length, days: w.days.length,
+        label: w.label, pairedMs: w.pairedMs, records: w.received ?? w.seen.length, days: w.days.length, encounters: this.#o.store.encounters.count(w.wearableId),
         ...(w.lastSyncMs !== undefined ? { lastSyncMs: w.lastSyncMs } : {}), ...(this.#lastError.has(w.label) ? { lastError: this.#lastError.get(w.label) } : {}),
       })),
       syncs: this.#syncs,

@@ -3,14 +3,19 @@
  * file mode 0600, atomic writes): per wearable its id, the person's label, the
  * pairing key, the day keys received (retention window only) and the ids of
  * records already received (bounded), so a resumed sync never delivers twice.
+ * The EN encounters each wearable delivered are held beside it
+ * (`encounters`: a WearableEncounterStore in `<wearablesDir>/<id>/encounters.bin`),
+ * read at load, deleted on unpair.
  */
 import { readFile, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex, toHex, Writer } from '@beepkit/protocol/bytes';
 import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
 import { checkPrivateFile, writeFileAtomic } from '../keys/index.ts';
 import type { DayKeyMaterial } from './messages.ts';
+import { WearableEncounterStore } from './encounters.ts';
 
 const MAGIC = 'BKCR1';
 const MAX_SEEN = 20_000;
@@ -35,13 +40,20 @@ export interface CarerStoreOptions {
   /** 32-byte sealing key (e.g. the agent's storage key). */
   key: Uint8Array;
   retentionDays?: number;
+  /** Parent of the per-wearable directories (default `wearables` beside the store: the agent's `<dataDir>/wearables`). */
+  wearablesDir?: string;
 }
 
 export class CarerStore {
   private entries = new Map<string, WearableEntry>();
   private chain: Promise<void> = Promise.resolve();
+  /** The EN encounters each paired wearable delivered. */
+  readonly encounters: WearableEncounterStore;
+  /** Wearables whose encounter file could not be read at load (id → error code); they start empty. */
+  readonly unreadable = new Map<string, string>();
   constructor(private readonly o: CarerStoreOptions) {
     if (o.key.length !== 32) throw new BeepkitError('E_KEY', 'carer store key must be 32 bytes');
+    this.encounters = new WearableEncounterStore({ dir: o.wearablesDir ?? join(dirname(o.path), 'wearables'), key: o.key, retentionDays: o.retentionDays });
   }
 
   async load(): Promise<this> {
@@ -59,6 +71,12 @@ export class CarerStore {
     const plain = xchachaOpen(this.o.key, nonce, bytes.subarray(magic.length + 24), magic);
     const doc = JSON.parse(new TextDecoder().decode(plain)) as { wearables: WearableEntry[] };
     this.entries = new Map(doc.wearables.map((w) => [w.wearableId, w]));
+    for (const id of this.entries.keys()) {
+      await this.encounters.load(id).catch((e: unknown) => {
+        this.unreadable.set(id, (e as { code?: string })?.code ?? 'E_IO');
+        this.encounters.reset(id);
+      });
+    }
     return this;
   }
 
@@ -110,6 +128,8 @@ export class CarerStore {
   async unpair(wearableId: string): Promise<boolean> {
     const had = this.entries.delete(wearableId);
     if (had) await this.save();
+    await this.encounters.remove(wearableId);
+    this.unreadable.delete(wearableId);
     if (this.entries.size === 0) await unlink(this.o.path).catch(() => {});
     return had;
   }

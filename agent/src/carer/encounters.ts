@@ -1,0 +1,174 @@
+/**
+ * The EN encounters each paired wearable delivered to its carer, held for
+ * matching endorsed TEKs on the wearable's behalf. One file per wearable,
+ * `<dir>/<wearableId>/encounters.bin` (beside its outbox), sealed at rest
+ * (XChaCha20-Poly1305 under the carer's storage key, wearable id in the AAD),
+ * written atomically with fsync, mode 0600. One encounter per RPI (the newest
+ * lastSeen wins: encounter-wire.ts mergeEncounters), nothing older than the
+ * retention window. All files are read at load, so counts and matching are
+ * synchronous; every write is durable before its promise resolves (the carer
+ * acknowledges only then).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BeepkitError } from '@beepkit/protocol/errors';
+import { Reader, Writer } from '@beepkit/protocol/bytes';
+import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
+import { checkPrivateFile, writeFileAtomic } from '../keys/index.ts';
+import type { Encounter } from '../encounters/index.ts';
+import { mergeEncounters, readEncounter, writeEncounter } from './encounter-wire.ts';
+
+const MAGIC = new TextEncoder().encode('BKCE1');
+const FILE = 'encounters.bin';
+const DAY_MS = 86_400_000;
+/** Encounters held per wearable at most (the oldest lastSeen go first). */
+export const MAX_HELD_ENCOUNTERS = 50_000;
+
+export interface WearableEncounterStoreOptions {
+  /** The per-wearable directories' parent (the agent's `<dataDir>/wearables`). */
+  dir: string;
+  /** 32-byte sealing key (the agent's storage key). */
+  key: Uint8Array;
+  retentionDays?: number;
+}
+
+export interface EncounterMerge {
+  added: number;
+  updated: number;
+  unchanged: number;
+  pruned: number;
+}
+
+export class WearableEncounterStore {
+  readonly #o: WearableEncounterStoreOptions;
+  readonly #held = new Map<string, Map<string, Encounter>>();
+  readonly #chains = new Map<string, Promise<void>>();
+
+  constructor(o: WearableEncounterStoreOptions) {
+    if (o.key.length !== 32) throw new BeepkitError('E_KEY', 'encounter store key must be 32 bytes');
+    this.#o = o;
+  }
+
+  get retentionMs(): number {
+    return (this.#o.retentionDays ?? 14) * DAY_MS;
+  }
+
+  #path(wearableId: string): string {
+    if (!/^[0-9a-f]{32}$/.test(wearableId)) throw new BeepkitError('E_FORMAT', 'wearable id: 32 lowercase hex digits');
+    return join(this.#o.dir, wearableId, FILE);
+  }
+
+  #aad(wearableId: string): Uint8Array {
+    return new Writer(64).bytes(MAGIC).str(wearableId).finish();
+  }
+
+  /** Reads a wearable's file (none: nothing held). */
+  async load(wearableId: string): Promise<void> {
+    const path = this.#path(wearableId);
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(path));
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.#held.set(wearableId, new Map());
+        return;
+      }
+      throw new BeepkitError('E_IO', `wearable encounters ${path}: ${(cause as Error).message}`, { cause });
+    }
+    await checkPrivateFile(path, 'wearable encounters');
+    if (bytes.length < MAGIC.length + 24 + 16) throw new BeepkitError('E_TRUNCATED', `${path}: too short`);
+    for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) throw new BeepkitError('E_FORMAT', `${path}: not a wearable encounter file`);
+    const nonce = bytes.subarray(MAGIC.length, MAGIC.length + 24);
+    const plain = xchachaOpen(this.#o.key, nonce, bytes.subarray(MAGIC.length + 24), this.#aad(wearableId));
+    const r = new Reader(plain, 'wearable encounters');
+    const n = r.u32('count');
+    const held = new Map<string, Encounter>();
+    for (let i = 0; i < n; i++) {
+      const e = readEncounter(r);
+      held.set(e.rpi, e);
+    }
+    r.end();
+    this.#held.set(wearableId, held);
+  }
+
+  #write(wearableId: string): Promise<void> {
+    const prev = this.#chains.get(wearableId) ?? Promise.resolve();
+    const run = prev.then(async () => {
+      const held = this.#held.get(wearableId);
+      if (!held) return; // removed meanwhile
+      const path = this.#path(wearableId);
+      await mkdir(join(this.#o.dir, wearableId), { recursive: true, mode: 0o700 });
+      const w = new Writer(4096).u32(held.size);
+      for (const e of held.values()) writeEncounter(w, e);
+      const nonce = new Uint8Array(randomBytes(24));
+      const sealed = xchachaSeal(this.#o.key, nonce, w.finish(), this.#aad(wearableId));
+      await writeFileAtomic(path, new Writer(sealed.length + 64).bytes(MAGIC).bytes(nonce).bytes(sealed).finish());
+    });
+    this.#chains.set(wearableId, run.catch(() => {}));
+    return run;
+  }
+
+  #prune(held: Map<string, Encounter>, nowMs: number): number {
+    const cutoff = nowMs - this.retentionMs;
+    let n = 0;
+    for (const [k, e] of held) if (e.lastSeen < cutoff && held.delete(k)) n++;
+    if (held.size > MAX_HELD_ENCOUNTERS) {
+      const oldest = [...held.values()].sort((a, b) => a.lastSeen - b.lastSeen).slice(0, held.size - MAX_HELD_ENCOUNTERS);
+      for (const e of oldest) if (held.delete(e.rpi)) n++;
+    }
+    return n;
+  }
+
+  /**
+   * Merges encounters received from the wearable (one per RPI, newest lastSeen wins), drops those
+   * past retention, and writes the file (durable when this resolves) if anything changed.
+   */
+  async merge(wearableId: string, incoming: Encounter[], nowMs: number): Promise<EncounterMerge> {
+    let held = this.#held.get(wearableId);
+    if (!held) {
+      await this.load(wearableId);
+      held = this.#held.get(wearableId)!;
+    }
+    const cutoff = nowMs - this.retentionMs;
+    const m = mergeEncounters(held, incoming.filter((e) => e.lastSeen >= cutoff));
+    const res = { ...m, unchanged: m.unchanged + incoming.filter((e) => e.lastSeen < cutoff).length, pruned: this.#prune(held, nowMs) };
+    if (res.added || res.updated || res.pruned) await this.#write(wearableId);
+    return res;
+  }
+
+  /** Drops every encounter past retention (all wearables held); returns how many. */
+  async prune(nowMs: number): Promise<number> {
+    let total = 0;
+    for (const [id, held] of this.#held) {
+      const n = this.#prune(held, nowMs);
+      if (n) await this.#write(id);
+      total += n;
+    }
+    return total;
+  }
+
+  /** Holds nothing for a wearable (an unreadable file: the next change overwrites it). */
+  reset(wearableId: string): void {
+    this.#held.set(wearableId, new Map());
+  }
+
+  /** The encounters held for a wearable (loaded ones; see load). */
+  list(wearableId: string): Encounter[] {
+    return [...(this.#held.get(wearableId)?.values() ?? [])];
+  }
+
+  count(wearableId: string): number {
+    return this.#held.get(wearableId)?.size ?? 0;
+  }
+
+  /** Forgets a wearable's encounters and deletes its file. */
+  async remove(wearableId: string): Promise<void> {
+    this.#held.delete(wearableId);
+    await (this.#chains.get(wearableId) ?? Promise.resolve());
+    this.#chains.delete(wearableId);
+    await unlink(this.#path(wearableId)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw new BeepkitError('E_IO', `deleting wearable encounters: ${e.message}`, { cause: e });
+    });
+  }
+}
