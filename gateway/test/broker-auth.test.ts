@@ -48,6 +48,9 @@ t.test('ACL checker and mosquitto rendering', async (t) => {
   t.ok(acl.canPublish('dev1', 'c', 'beepkit/v1/dev/dev1/up/batch'));
   t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/dev/dev2/up/batch'));
   t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/dev/dev1/reply'));
+  t.ok(acl.canPublish('dev1', 'c', 'beepkit/v1/carer/dev1/alert'), 'a carer agent publishes its wearables\' alerts on its own topic');
+  t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/carer/dev2/alert'), 'never on another\'s');
+  t.notOk(acl.canRead('dev1', 'c', 'beepkit/v1/carer/dev2/alert'));
   t.ok(acl.canRead('dev1', 'c', 'beepkit/v1/dev/dev1/reply'));
   t.notOk(acl.canRead('dev1', 'c', 'beepkit/v1/dev/dev2/reply'));
   t.notOk(acl.canRead('+', 'c', 'beepkit/v1/dev/+/reply'), 'wildcard usernames are never substituted');

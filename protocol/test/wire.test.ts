@@ -109,8 +109,10 @@ t.test('ACL patterns confine a device to its own topics', async (t) => {
   for (const topic of [topics.reply(me), topics.carerAlert(me)]) {
     t.ok(allows(me, 'read', topic));
     t.notOk(allows(other, 'read', topic));
-    t.notOk(allows(me, 'write', topic), `device cannot forge ${topic}`);
+    t.notOk(allows(other, 'write', topic), `another device cannot write ${topic}`);
   }
+  t.notOk(allows(me, 'write', topics.reply(me)), 'a device cannot forge its own replies');
+  t.ok(allows(me, 'write', topics.carerAlert(me)), 'a carer agent publishes its wearables\' alerts on its own alert topic');
   t.ok(allows(me, 'read', topics.notificationFeed()));
   t.notOk(allows(me, 'write', topics.notificationFeed()));
 });

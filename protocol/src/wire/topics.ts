@@ -92,14 +92,17 @@ export interface AclRule { access: 'read' | 'write' | 'readwrite'; topic: string
 
 /**
  * Mosquitto `pattern` rules for devices (username = device topic id): publish only
- * to their own uplink and status topics, read their own reply and carer-alert
- * topics and the shared notification feed.
+ * to their own uplink and status topics, read their own reply topic and the
+ * shared notification feed, read and write their own carer-alert topic (a carer
+ * agent publishes the alerts of the people it cares for there, for its owner's
+ * other clients; only clients of the same username read it, so nothing else can
+ * be misled by it).
  */
 export const DEVICE_ACL_PATTERNS: readonly AclRule[] = [
   { access: 'write', topic: `${TOPIC_PREFIX}/dev/%u/up/+` },
   { access: 'write', topic: `${TOPIC_PREFIX}/dev/%u/status` },
   { access: 'read', topic: `${TOPIC_PREFIX}/dev/%u/reply` },
-  { access: 'read', topic: `${TOPIC_PREFIX}/carer/%u/alert` },
+  { access: 'readwrite', topic: `${TOPIC_PREFIX}/carer/%u/alert` },
   { access: 'read', topic: `${TOPIC_PREFIX}/feed/notification` },
 ];
 
