@@ -54,7 +54,9 @@ t.test('the wearable records a visit and an encounter offline, the carer syncs t
   const args = ['--data-dir', join(dir, 'grace'), '--label', 'Grace', '--uart', wp.path, '--scan-uart', ws.path, '--clock-url', clock.url, '--solver-key', toHex(solver.publicKey)];
   const pairing = new WearableCli(t, ['pair', ...args], { confirm: true });
   await pairing.waitFor((l) => l.msg === 'ready', 90_000, 'wearable ready (pair)');
-  const started = await rig.api('POST', '/carer/pair', { label: 'Grace', address: wp.id });
+  // the wearable advertises from addresses rotated with its RPIs (not its controller's): the rig's other wearable walks away, so Grace is the one in pairing mode
+  rig.air.setPosition(rig.wc.id, { x: 5000, y: 0 });
+  const started = await rig.api('POST', '/carer/pair', { label: 'Grace' });
   t.equal(started.status, 200, JSON.stringify(started.body));
   await pairing.waitFor((l) => l.msg === 'code', 60_000, 'wearable code');
   t.equal(pairing.code, started.body.code, 'the wearable shows the code the carer shows');
