@@ -122,7 +122,7 @@ export class Agent {
       this.outbox = new Outbox({ path: join(cfg.dataDir, 'outbox'), key: this.#key, logger: this.#log });
       await this.outbox.start();
       this.#alerts = new AlertDispatcher(this.#sinks(), { logger: this.#log });
-      this.#carerStore = this.opts.carer ?? (cfg.carer.enabled ? await new CarerStore({ path: cfg.carer.storePath!, key: this.#key, retentionDays: cfg.keystore.retentionDays }).load() : undefined);
+      this.#carerStore = this.opts.carer ?? (cfg.carer.enabled ? await new CarerStore({ path: cfg.carer.storePath!, key: this.#key, retentionDays: cfg.keystore.retentionDays, wearablesDir: join(cfg.dataDir, 'wearables') }).load() : undefined);
       this.pipeline = new ScanPipeline({
         rssiCorrection: cfg.radio.rssiCorrection, assumedEnTxPower: cfg.radio.txPower, encounters: this.#encounters, visits: this.visits,
         venues: this.registry, logger: this.#log, onVenue: (o) => {

@@ -6,6 +6,7 @@
  * work on the sealed store with no agent running (`--config`, the agent's
  * config: the store is sealed with the agent's storage key).
  */
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
@@ -48,7 +49,9 @@ export async function carerApi(url: string, method: 'GET' | 'POST', path: string
 
 async function offlineStore(o: Opts): Promise<{ store: CarerStore; client: CarerClient }> {
   const cfg = loadConfig(o.config);
-  const store = await new CarerStore({ path: o.store ?? cfg.carer.storePath!, key: await storageKey(cfg.dataDir, await secretOf(cfg)) }).load();
+  const store = await new CarerStore({
+    path: o.store ?? cfg.carer.storePath!, key: await storageKey(cfg.dataDir, await secretOf(cfg)), retentionDays: cfg.keystore.retentionDays, wearablesDir: join(cfg.dataDir, 'wearables'),
+  }).load();
   return { store, client: new CarerClient({ store, sink: async () => {} }) };
 }
 
