@@ -7,7 +7,6 @@
  * the running agent.
  */
 import t from 'tap';
-import { writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join, dirname } from 'node:path';
@@ -15,11 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { toHex } from '@beepkit/protocol';
 import { fingerprint } from '@beepkit/protocol/tracecode';
 import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
-import { Gateway, resolveConfig } from '@beepkit/gateway/app';
-import { hashPassword } from '@beepkit/gateway/broker';
+import type { Gateway } from '@beepkit/gateway/app';
 import { CarerStore, wearablePrefixes } from '../src/carer/index.ts';
 import { storageKey } from '../src/app/storage.ts';
-import { carerRig, PASS } from './fixtures/carer-agent.ts';
+import { carerGateway, carerRig, PASS } from './fixtures/carer-agent.ts';
 
 const BROKER = 23110;
 const AGENT_HTTP = 23112;
@@ -29,14 +27,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 t.test('after pairing, a block with the wearable’s fingerprint alerts the running carer agent naming the person', { timeout: 300_000 }, async (t) => {
   let gw!: Gateway;
   const rig = await carerRig(t, 32, AGENT_HTTP, async (dir) => {
-    await writeFile(join(dir, 'passwd'), `${DEVICE}:${hashPassword(`pw-${DEVICE}`, { iterations: 1000 })}\n`, { mode: 0o600 });
-    gw = new Gateway({ config: resolveConfig({ dataDir: join(dir, 'gw'), broker: { embedded: { port: BROKER, passwordFile: join(dir, 'passwd') } }, http: { port: BROKER + 1 }, log: { level: 'silent' } }) });
-    await gw.start();
-    t.teardown(() => gw.stop());
-    return {
-      deviceId: DEVICE, broker: { url: `mqtt://127.0.0.1:${BROKER}`, password: `pw-${DEVICE}` },
-      anchors: { caPublicKey: toHex(gw.keys.ca.publicKey), gatewayPublicKey: toHex(gw.keys.gateway.publicKey) },
-    };
+    const g = await carerGateway(t, dir, BROKER, DEVICE);
+    gw = g.gw;
+    return g.config;
   });
   const { api, wearable } = rig;
 

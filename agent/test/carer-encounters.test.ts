@@ -57,7 +57,8 @@ t.test('vector: one encounter as an `encounters` message and its content id', as
   // the id follows the content that grows (lastSeen, samples), not the windows
   t.not(toHex(encounterId({ ...VECTOR_ENCOUNTER, lastSeen: T + 660_000 })), VECTOR.id, 'a grown encounter has a new id');
   t.not(toHex(encounterId({ ...VECTOR_ENCOUNTER, samples: 4 })), VECTOR.id);
-  t.equal(toHex(encounterId({ ...VECTOR_ENCOUNTER, windows: [] })), VECTOR.id);
+  const noWindows: Encounter = { ...VECTOR_ENCOUNTER, windows: [] };
+  t.equal(toHex(encounterId(noWindows)), VECTOR.id);
 });
 
 t.test('round trips (seeded property) and the window cap', async (t) => {

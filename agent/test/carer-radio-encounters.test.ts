@@ -12,19 +12,17 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { mkdirSync, existsSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { toHex } from '@beepkit/protocol/bytes';
 import { hkdf } from '@beepkit/protocol/crypto';
 import { intervalIds } from '@beepkit/protocol/rpi';
 import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
 import { VirtualController } from '@beepkit/firmware-stubs/hci';
-import { Gateway, resolveConfig } from '@beepkit/gateway/app';
-import { hashPassword } from '@beepkit/gateway/broker';
+import type { Gateway } from '@beepkit/gateway/app';
 import { loadEncounters, type Encounter } from '../src/encounters/index.ts';
 import { readKeyFile } from '../src/keys/index.ts';
 import { CarerStore } from '../src/carer/index.ts';
 import { storageKey } from '../src/app/storage.ts';
-import { carerRig, untilCarer, PASS } from './fixtures/carer-agent.ts';
+import { carerGateway, carerRig, pairWearableCli, untilCarer, PASS } from './fixtures/carer-agent.ts';
 import { advertiser, steppingClock, WearableCli } from '../../wearable/test/fixtures/recording.ts';
 
 const CLOCK = 23801;
@@ -39,14 +37,9 @@ t.test('the wearable’s EN encounter reaches the carer once across two syncs an
   const clock = await steppingClock(t, CLOCK, T0);
   let gw!: Gateway;
   const rig = await carerRig(t, 43, HTTP, async (dir) => {
-    await writeFile(join(dir, 'passwd'), `${DEVICE}:${hashPassword(`pw-${DEVICE}`, { iterations: 1000 })}\n`, { mode: 0o600 });
-    gw = new Gateway({ config: resolveConfig({ dataDir: join(dir, 'gw'), broker: { embedded: { port: BROKER, passwordFile: join(dir, 'passwd') } }, http: { port: BROKER + 1 }, log: { level: 'silent' } }) });
-    await gw.start();
-    t.teardown(() => gw.stop());
-    return {
-      clock: { url: clock.url }, deviceId: DEVICE, broker: { url: `mqtt://127.0.0.1:${BROKER}`, password: `pw-${DEVICE}` },
-      anchors: { caPublicKey: toHex(gw.keys.ca.publicKey), gatewayPublicKey: toHex(gw.keys.gateway.publicKey) },
-    };
+    const g = await carerGateway(t, dir, BROKER, DEVICE);
+    gw = g.gw;
+    return { clock: { url: clock.url }, ...g.config };
   });
   const dir = join(rig.dataDir, '..', '..');
   const wdir = join(dir, 'grace');
@@ -62,15 +55,9 @@ t.test('the wearable’s EN encounter reaches the carer once across two syncs an
   const pc = ctl('14', 1, 4); // an EN peer, later diagnosed
 
   const args = ['--data-dir', wdir, '--label', 'Grace', '--uart', wp.path, '--scan-uart', ws.path, '--clock-url', clock.url];
-  const pairing = new WearableCli(t, ['pair', ...args], { confirm: true });
-  await pairing.waitFor((l) => l.msg === 'ready', 90_000, 'wearable ready (pair)');
-  // the wearable advertises from addresses rotated with its RPIs (not its controller's): the rig's other wearable walks away, so Grace is the one in pairing mode
-  rig.air.setPosition(rig.wc.id, { x: 5000, y: 0 });
-  const started = await rig.api('POST', '/carer/pair', { label: 'Grace' });
-  t.equal(started.status, 200, JSON.stringify(started.body));
-  await pairing.waitFor((l) => l.msg === 'code', 60_000, 'wearable code');
-  t.match(await rig.api('POST', '/carer/confirm', { code: started.body.code }), { status: 200, body: { paired: true, label: 'Grace' } });
-  t.equal(await pairing.exited, 0, 'pair mode ends once paired');
+  const p = await pairWearableCli(t, rig, args, 'Grace');
+  t.match(p.confirmed, { status: 200, body: { paired: true, label: 'Grace' } }, JSON.stringify(p.confirmed.body));
+  t.equal(p.exited, 0, 'pair mode ends once paired');
 
   // the peer advertises its RPI of the interval; the wearable records
   const tek = new Uint8Array(16).fill(9);

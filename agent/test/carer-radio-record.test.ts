@@ -22,7 +22,7 @@ import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { Outbox } from '../src/outbox/index.ts';
 import { CarerStore } from '../src/carer/index.ts';
 import { storageKey } from '../src/app/storage.ts';
-import { carerRig, untilCarer, PASS } from './fixtures/carer-agent.ts';
+import { carerRig, pairWearableCli, untilCarer, PASS } from './fixtures/carer-agent.ts';
 import { advertiser, steppingClock, wearableStatus, WearableCli } from '../../wearable/test/fixtures/recording.ts';
 
 const CLOCK = 23501;
@@ -52,17 +52,10 @@ t.test('the wearable records a visit and an encounter offline, the carer syncs t
 
   // pairing mode (records already): the carer finds it by the pairing service in the scan response
   const args = ['--data-dir', join(dir, 'grace'), '--label', 'Grace', '--uart', wp.path, '--scan-uart', ws.path, '--clock-url', clock.url, '--solver-key', toHex(solver.publicKey)];
-  const pairing = new WearableCli(t, ['pair', ...args], { confirm: true });
-  await pairing.waitFor((l) => l.msg === 'ready', 90_000, 'wearable ready (pair)');
-  // the wearable advertises from addresses rotated with its RPIs (not its controller's): the rig's other wearable walks away, so Grace is the one in pairing mode
-  rig.air.setPosition(rig.wc.id, { x: 5000, y: 0 });
-  const started = await rig.api('POST', '/carer/pair', { label: 'Grace' });
-  t.equal(started.status, 200, JSON.stringify(started.body));
-  await pairing.waitFor((l) => l.msg === 'code', 60_000, 'wearable code');
-  t.equal(pairing.code, started.body.code, 'the wearable shows the code the carer shows');
-  const confirmed = await rig.api('POST', '/carer/confirm', { code: started.body.code });
-  t.match(confirmed, { status: 200, body: { paired: true, label: 'Grace', days: 1, delivered: 0 } }, JSON.stringify(confirmed.body));
-  t.equal(await pairing.exited, 0, 'pair mode ends once paired');
+  const p = await pairWearableCli(t, rig, args, 'Grace');
+  t.equal(p.shown, p.code, 'the wearable shows the code the carer shows');
+  t.match(p.confirmed, { status: 200, body: { paired: true, label: 'Grace', days: 1, delivered: 0 } }, JSON.stringify(p.confirmed.body));
+  t.equal(p.exited, 0, 'pair mode ends once paired');
 
   // recording: beacon and EN peer on the air
   const beacon = advertiser(t, bc.path);
