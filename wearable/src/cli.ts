@@ -77,7 +77,10 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   const scanner = o.scanUart ? { uart: o.scanUart } : o.scanHci !== undefined ? { hciIndex: Number(o.scanHci) } : undefined;
   const recorder = scanner
     ? new WearableRecorder({
-      state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log, advertise: (ad, address) => radio.advertiseEn(ad, address),
+      state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log,
+      // pairing mode is a short window in which the wearable announces itself: it keeps the controller's address
+      // (a carer may pair by it, and a rotation between the carer's find and connect would fail the pairing)
+      advertise: pairing ? (ad) => radio.advertiseEn(ad) : (ad, address) => radio.advertiseEn(ad, address),
       publisher: { intervalMs: msOption(o.publishIntervalMs, '--publish-interval-ms') },
       visits: { enterWindowMs: msOption(o.visitWindowMs, '--visit-window-ms'), exitAfterMs: msOption(o.visitExitMs, '--visit-exit-ms') },
     })

@@ -163,8 +163,7 @@ export class CarerService {
     this.#lastPairError = undefined;
     p.result = this.#exclusive(async () => {
       const central = await this.#gatt();
-      const address = await central.find(this.#o.findTimeoutMs ?? 60_000, req.address);
-      const link = await central.connect(address);
+      const { address, link } = await central.reach(this.#o.findTimeoutMs ?? 60_000, req.address);
       const t = setTimeout(() => answer.resolve(null), this.#o.confirmTimeoutMs ?? 120_000);
       try {
         return await this.#client.pair(link, async (c) => {
@@ -237,8 +236,9 @@ export class CarerService {
         this.#log.info({ label: e.label, trigger }, 'carer: sync started');
         const r = await withTimeout((async () => {
           const central = await this.#gatt();
-          const address = await central.find(findMs, e.address ? (a) => this.#isOf(e, a) : undefined);
-          link = await central.connect(address);
+          const found = await central.reach(findMs, e.address ? (a) => this.#isOf(e, a) : undefined);
+          const address = found.address;
+          link = found.link;
           const res = await this.#client.sync(link, wearableId);
           if (e.address !== address) await this.#o.store.update(wearableId, { address });
           return res;
@@ -284,7 +284,7 @@ export class CarerService {
       let link;
       try {
         const central = await this.#gatt();
-        link = await central.connect(await central.find(this.#o.findTimeoutMs ?? 60_000, (a) => this.#isOf(e, a)));
+        link = (await central.reach(this.#o.findTimeoutMs ?? 60_000, (a) => this.#isOf(e, a))).link;
       } catch (err) {
         this.#fail('carer: could not reach the wearable to unpair; unpairing locally', err, e.label);
       }

@@ -121,6 +121,20 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
     return found;
   }
 
+  /**
+   * find() then connect(); when the connect fails (a wearable rotates its address with its RPIs, and may have
+   * moved to a new one between the advert and the connect), finds it again by a fresh advert and connects once more.
+   */
+  async reach(timeoutMs: number, address?: string | ((a: string) => boolean)): Promise<{ address: string; link: MessageLink }> {
+    const first = await this.find(timeoutMs, address);
+    try {
+      return { address: first, link: await this.connect(first) };
+    } catch {
+      const again = await this.find(timeoutMs, address);
+      return { address: again, link: await this.connect(again) };
+    }
+  }
+
   /** Connects and returns a link; the link closes when the connection drops (or close() gives up waiting). */
   async connect(address: string): Promise<MessageLink> {
     const p = this.seen.get(address);
