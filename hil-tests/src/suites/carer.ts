@@ -188,7 +188,7 @@ export const carer: Suite = {
         check(!line.includes(toHex(p.prefix)), 'the alert line carries the pseudonym');
         ctx.print(`    alert ${Date.now() - t0} ms after the publish: ${JSON.parse(line).msg.slice(0, 90)}…`);
       });
-      await step('revocation: `beepkit wearable revoke-carer`, then the next sync is refused (E_ABORTED) and logged', async () => {
+      await step('revocation: `beepkit wearable revoke-carer`, then the next sync is refused (E_ABORTED) or finds no wearable, and logged', async () => {
         await running?.stop();
         const out = JSON.parse(await runBeepkit(BIN, ['wearable', 'revoke-carer', '--data-dir', setup.dataDir, ...(setup.clockUrl ? ['--clock-url', setup.clockUrl] : setup.clock ? ['--clock', setup.clock] : [])], 60_000)) as { hadCarer: boolean; rotatedFromDay: number };
         check(out.hadCarer, 'revoke-carer says the wearable had no carer');
@@ -197,8 +197,18 @@ export const carer: Suite = {
         const denied = lineOf(w, 'the refusal', (l) => l.includes('E_DENIED'), 60_000);
         denied.catch(() => {});
         const res = await agentApi(port(), 'POST', '/carer/sync', { wearable: label }) as { results: { label: string; error?: string }[] };
-        check(res.results[0]?.error === 'E_ABORTED', `the sync after the revocation gave ${JSON.stringify(res.results[0])}`);
+        const err = res.results[0]?.error;
         const v = (await carerView()).wearables[0];
+        if (err === 'E_TIMEOUT' && scans) {
+          // unpaired, a recording wearable advertises from its EN-derived addresses only: they no longer resolve with
+          // the pairing's IRK, so the revoked carer cannot even find (or follow) it
+          check(v?.lastError === 'E_TIMEOUT', `GET /carer lastError ${v?.lastError}`);
+          await until('the failed sync logged by the carer agent', async () => agent.output.find((l) => l.includes('carer: sync failed') && l.includes('E_TIMEOUT')), 10_000);
+          check(!w.output.some((l) => l.includes('E_DENIED') || l.includes('wearable: sync complete')), 'the revoked carer reached the wearable');
+          ctx.print(`    revoked (master rotated from day ${out.rotatedFromDay}); the carer can no longer find the wearable (its addresses do not resolve with the pairing's IRK): E_TIMEOUT, logged`);
+          return;
+        }
+        check(err === 'E_ABORTED', `the sync after the revocation gave ${JSON.stringify(res.results[0])}`);
         check(v?.lastError === 'E_ABORTED', `GET /carer lastError ${v?.lastError}`);
         await denied;
         check(agent.output.some((l) => l.includes('carer: sync aborted') && l.includes('E_ABORTED')), 'the carer agent did not log the refused sync');
