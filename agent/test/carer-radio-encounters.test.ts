@@ -122,7 +122,8 @@ t.test('the wearable’s EN encounter reaches the carer once across two syncs an
   await run.stop();
 
   // the carer holds it sealed in the wearable's dir: the newest copy
-  const list = (await rig.api('GET', '/carer/wearables')).body as { wearableId: string }[];
+  const list = (await rig.api('GET', '/carer/wearables')).body as { wearableId: string; encounters: number }[];
+  t.equal(list[0].encounters, 1, 'GET /carer/wearables counts the encounter held');
   const file = join(rig.dataDir, 'wearables', list[0].wearableId, 'encounters.bin');
   t.equal(statSync(file).mode & 0o777, 0o600);
   const key = await storageKey(rig.dataDir, { material: new TextEncoder().encode(PASS), kind: 'passphrase' });

@@ -103,7 +103,7 @@ export class AgentCarer {
     const ok = (x: unknown) => ({ status: 200, body: x });
     if (method === 'GET' && path === '/carer') return ok(s.status());
     if (method === 'GET' && path === '/carer/wearables') {
-      return ok(this.#o.store.list().map((w) => ({ wearableId: w.wearableId, label: w.label, pairedMs: w.pairedMs, days: w.days.map((d) => d.day), records: w.received ?? w.seen.length, lastSyncMs: w.lastSyncMs })));
+      return ok(this.#o.store.list().map((w) => ({ wearableId: w.wearableId, label: w.label, pairedMs: w.pairedMs, days: w.days.map((d) => d.day), records: w.received ?? w.seen.length, encounters: this.#o.store.encounters.count(w.wearableId), lastSyncMs: w.lastSyncMs })));
     }
     if (method !== 'POST') return undefined;
     if (path === '/carer/pair') return ok(await s.pair({ label: opt('label'), address: opt('address')?.toLowerCase() }));
