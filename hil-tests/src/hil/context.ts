@@ -30,17 +30,21 @@ export class Skip extends BeepkitError {
   }
 }
 
-/** First port in [from, to] that binds on 127.0.0.1. */
-export async function freePort(from = 31000, to = 31099): Promise<number> {
-  for (let p = from; p <= to; p++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
+/**
+ * A free TCP port on 127.0.0.1, chosen by the kernel (port 0): the run keeps it for the embedded broker across
+ * gateway restarts. Not a scan from a fixed base: HIL runs side by side (CI runs two test files at once) got the
+ * same lowest port, and one's gateway restart after kill -9 found the other's broker on it.
+ */
+export async function freePort(): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', (e) => reject(new BeepkitError('E_PORT', `no free port: ${e.message}`)));
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => (port ? resolve(port) : reject(new BeepkitError('E_PORT', 'no free port'))));
     });
-    if (ok) return p;
-  }
-  throw new BeepkitError('E_PORT', `no free port in ${from}..${to}`);
+  });
 }
 
 export interface ContextOptions {
