@@ -7,12 +7,8 @@
  * (sealed with the log key, written atomically, 0600); losing it only means
  * resending, which the carer absorbs (one encounter per RPI there).
  */
-import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { BeepkitError } from '@beepkit/protocol/errors';
-import { toHex, Writer } from '@beepkit/protocol/bytes';
-import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
-import { checkPrivateFile, writeFileAtomic } from '@beepkit/agent/keys';
+import { toHex } from '@beepkit/protocol/bytes';
+import { readSealedFile, writeSealedFile } from '@beepkit/agent/keys';
 import { encounterId } from '@beepkit/agent/carer';
 import type { Encounter } from '@beepkit/agent/encounters';
 
@@ -47,31 +43,19 @@ export class EncounterShare {
 
   async #load(): Promise<Map<string, string>> {
     if (this.#acked) return this.#acked;
-    let bytes: Uint8Array | undefined;
-    try {
-      bytes = new Uint8Array(await readFile(this.#o.path));
-    } catch {
-      bytes = undefined;
-    }
     const acked = new Map<string, string>();
-    if (bytes) {
-      try {
-        await checkPrivateFile(this.#o.path, 'sent encounters');
-        if (bytes.length < MAGIC.length + 24 + 16) throw new BeepkitError('E_TRUNCATED', 'sent encounters: too short');
-        const plain = xchachaOpen(this.#o.key, bytes.subarray(MAGIC.length, MAGIC.length + 24), bytes.subarray(MAGIC.length + 24), MAGIC);
-        for (const [rpi, id] of Object.entries(JSON.parse(new TextDecoder().decode(plain)) as Record<string, string>)) acked.set(rpi, id);
-      } catch {
-        acked.clear(); // unreadable: everything goes again (harmless: the carer keeps one per RPI)
-      }
+    try {
+      const plain = await readSealedFile(this.#o.path, this.#o.key, MAGIC, 'sent encounters');
+      if (plain) for (const [rpi, id] of Object.entries(JSON.parse(new TextDecoder().decode(plain)) as Record<string, string>)) acked.set(rpi, id);
+    } catch {
+      acked.clear(); // unreadable: everything goes again (harmless: the carer keeps one per RPI)
     }
     this.#acked = acked;
     return acked;
   }
 
   async #save(acked: Map<string, string>): Promise<void> {
-    const nonce = new Uint8Array(randomBytes(24));
-    const plain = new TextEncoder().encode(JSON.stringify(Object.fromEntries(acked)));
-    await writeFileAtomic(this.#o.path, new Writer(plain.length + 64).bytes(MAGIC).bytes(nonce).bytes(xchachaSeal(this.#o.key, nonce, plain, MAGIC)).finish());
+    await writeSealedFile(this.#o.path, this.#o.key, MAGIC, new TextEncoder().encode(JSON.stringify(Object.fromEntries(acked))));
   }
 
   /** Encounters within retention whose content the carer lacks, oldest first, as snapshots. */

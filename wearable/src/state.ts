@@ -8,13 +8,13 @@
  * Revoking the carer forgets the pairing and rotates the master from today, so
  * the carer (who only ever received day keys) gets no key of today or later.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol/errors';
-import { fromHex, toHex, Writer } from '@beepkit/protocol/bytes';
-import { hkdf, xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
-import { KeystoreFile, checkPrivateFile, readKeyFile, writeFileAtomic } from '@beepkit/agent/keys';
+import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { hkdf } from '@beepkit/protocol/crypto';
+import { KeystoreFile, readKeyFile, readSealedFile, writeFileAtomic, writeSealedFile } from '@beepkit/agent/keys';
 import { Outbox } from '@beepkit/agent/outbox';
 import type { DayKeyMaterial } from '@beepkit/agent/carer';
 import { loadEncounters, type Encounter } from '@beepkit/agent/encounters';
@@ -182,22 +182,12 @@ export class WearableState {
   }
 
   private async readProfile(): Promise<Profile | undefined> {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(this.path('profile.bin')));
-    } catch {
-      return undefined;
-    }
-    await checkPrivateFile(this.path('profile.bin'), 'wearable profile');
-    if (bytes.length < MAGIC.length + 24 + 16 || toHex(bytes.subarray(0, MAGIC.length)) !== toHex(MAGIC)) throw new BeepkitError('E_FORMAT', 'wearable profile: bad magic');
-    const plain = xchachaOpen(this.profileKey(), bytes.subarray(MAGIC.length, MAGIC.length + 24), bytes.subarray(MAGIC.length + 24), MAGIC);
-    return JSON.parse(new TextDecoder().decode(plain)) as Profile;
+    const plain = await readSealedFile(this.path('profile.bin'), this.profileKey(), MAGIC, 'wearable profile');
+    return plain && JSON.parse(new TextDecoder().decode(plain)) as Profile;
   }
 
   private async writeProfile(): Promise<void> {
-    const nonce = new Uint8Array(randomBytes(24));
-    const plain = new TextEncoder().encode(JSON.stringify(this.profile));
-    await writeFileAtomic(this.path('profile.bin'), new Writer(plain.length + 64).bytes(MAGIC).bytes(nonce).bytes(xchachaSeal(this.profileKey(), nonce, plain, MAGIC)).finish());
+    await writeSealedFile(this.path('profile.bin'), this.profileKey(), MAGIC, new TextEncoder().encode(JSON.stringify(this.profile)));
   }
 
   private profileKey(): Uint8Array {

@@ -9,13 +9,11 @@
  * synchronous; every write is durable before its promise resolves (the carer
  * acknowledges only then).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { Reader, Writer } from '@beepkit/protocol/bytes';
-import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
-import { checkPrivateFile, writeFileAtomic } from '../keys/index.ts';
+import { readSealedFile, writeSealedFile } from '../keys/index.ts';
 import type { Encounter } from '../encounters/index.ts';
 import { mergeEncounters, readEncounter, writeEncounter } from './encounter-wire.ts';
 
@@ -65,25 +63,14 @@ export class WearableEncounterStore {
 
   /** Reads a wearable's file (none: nothing held). */
   async load(wearableId: string): Promise<void> {
-    const path = this.#path(wearableId);
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(path));
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.#held.set(wearableId, new Map());
-        return;
-      }
-      throw new BeepkitError('E_IO', `wearable encounters ${path}: ${(cause as Error).message}`, { cause });
+    const plain = await readSealedFile(this.#path(wearableId), this.#o.key, MAGIC, 'wearable encounters', this.#aad(wearableId));
+    const held = new Map<string, Encounter>();
+    if (!plain) {
+      this.#held.set(wearableId, held);
+      return;
     }
-    await checkPrivateFile(path, 'wearable encounters');
-    if (bytes.length < MAGIC.length + 24 + 16) throw new BeepkitError('E_TRUNCATED', `${path}: too short`);
-    for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) throw new BeepkitError('E_FORMAT', `${path}: not a wearable encounter file`);
-    const nonce = bytes.subarray(MAGIC.length, MAGIC.length + 24);
-    const plain = xchachaOpen(this.#o.key, nonce, bytes.subarray(MAGIC.length + 24), this.#aad(wearableId));
     const r = new Reader(plain, 'wearable encounters');
     const n = r.u32('count');
-    const held = new Map<string, Encounter>();
     for (let i = 0; i < n; i++) {
       const e = readEncounter(r);
       held.set(e.rpi, e);
@@ -97,13 +84,10 @@ export class WearableEncounterStore {
     const run = prev.then(async () => {
       const held = this.#held.get(wearableId);
       if (!held) return; // removed meanwhile
-      const path = this.#path(wearableId);
       await mkdir(join(this.#o.dir, wearableId), { recursive: true, mode: 0o700 });
       const w = new Writer(4096).u32(held.size);
       for (const e of held.values()) writeEncounter(w, e);
-      const nonce = new Uint8Array(randomBytes(24));
-      const sealed = xchachaSeal(this.#o.key, nonce, w.finish(), this.#aad(wearableId));
-      await writeFileAtomic(path, new Writer(sealed.length + 64).bytes(MAGIC).bytes(nonce).bytes(sealed).finish());
+      await writeSealedFile(this.#path(wearableId), this.#o.key, MAGIC, w.finish(), this.#aad(wearableId));
     });
     this.#chains.set(wearableId, run.catch(() => {}));
     return run;

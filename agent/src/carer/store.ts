@@ -7,17 +7,15 @@
  * (`encounters`: a WearableEncounterStore in `<wearablesDir>/<id>/encounters.bin`),
  * read at load, deleted on unpair.
  */
-import { readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { BeepkitError } from '@beepkit/protocol/errors';
-import { fromHex, toHex, Writer } from '@beepkit/protocol/bytes';
-import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
-import { checkPrivateFile, writeFileAtomic } from '../keys/index.ts';
+import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { readSealedFile, writeSealedFile } from '../keys/index.ts';
 import type { DayKeyMaterial } from './messages.ts';
 import { WearableEncounterStore } from './encounters.ts';
 
-const MAGIC = 'BKCR1';
+const MAGIC = new TextEncoder().encode('BKCR1');
 const MAX_SEEN = 20_000;
 
 export interface WearableEntry {
@@ -57,18 +55,8 @@ export class CarerStore {
   }
 
   async load(): Promise<this> {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(this.o.path));
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return this;
-      throw new BeepkitError('E_IO', `carer store ${this.o.path}: ${(cause as Error).message}`, { cause });
-    }
-    await checkPrivateFile(this.o.path, 'carer store');
-    const magic = new TextEncoder().encode(MAGIC);
-    if (bytes.length < magic.length + 24 + 16 || toHex(bytes.subarray(0, magic.length)) !== toHex(magic)) throw new BeepkitError('E_FORMAT', `${this.o.path}: not a carer store`);
-    const nonce = bytes.subarray(magic.length, magic.length + 24);
-    const plain = xchachaOpen(this.o.key, nonce, bytes.subarray(magic.length + 24), magic);
+    const plain = await readSealedFile(this.o.path, this.o.key, MAGIC, 'carer store');
+    if (!plain) return this;
     const doc = JSON.parse(new TextDecoder().decode(plain)) as { wearables: WearableEntry[] };
     this.entries = new Map(doc.wearables.map((w) => [w.wearableId, w]));
     for (const id of this.entries.keys()) {
@@ -82,10 +70,7 @@ export class CarerStore {
 
   private save(): Promise<void> {
     const run = this.chain.then(async () => {
-      const magic = new TextEncoder().encode(MAGIC);
-      const nonce = new Uint8Array(randomBytes(24));
-      const plain = new TextEncoder().encode(JSON.stringify({ wearables: [...this.entries.values()] }));
-      await writeFileAtomic(this.o.path, new Writer(plain.length + 64).bytes(magic).bytes(nonce).bytes(xchachaSeal(this.o.key, nonce, plain, magic)).finish());
+      await writeSealedFile(this.o.path, this.o.key, MAGIC, new TextEncoder().encode(JSON.stringify({ wearables: [...this.entries.values()] })));
     });
     this.chain = run.catch(() => {});
     return run;

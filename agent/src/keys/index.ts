@@ -8,6 +8,7 @@ import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
+import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
 import {
   createKeystore, dayNumber, deriveDayKeys, openKeystore, purgeKeystore, renounceDay, rotateMaster, sealKeystore, setRetention,
   type DayKeys, type Kek, type KeystoreState, type ScryptParams,
@@ -63,6 +64,42 @@ export async function writeFileAtomic(path: string, data: Uint8Array, mode = 0o6
     if (cause instanceof BeepkitError) throw cause;
     throw new BeepkitError('E_IO', `writing ${path}: ${(cause as Error).message}`, { cause });
   }
+}
+
+const NONCE = 24;
+const TAG = 16;
+
+/**
+ * Writes a small sealed file: `magic | 24-byte random nonce | XChaCha20-Poly1305(key, plain, aad)` (aad defaults to
+ * the magic), atomically (writeFileAtomic: fsynced, 0600). Read back with readSealedFile.
+ */
+export async function writeSealedFile(path: string, key: Uint8Array, magic: Uint8Array, plain: Uint8Array, aad: Uint8Array = magic): Promise<void> {
+  const nonce = new Uint8Array(randomBytes(NONCE));
+  const sealed = xchachaSeal(key, nonce, plain, aad);
+  const out = new Uint8Array(magic.length + NONCE + sealed.length);
+  out.set(magic);
+  out.set(nonce, magic.length);
+  out.set(sealed, magic.length + NONCE);
+  await writeFileAtomic(path, out);
+}
+
+/**
+ * The plaintext of a file written by writeSealedFile; undefined when there is no file. Errors: E_IO (unreadable),
+ * E_PERMISSION (group/world-accessible), E_FORMAT (another magic), E_TRUNCATED (too short), E_DECRYPT (wrong key,
+ * tampered, or another aad).
+ */
+export async function readSealedFile(path: string, key: Uint8Array, magic: Uint8Array, what: string, aad: Uint8Array = magic): Promise<Uint8Array | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new BeepkitError('E_IO', `${what} ${path}: ${(cause as Error).message}`, { cause });
+  }
+  await checkPrivateFile(path, what);
+  if (bytes.length < magic.length || magic.some((b, i) => bytes[i] !== b)) throw new BeepkitError('E_FORMAT', `${what} ${path}: bad magic`);
+  if (bytes.length < magic.length + NONCE + TAG) throw new BeepkitError('E_TRUNCATED', `${what} ${path}: too short`);
+  return xchachaOpen(key, bytes.subarray(magic.length, magic.length + NONCE), bytes.subarray(magic.length + NONCE), aad);
 }
 
 /** Reads a key file: 32 raw bytes or 64 hex digits (optionally newline-terminated). */
