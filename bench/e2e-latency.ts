@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FieldTrial, parseExpect, type DiagnosisMark } from '../hil-tests/src/demo/index.ts';
 import { goal, summarise, type Bench, type BenchResult, type Metric } from './lib.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const MB = 1e6;
 
@@ -75,7 +76,7 @@ async function oneTrial(ctx: { log(m: string): void }): Promise<TrialSample> {
   const maxRss = new Map<string, number>();
   const starts = new Map<string, string>();
   const statusSeen = new Map<string, number>(); // device → first time /status counted its fingerprint alert
-  const t0 = Date.now();
+  const t0 = hostNow();
   let stopped = false;
 
   const rssTimer = setInterval(() => {
@@ -99,7 +100,7 @@ async function oneTrial(ctx: { log(m: string): void }): Promise<TrialSample> {
         const proc = trial.devices.get(id)?.proc;
         const total = alertTotal(await proc?.status());
         const k = fingerprintOrdinal(proc?.alerts ?? []);
-        if (k > 0 && total !== undefined && total >= k) statusSeen.set(id, Date.now());
+        if (k > 0 && total !== undefined && total >= k) statusSeen.set(id, hostNow());
       }));
       await sleep(50);
     }
@@ -114,7 +115,7 @@ async function oneTrial(ctx: { log(m: string): void }): Promise<TrialSample> {
     await watch;
     await trial.stop();
   }
-  const seconds = (Date.now() - t0) / 1000;
+  const seconds = (hostNow() - t0) / 1000;
   const ok = code === 0;
   const marks: DiagnosisMark[] = trial.diagnosisStep?.marks ?? [];
   const first = (k: DiagnosisMark['kind']) => marks.filter((m) => m.kind === k).sort((a, b) => a.startedAt - b.startedAt)[0];

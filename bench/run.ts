@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine, type Bench } from './lib.ts';
 import { benchNames, formatTable, readResults, tableRows, writeResultsMarkdown, type ResultFile } from './report.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -32,14 +33,14 @@ const selected = wanted.length ? wanted : names;
 const limitSec = Number(process.env.BENCH_TIMEOUT_S ?? 360);
 mkdirSync(outDir, { recursive: true });
 const mach = machine();
-const runStart = Date.now();
+const runStart = hostNow();
 const runLoad = os.loadavg();
 const rows: string[][] = [];
 const failed: string[] = [];
 const durations: string[] = [];
 console.error(`[bench] ${selected.length} bench(es)${smoke ? ' (smoke)' : ''} on ${mach}; load average ${runLoad.map((x) => x.toFixed(2)).join(' / ')}`);
 for (const name of selected) {
-  const t0 = Date.now();
+  const t0 = hostNow();
   const loadavg = os.loadavg();
   try {
     const mod = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as { default: Bench };
@@ -50,8 +51,8 @@ for (const name of selected) {
       timer = setTimeout(() => reject(new Error(`timed out after ${limitSec} s (BENCH_TIMEOUT_S)`)), limitSec * 1000);
     });
     const res = await Promise.race([bench.run({ smoke, repeats: smoke ? 1 : 5, log: (m) => console.error(`[bench] ${name}: ${m}`) }), limit]).finally(() => clearTimeout(timer));
-    const durationSec = (Date.now() - t0) / 1000;
-    const out: ResultFile = { name, date: new Date().toISOString(), machine: mach, smoke, metrics: res.metrics, goals: res.goals ?? {}, notes: res.notes ?? [], durationSec, loadavg };
+    const durationSec = (hostNow() - t0) / 1000;
+    const out: ResultFile = { name, date: new Date(hostNow()).toISOString(), machine: mach, smoke, metrics: res.metrics, goals: res.goals ?? {}, notes: res.notes ?? [], durationSec, loadavg };
     writeFileSync(join(outDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
     rows.push(...tableRows(out));
     console.error(`[bench] ${name}: done in ${durationSec.toFixed(1)} s`);
@@ -60,9 +61,9 @@ for (const name of selected) {
     console.error(`[bench] ${name}: FAILED`, err);
     rows.push([name, 'error', '', '', '', '', String((err as Error).message).slice(0, 200)]);
   }
-  durations.push(`${name} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  durations.push(`${name} ${((hostNow() - t0) / 1000).toFixed(1)} s`);
 }
-const totalSec = (Date.now() - runStart) / 1000;
+const totalSec = (hostNow() - runStart) / 1000;
 for (const l of formatTable(rows)) console.log(l);
 console.log(`\n${selected.length} bench(es) in ${totalSec.toFixed(1)} s: ${durations.join(', ')}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
 if (report) {

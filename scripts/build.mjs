@@ -15,6 +15,7 @@
 // URL (relative to the bundle's location), so files read next to the sources
 // (scenarios, dashboard assets, worker entry files) and createRequire() keep
 // resolving in the source tree.
+import { performance } from 'node:perf_hooks';
 import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -87,7 +88,7 @@ function clearOutdir(outdir) {
 
 export async function build({ outdir, quiet = false }) {
   const { build: esbuild } = await import('esbuild');
-  const started = Date.now();
+  const started = performance.now();
   clearOutdir(outdir);
   mkdirSync(outdir, { recursive: true });
   const result = await esbuild({
@@ -115,7 +116,7 @@ export async function build({ outdir, quiet = false }) {
   writeFileSync(join(outdir, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
   if (!quiet) {
-    process.stdout.write(`beepkit: built ${relative(process.cwd(), outdir) || '.'} (${Object.keys(result.metafile.inputs).length} inputs, ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB) in ${Date.now() - started} ms\n`);
+    process.stdout.write(`beepkit: built ${relative(process.cwd(), outdir) || '.'} (${Object.keys(result.metafile.inputs).length} inputs, ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB) in ${Math.round(performance.now() - started)} ms\n`);
   }
   return result;
 }

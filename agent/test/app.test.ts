@@ -20,6 +20,7 @@ import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { GnssEmulator } from '@beepkit/firmware-stubs/gnss';
 import type { AgentStatus } from '../src/health/index.ts';
 import { spawnAgent } from './fixtures/agent-child.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const CAFE = { lat: 51.5007, lon: -0.1246 };
 const PORT = 27010;
@@ -31,9 +32,9 @@ async function get(path: string): Promise<string> {
   return r.text();
 }
 async function waitStatus(pred: (s: AgentStatus) => boolean, label: string, ms = 90_000): Promise<AgentStatus> {
-  const until = Date.now() + ms;
+  const until = hostNow() + ms;
   let last: AgentStatus | undefined;
-  while (Date.now() < until) {
+  while (hostNow() < until) {
     try {
       last = JSON.parse(await get('/status')) as AgentStatus;
       if (pred(last)) return last;
@@ -107,7 +108,7 @@ t.test('agent on virtual hardware', { timeout: 240_000 }, async (t) => {
   const metrics2 = await get('/metrics');
   const ks = await KeystoreFile.open(join(dir, 'data', 'keystore.bkks'), { passphrase: 'café passphrase' });
   const keys = ks.dayKeys();
-  const enin = enIntervalNumber(Math.floor(Date.now() / 1000));
+  const enin = enIntervalNumber(Math.floor(hostNow() / 1000));
   const ids = intervalIds(keys.tek, enin - 1, 3);
   const secrets = [toHex(keys.pseudonym).slice(0, 16), toHex(keys.tek), ...ids.map((i) => toHex(i.rpi)), ...ids.flatMap((i) => [toHex(i.address), [...i.address].map((b) => b.toString(16).padStart(2, '0')).join(':')]), '51.50', '-0.124', '5130.0'];
   const logs = output.join('\n').toLowerCase();

@@ -18,6 +18,7 @@ import type { Gateway } from '@beepkit/gateway/app';
 import { CarerStore, wearablePrefixes } from '../src/carer/index.ts';
 import { storageKey } from '../src/app/storage.ts';
 import { carerGateway, carerRig, PASS } from './fixtures/carer-agent.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const BROKER = 23110;
 const AGENT_HTTP = 23112;
@@ -49,8 +50,8 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   const [today] = wearablePrefixes(store, listed[0].wearableId);
   const before = (await api('GET', '/status')).body.alerts.total;
   await gw.publishNotification([encodeNotificationEntry({ type: 'exposure', fingerprint: fingerprint(today.prefix), risk: 2, day: today.day })]);
-  const end = Date.now() + 60_000;
-  while ((await api('GET', '/status')).body.alerts.total === before && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  const end = hostNow() + 60_000;
+  while ((await api('GET', '/status')).body.alerts.total === before && hostNow() < end) await new Promise((r) => setTimeout(r, 100));
   const st = (await api('GET', '/status')).body;
   t.equal(st.alerts.total, before + 1, 'one alert on the carer agent');
   const line = rig.out.find((l) => l.includes('Rose was'));
@@ -68,7 +69,7 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   t.match(denied.body.results[0], { label: 'Rose', error: 'E_ABORTED' }, 'the carer is refused');
   t.match(await wearable.waitFor((e) => e.ev === 'failed', 30_000, 'wearable refuses', wm2), { code: 'E_DENIED' });
   const logged = (): boolean => rig.out.some((l) => l.includes('carer: sync') && l.includes('E_ABORTED'));
-  for (const end = Date.now() + 10_000; !logged() && Date.now() < end;) await new Promise((r) => setTimeout(r, 50)); // the log line may trail the HTTP answer
+  for (const end = hostNow() + 10_000; !logged() && hostNow() < end;) await new Promise((r) => setTimeout(r, 50)); // the log line may trail the HTTP answer
   t.ok(logged(), 'the carer logged the refusal');
   t.match((await api('GET', '/carer')).body.wearables[0], { label: 'Rose', days: 1, lastError: 'E_ABORTED' });
   const after = await new CarerStore({ path: join(rig.dataDir, 'carer.bks'), key }).load();

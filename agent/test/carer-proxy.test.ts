@@ -28,10 +28,11 @@ import type { Alert, AlertSink } from '../src/alerts/index.ts';
 import type { EvidenceBundle } from '../src/trust/index.ts';
 import { CarerClient, CarerStore, memoryLinkPair, WearableProxy, type CarerAlert } from '../src/carer/index.ts';
 import { DAY, bytesFrom, certify, once, prng, traceCode } from './net-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const BROKER = 27340;
 const CARER = 'carer-proxy-test-1';
-const TODAY = Math.floor(Date.now() / 1000 / DAY);
+const TODAY = Math.floor(hostNow() / 1000 / DAY);
 
 const CARER2 = 'carer-proxy-test-2';
 const root = t.testdir({ gw: {}, w: {}, c: {}, c2: {}, c3: {} });
@@ -58,7 +59,7 @@ const got: Alert[] = [];
 const sink: AlertSink = { name: 'test', deliver: async (a) => void got.push(a) };
 const published: CarerAlert[] = [];
 
-const state = new WearableState({ dataDir: join(root, 'w'), label: 'Grace', now: () => Math.floor(Date.now() / 1000) });
+const state = new WearableState({ dataDir: join(root, 'w'), label: 'Grace', now: () => Math.floor(hostNow() / 1000) });
 await state.start();
 t.teardown(() => state.stop());
 const store = await new CarerStore({ path: join(root, 'c', 'carer.bin'), key: new Uint8Array(32).fill(7) }).load();
@@ -141,7 +142,7 @@ t.test('paired wearable: records uploaded under its pseudonym, exactly once, ver
   const batches: Uint8Array[] = [];
   const keys = await ledgerKeys(batches);
   const signedByWearable = batches.every((bytes) => {
-    verifyBatch(bytes, { caPub: gw.keys.ca.publicKey, now: Math.floor(Date.now() / 1000) }); // signature by the certificate's subject
+    verifyBatch(bytes, { caPub: gw.keys.ca.publicKey, now: Math.floor(hostNow() / 1000) }); // signature by the certificate's subject
     return toHex(decodeCertificate(decodeBatch(bytes).certificate).subject) === toHex(pseudonym());
   });
   t.ok(batches.length >= 4 && signedByWearable, `every batch (${batches.length}) certified for and signed by the wearable’s pseudonym`);
@@ -168,7 +169,7 @@ t.test('CA request for the wearable: signed by its pseudonym of the day, certifi
   const p2 = new WearableProxy({ store, dataDir: join(root, 'c2'), mqtt: fakeCa, caPublicKey: ca.publicKey, gatewayPublicKey: gw.keys.gateway.publicKey, sinks: [], mayUpload: () => false });
   await p2.start();
   t.teardown(() => p2.stop());
-  const evidence = { time: Date.now(), gnss: null, venues: [], others: [], fused: {}, sources: ['gnss', 'venue'] } as unknown as EvidenceBundle;
+  const evidence = { time: hostNow(), gnss: null, venues: [], others: [], fused: {}, sources: ['gnss', 'venue'] } as unknown as EvidenceBundle;
   const stored = await p2.authorise(wearableId, evidence);
   t.equal(reqs.length, 1);
   t.equal(toHex(reqs[0].pseudonymPublicKey), toHex(pseudonym()), 'the wearable’s pseudonym, not the carer’s');
@@ -180,10 +181,10 @@ t.test('CA request for the wearable: signed by its pseudonym of the day, certifi
 
 t.test('a block carrying the wearable’s fingerprint alerts naming Grace once; a block without raises none', async (t) => {
   const entry = (fp: Uint8Array) => encodeNotificationEntry({ type: 'exposure', fingerprint: fp, risk: 2, day: TODAY });
-  const none = await proxy.onBlock({ height: 1, timeMs: Date.now(), entries: [entry(bytesFrom(prng(4), 16))] });
+  const none = await proxy.onBlock({ height: 1, timeMs: hostNow(), entries: [entry(bytesFrom(prng(4), 16))] });
   t.equal(none.length, 0, 'a stranger’s fingerprint: no alert');
   t.equal(got.length, 0);
-  const blk = { height: 2, timeMs: Date.now(), entries: [entry(bytesFrom(prng(5), 16)), entry(fingerprint(pseudonym()))] };
+  const blk = { height: 2, timeMs: hostNow(), entries: [entry(bytesFrom(prng(5), 16)), entry(fingerprint(pseudonym()))] };
   const alerts = await proxy.onBlock(blk);
   t.equal(alerts.length, 1);
   t.match(alerts[0], { person: 'Grace', wearableId, level: 'high', day: TODAY });
@@ -207,7 +208,7 @@ t.test('app wiring: the agent network (mqttNetwork) with a carer store matches g
   let alerted!: (a: Alert) => void;
   const carerAlert = new Promise<Alert>((res) => (alerted = res));
   const net = await mqttNetwork({
-    config, deviceId: CARER2, outbox, logger: silentLogger, now: Date.now, raise: async (a) => void own.push(...a),
+    config, deviceId: CARER2, outbox, logger: silentLogger, now: hostNow, raise: async (a) => void own.push(...a),
     ownPrefixes: () => [], encounters: () => [], ownVisits: () => [], dayKeys: () => { throw new Error('no own keys'); }, mayUpload: () => false,
     carer: { store, sinks: [{ name: 'carer', deliver: async (a) => alerted(a) }] },
   });

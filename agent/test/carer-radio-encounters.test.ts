@@ -24,6 +24,7 @@ import { CarerStore } from '../src/carer/index.ts';
 import { storageKey } from '../src/app/storage.ts';
 import { carerGateway, carerRig, pairWearableCli, untilCarer, PASS } from './fixtures/carer-agent.ts';
 import { advertiser, steppingClock, WearableCli } from '../../wearable/test/fixtures/recording.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const CLOCK = 23801;
 const HTTP = 23802;
@@ -74,11 +75,11 @@ t.test('the wearable’s EN encounter reaches the carer once across two syncs an
   // the wearable's encounter log as it saves it (every scenario minute at speed 60: every real second)
   const logKey = hkdf(await readKeyFile(join(wdir, 'wearable.key')), undefined, 'beepkit/v1/wearable/logs', 32);
   const heardUntil = async (at: number): Promise<Encounter> => {
-    const end = Date.now() + 60_000;
+    const end = hostNow() + 60_000;
     for (;;) {
       const e = (await loadEncounters(join(wdir, 'encounters.bin'), logKey).catch(() => undefined))?.get(rpi);
       if (e && e.lastSeen >= at) return e;
-      if (Date.now() > end) throw new Error(`the wearable did not hear the peer at ${at} (${JSON.stringify(e && { lastSeen: e.lastSeen })})`);
+      if (hostNow() > end) throw new Error(`the wearable did not hear the peer at ${at} (${JSON.stringify(e && { lastSeen: e.lastSeen })})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };
@@ -113,8 +114,8 @@ t.test('the wearable’s EN encounter reaches the carer once across two syncs an
   const alertLines = () => rig.out.filter((l) => l.includes('Grace spent'));
   await gw.publishNotification([tekEntry(new Uint8Array(16).fill(1))]);
   await gw.publishNotification([tekEntry(new Uint8Array(16).fill(2)), tekEntry(tek)]);
-  const end = Date.now() + 60_000;
-  while (!alertLines().length && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  const end = hostNow() + 60_000;
+  while (!alertLines().length && hostNow() < end) await new Promise((r) => setTimeout(r, 100));
   t.equal(alertLines().length, 1, 'one alert naming the person (the block of strangers before it raised none)');
   t.match(alertLines()[0], /Grace: On .* Grace spent about \d+ minutes within roughly \d+ m of someone who later tested positive/);
   t.notOk(rig.out.some((l) => l.includes(rpi)), 'the agent never logs the RPI');

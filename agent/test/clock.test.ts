@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolveConfig } from '../src/config/index.ts';
 import { ControlApiClock, LinearClock, clockFromConfig } from '../src/app/clock.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 t.test('config: clock is optional, validated', async (t) => {
   t.equal(resolveConfig({}).clock, undefined, 'host clock by default');
@@ -17,7 +18,7 @@ t.test('config: clock is optional, validated', async (t) => {
 });
 
 t.test('linear clock runs at speed from the epoch', async (t) => {
-  const wall = Date.now();
+  const wall = hostNow();
   const c = new LinearClock(1_000_000, 30, wall - 1000);
   const n = c.now();
   t.ok(n >= 1_000_000 + 30_000 && n < 1_000_000 + 30_000 + 30 * 5000, `about 30 s after the epoch (${n - 1_000_000})`);
@@ -27,8 +28,8 @@ t.test('linear clock runs at speed from the epoch', async (t) => {
 t.test('control API clock: follows, pauses, and fails clearly without a sim', async (t) => {
   // A fake sim whose clock runs at `speed` while not paused, like the real control API.
   let state = { now: 5_000_000, speed: 10, paused: true };
-  let since = Date.now();
-  const clockNow = () => (state.paused ? state.now : state.now + (Date.now() - since) * state.speed);
+  let since = hostNow();
+  const clockNow = () => (state.paused ? state.now : state.now + (hostNow() - since) * state.speed);
   const server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(req.url === '/clock' ? { ...state, now: clockNow() } : {}));
@@ -42,9 +43,9 @@ t.test('control API clock: follows, pauses, and fails clearly without a sim', as
   t.equal(c.now(), 5_000_000, 'paused: frozen');
   t.equal(c.speed, 10);
   state = { now: 6_000_000, speed: 10, paused: false };
-  since = Date.now();
-  const until = Date.now() + 10_000;
-  while (c.now() < 6_000_000 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  since = hostNow();
+  const until = hostNow() + 10_000;
+  while (c.now() < 6_000_000 && hostNow() < until) await new Promise((r) => setTimeout(r, 20));
   const a = c.now();
   t.ok(a >= 6_000_000, 'resumed: follows the sim');
   await new Promise((r) => setTimeout(r, 100));

@@ -20,8 +20,9 @@ import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { AlertDispatcher, CallbackSink, type Alert } from '../src/alerts/index.ts';
 import { Follower, SelfMatcher, appendFrontier, frontierRoot, type VerifiedBlock } from '../src/follow/index.ts';
 import { DAY, GW_PASSWORD, NO_MOSQUITTO, bytesFrom, dayKeySource, deviceMqtt, mosquitto, once, prng, startGateway, tempDir } from './net-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
-const TODAY = Math.floor(Date.now() / 1000 / DAY);
+const TODAY = Math.floor(hostNow() / 1000 / DAY);
 const DEVICE = 'agent-follow-1';
 
 t.test('compact frontier root equals the RFC 9162 root at every size', async (t) => {

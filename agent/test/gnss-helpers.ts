@@ -1,5 +1,6 @@
 // Test helpers for the GNSS tests: await an event or a condition (no fixed sleeps in assertions).
 import type { EventEmitter } from 'node:events';
+import { hostNow } from '@beepkit/protocol/clock';
 
 /** Resolves with the first event `name` whose payload satisfies `pred`; rejects after `ms`. */
 export function once<T>(em: { on(n: string, f: (x: T) => void): unknown; off(n: string, f: (x: T) => void): unknown } | EventEmitter, name: string, pred: (x: T) => boolean = () => true, ms = 30_000): Promise<T> {
@@ -21,9 +22,9 @@ export function once<T>(em: { on(n: string, f: (x: T) => void): unknown; off(n: 
 
 /** Polls `cond` every 10 ms until true; rejects after `ms` with `why()`. */
 export async function until(cond: () => boolean, ms = 30_000, why: () => string = () => ''): Promise<void> {
-  const end = Date.now() + ms;
+  const end = hostNow() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms ${why()}`);
+    if (hostNow() > end) throw new Error(`condition not met in ${ms} ms ${why()}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

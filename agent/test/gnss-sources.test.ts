@@ -9,6 +9,7 @@ import { GnssEmulator } from '@beepkit/firmware-stubs/gnss';
 import { SerialGnssSource, ReplayGnssSource, GpsdGnssSource, createGnssSource, type GnssFix, type GnssStateChange } from '@beepkit/agent/gnss';
 import { encodeSentence } from '@beepkit/protocol/nmea';
 import { once, until } from './gnss-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
 
@@ -144,7 +145,7 @@ t.test('replay source and factory', async (t) => {
 
 const gpsdBin = ['/usr/sbin/gpsd', '/usr/bin/gpsd'].find((p) => spawnSync('test', ['-x', p]).status === 0);
 t.test('gpsd source against a real gpsd fed by the emulator', { skip: gpsdBin ? false : 'gpsd binary not installed (apt-get install gpsd)' }, async (t) => {
-  const emu = new GnssEmulator({ intervalMs: 200, startTime: Date.now(), dir: t.testdir({}), coldStart: { noFix: 2, twoD: 0 }, seed: 5 });
+  const emu = new GnssEmulator({ intervalMs: 200, startTime: hostNow(), dir: t.testdir({}), coldStart: { noFix: 2, twoD: 0 }, seed: 5 });
   emu.start();
   const port = 21000 + (process.pid % 50);
   const gpsd = spawn(gpsdBin!, ['-N', '-n', '-b', '-S', String(port), emu.path], { stdio: 'ignore' });

@@ -37,6 +37,7 @@ import { loadEncounters, meanAttenuation } from '../src/encounters/index.ts';
 import { loadVisits, storageKey } from '../src/app/storage.ts';
 import type { AgentStatus } from '../src/health/index.ts';
 import { spawnAgent } from './fixtures/agent-child.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const HTTP_PORT = 27501;
 const CONTROL_PORT = 27502;
@@ -96,9 +97,9 @@ async function status(): Promise<AgentStatus> {
   return (await r.json()) as AgentStatus;
 }
 async function waitStatus(pred: (s: AgentStatus) => boolean, label: string, ms: number, child: { exitCode: number | null }, output: string[]): Promise<AgentStatus> {
-  const until = Date.now() + ms;
+  const until = hostNow() + ms;
   let last: AgentStatus | undefined;
-  while (Date.now() < until) {
+  while (hostNow() < until) {
     if (child.exitCode !== null) throw new Error(`agent exited (${child.exitCode}) waiting for ${label}:\n${output.slice(-20).join('\n')}`);
     try {
       last = await status();
@@ -118,7 +119,7 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
   const dir = t.testdir();
   const sc = scenario();
   // start inside one 10-minute EN interval so each peer keeps one RPI for the whole run
-  const startTime = Math.floor(Date.now() / 600_000) * 600_000 + 60_000;
+  const startTime = Math.floor(hostNow() / 600_000) * 600_000 + 60_000;
   const sim = new Sim({ scenario: sc, dir, controlPort: CONTROL_PORT, startTime });
   await sim.start();
   sim.pause();

@@ -17,12 +17,13 @@ import { decodeMessage, topics } from '@beepkit/protocol/wire';
 import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { CertStore } from '../src/ca-client/index.ts';
 import { DAY, GW_PASSWORD, NO_MOSQUITTO, certify, dayKeySource, mosquitto, prng, startGateway, tempDir, traceCode } from './net-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const DEVICE = 'agent-kill-1';
 const TOTAL = 1000;
 const KILLS = 5;
 const SEED = 4242;
-const TODAY = Math.floor(Date.now() / 1000 / DAY);
+const TODAY = Math.floor(hostNow() / 1000 / DAY);
 const FROM_DAY = TODAY - 30;
 
 t.test('kill -9 during 1 000 uploads: every TraceCode reaches the ledger exactly once', { skip: NO_MOSQUITTO, timeout: 240_000 }, async (t) => {

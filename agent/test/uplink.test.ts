@@ -18,8 +18,9 @@ import { Outbox } from '../src/outbox/index.ts';
 import { CertStore } from '../src/ca-client/index.ts';
 import { Uplink, type UplinkTransport } from '../src/uplink/index.ts';
 import { DAY, NO_MOSQUITTO, bytesFrom, certify, dayKeySource, deviceMqtt, mosquitto, once, prng, startGateway, tempDir, traceCode } from './net-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
-const TODAY = Math.floor(Date.now() / 1000 / DAY);
+const TODAY = Math.floor(hostNow() / 1000 / DAY);
 
 /** All record hashes on the tracing chain, with multiplicity. */
 async function ledgerKeys(ledger: Pick<Ledger, 'blocks'>): Promise<Map<string, number>> {

@@ -12,6 +12,7 @@ import { checkClock, type ClockProbes, type ClockVerdict } from './clock.ts';
 import type { VenueKey } from './provision.ts';
 
 import { silentLogger as silent, type Logger } from '@beepkit/agent/alerts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface InteropFrames {
   ibeacon?: { uuid: string; major: number; minor: number };
@@ -62,7 +63,7 @@ export class BeaconDaemon {
 
   constructor(private readonly o: BeaconOptions) {
     this.log = o.logger ?? silent;
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? hostNow;
   }
 
   /** The frames of one rotation at `nowMs`: the venue frame first, then the interop ones. */

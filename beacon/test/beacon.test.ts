@@ -19,6 +19,7 @@ import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { checkClock, type ClockProbes } from '../src/clock.ts';
 import { deriveVenueId, loadVenueKey, offlineRecord, provisionVenue, venueRegister } from '../src/provision.ts';
 import { BeaconDaemon } from '../src/daemon.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const here = dirname(fileURLToPath(import.meta.url));
 type Ev = { ev: string; [k: string]: any };
@@ -147,7 +148,7 @@ t.test('frames on the air verify under the venue key', async (t) => {
     t.doesNotThrow(() => verifyVenueFrame(f, key, { nowSlot: f.slot, window: 1 }));
     t.equal(f.txPower, -59);
   }
-  const nowSlot = slotOf(Date.now() / 1000, 1);
+  const nowSlot = slotOf(hostNow() / 1000, 1);
   t.ok(frames.some((f) => Math.abs(f.slot - nowSlot) <= 3), 'slots follow the system clock');
   const f = frames[0];
   t.throws(() => verifyVenueFrame(f, key, { nowSlot: f.slot + 2, window: 1 }), { code: 'E_REPLAY' }, 'replayed from an older slot');

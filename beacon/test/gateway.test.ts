@@ -32,6 +32,7 @@ import { AgentMqtt } from '@beepkit/agent/mqtt';
 import { Host, type HostEvent } from '../../firmware-stubs/test/fixtures/child.ts';
 import { main } from '../../bin/cli.ts';
 import { loadVenueKey, registerOverMqtt, type VenueKey } from '../src/index.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const hostDir = join(here, '..', '..', 'firmware-stubs', 'test', 'fixtures');
@@ -41,7 +42,7 @@ const URL = `mqtt://127.0.0.1:${BROKER}`;
 const TRUSTED = 'beacon-lobby-01';
 const VENUE = { name: 'Lobby', region: ['CA', 'Alameda', 'Oakland'], lat: 37.8044, lon: -122.2712, radiusM: 40 };
 
-let clock = Date.now();
+let clock = hostNow();
 const root = t.testdir({ gw: {}, beacon: {}, offline: {}, offgw: {} });
 const pw = (id: string) => `pw-${id}`;
 const DEVICES = [TRUSTED, 'beacon-rogue-01', 'agent-ca-test-86'];

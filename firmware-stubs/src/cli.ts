@@ -11,6 +11,7 @@ import { Option, type Command } from 'commander';
 import { isBeepkitError } from '@beepkit/protocol';
 import { loadScenarioFile } from './scenario/load.ts';
 import { Sim } from './sim/sim.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 /** The shipped scenarios (firmware-stubs/scenarios). */
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
@@ -21,7 +22,7 @@ function stderrLogger(verbose: boolean) {
     if (level === 'debug' && !verbose) return;
     const obj = typeof a[0] === 'object' && a[0] !== null ? a[0] : {};
     const msg = a.find((x) => typeof x === 'string') ?? '';
-    process.stderr.write(JSON.stringify({ level, time: new Date().toISOString(), msg, ...obj }) + '\n');
+    process.stderr.write(JSON.stringify({ level, time: new Date(hostNow()).toISOString(), msg, ...obj }) + '\n');
   };
   return { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
 }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Air, Rng, expectedRssi, rssiBand, rangeM, inScanWindow, latLonToEnu, enuToLatLon, DEFAULT_RADIO, ADV_IND, SCAN_RSP, type AirListener, type RxAdv, type AirLink } from '../src/air/index.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 t.test('path loss model', async (t) => {
   t.equal(expectedRssi(0, 1), -DEFAULT_RADIO.refLossDb);
@@ -65,9 +66,9 @@ class Probe implements AirListener {
     for (const w of this.waiters.splice(0)) w();
   }
   async until(pred: () => boolean, what: string, ms = 15000): Promise<void> {
-    const end = Date.now() + ms;
+    const end = hostNow() + ms;
     while (!pred()) {
-      if (Date.now() > end) throw new Error(`timeout: ${what}`);
+      if (hostNow() > end) throw new Error(`timeout: ${what}`);
       await new Promise<void>((r) => {
         this.waiters.push(r);
         setTimeout(r, 50);

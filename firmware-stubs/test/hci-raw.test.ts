@@ -7,6 +7,7 @@ import t from 'tap';
 import { SerialPort } from 'serialport';
 import { Air, ADV_NONCONN_IND } from '../src/air/index.ts';
 import { VirtualController, OP } from '../src/hci/index.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 class RawHost {
   rx = Buffer.alloc(0);
@@ -24,14 +25,14 @@ class RawHost {
   /** Waits until the received bytes contain `hex`, then consumes up to and including it. */
   async expect(hex: string, ms = 10000): Promise<void> {
     const want = Buffer.from(hex.replace(/ /g, ''), 'hex');
-    const end = Date.now() + ms;
+    const end = hostNow() + ms;
     for (;;) {
       const i = this.rx.indexOf(want);
       if (i >= 0) {
         this.rx = this.rx.subarray(i + want.length);
         return;
       }
-      if (Date.now() > end) throw new Error(`timeout waiting for ${hex}; have ${this.rx.toString('hex')}`);
+      if (hostNow() > end) throw new Error(`timeout waiting for ${hex}; have ${this.rx.toString('hex')}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -109,8 +110,8 @@ t.test('radio events are dropped (counted) while no host reads; link-layer scan 
   await h.expect('04 3e 2a 02 01 03 01'); // one legacy report per event, random static address
   // the host goes away without a word: the kernel buffer fills, then our queue, then reports are dropped
   await h.close();
-  const end = Date.now() + 30000;
-  while (c.counters.droppedEvents < 20 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  const end = hostNow() + 30000;
+  while (c.counters.droppedEvents < 20 && hostNow() < end) await new Promise((r) => setTimeout(r, 50));
   t.ok(c.counters.droppedEvents >= 20, `dropped ${c.counters.droppedEvents}`);
   t.ok(c.backlog < 2048 + 512, `backlog bounded (${c.backlog})`);
 });

@@ -13,6 +13,7 @@ import { latLonToEnu, distanceM } from '../src/air/geo.ts';
 import { parseScenario, positionAt } from '../src/scenario/index.ts';
 import { Sim } from '../src/sim/index.ts';
 import { until } from './fixtures/child.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const PORT = 25010;
 const NOISE = 2;
@@ -71,11 +72,11 @@ class Reader {
     return this.lines.slice(from).flatMap((l) => (l.s?.kind === 'GGA' ? [l.s] : []));
   }
   async waitFor<T>(check: () => T | undefined | false, label: string, timeoutMs = 30_000): Promise<T> {
-    const end = Date.now() + timeoutMs;
+    const end = hostNow() + timeoutMs;
     for (;;) {
       const v = check();
       if (v) return v;
-      if (Date.now() > end) throw new Error(`timeout waiting for ${label}; last lines: ${JSON.stringify(this.lines.slice(-3).map((l) => l.text))}`);
+      if (hostNow() > end) throw new Error(`timeout waiting for ${label}; last lines: ${JSON.stringify(this.lines.slice(-3).map((l) => l.text))}`);
       await new Promise<void>((r) => {
         const timer = setTimeout(r, 1000);
         this.waiters.push(() => (clearTimeout(timer), r()));

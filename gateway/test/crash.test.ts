@@ -14,6 +14,7 @@ import { encodeMessage, topics } from '@beepkit/protocol/wire';
 import { loadOrCreateKeys } from '../src/ca/keys.ts';
 import { EmbeddedLedger, verifyLedgerDir } from '../src/ledger/index.ts';
 import { DAY, Device, GW_PASSWORD, NO_MOSQUITTO, Pseudonym, cid, mosquitto, prng, recordHash, tempDir } from './gw-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'beepkit.js');
 
@@ -42,7 +43,7 @@ t.test('kill -9 under load: receipted batches present exactly once, re-sent ones
   writeFileSync(cfg, `dataDir: ${dataDir}\nbroker:\n  url: ${broker.url}\n  password: ${GW_PASSWORD}\n  clientId: gw-crash\n  connections: 2\nhttp: { port: 24051 }\nlog: { level: warn }\n`);
 
   const rand = prng(424242);
-  const nowS = Math.floor(Date.now() / 1000);
+  const nowS = Math.floor(hostNow() / 1000);
   const day = Math.floor(nowS / DAY);
   const maxInterval = Math.min(3, Math.floor((nowS - day * DAY) / 1800));
   const N = 600;

@@ -15,6 +15,7 @@ import { decodeBlock } from '../src/ledger/index.ts';
 import { decodeRevocation } from '../src/ca/revocation.ts';
 import { VenueRegistry } from '../src/ca/registry.ts';
 import { Device, NO_MOSQUITTO, gatewayConfig, mosquitto, tempDir } from './gw-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 t.test('broadcast and catch-up', { skip: NO_MOSQUITTO, timeout: 60_000 }, async (t) => {
   const tmp = tempDir('feed');
@@ -52,7 +53,7 @@ t.test('broadcast and catch-up', { skip: NO_MOSQUITTO, timeout: 60_000 }, async 
   t.equal(vs.type === 'venue-status-reply' ? vs.state : vs.type, 'empty');
   // A venue-state record on the notification chain (as the diagnostician's venue registry writes) changes the answer.
   const venue6 = Uint8Array.of(1, 2, 3, 4, 5, 6);
-  const since = Math.floor(Date.now() / 1000) - 60;
+  const since = Math.floor(hostNow() / 1000) - 60;
   await gw.publishNotification([encodeNotificationEntry({ type: 'venue-state', venue: venueId8(venue6), state: 'infected', since, reason: 'report' })]);
   const vs2 = await b.request('venue-status-query', { type: 'venue-status-query', venueId: venue6 });
   t.equal(vs2.type === 'venue-status-reply' ? vs2.state : vs2.type, 'infected', 'infected after the venue-state record');

@@ -19,6 +19,7 @@ import { HilContext } from './hil/context.ts';
 import { runSuite, summaryLine, type SuiteResult } from './hil/runner.ts';
 import { SUITES } from './suites/index.ts';
 import { SOAK_MINUTES, SOAK_TC_INTERVAL_MS, soakScenario, soakStartTime } from './suites/soak.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const print = (l: string): void => {
@@ -65,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       const file = scenario.includes('/') ? resolve(scenario) : join(ROOT, 'firmware-stubs', 'scenarios', `${scenario}.yaml`);
       const sc = soakOnly ? soakScenario(file) : loadScenarioFile(file);
       mkdirSync(join(base, 'sim'), { recursive: true });
-      const startTime = soakOnly ? soakStartTime(Date.now(), minutes) : Date.now();
+      const startTime = soakOnly ? soakStartTime(hostNow(), minutes) : hostNow();
       sim = new Sim({ scenario: sc, dir: join(base, 'sim'), controlPort: 0, startTime, ...(values.speed ? { speed: Number(values.speed) } : {}) });
       await sim.start();
       sim.pause();

@@ -11,20 +11,21 @@ import { join } from 'node:path';
 import { loadScenarioFile } from '@beepkit/firmware-stubs/scenario';
 import { Sim } from '@beepkit/firmware-stubs/sim';
 import { runHil } from './hil-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 t.setTimeout(400_000);
 
 t.test('carer suite through --rig <sim rig.yaml> --real', { timeout: 400_000 }, async (t) => {
   const dir = t.testdir();
-  const sim = new Sim({ scenario: loadScenarioFile(new URL('../../firmware-stubs/scenarios/cafe.yaml', import.meta.url).pathname), dir, controlPort: 0, speed: 12, startTime: Date.now() });
+  const sim = new Sim({ scenario: loadScenarioFile(new URL('../../firmware-stubs/scenarios/cafe.yaml', import.meta.url).pathname), dir, controlPort: 0, speed: 12, startTime: hostNow() });
   await sim.start();
   t.teardown(() => sim.stop());
   // the bench: Grace's wearable next to Dave's kit, a metre from the Harbour View lounge beacon
   sim.move('grace', { x: -48, y: 121 });
   sim.move('dave', { x: -47, y: 122 });
-  const t0 = Date.now();
+  const t0 = hostNow();
   const { code, out } = await runHil(['--rig', join(dir, 'rig.yaml'), '--real', '--suite', 'carer'], 360_000);
-  t.comment(`${((Date.now() - t0) / 1000).toFixed(1)} s\n` + out.split('\n').filter((l) => /^suite |ok|FAIL|skip|passed,|^ {4}/.test(l)).join('\n'));
+  t.comment(`${((hostNow() - t0) / 1000).toFixed(1)} s\n` + out.split('\n').filter((l) => /^suite |ok|FAIL|skip|passed,|^ {4}/.test(l)).join('\n'));
   t.match(out, /rig: .*\(real, 5 devices, 2 venues\)/, 'read as a real rig');
   t.match(out, /no control API: the wearable and its carer are where the rig has them/);
   t.match(out, /ok {4}pairing: a wrong code is refused \(403 E_CODE\), nothing transferred; the right code pairs both sides/);

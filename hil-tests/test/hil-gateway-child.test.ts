@@ -15,6 +15,7 @@ import { BIN } from '../src/hil/context.ts';
 import { GatewayChild, ReceiptObserver, clockSpecFor } from '../src/hil/gateway-child.ts';
 import type { Rig } from '../src/rig/index.ts';
 import { errorOf } from './hil-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const codeOf = errorOf;
 
@@ -30,7 +31,7 @@ t.test('clock: config is validated field by field', async (t) => {
 });
 
 t.test('scenario clocks: linear, and following a control API (paused is paused)', async (t) => {
-  const lin = clockFromSpec({ epochMs: 1_000_000, wallMs: Date.now(), speed: 1000 })!;
+  const lin = clockFromSpec({ epochMs: 1_000_000, wallMs: hostNow(), speed: 1000 })!;
   const a = lin.now();
   t.ok(a >= 1_000_000 && a < 1_000_000 + 60_000_000, 'linear: epoch + elapsed × speed');
   t.equal(clockFromSpec(undefined), undefined);
@@ -44,8 +45,8 @@ t.test('scenario clocks: linear, and following a control API (paused is paused)'
   t.teardown(() => c.stop());
   t.equal(c.now(), 5_000_000, 'paused: the sim time exactly');
   state = { now: 9_000_000, speed: 2, paused: false };
-  const until = Date.now() + 20_000;
-  while (c.now() < 9_000_000 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  const until = hostNow() + 20_000;
+  while (c.now() < 9_000_000 && hostNow() < until) await new Promise((r) => setTimeout(r, 20));
   t.ok(c.now() >= 9_000_000, 'follows the next poll');
   t.match(codeOf(() => clockFromSpec({ url: 'http://127.0.0.1:23201/clock' })), 'no error', 'constructed lazily');
   await t.rejects(new ControlApiClock('http://127.0.0.1:23201/clock').start(), { code: 'E_IO' }, 'an unreachable clock fails start()');
@@ -63,7 +64,7 @@ t.test('beepkit gateway run --clock-url refuses a non-loopback URL', async (t) =
 
 t.test('GatewayChild: ready, kill -9, restart in place; the observer reconnects', async (t) => {
   const dir = t.testdir();
-  const rig = { kind: 'real', name: 't', clock: { startTime: 1_700_000_000_000, speed: 10, startedAtWallMs: Date.now() }, fixedPositions: false, devices: [], venues: [] } as unknown as Rig;
+  const rig = { kind: 'real', name: 't', clock: { startTime: 1_700_000_000_000, speed: 10, startedAtWallMs: hostNow() }, fixedPositions: false, devices: [], venues: [] } as unknown as Rig;
   t.same(clockSpecFor(rig), { epochMs: 1_700_000_000_000, wallMs: rig.clock!.startedAtWallMs, speed: 10 }, 'a rig without control: linear clock');
   t.same(clockSpecFor({ ...rig, control: 'http://127.0.0.1:1' }), { url: 'http://127.0.0.1:1/clock', pollMs: 250 }, 'control API clock');
   const cfg = resolveConfig({

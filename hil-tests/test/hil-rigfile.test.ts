@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadScenarioFile } from '@beepkit/firmware-stubs/scenario';
 import { Sim } from '@beepkit/firmware-stubs/sim';
 import { CI_SUITES, runHil } from './hil-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 // the whole file runs longer than the default per-file timeout
 t.setTimeout(900_000);
@@ -15,7 +16,7 @@ t.setTimeout(900_000);
 t.test('the suites through --rig <sim rig.yaml> treated as a real rig', { timeout: 900_000 }, async (t) => {
   const dir = t.testdir();
   // slower than the café's ×30: the agents join a running scenario (a bench is never paused)
-  const sim = new Sim({ scenario: loadScenarioFile(new URL('../../firmware-stubs/scenarios/cafe.yaml', import.meta.url).pathname), dir, controlPort: 0, speed: 12, startTime: Date.now() });
+  const sim = new Sim({ scenario: loadScenarioFile(new URL('../../firmware-stubs/scenarios/cafe.yaml', import.meta.url).pathname), dir, controlPort: 0, speed: 12, startTime: hostNow() });
   await sim.start();
   t.teardown(() => sim.stop());
   const { code, out } = await runHil(['--rig', join(dir, 'rig.yaml'), '--real', ...CI_SUITES.flatMap((s) => ['--suite', s])], 840_000);

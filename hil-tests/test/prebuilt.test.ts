@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { COMMAND_WORKSPACE, WORKSPACE_CLIS, workspacesFor } from '../../bin/cli.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'bin', 'beepkit.js');
@@ -72,7 +73,7 @@ t.test('a bundle in a temp dir runs and prints what the tsx path prints; a stale
   t.ok(existsSync(join(dist, 'cli.js')) && existsSync(join(dist, '.built')), 'cli.js and the stamp are written');
   t.ok(existsSync(join(dist, 'cli.js.map')), 'with a source map');
 
-  const future = new Date(Date.now() + 86_400_000);
+  const future = new Date(hostNow() + 86_400_000);
   utimesSync(join(dist, '.built'), future, future);
   const fresh = { BEEPKIT_DIST: dist, BEEPKIT_START_TRACE: '1' };
   for (const [what, args] of COMMANDS) {

@@ -12,6 +12,7 @@ import { EncounterLog, loadEncounters } from '@beepkit/agent/encounters';
 import { ControlApiClock, loadVisits, type AgentClock } from '@beepkit/agent/app';
 import { checkClockSpec, clockFromSpec } from '@beepkit/firmware-stubs/clock';
 import type { Logger } from './state.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const fail = (e: unknown): void => {
   const err = isBeepkitError(e) ? e : new BeepkitError('E_IO', String((e as Error)?.message ?? e));
@@ -52,7 +53,7 @@ function clockOption(o: Opts): AgentClock | undefined {
 }
 
 /** Progress on stderr: one JSON object per line ({t, level, msg, ...}), pino's shape. */
-const line = (level: string) => (o: object, msg: string): void => void process.stderr.write(JSON.stringify({ t: new Date().toISOString(), level, msg, ...o }) + '\n');
+const line = (level: string) => (o: object, msg: string): void => void process.stderr.write(JSON.stringify({ t: new Date(hostNow()).toISOString(), level, msg, ...o }) + '\n');
 const stderrLogger = (debug = false): Logger => ({ info: line('info'), warn: line('warn'), error: line('error'), debug: debug ? line('debug') : () => {} });
 
 /** Asks the wearable's user (console stand-in for a display and a button). */
@@ -69,7 +70,7 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   const log = stderrLogger();
   const clock = clockOption(o);
   await clock?.start();
-  const now = clock ? () => clock.now() : Date.now;
+  const now = clock ? () => clock.now() : hostNow;
   const state = new WearableState({ dataDir: o.dataDir, label: o.label, logger: log, now: () => Math.floor(now() / 1000) });
   await state.start();
   if (o.solverKey) await state.setSolverKey(fromHex(o.solverKey.toLowerCase()));

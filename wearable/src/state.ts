@@ -21,6 +21,7 @@ import { loadEncounters, type Encounter } from '@beepkit/agent/encounters';
 import { EncounterShare } from './encounters.ts';
 
 import { silentLogger, type Logger } from '@beepkit/agent/alerts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export { silentLogger, type Logger };
 
@@ -63,7 +64,7 @@ export class WearableState {
 
   constructor(private readonly o: WearableStateOptions) {
     this.log = o.logger ?? silentLogger;
-    this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
+    this.now = o.now ?? (() => Math.floor(hostNow() / 1000));
   }
 
   private path(name: string): string {

@@ -27,6 +27,7 @@ import { AgentCarer } from './carer.ts';
 import { RadioRunner } from './radio-runner.ts';
 import { Publishing } from './publishing.ts';
 import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface AgentOptions {
   logger?: Logger;
@@ -86,7 +87,7 @@ export class Agent {
   constructor(config: AgentConfig, private readonly opts: AgentOptions = {}) {
     this.#cfg = config;
     this.#log = opts.logger ?? silentLogger;
-    this.#now = opts.clock ? () => opts.clock!.now() : Date.now;
+    this.#now = opts.clock ? () => opts.clock!.now() : hostNow;
     this.#encounters = new EncounterLog({ retentionMs: config.keystore.retentionDays * DAY_MS });
     this.encounters = this.#encounters;
     this.visits = new VisitDetector(config.visits);

@@ -12,6 +12,7 @@ import { CORRELATION_ID_BYTES, type CaRequest, type UplinkKind, type WireMessage
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import { buildCaRequest, type CaRequestSigner, type EvidenceBundle } from '../trust/index.ts';
 import type { CertStore, StoredCertificate } from './store.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 /** The request/reply half of the agent's MQTT client. */
 export interface RequestTransport {
@@ -63,7 +64,7 @@ export class CaClient {
     if (reply.type !== 'ca-response') throw this.#fail('rejected', 'E_TYPE', `expected a ca-response, got ${reply.type}`);
     const r = reply.result;
     if (!r.ok) throw this.#fail('refused', r.code, `CA refused: ${r.message}`);
-    const nowS = Math.floor((this.#o.now ?? Date.now)() / 1000);
+    const nowS = Math.floor((this.#o.now ?? hostNow)() / 1000);
     let certSolverKeyId: Uint8Array;
     try {
       certSolverKeyId = verifyCertificate(r.certificate, this.#o.caPublicKey, { now: nowS, day: req.day, role: 'device', subject: req.pseudonymPublicKey }).solverKeyId;

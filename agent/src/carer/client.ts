@@ -18,6 +18,7 @@ import { Inbox, type MessageLink } from './link.ts';
 import { encodeOuter, NONCE_LEN, PAIRING_VERSION, type DayKeyMaterial } from './messages.ts';
 import type { CarerStore } from './store.ts';
 import { encounterId } from './encounter-wire.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface WearableRecord {
   wearableId: string;
@@ -61,7 +62,7 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
   constructor(private readonly o: CarerClientOptions) {
     super();
     this.log = o.logger ?? silentLogger;
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? hostNow;
   }
 
   /**

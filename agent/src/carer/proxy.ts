@@ -25,6 +25,7 @@ import type { EvidenceBundle } from '../trust/index.ts';
 import { handToOutbox, matchForWearables, matchTeksForWearables, type CarerAlert } from './expose.ts';
 import type { CarerStore } from './store.ts';
 import type { SyncResult, WearableRecord } from './client.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface WearableProxyOptions {
   store: CarerStore;
@@ -182,7 +183,7 @@ export class WearableProxy extends EventEmitter {
       else if (e?.type === 'tek') teks.push({ tek: e.tek, rollingStart: e.rollingStart });
     }
     if ((!fps.length && !teks.length) || !this.#o.store.list().length) return [];
-    const now = (this.#o.now ?? Date.now)();
+    const now = (this.#o.now ?? hostNow)();
     if (teks.length) await this.#o.store.encounters.prune(now).catch((e: unknown) => this.#log.warn({ code: (e as { code?: string })?.code }, 'carer: pruning wearable encounters failed'));
     const alerts = [...(fps.length ? matchForWearables(this.#o.store, packFingerprintBlock(fps), now) : []), ...matchTeksForWearables(this.#o.store, teks, now)];
     const fresh: CarerAlert[] = [];

@@ -15,6 +15,7 @@ import { withTimeout, type GattCentral } from '../radio/gatt-central.ts';
 import { CarerClient, codeOf, type SyncResult, type WearableRecord } from './client.ts';
 import type { RandomSource } from './handshake.ts';
 import type { CarerStore } from './store.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface CarerServiceOptions {
   store: CarerStore;
@@ -101,7 +102,7 @@ export class CarerService {
   constructor(o: CarerServiceOptions) {
     this.#o = o;
     this.#log = o.logger ?? silentLogger;
-    this.#now = o.now ?? Date.now;
+    this.#now = o.now ?? hostNow;
     this.#client = new CarerClient({ store: o.store, sink: o.sink, logger: this.#log, timeoutMs: o.sessionTimeoutMs ?? 20_000, now: this.#now, random: o.random, onSynced: o.afterSync });
   }
 

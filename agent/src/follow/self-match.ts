@@ -13,6 +13,7 @@ import { assessExposure, type Alert, type AlertOptions } from '../alerts/index.t
 import { packFingerprintBlock, type EncounterLike, type EndorsedTek, type OwnPrefix, type VenueMatchOptions, type VisitLike } from '../matching/index.ts';
 import type { VerifiedBlock } from './follower.ts';
 import { SharedFilter, type SharedRecord } from './shared.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface SelfMatchOptions {
   /** Where alerts go (AlertDispatcher fits). */
@@ -78,7 +79,7 @@ export class SelfMatcher {
       if (!ownPrefixes.length) fps = [];
     }
     const alerts = assessExposure({
-      now: (this.o.now ?? Date.now)(),
+      now: (this.o.now ?? hostNow)(),
       ownPrefixes,
       blocks: fps.length ? [packFingerprintBlock(fps)] : [],
       endorsedTeks: teks,

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { NmeaLineDecoder, type NmeaFix } from '@beepkit/protocol/nmea';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import type { GnssFix, GnssSource, GnssSourceEvents, GnssSourceKind, GnssState } from './types.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface GnssSourceBaseOptions {
   logger?: Logger;
@@ -37,7 +38,7 @@ export abstract class GnssSourceBase extends EventEmitter<GnssSourceEvents> impl
   constructor(protected readonly baseOpts: GnssSourceBaseOptions) {
     super();
     this.log = baseOpts.logger ?? silentLogger;
-    this.now = baseOpts.now ?? Date.now;
+    this.now = baseOpts.now ?? hostNow;
     this.decoder = new NmeaLineDecoder({ date: baseOpts.date });
   }
 

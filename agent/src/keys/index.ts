@@ -14,6 +14,7 @@ import {
   type DayKeys, type Kek, type KeystoreState, type ScryptParams,
 } from '@beepkit/protocol/keys';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export type KeystoreSecret = { passphrase: string; scrypt?: ScryptParams } | { keyFile: string };
 
@@ -128,7 +129,7 @@ export class KeystoreFile {
 
   /** Opens (or with `create`, creates) a keystore file. Wrong secret: E_DECRYPT. */
   static async open(path: string, secret: KeystoreSecret, opts: KeystoreFileOptions = {}): Promise<KeystoreFile> {
-    const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    const now = opts.now ?? (() => Math.floor(hostNow() / 1000));
     const log = opts.logger ?? silentLogger;
     const kek = await kekOf(secret);
     let bytes: Uint8Array | undefined;

@@ -17,6 +17,7 @@ import { silentLogger, type Logger } from '../alerts/logger.ts';
 import type { AdvertEvent } from '../scan/types.ts';
 import { GattCentral } from './gatt-central.ts';
 import { EN_DUTY_CYCLE, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const require = createRequire(import.meta.url);
 
@@ -84,7 +85,7 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
   constructor(private readonly o: HciRadioOptions) {
     super();
     this.log = o.logger ?? silentLogger;
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? hostNow;
     if (!o.scanner && !o.advertiser) throw new BeepkitError('E_CONFIG', 'radio: need a scanner and/or an advertiser controller');
   }
 

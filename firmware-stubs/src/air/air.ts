@@ -12,6 +12,7 @@
 import { BeepkitError } from '@beepkit/protocol';
 import { DEFAULT_RADIO, Rng, expectedRssi, inScanWindow, toHciRssi, type RadioParams } from './model.ts';
 import { distanceM, latLonToEnu, enuToLatLon, type Enu, type LatLon } from './geo.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export const ADV_IND = 0x00;
 export const ADV_DIRECT_IND = 0x01;
@@ -168,7 +169,7 @@ export class Air {
       type: b.type ?? ADV_NONCONN_IND,
       address,
       addressType: b.addressType ?? 1,
-      advData: Buffer.from(b.payload ?? b.payloadFn!(Date.now())),
+      advData: Buffer.from(b.payload ?? b.payloadFn!(hostNow())),
       scanRspData: Buffer.from(b.scanRsp ?? []),
     });
   }
@@ -305,7 +306,7 @@ export class Air {
     const now = performance.now();
     this.stats.advEvents++;
     tx.stats.advEvents++;
-    if (tx.beacon?.payloadFn) adv.advData = Buffer.from(tx.beacon.payloadFn(Date.now()));
+    if (tx.beacon?.payloadFn) adv.advData = Buffer.from(tx.beacon.payloadFn(hostNow()));
     const connectable = adv.type === ADV_IND || adv.type === ADV_DIRECT_IND;
     const scannable = adv.type === ADV_IND || adv.type === ADV_SCAN_IND;
     for (const rx of this.devices.values()) {

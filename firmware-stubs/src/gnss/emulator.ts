@@ -15,6 +15,7 @@ import { BeepkitError } from '@beepkit/protocol';
 import { openPty, PtyWriter, type Pty } from '../pty.ts';
 import { ALL_SENTENCES, ReceiverModel, trajectoryAt, type EpochState, type SentenceType, type Trajectory } from './model.ts';
 import { replayLog, type ReplayOptions } from './replay.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface GnssClock {
   now(): number;
@@ -22,7 +23,7 @@ export interface GnssClock {
   clearTimeout(handle: unknown): void;
 }
 export const systemClock: GnssClock = {
-  now: () => Date.now(),
+  now: () => hostNow(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };

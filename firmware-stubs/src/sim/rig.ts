@@ -10,6 +10,7 @@ import { enuToLatLon } from '../air/geo.ts';
 import { simulatedVenueKey } from '../scenario/load.ts';
 import { simulatedVenueId } from './payloads.ts';
 import type { Sim } from './sim.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export const RIG_VERSION = 1;
 
@@ -33,7 +34,7 @@ export function rigDocument(sim: Sim): Record<string, unknown> {
       startTime: sim.clock.startTime,
       startIso: new Date(sim.clock.startTime).toISOString(),
       speed: sim.clock.speed,
-      startedAtWallMs: Date.now() - sim.clock.elapsedMs() / sim.clock.speed,
+      startedAtWallMs: hostNow() - sim.clock.elapsedMs() / sim.clock.speed,
     },
     control: sim.controlPort === undefined ? null : `http://127.0.0.1:${sim.controlPort}`,
     roles,

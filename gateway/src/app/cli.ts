@@ -12,6 +12,7 @@ import { VenueRegistry } from '../ca/registry.ts';
 import { checkClockSpec, clockFromSpec } from './clock.ts';
 import { loadConfig } from './config.ts';
 import { Gateway } from './gateway.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 function fail(err: unknown): void {
   const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
@@ -147,7 +148,7 @@ export function registerGateway(program: Command): void {
         const k = loadOrCreateKeys(dir);
         const seed = new Uint8Array(randomBytes(32));
         const subject = new Ed25519Signer(seed).publicKey;
-        const nowS = Math.floor(Date.now() / 1000);
+        const nowS = Math.floor(hostNow() / 1000);
         const cert = issueCertificate(k.ca, {
           role: 'diagnostician', serial: Number(BigInt('0x' + toHex(randomBytes(6)))), day: Math.floor(nowS / 86_400), notBefore: nowS,
           notAfter: nowS + Math.round(num(o.days, '--days') * 86_400), subject, solverKeyId: k.solverKeyId, region: `diagnostician/${name}`,

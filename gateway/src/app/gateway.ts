@@ -27,6 +27,7 @@ import type { GatewayConfig } from './config.ts';
 import { startHttp } from './http.ts';
 import { Telemetry } from './telemetry.ts';
 import { handleCaRequest, handleVenueRegister } from './handlers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 
 export interface GatewayOptions {
@@ -80,7 +81,7 @@ export class Gateway {
     if (this.#started) throw new BeepkitError('E_STATE', 'gateway already started');
     this.#started = true;
     const cfg = this.#o.config;
-    const now = this.#o.now ?? Date.now;
+    const now = this.#o.now ?? hostNow;
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
     this.keys = loadOrCreateKeys(cfg.dataDir);
     this.ledger = new EmbeddedLedger({ dir: join(cfg.dataDir, 'ledger'), signer: this.keys.gateway, logger: this.#log });

@@ -24,6 +24,7 @@ import { RateLimiter, type RateOptions } from '../ingest/rate.ts';
 import { silentLogger } from '../broker/log.ts';
 import type { Logger } from '../ledger/types.ts';
 import type { Venue } from './registry.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const DAY_S = 86_400;
 
@@ -91,7 +92,7 @@ export class CertificateAuthority {
   constructor(opts: CaOptions) {
     this.#o = opts;
     this.#p = { ...DEFAULT_CA_POLICY, ...opts.policy };
-    this.#now = opts.now ?? Date.now;
+    this.#now = opts.now ?? hostNow;
     this.#log = opts.logger ?? silentLogger;
     this.#byPseudonym = new RateLimiter(this.#p.perPseudonym);
     this.#byVenue = new RateLimiter(this.#p.perVenue);

@@ -11,6 +11,7 @@ import { BeepkitError, fromHex, toHex } from '@beepkit/protocol';
 import { VENUE_ID_BYTES, VENUE_KEY_BYTES } from '@beepkit/protocol/frames';
 import { readSecretMode } from './perm.ts';
 import { writeFileAtomic } from './keys.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface Venue {
   /** 6-byte venue id, 12 lowercase hex digits. */
@@ -101,7 +102,7 @@ export class VenueRegistry {
   }
 
   /** Adds a venue (reading the file first); returns it and its key. */
-  add(v: VenueInput, nowMs = Date.now()): { venue: Venue; key: Uint8Array } {
+  add(v: VenueInput, nowMs = hostNow()): { venue: Venue; key: Uint8Array } {
     validate(v);
     this.load();
     const id = v.id ? checkVenueId(v.id) : toHex(new Uint8Array(randomBytes(VENUE_ID_BYTES)));
@@ -115,7 +116,7 @@ export class VenueRegistry {
     return { venue: strip(stored), key };
   }
 
-  revoke(id: string, nowMs = Date.now()): Venue {
+  revoke(id: string, nowMs = hostNow()): Venue {
     this.load();
     const v = this.#venues.get(checkVenueId(id));
     if (!v) throw new BeepkitError('E_NOT_FOUND', `no venue ${id}`);

@@ -17,6 +17,7 @@ import { encodeNotificationEntry, newChallenge, signEndorsement, verifyConsent, 
 import type { Ledger, Logger, Receipt } from '../ledger/types.ts';
 import type { NotificationSink } from '../solver/source.ts';
 import type { VenueRegistry } from '../venues/registry.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -58,7 +59,7 @@ export class Diagnostician {
 
   constructor(o: DiagnosticianOptions) {
     this.o = o;
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? hostNow;
     this.signer = new Ed25519Signer(o.signingSeed);
     this.log = o.logger ?? silent;
   }

@@ -36,6 +36,7 @@ import type { AppendResult, Ledger, Logger, Receipt as LedgerReceipt } from '../
 import { RateLimiter, type RateOptions } from './rate.ts';
 import { Scratch, recordHashes } from './fast.ts';
 import { VerifyPool } from './verify-pool.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export { RateLimiter, type RateOptions } from './rate.ts';
 export { VerifyPool, type VerifyPoolOptions } from './verify-pool.ts';
@@ -140,7 +141,7 @@ export class Ingest {
 
   constructor(opts: IngestOptions) {
     this.#o = opts;
-    this.#now = opts.now ?? Date.now;
+    this.#now = opts.now ?? hostNow;
     this.#log = opts.logger ?? silentLogger;
     this.#rate = new RateLimiter(opts.rate ?? { burst: 4096, perSecond: 1 });
     this.#skew = opts.maxSkewSec ?? 300;

@@ -12,6 +12,7 @@ import { Chain } from './chain.ts';
 import { fsyncDir } from './segment.ts';
 import { META_FILE, readMeta, verifyLedgerDir, type LedgerMeta } from './verify.ts';
 import { CHAINS, type AppendInput, type AppendResult, type Block, type ChainName, type Ledger, type LedgerEntry, type Logger, type Receipt, type Signer, type VerifyReport } from './types.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface EmbeddedLedgerOptions {
   dir: string;
@@ -60,7 +61,7 @@ export class EmbeddedLedger implements Ledger {
         signer,
         readOnly,
         logger: this.o.logger ?? silent,
-        now: this.o.now ?? Date.now,
+        now: this.o.now ?? hostNow,
         groupCommit: this.o.groupCommit ?? true,
         maxBlockEntries: this.o.maxBlockEntries ?? 8192,
         segmentBytes: this.o.segmentBytes ?? 64 * 2 ** 20,

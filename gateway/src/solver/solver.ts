@@ -23,6 +23,7 @@ import { BatchScanner } from './scan.ts';
 import type { DecryptPool, OpenedBatch } from './pool.ts';
 import { loadState, saveState, type SolverState } from './state.ts';
 import type { NotificationSink, SourceBlock, TracingSource } from './source.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -99,7 +100,7 @@ export class Solver {
     this.cache = new EcdhCache(o.solverKey);
     this.opener = new TraceCodeOpener(this.cache);
     this.log = o.logger ?? silent;
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? hostNow;
     this.index = new GeoIndex(o.index);
   }
 

@@ -5,6 +5,7 @@ import { decodeNotificationEntry, isNotificationEntry, type NotificationEntry } 
 import { EmbeddedLedger } from '../ledger/index.ts';
 import { emit, guard } from '../solver/cli-util.ts';
 import { VenueRegistry } from './registry.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export function registerVenue(program: Command): void {
   program
@@ -17,7 +18,7 @@ export function registerVenue(program: Command): void {
     .action((id: string, o: { ledger: string; at?: string }) =>
       guard(async () => {
         const venue = fromHex(id, 'venue id');
-        const now = o.at ? Number(o.at) : Date.now();
+        const now = o.at ? Number(o.at) : hostNow();
         const l = new EmbeddedLedger({ dir: o.ledger, readOnly: true });
         await l.open();
         const entries: NotificationEntry[] = [];

@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface AgentSetup {
   id: string;
@@ -110,7 +111,7 @@ export class AgentProcess {
       onJson: (j) => {
         this.onLog?.(j);
         if (!j.alert) return;
-        const a = { level: String(j.alert.level ?? 'none'), kind: String(j.alert.kind ?? ''), explanation: String(j.msg ?? ''), at: typeof j.time === 'number' ? j.time : Date.now() };
+        const a = { level: String(j.alert.level ?? 'none'), kind: String(j.alert.kind ?? ''), explanation: String(j.msg ?? ''), at: typeof j.time === 'number' ? j.time : hostNow() };
         this.alerts.push(a);
         this.onAlert?.(a);
       },

@@ -20,6 +20,7 @@ import { Diagnostician } from '@beepkit/gateway/diagnosis';
 import { Solver, ledgerTracingSource, type NotificationSink } from '@beepkit/gateway/solver';
 import { VenueRegistry, type Surface } from '@beepkit/gateway/venues';
 import { runConsent } from './agents.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface DiagnosisContext {
   gateway: Gateway;
@@ -53,9 +54,9 @@ export interface DiagnosisMark {
 export function feedSink(gw: Gateway, marks?: DiagnosisMark[], kind: DiagnosisMark['kind'] = 'solver-notice'): NotificationSink {
   return {
     publish: async (entries) => {
-      const startedAt = Date.now();
+      const startedAt = hostNow();
       const r = await gw.publishNotification(entries);
-      marks?.push({ kind, startedAt, at: Date.now(), entries: entries.length });
+      marks?.push({ kind, startedAt, at: hostNow(), entries: entries.length });
       return r;
     },
   };
@@ -94,9 +95,9 @@ export class DiagnosisStep {
     await runConsent(c.bin, configPath, ['--diagnostician', toHex(subject), '--challenge', chFile, '--days', String(day), '--teks', '--visits', '--out', out]);
     const doc = JSON.parse(readFileSync(out, 'utf8')) as { consent: string };
     const consent = decodeConsent(fromHex(doc.consent));
-    const startedAt = Date.now();
+    const startedAt = hostNow();
     const r = await diag.endorse(consent);
-    this.marks.push({ kind: 'endorsement', startedAt, at: Date.now(), entries: 1 });
+    this.marks.push({ kind: 'endorsement', startedAt, at: hostNow(), entries: 1 });
     return {
       days: consent.days.length, visits: r.visits, teks: r.teks, blockHeight: r.receipt.blockHeight,
       venueStates: c.venues.map((v) => ({ id: v.id, state: this.venues.venueState(venueId8(v.venueId)).state })),

@@ -14,6 +14,7 @@ import { BeepkitError } from '@beepkit/protocol';
 import type { AgentStatus } from '@beepkit/agent/health';
 import type { Rig, RigDevice } from '../rig/index.ts';
 import { clockSpecFor } from './gateway-child.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export interface AgentWiring {
   brokerUrl: string;
@@ -89,7 +90,7 @@ export class RigAgent extends ManagedChild {
     return this.spawn({
       bin: this.bin, configPath: this.configPath, label: this.device.id, timeoutMs,
       onJson: (j) => {
-        if (j.alert) this.alerts.push({ level: String(j.alert.level ?? 'none'), at: Date.now() });
+        if (j.alert) this.alerts.push({ level: String(j.alert.level ?? 'none'), at: hostNow() });
       },
     });
   }
@@ -106,13 +107,13 @@ export class RigAgent extends ManagedChild {
 
   /** Polls /status until `pred` holds; E_TIMEOUT naming `what` (with the last status) otherwise. */
   async waitFor(what: string, pred: (s: AgentStatus) => boolean, timeoutMs = 90_000): Promise<AgentStatus> {
-    const until = Date.now() + timeoutMs;
+    const until = hostNow() + timeoutMs;
     let last: AgentStatus | undefined;
     for (;;) {
       const s = await this.status();
       if (s) last = s;
       if (s && pred(s)) return s;
-      if (Date.now() > until) {
+      if (hostNow() > until) {
         const brief = last ? `gnss ${last.gnss.state}/${last.gnss.usable}, trust ${last.trust.state}, cert ${last.certificate.today}, visits ${last.visits.total}, outbox ${last.outbox.depth}, net ${last.network.state}` : 'no status';
         throw new BeepkitError('E_TIMEOUT', `${this.device.id}: ${what} not seen in ${timeoutMs} ms (${brief})`);
       }

@@ -18,6 +18,7 @@ import type { Rig } from '../rig/index.ts';
 import { RigAgent, agentConfigFor } from './agents.ts';
 import { SimControl } from './control.ts';
 import { GatewayChild } from './gateway-child.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export const BIN = fileURLToPath(new URL('../../../bin/beepkit.js', import.meta.url));
 /** TraceCode interval, scenario ms: 5 min. */
@@ -88,7 +89,7 @@ export class HilContext {
     const c = this.rig.clock;
     const f = this.control?.lastClock();
     if (f) return Math.floor(f());
-    return c ? Math.floor(c.startTime + (Date.now() - c.startedAtWallMs) * c.speed) : Date.now();
+    return c ? Math.floor(c.startTime + (hostNow() - c.startedAtWallMs) * c.speed) : hostNow();
   }
 
   /** Real ms for `scenarioMs` of rig time. */

@@ -1,5 +1,6 @@
 /** Client of the simulator's control API (virtual rigs): clock, move, faults, pause. */
 import { BeepkitError } from '@beepkit/protocol';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export class SimControl {
   #clock?: { now: number; at: number; speed: number; paused: boolean };
@@ -26,7 +27,7 @@ export class SimControl {
   async startClock(): Promise<void> {
     const poll = async (): Promise<void> => {
       const c = await this.clock();
-      this.#clock = { ...c, at: Date.now() };
+      this.#clock = { ...c, at: hostNow() };
     };
     await poll();
     this.#timer = setInterval(() => void poll().catch(() => {}), 250);
@@ -42,7 +43,7 @@ export class SimControl {
     if (!c) return undefined;
     return () => {
       const k = this.#clock!;
-      return k.paused ? k.now : k.now + (Date.now() - k.at) * k.speed;
+      return k.paused ? k.now : k.now + (hostNow() - k.at) * k.speed;
     };
   }
 

@@ -21,6 +21,7 @@ import { VenueRegistry, type Surface } from '@beepkit/gateway/venues';
 import { runBeepkit, type RigAgent } from '../hil/agents.ts';
 import { BIN, Skip, type HilContext } from '../hil/context.ts';
 import type { Suite } from '../hil/runner.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 export const ALERT_BOUND_MS = 5000;
 /** Rig time the patient and contacts spend together before the diagnosis (≥ 15 min: high risk). */
@@ -96,7 +97,7 @@ export const notification: Suite = {
       const solver = new Solver({ source: ledgerTracingSource(ctx.gateway.ledger), sink, solverKey: readSecretFile(ctx.gateway.keys.solverKeyFile), caPub: ctx.gateway.keys.caPublicKey, now: () => ctx.now(), stateFile: join(ctx.dir, 'solver-state.json') });
       solver.open();
       await solver.catchUp();
-      publishedAt = Date.now();
+      publishedAt = hostNow();
       ctx.print(`    solver: ${solver.stats.records} records, ${solver.stats.published} notice(s) published`);
       if (solver.stats.published === 0) throw new BeepkitError('E_ASSERT', 'the solver published no notice');
     });
@@ -108,8 +109,8 @@ export const notification: Suite = {
       const unexposed = others.filter((a) => (statuses.get(a)?.visits.total ?? 0) === 0);
       if (visited.length === 0) throw new Skip('no other agent visited a venue');
       const fresh = (a: RigAgent) => a.alerts.slice(baseline.get(a) ?? 0).filter((x) => x.level !== 'none');
-      const until = Date.now() + 30_000;
-      while (Date.now() < until && !visited.some((a) => fresh(a).length > 0)) await new Promise((r) => setTimeout(r, 200));
+      const until = hostNow() + 30_000;
+      while (hostNow() < until && !visited.some((a) => fresh(a).length > 0)) await new Promise((r) => setTimeout(r, 200));
       await new Promise((r) => setTimeout(r, 3000));
       const hit = visited.filter((a) => fresh(a).length > 0);
       for (const a of hit) ctx.print(`    ${a.device.id}: ${fresh(a)[0]!.level} alert ${Math.max(0, fresh(a)[0]!.at - publishedAt)} ms after the publish`);
