@@ -29,6 +29,7 @@ import { loadOrCreateKeys } from '@beepkit/gateway/ca';
 import { encodeMessage, topics } from '@beepkit/protocol/wire';
 import { Pseudonym, prng } from '../gateway/test/gw-fixtures.ts';
 import { goal, summarise, type Bench, type BenchResult } from './lib.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const DAY = 86_400;
 const DAY_NO = 20_602;
@@ -76,7 +77,7 @@ async function ingestCpu(dir: string, n: number, seed: number, reuse: number): P
   const keys = loadOrCreateKeys(dir);
   const payloads: Uint8Array[] = [];
   batches(keys.ca, n, seed, reuse, (m) => payloads.push(m.payload));
-  const ledger = new EmbeddedLedger({ dir: join(dir, 'ledger'), signer: keys.gateway });
+  const ledger = new EmbeddedLedger({ now: hostNow, dir: join(dir, 'ledger'), signer: keys.gateway });
   await ledger.open();
   try {
     const ingest = new Ingest({ ledger, caPublicKey: keys.caPublicKey, now: () => (DAY_NO * DAY + DAY - 60) * 1000, rate: { burst: 1e9, perSecond: 1e9 } });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedLedger, ed25519Signer, type AppendInput } from '../gateway/src/ledger/index.ts';
 import { goal, sample, summarise, type Bench } from './lib.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const RECORDS = 28;
 const signer = ed25519Signer(new Uint8Array(32).fill(3));
@@ -32,7 +33,7 @@ function entry(i: number, salt: number): AppendInput {
 
 async function appendRun(n: number, groupCommit: boolean, concurrency: number, salt: number): Promise<{ eps: number; bytes: number; blocks: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ledger-'));
-  const l = new EmbeddedLedger({ dir, signer, groupCommit });
+  const l = new EmbeddedLedger({ now: hostNow, dir, signer, groupCommit });
   await l.open();
   const inputs = Array.from({ length: n }, (_, i) => entry(i, salt));
   let next = 0;
@@ -90,7 +91,7 @@ const bench: Bench = {
 
     // open / recovery time for nOpen entries, written in big groups
     const dir = mkdtempSync(join(tmpdir(), 'bench-ledger-open-'));
-    const w = new EmbeddedLedger({ dir, signer });
+    const w = new EmbeddedLedger({ now: hostNow, dir, signer });
     await w.open();
     for (let i = 0; i < nOpen; i += 2000) {
       const m = Math.min(2000, nOpen - i);
@@ -100,7 +101,7 @@ const bench: Bench = {
     const openMs: number[] = [];
     let memPerEntry = 0;
     for (let r = 0; r < Math.min(ctx.repeats, 3); r++) {
-      const l = new EmbeddedLedger({ dir, signer });
+      const l = new EmbeddedLedger({ now: hostNow, dir, signer });
       const t0 = process.hrtime.bigint();
       await l.open();
       openMs.push(Number(process.hrtime.bigint() - t0) / 1e6);

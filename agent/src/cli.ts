@@ -16,6 +16,7 @@ import { sharedFromConsent } from './follow/index.ts';
 import { KeystoreFile } from './keys/index.ts';
 import { HciRadio } from './radio/index.ts';
 import { CalibrationCollector, calibrate } from './rssi/index.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 function fail(err: unknown, exitCode = 2): void {
   const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
@@ -114,7 +115,7 @@ async function calibrateCmd(o: { config?: string; beacon: string; samples: strin
   if (!cfg.radio.scanner) throw new BeepkitError('E_CONFIG', 'config radio.scanner: needed to calibrate');
   const n = Number(o.samples);
   const collector = new CalibrationCollector(o.beacon, n);
-  const radio = new HciRadio({ scanner: cfg.radio.scanner, powerOnTimeoutMs: cfg.radio.powerOnTimeoutMs });
+  const radio = new HciRadio({ scanner: cfg.radio.scanner, powerOnTimeoutMs: cfg.radio.powerOnTimeoutMs, now: hostNow });
   await radio.start();
   try {
     await new Promise<void>((resolve, reject) => {

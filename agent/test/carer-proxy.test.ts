@@ -37,7 +37,7 @@ const TODAY = Math.floor(hostNow() / 1000 / DAY);
 const CARER2 = 'carer-proxy-test-2';
 const root = t.testdir({ gw: {}, w: {}, c: {}, c2: {}, c3: {} });
 await writeFile(join(root, 'passwd'), [CARER, CARER2].map((d) => `${d}:${hashPassword(`pw-${d}`, { iterations: 1000 })}\n`).join(''), { mode: 0o600 });
-const gw = new Gateway({ config: resolveConfig({ dataDir: join(root, 'gw'), broker: { embedded: { port: BROKER, passwordFile: join(root, 'passwd') } }, http: { port: BROKER + 1 }, log: { level: 'silent' } }) });
+const gw = new Gateway({ now: hostNow, config: resolveConfig({ dataDir: join(root, 'gw'), broker: { embedded: { port: BROKER, passwordFile: join(root, 'passwd') } }, http: { port: BROKER + 1 }, log: { level: 'silent' } }) });
 await gw.start();
 t.teardown(() => gw.stop());
 

@@ -64,7 +64,7 @@ t.test('follower: alert latency, no false alert, tampered blocks, offline catch-
 
   async function agent(seed: number): Promise<{ follower: Follower; processed: number[]; stop(): Promise<void> }> {
     const mqtt = deviceMqtt(broker.url, DEVICE, seed);
-    const matcher = new SelfMatcher({ dispatcher, ownPrefixes: () => ownPrefixes });
+    const matcher = new SelfMatcher({ now: hostNow, dispatcher, ownPrefixes: () => ownPrefixes });
     const processed: number[] = [];
     const follower = new Follower({ mqtt, gatewayPublicKey: gw.keys.gateway.publicKey, cursorPath, onBlock: async (b: VerifiedBlock) => {
       processed.push(b.height);

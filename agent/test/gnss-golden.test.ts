@@ -8,6 +8,7 @@ import { readChk, compareWithChk } from '@beepkit/protocol/nmea';
 import { GnssEmulator } from '@beepkit/firmware-stubs/gnss';
 import { SerialGnssSource, type GnssFix, type GnssStateChange } from '@beepkit/agent/gnss';
 import { until, once } from './gnss-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const dir = path.resolve(repoRoot, '../shared/fixtures/gpsd');
@@ -27,7 +28,7 @@ if (!existsSync(dir)) {
       const chk = readChk(readFileSync(path.join(dir, `${f}.chk`), 'latin1'));
       const emu = new GnssEmulator({ autoRun: false, dir: tmp, linkName: f.replace(/\W/g, '_') });
       emu.start();
-      const src = new SerialGnssSource({ path: emu.path, silenceMs: 120_000 });
+      const src = new SerialGnssSource({ now: hostNow, path: emu.path, silenceMs: 120_000 });
       const fixes: GnssFix[] = [];
       src.on('fix', (x) => fixes.push(x));
       t.teardown(async () => {

@@ -17,7 +17,7 @@ type TapTest = Pick<typeof t, 'testdir' | 'teardown'>;
 async function rig(t: TapTest, opts: { silenceMs?: number } = {}) {
   const emu = new GnssEmulator({ autoRun: false, startTime: T0, dir: t.testdir({}), coldStart: { noFix: 1, twoD: 1 }, seed: 11 });
   emu.start();
-  const src = new SerialGnssSource({ path: emu.path, silenceMs: opts.silenceMs ?? 60_000, backoff: { initialMs: 20, maxMs: 200 }, mtk: { intervalMs: 500, sentences: ['RMC', 'GGA', 'GSA'] } });
+  const src = new SerialGnssSource({ now: hostNow, path: emu.path, silenceMs: opts.silenceMs ?? 60_000, backoff: { initialMs: 20, maxMs: 200 }, mtk: { intervalMs: 500, sentences: ['RMC', 'GGA', 'GSA'] } });
   const fixes: GnssFix[] = [];
   const states: GnssStateChange[] = [];
   src.on('fix', (f) => fixes.push(f));
@@ -129,7 +129,7 @@ t.test('replay source and factory', async (t) => {
       encodeSentence('GP', 'GGA', ['005947.00', '3715.6616', 'N', '12157.6709', 'W', 1, 11, '0.8', '86.0', 'M', '-30.1', 'M', '', '']).replace(/\*..\r\n/, '*00\r\n') +
       encodeSentence('GP', 'GGA', ['005948.00', '3715.6616', 'N', '12157.6709', 'W', 1, 11, '0.8', '86.0', 'M', '-30.1', 'M', '', '']),
   );
-  const src = createGnssSource({ type: 'replay', file }) as ReplayGnssSource;
+  const src = createGnssSource({ now: hostNow, type: 'replay', file }) as ReplayGnssSource;
   t.type(src, ReplayGnssSource);
   const fixes: GnssFix[] = [];
   src.on('fix', (f) => fixes.push(f));
@@ -138,8 +138,8 @@ t.test('replay source and factory', async (t) => {
   t.same(fixes.map((f) => [f.time, f.mode, f.usable]), [['2010-07-07T00:59:47.000Z', 3, true], ['2010-07-07T00:59:48.000Z', 3, true]]);
   t.equal(src.counters.E_CHECKSUM, 1);
   t.equal(src.state, 'closed');
-  t.type(createGnssSource({ type: 'serial', path: '/dev/null' }), SerialGnssSource);
-  t.type(createGnssSource({ type: 'gpsd', port: 21001 }), GpsdGnssSource);
+  t.type(createGnssSource({ now: hostNow, type: 'serial', path: '/dev/null' }), SerialGnssSource);
+  t.type(createGnssSource({ now: hostNow, type: 'gpsd', port: 21001 }), GpsdGnssSource);
   t.throws(() => createGnssSource({ type: 'bogus' } as never), { code: 'E_CONFIG' });
 });
 
@@ -149,7 +149,7 @@ t.test('gpsd source against a real gpsd fed by the emulator', { skip: gpsdBin ? 
   emu.start();
   const port = 21000 + (process.pid % 50);
   const gpsd = spawn(gpsdBin!, ['-N', '-n', '-b', '-S', String(port), emu.path], { stdio: 'ignore' });
-  const src = new GpsdGnssSource({ port, backoff: { initialMs: 50, maxMs: 500 }, silenceMs: 60_000 });
+  const src = new GpsdGnssSource({ now: hostNow, port, backoff: { initialMs: 50, maxMs: 500 }, silenceMs: 60_000 });
   t.teardown(async () => {
     await src.stop();
     gpsd.kill('SIGTERM');

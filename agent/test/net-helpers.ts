@@ -1,4 +1,5 @@
 /** Shared fixtures of the agent's network tests (not a test file): real mosquitto, real Gateway, device keys. */
+import { hostNow } from '@beepkit/protocol/clock';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ export function mosquitto(dir: string, port: number, devices: string[], persiste
 }
 
 /** The real gateway service on an external broker (one connection). */
-export async function startGateway(dataDir: string, url: string, httpPort: number, now?: () => number): Promise<Gateway> {
+export async function startGateway(dataDir: string, url: string, httpPort: number, now: () => number = hostNow): Promise<Gateway> {
   const config = resolveConfig({ dataDir, broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-agent-test-${httpPort}`, connections: 1 }, http: { port: httpPort }, log: { level: 'silent' } });
   const gw = new Gateway({ config, now });
   await gw.start();

@@ -14,6 +14,7 @@ import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { EventEmitter } from 'node:events';
 import { buildEnAdvert, EN_FLAGS, HciRadio, type RadioStateEvent } from '../src/radio/index.ts';
 import type { AdvertEvent } from '../src/scan/index.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const here = dirname(fileURLToPath(import.meta.url));
 type Ev = { ev: string; [k: string]: any };
@@ -195,5 +196,5 @@ t.test('HciRadio with a stand-in stack: binding options, raw reports, duty cycle
   await t.rejects(radio.advertise(new Uint8Array(3)), { code: 'E_CONFIG' }, 'no advertiser controller');
   await t.rejects(radio.setAddress('nope'), { code: 'E_FORMAT' });
   await radio.stop();
-  t.throws(() => new HciRadio({}), { code: 'E_CONFIG' });
+  t.throws(() => new HciRadio({ now: hostNow,}), { code: 'E_CONFIG' });
 });

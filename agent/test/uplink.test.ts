@@ -88,7 +88,7 @@ async function rig(t: Test, name: string, days: number[]): Promise<Rig> {
 
 async function ledgerFor(t: Test, dir: string): Promise<{ ledger: EmbeddedLedger; publicKey: Uint8Array }> {
   const signer = ed25519Signer(bytesFrom(prng(5), 32));
-  const ledger = new EmbeddedLedger({ dir: join(dir, 'ledger'), signer });
+  const ledger = new EmbeddedLedger({ now: hostNow, dir: join(dir, 'ledger'), signer });
   await ledger.open();
   t.teardown(() => ledger.close());
   return { ledger, publicKey: signer.publicKey };

@@ -11,6 +11,7 @@ import { checkVenueInfo, loadVenueKey, offlineRecord, provisionVenue, type Venue
 import { BeaconDaemon } from './daemon.ts';
 import { startHealth } from './health.ts';
 import { registerOverMqtt } from './register.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const fail = (e: unknown): void => {
   const err = isBeepkitError(e) ? e : new BeepkitError('E_IO', String((e as Error)?.message ?? e));
@@ -76,7 +77,7 @@ export function register(program: Command): void {
         const target: HciTarget = cfg.hci?.uart ? { uart: cfg.hci.uart } : { hciIndex: Number(cfg.hci?.index ?? 0) };
         process.env.BLENO_ADVERTISING_INTERVAL = String(cfg.intervalMs ?? 100);
         const daemon = new BeaconDaemon({
-          radio: new HciRadio({ advertiser: target }), venue, txPower: Number(cfg.txPower ?? -59), slotSeconds: cfg.slotSeconds, interop: cfg.interop, trustClock: o.trustClock || cfg.trustClock === true,
+          radio: new HciRadio({ advertiser: target, now: hostNow }), now: hostNow, venue, txPower: Number(cfg.txPower ?? -59), slotSeconds: cfg.slotSeconds, interop: cfg.interop, trustClock: o.trustClock || cfg.trustClock === true,
         });
         await daemon.start();
         const h = await startHealth(() => ({ ...daemon.status, venueId: toHex(venue.venueId) }), Number(cfg.httpPort ?? 9110));

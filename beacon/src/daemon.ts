@@ -39,7 +39,7 @@ export interface BeaconOptions {
   probes?: ClockProbes;
   buildDateS?: number;
   /** ms since the epoch. */
-  now?: () => number;
+  now: () => number;
   logger?: Logger;
 }
 

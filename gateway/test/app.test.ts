@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { loadConfig, resolveConfig } from '../src/app/config.ts';
 import { Gateway } from '../src/app/gateway.ts';
 import { tempDir } from './gw-fixtures.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 t.test('config validation', async (t) => {
   const bad: [unknown, string][] = [
@@ -40,7 +41,7 @@ t.test('config validation', async (t) => {
 t.test('embedded broker, /healthz and /metrics', { timeout: 60_000 }, async (t) => {
   const tmp = tempDir('app');
   t.teardown(tmp.remove);
-  const gw = new Gateway({ config: resolveConfig({ dataDir: tmp.dir, broker: { embedded: { port: 24040 } }, http: { port: 24041 }, log: { level: 'silent' } }) });
+  const gw = new Gateway({ now: hostNow, config: resolveConfig({ dataDir: tmp.dir, broker: { embedded: { port: 24040 } }, http: { port: 24041 }, log: { level: 'silent' } }) });
   await gw.start();
   t.equal(gw.brokerUrl, 'mqtt://127.0.0.1:24040');
   const h = await fetch('http://127.0.0.1:24041/healthz');

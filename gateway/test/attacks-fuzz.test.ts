@@ -10,13 +10,14 @@ import { signBatch } from '@beepkit/protocol/tracecode';
 import { EmbeddedLedger, randomSigner } from '../src/ledger/index.ts';
 import { Ingest } from '../src/ingest/index.ts';
 import { DAY, Pseudonym, bytesFrom, prng, recordHash, tempDir, toHex, uploadPayload } from './gw-fixtures.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const NOW = (20_602 * DAY + 12 * 3600) * 1000;
 const TODAY = 20_602;
 
 async function setup(t: { teardown(fn: () => unknown): void }, rate?: { burst: number; perSecond: number }) {
   const tmp = tempDir('fuzz');
-  const ledger = new EmbeddedLedger({ dir: tmp.dir, signer: randomSigner() });
+  const ledger = new EmbeddedLedger({ now: hostNow, dir: tmp.dir, signer: randomSigner() });
   await ledger.open();
   t.teardown(async () => {
     await ledger.close();

@@ -16,6 +16,7 @@ import { signBatch } from '@beepkit/protocol/tracecode';
 import { EmbeddedLedger } from '../src/ledger/index.ts';
 import { Ingest, VerifyPool } from '../src/ingest/index.ts';
 import { DAY, Pseudonym, bytesFrom, prng, tempDir, toHex, uploadPayload } from './gw-fixtures.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const D = 20_602;
 const NOW_MS = (D * DAY + DAY - 60) * 1000;
@@ -59,7 +60,7 @@ async function run(t: Test, workers: number): Promise<{ codes: string[]; keys: s
   const tmp = tempDir(`ingest-pool-${workers}`);
   t.teardown(tmp.remove);
   const gw = new Ed25519Signer(bytesFrom(prng(7), 32));
-  const ledger = new EmbeddedLedger({ dir: join(tmp.dir, 'ledger'), signer: gw });
+  const ledger = new EmbeddedLedger({ now: hostNow, dir: join(tmp.dir, 'ledger'), signer: gw });
   await ledger.open();
   t.teardown(() => ledger.close());
   const { list, ca } = cases();

@@ -4,9 +4,10 @@
 import { toHex } from '@beepkit/protocol';
 import { EmbeddedLedger } from '../src/ledger/index.ts';
 import { batch, receiptOf, testSigner } from './ledger-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const [dir, run] = process.argv.slice(2);
-const ledger = new EmbeddedLedger({ dir, signer: testSigner });
+const ledger = new EmbeddedLedger({ now: hostNow, dir, signer: testSigner });
 await ledger.open();
 process.stdout.write('ready\n');
 const worker = async (w: number): Promise<void> => {

@@ -7,6 +7,7 @@ import { fromHex, toHex } from '@beepkit/protocol';
 import { verifyInclusion } from '@beepkit/protocol/merkle';
 import { EmbeddedLedger } from '../src/ledger/index.ts';
 import { batch, receiptOf, testSigner } from './ledger-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const bin = fileURLToPath(new URL('../../bin/beepkit.js', import.meta.url));
 
@@ -20,7 +21,7 @@ function beepkit(...args: string[]): Promise<{ code: number; stdout: string; std
 
 t.test('beepkit ledger verify/get/proof/tail', async (t) => {
   const dir = t.testdir();
-  const l = new EmbeddedLedger({ dir, signer: testSigner });
+  const l = new EmbeddedLedger({ now: hostNow, dir, signer: testSigner });
   await l.open();
   const receipts = [];
   for (let i = 0; i < 4; i++) receipts.push(receiptOf((await l.append('tracing', [batch(`cli${i}`)]))[0]));

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { toHex } from '@beepkit/protocol';
 import { EmbeddedLedger } from '../src/ledger/index.ts';
 import { testSigner } from './ledger-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const child = fileURLToPath(new URL('./ledger-child.ts', import.meta.url));
 
@@ -32,7 +33,7 @@ t.test('kill -9 at random moments loses no acknowledged entry', async (t) => {
     const n = await runAndKill(dir, run, killPoints[run], acked);
     t.ok(n >= killPoints[run], `run ${run} killed by SIGKILL after ${n} acks`);
   }
-  const l = new EmbeddedLedger({ dir, signer: testSigner });
+  const l = new EmbeddedLedger({ now: hostNow, dir, signer: testSigner });
   await l.open();
   const counts = new Map<string, number>();
   for (let h = 0; ; h += 100) {

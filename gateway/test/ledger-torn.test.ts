@@ -3,10 +3,11 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join } from 'node:path';
 import { EmbeddedLedger, META_FILE } from '../src/ledger/index.ts';
 import { batch, receiptOf, testSigner } from './ledger-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 t.test('a torn last record is truncated at open, at every byte offset', async (t) => {
   const src = t.testdir();
-  const l = new EmbeddedLedger({ dir: src, signer: testSigner });
+  const l = new EmbeddedLedger({ now: hostNow, dir: src, signer: testSigner });
   await l.open();
   for (let i = 0; i < 4; i++) await l.append('tracing', [batch(`t${i}`, 2)]);
   const before = (await l.sth('tracing'))!;
@@ -30,7 +31,7 @@ t.test('a torn last record is truncated at open, at every byte offset', async (t
     copyFileSync(join(src, META_FILE), join(dir, META_FILE));
     writeFileSync(join(dir, 'tracing', seg), full.subarray(0, cut));
     const warnings: unknown[] = [];
-    const r = new EmbeddedLedger({ dir, signer: testSigner, logger: { info() {}, debug() {}, error() {}, warn: (m) => warnings.push(m) } });
+    const r = new EmbeddedLedger({ now: hostNow, dir, signer: testSigner, logger: { info() {}, debug() {}, error() {}, warn: (m) => warnings.push(m) } });
     await r.open();
     const sth = await r.sth('tracing');
     const okState = sth?.treeSize === before.treeSize && Buffer.from(sth.rootHash).equals(Buffer.from(before.rootHash));
@@ -47,7 +48,7 @@ t.test('a torn last record is truncated at open, at every byte offset', async (t
 
 t.test('a flipped byte inside an earlier record refuses to open', async (t) => {
   const dir = t.testdir();
-  const l = new EmbeddedLedger({ dir, signer: testSigner });
+  const l = new EmbeddedLedger({ now: hostNow, dir, signer: testSigner });
   await l.open();
   for (let i = 0; i < 3; i++) await l.append('tracing', [batch(`m${i}`)]);
   await l.close();
@@ -55,5 +56,5 @@ t.test('a flipped byte inside an earlier record refuses to open', async (t) => {
   const buf = readFileSync(file);
   buf[40] ^= 1;
   writeFileSync(file, buf);
-  await t.rejects(new EmbeddedLedger({ dir, signer: testSigner }).open(), { code: 'E_CHECKSUM' });
+  await t.rejects(new EmbeddedLedger({ now: hostNow, dir, signer: testSigner }).open(), { code: 'E_CHECKSUM' });
 });

@@ -5,12 +5,13 @@ import { verifyConsistency, verifyInclusion, leafHash, signingBytes } from '@bee
 import { equalBytes } from '@beepkit/protocol';
 import { EmbeddedLedger, ed25519Verifier, randomSigner, verifyLedgerDir } from '../src/ledger/index.ts';
 import { batch, isReceipt, receiptOf, testSigner } from './ledger-helpers.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 const verifySig = ed25519Verifier(testSigner.publicKey);
 
 t.test('append, get, getByKey, proof, sth, consistency', async (t) => {
   const dir = t.testdir();
-  const l = new EmbeddedLedger({ dir, signer: testSigner });
+  const l = new EmbeddedLedger({ now: hostNow, dir, signer: testSigner });
   await l.open();
   t.equal(await l.sth('tracing'), undefined, 'no tree head before the first block');
   const first = (await l.append('tracing', [batch('a'), batch('b')])).map(receiptOf);
@@ -54,7 +55,7 @@ t.test('append, get, getByKey, proof, sth, consistency', async (t) => {
 
 t.test('idempotent appends and E_DUPLICATE by key', async (t) => {
   const dir = t.testdir();
-  const l = new EmbeddedLedger({ dir, signer: testSigner });
+  const l = new EmbeddedLedger({ now: hostNow, dir, signer: testSigner });
   await l.open();
   const [r1] = (await l.append('tracing', [batch('x')])).map(receiptOf);
   const size = () => readdirSync(join(dir, 'tracing')).reduce((a, f) => a + statSync(join(dir, 'tracing', f)).size, 0);
@@ -76,14 +77,14 @@ t.test('idempotent appends and E_DUPLICATE by key', async (t) => {
 
 t.test('restart reopens with identical state', async (t) => {
   const dir = t.testdir();
-  let l = new EmbeddedLedger({ dir, signer: testSigner, segmentBytes: 4096 });
+  let l = new EmbeddedLedger({ now: hostNow, dir, signer: testSigner, segmentBytes: 4096 });
   await l.open();
   const receipts = [];
   for (let i = 0; i < 30; i++) receipts.push(...(await l.append(i % 3 ? 'tracing' : 'notification', [batch(`r${i}`), batch(`s${i}`)])).map(receiptOf));
   const sth = await l.sth('tracing');
   await l.close();
   t.ok(readdirSync(join(dir, 'tracing')).length > 1, 'several segments');
-  l = new EmbeddedLedger({ dir, signer: testSigner, segmentBytes: 4096 });
+  l = new EmbeddedLedger({ now: hostNow, dir, signer: testSigner, segmentBytes: 4096 });
   await l.open();
   t.same(await l.sth('tracing'), sth, 'same tree head');
   const next = receiptOf((await l.append('tracing', [batch('after-restart')]))[0]);
@@ -96,12 +97,12 @@ t.test('restart reopens with identical state', async (t) => {
   t.same(dup, receipts[0], 'idempotent across restart');
   t.ok((await l.verify()).ok);
   await l.close();
-  await t.rejects(new EmbeddedLedger({ dir, signer: randomSigner() }).open(), { code: 'E_KEY' }, 'another key is refused');
+  await t.rejects(new EmbeddedLedger({ now: hostNow, dir, signer: randomSigner() }).open(), { code: 'E_KEY' }, 'another key is refused');
 });
 
 t.test('verify detects a flipped byte anywhere and a forged signature', async (t) => {
   const dir = t.testdir();
-  const l = new EmbeddedLedger({ dir, signer: testSigner });
+  const l = new EmbeddedLedger({ now: hostNow, dir, signer: testSigner });
   await l.open();
   for (let i = 0; i < 5; i++) await l.append('tracing', [batch(`f${i}`, 3)]);
   t.ok((await l.verify()).ok);
@@ -121,7 +122,7 @@ t.test('verify detects a flipped byte anywhere and a forged signature', async (t
   // A block re-signed by another key with a fixed-up checksum: only the signature is wrong.
   const forger = randomSigner();
   const dir2 = t.testdir();
-  const l2 = new EmbeddedLedger({ dir: dir2, signer: forger });
+  const l2 = new EmbeddedLedger({ now: hostNow, dir: dir2, signer: forger });
   await l2.open();
   for (let i = 0; i < 5; i++) await l2.append('tracing', [batch(`f${i}`, 3)]);
   await l2.close();

@@ -25,7 +25,7 @@ export interface CaClientOptions {
   /** Only certificates signed by this CA key are accepted. */
   caPublicKey: Uint8Array;
   /** Clock, ms (default Date.now). */
-  now?: () => number;
+  now: () => number;
   timeoutMs?: number;
   /** Correlation ids (default crypto random). */
   correlationId?: () => Uint8Array;

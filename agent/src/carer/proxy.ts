@@ -109,7 +109,7 @@ export class WearableProxy extends EventEmitter {
     const outbox = new Outbox({ path: join(dir, 'outbox'), key: o.key, logger: this.#log, batchMaxItems: o.batchMaxItems });
     await outbox.start();
     const certs = await new CertStore(join(dir, 'certs')).load();
-    const ca = new CaClient({ mqtt: o.mqtt, store: certs, caPublicKey: o.caPublicKey, now: o.now, logger: this.#log });
+    const ca = new CaClient({ mqtt: o.mqtt, store: certs, caPublicKey: o.caPublicKey, now: o.now ?? hostNow, logger: this.#log });
     const uplink = new Uplink({
       outbox, mqtt: o.mqtt, certificates: certs, gatewayPublicKey: o.gatewayPublicKey, quarantineDir: join(dir, 'quarantine'),
       dayKeys: (day) => this.#dayKeys(wearableId, day), mayUpload: o.mayUpload, logger: this.#log, ...o.uplink,

@@ -23,7 +23,7 @@ export interface SelfMatchOptions {
   encounters?: () => EncounterLike[];
   ownVisits?: () => VisitLike[];
   /** Clock, ms (default Date.now). */
-  now?: () => number;
+  now: () => number;
   /** Entry decoder (default protocol endorse; undefined = not for self-matching). */
   decode?: (data: Uint8Array) => NotificationEntry | undefined;
   /** Venue id as the visit log spells it (default: lowercase hex of the 8 bytes). */

@@ -11,7 +11,7 @@ import { hostNow } from '@beepkit/protocol/clock';
 export interface GnssSourceBaseOptions {
   logger?: Logger;
   /** Host clock (ms), for receivedAt and maxAgeMs. */
-  now?: () => number;
+  now: () => number;
   /** A fix whose time is further than this from the host clock is stale (off by default: replays are old). */
   maxAgeMs?: number;
   /** Reference date for time-only sentences (`YYYY-MM-DD`). */

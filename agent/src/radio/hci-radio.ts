@@ -29,7 +29,7 @@ export interface HciRadioOptions {
   advertiser?: HciTarget;
   logger?: Logger;
   /** Clock for receivedAt (default Date.now). */
-  now?: () => number;
+  now: () => number;
   /** How long start() waits for poweredOn (default 15 s). */
   powerOnTimeoutMs?: number;
   /** Test seam: builds the stacks instead of requiring noble/bleno (receives the binding options). */

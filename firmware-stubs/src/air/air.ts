@@ -100,6 +100,8 @@ export interface AirOptions {
   passiveScan?: boolean;
   /** How often links are checked for supervision timeout, ms. */
   supervisionCheckMs?: number;
+  /** The clock handed to beacons' payloadFn (default the host clock; the sim passes its scenario clock). */
+  now?: () => number;
 }
 export interface TxStats {
   advEvents: number;
@@ -134,6 +136,7 @@ export class Air {
   private nextLink = 1;
   private supervisor?: NodeJS.Timeout;
   private stopped = false;
+  readonly #now: () => number;
 
   constructor(opts: AirOptions = {}) {
     this.params = { ...DEFAULT_RADIO, ...opts.radio };
@@ -142,6 +145,7 @@ export class Air {
     this.jitterMs = opts.advJitterMs ?? 10;
     this.passive = opts.passiveScan ?? false;
     this.checkMs = opts.supervisionCheckMs ?? 50;
+    this.#now = opts.now ?? hostNow;
   }
 
   /** Registers a device (a controller). */
@@ -169,7 +173,7 @@ export class Air {
       type: b.type ?? ADV_NONCONN_IND,
       address,
       addressType: b.addressType ?? 1,
-      advData: Buffer.from(b.payload ?? b.payloadFn!(hostNow())),
+      advData: Buffer.from(b.payload ?? b.payloadFn!(this.#now())),
       scanRspData: Buffer.from(b.scanRsp ?? []),
     });
   }
@@ -306,7 +310,7 @@ export class Air {
     const now = performance.now();
     this.stats.advEvents++;
     tx.stats.advEvents++;
-    if (tx.beacon?.payloadFn) adv.advData = Buffer.from(tx.beacon.payloadFn(hostNow()));
+    if (tx.beacon?.payloadFn) adv.advData = Buffer.from(tx.beacon.payloadFn(this.#now()));
     const connectable = adv.type === ADV_IND || adv.type === ADV_DIRECT_IND;
     const scannable = adv.type === ADV_IND || adv.type === ADV_SCAN_IND;
     for (const rx of this.devices.values()) {

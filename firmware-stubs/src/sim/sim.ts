@@ -107,6 +107,7 @@ export class Sim {
     const a = o.scenario.air;
     this.air = new Air({
       seed: o.seed ?? o.scenario.seed,
+      now: () => this.clock.now(),
       origin: o.scenario.origin,
       radio: { exponent: a.pathLossExponent, refLossDb: a.referenceLossDb, shadowingSigmaDb: a.shadowingSigmaDb, sensitivityDbm: a.sensitivityDbm },
     });

@@ -48,7 +48,7 @@ export async function runGateway(configPath: string | undefined, opts: { clockUr
   const log = pino({ level: cfg.log.level, base: { svc: 'beepkit-gateway' }, redact: { paths: ['password', 'key', 'lat', 'lon', 'latE6', 'lonE6'], remove: true } });
   const clock = clockFromSpec(cfg.clock);
   await clock?.start();
-  const gw = new Gateway({ config: cfg, logger: log, ...(clock ? { now: () => clock.now() } : {}) });
+  const gw = new Gateway({ config: cfg, logger: log, now: clock ? () => clock.now() : hostNow });
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       log.info({ sig }, 'stopping');

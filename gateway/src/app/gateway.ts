@@ -27,14 +27,13 @@ import type { GatewayConfig } from './config.ts';
 import { startHttp } from './http.ts';
 import { Telemetry } from './telemetry.ts';
 import { handleCaRequest, handleVenueRegister } from './handlers.ts';
-import { hostNow } from '@beepkit/protocol/clock';
 
 
 export interface GatewayOptions {
   config: GatewayConfig;
   logger?: Logger;
   /** Clock (ms) for ingest and CA decisions (default Date.now). */
-  now?: () => number;
+  now: () => number;
   venueStatus?: VenueStatusHook;
   /** Registry reload period (default 2000 ms). */
   registryPollMs?: number;
@@ -81,10 +80,10 @@ export class Gateway {
     if (this.#started) throw new BeepkitError('E_STATE', 'gateway already started');
     this.#started = true;
     const cfg = this.#o.config;
-    const now = this.#o.now ?? hostNow;
+    const now = this.#o.now;
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
     this.keys = loadOrCreateKeys(cfg.dataDir);
-    this.ledger = new EmbeddedLedger({ dir: join(cfg.dataDir, 'ledger'), signer: this.keys.gateway, logger: this.#log });
+    this.ledger = new EmbeddedLedger({ dir: join(cfg.dataDir, 'ledger'), signer: this.keys.gateway, logger: this.#log, now });
     await this.ledger.open();
     for (const chain of ['tracing', 'notification'] as ChainName[]) this.telemetry.heights[chain] = (await this.ledger.sth(chain))?.blockHeight ?? -1;
     this.registry = new VenueRegistry(join(cfg.dataDir, 'venues.json')).load();

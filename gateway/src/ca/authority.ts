@@ -68,7 +68,7 @@ export interface CaOptions {
   solverKeyId: Uint8Array;
   venues: VenueLookup;
   policy?: Partial<CaPolicy>;
-  now?: () => number;
+  now: () => number;
   logger?: Logger;
 }
 

@@ -12,6 +12,7 @@ import type { AppendInput, AppendResult } from '../ledger/types.ts';
 import { emit, guard, readBytes, readJson } from '../solver/cli-util.ts';
 import { Diagnostician } from './diagnostician.ts';
 import { challengeToJson, consentFromJson } from './json.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 interface KeyOpts {
   key: string;
@@ -33,6 +34,7 @@ function diagnostician(o: KeyOpts, capture: { tracing: string[]; notification: s
     sink: { publish: async (e) => void capture.notification.push(...e.map(toHex)) },
     requireIssued: false,
     challengeTtlSeconds: ttl,
+    now: hostNow,
   });
 }
 
@@ -63,7 +65,7 @@ export function registerDiagnose(program: Command): void {
         const capture = { tracing: [] as string[], notification: [] as string[] };
         await diagnostician(o, capture).endorse(consentFromJson(readJson(file)));
         if (o.ledger && o.ledgerKey) {
-          const l = new EmbeddedLedger({ dir: o.ledger, signer: ed25519Signer(readBytes(o.ledgerKey, 'ledger key', 32)) });
+          const l = new EmbeddedLedger({ dir: o.ledger, signer: ed25519Signer(readBytes(o.ledgerKey, 'ledger key', 32)), now: hostNow });
           await l.open();
           try {
             await l.append('tracing', capture.tracing.map((h) => ({ data: fromHex(h), keys: [recordHash(fromHex(h))] })));

@@ -32,7 +32,7 @@ export interface DiagnosticianOptions {
   /** When given, endorsed visits drive the venue state machine (which publishes through its own sink). */
   venues?: VenueRegistry;
   /** Clock, ms. */
-  now?: () => number;
+  now: () => number;
   challengeTtlSeconds?: number;
   windowDays?: number;
   /** Geodata level the solver coarsens the endorsed records to (0 exact .. 4 grid1000). */

@@ -50,7 +50,7 @@ export interface IngestOptions {
   /** The CA's Ed25519 public key: only its certificates are accepted. */
   caPublicKey: Uint8Array;
   /** Clock in ms (default Date.now). */
-  now?: () => number;
+  now: () => number;
   /** Tolerated clock skew into the future (default 300 s). */
   maxSkewSec?: number;
   /** TraceCode interval length the agents use (default 1800 s; must divide a day). */

@@ -12,17 +12,14 @@ import { Chain } from './chain.ts';
 import { fsyncDir } from './segment.ts';
 import { META_FILE, readMeta, verifyLedgerDir, type LedgerMeta } from './verify.ts';
 import { CHAINS, type AppendInput, type AppendResult, type Block, type ChainName, type Ledger, type LedgerEntry, type Logger, type Receipt, type Signer, type VerifyReport } from './types.ts';
-import { hostNow } from '@beepkit/protocol/clock';
 
-export interface EmbeddedLedgerOptions {
+interface LedgerBaseOptions {
   dir: string;
   /** The gateway key; required unless `readOnly`. */
   signer?: Signer;
   /** Open without a key and without writing (no torn-tail truncation; append throws E_STATE). */
   readOnly?: boolean;
   logger?: Logger;
-  /** Clock for block times (default Date.now). */
-  now?: () => number;
   /** Coalesce concurrent appends into one block + one fsync (default true). */
   groupCommit?: boolean;
   /** Upper bound of entries per block (default 8192). */
@@ -31,6 +28,12 @@ export interface EmbeddedLedgerOptions {
   segmentBytes?: number;
 }
 
+/** A writable ledger stamps block times with `now` (the gateway's clock: host or scenario); a read-only one needs none. */
+export type EmbeddedLedgerOptions = LedgerBaseOptions & ({ readOnly: true; now?: () => number } | { readOnly?: false; now: () => number });
+
+const refuseClock = (): number => {
+  throw new BeepkitError('E_STATE', 'a read-only ledger has no clock');
+};
 const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export class EmbeddedLedger implements Ledger {
@@ -61,7 +64,7 @@ export class EmbeddedLedger implements Ledger {
         signer,
         readOnly,
         logger: this.o.logger ?? silent,
-        now: this.o.now ?? hostNow,
+        now: this.o.now ?? refuseClock,
         groupCommit: this.o.groupCommit ?? true,
         maxBlockEntries: this.o.maxBlockEntries ?? 8192,
         segmentBytes: this.o.segmentBytes ?? 64 * 2 ** 20,

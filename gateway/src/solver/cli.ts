@@ -15,6 +15,7 @@ import { registerRisk } from '../riskfit/cli.ts';
 import { Solver } from './solver.ts';
 import { ledgerNotificationSink, ledgerTracingSource, type NotificationSink } from './source.ts';
 import { guard, readBytes, readJson } from './cli-util.ts';
+import { hostNow } from '@beepkit/protocol/clock';
 
 interface RunOpts {
   ledger: string;
@@ -45,7 +46,7 @@ export function registerSolver(program: Command): void {
     .option('--poll <ms>', 'follow poll interval', '2000')
     .action((o: RunOpts) =>
       guard(async () => {
-        const ledger = new EmbeddedLedger(o.ledgerKey ? { dir: o.ledger, signer: ed25519Signer(readBytes(o.ledgerKey, 'ledger key', 32)) } : { dir: o.ledger, readOnly: true });
+        const ledger = new EmbeddedLedger(o.ledgerKey ? { dir: o.ledger, signer: ed25519Signer(readBytes(o.ledgerKey, 'ledger key', 32)), now: hostNow } : { dir: o.ledger, readOnly: true });
         await ledger.open();
         const print: NotificationSink = {
           publish: async (entries) => {
@@ -64,6 +65,7 @@ export function registerSolver(program: Command): void {
           rules: o.rules ? (readJson(o.rules) as object) : undefined,
           pollMs: Number(o.poll),
           verifyBatches: !o.trustLedger,
+          now: hostNow,
         });
         try {
           if (o.follow) {

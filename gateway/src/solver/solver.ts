@@ -40,7 +40,7 @@ export interface SolverOptions {
   retentionDays?: number;
   index?: IndexOptions;
   /** Clock, ms (retention). */
-  now?: () => number;
+  now: () => number;
   /** Blocks fetched per call (default 64). */
   pageBlocks?: number;
   /** Follow mode poll interval (default 1000 ms). */
