@@ -28,16 +28,18 @@ import type { Alert, AlertSink } from '../src/alerts/index.ts';
 import type { EvidenceBundle } from '../src/trust/index.ts';
 import { CarerClient, CarerStore, memoryLinkPair, WearableProxy, type CarerAlert } from '../src/carer/index.ts';
 import { DAY, bytesFrom, certify, once, prng, traceCode } from './net-helpers.ts';
-import { hostNow } from '@beepkit/protocol/clock';
+import { clockFrom } from '@beepkit/protocol/clock';
 
 const BROKER = 27340;
 const CARER = 'carer-proxy-test-1';
-const TODAY = Math.floor(hostNow() / 1000 / DAY);
+// the test's own clock, pinned to 20:00 UTC whatever the host’s hour: the wearable’s records use the 30-min intervals 0…29 of the day (up to 14:30)
+const now = clockFrom(Date.UTC(2026, 11, 3, 20, 0));
+const TODAY = Math.floor(now() / 1000 / DAY);
 
 const CARER2 = 'carer-proxy-test-2';
 const root = t.testdir({ gw: {}, w: {}, c: {}, c2: {}, c3: {} });
 await writeFile(join(root, 'passwd'), [CARER, CARER2].map((d) => `${d}:${hashPassword(`pw-${d}`, { iterations: 1000 })}\n`).join(''), { mode: 0o600 });
-const gw = new Gateway({ now: hostNow, config: resolveConfig({ dataDir: join(root, 'gw'), broker: { embedded: { port: BROKER, passwordFile: join(root, 'passwd') } }, http: { port: BROKER + 1 }, log: { level: 'silent' } }) });
+const gw = new Gateway({ now: now, config: resolveConfig({ dataDir: join(root, 'gw'), broker: { embedded: { port: BROKER, passwordFile: join(root, 'passwd') } }, http: { port: BROKER + 1 }, log: { level: 'silent' } }) });
 await gw.start();
 t.teardown(() => gw.stop());
 
@@ -59,7 +61,7 @@ const got: Alert[] = [];
 const sink: AlertSink = { name: 'test', deliver: async (a) => void got.push(a) };
 const published: CarerAlert[] = [];
 
-const state = new WearableState({ dataDir: join(root, 'w'), label: 'Grace', now: () => Math.floor(hostNow() / 1000) });
+const state = new WearableState({ dataDir: join(root, 'w'), label: 'Grace', now: () => Math.floor(now() / 1000) });
 await state.start();
 t.teardown(() => state.stop());
 const store = await new CarerStore({ path: join(root, 'c', 'carer.bin'), key: new Uint8Array(32).fill(7) }).load();
@@ -69,13 +71,14 @@ mqtt.start();
 t.teardown(() => mqtt.stop());
 const proxy = new WearableProxy({
   store, dataDir: join(root, 'c'), key: new Uint8Array(32).fill(8), mqtt, caPublicKey: gw.keys.ca.publicKey, gatewayPublicKey: gw.keys.gateway.publicKey,
-  sinks: [sink], publishAlert: async (a) => void published.push(a), batchMaxItems: 8, uplink: { backoff: { initialMs: 20, maxMs: 200 }, random: prng(2) },
+  sinks: [sink], publishAlert: async (a) => void published.push(a), batchMaxItems: 8, now, uplink: { backoff: { initialMs: 20, maxMs: 200 }, random: prng(2) },
 });
 await proxy.start();
 t.teardown(() => proxy.stop());
 let cutAfter = 0;
 let link = memoryLinkPair();
 const client = new CarerClient({
+  now,
   store, timeoutMs: 10_000,
   sink: async (r) => {
     await proxy.take(r);
@@ -142,7 +145,7 @@ t.test('paired wearable: records uploaded under its pseudonym, exactly once, ver
   const batches: Uint8Array[] = [];
   const keys = await ledgerKeys(batches);
   const signedByWearable = batches.every((bytes) => {
-    verifyBatch(bytes, { caPub: gw.keys.ca.publicKey, now: Math.floor(hostNow() / 1000) }); // signature by the certificate's subject
+    verifyBatch(bytes, { caPub: gw.keys.ca.publicKey, now: Math.floor(now() / 1000) }); // signature by the certificate's subject
     return toHex(decodeCertificate(decodeBatch(bytes).certificate).subject) === toHex(pseudonym());
   });
   t.ok(batches.length >= 4 && signedByWearable, `every batch (${batches.length}) certified for and signed by the wearable’s pseudonym`);
@@ -166,10 +169,10 @@ t.test('CA request for the wearable: signed by its pseudonym of the day, certifi
       return { type: 'ca-response', correlationId: r.correlationId, result: { ok: true, certificate, solverPublicKey: gw.keys.solverPublicKey, solverKeyId: gw.keys.solverKeyId } };
     },
   };
-  const p2 = new WearableProxy({ store, dataDir: join(root, 'c2'), mqtt: fakeCa, caPublicKey: ca.publicKey, gatewayPublicKey: gw.keys.gateway.publicKey, sinks: [], mayUpload: () => false });
+  const p2 = new WearableProxy({ store, dataDir: join(root, 'c2'), mqtt: fakeCa, caPublicKey: ca.publicKey, gatewayPublicKey: gw.keys.gateway.publicKey, sinks: [], mayUpload: () => false, now });
   await p2.start();
   t.teardown(() => p2.stop());
-  const evidence = { time: hostNow(), gnss: null, venues: [], others: [], fused: {}, sources: ['gnss', 'venue'] } as unknown as EvidenceBundle;
+  const evidence = { time: now(), gnss: null, venues: [], others: [], fused: {}, sources: ['gnss', 'venue'] } as unknown as EvidenceBundle;
   const stored = await p2.authorise(wearableId, evidence);
   t.equal(reqs.length, 1);
   t.equal(toHex(reqs[0].pseudonymPublicKey), toHex(pseudonym()), 'the wearable’s pseudonym, not the carer’s');
@@ -181,10 +184,10 @@ t.test('CA request for the wearable: signed by its pseudonym of the day, certifi
 
 t.test('a block carrying the wearable’s fingerprint alerts naming Grace once; a block without raises none', async (t) => {
   const entry = (fp: Uint8Array) => encodeNotificationEntry({ type: 'exposure', fingerprint: fp, risk: 2, day: TODAY });
-  const none = await proxy.onBlock({ height: 1, timeMs: hostNow(), entries: [entry(bytesFrom(prng(4), 16))] });
+  const none = await proxy.onBlock({ height: 1, timeMs: now(), entries: [entry(bytesFrom(prng(4), 16))] });
   t.equal(none.length, 0, 'a stranger’s fingerprint: no alert');
   t.equal(got.length, 0);
-  const blk = { height: 2, timeMs: hostNow(), entries: [entry(bytesFrom(prng(5), 16)), entry(fingerprint(pseudonym()))] };
+  const blk = { height: 2, timeMs: now(), entries: [entry(bytesFrom(prng(5), 16)), entry(fingerprint(pseudonym()))] };
   const alerts = await proxy.onBlock(blk);
   t.equal(alerts.length, 1);
   t.match(alerts[0], { person: 'Grace', wearableId, level: 'high', day: TODAY });
@@ -208,7 +211,7 @@ t.test('app wiring: the agent network (mqttNetwork) with a carer store matches g
   let alerted!: (a: Alert) => void;
   const carerAlert = new Promise<Alert>((res) => (alerted = res));
   const net = await mqttNetwork({
-    config, deviceId: CARER2, outbox, logger: silentLogger, now: hostNow, raise: async (a) => void own.push(...a),
+    config, deviceId: CARER2, outbox, logger: silentLogger, now: now, raise: async (a) => void own.push(...a),
     ownPrefixes: () => [], encounters: () => [], ownVisits: () => [], dayKeys: () => { throw new Error('no own keys'); }, mayUpload: () => false,
     carer: { store, sinks: [{ name: 'carer', deliver: async (a) => alerted(a) }] },
   });

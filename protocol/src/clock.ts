@@ -20,3 +20,12 @@ export const hostNowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /** Seconds of a ms clock. */
 export const secondsOf = (now: Now): (() => number) => () => Math.floor(now() / 1000);
+
+/**
+ * A clock that reads `startMs` now and runs at real speed from here (on the
+ * monotonic clock): tests pin the day and hour they run at, whatever the host's.
+ */
+export function clockFrom(startMs: number, speed = 1): Now {
+  const p0 = performance.now();
+  return () => Math.floor(startMs + (performance.now() - p0) * speed);
+}
