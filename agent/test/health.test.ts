@@ -11,6 +11,7 @@ const status: AgentStatus = {
   certificate: { today: false, requests: 1, inFlight: false, lastCode: 'E_TRUST', codes: { E_TRUST: 1 } },
   encounters: 2, visits: { open: 1, total: 1 }, publisher: { untrusted: 4 }, outbox: { depth: 3, bytes: 300 },
   network: { state: 'none', counters: {} }, upload: { counters: { 'nothing-pending': 1 } }, alerts: { total: 0, byLevel: {} }, errors: {},
+  time: { source: 'gnss', trusted: true, offsetMs: 10_800_000, gnssDeltaMs: 12, corrections: 1, reason: 'corrected to GNSS time', held: { publish: 0, upload: 0 }, backlog: { size: 0, dropped: 0 } },
 };
 
 t.test('metrics text', async (t) => {

@@ -28,11 +28,15 @@ import { RadioRunner } from './radio-runner.ts';
 import { Publishing } from './publishing.ts';
 import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import { TimeKeeper, systemTimeProbes, type TimeProbes } from '../time/index.ts';
 
 export interface AgentOptions {
   logger?: Logger;
-  /** Clock, ms (default Date.now). Timers still run on the host clock; `speed` (scenario ms per real ms) shortens the minute tick. */
+  /** A scenario clock, ms (trusted as the trial's truth). Timers still run on the host clock; `speed` (scenario ms per real ms) shortens the minute tick. */
   clock?: { now(): number; speed?: number };
+  /** Test seams of the time policy (agent/src/time): the host clock it corrects (default hostNow) and the NTP probe. */
+  hostClock?: () => number;
+  timeProbes?: TimeProbes;
   /** The network side (MQTT, CA, uplink, follower); default: none unless wired by the CLI. */
   network?: NetworkFactory;
   /** Test seam: the radio to use instead of HciRadio from config. */
@@ -47,6 +51,7 @@ export class Agent {
   readonly #cfg: AgentConfig;
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly time: TimeKeeper;
   #state: AgentStatus['state'] = 'stopped';
   #startedAt = 0;
   #day = 0;
@@ -87,7 +92,12 @@ export class Agent {
   constructor(config: AgentConfig, private readonly opts: AgentOptions = {}) {
     this.#cfg = config;
     this.#log = opts.logger ?? silentLogger;
-    this.#now = opts.clock ? () => opts.clock!.now() : hostNow;
+    // the time it seals and signs with: the scenario clock, or the host clock corrected by GNSS time
+    this.time = new TimeKeeper({
+      host: opts.clock ? () => opts.clock!.now() : (opts.hostClock ?? hostNow), mono: () => performance.now(), scenario: !!opts.clock,
+      maxOffsetMs: config.time.maxOffsetMs, require: config.time.require, probes: opts.timeProbes ?? systemTimeProbes, logger: this.#log,
+    });
+    this.#now = this.time.now;
     this.#encounters = new EncounterLog({ retentionMs: config.keystore.retentionDays * DAY_MS });
     this.encounters = this.#encounters;
     this.visits = new VisitDetector(config.visits);
@@ -109,6 +119,7 @@ export class Agent {
     this.#startedAt = this.#now();
     const cfg = this.#cfg;
     try {
+      await this.time.start();
       await ensureDataDir(cfg.dataDir);
       this.deviceId = await deviceIdOf(cfg);
       const secret = await secretOf(cfg);
@@ -144,7 +155,10 @@ export class Agent {
           ...(this.#carerStore ? { carer: { store: this.#carerStore, sinks: this.#sinks(), key: this.#key } } : {}),
         });
       }
-      this.#publishing = new Publishing({ config: cfg, keystore: this.keystore, outbox: this.outbox, network: this.network, now: this.#now, logger: this.#log });
+      this.#publishing = new Publishing({
+        config: cfg, keystore: this.keystore, outbox: this.outbox, network: this.network, now: this.#now, logger: this.#log,
+        time: { trusted: () => this.time.trusted, mono: () => performance.now() },
+      });
       await this.#startGnss();
       this.#startRadio();
       if (this.network) await this.network.start();
@@ -241,6 +255,7 @@ export class Agent {
       : g.type === 'gpsd' ? createGnssSource({ type: 'gpsd', host: g.host, port: g.port, maxAgeMs: g.maxAgeMs, ...base })
         : createGnssSource({ type: 'replay', file: g.file!, ...base });
     this.gnss.on('fix', (f) => {
+      this.time.observeGnss(f);
       if (f.usable || !this.#lastFix?.usable || this.#now() - this.#lastFix.receivedAt > g.maxAgeMs) this.#lastFix = f;
     });
     this.gnss.on('state', (s) => {
@@ -302,7 +317,7 @@ export class Agent {
   async #maybeRequestCertificate(now: number): Promise<void> {
     const v = this.#verdict;
     const net = this.network;
-    if (!net || !v?.ok || !this.trust.canPublish(now) || this.#caInFlight || now < this.#caNextAt) return;
+    if (!net || !v?.ok || !this.trust.canPublish(now) || this.#caInFlight || now < this.#caNextAt || !this.time.trusted) return;
     const day = Math.floor(now / DAY_MS);
     if (net.certificate(day)) return;
     let keys;
@@ -406,6 +421,7 @@ export class Agent {
       upload: { ...(this.#publishing?.lastUpload ? { lastDecision: this.#publishing.lastUpload } : {}), counters: { ...(this.#publishing?.uploadCounts ?? {}) } },
       alerts: { total: this.#statusSink.snapshot().count, byLevel: { ...this.#alertLevels } },
       errors: { ...this.#errors },
+      time: { ...this.time.status(), held: { ...(this.#publishing?.timeHeld ?? { publish: 0, upload: 0 }) }, backlog: this.#publishing?.backlog ?? { size: 0, dropped: 0 } },
       ...(this.carer ? { carer: this.carer.service.status() } : {}),
     };
   }
@@ -427,6 +443,7 @@ export class Agent {
     await step('carer', () => this.carer?.stop());
     await step('radio', () => this.radio?.stop());
     await step('gnss', () => this.gnss?.stop());
+    this.time.stop();
     await step('network', () => this.network?.stop());
     await step('publisher', () => this.#publishing?.flush());
     await step('logs', () => this.#saveLogs());

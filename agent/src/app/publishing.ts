@@ -20,6 +20,7 @@ import { decideUpload, readDeviceState, uploadPolicy, type UploadPolicy } from '
 import { Publisher } from '../publisher/index.ts';
 import type { TrustVerdict } from '../trust/index.ts';
 import type { AgentNetwork } from './ports.ts';
+import { TimeBacklog } from '../time/backlog.ts';
 
 export interface PublishingOptions {
   config: AgentConfig;
@@ -28,6 +29,8 @@ export interface PublishingOptions {
   network?: AgentNetwork;
   now: () => number;
   logger: Logger;
+  /** The agent's time policy (agent/src/time): while not trusted, ticks wait in a backlog and nothing is uploaded. */
+  time?: { trusted(): boolean; mono(): number };
 }
 
 /**
@@ -64,10 +67,14 @@ export class Publishing {
   readonly #policy: UploadPolicy;
   readonly #sealers = new Map<string, TraceCodeSealer>();
   #oldestPendingAt?: number;
+  readonly #backlog?: TimeBacklog<{ fix?: Fix; trusted: boolean }>;
+  /** Publisher and upload ticks held while time was not trusted. */
+  readonly timeHeld = { publish: 0, upload: 0 };
 
   constructor(private readonly o: PublishingOptions) {
     this.#policy = uploadPolicy(o.config.upload.policy, o.config.upload.maxDelayMs);
     this.allowed = this.#policy.mode === 'immediate';
+    if (o.time) this.#backlog = new TimeBacklog(o.time.mono);
     const lastPath = join(o.config.dataDir, LAST_SEALED);
     const last = readLastSealed(lastPath);
     let sealed: { day: number; interval: number } | undefined;
@@ -113,20 +120,48 @@ export class Publishing {
    */
   async publishTick(verdict: TrustVerdict | undefined, trusted: boolean, venueId?: string): Promise<void> {
     const now = this.o.now();
-    const day = Math.floor(now / 86_400_000);
-    let fix: Fix | undefined;
-    if (verdict?.ok) {
-      const f = verdict.evidence.fused;
-      const t = Math.floor(f.at / 1000);
-      fix = { start: t, end: t, lat: f.lat, lon: f.lon, accuracy: f.accuracyM, sources: f.sources.reduce((m, s) => m | (SOURCE_BITS[s] ?? 0), 0), ...venueOf(venueId) };
+    const fix = verdict?.ok ? this.#fixOf(verdict, venueId) : undefined;
+    if (this.o.time && !this.o.time.trusted()) {
+      // no trustworthy time: record the tick on the monotonic clock, seal it once time is good
+      this.timeHeld.publish++;
+      if (fix && trusted) this.#backlog!.push(now, { fix, trusted });
+      return;
     }
+    if (this.#backlog?.size) await this.#drainBacklog(now);
+    await this.publisher.tick({ now, fix, trusted, cert: this.#certOf(Math.floor(now / 86_400_000)) });
+  }
+
+  /** Ticks waiting for good time; dropped: those of a day whose certificate can no longer be had. */
+  get backlog(): { size: number; dropped: number } {
+    return { size: this.#backlog?.size ?? 0, dropped: this.#backlog?.dropped ?? 0 };
+  }
+
+  async #drainBacklog(now: number): Promise<void> {
+    const today = Math.floor(now / 86_400_000);
+    const ready = (at: number): 'now' | 'wait' | 'drop' => {
+      const day = Math.floor(at / 86_400_000);
+      if (this.#certOf(day)) return 'now';
+      return day === today ? 'wait' : 'drop'; // the CA certifies today only
+    };
+    for (const { trueAt, shift, item } of this.#backlog!.take(now, ready)) {
+      const s = Math.round(shift / 1000);
+      const fix = item.fix && { ...item.fix, start: item.fix.start + s, end: item.fix.end + s };
+      await this.publisher.tick({ now: trueAt, fix, trusted: item.trusted, cert: this.#certOf(Math.floor(trueAt / 86_400_000)) });
+    }
+  }
+
+  #fixOf(verdict: TrustVerdict, venueId?: string): Fix | undefined {
+    if (!verdict.ok) return undefined;
+    const f = verdict.evidence.fused;
+    const t = Math.floor(f.at / 1000);
+    return { start: t, end: t, lat: f.lat, lon: f.lon, accuracy: f.accuracyM, sources: f.sources.reduce((m, s) => m | (SOURCE_BITS[s] ?? 0), 0), ...venueOf(venueId) };
+  }
+
+  #certOf(day: number): { day: number; notBefore: number; notAfter: number } | undefined {
     const held = this.o.network?.certificate(day);
-    let cert;
-    if (held) {
-      const c = decodeCertificate(held.certificate);
-      cert = { day: c.day, notBefore: c.notBefore, notAfter: c.notAfter };
-    }
-    await this.publisher.tick({ now, fix, trusted, cert });
+    if (!held) return undefined;
+    const c = decodeCertificate(held.certificate);
+    return { day: c.day, notBefore: c.notBefore, notAfter: c.notAfter };
   }
 
   /** Seals the open stay (its TraceCode goes to the outbox and is uploaded on the next run). */
@@ -135,6 +170,10 @@ export class Publishing {
   }
 
   async uploadTick(): Promise<void> {
+    if (this.o.time && !this.o.time.trusted()) {
+      this.timeHeld.upload++; // a batch signed at a wrong time would be refused: wait for good time
+      return;
+    }
     const st = this.o.outbox.stats();
     if (st.pending === 0) this.#oldestPendingAt = undefined;
     const device = await readDeviceState().catch(() => ({ charging: true, wifi: true, online: true }));

@@ -63,6 +63,12 @@ export interface AgentConfig {
   visits: { enterFrames: number; enterWindowMs: number; enterRssi: number; exitRssi?: number; exitAfterMs: number };
   publisher: { intervalMs: number; level: LevelName; tickMs: number; maxStayIntervals: number };
   upload: { policy: 'immediate' | 'charging-wifi'; maxDelayMs: number; tickMs: number };
+  /**
+   * The time policy (agent/src/time/keeper.ts): `require` which time may be sealed and signed with
+   * (`auto`: GNSS, NTP, or a host that cannot say; `ntp`: GNSS or NTP; `gnss`: GNSS only), and the
+   * host/GNSS disagreement beyond which the host clock is corrected to GNSS time.
+   */
+  time: { require: 'auto' | 'ntp' | 'gnss'; maxOffsetMs: number };
   broker: { url?: string; username?: string; password?: string; passwordFile?: string; caFile?: string };
   /** Public keys the agent trusts (hex, 64 digits): the CA (certificates) and the gateway (receipts, notification blocks). */
   anchors: { caPublicKey?: string; gatewayPublicKey?: string };
@@ -112,6 +118,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   visits: { enterFrames: 3, enterWindowMs: 10_000, enterRssi: -85, exitAfterMs: 60_000 },
   publisher: { intervalMs: 1_800_000, level: 'grid50', tickMs: 30_000, maxStayIntervals: 4 },
   upload: { policy: 'immediate', maxDelayMs: 21_600_000, tickMs: 30_000 },
+  time: { require: 'auto', maxOffsetMs: 2_000 },
   broker: {},
   anchors: {},
   alerts: {},
@@ -243,6 +250,8 @@ export function validate(c: AgentConfig): void {
   oneOf(o, 'upload.policy', ['immediate', 'charging-wifi']);
   num(o, 'upload.maxDelayMs', 1, 7 * 86_400_000);
   num(o, 'upload.tickMs', 50, 3_600_000);
+  oneOf(o, 'time.require', ['auto', 'ntp', 'gnss']);
+  num(o, 'time.maxOffsetMs', 100, 3_600_000);
   if (c.broker.url !== undefined && (typeof c.broker.url !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(c.broker.url))) fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(c.broker.url)}`);
   for (const f of ['username', 'password', 'passwordFile', 'caFile']) str(o, `broker.${f}`, true);
   for (const f of ['caPublicKey', 'gatewayPublicKey'] as const) {

@@ -52,6 +52,11 @@ export function renderMetrics(s: AgentStatus): string {
   t.metric('outbox_bytes', 'gauge', 'bytes waiting for upload', [[{}, s.outbox.bytes]]);
   t.map('network_events_total', 'counter', 'MQTT/uplink counters', 'kind', s.network.counters);
   t.map('upload_events_total', 'counter', 'upload counters', 'kind', s.upload.counters);
+  t.metric('time_trusted', 'gauge', '1 while the clock may seal and sign (agent/src/time)', [[{ source: s.time.source }, s.time.trusted ? 1 : 0]]);
+  t.metric('clock_offset_seconds', 'gauge', 'correction applied to the host clock (GNSS time − host)', [[{}, s.time.offsetMs / 1000]]);
+  t.metric('time_corrections_total', 'counter', 'host clock corrections to GNSS time', [[{}, s.time.corrections]]);
+  t.map('time_held_total', 'counter', 'ticks held while time was not trusted', 'kind', s.time.held);
+  t.metric('time_backlog', 'gauge', 'publisher ticks waiting for good time', [[{}, s.time.backlog.size]]);
   t.metric('alerts_total', 'counter', 'alerts raised', [[{}, s.alerts.total]]);
   t.map('alerts_by_level_total', 'counter', 'alerts by risk level', 'level', s.alerts.byLevel);
   t.map('errors_total', 'counter', 'internal errors by code', 'code', s.errors);

@@ -28,6 +28,15 @@ export interface AgentStatus {
   upload: { lastDecision?: string; counters: Record<string, number> };
   alerts: { total: number; byLevel: Record<string, number> };
   errors: Record<string, number>;
+  /**
+   * The time policy (agent/src/time/keeper.ts): the clock's source, whether it may seal and sign,
+   * the GNSS correction applied (offsetMs) and the last GNSS − clock disagreement; ticks held while
+   * not trusted, and the backlog waiting to be sealed under its true time.
+   */
+  time: {
+    source: string; trusted: boolean; offsetMs: number; gnssDeltaMs?: number; ntp?: boolean; corrections: number; reason: string; code?: string;
+    held: { publish: number; upload: number }; backlog: { size: number; dropped: number };
+  };
   /** The carer side, when enabled: labels and counts only (agent/src/carer/service.ts CarerStatus). */
   carer?: {
     enabled: true;
