@@ -33,14 +33,14 @@ const selected = wanted.length ? wanted : names;
 const limitSec = Number(process.env.BENCH_TIMEOUT_S ?? 360);
 mkdirSync(outDir, { recursive: true });
 const mach = machine();
-const runStart = hostNow();
+const runStart = performance.now();
 const runLoad = os.loadavg();
 const rows: string[][] = [];
 const failed: string[] = [];
 const durations: string[] = [];
 console.error(`[bench] ${selected.length} bench(es)${smoke ? ' (smoke)' : ''} on ${mach}; load average ${runLoad.map((x) => x.toFixed(2)).join(' / ')}`);
 for (const name of selected) {
-  const t0 = hostNow();
+  const t0 = performance.now();
   const loadavg = os.loadavg();
   try {
     const mod = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as { default: Bench };
@@ -51,7 +51,7 @@ for (const name of selected) {
       timer = setTimeout(() => reject(new Error(`timed out after ${limitSec} s (BENCH_TIMEOUT_S)`)), limitSec * 1000);
     });
     const res = await Promise.race([bench.run({ smoke, repeats: smoke ? 1 : 5, log: (m) => console.error(`[bench] ${name}: ${m}`) }), limit]).finally(() => clearTimeout(timer));
-    const durationSec = (hostNow() - t0) / 1000;
+    const durationSec = (performance.now() - t0) / 1000;
     const out: ResultFile = { name, date: new Date(hostNow()).toISOString(), machine: mach, smoke, metrics: res.metrics, goals: res.goals ?? {}, notes: res.notes ?? [], durationSec, loadavg };
     writeFileSync(join(outDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
     rows.push(...tableRows(out));
@@ -61,9 +61,9 @@ for (const name of selected) {
     console.error(`[bench] ${name}: FAILED`, err);
     rows.push([name, 'error', '', '', '', '', String((err as Error).message).slice(0, 200)]);
   }
-  durations.push(`${name} ${((hostNow() - t0) / 1000).toFixed(1)} s`);
+  durations.push(`${name} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
-const totalSec = (hostNow() - runStart) / 1000;
+const totalSec = (performance.now() - runStart) / 1000;
 for (const l of formatTable(rows)) console.log(l);
 console.log(`\n${selected.length} bench(es) in ${totalSec.toFixed(1)} s: ${durations.join(', ')}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
 if (report) {

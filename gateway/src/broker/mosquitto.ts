@@ -12,7 +12,6 @@ import { BeepkitError } from '@beepkit/protocol';
 import { renderMosquittoAcl, renderPasswordFile, type AclPolicy, type Credentials } from './auth.ts';
 import { silentLogger, type Logger } from './log.ts';
 import type { TestPki } from './tls.ts';
-import { hostNow } from '@beepkit/protocol/clock';
 
 /**
  * 'tuned': the queue limits of gateway/mosquitto/beepkit.conf (no QoS 1 loss
@@ -82,7 +81,7 @@ export function renderMosquittoConf(o: MosquittoOptions): string {
 
 /** Resolves once `port` on 127.0.0.1 accepts a TCP connection; polls until `timeoutMs`. */
 export async function waitForPort(port: number, timeoutMs: number, alive: () => boolean = () => true): Promise<void> {
-  const deadline = hostNow() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect({ port, host: '127.0.0.1' });
@@ -94,7 +93,7 @@ export async function waitForPort(port: number, timeoutMs: number, alive: () => 
     });
     if (ok) return;
     if (!alive()) throw new BeepkitError('E_IO', `process exited before port ${port} accepted connections`);
-    if (hostNow() > deadline) throw new BeepkitError('E_IO', `port ${port} did not accept connections within ${timeoutMs} ms`);
+    if (performance.now() > deadline) throw new BeepkitError('E_IO', `port ${port} did not accept connections within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

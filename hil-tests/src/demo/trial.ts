@@ -24,7 +24,6 @@ import { DiagnosisStep } from './diagnose.ts';
 import { CarerLink, aboutPerson, wearableSetup } from './carer.ts';
 import { clockLabel, narrateChange, nearestVenue, snapshotOf, whereText, type AgentSnapshot, type Narration } from './narrate.ts';
 import { compareOutcome, formatSummary, parseExpect, type Comparison, type DeviceOutcome, type Level, type TrialOutcome } from './summary.ts';
-import { hostNow } from '@beepkit/protocol/clock';
 
 export interface DemoOptions {
   /** Scenario name (firmware-stubs/scenarios/<name>.yaml) or a path. */
@@ -216,11 +215,11 @@ export class FieldTrial {
     for (const w of this.skipped) this.#print(`note: ${w}`);
     this.#print(`starting ${agents.length} agents (real noble/bleno stacks on virtual HCI UARTs, GNSS on PTYs)…`);
     await Promise.all(agents.map((a) => a.start()));
-    const until = hostNow() + 120_000;
+    const until = performance.now() + 120_000;
     for (;;) {
       const snaps = await Promise.all(agents.map(async (a) => snapshotOf(await a.status())));
       if (snaps.every((s) => s.radioOn)) break;
-      if (hostNow() > until) throw Object.assign(new Error('agents: radios not powered on in 120 s'), { code: 'E_TIMEOUT' });
+      if (performance.now() > until) throw Object.assign(new Error('agents: radios not powered on in 120 s'), { code: 'E_TIMEOUT' });
       await sleep(250);
     }
     for (const d of hosted) this.#print(`  ${whereText(d.label, sim.position(d.id), sc.venues)}`);
@@ -320,7 +319,7 @@ export class FieldTrial {
 
   /** Runs the scenario to its end, the diagnoses on time, waits for the alerts; returns the result. */
   async run(): Promise<DemoResult> {
-    const t0 = hostNow();
+    const t0 = performance.now();
     const sc = this.scenario;
     const expect = parseExpect(sc.expect);
     const diagnosis: TrialOutcome['diagnosis'] = { done: false };
@@ -340,9 +339,9 @@ export class FieldTrial {
         await sleep(400);
       }
       // alerts travel: broadcast → followers → self-matching; wait for the expected ones (bounded)
-      const settleUntil = hostNow() + (this.#o.settleMs ?? 30_000);
+      const settleUntil = performance.now() + (this.#o.settleMs ?? 30_000);
       this.say('scenario over; waiting for the agents to match the notification chain…');
-      while (!this.#stopped && hostNow() < settleUntil) {
+      while (!this.#stopped && performance.now() < settleUntil) {
         await this.observe();
         const waiting = Object.entries(expect.alerts).filter(([id, levels]) => {
           const tr = this.devices.get(id);
@@ -360,7 +359,7 @@ export class FieldTrial {
     const outcome = await this.#outcome(t0, diagnosis, solver);
     const comparison = compareOutcome(expect, outcome);
     if (this.#stopped) {
-      this.#print(`interrupted after ${Math.round((hostNow() - t0) / 1000)} s, at scenario ${clockLabel(this.t)}: no verdict`);
+      this.#print(`interrupted after ${Math.round((performance.now() - t0) / 1000)} s, at scenario ${clockLabel(this.t)}: no verdict`);
       return { outcome, comparison, code: 130 };
     }
     for (const l of formatSummary(outcome, comparison, (id) => this.#venueName(id))) this.#print(l);
@@ -426,7 +425,7 @@ export class FieldTrial {
       };
     });
     const carers = [...this.devices.values()].flatMap((tr) => (tr.link ? [tr.link.outcome] : []));
-    return { scenario: this.scenario.name, speed: this.speed, short: !!this.#o.short, devices, ledger, diagnosis, solver, elapsedMs: hostNow() - t0, skipped: [...this.skipped], carers };
+    return { scenario: this.scenario.name, speed: this.speed, short: !!this.#o.short, devices, ledger, diagnosis, solver, elapsedMs: Math.round(performance.now() - t0), skipped: [...this.skipped], carers };
   }
 
   /** Stops everything (agents first); idempotent. Removes a temporary data dir. */

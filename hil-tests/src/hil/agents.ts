@@ -107,13 +107,13 @@ export class RigAgent extends ManagedChild {
 
   /** Polls /status until `pred` holds; E_TIMEOUT naming `what` (with the last status) otherwise. */
   async waitFor(what: string, pred: (s: AgentStatus) => boolean, timeoutMs = 90_000): Promise<AgentStatus> {
-    const until = hostNow() + timeoutMs;
+    const until = performance.now() + timeoutMs;
     let last: AgentStatus | undefined;
     for (;;) {
       const s = await this.status();
       if (s) last = s;
       if (s && pred(s)) return s;
-      if (hostNow() > until) {
+      if (performance.now() > until) {
         const brief = last ? `gnss ${last.gnss.state}/${last.gnss.usable}, trust ${last.trust.state}, cert ${last.certificate.today}, visits ${last.visits.total}, outbox ${last.outbox.depth}, net ${last.network.state}` : 'no status';
         throw new BeepkitError('E_TIMEOUT', `${this.device.id}: ${what} not seen in ${timeoutMs} ms (${brief})`);
       }

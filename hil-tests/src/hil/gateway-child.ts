@@ -17,7 +17,6 @@ import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import type { GatewayConfig } from '@beepkit/gateway/app';
 import { ManagedChild } from './child.ts';
 import type { Rig } from '../rig/index.ts';
-import { hostNow } from '@beepkit/protocol/clock';
 
 /** The `clock:` (agent and gateway config) that follows the rig's clock; undefined: the host clock. */
 export function clockSpecFor(rig: Rig): Record<string, number | string> | undefined {
@@ -112,9 +111,9 @@ export class ReceiptObserver {
 
   /** Resolves once connected (after a broker restart: resubscribed). */
   async connected(timeoutMs = 60_000): Promise<void> {
-    const until = hostNow() + timeoutMs;
+    const until = performance.now() + timeoutMs;
     while (this.#mqtt.state !== 'connected') {
-      if (hostNow() > until) throw new BeepkitError('E_TIMEOUT', `receipt observer not reconnected in ${timeoutMs} ms`);
+      if (performance.now() > until) throw new BeepkitError('E_TIMEOUT', `receipt observer not reconnected in ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

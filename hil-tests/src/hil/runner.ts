@@ -5,7 +5,6 @@
  */
 import { isBeepkitError } from '@beepkit/protocol';
 import { Skip, type HilContext } from './context.ts';
-import { hostNow } from '@beepkit/protocol/clock';
 
 export type StepFn = (name: string, fn: () => Promise<void>) => Promise<boolean>;
 
@@ -28,11 +27,11 @@ function describe(e: unknown): string {
 
 /** Runs one suite; never throws. */
 export async function runSuite(s: Suite, ctx: HilContext, print: (l: string) => void): Promise<SuiteResult> {
-  const t0 = hostNow();
+  const t0 = performance.now();
   const steps: StepResult[] = [];
   print(`suite ${s.name}: ${s.description}`);
   const done = (status: SuiteResult['status'], reason?: string): SuiteResult => {
-    const r: SuiteResult = { name: s.name, status, steps, ms: hostNow() - t0, ...(reason ? { reason } : {}) };
+    const r: SuiteResult = { name: s.name, status, steps, ms: Math.round(performance.now() - t0), ...(reason ? { reason } : {}) };
     print(`suite ${s.name}: ${status.toUpperCase()}${reason ? ` (${reason})` : ''} in ${(r.ms / 1000).toFixed(1)} s`);
     return r;
   };
@@ -43,15 +42,15 @@ export async function runSuite(s: Suite, ctx: HilContext, print: (l: string) => 
     return done('failed', describe(e));
   }
   const step: StepFn = async (name, fn) => {
-    const st = hostNow();
+    const st = performance.now();
     try {
       await fn();
-      steps.push({ name, status: 'passed', ms: hostNow() - st });
+      steps.push({ name, status: 'passed', ms: Math.round(performance.now() - st) });
       print(`  ok    ${name}`);
       return true;
     } catch (e) {
       const skipped = e instanceof Skip;
-      steps.push({ name, status: skipped ? 'skipped' : 'failed', detail: skipped ? e.reason : describe(e), ms: hostNow() - st });
+      steps.push({ name, status: skipped ? 'skipped' : 'failed', detail: skipped ? e.reason : describe(e), ms: Math.round(performance.now() - st) });
       print(`  ${skipped ? 'skip' : 'FAIL'}  ${name}: ${skipped ? e.reason : describe(e)}`);
       return false;
     }

@@ -22,7 +22,6 @@ import { BIN, Skip, type HilContext } from '../hil/context.ts';
 import type { Suite } from '../hil/runner.ts';
 import { clockSpecFor } from '../hil/gateway-child.ts';
 import type { Rig, RigDevice } from '../rig/index.ts';
-import { hostNow } from '@beepkit/protocol/clock';
 
 /** The wearable's publishing interval here, scenario ms (the minimum it takes): a stay is sealed after 4 of them at the latest. */
 export const CARER_PUBLISH_INTERVAL_MS = 60_000;
@@ -52,11 +51,11 @@ function lineOf(w: WearableProcess, what: string, pred: (l: string) => boolean, 
 
 /** Polls `fn` until it returns a value; E_TIMEOUT naming `what` (with the last value) otherwise. */
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = hostNow() + ms;
+  const end = performance.now() + ms;
   for (;;) {
     const v = await fn();
     if (v !== undefined) return v;
-    if (hostNow() > end) throw new BeepkitError('E_TIMEOUT', `${what} not seen in ${ms} ms`);
+    if (performance.now() > end) throw new BeepkitError('E_TIMEOUT', `${what} not seen in ${ms} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -182,12 +181,12 @@ export const carer: Suite = {
         const before = (await agent.status())?.alerts.total ?? 0;
         const named = (l: string): boolean => l.includes('"alert":') && l.includes(`"msg":"${label}: `);
         const seen = agent.output.filter(named).length;
-        const t0 = hostNow();
+        const t0 = performance.now();
         await ctx.gateway.publishNotification([encodeNotificationEntry({ type: 'exposure', fingerprint: fingerprint(p.prefix), risk: 2, day: p.day })]);
         await agent.waitFor('an alert', (s) => s.alerts.total > before, 30_000);
         const line = await until('an alert line naming the person', async () => agent.output.filter(named)[seen], 10_000);
         check(!line.includes(toHex(p.prefix)), 'the alert line carries the pseudonym');
-        ctx.print(`    alert ${hostNow() - t0} ms after the publish: ${JSON.parse(line).msg.slice(0, 90)}…`);
+        ctx.print(`    alert ${Math.round(performance.now() - t0)} ms after the publish: ${JSON.parse(line).msg.slice(0, 90)}…`);
       });
       await step('revocation: `beepkit wearable revoke-carer`, then the next sync is refused (E_ABORTED) or finds no wearable, and logged', async () => {
         await running?.stop();

@@ -109,8 +109,8 @@ export const notification: Suite = {
       const unexposed = others.filter((a) => (statuses.get(a)?.visits.total ?? 0) === 0);
       if (visited.length === 0) throw new Skip('no other agent visited a venue');
       const fresh = (a: RigAgent) => a.alerts.slice(baseline.get(a) ?? 0).filter((x) => x.level !== 'none');
-      const until = hostNow() + 30_000;
-      while (hostNow() < until && !visited.some((a) => fresh(a).length > 0)) await new Promise((r) => setTimeout(r, 200));
+      const until = performance.now() + 30_000;
+      while (performance.now() < until && !visited.some((a) => fresh(a).length > 0)) await new Promise((r) => setTimeout(r, 200));
       await new Promise((r) => setTimeout(r, 3000));
       const hit = visited.filter((a) => fresh(a).length > 0);
       for (const a of hit) ctx.print(`    ${a.device.id}: ${fresh(a)[0]!.level} alert ${Math.max(0, fresh(a)[0]!.at - publishedAt)} ms after the publish`);

@@ -15,7 +15,6 @@ import { runBeepkit } from '../hil/agents.ts';
 import { BIN, Skip, type HilContext } from '../hil/context.ts';
 import { ReceiptObserver } from '../hil/gateway-child.ts';
 import type { Suite } from '../hil/runner.ts';
-import { hostNow } from '@beepkit/protocol/clock';
 
 async function tracingEntries(ctx: HilContext): Promise<number> {
   return (await ctx.gateway.ledger.sth('tracing'))?.treeSize ?? 0;
@@ -69,10 +68,10 @@ async function gatewayKill(ctx: HilContext, drained: (what: string) => Promise<u
   const limit = 60_000 + ctx.real(8 * ctx.tracecodeIntervalMs);
   /** Polls `f` until it reaches `n`; at the time limit, settles for `atLeast` (or fails). */
   const waitFor = async (what: string, f: () => Promise<number>, n: number, atLeast = n): Promise<number> => {
-    const until = hostNow() + limit;
+    const until = performance.now() + limit;
     for (let v = await f(); ; v = await f()) {
-      if (v >= n || (hostNow() > until && v >= atLeast)) return v;
-      if (hostNow() > until) throw new BeepkitError('E_TIMEOUT', `${what}: ${v} of ${n} in ${Math.round(limit / 1000)} s`);
+      if (v >= n || (performance.now() > until && v >= atLeast)) return v;
+      if (performance.now() > until) throw new BeepkitError('E_TIMEOUT', `${what}: ${v} of ${n} in ${Math.round(limit / 1000)} s`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -121,9 +120,9 @@ export const uplink: Suite = {
     const drained = (what: string): Promise<unknown> => Promise.all(all.map((a) => a.waitFor(`${what}: connected, outbox empty`, (s) => s.network.state === 'connected' && s.outbox.depth === 0, 90_000)));
     await step('TraceCodes reach the ledger', async () => {
       const limit = 60_000 + ctx.real(2_400_000);
-      const until = hostNow() + limit;
+      const until = performance.now() + limit;
       while ((await tracingEntries(ctx)) === 0) {
-        if (hostNow() > until) throw new BeepkitError('E_TIMEOUT', `no TraceCode on the ledger in ${Math.round(limit / 1000)} s`);
+        if (performance.now() > until) throw new BeepkitError('E_TIMEOUT', `no TraceCode on the ledger in ${Math.round(limit / 1000)} s`);
         await new Promise((r) => setTimeout(r, 500));
       }
     });
