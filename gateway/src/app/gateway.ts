@@ -86,7 +86,7 @@ export class Gateway {
     this.ledger = new EmbeddedLedger({ dir: join(cfg.dataDir, 'ledger'), signer: this.keys.gateway, logger: this.#log, now });
     await this.ledger.open();
     for (const chain of ['tracing', 'notification'] as ChainName[]) this.telemetry.heights[chain] = (await this.ledger.sth(chain))?.blockHeight ?? -1;
-    this.registry = new VenueRegistry(join(cfg.dataDir, 'venues.json')).load();
+    this.registry = new VenueRegistry(join(cfg.dataDir, 'venues.json'), now).load();
     const timed: Pick<Ledger, 'append' | 'getByKey'> = {
       append: async (chain, entries) => {
         const t0 = process.hrtime.bigint();

@@ -64,7 +64,8 @@ export class VenueRegistry {
   #venues = new Map<string, Stored>();
   #mtimeMs = -1;
 
-  constructor(path: string) {
+  /** `now`: the gateway's clock (host or scenario) for the added and revoked times. */
+  constructor(path: string, private readonly now: () => number = hostNow) {
     this.path = path;
   }
 
@@ -102,7 +103,7 @@ export class VenueRegistry {
   }
 
   /** Adds a venue (reading the file first); returns it and its key. */
-  add(v: VenueInput, nowMs = hostNow()): { venue: Venue; key: Uint8Array } {
+  add(v: VenueInput, nowMs = this.now()): { venue: Venue; key: Uint8Array } {
     validate(v);
     this.load();
     const id = v.id ? checkVenueId(v.id) : toHex(new Uint8Array(randomBytes(VENUE_ID_BYTES)));
@@ -116,7 +117,7 @@ export class VenueRegistry {
     return { venue: strip(stored), key };
   }
 
-  revoke(id: string, nowMs = hostNow()): Venue {
+  revoke(id: string, nowMs = this.now()): Venue {
     this.load();
     const v = this.#venues.get(checkVenueId(id));
     if (!v) throw new BeepkitError('E_NOT_FOUND', `no venue ${id}`);
