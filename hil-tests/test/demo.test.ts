@@ -14,6 +14,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DASHBOARD_PORT = 23650;
 
+// the trial runs longer than the default per-file timeout on a loaded machine
+t.setTimeout(480_000);
+
 t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_000 }, async (t) => {
   const dir = t.testdir();
   const env = { ...process.env };
