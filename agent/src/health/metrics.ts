@@ -54,6 +54,7 @@ export function renderMetrics(s: AgentStatus): string {
   t.map('upload_events_total', 'counter', 'upload counters', 'kind', s.upload.counters);
   t.metric('alerts_total', 'counter', 'alerts raised', [[{}, s.alerts.total]]);
   t.map('alerts_by_level_total', 'counter', 'alerts by risk level', 'level', s.alerts.byLevel);
+  t.map('api_refusals_total', 'counter', 'local API requests refused by code', 'code', s.api?.refusals ?? {});
   t.map('errors_total', 'counter', 'internal errors by code', 'code', s.errors);
   return t.lines.join('\n') + '\n';
 }

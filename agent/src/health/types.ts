@@ -28,6 +28,8 @@ export interface AgentStatus {
   upload: { lastDecision?: string; counters: Record<string, number> };
   alerts: { total: number; byLevel: Record<string, number> };
   errors: Record<string, number>;
+  /** The local API: requests refused by code (health/guard.ts). */
+  api?: { refusals: Record<string, number> };
   /** The carer side, when enabled: labels and counts only (agent/src/carer/service.ts CarerStatus). */
   carer?: {
     enabled: true;
