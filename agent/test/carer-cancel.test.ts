@@ -4,7 +4,8 @@
  * carer.central) searching for a wearable that is out of range stops
  * searching (its controller's scan goes off, the state leaves "finding", the
  * pending /carer/pair answers E_ABORTED); a pairing comparing codes is aborted
- * on both sides; a pairing after that still works.
+ * on both sides; a pairing after that still works. On the radio's shared
+ * scanner (duty-cycled) the scan lease is released.
  */
 import t from 'tap';
 import { carerRig, untilCarer } from './fixtures/carer-agent.ts';
@@ -47,4 +48,25 @@ t.test('cancel stops the search and aborts a comparison; pairing works afterward
   wearable.send({ op: 'confirm', ok: true });
   t.match(await api('POST', '/carer/confirm', { code: shown.code }), { status: 200, body: { paired: true, label: 'Grace' } });
   t.notOk(ac.st.scanning, 'no search left running');
+});
+
+t.test('on the radio’s shared scanner: cancel releases the scan lease; pairing works afterwards', { timeout: 300_000 }, async (t) => {
+  // the radio scans 1 s an hour: outside that window the controller scans only while the carer holds a lease
+  const rig = await carerRig(t, 48, 0, async (_dir, uart) => ({ radio: { scanner: { uart }, dutyCycle: { windowMs: 1000, periodMs: 3_600_000 }, powerOnTimeoutMs: 60_000 } }));
+  const { api, ac, wearable } = rig;
+  rig.air.setPosition(rig.wc.id, { x: 5000, y: 0 });
+  const searching = api('POST', '/carer/pair', { label: 'Grace' });
+  await untilCarer(rig, (s) => s.pairing === 'finding' && ac.st.scanning, 90_000, 'finding, the lease held');
+  t.match(await api('POST', '/carer/cancel', {}), { status: 200, body: { cancelled: true, pairing: 'idle' } });
+  t.match(await searching, { status: 422, body: { code: 'E_ABORTED' } });
+  // a lease left held would keep the controller scanning for the rest of the hour
+  await untilCarer(rig, () => !ac.st.scanning, 10_000, 'the lease released: the controller stops scanning once the radio’s window is over');
+  t.pass('the lease is released');
+  t.equal((await api('GET', '/status')).body.state, 'running', 'the radio is unharmed');
+  rig.air.setPosition(rig.wc.id, { x: 2, y: 0 });
+  const wm = wearable.mark();
+  await api('POST', '/carer/pair', { label: 'Grace' });
+  const shown = await wearable.waitFor((e) => e.ev === 'code', 60_000, 'wearable code', wm);
+  wearable.send({ op: 'confirm', ok: true });
+  t.match(await api('POST', '/carer/confirm', { code: shown.code }), { status: 200, body: { paired: true, label: 'Grace' } });
 });
