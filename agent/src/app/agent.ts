@@ -112,6 +112,7 @@ export class Agent {
     const cfg = this.#cfg;
     try {
       await ensureDataDir(cfg.dataDir);
+      const apiToken = await ensureApiToken(cfg.dataDir); // first: a token file others can read stops the start at once
       this.deviceId = await deviceIdOf(cfg);
       const secret = await secretOf(cfg);
       this.keystore = await KeystoreFile.open(cfg.keystore.path!, secret, {
@@ -171,7 +172,7 @@ export class Agent {
           // the first of each code, then every 100th: a hostile page cannot flood the log
           if (n === 1 || n % 100 === 0) this.#log.warn({ code: r.code, count: n }, 'agent: local API request refused');
         },
-      }, { token: await ensureApiToken(cfg.dataDir), allowedHosts: cfg.http.allowedHosts, requestTimeoutMs: cfg.http.requestTimeoutMs });
+      }, { token: apiToken, allowedHosts: cfg.http.allowedHosts, requestTimeoutMs: cfg.http.requestTimeoutMs });
       this.#state = 'running';
       this.#log.info({ http: this.#http.port, gnss: cfg.gnss.type, scanner: !!cfg.radio.scanner, advertiser: !!cfg.radio.advertiser, network: !!this.network }, 'agent started');
     } catch (err) {
