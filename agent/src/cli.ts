@@ -11,7 +11,7 @@ import { BeepkitError, isBeepkitError, toHex, fromHex } from '@beepkit/protocol'
 import { venueId8, venueIdHex } from '@beepkit/protocol/frames';
 import { buildConsent, decodeChallenge, encodeConsent, type VisitEntry } from '@beepkit/protocol/endorse';
 import { loadConfig, type AgentConfig } from './config/index.ts';
-import { Agent, SHARED_FILE, clockFromConfig, mqttNetwork, loadVisits, recordShared, secretOf, storageKey } from './app/index.ts';
+import { Agent, apiTarget, callAgent, SHARED_FILE, clockFromConfig, mqttNetwork, loadVisits, recordShared, secretOf, storageKey } from './app/index.ts';
 import { sharedFromConsent } from './follow/index.ts';
 import { KeystoreFile } from './keys/index.ts';
 import { HciRadio } from './radio/index.ts';
@@ -141,16 +141,14 @@ export function register(program: Command): void {
 
   cfgOpt(agent.command('run').description('run the agent (SIGINT/SIGTERM: graceful stop)')).action(action((o: { config?: string }) => runAgent(o.config)));
 
-  agent.command('status').description("print a running agent's /status").option('--url <url>', 'status URL', 'http://127.0.0.1:9470/status')
-    .action(action(async (o: { url: string }) => {
-      let res: Response;
-      try {
-        res = await fetch(o.url, { signal: AbortSignal.timeout(5000) });
-      } catch (cause) {
-        throw new BeepkitError('E_IO', `no agent at ${o.url}: ${(cause as Error).message}`, { cause });
-      }
-      if (!res.ok) throw new BeepkitError('E_IO', `${o.url}: HTTP ${res.status}`);
-      print(await res.json());
+  cfgOpt(agent.command('status').description("print a running agent's /status (sends the kit's API token from <dataDir>/api-token)"))
+    .option('--url <url>', 'status URL (default: http://<http.host>:<http.port>/status of the config)')
+    .option('--token-file <file>', 'the API token (default <dataDir>/api-token of the config)')
+    .action(action(async (o: { url?: string; config?: string; tokenFile?: string }) => {
+      const target = await apiTarget({ config: o.config, tokenFile: o.tokenFile, url: o.url });
+      const { status, doc } = await callAgent(target, 'GET', o.url ?? '/status', undefined, 5_000);
+      if (status !== 200) throw new BeepkitError(doc?.code ?? 'E_IO', doc?.message ?? `HTTP ${status}`);
+      print(doc);
     }));
 
   cfgOpt(agent.command('calibrate').description('measure this receiver against a reference beacon at 1 m'))

@@ -9,7 +9,7 @@
  * No broker here: the certificate step is covered with the gateway elsewhere.
  */
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '@beepkit/protocol/bytes';
 import { encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
@@ -27,8 +27,12 @@ const PORT = 27010;
 const venueId = Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6);
 const venueKey = new Uint8Array(32).map((_, i) => i * 7 + 1);
 
+/** The agent's API token (made at its first start in the data dir): /status needs it, /metrics does not. */
+let tokenFile = '';
 async function get(path: string): Promise<string> {
-  const r = await fetch(`http://127.0.0.1:${PORT}${path}`, { signal: AbortSignal.timeout(5000) });
+  const headers: Record<string, string> = path === '/metrics' ? {} : { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` };
+  const r = await fetch(`http://127.0.0.1:${PORT}${path}`, { headers, signal: AbortSignal.timeout(5000) });
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return r.text();
 }
 async function waitStatus(pred: (s: AgentStatus) => boolean, label: string, ms = 90_000): Promise<AgentStatus> {
@@ -48,6 +52,7 @@ async function waitStatus(pred: (s: AgentStatus) => boolean, label: string, ms =
 
 t.test('agent on virtual hardware', { timeout: 240_000 }, async (t) => {
   const dir = t.testdir();
+  tokenFile = join(dir, 'data', 'api-token');
   const air = new Air({ seed: 5, origin: CAFE });
   const scanC = new VirtualController({ air, address: '0a:00:00:00:10:01', position: { x: 0, y: 0 } });
   const advC = new VirtualController({ air, address: '0a:00:00:00:10:02', position: { x: 0.5, y: 0 } });

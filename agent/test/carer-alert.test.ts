@@ -40,9 +40,9 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   wearable.send({ op: 'confirm', ok: true });
   t.match(await api('POST', '/carer/confirm', { code: shown.code }), { status: 200, body: { paired: true, label: 'Rose', days: 1 } });
 
-  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'list', '--url', `http://127.0.0.1:${AGENT_HTTP}`], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'list', '--config', join(rig.dataDir, '..', 'agent.json')], { timeout: 60_000 });
   const listed = JSON.parse(stdout);
-  t.match(listed, [{ label: 'Rose', days: [Number] }], 'the CLI lists the running agent’s wearables');
+  t.match(listed, [{ label: 'Rose', days: [Number], encounters: Number }], 'the CLI lists the running agent’s wearables (its URL and API token found through the config)');
 
   // the wearable's pseudonym of today, from the carer store the agent keeps (sealed with its storage key)
   const key = await storageKey(rig.dataDir, { material: new TextEncoder().encode(PASS), kind: 'passphrase' });

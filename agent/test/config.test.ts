@@ -14,7 +14,7 @@ t.test('defaults', async (t) => {
   t.equal(c.keystore.retentionDays, 14);
   t.equal(c.gnss.type, 'none');
   t.same(c.radio.dutyCycle, { windowMs: 4000, periodMs: 240000 });
-  t.same(c.http, { host: '127.0.0.1', port: 9470 });
+  t.same(c.http, { host: '127.0.0.1', port: 9470, allowedHosts: [], requestTimeoutMs: 8000 });
   t.equal(c.upload.policy, 'immediate');
   t.equal(DEFAULT_CONFIG.dataDir, './agent-data', 'defaults not mutated');
 });
@@ -65,6 +65,13 @@ t.test('each invalid field gives one E_CONFIG naming it', async (t) => {
     [{ alerts: { webhook: 'ftp://x' } }, 'alerts.webhook'],
     [{ http: { host: '0.0.0.0' } }, 'http.host'],
     [{ http: { port: 'x' } }, 'http.port'],
+    [{ http: { allowedHosts: 'kit.local' } }, 'http.allowedHosts'],
+    [{ http: { allowedHosts: ['kit.local', 'http://evil.example'] } }, 'http.allowedHosts[1]'],
+    [{ http: { allowedHosts: ['*.local'] } }, 'http.allowedHosts[0]'],
+    [{ http: { allowedHosts: ['Kit.Local'] } }, 'http.allowedHosts[0]'],
+    [{ http: { allowedHosts: ['kit.local:70000'] } }, 'http.allowedHosts[0]'],
+    [{ http: { allowedHosts: ['localhost'] } }, 'http.allowedHosts[0]'],
+    [{ http: { requestTimeoutMs: 0 } }, 'http.requestTimeoutMs'],
     [{ log: { level: 'loud' } }, 'log.level'],
   ];
   for (const [doc, field] of cases) {
@@ -77,6 +84,7 @@ t.test('each invalid field gives one E_CONFIG naming it', async (t) => {
     t.equal(err?.code, 'E_CONFIG', `${field}: E_CONFIG`);
     t.match(err?.message ?? '', field, `${field} named in: ${err?.message}`);
   }
+  t.same(resolveConfig({}, { BEEPKIT_AGENT_HTTP__ALLOWED_HOSTS: '[kit-7.local, "kit-7.local:8443"]' }).http.allowedHosts, ['kit-7.local', 'kit-7.local:8443'], 'allowed hosts from the environment');
   t.throws(() => resolveConfig({}, { BEEPKIT_AGENT_HTTP__PORT: 'abc' }), { code: 'E_CONFIG', message: /http\.port/ }, 'a bad env value names its field');
 });
 

@@ -27,9 +27,12 @@ t.test('metrics text', async (t) => {
 });
 
 t.test('HTTP endpoints', async (t) => {
-  await t.rejects(startHealthServer('0.0.0.0', 27020, { health: () => ({ ok: true, detail: {} }), status: () => status, metrics: () => '' }), { code: 'E_CONFIG' });
+  const token = 'ab'.repeat(32);
+  const auth = { authorization: `Bearer ${token}` };
+  await t.rejects(startHealthServer('0.0.0.0', 0, { health: () => ({ ok: true, detail: {} }), status: () => status, metrics: () => '' }, { token }), { code: 'E_CONFIG' });
+  await t.rejects(startHealthServer('127.0.0.1', 0, { health: () => ({ ok: true, detail: {} }), status: () => status, metrics: () => '' }, { token: '' }), { code: 'E_CONFIG' });
   let ok = true;
-  const srv = await startHealthServer('127.0.0.1', 27020, { health: () => ({ ok, detail: { state: ok ? 'running' : 'stopping' } }), status: () => status, metrics: () => renderMetrics(status) });
+  const srv = await startHealthServer('127.0.0.1', 0, { health: () => ({ ok, detail: { state: ok ? 'running' : 'stopping' } }), status: () => status, metrics: () => renderMetrics(status) }, { token });
   t.teardown(() => srv.close());
   const base = `http://127.0.0.1:${srv.port}`;
   let r = await fetch(`${base}/healthz`);
@@ -40,14 +43,17 @@ t.test('HTTP endpoints', async (t) => {
   t.equal(r.status, 503);
   await r.text();
   r = await fetch(`${base}/status`);
+  t.equal(r.status, 401, '/status needs the token');
+  await r.text();
+  r = await fetch(`${base}/status`, { headers: auth });
   t.same(await r.json(), status);
   r = await fetch(`${base}/metrics`);
   t.match(r.headers.get('content-type') ?? '', 'text/plain');
   t.match(await r.text(), 'beepkit_agent_encounters 2');
-  r = await fetch(`${base}/nope`);
+  r = await fetch(`${base}/nope`, { headers: auth });
   t.equal(r.status, 404);
   await r.text();
-  r = await fetch(`${base}/status`, { method: 'POST' });
+  r = await fetch(`${base}/status`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
   t.equal(r.status, 405);
-  await r.text();
+  t.match(await r.json(), { code: 'E_METHOD' });
 });

@@ -7,7 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 
 /** The agent's JSON log line fields the orchestrators read. */
@@ -88,4 +89,20 @@ export function spawnAgentChild(o: {
   });
   ready.catch(() => {}); // the caller awaits it; an exit after readiness is not an unhandled rejection
   return { child, exited, ready };
+}
+
+/** A running agent's local API: its HTTP port and the token it made at its first start (`<dataDir>/api-token`). */
+export interface AgentEndpoint {
+  port: number;
+  token: string;
+}
+
+/** The endpoint of the agent on `port` whose data dir is `dataDir` (the token is read once, here). */
+export function agentEndpoint(port: number, dataDir: string): AgentEndpoint {
+  return { port, token: readFileSync(join(dataDir, 'api-token'), 'utf8').trim() };
+}
+
+/** The headers every call to the agent's API carries: the token, and the JSON type on a POST. */
+export function agentHeaders(e: AgentEndpoint, post = false): Record<string, string> {
+  return { authorization: `Bearer ${e.token}`, ...(post ? { 'content-type': 'application/json' } : {}) };
 }

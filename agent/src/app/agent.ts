@@ -26,6 +26,7 @@ import { CarerStore } from '../carer/store.ts';
 import { AgentCarer } from './carer.ts';
 import { RadioRunner } from './radio-runner.ts';
 import { Publishing } from './publishing.ts';
+import { ensureApiToken } from './api-token.ts';
 import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { TimeKeeper, systemTimeProbes, type TimeProbes } from '../time/index.ts';
@@ -78,6 +79,8 @@ export class Agent {
   #caRequests = 0;
   readonly #caCodes: Record<string, number> = {};
   readonly #errors: Record<string, number> = {};
+  /** Requests the local API refused, by code (E_HOST, E_ORIGIN, E_AUTH, E_TOKEN, E_MEDIA_TYPE). */
+  readonly #refusals: Record<string, number> = {};
   readonly #statusSink = new StatusSink();
   #alerts?: AlertDispatcher;
   readonly #alertLevels: Record<string, number> = {};
@@ -121,6 +124,7 @@ export class Agent {
     try {
       await this.time.start();
       await ensureDataDir(cfg.dataDir);
+      const apiToken = await ensureApiToken(cfg.dataDir); // first: a token file others can read stops the start at once
       this.deviceId = await deviceIdOf(cfg);
       const secret = await secretOf(cfg);
       this.keystore = await KeystoreFile.open(cfg.keystore.path!, secret, {
@@ -178,7 +182,12 @@ export class Agent {
         status: () => this.status(),
         metrics: () => renderMetrics(this.status()),
         control: async (method, path, body) => this.carer?.route(method, path, body),
-      });
+        refused: (r) => {
+          const n = (this.#refusals[r.code] = (this.#refusals[r.code] ?? 0) + 1);
+          // the first of each code, then every 100th: a hostile page cannot flood the log
+          if (n === 1 || n % 100 === 0) this.#log.warn({ code: r.code, count: n }, 'agent: local API request refused');
+        },
+      }, { token: apiToken, allowedHosts: cfg.http.allowedHosts, requestTimeoutMs: cfg.http.requestTimeoutMs });
       this.#state = 'running';
       this.#log.info({ http: this.#http.port, gnss: cfg.gnss.type, scanner: !!cfg.radio.scanner, advertiser: !!cfg.radio.advertiser, network: !!this.network }, 'agent started');
     } catch (err) {
@@ -422,6 +431,7 @@ export class Agent {
       alerts: { total: this.#statusSink.snapshot().count, byLevel: { ...this.#alertLevels } },
       errors: { ...this.#errors },
       time: { ...this.time.status(), held: { ...(this.#publishing?.timeHeld ?? { publish: 0, upload: 0 }) }, backlog: this.#publishing?.backlog ?? { size: 0, dropped: 0 } },
+      api: { refusals: { ...this.#refusals } },
       ...(this.carer ? { carer: this.carer.service.status() } : {}),
     };
   }

@@ -13,6 +13,7 @@ import type { AgentConfig } from '../config/index.ts';
 import { Outbox } from '../outbox/index.ts';
 import { GattCentral } from '../radio/gatt-central.ts';
 import type { HciRadio } from '../radio/index.ts';
+import * as input from './carer-input.ts';
 import { CarerService, handToOutbox, type CarerStore, type SyncResult, type WearableProxy, type WearableRecord } from '../carer/index.ts';
 
 export interface AgentCarerOptions {
@@ -90,30 +91,30 @@ export class AgentCarer {
     this.#local.clear();
   }
 
-  /** The /carer/* routes (JSON). */
+  /** The /carer/* routes (JSON); bodies are validated first (carer-input.ts). */
   async route(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown } | undefined> {
-    const b = (body ?? {}) as Record<string, unknown>;
     const s = this.service;
-    const opt = (k: string): string | undefined => {
-      const v = b[k];
-      if (v === undefined) return undefined;
-      if (typeof v !== 'string' || !v) throw new BeepkitError('E_FORMAT', `${k}: must be a non-empty string`);
-      return v;
-    };
     const ok = (x: unknown) => ({ status: 200, body: x });
     if (method === 'GET' && path === '/carer') return ok(s.status());
     if (method === 'GET' && path === '/carer/wearables') {
       return ok(this.#o.store.list().map((w) => ({ wearableId: w.wearableId, label: w.label, pairedMs: w.pairedMs, days: w.days.map((d) => d.day), records: w.received ?? w.seen.length, encounters: this.#o.store.encounters.count(w.wearableId), lastSyncMs: w.lastSyncMs })));
     }
     if (method !== 'POST') return undefined;
-    if (path === '/carer/pair') return ok(await s.pair({ label: opt('label'), address: opt('address')?.toLowerCase() }));
-    if (path === '/carer/confirm') return ok(await s.confirm(opt('code') ?? ''));
-    if (path === '/carer/cancel') return ok({ cancelled: s.cancel() });
-    if (path === '/carer/sync') return ok({ results: await s.sync(opt('wearable')) });
+    if (path === '/carer/pair') {
+      const b = input.fields(body, ['label', 'address']);
+      return ok(await s.pair({ label: input.label(b.label), address: input.address(b.address) }));
+    }
+    if (path === '/carer/confirm') return ok(await s.confirm(input.code(input.fields(body, ['code']).code)));
+    if (path === '/carer/cancel') {
+      input.fields(body, []);
+      return ok(await s.cancel());
+    }
+    if (path === '/carer/sync') return ok({ results: await s.sync(input.wearable(input.fields(body, ['wearable']).wearable)) });
     if (path === '/carer/unpair') {
-      const w = opt('wearable');
+      const b = input.fields(body, ['wearable', 'offline']);
+      const w = input.wearable(b.wearable);
       if (!w) throw new BeepkitError('E_FORMAT', 'wearable: id or label needed');
-      return ok(await s.unpair(w, { offline: b.offline === true }));
+      return ok(await s.unpair(w, { offline: input.flag(b.offline, 'offline') }));
     }
     return undefined;
   }

@@ -72,6 +72,10 @@ interface Pending {
   code?: string;
   answer?: (typed: string | null) => void;
   result: Promise<SyncResult>;
+  /** Aborts the search for the wearable (cancel). */
+  abort: AbortController;
+  /** Settles once the pairing is over and #pending cleared. */
+  over?: Promise<void>;
 }
 
 const deferred = <T>() => {
@@ -117,6 +121,7 @@ export class CarerService {
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#timer) clearInterval(this.#timer);
+    this.#pending?.abort.abort();
     this.#pending?.answer?.(null);
     await this.#busy.catch(() => {});
     const c = await this.#central?.catch(() => undefined);
@@ -159,12 +164,19 @@ export class CarerService {
     if (this.#pending) throw new BeepkitError('E_BUSY', 'a pairing is already in progress');
     const code = deferred<string>();
     const answer = deferred<string | null>();
-    const p: Pending = { state: 'finding', result: Promise.resolve() as unknown as Promise<SyncResult> };
+    const ac = new AbortController();
+    const cancelled = () => new BeepkitError('E_ABORTED', 'pairing cancelled');
+    const p: Pending = { state: 'finding', result: Promise.resolve() as unknown as Promise<SyncResult>, abort: ac };
     this.#pending = p;
     this.#lastPairError = undefined;
     p.result = this.#exclusive(async () => {
+      if (ac.signal.aborted) throw cancelled();
       const central = await this.#gatt();
-      const { address, link } = await central.reach(this.#o.findTimeoutMs ?? 60_000, req.address);
+      const { address, link } = await central.reach(this.#o.findTimeoutMs ?? 60_000, req.address, ac.signal);
+      if (ac.signal.aborted) {
+        await link.close().catch(() => {});
+        throw cancelled();
+      }
       const t = setTimeout(() => answer.resolve(null), this.#o.confirmTimeoutMs ?? 120_000);
       try {
         return await this.#client.pair(link, async (c) => {
@@ -173,6 +185,7 @@ export class CarerService {
           p.answer = answer.resolve;
           code.resolve(c);
           const typed = await answer.promise;
+          if (typed === null) throw ac.signal.aborted ? cancelled() : new BeepkitError('E_TIMEOUT', 'pairing: no code typed in time');
           p.state = 'transferring';
           return typed === c;
         }, req.label, address);
@@ -180,7 +193,7 @@ export class CarerService {
         clearTimeout(t);
       }
     });
-    p.result.then(async (r) => {
+    p.over = p.result.then(async (r) => {
       const named = !req.label && this.#o.labels?.[r.wearableId];
       if (named) await this.#o.store.update(r.wearableId, { label: named });
       this.#syncs++;
@@ -204,11 +217,19 @@ export class CarerService {
     return { paired: true, label: e.label, days: r.days, delivered: r.delivered };
   }
 
-  /** Aborts a pairing waiting for its code. */
-  cancel(): boolean {
+  /**
+   * Cancels the pairing in progress: the search for the wearable stops (its scan lease is released) or, when
+   * comparing codes, the exchange is aborted; resolves once it is over (bounded by `waitMs`). A pairing already
+   * transferring keys is left to finish (cancelled: false).
+   */
+  async cancel(waitMs = 20_000): Promise<{ cancelled: boolean; pairing: PairingState }> {
     const p = this.#pending;
-    p?.answer?.(null);
-    return !!p;
+    if (!p || p.state === 'transferring') return { cancelled: false, pairing: p?.state ?? 'idle' };
+    p.abort.abort();
+    p.answer?.(null);
+    await withTimeout(p.over ?? Promise.resolve(), waitMs, 'cancel').catch(() => {});
+    this.#log.info({ pairing: this.#pending?.state ?? 'idle' }, 'carer: pairing cancelled');
+    return { cancelled: true, pairing: this.#pending?.state ?? 'idle' };
   }
 
   /** Syncs one paired wearable (id or label) or all of them; failures are reported per wearable. */

@@ -73,7 +73,12 @@ export interface AgentConfig {
   /** Public keys the agent trusts (hex, 64 digits): the CA (certificates) and the gateway (receipts, notification blocks). */
   anchors: { caPublicKey?: string; gatewayPublicKey?: string };
   alerts: { webhook?: string; command?: string };
-  http: { host: string; port: number };
+  /**
+   * The local API (loopback only). `allowedHosts`: names (`kit.local`, `kit.local:8080`) accepted in Host and Origin
+   * besides localhost, 127.0.0.1 and [::1] with the bound port (a reverse proxy or tunnel); `requestTimeoutMs`:
+   * a request's headers and body must arrive within this (slow-loris).
+   */
+  http: { host: string; port: number; allowedHosts: string[]; requestTimeoutMs: number };
   log: { level: LogLevel };
   /**
    * Scenario clock for simulated field trials (absent: the host clock): either the sim's
@@ -122,7 +127,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   broker: {},
   anchors: {},
   alerts: {},
-  http: { host: '127.0.0.1', port: 9470 },
+  http: { host: '127.0.0.1', port: 9470, allowedHosts: [], requestTimeoutMs: 8_000 },
   log: { level: 'info' },
   carer: { enabled: false, labels: {}, syncIntervalMs: 300_000, autoSync: true, minSyncGapMs: 60_000, findTimeoutMs: 60_000, sessionTimeoutMs: 20_000, publishAlerts: false },
 };
@@ -264,6 +269,8 @@ export function validate(c: AgentConfig): void {
   str(o, 'http.host');
   if (!['127.0.0.1', '::1', 'localhost'].includes(c.http.host)) fail('http.host', 'must be a loopback address (127.0.0.1, ::1, localhost)');
   num(o, 'http.port', 0, 65535);
+  allowedHosts(c.http.allowedHosts);
+  num(o, 'http.requestTimeoutMs', 100, 60_000);
   oneOf(o, 'log.level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
   clock(c);
   carer(c);
@@ -285,6 +292,19 @@ function carer(c: AgentConfig): void {
   num(o, 'carer.findTimeoutMs', 1_000, 600_000);
   num(o, 'carer.sessionTimeoutMs', 1_000, 600_000);
   hciTarget(o, 'carer.central');
+}
+
+const HOST_NAME = /^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/;
+
+function allowedHosts(v: unknown): void {
+  if (!Array.isArray(v)) return fail('http.allowedHosts', 'must be a list of host names');
+  v.forEach((h, i) => {
+    const f = `http.allowedHosts[${i}]`;
+    if (typeof h !== 'string' || !HOST_NAME.test(h)) fail(f, `must be a lowercase host name or name:port (no scheme, no wildcard), got ${JSON.stringify(h)}`);
+    const port = Number((h as string).split(':')[1] ?? 1);
+    if (port < 1 || port > 65535) fail(f, 'port must be 1..65535');
+    if (/^(localhost|127\.0\.0\.1)(:|$)/.test(h as string)) fail(f, 'loopback names are always allowed (with the bound port)');
+  });
 }
 
 function clock(c: AgentConfig): void {

@@ -59,6 +59,7 @@ export function renderMetrics(s: AgentStatus): string {
   t.metric('time_backlog', 'gauge', 'publisher ticks waiting for good time', [[{}, s.time.backlog.size]]);
   t.metric('alerts_total', 'counter', 'alerts raised', [[{}, s.alerts.total]]);
   t.map('alerts_by_level_total', 'counter', 'alerts by risk level', 'level', s.alerts.byLevel);
+  t.map('api_refusals_total', 'counter', 'local API requests refused by code', 'code', s.api?.refusals ?? {});
   t.map('errors_total', 'counter', 'internal errors by code', 'code', s.errors);
   return t.lines.join('\n') + '\n';
 }

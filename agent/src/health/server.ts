@@ -1,12 +1,15 @@
 /**
- * The agent's local HTTP endpoint (loopback only): GET /healthz (200/503 JSON),
- * GET /status (the status snapshot as JSON), GET /metrics (Prometheus text),
- * and the optional control routes (`control`: JSON in, JSON out, e.g. /carer/*).
+ * The agent's local HTTP endpoint (loopback only): GET|HEAD /healthz (200/503
+ * JSON), /status (the status snapshot as JSON), /metrics (Prometheus text), and
+ * the optional control routes (`control`: JSON in, JSON out, e.g. /carer/*).
+ * Every request first passes guard.ts (Host, Origin, token, content type);
+ * slow or idle half-sent requests are closed after `requestTimeoutMs`.
  * What it serves is built from counts and states only (see metrics.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BeepkitError } from '@beepkit/protocol';
+import { checkRequest, type GuardPolicy, type Refusal } from './guard.ts';
 
 export interface HealthHandlers {
   health(): { ok: boolean; detail: Record<string, unknown> };
@@ -14,10 +17,24 @@ export interface HealthHandlers {
   metrics(): string;
   /** Further routes: undefined → 404. Body: parsed JSON (POST) or {}. Errors: coded BeepkitError → 4xx/5xx JSON {code, message}. */
   control?(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown } | undefined>;
+  /** Called once per refused request (its code), e.g. to count and log. */
+  refused?(r: Refusal): void;
+}
+
+export interface HealthServerOptions {
+  /** The per-kit API token (app/api-token.ts): needed on everything but /healthz and /metrics. */
+  token: string;
+  /** Host names besides the loopback ones (`name` or `name:port`; config http.allowedHosts). */
+  allowedHosts?: readonly string[];
+  /** Headers and body must have arrived within this (default 8000 ms); checked every min(1 s, timeout/8). */
+  requestTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this (default 5000 ms, at most requestTimeoutMs). */
+  keepAliveTimeoutMs?: number;
 }
 
 const ERROR_STATUS: Record<string, number> = { E_NOT_FOUND: 404, E_BUSY: 409, E_STATE: 409, E_CODE: 403, E_TIMEOUT: 504, E_CONFIG: 400, E_FORMAT: 400 };
 const MAX_BODY = 64 * 1024;
+const READ_PATHS = new Set(['/healthz', '/status', '/metrics']);
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
   let size = 0;
@@ -36,18 +53,37 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
+const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body) + '\n');
+};
+
 function control(h: HealthHandlers, req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
-  const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
   void (async () => {
     const body = req.method === 'POST' ? await readJson(req) : {};
-    const out = await h.control!(req.method ?? 'GET', path, body);
-    if (out) send(out.status, out.body);
-    else res.writeHead(req.method === 'GET' || req.method === 'POST' ? 404 : 405).end();
+    const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
+    const out = await h.control!(method, path, body);
+    if (out) sendJson(res, out.status, out.body);
+    else res.writeHead(method === 'GET' || method === 'POST' ? 404 : 405).end();
   })().catch((e: unknown) => {
     const code = (e as { code?: unknown })?.code;
     const c = typeof code === 'string' && /^E_[A-Z0-9_]+$/.test(code) ? code : 'E_INTERNAL';
-    send(ERROR_STATUS[c] ?? (c === 'E_INTERNAL' ? 500 : 422), { code: c, message: String((e as Error)?.message ?? e) });
+    sendJson(res, ERROR_STATUS[c] ?? (c === 'E_INTERNAL' ? 500 : 422), { code: c, message: String((e as Error)?.message ?? e) });
   });
+}
+
+function read(h: HealthHandlers, res: http.ServerResponse, path: string): void {
+  try {
+    if (path === '/healthz') {
+      const s = h.health();
+      sendJson(res, s.ok ? 200 : 503, { status: s.ok ? 'ok' : 'unavailable', ...s.detail });
+    } else if (path === '/status') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(h.status(), null, 2) + '\n');
+    } else {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(h.metrics());
+    }
+  } catch {
+    res.writeHead(500).end();
+  }
 }
 
 export interface HealthServer {
@@ -57,34 +93,39 @@ export interface HealthServer {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-export async function startHealthServer(host: string, port: number, h: HealthHandlers): Promise<HealthServer> {
+export async function startHealthServer(host: string, port: number, h: HealthHandlers, o: HealthServerOptions): Promise<HealthServer> {
   if (!LOOPBACK.has(host)) throw new BeepkitError('E_CONFIG', `health: ${host} is not a loopback address`);
-  const server = http.createServer((req, res) => {
+  if (!o.token) throw new BeepkitError('E_CONFIG', 'health: an API token is needed');
+  const timeout = o.requestTimeoutMs ?? 8_000;
+  const policy: GuardPolicy = { port, allowedHosts: (o.allowedHosts ?? []).map((x) => x.toLowerCase()), token: o.token };
+  const server = http.createServer({
+    requestTimeout: timeout, headersTimeout: timeout, keepAliveTimeout: Math.min(o.keepAliveTimeoutMs ?? 5_000, timeout),
+    connectionsCheckingInterval: Math.max(20, Math.min(1_000, Math.floor(timeout / 8))),
+  }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (h.control && !['/healthz', '/status', '/metrics'].includes(path)) return control(h, req, res, path);
-    if (req.method !== 'GET') {
-      res.writeHead(405).end();
+    const method = req.method ?? 'GET';
+    const refusal = checkRequest(method, path, req.headers, policy);
+    if (refusal) {
+      h.refused?.(refusal);
+      // a refused request's body is not read: close the connection after the answer
+      sendJson(res, refusal.status, { code: refusal.code, message: refusal.message }, { connection: 'close', ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
       return;
     }
-    try {
-      if (path === '/healthz') {
-        const s = h.health();
-        res.writeHead(s.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: s.ok ? 'ok' : 'unavailable', ...s.detail }) + '\n');
-      } else if (path === '/status') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(h.status(), null, 2) + '\n');
-      } else if (path === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(h.metrics());
-      } else res.writeHead(404).end();
-    } catch {
-      res.writeHead(500).end();
+    if (READ_PATHS.has(path)) {
+      if (method === 'GET' || method === 'HEAD') return read(h, res, path);
+      sendJson(res, 405, { code: 'E_METHOD', message: `${path}: GET or HEAD only` }, { allow: 'GET, HEAD' });
+      return;
     }
+    if (h.control) return control(h, req, res, path);
+    res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause) => reject(new BeepkitError('E_IO', `health: cannot listen on ${host}:${port}: ${(cause as Error).message}`, { cause })));
     server.listen(port, host, () => resolve());
   });
+  policy.port = (server.address() as AddressInfo).port;
   return {
-    port: (server.address() as AddressInfo).port,
+    port: policy.port,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

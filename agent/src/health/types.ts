@@ -37,6 +37,8 @@ export interface AgentStatus {
     source: string; trusted: boolean; offsetMs: number; gnssDeltaMs?: number; ntp?: boolean; corrections: number; reason: string; code?: string;
     held: { publish: number; upload: number }; backlog: { size: number; dropped: number };
   };
+  /** The local API: requests refused by code (health/guard.ts). */
+  api?: { refusals: Record<string, number> };
   /** The carer side, when enabled: labels and counts only (agent/src/carer/service.ts CarerStatus). */
   carer?: {
     enabled: true;

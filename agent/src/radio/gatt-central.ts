@@ -100,22 +100,30 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
 
   /**
    * Scans until a peripheral advertising the pairing service shows up (at `address`, or one `address`
-   * accepts: a paired wearable's resolvable private address); resolves with its address.
+   * accepts: a paired wearable's resolvable private address); resolves with its address. `signal` aborts the
+   * search (E_ABORTED) and turns the scan (lease) off.
    */
-  async find(timeoutMs = 30_000, address?: string | ((a: string) => boolean)): Promise<string> {
+  async find(timeoutMs = 30_000, address?: string | ((a: string) => boolean), signal?: AbortSignal): Promise<string> {
     if (!this.noble) throw new BeepkitError('E_STATE', 'gatt central not started');
+    if (signal?.aborted) throw new BeepkitError('E_ABORTED', 'gatt central: search cancelled');
     const want = typeof address === 'string' ? address.toLowerCase() : address;
     const found = await new Promise<string>((resolve, reject) => {
+      let settled = false;
       const done = (err: Error | null, a?: string): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         this.removeListener('seen', on);
+        signal?.removeEventListener('abort', onAbort);
         void this.scanOff().catch(() => {}).then(() => (err ? reject(err) : resolve(a!)));
       };
       const timer = setTimeout(() => done(new BeepkitError('E_TIMEOUT', `no wearable found within ${timeoutMs} ms`)), timeoutMs);
       const on = (a: string): void => {
         if (!want || (typeof want === 'string' ? a === want : want(a))) done(null, a);
       };
+      const onAbort = (): void => done(new BeepkitError('E_ABORTED', 'gatt central: search cancelled'));
       this.on('seen', on);
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.scanOn().catch((e: Error) => done(new BeepkitError('E_IO', `gatt central: scan failed: ${e.message}`, { cause: e })));
     });
     return found;
@@ -125,12 +133,12 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
    * find() then connect(); when the connect fails (a wearable rotates its address with its RPIs, and may have
    * moved to a new one between the advert and the connect), finds it again by a fresh advert and connects once more.
    */
-  async reach(timeoutMs: number, address?: string | ((a: string) => boolean)): Promise<{ address: string; link: MessageLink }> {
-    const first = await this.find(timeoutMs, address);
+  async reach(timeoutMs: number, address?: string | ((a: string) => boolean), signal?: AbortSignal): Promise<{ address: string; link: MessageLink }> {
+    const first = await this.find(timeoutMs, address, signal);
     try {
       return { address: first, link: await this.connect(first) };
     } catch {
-      const again = await this.find(timeoutMs, address);
+      const again = await this.find(timeoutMs, address, signal);
       return { address: again, link: await this.connect(again) };
     }
   }

@@ -4,7 +4,7 @@
  * run in the demo's own process), its config, readiness, /status and alert lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { spawnAgentChild } from '../agent-child.ts';
+import { agentEndpoint, agentHeaders, spawnAgentChild, type AgentEndpoint } from '../agent-child.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,6 +93,7 @@ export class AgentProcess {
   readonly alerts: AlertLine[] = [];
   exitCode: number | null | undefined;
   #exited?: Promise<void>;
+  #api?: AgentEndpoint;
   onAlert?: (a: AlertLine) => void;
   /** Every JSON log line (after onAlert for alert lines). */
   onLog?: (j: { msg?: string; code?: string }) => void;
@@ -121,11 +122,19 @@ export class AgentProcess {
     this.httpPort = await c.ready;
   }
 
+  /** Its local API (port and token), once it runs. */
+  get api(): AgentEndpoint | undefined {
+    if (!this.httpPort) return undefined;
+    if (this.#api?.port !== this.httpPort) this.#api = agentEndpoint(this.httpPort, join(this.setup.dir, 'data'));
+    return this.#api;
+  }
+
   /** The agent's /status, or undefined when it does not answer. */
   async status(): Promise<unknown> {
-    if (!this.httpPort || this.exitCode !== undefined) return undefined;
+    const api = this.api;
+    if (!api || this.exitCode !== undefined) return undefined;
     try {
-      const r = await fetch(`http://127.0.0.1:${this.httpPort}/status`, { signal: AbortSignal.timeout(3000) });
+      const r = await fetch(`http://127.0.0.1:${api.port}/status`, { headers: agentHeaders(api), signal: AbortSignal.timeout(3000) });
       return r.ok ? await r.json() : undefined;
     } catch {
       return undefined;

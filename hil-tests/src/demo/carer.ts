@@ -66,7 +66,7 @@ export class CarerLink {
     const carer = this.carer.setup.label;
     this.scans = await wearableScans(c.bin);
     mkdirSync(this.setup.dataDir, { recursive: true, mode: 0o700 });
-    const port = this.carer.httpPort!;
+    const port = this.carer.api!;
     const pairing = new WearableProcess(this.setup, 'pair', c.bin, this.scans);
     try {
       await pairing.start();
@@ -147,8 +147,8 @@ export class CarerLink {
 
   /** One observation: the carer's /carer state (syncs), and a sync asked for when they are together (at once when she sealed something new). */
   async observe(distanceM: number): Promise<void> {
-    if (!this.outcome.paired || !this.carer.httpPort) return;
-    const port = this.carer.httpPort;
+    if (!this.outcome.paired || !this.carer.api) return;
+    const port = this.carer.api;
     let s: CarerState | undefined;
     try {
       s = await agentApi(port, 'GET', '/carer', undefined, 5000);

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createWriteStream } from 'node:fs';
 import { BeepkitError } from '@beepkit/protocol';
-import { agentChildEnv } from '../agent-child.ts';
+import { agentChildEnv, agentHeaders, type AgentEndpoint } from '../agent-child.ts';
 
 export interface WearableSetup {
   label: string;
@@ -157,9 +157,9 @@ export class WearableProcess {
 }
 
 /** JSON request to a running agent's HTTP API; E_<code> errors carry the API's code. */
-export async function agentApi(port: number, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 150_000): Promise<any> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}), signal: AbortSignal.timeout(timeoutMs),
+export async function agentApi(api: AgentEndpoint, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 150_000): Promise<any> {
+  const res = await fetch(`http://127.0.0.1:${api.port}${path}`, {
+    method, headers: agentHeaders(api, method === 'POST'), ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}), signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
   const j = text ? JSON.parse(text) as { code?: string; message?: string } : undefined;
@@ -179,19 +179,19 @@ export interface Paired {
 }
 
 /**
- * Pairs the carer agent on `port` with a wearable now in pairing mode (`pairing`, started):
+ * Pairs the carer agent at `api` with a wearable now in pairing mode (`pairing`, started):
  * the wearable's user accepts (`accept`), the carer types `typed(shown)` (default: what the
  * wearable shows). Waits for the pairing child to finish. A wrong code rejects with E_CODE.
  */
-export async function pairThroughAgent(port: number, pairing: WearableProcess, o: { label?: string; accept?: boolean; typed?: (shown: string) => string } = {}): Promise<Paired> {
+export async function pairThroughAgent(api: AgentEndpoint, pairing: WearableProcess, o: { label?: string; accept?: boolean; typed?: (shown: string) => string } = {}): Promise<Paired> {
   const shownP = pairing.code();
   shownP.catch(() => {});
-  const started = await agentApi(port, 'POST', '/carer/pair', o.label ? { label: o.label } : {}) as { code: string };
+  const started = await agentApi(api, 'POST', '/carer/pair', o.label ? { label: o.label } : {}) as { code: string };
   const shown = await shownP;
   pairing.confirm(o.accept ?? true);
   let done: { label: string; days: number; delivered: number };
   try {
-    done = await agentApi(port, 'POST', '/carer/confirm', { code: o.typed ? o.typed(shown) : shown }) as typeof done;
+    done = await agentApi(api, 'POST', '/carer/confirm', { code: o.typed ? o.typed(shown) : shown }) as typeof done;
   } catch (e) {
     await pairing.stop(); // a refused pairing leaves the wearable in pairing mode
     throw e;

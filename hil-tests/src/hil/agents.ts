@@ -4,7 +4,7 @@
  * same data directory (kill -9 and back), /status polling, alert lines.
  */
 import { spawn } from 'node:child_process';
-import { agentChildEnv } from '../agent-child.ts';
+import { agentChildEnv, agentEndpoint, agentHeaders, type AgentEndpoint } from '../agent-child.ts';
 import { ManagedChild } from './child.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -75,6 +75,7 @@ export function runBeepkit(bin: string, args: string[], timeoutMs = 90_000): Pro
 export class RigAgent extends ManagedChild {
   readonly alerts: { level: string; at: number }[] = [];
   readonly configPath: string;
+  #api?: AgentEndpoint;
 
   constructor(readonly device: RigDevice, readonly dir: string, config: Record<string, unknown>, private readonly bin: string) {
     super();
@@ -95,10 +96,18 @@ export class RigAgent extends ManagedChild {
     });
   }
 
+  /** Its local API (port and the token in its data dir), while it runs. */
+  get api(): AgentEndpoint | undefined {
+    if (!this.httpPort) return undefined;
+    if (this.#api?.port !== this.httpPort) this.#api = agentEndpoint(this.httpPort, join(this.dir, 'data'));
+    return this.#api;
+  }
+
   async status(): Promise<AgentStatus | undefined> {
-    if (!this.httpPort || !this.running) return undefined;
+    const api = this.api;
+    if (!api || !this.running) return undefined;
     try {
-      const r = await fetch(`http://127.0.0.1:${this.httpPort}/status`, { signal: AbortSignal.timeout(5000) });
+      const r = await fetch(`http://127.0.0.1:${api.port}/status`, { headers: agentHeaders(api), signal: AbortSignal.timeout(5000) });
       return r.ok ? (await r.json()) as AgentStatus : undefined;
     } catch {
       return undefined;

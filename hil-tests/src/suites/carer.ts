@@ -18,6 +18,7 @@ import { CarerStore, wearablePrefixes } from '@beepkit/agent/carer';
 import { VISIT_ENTER_WINDOW_MS, VISIT_EXIT_AFTER_MS } from '../demo/agents.ts';
 import { agentApi, pairThroughAgent, wearableScans, WearableProcess, type WearableSetup } from '../demo/wearable.ts';
 import { runBeepkit, type RigAgent } from '../hil/agents.ts';
+import type { AgentEndpoint } from '../agent-child.ts';
 import { BIN, Skip, type HilContext } from '../hil/context.ts';
 import type { Suite } from '../hil/runner.ts';
 import { clockSpecFor } from '../hil/gateway-child.ts';
@@ -98,9 +99,10 @@ export const carer: Suite = {
   async run(ctx, step) {
     const { wearable: wd, carer: cd } = carerPair(ctx.rig, ctx.agentDevices.map((d) => d.id))!;
     const agent: RigAgent = (await ctx.agentsUp()).get(cd.id)!;
-    const port = (): number => {
-      if (!agent.httpPort || !agent.running) throw new BeepkitError('E_AGENT', `the carer agent ${cd.id} is not running`);
-      return agent.httpPort;
+    const port = (): AgentEndpoint => {
+      const api = agent.api;
+      if (!api || !agent.running) throw new BeepkitError('E_AGENT', `the carer agent ${cd.id} is not running`);
+      return api;
     };
     const label = wd.label;
     const scans = await wearableScans(BIN);
@@ -217,7 +219,7 @@ export const carer: Suite = {
     } finally {
       await running?.stop();
       // leave the carer agent as the suite found it
-      if (paired && agent.httpPort && agent.running) await agentApi(agent.httpPort, 'POST', '/carer/unpair', { wearable: label, offline: true }, 10_000).catch(() => {});
+      if (paired && agent.api && agent.running) await agentApi(agent.api, 'POST', '/carer/unpair', { wearable: label, offline: true }, 10_000).catch(() => {});
     }
   },
 };
