@@ -54,7 +54,7 @@ t.test('agent on virtual hardware', { timeout: 240_000 }, async (t) => {
   scanC.start();
   advC.start();
   air.addBeacon({ id: 'venue', position: { x: 2, y: 0 }, intervalMs: 100, payloadFn: (now) => encodeVenueFrame({ venueId, slot: slotOf(now / 1000), txPower: -4 }, venueKey) });
-  const gnss = new GnssEmulator({ dir, trajectory: () => ({ ...CAFE, alt: 20 }), seed: 3, coldStart: { noFix: 1, twoD: 1 }, intervalMs: 500 });
+  const gnss = new GnssEmulator({ trajectory: () => ({ ...CAFE, alt: 20 }), seed: 3, coldStart: { noFix: 1, twoD: 1 }, intervalMs: 500 });
   gnss.start();
   writeFileSync(join(dir, 'agent.yaml'), [
     `dataDir: ${join(dir, 'data')}`,
