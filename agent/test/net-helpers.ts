@@ -6,13 +6,12 @@ import { join } from 'node:path';
 import { issueCertificate } from '@beepkit/protocol/cert';
 import { createKeystore, deriveDayKeys, type DayKeys } from '@beepkit/protocol/keys';
 import { encodeTraceCode } from '@beepkit/protocol/tracecode';
-import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
+import { DEFAULT_DEVICE_PATTERNS, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { AgentMqtt } from '../src/mqtt.ts';
 import { mulberry32 } from '../src/rssi/index.ts';
 
 export const DAY = 86_400;
-export const NO_MOSQUITTO = findMosquitto() ? false : 'mosquitto binary not installed (apt-get install mosquitto)';
 export const GW_PASSWORD = 'gw-test-secret';
 export const devicePassword = (id: string): string => `pw-${id}`;
 

@@ -1,11 +1,12 @@
 import t from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { generateTestPki, renderPasswordFile, TUNED_QUEUE_LINES, waitForPort } from '../src/broker/index.ts';
-import { client, collect, CREDENTIALS, MOSQUITTO, NO_MOSQUITTO, tempDir } from './broker-helpers.ts';
+import { client, collect, CREDENTIALS, MOSQUITTO, tempDir } from './broker-helpers.ts';
 
 const here = fileURLToPath(new URL('../mosquitto/', import.meta.url));
 const conf = readFileSync(join(here, 'beepkit.conf'), 'utf8');
@@ -15,7 +16,7 @@ t.test('deployment config carries the tuned queue profile', async (t) => {
   t.match(conf, /^allow_anonymous false$/m);
 });
 
-t.test('gateway/mosquitto/beepkit.conf + acl run in a real mosquitto', { skip: NO_MOSQUITTO }, async (t) => {
+t.test('gateway/mosquitto/beepkit.conf + acl run in a real mosquitto', { skip: missing('mosquitto') }, async (t) => {
   const tmp = tempDir('deploy');
   t.teardown(tmp.remove);
   const pki = await generateTestPki(tmp.dir);

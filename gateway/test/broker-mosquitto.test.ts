@@ -1,12 +1,13 @@
 import t from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { readFileSync } from 'node:fs';
 import { generateTestPki, MosquittoRunner } from '../src/broker/index.ts';
-import { client, collect, opener, CREDENTIALS, NO_MOSQUITTO, PASSWORDS, POLICY, tempDir } from './broker-helpers.ts';
+import { client, collect, opener, CREDENTIALS, PASSWORDS, POLICY, tempDir } from './broker-helpers.ts';
 
 const PORT = 22010;
 const TLS_PORT = 22011;
 
-t.test('real mosquitto: credentials, ACL, shared subscriptions, TLS', { skip: NO_MOSQUITTO }, async (t) => {
+t.test('real mosquitto: credentials, ACL, shared subscriptions, TLS', { skip: missing('mosquitto') }, async (t) => {
   const tmp = tempDir('mosq');
   t.teardown(tmp.remove);
   const pki = await generateTestPki(tmp.dir);

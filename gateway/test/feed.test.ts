@@ -5,6 +5,7 @@
  * record; revocations are published.
  */
 import t from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { toHex } from '@beepkit/protocol';
 import { decodeMessage } from '@beepkit/protocol/wire';
 import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
@@ -14,10 +15,10 @@ import { notificationPayload } from '../src/feed/index.ts';
 import { decodeBlock } from '../src/ledger/index.ts';
 import { decodeRevocation } from '../src/ca/revocation.ts';
 import { VenueRegistry } from '../src/ca/registry.ts';
-import { Device, NO_MOSQUITTO, gatewayConfig, mosquitto, tempDir } from './gw-helpers.ts';
+import { Device, gatewayConfig, mosquitto, tempDir } from './gw-helpers.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
-t.test('broadcast and catch-up', { skip: NO_MOSQUITTO, timeout: 60_000 }, async (t) => {
+t.test('broadcast and catch-up', { skip: missing('mosquitto'), timeout: 60_000 }, async (t) => {
   const tmp = tempDir('feed');
   t.teardown(tmp.remove);
   const broker = mosquitto(`${tmp.dir}/mosq`, 24030, ['device-feed-a1', 'device-feed-b2']);

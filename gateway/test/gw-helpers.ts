@@ -10,7 +10,6 @@ export * from './gw-fixtures.ts';
 /** A message without its correlation id (distributes over the union). */
 export type Unsent<M = WireMessage> = M extends WireMessage ? Omit<M, 'correlationId'> : never;
 export const MOSQUITTO = findMosquitto();
-export const NO_MOSQUITTO = MOSQUITTO ? false : 'mosquitto binary not installed (apt-get install mosquitto)';
 
 export const GW_PASSWORD = 'gw-test-secret';
 export function devicePassword(id: string): string {

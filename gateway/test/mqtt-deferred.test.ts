@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { EmbeddedBroker, MosquittoRunner } from '../src/broker/index.ts';
 import type { GatewayMqtt } from '../src/mqtt.ts';
-import { client, CREDENTIALS, NO_MOSQUITTO, POLICY, tempDir } from './broker-helpers.ts';
+import { client, CREDENTIALS, POLICY, tempDir } from './broker-helpers.ts';
 
 interface Delivery {
   payload: string;
@@ -82,7 +83,7 @@ function scenarios(t: Test, url: () => string): void {
   });
 }
 
-t.test('mosquitto', { skip: NO_MOSQUITTO }, async (t) => {
+t.test('mosquitto', { skip: missing('mosquitto') }, async (t) => {
   const tmp = tempDir('deferred');
   t.teardown(tmp.remove);
   const broker = new MosquittoRunner({ dir: tmp.dir, port: 22030, credentials: CREDENTIALS, acl: POLICY });
