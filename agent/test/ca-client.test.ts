@@ -25,10 +25,10 @@ const DEVICE = 'agent-ca-1';
 t.test('CA exchange over MQTT: stored when valid, rejected when not signed by the configured CA', { skip: missing('mosquitto'), timeout: 60_000 }, async (t) => {
   const tmp = tempDir('ca-client');
   t.teardown(tmp.remove);
-  const broker = mosquitto(join(tmp.dir, 'mosq'), 26040, [DEVICE]);
+  const broker = mosquitto(join(tmp.dir, 'mosq'), 0, [DEVICE]);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 26041, () => NOW);
+  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 0, () => NOW);
   t.teardown(() => gw.stop());
   const { venue, key } = gw.registry.add({ name: 'Cafe', region: ['CA', 'Alameda', 'Berkeley', 'Cafe'], lat: 37.8716, lon: -122.2727, radiusM: 30 });
   const mqtt = deviceMqtt(broker.url, DEVICE, 5);

@@ -20,8 +20,8 @@ import { storageKey } from '../src/app/storage.ts';
 import { carerGateway, carerRig, PASS } from './fixtures/carer-agent.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
-const BROKER = 23110;
-const AGENT_HTTP = 23112;
+const BROKER = 0; // kernel-chosen, like every port here
+const AGENT_HTTP = 0;
 const DEVICE = 'carer-alert-test-1';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -40,7 +40,7 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   wearable.send({ op: 'confirm', ok: true });
   t.match(await api('POST', '/carer/confirm', { code: shown.code }), { status: 200, body: { paired: true, label: 'Rose', days: 1 } });
 
-  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'list', '--url', `http://127.0.0.1:${AGENT_HTTP}`], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'list', '--url', rig.httpUrl], { timeout: 60_000 });
   const listed = JSON.parse(stdout);
   t.match(listed, [{ label: 'Rose', days: [Number] }], 'the CLI lists the running agent’s wearables');
 

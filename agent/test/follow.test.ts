@@ -40,10 +40,10 @@ t.test('compact frontier root equals the RFC 9162 root at every size', async (t)
 t.test('follower: alert latency, no false alert, tampered blocks, offline catch-up', { skip: missing('mosquitto'), timeout: 90_000 }, async (t) => {
   const tmp = tempDir('follow');
   t.teardown(tmp.remove);
-  const broker = mosquitto(join(tmp.dir, 'mosq'), 26050, [DEVICE]);
+  const broker = mosquitto(join(tmp.dir, 'mosq'), 0, [DEVICE]);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 26051);
+  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 0);
   t.teardown(() => gw.stop());
   const feedPub = new GatewayMqtt({ url: broker.url, clientId: 'feed-forger', username: 'gateway', password: GW_PASSWORD, clean: true });
   await feedPub.start();

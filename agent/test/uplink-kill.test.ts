@@ -30,10 +30,10 @@ const FROM_DAY = TODAY - 30;
 t.test('kill -9 during 1 000 uploads: every TraceCode reaches the ledger exactly once', { skip: missing('mosquitto'), timeout: 240_000 }, async (t) => {
   const tmp = tempDir('uplink-kill');
   t.teardown(tmp.remove);
-  const broker = mosquitto(join(tmp.dir, 'mosq'), 26030, [DEVICE]);
+  const broker = mosquitto(join(tmp.dir, 'mosq'), 0, [DEVICE]);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 26031);
+  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 0);
   t.teardown(() => gw.stop());
 
   // 1 000 TraceCodes over the last 21 days, 48 intervals a day; certificates for each day

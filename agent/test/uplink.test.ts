@@ -189,10 +189,10 @@ t.test('E_DUPLICATE is delivery; expired certificate asks for re-authorisation o
 t.test('end to end: real mosquitto + Gateway, broker outage, no duplicates', { skip: missing('mosquitto'), timeout: 90_000 }, async (t) => {
   const days = [TODAY - 3, TODAY - 2, TODAY - 1];
   const r = await rig(t, 'e2e', []);
-  const broker = mosquitto(join(r.dir, 'mosq'), 26010, ['agent-uplink-1'], true);
+  const broker = mosquitto(join(r.dir, 'mosq'), 0, ['agent-uplink-1'], true);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = await startGateway(join(r.dir, 'gw'), broker.url, 26011);
+  const gw = await startGateway(join(r.dir, 'gw'), broker.url, 0);
   t.teardown(() => gw.stop());
   for (const day of days) await r.certs.put({ day, certificate: certify(gw, r.keys(day).pseudonym, day, (TODAY + 2) * DAY), solverPublicKey: gw.keys.solverPublicKey, solverKeyId: gw.keys.solverKeyId });
   const mqtt = deviceMqtt(broker.url, 'agent-uplink-1', 11);

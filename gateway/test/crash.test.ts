@@ -35,13 +35,13 @@ function startChild(cfg: string): Promise<ChildProcess> {
 t.test('kill -9 under load: receipted batches present exactly once, re-sent ones land once', { skip: missing('mosquitto'), timeout: 240_000 }, async (t) => {
   const tmp = tempDir('crash');
   t.teardown(tmp.remove);
-  const broker = mosquitto(`${tmp.dir}/mosq`, 24050, ['device-crash-1']);
+  const broker = mosquitto(`${tmp.dir}/mosq`, 0, ['device-crash-1']);
   await broker.start();
   t.teardown(() => broker.stop());
   const dataDir = `${tmp.dir}/gw`;
   const keys = loadOrCreateKeys(dataDir);
   const cfg = `${tmp.dir}/gateway.yaml`;
-  writeFileSync(cfg, `dataDir: ${dataDir}\nbroker:\n  url: ${broker.url}\n  password: ${GW_PASSWORD}\n  clientId: gw-crash\n  connections: 2\nhttp: { port: 24051 }\nlog: { level: warn }\n`);
+  writeFileSync(cfg, `dataDir: ${dataDir}\nbroker:\n  url: ${broker.url}\n  password: ${GW_PASSWORD}\n  clientId: gw-crash\n  connections: 2\nhttp: { port: 0 }\nlog: { level: warn }\n`);
 
   const rand = prng(424242);
   const nowS = Math.floor(hostNow() / 1000);

@@ -23,8 +23,12 @@ export function mosquitto(dir: string, port: number, devices: string[]): Mosquit
   return new MosquittoRunner({ dir, port, credentials, acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS }, queues: 'tuned' });
 }
 
+/** One MQTT client id per gateway data dir (a restarted gateway resumes its session), not per port. */
+const gatewayIds = new Map<string, number>();
+const gatewayId = (dataDir: string): number => gatewayIds.get(dataDir) ?? (gatewayIds.set(dataDir, gatewayIds.size + 1), gatewayIds.size);
+/** `httpPort` 0: kernel-chosen (read `gw.httpPort`). */
 export function gatewayConfig(dataDir: string, url: string, httpPort: number, extra: Record<string, unknown> = {}): GatewayConfig {
-  return resolveConfig({ dataDir, broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-test-${httpPort}`, connections: 2 }, http: { port: httpPort }, log: { level: 'silent' }, ...extra });
+  return resolveConfig({ dataDir, broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-test-${gatewayId(dataDir)}`, connections: 2 }, http: { port: httpPort }, log: { level: 'silent' }, ...extra });
 }
 
 /** A device: MQTT client with its topic id as username; request() waits for the reply with the same correlation id. */

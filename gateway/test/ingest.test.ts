@@ -22,10 +22,10 @@ const TODAY = Math.floor(NOW / 1000 / DAY);
 t.test('certificate from the CA, batches with verifiable receipts, idempotent re-send', { skip: missing('mosquitto'), timeout: 60_000 }, async (t) => {
   const tmp = tempDir('ingest');
   t.teardown(tmp.remove);
-  const broker = mosquitto(`${tmp.dir}/mosq`, 24000, ['device-ingest-1']);
+  const broker = mosquitto(`${tmp.dir}/mosq`, 0, ['device-ingest-1']);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = new Gateway({ config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 24001), now: () => NOW });
+  const gw = new Gateway({ config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 0), now: () => NOW });
   await gw.start();
   t.teardown(() => gw.stop());
   const { venue, key } = gw.registry.add({ name: 'Cafe', region: ['CA', 'Alameda', 'Berkeley', 'Cafe'], lat: 37.8716, lon: -122.2727, radiusM: 30 });

@@ -86,14 +86,14 @@ function scenarios(t: Test, url: () => string): void {
 t.test('mosquitto', { skip: missing('mosquitto') }, async (t) => {
   const tmp = tempDir('deferred');
   t.teardown(tmp.remove);
-  const broker = new MosquittoRunner({ dir: tmp.dir, port: 22030, credentials: CREDENTIALS, acl: POLICY });
+  const broker = new MosquittoRunner({ dir: tmp.dir, port: 0, credentials: CREDENTIALS, acl: POLICY });
   await broker.start();
   t.teardown(() => broker.stop());
   scenarios(t, () => broker.url);
 });
 
 t.test('aedes', async (t) => {
-  const broker = new EmbeddedBroker({ port: 22031, credentials: CREDENTIALS, acl: POLICY });
+  const broker = new EmbeddedBroker({ port: 0, credentials: CREDENTIALS, acl: POLICY });
   await broker.start();
   t.teardown(() => broker.stop());
   scenarios(t, () => broker.url);
