@@ -17,7 +17,7 @@ t.test('deployment config carries the tuned queue profile', async (t) => {
   t.match(conf, /^allow_anonymous false$/m);
 });
 
-t.test('gateway/mosquitto/beepkit.conf + acl run in a real mosquitto', { skip: missing('mosquitto') }, async (t) => {
+t.test('gateway/mosquitto/beepkit.conf + acl run in a real mosquitto', { skip: missing('mosquitto') || missing('openssl') }, async (t) => {
   const tmp = tempDir('deploy');
   t.teardown(tmp.remove);
   const pki = await generateTestPki(tmp.dir);

@@ -5,7 +5,7 @@ import { generateTestPki, MosquittoRunner } from '../src/broker/index.ts';
 import { client, collect, opener, CREDENTIALS, PASSWORDS, POLICY, tempDir } from './broker-helpers.ts';
 
 
-t.test('real mosquitto: credentials, ACL, shared subscriptions, TLS', { skip: missing('mosquitto') }, async (t) => {
+t.test('real mosquitto: credentials, ACL, shared subscriptions, TLS', { skip: missing('mosquitto') || missing('openssl') }, async (t) => {
   const tmp = tempDir('mosq');
   t.teardown(tmp.remove);
   const pki = await generateTestPki(tmp.dir);
