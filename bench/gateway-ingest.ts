@@ -20,7 +20,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
+import { DEFAULT_DEVICE_PATTERNS, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
+import { requireTool } from '../scripts/tools.ts';
 import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { EmbeddedLedger } from '@beepkit/gateway/ledger';
 import { Ingest } from '@beepkit/gateway/ingest';
@@ -249,7 +250,8 @@ const bench: Bench = {
   name: 'gateway-ingest',
   description: `${AGENTS} agents (child process) -> tuned mosquitto (QoS 1) -> gateway -> durable ledger; signed batches of 1-28 TraceCodes, and of 28 (a day's)`,
   async run(ctx): Promise<BenchResult> {
-    if (!findMosquitto()) return { metrics: {}, notes: ['mosquitto not installed: skipped'] };
+    // no silent skip: without mosquitto this bench cannot do its work, and says which package to install (E_TOOL)
+    const binary = requireTool('mosquitto', 'the gateway-ingest bench');
     const n = Number(process.env.BENCH_GI_BATCHES ?? (ctx.smoke ? 2000 : 8000));
     const nDay = Math.max(500, Math.round(n / 2));
     const connections = Number(process.env.BENCH_GW_CONNECTIONS ?? 4);
@@ -257,7 +259,7 @@ const bench: Bench = {
     const dir = mkdtempSync(join(os.tmpdir(), 'beepkit-bench-gi-'));
     const creds: Record<string, string> = { gateway: hashPassword(PW, { iterations: 1000 }) };
     for (let i = 0; i < AGENTS; i++) creds[devId(i)] = hashPassword(PW, { iterations: 1000 });
-    const mosq = new MosquittoRunner({ dir: join(dir, 'mosq'), port: await freePort(), credentials: creds, acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS }, queues: 'tuned' });
+    const mosq = new MosquittoRunner({ binary, dir: join(dir, 'mosq'), port: await freePort(), credentials: creds, acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS }, queues: 'tuned' });
     const runs: Record<Shape, { gws: Sample[]; brs: Sample[]; loads: number[] }> = { uniform: { gws: [], brs: [], loads: [] }, day: { gws: [], brs: [], loads: [] } };
     const ingestUs: number[] = [];
     try {

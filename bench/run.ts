@@ -3,7 +3,9 @@
  * benchmarks, writes <out>/<name>.json (default bench/results), prints a
  * table and, after a complete full-size run (no names) into bench/results,
  * rewrites bench/RESULTS.md from its results.
- * Exit 1 when a bench failed (or ran over BENCH_TIMEOUT_S, default 360 s).
+ * Exit 1 when a bench failed: threw (e.g. E_TOOL: a system tool it needs is
+ * missing, named with its install command), measured no metrics (no results
+ * file is written then), or ran over BENCH_TIMEOUT_S (default 360 s).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -51,6 +53,8 @@ for (const name of selected) {
       timer = setTimeout(() => reject(new Error(`timed out after ${limitSec} s (BENCH_TIMEOUT_S)`)), limitSec * 1000);
     });
     const res = await Promise.race([bench.run({ smoke, repeats: smoke ? 1 : 5, log: (m) => console.error(`[bench] ${name}: ${m}`) }), limit]).finally(() => clearTimeout(timer));
+    // a bench that measured nothing did not do its work: it fails, and no results file claims otherwise
+    if (!res.metrics || Object.keys(res.metrics).length === 0) throw new Error(`no metrics measured${res.notes?.length ? `: ${res.notes.join('; ')}` : ''}`);
     const durationSec = (performance.now() - t0) / 1000;
     const out: ResultFile = { name, date: new Date(hostNow()).toISOString(), machine: mach, smoke, metrics: res.metrics, goals: res.goals ?? {}, notes: res.notes ?? [], durationSec, loadavg };
     writeFileSync(join(outDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');

@@ -23,7 +23,8 @@ import { spawnAgent } from './fixtures/agent-child.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 const CAFE = { lat: 51.5007, lon: -0.1246 };
-const PORT = 27010;
+/** The agent's HTTP port: kernel-chosen (`http.port: 0`), read from its ready line. */
+let PORT = 0;
 const venueId = Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6);
 const venueKey = new Uint8Array(32).map((_, i) => i * 7 + 1);
 
@@ -59,7 +60,7 @@ t.test('agent on virtual hardware', { timeout: 240_000 }, async (t) => {
   scanC.start();
   advC.start();
   air.addBeacon({ id: 'venue', position: { x: 2, y: 0 }, intervalMs: 100, payloadFn: (now) => encodeVenueFrame({ venueId, slot: slotOf(now / 1000), txPower: -4 }, venueKey) });
-  const gnss = new GnssEmulator({ dir, trajectory: () => ({ ...CAFE, alt: 20 }), seed: 3, coldStart: { noFix: 1, twoD: 1 }, intervalMs: 500 });
+  const gnss = new GnssEmulator({ trajectory: () => ({ ...CAFE, alt: 20 }), seed: 3, coldStart: { noFix: 1, twoD: 1 }, intervalMs: 500 });
   gnss.start();
   writeFileSync(join(dir, 'agent.yaml'), [
     `dataDir: ${join(dir, 'data')}`,
@@ -68,10 +69,11 @@ t.test('agent on virtual hardware', { timeout: 240_000 }, async (t) => {
     `venues: [{ id: ${toHex(venueId)}, key: ${toHex(venueKey)}, lat: ${CAFE.lat + 0.00001}, lon: ${CAFE.lon}, radiusM: 30 }]`,
     'trust: { tickMs: 250, ttlMs: 60000 }',
     'visits: { enterFrames: 3, enterWindowMs: 10000, exitAfterMs: 60000 }',
-    `http: { port: ${PORT} }`,
+    'http: { port: 0 }',
     'log: { level: debug }',
   ].join('\n') + '\n');
-  const { child, output, exited } = spawnAgent(t, join(dir, 'agent.yaml'), { BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: 'café passphrase' });
+  const { child, output, exited, http } = spawnAgent(t, join(dir, 'agent.yaml'), { BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: 'café passphrase' });
+  PORT = await http;
   t.teardown(() => {
     gnss.stop();
     scanC.stop();

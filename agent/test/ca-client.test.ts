@@ -6,6 +6,7 @@
  * real issuer) is rejected; a CA refusal and a timeout store nothing.
  */
 import t from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BeepkitError, equalBytes } from '@beepkit/protocol';
@@ -15,19 +16,19 @@ import { encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
 import type { WireMessage } from '@beepkit/protocol/wire';
 import { CaClient, CertStore, type RequestTransport } from '../src/ca-client/index.ts';
 import type { EvidenceBundle } from '../src/trust/index.ts';
-import { DAY, NO_MOSQUITTO, bytesFrom, dayKeySource, deviceMqtt, mosquitto, prng, startGateway, tempDir } from './net-helpers.ts';
+import { DAY, bytesFrom, dayKeySource, deviceMqtt, mosquitto, prng, startGateway, tempDir } from './net-helpers.ts';
 
 const NOW = (20_602 * DAY + 12 * 3600) * 1000; // fixed clock: noon UTC of day 20602
 const TODAY = Math.floor(NOW / 1000 / DAY);
 const DEVICE = 'agent-ca-1';
 
-t.test('CA exchange over MQTT: stored when valid, rejected when not signed by the configured CA', { skip: NO_MOSQUITTO, timeout: 60_000 }, async (t) => {
+t.test('CA exchange over MQTT: stored when valid, rejected when not signed by the configured CA', { skip: missing('mosquitto'), timeout: 60_000 }, async (t) => {
   const tmp = tempDir('ca-client');
   t.teardown(tmp.remove);
-  const broker = mosquitto(join(tmp.dir, 'mosq'), 26040, [DEVICE]);
+  const broker = mosquitto(join(tmp.dir, 'mosq'), 0, [DEVICE]);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 26041, () => NOW);
+  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 0, () => NOW);
   t.teardown(() => gw.stop());
   const { venue, key } = gw.registry.add({ name: 'Cafe', region: ['CA', 'Alameda', 'Berkeley', 'Cafe'], lat: 37.8716, lon: -122.2727, radiusM: 30 });
   const mqtt = deviceMqtt(broker.url, DEVICE, 5);

@@ -20,8 +20,8 @@ import { storageKey } from '../src/app/storage.ts';
 import { carerGateway, carerRig, PASS } from './fixtures/carer-agent.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
-const BROKER = 23110;
-const AGENT_HTTP = 23112;
+const BROKER = 0; // kernel-chosen, like every port here
+const AGENT_HTTP = 0;
 const DEVICE = 'carer-alert-test-1';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -30,7 +30,6 @@ import { CarerClient, CarerStore, memoryLinkPair, WearableProxy, type CarerAlert
 import { DAY, bytesFrom, certify, once, prng, traceCode } from './net-helpers.ts';
 import { clockFrom } from '@beepkit/protocol/clock';
 
-const BROKER = 27340;
 const CARER = 'carer-proxy-test-1';
 // the test's own clock, pinned to 20:00 UTC whatever the host’s hour: the wearable’s records use the 30-min intervals 0…29 of the day (up to 14:30)
 const now = clockFrom(Date.UTC(2026, 11, 3, 20, 0));
@@ -39,7 +38,7 @@ const TODAY = Math.floor(now() / 1000 / DAY);
 const CARER2 = 'carer-proxy-test-2';
 const root = t.testdir({ gw: {}, w: {}, c: {}, c2: {}, c3: {} });
 await writeFile(join(root, 'passwd'), [CARER, CARER2].map((d) => `${d}:${hashPassword(`pw-${d}`, { iterations: 1000 })}\n`).join(''), { mode: 0o600 });
-const gw = new Gateway({ now: now, config: resolveConfig({ dataDir: join(root, 'gw'), broker: { embedded: { port: BROKER, passwordFile: join(root, 'passwd') } }, http: { port: BROKER + 1 }, log: { level: 'silent' } }) });
+const gw = new Gateway({ now, config: resolveConfig({ dataDir: join(root, 'gw'), broker: { embedded: { port: 0, passwordFile: join(root, 'passwd') } }, http: { port: 0 }, log: { level: 'silent' } }) });
 await gw.start();
 t.teardown(() => gw.stop());
 
@@ -65,7 +64,7 @@ const state = new WearableState({ dataDir: join(root, 'w'), label: 'Grace', now:
 await state.start();
 t.teardown(() => state.stop());
 const store = await new CarerStore({ path: join(root, 'c', 'carer.bin'), key: new Uint8Array(32).fill(7) }).load();
-const mqtt = new AgentMqtt({ url: `mqtt://127.0.0.1:${BROKER}`, deviceId: CARER, password: `pw-${CARER}`, agentVersion: 'test', backoff: { initialMs: 50, maxMs: 500 }, random: prng(1) });
+const mqtt = new AgentMqtt({ url: gw.brokerUrl, deviceId: CARER, password: `pw-${CARER}`, agentVersion: 'test', backoff: { initialMs: 50, maxMs: 500 }, random: prng(1) });
 mqtt.on('error', () => {});
 mqtt.start();
 t.teardown(() => mqtt.stop());
@@ -201,7 +200,7 @@ t.test('a block carrying the wearable’s fingerprint alerts naming Grace once; 
 t.test('app wiring: the agent network (mqttNetwork) with a carer store matches gateway notification blocks for the wearable', { timeout: 60_000 }, async (t) => {
   const dir = join(root, 'c3');
   const config = agentConfig({
-    dataDir: dir, deviceId: CARER2, broker: { url: `mqtt://127.0.0.1:${BROKER}`, password: `pw-${CARER2}` },
+    dataDir: dir, deviceId: CARER2, broker: { url: gw.brokerUrl, password: `pw-${CARER2}` },
     anchors: { caPublicKey: toHex(gw.keys.ca.publicKey), gatewayPublicKey: toHex(gw.keys.gateway.publicKey) },
   });
   const outbox = new Outbox({ path: join(dir, 'outbox') });

@@ -15,7 +15,7 @@ import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { Host } from '../../firmware-stubs/test/fixtures/child.ts';
 import { carerRig, untilCarer } from './fixtures/carer-agent.ts';
 
-const HTTP = 23520;
+const HTTP = 0; // kernel-chosen
 const here = dirname(fileURLToPath(import.meta.url));
 const hostDir = join(here, '..', '..', 'firmware-stubs', 'test', 'fixtures');
 const relayScript = relative(hostDir, join(here, '..', '..', 'wearable', 'test', 'fixtures', 'relay-child.ts'));

@@ -26,9 +26,9 @@ import { carerGateway, carerRig, pairWearableCli, untilCarer, PASS } from './fix
 import { advertiser, steppingClock, WearableCli } from '../../wearable/test/fixtures/recording.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
-const CLOCK = 23801;
-const HTTP = 23802;
-const BROKER = 23810; // and 23811 (gateway HTTP)
+const CLOCK = 0; // kernel-chosen ports
+const HTTP = 0;
+const BROKER = 0;
 const DEVICE = 'carer-radio-encounters-1';
 const DAY = 20_300;
 const T0 = DAY * 86_400_000 + 10 * 3_600_000 + 60_000; // 10:01 UTC

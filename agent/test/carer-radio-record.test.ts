@@ -25,8 +25,8 @@ import { storageKey } from '../src/app/storage.ts';
 import { carerRig, pairWearableCli, untilCarer, PASS } from './fixtures/carer-agent.ts';
 import { advertiser, steppingClock, wearableStatus, WearableCli } from '../../wearable/test/fixtures/recording.ts';
 
-const CLOCK = 23501;
-const HTTP = 23502;
+const CLOCK = 0; // kernel-chosen ports
+const HTTP = 0;
 const DAY = 20_300;
 const T0 = DAY * 86_400_000 + 10 * 3_600_000 + 60_000; // 10:01 UTC
 

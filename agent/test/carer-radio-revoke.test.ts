@@ -15,8 +15,8 @@ import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { carerRig } from './fixtures/carer-agent.ts';
 import { root, steppingClock, WearableCli } from '../../wearable/test/fixtures/recording.ts';
 
-const CLOCK = 23530;
-const HTTP = 23531;
+const CLOCK = 0; // kernel-chosen ports
+const HTTP = 0;
 const DAY = 20_301;
 const T0 = DAY * 86_400_000 + 23 * 3_600_000 + 50 * 60_000; // 23:50 UTC
 

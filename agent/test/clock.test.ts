@@ -34,7 +34,7 @@ t.test('control API clock: follows, pauses, and fails clearly without a sim', as
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(req.url === '/clock' ? { ...state, now: clockNow() } : {}));
   });
-  await new Promise<void>((r) => server.listen(30002, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const port = (server.address() as AddressInfo).port;
   const c = new ControlApiClock(`http://127.0.0.1:${port}/clock`, 50);

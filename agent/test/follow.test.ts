@@ -8,6 +8,7 @@
  * Plus a pure check of the compact Merkle frontier against protocol rootOf.
  */
 import t from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,7 +20,7 @@ import { encodeBlock } from '@beepkit/gateway/ledger';
 import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { AlertDispatcher, CallbackSink, type Alert } from '../src/alerts/index.ts';
 import { Follower, SelfMatcher, appendFrontier, frontierRoot, type VerifiedBlock } from '../src/follow/index.ts';
-import { DAY, GW_PASSWORD, NO_MOSQUITTO, bytesFrom, dayKeySource, deviceMqtt, mosquitto, once, prng, startGateway, tempDir } from './net-helpers.ts';
+import { DAY, GW_PASSWORD, bytesFrom, dayKeySource, deviceMqtt, mosquitto, once, prng, startGateway, tempDir } from './net-helpers.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 const TODAY = Math.floor(hostNow() / 1000 / DAY);
@@ -36,13 +37,13 @@ t.test('compact frontier root equals the RFC 9162 root at every size', async (t)
   t.same(frontierRoot(appendFrontier([], 0, leaves)), rootOf(leaves), 'bulk append');
 });
 
-t.test('follower: alert latency, no false alert, tampered blocks, offline catch-up', { skip: NO_MOSQUITTO, timeout: 90_000 }, async (t) => {
+t.test('follower: alert latency, no false alert, tampered blocks, offline catch-up', { skip: missing('mosquitto'), timeout: 90_000 }, async (t) => {
   const tmp = tempDir('follow');
   t.teardown(tmp.remove);
-  const broker = mosquitto(join(tmp.dir, 'mosq'), 26050, [DEVICE]);
+  const broker = mosquitto(join(tmp.dir, 'mosq'), 0, [DEVICE]);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 26051);
+  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 0);
   t.teardown(() => gw.stop());
   const feedPub = new GatewayMqtt({ url: broker.url, clientId: 'feed-forger', username: 'gateway', password: GW_PASSWORD, clean: true });
   await feedPub.start();

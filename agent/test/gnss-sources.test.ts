@@ -1,21 +1,21 @@
 // Agent GNSS sources against the emulator on a real PTY: MTK configuration, faults as the source sees
 // them (outage, silence, checksum, truncated/run-together/garbage, time and position jumps, unplug/replug),
-// the replay source, the factory, and the gpsd source against a REAL gpsd (ports 21000–21099).
+// the replay source, the factory, and the gpsd source against a REAL gpsd (its port from the kernel).
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GnssEmulator } from '@beepkit/firmware-stubs/gnss';
 import { SerialGnssSource, ReplayGnssSource, GpsdGnssSource, createGnssSource, type GnssFix, type GnssStateChange } from '@beepkit/agent/gnss';
 import { encodeSentence } from '@beepkit/protocol/nmea';
-import { once, until } from './gnss-helpers.ts';
+import { once, startGpsd, until } from './gnss-helpers.ts';
+import { missing } from '../../scripts/tools.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
 
 type TapTest = Pick<typeof t, 'testdir' | 'teardown'>;
 async function rig(t: TapTest, opts: { silenceMs?: number } = {}) {
-  const emu = new GnssEmulator({ autoRun: false, startTime: T0, dir: t.testdir({}), coldStart: { noFix: 1, twoD: 1 }, seed: 11 });
+  const emu = new GnssEmulator({ autoRun: false, startTime: T0, coldStart: { noFix: 1, twoD: 1 }, seed: 11 });
   emu.start();
   const src = new SerialGnssSource({ now: hostNow, path: emu.path, silenceMs: opts.silenceMs ?? 60_000, backoff: { initialMs: 20, maxMs: 200 }, mtk: { intervalMs: 500, sentences: ['RMC', 'GGA', 'GSA'] } });
   const fixes: GnssFix[] = [];
@@ -143,16 +143,14 @@ t.test('replay source and factory', async (t) => {
   t.throws(() => createGnssSource({ type: 'bogus' } as never), { code: 'E_CONFIG' });
 });
 
-const gpsdBin = ['/usr/sbin/gpsd', '/usr/bin/gpsd'].find((p) => spawnSync('test', ['-x', p]).status === 0);
-t.test('gpsd source against a real gpsd fed by the emulator', { skip: gpsdBin ? false : 'gpsd binary not installed (apt-get install gpsd)' }, async (t) => {
-  const emu = new GnssEmulator({ intervalMs: 200, startTime: hostNow(), dir: t.testdir({}), coldStart: { noFix: 2, twoD: 0 }, seed: 5 });
+t.test('gpsd source against a real gpsd fed by the emulator', { skip: missing('gpsd') }, async (t) => {
+  const emu = new GnssEmulator({ intervalMs: 200, startTime: hostNow(), coldStart: { noFix: 2, twoD: 0 }, seed: 5 });
   emu.start();
-  const port = 21000 + (process.pid % 50);
-  const gpsd = spawn(gpsdBin!, ['-N', '-n', '-b', '-S', String(port), emu.path], { stdio: 'ignore' });
-  const src = new GpsdGnssSource({ now: hostNow, port, backoff: { initialMs: 50, maxMs: 500 }, silenceMs: 60_000 });
+  const gpsd = await startGpsd(emu.path);
+  const src = new GpsdGnssSource({ now: hostNow, port: gpsd.port, backoff: { initialMs: 50, maxMs: 500 }, silenceMs: 60_000 });
   t.teardown(async () => {
     await src.stop();
-    gpsd.kill('SIGTERM');
+    await gpsd.stop();
     emu.stop();
   });
   const fixes: GnssFix[] = [];

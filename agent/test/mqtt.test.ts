@@ -12,11 +12,10 @@ import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { GW_PASSWORD, devicePassword, deviceMqtt, once } from './net-helpers.ts';
 
 const DEVICE = 'agent-mqtt-1';
-const PORT = 26000;
-
-function broker(): EmbeddedBroker {
+/** `port` 0: kernel-chosen; a restarted broker comes back on the port the device knows. */
+function broker(port = 0): EmbeddedBroker {
   return new EmbeddedBroker({
-    host: '127.0.0.1', port: PORT,
+    host: '127.0.0.1', port,
     credentials: { gateway: hashPassword(GW_PASSWORD, { iterations: 1000 }), [DEVICE]: hashPassword(devicePassword(DEVICE), { iterations: 1000 }) },
     acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS },
   });
@@ -85,7 +84,7 @@ t.test('request/reply, status, timeouts, reconnect after a broker restart', { ti
   await r.gw.stop();
   await b.stop();
   await down;
-  b = broker();
+  b = broker(b.port);
   await b.start();
   r = await responder(b.url, 'resp-2');
   await dev.whenConnected();

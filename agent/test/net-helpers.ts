@@ -6,13 +6,12 @@ import { join } from 'node:path';
 import { issueCertificate } from '@beepkit/protocol/cert';
 import { createKeystore, deriveDayKeys, type DayKeys } from '@beepkit/protocol/keys';
 import { encodeTraceCode } from '@beepkit/protocol/tracecode';
-import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
+import { DEFAULT_DEVICE_PATTERNS, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { AgentMqtt } from '../src/mqtt.ts';
 import { mulberry32 } from '../src/rssi/index.ts';
 
 export const DAY = 86_400;
-export const NO_MOSQUITTO = findMosquitto() ? false : 'mosquitto binary not installed (apt-get install mosquitto)';
 export const GW_PASSWORD = 'gw-test-secret';
 export const devicePassword = (id: string): string => `pw-${id}`;
 
@@ -38,8 +37,12 @@ export function mosquitto(dir: string, port: number, devices: string[], persiste
 }
 
 /** The real gateway service on an external broker (one connection). */
+/** One MQTT client id per gateway data dir (a restarted gateway resumes its session), not per port. */
+const gatewayIds = new Map<string, number>();
+const gatewayId = (dataDir: string): number => gatewayIds.get(dataDir) ?? (gatewayIds.set(dataDir, gatewayIds.size + 1), gatewayIds.size);
+/** `httpPort` 0: kernel-chosen (read `gw.httpPort`). */
 export async function startGateway(dataDir: string, url: string, httpPort: number, now: () => number = hostNow): Promise<Gateway> {
-  const config = resolveConfig({ dataDir, broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-agent-test-${httpPort}`, connections: 1 }, http: { port: httpPort }, log: { level: 'silent' } });
+  const config = resolveConfig({ dataDir, broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-agent-test-${gatewayId(dataDir)}`, connections: 1 }, http: { port: httpPort }, log: { level: 'silent' } });
   const gw = new Gateway({ config, now });
   await gw.start();
   return gw;

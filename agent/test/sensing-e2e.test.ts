@@ -39,8 +39,8 @@ import type { AgentStatus } from '../src/health/index.ts';
 import { spawnAgent } from './fixtures/agent-child.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
-const HTTP_PORT = 27501;
-const CONTROL_PORT = 27502;
+/** The agent's HTTP port: kernel-chosen (`http.port: 0`), read from its ready line; the sim's control port likewise. */
+let HTTP_PORT = 0;
 const PASS = 'sensing passphrase';
 const ORIGIN = { lat: 51.5007, lon: -0.1246 };
 const RADIUS = 8;
@@ -120,7 +120,7 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
   const sc = scenario();
   // start inside one 10-minute EN interval so each peer keeps one RPI for the whole run
   const startTime = Math.floor(hostNow() / 600_000) * 600_000 + 60_000;
-  const sim = new Sim({ scenario: sc, dir, controlPort: CONTROL_PORT, startTime });
+  const sim = new Sim({ scenario: sc, dir, controlPort: 0, startTime });
   await sim.start();
   sim.pause();
   t.teardown(() => sim.stop());
@@ -137,11 +137,12 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
     `venues: [${venues.join(', ')}]`,
     'trust: { tickMs: 500, ttlMs: 60000 }',
     `visits: { enterFrames: 3, enterWindowMs: 2000, enterRssi: ${ENTER_RSSI}, exitRssi: ${ENTER_RSSI - 1}, exitAfterMs: 4000 }`,
-    `clock: { url: 'http://127.0.0.1:${CONTROL_PORT}/clock', pollMs: 200 }`,
-    `http: { port: ${HTTP_PORT} }`,
+    `clock: { url: 'http://127.0.0.1:${sim.controlPort}/clock', pollMs: 200 }`,
+    'http: { port: 0 }',
     'log: { level: info }',
   ].join('\n') + '\n');
-  const { child, output, exited } = spawnAgent(t, join(dir, 'agent.yaml'), { BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: PASS });
+  const { child, output, exited, http } = spawnAgent(t, join(dir, 'agent.yaml'), { BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: PASS });
+  HTTP_PORT = await http;
 
   await waitStatus((s) => s.radio.scanner === 'poweredOn' && s.radio.scanning, 'agent scanning', 60_000, child, output);
   sim.resume();

@@ -7,6 +7,7 @@
  * published the agent's last will (offline status) after the kills.
  */
 import t from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { recordHash } from '@beepkit/protocol/tracecode';
 import { decodeMessage, topics } from '@beepkit/protocol/wire';
 import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { CertStore } from '../src/ca-client/index.ts';
-import { DAY, GW_PASSWORD, NO_MOSQUITTO, certify, dayKeySource, mosquitto, prng, startGateway, tempDir, traceCode } from './net-helpers.ts';
+import { DAY, GW_PASSWORD, certify, dayKeySource, mosquitto, prng, startGateway, tempDir, traceCode } from './net-helpers.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 const DEVICE = 'agent-kill-1';
@@ -26,13 +27,13 @@ const SEED = 4242;
 const TODAY = Math.floor(hostNow() / 1000 / DAY);
 const FROM_DAY = TODAY - 30;
 
-t.test('kill -9 during 1 000 uploads: every TraceCode reaches the ledger exactly once', { skip: NO_MOSQUITTO, timeout: 240_000 }, async (t) => {
+t.test('kill -9 during 1 000 uploads: every TraceCode reaches the ledger exactly once', { skip: missing('mosquitto'), timeout: 240_000 }, async (t) => {
   const tmp = tempDir('uplink-kill');
   t.teardown(tmp.remove);
-  const broker = mosquitto(join(tmp.dir, 'mosq'), 26030, [DEVICE]);
+  const broker = mosquitto(join(tmp.dir, 'mosq'), 0, [DEVICE]);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 26031);
+  const gw = await startGateway(join(tmp.dir, 'gw'), broker.url, 0);
   t.teardown(() => gw.stop());
 
   // 1 000 TraceCodes over the last 21 days, 48 intervals a day; certificates for each day

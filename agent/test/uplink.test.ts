@@ -5,6 +5,7 @@
  * a broker outage leaves a backlog that drains after restart, no duplicates.
  */
 import t, { type Test } from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '@beepkit/protocol';
@@ -17,7 +18,7 @@ import { EmbeddedLedger, ed25519Signer, type Ledger } from '@beepkit/gateway/led
 import { Outbox } from '../src/outbox/index.ts';
 import { CertStore } from '../src/ca-client/index.ts';
 import { Uplink, type UplinkTransport } from '../src/uplink/index.ts';
-import { DAY, NO_MOSQUITTO, bytesFrom, certify, dayKeySource, deviceMqtt, mosquitto, once, prng, startGateway, tempDir, traceCode } from './net-helpers.ts';
+import { DAY, bytesFrom, certify, dayKeySource, deviceMqtt, mosquitto, once, prng, startGateway, tempDir, traceCode } from './net-helpers.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 const TODAY = Math.floor(hostNow() / 1000 / DAY);
@@ -185,13 +186,13 @@ t.test('E_DUPLICATE is delivery; expired certificate asks for re-authorisation o
   t.equal(r.outbox.stats().pending, 0);
 });
 
-t.test('end to end: real mosquitto + Gateway, broker outage, no duplicates', { skip: NO_MOSQUITTO, timeout: 90_000 }, async (t) => {
+t.test('end to end: real mosquitto + Gateway, broker outage, no duplicates', { skip: missing('mosquitto'), timeout: 90_000 }, async (t) => {
   const days = [TODAY - 3, TODAY - 2, TODAY - 1];
   const r = await rig(t, 'e2e', []);
-  const broker = mosquitto(join(r.dir, 'mosq'), 26010, ['agent-uplink-1'], true);
+  const broker = mosquitto(join(r.dir, 'mosq'), 0, ['agent-uplink-1'], true);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = await startGateway(join(r.dir, 'gw'), broker.url, 26011);
+  const gw = await startGateway(join(r.dir, 'gw'), broker.url, 0);
   t.teardown(() => gw.stop());
   for (const day of days) await r.certs.put({ day, certificate: certify(gw, r.keys(day).pseudonym, day, (TODAY + 2) * DAY), solverPublicKey: gw.keys.solverPublicKey, solverKeyId: gw.keys.solverKeyId });
   const mqtt = deviceMqtt(broker.url, 'agent-uplink-1', 11);

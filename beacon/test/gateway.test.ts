@@ -11,7 +11,7 @@
  *   - the beacon survives a controller power-cycle and re-advertises, and its
  *     frames after the reset are accepted again.
  * The CA clock is injected (set to the frame's slot) so no assertion depends on
- * scheduling latency. Ports 24860-24861.
+ * scheduling latency. The gateway's broker and HTTP ports are kernel-chosen.
  */
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
@@ -37,8 +37,6 @@ import { hostNow } from '@beepkit/protocol/clock';
 const here = dirname(fileURLToPath(import.meta.url));
 const hostDir = join(here, '..', '..', 'firmware-stubs', 'test', 'fixtures');
 const script = (p: string) => relative(hostDir, p);
-const BROKER = 24860;
-const URL = `mqtt://127.0.0.1:${BROKER}`;
 const TRUSTED = 'beacon-lobby-01';
 const VENUE = { name: 'Lobby', region: ['CA', 'Alameda', 'Oakland'], lat: 37.8044, lon: -122.2712, radiusM: 40 };
 
@@ -50,13 +48,14 @@ await writeFile(join(root, 'passwd'), DEVICES.map((d) => `${d}:${hashPassword(pw
 await writeFile(join(root, 'trusted.pw'), pw(TRUSTED) + '\n', { mode: 0o600 });
 const gw = new Gateway({
   config: resolveConfig({
-    dataDir: join(root, 'gw'), broker: { embedded: { port: BROKER, passwordFile: join(root, 'passwd') } }, http: { port: BROKER + 1 }, log: { level: 'silent' },
+    dataDir: join(root, 'gw'), broker: { embedded: { port: 0, passwordFile: join(root, 'passwd') } }, http: { port: 0 }, log: { level: 'silent' },
     ca: { trustedBeacons: [TRUSTED], slotSeconds: 1, slotWindow: 1 },
   }),
   now: () => clock,
 });
 await gw.start();
 t.teardown(() => gw.stop());
+const URL = gw.brokerUrl;
 
 const cli = (...args: string[]) => main(['node', 'beepkit', ...args]);
 const provisionArgs = (dir: string) => ['beacon', 'provision', '--venue', VENUE.name, '--region', VENUE.region.join('/'), '--lat', String(VENUE.lat), '--lon', String(VENUE.lon), '--radius', String(VENUE.radiusM), '--data-dir', dir];

@@ -45,7 +45,7 @@ const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
 
 t.test('cold start → 2D → 3D, valid NMEA 4.11 with checksums and CRLF, trajectory with noise', async (t) => {
   const clock = manualClock(T0);
-  const emu = new GnssEmulator({ clock, startTime: T0, seed: 7, dir: t.testdir({}), coldStart: { noFix: 3, twoD: 2 }, trajectory: [{ t: 0, lat: 52, lon: 5, alt: 10 }, { t: 60_000, lat: 52.001, lon: 5, alt: 10 }] });
+  const emu = new GnssEmulator({ clock, startTime: T0, seed: 7, coldStart: { noFix: 3, twoD: 2 }, trajectory: [{ t: 0, lat: 52, lon: 5, alt: 10 }, { t: 60_000, lat: 52.001, lon: 5, alt: 10 }] });
   emu.start();
   t.teardown(() => emu.stop());
   let text = '';
@@ -68,7 +68,7 @@ t.test('cold start → 2D → 3D, valid NMEA 4.11 with checksums and CRLF, traje
   t.ok(gsv && gsv.kind === 'GSV' && gsv.satellites[0]!.az !== undefined && gsv.satellites[0]!.el !== undefined, 'GSV has az/el');
   // same seed → same bytes
   const clock2 = manualClock(T0);
-  const emu2 = new GnssEmulator({ clock: clock2, startTime: T0, seed: 7, dir: t.testdir({ b: {} }) + '/b', coldStart: { noFix: 3, twoD: 2 }, trajectory: [{ t: 0, lat: 52, lon: 5, alt: 10 }, { t: 60_000, lat: 52.001, lon: 5, alt: 10 }] });
+  const emu2 = new GnssEmulator({ clock: clock2, startTime: T0, seed: 7, coldStart: { noFix: 3, twoD: 2 }, trajectory: [{ t: 0, lat: 52, lon: 5, alt: 10 }, { t: 60_000, lat: 52.001, lon: 5, alt: 10 }] });
   emu2.start();
   let text2 = '';
   emu2.on('epoch', (e: { written: string }) => (text2 += e.written));
@@ -78,7 +78,7 @@ t.test('cold start → 2D → 3D, valid NMEA 4.11 with checksums and CRLF, traje
 });
 
 t.test('PMTK220 and PMTK314 change rate and sentences, acknowledged with PMTK001', async (t) => {
-  const emu = new GnssEmulator({ autoRun: false, startTime: T0, dir: t.testdir({}), coldStart: { noFix: 0, twoD: 0 } });
+  const emu = new GnssEmulator({ autoRun: false, startTime: T0, coldStart: { noFix: 0, twoD: 0 } });
   emu.start();
   const port = new SerialPort({ path: emu.path, baudRate: 9600, autoOpen: false });
   await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
@@ -118,7 +118,7 @@ t.test('PMTK220 and PMTK314 change rate and sentences, acknowledged with PMTK001
 });
 
 t.test('faults change the output', async (t) => {
-  const emu = new GnssEmulator({ autoRun: false, startTime: T0, dir: t.testdir({}), coldStart: { noFix: 0, twoD: 0 }, seed: 3 });
+  const emu = new GnssEmulator({ autoRun: false, startTime: T0, coldStart: { noFix: 0, twoD: 0 }, seed: 3 });
   emu.start();
   t.teardown(() => emu.stop());
   const base = decodeAll(emu.step())[0]!;
@@ -154,7 +154,7 @@ t.test('faults change the output', async (t) => {
 
 t.test('scheduled faults and replay pacing on the injected clock', async (t) => {
   const clock = manualClock(T0);
-  const emu = new GnssEmulator({ clock, autoRun: false, startTime: T0, dir: t.testdir({}), coldStart: { noFix: 0, twoD: 0 }, faults: [{ atEpoch: 1, fault: { kind: 'outage', epochs: 1 } }] });
+  const emu = new GnssEmulator({ clock, autoRun: false, startTime: T0, coldStart: { noFix: 0, twoD: 0 }, faults: [{ atEpoch: 1, fault: { kind: 'outage', epochs: 1 } }] });
   emu.start();
   t.teardown(() => emu.stop());
   const modes = [emu.step(), emu.step(), emu.step()].map((x) => decodeAll(x)[0]!.mode);

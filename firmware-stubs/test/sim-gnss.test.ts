@@ -2,7 +2,7 @@
  * The sim's GNSS receivers through a real serialport: decoded positions follow
  * the device's trajectory within the noise band, and every GNSS fault kind
  * (applied through the control API) shows in the NMEA stream or the port.
- * Ports 25010–25019.
+ * The control API listens on a kernel-chosen port.
  */
 import t from 'tap';
 import { existsSync } from 'node:fs';
@@ -15,7 +15,6 @@ import { Sim } from '../src/sim/index.ts';
 import { until } from './fixtures/child.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
-const PORT = 25010;
 const NOISE = 2;
 const scenario = parseScenario(`
 name: gnss-walk
@@ -88,10 +87,10 @@ class Reader {
   }
 }
 
-const sim = new Sim({ scenario, dir: t.testdir(), controlPort: PORT });
+const sim = new Sim({ scenario, dir: t.testdir(), controlPort: 0 });
 t.teardown(() => sim.stop());
 const fault = async (kind: string, duration: number, params: Record<string, number> = {}) => {
-  const r = await fetch(`http://127.0.0.1:${PORT}/faults`, { method: 'POST', body: JSON.stringify({ device: 'erin', kind, duration, params }) });
+  const r = await fetch(`http://127.0.0.1:${sim.controlPort}/faults`, { method: 'POST', body: JSON.stringify({ device: 'erin', kind, duration, params }) });
   t.equal(r.status, 200, `${kind} accepted`);
 };
 /** Scenario second of a GGA (no time jump): its time of day minus the 09:00Z start. */

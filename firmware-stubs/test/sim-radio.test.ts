@@ -2,7 +2,7 @@
  * The sim's air seen by a real noble host (child process) on a device's scan
  * controller: verified venue frames in the café, EN adverts from a crowd,
  * ble-off silencing a crowd member, hci-reset stopping the host's scan until
- * it scans again. Ports 25020–25029.
+ * it scans again. The control API listens on a kernel-chosen port.
  */
 import t, { type Test } from 'tap';
 import { decodeAdvert, slotOf, verifyVenueFrame } from '@beepkit/protocol/frames';
@@ -34,10 +34,10 @@ async function scanner(t: Test, port: string): Promise<Host> {
 
 t.test('café: noble on a device scan controller receives venue frames that verify under the simulated key', async (t) => {
   const scenario = loadScenarioFile(new URL('../scenarios/cafe.yaml', import.meta.url).pathname);
-  const sim = new Sim({ scenario, dir: t.testdir(), controlPort: 25020 });
+  const sim = new Sim({ scenario, dir: t.testdir(), controlPort: 0 });
   t.teardown(() => sim.stop());
   await sim.start();
-  await api(25020, '/devices/alice/move', { x: 0, y: 1 });
+  await api(sim.controlPort!, '/devices/alice/move', { x: 0, y: 1 });
   const host = await scanner(t, sim.device('alice').scan!.path);
   // the café's frames (Harbour View's lounge beacon is on the same air, further away)
   const cafeId = toHex(simulatedVenueId('beep-cafe'));
@@ -69,7 +69,7 @@ devices:
 
 t.test('crowd: EN adverts from crowd members; ble-off silences one; hci-reset stops the scan until the host scans again', async (t) => {
   const scenario = parseScenario(CROWD);
-  const sim = new Sim({ scenario, dir: t.testdir(), controlPort: 25021 });
+  const sim = new Sim({ scenario, dir: t.testdir(), controlPort: 0 });
   t.teardown(() => sim.stop());
   await sim.start();
   // RPIs of each member for the current and next EN interval (the test may straddle a rotation)
@@ -88,7 +88,7 @@ t.test('crowd: EN adverts from crowd members; ble-off silences one; hci-reset st
   }
   t.equal(host.count((e) => ownerOf(e) === 'stranger'), 0, 'every EN advert carries an RPI of a seeded member TEK');
 
-  const off = await api(25021, '/faults', { device: 'crowd-000', kind: 'ble-off' });
+  const off = await api(sim.controlPort!, '/faults', { device: 'crowd-000', kind: 'ble-off' });
   t.equal(off.status, 200);
   t.equal(off.json.kind, 'ble-off');
   // flush what was in flight, then watch a window of other members' adverts
@@ -98,7 +98,7 @@ t.test('crowd: EN adverts from crowd members; ble-off silences one; hci-reset st
   await others(mark, 20);
   t.equal(host.events.slice(mark).filter((e) => ownerOf(e) === 'crowd-000').length, 0, 'no advert of the silenced member');
 
-  const reset = await api(25021, '/faults', { device: 'walker', kind: 'hci-reset' });
+  const reset = await api(sim.controlPort!, '/faults', { device: 'walker', kind: 'hci-reset' });
   t.equal(reset.status, 200);
   t.equal(sim.device('walker').scan!.st.scanning, false, 'controller state cleared');
   host.send({ op: 'ping' });

@@ -1,7 +1,7 @@
 /**
  * The scenario runner in-process: the scenario clock, the café's devices,
  * rig file and control API, the fault timeline, and a clean stop.
- * Ports 25000–25009.
+ * The control API listens on a kernel-chosen port.
  */
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { loadScenarioFile, parseScenario } from '../src/scenario/index.ts';
 import { ScenarioClock, Sim, defaultStartTime } from '../src/sim/index.ts';
 import { until } from './fixtures/child.ts';
 
-const PORT = 25000;
+let PORT = 0; // the control API's bound port, once the sim started
 const api = async (path: string, body?: unknown) => {
   const r = await fetch(`http://127.0.0.1:${PORT}${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
   return { status: r.status, json: (await r.json()) as any };
@@ -41,8 +41,10 @@ t.test('scenario clock: speed, pause and resume on an injected real clock', asyn
 t.test('café: devices, paths, rig file, control API, pause/resume, clean stop', async (t) => {
   const dir = t.testdir();
   const baseline = resources(['TTYWrap', 'Timeout', 'TCPServerWrap']);
-  const sim = new Sim({ scenario: loadScenarioFile(new URL('../scenarios/cafe.yaml', import.meta.url).pathname), dir, controlPort: PORT });
+  const sim = new Sim({ scenario: loadScenarioFile(new URL('../scenarios/cafe.yaml', import.meta.url).pathname), dir, controlPort: 0 });
   await sim.start();
+  PORT = sim.controlPort!;
+  t.ok(PORT > 0, `the control API reports its kernel-chosen port ${PORT}`);
   const lines = sim.deviceLines();
   t.same(lines.map((l) => l.id), ['alice', 'bob', 'carol', 'dave', 'grace'], 'five hosted devices');
   const paths = lines.flatMap((l) => [l.hciScan, l.hciAdvertise, ...(l.gnss ? [l.gnss] : [])]);

@@ -41,19 +41,20 @@ t.test('config validation', async (t) => {
 t.test('embedded broker, /healthz and /metrics', { timeout: 60_000 }, async (t) => {
   const tmp = tempDir('app');
   t.teardown(tmp.remove);
-  const gw = new Gateway({ now: hostNow, config: resolveConfig({ dataDir: tmp.dir, broker: { embedded: { port: 24040 } }, http: { port: 24041 }, log: { level: 'silent' } }) });
+  const gw = new Gateway({ now: hostNow, config: resolveConfig({ dataDir: tmp.dir, broker: { embedded: { port: 0 } }, http: { port: 0 }, log: { level: 'silent' } }) });
   await gw.start();
-  t.equal(gw.brokerUrl, 'mqtt://127.0.0.1:24040');
-  const h = await fetch('http://127.0.0.1:24041/healthz');
+  t.match(gw.brokerUrl, /^mqtt:\/\/127\.0\.0\.1:[1-9]\d*$/, 'the embedded broker reports its kernel-chosen port');
+  const http = `http://127.0.0.1:${gw.httpPort}`;
+  const h = await fetch(`${http}/healthz`);
   t.equal(h.status, 200);
   t.match(await h.json(), { status: 'ok', mqtt: '1/1' });
   await gw.publishNotification([new TextEncoder().encode('x')]);
-  const m = await (await fetch('http://127.0.0.1:24041/metrics')).text();
+  const m = await (await fetch(`${http}/metrics`)).text();
   t.match(m, /beepkit_ledger_height\{chain="notification"\} 0/);
   t.match(m, /beepkit_ledger_height\{chain="tracing"\} -1/);
   t.match(m, /beepkit_ledger_commit_seconds_count 1/);
   t.match(m, /# TYPE beepkit_ca_refused_total counter/);
-  t.equal((await fetch('http://127.0.0.1:24041/nope')).status, 404);
+  t.equal((await fetch(`${http}/nope`)).status, 404);
   await gw.stop();
-  await t.rejects(fetch('http://127.0.0.1:24041/healthz'), 'closed after stop');
+  await t.rejects(fetch(`${http}/healthz`), 'closed after stop');
 });

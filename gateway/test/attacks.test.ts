@@ -4,21 +4,22 @@
  * publishing on another device's topic is stopped by the broker ACL.
  */
 import t from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { topics } from '@beepkit/protocol/wire';
 import { Gateway } from '../src/app/gateway.ts';
-import { DAY, Device, NO_MOSQUITTO, Pseudonym, bytesFrom, gatewayConfig, mosquitto, prng, tempDir, uploadPayload } from './gw-helpers.ts';
+import { DAY, Device, Pseudonym, bytesFrom, gatewayConfig, mosquitto, prng, tempDir, uploadPayload } from './gw-helpers.ts';
 
 const TODAY = 20_602;
 const NOW = (TODAY * DAY + 12 * 3600) * 1000;
 
-t.test('attacks are refused with their codes; the ledger is untouched', { skip: NO_MOSQUITTO, timeout: 60_000 }, async (t) => {
+t.test('attacks are refused with their codes; the ledger is untouched', { skip: missing('mosquitto'), timeout: 60_000 }, async (t) => {
   const tmp = tempDir('attacks');
   t.teardown(tmp.remove);
-  const broker = mosquitto(`${tmp.dir}/mosq`, 24010, ['device-attack-1', 'device-attack-2']);
+  const broker = mosquitto(`${tmp.dir}/mosq`, 0, ['device-attack-1', 'device-attack-2']);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = new Gateway({ config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 24011), now: () => NOW });
+  const gw = new Gateway({ config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 0), now: () => NOW });
   await gw.start();
   t.teardown(() => gw.stop());
   const dev = await new Device('device-attack-1', broker.url).start();

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { findTool, missing } from '../../scripts/tools.ts';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,12 +22,12 @@ t.test('password hashes', async (t) => {
   t.throws(() => renderPasswordFile({ 'a/b': h }), { code: 'E_CONFIG' });
 });
 
-t.test('mosquitto_passwd hashes verify here', async (t) => {
+t.test('mosquitto_passwd hashes verify here', { skip: missing('mosquitto_passwd') }, async (t) => {
   const tmp = tempDir('passwd');
   t.teardown(tmp.remove);
   const file = join(tmp.dir, 'pw');
-  const r = spawnSync('mosquitto_passwd', ['-b', '-c', file, 'dev9', 'hunter2']);
-  if (r.error) return t.comment('skipped: mosquitto_passwd not installed');
+  const r = spawnSync(findTool('mosquitto_passwd')!, ['-b', '-c', file, 'dev9', 'hunter2']);
+  t.equal(r.status, 0, 'mosquitto_passwd ran');
   const hash = readFileSync(file, 'utf8').trim().split(':')[1];
   t.ok(verifyPassword('hunter2', hash));
   t.notOk(verifyPassword('hunter3', hash));

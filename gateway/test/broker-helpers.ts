@@ -23,7 +23,6 @@ for (const sig of ['SIGTERM', 'SIGALRM', 'SIGINT'] as const) {
     process.exit(1);
   });
 }
-export const NO_MOSQUITTO = MOSQUITTO ? false : 'mosquitto binary not installed (apt-get install mosquitto)';
 
 export function tempDir(prefix: string): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(os.tmpdir(), `beepkit-${prefix}-`));

@@ -1,16 +1,15 @@
 import t from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { readFileSync } from 'node:fs';
 import { generateTestPki, MosquittoRunner } from '../src/broker/index.ts';
-import { client, collect, opener, CREDENTIALS, NO_MOSQUITTO, PASSWORDS, POLICY, tempDir } from './broker-helpers.ts';
+import { client, collect, opener, CREDENTIALS, PASSWORDS, POLICY, tempDir } from './broker-helpers.ts';
 
-const PORT = 22010;
-const TLS_PORT = 22011;
 
-t.test('real mosquitto: credentials, ACL, shared subscriptions, TLS', { skip: NO_MOSQUITTO }, async (t) => {
+t.test('real mosquitto: credentials, ACL, shared subscriptions, TLS', { skip: missing('mosquitto') || missing('openssl') }, async (t) => {
   const tmp = tempDir('mosq');
   t.teardown(tmp.remove);
   const pki = await generateTestPki(tmp.dir);
-  const broker = new MosquittoRunner({ dir: tmp.dir, port: PORT, credentials: CREDENTIALS, acl: POLICY, tls: { port: TLS_PORT, ...pki } });
+  const broker = new MosquittoRunner({ dir: tmp.dir, port: 0, credentials: CREDENTIALS, acl: POLICY, tls: { port: 0, ...pki } });
   await broker.start();
   t.teardown(() => broker.stop());
   const { open, stopAll } = opener(broker.url);

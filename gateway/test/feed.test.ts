@@ -5,6 +5,7 @@
  * record; revocations are published.
  */
 import t from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { toHex } from '@beepkit/protocol';
 import { decodeMessage } from '@beepkit/protocol/wire';
 import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
@@ -14,16 +15,16 @@ import { notificationPayload } from '../src/feed/index.ts';
 import { decodeBlock } from '../src/ledger/index.ts';
 import { decodeRevocation } from '../src/ca/revocation.ts';
 import { VenueRegistry } from '../src/ca/registry.ts';
-import { Device, NO_MOSQUITTO, gatewayConfig, mosquitto, tempDir } from './gw-helpers.ts';
+import { Device, gatewayConfig, mosquitto, tempDir } from './gw-helpers.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
-t.test('broadcast and catch-up', { skip: NO_MOSQUITTO, timeout: 60_000 }, async (t) => {
+t.test('broadcast and catch-up', { skip: missing('mosquitto'), timeout: 60_000 }, async (t) => {
   const tmp = tempDir('feed');
   t.teardown(tmp.remove);
-  const broker = mosquitto(`${tmp.dir}/mosq`, 24030, ['device-feed-a1', 'device-feed-b2']);
+  const broker = mosquitto(`${tmp.dir}/mosq`, 0, ['device-feed-a1', 'device-feed-b2']);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = new Gateway({ now: hostNow, config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 24031), registryPollMs: 100 });
+  const gw = new Gateway({ now: hostNow, config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 0), registryPollMs: 100 });
   await gw.start();
   t.teardown(() => gw.stop());
   const a = await new Device('device-feed-a1', broker.url).start(true);
@@ -69,7 +70,7 @@ t.test('broadcast and catch-up', { skip: NO_MOSQUITTO, timeout: 60_000 }, async 
 
   // Venue states are replayed from the notification chain when the gateway restarts.
   await gw.stop();
-  const gw2 = new Gateway({ now: hostNow, config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 24031), registryPollMs: 100 });
+  const gw2 = new Gateway({ now: hostNow, config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 0), registryPollMs: 100 });
   await gw2.start();
   t.teardown(() => gw2.stop());
   const vs3 = await b.request('venue-status-query', { type: 'venue-status-query', venueId: venue6 });

@@ -10,7 +10,6 @@ export * from './gw-fixtures.ts';
 /** A message without its correlation id (distributes over the union). */
 export type Unsent<M = WireMessage> = M extends WireMessage ? Omit<M, 'correlationId'> : never;
 export const MOSQUITTO = findMosquitto();
-export const NO_MOSQUITTO = MOSQUITTO ? false : 'mosquitto binary not installed (apt-get install mosquitto)';
 
 export const GW_PASSWORD = 'gw-test-secret';
 export function devicePassword(id: string): string {
@@ -24,8 +23,12 @@ export function mosquitto(dir: string, port: number, devices: string[]): Mosquit
   return new MosquittoRunner({ dir, port, credentials, acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS }, queues: 'tuned' });
 }
 
+/** One MQTT client id per gateway data dir (a restarted gateway resumes its session), not per port. */
+const gatewayIds = new Map<string, number>();
+const gatewayId = (dataDir: string): number => gatewayIds.get(dataDir) ?? (gatewayIds.set(dataDir, gatewayIds.size + 1), gatewayIds.size);
+/** `httpPort` 0: kernel-chosen (read `gw.httpPort`). */
 export function gatewayConfig(dataDir: string, url: string, httpPort: number, extra: Record<string, unknown> = {}): GatewayConfig {
-  return resolveConfig({ dataDir, broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-test-${httpPort}`, connections: 2 }, http: { port: httpPort }, log: { level: 'silent' }, ...extra });
+  return resolveConfig({ dataDir, broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-test-${gatewayId(dataDir)}`, connections: 2 }, http: { port: httpPort }, log: { level: 'silent' }, ...extra });
 }
 
 /** A device: MQTT client with its topic id as username; request() waits for the reply with the same correlation id. */

@@ -5,6 +5,7 @@
  * the same receipt and adds nothing; the ledger verifies.
  */
 import t from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { equalBytes, toHex } from '@beepkit/protocol';
 import { encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
 import { decodeSth, leafHash, signingBytes, verifyInclusion } from '@beepkit/protocol/merkle';
@@ -13,18 +14,18 @@ import { caRequestSigningBytes, type CaRequestBody, type Receipt } from '@beepki
 import { decodeCertificate } from '@beepkit/protocol/cert';
 import { decodeBatch } from '@beepkit/protocol/tracecode';
 import { Gateway } from '../src/app/gateway.ts';
-import { DAY, Device, NO_MOSQUITTO, Pseudonym, gatewayConfig, mosquitto, prng, recordHash, tempDir } from './gw-helpers.ts';
+import { DAY, Device, Pseudonym, gatewayConfig, mosquitto, prng, recordHash, tempDir } from './gw-helpers.ts';
 
 const NOW = (20_602 * 86_400 + 12 * 3600) * 1000; // a fixed clock: noon UTC of day 20602
 const TODAY = Math.floor(NOW / 1000 / DAY);
 
-t.test('certificate from the CA, batches with verifiable receipts, idempotent re-send', { skip: NO_MOSQUITTO, timeout: 60_000 }, async (t) => {
+t.test('certificate from the CA, batches with verifiable receipts, idempotent re-send', { skip: missing('mosquitto'), timeout: 60_000 }, async (t) => {
   const tmp = tempDir('ingest');
   t.teardown(tmp.remove);
-  const broker = mosquitto(`${tmp.dir}/mosq`, 24000, ['device-ingest-1']);
+  const broker = mosquitto(`${tmp.dir}/mosq`, 0, ['device-ingest-1']);
   await broker.start();
   t.teardown(() => broker.stop());
-  const gw = new Gateway({ config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 24001), now: () => NOW });
+  const gw = new Gateway({ config: gatewayConfig(`${tmp.dir}/gw`, broker.url, 0), now: () => NOW });
   await gw.start();
   t.teardown(() => gw.stop());
   const { venue, key } = gw.registry.add({ name: 'Cafe', region: ['CA', 'Alameda', 'Berkeley', 'Cafe'], lat: 37.8716, lon: -122.2727, radiusM: 30 });

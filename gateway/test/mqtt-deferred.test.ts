@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap';
+import { missing } from '../../scripts/tools.ts';
 import { EmbeddedBroker, MosquittoRunner } from '../src/broker/index.ts';
 import type { GatewayMqtt } from '../src/mqtt.ts';
-import { client, CREDENTIALS, NO_MOSQUITTO, POLICY, tempDir } from './broker-helpers.ts';
+import { client, CREDENTIALS, POLICY, tempDir } from './broker-helpers.ts';
 
 interface Delivery {
   payload: string;
@@ -82,17 +83,17 @@ function scenarios(t: Test, url: () => string): void {
   });
 }
 
-t.test('mosquitto', { skip: NO_MOSQUITTO }, async (t) => {
+t.test('mosquitto', { skip: missing('mosquitto') }, async (t) => {
   const tmp = tempDir('deferred');
   t.teardown(tmp.remove);
-  const broker = new MosquittoRunner({ dir: tmp.dir, port: 22030, credentials: CREDENTIALS, acl: POLICY });
+  const broker = new MosquittoRunner({ dir: tmp.dir, port: 0, credentials: CREDENTIALS, acl: POLICY });
   await broker.start();
   t.teardown(() => broker.stop());
   scenarios(t, () => broker.url);
 });
 
 t.test('aedes', async (t) => {
-  const broker = new EmbeddedBroker({ port: 22031, credentials: CREDENTIALS, acl: POLICY });
+  const broker = new EmbeddedBroker({ port: 0, credentials: CREDENTIALS, acl: POLICY });
   await broker.start();
   t.teardown(() => broker.stop());
   scenarios(t, () => broker.url);

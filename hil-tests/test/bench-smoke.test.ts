@@ -7,7 +7,8 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchNames } from '../../bench/report.ts';
@@ -55,9 +56,8 @@ t.test('npm run bench --smoke: every bench writes a results JSON of the contract
     t.equal(r.smoke, true, `${name}: marked smoke`);
     const metrics = r.metrics as Record<string, Record<string, unknown>>;
     t.ok(metrics && typeof metrics === 'object', `${name}: metrics object`);
-    // a bench may skip itself explicitly (e.g. gateway-ingest without mosquitto): no metrics, a note saying so
-    const skipped = Array.isArray(r.notes) && (r.notes as unknown[]).some((n) => typeof n === 'string' && /skipped/.test(n));
-    t.ok(Object.keys(metrics ?? {}).length > 0 || skipped, `${name}: has metrics${skipped ? ' (or says it skipped)' : ''}`);
+    // no bench may skip itself: a missing tool fails the run (below), it never writes empty metrics
+    t.ok(Object.keys(metrics ?? {}).length > 0, `${name}: has metrics`);
     const bad = Object.entries(metrics ?? {}).filter(([, m]) => !(isNum(m.median) && isNum(m.min) && isNum(m.max) && typeof m.unit === 'string' && m.min <= m.median && m.median <= m.max));
     t.same(bad.map(([k]) => k), [], `${name}: every metric has numeric median/min/max (min ≤ median ≤ max) and a unit`);
     const goals = r.goals as Record<string, Record<string, unknown>>;
@@ -65,4 +65,26 @@ t.test('npm run bench --smoke: every bench writes a results JSON of the contract
     const badGoals = Object.entries(goals ?? {}).filter(([k, g]) => !(typeof g.target === 'string' && /^(<=|>=) /.test(g.target) && typeof g.met === 'boolean' && k in metrics));
     t.same(badGoals.map(([k]) => k), [], `${name}: every goal has a target, a boolean met, and names a metric`);
   }
+});
+
+t.test('a bench whose tool is missing fails loudly, naming the package; no results file', { timeout: 120_000 }, async (t) => {
+  const out = t.testdir();
+  const empty = mkdtempSync(join(os.tmpdir(), 'beepkit-nopath-'));
+  t.teardown(() => rmSync(empty, { recursive: true, force: true }));
+  // PATH without mosquitto (node itself is spawned by absolute path)
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: empty };
+  delete env.BENCH_SMOKE;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'run.ts'), 'gateway-ingest', 'broker', '--smoke', '--out', out], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  t.not(code, 0, 'the runner exits non-zero');
+  for (const name of ['gateway-ingest', 'broker']) {
+    t.match(stderr, new RegExp(`\\[bench\\] ${name}: FAILED BeepkitError: the ${name} bench needs mosquitto, which is not installed`), `${name}: FAILED naming mosquitto`);
+    t.notOk(existsSync(join(out, `${name}.json`)), `${name}: no results file`);
+  }
+  t.match(stderr, /apt-get install -y mosquitto/, 'the install command is printed');
+  t.match(stdout, /FAILED: gateway-ingest, broker/, 'the summary names the failed benches');
 });

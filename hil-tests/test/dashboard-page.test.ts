@@ -1,6 +1,7 @@
-// The dashboard page in headless Chromium (Debian's /usr/bin/chromium) driven by
+// The dashboard page in headless Chromium (Debian's chromium, found on PATH) driven by
 // playwright-core: loads offline, follows the café scenario live over SSE.
 import t from 'tap';
+import { findTool, missing } from '../../scripts/tools.ts';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,19 +10,21 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { DashboardServer, scenarioEvent } from '@beepkit/hil-tests/dashboard';
 import { loadScenarioFile, positionAt, type Scenario } from '@beepkit/firmware-stubs/scenario';
 
-const PORT = 28020;
-const CHROMIUM = '/usr/bin/chromium';
+/** The dashboard's port: kernel-chosen at the first start, reused by the restarted server (the open page reconnects to it). */
+let PORT = 0;
+const CHROMIUM = findTool('chromium');
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOT = path.join(ROOT, 'hil-tests/artifacts/dashboard.png');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-if (!existsSync(CHROMIUM)) {
-  t.comment(`skipping: ${CHROMIUM} is absent (apt-get install -y chromium)`);
-  t.plan(0, `${CHROMIUM} is absent`);
+const NO_CHROMIUM = missing('chromium');
+if (NO_CHROMIUM || !CHROMIUM) {
+  t.plan(0, NO_CHROMIUM || 'chromium not installed');
 } else {
   t.test('the dashboard follows the café trial live', { timeout: 120_000 }, async (t) => {
-    const server = new DashboardServer({ port: PORT, title: 'beepkit — café field trial' });
+    const server = new DashboardServer({ port: 0, title: 'beepkit — café field trial' });
     await server.start();
+    PORT = Number(new URL(server.url).port);
     t.teardown(() => server.stop());
     const profile = mkdtempSync(path.join(os.tmpdir(), 'beepkit-dashboard-'));
     const ctx: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 1000 } });

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { isBeepkitError } from '@beepkit/protocol/errors';
 import { DashboardServer, DashboardState, DEFAULT_LIMITS, scenarioEvent, validateEvent, type Stamped } from '@beepkit/hil-tests/dashboard';
 
-const PORT = 28010;
+const PORT = 0; // kernel-chosen: the tests use s.url
 
 const SCENARIO = scenarioEvent({
   name: 'cafe',

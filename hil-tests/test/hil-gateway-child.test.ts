@@ -3,7 +3,7 @@
  * `--clock-url` of `beepkit gateway run`, the scenario clocks, and
  * GatewayChild start → kill -9 → restart on the same data directory and
  * broker port, with the receipt observer reconnecting as the superuser.
- * Ports 23200–23209.
+ * Ports: kernel-chosen (port 0, or scripts/ports.ts freePort for the broker a restarted child must find again).
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
@@ -16,6 +16,8 @@ import { GatewayChild, ReceiptObserver, clockSpecFor } from '../src/hil/gateway-
 import type { Rig } from '../src/rig/index.ts';
 import { errorOf } from './hil-helpers.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import type { AddressInfo } from 'node:net';
+import { closedPort, freePort } from '../../scripts/ports.ts';
 
 const codeOf = errorOf;
 
@@ -37,10 +39,10 @@ t.test('scenario clocks: linear, and following a control API (paused is paused)'
   t.equal(clockFromSpec(undefined), undefined);
   let state = { now: 5_000_000, speed: 1, paused: true };
   const srv: Server = createServer((_req, res) => res.end(JSON.stringify(state)));
-  srv.listen(23200, '127.0.0.1');
+  srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
   t.teardown(() => srv.close());
-  const c = new ControlApiClock('http://127.0.0.1:23200/clock', 50);
+  const c = new ControlApiClock(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/clock`, 50);
   await c.start();
   t.teardown(() => c.stop());
   t.equal(c.now(), 5_000_000, 'paused: the sim time exactly');
@@ -48,8 +50,9 @@ t.test('scenario clocks: linear, and following a control API (paused is paused)'
   const until = hostNow() + 20_000;
   while (c.now() < 9_000_000 && hostNow() < until) await new Promise((r) => setTimeout(r, 20));
   t.ok(c.now() >= 9_000_000, 'follows the next poll');
-  t.match(codeOf(() => clockFromSpec({ url: 'http://127.0.0.1:23201/clock' })), 'no error', 'constructed lazily');
-  await t.rejects(new ControlApiClock('http://127.0.0.1:23201/clock').start(), { code: 'E_IO' }, 'an unreachable clock fails start()');
+  const nobody = `http://127.0.0.1:${await closedPort()}/clock`; // nothing listens there
+  t.match(codeOf(() => clockFromSpec({ url: nobody })), 'no error', 'constructed lazily');
+  await t.rejects(new ControlApiClock(nobody).start(), { code: 'E_IO' }, 'an unreachable clock fails start()');
 });
 
 t.test('beepkit gateway run --clock-url refuses a non-loopback URL', async (t) => {
@@ -67,16 +70,17 @@ t.test('GatewayChild: ready, kill -9, restart in place; the observer reconnects'
   const rig = { kind: 'real', name: 't', clock: { startTime: 1_700_000_000_000, speed: 10, startedAtWallMs: hostNow() }, fixedPositions: false, devices: [], venues: [] } as unknown as Rig;
   t.same(clockSpecFor(rig), { epochMs: 1_700_000_000_000, wallMs: rig.clock!.startedAtWallMs, speed: 10 }, 'a rig without control: linear clock');
   t.same(clockSpecFor({ ...rig, control: 'http://127.0.0.1:1' }), { url: 'http://127.0.0.1:1/clock', pollMs: 250 }, 'control API clock');
+  const brokerPort = await freePort(); // fixed for this test: the restarted child listens there again
   const cfg = resolveConfig({
     dataDir: join(dir, 'gw'), log: { level: 'warn' }, http: { host: '127.0.0.1', port: 0 },
-    broker: { password: 'observer-secret-1', embedded: { host: '127.0.0.1', port: 23205 } },
+    broker: { password: 'observer-secret-1', embedded: { host: '127.0.0.1', port: brokerPort } },
   });
   const gw = new GatewayChild(cfg, rig, BIN);
   t.teardown(() => gw.kill());
   await gw.start();
   t.ok(gw.pid && gw.httpPort, 'ready with a pid and an HTTP port');
   t.equal(await gw.counter('beepkit_ingest_batches_total'), 0, 'no batch yet');
-  const obs = new ReceiptObserver('mqtt://127.0.0.1:23205', cfg.broker.username, 'observer-secret-1');
+  const obs = new ReceiptObserver(`mqtt://127.0.0.1:${brokerPort}`, cfg.broker.username, 'observer-secret-1');
   await obs.start();
   t.teardown(() => obs.stop());
   const first = gw.pid;

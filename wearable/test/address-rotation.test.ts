@@ -17,7 +17,7 @@ import { Host } from '../../firmware-stubs/test/fixtures/child.ts';
 import { WearableState } from '../src/state.ts';
 import { root, steppingClock, WearableCli } from './fixtures/recording.ts';
 
-const CLOCK = 29101;
+const CLOCK = 0; // kernel-chosen
 const DAY = 20_310;
 const T0 = DAY * 86_400_000 + 9 * 3_600_000 + 60_000; // 09:01 UTC
 const TEN_MIN = 600_000;

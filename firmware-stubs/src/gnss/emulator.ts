@@ -6,13 +6,13 @@
  */
 import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, symlinkSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, symlinkSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type tty from 'node:tty';
 import { encodeSentence, parseEnvelope } from '@beepkit/protocol/nmea';
 import { BeepkitError } from '@beepkit/protocol';
 import { openPty, PtyWriter, type Pty } from '../pty.ts';
+import { checkPathFits, shortDir } from '../paths.ts';
 import { ALL_SENTENCES, ReceiverModel, trajectoryAt, type EpochState, type SentenceType, type Trajectory } from './model.ts';
 import { replayLog, type ReplayOptions } from './replay.ts';
 import { hostNow } from '@beepkit/protocol/clock';
@@ -46,7 +46,10 @@ export interface ScheduledFault {
 
 
 export interface GnssEmulatorOptions {
-  /** Directory for the stable symlink (default: a fresh temp dir, removed on stop). */
+  /**
+   * Directory for the stable symlink (default: a fresh short temp dir, removed on stop). The link
+   * must fit gpsd's device path limit (firmware-stubs/src/paths.ts): start() throws E_PATH otherwise.
+   */
   dir?: string;
   linkName?: string;
   /** Epoch interval in ms (100 … 1000 for 10 … 1 Hz; PMTK220 accepts up to 10 000). Default 1000. */
@@ -130,8 +133,15 @@ export class GnssEmulator extends EventEmitter {
     this.running = true;
     if (this.opts.dir) this.dir = this.opts.dir;
     else {
-      this.dir = mkdtempSync(path.join(tmpdir(), 'beepkit-gnss-'));
+      this.dir = shortDir('bk-gnss-');
       this.ownDir = true;
+    }
+    try {
+      checkPathFits(this.path, 'gpsdDevice', 'GNSS emulator link');
+    } catch (e) {
+      this.running = false;
+      if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
+      throw e;
     }
     this.t0 = this.opts.startTime ?? this.clock.now();
     this.plug();

@@ -20,11 +20,17 @@ import { applyFault, type FaultTarget } from './faults.ts';
 import { controllerAddress, crowdTek, enIdentity, venueFrames } from './payloads.ts';
 import { ControlServer } from './control.ts';
 import { writeRig } from './rig.ts';
+import { shortDir } from '../paths.ts';
 
 export interface SimOptions {
   scenario: Scenario;
-  /** Directory for GNSS symlinks and rig.yaml (must exist). */
+  /** Directory for rig.yaml (must exist). */
   dir: string;
+  /**
+   * Directory for the GNSS symlinks (must exist). Default: a fresh short temp dir, removed at stop,
+   * so the links fit gpsd's device path limit whatever `dir` is (firmware-stubs/src/paths.ts).
+   */
+  linkDir?: string;
   /** Scenario seconds per real second (default: the scenario's `speed`). */
   speed?: number;
   /** Control API port on 127.0.0.1 (omit for none; 0 for any free port). */
@@ -97,6 +103,8 @@ export class Sim {
   private timer?: NodeJS.Timeout;
   private started = false;
   private rigPath?: string;
+  private ownLinkDir?: string;
+  private linkDir = '';
 
   constructor(o: SimOptions) {
     this.o = o;
@@ -128,6 +136,8 @@ export class Sim {
     this.started = true;
     const sc = this.scenario;
     try {
+      if (this.o.linkDir) this.linkDir = this.o.linkDir;
+      else this.linkDir = this.ownLinkDir = shortDir('bk-sim-');
       for (const v of sc.venues) {
         for (const b of v.beacons) {
           this.air.addBeacon({ id: b.id, position: b.position, txPower: b.txPower, intervalMs: b.intervalMs,
@@ -165,6 +175,8 @@ export class Sim {
     this.clock.pause();
     if (this.rigPath) rmSync(this.rigPath, { force: true });
     this.rigPath = undefined;
+    if (this.ownLinkDir) rmSync(this.ownLinkDir, { recursive: true, force: true });
+    this.ownLinkDir = undefined;
     if (this.started) this.log.info({ scenario: this.scenario.name }, 'sim stopped');
     this.started = false;
   }
@@ -274,7 +286,7 @@ export class Sim {
     if (spec.gnss.enabled) {
       const interval = Math.round(Math.max(1000 / spec.gnss.rateHz, (this.clock.speed * 1000) / (this.o.maxGnssRealHz ?? 10)));
       d.gnss = new GnssEmulator({
-        dir: this.dir,
+        dir: this.linkDir,
         linkName: `gnss-${spec.id}`,
         intervalMs: interval,
         startTime: this.clock.startTime,

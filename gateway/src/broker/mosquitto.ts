@@ -24,11 +24,12 @@ export type QueueProfile = 'tuned' | 'default';
 export interface MosquittoOptions {
   /** Directory for config, password file, ACL, log and persistence (e.g. a temp dir). */
   dir: string;
+  /** 0: a port the kernel chooses at start() (read `port`/`url` after start). */
   port: number;
   credentials: Credentials;
   acl: AclPolicy;
   queues?: QueueProfile;
-  /** Optional mqtts listener on this port with these files. */
+  /** Optional mqtts listener on this port (0: kernel-chosen at start()) with these files. */
   tls?: { port: number } & TestPki;
   persistence?: boolean;
   binary?: string;
@@ -109,8 +110,20 @@ export function killStartedMosquittos(): void {
   for (const kill of live) kill();
 }
 
+/** A port the kernel just handed out on 127.0.0.1, closed again (mosquitto.conf cannot say "port 0"). */
+function kernelPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 export class MosquittoRunner {
-  readonly #o: MosquittoOptions;
+  #o: MosquittoOptions;
   readonly #log: Logger;
   #child?: ChildProcess;
   #exited?: Promise<void>;
@@ -150,6 +163,10 @@ export class MosquittoRunner {
     const o = this.#o;
     const binary = findMosquitto(o.binary);
     if (!binary) throw new BeepkitError('E_CONFIG', 'mosquitto binary not found (apt-get install mosquitto)');
+    if (o.port === 0 || o.tls?.port === 0) {
+      this.#o = { ...o, port: o.port || (await kernelPort()), ...(o.tls ? { tls: { ...o.tls, port: o.tls.port || (await kernelPort()) } } : {}) };
+      return this.start();
+    }
     await mkdir(o.dir, { recursive: true });
     await writeFile(join(o.dir, 'passwd'), renderPasswordFile(o.credentials), { mode: 0o600 });
     await writeFile(join(o.dir, 'acl'), renderMosquittoAcl(o.acl), { mode: 0o600 });
