@@ -17,7 +17,7 @@
  * `{"ok": false, "code", "message"}`), then the server closes. Bad input gets E_FORMAT, never a crash.
  */
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
-import { chmod, lstat, mkdir, open, readFile, realpath, unlink, writeFile, rename } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, readFile, realpath, unlink, writeFile, rename } from 'node:fs/promises';
 import { unlinkSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -59,7 +59,11 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The directory lock: O_EXCL `wearable.lock` with the holder's pid; a lock of a dead pid is stale and taken over. */
+/**
+ * The directory lock: `wearable.lock` holding the holder's pid, created whole and exclusively (written to a
+ * temp file, then hard-linked to the lock path: link(2) fails with EEXIST like O_EXCL, and a reader never sees
+ * a half-written lock). A lock of a dead pid, or unreadable, is stale and taken over.
+ */
 export class DirLock {
   private held = false;
   private readonly onExit = (): void => this.releaseSync();
@@ -72,17 +76,19 @@ export class DirLock {
   /** Takes the lock (E_BUSY naming the holder's pid when a live process holds it). */
   async acquire(): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
+      const tmp = `${this.path}.${process.pid}.tmp`;
       try {
-        const fh = await open(this.path, 'wx', 0o600);
-        await fh.writeFile(JSON.stringify({ pid: process.pid }));
-        await fh.close();
+        await writeFile(tmp, JSON.stringify({ pid: process.pid }), { mode: 0o600 });
+        await link(tmp, this.path);
         this.held = true;
         process.once('exit', this.onExit);
         return;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new BeepkitError('E_IO', `lock ${this.path}: ${(e as Error).message}`, { cause: e });
+      } finally {
+        await unlink(tmp).catch(() => {});
       }
-      const pid = await readFile(this.path, 'utf8').then((t) => Number((JSON.parse(t) as { pid?: unknown }).pid), () => NaN);
+      const pid = await readFile(this.path, 'utf8').then((t) => Number((JSON.parse(t) as { pid?: unknown }).pid)).catch(() => NaN);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
         throw new BeepkitError('E_BUSY', `the data directory ${this.dataDir} is in use by process ${pid} (a running wearable)`);
       }
