@@ -139,9 +139,14 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
     serving.add(p);
     void p.finally(() => serving.delete(p));
   });
-  await radio.start();
-  await recorder?.start();
-  await control.start();
+  await control.start(); // before the radio: revoke-carer and status reach the process while the controller powers on
+  try {
+    await radio.start();
+    await recorder?.start();
+  } catch (e) {
+    await control.stop(); // its server would keep a failed start alive
+    throw e;
+  }
   window?.open(true);
   print({ ready: true, pairing, recording: !!recorder, wearableId: Buffer.from(state.wearableId).toString('hex') });
   const progress = recorder ? setInterval(() => log.info({ ...recorder.status(), paired: state.pairing !== undefined }, 'wearable: status'), 30_000) : undefined;
