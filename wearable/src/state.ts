@@ -17,8 +17,8 @@ import { stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol/errors';
-import { fromHex, toHex } from '@beepkit/protocol/bytes';
-import { hkdf } from '@beepkit/protocol/crypto';
+import { Writer, fromHex, toHex } from '@beepkit/protocol/bytes';
+import { hkdf, taggedHash } from '@beepkit/protocol/crypto';
 import { KeystoreFile, readKeyFile, readSealedFile, writeFileAtomic, writeSealedFile } from '@beepkit/agent/keys';
 import { Outbox } from '@beepkit/agent/outbox';
 import type { DayKeyMaterial } from '@beepkit/agent/carer';
@@ -43,6 +43,8 @@ interface Profile {
   solverKey?: string;
   /** A revocation's master rotation not yet done (the day it rotates from); finished at start. */
   rotateFrom?: number;
+  /** The keystore's newest master epoch when the profile was written (keyEpochCheck): a profile older than a rotation is caught. */
+  keyEpoch?: string;
 }
 
 export interface WearableStateEvents {
@@ -97,6 +99,15 @@ export class WearableState extends EventEmitter<WearableStateEvents> {
     });
     this.profile = (await this.readProfile()) ?? { wearableId: toHex(new Uint8Array(randomBytes(16))), label: this.o.label ?? 'wearable' };
     if (this.o.label && this.o.label !== this.profile.label) this.profile.label = this.o.label;
+    const p = this.profile;
+    if (p.keyEpoch !== undefined && p.rotateFrom === undefined && p.keyEpoch !== this.keyEpochCheck()) {
+      // the profile and the keystore disagree: one was put back (a revoked pairing restored, an old master) or replaced;
+      // treated as a revocation: the pairing dropped, the master rotated from today
+      const hadCarer = p.pairing !== undefined;
+      delete p.pairing;
+      p.rotateFrom = this.today();
+      this.log.warn({ code: 'E_ROLLBACK', hadCarer }, 'wearable: profile and keystore disagree (a file put back?): carer pairing dropped, master rotated');
+    }
     await this.writeProfile();
     if (this.profile.rotateFrom !== undefined) await this.finishRotation(this.profile.rotateFrom);
   }
@@ -212,7 +223,17 @@ export class WearableState extends EventEmitter<WearableStateEvents> {
     return plain && JSON.parse(new TextDecoder().decode(plain)) as Profile;
   }
 
+  /**
+   * 16 bytes naming the keystore's newest master epoch (its first day and chain key): changes with every rotation.
+   * (The wearable never purges its keystore; a purge that ratchets the newest epoch would have to rewrite the profile.)
+   */
+  private keyEpochCheck(): string {
+    const e = this.keystore.state.epochs.at(-1)!;
+    return toHex(taggedHash('beepkit/v1/wearable/key-epoch', new Writer(4).u32(e.fromDay).finish(), e.chainKey).subarray(0, 16));
+  }
+
   private async writeProfile(): Promise<void> {
+    this.profile.keyEpoch = this.keyEpochCheck();
     await writeSealedFile(this.path('profile.bin'), this.profileKey(), MAGIC, new TextEncoder().encode(JSON.stringify(this.profile)));
   }
 
