@@ -21,6 +21,8 @@ import { WearableState } from '../../wearable/src/state.ts';
 import { carerRig, PASS } from './fixtures/carer-agent.ts';
 import { root, WearableCli } from '../../wearable/test/fixtures/recording.ts';
 
+t.setTimeout(300_000); // two wearable processes and an agent on a loaded machine can outlast the 120 s file default
+
 const DAY = 20_305;
 const T0 = DAY * 86_400_000 + 23 * 3_600_000 + 50 * 60_000; // 23:50 UTC
 
