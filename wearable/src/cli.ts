@@ -103,7 +103,8 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   // the pairing window runs on real (monotonic) time: a user's two minutes, whatever the scenario clock does
   const window = pairing ? new PairingWindow({ now: () => performance.now(), windowMs: msOption(o.pairingWindowMs, '--pairing-window-ms'), logger: log }) : undefined;
   const responder = new WearableResponder({
-    state, confirm: askUser, pairingAllowed: () => window?.allowed() ?? false, onPairingFailed: (f) => window?.failed(f), logger: log,
+    state, confirm: askUser, pairingAllowed: () => window?.allowed() ?? false, logger: log,
+    onPairingStarted: () => window?.started(), onPairingFailed: (f) => window?.failed(f), onPaired: () => window?.paired(),
   });
   responder.on('code', (code) => process.stderr.write(`pairing code: ${code}\n`));
   // revocation: the carer's open links end before the master is rotated (nothing more is sent on them)
@@ -123,7 +124,6 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
     const p = responder.serve(link).then((r) => {
       print(r);
       if (pairing && r.kind === 'paired') void (async () => {
-        window?.paired();
         // the carer closes the link after the first sync: leave only then (a host vanishing under an open link leaves the carer's disconnect hanging)
         await new Promise<void>((resolve) => {
           link.once('close', () => resolve());

@@ -23,6 +23,8 @@ export class PairingWindow extends EventEmitter<PairingWindowEvents> {
   private ended?: PairingEnd;
   private timer?: NodeJS.Timeout;
   failures = 0;
+  /** Attempts under way: the window does not end under a user comparing codes; it ends when they settle. */
+  private busy = 0;
   private readonly log: Logger;
 
   /** `now`: a monotonic ms clock (injected: tests move it; the CLI gives real time, not the scenario's). */
@@ -38,7 +40,7 @@ export class PairingWindow extends EventEmitter<PairingWindowEvents> {
     this.until = this.o.now() + this.windowMs;
     this.ended = undefined;
     if (timers) {
-      this.timer = setTimeout(() => this.allowed(), this.windowMs + 1);
+      this.timer = setTimeout(() => this.busy === 0 && this.allowed(), this.windowMs + 1);
       this.timer.unref();
     }
     this.log.info({ windowMs: this.windowMs }, 'wearable: pairing mode open');
@@ -48,7 +50,7 @@ export class PairingWindow extends EventEmitter<PairingWindowEvents> {
   allowed(): boolean {
     if (this.ended || this.until === -Infinity) return false;
     if (this.o.now() >= this.until) {
-      this.close('timeout');
+      if (this.busy === 0) this.close('timeout'); // else it ends when the attempt under way settles
       return false;
     }
     return true;
@@ -58,16 +60,24 @@ export class PairingWindow extends EventEmitter<PairingWindowEvents> {
     return this.ended;
   }
 
+  /** A pairing attempt began (it may finish after the window's time: it started within it). */
+  started(): void {
+    this.busy++;
+  }
+
   /** A pairing attempt failed: counted and logged; a failed confirmation or E_COMMIT closes the window. */
   failed(f: { code: string; afterCode: boolean }): void {
+    this.busy = Math.max(0, this.busy - 1);
     this.failures++;
     this.log.warn({ code: f.code, afterCode: f.afterCode, failures: this.failures }, 'wearable: pairing attempt failed');
     if (f.code === 'E_COMMIT') this.close('commitment');
     else if (f.afterCode) this.close('failed-confirmation');
+    else if (this.busy === 0) this.allowed(); // its time may have run out meanwhile
   }
 
   /** Paired: the window's job is done. */
   paired(): void {
+    this.busy = Math.max(0, this.busy - 1);
     this.close('paired');
   }
 

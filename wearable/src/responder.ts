@@ -31,6 +31,10 @@ export interface ResponderOptions {
   pairingAllowed: () => boolean;
   /** A pairing attempt failed (`afterCode`: the code had been shown; a failed confirmation). The pairing window counts them. */
   onPairingFailed?: (f: { code: string; afterCode: boolean }) => void;
+  /** A pairing attempt passed `pairingAllowed` and began (it ends with onPairingFailed or onPaired). */
+  onPairingStarted?: () => void;
+  /** The pairing is stored (the sync follows). */
+  onPaired?: () => void;
   logger?: Logger;
   timeoutMs?: number;
   random?: RandomSource;
@@ -105,6 +109,7 @@ export class WearableResponder extends EventEmitter<ResponderEvents> {
 
   private async pair(link: Sender, inbox: Inbox, hello: Awaited<ReturnType<Inbox['next']>>): Promise<ServeResult> {
     if (!this.o.pairingAllowed()) throw new BeepkitError('E_DENIED', 'pairing mode is off');
+    this.o.onPairingStarted?.();
     let shown = false;
     let paired = false;
     try {
@@ -120,6 +125,7 @@ export class WearableResponder extends EventEmitter<ResponderEvents> {
       ch.checkConfirm(ch.open((await inbox.next()).msg));
       await this.o.state.setPairing(hs.pairing!);
       paired = true;
+      this.o.onPaired?.();
       await link.send(ch.seal({ t: 'profile', wearableId: this.o.state.wearableId, label: this.o.state.label, today: this.o.state.today() }));
       return { kind: 'paired', ...(await this.sync(link, inbox, ch)) };
     } catch (e) {

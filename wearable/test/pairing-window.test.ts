@@ -23,7 +23,10 @@ async function withWindow(t: Parameters<typeof carerAndWearable>[0], windowMs?: 
   const log = logger();
   const window = new PairingWindow({ now: () => ms, windowMs, logger: log });
   window.open();
-  const open = (confirm = true) => session(s.state, { pairingAllowed: () => window.allowed(), onPairingFailed: (f) => window.failed(f), confirm: async () => confirm });
+  const open = (confirm: boolean | (() => Promise<boolean>) = true) => session(s.state, {
+    pairingAllowed: () => window.allowed(), onPairingStarted: () => window.started(), onPairingFailed: (f) => window.failed(f), onPaired: () => window.paired(),
+    confirm: typeof confirm === 'function' ? confirm : async () => confirm,
+  });
   return { ...s, window, log, open, advance: (d: number) => (ms += d) };
 }
 
@@ -39,6 +42,23 @@ t.test('the window ends after its time (default 2 minutes): a carer after it is 
   t.equal(s.window.closedReason, 'timeout');
   t.ok(s.log.lines.some((l) => l.msg === 'wearable: pairing mode ended' && l.reason === 'timeout'), 'logged');
   t.equal(s.state.pairing, undefined);
+});
+
+t.test('an attempt begun within the window may finish after its time; the window then ends as paired', async (t) => {
+  const s = await withWindow(t, 10_000);
+  let shown!: () => void;
+  const codeShown = new Promise<void>((r) => (shown = r));
+  const x = s.open(async () => {
+    shown();
+    s.advance(60_000); // the user takes a minute to compare the codes
+    t.notOk(s.window.allowed(), 'no new attempt may start now');
+    return true;
+  });
+  const paired = s.client().pair(x.carer, async () => (await codeShown, true));
+  t.match(await paired, { label: 'Rose' });
+  await x.served;
+  t.ok(s.state.pairing, 'paired');
+  t.equal(s.window.closedReason, 'paired');
 });
 
 t.test('a failed confirmation ends the window (the wearable\'s user says no, or the carer\'s)', async (t) => {
