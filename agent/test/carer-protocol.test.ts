@@ -2,7 +2,8 @@
  * Carer pairing protocol, pure: codecs (round trips, typed errors on any
  * input), fragmentation, commit-then-reveal, comparison codes (vectors), a
  * key-substituting relay (codes differ), the AEAD channel (replay, reorder,
- * forgery, wrong direction) and resume keys.
+ * forgery, wrong direction) and the reconnect (resume v2: keys agree, a wrong tag gets
+ * no keys, old-version reconnects decode as such).
  */
 import t from 'tap';
 import fc from 'fast-check';
@@ -11,7 +12,7 @@ import { toHex } from '@beepkit/protocol/bytes';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import {
   comparisonCode, commitment, decodeInner, decodeOuter, encodeInner, encodeOuter, fragment, InitiatorPairing, Reassembler, ResponderPairing,
-  resumeKeys, SecureChannel, type Inner, type Outer, type RandomSource,
+  InitiatorResume, ResponderResume, RESUME_VERSION, SecureChannel, type Inner, type Outer, type RandomSource,
 } from '../src/carer/index.ts';
 
 /** Deterministic random bytes: SHA-256(seed || counter). */
@@ -118,15 +119,29 @@ t.test('channel: in order, replay, reorder, forgery, reflection', async (t) => {
   t.throws(() => new SecureChannel(w.keys!, 'wearable').open(decodeOuter(oc.confirm())), { code: 'E_DECRYPT' });
 });
 
-t.test('resume keys: both sides agree; fresh nonces make old sessions useless', async (t) => {
+t.test('resume keys: both sides agree; a wrong tag, another pairing key or a replay gets no usable keys', async (t) => {
   const key = new Uint8Array(32).fill(9);
-  const resume = encodeOuter({ t: 'resume', version: 1, pairingId: new Uint8Array(16), nonce: new Uint8Array(16).fill(1) });
-  const reply1 = encodeOuter({ t: 'resume-reply', nonce: new Uint8Array(16).fill(2) });
-  const reply2 = encodeOuter({ t: 'resume-reply', nonce: new Uint8Array(16).fill(3) });
-  const a = resumeKeys(key, resume, reply1, 'carer');
-  t.same(a.send, resumeKeys(key, resume, reply1, 'wearable').recv);
+  const c = new InitiatorResume(key, seeded('rc1'));
+  const resume = c.resume();
+  const m = decodeOuter(resume);
+  if (m.t !== 'resume') throw new Error('not a resume');
+  t.equal(m.version, RESUME_VERSION);
+  const w = new ResponderResume(key, resume, m, seeded('rw1'));
+  t.ok(w.keys, 'the wearable recognises its carer');
+  const a = c.onReply(w.reply, decodeOuter(w.reply));
+  t.same(a.send, w.keys!.recv);
+  t.same(a.recv, w.keys!.send);
+  t.same(a.transcript, w.keys!.transcript);
+  t.notOk(new ResponderResume(new Uint8Array(32).fill(8), resume, m, seeded('rw2')).keys, 'another pairing key: no keys');
+  t.notOk(new ResponderResume(undefined, resume, m, seeded('rw3')).keys, 'no pairing: no keys');
+  const forged = { ...m, tag: m.tag.map((b, i) => (i === 0 ? b ^ 1 : b)) };
+  t.notOk(new ResponderResume(key, encodeOuter(forged), forged, seeded('rw4')).keys, 'a flipped tag bit: no keys');
+  // a replayed resume is recognised, but the fresh reply makes the recorded confirm useless
+  const again = new ResponderResume(key, resume, m, seeded('rw5'));
   const old = new SecureChannel(a, 'carer').confirm();
-  t.throws(() => new SecureChannel(resumeKeys(key, resume, reply2, 'wearable'), 'wearable').open(decodeOuter(old)), { code: 'E_DECRYPT' });
+  t.throws(() => new SecureChannel(again.keys!, 'wearable').open(decodeOuter(old)), { code: 'E_DECRYPT' });
+  t.equal(again.reply.length, new ResponderResume(undefined, resume, m, seeded('rw6')).reply.length, 'a stranger gets a reply of the same shape');
+  t.throws(() => c.onReply(w.reply, { t: 'resume-reply', version: 1, pub: new Uint8Array(32), nonce: new Uint8Array(16) }), { code: 'E_VERSION' });
 });
 
 t.test('codecs: round trips and typed errors only', async (t) => {
@@ -135,8 +150,9 @@ t.test('codecs: round trips and typed errors only', async (t) => {
     { t: 'hello', version: 1, sessionId: b(16), pub: b(32), commit: b(32, 2) },
     { t: 'hello-reply', pub: b(32), nonce: b(16) },
     { t: 'reveal', nonce: b(16) },
-    { t: 'resume', version: 1, pairingId: b(16), nonce: b(16) },
-    { t: 'resume-reply', nonce: b(16) },
+    { t: 'resume', version: 2, pub: b(32), nonce: b(16), tag: b(16, 3) },
+    { t: 'resume-old', version: 1, rest: b(32) },
+    { t: 'resume-reply', version: 2, pub: b(32), nonce: b(16) },
     { t: 'sealed', seq: 7, box: b(20) },
     { t: 'abort', code: 'E_CODE' },
   ];

@@ -1,12 +1,15 @@
 /** `beepkit wearable run|pair|status|revoke-carer`. Errors: one JSON line {code, message} on stderr, exit code 2. */
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { WearableState } from './state.ts';
 import { WearableResponder } from './responder.ts';
 import { GattPeripheral } from './radio.ts';
 import { WearableRecorder } from './recorder.ts';
+import { ControlServer, controlRequest, DirLock, type ControlHandler } from './control.ts';
+import { PairingWindow } from './pairing-window.ts';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { EncounterLog, loadEncounters } from '@beepkit/agent/encounters';
 import { ControlApiClock, loadVisits, type AgentClock } from '@beepkit/agent/app';
@@ -22,7 +25,7 @@ const fail = (e: unknown): void => {
 const print = (v: unknown): void => void process.stdout.write(JSON.stringify(v, null, 2) + '\n');
 type Opts = {
   dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; clock?: string; solverKey?: string;
-  publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string;
+  publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string; pairingWindowMs?: string;
 };
 
 /** A positive integer option (ms), or E_CONFIG naming it. */
@@ -66,8 +69,19 @@ const askUser = (code: string): Promise<boolean> =>
     });
   });
 
+async function statusOf(s: WearableState, dataDir: string): Promise<Record<string, unknown>> {
+  const visits = await loadVisits(join(dataDir, 'visits.bin'), s.logKey()).catch(() => []);
+  const encounters = await loadEncounters(join(dataDir, 'encounters.bin'), s.logKey()).catch(() => new EncounterLog());
+  return {
+    wearableId: Buffer.from(s.wearableId).toString('hex'), label: s.label, paired: s.pairing !== undefined, pending: s.outbox.pending().length,
+    visits: visits.length, encounters: encounters.size, solverKey: !!s.solverKey, today: s.today(),
+  };
+}
+
 async function serve(o: Opts, pairing: boolean): Promise<void> {
   const log = stderrLogger();
+  const lock = new DirLock(o.dataDir);
+  await lock.acquire(); // one process per data directory; revoke-carer goes through the control socket below
   const clock = clockOption(o);
   await clock?.start();
   const now = clock ? () => clock.now() : hostNow;
@@ -87,10 +101,28 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
     })
     : undefined;
   radio.on('warning', (m) => log.warn({}, m));
-  const responder = new WearableResponder({ state, confirm: askUser, pairingAllowed: () => pairing, logger: log });
+  // the pairing window runs on real (monotonic) time: a user's two minutes, whatever the scenario clock does
+  const window = pairing ? new PairingWindow({ now: () => performance.now(), windowMs: msOption(o.pairingWindowMs, '--pairing-window-ms'), logger: log }) : undefined;
+  const responder = new WearableResponder({
+    state, confirm: askUser, pairingAllowed: () => window?.allowed() ?? false, logger: log,
+    onPairingStarted: () => window?.started(), onPairingFailed: (f) => window?.failed(f), onPaired: () => window?.paired(),
+  });
   responder.on('code', (code) => process.stderr.write(`pairing code: ${code}\n`));
+  // revocation: the carer's open links end before the master is rotated (nothing more is sent on them)
+  state.on('revoking', () => void responder.revokeSessions().then((n) => n && log.info({ sessions: n }, 'wearable: the revoked carer\'s open link was ended')));
+  const handler: ControlHandler = async (req) => {
+    if (req.op === 'revoke-carer') {
+      const r = await state.revokeCarer();
+      recorder?.rekey(); // new identifiers and an address the old IRK does not resolve, now
+      return { ...r, via: 'running' };
+    }
+    if (req.op === 'status') return { ...(await statusOf(state, o.dataDir)), running: true, pairingMode: window ? (window.closedReason ?? 'open') : 'off' };
+    throw new BeepkitError('E_UNKNOWN_OP', `control: unknown op ${JSON.stringify(req.op).slice(0, 40)}`);
+  };
+  const control = new ControlServer({ dataDir: o.dataDir, handler });
+  const serving = new Set<Promise<unknown>>();
   radio.on('link', (link) => {
-    responder.serve(link).then((r) => {
+    const p = responder.serve(link).then((r) => {
       print(r);
       if (pairing && r.kind === 'paired') void (async () => {
         // the carer closes the link after the first sync: leave only then (a host vanishing under an open link leaves the carer's disconnect hanging)
@@ -100,24 +132,42 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
         });
         await recorder?.stop();
         await radio.stop();
+        await control.stop();
         await state.stop();
         process.exit(0);
       })();
     }, (e) => fail(e));
+    serving.add(p);
+    void p.finally(() => serving.delete(p));
   });
-  await radio.start();
-  await recorder?.start();
+  await control.start(); // before the radio: revoke-carer and status reach the process while the controller powers on
+  try {
+    await radio.start();
+    await recorder?.start();
+  } catch (e) {
+    await control.stop(); // its server would keep a failed start alive
+    throw e;
+  }
+  window?.open(true);
   print({ ready: true, pairing, recording: !!recorder, wearableId: Buffer.from(state.wearableId).toString('hex') });
   const progress = recorder ? setInterval(() => log.info({ ...recorder.status(), paired: state.pairing !== undefined }, 'wearable: status'), 30_000) : undefined;
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const ended = await new Promise<{ reason: string; failures: number } | undefined>((resolve) => {
+    process.once('SIGINT', () => resolve(undefined));
+    process.once('SIGTERM', () => resolve(undefined));
+    window?.on('closed', (c) => c.reason !== 'paired' && resolve(c));
   });
   clearInterval(progress);
+  if (ended) await Promise.race([Promise.allSettled([...serving]), new Promise((r) => setTimeout(r, 5_000).unref())]); // the refusal reaches the carer
+  window?.stop();
+  await control.stop();
   await recorder?.stop();
   await radio.stop();
   await state.stop();
   clock?.stop();
+  if (ended) {
+    fail(new BeepkitError('E_PAIRING_CLOSED', `pairing mode ended (${ended.reason}) after ${ended.failures} failed attempt(s): run \`wearable pair\` again`));
+    process.exit(2);
+  }
   process.exit(0);
 }
 
@@ -135,35 +185,49 @@ export function register(program: Command): void {
     .option('--visit-window-ms <ms>', 'the 3 beacon frames that open a visit must fall within this window (default 10000)')
     .option('--visit-exit-ms <ms>', 'a visit ends this long after its last strong frame (default 60000)');
   recording(w.command('run').description('serve the paired carer (sync on connect); with --scan-uart/--scan-hci also record')).action((o: Opts) => serve(o, false).catch(fail));
-  recording(w.command('pair').description('pairing mode: show the comparison code, confirm on both sides')).action((o: Opts) => serve(o, true).catch(fail));
+  recording(w.command('pair').description('pairing mode: show the comparison code, confirm on both sides; ends after the window, a failed confirmation or E_COMMIT'))
+    .option('--pairing-window-ms <ms>', 'pairing mode ends after this long (real ms, from ready; default 120000)')
+    .action((o: Opts) => serve(o, true).catch(fail));
   common(w.command('status')).action(async (o: Opts) => {
+    const lock = new DirLock(o.dataDir);
     try {
+      const running = await controlRequest(o.dataDir, { op: 'status' });
+      if (running) return print(running);
+      await lock.acquire();
       const s = new WearableState({ dataDir: o.dataDir });
       await s.start();
-      const visits = await loadVisits(join(o.dataDir, 'visits.bin'), s.logKey()).catch(() => []);
-      const encounters = await loadEncounters(join(o.dataDir, 'encounters.bin'), s.logKey()).catch(() => new EncounterLog());
-      print({
-        wearableId: Buffer.from(s.wearableId).toString('hex'), label: s.label, paired: s.pairing !== undefined, pending: s.outbox.pending().length,
-        visits: visits.length, encounters: encounters.size, solverKey: !!s.solverKey, today: s.today(),
-      });
+      print(await statusOf(s, o.dataDir));
       await s.stop();
     } catch (e) {
       fail(e);
+    } finally {
+      lock.releaseSync();
     }
   });
-  common(w.command('revoke-carer').description('forget the carer and rotate the master: the carer gets no key of today or later'))
-    .option('--clock-url <url>', "today from a sim's scenario clock")
-    .option('--clock <spec>', "today from a rig's fixed scenario clock: epochMs=…,wallMs=…,speed=…").action(async (o: Opts) => {
+  common(w.command('revoke-carer').description('forget the carer and rotate the master: the carer gets no key of today or later; through the running wearable when there is one'))
+    .option('--clock-url <url>', "today from a sim's scenario clock (without a running wearable)")
+    .option('--clock <spec>', "today from a rig's fixed scenario clock: epochMs=…,wallMs=…,speed=… (without a running wearable)").action(async (o: Opts) => {
+    const log = stderrLogger();
+    const lock = new DirLock(o.dataDir);
     try {
+      // a running wearable does it itself (it also ends the carer's open link and changes its identifiers at once)
+      const running = await controlRequest(o.dataDir, { op: 'revoke-carer' });
+      if (running) {
+        log.info({ via: 'running' }, 'wearable: carer revoked, master rotated');
+        return print(running);
+      }
+      await lock.acquire(); // none running: nobody else writes the data directory meanwhile
       const clock = clockOption(o);
       await clock?.start();
-      const s = new WearableState({ dataDir: o.dataDir, logger: stderrLogger(), ...(clock ? { now: () => Math.floor(clock.now() / 1000) } : {}) });
+      const s = new WearableState({ dataDir: o.dataDir, logger: log, ...(clock ? { now: () => Math.floor(clock.now() / 1000) } : {}) });
       await s.start();
-      print(await s.revokeCarer());
+      print({ ...(await s.revokeCarer()), via: 'offline' });
       await s.stop();
       clock?.stop();
     } catch (e) {
       fail(e);
+    } finally {
+      lock.releaseSync();
     }
   });
 }

@@ -14,8 +14,8 @@
  * with the RPIs (the random static address derived with each RPI, set with
  * bleno's vendor set-address, as the agent does), never under an open carer
  * link: an observer cannot link the wearable's RPIs by address. The carer finds
- * the wearable by the pairing service and knows it by its pairing id, never by
- * address.
+ * the wearable by the pairing service and its resolvable address (the pairing's
+ * IRK), and knows it by the resume tag only it and the wearable can make.
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';

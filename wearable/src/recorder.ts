@@ -285,6 +285,12 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     this.rotations++;
   }
 
+  /** New identifiers now (after a revocation: today's key is new, the address no longer the old pairing's RPA). */
+  rekey(): void {
+    this.enin = -1;
+    this.rotate(this.o.now(), Math.floor(this.o.now() / DAY_MS));
+  }
+
   async save(): Promise<void> {
     const key = this.o.state.logKey();
     await saveEncounters(this.file('encounters.bin'), this.encounters, key);

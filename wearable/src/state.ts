@@ -7,13 +7,18 @@
  *   encounters-sent.bin  which encounter content the carer acknowledged (encounters.ts), sealed
  * Revoking the carer forgets the pairing and rotates the master from today, so
  * the carer (who only ever received day keys) gets no key of today or later.
+ * The pairing is dropped in memory first and `revoking` is emitted synchronously
+ * (the responder ends the carer's open sessions before any key can move), then
+ * the profile is written with the rotation still due (`rotateFrom`), then the
+ * master rotated: a crash in between finishes the rotation at the next start.
  */
+import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol/errors';
-import { fromHex, toHex } from '@beepkit/protocol/bytes';
-import { hkdf } from '@beepkit/protocol/crypto';
+import { Writer, fromHex, toHex } from '@beepkit/protocol/bytes';
+import { hkdf, taggedHash } from '@beepkit/protocol/crypto';
 import { KeystoreFile, readKeyFile, readSealedFile, writeFileAtomic, writeSealedFile } from '@beepkit/agent/keys';
 import { Outbox } from '@beepkit/agent/outbox';
 import type { DayKeyMaterial } from '@beepkit/agent/carer';
@@ -37,6 +42,15 @@ interface Profile {
   pairing?: Pairing;
   /** The solver's X25519 public key (hex) TraceCodes are sealed to. */
   solverKey?: string;
+  /** A revocation's master rotation not yet done (the day it rotates from); finished at start. */
+  rotateFrom?: number;
+  /** The keystore's newest master epoch when the profile was written (keyEpochCheck): a profile older than a rotation is caught. */
+  keyEpoch?: string;
+}
+
+export interface WearableStateEvents {
+  /** The carer is being revoked: its pairing is already gone from memory (emitted synchronously). */
+  revoking: [];
 }
 
 export interface WearableStateOptions {
@@ -51,7 +65,7 @@ export interface WearableStateOptions {
 
 const MAGIC = new TextEncoder().encode('BKWP1');
 
-export class WearableState {
+export class WearableState extends EventEmitter<WearableStateEvents> {
   keystore!: KeystoreFile;
   outbox!: Outbox;
   /** The EN encounters due to the carer (sent after the records on each sync). */
@@ -63,6 +77,7 @@ export class WearableState {
   readonly now: () => number;
 
   constructor(private readonly o: WearableStateOptions) {
+    super();
     this.log = o.logger ?? silentLogger;
     this.now = o.now ?? (() => Math.floor(hostNow() / 1000));
   }
@@ -85,7 +100,17 @@ export class WearableState {
     });
     this.profile = (await this.readProfile()) ?? { wearableId: toHex(new Uint8Array(randomBytes(16))), label: this.o.label ?? 'wearable' };
     if (this.o.label && this.o.label !== this.profile.label) this.profile.label = this.o.label;
+    const p = this.profile;
+    if (p.keyEpoch !== undefined && p.rotateFrom === undefined && p.keyEpoch !== this.keyEpochCheck()) {
+      // the profile and the keystore disagree: one was put back (a revoked pairing restored, an old master) or replaced;
+      // treated as a revocation: the pairing dropped, the master rotated from today
+      const hadCarer = p.pairing !== undefined;
+      delete p.pairing;
+      p.rotateFrom = this.today();
+      this.log.warn({ code: 'E_ROLLBACK', hadCarer }, 'wearable: profile and keystore disagree (a file put back?): carer pairing dropped, master rotated');
+    }
     await this.writeProfile();
+    if (this.profile.rotateFrom !== undefined) await this.finishRotation(this.profile.rotateFrom);
   }
 
   async stop(): Promise<void> {
@@ -171,15 +196,27 @@ export class WearableState {
     this.log.info({ why }, 'wearable: carer pairing removed');
   }
 
-  /** Revokes the carer: forgets the pairing and rotates the master from today. */
+  /**
+   * Revokes the carer: forgets the pairing (at once, in memory: `revoking` fires before the first await),
+   * writes the profile with the rotation due, rotates the master from today (today's keys and later come
+   * from a master the carer never saw: the identifiers change at the next rotation), clears the due mark.
+   */
   async revokeCarer(): Promise<{ hadCarer: boolean; rotatedFromDay: number }> {
     const hadCarer = this.profile.pairing !== undefined;
     delete this.profile.pairing;
-    await this.writeProfile();
     const fromDay = this.today();
-    await this.keystore.rotate(fromDay);
+    this.profile.rotateFrom = fromDay;
+    this.emit('revoking');
+    await this.writeProfile();
+    await this.finishRotation(fromDay);
     this.log.info({ hadCarer, rotatedFromDay: fromDay }, 'wearable: carer revoked, master rotated');
     return { hadCarer, rotatedFromDay: fromDay };
+  }
+
+  private async finishRotation(fromDay: number): Promise<void> {
+    await this.keystore.rotate(Math.max(fromDay, this.keystore.state.epochs[0]!.fromDay));
+    delete this.profile.rotateFrom;
+    await this.writeProfile();
   }
 
   private async readProfile(): Promise<Profile | undefined> {
@@ -187,7 +224,17 @@ export class WearableState {
     return plain && JSON.parse(new TextDecoder().decode(plain)) as Profile;
   }
 
+  /**
+   * 16 bytes naming the keystore's newest master epoch (its first day and chain key): changes with every rotation.
+   * (The wearable never purges its keystore; a purge that ratchets the newest epoch would have to rewrite the profile.)
+   */
+  private keyEpochCheck(): string {
+    const e = this.keystore.state.epochs.at(-1)!;
+    return toHex(taggedHash('beepkit/v1/wearable/key-epoch', new Writer(4).u32(e.fromDay).finish(), e.chainKey).subarray(0, 16));
+  }
+
   private async writeProfile(): Promise<void> {
+    this.profile.keyEpoch = this.keyEpochCheck();
     await writeSealedFile(this.path('profile.bin'), this.profileKey(), MAGIC, new TextEncoder().encode(JSON.stringify(this.profile)));
   }
 

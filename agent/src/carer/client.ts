@@ -13,10 +13,10 @@ import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
-import { cryptoRandom, InitiatorPairing, resumeKeys, SecureChannel, type RandomSource } from './handshake.ts';
-import { Inbox, type MessageLink } from './link.ts';
-import { encodeOuter, NONCE_LEN, PAIRING_VERSION, type DayKeyMaterial } from './messages.ts';
-import type { CarerStore } from './store.ts';
+import { cryptoRandom, InitiatorPairing, InitiatorResume, SecureChannel, type RandomSource } from './handshake.ts';
+import { Inbox, PeerAbortError, type MessageLink } from './link.ts';
+import type { DayKeyMaterial } from './messages.ts';
+import type { CarerStore, WearableEntry } from './store.ts';
 import { encounterId } from './encounter-wire.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
@@ -94,18 +94,34 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
     }
   }
 
+  /**
+   * Opens a reconnect under the pairing key (resume v2: a fresh ephemeral key, nonce and tag) and
+   * exchanges the confirmations. A wearable that no longer knows the pairing refuses the confirm
+   * (E_ABORTED, its code E_DENIED); one refusing the version says E_PAIR_AGAIN (thrown as such).
+   */
+  private async resumeOn(link: MessageLink, inbox: Inbox, entry: WearableEntry): Promise<SecureChannel> {
+    try {
+      const r = new InitiatorResume(fromHex(entry.pairingKey), this.o.random ?? cryptoRandom);
+      await link.send(r.resume());
+      const reply = await inbox.next();
+      const ch = new SecureChannel(r.onReply(reply.bytes, reply.msg), 'carer');
+      await link.send(ch.confirm());
+      ch.checkConfirm(ch.open((await inbox.next()).msg));
+      return ch;
+    } catch (e) {
+      if (e instanceof PeerAbortError && e.peerCode === 'E_PAIR_AGAIN') {
+        throw new BeepkitError('E_PAIR_AGAIN', 'the wearable refuses this reconnect version: pair it again', { cause: e });
+      }
+      throw e;
+    }
+  }
+
   /** Reconnects to a paired wearable and syncs (keys, then records). */
   async sync(link: MessageLink, wearableId: string): Promise<SyncResult> {
     const inbox = new Inbox(link, this.o.timeoutMs);
     try {
       const entry = this.o.store.find(wearableId);
-      const resume = encodeOuter({ t: 'resume', version: PAIRING_VERSION, pairingId: fromHex(entry.pairingId), nonce: (this.o.random ?? cryptoRandom)(NONCE_LEN) });
-      await link.send(resume);
-      const reply = await inbox.next();
-      if (reply.msg.t !== 'resume-reply') throw new BeepkitError('E_PROTOCOL', `resume: expected resume-reply, got ${reply.msg.t}`);
-      const ch = new SecureChannel(resumeKeys(fromHex(entry.pairingKey), resume, reply.bytes, 'carer'), 'carer');
-      await link.send(ch.confirm());
-      ch.checkConfirm(ch.open((await inbox.next()).msg));
+      const ch = await this.resumeOn(link, inbox, entry);
       return await this.syncOn(link, inbox, ch, entry.wearableId);
     } catch (e) {
       await inbox.abort(codeOf(e));
@@ -120,12 +136,7 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
     if (link) {
       const inbox = new Inbox(link, this.o.timeoutMs);
       try {
-        const resume = encodeOuter({ t: 'resume', version: PAIRING_VERSION, pairingId: fromHex(entry.pairingId), nonce: (this.o.random ?? cryptoRandom)(NONCE_LEN) });
-        await link.send(resume);
-        const reply = await inbox.next();
-        const ch = new SecureChannel(resumeKeys(fromHex(entry.pairingKey), resume, reply.bytes, 'carer'), 'carer');
-        await link.send(ch.confirm());
-        ch.checkConfirm(ch.open((await inbox.next()).msg));
+        const ch = await this.resumeOn(link, inbox, entry);
         await link.send(ch.seal({ t: 'unpair' }));
       } catch (e) {
         this.log.warn({ wearable: wearableId, code: codeOf(e) }, 'carer: could not tell the wearable; unpairing locally');

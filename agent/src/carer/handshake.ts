@@ -16,19 +16,32 @@
  * Each side sends sealed confirm(T) only after its own user accepted the code;
  * nothing else is sent before both confirms are in.
  *
- * Reconnect (no user): resume(pairingId, Na) / resume-reply(Nb), T = H("resume", both),
- * K = HKDF(pairing key, T, "beepkit/v1/carer/resume", 64); confirm(T) both ways.
+ * Reconnect (no user; version 2, in the manner of Noise NNpsk0: an ephemeral-ephemeral
+ * X25519 exchange authenticated by the pairing key as pre-shared key):
+ *   carer    → wearable  resume(v=2, Ea, Na, tag = HMAC(Km, "resume" | v | Ea | Na)[0..16])
+ *                        Km = HKDF(pairing key, "beepkit/v2/carer/resume-mac"); Ea, Na fresh every attempt
+ *   wearable → carer     resume-reply(v=2, Eb, Nb)   (Eb, Nb fresh; the same reply, fresh, to a wrong tag)
+ *   T = H("resume", resume, resume-reply)  (the encoded messages)
+ *   K = HKDF(X25519(e, E') | pairing key, salt = T, "beepkit/v2/carer/resume-keys", 64); confirm(T) both ways.
+ * Nothing static travels: Ea, Na, the tag, Eb and Nb are fresh, so two reconnects share no
+ * bytes but the fixed headers (no pairing id on the air). A wearable that does not know the
+ * tag (a stranger, a revoked carer, a replayed resume) answers with a reply of the same
+ * shape and refuses the carer's confirm with E_DENIED, as it refuses a wrong confirm: a
+ * prober learns nothing of which pairing the wearable holds. The session keys need the
+ * ephemeral secrets: a recorded session stays sealed when the pairing key leaks later
+ * (forward secrecy); the pairing key still authenticates (an active attacker holding it
+ * can impersonate either side from then on: unpair or revoke).
  *
  * Channel: ChaCha20-Poly1305, nonce = u32 direction (1 carer→wearable, 2 back) || u64 seq,
  * AAD = 0x10 || u32 seq || T. seq starts at 0 and must be exactly the next one
  * (the link is ordered): a replayed, reordered or dropped message is E_REPLAY;
  * a forged one E_DECRYPT. Either aborts the session.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { BeepkitError } from '@beepkit/protocol/errors';
-import { Writer, equalBytes } from '@beepkit/protocol/bytes';
+import { Writer, concatBytes, equalBytes } from '@beepkit/protocol/bytes';
 import { chachaOpen, chachaSeal, hkdf, taggedHash, x25519, x25519PublicKey } from '@beepkit/protocol/crypto';
-import { decodeInner, encodeInner, encodeOuter, ID_LEN, NONCE_LEN, PAIRING_VERSION, type Inner, type Outer } from './messages.ts';
+import { decodeInner, encodeInner, encodeOuter, ID_LEN, NONCE_LEN, PAIRING_VERSION, RESUME_VERSION, TAG_LEN, type Inner, type Outer } from './messages.ts';
 
 export type RandomSource = (n: number) => Uint8Array;
 export const cryptoRandom: RandomSource = (n) => new Uint8Array(randomBytes(n));
@@ -148,10 +161,66 @@ export class ResponderPairing {
   }
 }
 
-/** Session keys of a reconnect under an existing pairing key. */
-export function resumeKeys(pairingKey: Uint8Array, resumeBytes: Uint8Array, replyBytes: Uint8Array, role: 'carer' | 'wearable'): SessionKeys {
-  const t = taggedHash('beepkit/v1/carer/resume', resumeBytes, replyBytes);
-  return split(hkdf(pairingKey, t, 'beepkit/v1/carer/resume', 64), role, t);
+/** The tag opening a reconnect: HMAC-SHA256 under a key derived from the pairing key, truncated to 16 bytes. */
+export function resumeTag(pairingKey: Uint8Array, version: number, pub: Uint8Array, nonce: Uint8Array): Uint8Array {
+  const km = hkdf(pairingKey, undefined, 'beepkit/v2/carer/resume-mac', 32);
+  const h = createHmac('sha256', km).update('beepkit/v2/carer/resume').update(Uint8Array.of(version)).update(pub).update(nonce).digest();
+  return new Uint8Array(h.subarray(0, TAG_LEN));
+}
+
+/** Session keys of a reconnect: the ephemeral secret and the pairing key through HKDF, salted with the transcript. */
+export function resumeSessionKeys(pairingKey: Uint8Array, ee: Uint8Array, resumeBytes: Uint8Array, replyBytes: Uint8Array, role: 'carer' | 'wearable'): SessionKeys {
+  const t = taggedHash('beepkit/v2/carer/resume', resumeBytes, replyBytes);
+  return split(hkdf(concatBytes(ee, pairingKey), t, 'beepkit/v2/carer/resume-keys', 64), role, t);
+}
+
+/** Carer side of a reconnect under a pairing key. */
+export class InitiatorResume {
+  private readonly priv: Uint8Array;
+  private readonly pub: Uint8Array;
+  private resumeBytes?: Uint8Array;
+  constructor(private readonly pairingKey: Uint8Array, private readonly random: RandomSource = cryptoRandom) {
+    this.priv = random(32);
+    this.pub = x25519PublicKey(this.priv);
+  }
+
+  resume(): Uint8Array {
+    const nonce = this.random(NONCE_LEN);
+    this.resumeBytes = encodeOuter({ t: 'resume', version: RESUME_VERSION, pub: this.pub, nonce, tag: resumeTag(this.pairingKey, RESUME_VERSION, this.pub, nonce) });
+    return this.resumeBytes;
+  }
+
+  /** The session keys from the wearable's reply (E_PROTOCOL, E_VERSION, E_KEY for a low-order key). */
+  onReply(replyBytes: Uint8Array, reply: Outer): SessionKeys {
+    if (!this.resumeBytes) throw new BeepkitError('E_PROTOCOL', 'resume: reply before resume');
+    if (reply.t !== 'resume-reply') throw new BeepkitError('E_PROTOCOL', `resume: expected resume-reply, got ${reply.t}`);
+    if (reply.version !== RESUME_VERSION) throw new BeepkitError('E_VERSION', `resume: reply version ${reply.version}`);
+    return resumeSessionKeys(this.pairingKey, x25519(this.priv, reply.pub), this.resumeBytes, replyBytes, 'carer');
+  }
+}
+
+/**
+ * Wearable side of a reconnect. `pairingKey` is the current pairing's (undefined: none). It always
+ * answers with a fresh reply; `keys` is set only when the tag was made with the pairing key (else
+ * the session must be refused with E_DENIED at the carer's confirm, as a stranger's).
+ */
+export class ResponderResume {
+  keys?: SessionKeys;
+  readonly reply: Uint8Array;
+  constructor(pairingKey: Uint8Array | undefined, resumeBytes: Uint8Array, resume: Extract<Outer, { t: 'resume' }>, random: RandomSource = cryptoRandom) {
+    const priv = random(32);
+    const pub = x25519PublicKey(priv);
+    this.reply = encodeOuter({ t: 'resume-reply', version: RESUME_VERSION, pub, nonce: random(NONCE_LEN) });
+    // the same work with or without a pairing: a dummy key when there is none
+    const expected = resumeTag(pairingKey ?? random(32), resume.version, resume.pub, resume.nonce);
+    let ee: Uint8Array | undefined;
+    try {
+      ee = x25519(priv, resume.pub);
+    } catch {
+      ee = undefined; // low-order: refused as a stranger
+    }
+    if (pairingKey && ee && equalBytes(expected, resume.tag)) this.keys = resumeSessionKeys(pairingKey, ee, resumeBytes, this.reply, 'wearable');
+  }
 }
 
 function nonceOf(dir: number, seq: number): Uint8Array {

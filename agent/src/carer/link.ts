@@ -17,6 +17,13 @@ export interface MessageLink extends EventEmitter<LinkEvents> {
   close(): Promise<void>;
 }
 
+/** The peer ended the session with an abort message: E_ABORTED, its code in `peerCode`. */
+export class PeerAbortError extends BeepkitError {
+  constructor(readonly peerCode: string) {
+    super('E_ABORTED', `peer aborted: ${peerCode}`);
+  }
+}
+
 /** Buffers a link's messages in order; `next()` resolves with the next one. */
 export class Inbox {
   private queue: { bytes: Uint8Array; msg: Outer }[] = [];
@@ -33,7 +40,7 @@ export class Inbox {
         this.fail(e as BeepkitError);
         return;
       }
-      if (msg.t === 'abort') this.fail(new BeepkitError('E_ABORTED', `peer aborted: ${msg.code}`));
+      if (msg.t === 'abort') this.fail(new PeerAbortError(msg.code));
       else this.push({ bytes, msg });
     });
     link.on('close', () => {
@@ -74,7 +81,6 @@ export class Inbox {
     });
   }
 
-  /** Tells the peer why we stop (best effort) and closes the link. */
   /**
    * Tells the peer why, then closes. The peer closes on receipt; closing at once could drop the
    * queued abort (the controller disconnects before sending it) and the peer would see only E_LINK,

@@ -5,8 +5,9 @@
  *   0x01 hello         u8 version | 16 sessionId | 32 X25519 pub (carer) | 32 commit = H(pub, nonce)
  *   0x02 hello-reply   32 X25519 pub (wearable) | 16 nonce (wearable)
  *   0x03 reveal        16 nonce (carer)
- *   0x04 resume        u8 version | 16 pairingId | 16 nonce (carer)
- *   0x05 resume-reply  16 nonce (wearable)
+ *   0x04 resume        u8 version (2) | 32 ephemeral X25519 pub Ea | 16 nonce Na | 16 tag = MAC(pairing key, Ea, Na)
+ *                      (any other version: `resume-old`, the rest unread; version 1 carried a static pairing id)
+ *   0x05 resume-reply  u8 version (2) | 32 ephemeral X25519 pub Eb | 16 nonce Nb (wearable)
  *   0x10 sealed        u32 seq | ChaCha20-Poly1305(inner) (see handshake.ts for key, nonce and AAD)
  *   0x7f abort         str code (E_*)
  *
@@ -25,6 +26,10 @@ import type { Encounter } from '../encounters/index.ts';
 import { readEncounter, writeEncounter } from './encounter-wire.ts';
 
 export const PAIRING_VERSION = 1;
+/** Version byte of the reconnect (`resume`): 2 = MAC-opened, ephemeral X25519 (handshake.ts). Older ones are refused: pair again. */
+export const RESUME_VERSION = 2;
+/** Bytes of the resume tag (truncated HMAC-SHA256). */
+export const TAG_LEN = 16;
 /** beepkit pairing GATT service and its one message characteristic (custom 128-bit UUIDs, open: no LL security). */
 export const PAIRING_SERVICE_UUID = '6265657000014b69b33f000000000001';
 export const PAIRING_MESSAGE_UUID = '6265657000014b69b33f000000000002';
@@ -37,8 +42,10 @@ export type Outer =
   | { t: 'hello'; version: number; sessionId: Uint8Array; pub: Uint8Array; commit: Uint8Array }
   | { t: 'hello-reply'; pub: Uint8Array; nonce: Uint8Array }
   | { t: 'reveal'; nonce: Uint8Array }
-  | { t: 'resume'; version: number; pairingId: Uint8Array; nonce: Uint8Array }
-  | { t: 'resume-reply'; nonce: Uint8Array }
+  | { t: 'resume'; version: number; pub: Uint8Array; nonce: Uint8Array; tag: Uint8Array }
+  /** A reconnect of another version (its body is not read): refused with E_PAIR_AGAIN. */
+  | { t: 'resume-old'; version: number; rest: Uint8Array }
+  | { t: 'resume-reply'; version: number; pub: Uint8Array; nonce: Uint8Array }
   | { t: 'sealed'; seq: number; box: Uint8Array }
   | { t: 'abort'; code: string };
 
@@ -61,7 +68,7 @@ export type Inner =
   | { t: 'unpair' }
   | { t: 'encounters'; encounters: Encounter[] };
 
-const OUTER = { hello: 0x01, 'hello-reply': 0x02, reveal: 0x03, resume: 0x04, 'resume-reply': 0x05, sealed: 0x10, abort: 0x7f } as const;
+const OUTER = { hello: 0x01, 'hello-reply': 0x02, reveal: 0x03, resume: 0x04, 'resume-old': 0x04, 'resume-reply': 0x05, sealed: 0x10, abort: 0x7f } as const;
 const INNER = { confirm: 0x20, profile: 0x21, sync: 0x22, keys: 0x23, record: 0x24, ack: 0x25, done: 0x26, unpair: 0x27, encounters: 0x28 } as const;
 
 export function encodeOuter(m: Outer): Uint8Array {
@@ -74,11 +81,16 @@ export function encodeOuter(m: Outer): Uint8Array {
       w.bytes(m.pub, KEY_LEN).bytes(m.nonce, NONCE_LEN);
       break;
     case 'reveal':
-    case 'resume-reply':
       w.bytes(m.nonce, NONCE_LEN);
       break;
     case 'resume':
-      w.u8(m.version).bytes(m.pairingId, ID_LEN).bytes(m.nonce, NONCE_LEN);
+      w.u8(m.version).bytes(m.pub, KEY_LEN).bytes(m.nonce, NONCE_LEN).bytes(m.tag, TAG_LEN);
+      break;
+    case 'resume-old':
+      w.u8(m.version).bytes(m.rest);
+      break;
+    case 'resume-reply':
+      w.u8(m.version).bytes(m.pub, KEY_LEN).bytes(m.nonce, NONCE_LEN);
       break;
     case 'sealed':
       w.u32(m.seq).bytes(m.box);
@@ -105,11 +117,14 @@ export function decodeOuter(b: Uint8Array): Outer {
     case OUTER.reveal:
       m = { t: 'reveal', nonce: r.bytes(NONCE_LEN, 'nonce') };
       break;
-    case OUTER.resume:
-      m = { t: 'resume', version: r.u8('version'), pairingId: r.bytes(ID_LEN, 'pairingId'), nonce: r.bytes(NONCE_LEN, 'nonce') };
+    case OUTER.resume: {
+      const version = r.u8('version');
+      if (version !== RESUME_VERSION) return { t: 'resume-old', version, rest: r.bytes(r.remaining, 'rest') };
+      m = { t: 'resume', version, pub: r.bytes(KEY_LEN, 'pub'), nonce: r.bytes(NONCE_LEN, 'nonce'), tag: r.bytes(TAG_LEN, 'tag') };
       break;
+    }
     case OUTER['resume-reply']:
-      m = { t: 'resume-reply', nonce: r.bytes(NONCE_LEN, 'nonce') };
+      m = { t: 'resume-reply', version: r.u8('version'), pub: r.bytes(KEY_LEN, 'pub'), nonce: r.bytes(NONCE_LEN, 'nonce') };
       break;
     case OUTER.sealed:
       return { t: 'sealed', seq: r.u32('seq'), box: r.bytes(r.remaining, 'box') };
