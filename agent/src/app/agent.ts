@@ -26,7 +26,7 @@ import { CarerStore } from '../carer/store.ts';
 import { AgentCarer } from './carer.ts';
 import { RadioRunner } from './radio-runner.ts';
 import { Publishing } from './publishing.ts';
-import { ensureApiToken } from './api-token.ts';
+import { ensureApiToken, removeApiPort, writeApiPort } from './api-token.ts';
 import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { TimeKeeper, systemTimeProbes, type TimeProbes } from '../time/index.ts';
@@ -188,6 +188,7 @@ export class Agent {
           if (n === 1 || n % 100 === 0) this.#log.warn({ code: r.code, count: n }, 'agent: local API request refused');
         },
       }, { token: apiToken, allowedHosts: cfg.http.allowedHosts, requestTimeoutMs: cfg.http.requestTimeoutMs });
+      await writeApiPort(cfg.dataDir, this.#http.port); // the CLI finds a kernel-chosen port here
       this.#state = 'running';
       this.#log.info({ http: this.#http.port, gnss: cfg.gnss.type, scanner: !!cfg.radio.scanner, advertiser: !!cfg.radio.advertiser, network: !!this.network }, 'agent started');
     } catch (err) {
@@ -450,6 +451,7 @@ export class Agent {
       }
     };
     await step('http', () => this.#http?.close());
+    await step('http', () => removeApiPort(this.#cfg.dataDir));
     await step('carer', () => this.carer?.stop());
     await step('radio', () => this.radio?.stop());
     await step('gnss', () => this.gnss?.stop());

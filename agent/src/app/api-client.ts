@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { loadConfig, type AgentConfig } from '../config/index.ts';
-import { API_TOKEN_FILE, readApiToken } from './api-token.ts';
+import { API_PORT_FILE, API_TOKEN_FILE, readApiPort, readApiToken } from './api-token.ts';
 
 export interface ApiTarget {
   /** Base URL of the agent's API (http://127.0.0.1:9470). */
@@ -37,7 +37,12 @@ export async function apiTarget(o: ApiTargetOptions): Promise<ApiTarget> {
     if (!missing) throw e;
     throw new BeepkitError('E_AUTH', `no API token at ${path}: give the running agent's --config (its dataDir holds ${API_TOKEN_FILE}) or --token-file`);
   }
-  return { base: o.url ?? apiBase(config()), token };
+  if (o.url) return { base: o.url, token };
+  const c = config();
+  // http.port 0: the kernel chose the port, and the running agent recorded it beside its token
+  const port = c.http.port === 0 ? await readApiPort(c.dataDir) : c.http.port;
+  if (port === undefined) throw new BeepkitError('E_IO', `no agent running on ${c.dataDir}: http.port is 0 and no ${API_PORT_FILE} was recorded there`);
+  return { base: apiBase({ ...c, http: { ...c.http, port } }), token };
 }
 
 /** One JSON request to the running agent; E_IO when nothing answers. */
