@@ -48,7 +48,24 @@ export function workspacesFor(argv: string[]): string[] {
   return first !== undefined && Object.hasOwn(COMMAND_WORKSPACE, first) ? [COMMAND_WORKSPACE[first]] : Object.keys(WORKSPACE_CLIS);
 }
 
+/**
+ * BEEPKIT_EXIT_WITH_PARENT=1 (set by the field trial and the HIL suites for their children): when the
+ * parent dies (even by SIGKILL) the process is re-parented; it then stops as on SIGTERM, so no agent,
+ * wearable or gateway child outlives a killed trial.
+ */
+export function exitWithParent(env: NodeJS.ProcessEnv = process.env, everyMs = 1000): void {
+  if (env.BEEPKIT_EXIT_WITH_PARENT !== '1') return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.kill(process.pid, 'SIGTERM');
+  }, everyMs);
+  timer.unref();
+}
+
 export async function main(argv: string[]): Promise<number> {
+  exitWithParent();
   const program = new Command('beepkit')
     .description('BLE/GNSS field kit and device agent for privacy-preserving contact tracing')
     .version('0.1.0')

@@ -33,6 +33,7 @@ export function agentChildEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.HCI_CHANNEL_USER;
   for (const k of Object.keys(env)) if (k.startsWith('BEEPKIT_AGENT_') || k.startsWith('BEEPKIT_GATEWAY_')) delete env[k];
+  env.BEEPKIT_EXIT_WITH_PARENT = '1'; // a killed trial takes its children with it (bin/cli.ts)
   return env;
 }
 
