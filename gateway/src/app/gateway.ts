@@ -247,7 +247,7 @@ export class Gateway {
         const r = await this.ingest.handle(payload);
         this.telemetry.batches.inc({ code: r.code });
         if (r.code === 'OK') this.telemetry.records.inc({}, r.records);
-        else if (r.ack) this.telemetry.rejects.inc({ code: r.code });
+        else if (r.ack && r.code !== 'DUPLICATE') this.telemetry.rejects.inc({ code: r.code });
         return { ok: r.ack, reply: r.reply };
       }
       case 'ca-request': {

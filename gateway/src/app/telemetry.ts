@@ -17,8 +17,8 @@ export class Telemetry {
   constructor(mqttConnected: () => number) {
     const r = this.registry;
     this.mqttConnected = mqttConnected;
-    this.batches = r.add(new Counter('beepkit_ingest_batches_total', 'Upload batches handled, by result code (OK or E_*)'));
-    this.records = r.add(new Counter('beepkit_ingest_records_total', 'TraceCodes acknowledged with a receipt, re-sends included (rate() = ingest rate)'));
+    this.batches = r.add(new Counter('beepkit_ingest_batches_total', 'Upload batches handled, by result code (OK appended, DUPLICATE a replay answered with its original receipt, or E_*)'));
+    this.records = r.add(new Counter('beepkit_ingest_records_total', 'TraceCodes appended to the ledger (replays not counted; rate() = ingest rate)'));
     this.rejects = r.add(new Counter('beepkit_ingest_rejects_total', 'Rejected upload batches by error code'));
     this.commitLatency = r.add(new Histogram('beepkit_ledger_commit_seconds', 'Ledger append latency (group commit, durable)', [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5]));
     this.caIssued = r.add(new Counter('beepkit_ca_issued_total', 'Certificates issued'));
