@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, killStartedMosquittos, type AclPolicy } from '../src/broker/index.ts';
+import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, isOwnClientId, killStartedMosquittos, type AclPolicy } from '../src/broker/index.ts';
 import { GatewayMqtt, type GatewayMqttOptions } from '../src/mqtt.ts';
 
 export const PASSWORDS: Record<string, string> = { gateway: 'gw-secret', dev1: 'pw-one', dev2: 'pw-two' };
@@ -30,8 +30,9 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A client of `user` with its password; not started. */
-export function client(url: string, user: string, clientId: string, extra: Partial<GatewayMqttOptions> = {}): GatewayMqtt {
+/** A client of `user` with its password; not started. A device's id is made its own (`<user>:<id>`), as the embedded broker requires. */
+export function client(url: string, user: string, id: string, extra: Partial<GatewayMqttOptions> = {}): GatewayMqtt {
+  const clientId = user === 'gateway' || isOwnClientId(user, id) ? id : `${user}:${id}`;
   let seed = clientId.length;
   const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const c = new GatewayMqtt({ url, clientId, username: user, password: PASSWORDS[user], clean: true, random, backoff: { initialMs: 50, maxMs: 500 }, ...extra });

@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { decodeMessage, gatewaySubscriptions, parseTopic, topics } from '@beepkit/protocol/wire';
-import { DEFAULT_DEVICE_PATTERNS, EmbeddedBroker, hashPassword } from '../broker/index.ts';
+import type { EmbeddedBroker } from '../broker/index.ts';
+import { startEmbeddedBroker } from './embedded.ts';
 import { GatewayMqtt } from '../mqtt.ts';
 import { EmbeddedLedger } from '../ledger/index.ts';
 import { silentLogger } from '../broker/log.ts';
@@ -145,22 +146,15 @@ export class Gateway {
     let url = b.url;
     if (!url) {
       password ??= randomBytes(18).toString('base64url');
-      const creds: Record<string, string> = {};
-      if (b.embedded.passwordFile) {
-        for (const line of readFileSync(b.embedded.passwordFile, 'utf8').split('\n')) {
-          const at = line.indexOf(':');
-          if (at > 0 && !line.startsWith('#')) creds[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-        }
-      }
-      creds[b.username] = hashPassword(password, { iterations: 1000 });
-      this.broker = new EmbeddedBroker({ host: b.embedded.host, port: b.embedded.port, credentials: creds, acl: { superusers: [b.username], patterns: DEFAULT_DEVICE_PATTERNS }, logger: this.#log });
-      await this.broker.start();
+      this.broker = await startEmbeddedBroker(cfg, password, this.#log, this.#o.now ?? Date.now);
+      this.telemetry.watchBroker(this.broker.stats);
       url = this.broker.url;
     }
     const ca = b.caFile ? readFileSync(b.caFile) : undefined;
     for (let k = 0; k < b.connections; k++) {
       const client = new GatewayMqtt({ url, clientId: b.connections > 1 ? `${b.clientId}-${k}` : b.clientId, username: b.username, password, ca, rejectUnauthorized: b.rejectUnauthorized, clean: false, logger: this.#log });
       client.on('error', () => {}); // logged by GatewayMqtt; health shows the state
+      this.telemetry.watchConnection(client, this.#log, this.#o.now ?? Date.now);
       client.onMessage((topic, payload, ack) => this.#route(client, topic, payload, ack));
       this.clients.push(client);
     }
