@@ -30,6 +30,9 @@ import { Telemetry } from './telemetry.ts';
 import { handleCaRequest, handleVenueRegister } from './handlers.ts';
 
 
+/** Largest reply the gateway publishes: a 1 MiB catch-up response + headroom, under mosquitto's max_packet_size. */
+export const MAX_REPLY_BYTES = (1 << 20) + 65_536;
+
 export interface GatewayOptions {
   config: GatewayConfig;
   logger?: Logger;
@@ -260,7 +263,12 @@ export class Gateway {
   async #query(payload: Uint8Array): Promise<Uint8Array> {
     try {
       const m = decodeMessage(payload);
-      if (m.type === 'catchup-request') return await this.feed.catchup(m);
+      if (m.type === 'catchup-request') {
+        // a reply over the brokers' packet cap would get the gateway itself disconnected (mosquitto max_packet_size 2 MiB)
+        const r = await this.feed.catchup(m);
+        if (r.length > MAX_REPLY_BYTES) throw new BeepkitError('E_RANGE', `catch-up response of ${r.length} B exceeds ${MAX_REPLY_BYTES} B (one block too large)`);
+        return r;
+      }
       if (m.type === 'venue-status-query') return this.feed.venueStatus(m.correlationId, m.venueId);
       throw new BeepkitError('E_TYPE', `unexpected ${m.type} on this topic`);
     } catch (e) {
