@@ -87,6 +87,9 @@ export class EmbeddedBroker {
   readonly #connRate: RateLimiter;
   readonly #backoff: LoginBackoff;
   readonly #reserved: Set<string>;
+  /** Refusal logs: 20 per kind, then 1/s; the rest counted and reported with the next line (metrics count all). */
+  readonly #logRate = new RateLimiter({ burst: 20, perSecond: 1 });
+  readonly #suppressed = new Map<string, number>();
   #aedes?: Aedes;
   #servers: net.Server[] = [];
   #port = 0;
@@ -107,6 +110,16 @@ export class EmbeddedBroker {
     this.#connRate = new RateLimiter({ burst: this.#limits.connectionBurst, perSecond: this.#limits.connectionsPerSecond, maxKeys: 10_000 });
     this.#backoff = new LoginBackoff(this.#limits.loginFailuresFree, this.#limits.loginBackoffMaxMs);
     this.#reserved = new Set(opts.reservedClientIds ?? []);
+  }
+
+  #warn(fields: Record<string, unknown>, msg: string): void {
+    if (!this.#logRate.take(msg, this.#now())) {
+      this.#suppressed.set(msg, (this.#suppressed.get(msg) ?? 0) + 1);
+      return;
+    }
+    const suppressed = this.#suppressed.get(msg);
+    this.#suppressed.delete(msg);
+    this.#log.warn(suppressed ? { ...fields, suppressed } : fields, msg);
   }
 
   get port(): number {
@@ -138,18 +151,18 @@ export class EmbeddedBroker {
         if (!this.#acl.canPublish(user, client.id, packet.topic)) {
           this.stats.publishesDenied++;
           this.#denied.add(packet);
-          this.#log.warn({ clientId: logId(client.id), user: logId(user), topic: logId(packet.topic, 128) }, 'publish denied by ACL');
+          this.#warn({ clientId: logId(client.id), user: logId(user), topic: logId(packet.topic, 128) }, 'publish denied by ACL');
         } else if (packet.retain && !this.#acl.isSuperuser(user) && !this.#retainOk(user!, packet.topic, packet.payload.length)) {
           this.stats.retainedRefused++;
           this.#denied.add(packet);
-          this.#log.warn({ clientId: logId(client.id), topic: logId(packet.topic, 128), bytes: packet.payload.length }, 'retained publish refused');
+          this.#warn({ clientId: logId(client.id), topic: logId(packet.topic, 128), bytes: packet.payload.length }, 'retained publish refused');
         }
         done(null);
       },
       authorizeSubscribe: (client, sub, done) => {
         if (unshare(sub.topic).group !== undefined) {
           this.stats.subscriptionsDenied++;
-          this.#log.warn({ clientId: logId(client.id), topic: logId(sub.topic, 128) }, 'shared subscriptions need mosquitto: refused');
+          this.#warn({ clientId: logId(client.id), topic: logId(sub.topic, 128) }, 'shared subscriptions need mosquitto: refused');
           return done(null, null);
         }
         done(null, sub);
@@ -207,7 +220,7 @@ export class EmbeddedBroker {
     }
     const conn = new GuardedConnection(socket, this.#limits, this.#now, (why, announced) => {
       this.stats.guard[why]++;
-      this.#log.warn({ reason: why, announced, remote: socket.remoteAddress }, 'connection closed by the broker guard');
+      this.#warn({ reason: why, announced, remote: socket.remoteAddress }, 'connection closed by the broker guard');
     });
     conn.on('error', () => {});
     aedes.handle(conn as unknown as net.Socket);
@@ -248,13 +261,13 @@ export class EmbeddedBroker {
     if (username === undefined || hash === undefined || password === undefined || !verifyPassword(password, hash)) {
       this.stats.connectionsRefused++;
       this.#backoff.fail(remote, now);
-      this.#log.warn({ clientId: logId(client.id), username: logId(username), remote }, 'connection refused: bad username or password');
+      this.#warn({ clientId: logId(client.id), username: logId(username), remote }, 'connection refused: bad username or password');
       return refuse(4, 'bad username or password');
     }
     const superuser = this.#acl.isSuperuser(username);
     if (!superuser && (this.#reserved.has(client.id) || !isOwnClientId(username, client.id))) {
       this.stats.clientIdsRefused++;
-      this.#log.warn({ clientId: logId(client.id), username: logId(username), remote }, 'connection refused: client id is not the device\'s own');
+      this.#warn({ clientId: logId(client.id), username: logId(username), remote }, 'connection refused: client id is not the device\'s own');
       return refuse(2, 'client id must be the username (or username:suffix)');
     }
     const previous = (this.#aedes as unknown as { clients?: Record<string, unknown> } | undefined)?.clients?.[client.id];

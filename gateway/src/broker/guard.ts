@@ -76,11 +76,11 @@ export class GuardedConnection extends Duplex {
 
   #onData(chunk: Buffer): void {
     if (this.#dead) return;
+    if (!this.#scan(chunk)) return;
     if (this.#auth === 'none') {
       this.#received += chunk.length;
       if (this.#received > this.#limits.maxPreAuthBytes) return this.#violate('preauth-bytes', this.#received);
     }
-    if (!this.#scan(chunk)) return;
     if (this.#auth === 'device') this.#meter(chunk.length);
     if (!this.push(chunk)) this.#sock.pause();
   }
