@@ -18,6 +18,8 @@ const BIN = fileURLToPath(new URL('../../bin/beepkit.js', import.meta.url));
 /** Device topic ids (= usernames) and their passwords. */
 export const DEVICES: Record<string, string> = { 'dev-aaaa0001': 'pw-aaaa0001', 'dev-bbbb0002': 'pw-bbbb0002' };
 export const [DEV1, DEV2] = Object.keys(DEVICES);
+/** The gateway user's password on the child's embedded broker (for observers). */
+export const GW_PASSWORD = 'gw-hostile-secret';
 
 export interface GatewayChild {
   port: number;
@@ -47,7 +49,7 @@ export async function startGateway(t: TapLike, extra: { limits?: Record<string, 
   writeFileSync(join(dir, 'passwd'), passwd, { mode: 0o600 });
   const cfg = {
     dataDir: join(dir, 'data'),
-    broker: { embedded: { host: '127.0.0.1', port: 0, passwordFile: join(dir, 'passwd'), ...(extra.limits ? { limits: extra.limits } : {}), ...(extra.tls ? { tls: extra.tls } : {}) } },
+    broker: { password: GW_PASSWORD, embedded: { host: '127.0.0.1', port: 0, passwordFile: join(dir, 'passwd'), ...(extra.limits ? { limits: extra.limits } : {}), ...(extra.tls ? { tls: extra.tls } : {}) } },
     http: { host: '127.0.0.1', port: 0 },
     log: { level: 'info' },
     ingest: { verifyWorkers: 0 },

@@ -12,7 +12,8 @@
  * - after: packets up to `maxPacketBytes` (devices) or `superuserMaxPacketBytes`;
  * - devices: inbound bytes per second above `maxBytesPerSecond` pause the
  *   socket (TCP back-pressure), and a send buffer above `maxQueuedBytes` (a
- *   device that stops reading) disconnects it.
+ *   device that stops reading) disconnects it; writes to a device never
+ *   push back on aedes, so a frozen device cannot stall deliveries to others.
  */
 import { Duplex } from 'node:stream';
 import type net from 'node:net';
@@ -140,8 +141,11 @@ export class GuardedConnection extends Duplex {
   override _write(chunk: Buffer, enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.#dead) return cb();
     const ok = this.#sock.write(chunk, enc);
-    if (this.#auth === 'device' && this.#sock.writableLength > this.#limits.maxQueuedBytes) {
-      this.#violate('send-queue', this.#sock.writableLength);
+    if (this.#auth === 'device') {
+      // Never push back on aedes for a device: a frozen reader would hold aedes' delivery slots and
+      // stall the feed for everyone (drainTimeout). Its send buffer grows instead, up to maxQueuedBytes.
+      const queued = this.#sock.writableLength;
+      if (queued > this.#limits.maxQueuedBytes) this.#violate('send-queue', queued);
       return cb();
     }
     if (ok) cb();
