@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { generateTestPki } from '../src/broker/index.ts';
 import { GatewayMqtt } from '../src/mqtt.ts';
 import { tempDir } from './broker-helpers.ts';
-import { connectPacket, DEV1, DEV2, DEVICES, MB, peakRss, Raw, startGateway } from './hostile-helpers.ts';
+import { connectPacket, DEV1, DEV2, DEVICES, GW_PASSWORD, MB, peakRss, Raw, startGateway, type GatewayChild } from './hostile-helpers.ts';
 
 t.test('takeover: a device may not take the gateway\'s (or anyone else\'s) client id', { timeout: 90_000 }, async (t) => {
   const gw = await startGateway(t);
@@ -90,4 +90,29 @@ t.test('TLS listener: TLS 1.2+ with the configured certificate; older versions r
     s.once('error', reject);
   });
   t.match(v, /^TLSv1\.[23]$/, `negotiated ${v}`);
+});
+
+/** Polls a metric until `pred` holds (bounded: 200 × 50 ms). */
+async function until(gw: GatewayChild, name: string, pred: (v: number) => boolean, labels = ''): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const v = await gw.metric(name, labels);
+    if (pred(v)) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return gw.metric(name, labels);
+}
+
+t.test('a session takeover that gets through (stolen gateway credentials) is detected, logged and alarmed', { timeout: 90_000 }, async (t) => {
+  const gw = await startGateway(t);
+  t.equal(await gw.metric('beepkit_mqtt_takeover_alarm'), 0, 'no alarm at start');
+  const raw = new Raw(gw.port);
+  raw.sock.write(connectPacket({ clientId: 'beepkit-gateway', username: 'gateway', password: GW_PASSWORD, clean: false }));
+  t.equal(await raw.connack(), 0, 'a superuser may use the gateway id (only devices are bound)');
+  t.ok((await until(gw, 'beepkit_mqtt_connection_lost_total', (v) => v >= 1)) >= 1, 'the gateway saw its connection lost');
+  t.ok((await gw.metric('beepkit_broker_superuser_takeovers_total')) >= 1, 'the broker counted the takeover');
+  t.equal(await gw.metric('beepkit_mqtt_takeover_alarm'), 1, 'alarm raised');
+  t.match(gw.logText(), /superuser session taken over/, 'the broker logged the takeover');
+  t.match(gw.logText(), /gateway MQTT connection closed by the broker/, 'the gateway logged its loss');
+  raw.destroy();
+  t.equal(await until(gw, 'beepkit_mqtt_connections_up', (v) => v === 1), 1, 'and reconnected');
 });
