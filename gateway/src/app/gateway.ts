@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { decodeMessage, gatewaySubscriptions, parseTopic, topics } from '@beepkit/protocol/wire';
-import type { EmbeddedBroker } from '../broker/index.ts';
+import { monotonicMs, type EmbeddedBroker } from '../broker/index.ts';
 import { startEmbeddedBroker } from './embedded.ts';
 import { GatewayMqtt } from '../mqtt.ts';
 import { EmbeddedLedger } from '../ledger/index.ts';
@@ -149,7 +149,7 @@ export class Gateway {
     let url = b.url;
     if (!url) {
       password ??= randomBytes(18).toString('base64url');
-      this.broker = await startEmbeddedBroker(cfg, password, this.#log, this.#o.now ?? Date.now);
+      this.broker = await startEmbeddedBroker(cfg, password, this.#log, monotonicMs);
       this.telemetry.watchBroker(this.broker.stats);
       url = this.broker.url;
     }
@@ -157,7 +157,7 @@ export class Gateway {
     for (let k = 0; k < b.connections; k++) {
       const client = new GatewayMqtt({ url, clientId: b.connections > 1 ? `${b.clientId}-${k}` : b.clientId, username: b.username, password, ca, rejectUnauthorized: b.rejectUnauthorized, clean: false, logger: this.#log });
       client.on('error', () => {}); // logged by GatewayMqtt; health shows the state
-      this.telemetry.watchConnection(client, this.#log, this.#o.now ?? Date.now);
+      this.telemetry.watchConnection(client, this.#log, monotonicMs);
       client.onMessage((topic, payload, ack) => this.#route(client, topic, payload, ack));
       this.clients.push(client);
     }

@@ -34,6 +34,7 @@ import { GuardedConnection, type GuardViolation } from './guard.ts';
 import { DEFAULT_BROKER_LIMITS, LoginBackoff, type BrokerLimits } from './limits.ts';
 import { RateLimiter } from '../ingest/rate.ts';
 import { logId, silentLogger, type Logger } from './log.ts';
+import { monotonicMs } from './clock.ts';
 
 export interface EmbeddedBrokerOptions {
   /** TCP port; 0 picks a free one (read `port` after start()). */
@@ -49,7 +50,7 @@ export interface EmbeddedBrokerOptions {
   reservedClientIds?: readonly string[];
   /** Optional MQTT-over-TLS listener (TLS 1.2 minimum); `ca` + `requestCert` asks for client certificates. */
   tls?: { port?: number; host?: string; cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; requestCert?: boolean };
-  /** Clock in ms for the rate limits (default Date.now). */
+  /** Clock in ms for the rate limits (default monotonic host time, clock.ts). */
   now?: () => number;
 }
 
@@ -106,7 +107,7 @@ export class EmbeddedBroker {
     this.#acl = new AclChecker(opts.acl);
     this.#hashes = new Map(credentialEntries(opts.credentials));
     this.#limits = { ...DEFAULT_BROKER_LIMITS, ...opts.limits };
-    this.#now = opts.now ?? Date.now;
+    this.#now = opts.now ?? monotonicMs;
     this.#connRate = new RateLimiter({ burst: this.#limits.connectionBurst, perSecond: this.#limits.connectionsPerSecond, maxKeys: 10_000 });
     this.#backoff = new LoginBackoff(this.#limits.loginFailuresFree, this.#limits.loginBackoffMaxMs);
     this.#reserved = new Set(opts.reservedClientIds ?? []);

@@ -5,3 +5,4 @@ export * from './limits.ts';
 export * from './mosquitto.ts';
 export * from './tls.ts';
 export * from './log.ts';
+export * from './clock.ts';
