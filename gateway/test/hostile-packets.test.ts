@@ -144,3 +144,40 @@ t.test('a device that stops reading is cut off; one that floods is slowed', { ti
   t.ok(s >= 2.5, `12 MiB inbound took ${s.toFixed(1)} s (≥ 2.5 s at 4 MiB/s)`);
   t.equal(dev.state, 'connected', 'slowed, not disconnected');
 });
+
+t.test('an offline persistent session queues at most maxOfflineMessages', { timeout: 120_000 }, async (t) => {
+  const gw = await startGateway(t, { limits: { maxOfflineMessages: 10 } });
+  const away = new GatewayMqtt({ url: `mqtt://127.0.0.1:${gw.port}`, clientId: DEV1, username: DEV1, password: DEVICES[DEV1], clean: false });
+  away.on('error', () => {});
+  await away.start();
+  await away.subscribe(`beepkit/v1/dev/${DEV1}/reply`, 1);
+  await away.stop();
+  const pub = new GatewayMqtt({ url: `mqtt://127.0.0.1:${gw.port}`, clientId: 'flooder', username: 'gateway', password: GW_PASSWORD, clean: true });
+  pub.on('error', () => {});
+  await pub.start();
+  t.teardown(() => pub.stop());
+  const r = await peakRss(gw.rss, async () => {
+    for (let i = 0; i < 200; i++) await pub.publish(`beepkit/v1/dev/${DEV1}/reply`, Buffer.alloc(50_000, i), { qos: 1 });
+  });
+  t.equal(await gw.metric('beepkit_broker_offline_dropped_total'), 190, '190 of 200 not queued for the offline device');
+  const back = new GatewayMqtt({ url: `mqtt://127.0.0.1:${gw.port}`, clientId: DEV1, username: DEV1, password: DEVICES[DEV1], clean: false });
+  back.on('error', () => {});
+  let n = 0;
+  let tenth!: () => void;
+  const ten = new Promise<void>((res) => (tenth = res));
+  back.onMessage((_topic, _payload, ack) => {
+    ack(true);
+    if (++n === 10) tenth();
+  });
+  await back.start();
+  t.teardown(() => back.stop());
+  await ten;
+  await pub.publish(`beepkit/v1/dev/${DEV1}/reply`, 'online again', { qos: 1 });
+  await new Promise<void>((res) => back.onMessage((_topic, payload, ack) => {
+    ack(true);
+    if (payload.toString() === 'online again') res();
+  }));
+  t.equal(n, 10, 'the returning device got the 10 queued, then live messages again');
+  t.ok(r.peak - r.before < RSS_BOUND, `10 MB for an offline session: RSS ${mb(r.before)} → peak ${mb(r.peak)} MB`);
+  t.comment(`offline queue: RSS ${mb(r.before)} → ${mb(r.peak)} MB`);
+});

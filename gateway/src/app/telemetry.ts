@@ -87,6 +87,7 @@ export class Telemetry {
     c('beepkit_broker_guard_closed_total', 'Connections closed by the packet guard, by reason', () => Object.entries(stats.guard).map(([reason, value]) => ({ labels: { reason }, value })));
     c('beepkit_broker_retained_refused_total', 'Retained publishes refused (not the own status topic, or too big)', () => [{ value: stats.retainedRefused }]);
     c('beepkit_broker_publishes_denied_total', 'Publishes denied by the ACL (acknowledged and dropped)', () => [{ value: stats.publishesDenied }]);
+    c('beepkit_broker_offline_dropped_total', 'Messages not queued for an offline device session past maxOfflineMessages', () => [{ value: stats.offlineDropped }]);
     c('beepkit_broker_superuser_takeovers_total', 'Gateway sessions replaced by a new connection with the same client id', () => [{ value: stats.superuserTakeovers }]);
     this.#broker = stats;
   }

@@ -35,6 +35,7 @@ import { DEFAULT_BROKER_LIMITS, LoginBackoff, type BrokerLimits } from './limits
 import { RateLimiter } from '../ingest/rate.ts';
 import { logId, silentLogger, type Logger } from './log.ts';
 import { monotonicMs } from './clock.ts';
+import { capOfflineQueues, type OfflineCap } from './offline.ts';
 
 export interface EmbeddedBrokerOptions {
   /** TCP port; 0 picks a free one (read `port` after start()). */
@@ -70,6 +71,8 @@ export interface EmbeddedBrokerStats {
   retainedRefused: number;
   /** A connected superuser session replaced by a new CONNECT with its client id. */
   superuserTakeovers: number;
+  /** Messages not queued for an offline device session past maxOfflineMessages. */
+  offlineDropped: number;
   /** Connections closed by the guard, by reason. */
   guard: Record<GuardViolation, number>;
 }
@@ -92,12 +95,15 @@ export class EmbeddedBroker {
   readonly #logRate = new RateLimiter({ burst: 20, perSecond: 1 });
   readonly #suppressed = new Map<string, number>();
   #aedes?: Aedes;
+  #offline?: OfflineCap;
+  /** Client ids superusers have connected with (their offline queues are never capped). */
+  readonly #superIds = new Set<string>();
   #servers: net.Server[] = [];
   #port = 0;
   #tlsPort = 0;
   readonly stats: EmbeddedBrokerStats = {
     connectionsRefused: 0, publishesDenied: 0, subscriptionsDenied: 0, deliveriesDenied: 0, clientIdsRefused: 0, loginsThrottled: 0,
-    connectionsThrottled: 0, retainedRefused: 0, superuserTakeovers: 0,
+    connectionsThrottled: 0, retainedRefused: 0, superuserTakeovers: 0, offlineDropped: 0,
     guard: { 'preauth-bytes': 0, 'not-connect': 0, 'packet-size': 0, 'malformed-length': 0, 'send-queue': 0 },
   };
 
@@ -182,6 +188,7 @@ export class EmbeddedBroker {
       publish(packet, client, done);
     };
     aedes.publish = guarded as unknown as PublishFn;
+    this.#offline = capOfflineQueues(aedes, this.#limits.maxOfflineMessages, (id) => this.#superIds.has(id), () => this.stats.offlineDropped++);
     aedes.on('clientError', (client, err) => this.#log.debug({ clientId: logId(client.id), err: logId(err.message, 200) }, 'client error'));
     this.#aedes = aedes;
     try {
@@ -277,6 +284,8 @@ export class EmbeddedBroker {
       this.#log.warn({ clientId: logId(client.id), username: logId(username), remote }, 'superuser session taken over by a new connection with its client id');
     }
     this.#usernames.set(client, username);
+    if (superuser) this.#superIds.add(client.id);
+    this.#offline?.connected(client.id);
     conn.authenticated?.(superuser);
     done(null, true);
   }

@@ -36,6 +36,8 @@ export interface BrokerLimits {
   maxRetainedBytes: number;
   /** Bytes waiting in a device socket's send buffer before the device is disconnected (a reader that stalls). */
   maxQueuedBytes: number;
+  /** Messages queued for an offline persistent device session; more are not queued (the feed has catch-up, uploads are resent). */
+  maxOfflineMessages: number;
   /** Inbound bytes per second per device connection (the socket is paused above it); burst = maxPacketBytes × 2. */
   maxBytesPerSecond: number;
   /** New TCP connections per remote address: burst, then per second; more are closed at accept. */
@@ -56,6 +58,7 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxRetainedBytes: 1024,
   maxQueuedBytes: 4 * 1024 * 1024,
   maxBytesPerSecond: 1024 * 1024,
+  maxOfflineMessages: 1000,
   connectionBurst: 200,
   connectionsPerSecond: 50,
   maxConnections: 10_000,
