@@ -60,7 +60,7 @@ t.test('100 000 mutated and random payloads: coded errors only, nothing bad appe
     }
     const r = await ingest.handle(m);
     codes[r.code] = (codes[r.code] ?? 0) + 1;
-    if (!/^(OK|E_[A-Z0-9_]+)$/.test(r.code) || r.code === 'E_INTERNAL' || !r.ack || !r.reply) bad++;
+    if (!/^(OK|DUPLICATE|E_[A-Z0-9_]+)$/.test(r.code) || r.code === 'E_INTERNAL' || !r.ack || !r.reply) bad++;
     if (r.code === 'OK' && !genuine.has(toHex((decodeMessage(m) as { batch: Uint8Array }).batch))) bad++;
   }
   t.equal(bad, 0, 'every payload got a coded reply; only genuine batches were accepted');

@@ -1,8 +1,9 @@
 /** Shared fixtures of the broker/mqtt tests (not a test file itself). */
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, killStartedMosquittos, type AclPolicy } from '../src/broker/index.ts';
+import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, isOwnClientId, killStartedMosquittos, type AclPolicy } from '../src/broker/index.ts';
 import { GatewayMqtt, type GatewayMqttOptions } from '../src/mqtt.ts';
 
 export const PASSWORDS: Record<string, string> = { gateway: 'gw-secret', dev1: 'pw-one', dev2: 'pw-two' };
@@ -29,8 +30,9 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A client of `user` with its password; not started. */
-export function client(url: string, user: string, clientId: string, extra: Partial<GatewayMqttOptions> = {}): GatewayMqtt {
+/** A client of `user` with its password; not started. A device's id is made its own (`<user>:<id>`), as the embedded broker requires. */
+export function client(url: string, user: string, id: string, extra: Partial<GatewayMqttOptions> = {}): GatewayMqtt {
+  const clientId = user === 'gateway' || isOwnClientId(user, id) ? id : `${user}:${id}`;
   let seed = clientId.length;
   const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const c = new GatewayMqtt({ url, clientId, username: user, password: PASSWORDS[user], clean: true, random, backoff: { initialMs: 50, maxMs: 500 }, ...extra });
@@ -79,4 +81,16 @@ export function collect(c: GatewayMqtt): { got: Received[]; waitFor(pred: (got: 
         else waiters.push({ pred, resolve });
       }),
   };
+}
+
+/** A TCP port the kernel just handed out (for binaries that cannot listen on port 0 and report it, like mosquitto). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }

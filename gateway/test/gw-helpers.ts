@@ -40,7 +40,7 @@ export class Device {
   #n = 0;
   constructor(readonly id: string, url: string, o: { user?: string } = {}) {
     const user = o.user ?? id;
-    this.mqtt = new GatewayMqtt({ url, clientId: `c-${id}`, username: user, password: devicePassword(user), clean: true, backoff: { initialMs: 50, maxMs: 500 }, random: prng(id.length), maxInflight: 5000 });
+    this.mqtt = new GatewayMqtt({ url, clientId: `${user}:c-${id}`, username: user, password: devicePassword(user), clean: true, backoff: { initialMs: 50, maxMs: 500 }, random: prng(id.length), maxInflight: 5000 });
     this.mqtt.on('error', () => {});
     this.mqtt.onMessage((topic, payload, ack) => {
       ack(true);

@@ -75,5 +75,7 @@ t.test('certificate from the CA, batches with verifiable receipts, idempotent re
   t.equal(toHex(recordHash(batches[0].subarray(first, first + 89))), toHex(ids[0][0]), 'record hash of the first TraceCode');
   const report = await gw.ledger.verify();
   t.ok(report.ok, `ledger verify: ${report.problem ?? 'ok'}`);
-  t.equal(gw.telemetry.records.get(), 26, 'records acknowledged with a receipt (the re-send included)');
+  t.equal(gw.telemetry.records.get(), 23, 'records appended (the re-send not counted again)');
+  t.equal(gw.telemetry.batches.get({ code: 'DUPLICATE' }), 1, 'the re-send is counted as DUPLICATE');
+  t.equal(gw.telemetry.batches.get({ code: 'OK' }), 2, 'two batches appended');
 });

@@ -67,7 +67,7 @@ export async function runGateway(configPath: string | undefined, opts: { clockUr
     clock?.stop();
     throw e;
   }
-  process.stdout.write(JSON.stringify({ ready: true, broker: gw.brokerUrl, http: gw.httpPort, pid: process.pid }) + '\n');
+  process.stdout.write(JSON.stringify({ ready: true, broker: gw.brokerUrl, brokerTls: gw.broker?.tlsUrl, http: gw.httpPort, pid: process.pid }) + '\n');
   await stopped;
 }
 

@@ -10,13 +10,20 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
 import { checkClockSpec, type ClockSpec } from './clock.ts';
+import { DEFAULT_BROKER_LIMITS, type BrokerLimits } from '../broker/limits.ts';
 
 export interface GatewayConfig {
   dataDir: string;
   broker: {
     /** mqtt:// or mqtts:// URL of an external broker; absent → embedded aedes broker. */
     url?: string;
-    embedded: { host: string; port: number; passwordFile?: string };
+    embedded: {
+      host: string; port: number; passwordFile?: string;
+      /** Limits against hostile clients (broker/limits.ts; README "Threats and limits"). */
+      limits: BrokerLimits;
+      /** Optional MQTT-over-TLS listener for devices (TLS 1.2+); the gateway itself uses the plain loopback port. */
+      tls?: { host?: string; port: number; certFile: string; keyFile: string; caFile?: string; requestClientCert?: boolean };
+    };
     username: string;
     password?: string;
     passwordFile?: string;
@@ -47,7 +54,7 @@ export interface GatewayConfig {
 export const DEFAULT_CONFIG: GatewayConfig = {
   dataDir: './gateway-data',
   broker: {
-    embedded: { host: '127.0.0.1', port: 1883 },
+    embedded: { host: '127.0.0.1', port: 1883, limits: { ...DEFAULT_BROKER_LIMITS } },
     username: 'gateway',
     clientId: 'beepkit-gateway',
     connections: 1,
@@ -71,7 +78,7 @@ const fail = (field: string, msg: string): never => {
 };
 
 /** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL). */
-const OPTIONAL = new Set(['ingest.verifyWorkers', 'clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile']);
+const OPTIONAL = new Set(['ingest.verifyWorkers', 'clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile', 'broker.embedded.tls']);
 function merge(base: Obj, over: unknown, path: string): Obj {
   if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
   const out: Obj = { ...base };
@@ -97,11 +104,11 @@ function envOverrides(env: NodeJS.ProcessEnv): Obj {
   return out;
 }
 
-function num(c: Obj, field: string, min: number, max: number, integer = true): void {
+function num(c: Obj, field: string, min: number, max: number, integer = true, name = field): void {
   const [a, b] = field.split('.');
   const v = b ? (c[a] as Obj)[b] : c[a];
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-    fail(field, `must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${JSON.stringify(v)}`);
+    fail(name, `must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${JSON.stringify(v)}`);
   }
 }
 
@@ -125,6 +132,19 @@ function validate(c: GatewayConfig): void {
   if (!/^[a-z0-9-]{1,64}$/.test(String(b.shareGroup))) fail('broker.shareGroup', 'must match [a-z0-9-]{1,64}');
   for (const f of ['password', 'passwordFile', 'caFile'] as const) str(b[f], `broker.${f}`, true);
   str(b.embedded.passwordFile, 'broker.embedded.passwordFile', true);
+  for (const k of Object.keys(DEFAULT_BROKER_LIMITS)) num(e.limits as Obj, k, k === 'loginFailuresFree' || k === 'maxRetainedBytes' ? 0 : 1, 2 ** 31, true, `broker.embedded.limits.${k}`);
+  if (b.embedded.tls !== undefined) {
+    const t = b.embedded.tls as unknown as Obj;
+    if (!isObj(t)) fail('broker.embedded.tls', 'must be a mapping');
+    for (const k of Object.keys(t)) if (!['host', 'port', 'certFile', 'keyFile', 'caFile', 'requestClientCert'].includes(k)) fail(`broker.embedded.tls.${k}`, 'unknown field');
+    num(t, 'port', 0, 65535, true, 'broker.embedded.tls.port');
+    str(t.certFile, 'broker.embedded.tls.certFile');
+    str(t.keyFile, 'broker.embedded.tls.keyFile');
+    str(t.caFile, 'broker.embedded.tls.caFile', true);
+    str(t.host, 'broker.embedded.tls.host', true);
+    if (t.requestClientCert !== undefined && typeof t.requestClientCert !== 'boolean') fail('broker.embedded.tls.requestClientCert', 'must be true or false');
+    if (t.requestClientCert && t.caFile === undefined) fail('broker.embedded.tls.caFile', 'needed to verify client certificates');
+  }
   if (typeof b.rejectUnauthorized !== 'boolean') fail('broker.rejectUnauthorized', 'must be true or false');
   str(c.http.host, 'http.host');
   num(o, 'http.port', 0, 65535);
@@ -158,6 +178,8 @@ export function resolveConfig(doc: unknown = {}, env: NodeJS.ProcessEnv = {}, ba
   merged.broker.passwordFile = abs(merged.broker.passwordFile);
   merged.broker.caFile = abs(merged.broker.caFile);
   merged.broker.embedded.passwordFile = abs(merged.broker.embedded.passwordFile);
+  const t = merged.broker.embedded.tls;
+  if (t) merged.broker.embedded.tls = { ...t, certFile: abs(t.certFile)!, keyFile: abs(t.keyFile)!, caFile: abs(t.caFile) };
   return merged;
 }
 

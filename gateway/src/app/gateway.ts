@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { decodeMessage, gatewaySubscriptions, parseTopic, topics } from '@beepkit/protocol/wire';
-import { DEFAULT_DEVICE_PATTERNS, EmbeddedBroker, hashPassword } from '../broker/index.ts';
+import { monotonicMs, type EmbeddedBroker } from '../broker/index.ts';
+import { startEmbeddedBroker } from './embedded.ts';
 import { GatewayMqtt } from '../mqtt.ts';
 import { EmbeddedLedger } from '../ledger/index.ts';
 import { silentLogger } from '../broker/log.ts';
@@ -28,6 +29,9 @@ import { startHttp } from './http.ts';
 import { Telemetry } from './telemetry.ts';
 import { handleCaRequest, handleVenueRegister } from './handlers.ts';
 
+
+/** Largest reply the gateway publishes: a 1 MiB catch-up response + headroom, under mosquitto's max_packet_size. */
+export const MAX_REPLY_BYTES = (1 << 20) + 65_536;
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -145,22 +149,15 @@ export class Gateway {
     let url = b.url;
     if (!url) {
       password ??= randomBytes(18).toString('base64url');
-      const creds: Record<string, string> = {};
-      if (b.embedded.passwordFile) {
-        for (const line of readFileSync(b.embedded.passwordFile, 'utf8').split('\n')) {
-          const at = line.indexOf(':');
-          if (at > 0 && !line.startsWith('#')) creds[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-        }
-      }
-      creds[b.username] = hashPassword(password, { iterations: 1000 });
-      this.broker = new EmbeddedBroker({ host: b.embedded.host, port: b.embedded.port, credentials: creds, acl: { superusers: [b.username], patterns: DEFAULT_DEVICE_PATTERNS }, logger: this.#log });
-      await this.broker.start();
+      this.broker = await startEmbeddedBroker(cfg, password, this.#log, monotonicMs);
+      this.telemetry.watchBroker(this.broker.stats);
       url = this.broker.url;
     }
     const ca = b.caFile ? readFileSync(b.caFile) : undefined;
     for (let k = 0; k < b.connections; k++) {
       const client = new GatewayMqtt({ url, clientId: b.connections > 1 ? `${b.clientId}-${k}` : b.clientId, username: b.username, password, ca, rejectUnauthorized: b.rejectUnauthorized, clean: false, logger: this.#log });
       client.on('error', () => {}); // logged by GatewayMqtt; health shows the state
+      this.telemetry.watchConnection(client, this.#log, monotonicMs);
       client.onMessage((topic, payload, ack) => this.#route(client, topic, payload, ack));
       this.clients.push(client);
     }
@@ -247,7 +244,7 @@ export class Gateway {
         const r = await this.ingest.handle(payload);
         this.telemetry.batches.inc({ code: r.code });
         if (r.code === 'OK') this.telemetry.records.inc({}, r.records);
-        else if (r.ack) this.telemetry.rejects.inc({ code: r.code });
+        else if (r.ack && r.code !== 'DUPLICATE') this.telemetry.rejects.inc({ code: r.code });
         return { ok: r.ack, reply: r.reply };
       }
       case 'ca-request': {
@@ -266,7 +263,12 @@ export class Gateway {
   async #query(payload: Uint8Array): Promise<Uint8Array> {
     try {
       const m = decodeMessage(payload);
-      if (m.type === 'catchup-request') return await this.feed.catchup(m);
+      if (m.type === 'catchup-request') {
+        // a reply over the brokers' packet cap would get the gateway itself disconnected (mosquitto max_packet_size 2 MiB)
+        const r = await this.feed.catchup(m);
+        if (r.length > MAX_REPLY_BYTES) throw new BeepkitError('E_RANGE', `catch-up response of ${r.length} B exceeds ${MAX_REPLY_BYTES} B (one block too large)`);
+        return r;
+      }
       if (m.type === 'venue-status-query') return this.feed.venueStatus(m.correlationId, m.venueId);
       throw new BeepkitError('E_TYPE', `unexpected ${m.type} on this topic`);
     } catch (e) {

@@ -30,6 +30,13 @@ export class Gauge {
   }
 }
 
+/** A gauge whose values are monotonic counts kept elsewhere (rendered as a counter). */
+export class CounterFn extends Gauge {
+  override render(): string[] {
+    return super.render().map((l) => (l.startsWith('# TYPE ') ? `# TYPE ${this.name} counter` : l));
+  }
+}
+
 export class Histogram {
   readonly #counts: number[];
   #sum = 0;

@@ -53,6 +53,17 @@ export function isValidUsername(u: string): boolean {
   return USERNAME.test(u);
 }
 
+/**
+ * The client ids a non-superuser may connect with: its username (what agents
+ * use, and all that mosquitto's `use_username_as_clientid` leaves) or
+ * `<username>:<suffix>` for further sessions of the same device (`:` never
+ * occurs in a username, so no two users' ids can meet, nor reach a gateway id).
+ */
+export function isOwnClientId(username: string, clientId: string): boolean {
+  if (clientId === username) return true;
+  return clientId.startsWith(`${username}:`) && USERNAME.test(clientId.slice(username.length + 1));
+}
+
 export function credentialEntries(c: Credentials): [string, string][] {
   return c instanceof Map ? [...c.entries()] : Object.entries(c as Record<string, string>);
 }

@@ -70,7 +70,7 @@ export interface IngestOptions {
 export interface IngestResult {
   /** Acknowledge the MQTT message (false only when the append was not durable). */
   ack: boolean;
-  /** 'OK' or the error code. */
+  /** 'OK' (appended now), 'DUPLICATE' (a replay of a batch already on the ledger: its original receipt) or the error code. */
   code: string;
   /** Records in the batch (0 when it did not decode). */
   records: number;
@@ -136,6 +136,8 @@ export class Ingest {
   readonly #interval: number;
   readonly #perDay: number;
   readonly #scratch = new Scratch();
+  /** First record hash (hex) -> batch bytes of the appends in flight (replay detection). */
+  readonly #inflight = new Map<string, Uint8Array>();
   readonly #pool: VerifyPool | undefined;
   readonly #workers: number;
 
@@ -176,19 +178,37 @@ export class Ingest {
       if (code === 'E_INTERNAL') this.#log.error({ err: String(e) }, 'ingest: unexpected error');
       return { ack: true, code, records: 0, reply: errorReply(correlationOf(payload), code, (e as Error)?.message ?? 'rejected') };
     }
+    // A replay (the same batch bytes already on the ledger, or in flight here) gets its original receipt
+    // and is counted as DUPLICATE, not OK: the ledger holds it once.
+    const key = toHex(c.hashes[0]);
+    const pending = this.#inflight.get(key);
+    if (pending === undefined) this.#inflight.set(key, c.data); // before any await: a concurrent copy sees it
+    const replay = pending !== undefined ? equalBytes(pending, c.data) : await this.#onLedger(c);
     let r: AppendResult;
     try {
       [r] = await this.#o.ledger.append('tracing', [{ data: c.data, keys: c.hashes }]);
     } catch (e) {
       this.#log.warn({ code: codeOf(e) }, 'ingest: append failed, not acknowledged');
       return { ack: false, code: 'E_IO', records: c.hashes.length };
+    } finally {
+      if (pending === undefined) this.#inflight.delete(key);
     }
     if ('error' in r) {
       if (r.error.code !== 'E_DUPLICATE') return { ack: false, code: r.error.code, records: c.hashes.length };
       const dup = await this.#present(c.hashes);
       return { ack: true, code: 'E_DUPLICATE', records: c.hashes.length, reply: errorReply(c.correlationId, 'E_DUPLICATE', 'records already on the ledger in another batch', dup) };
     }
-    return { ack: true, code: 'OK', records: c.hashes.length, reply: receiptReply(c.correlationId, r) };
+    return { ack: true, code: replay ? 'DUPLICATE' : 'OK', records: c.hashes.length, reply: receiptReply(c.correlationId, r) };
+  }
+
+  /** Is this exact batch already on the ledger? */
+  async #onLedger(c: Checked): Promise<boolean> {
+    try {
+      const e = await this.#o.ledger.getByKey('tracing', c.hashes[0]);
+      return e !== undefined && equalBytes(e.data, c.data);
+    } catch {
+      return false;
+    }
   }
 
   async #present(hashes: Uint8Array[]): Promise<Uint8Array[]> {
