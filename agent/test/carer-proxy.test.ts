@@ -217,6 +217,9 @@ t.test('app wiring: the agent network (mqttNetwork) with a carer store matches g
   t.ok(net.wearables, 'the network acts for the paired wearables');
   await net.start();
   t.teardown(() => net.stop());
+  // connected and caught up: from here the feed's broadcast reaches the follower (before, a loaded machine could
+  // publish between its catch-up and its subscription)
+  for (const end = performance.now() + 30_000; !(net.state === 'connected' && (net.counters().follow_catchups ?? 0) >= 1) && performance.now() < end;) await new Promise((r) => setTimeout(r, 50));
   await gw.publishNotification([encodeNotificationEntry({ type: 'exposure', fingerprint: fingerprint(pseudonym()), risk: 1, day: TODAY })]);
   const a = await carerAlert;
   t.match(a, { person: 'Grace', level: 'low', day: TODAY }, 'the follower’s verified block alerted for Grace');
