@@ -27,7 +27,7 @@
  * The clock is paused while the agent starts, so scenario time 0 is "ready".
  */
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '@beepkit/protocol/bytes';
 import { enIntervalNumber, intervalIds } from '@beepkit/protocol/rpi';
@@ -41,6 +41,8 @@ import { hostNow } from '@beepkit/protocol/clock';
 
 /** The agent's HTTP port: kernel-chosen (`http.port: 0`), read from its ready line; the sim's control port likewise. */
 let HTTP_PORT = 0;
+/** The agent's data dir: its API token is there (every call but /healthz and /metrics needs it). */
+let DATA_DIR = '';
 const PASS = 'sensing passphrase';
 const ORIGIN = { lat: 51.5007, lon: -0.1246 };
 const RADIUS = 8;
@@ -93,7 +95,8 @@ function scenario() {
 }
 
 async function status(): Promise<AgentStatus> {
-  const r = await fetch(`http://127.0.0.1:${HTTP_PORT}/status`, { signal: AbortSignal.timeout(5000) });
+  const token = readFileSync(join(DATA_DIR, 'api-token'), 'utf8').trim();
+  const r = await fetch(`http://127.0.0.1:${HTTP_PORT}/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
   return (await r.json()) as AgentStatus;
 }
 async function waitStatus(pred: (s: AgentStatus) => boolean, label: string, ms: number, child: { exitCode: number | null }, output: string[]): Promise<AgentStatus> {
@@ -131,7 +134,7 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
     return `{ id: '${toHex(simulatedVenueId(c.id))}', key: '${toHex(simulatedVenueKey(sc, c.id))}', lat: ${ll.lat}, lon: ${ll.lon}, radiusM: ${RADIUS} }`;
   });
   writeFileSync(join(dir, 'agent.yaml'), [
-    `dataDir: ${join(dir, 'data')}`,
+    `dataDir: ${(DATA_DIR = join(dir, 'data'))}`,
     `gnss: { type: serial, path: ${walker.gnss!.path}, silenceMs: 5000 }`,
     `radio: { scanner: { uart: ${walker.scan!.path} }, advertiser: { uart: ${walker.adv!.path} }, dutyCycle: continuous, watchdogMs: 5000, powerOnTimeoutMs: 60000 }`,
     `venues: [${venues.join(', ')}]`,
