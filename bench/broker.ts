@@ -23,7 +23,7 @@ const ACL = { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS };
 /** Messages/s delivered end to end for `n` messages. */
 async function rate(url: string, n: number, tag: string): Promise<number> {
   const sub = new GatewayMqtt({ url, clientId: `bench-sub-${tag}`, username: 'gateway', password: PW.gateway, clean: true });
-  const pub = new GatewayMqtt({ url, clientId: `bench-pub-${tag}`, username: 'dev1', password: PW.dev1, clean: true, maxInflight: 2000 });
+  const pub = new GatewayMqtt({ url, clientId: `dev1:bench-pub-${tag}`, username: 'dev1', password: PW.dev1, clean: true, maxInflight: 2000 });
   let got = 0;
   let finish!: () => void;
   const all = new Promise<void>((r) => (finish = r));
