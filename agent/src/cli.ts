@@ -7,9 +7,9 @@ import { registerCarer } from './carer/cli.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { BeepkitError, isBeepkitError, toHex, fromHex } from '@beepkit/protocol';
+import { BeepkitError, isBeepkitError, toHex } from '@beepkit/protocol';
 import { venueId8, venueIdHex } from '@beepkit/protocol/frames';
-import { buildConsent, decodeChallenge, encodeConsent, type VisitEntry } from '@beepkit/protocol/endorse';
+import { buildConsent, challengeFromFile, consentDocument, type VisitEntry } from '@beepkit/protocol/endorse';
 import { loadConfig, type AgentConfig } from './config/index.ts';
 import { Agent, apiTarget, callAgent, SHARED_FILE, clockFromConfig, mqttNetwork, loadVisits, recordShared, secretOf, storageKey } from './app/index.ts';
 import { sharedFromConsent } from './follow/index.ts';
@@ -81,9 +81,7 @@ function parseDays(spec: string | undefined, today: number): number[] {
 async function consent(o: { config?: string; diagnostician: string; challenge: string; days?: string; teks?: boolean; visits?: boolean; out?: string }): Promise<void> {
   const cfg = loadConfig(o.config);
   const ks = await openKeystore(cfg);
-  const bytes = new Uint8Array(await readFile(o.challenge));
-  const text = Buffer.from(bytes).toString('utf8').trim();
-  const challenge = decodeChallenge(/^[0-9a-f]+$/i.test(text) ? fromHex(text.toLowerCase()) : bytes);
+  const challenge = challengeFromFile(new Uint8Array(await readFile(o.challenge)), o.challenge);
   if (toHex(challenge.diagnostician) !== o.diagnostician.toLowerCase()) throw new BeepkitError('E_KEY', 'the challenge was not issued by this diagnostician');
   const days = parseDays(o.days, ks.today());
   const keys = days.flatMap((d) => {
@@ -105,7 +103,7 @@ async function consent(o: { config?: string; diagnostician: string; challenge: s
   const c = buildConsent(challenge, keys, { teks: !!o.teks, visits });
   // durably, before the bundle leaves: the running agent must not alert on what this endorsement causes
   await recordShared(`${cfg.dataDir}/${SHARED_FILE}`, sharedFromConsent(c, venueIdHex), key);
-  const doc = { diagnostician: toHex(challenge.diagnostician), days: c.days.map((d) => d.day), teks: c.teks.length, visits: c.visits.length, consent: toHex(encodeConsent(c)) };
+  const doc = consentDocument(c);
   if (o.out) await writeFile(o.out, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
   else print(doc);
 }
@@ -173,9 +171,9 @@ export function register(program: Command): void {
     print({ rotated: true, fromDay: ks.today() });
   }));
 
-  cfgOpt(agent.command('consent').description('prove ownership of pseudonyms to a diagnostician (writes the consent bundle JSON)'))
+  cfgOpt(agent.command('consent').description('prove ownership of pseudonyms to a diagnostician (writes a beepkit-consent file)'))
     .requiredOption('--diagnostician <id>', "the diagnostician's public key (hex)")
-    .requiredOption('--challenge <file>', 'challenge file (binary or hex)')
+    .requiredOption('--challenge <file>', 'the beepkit-challenge file of `beepkit diagnose challenge` (or the challenge, binary or hex)')
     .option('--days <list>', 'UTC day numbers: N, N-M, comma lists (default today)')
     .option('--teks', "include the TEKs of past days")
     .option('--visits', 'include venue visits of those days')
