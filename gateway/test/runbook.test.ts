@@ -30,7 +30,11 @@ const BIN = fileURLToPath(new URL('../../bin/beepkit.js', import.meta.url));
 
 interface Run { code: number | null; out: string; err: string }
 
+/** Every command line run, in order (checked against gateway/README.md at the end). */
+const ran: string[] = [];
+
 function beepkit(args: string[], timeoutMs = 60_000): Promise<Run> {
+  ran.push(args.join(' '));
   return new Promise((resolve) => {
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (k.startsWith('BEEPKIT_AGENT_') || k.startsWith('BEEPKIT_GATEWAY_')) delete env[k];
@@ -49,6 +53,7 @@ function beepkit(args: string[], timeoutMs = 60_000): Promise<Run> {
 
 /** A long-running child: resolves `line(re)` when a stdout line matches. */
 function daemon(args: string[]): { child: ChildProcess; lines: string[]; line(re: RegExp, timeoutMs?: number): Promise<string>; stop(): Promise<void> } {
+  ran.push(args.join(' '));
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve(l: string): void }[] = [];
@@ -201,4 +206,18 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
   const bad = await beepkit(['venue', 'signoff', venueId, '--key-file', join(dir, 'forged.key'), ...via('venue-cafe-01', 'venue')]);
   t.equal(bad.code, 2, 'a sign-off with another key: refused');
   t.match(bad.err, /E_SIGNATURE/);
+});
+
+t.test('gateway/README.md "Diagnosis runbook" lists these commands, in this order', async (t) => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const block = /### Diagnosis runbook[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const cmds = block.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('beepkit '))
+    .map((l) => l.slice(8).split(/\s+/).filter((w, i, a) => a.slice(0, i + 1).every((x) => !/^[-<$#]/.test(x))).join(' '));
+  t.ok(cmds.length >= 10, `${cmds.length} commands in the README runbook`);
+  let at = 0;
+  for (const c of cmds) {
+    const hit = ran.findIndex((r, i) => i >= at && (r === c || r.startsWith(c + ' ')));
+    t.ok(hit >= 0, `README: beepkit ${c} (run by the test in this order)`);
+    if (hit >= 0) at = hit + 1;
+  }
 });

@@ -11,12 +11,20 @@ import { fromHex } from '@beepkit/protocol/bytes';
 import { venueIdHex } from '@beepkit/protocol/frames';
 import { encodeMessage, topics } from '@beepkit/protocol/wire';
 import { randomBytes } from 'node:crypto';
-import { AgentMqtt } from '../mqtt.ts';
+import { AgentMqtt, type AgentMqttOptions } from '../mqtt.ts';
 import { CaClient, CertStore } from '../ca-client/index.ts';
 import { Uplink } from '../uplink/index.ts';
 import { Follower, SelfMatcher } from '../follow/index.ts';
 import { WearableProxy } from '../carer/proxy.ts';
 import type { AgentNetwork, NetworkContext, NetworkFactory } from './ports.ts';
+
+/** The connection options of a configured agent: its broker, its username (broker.username, else the device id), password and CA. */
+export function mqttOptionsOf(cfg: NetworkContext['config'], deviceId: string): AgentMqttOptions {
+  const b = cfg.broker;
+  if (!b.url) throw new BeepkitError('E_CONFIG', 'config broker.url: needed for the network');
+  const password = b.password ?? (b.passwordFile ? readFileSync(b.passwordFile, 'utf8').trim() : undefined);
+  return { url: b.url, deviceId, username: b.username ?? deviceId, password, ca: b.caFile ? readFileSync(b.caFile) : undefined };
+}
 
 export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<AgentNetwork> => {
   const { config: cfg, logger } = ctx;
@@ -24,8 +32,7 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
   if (!b.url) throw new BeepkitError('E_CONFIG', 'config broker.url: needed for the network');
   const caPublicKey = fromHex(cfg.anchors.caPublicKey!.toLowerCase());
   const gatewayPublicKey = fromHex(cfg.anchors.gatewayPublicKey!.toLowerCase());
-  const password = b.password ?? (b.passwordFile ? readFileSync(b.passwordFile, 'utf8').trim() : undefined);
-  const mqtt = new AgentMqtt({ url: b.url, deviceId: ctx.deviceId, password, ca: b.caFile ? readFileSync(b.caFile) : undefined, logger });
+  const mqtt = new AgentMqtt({ ...mqttOptionsOf(cfg, ctx.deviceId), logger });
   mqtt.on('error', () => {});
   const store = await new CertStore(join(cfg.dataDir, 'certs')).load();
   const ca = new CaClient({ mqtt, store, caPublicKey, now: ctx.now, logger });

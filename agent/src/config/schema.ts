@@ -259,6 +259,9 @@ export function validate(c: AgentConfig): void {
   num(o, 'time.maxOffsetMs', 100, 3_600_000);
   if (c.broker.url !== undefined && (typeof c.broker.url !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(c.broker.url))) fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(c.broker.url)}`);
   for (const f of ['username', 'password', 'passwordFile', 'caFile']) str(o, `broker.${f}`, true);
+  // the broker ACL confines a device to beepkit/v1/dev/<its username>/…: the username is its topic id
+  if (c.broker.username !== undefined && !/^[a-z0-9-]{8,64}$/.test(c.broker.username)) fail('broker.username', 'is the device topic id: must match [a-z0-9-]{8,64}');
+  if (c.broker.username !== undefined && c.deviceId !== undefined && c.broker.username !== c.deviceId) fail('broker.username', `must equal deviceId (${c.deviceId}): the broker ACL binds the device topics to the username`);
   for (const f of ['caPublicKey', 'gatewayPublicKey'] as const) {
     const v = c.anchors[f];
     if (v !== undefined && (typeof v !== 'string' || !/^[0-9a-f]{64}$/i.test(v))) fail(`anchors.${f}`, 'must be 64 hex digits');
