@@ -130,6 +130,20 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
   // the two agents: the patient and an exposed visitor of the same venue, one hour ago
   const now = hostNow();
   const visit = { venueId, entry: now - 3_600_000, exit: now - 3_000_000, minAttenuation: 40, frames: 12 };
+  // the risk model the exposed kit is configured with: β fitted from labelled contacts (seeded)
+  let seed = 42;
+  const rnd = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rows = ['rssi,contact_minutes,checkin_gap_minutes,material,infected'];
+  for (let i = 0; i < 400; i++) {
+    const rssi = -95 + 50 * rnd();
+    const minutes = 60 * rnd();
+    const z = -1 + 0.04 * (rssi + 70) + 0.05 * minutes;
+    rows.push(`${rssi.toFixed(1)},${minutes.toFixed(1)},${(120 * rnd()).toFixed(1)},${['aerosol', 'copper', 'plastic'][i % 3]},${rnd() < 1 / (1 + Math.exp(-z)) ? 1 : 0}`);
+  }
+  writeFileSync(join(dir, 'contacts.csv'), rows.join('\n') + '\n');
+  const fit = await beepkit(['risk', 'fit', join(dir, 'contacts.csv'), '--out', join(dir, 'beta.json')]);
+  t.equal(fit.code, 0, `risk fit: ${fit.err}`);
+
   const agentYaml = async (name: 'kit-patient' | 'kit-exposed', file: string): Promise<string> => {
     const a = join(dir, name);
     mkdirSync(a, { recursive: true, mode: 0o700 });
@@ -138,6 +152,7 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
     writeFileSync(path, stringify({
       dataDir: join(a, 'data'), deviceId: name, keystore: { keyFile: join(a, 'agent.key') }, gnss: { type: 'none' },
       broker: { url: broker, username: name, passwordFile: join(dir, `${file}.pw`) }, anchors: { caPublicKey: keys.caPublicKey, gatewayPublicKey: keys.gatewayPublicKey }, http: { host: '127.0.0.1', port: 0 }, log: { level: 'info' },
+      ...(name === 'kit-exposed' ? { risk: { betaFile: join(dir, 'beta.json') } } : {}),
     }), { mode: 0o600 });
     const cfg = loadConfig(path);
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
@@ -195,6 +210,8 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
   // 8. the exposed agent is alerted (its visit overlaps the endorsed one)
   const alert = await exposed.line(/"alert"/);
   t.match(alert, /venue/i, `alert: ${alert}`);
+  const p = (JSON.parse(alert) as { alert: { probability?: number } }).alert.probability;
+  t.ok(typeof p === 'number' && p > 0 && p < 1, `the alert carries the configured model's probability (${p})`);
 
   // 9. the venue's sign-off turns it clean
   const so = await beepkit(['venue', 'signoff', venueId, '--key-file', join(dir, 'venue.key'), ...via('venue-cafe-01', 'venue')]);

@@ -12,6 +12,8 @@ import { venueIdHex } from '@beepkit/protocol/frames';
 import { encodeMessage, topics } from '@beepkit/protocol/wire';
 import { randomBytes } from 'node:crypto';
 import { AgentMqtt, type AgentMqttOptions } from '../mqtt.ts';
+import type { AlertOptions } from '../alerts/index.ts';
+import { readBetaFile } from '../risk/index.ts';
 import { CaClient, CertStore } from '../ca-client/index.ts';
 import { Uplink } from '../uplink/index.ts';
 import { Follower, SelfMatcher } from '../follow/index.ts';
@@ -24,6 +26,12 @@ export function mqttOptionsOf(cfg: NetworkContext['config'], deviceId: string): 
   if (!b.url) throw new BeepkitError('E_CONFIG', 'config broker.url: needed for the network');
   const password = b.password ?? (b.passwordFile ? readFileSync(b.passwordFile, 'utf8').trim() : undefined);
   return { url: b.url, deviceId, username: b.username ?? deviceId, password, ca: b.caFile ? readFileSync(b.caFile) : undefined };
+}
+
+/** Alert options from the config: with risk.betaFile, Song et al.'s probability on every alert. */
+export function alertOptionsOf(cfg: NetworkContext['config']): AlertOptions {
+  if (!cfg.risk.betaFile) return {};
+  return { beta: readBetaFile(cfg.risk.betaFile), material: cfg.risk.material, txPowerDbm: cfg.radio.txPower };
 }
 
 export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<AgentNetwork> => {
@@ -43,6 +51,7 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
   const matcher = new SelfMatcher({
     dispatcher: { dispatch: (a) => ctx.raise(a) }, ownPrefixes: ctx.ownPrefixes, encounters: ctx.encounters, ownVisits: ctx.ownVisits, shared: ctx.shared, now: ctx.now,
     retentionDays: cfg.keystore.retentionDays,
+    alert: alertOptionsOf(cfg),
     // notification entries carry 8-byte venue ids; visits are logged by the 6-byte id (protocol venueIdHex)
     venueIdOf: venueIdHex,
   });
