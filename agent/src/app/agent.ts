@@ -393,7 +393,8 @@ export class Agent {
   }
 
   #health(): { ok: boolean; detail: Record<string, unknown> } {
-    return { ok: this.#state === 'running', detail: { state: this.#state } };
+    const failure = this.network?.failure;
+    return { ok: this.#state === 'running' && !failure, detail: { state: this.#state, ...(failure ? { failure } : {}) } };
   }
 
   status(): AgentStatus {

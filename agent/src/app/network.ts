@@ -34,13 +34,17 @@ export function alertOptionsOf(cfg: NetworkContext['config']): AlertOptions {
   return { beta: readBetaFile(cfg.risk.betaFile), material: cfg.risk.material, txPowerDbm: cfg.radio.txPower };
 }
 
+/** The agent's version as its retained DeviceStatus reports it (agent/package.json). */
+export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<AgentNetwork> => {
   const { config: cfg, logger } = ctx;
   const b = cfg.broker;
   if (!b.url) throw new BeepkitError('E_CONFIG', 'config broker.url: needed for the network');
   const caPublicKey = fromHex(cfg.anchors.caPublicKey!.toLowerCase());
   const gatewayPublicKey = fromHex(cfg.anchors.gatewayPublicKey!.toLowerCase());
-  const mqtt = new AgentMqtt({ ...mqttOptionsOf(cfg, ctx.deviceId), logger });
+  let counters = (): Record<string, number> => ({});
+  const mqtt = new AgentMqtt({ ...mqttOptionsOf(cfg, ctx.deviceId), agentVersion: AGENT_VERSION, counters: () => counters(), logger });
   mqtt.on('error', () => {});
   const store = await new CertStore(join(cfg.dataDir, 'certs')).load();
   const ca = new CaClient({ mqtt, store, caPublicKey, now: ctx.now, logger });
@@ -67,19 +71,25 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     await matcher.onBlock(blk);
     await wearables?.onBlock(blk);
   };
+  let failure: string | undefined;
+  uplink.on('fatal', (e: unknown) => (failure = `uplink stopped: ${(e as { code?: string }).code ?? 'E_INTERNAL'}`));
   const follower = new Follower({ mqtt, gatewayPublicKey, cursorPath: join(cfg.dataDir, 'notification.cursor'), onBlock, logger });
+  counters = () => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(mqtt.counters)) out[`mqtt_${k}`] = v;
+    for (const [k, v] of Object.entries(uplink.counters)) out[`uplink_${k}`] = v;
+    for (const [k, v] of Object.entries(follower.counters)) out[`follow_${k}`] = v;
+    for (const [k, v] of Object.entries(matcher.counters)) out[`match_${k}`] = v;
+    return out;
+  };
   return {
     get state() {
       return mqtt.state;
     },
-    counters: () => {
-      const out: Record<string, number> = {};
-      for (const [k, v] of Object.entries(mqtt.counters)) out[`mqtt_${k}`] = v;
-      for (const [k, v] of Object.entries(uplink.counters)) out[`uplink_${k}`] = v;
-      for (const [k, v] of Object.entries(follower.counters)) out[`follow_${k}`] = v;
-      for (const [k, v] of Object.entries(matcher.counters)) out[`match_${k}`] = v;
-      return out;
+    get failure() {
+      return failure;
     },
+    counters: () => counters(),
     async start() {
       mqtt.start();
       await follower.start();
