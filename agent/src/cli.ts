@@ -1,7 +1,7 @@
 /**
  * `beepkit agent …`: run, status, calibrate, keys renounce|rotate, consent,
  * carer. Errors print one JSON line {code, message} on stderr; exit code 2
- * for a bad configuration or a failed command, 3 for what is not available yet.
+ * for a bad configuration or a failed command (64 for bad usage, from bin/cli.ts).
  */
 import { registerCarer } from './carer/cli.ts';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -18,10 +18,10 @@ import { HciRadio } from './radio/index.ts';
 import { CalibrationCollector, calibrate } from './rssi/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
-function fail(err: unknown, exitCode = 2): void {
+function fail(err: unknown): void {
   const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
   process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
-  process.exitCode = exitCode;
+  process.exitCode = 2;
 }
 
 const print = (v: unknown): void => {

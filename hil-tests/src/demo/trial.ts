@@ -186,7 +186,7 @@ export class FieldTrial {
       if (carerOf(d.id)) continue;
       if (d.role !== 'agent') {
         const spec = sc.devices.find((x) => x.id === d.id);
-        tr.skipped = `the ${d.role} part is not available yet (issue 8)${spec?.carer ? `; ${spec.carer} cannot care for ${d.label}` : ''}`;
+        tr.skipped = `a ${d.role} is not run by the trial without a carer${spec?.carer ? `; ${spec.carer} cannot care for ${d.label}` : ''}`;
         this.skipped.push(`${d.label} (${d.role}): ${tr.skipped}`);
         continue;
       }
