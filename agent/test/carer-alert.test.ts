@@ -54,6 +54,7 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   while ((await api('GET', '/status')).body.alerts.total === before && hostNow() < end) await new Promise((r) => setTimeout(r, 100));
   const st = (await api('GET', '/status')).body;
   t.equal(st.alerts.total, before + 1, 'one alert on the carer agent');
+  t.equal(st.alerts.byLevel.high, 1, 'the wearable alert counts in alerts.byLevel');
   const line = rig.out.find((l) => l.includes('Rose was'));
   t.ok(line, 'the alert explanation names the person cared for');
   t.match(line, /"level":"high"/);
