@@ -17,6 +17,7 @@ import { KeystoreFile } from './keys/index.ts';
 import { HciRadio } from './radio/index.ts';
 import { CalibrationCollector, calibrate } from './rssi/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import { queryVenueStatus } from './app/venue-query.ts';
 
 function fail(err: unknown): void {
   const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
@@ -179,6 +180,9 @@ export function register(program: Command): void {
     .option('--visits', 'include venue visits of those days')
     .option('-o, --out <file>', 'write the bundle here (default stdout)')
     .action(action(consent));
+
+  cfgOpt(agent.command('venue-status').description("ask the gateway for a venue's state before a visit (empty, infected, clean)").argument('<id>', 'venue id (12 or 16 hex digits)'))
+    .action(action(async (id: string, o: { config?: string }) => print(await queryVenueStatus(loadConfig(o.config), id))));
 
   registerCarer(agent);
 }

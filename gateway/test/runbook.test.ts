@@ -199,6 +199,9 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
   const st1 = await beepkit(['venue', 'status', venueId, ...via('kit-patient', 'patient')]);
   t.equal(st1.code, 0, `venue status: ${st1.err}`);
   t.match(json(st1), { state: 'infected' });
+  const pre = await beepkit(['agent', 'venue-status', venueId, '--config', exposedYaml]);
+  t.equal(pre.code, 0, `agent venue-status: ${pre.err}`);
+  t.match(json(pre), { state: 'infected' }, 'a kit checks the venue before a visit');
 
   // 7. solver run, into the running gateway
   const sol = await beepkit(['solver', 'run', '--ledger', join(gwDir, 'ledger'), '--key', keys.solverKeyFile, '--ca', keys.caPublicKey, '--state', join(dir, 'solver-state.json'), ...via('solver-0001', 'solver')]);
