@@ -1,15 +1,15 @@
 /**
  * `beepkit agent …`: run, status, calibrate, keys renounce|rotate, consent,
  * carer. Errors print one JSON line {code, message} on stderr; exit code 2
- * for a bad configuration or a failed command, 3 for what is not available yet.
+ * for a bad configuration or a failed command (64 for bad usage, from bin/cli.ts).
  */
 import { registerCarer } from './carer/cli.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { BeepkitError, isBeepkitError, toHex, fromHex } from '@beepkit/protocol';
+import { BeepkitError, isBeepkitError, toHex } from '@beepkit/protocol';
 import { venueId8, venueIdHex } from '@beepkit/protocol/frames';
-import { buildConsent, decodeChallenge, encodeConsent, type VisitEntry } from '@beepkit/protocol/endorse';
+import { buildConsent, challengeFromFile, consentDocument, type VisitEntry } from '@beepkit/protocol/endorse';
 import { loadConfig, type AgentConfig } from './config/index.ts';
 import { Agent, apiTarget, callAgent, SHARED_FILE, clockFromConfig, mqttNetwork, loadVisits, recordShared, secretOf, storageKey } from './app/index.ts';
 import { sharedFromConsent } from './follow/index.ts';
@@ -17,11 +17,12 @@ import { KeystoreFile } from './keys/index.ts';
 import { HciRadio } from './radio/index.ts';
 import { CalibrationCollector, calibrate } from './rssi/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import { queryVenueStatus } from './app/venue-query.ts';
 
-function fail(err: unknown, exitCode = 2): void {
+function fail(err: unknown): void {
   const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
   process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
-  process.exitCode = exitCode;
+  process.exitCode = 2;
 }
 
 const print = (v: unknown): void => {
@@ -81,9 +82,7 @@ function parseDays(spec: string | undefined, today: number): number[] {
 async function consent(o: { config?: string; diagnostician: string; challenge: string; days?: string; teks?: boolean; visits?: boolean; out?: string }): Promise<void> {
   const cfg = loadConfig(o.config);
   const ks = await openKeystore(cfg);
-  const bytes = new Uint8Array(await readFile(o.challenge));
-  const text = Buffer.from(bytes).toString('utf8').trim();
-  const challenge = decodeChallenge(/^[0-9a-f]+$/i.test(text) ? fromHex(text.toLowerCase()) : bytes);
+  const challenge = challengeFromFile(new Uint8Array(await readFile(o.challenge)), o.challenge);
   if (toHex(challenge.diagnostician) !== o.diagnostician.toLowerCase()) throw new BeepkitError('E_KEY', 'the challenge was not issued by this diagnostician');
   const days = parseDays(o.days, ks.today());
   const keys = days.flatMap((d) => {
@@ -105,7 +104,7 @@ async function consent(o: { config?: string; diagnostician: string; challenge: s
   const c = buildConsent(challenge, keys, { teks: !!o.teks, visits });
   // durably, before the bundle leaves: the running agent must not alert on what this endorsement causes
   await recordShared(`${cfg.dataDir}/${SHARED_FILE}`, sharedFromConsent(c, venueIdHex), key);
-  const doc = { diagnostician: toHex(challenge.diagnostician), days: c.days.map((d) => d.day), teks: c.teks.length, visits: c.visits.length, consent: toHex(encodeConsent(c)) };
+  const doc = consentDocument(c);
   if (o.out) await writeFile(o.out, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
   else print(doc);
 }
@@ -173,14 +172,17 @@ export function register(program: Command): void {
     print({ rotated: true, fromDay: ks.today() });
   }));
 
-  cfgOpt(agent.command('consent').description('prove ownership of pseudonyms to a diagnostician (writes the consent bundle JSON)'))
+  cfgOpt(agent.command('consent').description('prove ownership of pseudonyms to a diagnostician (writes a beepkit-consent file)'))
     .requiredOption('--diagnostician <id>', "the diagnostician's public key (hex)")
-    .requiredOption('--challenge <file>', 'challenge file (binary or hex)')
+    .requiredOption('--challenge <file>', 'the beepkit-challenge file of `beepkit diagnose challenge` (or the challenge, binary or hex)')
     .option('--days <list>', 'UTC day numbers: N, N-M, comma lists (default today)')
     .option('--teks', "include the TEKs of past days")
     .option('--visits', 'include venue visits of those days')
     .option('-o, --out <file>', 'write the bundle here (default stdout)')
     .action(action(consent));
+
+  cfgOpt(agent.command('venue-status').description("ask the gateway for a venue's state before a visit (empty, infected, clean)").argument('<id>', 'venue id (12 or 16 hex digits)'))
+    .action(action(async (id: string, o: { config?: string }) => print(await queryVenueStatus(loadConfig(o.config), id))));
 
   registerCarer(agent);
 }

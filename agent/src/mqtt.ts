@@ -23,8 +23,10 @@ export type TopicHandler = (topic: string, payload: Uint8Array) => void | Promis
 
 export interface AgentMqttOptions {
   url: string;
-  /** Device topic id ([a-z0-9-]{8,64}): MQTT username and client id. */
+  /** Device topic id ([a-z0-9-]{8,64}): MQTT username (unless `username`) and client id. */
   deviceId: string;
+  /** MQTT username (config broker.username; default the device id; the broker ACL binds the device topics to it). */
+  username?: string;
   password?: string;
   /** Client id (default: the device id, so the persistent session survives restarts). */
   clientId?: string;
@@ -89,7 +91,7 @@ export class AgentMqtt extends EventEmitter {
     const options: IClientOptions = {
       protocolVersion: 4,
       clientId: o.clientId ?? o.deviceId,
-      username: o.deviceId,
+      username: o.username ?? o.deviceId,
       password: o.password,
       clean: false,
       keepalive: o.keepaliveSec ?? 30,

@@ -55,6 +55,7 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   t.equal(st.alerts.total, before + 1, 'one alert on the carer agent');
   // the alert's log line (stdout) may trail the /status answer
   for (const end = performance.now() + 10_000; !rig.out.some((l) => l.includes('Rose was')) && performance.now() < end;) await new Promise((r) => setTimeout(r, 50));
+  t.equal(st.alerts.byLevel.high, 1, 'the wearable alert counts in alerts.byLevel');
   const line = rig.out.find((l) => l.includes('Rose was'));
   t.ok(line, 'the alert explanation names the person cared for');
   t.match(line, /"level":"high"/);

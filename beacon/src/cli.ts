@@ -33,7 +33,6 @@ export function register(program: Command): void {
     .requiredOption('--lat <deg>', 'latitude').requiredOption('--lon <deg>', 'longitude').requiredOption('--radius <m>', 'radius (m)')
     .option('--data-dir <dir>', 'data directory', '/var/lib/beepkit-beacon')
     .option('--key-file <file>', 'KEK file (32 bytes, 0600; created when absent)').option('--passphrase-env <VAR>', 'seal with a passphrase from this env var')
-    .option('--print', 'print the record for offline registration (default)')
     .option('--gateway <url>', 'register with the gateway CA over MQTT (mqtt:// or mqtts://) instead of printing the offline record')
     .option('--device-id <id>', 'this beacon\'s device topic id, listed in the gateway\'s ca.trustedBeacons (with --gateway)')
     .option('--password-file <file>', 'MQTT password of the device id (with --gateway)')

@@ -48,6 +48,9 @@ const bodies: { [K in WireType]: fc.Arbitrary<Omit<Extract<WireMessage, { type: 
   }),
   'venue-status-query': fc.record({ venueId: bytes(6) }),
   'venue-status-reply': fc.record({ venueId: bytes(6), state: fc.constantFrom('empty' as const, 'infected' as const, 'clean' as const), sinceMs: u64 }),
+  'venue-signoff': fc.record({ signoff: blob }),
+  'diagnosis-submit': fc.record({ consent: blob, endorsement: blob }),
+  'notification-submit': fc.record({ entries: fc.array(blob, { maxLength: 4 }) }),
 };
 
 export const messageByType = Object.fromEntries(

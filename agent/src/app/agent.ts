@@ -156,7 +156,8 @@ export class Agent {
           shared: () => loadShared(join(cfg.dataDir, SHARED_FILE), this.#key!),
           dayKeys: (day) => this.keystore!.dayKeys(day),
           mayUpload: () => this.#publishing?.allowed ?? false,
-          ...(this.#carerStore ? { carer: { store: this.#carerStore, sinks: this.#sinks(), key: this.#key } } : {}),
+          // the wearables' alerts count in alerts.byLevel and the by-level metric like the agent's own
+          ...(this.#carerStore ? { carer: { store: this.#carerStore, sinks: [...this.#sinks(), this.#levelSink], key: this.#key } } : {}),
         });
       }
       this.#publishing = new Publishing({
@@ -204,6 +205,8 @@ export class Agent {
     if (this.#cfg.alerts.command) sinks.push(new CommandSink({ command: this.#cfg.alerts.command }));
     return sinks;
   }
+
+  readonly #levelSink: AlertSink = { name: 'levels', deliver: async (a) => void (this.#alertLevels[a.level] = (this.#alertLevels[a.level] ?? 0) + 1) };
 
   async #raise(alerts: Alert[]): Promise<void> {
     if (!this.#alerts) return;
@@ -394,7 +397,8 @@ export class Agent {
   }
 
   #health(): { ok: boolean; detail: Record<string, unknown> } {
-    return { ok: this.#state === 'running', detail: { state: this.#state } };
+    const failure = this.network?.failure;
+    return { ok: this.#state === 'running' && !failure, detail: { state: this.#state, ...(failure ? { failure } : {}) } };
   }
 
   status(): AgentStatus {

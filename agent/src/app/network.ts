@@ -11,12 +11,31 @@ import { fromHex } from '@beepkit/protocol/bytes';
 import { venueIdHex } from '@beepkit/protocol/frames';
 import { encodeMessage, topics } from '@beepkit/protocol/wire';
 import { randomBytes } from 'node:crypto';
-import { AgentMqtt } from '../mqtt.ts';
+import { AgentMqtt, type AgentMqttOptions } from '../mqtt.ts';
+import type { AlertOptions } from '../alerts/index.ts';
+import { readBetaFile } from '../risk/index.ts';
 import { CaClient, CertStore } from '../ca-client/index.ts';
 import { Uplink } from '../uplink/index.ts';
 import { Follower, SelfMatcher } from '../follow/index.ts';
 import { WearableProxy } from '../carer/proxy.ts';
 import type { AgentNetwork, NetworkContext, NetworkFactory } from './ports.ts';
+
+/** The connection options of a configured agent: its broker, its username (broker.username, else the device id), password and CA. */
+export function mqttOptionsOf(cfg: NetworkContext['config'], deviceId: string): AgentMqttOptions {
+  const b = cfg.broker;
+  if (!b.url) throw new BeepkitError('E_CONFIG', 'config broker.url: needed for the network');
+  const password = b.password ?? (b.passwordFile ? readFileSync(b.passwordFile, 'utf8').trim() : undefined);
+  return { url: b.url, deviceId, username: b.username ?? deviceId, password, ca: b.caFile ? readFileSync(b.caFile) : undefined };
+}
+
+/** Alert options from the config: with risk.betaFile, Song et al.'s probability on every alert. */
+export function alertOptionsOf(cfg: NetworkContext['config']): AlertOptions {
+  if (!cfg.risk.betaFile) return {};
+  return { beta: readBetaFile(cfg.risk.betaFile), material: cfg.risk.material, txPowerDbm: cfg.radio.txPower };
+}
+
+/** The agent's version as its retained DeviceStatus reports it (agent/package.json). */
+export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<AgentNetwork> => {
   const { config: cfg, logger } = ctx;
@@ -24,8 +43,8 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
   if (!b.url) throw new BeepkitError('E_CONFIG', 'config broker.url: needed for the network');
   const caPublicKey = fromHex(cfg.anchors.caPublicKey!.toLowerCase());
   const gatewayPublicKey = fromHex(cfg.anchors.gatewayPublicKey!.toLowerCase());
-  const password = b.password ?? (b.passwordFile ? readFileSync(b.passwordFile, 'utf8').trim() : undefined);
-  const mqtt = new AgentMqtt({ url: b.url, deviceId: ctx.deviceId, password, ca: b.caFile ? readFileSync(b.caFile) : undefined, logger });
+  let counters = (): Record<string, number> => ({});
+  const mqtt = new AgentMqtt({ ...mqttOptionsOf(cfg, ctx.deviceId), agentVersion: AGENT_VERSION, counters: () => counters(), logger });
   mqtt.on('error', () => {});
   const store = await new CertStore(join(cfg.dataDir, 'certs')).load();
   const ca = new CaClient({ mqtt, store, caPublicKey, now: ctx.now, logger });
@@ -36,6 +55,7 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
   const matcher = new SelfMatcher({
     dispatcher: { dispatch: (a) => ctx.raise(a) }, ownPrefixes: ctx.ownPrefixes, encounters: ctx.encounters, ownVisits: ctx.ownVisits, shared: ctx.shared, now: ctx.now,
     retentionDays: cfg.keystore.retentionDays,
+    alert: alertOptionsOf(cfg),
     // notification entries carry 8-byte venue ids; visits are logged by the 6-byte id (protocol venueIdHex)
     venueIdOf: venueIdHex,
   });
@@ -51,19 +71,25 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     await matcher.onBlock(blk);
     await wearables?.onBlock(blk);
   };
+  let failure: string | undefined;
+  uplink.on('fatal', (e: unknown) => (failure = `uplink stopped: ${(e as { code?: string }).code ?? 'E_INTERNAL'}`));
   const follower = new Follower({ mqtt, gatewayPublicKey, cursorPath: join(cfg.dataDir, 'notification.cursor'), onBlock, logger });
+  counters = () => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(mqtt.counters)) out[`mqtt_${k}`] = v;
+    for (const [k, v] of Object.entries(uplink.counters)) out[`uplink_${k}`] = v;
+    for (const [k, v] of Object.entries(follower.counters)) out[`follow_${k}`] = v;
+    for (const [k, v] of Object.entries(matcher.counters)) out[`match_${k}`] = v;
+    return out;
+  };
   return {
     get state() {
       return mqtt.state;
     },
-    counters: () => {
-      const out: Record<string, number> = {};
-      for (const [k, v] of Object.entries(mqtt.counters)) out[`mqtt_${k}`] = v;
-      for (const [k, v] of Object.entries(uplink.counters)) out[`uplink_${k}`] = v;
-      for (const [k, v] of Object.entries(follower.counters)) out[`follow_${k}`] = v;
-      for (const [k, v] of Object.entries(matcher.counters)) out[`match_${k}`] = v;
-      return out;
+    get failure() {
+      return failure;
     },
+    counters: () => counters(),
     async start() {
       mqtt.start();
       await follower.start();

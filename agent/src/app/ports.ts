@@ -24,6 +24,8 @@ export interface HeldCertificate {
 
 export interface AgentNetwork {
   readonly state: string;
+  /** Set when a part stopped for good (the uplink loop's fatal error): /healthz turns 503. */
+  readonly failure?: string;
   counters(): Record<string, number>;
   start(): Promise<void>;
   stop(): Promise<void>;

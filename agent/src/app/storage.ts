@@ -21,6 +21,7 @@ export async function ensureDataDir(dir: string): Promise<void> {
 /** The configured device id, or one made once (random) and kept in the data dir. */
 export async function deviceIdOf(cfg: AgentConfig): Promise<string> {
   if (cfg.deviceId) return cfg.deviceId;
+  if (cfg.broker.username) return cfg.broker.username; // the MQTT username is the topic id (broker ACL %u)
   const path = join(cfg.dataDir, 'device-id');
   try {
     return (await readFile(path, 'utf8')).trim();

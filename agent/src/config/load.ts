@@ -64,6 +64,7 @@ export function resolveConfig(doc: unknown = {}, env: NodeJS.ProcessEnv = {}, ba
   if (merged.gnss.type === 'replay') merged.gnss.file = abs(merged.gnss.file);
   merged.broker.passwordFile = abs(merged.broker.passwordFile);
   merged.broker.caFile = abs(merged.broker.caFile);
+  merged.risk.betaFile = abs(merged.risk.betaFile);
   merged.carer.storePath = abs(merged.carer.storePath) ?? resolve(merged.dataDir, 'carer.bks');
   return merged;
 }

@@ -73,6 +73,8 @@ export interface AgentConfig {
   /** Public keys the agent trusts (hex, 64 digits): the CA (certificates) and the gateway (receipts, notification blocks). */
   anchors: { caPublicKey?: string; gatewayPublicKey?: string };
   alerts: { webhook?: string; command?: string };
+  /** Song et al.'s logistic model: betaFile from `beepkit risk fit --out`; alerts then carry its probability. */
+  risk: { betaFile?: string; material?: 'aerosol' | 'copper' | 'cardboard' | 'other' | 'stainlessSteel' | 'plastic' };
   /**
    * The local API (loopback only). `allowedHosts`: names (`kit.local`, `kit.local:8080`) accepted in Host and Origin
    * besides localhost, 127.0.0.1 and [::1] with the bound port (a reverse proxy or tunnel); `requestTimeoutMs`:
@@ -127,6 +129,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   broker: {},
   anchors: {},
   alerts: {},
+  risk: {},
   http: { host: '127.0.0.1', port: 9470, allowedHosts: [], requestTimeoutMs: 8_000 },
   log: { level: 'info' },
   carer: { enabled: false, labels: {}, syncIntervalMs: 300_000, autoSync: true, minSyncGapMs: 60_000, findTimeoutMs: 60_000, sessionTimeoutMs: 20_000, publishAlerts: false },
@@ -137,7 +140,7 @@ export const OPTIONAL = new Set([
   'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
   'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser',
   'trust.maxHdop', 'trust.minSatellites', 'visits.exitRssi', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
-  'alerts.webhook', 'alerts.command', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock', 'carer.storePath', 'carer.central',
+  'alerts.webhook', 'alerts.command', 'risk.betaFile', 'risk.material', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock', 'carer.storePath', 'carer.central',
 ]);
 /** Fields whose values are free-form (not merged key by key). */
 export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues', 'clock', 'carer.labels', 'carer.central']);
@@ -259,6 +262,9 @@ export function validate(c: AgentConfig): void {
   num(o, 'time.maxOffsetMs', 100, 3_600_000);
   if (c.broker.url !== undefined && (typeof c.broker.url !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(c.broker.url))) fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(c.broker.url)}`);
   for (const f of ['username', 'password', 'passwordFile', 'caFile']) str(o, `broker.${f}`, true);
+  // the broker ACL confines a device to beepkit/v1/dev/<its username>/…: the username is its topic id
+  if (c.broker.username !== undefined && !/^[a-z0-9-]{8,64}$/.test(c.broker.username)) fail('broker.username', 'is the device topic id: must match [a-z0-9-]{8,64}');
+  if (c.broker.username !== undefined && c.deviceId !== undefined && c.broker.username !== c.deviceId) fail('broker.username', `must equal deviceId (${c.deviceId}): the broker ACL binds the device topics to the username`);
   for (const f of ['caPublicKey', 'gatewayPublicKey'] as const) {
     const v = c.anchors[f];
     if (v !== undefined && (typeof v !== 'string' || !/^[0-9a-f]{64}$/i.test(v))) fail(`anchors.${f}`, 'must be 64 hex digits');
@@ -266,6 +272,8 @@ export function validate(c: AgentConfig): void {
   if (c.broker.url !== undefined) for (const f of ['caPublicKey', 'gatewayPublicKey'] as const) if (c.anchors[f] === undefined) fail(`anchors.${f}`, 'is needed with broker.url');
   if (c.alerts.webhook !== undefined && (typeof c.alerts.webhook !== 'string' || !/^https?:\/\//.test(c.alerts.webhook))) fail('alerts.webhook', 'must be an http(s) URL');
   str(o, 'alerts.command', true);
+  str(o, 'risk.betaFile', true);
+  if (c.risk.material !== undefined) oneOf(o, 'risk.material', ['aerosol', 'copper', 'cardboard', 'other', 'stainlessSteel', 'plastic']);
   str(o, 'http.host');
   if (!['127.0.0.1', '::1', 'localhost'].includes(c.http.host)) fail('http.host', 'must be a loopback address (127.0.0.1, ::1, localhost)');
   num(o, 'http.port', 0, 65535);

@@ -1,2 +1,3 @@
 export * from './cwa.ts';
 export * from './logistic.ts';
+export * from './beta-file.ts';

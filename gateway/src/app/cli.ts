@@ -140,7 +140,7 @@ export function registerGateway(program: Command): void {
   const diag = gw.command('diagnostician').description('diagnostician certificates');
   dirOpts(diag.command('add').argument('<name>', 'diagnostician name ([A-Za-z0-9_.-])'))
     .option('--days <n>', 'validity in days', '365')
-    .option('--out <file>', 'key file (default <dataDir>/diagnosticians/<name>.json)')
+    .option('--out <file>', 'the beepkit-diagnostician-key file (0600; default <dataDir>/diagnosticians/<name>.json): `beepkit diagnose … --key <file>`')
     .action((name: string, o: DirOpts & { days: string; out?: string }) => {
       try {
         if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new BeepkitError('E_CONFIG', 'name must match [A-Za-z0-9_.-]{1,64}');
@@ -154,7 +154,7 @@ export function registerGateway(program: Command): void {
           notAfter: nowS + Math.round(num(o.days, '--days') * 86_400), subject, solverKeyId: k.solverKeyId, region: `diagnostician/${name}`,
         });
         const out = o.out ?? join(dir, 'diagnosticians', `${name}.json`);
-        writeFileAtomic(out, JSON.stringify({ format: 1, role: 'diagnostician', name, seed: toHex(seed), publicKey: toHex(subject), certificate: toHex(cert.bytes) }, null, 1) + '\n', 0o600);
+        writeFileAtomic(out, JSON.stringify({ type: 'beepkit-diagnostician-key', version: 1, role: 'diagnostician', name, seed: toHex(seed), publicKey: toHex(subject), certificate: toHex(cert.bytes), caPublicKey: toHex(k.caPublicKey) }, null, 1) + '\n', 0o600);
         print({ name, publicKey: toHex(subject), serial: cert.serial, notAfter: cert.notAfter, keyFile: out });
       } catch (e) {
         fail(e);

@@ -43,7 +43,8 @@ export interface GatewayConfig {
     /** Device topic ids of provisioned beacons allowed to send VenueRegister. */
     trustedBeacons: string[];
   };
-  feed: { maxCatchupBlocks: number };
+  /** publishers: device topic ids allowed to submit notification-chain entries (a solver run with --broker). */
+  feed: { maxCatchupBlocks: number; publishers: string[] };
   /**
    * Scenario clock for simulated field trials (absent: the host clock): the sim's control
    * API `url` (…/clock, polled every pollMs), or now = epochMs + (Date.now() − wallMs) × speed.
@@ -68,7 +69,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
     slotSeconds: 60, slotWindow: 1, frameMaxAgeMs: 120_000, fixMaxAgeMs: 120_000, maxAccuracyM: 100,
     accuracyFactor: 2, marginM: 25, certGraceSec: 21_600, requestsPerPseudonymDay: 5, trustedBeacons: [],
   },
-  feed: { maxCatchupBlocks: 64 },
+  feed: { maxCatchupBlocks: 64, publishers: [] },
 };
 
 type Obj = Record<string, unknown>;
@@ -99,7 +100,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Obj {
     for (const k of path.slice(0, -1)) o = (o[k] = isObj(o[k]) ? o[k] : {}) as Obj;
     const key = path[path.length - 1];
     const v: unknown = key === 'password' ? raw : parse(raw);
-    o[key] = key === 'trustedBeacons' && typeof v === 'string' ? v.split(',').filter(Boolean) : v;
+    o[key] = (key === 'trustedBeacons' || key === 'publishers') && typeof v === 'string' ? v.split(',').filter(Boolean) : v;
   }
   return out;
 }
@@ -166,6 +167,7 @@ function validate(c: GatewayConfig): void {
   num(o, 'ca.requestsPerPseudonymDay', 1, 1e6);
   if (!Array.isArray(c.ca.trustedBeacons) || c.ca.trustedBeacons.some((x) => typeof x !== 'string' || !/^[a-z0-9-]{8,64}$/.test(x))) fail('ca.trustedBeacons', 'must be a list of device topic ids');
   num(o, 'feed.maxCatchupBlocks', 1, 10_000);
+  if (!Array.isArray(c.feed.publishers) || c.feed.publishers.some((x) => typeof x !== 'string' || !/^[a-z0-9-]{8,64}$/.test(x))) fail('feed.publishers', 'must be a list of device topic ids');
   if (c.clock !== undefined) checkClockSpec(c.clock);
 }
 

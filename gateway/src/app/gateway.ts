@@ -10,7 +10,7 @@ import { VenueRegistry as VenueStates } from '../venues/registry.ts';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { BeepkitError } from '@beepkit/protocol';
+import { BeepkitError, fromHex } from '@beepkit/protocol';
 import { decodeMessage, gatewaySubscriptions, parseTopic, topics } from '@beepkit/protocol/wire';
 import { monotonicMs, type EmbeddedBroker } from '../broker/index.ts';
 import { startEmbeddedBroker } from './embedded.ts';
@@ -28,6 +28,8 @@ import type { GatewayConfig } from './config.ts';
 import { startHttp } from './http.ts';
 import { Telemetry } from './telemetry.ts';
 import { handleCaRequest, handleVenueRegister } from './handlers.ts';
+import { handleDiagnosis, handleNotificationSubmit, handleVenueSignoff, type OpsDeps } from './ops.ts';
+import { venueSignoffSigner } from '@beepkit/protocol/endorse';
 
 
 /** Largest reply the gateway publishes: a 1 MiB catch-up response + headroom, under mosquitto's max_packet_size. */
@@ -59,6 +61,7 @@ export class Gateway {
   readonly telemetry: Telemetry;
   #http?: { port: number; close(): Promise<void> };
   #poll?: NodeJS.Timeout;
+  #ops!: OpsDeps;
   #stopping = false;
   #started = false;
   #inflight = 0;
@@ -110,7 +113,9 @@ export class Gateway {
     });
     // Venue infection states (empty/infected/clean) follow the venue-state records on the
     // notification chain: replayed at start, then kept current as entries are published.
-    this.venueStates = new VenueStates({ now });
+    // Its changes (a diagnosed visit, a sign-off, an expiry) go on the notification chain.
+    this.venueStates = new VenueStates({ now, sink: { publish: async (e) => void (await this.publishNotification(e)) } });
+    this.#registerVenueStates();
     for (let h = 0; ; ) {
       const blocks = await this.ledger.blocks('notification', h, 256);
       if (blocks.length === 0) break;
@@ -123,11 +128,19 @@ export class Gateway {
       maxCatchupBlocks: cfg.feed.maxCatchupBlocks, venueStatus: this.#o.venueStatus ?? this.venueStates.statusHook(), logger: this.#log,
     });
     await this.feed.start();
+    this.#ops = {
+      ledger: timed, publishNotification: (e) => this.publishNotification(e), venueStates: this.venueStates, caPublicKey: this.keys.caPublicKey,
+      now, publishers: cfg.feed.publishers, logger: this.#log,
+    };
     await this.#connect(cfg);
     await this.#publishRevocations();
     this.#poll = setInterval(() => {
       try {
-        if (this.registry.reloadIfChanged()) void this.#publishRevocations();
+        if (this.registry.reloadIfChanged()) {
+          this.#registerVenueStates();
+          void this.#publishRevocations();
+        }
+        void this.venueStates.tick().catch((e: unknown) => this.#log.warn({ code: codeOf(e) }, 'venue state expiry not published'));
       } catch (e) {
         this.#log.warn({ code: codeOf(e) }, 'venue registry reload failed');
       }
@@ -174,6 +187,14 @@ export class Gateway {
       await this.feed.publishNotification(entries);
     } catch (e) {
       this.#log.warn({ code: codeOf(e) }, 'revocations not published');
+    }
+  }
+
+  /** Every registered venue into the state machine: its region and its sign-off key (derived from the venue key). */
+  #registerVenueStates(): void {
+    for (const v of this.registry.list()) {
+      const k = this.registry.lookup(fromHex(v.id, 'venue id'));
+      if (k && !v.revoked) this.venueStates.register(v.id, { region: v.region.join('/'), signoffKey: venueSignoffSigner(k.key).publicKey });
     }
   }
 
@@ -253,6 +274,12 @@ export class Gateway {
         else this.telemetry.caRefused.inc({ code });
         return { ok: true, reply };
       }
+      case 'diagnosis-submit':
+        return { ok: true, reply: await handleDiagnosis(this.#ops, payload) };
+      case 'venue-signoff':
+        return { ok: true, reply: await handleVenueSignoff(this.#ops, payload) };
+      case 'notification-submit':
+        return { ok: true, reply: await handleNotificationSubmit(this.#ops, deviceId, payload) };
       case 'venue-register':
         return { ok: true, reply: handleVenueRegister(this.registry, this.#o.config.ca.trustedBeacons.includes(deviceId), payload) };
       default:

@@ -1,4 +1,4 @@
-/** `beepkit risk fit <labelled.csv>`: IRLS fit of Song et al.'s β; JSON the agent reads as configured β. */
+/** `beepkit risk fit <labelled.csv>`: IRLS fit of Song et al.'s β; JSON the agent reads as its configured β (agent config risk.betaFile). */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { BeepkitError } from '@beepkit/protocol';

@@ -2,7 +2,8 @@
  * `beepkit solver run`: streams the tracing chain of a ledger directory and
  * publishes exposure notices. With --ledger-key it appends them to the
  * notification chain itself (gateway stopped); without, the ledger is opened
- * read-only and the notices are printed as JSON lines (to hand to the feed).
+ * read-only and the notices are printed as JSON lines, or with --broker sent to
+ * the running gateway (NotificationSubmit; the user listed in feed.publishers).
  * Also registers the diagnose, venue and risk commands (registerSolving).
  */
 import type { Command } from 'commander';
@@ -15,9 +16,11 @@ import { registerRisk } from '../riskfit/cli.ts';
 import { Solver } from './solver.ts';
 import { ledgerNotificationSink, ledgerTracingSource, type NotificationSink } from './source.ts';
 import { guard, readBytes, readJson } from './cli-util.ts';
+import { brokerOptions, gatewayRequest, type BrokerOpts } from '../app/ops-client.ts';
+import { BeepkitError } from '@beepkit/protocol';
 import { hostNow } from '@beepkit/protocol/clock';
 
-interface RunOpts {
+interface RunOpts extends BrokerOpts {
   ledger: string;
   key: string;
   ca: string;
@@ -30,10 +33,11 @@ interface RunOpts {
 }
 
 export function registerSolver(program: Command): void {
-  program
+  const run = program
     .command('solver')
     .description('the contact-tracing solver')
-    .command('run')
+    .command('run');
+  brokerOptions(run)
     .description('decrypt and index the tracing chain, match endorsements, publish fingerprints with risk levels')
     .requiredOption('--ledger <dir>', 'ledger directory')
     .requiredOption('--key <file>', "solver X25519 private key (32 bytes raw or hex; the gateway creates it in its data dir)")
@@ -46,6 +50,7 @@ export function registerSolver(program: Command): void {
     .option('--poll <ms>', 'follow poll interval', '2000')
     .action((o: RunOpts) =>
       guard(async () => {
+        if (o.ledgerKey && o.broker) throw new BeepkitError('E_CONFIG', 'either --ledger-key (gateway stopped) or --broker (gateway running), not both');
         const ledger = new EmbeddedLedger(o.ledgerKey ? { dir: o.ledger, signer: ed25519Signer(readBytes(o.ledgerKey, 'ledger key', 32)), now: hostNow } : { dir: o.ledger, readOnly: true });
         await ledger.open();
         const print: NotificationSink = {
@@ -58,7 +63,7 @@ export function registerSolver(program: Command): void {
         };
         const solver = new Solver({
           source: ledgerTracingSource(ledger),
-          sink: o.ledgerKey ? ledgerNotificationSink(ledger) : print,
+          sink: o.ledgerKey ? ledgerNotificationSink(ledger) : o.broker ? brokerSink(o) : print,
           solverKey: readBytes(o.key, 'solver key', 32),
           caPub: readBytes(o.ca, 'CA public key', 32),
           stateFile: o.state,
@@ -82,6 +87,15 @@ export function registerSolver(program: Command): void {
         }
       }),
     );
+}
+
+/** Notices into the running gateway (NotificationSubmit; the --username must be in its feed.publishers). */
+function brokerSink(o: BrokerOpts): NotificationSink {
+  return {
+    publish: async (entries) => {
+      for (let k = 0; k < entries.length; k += 256) await gatewayRequest(o, 'notification-submit', { type: 'notification-submit', entries: entries.slice(k, k + 256) });
+    },
+  };
 }
 
 /** Every command of the diagnosis-and-solving area. */

@@ -121,8 +121,12 @@ export class VenueRegistry {
     return out;
   }
 
-  /** A cleaning sign-off signed by the venue's key turns an infected venue clean. */
-  async signoff(bytes: Uint8Array): Promise<NotificationEntry[]> {
+  /**
+   * A cleaning sign-off signed by the venue's key turns an infected venue clean.
+   * With `notAfterMs`, a sign-off dated later is E_RANGE; one dated before the
+   * venue turned infected is E_REPLAY (an old sign-off cannot clean a new infection).
+   */
+  async signoff(bytes: Uint8Array, notAfterMs?: number): Promise<NotificationEntry[]> {
     const s = (() => {
       const probe = bytes.length >= 10 ? toHex(bytes.subarray(2, 10)) : '';
       const key = this.venues.get(probe)?.signoffKey;
@@ -131,7 +135,9 @@ export class VenueRegistry {
     })();
     await this.tick();
     const v = this.venue(s.venue);
+    if (notAfterMs !== undefined && s.time * 1000 > notAfterMs) throw new BeepkitError('E_RANGE', 'venue signoff: dated in the future');
     if (v.state !== 'infected') return [];
+    if (notAfterMs !== undefined && s.time * 1000 < v.sinceMs) throw new BeepkitError('E_REPLAY', 'venue signoff: dated before the venue turned infected');
     return this.change(s.venue, v, 'clean', s.time * 1000, 'signoff');
   }
 

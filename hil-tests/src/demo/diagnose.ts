@@ -9,11 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { toHex } from '@beepkit/protocol/bytes';
 import { venueId8 } from '@beepkit/protocol/frames';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { issueCertificate } from '@beepkit/protocol/cert';
-import { decodeConsent, encodeChallenge } from '@beepkit/protocol/endorse';
+import { consentFromFile, encodeChallenge } from '@beepkit/protocol/endorse';
 import { readSecretFile } from '@beepkit/gateway/ca';
 import type { Gateway } from '@beepkit/gateway/app';
 import { Diagnostician } from '@beepkit/gateway/diagnosis';
@@ -93,8 +93,7 @@ export class DiagnosisStep {
     const out = join(c.dir, `consent-${patient}.json`);
     writeFileSync(chFile, toHex(encodeChallenge(diag.challenge())) + '\n');
     await runConsent(c.bin, configPath, ['--diagnostician', toHex(subject), '--challenge', chFile, '--days', String(day), '--teks', '--visits', '--out', out]);
-    const doc = JSON.parse(readFileSync(out, 'utf8')) as { consent: string };
-    const consent = decodeConsent(fromHex(doc.consent));
+    const consent = consentFromFile(new Uint8Array(readFileSync(out)), out);
     const startedAt = hostNow();
     const r = await diag.endorse(consent);
     this.marks.push({ kind: 'endorsement', startedAt, at: hostNow(), entries: 1 });

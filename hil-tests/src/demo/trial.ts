@@ -90,6 +90,7 @@ export class FieldTrial {
   #tempBase = false;
   #stopped = false;
   #lastHeight = -1;
+  #lastRate?: { acked: number; at: number };
   #lastRecords = 0;
 
   constructor(o: DemoOptions = {}) {
@@ -186,7 +187,7 @@ export class FieldTrial {
       if (carerOf(d.id)) continue;
       if (d.role !== 'agent') {
         const spec = sc.devices.find((x) => x.id === d.id);
-        tr.skipped = `the ${d.role} part is not available yet (issue 8)${spec?.carer ? `; ${spec.carer} cannot care for ${d.label}` : ''}`;
+        tr.skipped = `a ${d.role} is not run by the trial without a carer${spec?.carer ? `; ${spec.carer} cannot care for ${d.label}` : ''}`;
         this.skipped.push(`${d.label} (${d.role}): ${tr.skipped}`);
         continue;
       }
@@ -311,7 +312,12 @@ export class FieldTrial {
       const sth = await gw.ledger.sth('tracing');
       const records = sth?.treeSize ?? 0;
       if (h >= 0 && records > this.#lastRecords) this.say(`TraceCodes committed: tracing chain height ${h} (${records} ${records === 1 ? 'entry' : 'entries'} on the ledger)`);
-      this.#publish({ type: 'throughput', tracecodesPerSec: 0, ledgerHeight: Math.max(0, h), t: this.t });
+      // TraceCodes acknowledged per real second since the last sample (the gateway's ingest counter)
+      const acked = gw.telemetry.records.get();
+      const at = performance.now();
+      const rate = this.#lastRate && at > this.#lastRate.at ? ((acked - this.#lastRate.acked) * 1000) / (at - this.#lastRate.at) : 0;
+      this.#lastRate = { acked, at };
+      this.#publish({ type: 'throughput', tracecodesPerSec: Math.max(0, rate), ledgerHeight: Math.max(0, h), t: this.t });
       this.#lastHeight = h;
       this.#lastRecords = records;
     }

@@ -12,7 +12,7 @@ export interface RigDevice {
   id: string;
   role: string;
   label: string;
-  gnss: { path: string; rateHz?: number; spoofable?: boolean } | null;
+  gnss: { path: string; rateHz?: number } | null;
   radio: { scan: RigRadio; advertise: RigRadio };
   position?: LatLon;
   carer?: string;
@@ -95,10 +95,10 @@ function device(v: unknown, i: number): RigDevice {
   if (!isObj(r)) return fail(`${at}.radio`, 'must be {scan, advertise}');
   let gnss: RigDevice['gnss'] = null;
   if (v.gnss !== null && v.gnss !== undefined) {
-    if (!isObj(v.gnss)) return fail(`${at}.gnss`, 'must be {path, rateHz?, spoofable?} or null');
-    const spoofable = v.gnss.spoofable;
-    if (spoofable !== undefined && typeof spoofable !== 'boolean') fail(`${at}.gnss.spoofable`, 'must be true or false');
-    gnss = { path: str(v.gnss, 'path', `${at}.gnss.`)!, rateHz: num(v.gnss, 'rateHz', `${at}.gnss.`, 0.01, 50, true), ...(spoofable === true ? { spoofable: true } : {}) };
+    if (!isObj(v.gnss)) return fail(`${at}.gnss`, 'must be {path, rateHz?} or null');
+    // spoofable was declared but only changed a skip message: removed (issue 22); driving a real spoofer is manual
+    if (v.gnss.spoofable !== undefined) fail(`${at}.gnss.spoofable`, 'is no longer supported: on-air spoofing needs the control API (virtual rig)');
+    gnss = { path: str(v.gnss, 'path', `${at}.gnss.`)!, rateHz: num(v.gnss, 'rateHz', `${at}.gnss.`, 0.01, 50, true) };
   }
   return {
     id, role: str(v, 'role', `${at}.`, true) ?? 'agent', label: str(v, 'label', `${at}.`, true) ?? id, gnss,

@@ -9,11 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
-import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { toHex } from '@beepkit/protocol/bytes';
 import { venueId8 } from '@beepkit/protocol/frames';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { issueCertificate } from '@beepkit/protocol/cert';
-import { decodeConsent, encodeChallenge } from '@beepkit/protocol/endorse';
+import { consentFromFile, encodeChallenge } from '@beepkit/protocol/endorse';
 import { readSecretFile } from '@beepkit/gateway/ca';
 import { Diagnostician } from '@beepkit/gateway/diagnosis';
 import { Solver, ledgerTracingSource, type NotificationSink } from '@beepkit/gateway/solver';
@@ -46,7 +46,7 @@ async function diagnose(ctx: HilContext, patient: RigAgent, sink: NotificationSi
   const out = join(ctx.dir, 'consent.json');
   writeFileSync(chFile, toHex(encodeChallenge(diag.challenge())) + '\n');
   await runBeepkit(BIN, ['agent', 'consent', '--config', patient.configPath, '--diagnostician', toHex(subject), '--challenge', chFile, '--days', String(day), '--teks', '--visits', '--out', out]);
-  const consent = decodeConsent(fromHex((JSON.parse(readFileSync(out, 'utf8')) as { consent: string }).consent));
+  const consent = consentFromFile(new Uint8Array(readFileSync(out)), out);
   const r = await diag.endorse(consent);
   return { days: consent.days.length, visits: r.visits, teks: r.teks };
 }

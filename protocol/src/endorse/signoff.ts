@@ -4,7 +4,7 @@
  */
 import { BeepkitError } from '../errors.ts';
 import { Reader, Writer, concatBytes } from '../bytes.ts';
-import { utf8 } from '../crypto/hash.ts';
+import { hkdf, utf8 } from '../crypto/hash.ts';
 import { Ed25519Signer, ed25519Verify } from '../crypto/ed25519.ts';
 import { ENDORSE_VERSION } from './consent.ts';
 
@@ -16,6 +16,16 @@ export interface VenueSignoff {
   venue: Uint8Array;
   time: number;
   signature: Uint8Array;
+}
+
+/**
+ * The venue's sign-off key, derived from its 32-byte venue key (the one
+ * `beepkit gateway venue add` / `beacon provision` hold): the venue signs with
+ * it, the gateway (which keeps the venue key) checks with its public half.
+ */
+export function venueSignoffSigner(venueKey: Uint8Array): Ed25519Signer {
+  if (venueKey.length !== 32) throw new BeepkitError('E_KEY', 'venue key must be 32 bytes');
+  return new Ed25519Signer(hkdf(venueKey, undefined, 'beepkit/venue-signoff-key/v1', 32));
 }
 
 export function signVenueSignoff(venue: Uint8Array, time: number, venueKey: Uint8Array | Ed25519Signer): Uint8Array {

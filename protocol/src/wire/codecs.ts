@@ -280,6 +280,20 @@ export const CODECS: { [K in WireType]: Codec<K> } = {
     },
     r: (r) => ({ venueId: r.bytes(6, 'venueId'), state: venueState.r(r), sinceMs: r.u64('sinceMs') }),
   },
+  'venue-signoff': { code: 0x53, w: (w, m) => void w.vbytes(m.signoff), r: (r) => ({ signoff: r.vbytes('signoff') }) },
+  'diagnosis-submit': {
+    code: 0x60,
+    w: (w, m) => void w.lbytes(m.consent).lbytes(m.endorsement),
+    r: (r) => ({ consent: r.lbytes('consent'), endorsement: r.lbytes('endorsement') }),
+  },
+  'notification-submit': {
+    code: 0x61,
+    w(w, m) {
+      count(w, m.entries.length, 0xffff, 'entries');
+      for (const e of m.entries) w.lbytes(e);
+    },
+    r: (r) => ({ entries: list(r, 0xffff, 'entries', () => r.lbytes('entry')) }),
+  },
 };
 
 export const TYPE_BY_CODE: ReadonlyMap<number, WireType> = new Map(

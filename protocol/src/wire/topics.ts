@@ -8,6 +8,9 @@
  *   beepkit/v1/dev/<id>/up/catchup          device → gateway   CatchupRequest
  *   beepkit/v1/dev/<id>/up/venue-register   beacon → gateway   VenueRegister
  *   beepkit/v1/dev/<id>/up/venue-status     device → gateway   VenueStatusQuery
+ *   beepkit/v1/dev/<id>/up/venue-signoff    venue  → gateway   VenueSignoff (signed with the venue's sign-off key)
+ *   beepkit/v1/dev/<id>/up/diagnosis        diagnostician → gateway  DiagnosisSubmit (consent + endorsement)
+ *   beepkit/v1/dev/<id>/up/notification     solver → gateway   NotificationSubmit (ids in the gateway's feed.publishers)
  *   beepkit/v1/dev/<id>/reply               gateway → device   Receipt, ErrorReply, CaResponse, CatchupResponse, VenueStatusReply
  *   beepkit/v1/dev/<id>/status              device (retained, last will) DeviceStatus
  *   beepkit/v1/carer/<id>/alert             gateway/agent → carer  CarerAlert
@@ -26,6 +29,9 @@ export const UPLINK = {
   'catchup-request': 'catchup',
   'venue-register': 'venue-register',
   'venue-status-query': 'venue-status',
+  'venue-signoff': 'venue-signoff',
+  'diagnosis-submit': 'diagnosis',
+  'notification-submit': 'notification',
 } as const;
 export type UplinkKind = keyof typeof UPLINK;
 export type TopicKind = UplinkKind | 'reply' | 'status' | 'carer-alert' | 'notification-feed';

@@ -100,9 +100,22 @@ export interface VenueStatusQuery extends Base<'venue-status-query'> { venueId: 
 export type VenueState = 'empty' | 'infected' | 'clean';
 export interface VenueStatusReply extends Base<'venue-status-reply'> { venueId: Uint8Array; state: VenueState; sinceMs: number }
 
+/** A venue's cleaning sign-off (protocol/endorse signoff, 78 bytes, signed with the venue's sign-off key). Reply: VenueStatusReply. */
+export interface VenueSignoffMessage extends Base<'venue-signoff'> { signoff: Uint8Array }
+/**
+ * A diagnostician's endorsement into the running gateway: the consent bundle and
+ * the endorsement record signed over it. The gateway verifies both (certificate,
+ * challenge, proofs, signature), appends the record, publishes the TEKs and the
+ * venue visits. Reply: the Receipt of the endorsement record.
+ */
+export interface DiagnosisSubmit extends Base<'diagnosis-submit'> { consent: Uint8Array; endorsement: Uint8Array }
+/** Notification-chain entries from a solver the gateway lists (feed.publishers). Reply: Receipt of the last entry. */
+export interface NotificationSubmit extends Base<'notification-submit'> { entries: Uint8Array[] }
+
 export type WireMessage =
   | UploadBatch | Receipt | ErrorReply | CaRequest | CaResponse | CatchupRequest | CatchupResponse
-  | NotificationBlock | CarerAlert | DeviceStatus | VenueRegister | VenueStatusQuery | VenueStatusReply;
+  | NotificationBlock | CarerAlert | DeviceStatus | VenueRegister | VenueStatusQuery | VenueStatusReply
+  | VenueSignoffMessage | DiagnosisSubmit | NotificationSubmit;
 export type WireType = WireMessage['type'];
 export type MessageOf<K extends WireType> = Extract<WireMessage, { type: K }>;
 export type BodyOf<K extends WireType> = Omit<MessageOf<K>, 'type' | 'correlationId'>;
