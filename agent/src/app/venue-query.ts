@@ -14,7 +14,7 @@ import { deviceIdOf } from './storage.ts';
 
 export async function queryVenueStatus(cfg: AgentConfig, id: string, timeoutMs = 30_000): Promise<{ venue: string; state: string; sinceMs: number }> {
   const venue = venueId6(id.toLowerCase());
-  const mqtt = new AgentMqtt({ ...mqttOptionsOf(cfg, await deviceIdOf(cfg)), clientId: `${await deviceIdOf(cfg)}-query`, agentVersion: AGENT_VERSION, connectTimeoutMs: timeoutMs });
+  const mqtt = new AgentMqtt({ ...mqttOptionsOf(cfg, await deviceIdOf(cfg)), clientId: `${await deviceIdOf(cfg)}:query`, agentVersion: AGENT_VERSION, connectTimeoutMs: timeoutMs });
   mqtt.on('error', () => {});
   mqtt.start();
   try {
