@@ -173,7 +173,9 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
 
 export function register(program: Command): void {
   const w = program.command('wearable').description('elder wearable: records offline, pairs with a carer over BLE');
-  const common = (c: Command): Command => c.option('-d, --data-dir <dir>', 'data directory', '/var/lib/beepkit-wearable').option('--label <name>', "the person's name shown to the carer")
+  const dataDir = (c: Command): Command => c.option('-d, --data-dir <dir>', 'data directory', '/var/lib/beepkit-wearable');
+  // the radio and the label belong to the commands that serve (status and revoke-carer take the data dir only)
+  const common = (c: Command): Command => dataDir(c).option('--label <name>', "the person's name shown to the carer")
     .option('--uart <port>', 'HCI UART port of the peripheral (carer link, EN advertising)').option('--hci <index>', 'HCI device index of the peripheral');
   const recording = (c: Command): Command => common(c)
     .option('--scan-uart <port>', 'HCI UART port of a second controller: record (scan venues and EN peers); without a scan option nothing is recorded')
@@ -188,7 +190,7 @@ export function register(program: Command): void {
   recording(w.command('pair').description('pairing mode: show the comparison code, confirm on both sides; ends after the window, a failed confirmation or E_COMMIT'))
     .option('--pairing-window-ms <ms>', 'pairing mode ends after this long (real ms, from ready; default 120000)')
     .action((o: Opts) => serve(o, true).catch(fail));
-  common(w.command('status')).action(async (o: Opts) => {
+  dataDir(w.command('status').description('the profile, the pairing and the counts (from the running wearable when there is one)')).action(async (o: Opts) => {
     const lock = new DirLock(o.dataDir);
     try {
       const running = await controlRequest(o.dataDir, { op: 'status' });
@@ -204,7 +206,7 @@ export function register(program: Command): void {
       lock.releaseSync();
     }
   });
-  common(w.command('revoke-carer').description('forget the carer and rotate the master: the carer gets no key of today or later; through the running wearable when there is one'))
+  dataDir(w.command('revoke-carer').description('forget the carer and rotate the master: the carer gets no key of today or later; through the running wearable when there is one'))
     .option('--clock-url <url>', "today from a sim's scenario clock (without a running wearable)")
     .option('--clock <spec>', "today from a rig's fixed scenario clock: epochMs=…,wallMs=…,speed=… (without a running wearable)").action(async (o: Opts) => {
     const log = stderrLogger();
