@@ -111,8 +111,8 @@ t.test('a session takeover that gets through (stolen gateway credentials) is det
   t.ok((await until(gw, 'beepkit_mqtt_connection_lost_total', (v) => v >= 1)) >= 1, 'the gateway saw its connection lost');
   t.ok((await gw.metric('beepkit_broker_superuser_takeovers_total')) >= 1, 'the broker counted the takeover');
   t.equal(await gw.metric('beepkit_mqtt_takeover_alarm'), 1, 'alarm raised');
-  t.match(gw.logText(), /superuser session taken over/, 'the broker logged the takeover');
-  t.match(gw.logText(), /gateway MQTT connection closed by the broker/, 'the gateway logged its loss');
+  t.ok((await gw.logLines('superuser session taken over', 1)).length >= 1, 'the broker logged the takeover');
+  t.ok((await gw.logLines('gateway MQTT connection closed by the broker', 1)).length >= 1, 'the gateway logged its loss');
   raw.destroy();
   t.equal(await until(gw, 'beepkit_mqtt_connections_up', (v) => v === 1), 1, 'and reconnected');
 });
