@@ -30,6 +30,8 @@ export interface GatewayChild {
   /** Bytes the gateway has written to stdout (its log) so far. */
   logBytes(): number;
   logText(): string;
+  /** Resolves once the log holds `count` lines containing `text` (the child's stdout may trail its CONNACKs); throws after `ms`. */
+  logLines(text: string, count: number, ms?: number): Promise<string[]>;
   /** Resident set size of the gateway process, bytes. */
   rss(): number;
   metric(name: string, labels?: string): Promise<number>;
@@ -99,6 +101,20 @@ export async function startGateway(t: TapLike, extra: { limits?: Record<string, 
     dir,
     logBytes: () => bytes,
     logText: () => text,
+    async logLines(want, count, ms = 10_000) {
+      const lines = (): string[] => text.split('\n').filter((l) => l.includes(want));
+      const deadline = performance.now() + ms;
+      while (lines().length < count) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw new Error(`log: ${lines().length} of ${count} lines with ${JSON.stringify(want)} after ${ms} ms`);
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, left);
+          // after the reader above (registered first) has appended the chunk
+          child.stdout!.once('data', () => (clearTimeout(timer), r()));
+        });
+      }
+      return lines();
+    },
     rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))![1]) * 1024,
     async metric(name, labels = '') {
       const { body } = await get('/metrics');

@@ -140,7 +140,20 @@ export class GuardedConnection extends Duplex {
 
   override _write(chunk: Buffer, enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.#dead) return cb();
-    const ok = this.#sock.write(chunk, enc);
+    this.#written(this.#sock.write(chunk, enc), cb);
+  }
+
+  /** aedes (mqtt-packet) writes a packet in pieces, corked: one socket write for them all, not one syscall each. */
+  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, cb: (err?: Error | null) => void): void {
+    if (this.#dead) return cb();
+    this.#sock.cork();
+    let ok = true;
+    for (const c of chunks) ok = this.#sock.write(c.chunk, c.encoding);
+    this.#sock.uncork();
+    this.#written(ok, cb);
+  }
+
+  #written(ok: boolean, cb: (err?: Error | null) => void): void {
     if (this.#auth === 'device') {
       // Never push back on aedes for a device: a frozen reader would hold aedes' delivery slots and
       // stall the feed for everyone (drainTimeout). Its send buffer grows instead, up to maxQueuedBytes.
