@@ -1,6 +1,5 @@
 /** Shared fixtures of the broker/mqtt tests (not a test file itself). */
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_DEVICE_PATTERNS, findMosquitto, hashPassword, isOwnClientId, killStartedMosquittos, type AclPolicy } from '../src/broker/index.ts';
@@ -84,13 +83,4 @@ export function collect(c: GatewayMqtt): { got: Received[]; waitFor(pred: (got: 
 }
 
 /** A TCP port the kernel just handed out (for binaries that cannot listen on port 0 and report it, like mosquitto). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../scripts/ports.ts';
