@@ -45,7 +45,11 @@ async function diagnose(ctx: HilContext, patient: RigAgent, sink: NotificationSi
   const chFile = join(ctx.dir, 'challenge.hex');
   const out = join(ctx.dir, 'consent.json');
   writeFileSync(chFile, toHex(encodeChallenge(diag.challenge())) + '\n');
-  await runBeepkit(BIN, ['agent', 'consent', '--config', patient.configPath, '--diagnostician', toHex(subject), '--challenge', chFile, '--days', String(day), '--teks', '--visits', '--out', out]);
+  // the infectious period: every day of the run so far (a run that crosses midnight, as the CI time matrix's leap-day
+  // point does, has the patient's visits on the day before), at most the two days a diagnosis looks back here
+  const firstDay = Math.max(day - 1, Math.floor((ctx.rig.clock?.startTime ?? now) / 86_400_000));
+  const days = firstDay < day ? `${firstDay}-${day}` : String(day);
+  await runBeepkit(BIN, ['agent', 'consent', '--config', patient.configPath, '--diagnostician', toHex(subject), '--challenge', chFile, '--days', days, '--teks', '--visits', '--out', out]);
   const consent = consentFromFile(new Uint8Array(readFileSync(out)), out);
   const r = await diag.endorse(consent);
   return { days: consent.days.length, visits: r.visits, teks: r.teks };
