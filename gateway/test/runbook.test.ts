@@ -54,7 +54,8 @@ function beepkit(args: string[], timeoutMs = 60_000): Promise<Run> {
 /** A long-running child: resolves `line(re)` when a stdout line matches. */
 function daemon(args: string[]): { child: ChildProcess; lines: string[]; line(re: RegExp, timeoutMs?: number): Promise<string>; stop(): Promise<void> } {
   ran.push(args.join(' '));
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // a timed-out test file takes its gateway and agents with it (bin/cli.ts exitWithParent)
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, BEEPKIT_EXIT_WITH_PARENT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve(l: string): void }[] = [];
   let buf = '';
