@@ -20,6 +20,7 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
   const dir = t.testdir();
   const env = { ...process.env };
   delete env.HCI_CHANNEL_USER;
+  env.BEEPKIT_EXIT_WITH_PARENT = '1'; // a timed-out test takes the trial (and through it its agents) along
   const child = spawn(process.execPath, [join(root, 'bin', 'beepkit.js'), 'demo', '--short', '--data-dir', dir, '--dashboard-port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
