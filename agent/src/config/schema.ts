@@ -84,7 +84,7 @@ export interface AgentConfig {
   log: { level: LogLevel };
   /**
    * Scenario clock for simulated field trials (absent: the host clock): either the sim's
-   * control API `url` (…/clock, polled every pollMs), or now = epochMs + (Date.now() − wallMs) × speed.
+   * control API `url` (…/clock, polled every pollMs), or now = epochMs + (host clock − wallMs) × speed.
    */
   clock?: { url?: string; pollMs?: number; epochMs?: number; speed?: number; wallMs?: number };
   /** Acting as the carer of elder wearables (issue 8; agent/README.md "Carer"). */

@@ -7,7 +7,7 @@
  *    paused}), polled every pollMs; interpolated in between, so a paused sim
  *    is a paused clock, and it never steps back by less than a poll's worth
  *    of jitter.
- *  - `{ epochMs, wallMs, speed? }`: now = epochMs + (Date.now() − wallMs) × speed.
+ *  - `{ epochMs, wallMs, speed? }`: now = epochMs + (host clock − wallMs) × speed.
  */
 import { BeepkitError } from '@beepkit/protocol';
 

@@ -47,7 +47,7 @@ export interface GatewayConfig {
   feed: { maxCatchupBlocks: number; publishers: string[] };
   /**
    * Scenario clock for simulated field trials (absent: the host clock): the sim's control
-   * API `url` (…/clock, polled every pollMs), or now = epochMs + (Date.now() − wallMs) × speed.
+   * API `url` (…/clock, polled every pollMs), or now = epochMs + (host clock − wallMs) × speed.
    */
   clock?: ClockSpec;
 }
