@@ -1,7 +1,12 @@
 /**
- * `npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--dir D] [--minutes N]`
+ * `npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--start T] [--dir D] [--minutes N]`
  * Without --rig: starts the virtual rig in-process (Sim with the café scenario,
  * or the crowd for `--suite soak`), writing its rig file, and uses its control API.
+ * Its scenario clock starts at 09:00 UTC of the host's day, as the field trial's does,
+ * whatever the host hour (every component takes the scenario clock), or at `--start`
+ * (ISO 8601 UTC, or `now`). A start late in the day runs the trial across midnight:
+ * agents then need a certificate for the new day, which the CA gives only with venue
+ * evidence of that day (see agent/README "Certificates").
  * `--suite soak` alone: the crowd with a plaza venue, a UTC midnight half way
  * through `--minutes` (default 30), TraceCodes every minute.
  * Prints per-suite results and `N passed, N failed, N skipped`; exit 1 on a failure.
@@ -13,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isBeepkitError } from '@beepkit/protocol';
 import { loadScenarioFile } from '@beepkit/firmware-stubs/scenario';
-import { Sim } from '@beepkit/firmware-stubs/sim';
+import { Sim, defaultStartTime } from '@beepkit/firmware-stubs/sim';
 import { asRealRig, loadRig, type Rig } from './rig/index.ts';
 import { HilContext } from './hil/context.ts';
 import { runSuite, summaryLine, type SuiteResult } from './hil/runner.ts';
@@ -31,11 +36,12 @@ export async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       rig: { type: 'string' }, suite: { type: 'string', multiple: true }, real: { type: 'boolean' },
-      scenario: { type: 'string' }, speed: { type: 'string' }, dir: { type: 'string' }, minutes: { type: 'string' }, help: { type: 'boolean' },
+      scenario: { type: 'string' }, speed: { type: 'string' }, start: { type: 'string' }, dir: { type: 'string' }, minutes: { type: 'string' }, help: { type: 'boolean' },
     },
   });
   if (values.help) {
-    print('usage: npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--dir D] [--minutes N (soak)]');
+    print('usage: npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--start ISO|now] [--dir D] [--minutes N (soak)]');
+    print('  --start: the scenario clock\'s start (default 09:00 UTC of the host\'s day; the soak suite: half its minutes before midnight)');
     print(`suites: ${SUITES.map((s) => `${s.name}${s.ci ? '' : ' (outside CI)'}`).join(', ')}`);
     return 0;
   }
@@ -47,6 +53,11 @@ export async function main(argv: string[]): Promise<number> {
   const minutes = values.minutes === undefined ? SOAK_MINUTES : Number(values.minutes);
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) {
     print(`E_CONFIG: --minutes must be a whole number of minutes in 1..1440, got ${values.minutes}`);
+    return 2;
+  }
+  const start = values.start === undefined ? undefined : values.start === 'now' ? hostNow() : Date.parse(values.start);
+  if (start !== undefined && !Number.isFinite(start)) {
+    print(`E_CONFIG: --start must be an ISO 8601 time (2028-02-29T23:50:00Z) or now, got ${values.start}`);
     return 2;
   }
   const soakOnly = named.length === 1 && named[0] === 'soak';
@@ -66,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       const file = scenario.includes('/') ? resolve(scenario) : join(ROOT, 'firmware-stubs', 'scenarios', `${scenario}.yaml`);
       const sc = soakOnly ? soakScenario(file) : loadScenarioFile(file);
       mkdirSync(join(base, 'sim'), { recursive: true });
-      const startTime = soakOnly ? soakStartTime(hostNow(), minutes) : hostNow();
+      const startTime = start ?? (soakOnly ? soakStartTime(hostNow(), minutes) : defaultStartTime(hostNow()));
       sim = new Sim({ scenario: sc, dir: join(base, 'sim'), controlPort: 0, startTime, ...(values.speed ? { speed: Number(values.speed) } : {}) });
       await sim.start();
       sim.pause();
