@@ -11,7 +11,7 @@
  * caches the CA key id and KeyObject), Ed25519 keys come from protocol/crypto
  * `ed25519KeyObject` (a bounded cache of JWK-imported keys).
  */
-import { hash } from 'node:crypto';
+import { sha256 } from '../ledger/digest.ts';
 
 const RECORD_TAG = Buffer.from('beepkit/record/v1');
 
@@ -30,5 +30,5 @@ export class Scratch {
 
 /** protocol/tracecode `recordHash` of each record, one-shot SHA-256 each. */
 export function recordHashes(records: Uint8Array[], scratch: Scratch): Uint8Array[] {
-  return records.map((r) => hash('sha256', scratch.join(RECORD_TAG, r), 'buffer'));
+  return records.map((r) => sha256(scratch.join(RECORD_TAG, r)));
 }

@@ -7,7 +7,7 @@
 import { closeSync, fsyncSync, openSync, readSync, readdirSync, readFileSync, statSync, ftruncateSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hash } from 'node:crypto';
+import { sha256 } from './digest.ts';
 import { BeepkitError } from '@beepkit/protocol';
 
 export const SEGMENT_HEADER = 16;
@@ -16,7 +16,7 @@ const MAGIC = Buffer.from('BKLSEG01', 'latin1');
 
 /** First 4 bytes of SHA-256(payload), big-endian (one-shot hash: no Hash object per record). */
 export function checksum(payload: Uint8Array): number {
-  return hash('sha256', payload, 'buffer').readUInt32BE(0);
+  return sha256(payload).readUInt32BE(0);
 }
 
 export function segmentName(firstHeight: number): string {
