@@ -123,6 +123,7 @@ if (NO_CHROMIUM || !CHROMIUM) {
     t.equal(await venue.getAttribute('fill'), '#d64545', 'an infected venue turns red');
     t.match(await page.locator('.dev[data-device="alice"]').getAttribute('class'), /trust-trusted/, 'trust shows on the marker');
     t.match(await page.locator('#trust tr[data-device="carol"]').textContent(), /untrusted/, 'trust table');
+    await page.locator('#rssi-chart canvas').waitFor(); // the panel redraws at most every 250 ms
     t.equal(await page.locator('#rssi-chart canvas').count(), 1, 'an RSSI chart is drawn');
     t.equal(await page.locator('#throughput-chart canvas').count(), 1, 'a throughput chart is drawn');
     t.equal(await page.locator('#log li.log').count(), 5, 'narration');

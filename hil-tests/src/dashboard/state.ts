@@ -23,7 +23,7 @@ export interface DashboardLimits {
 export const DEFAULT_LIMITS: DashboardLimits = {
   devices: 500,
   venues: 256,
-  encounters: 256,
+  encounters: 512,
   samplesPerEncounter: 240,
   throughput: 600,
   alerts: 200,

@@ -10,7 +10,8 @@
  * its loopback API, accepted on a scenario clock only). The agent then labels
  * those peers with the device ids; the RPIs never reach the dashboard or a log.
  * Bounded: names kept per RPI (LRU), windows per pair and pairs (LRU), samples per
- * read (the agent's feed is rate-bounded).
+ * read (the agent's feed is rate-bounded), a pair's windows at most every 5 s unless
+ * one was added.
  */
 import { decodeAdvert } from '@beepkit/protocol/frames';
 import { toHex } from '@beepkit/protocol/bytes';
@@ -41,6 +42,8 @@ export interface ProximityAgent {
 const MAX_NAMES = 2048;
 const MAX_PAIRS = 2048;
 const MAX_IDS_PER_PAIR = 32;
+/** A pair's windows go out at most this often (real ms), unless a window was added. */
+export const ENCOUNTER_GAP_MS = 5000;
 
 export class ProximityView {
   readonly counters = { reads: 0, samples: 0, encounters: 0, failures: 0, namesSent: 0 };
@@ -48,7 +51,7 @@ export class ProximityView {
   readonly #sent = new Map<string, number>();
   readonly #cursor = new Map<string, number>();
   /** agent\0label → local id → windows (scenario seconds), and the last JSON published */
-  readonly #pairs = new Map<string, { ids: Map<string, FeedWindow[]>; last: string }>();
+  readonly #pairs = new Map<string, { ids: Map<string, FeedWindow[]>; last: string; at: number; count: number }>();
   #namesVersion = 0;
   readonly #devices: Map<string, Scenario['devices'][number]>;
   readonly #crowdTeks = new Map<string, Uint8Array>();
@@ -150,7 +153,7 @@ export class ProximityView {
       const key = `${agent}\u0000${p.label}`;
       let pair = this.#pairs.get(key);
       if (!pair) {
-        this.#pairs.set(key, (pair = { ids: new Map(), last: '' }));
+        this.#pairs.set(key, (pair = { ids: new Map(), last: '', at: -Infinity, count: 0 }));
         if (this.#pairs.size > MAX_PAIRS) this.#pairs.delete(this.#pairs.keys().next().value as string);
       }
       pair.ids.delete(p.id);
@@ -158,10 +161,12 @@ export class ProximityView {
       if (pair.ids.size > MAX_IDS_PER_PAIR) pair.ids.delete(pair.ids.keys().next().value as string);
       const windows = [...pair.ids.values()].flat().sort((a, b) => a.start - b.start).slice(-MAX_WINDOWS)
         .map((w) => ({ start: sec(w.start), end: sec(Math.max(w.start, w.end)), minutes: w.msByBucket.map((ms) => Math.round(ms / 600) / 100) }));
+      const now = performance.now();
+      if (windows.length === pair.count && now - pair.at < ENCOUNTER_GAP_MS) continue;
       const e = { type: 'encounter', device: agent, peer: p.label, edges: feed.edges, windows };
       const json = JSON.stringify(e);
       if (json === pair.last) continue;
-      pair.last = json;
+      Object.assign(pair, { last: json, at: now, count: windows.length });
       this.o.publish(e);
       this.counters.encounters++;
     }

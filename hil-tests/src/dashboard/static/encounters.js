@@ -8,6 +8,8 @@ import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { fmtT, labelOf } from './store.js';
 
 export const TOP_N = 12;
+/** The panel redraws at most this often (ms): a crowd sends hundreds of samples a second. */
+const MIN_REDRAW_MS = 250;
 /** The truth's "close": within 2 m. */
 export const CLOSE_M = 2;
 /** Until an agent says, the Corona-Warn-App edges its encounter log uses. */
@@ -50,18 +52,18 @@ export class EncounterPanel {
     this.chosen = null; // the pair picked (key), if any
     this.plot = null;
     this.edges = null;
-    search.addEventListener('input', () => this.render(this.store));
+    search.addEventListener('input', () => this.draw(this.store));
     list.addEventListener('click', (ev) => {
       const li = ev.target.closest('li.pair');
       if (!li) return;
       this.chosen = li.dataset.key;
-      this.render(this.store);
+      this.draw(this.store);
     });
     document.addEventListener('dashboard:pick', (ev) => {
       if (!this.store) return;
       this.search.value = labelOf(this.store, ev.detail.device);
       this.chosen = null;
-      this.render(this.store);
+      this.draw(this.store);
     });
     new ResizeObserver(() => this.plot?.setSize(this.size())).observe(chart);
   }
@@ -74,8 +76,20 @@ export class EncounterPanel {
     return { width: Math.max(240, this.chartEl.clientWidth), height: 240 };
   }
 
+  /** Draws now, or once MIN_REDRAW_MS after the last draw (the latest store then). */
   render(s) {
     this.store = s;
+    if (this.pending) return;
+    const wait = (this.drawnAt ?? -Infinity) + MIN_REDRAW_MS - performance.now();
+    if (wait <= 0) return this.draw(s);
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      this.draw(this.store);
+    }, wait);
+  }
+
+  draw(s) {
+    this.drawnAt = performance.now();
     const q = this.search.value.trim().toLowerCase();
     const all = [...s.encounters.values()];
     const matching = q ? all.filter((e) => pairText(s, e).toLowerCase().includes(q)) : all;
