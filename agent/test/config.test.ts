@@ -66,6 +66,8 @@ t.test('each invalid field gives one E_CONFIG naming it', async (t) => {
     [{ http: { host: '0.0.0.0' } }, 'http.host'],
     [{ http: { port: 'x' } }, 'http.port'],
     [{ http: { allowedHosts: 'kit.local' } }, 'http.allowedHosts'],
+    [{ feed: { proximity: 'yes' } }, 'feed.proximity'],
+    [{ feed: { other: true } }, 'feed.other'],
     [{ http: { allowedHosts: ['kit.local', 'http://evil.example'] } }, 'http.allowedHosts[1]'],
     [{ http: { allowedHosts: ['*.local'] } }, 'http.allowedHosts[0]'],
     [{ http: { allowedHosts: ['Kit.Local'] } }, 'http.allowedHosts[0]'],

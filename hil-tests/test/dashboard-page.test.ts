@@ -123,9 +123,16 @@ if (NO_CHROMIUM || !CHROMIUM) {
     t.equal(await venue.getAttribute('fill'), '#d64545', 'an infected venue turns red');
     t.match(await page.locator('.dev[data-device="alice"]').getAttribute('class'), /trust-trusted/, 'trust shows on the marker');
     t.match(await page.locator('#trust tr[data-device="carol"]').textContent(), /untrusted/, 'trust table');
+    await page.locator('#rssi-chart canvas').waitFor(); // the panel redraws at most every 250 ms
     t.equal(await page.locator('#rssi-chart canvas').count(), 1, 'an RSSI chart is drawn');
     t.equal(await page.locator('#throughput-chart canvas').count(), 1, 'a throughput chart is drawn');
     t.equal(await page.locator('#log li.log').count(), 5, 'narration');
+    // a device picked on the map: the encounter panel shows its pairs
+    await page.locator('.dev[data-device="carol"] .dot').dispatchEvent('click');
+    t.equal(await page.locator('#pair-search').inputValue(), 'Carol', 'a click on a device on the map searches for it');
+    t.same(await page.locator('#pairs li.pair .who').allTextContents(), ['Carol ↔ enc-2'], 'and lists its pairs only');
+    await page.locator('#pair-search').fill('');
+    t.same((await page.locator('#pairs li.pair .who').allTextContents()).sort(), ['Bob ↔ enc-1', 'Carol ↔ enc-2'], 'an empty search lists the top pairs');
 
     mkdirSync(path.dirname(SHOT), { recursive: true });
     await page.screenshot({ path: SHOT, fullPage: true });

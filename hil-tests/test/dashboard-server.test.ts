@@ -155,6 +155,49 @@ t.test('publish rejects events outside the schema', async (t) => {
   t.equal(s.publish({ type: 'rssi', device: 'bob', peer: 'enc-12', rssi: -60, attenuation: 50, t: 1 }), 2, 'short opaque peer label accepted');
 });
 
+t.test('the encounter events: bounds of the schema, folded per pair', async (t) => {
+  const rssi = (x: Record<string, unknown>) => ({ type: 'rssi', device: 'alice', peer: 'bob', rssi: -60, raw: -61, attenuation: 52, distance: 1.5, t: 10, ...x });
+  const enc = (x: Record<string, unknown>) => ({ type: 'encounter', device: 'alice', peer: 'bob', edges: [63, 73, 79], windows: [{ start: 10, end: 70, minutes: [1, 0, 0, 0] }], ...x });
+  t.doesNotThrow(() => validateEvent(rssi({})), 'a full sample');
+  t.doesNotThrow(() => validateEvent(enc({})), 'a pair with a window');
+  t.doesNotThrow(() => validateEvent(rssi({ raw: undefined, distance: undefined })), 'raw and truth optional');
+  rejects(t, rssi({ rssi: -128 }), 'E_RANGE', 'filtered RSSI below HCI range');
+  rejects(t, rssi({ raw: 21 }), 'E_RANGE', 'raw RSSI above +20 dBm');
+  rejects(t, rssi({ raw: 127 }), 'E_RANGE', 'HCI "not available" (127) is not a reading');
+  rejects(t, rssi({ attenuation: 201 }), 'E_RANGE', 'attenuation beyond 200 dB');
+  rejects(t, rssi({ distance: -1 }), 'E_RANGE', 'negative distance');
+  rejects(t, rssi({ distance: Number.POSITIVE_INFINITY }), 'E_FORMAT', 'infinite distance');
+  rejects(t, rssi({ raw: '-60' }), 'E_FORMAT', 'a string for a number');
+  rejects(t, rssi({ t: -1 }), 'E_RANGE', 'time before the scenario start');
+  rejects(t, rssi({ peer: '0123456789abcdef0123456789abcdef' }), 'E_RANGE', 'an RPI as the peer');
+  rejects(t, rssi({ rpi: 'x' }), 'E_SCHEMA', 'an extra field');
+  rejects(t, enc({ edges: [73, 63] }), 'E_RANGE', 'edges must ascend');
+  rejects(t, enc({ edges: [63, 63] }), 'E_RANGE', 'equal edges');
+  rejects(t, enc({ edges: [1, 2, 3, 4, 5, 6, 7, 8, 9] }), 'E_RANGE', 'more than 8 edges');
+  rejects(t, enc({ edges: [-1] }), 'E_RANGE', 'an edge below 0 dB');
+  rejects(t, enc({ windows: [{ start: 70, end: 10, minutes: [1, 0, 0, 0] }] }), 'E_RANGE', 'a window ending before it starts');
+  rejects(t, enc({ windows: [{ start: 10, end: 70, minutes: [1, 0, 0] }] }), 'E_RANGE', 'minutes not one per bucket');
+  rejects(t, enc({ windows: [{ start: 10, end: 70, minutes: [-1, 0, 0, 0] }] }), 'E_RANGE', 'negative minutes');
+  rejects(t, enc({ windows: [{ start: 10, end: 70, minutes: [1441, 0, 0, 0] }] }), 'E_RANGE', 'more minutes than a day');
+  rejects(t, enc({ windows: new Array(33).fill({ start: 1, end: 2, minutes: [0, 0, 0, 0] }) }), 'E_RANGE', 'more than 32 windows');
+  rejects(t, enc({ windows: [{ start: 10, end: 70, minutes: [1, 0, 0, 0], rpi: 'x' }] }), 'E_SCHEMA', 'an extra field in a window');
+  rejects(t, enc({ windows: 'none' }), 'E_FORMAT', 'windows not a list');
+
+  const st = new DashboardState('t', { ...DEFAULT_LIMITS, encounters: 2, samplesPerEncounter: 3 });
+  for (let i = 0; i < 5; i++) st.apply(validateEvent(rssi({ t: i, rssi: -60 - i })));
+  st.apply(validateEvent(enc({})));
+  st.apply(validateEvent(rssi({ peer: 'carol' })));
+  st.apply(validateEvent(rssi({ peer: 'dave' })));
+  const snap = st.snapshot();
+  t.same(snap.rssi.map((r) => r.peer), ['carol', 'dave'], 'pairs bounded: the least recently updated goes');
+  const st2 = new DashboardState('t', { ...DEFAULT_LIMITS, samplesPerEncounter: 3 });
+  for (let i = 0; i < 5; i++) st2.apply(validateEvent(rssi({ t: i, rssi: -60 - i })));
+  st2.apply(validateEvent(enc({})));
+  const [bob] = st2.snapshot().rssi;
+  t.same(bob!.samples.map((x) => [x.t, x.raw, x.distance]), [[2, -61, 1.5], [3, -61, 1.5], [4, -61, 1.5]], 'samples bounded per pair, raw and truth kept');
+  t.same([bob!.edges, bob!.windows.length], [[63, 73, 79], 1], 'the windows beside the series');
+});
+
 t.test('SSE delivers events in order, resumes, and resets when too far behind', async (t) => {
   const s = await started(t, { limits: { replay: 20 } });
   const live = new SseReader(new URL('/events', s.url).href);

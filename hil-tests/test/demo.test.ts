@@ -5,13 +5,59 @@
  * Dave (her TraceCodes through him, her high alert raised by his agent); exit
  * 0 only when the outcome matches the scenario's `expect` block.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { chromium } from 'playwright-core';
+import { findTool, missing } from '../../scripts/tools.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHOT = join(root, 'hil-tests/artifacts/demo-encounters.png');
+const CHROMIUM = findTool('chromium');
+// the CI time matrix runs this trial four more times under libfaketime: the browser check runs once, in npm test
+const NO_CHROMIUM = missing('chromium') || (CHROMIUM ? '' : 'chromium not installed') || (process.env.FAKETIME ? 'time matrix run (FAKETIME set): the browser check runs in npm test' : '');
+
+/**
+ * The dashboard after the trial (kept up by --keep-running), in headless Chromium: the encounter panel
+ * lists Alice ↔ Bob with a non-empty series, the bucket edges and the true distance; the screenshot is
+ * hil-tests/artifacts/demo-encounters.png (CI keeps it).
+ */
+async function checkDashboard(t: Test, url: string): Promise<void> {
+  const state = (await (await fetch(new URL('/state', url))).json()) as { rssi: { device: string; peer: string; samples: { distance?: number }[]; edges: number[]; windows: unknown[] }[] };
+  const ab = state.rssi.find((r) => r.device === 'alice' && r.peer === 'bob');
+  t.ok(ab && ab.samples.length > 0, `Alice hears Bob: ${ab?.samples.length ?? 0} samples on the dashboard`);
+  t.ok(ab?.samples.some((x) => x.distance !== undefined), 'with the true distance beside them');
+  t.ok(ab && ab.edges.length > 0 && ab.windows.length > 0, 'and her encounter log\'s windows and bucket edges');
+  t.notOk(state.rssi.some((r) => /^[0-9a-f]{16,}$/.test(r.peer)), 'no peer is an identifier');
+  const profile = mkdtempSync(join(os.tmpdir(), 'beepkit-demo-page-'));
+  const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM!, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'], viewport: { width: 1280, height: 1000 } });
+  try {
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(url);
+    await page.locator('#conn.conn-live').waitFor();
+    await page.locator('#pair-search').fill('alice');
+    const pair = page.locator('#pairs li.pair', { hasText: 'Alice ↔ Bob' });
+    await pair.waitFor({ timeout: 10_000 });
+    t.match(await pair.textContent(), /Alice ↔ Bob\s*[\d.]+ min · [1-9]\d* samples/, 'the panel lists Alice ↔ Bob with its minutes and samples');
+    t.ok((await pair.locator('.bar .seg').count()) > 0, 'and a stacked bar of minutes per bucket');
+    await pair.click();
+    await page.locator('#rssi-chart[data-pair="Alice ↔ Bob"] canvas').waitFor();
+    t.ok(await page.locator('#bucket-legend li').count() >= 4, 'the bucket legend (edges) is drawn');
+    t.match(await page.locator('#rssi-panel .u-legend').textContent(), /true distance/, 'the truth is a series beside the estimate');
+    mkdirSync(dirname(SHOT), { recursive: true });
+    await page.locator('#rssi-panel').screenshot({ path: SHOT });
+    t.ok(existsSync(SHOT), `screenshot ${SHOT.slice(root.length + 1)}`);
+    t.same(errors, [], 'no page errors');
+  } finally {
+    await ctx.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
 
 // the trial runs longer than the default per-file timeout on a loaded machine
 t.setTimeout(480_000);
@@ -21,14 +67,28 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
   const env = { ...process.env };
   delete env.HCI_CHANNEL_USER;
   env.BEEPKIT_EXIT_WITH_PARENT = '1'; // a timed-out test takes the trial (and through it its agents) along
-  const child = spawn(process.execPath, [join(root, 'bin', 'beepkit.js'), 'demo', '--short', '--data-dir', dir, '--dashboard-port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --keep-running: the dashboard stays up after the summary for the browser check, then SIGINT (the exit code is the verdict's)
+  const child = spawn(process.execPath, [join(root, 'bin', 'beepkit.js'), 'demo', '--short', '--keep-running', '--data-dir', dir, '--dashboard-port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let kept: ((url: string) => void) | undefined;
+  const keptUp = new Promise<string>((resolve) => (kept = resolve));
+  const onData = (d: Buffer): void => {
+    out += d.toString();
+    const m = /keeping everything up \(dashboard (http:\/\/\S+)\)/.exec(out);
+    if (m) kept?.(m[1]!);
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const url = await Promise.race([keptUp, exited.then(() => undefined)]);
+  if (url) {
+    await t.test('the encounter panel after the trial, in headless Chromium', { skip: NO_CHROMIUM || false }, (t) => checkDashboard(t, url));
+    child.kill('SIGINT');
+  }
+  const code = await exited;
   t.equal(code, 0, 'exit 0: the outcome matches the scenario');
   if (code !== 0) {
     t.comment(out.split('\n').slice(-60).join('\n'));

@@ -30,6 +30,8 @@ import { ensureApiToken, removeApiPort, writeApiPort } from './api-token.ts';
 import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { TimeKeeper, systemTimeProbes, type TimeProbes } from '../time/index.ts';
+import { ProximityFeed, feedRoute } from './proximity-feed.ts';
+import { VenueWatch } from './venue-watch.ts';
 
 export interface AgentOptions {
   logger?: Logger;
@@ -89,6 +91,9 @@ export class Agent {
   #carerStore?: CarerStore;
   /** The carer side (config carer.enabled): pairing, sync, /carer/* routes. */
   carer?: AgentCarer;
+  /** The per-encounter feed for a dashboard (config feed.proximity). */
+  feed?: ProximityFeed;
+  #venueWatch?: VenueWatch;
   readonly #timers: NodeJS.Timeout[] = [];
   #ticking = Promise.resolve();
 
@@ -139,12 +144,17 @@ export class Agent {
       await this.outbox.start();
       this.#alerts = new AlertDispatcher(this.#sinks(), { logger: this.#log });
       this.#carerStore = this.opts.carer ?? (cfg.carer.enabled ? await new CarerStore({ path: cfg.carer.storePath!, key: this.#key, retentionDays: cfg.keystore.retentionDays, wearablesDir: join(cfg.dataDir, 'wearables') }).load() : undefined);
+      const feed = (this.feed = cfg.feed.proximity
+        ? new ProximityFeed({ mono: () => performance.now(), edges: this.#encounters.edges, windowsOf: (k) => this.#encounters.get(k)?.windows })
+        : undefined);
       this.pipeline = new ScanPipeline({
         rssiCorrection: cfg.radio.rssiCorrection, assumedEnTxPower: cfg.radio.txPower, encounters: this.#encounters, visits: this.visits,
         venues: this.registry, logger: this.#log, onVenue: (o) => {
           // only frames heard at presence strength count for trust (a weak one must not replace a strong one)
           if (o.filteredRssi >= cfg.visits.enterRssi) this.#recentVenues.set(o.venueId, o);
+          this.#venueWatch?.heard(o.venueId);
         },
+        ...(feed ? { onEncounter: (key: string, raw: number, rssi: number, att: number, at: number) => feed.observe(key, raw, rssi, att, at) } : {}),
       });
       if (this.opts.network) {
         this.network = await this.opts.network({
@@ -159,6 +169,10 @@ export class Agent {
           // the wearables' alerts count in alerts.byLevel and the by-level metric like the agent's own
           ...(this.#carerStore ? { carer: { store: this.#carerStore, sinks: [...this.#sinks(), this.#levelSink], key: this.#key } } : {}),
         });
+      }
+      const net = this.network;
+      if (net?.venueStatus) {
+        this.#venueWatch = new VenueWatch({ query: (id) => net.venueStatus!(id), now: this.#now, nameOf: (id) => this.registry.get(id)?.name, logger: this.#log });
       }
       this.#publishing = new Publishing({
         config: cfg, keystore: this.keystore, outbox: this.outbox, network: this.network, now: this.#now, logger: this.#log,
@@ -182,7 +196,7 @@ export class Agent {
         health: () => this.#health(),
         status: () => this.status(),
         metrics: () => renderMetrics(this.status()),
-        control: async (method, path, body) => this.carer?.route(method, path, body),
+        control: async (method, path, body) => (await feedRoute(this.feed, !!this.opts.clock, method, path, body)) ?? this.carer?.route(method, path, body),
         refused: (r) => {
           const n = (this.#refusals[r.code] = (this.#refusals[r.code] ?? 0) + 1);
           // the first of each code, then every 100th: a hostile page cannot flood the log
@@ -429,6 +443,8 @@ export class Agent {
       certificate: { today: !!this.network?.certificate(day), requests: this.#caRequests, inFlight: this.#caInFlight, ...(this.#caLastCode ? { lastCode: this.#caLastCode } : {}), codes: { ...this.#caCodes } },
       encounters: this.#encounters.size,
       visits: { open, total: this.visits.visits().length + open, seconds: Math.floor(dwellMs / 1000) },
+      ...(this.#venueWatch?.status() ? { venue: this.#venueWatch.status() } : {}),
+      ...(this.feed ? { feed: { peers: this.feed.peerCount, ...this.feed.counters } } : {}),
       publisher: { ...(this.#publishing?.counts ?? {}) },
       outbox: { depth: ob?.pending ?? 0, bytes: ob?.pendingBytes ?? 0 },
       network: { state: this.network?.state ?? 'none', counters: this.network?.counters() ?? {} },

@@ -39,6 +39,8 @@ export interface AgentNetwork {
   purgeBefore?(firstDay: number): Promise<void>;
   /** Acts for the paired wearables (when the agent is a carer). */
   wearables?: WearableProxy;
+  /** The gateway's state of a venue (6-byte id, hex): VenueStatusQuery on the agent's own connection. */
+  venueStatus?(venueId: string, timeoutMs?: number): Promise<{ state: string; sinceMs: number }>;
 }
 
 export interface NetworkContext {

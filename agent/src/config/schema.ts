@@ -89,6 +89,8 @@ export interface AgentConfig {
   clock?: { url?: string; pollMs?: number; epochMs?: number; speed?: number; wallMs?: number };
   /** Acting as the carer of elder wearables (issue 8; agent/README.md "Carer"). */
   carer: CarerConfig;
+  /** `proximity`: the bounded per-encounter feed on the local API (agent/src/app/proximity-feed.ts; off by default). */
+  feed: { proximity: boolean };
 }
 
 export interface CarerConfig {
@@ -133,6 +135,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   http: { host: '127.0.0.1', port: 9470, allowedHosts: [], requestTimeoutMs: 8_000 },
   log: { level: 'info' },
   carer: { enabled: false, labels: {}, syncIntervalMs: 300_000, autoSync: true, minSyncGapMs: 60_000, findTimeoutMs: 60_000, sessionTimeoutMs: 20_000, publishAlerts: false },
+  feed: { proximity: false },
 };
 
 /** Keys that may appear although the defaults lack them. */
@@ -282,6 +285,7 @@ export function validate(c: AgentConfig): void {
   oneOf(o, 'log.level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
   clock(c);
   carer(c);
+  if (typeof c.feed.proximity !== 'boolean') fail('feed.proximity', `must be true or false, got ${JSON.stringify(c.feed.proximity)}`);
 }
 
 function carer(c: AgentConfig): void {

@@ -37,6 +37,10 @@ export interface AgentStatus {
     source: string; trusted: boolean; offsetMs: number; gnssDeltaMs?: number; ntp?: boolean; corrections: number; reason: string; code?: string;
     held: { publish: number; upload: number }; backlog: { size: number; dropped: number };
   };
+  /** The venue heard last and its state at the gateway (app/venue-watch.ts), when the agent has a network. */
+  venue?: { venue: string; state?: string; sinceMs?: number; checkedMs?: number; lastCode?: string; queries: number; failures: number };
+  /** The proximity feed's bounds at work (app/proximity-feed.ts), when on: counts only. */
+  feed?: { peers: number; samples: number; skippedGap: number; skippedRate: number; peersDropped: number };
   /** The local API: requests refused by code (health/guard.ts). */
   api?: { refusals: Record<string, number> };
   /** The carer side, when enabled: labels and counts only (agent/src/carer/service.ts CarerStatus). */

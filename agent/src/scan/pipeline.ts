@@ -31,6 +31,8 @@ export interface PipelineOptions {
   slotWindow?: number;
   /** Called for every genuine, fresh venue frame. */
   onVenue?: (obs: VenueObservation) => void;
+  /** Called for every accepted EN advert: the peer (its key), the raw and filtered RSSI, the attenuation (the proximity feed). */
+  onEncounter?: (key: string, raw: number, filtered: number, att: number, at: number) => void;
   /** Peers tracked at most; beyond it new peers are counted (E_PEER_TABLE_FULL) but not tracked. */
   maxPeers?: number;
   logger?: Logger;
@@ -229,6 +231,7 @@ export class ScanPipeline {
         p.aemHex = toHex(a.aem);
       }
       this.o.encounters?.record(p.key, p.aemHex as string, ev.address, att, ev.receivedAt);
+      this.o.onEncounter?.(p.key, ev.rssi, p.rssi, att, ev.receivedAt);
     } else if (a.kind === 'beepkit-venue') {
       const venueId = p.key.slice(2);
       this.o.visits?.observe(venueId, p.rssi, att, ev.receivedAt);

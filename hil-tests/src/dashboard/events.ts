@@ -27,14 +27,33 @@ export interface VenueView {
   beacons: { id: string; x: number; y: number }[];
 }
 
+export interface EncounterWindow {
+  start: number;
+  end: number;
+  minutes: number[];
+}
+
+/** Most bucket edges and windows per `encounter` event. */
+export const MAX_EDGES = 8;
+export const MAX_WINDOWS = 32;
+
 /** `t` is scenario time in seconds from the scenario start. */
 export type DashboardEvent =
   | { type: 'scenario'; name: string; origin: { lat: number; lon: number }; venues: VenueView[] }
   | { type: 'position'; device: string; role: Role; label: string; x: number; y: number; t: number }
   | { type: 'venue-state'; venue: string; state: VenueState }
   | { type: 'trust'; device: string; state: TrustState; reason?: string }
-  /** `peer` is an opaque short label chosen by the publisher (e.g. "enc-3"), never an RPI or address. */
-  | { type: 'rssi'; device: string; peer: string; rssi: number; attenuation: number; t: number }
+  /**
+   * One sample of what `device`'s radio heard from `peer`: a scenario device id or name, or the agent's local id
+   * (e.g. "p3"), never an RPI or address. `rssi` filtered, `raw` as reported, dBm; `attenuation` dB; `distance`
+   * the simulated air's true distance in metres (virtual runs only).
+   */
+  | { type: 'rssi'; device: string; peer: string; rssi: number; raw?: number; attenuation: number; distance?: number; t: number }
+  /**
+   * The exposure windows the agent logged for the pair (its encounter log): bounds in scenario seconds and minutes
+   * credited per attenuation bucket; `edges` the bucket edges in dB, ascending (bucket i: edges[i-1] ≤ att < edges[i]).
+   */
+  | { type: 'encounter'; device: string; peer: string; edges: number[]; windows: EncounterWindow[] }
   | { type: 'throughput'; tracecodesPerSec: number; ledgerHeight: number; t: number }
   | { type: 'certificate'; device: string; day: number }
   | { type: 'alert'; device: string; level: AlertLevel; explanation: string; t: number }
@@ -111,6 +130,11 @@ function arr(item: Check, max: number): Check {
   };
 }
 const opt = (check: Check): Field => ({ check, optional: true });
+/** A shape check followed by a check across its fields. */
+const refine = (check: Check, across: Check): Check => (v, path) => {
+  check(v, path);
+  across(v, path);
+};
 
 const ID = label(40);
 const COORD = num(-1e6, 1e6);
@@ -138,7 +162,18 @@ const SHAPES: Record<EventType, Check> = {
   position: obj({ type: TYPE, device: ID, role: oneOf(['agent', 'beacon', 'wearable', 'crowd']), label: label(40), x: COORD, y: COORD, t: T }),
   'venue-state': obj({ type: TYPE, venue: ID, state: oneOf(['empty', 'infected', 'clean']) }),
   trust: obj({ type: TYPE, device: ID, state: oneOf(['untrusted', 'trusted', 'lost']), reason: opt(str(200)) }),
-  rssi: obj({ type: TYPE, device: ID, peer: label(16), rssi: num(-200, 20), attenuation: num(-50, 200), t: T }),
+  rssi: obj({ type: TYPE, device: ID, peer: label(16), rssi: num(-127, 20), raw: opt(num(-127, 20)), attenuation: num(-50, 200), distance: opt(num(0, 1e5)), t: T }),
+  encounter: refine(
+    obj({ type: TYPE, device: ID, peer: label(16), edges: arr(num(0, 200), MAX_EDGES), windows: arr(obj({ start: T, end: T, minutes: arr(num(0, 1440), MAX_EDGES + 1) }), MAX_WINDOWS) }),
+    (v, path) => {
+      const e = v as { edges: number[]; windows: EncounterWindow[] };
+      if (e.edges.some((x, i) => i > 0 && x <= e.edges[i - 1])) fail('E_RANGE', `${path}.edges`, 'must ascend');
+      e.windows.forEach((w, i) => {
+        if (w.end < w.start) fail('E_RANGE', `${path}.windows[${i}].end`, 'must not be before start');
+        if (w.minutes.length !== e.edges.length + 1) fail('E_RANGE', `${path}.windows[${i}].minutes`, `must hold one figure per bucket (${e.edges.length + 1})`);
+      });
+    },
+  ),
   throughput: obj({ type: TYPE, tracecodesPerSec: num(0, 1e9), ledgerHeight: num(0, Number.MAX_SAFE_INTEGER), t: T }),
   certificate: obj({ type: TYPE, device: ID, day: num(0, 1e7) }),
   alert: obj({ type: TYPE, device: ID, level: oneOf(['none', 'low', 'medium', 'high']), explanation: str(500), t: T }),

@@ -3,7 +3,7 @@
  * and a short replay ring for streams that reconnect. Every collection is bounded.
  * Pure: no timers, no sockets.
  */
-import type { DashboardEvent, Stamped } from './events.ts';
+import type { DashboardEvent, EncounterWindow, Stamped } from './events.ts';
 
 export interface DashboardLimits {
   /** devices tracked (positions, trust, certificates); the least recently updated is dropped */
@@ -23,8 +23,8 @@ export interface DashboardLimits {
 export const DEFAULT_LIMITS: DashboardLimits = {
   devices: 500,
   venues: 256,
-  encounters: 64,
-  samplesPerEncounter: 600,
+  encounters: 512,
+  samplesPerEncounter: 240,
   throughput: 600,
   alerts: 200,
   log: 500,
@@ -35,9 +35,20 @@ type Of<K extends DashboardEvent['type']> = Extract<Stamped, { type: K }>;
 
 export interface RssiSample {
   rssi: number;
+  raw?: number;
   attenuation: number;
+  distance?: number;
   t: number;
   seq: number;
+}
+
+/** One pair's series and exposure windows. */
+interface Encounter {
+  device: string;
+  peer: string;
+  samples: Ring<RssiSample>;
+  edges: number[];
+  windows: EncounterWindow[];
 }
 
 export interface Snapshot {
@@ -49,7 +60,7 @@ export interface Snapshot {
   venueStates: Of<'venue-state'>[];
   trust: Of<'trust'>[];
   certificates: Of<'certificate'>[];
-  rssi: { device: string; peer: string; samples: RssiSample[] }[];
+  rssi: { device: string; peer: string; samples: RssiSample[]; edges: number[]; windows: EncounterWindow[] }[];
   throughput: Of<'throughput'>[];
   alerts: Of<'alert'>[];
   log: Of<'log'>[];
@@ -112,7 +123,7 @@ export class DashboardState {
   private readonly venueStates: LruMap<Of<'venue-state'>>;
   private readonly trust: LruMap<Of<'trust'>>;
   private readonly certificates: LruMap<Of<'certificate'>>;
-  private readonly rssi: LruMap<{ device: string; peer: string; samples: Ring<RssiSample> }>;
+  private readonly rssi: LruMap<Encounter>;
   private readonly throughput: Ring<Of<'throughput'>>;
   private readonly alerts: Ring<Of<'alert'>>;
   private readonly log: Ring<Of<'log'>>;
@@ -161,10 +172,14 @@ export class DashboardState {
         this.certificates.set(e.device, e);
         break;
       case 'rssi': {
-        const key = `${e.device}\u0000${e.peer}`;
-        const enc = this.rssi.get(key) ?? { device: e.device, peer: e.peer, samples: new Ring<RssiSample>(this.limits.samplesPerEncounter) };
-        enc.samples.push({ rssi: e.rssi, attenuation: e.attenuation, t: e.t, seq: e.seq });
-        this.rssi.set(key, enc);
+        const enc = this.encounter(e.device, e.peer);
+        enc.samples.push({ rssi: e.rssi, attenuation: e.attenuation, t: e.t, seq: e.seq, ...(e.raw !== undefined ? { raw: e.raw } : {}), ...(e.distance !== undefined ? { distance: e.distance } : {}) });
+        break;
+      }
+      case 'encounter': {
+        const enc = this.encounter(e.device, e.peer);
+        enc.edges = e.edges;
+        enc.windows = e.windows;
         break;
       }
       case 'throughput':
@@ -179,6 +194,14 @@ export class DashboardState {
     }
     this.recent.push(e);
     return e;
+  }
+
+  /** The pair's entry, created when new, made the most recent (the least recently updated pair goes first). */
+  private encounter(device: string, peer: string): Encounter {
+    const key = `${device}\u0000${peer}`;
+    const enc = this.rssi.get(key) ?? { device, peer, samples: new Ring<RssiSample>(this.limits.samplesPerEncounter), edges: [], windows: [] };
+    this.rssi.set(key, enc);
+    return enc;
   }
 
   /**
@@ -201,7 +224,7 @@ export class DashboardState {
       venueStates: this.venueStates.values(),
       trust: this.trust.values(),
       certificates: this.certificates.values(),
-      rssi: this.rssi.values().map((r) => ({ device: r.device, peer: r.peer, samples: r.samples.toArray() })),
+      rssi: this.rssi.values().map((r) => ({ device: r.device, peer: r.peer, samples: r.samples.toArray(), edges: r.edges, windows: r.windows })),
       throughput: this.throughput.toArray(),
       alerts: this.alerts.toArray(),
       log: this.log.toArray(),

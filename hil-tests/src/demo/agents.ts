@@ -65,6 +65,8 @@ export function agentConfig(a: AgentSetup): Record<string, unknown> {
     log: { level: 'info' },
     clock: { url: a.clockUrl, pollMs: 250 },
     ...(a.carer ? { carer: CARER_CONFIG } : {}),
+    // the bounded per-encounter feed the trial shows on the dashboard (proximity.ts)
+    feed: { proximity: true },
   };
 }
 

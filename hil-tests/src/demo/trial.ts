@@ -21,6 +21,7 @@ import { hashPassword } from '@beepkit/gateway/broker';
 import { DashboardServer, scenarioEvent } from '../dashboard/index.ts';
 import { AgentProcess, VISIT_EXIT_AFTER_MS, writeAgentFiles, type AgentSetup } from './agents.ts';
 import { DiagnosisStep } from './diagnose.ts';
+import { ProximityView } from './proximity.ts';
 import { CarerLink, aboutPerson, wearableSetup } from './carer.ts';
 import { clockLabel, narrateChange, nearestVenue, snapshotOf, whereText, type AgentSnapshot, type Narration } from './narrate.ts';
 import { compareOutcome, formatSummary, parseExpect, type Comparison, type DeviceOutcome, type Level, type TrialOutcome } from './summary.ts';
@@ -82,6 +83,8 @@ export class FieldTrial {
   dashboard?: DashboardServer;
   /** The diagnosis step once the trial runs (its `marks` time the endorsement and notices, for measurement). */
   diagnosisStep?: DiagnosisStep;
+  /** What the agents' radios hear, onto the dashboard (their proximity feeds). */
+  proximity?: ProximityView;
   readonly devices = new Map<string, Tracked>();
   readonly skipped: string[] = [];
   readonly #o: DemoOptions;
@@ -168,6 +171,7 @@ export class FieldTrial {
     await this.dashboard.start();
     this.#publish(scenarioEvent(sc));
     this.#print(`dashboard: ${this.dashboard.url}`);
+    this.proximity = new ProximityView({ sim, scenario: sc, publish: (e) => this.#publish(e) });
 
     // 4. the agents, then the wearables paired with their carers' agents
     const keys = this.gateway.keys;
@@ -306,6 +310,7 @@ export class FieldTrial {
       for (const n of narrateChange(tr.label, tr.snap, next, nearestVenue(pos, this.scenario.venues)?.venue)) this.#apply(tr, n);
       tr.snap = next;
     }));
+    await this.proximity?.poll([...this.devices.values()].flatMap((tr) => (tr.proc ? [{ id: tr.id, api: () => tr.proc!.api }] : [])));
     const gw = this.gateway!;
     const h = gw.telemetry.heights.tracing;
     if (h !== this.#lastHeight) {

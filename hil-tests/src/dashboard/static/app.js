@@ -1,7 +1,8 @@
 // The dashboard page: snapshot from /state, then live events over SSE.
 import { createStore, applyEvent, snapshotEvents, fmtT } from './store.js';
 import { MapPanel } from './map.js';
-import { RssiChart, ThroughputChart } from './charts.js';
+import { ThroughputChart } from './charts.js';
+import { EncounterPanel } from './encounters.js';
 import { TrustTable, alertList, logList } from './panels.js';
 
 const $ = (id) => document.getElementById(id);
@@ -14,7 +15,7 @@ const panels = {
   table: new TrustTable($('trust')),
   alerts: alertList($('alerts')),
   log: logList($('log')),
-  rssi: new RssiChart($('rssi-chart'), $('encounter')),
+  rssi: new EncounterPanel({ list: $('pairs'), chart: $('rssi-chart'), search: $('pair-search'), count: $('pair-count'), legend: $('bucket-legend') }),
   throughput: new ThroughputChart($('throughput-chart'), $('ledger-height')),
 };
 

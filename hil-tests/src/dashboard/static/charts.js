@@ -1,8 +1,7 @@
 // Time-series panels drawn by uPlot; x is scenario time in seconds.
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { fmtT, labelOf } from './store.js';
+import { fmtT } from './store.js';
 
-const WINDOW_S = 15 * 60; // the RSSI chart shows the last 15 scenario minutes
 const xAxis = { values: (_u, ticks) => ticks.map((t) => fmtT(t)), size: 36 };
 
 /** A uPlot chart that creates itself on the first data and follows its container's width. */
@@ -27,47 +26,6 @@ class Chart {
       this.el.replaceChildren();
       this.plot = new uPlot({ ...this.makeOpts(), ...this.size() }, data, this.el);
     } else this.plot.setData(data);
-  }
-}
-
-export class RssiChart {
-  constructor(el, select) {
-    this.chart = new Chart(el, () => ({
-      scales: { x: { time: false }, dbm: { auto: true }, db: { auto: true } },
-      series: [
-        { label: 'time', value: (_u, v) => (v == null ? '–' : fmtT(v)) },
-        { label: 'RSSI (dBm)', scale: 'dbm', stroke: '#2b7de9', width: 1.5 },
-        { label: 'attenuation (dB)', scale: 'db', stroke: '#e8702a', width: 1.5, dash: [6, 3] },
-      ],
-      axes: [xAxis, { scale: 'dbm', label: 'dBm', size: 48 }, { scale: 'db', side: 1, label: 'dB', grid: { show: false }, size: 44 }],
-      legend: { live: false },
-    }));
-    this.chart.emptyText = 'no encounters yet';
-    this.select = select;
-    this.chosen = null; // the encounter the user picked, if any
-    select.addEventListener('change', () => {
-      this.chosen = select.value;
-      this.render(this.store);
-    });
-  }
-  reset() {
-    this.chosen = null;
-  }
-  render(s) {
-    this.store = s;
-    const encs = [...s.encounters.values()].sort((a, b) => b.last - a.last);
-    const options = encs.map((e) => [e.key, `${labelOf(s, e.device)} ↔ ${e.peer}`]);
-    const current = [...this.select.options].map((o) => [o.value, o.textContent]);
-    if (JSON.stringify(options) !== JSON.stringify(current)) {
-      this.select.replaceChildren(...options.map(([v, t]) => Object.assign(document.createElement('option'), { value: v, textContent: t })));
-    }
-    const enc = s.encounters.get(this.chosen) ?? encs[0];
-    this.select.hidden = !enc;
-    if (!enc) return this.chart.set(null);
-    this.select.value = enc.key;
-    const end = enc.samples[enc.samples.length - 1].t;
-    const rows = enc.samples.filter((x) => x.t >= end - WINDOW_S);
-    this.chart.set([rows.map((x) => x.t), rows.map((x) => x.rssi), rows.map((x) => x.attenuation)]);
   }
 }
 

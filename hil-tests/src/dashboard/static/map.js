@@ -114,6 +114,8 @@ export class MapPanel {
         el.dataset.device = d.device;
         const icon = L.divIcon({ className: 'dev-icon', html: el, iconSize: null });
         const marker = L.marker(ll(d.x, d.y), { icon, keyboard: false, zIndexOffset: 1000 }).addTo(this.deviceLayer);
+        // picking a device on the map shows its encounters (encounters.js)
+        el.addEventListener('click', () => document.dispatchEvent(new CustomEvent('dashboard:pick', { detail: { device: el.dataset.device } })));
         m = { marker, el, lbl, side: 'right' };
         this.markers.set(d.device, m);
       } else m.marker.setLatLng(ll(d.x, d.y));

@@ -1,5 +1,5 @@
 // Client-side mirror of the server state, bounded like it. Pure: no DOM.
-export const CAPS = { samples: 600, throughput: 600, alerts: 200, log: 500 };
+export const CAPS = { samples: 240, encounters: 512, throughput: 600, alerts: 200, log: 500 };
 
 export function createStore() {
   return {
@@ -10,7 +10,7 @@ export function createStore() {
     venueStates: new Map(), // venue id -> state
     trust: new Map(), // id -> { state, reason }
     certs: new Map(), // id -> day
-    encounters: new Map(), // "device\0peer" -> { device, peer, samples: [{t, rssi, attenuation}], last }
+    encounters: new Map(), // "device\0peer" -> { key, device, peer, samples: [{t, rssi, raw, attenuation, distance}], edges, windows, last }
     throughput: [],
     alerts: [],
     log: [],
@@ -46,11 +46,14 @@ export function applyEvent(s, e) {
       s.certs.set(e.device, e.day);
       return ['table'];
     case 'rssi': {
-      const key = `${e.device}\u0000${e.peer}`;
-      let enc = s.encounters.get(key);
-      if (!enc) s.encounters.set(key, (enc = { key, device: e.device, peer: e.peer, samples: [], last: 0 }));
-      pushCapped(enc.samples, { t: e.t, rssi: e.rssi, attenuation: e.attenuation }, CAPS.samples);
-      enc.last = e.seq ?? enc.last + 1;
+      const enc = encounterOf(s, e);
+      pushCapped(enc.samples, { t: e.t, rssi: e.rssi, raw: e.raw, attenuation: e.attenuation, distance: e.distance }, CAPS.samples);
+      return ['rssi'];
+    }
+    case 'encounter': {
+      const enc = encounterOf(s, e);
+      enc.edges = e.edges;
+      enc.windows = e.windows;
       return ['rssi'];
     }
     case 'throughput':
@@ -67,12 +70,27 @@ export function applyEvent(s, e) {
   }
 }
 
+/** The pair's entry (made the newest); past CAPS.encounters the least recently updated pair goes. */
+function encounterOf(s, e) {
+  const key = `${e.device}\u0000${e.peer}`;
+  let enc = s.encounters.get(key);
+  if (enc) s.encounters.delete(key);
+  else enc = { key, device: e.device, peer: e.peer, samples: [], edges: [], windows: [], last: 0 };
+  s.encounters.set(key, enc);
+  enc.last = e.seq ?? enc.last + 1;
+  if (s.encounters.size > CAPS.encounters) s.encounters.delete(s.encounters.keys().next().value);
+  return enc;
+}
+
 /** The snapshot from /state, as the events that rebuild it. */
 export function snapshotEvents(snap) {
   const out = [];
   if (snap.scenario) out.push(snap.scenario);
   out.push(...snap.positions, ...snap.venueStates, ...snap.trust, ...snap.certificates);
-  for (const r of snap.rssi) for (const x of r.samples) out.push({ type: 'rssi', device: r.device, peer: r.peer, ...x });
+  for (const r of snap.rssi) {
+    for (const x of r.samples) out.push({ type: 'rssi', device: r.device, peer: r.peer, ...x });
+    if (r.windows?.length || r.edges?.length) out.push({ type: 'encounter', device: r.device, peer: r.peer, edges: r.edges, windows: r.windows });
+  }
   out.push(...snap.throughput, ...snap.alerts, ...snap.log);
   return out;
 }
