@@ -9,8 +9,9 @@
  * indexes only the first.
  */
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { equalBytes, toHex } from '@beepkit/protocol';
+import { equalBytes, fromHex, toHex } from '@beepkit/protocol';
 import { Ed25519Signer, x25519PublicKey } from '@beepkit/protocol/crypto';
 import { decodeMessage } from '@beepkit/protocol/wire';
 import { TraceCodeSealer, decodeBatch, recordHash, signBatch } from '@beepkit/protocol/tracecode';
@@ -86,4 +87,10 @@ t.test('the solver counts conflicting claims it still sees and indexes the first
   t.equal(solver.ingestBatch(batch([4, 5], 37.9716), NOW_MS), 1, 'the second claim on interval 4 is not indexed');
   t.equal(solver.stats.conflictingClaims, 1, 'and is counted');
   t.equal(solver.index.n, 3);
+});
+
+t.test('claim keys are those of the published vectors (protocol/vectors/batch.json)', async (t) => {
+  const v = JSON.parse(readFileSync(new URL('../../protocol/vectors/batch.json', import.meta.url), 'utf8')) as { valid: { hex: string }[]; inputs: { intervals: number[]; claimKeys: string[] } };
+  const b = decodeBatch(fromHex(v.valid[0].hex));
+  t.same(v.inputs.intervals.map((i) => toHex(claimKey(b.traceCodes[0].prefix, b.day, i))), v.inputs.claimKeys);
 });
