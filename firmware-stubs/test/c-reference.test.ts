@@ -5,11 +5,12 @@
  * the EN RPI/AEM and advert, the venue frame, the geodata, both TraceCodes,
  * the signed batch and the UploadBatch message from the vectors' fixed inputs,
  * and every output must equal the vector byte for byte. Also: duplicate
- * intervals are refused, and the library's code size is reported.
+ * intervals are refused, and the library's code size is reported (host, and
+ * Cortex-M4 when arm-none-eabi-gcc is installed).
  */
 import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { missing } from '../../scripts/tools.ts';
@@ -31,6 +32,28 @@ function libsodiumMissing(): false | string {
   } catch {
     return `libsodium-dev not installed (apt-get install -y libsodium-dev)${process.env.CI === 'true' ? '; CI=true: this skip fails the run' : ''}`;
   }
+}
+
+/** Text bytes of the library built for a Cortex-M4 when Debian's gcc-arm-none-eabi is installed (optional: not in CI). */
+function armSize(dir: string, src: string[]): number | undefined {
+  try {
+    execFileSync('arm-none-eabi-gcc', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  // only libsodium's headers (the host's /usr/include would pull in glibc's)
+  const inc = join(dir, 'arm-include');
+  mkdirSync(inc);
+  const sodium = execFileSync('pkg-config', ['--variable=includedir', 'libsodium'], { encoding: 'utf8' }).trim();
+  symlinkSync(join(sodium, 'sodium.h'), join(inc, 'sodium.h'));
+  symlinkSync(join(sodium, 'sodium'), join(inc, 'sodium'));
+  const objs = src.map((f, i) => {
+    const o = join(dir, `arm-${i}.o`);
+    execFileSync('arm-none-eabi-gcc', ['-mcpu=cortex-m4', '-mthumb', '-std=c99', '-Os', '-Wall', '-Wextra', '-Werror', '-pedantic', '-isystem', inc, '-c', f, '-o', o]);
+    return o;
+  });
+  const size = execFileSync('arm-none-eabi-size', objs, { encoding: 'utf8' });
+  return size.trim().split('\n').slice(1).reduce((a, l) => a + Number(l.trim().split(/\s+/)[0]), 0);
 }
 
 /** Runs the driver once over `lines`; resolves its output lines. */
@@ -58,6 +81,8 @@ t.test('the C reference reproduces the published vectors byte for byte', { skip 
   const size = execFileSync('size', [join(dir, 'beepkit.o'), join(dir, 'aes128.o')], { encoding: 'utf8' });
   const text = size.trim().split('\n').slice(1).reduce((a, l) => a + Number(l.trim().split(/\s+/)[0]), 0);
   t.comment(`library code size (host x86-64, gcc -Os, without libsodium): ${text} bytes of text`);
+  const arm = armSize(dir, src);
+  if (arm !== undefined) t.comment(`library code size (Cortex-M4 Thumb-2, arm-none-eabi-gcc -Os): ${arm} bytes of text`);
 
   const keys = vec('key-schedule');
   const days = keys.inputs.days as Record<string, string | number>[];
