@@ -58,14 +58,25 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** `n` signed UploadBatch payloads of 1-28 (or 28) TraceCodes, a new pseudonym every `reuse` batches. */
+/**
+ * `n` signed UploadBatch payloads of 1-28 (or 28) TraceCodes, a new pseudonym every `reuse` batches, or sooner when
+ * its day's 48 intervals would run out: one record per pseudonym-day and interval (E_CONFLICT otherwise).
+ */
 function batches(ca: ReturnType<typeof loadOrCreateKeys>['ca'], n: number, seed: number, reuse: number, each: (m: { payload: Uint8Array; records: number }, i: number) => void, shape: Shape = 'uniform'): void {
   const rand = prng(seed);
   let ps: Pseudonym | undefined;
+  let used = 0;
+  let since = 0;
   for (let i = 0; i < n; i++) {
-    if (i % reuse === 0) ps = new Pseudonym(rand, DAY_NO).certify(ca);
     const k = shape === 'day' ? 28 : 1 + Math.floor(rand() * 28);
-    each({ payload: encodeMessage({ type: 'upload-batch', correlationId: new Uint8Array(8), batch: ps!.batch(Array.from({ length: k }, (_, j) => j)) }), records: k }, i);
+    if (!ps || since === reuse || used + k > 48) {
+      ps = new Pseudonym(rand, DAY_NO).certify(ca);
+      used = 0;
+      since = 0;
+    }
+    each({ payload: encodeMessage({ type: 'upload-batch', correlationId: new Uint8Array(8), batch: ps.batch(Array.from({ length: k }, (_, j) => used + j)) }), records: k }, i);
+    used += k;
+    since++;
   }
 }
 

@@ -21,6 +21,8 @@ export const TOOLS = {
   gpsd: { bins: ['gpsd'], pkg: 'gpsd' },
   chromium: { bins: ['chromium', 'chromium-browser'], pkg: 'chromium' },
   openssl: { bins: ['openssl'], pkg: 'openssl' },
+  gcc: { bins: ['gcc'], pkg: 'gcc' },
+  'pkg-config': { bins: ['pkg-config'], pkg: 'pkg-config' },
 } as const satisfies Record<string, { bins: readonly string[]; pkg: string }>;
 export type Tool = keyof typeof TOOLS;
 

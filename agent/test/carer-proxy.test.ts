@@ -50,7 +50,7 @@ async function ledgerKeys(batches: Uint8Array[] = []): Promise<Map<string, numbe
     if (!blocks.length) return seen;
     for (const b of blocks) for (const e of b.entries) {
       batches.push(e.data);
-      for (const k of e.keys) seen.set(toHex(k), (seen.get(toHex(k)) ?? 0) + 1);
+      for (const k of e.keys) if (k.length === 32) seen.set(toHex(k), (seen.get(toHex(k)) ?? 0) + 1); // not the 16-byte claim keys
     }
     h += blocks.length;
   }

@@ -2,7 +2,7 @@
  * Ingest contract, inline (verifyWorkers 0) and on the verify pool (1 and 2
  * workers): the same codes for the same payloads (valid, forged signature,
  * foreign CA, wrong day, malformed, replay, a record already in another
- * batch, E_RATE), every valid batch exactly once on the ledger with a
+ * batch, another record for an interval already claimed, E_RATE), every valid batch exactly once on the ledger with a
  * receipt that verifies, the same ledger keys whatever the order of
  * completion. VerifyPool alone: a worker killed with jobs outstanding loses
  * nothing (inline fallback, no false reject); idle workers stop by themselves.
@@ -35,7 +35,7 @@ function cases(): { list: Case[]; ca: Ed25519Signer } {
   const add = (name: string, batch: Uint8Array, want: string): void => void list.push({ name, payload: uploadPayload(batch, n++), want });
   for (let p = 0; p < 12; p++) {
     const ps = new Pseudonym(rand, D).certify(ca);
-    for (let b = 0; b < 4; b++) add(`valid ${p}.${b}`, ps.batch(Array.from({ length: size(p, b) }, (_, j) => b * 7 + j)), 'OK');
+    for (let b = 0; b < 4; b++) add(`valid ${p}.${b}`, ps.batch(Array.from({ length: size(p, b) }, (_, j) => b * 12 + j)), 'OK');
     const forged = ps.batch([40]);
     forged[forged.length - 1] ^= 1;
     add(`forged ${p}`, forged, 'E_SIGNATURE');
@@ -53,6 +53,7 @@ function cases(): { list: Case[]; ca: Ed25519Signer } {
   add('within the rate', greedy.batch(Array.from({ length: 40 }, (_, j) => j)), 'OK');
   add('over the rate', greedy.batch(Array.from({ length: 21 }, (_, j) => j)), 'E_RATE');
   add('a record already in another batch', signBatch({ day: D, ephemeralPub: ps.ephemeral, certificate: ps.cert.bytes, records: [shared, ps.record(6)] }, ps.signer), 'E_DUPLICATE');
+  add('another record for a claimed interval', ps.batch([7, 4]), 'E_CONFLICT');
   return { list, ca };
 }
 
@@ -67,9 +68,9 @@ async function run(t: Test, workers: number): Promise<{ codes: string[]; keys: s
   const ingest = new Ingest({ ledger, caPublicKey: ca.publicKey, now: () => NOW_MS, rate: { burst: 60, perSecond: 0 }, verifyWorkers: workers });
   t.teardown(() => ingest.stop());
   t.equal(ingest.verifyWorkers, workers);
-  // all at once but the last three (rate, duplicate: their code depends on what landed before), then those in turn
-  const results = await Promise.all(list.slice(0, -3).map((c) => ingest.handle(c.payload)));
-  for (const c of list.slice(-3)) results.push(await ingest.handle(c.payload));
+  // all at once but the last four (rate, duplicate, conflict: their code depends on what landed before), then those in turn
+  const results = await Promise.all(list.slice(0, -4).map((c) => ingest.handle(c.payload)));
+  for (const c of list.slice(-4)) results.push(await ingest.handle(c.payload));
   // the first copy and its replay ran concurrently: either may be the one appended, the other is the DUPLICATE
   const pair = [list.findIndex((c) => c.name === 'first'), list.findIndex((c) => c.name.startsWith('replay'))];
   const pairCodes = pair.map((i) => results[i].code).sort((a, b) => (a === 'OK' ? -1 : b === 'OK' ? 1 : 0));
@@ -94,7 +95,7 @@ async function run(t: Test, workers: number): Promise<{ codes: string[]; keys: s
   t.equal(sth.treeSize, list.filter((c) => c.want === 'OK').length, 'one entry per valid batch (the replay added none)');
   let valid = 2 + 2 + 40;
   for (let p = 0; p < 12; p++) for (let b = 0; b < 4; b++) valid += size(p, b);
-  t.equal(keys.length, valid, 'the records of the valid batches');
+  t.equal(keys.length, 2 * valid, 'a record hash and a claim key for each record of the valid batches');
   t.equal((await ledger.verify()).ok, true, 'ledger verifies');
   return { codes: results.map((r) => r.code), keys: keys.sort() };
 }

@@ -36,10 +36,10 @@ export function diagnosticianCert(dSeed: Uint8Array, caSigner = caSeed, role: 'd
   return issueCertificate(caSigner, { role, serial: 7, day: DAY, notBefore: T0 - 86400, notAfter: T0 + 60 * 86400, subject, solverKeyId: keyId(solverPub), region: 'scotland' }).bytes;
 }
 
-/** One signed batch of a pseudonym-day from fixes (one TraceCode per fix, interval = index). */
-export function batchOf(k: DayKeys, fixes: Fix[], level: 'exact' | 'venue' = 'exact'): Uint8Array {
+/** One signed batch of a pseudonym-day from fixes (one TraceCode per fix, interval = firstInterval + index: one record per interval). */
+export function batchOf(k: DayKeys, fixes: Fix[], level: 'exact' | 'venue' = 'exact', firstInterval = 0): Uint8Array {
   const sealer = new TraceCodeSealer({ prefix: k.pseudonym, ephemeralPriv: k.ephemeralPriv, solverPub });
-  const records = fixes.map((f, i) => sealer.seal(i, generalise(f, level)));
+  const records = fixes.map((f, i) => sealer.seal(firstInterval + i, generalise(f, level)));
   return signBatch({ day: k.day, ephemeralPub: sealer.ephemeralPub, certificate: deviceCert(k), records }, k.signingSeed);
 }
 

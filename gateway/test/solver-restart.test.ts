@@ -22,7 +22,7 @@ async function setup(dir: string) {
   const diag = new Diagnostician({ signingSeed: dSeed, certificate: diagnosticianCert(dSeed), caPub, ledger, sink: { publish: async () => undefined }, now });
   for (const tr of tracks.slice(0, 3)) await ledger.append('tracing', [{ data: batchOf(keys[tr.id], tr.fixes.slice(0, 30)) }]);
   await diag.endorse(buildConsent(diag.challenge(), [keys.alice]));
-  for (const tr of tracks) await ledger.append('tracing', [{ data: batchOf(keys[tr.id], tr.fixes.slice(30)) }]);
+  for (const tr of tracks) await ledger.append('tracing', [{ data: batchOf(keys[tr.id], tr.fixes.slice(30), 'exact', 30) }]);
   await diag.endorse(buildConsent(diag.challenge(), [keys.alice]));
   await diag.endorse(buildConsent(diag.challenge(), [keys.bob]));
   return ledger;

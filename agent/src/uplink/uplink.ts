@@ -17,7 +17,9 @@
  *                        certificate → quarantined.
  *   E_RATE             → back off (rateBackoffMs, jittered), retry.
  *   E_DUPLICATE        → the listed records are on the ledger already: delivered.
- *   malformed codes    → quarantine (bytes kept in quarantineDir), 'quarantined'.
+ *   malformed codes    → quarantine (bytes kept in quarantineDir), 'quarantined';
+ *                        E_CONFLICT too (an interval of the day already claimed
+ *                        in another batch: re-sending cannot help).
  *   anything else      → back off, retry.
  */
 import { EventEmitter } from 'node:events';
@@ -32,7 +34,7 @@ import { writeFileAtomic } from '../keys/index.ts';
 import type { Batch, Outbox } from '../outbox/index.ts';
 import { verifyReceipt } from './receipt.ts';
 
-export const MALFORMED_CODES: ReadonlySet<string> = new Set(['E_FORMAT', 'E_TRUNCATED', 'E_OVERRUN', 'E_TRAILING', 'E_VERSION', 'E_TYPE', 'E_RANGE', 'E_SIGNATURE', 'E_WINDOW']);
+export const MALFORMED_CODES: ReadonlySet<string> = new Set(['E_CONFLICT', 'E_FORMAT', 'E_TRUNCATED', 'E_OVERRUN', 'E_TRAILING', 'E_VERSION', 'E_TYPE', 'E_RANGE', 'E_SIGNATURE', 'E_WINDOW']);
 const CERT_CODES: ReadonlySet<string> = new Set(['E_EXPIRED', 'E_CERT']);
 
 export interface UplinkTransport {

@@ -1,4 +1,4 @@
-/** `beepkit gateway …`: run, venue add|list|revoke, diagnostician add, keys. */
+/** `beepkit gateway …`: run, venue add|list|revoke, device add|list|revoke, diagnostician add, keys. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { loadOrCreateKeys, writeFileAtomic } from '../ca/keys.ts';
 import { VenueRegistry } from '../ca/registry.ts';
 import { checkClockSpec, clockFromSpec } from './clock.ts';
 import { loadConfig } from './config.ts';
+import { addDevice, listDevices, revokeDevice } from './devices.ts';
 import { Gateway } from './gateway.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
@@ -137,6 +138,8 @@ export function registerGateway(program: Command): void {
     }
   });
 
+  registerDevice(gw);
+
   const diag = gw.command('diagnostician').description('diagnostician certificates');
   dirOpts(diag.command('add').argument('<name>', 'diagnostician name ([A-Za-z0-9_.-])'))
     .option('--days <n>', 'validity in days', '365')
@@ -160,4 +163,48 @@ export function registerGateway(program: Command): void {
         fail(e);
       }
     });
+}
+
+interface PwOpts { config?: string; passwordFile?: string }
+/** The embedded broker's password file: --password-file, else the config's broker.embedded.passwordFile. */
+function passwordFileOf(o: PwOpts): string {
+  const f = o.passwordFile ?? loadConfig(o.config).broker.embedded.passwordFile;
+  if (f === undefined) throw new BeepkitError('E_CONFIG', 'no password file: pass --password-file or set broker.embedded.passwordFile in the config');
+  return f;
+}
+
+/** `beepkit gateway device add|list|revoke`: device credentials for the embedded broker (devices.ts). */
+function registerDevice(gw: Command): void {
+  const dev = gw.command('device').description("device credentials in the embedded broker's password file (hashes are never listed; the running gateway reloads the file)");
+  const pwOpts = (c: Command): Command => c.option('-c, --config <file>', 'gateway.yaml (for broker.embedded.passwordFile)').option('--password-file <file>', 'the password file (default: broker.embedded.passwordFile)');
+  pwOpts(dev.command('add').argument('<id>', 'device topic id = MQTT username ([a-z0-9-]{8,64})'))
+    .option('--out <file>', 'write the beepkit-device-credentials JSON here (0600) instead of printing it')
+    .option('--password-out <file>', "also write the bare password (0600): the agent's broker.passwordFile")
+    .action((id: string, o: PwOpts & { out?: string; passwordOut?: string }) => {
+      try {
+        const file = passwordFileOf(o);
+        const creds = addDevice(file, id);
+        if (o.passwordOut) writeFileAtomic(o.passwordOut, creds.password + '\n', 0o600);
+        if (o.out) writeFileAtomic(o.out, JSON.stringify(creds, null, 1) + '\n', 0o600);
+        print(o.out ? { id, passwordFile: file, credentialsFile: o.out } : creds);
+      } catch (e) {
+        fail(e);
+      }
+    });
+  pwOpts(dev.command('list')).action((o: PwOpts) => {
+    try {
+      print(listDevices(passwordFileOf(o)));
+    } catch (e) {
+      fail(e);
+    }
+  });
+  pwOpts(dev.command('revoke').argument('<id>', 'device topic id')).action((id: string, o: PwOpts) => {
+    try {
+      const file = passwordFileOf(o);
+      revokeDevice(file, id);
+      print({ id, revoked: true, passwordFile: file });
+    } catch (e) {
+      fail(e);
+    }
+  });
 }

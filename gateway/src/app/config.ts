@@ -78,14 +78,14 @@ const fail = (field: string, msg: string): never => {
   throw new BeepkitError('E_CONFIG', `config ${field}: ${msg}`);
 };
 
-/** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL). */
-const OPTIONAL = new Set(['ingest.verifyWorkers', 'clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile', 'broker.embedded.tls']);
+/** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL_FIELDS). */
+export const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['ingest.verifyWorkers', 'clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile', 'broker.embedded.tls']);
 function merge(base: Obj, over: unknown, path: string): Obj {
   if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(over as Obj)) {
     const p = path ? `${path}.${k}` : k;
-    if (!(k in base) && !OPTIONAL.has(p)) fail(p, 'unknown field');
+    if (!(k in base) && !OPTIONAL_FIELDS.has(p)) fail(p, 'unknown field');
     out[k] = isObj(base[k]) ? merge(base[k] as Obj, v, p) : v;
   }
   return out;

@@ -1,13 +1,14 @@
 /**
  * The gateway's embedded aedes broker, from config: device credentials from
- * `broker.embedded.passwordFile`, the gateway's own user (a fresh password per
- * start), the limits against hostile clients, the gateway's client ids
+ * `broker.embedded.passwordFile` (reloaded when it changes), the gateway's own
+ * user (a fresh password per start), the limits against hostile clients, the gateway's client ids
  * reserved, and the optional TLS listener.
  */
 import { readFileSync } from 'node:fs';
 import { BeepkitError } from '@beepkit/protocol';
 import { DEFAULT_DEVICE_PATTERNS, EmbeddedBroker, hashPassword, type Logger } from '../broker/index.ts';
 import type { GatewayConfig } from './config.ts';
+import { changeWatcher } from './devices.ts';
 
 function read(path: string, what: string): Buffer {
   try {
@@ -17,7 +18,8 @@ function read(path: string, what: string): Buffer {
   }
 }
 
-export async function startEmbeddedBroker(cfg: GatewayConfig, gatewayPassword: string, logger: Logger, now: () => number): Promise<EmbeddedBroker> {
+/** The device credentials of `broker.embedded.passwordFile` (none without it), plus the gateway's own user. */
+function credentials(cfg: GatewayConfig, gatewayHash: string): Record<string, string> {
   const b = cfg.broker;
   const creds: Record<string, string> = {};
   if (b.embedded.passwordFile) {
@@ -26,7 +28,24 @@ export async function startEmbeddedBroker(cfg: GatewayConfig, gatewayPassword: s
       if (at > 0 && !line.startsWith('#')) creds[line.slice(0, at).trim()] = line.slice(at + 1).trim();
     }
   }
-  creds[b.username] = hashPassword(gatewayPassword, { iterations: 1000 });
+  creds[b.username] = gatewayHash;
+  return creds;
+}
+
+export interface StartedBroker {
+  broker: EmbeddedBroker;
+  /**
+   * Re-reads the password file when it changed since the last call (`beepkit gateway device add|revoke`):
+   * new devices may log in, removed ones are disconnected. Returns whether it reloaded.
+   */
+  reloadIfChanged(): boolean;
+}
+
+export async function startEmbeddedBroker(cfg: GatewayConfig, gatewayPassword: string, logger: Logger, now: () => number): Promise<StartedBroker> {
+  const b = cfg.broker;
+  const gatewayHash = hashPassword(gatewayPassword, { iterations: 1000 });
+  const changed = b.embedded.passwordFile ? changeWatcher(b.embedded.passwordFile) : () => false;
+  const creds = credentials(cfg, gatewayHash);
   const t = b.embedded.tls;
   const broker = new EmbeddedBroker({
     host: b.embedded.host,
@@ -40,5 +59,12 @@ export async function startEmbeddedBroker(cfg: GatewayConfig, gatewayPassword: s
     ...(t ? { tls: { host: t.host, port: t.port, cert: read(t.certFile, 'tls.certFile'), key: read(t.keyFile, 'tls.keyFile'), ca: t.caFile ? read(t.caFile, 'tls.caFile') : undefined, requestCert: t.requestClientCert } } : {}),
   });
   await broker.start();
-  return broker;
+  const reloadIfChanged = (): boolean => {
+    if (!changed()) return false;
+    const next = credentials(cfg, gatewayHash);
+    const closed = broker.setCredentials(next);
+    logger.info({ users: Object.keys(next).length, closed }, 'broker: password file reloaded');
+    return true;
+  };
+  return { broker, reloadIfChanged };
 }

@@ -61,6 +61,8 @@ export class Gateway {
   readonly telemetry: Telemetry;
   #http?: { port: number; close(): Promise<void> };
   #poll?: NodeJS.Timeout;
+  /** The embedded broker's password-file reload (polled with the venue registry). */
+  #reloadCredentials: () => boolean = () => false;
   #ops!: OpsDeps;
   #stopping = false;
   #started = false;
@@ -144,6 +146,11 @@ export class Gateway {
       } catch (e) {
         this.#log.warn({ code: codeOf(e) }, 'venue registry reload failed');
       }
+      try {
+        this.#reloadCredentials();
+      } catch (e) {
+        this.#log.warn({ code: codeOf(e) }, 'broker password file reload failed (the previous credentials stay)');
+      }
     }, this.#o.registryPollMs ?? 2000);
     this.#poll.unref();
     this.#http = await startHttp(cfg.http.host, cfg.http.port, {
@@ -162,7 +169,9 @@ export class Gateway {
     let url = b.url;
     if (!url) {
       password ??= randomBytes(18).toString('base64url');
-      this.broker = await startEmbeddedBroker(cfg, password, this.#log, monotonicMs);
+      const started = await startEmbeddedBroker(cfg, password, this.#log, monotonicMs);
+      this.broker = started.broker;
+      this.#reloadCredentials = started.reloadIfChanged;
       this.telemetry.watchBroker(this.broker.stats);
       url = this.broker.url;
     }

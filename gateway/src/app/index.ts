@@ -4,3 +4,4 @@ export * from './gateway.ts';
 export * from './clock.ts';
 export { Telemetry } from './telemetry.ts';
 export { runGateway } from './cli.ts';
+export { addDevice, listDevices, revokeDevice, readPasswordFile, type DeviceCredentials } from './devices.ts';

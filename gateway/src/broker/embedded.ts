@@ -119,6 +119,24 @@ export class EmbeddedBroker {
     this.#reserved = new Set(opts.reservedClientIds ?? []);
   }
 
+  /**
+   * Replaces the credentials (a reloaded password file): later logins are checked against them, and the
+   * connected sessions of users no longer listed (a revoked device) are closed. Returns the sessions closed.
+   */
+  setCredentials(c: Credentials): number {
+    this.#hashes.clear();
+    for (const [u, h] of credentialEntries(c)) this.#hashes.set(u, h);
+    const clients = Object.values((this.#aedes as unknown as { clients?: Record<string, Client> } | undefined)?.clients ?? {});
+    let closed = 0;
+    for (const client of clients) {
+      const user = this.#usernames.get(client);
+      if (user === undefined || this.#hashes.has(user)) continue;
+      client.close();
+      closed++;
+    }
+    return closed;
+  }
+
   #warn(fields: Record<string, unknown>, msg: string): void {
     if (!this.#logRate.take(msg, this.#now())) {
       this.#suppressed.set(msg, (this.#suppressed.get(msg) ?? 0) + 1);

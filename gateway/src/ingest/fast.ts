@@ -14,6 +14,9 @@
 import { sha256 } from '../ledger/digest.ts';
 
 const RECORD_TAG = Buffer.from('beepkit/record/v1');
+const CLAIM_TAG = Buffer.from('beepkit/claim/v1');
+/** Bytes of a claim key (protocol/SPEC.md, "One record per pseudonym-day and interval"). */
+export const CLAIM_KEY_BYTES = 16;
 
 /** A growable scratch buffer: `domain || body` without a fresh allocation per message. */
 export class Scratch {
@@ -31,4 +34,20 @@ export class Scratch {
 /** protocol/tracecode `recordHash` of each record, one-shot SHA-256 each. */
 export function recordHashes(records: Uint8Array[], scratch: Scratch): Uint8Array[] {
   return records.map((r) => sha256(scratch.join(RECORD_TAG, r)));
+}
+
+/**
+ * The claim key of (pseudonym, day, interval): SHA-256("beepkit/claim/v1" ||
+ * prefix 32 || u32 day || u16 interval)[0..16]. One ledger key per record beside
+ * its record hash, so a second record for the same pseudonym-day and interval,
+ * in any later batch and across restarts (keys are rebuilt from the blocks),
+ * is refused by the ledger's key uniqueness.
+ */
+export function claimKey(prefix: Uint8Array, day: number, interval: number): Uint8Array {
+  const b = Buffer.allocUnsafe(CLAIM_TAG.length + 38);
+  CLAIM_TAG.copy(b, 0);
+  b.set(prefix.subarray(0, 32), CLAIM_TAG.length);
+  b.writeUInt32BE(day, CLAIM_TAG.length + 32);
+  b.writeUInt16BE(interval, CLAIM_TAG.length + 36);
+  return hash('sha256', b, 'buffer').subarray(0, CLAIM_KEY_BYTES);
 }

@@ -13,7 +13,11 @@
  * every prefix is the certified pseudonym; intervals inside the day and not in
  * the future beyond `maxSkewSec`; ONE Ed25519 verify per batch (node:crypto,
  * on `verifyWorkers` worker threads, verify-pool.ts, or inline when 0); per
- * pseudonym-day rate limit (records). Record hashes: fast.ts. Batches may
+ * pseudonym-day rate limit (records). Record hashes and claim keys: fast.ts.
+ * One record per pseudonym-day and interval (protocol/SPEC.md): each record adds
+ * its claim key to the ledger beside its record hash, so a record for an
+ * interval already claimed in another batch is refused, E_CONFLICT, also after
+ * a restart (the ledger rebuilds its keys from the blocks). Batches may
  * reach the ledger in another order than they arrived: nothing depends on it
  * (keys are per record, the ledger is idempotent), and each is acknowledged
  * only after its own durable append.
@@ -34,7 +38,7 @@ import { decodeMessage, encodeMessage, peekEnvelope, CORRELATION_ID_BYTES } from
 import { silentLogger } from '../broker/log.ts';
 import type { AppendResult, Ledger, Logger, Receipt as LedgerReceipt } from '../ledger/types.ts';
 import { RateLimiter, type RateOptions } from './rate.ts';
-import { Scratch, recordHashes } from './fast.ts';
+import { Scratch, claimKey, recordHashes } from './fast.ts';
 import { VerifyPool } from './verify-pool.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
@@ -70,7 +74,7 @@ export interface IngestOptions {
 export interface IngestResult {
   /** Acknowledge the MQTT message (false only when the append was not durable). */
   ack: boolean;
-  /** 'OK' (appended now), 'DUPLICATE' (a replay of a batch already on the ledger: its original receipt) or the error code. */
+  /** 'OK' (appended now), 'DUPLICATE' (a replay of a batch already on the ledger: its original receipt) or the error code (E_CONFLICT: an interval already claimed). */
   code: string;
   /** Records in the batch (0 when it did not decode). */
   records: number;
@@ -91,6 +95,8 @@ interface Prechecked {
   body: Uint8Array;
   signature: Uint8Array;
   records: Uint8Array[];
+  day: number;
+  intervals: number[];
   cc: CachedCert;
   nowMs: number;
 }
@@ -99,6 +105,8 @@ interface Checked {
   correlationId: Uint8Array;
   data: Uint8Array;
   hashes: Uint8Array[];
+  /** Claim keys (pseudonym, day, interval), one per record, in record order. */
+  claims: Uint8Array[];
 }
 
 export function errorReply(correlationId: Uint8Array, code: string, message: string, recordHashes: Uint8Array[] = []): Uint8Array {
@@ -186,7 +194,7 @@ export class Ingest {
     const replay = pending !== undefined ? equalBytes(pending, c.data) : await this.#onLedger(c);
     let r: AppendResult;
     try {
-      [r] = await this.#o.ledger.append('tracing', [{ data: c.data, keys: c.hashes }]);
+      [r] = await this.#o.ledger.append('tracing', [{ data: c.data, keys: [...c.hashes, ...c.claims] }]);
     } catch (e) {
       this.#log.warn({ code: codeOf(e) }, 'ingest: append failed, not acknowledged');
       return { ack: false, code: 'E_IO', records: c.hashes.length };
@@ -196,7 +204,10 @@ export class Ingest {
     if ('error' in r) {
       if (r.error.code !== 'E_DUPLICATE') return { ack: false, code: r.error.code, records: c.hashes.length };
       const dup = await this.#present(c.hashes);
-      return { ack: true, code: 'E_DUPLICATE', records: c.hashes.length, reply: errorReply(c.correlationId, 'E_DUPLICATE', 'records already on the ledger in another batch', dup) };
+      if (dup.length) return { ack: true, code: 'E_DUPLICATE', records: c.hashes.length, reply: errorReply(c.correlationId, 'E_DUPLICATE', 'records already on the ledger in another batch', dup) };
+      const taken = await this.#present(c.claims);
+      const conflicting = c.hashes.filter((_, i) => taken.includes(c.claims[i]));
+      return { ack: true, code: 'E_CONFLICT', records: c.hashes.length, reply: errorReply(c.correlationId, 'E_CONFLICT', `${conflicting.length} record(s) claim an interval this pseudonym already claimed in another batch`, conflicting) };
     }
     return { ack: true, code: replay ? 'DUPLICATE' : 'OK', records: c.hashes.length, reply: receiptReply(c.correlationId, r) };
   }
@@ -237,7 +248,7 @@ export class Ingest {
     if (!this.#rate.take(p.cc.rateKey, p.nowMs, p.records.length)) {
       throw new BeepkitError('E_RATE', 'too many records for this pseudonym today; retry later');
     }
-    return { correlationId: p.correlationId, data: p.data, hashes: recordHashes(p.records, this.#scratch) };
+    return { correlationId: p.correlationId, data: p.data, hashes: recordHashes(p.records, this.#scratch), claims: p.intervals.map((i) => claimKey(subject, p.day, i)) };
   }
 
   /** The synchronous checks: decode (zero-copy), certificate, prefixes, time windows. */
@@ -257,7 +268,8 @@ export class Ingest {
       if (tc.interval >= this.#perDay) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} outside the day (${this.#perDay} intervals)`);
       if (dayStart + tc.interval * this.#interval > nowS + this.#skew) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} is in the future`);
     }
-    return { correlationId: m.correlationId, data: bytes, body: bytes.subarray(0, bytes.length - 64), signature: batch.signature, records: batch.records, cc, nowMs };
+    const intervals = batch.traceCodes.map((tc) => tc.interval);
+    return { correlationId: m.correlationId, data: bytes, body: bytes.subarray(0, bytes.length - 64), signature: batch.signature, records: batch.records, day: batch.day, intervals, cc, nowMs };
   }
 
   /** The certificate's checked entry; cached by its exact bytes, so a hit costs no decode and no verify. */

@@ -23,7 +23,9 @@ function handle(m: PoolRequest): PoolReply {
     const fields = new Float64Array(l.count * 8);
     const venues = new Uint8Array(l.count * 8);
     const ok = new Uint8Array(l.count);
+    const intervals = new Uint16Array(l.count);
     for (let i = 0, off = l.recOff; i < l.count; i++, off += TRACECODE_LEN) {
+      intervals[i] = (b[off + 33] << 8) | b[off + 34];
       try {
         if (!opener.openInto(b, off, x)) continue;
       } catch (e) {
@@ -34,7 +36,7 @@ function handle(m: PoolRequest): PoolReply {
       fields.set(x, i * 8);
       if (fields[i * 8 + 7] & 1) venues.set(opener.plain.subarray(GEODATA_VENUE_OFFSET, GEODATA_VENUE_OFFSET + 8), i * 8);
     }
-    return { id: m.id, day: l.day, prefix: b.slice(l.recOff + 1, l.recOff + 33), count: l.count, fields, venues, ok };
+    return { id: m.id, day: l.day, prefix: b.slice(l.recOff + 1, l.recOff + 33), count: l.count, fields, venues, ok, intervals };
   } catch (e) {
     if (!isBeepkitError(e)) throw e;
     return { id: m.id, error: { code: e.code, message: e.message } };
@@ -43,5 +45,5 @@ function handle(m: PoolRequest): PoolReply {
 
 parentPort!.on('message', (m: PoolRequest) => {
   const r = handle(m);
-  parentPort!.postMessage(r, 'fields' in r ? [r.fields.buffer as ArrayBuffer, r.venues.buffer as ArrayBuffer, r.ok.buffer as ArrayBuffer] : []);
+  parentPort!.postMessage(r, 'fields' in r ? [r.fields.buffer as ArrayBuffer, r.venues.buffer as ArrayBuffer, r.ok.buffer as ArrayBuffer, r.intervals.buffer as ArrayBuffer] : []);
 });

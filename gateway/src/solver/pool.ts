@@ -24,6 +24,8 @@ export interface OpenedBatch {
   fields: Float64Array;
   venues: Uint8Array;
   ok: Uint8Array;
+  /** Each record's interval (claims: solver/claims.ts). */
+  intervals: Uint16Array;
 }
 
 export type PoolReply = OpenedBatch | { id: number; error: { code: string; message: string } };

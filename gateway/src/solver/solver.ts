@@ -19,6 +19,7 @@ import { encodeNotificationEntry, isEndorsement, verifyEndorsement } from '@beep
 import type { Logger } from '../ledger/types.ts';
 import { GeoIndex, type IndexOptions } from './geoindex.ts';
 import { exposures, matchRules, type MatchRules } from './match.ts';
+import { ClaimBook, claim } from './claims.ts';
 import { BatchScanner } from './scan.ts';
 import type { DecryptPool, OpenedBatch } from './pool.ts';
 import { loadState, saveState, type SolverState } from './state.ts';
@@ -67,6 +68,8 @@ export interface SolverStats {
   endorsements: number;
   rejectedEndorsements: number;
   published: number;
+  /** Records claiming an interval their pseudonym-day already claimed in an earlier entry: counted, not indexed. */
+  conflictingClaims: number;
 }
 
 export interface Notice {
@@ -77,12 +80,13 @@ export interface Notice {
 
 export class Solver {
   index: GeoIndex;
-  readonly stats: SolverStats = { blocks: 0, records: 0, rejectedBatches: 0, undecryptable: 0, endorsements: 0, rejectedEndorsements: 0, published: 0 };
+  readonly stats: SolverStats = { blocks: 0, records: 0, rejectedBatches: 0, undecryptable: 0, endorsements: 0, rejectedEndorsements: 0, published: 0, conflictingClaims: 0 };
   private readonly o: SolverOptions;
   private readonly rules: MatchRules;
   private readonly cache: EcdhCache;
   private readonly opener: TraceCodeOpener;
   private readonly scanner = new BatchScanner();
+  private readonly claims = new ClaimBook();
   private readonly fields = new Float64Array(8);
   private readonly log: Logger;
   private readonly now: () => number;
@@ -180,10 +184,12 @@ export class Solver {
   indexBatchBytes(data: Uint8Array): number {
     const l = this.scanner.scan(data);
     this.opener.setEphemeral(data, l.ephOff);
-    const pid = this.index.internPseudonym(data.subarray(l.recOff + 1, l.recOff + 33), l.day);
+    const prefix = data.subarray(l.recOff + 1, l.recOff + 33);
+    const pid = this.index.internPseudonym(prefix, l.day);
+    const claimed = this.claims.of(prefix, l.day);
     const cutoff = this.cutoff();
     let n = 0;
-    for (let i = 0, off = l.recOff; i < l.count; i++, off += TRACECODE_LEN) n += this.indexRecord(data, off, pid, cutoff);
+    for (let i = 0, off = l.recOff; i < l.count; i++, off += TRACECODE_LEN) n += this.indexRecord(data, off, pid, cutoff, claimed);
     this.stats.records += n;
     return n;
   }
@@ -192,9 +198,10 @@ export class Solver {
   indexBatch(batch: Batch): number {
     this.opener.setEphemeral(batch.ephemeralPub);
     const pid = this.index.internPseudonym(batch.traceCodes[0].prefix, batch.day);
+    const claimed = this.claims.of(batch.traceCodes[0].prefix, batch.day);
     const cutoff = this.cutoff();
     let n = 0;
-    for (const rec of batch.records) n += this.indexRecord(rec, 0, pid, cutoff);
+    for (const rec of batch.records) n += this.indexRecord(rec, 0, pid, cutoff, claimed);
     this.stats.records += n;
     return n;
   }
@@ -229,6 +236,7 @@ export class Solver {
   /** Indexes a batch opened by a DecryptPool worker. */
   indexOpened(r: OpenedBatch): number {
     const pid = this.index.internPseudonym(r.prefix, r.day);
+    const claimed = this.claims.of(r.prefix, r.day);
     const cutoff = this.cutoff();
     const f = r.fields;
     let n = 0;
@@ -238,6 +246,10 @@ export class Solver {
         continue;
       }
       if (f[j + F.end] < cutoff) continue;
+      if (!claim(claimed, r.intervals[i])) {
+        this.stats.conflictingClaims++;
+        continue;
+      }
       const venue = f[j + F.flags] & 1 ? this.index.internVenueAt(r.venues, i * 8) : -1;
       this.index.addRecord(pid, f[j + F.start], f[j + F.end], f[j + F.latE7], f[j + F.lonE7], f[j + F.level], venue);
       n++;
@@ -246,8 +258,8 @@ export class Solver {
     return n;
   }
 
-  /** Opens one record (the opener is bound to its batch) and indexes it: 1, or 0 when undecryptable or expired. */
-  private indexRecord(b: Uint8Array, off: number, pid: number, cutoff: number): number {
+  /** Opens one record (the opener is bound to its batch) and indexes it: 1, or 0 when undecryptable, expired or a conflicting claim. */
+  private indexRecord(b: Uint8Array, off: number, pid: number, cutoff: number, claimed: number[]): number {
     const f = this.fields;
     try {
       if (!this.opener.openInto(b, off, f)) {
@@ -260,6 +272,10 @@ export class Solver {
       return 0;
     }
     if (f[F.end] < cutoff) return 0;
+    if (!claim(claimed, (b[off + 33] << 8) | b[off + 34])) {
+      this.stats.conflictingClaims++;
+      return 0;
+    }
     const venue = f[F.flags] & 1 ? this.index.internVenueAt(this.opener.plain, GEODATA_VENUE_OFFSET) : -1;
     this.index.addRecord(pid, f[F.start], f[F.end], f[F.latE7], f[F.lonE7], f[F.level], venue);
     return 1;
@@ -343,6 +359,7 @@ export class Solver {
     const cutoff = Math.floor(now / 1000) - (this.o.retentionDays ?? 14) * 86400;
     let stale = 0;
     for (let i = 0; i < this.index.n; i++) if (this.index.end[i] < cutoff) stale++;
+    this.claims.dropBefore(Math.floor(cutoff / 86400) - 1);
     if (stale > 0) {
       this.index = this.index.compact(cutoff);
       for (const k of Object.keys(this.state.published)) if (Number(k.split(':')[1]) * 86400 < cutoff - 86400) delete this.state.published[k];
