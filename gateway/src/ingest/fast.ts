@@ -49,5 +49,5 @@ export function claimKey(prefix: Uint8Array, day: number, interval: number): Uin
   b.set(prefix.subarray(0, 32), CLAIM_TAG.length);
   b.writeUInt32BE(day, CLAIM_TAG.length + 32);
   b.writeUInt16BE(interval, CLAIM_TAG.length + 36);
-  return hash('sha256', b, 'buffer').subarray(0, CLAIM_KEY_BYTES);
+  return sha256(b).subarray(0, CLAIM_KEY_BYTES);
 }
