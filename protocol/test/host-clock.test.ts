@@ -5,14 +5,12 @@
  * code included, and proves it would catch a planted read.
  */
 import t from 'tap';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { ROOT as root, sourceFiles as sources } from './source-files.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // the clock modules, and this file (its planted examples)
 const CLOCK_MODULES = new Set(['protocol/src/clock.ts', 'firmware-stubs/src/sim/clock.ts', 'firmware-stubs/src/sim/clock-client.ts', 'protocol/test/host-clock.test.ts']);
-const SKIP_DIRS = new Set(['node_modules', 'dist', '.git', '.tap', 'results']);
 const READS = /\bDate\.now\b|new Date\(\s*\)/;
 
 /** Code lines that read the host clock (comments aside). */
@@ -24,15 +22,6 @@ export function hostClockReads(text: string): number[] {
     if (READS.test(code)) out.push(i + 1);
   });
   return out;
-}
-
-function* sources(dir: string): Generator<string> {
-  for (const name of readdirSync(dir)) {
-    if (SKIP_DIRS.has(name) || name.startsWith('.')) continue;
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) yield* sources(p);
-    else if (/\.(ts|js|mjs|cjs)$/.test(name) && name !== 'eslint.config.js') yield p;
-  }
 }
 
 t.test('the scan catches a planted read, and not a comment or an argument', async (t) => {

@@ -6,13 +6,11 @@
  * refuses named imports of builtins added after 20.11.
  */
 import t from 'tap';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ROOT as root, sourceFiles } from './source-files.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FLOOR = '>=20.11.0';
-const SKIP_DIRS = new Set(['node_modules', 'dist', '.git', '.tap', 'results', 'c']);
 /** builtin → names newer than the floor (Node's changelogs). */
 const NEWER: Record<string, string[]> = { crypto: ['hash'], fs: ['glob', 'globSync'], 'fs/promises': ['glob'], util: ['styleText', 'getCallSite'], process: ['getBuiltinModule'] };
 
@@ -26,15 +24,6 @@ export function tooNew(text: string): string[] {
   return out;
 }
 
-function* sources(dir: string): Generator<string> {
-  for (const name of readdirSync(dir)) {
-    if (SKIP_DIRS.has(name) || name.startsWith('.')) continue;
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) yield* sources(p);
-    else if (/\.(ts|js|mjs)$/.test(name) && !p.endsWith('node-floor.test.ts')) yield p;
-  }
-}
-
 t.test('the scan catches a planted import, aliased or not, and not an older API', async (t) => {
   t.same(tooNew("import { hash } from 'node:crypto';"), ['crypto.hash']);
   t.same(tooNew("import { createHash, hash as h } from 'crypto';"), ['crypto.hash']);
@@ -46,7 +35,8 @@ t.test('no source links to a Node API newer than the floor', async (t) => {
   const found: string[] = [];
   let files = 0;
   for (const ws of ['protocol', 'agent', 'beacon', 'wearable', 'gateway', 'firmware-stubs', 'hil-tests', 'bench', 'bin', 'scripts']) {
-    for (const f of sources(join(root, ws))) {
+    for (const f of sourceFiles(join(root, ws), new Set(['c']))) {
+      if (f.endsWith('node-floor.test.ts')) continue;
       files++;
       for (const api of tooNew(readFileSync(f, 'utf8'))) found.push(`${relative(root, f)}: ${api}`);
     }
