@@ -4,7 +4,7 @@ import { BeepkitError, fromHex, isBeepkitError } from '@beepkit/protocol';
 import { EmbeddedLedger } from './embedded.ts';
 import { blockToJson, entryToJson, receiptToJson } from './json.ts';
 import { verifyLedgerDir } from './verify.ts';
-import { CHAINS, type ChainName } from './types.ts';
+import { CHAINS, type ChainName } from '@beepkit/protocol/ledger';
 
 function fail(err: unknown): void {
   const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
