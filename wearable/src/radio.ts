@@ -22,7 +22,8 @@ import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { encodeAdStructures } from '@beepkit/protocol/frames';
-import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type HciTarget, type LinkEvents, type MessageLink } from '@beepkit/agent/carer';
+import type { HciTarget } from '@beepkit/agent/radio';
+import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type LinkEvents, type MessageLink } from '@beepkit/protocol/carer';
 
 const require = createRequire(import.meta.url);
 

@@ -21,7 +21,7 @@ import { Writer, fromHex, toHex } from '@beepkit/protocol/bytes';
 import { hkdf, taggedHash } from '@beepkit/protocol/crypto';
 import { KeystoreFile, readKeyFile, readSealedFile, writeFileAtomic, writeSealedFile } from '@beepkit/agent/keys';
 import { Outbox } from '@beepkit/agent/outbox';
-import type { DayKeyMaterial } from '@beepkit/agent/carer';
+import type { DayKeyMaterial } from '@beepkit/protocol/carer';
 import { loadEncounters, type Encounter } from '@beepkit/agent/encounters';
 import { EncounterShare } from './encounters.ts';
 

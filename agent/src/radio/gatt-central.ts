@@ -13,8 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol/errors';
-import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler } from '../carer/messages.ts';
-import type { LinkEvents, MessageLink } from '../carer/link.ts';
+import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type LinkEvents, type MessageLink } from '@beepkit/protocol/carer';
 import type { HciTarget } from './hci-radio.ts';
 
 const require = createRequire(import.meta.url);
