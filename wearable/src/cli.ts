@@ -12,8 +12,9 @@ import { ControlServer, controlRequest, DirLock, type ControlHandler } from './c
 import { PairingWindow } from './pairing-window.ts';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { EncounterLog, loadEncounters } from '@beepkit/agent/encounters';
-import { ControlApiClock, loadVisits, type AgentClock } from '@beepkit/agent/app';
-import { checkClockSpec, clockFromSpec } from '@beepkit/firmware-stubs/clock';
+import { loadVisits } from '@beepkit/agent/app';
+import { ControlApiClock, clockFromSpec } from '@beepkit/agent/time';
+import { checkClockSpec, type ScenarioClock as AgentClock } from '@beepkit/protocol/clock-spec';
 import type { Logger } from './state.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
