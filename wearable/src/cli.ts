@@ -12,7 +12,7 @@ import { ControlServer, controlRequest, DirLock, type ControlHandler } from './c
 import { PairingWindow } from './pairing-window.ts';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { EncounterLog, loadEncounters } from '@beepkit/agent/encounters';
-import { loadVisits } from '@beepkit/agent/app';
+import { loadVisits } from '@beepkit/agent/visits';
 import { ControlApiClock, clockFromSpec } from '@beepkit/agent/time';
 import { checkClockSpec, type ScenarioClock as AgentClock } from '@beepkit/protocol/clock-spec';
 import type { Logger } from './state.ts';

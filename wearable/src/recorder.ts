@@ -37,9 +37,9 @@ import { HciRadio, buildEnAdvert, type HciTarget, type Radio } from '@beepkit/ag
 import { carerIrk, encodeMetadata, enIntervalNumber, formatBleAddress, intervalIds, rpaForRpi } from '@beepkit/protocol/rpi';
 import { RssiFilter } from '@beepkit/agent/rssi';
 import { ScanPipeline, type AdvertEvent } from '@beepkit/agent/scan';
-import { VisitDetector, type VisitOptions } from '@beepkit/agent/visits';
+import { VisitDetector, loadVisits, saveVisits, type VisitOptions } from '@beepkit/agent/visits';
 import { Publisher } from '@beepkit/agent/publisher';
-import { RadioRunner, loadVisits, saveVisits } from '@beepkit/agent/app';
+import { RadioRunner } from '@beepkit/agent/radio-runner';
 import { silentLogger, type Logger, type WearableState } from './state.ts';
 
 const DAY_MS = 86_400_000;

@@ -27,7 +27,8 @@ import { AgentCarer } from './carer.ts';
 import { RadioRunner } from './radio-runner.ts';
 import { Publishing } from './publishing.ts';
 import { ensureApiToken, removeApiPort, writeApiPort } from './api-token.ts';
-import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
+import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, secretOf, storageKey } from './storage.ts';
+import { loadVisits, saveVisits } from '../visits/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { TimeKeeper, systemTimeProbes, type TimeProbes } from '../time/index.ts';
 
