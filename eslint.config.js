@@ -1,8 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layerConfigs } from './eslint.layers.js';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'bench/results/**', '**/dist/**', '**/*.js', '!eslint.config.js'] },
+  { ignores: ['**/node_modules/**', 'bench/results/**', '**/dist/**', '**/*.js', '!eslint.config.js', '!eslint.layers.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,4 +22,6 @@ export default tseslint.config(
     files: ['protocol/src/clock.ts', 'firmware-stubs/src/sim/clock.ts'],
     rules: { 'no-restricted-properties': 'off', 'no-restricted-syntax': 'off' },
   },
+  // the package graph (eslint.layers.js)
+  ...layerConfigs,
 );
