@@ -4,6 +4,5 @@ export * from './encounters.ts';
 export * from './client.ts';
 export * from './expose.ts';
 export { GattCentral } from '../radio/gatt-central.ts';
-export type { HciTarget } from '../radio/hci-radio.ts';
 export * from './proxy.ts';
 export * from './service.ts';
