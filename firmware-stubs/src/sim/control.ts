@@ -14,7 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { FAULT_KINDS, type FaultKind } from '../scenario/schema.ts';
-import type { Sim } from './sim.ts';
+import type { SimView } from './types.ts';
 
 const MAX_BODY = 16 * 1024;
 
@@ -23,7 +23,7 @@ export class ControlServer {
   private bound = 0;
 
   constructor(
-    private readonly sim: Sim,
+    private readonly sim: SimView,
     private readonly wantPort: number,
   ) {}
 
