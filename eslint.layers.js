@@ -8,7 +8,7 @@ export const WORKSPACES = ['protocol', 'agent', 'beacon', 'wearable', 'gateway',
 
 // the agent's exports that are the device core (what beacon, wearable and gateway may use); the rest
 // of the agent (`.`, app, cli, config, health, carer) is the agent app
-export const DEVICE_CORE = ['gnss', 'outbox', 'policy', 'matching', 'risk', 'alerts', 'publisher', 'scan', 'rssi', 'encounters', 'visits', 'trust', 'radio', 'radio-runner', 'keys', 'mqtt', 'uplink', 'ca-client', 'follow', 'time'];
+export const DEVICE_CORE = ['gnss', 'outbox', 'policy', 'matching', 'risk', 'alerts', 'publisher', 'scan', 'rssi', 'encounters', 'visits', 'trust', 'radio', 'radio-runner', 'keys', 'mqtt', 'uplink', 'ca-client', 'follow', 'time', 'infra'];
 
 const APPS = ['beacon', 'wearable', 'gateway'];
 

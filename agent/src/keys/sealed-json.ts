@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BeepkitError } from '@beepkit/protocol';
 import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
-import { writeFileAtomic } from './index.ts';
+import { writeFileAtomic } from '../infra/files.ts';
 
 export async function saveSealedJson(path: string, value: unknown, key: Uint8Array, aad: Uint8Array): Promise<void> {
   const nonce = new Uint8Array(randomBytes(24));

@@ -28,7 +28,7 @@ import { sha256 } from '@beepkit/protocol/merkle';
 import { decodeBatch, recordHash, signBatch } from '@beepkit/protocol/tracecode';
 import { CORRELATION_ID_BYTES, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
-import { writeFileAtomic } from '../keys/index.ts';
+import { writeFileAtomic } from '../infra/files.ts';
 import type { Batch, Outbox } from '../outbox/index.ts';
 import { verifyReceipt } from './receipt.ts';
 

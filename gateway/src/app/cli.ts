@@ -7,7 +7,8 @@ import { pino } from 'pino';
 import { BeepkitError, fromHex, isBeepkitError, toHex } from '@beepkit/protocol';
 import { issueCertificate, keyId } from '@beepkit/protocol/cert';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
-import { loadOrCreateKeys, writeFileAtomic } from '../ca/keys.ts';
+import { loadOrCreateKeys } from '../ca/keys.ts';
+import { writeFileAtomicSync } from '@beepkit/agent/infra';
 import { VenueRegistry } from '../ca/registry.ts';
 import { checkClockSpec, clockFromSpec } from './clock.ts';
 import { loadConfig } from './config.ts';
@@ -116,7 +117,7 @@ export function registerGateway(program: Command): void {
       try {
         const reg = new VenueRegistry(join(dataDir(o), 'venues.json'));
         const { venue: v, key } = reg.add({ id: o.id, name: o.name, region: o.region.split('/'), lat: num(o.lat, '--lat'), lon: num(o.lon, '--lon'), radiusM: num(o.radius, '--radius'), key: o.keyFile ? venueKeyFile(o.keyFile) : undefined });
-        if (o.keyOut) writeFileAtomic(o.keyOut, toHex(key) + '\n', 0o600);
+        if (o.keyOut) writeFileAtomicSync(o.keyOut, toHex(key) + '\n', 0o600);
         print(o.keyFile ? { venue: v, keyFile: o.keyFile } : o.keyOut ? { venue: v, keyFile: o.keyOut } : { venue: v, key: toHex(key) });
       } catch (e) {
         fail(e);
@@ -154,7 +155,7 @@ export function registerGateway(program: Command): void {
           notAfter: nowS + Math.round(num(o.days, '--days') * 86_400), subject, solverKeyId: k.solverKeyId, region: `diagnostician/${name}`,
         });
         const out = o.out ?? join(dir, 'diagnosticians', `${name}.json`);
-        writeFileAtomic(out, JSON.stringify({ type: 'beepkit-diagnostician-key', version: 1, role: 'diagnostician', name, seed: toHex(seed), publicKey: toHex(subject), certificate: toHex(cert.bytes), caPublicKey: toHex(k.caPublicKey) }, null, 1) + '\n', 0o600);
+        writeFileAtomicSync(out, JSON.stringify({ type: 'beepkit-diagnostician-key', version: 1, role: 'diagnostician', name, seed: toHex(seed), publicKey: toHex(subject), certificate: toHex(cert.bytes), caPublicKey: toHex(k.caPublicKey) }, null, 1) + '\n', 0o600);
         print({ name, publicKey: toHex(subject), serial: cert.serial, notAfter: cert.notAfter, keyFile: out });
       } catch (e) {
         fail(e);

@@ -1,0 +1,2 @@
+/** Infrastructure shared by every workspace with I/O: durable file writes, backoff, HTTP helpers, logging. */
+export * from './files.ts';
