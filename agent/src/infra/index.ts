@@ -1,2 +1,3 @@
 /** Infrastructure shared by every workspace with I/O: durable file writes, backoff, HTTP helpers, logging. */
 export * from './files.ts';
+export * from './backoff.ts';
