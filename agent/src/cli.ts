@@ -6,7 +6,7 @@
 import { registerCarer } from './carer/cli.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { createLogger } from './infra/log.ts';
 import { BeepkitError, isBeepkitError, toHex } from '@beepkit/protocol';
 import { venueId8, venueIdHex } from '@beepkit/protocol/frames';
 import { buildConsent, challengeFromFile, consentDocument, type VisitEntry } from '@beepkit/protocol/endorse';
@@ -40,7 +40,7 @@ const action = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => async (.
 
 /** The agent's logger: never prints keys, passphrases or positions even if a caller passes them. */
 export function agentLogger(level: AgentConfig['log']['level']) {
-  return pino({ level, base: { svc: 'beepkit-agent' }, redact: { paths: ['passphrase', 'password', 'key', 'tek', 'rpi', 'address', 'lat', 'lon', 'prefix', 'pseudonym'], remove: true } });
+  return createLogger({ service: 'beepkit-agent', level, redact: ['passphrase', 'password', 'key', 'tek', 'rpi', 'address', 'lat', 'lon', 'prefix', 'pseudonym'] });
 }
 
 /** Runs the agent until SIGINT/SIGTERM, then stops it. */

@@ -30,7 +30,7 @@ import { EventEmitter } from 'node:events';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from './broker/log.ts';
-import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/agent/infra';
+import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/agent/infra/backoff';
 
 export type MqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type QoS = 0 | 1;

@@ -40,7 +40,7 @@ import { ScanPipeline, type AdvertEvent } from '@beepkit/agent/scan';
 import { VisitDetector, loadVisits, saveVisits, type VisitOptions } from '@beepkit/agent/visits';
 import { Publisher } from '@beepkit/agent/publisher';
 import { RadioRunner } from '@beepkit/agent/radio-runner';
-import { writeFileAtomic } from '@beepkit/agent/infra';
+import { writeFileAtomic } from '@beepkit/agent/infra/files';
 import { silentLogger, type Logger, type WearableState } from './state.ts';
 
 const DAY_MS = 86_400_000;

@@ -20,7 +20,7 @@ import { BeepkitError } from '@beepkit/protocol/errors';
 import { Writer, fromHex, toHex } from '@beepkit/protocol/bytes';
 import { hkdf, taggedHash } from '@beepkit/protocol/crypto';
 import { KeystoreFile, readKeyFile, readSealedFile, writeSealedFile } from '@beepkit/agent/keys';
-import { writeFileAtomic } from '@beepkit/agent/infra';
+import { writeFileAtomic } from '@beepkit/agent/infra/files';
 import { Outbox } from '@beepkit/agent/outbox';
 import type { DayKeyMaterial } from '@beepkit/protocol/carer';
 import { loadEncounters, type Encounter } from '@beepkit/agent/encounters';

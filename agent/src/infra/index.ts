@@ -1,3 +1,4 @@
 /** Infrastructure shared by every workspace with I/O: durable file writes, backoff, HTTP helpers, logging. */
 export * from './files.ts';
 export * from './backoff.ts';
+export * from './log.ts';

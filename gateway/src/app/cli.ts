@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { createLogger } from '@beepkit/agent/infra/log';
 import { BeepkitError, fromHex, isBeepkitError, toHex } from '@beepkit/protocol';
 import { issueCertificate, keyId } from '@beepkit/protocol/cert';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { loadOrCreateKeys } from '../ca/keys.ts';
-import { writeFileAtomicSync } from '@beepkit/agent/infra';
+import { writeFileAtomicSync } from '@beepkit/agent/infra/files';
 import { VenueRegistry } from '../ca/registry.ts';
 import { checkClockSpec, clockFromSpec } from './clock.ts';
 import { loadConfig } from './config.ts';
@@ -46,7 +46,7 @@ export async function runGateway(configPath: string | undefined, opts: { clockUr
     checkClockSpec({ url: opts.clockUrl });
     cfg.clock = { url: opts.clockUrl };
   }
-  const log = pino({ level: cfg.log.level, base: { svc: 'beepkit-gateway' }, redact: { paths: ['password', 'key', 'lat', 'lon', 'latE6', 'lonE6'], remove: true } });
+  const log = createLogger({ service: 'beepkit-gateway', level: cfg.log.level, redact: ['password', 'key', 'lat', 'lon', 'latE6', 'lonE6'] });
   const clock = clockFromSpec(cfg.clock);
   await clock?.start();
   const gw = new Gateway({ config: cfg, logger: log, now: clock ? () => clock.now() : hostNow });
