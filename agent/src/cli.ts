@@ -7,7 +7,7 @@ import { registerCarer } from './carer/cli.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { createLogger } from './infra/log.ts';
-import { BeepkitError, isBeepkitError, toHex } from '@beepkit/protocol';
+import { BeepkitError, toHex } from '@beepkit/protocol';
 import { venueId8, venueIdHex } from '@beepkit/protocol/frames';
 import { buildConsent, challengeFromFile, consentDocument, type VisitEntry } from '@beepkit/protocol/endorse';
 import { loadConfig, type AgentConfig } from './config/index.ts';
@@ -19,16 +19,7 @@ import { HciRadio } from './radio/index.ts';
 import { CalibrationCollector, calibrate } from './rssi/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { queryVenueStatus } from './app/venue-query.ts';
-
-function fail(err: unknown): void {
-  const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
-  process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
-  process.exitCode = 2;
-}
-
-const print = (v: unknown): void => {
-  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
-};
+import { fail, print } from './infra/cli.ts';
 
 const action = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => async (...a: A): Promise<void> => {
   try {

@@ -3,3 +3,4 @@ export * from './files.ts';
 export * from './backoff.ts';
 export * from './log.ts';
 export * from './http.ts';
+export * from './cli.ts';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '@beepkit/agent/infra/log';
-import { BeepkitError, fromHex, isBeepkitError, toHex } from '@beepkit/protocol';
+import { BeepkitError, fromHex, toHex } from '@beepkit/protocol';
 import { issueCertificate, keyId } from '@beepkit/protocol/cert';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { loadOrCreateKeys } from '../ca/keys.ts';
@@ -14,16 +14,7 @@ import { checkClockSpec, clockFromSpec } from './clock.ts';
 import { loadConfig } from './config.ts';
 import { Gateway } from './gateway.ts';
 import { hostNow } from '@beepkit/protocol/clock';
-
-function fail(err: unknown): void {
-  const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
-  process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
-  process.exitCode = 2;
-}
-
-const print = (v: unknown): void => {
-  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
-};
+import { fail, print } from '@beepkit/agent/infra/cli';
 
 interface DirOpts { config?: string; dataDir?: string }
 function dataDir(o: DirOpts): string {
