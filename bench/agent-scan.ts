@@ -7,10 +7,10 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { encodeAdvert, encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
 import { toHex } from '@beepkit/protocol/bytes';
-import { ScanPipeline, MapVenueRegistry, type AdvertEvent } from '../agent/src/scan/index.ts';
-import { EncounterLog } from '../agent/src/encounters/index.ts';
-import { VisitDetector } from '../agent/src/visits/index.ts';
-import { mulberry32 } from '../agent/src/rssi/index.ts';
+import { ScanPipeline, MapVenueRegistry, type AdvertEvent } from '@beepkit/agent/scan';
+import { EncounterLog } from '@beepkit/agent/encounters';
+import { VisitDetector } from '@beepkit/agent/visits';
+import { mulberry32 } from '@beepkit/agent/rssi';
 import { goal, opsPerSec, sample, summarise, type Bench } from './lib.ts';
 
 v8.setFlagsFromString('--expose-gc');

@@ -4,12 +4,12 @@
  * derivation (goal >= 5 000 000 RPIs/s on one core).
  */
 import { goal, opsPerSec, sample, summarise, type Bench, type BenchResult } from './lib.ts';
-import { Ed25519Signer, X25519Key, nobleEd25519, nobleX25519, nodeEd25519, x25519PublicKey } from '../protocol/src/crypto/index.ts';
-import { createKeystore, deriveDayKeys } from '../protocol/src/keys/index.ts';
-import { generalise } from '../protocol/src/geodata/index.ts';
-import { issueCertificate, keyId } from '../protocol/src/cert/index.ts';
-import { EcdhCache, TraceCodeSealer, openTraceCode, signBatch, verifyBatch } from '../protocol/src/tracecode/index.ts';
-import { deriveRpisForKeys } from '../protocol/src/rpi/index.ts';
+import { Ed25519Signer, X25519Key, nobleEd25519, nobleX25519, nodeEd25519, x25519PublicKey } from '@beepkit/protocol/crypto';
+import { createKeystore, deriveDayKeys } from '@beepkit/protocol/keys';
+import { generalise } from '@beepkit/protocol/geodata';
+import { issueCertificate, keyId } from '@beepkit/protocol/cert';
+import { EcdhCache, TraceCodeSealer, openTraceCode, signBatch, verifyBatch } from '@beepkit/protocol/tracecode';
+import { deriveRpisForKeys } from '@beepkit/protocol/rpi';
 
 const bench: Bench = {
   name: 'crypto',

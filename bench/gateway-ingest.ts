@@ -28,7 +28,7 @@ import { Ingest } from '@beepkit/gateway/ingest';
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { loadOrCreateKeys } from '@beepkit/gateway/ca';
 import { encodeMessage, topics } from '@beepkit/protocol/wire';
-import { Pseudonym, prng } from '../gateway/test/gw-fixtures.ts';
+import { Pseudonym, prng } from '@beepkit/gateway/testing';
 import { goal, summarise, type Bench, type BenchResult } from './lib.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 

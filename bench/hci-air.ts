@@ -7,7 +7,7 @@
  * smoke: 5 s.
  */
 import { summarise, goal, type Bench } from './lib.ts';
-import { runLoad } from '../firmware-stubs/test/fixtures/load.ts';
+import { runLoad } from '@beepkit/firmware-stubs/testing';
 
 const bench: Bench = {
   name: 'hci-air',

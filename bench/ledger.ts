@@ -7,7 +7,7 @@
 import { mkdtempSync, openSync, closeSync, writeSync, fdatasyncSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedLedger, ed25519Signer, type AppendInput } from '../gateway/src/ledger/index.ts';
+import { EmbeddedLedger, ed25519Signer, type AppendInput } from '@beepkit/gateway/ledger';
 import { goal, sample, summarise, type Bench } from './lib.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 

@@ -8,7 +8,7 @@ import { createCipheriv, createHash, hkdfSync } from 'node:crypto';
 import { fingerprint } from '@beepkit/protocol/tracecode';
 import { deriveRpisForKeys, EKROLLING_PERIOD } from '@beepkit/protocol/rpi';
 import { toHex } from '@beepkit/protocol/bytes';
-import { OwnFingerprints, matchFingerprints, matchTeks, type EncounterLike } from '../agent/src/matching/index.ts';
+import { OwnFingerprints, matchFingerprints, matchTeks, type EncounterLike } from '@beepkit/agent/matching';
 import { goal, sample, summarise, type Bench } from './lib.ts';
 
 const DAY = 86_400_000;

@@ -8,16 +8,16 @@
  * growing size built directly from index entries (building 10 M sealed records
  * would take longer than the measurement): the growth curve, 1 M and 10 M.
  */
-import { Ed25519Signer, taggedHash, x25519PublicKey } from '../protocol/src/crypto/index.ts';
-import { issueCertificate, keyId } from '../protocol/src/cert/index.ts';
-import { dayKeysFromChain } from '../protocol/src/keys/index.ts';
+import { Ed25519Signer, taggedHash, x25519PublicKey } from '@beepkit/protocol/crypto';
+import { issueCertificate, keyId } from '@beepkit/protocol/cert';
+import { dayKeysFromChain } from '@beepkit/protocol/keys';
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
-import { chachaOpen } from '../protocol/src/crypto/index.ts';
-import { TraceCodeSealer, decodeBatch, signBatch, traceCodeKey, type Batch } from '../protocol/src/tracecode/index.ts';
-import { decodeGeodata, generalise } from '../protocol/src/geodata/index.ts';
-import { toHex } from '../protocol/src/bytes.ts';
-import { isBeepkitError } from '../protocol/src/errors.ts';
-import { DecryptPool, GeoIndex, Solver, exposures, matchRules } from '../gateway/src/solver/index.ts';
+import { chachaOpen } from '@beepkit/protocol/crypto';
+import { TraceCodeSealer, decodeBatch, signBatch, traceCodeKey, type Batch } from '@beepkit/protocol/tracecode';
+import { decodeGeodata, generalise } from '@beepkit/protocol/geodata';
+import { toHex } from '@beepkit/protocol/bytes';
+import { isBeepkitError } from '@beepkit/protocol/errors';
+import { DecryptPool, GeoIndex, Solver, exposures, matchRules } from '@beepkit/gateway/solver';
 import os from 'node:os';
 import { goal, summarise, type Bench, type Goal, type Metric } from './lib.ts';
 

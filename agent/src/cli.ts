@@ -6,28 +6,20 @@
 import { registerCarer } from './carer/cli.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { BeepkitError, isBeepkitError, toHex } from '@beepkit/protocol';
+import { createLogger } from './infra/log.ts';
+import { BeepkitError, toHex } from '@beepkit/protocol';
 import { venueId8, venueIdHex } from '@beepkit/protocol/frames';
 import { buildConsent, challengeFromFile, consentDocument, type VisitEntry } from '@beepkit/protocol/endorse';
 import { loadConfig, type AgentConfig } from './config/index.ts';
-import { Agent, apiTarget, callAgent, SHARED_FILE, clockFromConfig, mqttNetwork, loadVisits, recordShared, secretOf, storageKey } from './app/index.ts';
+import { Agent, apiTarget, callAgent, SHARED_FILE, clockFromConfig, mqttNetwork, recordShared, secretOf, storageKey } from './app/index.ts';
+import { loadVisits } from './visits/index.ts';
 import { sharedFromConsent } from './follow/index.ts';
 import { KeystoreFile } from './keys/index.ts';
 import { HciRadio } from './radio/index.ts';
 import { CalibrationCollector, calibrate } from './rssi/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { queryVenueStatus } from './app/venue-query.ts';
-
-function fail(err: unknown): void {
-  const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
-  process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
-  process.exitCode = 2;
-}
-
-const print = (v: unknown): void => {
-  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
-};
+import { fail, print } from './infra/cli.ts';
 
 const action = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => async (...a: A): Promise<void> => {
   try {
@@ -39,7 +31,7 @@ const action = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => async (.
 
 /** The agent's logger: never prints keys, passphrases or positions even if a caller passes them. */
 export function agentLogger(level: AgentConfig['log']['level']) {
-  return pino({ level, base: { svc: 'beepkit-agent' }, redact: { paths: ['passphrase', 'password', 'key', 'tek', 'rpi', 'address', 'lat', 'lon', 'prefix', 'pseudonym'], remove: true } });
+  return createLogger({ service: 'beepkit-agent', level, redact: ['passphrase', 'password', 'key', 'tek', 'rpi', 'address', 'lat', 'lon', 'prefix', 'pseudonym'] });
 }
 
 /** Runs the agent until SIGINT/SIGTERM, then stops it. */

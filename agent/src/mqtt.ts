@@ -17,6 +17,7 @@ import { connect, type IClientOptions, type IPublishPacket, type MqttClient, typ
 import { BeepkitError, toHex } from '@beepkit/protocol';
 import { CORRELATION_ID_BYTES, decodeMessage, encodeMessage, offlineWill, topics, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
 import { silentLogger, type Logger } from './alerts/logger.ts';
+import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from './infra/backoff.ts';
 
 export type AgentMqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type TopicHandler = (topic: string, payload: Uint8Array) => void | Promise<void>;
@@ -273,9 +274,7 @@ export class AgentMqtt extends EventEmitter {
     if (this.#state === 'stopped') return;
     this.#setState('reconnecting');
     clearTimeout(this.#timer);
-    const { initialMs = 200, maxMs = 10_000 } = this.#o.backoff ?? {};
-    const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt, 20));
-    const delay = Math.round(ceiling / 2 + (this.#random() * ceiling) / 2);
+    const delay = Math.round(jitteredBackoffMs(this.#attempt, this.#o.backoff, MQTT_RECONNECT_BACKOFF, this.#random));
     this.#attempt++;
     this.#timer = setTimeout(() => {
       if (this.#state === 'stopped' || !this.#client) return;

@@ -20,10 +20,8 @@ import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
 import { intervalIds } from '@beepkit/protocol/rpi';
 import type { Encounter } from '../src/encounters/index.ts';
 import type { Alert, AlertSink } from '../src/alerts/index.ts';
-import {
-  batchEncounters, CarerStore, decodeInner, encodedEncounterSize, encodeInner, encounterId, matchTeksForWearables, MAX_ENCOUNTER_BATCH_BYTES, MAX_WIRE_WINDOWS, mergeEncounters,
-  WearableProxy,
-} from '../src/carer/index.ts';
+import { CarerStore, matchTeksForWearables, WearableProxy } from '../src/carer/index.ts';
+import { batchEncounters, decodeInner, encodedEncounterSize, encodeInner, encounterId, MAX_ENCOUNTER_BATCH_BYTES, MAX_WIRE_WINDOWS, mergeEncounters } from '@beepkit/protocol/carer';
 
 const T = 1_750_000_000_000;
 const VECTOR_ENCOUNTER: Encounter = {

@@ -10,10 +10,7 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { toHex } from '@beepkit/protocol/bytes';
 import { BeepkitError } from '@beepkit/protocol/errors';
-import {
-  comparisonCode, commitment, decodeInner, decodeOuter, encodeInner, encodeOuter, fragment, InitiatorPairing, Reassembler, ResponderPairing,
-  InitiatorResume, ResponderResume, RESUME_VERSION, SecureChannel, type Inner, type Outer, type RandomSource,
-} from '../src/carer/index.ts';
+import { comparisonCode, commitment, decodeInner, decodeOuter, encodeInner, encodeOuter, fragment, InitiatorPairing, Reassembler, ResponderPairing, InitiatorResume, ResponderResume, RESUME_VERSION, SecureChannel, type Inner, type Outer, type RandomSource } from '@beepkit/protocol/carer';
 
 /** Deterministic random bytes: SHA-256(seed || counter). */
 function seeded(seed: string): RandomSource {

@@ -26,7 +26,8 @@ import { resolveConfig as agentConfig } from '../src/config/index.ts';
 import { mqttNetwork } from '../src/app/index.ts';
 import type { Alert, AlertSink } from '../src/alerts/index.ts';
 import type { EvidenceBundle } from '../src/trust/index.ts';
-import { CarerClient, CarerStore, memoryLinkPair, WearableProxy, type CarerAlert } from '../src/carer/index.ts';
+import { CarerClient, CarerStore, WearableProxy, type CarerAlert } from '../src/carer/index.ts';
+import { memoryLinkPair } from '@beepkit/protocol/carer';
 import { DAY, bytesFrom, certify, once, prng, traceCode } from './net-helpers.ts';
 import { clockFrom } from '@beepkit/protocol/clock';
 

@@ -12,7 +12,7 @@ import t from 'tap';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VirtualController } from '@beepkit/firmware-stubs/hci';
-import { Host } from '../../firmware-stubs/test/fixtures/child.ts';
+import { Host } from '@beepkit/firmware-stubs/testing';
 import { carerRig, untilCarer } from './fixtures/carer-agent.ts';
 
 const HTTP = 0; // kernel-chosen

@@ -23,7 +23,7 @@ import { readKeyFile } from '../src/keys/index.ts';
 import { CarerStore } from '../src/carer/index.ts';
 import { storageKey } from '../src/app/storage.ts';
 import { carerGateway, carerRig, pairWearableCli, untilCarer, PASS } from './fixtures/carer-agent.ts';
-import { advertiser, steppingClock, WearableCli } from '../../wearable/test/fixtures/recording.ts';
+import { advertiser, steppingClock, WearableCli } from '@beepkit/wearable/testing';
 import { hostNow } from '@beepkit/protocol/clock';
 
 const CLOCK = 0; // kernel-chosen ports

@@ -23,7 +23,7 @@ import { Outbox } from '../src/outbox/index.ts';
 import { CarerStore } from '../src/carer/index.ts';
 import { storageKey } from '../src/app/storage.ts';
 import { carerRig, pairWearableCli, untilCarer, PASS } from './fixtures/carer-agent.ts';
-import { advertiser, steppingClock, wearableStatus, WearableCli } from '../../wearable/test/fixtures/recording.ts';
+import { advertiser, steppingClock, wearableStatus, WearableCli } from '@beepkit/wearable/testing';
 
 const CLOCK = 0; // kernel-chosen ports
 const HTTP = 0;

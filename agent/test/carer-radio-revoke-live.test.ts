@@ -17,9 +17,9 @@ import { toHex } from '@beepkit/protocol/bytes';
 import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { storageKey } from '@beepkit/agent/app';
 import { CarerStore } from '@beepkit/agent/carer';
-import { WearableState } from '../../wearable/src/state.ts';
+import { WearableState } from '@beepkit/wearable';
 import { carerRig, PASS } from './fixtures/carer-agent.ts';
-import { root, WearableCli } from '../../wearable/test/fixtures/recording.ts';
+import { root, WearableCli } from '@beepkit/wearable/testing';
 
 t.setTimeout(300_000); // two wearable processes and an agent on a loaded machine can outlast the 120 s file default
 

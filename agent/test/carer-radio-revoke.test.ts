@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { carerRig } from './fixtures/carer-agent.ts';
-import { root, steppingClock, WearableCli } from '../../wearable/test/fixtures/recording.ts';
+import { root, steppingClock, WearableCli } from '@beepkit/wearable/testing';
 
 const CLOCK = 0; // kernel-chosen ports
 const HTTP = 0;

@@ -16,7 +16,7 @@ import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
 import { leafHash, rootOf } from '@beepkit/protocol/merkle';
 import { fingerprint } from '@beepkit/protocol/tracecode';
 import { CORRELATION_ID_BYTES, encodeMessage, topics } from '@beepkit/protocol/wire';
-import { encodeBlock } from '@beepkit/gateway/ledger';
+import { encodeBlock } from '@beepkit/protocol/ledger';
 import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { AlertDispatcher, CallbackSink, type Alert } from '../src/alerts/index.ts';
 import { Follower, SelfMatcher, appendFrontier, frontierRoot, type VerifiedBlock } from '../src/follow/index.ts';

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeystoreFile, checkPrivateFile, readKeyFile, writeFileAtomic } from '../src/keys/index.ts';
+import { KeystoreFile, checkPrivateFile, readKeyFile } from '../src/keys/index.ts';
+import { writeFileAtomic } from '../src/infra/files.ts';
 import { openKeystore } from '@beepkit/protocol/keys';
 
 const scrypt = { logN: 10, r: 8, p: 1 };

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { dayRisks, windowWeightedMinutes, cwaConfig, CWA_DEFAULTS, infectionProbability, MATERIAL_HOURS } from '../src/risk/index.ts';
+import { dayRisks, windowWeightedMinutes, cwaConfig, CWA_DEFAULTS } from '../src/risk/index.ts';
+import { infectionProbability, MATERIAL_HOURS } from '@beepkit/protocol/risk';
 import { BeepkitError } from '@beepkit/protocol/errors';
 
 const MIN = 60_000;

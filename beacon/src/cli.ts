@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
-import { writeFileAtomic } from '@beepkit/agent/keys';
+import { writeFileAtomic } from '@beepkit/agent/infra/files';
 import { HciRadio, type HciTarget } from '@beepkit/agent/radio';
 import { checkVenueInfo, loadVenueKey, offlineRecord, provisionVenue, type VenueSecret } from './provision.ts';
 import { BeaconDaemon } from './daemon.ts';

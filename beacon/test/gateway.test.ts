@@ -29,7 +29,7 @@ import { hashPassword } from '@beepkit/gateway/broker';
 import { VenueRegistry } from '@beepkit/gateway/ca';
 import { buildCaRequest, type EvidenceBundle } from '@beepkit/agent/trust';
 import { AgentMqtt } from '@beepkit/agent/mqtt';
-import { Host, type HostEvent } from '../../firmware-stubs/test/fixtures/child.ts';
+import { Host, type HostEvent } from '@beepkit/firmware-stubs/testing';
 import { main } from '../../bin/cli.ts';
 import { loadVenueKey, registerOverMqtt, type VenueKey } from '../src/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';

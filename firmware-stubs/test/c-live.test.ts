@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { missing } from '../../scripts/tools.ts';
 import { toHex } from '@beepkit/protocol';
 import { Gateway, addDevice, resolveConfig } from '@beepkit/gateway/app';
-import { NOW_MS, fixed } from '../../protocol/vectors/common.ts';
+import { NOW_MS, fixed } from '@beepkit/protocol/vectors';
 
 const C_DIR = fileURLToPath(new URL('../c/', import.meta.url));
 const VEC = fileURLToPath(new URL('../../protocol/vectors/', import.meta.url));

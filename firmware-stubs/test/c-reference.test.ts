@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { missing } from '../../scripts/tools.ts';
 import { toHex } from '@beepkit/protocol';
 import { decodeGeodata } from '@beepkit/protocol/geodata';
-import { fixed } from '../../protocol/vectors/common.ts';
+import { fixed } from '@beepkit/protocol/vectors';
 
 const C_DIR = fileURLToPath(new URL('../c/', import.meta.url));
 const VEC = fileURLToPath(new URL('../../protocol/vectors/', import.meta.url));

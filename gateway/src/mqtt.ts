@@ -30,6 +30,7 @@ import { EventEmitter } from 'node:events';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from './broker/log.ts';
+import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/agent/infra/backoff';
 
 export type MqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type QoS = 0 | 1;
@@ -349,9 +350,7 @@ export class GatewayMqtt extends EventEmitter {
     if (this.#state === 'stopped') return;
     this.#setState('reconnecting');
     clearTimeout(this.#timer);
-    const { initialMs = 200, maxMs = 10_000 } = this.#o.backoff ?? {};
-    const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt, 20));
-    const delay = Math.round(ceiling / 2 + (this.#random() * ceiling) / 2);
+    const delay = Math.round(jitteredBackoffMs(this.#attempt, this.#o.backoff, MQTT_RECONNECT_BACKOFF, this.#random));
     this.#attempt++;
     this.#timer = setTimeout(() => {
       if (this.#state === 'stopped' || !this.#client) return;

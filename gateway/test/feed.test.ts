@@ -12,7 +12,7 @@ import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
 import { venueId8 } from '@beepkit/protocol/frames';
 import { Gateway } from '../src/app/gateway.ts';
 import { notificationPayload } from '../src/feed/index.ts';
-import { decodeBlock } from '../src/ledger/index.ts';
+import { decodeBlock } from '@beepkit/protocol/ledger';
 import { decodeRevocation } from '../src/ca/revocation.ts';
 import { VenueRegistry } from '../src/ca/registry.ts';
 import { Device, gatewayConfig, mosquitto, tempDir } from './gw-helpers.ts';

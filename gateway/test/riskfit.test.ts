@@ -1,6 +1,6 @@
 import t from 'tap';
 import { fitLogistic, parseLabelledCsv } from '../src/riskfit/index.ts';
-import { infectionProbability, type Beta } from '@beepkit/agent/risk';
+import { infectionProbability, type Beta } from '@beepkit/protocol/risk';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;

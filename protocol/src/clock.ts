@@ -1,7 +1,7 @@
 /**
  * The host clock, read in one place. Every other module takes time as an
  * injected `now()` (ms since the epoch, UTC): apps wire either this host clock
- * or a scenario clock (firmware-stubs/src/sim/clock-client.ts) through every
+ * or a scenario clock (agent/src/time/scenario-clock.ts) through every
  * component, so a field trial, a HIL run or a bench runs on one clock whatever
  * the host's hour, and a lint rule (eslint.config.js, `no-restricted-properties`
  * on `Date.now` and `new Date()` without arguments) keeps it that way.

@@ -12,17 +12,18 @@ import { ControlServer, controlRequest, DirLock, type ControlHandler } from './c
 import { PairingWindow } from './pairing-window.ts';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { EncounterLog, loadEncounters } from '@beepkit/agent/encounters';
-import { ControlApiClock, loadVisits, type AgentClock } from '@beepkit/agent/app';
-import { checkClockSpec, clockFromSpec } from '@beepkit/firmware-stubs/clock';
+import { loadVisits } from '@beepkit/agent/visits';
+import { ControlApiClock, clockFromSpec } from '@beepkit/agent/time';
+import { checkClockSpec, type ScenarioClock as AgentClock } from '@beepkit/protocol/clock-spec';
 import type { Logger } from './state.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import { print } from '@beepkit/agent/infra/cli';
 
 const fail = (e: unknown): void => {
   const err = isBeepkitError(e) ? e : new BeepkitError('E_IO', String((e as Error)?.message ?? e));
   process.stderr.write(JSON.stringify(err.toJSON()) + '\n');
   process.exitCode = 2;
 };
-const print = (v: unknown): void => void process.stdout.write(JSON.stringify(v, null, 2) + '\n');
 type Opts = {
   dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; clock?: string; solverKey?: string;
   publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string; pairingWindowMs?: string;

@@ -9,7 +9,7 @@
  */
 import { toHex } from '@beepkit/protocol/bytes';
 import { readSealedFile, writeSealedFile } from '@beepkit/agent/keys';
-import { encounterId } from '@beepkit/agent/carer';
+import { encounterId } from '@beepkit/protocol/carer';
 import type { Encounter } from '@beepkit/agent/encounters';
 
 const MAGIC = new TextEncoder().encode('BKWS1');

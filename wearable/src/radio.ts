@@ -22,7 +22,8 @@ import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { encodeAdStructures } from '@beepkit/protocol/frames';
-import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type HciTarget, type LinkEvents, type MessageLink } from '@beepkit/agent/carer';
+import { hciBindingOptions, type HciTarget } from '@beepkit/agent/radio';
+import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type LinkEvents, type MessageLink } from '@beepkit/protocol/carer';
 
 const require = createRequire(import.meta.url);
 
@@ -53,9 +54,7 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
 
   async start(): Promise<void> {
     process.setMaxListeners(0);
-    const t = this.o.target;
-    const opts = 'uart' in t ? { hciDriver: 'uart', bindParams: { uart: { port: t.uart } } } : { hciDriver: 'native', deviceId: t.hciIndex };
-    const b = (this.bleno = require('@stoprocent/bleno').withBindings('hci', opts));
+    const b = (this.bleno = require('@stoprocent/bleno').withBindings('hci', hciBindingOptions(this.o.target)));
     const { Characteristic, PrimaryService } = b;
     const chr = new Characteristic({
       uuid: PAIRING_MESSAGE_UUID,

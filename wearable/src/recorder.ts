@@ -26,7 +26,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { decodeAdvert, DEFAULT_SLOT_WINDOW, slotOf, venueId8 } from '@beepkit/protocol/frames';
@@ -37,19 +37,15 @@ import { HciRadio, buildEnAdvert, type HciTarget, type Radio } from '@beepkit/ag
 import { carerIrk, encodeMetadata, enIntervalNumber, formatBleAddress, intervalIds, rpaForRpi } from '@beepkit/protocol/rpi';
 import { RssiFilter } from '@beepkit/agent/rssi';
 import { ScanPipeline, type AdvertEvent } from '@beepkit/agent/scan';
-import { VisitDetector, type VisitOptions } from '@beepkit/agent/visits';
+import { VisitDetector, loadVisits, saveVisits, type VisitOptions } from '@beepkit/agent/visits';
 import { Publisher } from '@beepkit/agent/publisher';
-import { RadioRunner, loadVisits, saveVisits } from '@beepkit/agent/app';
+import { RadioRunner } from '@beepkit/agent/radio-runner';
+import { writeFileAtomic } from '@beepkit/agent/infra/files';
 import { silentLogger, type Logger, type WearableState } from './state.ts';
 
 const DAY_MS = 86_400_000;
 /** The last sealed TraceCode's day and interval (no location): `{"day": N, "interval": N}`. */
 const LAST_SEALED = 'publisher.json';
-
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await writeFile(path + '.tmp', text, { mode: 0o600 });
-  await rename(path + '.tmp', path);
-}
 
 export interface RecorderOptions {
   state: WearableState;

@@ -18,9 +18,7 @@
 import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
-import {
-  batchEncounters, codeOf, cryptoRandom, Inbox, ResponderPairing, ResponderResume, SecureChannel, type MessageLink, type RandomSource,
-} from '@beepkit/agent/carer';
+import { batchEncounters, codeOf, cryptoRandom, Inbox, ResponderPairing, ResponderResume, SecureChannel, type MessageLink, type RandomSource } from '@beepkit/protocol/carer';
 import { silentLogger, type Logger, type WearableState } from './state.ts';
 
 export interface ResponderOptions {

@@ -19,9 +19,10 @@ import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { Writer, fromHex, toHex } from '@beepkit/protocol/bytes';
 import { hkdf, taggedHash } from '@beepkit/protocol/crypto';
-import { KeystoreFile, readKeyFile, readSealedFile, writeFileAtomic, writeSealedFile } from '@beepkit/agent/keys';
+import { KeystoreFile, readKeyFile, readSealedFile, writeSealedFile } from '@beepkit/agent/keys';
+import { writeFileAtomic } from '@beepkit/agent/infra/files';
 import { Outbox } from '@beepkit/agent/outbox';
-import type { DayKeyMaterial } from '@beepkit/agent/carer';
+import type { DayKeyMaterial } from '@beepkit/protocol/carer';
 import { loadEncounters, type Encounter } from '@beepkit/agent/encounters';
 import { EncounterShare } from './encounters.ts';
 

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { carerIrk, resolvesTo } from '@beepkit/protocol/rpi';
 import { Air } from '@beepkit/firmware-stubs/air';
 import { VirtualController } from '@beepkit/firmware-stubs/hci';
-import { Host } from '../../firmware-stubs/test/fixtures/child.ts';
+import { Host } from '@beepkit/firmware-stubs/testing';
 import { WearableState } from '../src/state.ts';
 import { root, steppingClock, WearableCli } from './fixtures/recording.ts';
 

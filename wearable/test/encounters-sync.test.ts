@@ -8,7 +8,8 @@
  */
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { CarerClient, CarerStore, memoryLinkPair } from '@beepkit/agent/carer';
+import { CarerClient, CarerStore } from '@beepkit/agent/carer';
+import { memoryLinkPair } from '@beepkit/protocol/carer';
 import { EncounterLog } from '@beepkit/agent/encounters';
 import { WearableState } from '../src/state.ts';
 import { WearableResponder } from '../src/responder.ts';

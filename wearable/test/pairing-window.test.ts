@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { toHex } from '@beepkit/protocol/bytes';
-import { encodeOuter, InitiatorPairing, Inbox, type Inner } from '@beepkit/agent/carer';
+import { encodeOuter, InitiatorPairing, Inbox, type Inner } from '@beepkit/protocol/carer';
 import { PairingWindow, DEFAULT_PAIRING_WINDOW_MS } from '../src/pairing-window.ts';
 import { carerAndWearable, DAY, seeded, session } from './fixtures/memory.ts';
 

@@ -9,9 +9,8 @@
 import t from 'tap';
 import { toHex } from '@beepkit/protocol/bytes';
 import { hkdf, taggedHash, x25519, x25519PublicKey } from '@beepkit/protocol/crypto';
-import {
-  CarerClient, decodeOuter, encodeOuter, Inbox, memoryLinkPair, resumeSessionKeys, resumeTag, RESUME_VERSION, SecureChannel, type SessionKeys,
-} from '@beepkit/agent/carer';
+import { CarerClient } from '@beepkit/agent/carer';
+import { decodeOuter, encodeOuter, Inbox, memoryLinkPair, resumeSessionKeys, resumeTag, RESUME_VERSION, SecureChannel, type SessionKeys } from '@beepkit/protocol/carer';
 import { carerAndWearable, seeded, session, type Recorded } from './fixtures/memory.ts';
 
 /** The bytes a message carries beyond its fixed header (type; + version for resume/reply; + seq for sealed). */

@@ -5,7 +5,8 @@
  * prefix, fingerprint, TEK, RPI, venue id or position: it is safe to log and
  * to hand to hooks.
  */
-import { dayRisks, infectionProbability, CWA_DEFAULTS, type Beta, type CwaConfig, type Material, type RiskLevel } from '../risk/index.ts';
+import { dayRisks, CWA_DEFAULTS, type CwaConfig, type RiskLevel } from '../risk/index.ts';
+import { infectionProbability, type Beta, type Material } from '@beepkit/protocol/risk';
 import type { BluetoothExposure, FingerprintMatch, VenueExposure } from '../matching/index.ts';
 import { distanceMeters, DEFAULT_PATH_LOSS, type PathLossModel } from '../rssi/distance.ts';
 

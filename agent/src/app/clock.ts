@@ -2,14 +2,16 @@
  * Scenario clocks for running the agent inside a simulated field trial: its
  * notion of "now" (GNSS ages, venue slots, TraceCode intervals, visits,
  * certificates) follows the scenario, while its timers keep real time. The
- * clocks are the sim's (firmware-stubs/src/sim/clock-client.ts), shared with
+ * clocks (time/scenario-clock.ts, @beepkit/protocol/clock-spec) are shared with
  * the gateway and the wearable; `clock:` config `{ url, pollMs? }` or
  * `{ epochMs, speed, wallMs }`.
  */
-import { clockFromSpec, type ScenarioClock } from '@beepkit/firmware-stubs/clock';
+import type { ScenarioClock } from '@beepkit/protocol/clock-spec';
+import { clockFromSpec } from '../time/scenario-clock.ts';
 import type { AgentConfig } from '../config/index.ts';
 
-export { ControlApiClock, LinearClock } from '@beepkit/firmware-stubs/clock';
+export { ControlApiClock } from '../time/scenario-clock.ts';
+export { LinearClock } from '@beepkit/protocol/clock-spec';
 export type AgentClock = ScenarioClock;
 export type ClockConfig = NonNullable<AgentConfig['clock']>;
 

@@ -1,16 +1,17 @@
 /**
  * The agent's data directory: device id, keystore secret, the at-rest storage
- * key (for the outbox, encounter log and visit log), the sealed visit log and
- * the sealed record of what was shared with a diagnostician.
+ * key (for the outbox, encounter log and visit log; the sealed visit log is
+ * visits/file.ts) and the sealed record of what was shared with a diagnostician.
  * Everything is restartable from here.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
-import { hkdf, xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
-import { checkPrivateFile, readKeyFile, writeFileAtomic, type KeystoreSecret } from '../keys/index.ts';
-import type { Visit } from '../visits/index.ts';
+import { hkdf } from '@beepkit/protocol/crypto';
+import { checkPrivateFile, readKeyFile, type KeystoreSecret } from '../keys/index.ts';
+import { writeFileAtomic } from '../infra/files.ts';
+import { loadSealedJson, saveSealedJson } from '../keys/sealed-json.ts';
 import type { AgentConfig } from '../config/index.ts';
 import { emptyShared, mergeShared, type SharedRecord } from '../follow/shared.ts';
 
@@ -68,37 +69,7 @@ export async function storageKey(dir: string, secret: { material: Uint8Array; ki
   return new Uint8Array(scryptSync(secret.material, salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }));
 }
 
-const VISITS_AAD = new TextEncoder().encode('beepkit/v1/agent/visits');
 const SHARED_AAD = new TextEncoder().encode('beepkit/v1/agent/shared');
-
-async function saveSealedJson(path: string, value: unknown, key: Uint8Array, aad: Uint8Array): Promise<void> {
-  const nonce = new Uint8Array(randomBytes(24));
-  const sealed = xchachaSeal(key, nonce, new TextEncoder().encode(JSON.stringify(value)), aad);
-  const out = new Uint8Array(24 + sealed.length);
-  out.set(nonce);
-  out.set(sealed, 24);
-  await writeFileAtomic(path, out);
-}
-
-async function loadSealedJson<T>(path: string, key: Uint8Array, aad: Uint8Array): Promise<T | undefined> {
-  let b: Uint8Array;
-  try {
-    b = new Uint8Array(await readFile(path));
-  } catch {
-    return undefined;
-  }
-  if (b.length < 24) throw new BeepkitError('E_TRUNCATED', `${path}: too short`);
-  const plain = xchachaOpen(key, b.subarray(0, 24), b.subarray(24), aad);
-  return JSON.parse(new TextDecoder().decode(plain)) as T;
-}
-
-export async function saveVisits(path: string, visits: Visit[], key: Uint8Array): Promise<void> {
-  await saveSealedJson(path, visits, key, VISITS_AAD);
-}
-
-export async function loadVisits(path: string, key: Uint8Array): Promise<Visit[]> {
-  return (await loadSealedJson<Visit[]>(path, key, VISITS_AAD)) ?? [];
-}
 
 /** The file (in the data dir) recording what this device shared with diagnosticians. */
 export const SHARED_FILE = 'shared.bin';

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BeepkitError, Reader, Writer } from '@beepkit/protocol';
-import { writeFileAtomic } from '../keys/index.ts';
+import { writeFileAtomic } from '../infra/files.ts';
 
 const VERSION = 1;
 

@@ -17,6 +17,7 @@ import { secretOf, storageKey } from '../app/storage.ts';
 import { CarerStore } from './store.ts';
 import { CarerClient } from './client.ts';
 import { apiTarget, callAgent, type ApiTarget } from '../app/api-client.ts';
+import { print } from '../infra/cli.ts';
 
 type Opts = { url?: string; config?: string; tokenFile?: string; store?: string; label?: string; address?: string; code?: string; offline?: boolean };
 const fail = (e: unknown): void => {
@@ -24,8 +25,6 @@ const fail = (e: unknown): void => {
   process.stderr.write(JSON.stringify(err.toJSON()) + '\n');
   process.exitCode = 2;
 };
-const print = (v: unknown): void => void process.stdout.write(JSON.stringify(v, null, 2) + '\n');
-
 const ask = (code: string): Promise<string> =>
   new Promise((resolve) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr });

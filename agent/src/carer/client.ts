@@ -13,11 +13,8 @@ import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
-import { cryptoRandom, InitiatorPairing, InitiatorResume, SecureChannel, type RandomSource } from './handshake.ts';
-import { Inbox, PeerAbortError, type MessageLink } from './link.ts';
-import type { DayKeyMaterial } from './messages.ts';
+import { codeOf, cryptoRandom, InitiatorPairing, InitiatorResume, SecureChannel, type RandomSource, Inbox, PeerAbortError, type MessageLink, type DayKeyMaterial, encounterId } from '@beepkit/protocol/carer';
 import type { CarerStore, WearableEntry } from './store.ts';
-import { encounterId } from './encounter-wire.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 export interface WearableRecord {
@@ -182,9 +179,4 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
       } else throw new BeepkitError('E_PROTOCOL', `sync: unexpected ${m.t}`);
     }
   }
-}
-
-export function codeOf(e: unknown): string {
-  const c = (e as { code?: unknown })?.code;
-  return typeof c === 'string' && /^E_[A-Z0-9_]+$/.test(c) ? c : 'E_INTERNAL';
 }

@@ -15,7 +15,7 @@ import { BeepkitError } from '@beepkit/protocol/errors';
 import { Reader, Writer } from '@beepkit/protocol/bytes';
 import { readSealedFile, writeSealedFile } from '../keys/index.ts';
 import type { Encounter } from '../encounters/index.ts';
-import { mergeEncounters, readEncounter, writeEncounter } from './encounter-wire.ts';
+import { mergeEncounters, readEncounter, writeEncounter } from '@beepkit/protocol/carer';
 
 const MAGIC = new TextEncoder().encode('BKCE1');
 const FILE = 'encounters.bin';

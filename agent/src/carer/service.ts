@@ -12,8 +12,8 @@ import { fromHex } from '@beepkit/protocol/bytes';
 import { carerIrk, resolvesTo } from '@beepkit/protocol/rpi';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import { withTimeout, type GattCentral } from '../radio/gatt-central.ts';
-import { CarerClient, codeOf, type SyncResult, type WearableRecord } from './client.ts';
-import type { RandomSource } from './handshake.ts';
+import { CarerClient, type SyncResult, type WearableRecord } from './client.ts';
+import { codeOf, type RandomSource } from '@beepkit/protocol/carer';
 import type { CarerStore } from './store.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { readSealedFile, writeSealedFile } from '../keys/index.ts';
-import type { DayKeyMaterial } from './messages.ts';
+import type { DayKeyMaterial } from '@beepkit/protocol/carer';
 import { WearableEncounterStore } from './encounters.ts';
 
 const MAGIC = new TextEncoder().encode('BKCR1');

@@ -2,7 +2,7 @@
  * The agent's configuration: its shape, defaults and field-by-field
  * validation (one E_CONFIG naming the first bad field).
  */
-import { checkClockSpec } from '@beepkit/firmware-stubs/clock';
+import { checkClockSpec } from '@beepkit/protocol/clock-spec';
 import { BeepkitError } from '@beepkit/protocol';
 import { Level, type LevelName } from '@beepkit/protocol/geodata';
 

@@ -17,7 +17,7 @@
 import { BeepkitError, equalBytes } from '@beepkit/protocol';
 import { ed25519Verify } from '@beepkit/protocol/crypto';
 import { EMPTY_ROOT, HASH_SIZE, keyIdOf, leafHash, nodeHash, rootOf, signingBytes } from '@beepkit/protocol/merkle';
-import { blockHash, blockSigningBytes, decodeBlock, type Block } from '@beepkit/gateway/ledger';
+import { blockHash, blockSigningBytes, decodeBlock, type Block } from '@beepkit/protocol/ledger';
 
 export interface ChainCursor {
   /** Next height expected. */

@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BeepkitError } from '@beepkit/protocol';
 import { checkRequest, type GuardPolicy, type Refusal } from './guard.ts';
+import { errorCodeOf, httpStatusOf, readJson } from '../infra/http.ts';
 
 export interface HealthHandlers {
   health(): { ok: boolean; detail: Record<string, unknown> };
@@ -32,26 +33,8 @@ export interface HealthServerOptions {
   keepAliveTimeoutMs?: number;
 }
 
-const ERROR_STATUS: Record<string, number> = { E_NOT_FOUND: 404, E_BUSY: 409, E_STATE: 409, E_CODE: 403, E_TIMEOUT: 504, E_CONFIG: 400, E_FORMAT: 400 };
 const MAX_BODY = 64 * 1024;
 const READ_PATHS = new Set(['/healthz', '/status', '/metrics']);
-
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  let size = 0;
-  const parts: Buffer[] = [];
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new BeepkitError('E_FORMAT', 'request body too large');
-    parts.push(c as Buffer);
-  }
-  const text = Buffer.concat(parts).toString('utf8').trim();
-  if (!text) return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new BeepkitError('E_FORMAT', 'request body is not JSON');
-  }
-}
 
 const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body) + '\n');
@@ -59,15 +42,14 @@ const sendJson = (res: http.ServerResponse, status: number, body: unknown, heade
 
 function control(h: HealthHandlers, req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
   void (async () => {
-    const body = req.method === 'POST' ? await readJson(req) : {};
+    const body = req.method === 'POST' ? await readJson(req, MAX_BODY) : {};
     const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
     const out = await h.control!(method, path, body);
     if (out) sendJson(res, out.status, out.body);
     else res.writeHead(method === 'GET' || method === 'POST' ? 404 : 405).end();
   })().catch((e: unknown) => {
-    const code = (e as { code?: unknown })?.code;
-    const c = typeof code === 'string' && /^E_[A-Z0-9_]+$/.test(code) ? code : 'E_INTERNAL';
-    sendJson(res, ERROR_STATUS[c] ?? (c === 'E_INTERNAL' ? 500 : 422), { code: c, message: String((e as Error)?.message ?? e) });
+    const c = errorCodeOf(e);
+    sendJson(res, httpStatusOf(c), { code: c, message: String((e as Error)?.message ?? e) });
   });
 }
 

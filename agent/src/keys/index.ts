@@ -4,9 +4,9 @@
  * 0600; opening refuses a group/world-accessible keystore or key file
  * (E_PERMISSION) so a secret that may have leaked is never used silently.
  */
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../infra/files.ts';
 import { BeepkitError } from '@beepkit/protocol';
 import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
 import {
@@ -37,33 +37,6 @@ export async function checkPrivateFile(path: string, what = 'keystore'): Promise
   }
   if ((mode & 0o077) !== 0) {
     throw new BeepkitError('E_PERMISSION', `${what} ${path} is accessible by group/others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it: run chmod 600 ${path}`);
-  }
-}
-
-/** Atomically replaces `path` with `data` (mode 0600, fsynced, directory fsynced). */
-export async function writeFileAtomic(path: string, data: Uint8Array, mode = 0o600): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const fh = await open(tmp, 'wx', mode);
-    try {
-      await fh.writeFile(data);
-      await fh.chmod(mode); // umask may have narrowed/widened the create mode
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch (cause) {
-    await unlink(tmp).catch(() => {});
-    if (cause instanceof BeepkitError) throw cause;
-    throw new BeepkitError('E_IO', `writing ${path}: ${(cause as Error).message}`, { cause });
   }
 }
 

@@ -7,6 +7,7 @@ import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { decodeHeader, encodeFrame, encodeHeader, scanFrames, HEADER_LEN } from './frame.ts';
+import { fsyncDir } from '../infra/files.ts';
 
 export interface OpenResult {
   bodies: Uint8Array[];
@@ -14,15 +15,6 @@ export interface OpenResult {
   /** Bytes of a torn or corrupt tail dropped at open. */
   droppedBytes: number;
   created: boolean;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
 }
 
 async function io<T>(what: string, fn: () => Promise<T>): Promise<T> {

@@ -13,17 +13,11 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol/errors';
-import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler } from '../carer/messages.ts';
-import type { LinkEvents, MessageLink } from '../carer/link.ts';
-import type { HciTarget } from './hci-radio.ts';
+import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type LinkEvents, type MessageLink } from '@beepkit/protocol/carer';
+import type { HciTarget } from './types.ts';
+import { hciBindingOptions } from './binding.ts';
 
 const require = createRequire(import.meta.url);
-
-
-function bindingOptions(t: HciTarget): Record<string, unknown> {
-  if ('uart' in t) return { hciDriver: 'uart', bindParams: { uart: { port: t.uart, ...(t.baudRate ? { baudRate: t.baudRate } : {}) } } };
-  return { hciDriver: 'native', deviceId: t.hciIndex };
-}
 
 /** A noble instance owned by someone else (the agent's radio) and its scan lease. */
 export interface SharedNoble {
@@ -69,7 +63,7 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
   async start(): Promise<void> {
     process.setMaxListeners(0);
     if ('shared' in this.o) this.noble = this.o.shared.noble();
-    else this.noble = require('@stoprocent/noble').withBindings('hci', bindingOptions(this.o.target));
+    else this.noble = require('@stoprocent/noble').withBindings('hci', hciBindingOptions(this.o.target));
     if (!this.noble) throw new BeepkitError('E_STATE', 'gatt central: the radio has no scanner stack');
     await this.noble.waitForPoweredOnAsync(this.o.powerOnTimeoutMs ?? 15_000).catch((cause: Error) => {
       throw new BeepkitError('E_IO', `gatt central: controller not poweredOn: ${cause.message}`, { cause });

@@ -16,13 +16,11 @@ import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import type { AdvertEvent } from '../scan/types.ts';
 import { GattCentral } from './gatt-central.ts';
-import { EN_DUTY_CYCLE, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
+import { EN_DUTY_CYCLE, type HciTarget, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
+import { hciBindingOptions } from './binding.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 const require = createRequire(import.meta.url);
-
-/** Where a stack finds its controller. */
-export type HciTarget = { uart: string; baudRate?: number } | { hciIndex: number };
 
 export interface HciRadioOptions {
   scanner?: HciTarget;
@@ -38,11 +36,6 @@ export interface HciRadioOptions {
 
 const SCAN_RSP = 0x04;
 const EMPTY = Buffer.alloc(0);
-
-function bindingOptions(t: HciTarget): Record<string, unknown> {
-  if ('uart' in t) return { hciDriver: 'uart', bindParams: { uart: { port: t.uart, ...(t.baudRate ? { baudRate: t.baudRate } : {}) } } };
-  return { hciDriver: 'native', deviceId: t.hciIndex };
-}
 
 function waitState(stack: EventEmitter & { state?: string; _state?: string }, ms: number, what: string): Promise<void> {
   if (stack.state === 'poweredOn' || stack._state === 'poweredOn') return Promise.resolve();
@@ -94,14 +87,14 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
     const timeout = this.o.powerOnTimeoutMs ?? 15_000;
     const waits: Promise<void>[] = [];
     if (this.o.scanner) {
-      const opts = bindingOptions(this.o.scanner);
+      const opts = hciBindingOptions(this.o.scanner);
       this.noble = this.o.stacks?.noble ? this.o.stacks.noble(opts) : require('@stoprocent/noble').withBindings('hci', opts);
       this.noble.on('stateChange', (s: RadioPower) => this.onNobleState(s));
       this.noble.on('scanStop', () => this.onScanStop());
       waits.push(waitState(this.noble, timeout, 'scanner'));
     }
     if (this.o.advertiser) {
-      const opts = bindingOptions(this.o.advertiser);
+      const opts = hciBindingOptions(this.o.advertiser);
       this.bleno = this.o.stacks?.bleno ? this.o.stacks.bleno(opts) : require('@stoprocent/bleno').withBindings('hci', opts);
       this.bleno.on('stateChange', (s: RadioPower) => this.onBlenoState(s));
       waits.push(waitState(this.bleno, timeout, 'advertiser'));

@@ -39,4 +39,7 @@ export interface Radio extends EventEmitter<RadioEvents> {
   setAddress(address: string): Promise<void>;
 }
 
+/** Where a stack finds its controller. */
+export type HciTarget = { uart: string; baudRate?: number } | { hciIndex: number };
+
 export const EN_DUTY_CYCLE = { windowMs: 4_000, periodMs: 240_000 } as const;

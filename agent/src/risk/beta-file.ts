@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { BeepkitError } from '@beepkit/protocol';
-import type { Beta } from './logistic.ts';
+import type { Beta } from '@beepkit/protocol/risk';
 
 export function parseBeta(text: string, source = 'risk.betaFile'): Beta {
   let doc: { model?: unknown; beta?: unknown };

@@ -1,3 +1,2 @@
 export * from './cwa.ts';
-export * from './logistic.ts';
 export * from './beta-file.ts';

@@ -30,9 +30,13 @@ import { sha256 } from '@beepkit/protocol/merkle';
 import { decodeBatch, recordHash, signBatch } from '@beepkit/protocol/tracecode';
 import { CORRELATION_ID_BYTES, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
-import { writeFileAtomic } from '../keys/index.ts';
+import { writeFileAtomic } from '../infra/files.ts';
+import { jitteredBackoffMs, type BackoffOptions } from '../infra/backoff.ts';
 import type { Batch, Outbox } from '../outbox/index.ts';
 import { verifyReceipt } from './receipt.ts';
+
+/** The uplink's retry backoff: 500 ms doubling to 60 s. */
+const UPLINK_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 60_000 };
 
 export const MALFORMED_CODES: ReadonlySet<string> = new Set(['E_CONFLICT', 'E_FORMAT', 'E_TRUNCATED', 'E_OVERRUN', 'E_TRAILING', 'E_VERSION', 'E_TYPE', 'E_RANGE', 'E_SIGNATURE', 'E_WINDOW']);
 const CERT_CODES: ReadonlySet<string> = new Set(['E_EXPIRED', 'E_CERT']);
@@ -287,10 +291,9 @@ export class Uplink extends EventEmitter {
 
   async #backoff(): Promise<void> {
     this.counters.retries++;
-    const { initialMs = 500, maxMs = 60_000 } = this.#o.backoff ?? {};
-    const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(this.#failures, 20));
+    const delay = jitteredBackoffMs(this.#failures, this.#o.backoff, UPLINK_BACKOFF, this.#random);
     this.#failures++;
-    await this.#sleep(ceiling / 2 + (this.#random() * ceiling) / 2, false);
+    await this.#sleep(delay, false);
   }
 
   /** Sleeps `ms` (Infinity: until kicked); a kick ends it unless `kickable` is false (only stop() does then). */

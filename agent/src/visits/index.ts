@@ -1,1 +1,2 @@
 export * from './detector.ts';
+export { loadVisits, saveVisits } from './file.ts';

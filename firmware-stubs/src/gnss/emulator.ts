@@ -16,12 +16,8 @@ import { checkPathFits, shortDir } from '../paths.ts';
 import { ALL_SENTENCES, ReceiverModel, trajectoryAt, type EpochState, type SentenceType, type Trajectory } from './model.ts';
 import { replayLog, type ReplayOptions } from './replay.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import type { GnssClock } from './types.ts';
 
-export interface GnssClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 export const systemClock: GnssClock = {
   now: () => hostNow(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),

@@ -2,7 +2,7 @@
  * Replays a captured NMEA log through a stream at the log's own pace (sentence timestamps, scaled by a
  * speed factor) or as fast as the reader takes it ('max', with backpressure).
  */
-import type { GnssClock } from './emulator.ts';
+import type { GnssClock } from './types.ts';
 import type { PtyWriter } from '../pty.ts';
 
 export interface ReplayOptions {

@@ -12,10 +12,11 @@ import { openPty, PtyWriter, type Pty } from '../pty.ts';
 import type { Air, AirLink, AirListener, RxAdv } from '../air/air.ts';
 import type { Enu, LatLon } from '../air/geo.ts';
 import { H4Parser, type H4Packet } from './h4.ts';
-import { commandName, decodeCommand, type AdvParams, type CreateConnParams, type ScanParams } from './commands.ts';
+import { commandName, decodeCommand } from './commands.ts';
 import * as ev from './events.ts';
 import { addrFromString, addrToString } from './le.ts';
 import { HANDLERS } from './handlers.ts';
+import type { HostLink, HostState } from './types.ts';
 
 
 export type { Logger };
@@ -60,34 +61,6 @@ export interface TraceEntry {
   name: string;
   hex: string;
   opcode?: number;
-}
-
-export interface HostLink {
-  handle: number;
-  airLink: number;
-  role: 0 | 1;
-  peerAddress: Buffer;
-  peerAddressType: number;
-  intervalUnits: number;
-  timeoutUnits: number;
-}
-
-/** Everything a Reset clears. */
-export interface HostState {
-  eventMask: Buffer;
-  leEventMask: Buffer;
-  scanParams: ScanParams;
-  scanning: boolean;
-  extendedScan: boolean;
-  filterDup: boolean;
-  seen: Set<string>;
-  advParams: AdvParams;
-  advData: Buffer;
-  scanRspData: Buffer;
-  advertising: boolean;
-  initiating?: { params: CreateConnParams };
-  links: Map<number, HostLink>;
-  nextHandle: number;
 }
 
 export function freshState(): HostState {

@@ -3,12 +3,10 @@
  * decoded parameters (commands.ts) and answer with exactly one Command
  * Complete or Command Status, then any follow-up events.
  */
-import type { VirtualController } from './controller.ts';
+import type { Handler, HandlerContext as VirtualController } from './types.ts';
 import { OP, type AdvParams, type CreateConnParams, type ScanParams } from './commands.ts';
 import * as ev from './events.ts';
 import { LeWriter } from './le.ts';
-
-export type Handler = (c: VirtualController, p: any, opcode: number) => void;
 
 const { SUCCESS, UNKNOWN_CONNECTION, COMMAND_DISALLOWED, UNSUPPORTED_FEATURE, INVALID_PARAMS } = ev.STATUS;
 /** Manufacturer 0x05F1 (Linux Foundation): both stacks then use VS 0xFC06 to write BD_ADDR. */

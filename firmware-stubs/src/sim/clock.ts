@@ -4,7 +4,7 @@
  * Everything in the sim that reports time (GNSS timestamps, venue-frame slots,
  * EN intervals, the rig file) reads this clock; BLE stacks keep real timers.
  */
-import type { GnssClock } from '../gnss/emulator.ts';
+import type { GnssClock } from '../gnss/types.ts';
 
 export interface ScenarioClockOptions {
   speed?: number;

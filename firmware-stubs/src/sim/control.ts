@@ -14,7 +14,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { FAULT_KINDS, type FaultKind } from '../scenario/schema.ts';
-import type { Sim } from './sim.ts';
+import type { SimView } from './types.ts';
+import { readJson as readJsonBody } from '@beepkit/agent/infra/http';
 
 const MAX_BODY = 16 * 1024;
 
@@ -23,7 +24,7 @@ export class ControlServer {
   private bound = 0;
 
   constructor(
-    private readonly sim: Sim,
+    private readonly sim: SimView,
     private readonly wantPort: number,
   ) {}
 
@@ -102,21 +103,7 @@ export class ControlServer {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new BeepkitError('E_FORMAT', 'request body too large');
-    chunks.push(c);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (!text) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new BeepkitError('E_FORMAT', 'request body is not JSON');
-  }
+  const v = await readJsonBody(req, MAX_BODY);
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BeepkitError('E_FORMAT', 'request body must be a JSON object');
   return v as Record<string, unknown>;
 }

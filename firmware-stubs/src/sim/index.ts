@@ -1,4 +1,5 @@
-export { Sim, type SimOptions, type SimEvent, type DeviceLine } from './sim.ts';
+export { Sim, type SimOptions } from './sim.ts';
+export type { SimEvent, DeviceLine, SimView } from './types.ts';
 export { ScenarioClock, defaultStartTime, type ScenarioClockOptions } from './clock.ts';
 export { ControlServer } from './control.ts';
 export { rigDocument, writeRig, RIG_VERSION } from './rig.ts';

@@ -21,6 +21,7 @@ import { controllerAddress, crowdTek, enIdentity, venueFrames } from './payloads
 import { ControlServer } from './control.ts';
 import { writeRig } from './rig.ts';
 import { shortDir } from '../paths.ts';
+import type { DeviceLine, SimEvent, SimView } from './types.ts';
 
 export interface SimOptions {
   scenario: Scenario;
@@ -48,29 +49,6 @@ export interface SimOptions {
   realNow?: () => number;
 }
 
-export interface SimEvent {
-  /** Scenario seconds. */
-  t: number;
-  time: string;
-  device: string;
-  kind: FaultKind | 'move' | 'pause' | 'resume' | 'end' | 'error';
-  source: 'scenario' | 'api' | 'sim';
-  detail: string;
-  duration?: number;
-  params?: Record<string, number>;
-}
-
-/** One line of `beepkit sim` output per hosted device. */
-export interface DeviceLine {
-  id: string;
-  role: string;
-  label: string;
-  gnss: string | null;
-  hciScan: string;
-  hciAdvertise: string;
-  position: { lat: number; lon: number };
-}
-
 interface SimDevice extends FaultTarget {
   spec: DeviceSpec;
   scan?: VirtualController;
@@ -88,7 +66,7 @@ const ALT_M = 50;
 /** Crowd members' EN advertising interval (EN spec: 200–270 ms). */
 const EN_INTERVAL_MS = 250;
 
-export class Sim {
+export class Sim implements SimView {
   readonly scenario: Scenario;
   readonly dir: string;
   readonly clock: ScenarioClock;

@@ -3,27 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { BeepkitError, fromHex, isBeepkitError, toHex } from '@beepkit/protocol';
+import { createLogger } from '@beepkit/agent/infra/log';
+import { BeepkitError, fromHex, toHex } from '@beepkit/protocol';
 import { issueCertificate, keyId } from '@beepkit/protocol/cert';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
-import { loadOrCreateKeys, writeFileAtomic } from '../ca/keys.ts';
+import { loadOrCreateKeys } from '../ca/keys.ts';
+import { writeFileAtomicSync } from '@beepkit/agent/infra/files';
 import { VenueRegistry } from '../ca/registry.ts';
 import { checkClockSpec, clockFromSpec } from './clock.ts';
 import { loadConfig } from './config.ts';
 import { addDevice, listDevices, revokeDevice } from './devices.ts';
 import { Gateway } from './gateway.ts';
 import { hostNow } from '@beepkit/protocol/clock';
-
-function fail(err: unknown): void {
-  const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
-  process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
-  process.exitCode = 2;
-}
-
-const print = (v: unknown): void => {
-  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
-};
+import { fail, print } from '@beepkit/agent/infra/cli';
 
 interface DirOpts { config?: string; dataDir?: string }
 function dataDir(o: DirOpts): string {
@@ -46,7 +38,7 @@ export async function runGateway(configPath: string | undefined, opts: { clockUr
     checkClockSpec({ url: opts.clockUrl });
     cfg.clock = { url: opts.clockUrl };
   }
-  const log = pino({ level: cfg.log.level, base: { svc: 'beepkit-gateway' }, redact: { paths: ['password', 'key', 'lat', 'lon', 'latE6', 'lonE6'], remove: true } });
+  const log = createLogger({ service: 'beepkit-gateway', level: cfg.log.level, redact: ['password', 'key', 'lat', 'lon', 'latE6', 'lonE6'] });
   const clock = clockFromSpec(cfg.clock);
   await clock?.start();
   const gw = new Gateway({ config: cfg, logger: log, now: clock ? () => clock.now() : hostNow });
@@ -117,7 +109,7 @@ export function registerGateway(program: Command): void {
       try {
         const reg = new VenueRegistry(join(dataDir(o), 'venues.json'));
         const { venue: v, key } = reg.add({ id: o.id, name: o.name, region: o.region.split('/'), lat: num(o.lat, '--lat'), lon: num(o.lon, '--lon'), radiusM: num(o.radius, '--radius'), key: o.keyFile ? venueKeyFile(o.keyFile) : undefined });
-        if (o.keyOut) writeFileAtomic(o.keyOut, toHex(key) + '\n', 0o600);
+        if (o.keyOut) writeFileAtomicSync(o.keyOut, toHex(key) + '\n', 0o600);
         print(o.keyFile ? { venue: v, keyFile: o.keyFile } : o.keyOut ? { venue: v, keyFile: o.keyOut } : { venue: v, key: toHex(key) });
       } catch (e) {
         fail(e);
@@ -157,7 +149,7 @@ export function registerGateway(program: Command): void {
           notAfter: nowS + Math.round(num(o.days, '--days') * 86_400), subject, solverKeyId: k.solverKeyId, region: `diagnostician/${name}`,
         });
         const out = o.out ?? join(dir, 'diagnosticians', `${name}.json`);
-        writeFileAtomic(out, JSON.stringify({ type: 'beepkit-diagnostician-key', version: 1, role: 'diagnostician', name, seed: toHex(seed), publicKey: toHex(subject), certificate: toHex(cert.bytes), caPublicKey: toHex(k.caPublicKey) }, null, 1) + '\n', 0o600);
+        writeFileAtomicSync(out, JSON.stringify({ type: 'beepkit-diagnostician-key', version: 1, role: 'diagnostician', name, seed: toHex(seed), publicKey: toHex(subject), certificate: toHex(cert.bytes), caPublicKey: toHex(k.caPublicKey) }, null, 1) + '\n', 0o600);
         print({ name, publicKey: toHex(subject), serial: cert.serial, notAfter: cert.notAfter, keyFile: out });
       } catch (e) {
         fail(e);
@@ -184,8 +176,8 @@ function registerDevice(gw: Command): void {
       try {
         const file = passwordFileOf(o);
         const creds = addDevice(file, id);
-        if (o.passwordOut) writeFileAtomic(o.passwordOut, creds.password + '\n', 0o600);
-        if (o.out) writeFileAtomic(o.out, JSON.stringify(creds, null, 1) + '\n', 0o600);
+        if (o.passwordOut) writeFileAtomicSync(o.passwordOut, creds.password + '\n', 0o600);
+        if (o.out) writeFileAtomicSync(o.out, JSON.stringify(creds, null, 1) + '\n', 0o600);
         print(o.out ? { id, passwordFile: file, credentialsFile: o.out } : creds);
       } catch (e) {
         fail(e);

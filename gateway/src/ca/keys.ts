@@ -10,12 +10,13 @@
  * Loading refuses a key file readable by group or others (E_PERMISSION).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { keyId } from '@beepkit/protocol/cert';
 import { Ed25519Signer, X25519Key } from '@beepkit/protocol/crypto';
 import { readSecretMode } from './perm.ts';
+import { writeFileAtomicSync } from '@beepkit/agent/infra/files';
 
 export interface GatewayKeys {
   ca: Ed25519Signer;
@@ -27,27 +28,6 @@ export interface GatewayKeys {
   solverKeyFile: string;
 }
 
-/** Writes `data` to `path` atomically (temp file, fsync, rename) with `mode`. */
-export function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    fsyncSync(dfd);
-    closeSync(dfd);
-  } catch {
-    // directory fsync is best effort
-  }
-}
-
 /** Reads a 32-byte secret key file, refusing group/world-accessible files. */
 export function readSecretFile(path: string): Uint8Array {
   readSecretMode(path);
@@ -57,7 +37,7 @@ export function readSecretFile(path: string): Uint8Array {
 }
 
 function loadOrCreate(path: string): Uint8Array {
-  if (!existsSync(path)) writeFileAtomic(path, new Uint8Array(randomBytes(32)));
+  if (!existsSync(path)) writeFileAtomicSync(path, new Uint8Array(randomBytes(32)));
   return readSecretFile(path);
 }
 

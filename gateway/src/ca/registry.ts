@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { BeepkitError, fromHex, toHex } from '@beepkit/protocol';
 import { VENUE_ID_BYTES, VENUE_KEY_BYTES } from '@beepkit/protocol/frames';
 import { readSecretMode } from './perm.ts';
-import { writeFileAtomic } from './keys.ts';
+import { writeFileAtomicSync } from '@beepkit/agent/infra/files';
 import { hostNow } from '@beepkit/protocol/clock';
 
 export interface Venue {
@@ -98,7 +98,7 @@ export class VenueRegistry {
   }
 
   #save(): void {
-    writeFileAtomic(this.path, JSON.stringify({ format: 1, venues: [...this.#venues.values()] }, null, 1) + '\n', 0o600);
+    writeFileAtomicSync(this.path, JSON.stringify({ format: 1, venues: [...this.#venues.values()] }, null, 1) + '\n', 0o600);
     this.#mtimeMs = statSync(this.path).mtimeMs;
   }
 

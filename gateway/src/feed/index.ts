@@ -8,9 +8,9 @@
  */
 import { BeepkitError } from '@beepkit/protocol';
 import { CORRELATION_ID_BYTES, encodeMessage, topics, type CatchupRequest, type VenueState } from '@beepkit/protocol/wire';
-import { encodeBlock } from '../ledger/block.ts';
+import { encodeBlock, type Block, type ChainName } from '@beepkit/protocol/ledger';
 import { silentLogger } from '../broker/log.ts';
-import type { AppendResult, Block, ChainName, Ledger, Logger } from '../ledger/types.ts';
+import type { AppendResult, Ledger, Logger } from '../ledger/types.ts';
 
 const ZERO_CID = new Uint8Array(CORRELATION_ID_BYTES);
 

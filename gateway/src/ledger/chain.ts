@@ -7,10 +7,10 @@ import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeepkitError, Reader, equalBytes } from '@beepkit/protocol';
 import { HASH_SIZE, MerkleTree, keyIdOf, leafHash, readSth, rootOf, signingBytes, type SignedTreeHead } from '@beepkit/protocol/merkle';
-import { blockHash, blockSigningBytes, decodeBlock, encodeBlock, readEntry, readHeader } from './block.ts';
+import { blockHash, blockSigningBytes, decodeBlock, encodeBlock, readEntry, readHeader, type Block, type BlockHeader, type ChainName } from '@beepkit/protocol/ledger';
 import { SegmentWriter, listSegments, scanSegment, truncateFile } from './segment.ts';
 import { TagTable, U32Vec, tagOf } from './table.ts';
-import type { AppendInput, AppendResult, Block, BlockHeader, ChainName, LedgerEntry, Logger, Receipt, Signer } from './types.ts';
+import type { AppendInput, AppendResult, LedgerEntry, Logger, Receipt, Signer } from './types.ts';
 
 export interface ChainOptions {
   dir: string;

@@ -1,16 +1,11 @@
 /** `beepkit ledger …`: verify, tail, get, proof on a ledger directory (read-only). */
 import type { Command } from 'commander';
-import { BeepkitError, fromHex, isBeepkitError } from '@beepkit/protocol';
+import { BeepkitError, fromHex } from '@beepkit/protocol';
 import { EmbeddedLedger } from './embedded.ts';
 import { blockToJson, entryToJson, receiptToJson } from './json.ts';
 import { verifyLedgerDir } from './verify.ts';
-import { CHAINS, type ChainName } from './types.ts';
-
-function fail(err: unknown): void {
-  const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
-  process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
-  process.exitCode = 2;
-}
+import { CHAINS, type ChainName } from '@beepkit/protocol/ledger';
+import { fail, print } from '@beepkit/agent/infra/cli';
 
 function chainOf(s: string | undefined): ChainName[] {
   if (s === undefined) return [...CHAINS];
@@ -35,10 +30,6 @@ async function withLedger(dir: string, fn: (l: EmbeddedLedger) => Promise<void>)
     await l.close();
   }
 }
-
-const print = (v: unknown): void => {
-  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
-};
 
 export function registerLedger(program: Command): void {
   const ledger = program.command('ledger').description('inspect and verify an embedded ledger directory (read-only)');

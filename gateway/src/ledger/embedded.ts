@@ -11,7 +11,8 @@ import type { SignedTreeHead } from '@beepkit/protocol/merkle';
 import { Chain } from './chain.ts';
 import { fsyncDir } from './segment.ts';
 import { META_FILE, readMeta, verifyLedgerDir, type LedgerMeta } from './verify.ts';
-import { CHAINS, type AppendInput, type AppendResult, type Block, type ChainName, type Ledger, type LedgerEntry, type Logger, type Receipt, type Signer, type VerifyReport } from './types.ts';
+import { CHAINS, type Block, type ChainName } from '@beepkit/protocol/ledger';
+import type { AppendInput, AppendResult, Ledger, LedgerEntry, Logger, Receipt, Signer, VerifyReport } from './types.ts';
 
 interface LedgerBaseOptions {
   dir: string;

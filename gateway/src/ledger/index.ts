@@ -3,5 +3,4 @@ export * from './types.ts';
 export { EmbeddedLedger, type EmbeddedLedgerOptions } from './embedded.ts';
 export { verifyLedgerDir, readMeta, META_FILE, type LedgerMeta } from './verify.ts';
 export { ed25519Signer, ed25519Verifier, randomSigner } from './signer.ts';
-export { encodeBlock, decodeBlock, blockHash, blockSigningBytes } from './block.ts';
 export { receiptToJson, blockToJson, entryToJson, sthToJson } from './json.ts';

@@ -1,7 +1,8 @@
 /** JSON views of receipts and blocks (hex for bytes), for the CLI and logs. */
 import { toHex } from '@beepkit/protocol';
 import type { SignedTreeHead } from '@beepkit/protocol/merkle';
-import type { Block, LedgerEntry, Receipt } from './types.ts';
+import type { Block } from '@beepkit/protocol/ledger';
+import type { LedgerEntry, Receipt } from './types.ts';
 
 export function sthToJson(s: SignedTreeHead): Record<string, unknown> {
   return { chainId: s.chainId, treeSize: s.treeSize, rootHash: toHex(s.rootHash), timestampMs: s.timestampMs, blockHeight: s.blockHeight, keyId: toHex(s.keyId), signature: toHex(s.signature) };

@@ -4,9 +4,7 @@
  * embedded one's signed tree heads.
  */
 import type { SignedTreeHead } from '@beepkit/protocol/merkle';
-
-export const CHAINS = ['tracing', 'notification'] as const;
-export type ChainName = (typeof CHAINS)[number];
+import type { Block, ChainName } from '@beepkit/protocol/ledger';
 
 export interface AppendInput {
   /** The entry, opaque to the ledger (e.g. a signed TraceCode batch). */
@@ -36,28 +34,6 @@ export interface LedgerEntry {
   blockHeight: number;
   data: Uint8Array;
   keys: Uint8Array[];
-}
-
-export interface BlockHeader {
-  chain: ChainName;
-  height: number;
-  prevHash: Uint8Array;
-  /** RFC 9162 root over the leaf hashes of this block's entries. */
-  entriesRoot: Uint8Array;
-  firstLeafIndex: number;
-  entryCount: number;
-  timeMs: number;
-  keyId: Uint8Array;
-  signature: Uint8Array;
-}
-
-export interface Block {
-  header: BlockHeader;
-  /** SHA-256 of the header's signing bytes; the next block's prevHash. */
-  hash: Uint8Array;
-  entries: { entryHash: Uint8Array; data: Uint8Array; keys: Uint8Array[] }[];
-  /** Tree head after this block. */
-  sth: SignedTreeHead;
 }
 
 export interface VerifyReport {

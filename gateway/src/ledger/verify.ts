@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeepkitError, equalBytes, fromHex, toHex } from '@beepkit/protocol';
 import { HASH_SIZE, MerkleTree, keyIdOf, leafHash, rootOf, signingBytes } from '@beepkit/protocol/merkle';
-import { blockHash, blockSigningBytes, decodeBlock } from './block.ts';
+import { blockHash, blockSigningBytes, decodeBlock, CHAINS, type ChainName } from '@beepkit/protocol/ledger';
 import { listSegments, scanSegment } from './segment.ts';
 import { ed25519Verifier } from './signer.ts';
-import { CHAINS, type ChainName, type VerifyReport } from './types.ts';
+import type { VerifyReport } from './types.ts';
 
 export const META_FILE = 'ledger.json';
 

@@ -6,7 +6,7 @@
  * agent's model, by its virus residual time in hours; or a number of hours.
  */
 import { BeepkitError } from '@beepkit/protocol';
-import { MATERIAL_HOURS } from '@beepkit/agent/risk';
+import { MATERIAL_HOURS } from '@beepkit/protocol/risk';
 
 export const COLUMNS = ['rssi', 'contact_minutes', 'checkin_gap_minutes', 'material', 'infected'] as const;
 const ALIASES: Record<string, string> = { dtb: 'contact_minutes', dtc: 'checkin_gap_minutes', ms: 'material', label: 'infected', y: 'infected' };

@@ -1,12 +1,9 @@
 /** Small helpers shared by the solving CLIs (diagnose, solver, venue, risk). */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { BeepkitError, fromHex, isBeepkitError } from '@beepkit/protocol';
+import { BeepkitError, fromHex } from '@beepkit/protocol';
+import { fail } from '@beepkit/agent/infra/cli';
 
-export function fail(err: unknown): void {
-  const e = isBeepkitError(err) ? err : new BeepkitError('E_IO', String((err as Error)?.message ?? err));
-  process.stderr.write(JSON.stringify(e.toJSON()) + '\n');
-  process.exitCode = 2;
-}
+export { fail };
 
 export async function guard(fn: () => unknown): Promise<void> {
   try {

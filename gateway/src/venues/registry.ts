@@ -12,7 +12,7 @@ import { BeepkitError } from '@beepkit/protocol';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { VENUE_ID6_BYTES, venueId8 } from '@beepkit/protocol/frames';
 import { encodeNotificationEntry, verifyVenueSignoff, type NotificationEntry, type StateReason, type VenueStateName } from '@beepkit/protocol/endorse';
-import { MATERIAL_HOURS, type Material } from '@beepkit/agent/risk';
+import { MATERIAL_HOURS, type Material } from '@beepkit/protocol/risk';
 import type { NotificationSink } from '../solver/source.ts';
 
 export type Surface = Material | 'stainless-steel';

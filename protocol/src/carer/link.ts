@@ -3,7 +3,7 @@
  * in-memory pair in tests) and the ordered inbox both session drivers read.
  */
 import { EventEmitter } from 'node:events';
-import { BeepkitError } from '@beepkit/protocol/errors';
+import { BeepkitError } from '../errors.ts';
 import { decodeOuter, encodeOuter, type Outer } from './messages.ts';
 
 export interface LinkEvents {
@@ -15,6 +15,12 @@ export interface LinkEvents {
 export interface MessageLink extends EventEmitter<LinkEvents> {
   send(msg: Uint8Array): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The code an abort message carries for an error: its own `E_*` code, else E_INTERNAL. */
+export function codeOf(e: unknown): string {
+  const c = (e as { code?: unknown })?.code;
+  return typeof c === 'string' && /^E_[A-Z0-9_]+$/.test(c) ? c : 'E_INTERNAL';
 }
 
 /** The peer ended the session with an abort message: E_ABORTED, its code in `peerCode`. */

@@ -10,8 +10,9 @@
  * The block signature is Ed25519 over "beepkit/block/v1" || header without
  * the signature; the block hash is SHA-256 of those same signing bytes.
  */
-import { BeepkitError, Reader, Writer } from '@beepkit/protocol';
-import { HASH_SIZE, KEY_ID_SIZE, SIGNATURE_SIZE, encodeSth, readSth, sha256 } from '@beepkit/protocol/merkle';
+import { BeepkitError } from '../errors.ts';
+import { Reader, Writer } from '../bytes.ts';
+import { HASH_SIZE, KEY_ID_SIZE, SIGNATURE_SIZE, encodeSth, readSth, sha256 } from '../merkle/index.ts';
 import { CHAINS, type Block, type BlockHeader, type ChainName } from './types.ts';
 
 export const RECORD_BLOCK = 1;

@@ -5,7 +5,7 @@
  * in minutes, ms the surface material's virus residual time in hours (the
  * paper's table). β comes from configuration (fitted elsewhere by IRLS).
  */
-import { BeepkitError } from '@beepkit/protocol/errors';
+import { BeepkitError } from '../errors.ts';
 
 export const MATERIAL_HOURS = { aerosol: 3, copper: 4, cardboard: 24, other: 30, stainlessSteel: 48, plastic: 72 } as const;
 export type Material = keyof typeof MATERIAL_HOURS;

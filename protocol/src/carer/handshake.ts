@@ -38,9 +38,9 @@
  * a forged one E_DECRYPT. Either aborts the session.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { BeepkitError } from '@beepkit/protocol/errors';
-import { Writer, concatBytes, equalBytes } from '@beepkit/protocol/bytes';
-import { chachaOpen, chachaSeal, hkdf, taggedHash, x25519, x25519PublicKey } from '@beepkit/protocol/crypto';
+import { BeepkitError } from '../errors.ts';
+import { Writer, concatBytes, equalBytes } from '../bytes.ts';
+import { chachaOpen, chachaSeal, hkdf, taggedHash, x25519, x25519PublicKey } from '../crypto/index.ts';
 import { decodeInner, encodeInner, encodeOuter, ID_LEN, NONCE_LEN, PAIRING_VERSION, RESUME_VERSION, TAG_LEN, type Inner, type Outer } from './messages.ts';
 
 export type RandomSource = (n: number) => Uint8Array;

@@ -20,10 +20,9 @@
  *
  * Fragments (one GATT value each): u8 header (bit 7: more follow) | chunk.
  */
-import { BeepkitError } from '@beepkit/protocol/errors';
-import { Reader, Writer } from '@beepkit/protocol/bytes';
-import type { Encounter } from '../encounters/index.ts';
-import { readEncounter, writeEncounter } from './encounter-wire.ts';
+import { BeepkitError } from '../errors.ts';
+import { Reader, Writer } from '../bytes.ts';
+import { readEncounter, writeEncounter, type WireEncounter } from './encounter-wire.ts';
 
 export const PAIRING_VERSION = 1;
 /** Version byte of the reconnect (`resume`): 2 = MAC-opened, ephemeral X25519 (handshake.ts). Older ones are refused: pair again. */
@@ -66,7 +65,7 @@ export type Inner =
   | { t: 'ack'; ids: Uint8Array[] }
   | { t: 'done'; pending: number }
   | { t: 'unpair' }
-  | { t: 'encounters'; encounters: Encounter[] };
+  | { t: 'encounters'; encounters: WireEncounter[] };
 
 const OUTER = { hello: 0x01, 'hello-reply': 0x02, reveal: 0x03, resume: 0x04, 'resume-old': 0x04, 'resume-reply': 0x05, sealed: 0x10, abort: 0x7f } as const;
 const INNER = { confirm: 0x20, profile: 0x21, sync: 0x22, keys: 0x23, record: 0x24, ack: 0x25, done: 0x26, unpair: 0x27, encounters: 0x28 } as const;
@@ -213,7 +212,7 @@ export function decodeInner(b: Uint8Array): Inner {
       break;
     case INNER.encounters: {
       const n = r.u16('encounters');
-      const encounters: Encounter[] = [];
+      const encounters: WireEncounter[] = [];
       for (let i = 0; i < n; i++) encounters.push(readEncounter(r));
       m = { t: 'encounters', encounters };
       break;

@@ -1,0 +1,6 @@
+/** Infrastructure shared by every workspace with I/O: durable file writes, backoff, HTTP helpers, logging. */
+export * from './files.ts';
+export * from './backoff.ts';
+export * from './log.ts';
+export * from './http.ts';
+export * from './cli.ts';

@@ -1,0 +1,53 @@
+// The package graph, one way: protocol → device core (the agent's library) → apps (agent, beacon,
+// wearable, gateway) → sim (firmware-stubs) → trial/HIL (hil-tests) and bench. Each workspace's src
+// may import only the layers below it, and nothing imports another workspace by relative path
+// (name it: @beepkit/<workspace>/<export>). Enforced by `no-restricted-imports` (eslint.config.js);
+// protocol/test/layers.test.ts plants a violation per rule and checks that lint fails on it.
+
+export const WORKSPACES = ['protocol', 'agent', 'beacon', 'wearable', 'gateway', 'firmware-stubs', 'hil-tests'];
+
+// the agent's exports that are the device core (what beacon, wearable and gateway may use); the rest
+// of the agent (`.`, app, cli, config, health, carer) is the agent app
+export const DEVICE_CORE = ['gnss', 'outbox', 'policy', 'matching', 'risk', 'alerts', 'publisher', 'scan', 'rssi', 'encounters', 'visits', 'trust', 'radio', 'radio-runner', 'keys', 'mqtt', 'uplink', 'ca-client', 'follow', 'time', 'infra'];
+
+const APPS = ['beacon', 'wearable', 'gateway'];
+
+/** What each workspace's src may import, as @beepkit/ specifiers (a name alone allows its subpaths). */
+export const MAY_IMPORT = {
+  protocol: [],
+  agent: ['protocol'],
+  beacon: ['protocol', ...DEVICE_CORE.map((d) => `agent/${d}`)],
+  wearable: ['protocol', ...DEVICE_CORE.map((d) => `agent/${d}`)],
+  gateway: ['protocol', ...DEVICE_CORE.map((d) => `agent/${d}`)],
+  'firmware-stubs': ['protocol', 'agent', ...APPS],
+  'hil-tests': ['protocol', 'agent', ...APPS, 'firmware-stubs'],
+};
+
+const describe = (allowed) => {
+  if (!allowed.length) return 'no other workspace';
+  const core = allowed.filter((m) => m.startsWith('agent/'));
+  const rest = allowed.filter((m) => !m.startsWith('agent/')).map((m) => `@beepkit/${m}`);
+  return [...rest, ...(core.length ? ["the agent's device core (@beepkit/agent/gnss, radio, keys, …)"] : [])].join(', ');
+};
+
+/** A relative path that climbs into another workspace (from any depth). */
+export const relativeAcross = (self) => ({
+  regex: `^(\\.\\./)+(${WORKSPACES.filter((w) => w !== self).join('|')})/`,
+  message: 'import another workspace by its package name (@beepkit/<workspace>/<export>), not by a relative path',
+});
+
+/** An @beepkit import outside what `ws` may import (its own package aside; never a test-only `testing` export). */
+export const againstLayers = (ws) => ({
+  regex: `^@beepkit/(?!(?:${[ws, ...MAY_IMPORT[ws]].join('|')})(?:$|/(?!testing$)))`,
+  message: `against the layers: ${ws}/src may import ${describe(MAY_IMPORT[ws])} (eslint.layers.js; the workspace README)`,
+});
+
+const rule = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
+export const layerConfigs = [
+  // tests, fixtures, bench, bin and scripts: any package by name, no relative path into a workspace
+  ...WORKSPACES.map((ws) => ({ files: [`${ws}/**/*.ts`], rules: rule([relativeAcross(ws)]) })),
+  { files: ['bench/**/*.ts', 'bin/**/*.ts', 'scripts/**/*.ts'], rules: rule([relativeAcross('')]) },
+  // production code: the layers as well
+  ...WORKSPACES.map((ws) => ({ files: [`${ws}/src/**/*.ts`], rules: rule([relativeAcross(ws), againstLayers(ws)]) })),
+];
