@@ -24,12 +24,13 @@ import { hostNow } from '@beepkit/protocol/clock';
 const TODAY = Math.floor(hostNow() / 1000 / DAY);
 
 /** All record hashes on the tracing chain, with multiplicity. */
+/** Record hash (32 bytes) → times on the tracing chain; the 16-byte claim keys beside them aside. */
 async function ledgerKeys(ledger: Pick<Ledger, 'blocks'>): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
   for (let h = 0; ; ) {
     const blocks = await ledger.blocks('tracing', h, 64);
     if (!blocks.length) return seen;
-    for (const b of blocks) for (const e of b.entries) for (const k of e.keys) seen.set(toHex(k), (seen.get(toHex(k)) ?? 0) + 1);
+    for (const b of blocks) for (const e of b.entries) for (const k of e.keys) if (k.length === 32) seen.set(toHex(k), (seen.get(toHex(k)) ?? 0) + 1);
     h += blocks.length;
   }
 }
