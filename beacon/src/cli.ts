@@ -74,9 +74,10 @@ export function register(program: Command): void {
         const dataDir: string = cfg.dataDir ?? '/var/lib/beepkit-beacon';
         const venue = await loadVenueKey(join(dataDir, 'venue.key'), secretOf(cfg, dataDir));
         const target: HciTarget = cfg.hci?.uart ? { uart: cfg.hci.uart } : { hciIndex: Number(cfg.hci?.index ?? 0) };
-        process.env.BLENO_ADVERTISING_INTERVAL = String(cfg.intervalMs ?? 100);
+        const iv = cfg.intervalMs === undefined ? undefined : num(String(cfg.intervalMs), 'intervalMs');
         const daemon = new BeaconDaemon({
-          radio: new HciRadio({ advertiser: target, now: hostNow }), now: hostNow, venue, txPower: Number(cfg.txPower ?? -59), slotSeconds: cfg.slotSeconds, interop: cfg.interop, trustClock: o.trustClock || cfg.trustClock === true,
+          radio: new HciRadio({ advertiser: target, now: hostNow }), now: hostNow, venue, txPower: Number(cfg.txPower ?? -59), slotSeconds: cfg.slotSeconds, interop: cfg.interop,
+          ...(iv !== undefined ? { intervalMs: { min: iv, max: iv } } : {}), trustClock: o.trustClock || cfg.trustClock === true,
         });
         await daemon.start();
         const h = await startHealth(() => ({ ...daemon.status, venueId: toHex(venue.venueId) }), Number(cfg.httpPort ?? 9110));

@@ -285,6 +285,7 @@ export class Agent {
     radio.on('advert', (ev) => this.pipeline?.push(ev));
     this.radio = new RadioRunner({
       radio, scan: !!r.scanner || (!!this.opts.radio && !r.advertiser), advertise: !!r.advertiser, dutyCycle: r.dutyCycle, txPower: r.txPower,
+      txPowerCorrection: () => this.#cfg.radio.txPowerCorrection, advIntervalMs: r.advertisingIntervalMs,
       now: this.#now, watchdogMs: r.watchdogMs, logger: this.#log, onError: (c) => this.#count(c),
       tek: (day) => {
         try {
@@ -423,6 +424,7 @@ export class Agent {
       radio: {
         scanner: this.radio?.scanner ?? 'none', advertiser: this.radio?.advertiser ?? 'none', scanning: !!this.radio?.scanning,
         advertising: !!this.radio?.advertising, ...(this.radio?.lastError ? { lastError: this.radio.lastError } : {}), counters: { ...(this.radio?.counters ?? {}) },
+        txPower: { ...(this.radio?.txPower ?? { controller: null, correction: 0, advertised: null, source: null }) },
       },
       scan: { total: stats?.total ?? 0, accepted: stats?.accepted ?? 0, peers: this.pipeline?.peerCount ?? 0, byKind: { ...(stats?.byKind ?? {}) }, rejects: { ...(stats?.rejects ?? {}) } },
       trust: { state: this.trust.state, ...(v ? { reason: v.ok ? 'agree' : v.reason } : {}), counters: { ...this.trust.counters } },

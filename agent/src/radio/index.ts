@@ -1,3 +1,4 @@
 export * from './types.ts';
 export * from './en-advert.ts';
 export * from './hci-radio.ts';
+export * from './bleno-port.ts';

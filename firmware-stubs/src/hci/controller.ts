@@ -15,7 +15,7 @@ import { H4Parser, type H4Packet } from './h4.ts';
 import { commandName, decodeCommand, type AdvParams, type CreateConnParams, type ScanParams } from './commands.ts';
 import * as ev from './events.ts';
 import { addrFromString, addrToString } from './le.ts';
-import { HANDLERS } from './handlers.ts';
+import { HANDLERS, vendorSupported, commandSetOf } from './handlers.ts';
 
 
 export type { Logger };
@@ -30,6 +30,13 @@ export interface ControllerOptions {
   /** TX power, dBm (default 0). */
   txPower?: number;
   logger?: Logger;
+  /**
+   * Company identifier reported by Read Local Version (default 0x0059, Nordic Semiconductor: a controller
+   * bleno and noble know no vendor commands for). Vendor-specific commands are answered only for the
+   * manufacturer that defines them (0xFC06 Write BD_ADDR: 0x05F1, Linux Foundation/Zephyr); any other
+   * gets Unknown HCI Command, as from a real chip.
+   */
+  manufacturer?: number;
   /** Report the LE Extended Advertising feature (noble then switches to extended scanning). */
   extendedFeature?: boolean;
   /** LE ACL data packet length / count reported by LE Read Buffer Size (default 27 / 8). */
@@ -53,6 +60,8 @@ export interface ControllerCounters {
   unknownCommands: number;
   droppedEvents: number;
   resets: number;
+  /** Commands refused with Command Disallowed for mixing legacy and extended advertising. */
+  disallowed: number;
 }
 
 export interface TraceEntry {
@@ -85,6 +94,10 @@ export interface HostState {
   advData: Buffer;
   scanRspData: Buffer;
   advertising: boolean;
+  /** LE Set Random Address (little-endian), cleared by Reset. */
+  randomAddress?: Buffer;
+  /** Which advertising command set the host used since Reset: mixing is Command Disallowed (Core Vol 4 E 3.1.1). */
+  advCommandSet?: 'legacy' | 'extended';
   initiating?: { params: CreateConnParams };
   links: Map<number, HostLink>;
   nextHandle: number;
@@ -111,8 +124,8 @@ export function freshState(): HostState {
 export class VirtualController extends EventEmitter implements AirListener {
   readonly id: string;
   readonly air: Air;
-  readonly opts: Required<Pick<ControllerOptions, 'txPower' | 'extendedFeature' | 'aclMtu' | 'aclCredits' | 'backlogLimit' | 'hardBacklogLimit'>>;
-  readonly counters: ControllerCounters = { commands: 0, events: 0, aclFromHost: 0, aclToHost: 0, reports: 0, hciErrors: 0, unknownCommands: 0, droppedEvents: 0, resets: 0 };
+  readonly opts: Required<Pick<ControllerOptions, 'txPower' | 'manufacturer' | 'extendedFeature' | 'aclMtu' | 'aclCredits' | 'backlogLimit' | 'hardBacklogLimit'>>;
+  readonly counters: ControllerCounters = { commands: 0, events: 0, aclFromHost: 0, aclToHost: 0, reports: 0, hciErrors: 0, unknownCommands: 0, droppedEvents: 0, resets: 0, disallowed: 0 };
   /** @internal state used by the command handlers. */
   st: HostState = freshState();
   /** @internal current BD_ADDR, little-endian. */
@@ -136,6 +149,7 @@ export class VirtualController extends EventEmitter implements AirListener {
     this.partialTimeoutMs = o.partialTimeoutMs ?? 250;
     this.opts = {
       txPower: o.txPower ?? 0,
+      manufacturer: o.manufacturer ?? 0x0059,
       extendedFeature: o.extendedFeature ?? false,
       aclMtu: o.aclMtu ?? 27,
       aclCredits: o.aclCredits ?? 8,
@@ -194,6 +208,17 @@ export class VirtualController extends EventEmitter implements AirListener {
     if (p.kind === 'acl') return this.onHostAcl(p.handle, p.pb, p.data);
     this.counters.commands++;
     if (this.listenerCount('trace')) this.trace({ dir: 'cmd', name: commandName(p.opcode), opcode: p.opcode, hex: p.params.toString('hex') });
+    if (p.opcode >> 10 === 0x3f && !vendorSupported(this.opts.manufacturer, p.opcode)) {
+      this.counters.unknownCommands++;
+      return this.reply(p.opcode, ev.STATUS.UNKNOWN_COMMAND);
+    }
+    const mix = commandSetOf(p.opcode);
+    if (mix && this.st.advCommandSet && this.st.advCommandSet !== mix) {
+      this.counters.disallowed++;
+      this.log.warn({ id: this.id, command: commandName(p.opcode), used: this.st.advCommandSet }, 'legacy and extended advertising commands mixed: Command Disallowed');
+      return this.reply(p.opcode, ev.STATUS.COMMAND_DISALLOWED);
+    }
+    if (mix) this.st.advCommandSet = mix;
     let decoded;
     try {
       decoded = decodeCommand(p.opcode, p.params);
