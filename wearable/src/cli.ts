@@ -88,14 +88,16 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   const state = new WearableState({ dataDir: o.dataDir, label: o.label, logger: log, now: () => Math.floor(now() / 1000) });
   await state.start();
   if (o.solverKey) await state.setSolverKey(fromHex(o.solverKey.toLowerCase()));
-  const radio = new GattPeripheral({ target: o.uart ? { uart: o.uart } : { hciIndex: Number(o.hci ?? 0) } });
   const scanner = o.scanUart ? { uart: o.scanUart } : o.scanHci !== undefined ? { hciIndex: Number(o.scanHci) } : undefined;
+  // with a recorder it gives the adverts (EN from its NRPA, pairing from the carer's RPA): nothing from the public address before
+  const radio = new GattPeripheral({ target: o.uart ? { uart: o.uart } : { hciIndex: Number(o.hci ?? 0) }, quiet: !!scanner && !pairing });
   const recorder = scanner
     ? new WearableRecorder({
       state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log,
-      // pairing mode is a short window in which the wearable announces itself: it keeps the controller's address
-      // (a carer may pair by it, and a rotation between the carer's find and connect would fail the pairing)
-      advertise: pairing ? (ad) => radio.advertiseEn(ad) : (ad, address) => radio.advertiseEn(ad, address),
+      // pairing mode is a short window in which the wearable announces itself: its pairing advert keeps the controller's
+      // address (a carer may pair by it, and a rotation between the carer's find and connect would fail the pairing);
+      // paired, the pairing advert goes out from the carer's RPA; unpaired outside pairing mode, no pairing advert
+      advertise: pairing ? (ad, en) => radio.advertiseEn(ad, en, 'public') : (ad, en, carer) => radio.advertiseEn(ad, en, carer ?? null),
       publisher: { intervalMs: msOption(o.publishIntervalMs, '--publish-interval-ms') },
       visits: { enterWindowMs: msOption(o.visitWindowMs, '--visit-window-ms'), exitAfterMs: msOption(o.visitExitMs, '--visit-exit-ms') },
     })

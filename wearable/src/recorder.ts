@@ -66,11 +66,12 @@ export interface RecorderOptions {
   visits?: VisitOptions;
   publisher?: { intervalMs?: number; maxStayIntervals?: number };
   /**
-   * Advertises the wearable's EN advert of the current 10-minute interval (null: today renounced) from `address`,
-   * rotated in lockstep with the RPI: paired, a resolvable private address of the carer pairing's IRK (only the
-   * carer links them); unpaired, the random static address derived with the RPI (as the agent does).
+   * Advertises the wearable's EN advert of the current 10-minute interval (null: today renounced) from `enAddress`,
+   * the non-resolvable private address derived with the RPI (as the agent does), and, once paired, gives the
+   * pairing advert's address `carerAddress`: a resolvable private address of the carer pairing's IRK made from
+   * the same RPI (only the carer resolves it). Both rotate in lockstep with the RPI.
    */
-  advertise?: (ad: Uint8Array | null, address?: string) => void;
+  advertise?: (ad: Uint8Array | null, enAddress?: string, carerAddress?: string) => void;
   /** TX power announced in the EN metadata, dBm (default −8). */
   txPower?: number;
   /** This receiver's RSSI correction, dB. */
@@ -278,10 +279,10 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     const [ids] = intervalIds(tek, enin, 1, encodeMetadata(this.o.txPower ?? -8));
     this.own.unshift(toHex(ids.rpi));
     this.own.length = Math.min(this.own.length, 3);
-    // paired: a resolvable private address its carer resolves (finds the wearable among strangers); else the EN address
+    // paired: the pairing advert from a resolvable private address its carer resolves (finds the wearable among strangers)
     const pk = this.o.state.pairing?.pairingKey;
-    const address = pk ? rpaForRpi(carerIrk(fromHex(pk)), ids.rpi) : formatBleAddress(ids.address).toLowerCase();
-    this.o.advertise(buildEnAdvert(ids.rpi, ids.aem), address);
+    const carer = pk ? rpaForRpi(carerIrk(fromHex(pk)), ids.rpi) : undefined;
+    this.o.advertise(buildEnAdvert(ids.rpi, ids.aem), formatBleAddress(ids.address).toLowerCase(), carer);
     this.rotations++;
   }
 

@@ -51,6 +51,8 @@ export interface AdvertiseOptions {
    * carer's wearable. Omitted: the random address set last (the public one if none was ever set).
    */
   address?: string;
+  /** Advertise from the controller's public address (own address type public) instead. */
+  publicAddress?: boolean;
   /** ADV_IND (true) or ADV_NONCONN_IND (false, the default). */
   connectable?: boolean;
   /** Advertising interval range, ms (default 200–270, the EN range; 20–10 240 allowed). */
@@ -177,7 +179,7 @@ export class LegacyAdvertiser {
     p.writeUInt16LE(lo, 0);
     p.writeUInt16LE(hi, 2);
     p[4] = o.connectable ? ADV_IND : ADV_NONCONN_IND;
-    p[5] = addr || this.randomSet ? 0x01 : 0x00; // own address type: random once one was set
+    p[5] = !o.publicAddress && (addr || this.randomSet) ? 0x01 : 0x00; // own address type: random once one was set
     p[13] = 0x07; // channels 37, 38, 39
     this.paramsInFlight++;
     try {
