@@ -16,6 +16,7 @@ import { commandName, decodeCommand, type AdvParams, type CreateConnParams, type
 import * as ev from './events.ts';
 import { addrFromString, addrToString } from './le.ts';
 import { HANDLERS, vendorSupported, commandSetOf } from './handlers.ts';
+import { EnConformance } from './conformance.ts';
 
 
 export type { Logger };
@@ -37,6 +38,12 @@ export interface ControllerOptions {
    * gets Unknown HCI Command, as from a real chip.
    */
   manufacturer?: number;
+  /**
+   * Exposure Notification conformance mode (conformance.ts): every EN advert going on air is checked (PDU type,
+   * address type and kind, interval, payload length, rotation lockstep); breaches are flagged by the
+   * 'conformance' event, `counters.conformanceViolations` and a warning. On in the sim (every HIL run).
+   */
+  enConformance?: boolean;
   /** Report the LE Extended Advertising feature (noble then switches to extended scanning). */
   extendedFeature?: boolean;
   /** LE ACL data packet length / count reported by LE Read Buffer Size (default 27 / 8). */
@@ -62,6 +69,8 @@ export interface ControllerCounters {
   resets: number;
   /** Commands refused with Command Disallowed for mixing legacy and extended advertising. */
   disallowed: number;
+  /** EN adverts that broke a rule of the conformance mode. */
+  conformanceViolations: number;
 }
 
 export interface TraceEntry {
@@ -125,13 +134,15 @@ export class VirtualController extends EventEmitter implements AirListener {
   readonly id: string;
   readonly air: Air;
   readonly opts: Required<Pick<ControllerOptions, 'txPower' | 'manufacturer' | 'extendedFeature' | 'aclMtu' | 'aclCredits' | 'backlogLimit' | 'hardBacklogLimit'>>;
-  readonly counters: ControllerCounters = { commands: 0, events: 0, aclFromHost: 0, aclToHost: 0, reports: 0, hciErrors: 0, unknownCommands: 0, droppedEvents: 0, resets: 0, disallowed: 0 };
+  readonly counters: ControllerCounters = { commands: 0, events: 0, aclFromHost: 0, aclToHost: 0, reports: 0, hciErrors: 0, unknownCommands: 0, droppedEvents: 0, resets: 0, disallowed: 0, conformanceViolations: 0 };
   /** @internal state used by the command handlers. */
   st: HostState = freshState();
   /** @internal current BD_ADDR, little-endian. */
   bdAddr: Buffer;
   /** True once a host completed a Reset. */
   attached = false;
+  /** The EN conformance checker, when `enConformance` is on. */
+  readonly conformance?: EnConformance;
   private readonly log: Logger;
   private readonly position?: Enu | LatLon;
   private readonly partialTimeoutMs: number;
@@ -147,6 +158,13 @@ export class VirtualController extends EventEmitter implements AirListener {
     this.position = o.position;
     this.log = o.logger ?? silentLogger;
     this.partialTimeoutMs = o.partialTimeoutMs ?? 250;
+    if (o.enConformance) {
+      this.conformance = new EnConformance((v) => {
+        this.counters.conformanceViolations++;
+        this.log.warn({ id: this.id, rule: v.rule, err: v.message }, 'EN conformance: advert breaks the specification');
+        this.emit('conformance', v);
+      });
+    }
     this.opts = {
       txPower: o.txPower ?? 0,
       manufacturer: o.manufacturer ?? 0x0059,

@@ -58,10 +58,12 @@ export function syncAdvertising(c: VirtualController): void {
   const st = c.st;
   if (!st.advertising) return c.air.setAdvertising(c.id, null);
   const random = (st.advParams.ownAddressType & 1) === 1;
+  const address = random && st.randomAddress ? st.randomAddress : c.bdAddr;
+  c.conformance?.check({ params: st.advParams, address, advData: st.advData });
   c.air.setAdvertising(c.id, {
     intervalMs: st.advParams.intervalMin * 0.625,
     type: st.advParams.type,
-    address: random && st.randomAddress ? st.randomAddress : c.bdAddr,
+    address,
     addressType: random ? 1 : 0,
     advData: st.advData,
     scanRspData: st.scanRspData,

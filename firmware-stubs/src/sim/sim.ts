@@ -13,6 +13,7 @@ import { Air } from '../air/air.ts';
 import { enuToLatLon, latLonToEnu, type Enu, type LatLon } from '../air/geo.ts';
 import { GnssEmulator } from '../gnss/emulator.ts';
 import { VirtualController, type Logger } from '../hci/controller.ts';
+import type { EnViolation } from '../hci/conformance.ts';
 import { positionAt } from '../scenario/trajectory.ts';
 import type { DeviceSpec, FaultKind, FaultSpec, Scenario } from '../scenario/schema.ts';
 import { ScenarioClock } from './clock.ts';
@@ -97,6 +98,7 @@ export class Sim {
   private readonly o: SimOptions;
   private readonly log: Logger;
   private readonly devices = new Map<string, SimDevice>();
+  private readonly violations: { device: string; role: string; rule: string; message: string }[] = [];
   private readonly pending: FaultSpec[];
   private reverts: { at: number; device: string; kind: FaultKind; fn: () => string }[] = [];
   private control?: ControlServer;
@@ -228,6 +230,29 @@ export class Sim {
     return { spec: d.spec, scan: d.scan, adv: d.adv, gnss: d.gnss };
   }
 
+  /**
+   * The EN conformance mode's verdict over every hosted device's controllers: EN adverts checked, breaches by
+   * device and rule, and the last (≤ 100) breaches.
+   */
+  conformance(): { checked: number; violations: number; byDevice: Record<string, Record<string, number>>; recent: { device: string; role: string; rule: string; message: string }[] } {
+    let checked = 0;
+    let violations = 0;
+    const byDevice: Record<string, Record<string, number>> = {};
+    for (const d of this.devices.values()) {
+      for (const { ctl } of d.controllers) {
+        const c = ctl.conformance;
+        if (!c) continue;
+        checked += c.checked;
+        violations += c.total;
+        if (c.total) {
+          const into = (byDevice[d.id] ??= {});
+          for (const [rule, n] of Object.entries(c.counts)) if (n) into[rule] = (into[rule] ?? 0) + n;
+        }
+      }
+    }
+    return { checked, violations, byDevice, recent: [...this.violations] };
+  }
+
   /** True position (ENU) of a device now. */
   position(id: string): Enu {
     const d = this.devices.get(id);
@@ -278,7 +303,12 @@ export class Sim {
     }
     for (const role of ['scan', 'adv'] as const) {
       const address = controllerAddress(`${this.scenario.name}/${spec.id}/${role}`);
-      const ctl = new VirtualController({ air: this.air, address, id: `${spec.id}/${role}`, position: start, txPower: spec.txPower, logger: this.log });
+      // EN conformance mode on every sim controller (every HIL run and trial): GET /conformance
+      const ctl = new VirtualController({ air: this.air, address, id: `${spec.id}/${role}`, position: start, txPower: spec.txPower, logger: this.log, enConformance: true });
+      ctl.on('conformance', (v: EnViolation) => {
+        this.violations.push({ device: spec.id, role, ...v });
+        if (this.violations.length > 100) this.violations.shift();
+      });
       ctl.start();
       d[role] = ctl;
       d.controllers.push({ ctl, address });
