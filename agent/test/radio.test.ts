@@ -3,7 +3,9 @@
  * adverts; advertises EN frames (with a rotated address) that a second Radio sees.
  */
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { findTool } from '../../scripts/tools.ts';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -72,6 +74,7 @@ t.test('EN advert helper: 31-byte legacy payload', async (t) => {
 });
 
 t.test('scan a host-less beacon; advertise EN that a second Radio sees', async (t) => {
+  const capture = join(t.testdir(), 'a.btsnoop');
   const air = new Air({ seed: 11 });
   const scanC = new VirtualController({ air, address: '0a:00:00:00:00:01', position: { x: 0, y: 0 } });
   // manufacturer 0x00E0 (Google): bleno and noble know no vendor command for it
@@ -81,7 +84,7 @@ t.test('scan a host-less beacon; advertise EN that a second Radio sees', async (
   const ibeacon = encodeAdvert({ kind: 'ibeacon', uuid: '11111111-2222-3333-4444-555555555555', major: 7, minor: 9, txPower: -59, flags: 6 });
   air.addBeacon({ id: 'beacon', position: { x: 3, y: 0 }, payload: ibeacon, intervalMs: 50, type: 0x03 });
   // phone A: scanner + advertiser (two controllers at about the same place); phone B: scanner
-  const a = new Child({ SCAN_PORT: scanC.path, ADV_PORT: advC.path });
+  const a = new Child({ SCAN_PORT: scanC.path, ADV_PORT: advC.path, BTSNOOP: capture });
   const b = new Child({ SCAN_PORT: scan2C.path });
   t.teardown(() => {
     a.kill();
@@ -119,6 +122,17 @@ t.test('scan a host-less beacon; advertise EN that a second Radio sees', async (
   t.equal(en2.data, toHex(buildEnAdvert(new Uint8Array(16).fill(0xb2), Uint8Array.of(0x40, 0xf8, 0, 0))), 'the new RPI from the new address');
   t.same(vendor, [], 'no vendor-specific command');
   t.equal(advC.counters.unknownCommands, 0, 'no command the controller does not know');
+  // --btsnoop: the host side of both controllers, as tshark reads it
+  a.send({ op: 'stop' });
+  await a.waitFor((e) => e.ev === 'done' && e.op === 'stop', 'A stopped');
+  const tshark = findTool('tshark');
+  if (tshark) {
+    const { stdout } = await promisify(execFile)(tshark, ['-r', capture, '-T', 'fields', '-E', 'separator=,', '-e', 'hci_mon.adapter_id', '-e', '_ws.malformed', '-e', 'bthci_cmd.opcode']);
+    const rows = stdout.trim().split('\n').map((l) => l.split(','));
+    t.same(rows.filter((r) => r[1] !== ''), [], 'no malformed packet');
+    t.same([...new Set(rows.map((r) => r[0]))].sort(), ['0', '1'], 'the scanner and the advertiser');
+    t.equal(rows.filter((r) => parseInt(r[2], 16) === 0x2005).length, 2, 'LE Set Random Address at each rotation');
+  } else t.comment('tshark not installed: the capture is not dissected here (CI installs it)');
   const errors = [...a.events, ...b.events].filter((e) => e.ev === 'error');
   t.same(errors, [], 'no radio errors');
 });

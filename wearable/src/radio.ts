@@ -24,7 +24,7 @@ import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { encodeAdStructures } from '@beepkit/protocol/frames';
-import { openBleno, type LegacyAdvertiser } from '@beepkit/agent/radio';
+import { openBleno, type BtsnoopWriter, type LegacyAdvertiser } from '@beepkit/agent/radio';
 import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type HciTarget, type LinkEvents, type MessageLink } from '@beepkit/agent/carer';
 
 const ADDRESS = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
@@ -63,14 +63,17 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
    * `quiet`: no advert until `advertiseEn` says what to send (a paired wearable whose recorder gives the carer's RPA:
    * the pairing advert never goes out from the controller's own address).
    */
-  constructor(private readonly o: { target: HciTarget; name?: string; powerOnTimeoutMs?: number; quiet?: boolean; stack?: (opts: Record<string, unknown>) => any }) {
+  /** The controller's advertising TX power, dBm (LE Read Advertising Physical Channel Tx Power), once read. */
+  advTxPower?: number;
+
+  constructor(private readonly o: { target: HciTarget; name?: string; powerOnTimeoutMs?: number; quiet?: boolean; btsnoop?: BtsnoopWriter; stack?: (opts: Record<string, unknown>) => any }) {
     super();
     if (o.quiet) this.pairingAs = null;
   }
 
   async start(): Promise<void> {
     process.setMaxListeners(0);
-    const port = openBleno(this.o.target, this.o.stack);
+    const port = openBleno(this.o.target, this.o.stack, this.o.btsnoop);
     const b = (this.bleno = port.bleno);
     this.advertiser = port.advertiser;
     const { Characteristic, PrimaryService } = b;
@@ -124,6 +127,7 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
       this.applyAdvert();
     });
     await powered;
+    this.advTxPower = await port.advertiser.readTxPower().catch(() => undefined);
   }
 
   /**

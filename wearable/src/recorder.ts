@@ -33,7 +33,7 @@ import { decodeAdvert, DEFAULT_SLOT_WINDOW, slotOf, venueId8 } from '@beepkit/pr
 import { Source, type Fix } from '@beepkit/protocol/geodata';
 import { TraceCodeSealer } from '@beepkit/protocol/tracecode';
 import { EncounterLog, loadEncounters, saveEncounters } from '@beepkit/agent/encounters';
-import { HciRadio, buildEnAdvert, type HciTarget, type Radio } from '@beepkit/agent/radio';
+import { HciRadio, buildEnAdvert, type BtsnoopWriter, type HciTarget, type Radio } from '@beepkit/agent/radio';
 import { carerIrk, encodeMetadata, enIntervalNumber, formatBleAddress, intervalIds, rpaForRpi } from '@beepkit/protocol/rpi';
 import { RssiFilter } from '@beepkit/agent/rssi';
 import { ScanPipeline, type AdvertEvent } from '@beepkit/agent/scan';
@@ -72,8 +72,10 @@ export interface RecorderOptions {
    * the same RPI (only the carer resolves it). Both rotate in lockstep with the RPI.
    */
   advertise?: (ad: Uint8Array | null, enAddress?: string, carerAddress?: string) => void;
-  /** TX power announced in the EN metadata, dBm (default −8). */
-  txPower?: number;
+  /** TX power announced in the EN metadata, dBm, or where to read it (the controller's; default −8 while unknown). */
+  txPower?: number | (() => number | undefined);
+  /** Capture the scanner's HCI traffic (`--btsnoop`). */
+  btsnoop?: BtsnoopWriter;
   /** This receiver's RSSI correction, dB. */
   rssiCorrection?: number;
   powerOnTimeoutMs?: number;
@@ -173,7 +175,7 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
       this.publisher = this.makePublisher({ day: last.day as number, interval: last.interval as number });
     }
     if (!this.o.solverKey) this.log.warn({}, 'wearable: no solver key provisioned: visits are logged but no TraceCode is sealed');
-    const radio = this.o.radio ?? new HciRadio({ scanner: this.o.scanner, logger: this.log, now: this.o.now, powerOnTimeoutMs: this.o.powerOnTimeoutMs });
+    const radio = this.o.radio ?? new HciRadio({ scanner: this.o.scanner, logger: this.log, now: this.o.now, powerOnTimeoutMs: this.o.powerOnTimeoutMs, btsnoop: this.o.btsnoop });
     radio.on('advert', (ev) => this.onAdvert(ev));
     this.runner = new RadioRunner({
       radio, scan: true, advertise: false, dutyCycle: 'continuous', txPower: -8, tek: () => undefined, now: this.o.now, watchdogMs: 30_000, logger: this.log,
@@ -276,7 +278,8 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
       tek = undefined; // renounced day: no identifiers
     }
     if (!tek) return this.o.advertise(null);
-    const [ids] = intervalIds(tek, enin, 1, encodeMetadata(this.o.txPower ?? -8));
+    const tx = typeof this.o.txPower === 'function' ? this.o.txPower() : this.o.txPower;
+    const [ids] = intervalIds(tek, enin, 1, encodeMetadata(tx !== undefined && Number.isInteger(tx) ? Math.max(-127, Math.min(20, tx)) : -8));
     this.own.unshift(toHex(ids.rpi));
     this.own.length = Math.min(this.own.length, 3);
     // paired: the pairing advert from a resolvable private address its carer resolves (finds the wearable among strangers)

@@ -16,7 +16,7 @@ import { EncounterLog, loadEncounters, saveEncounters } from '../encounters/inde
 import { createGnssSource, type GnssFix, type GnssSource } from '../gnss/index.ts';
 import { KeystoreFile } from '../keys/index.ts';
 import { Outbox } from '../outbox/index.ts';
-import { HciRadio, type Radio } from '../radio/index.ts';
+import { HciRadio, type BtsnoopWriter, type Radio } from '../radio/index.ts';
 import { MapVenueRegistry, ScanPipeline, type VenueObservation } from '../scan/index.ts';
 import { TrustMachine, crossVerify, type TrustVerdict } from '../trust/index.ts';
 import { VisitDetector } from '../visits/index.ts';
@@ -42,6 +42,8 @@ export interface AgentOptions {
   network?: NetworkFactory;
   /** Test seam: the radio to use instead of HciRadio from config. */
   radio?: Radio;
+  /** Capture the radio's HCI traffic (`agent run --btsnoop`). */
+  btsnoop?: BtsnoopWriter;
   /** Paired wearables this agent acts for as their carer (agent/src/carer). */
   carer?: CarerStore;
 }
@@ -280,7 +282,7 @@ export class Agent {
   #startRadio(): void {
     const r = this.#cfg.radio;
     if (!r.scanner && !r.advertiser && !this.opts.radio) return;
-    if (!this.opts.radio) this.#hciRadio = new HciRadio({ scanner: r.scanner, advertiser: r.advertiser, logger: this.#log, now: this.#now, powerOnTimeoutMs: r.powerOnTimeoutMs });
+    if (!this.opts.radio) this.#hciRadio = new HciRadio({ scanner: r.scanner, advertiser: r.advertiser, logger: this.#log, now: this.#now, powerOnTimeoutMs: r.powerOnTimeoutMs, btsnoop: this.opts.btsnoop });
     const radio = this.opts.radio ?? this.#hciRadio!;
     radio.on('advert', (ev) => this.pipeline?.push(ev));
     this.radio = new RadioRunner({

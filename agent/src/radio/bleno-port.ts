@@ -19,6 +19,7 @@
 import { createRequire } from 'node:module';
 import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
+import { tapHciSocket, type BtsnoopWriter } from './btsnoop.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -211,9 +212,11 @@ export class LegacyAdvertiser {
  * A bleno instance on `target`, with its advertising path replaced by a LegacyAdvertiser. bleno reports
  * "poweredOn" on every LE Set Advertising Parameters CC: those caused by our own commands are not re-emitted.
  */
-export function openBleno(target: HciTarget, build?: (opts: Record<string, unknown>) => any): { bleno: any; advertiser: LegacyAdvertiser } {
+export function openBleno(target: HciTarget, build?: (opts: Record<string, unknown>) => any, snoop?: BtsnoopWriter): { bleno: any; advertiser: LegacyAdvertiser } {
   const opts = bindingOptions(target);
   const bleno = build ? build(opts) : require('@stoprocent/bleno').withBindings('hci', opts);
+  // bleno builds its HCI socket at once and opens it on the first state listener: everything is captured
+  if (snoop) tapHciSocket(bleno?._bindings?._hci?._socket, snoop, 'adv');
   const advertiser = new LegacyAdvertiser(() => bleno);
   if (bleno instanceof EventEmitter) {
     const emit = bleno.emit.bind(bleno);

@@ -20,6 +20,7 @@ import { GattCentral } from './gatt-central.ts';
 import { EN_DUTY_CYCLE, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
 import { bindingOptions, openBleno, type AdvertiseOptions, type HciTarget, type LegacyAdvertiser } from './bleno-port.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import { tapHciSocket, type BtsnoopWriter } from './btsnoop.ts';
 
 export type { HciTarget };
 
@@ -31,6 +32,8 @@ export interface HciRadioOptions {
   logger?: Logger;
   /** Clock for receivedAt (default Date.now). */
   now: () => number;
+  /** Capture both controllers' HCI traffic (`--btsnoop <file>`). */
+  btsnoop?: BtsnoopWriter;
   /** How long start() waits for poweredOn (default 15 s). */
   powerOnTimeoutMs?: number;
   /** Test seam: builds the stacks instead of requiring noble/bleno (receives the binding options). */
@@ -95,11 +98,23 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
       const opts = bindingOptions(this.o.scanner);
       this.noble = this.o.stacks?.noble ? this.o.stacks.noble(opts) : require('@stoprocent/noble').withBindings('hci', opts);
       this.noble.on('stateChange', (s: RadioPower) => this.onNobleState(s));
+      // noble builds its HCI layer on the tick after the first state listener and writes its first commands at once:
+      // the tap goes on right after (those first few commands are not captured; their Command Completes are)
+      const bindings = this.noble._bindings;
+      const snoop = this.o.btsnoop;
+      if (snoop && bindings && typeof bindings.start === 'function') {
+        const start = bindings.start.bind(bindings);
+        bindings.start = (...args: unknown[]) => {
+          const r = start(...args);
+          tapHciSocket(bindings._hci?._socket, snoop, 'scan');
+          return r;
+        };
+      }
       this.noble.on('scanStop', () => this.onScanStop());
       waits.push(waitState(this.noble, timeout, 'scanner'));
     }
     if (this.o.advertiser) {
-      const port = openBleno(this.o.advertiser, this.o.stacks?.bleno);
+      const port = openBleno(this.o.advertiser, this.o.stacks?.bleno, this.o.btsnoop);
       this.bleno = port.bleno;
       this.advertiser = port.advertiser;
       this.bleno.on('stateChange', (s: RadioPower) => this.onBlenoState(s));

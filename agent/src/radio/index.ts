@@ -2,3 +2,4 @@ export * from './types.ts';
 export * from './en-advert.ts';
 export * from './hci-radio.ts';
 export * from './bleno-port.ts';
+export * from './btsnoop.ts';

@@ -130,6 +130,16 @@ export function freshState(): HostState {
   };
 }
 
+/** The H4 bytes of a parsed host packet. */
+function rebuild(p: H4Packet): Buffer {
+  if (p.kind === 'cmd') return Buffer.concat([Buffer.from([0x01, p.opcode & 0xff, p.opcode >> 8, p.params.length]), p.params]);
+  const h = Buffer.alloc(5);
+  h[0] = 0x02;
+  h.writeUInt16LE((p.handle & 0x0fff) | (p.pb << 12) | (p.bc << 14), 1);
+  h.writeUInt16LE(p.data.length, 3);
+  return Buffer.concat([h, p.data]);
+}
+
 export class VirtualController extends EventEmitter implements AirListener {
   readonly id: string;
   readonly air: Air;
@@ -141,6 +151,8 @@ export class VirtualController extends EventEmitter implements AirListener {
   bdAddr: Buffer;
   /** True once a host completed a Reset. */
   attached = false;
+  /** Every H4 packet both ways (`beepkit sim --btsnoop`): the host's commands and ACL, and what is sent to it. */
+  snoop?: (h4: Buffer, toController: boolean) => void;
   /** The EN conformance checker, when `enConformance` is on. */
   readonly conformance?: EnConformance;
   private readonly log: Logger;
@@ -223,6 +235,7 @@ export class VirtualController extends EventEmitter implements AirListener {
   }
 
   private onPacket(p: H4Packet): void {
+    if (this.snoop) this.snoop(rebuild(p), true);
     if (p.kind === 'acl') return this.onHostAcl(p.handle, p.pb, p.data);
     this.counters.commands++;
     if (this.listenerCount('trace')) this.trace({ dir: 'cmd', name: commandName(p.opcode), opcode: p.opcode, hex: p.params.toString('hex') });
@@ -271,6 +284,7 @@ export class VirtualController extends EventEmitter implements AirListener {
       this.counters.droppedEvents++;
       return;
     }
+    if (this.snoop) this.snoop(pkt, false);
     if (pkt[0] === 0x04) this.counters.events++;
     else this.counters.aclToHost++;
     if (this.listenerCount('trace')) this.trace({ dir: pkt[0] === 0x04 ? 'evt' : 'acl-out', name: ev.packetName(pkt), hex: pkt.toString('hex') });

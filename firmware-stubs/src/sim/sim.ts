@@ -14,6 +14,7 @@ import { enuToLatLon, latLonToEnu, type Enu, type LatLon } from '../air/geo.ts';
 import { GnssEmulator } from '../gnss/emulator.ts';
 import { VirtualController, type Logger } from '../hci/controller.ts';
 import type { EnViolation } from '../hci/conformance.ts';
+import { SimCapture } from './btsnoop.ts';
 import { positionAt } from '../scenario/trajectory.ts';
 import type { DeviceSpec, FaultKind, FaultSpec, Scenario } from '../scenario/schema.ts';
 import { ScenarioClock } from './clock.ts';
@@ -41,6 +42,8 @@ export interface SimOptions {
   seed?: number;
   /** UTC ms of scenario time 0 (default today 09:00Z). */
   startTime?: number;
+  /** Write every hosted controller's HCI traffic to this btsnoop capture (`beepkit sim --btsnoop`). */
+  btsnoop?: string;
   /** Real ms between ticks (positions, GNSS epochs, faults). Default 100. */
   tickMs?: number;
   /** GNSS epochs per real second are capped here by lengthening the epoch interval (default 10). */
@@ -99,6 +102,7 @@ export class Sim {
   private readonly log: Logger;
   private readonly devices = new Map<string, SimDevice>();
   private readonly violations: { device: string; role: string; rule: string; message: string }[] = [];
+  private capture?: SimCapture;
   private readonly pending: FaultSpec[];
   private reverts: { at: number; device: string; kind: FaultKind; fn: () => string }[] = [];
   private control?: ControlServer;
@@ -146,6 +150,7 @@ export class Sim {
             payloadFn: venueFrames(sc, v.id, v.slotSeconds, b.txPower, () => this.clock.now()) });
         }
       }
+      if (this.o.btsnoop) this.capture = new SimCapture(this.o.btsnoop, () => this.clock.now());
       for (const spec of sc.devices) this.addDevice(spec);
       this.clock.resume();
       this.tick();
@@ -174,6 +179,8 @@ export class Sim {
     }
     this.devices.clear();
     this.air.stop();
+    await this.capture?.close();
+    this.capture = undefined;
     this.clock.pause();
     if (this.rigPath) rmSync(this.rigPath, { force: true });
     this.rigPath = undefined;
@@ -310,6 +317,7 @@ export class Sim {
         if (this.violations.length > 100) this.violations.shift();
       });
       ctl.start();
+      this.capture?.attach(ctl, `${spec.id}/${role}`.slice(0, 8));
       d[role] = ctl;
       d.controllers.push({ ctl, address });
     }
