@@ -1,5 +1,5 @@
 /**
- * The radio port to @stoprocent/bleno: the ONLY module in the workspaces that
+ * The radio port to @stoprocent/bleno: the ONLY shipped module that
  * imports bleno. bleno 0.12 advertises ADV_IND from the public address at a
  * fixed 100 ms and rotates addresses only through vendor commands chosen by
  * the controller's manufacturer ID (none on most controllers), so the
