@@ -1,6 +1,6 @@
 /**
  * The system tools the suites and benches drive for real (mosquitto, gpsd,
- * chromium, openssl): one lookup, one skip rule, one install hint.
+ * chromium, openssl, tshark): one lookup, one skip rule, one install hint.
  *
  * - `findTool(name)`: the executable on $PATH (each `…/bin` entry also tries its
  *   sibling `…/sbin`, where Debian puts mosquitto and gpsd), else undefined.
@@ -23,6 +23,7 @@ export const TOOLS = {
   openssl: { bins: ['openssl'], pkg: 'openssl' },
   gcc: { bins: ['gcc'], pkg: 'gcc' },
   'pkg-config': { bins: ['pkg-config'], pkg: 'pkg-config' },
+  tshark: { bins: ['tshark'], pkg: 'tshark' },
 } as const satisfies Record<string, { bins: readonly string[]; pkg: string }>;
 export type Tool = keyof typeof TOOLS;
 

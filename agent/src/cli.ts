@@ -15,7 +15,7 @@ import { Agent, apiTarget, callAgent, SHARED_FILE, clockFromConfig, mqttNetwork,
 import { loadVisits } from './visits/index.ts';
 import { sharedFromConsent } from './follow/index.ts';
 import { KeystoreFile } from './keys/index.ts';
-import { HciRadio } from './radio/index.ts';
+import { BtsnoopWriter, HciRadio } from './radio/index.ts';
 import { CalibrationCollector, calibrate } from './rssi/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { queryVenueStatus } from './app/venue-query.ts';
@@ -35,12 +35,13 @@ export function agentLogger(level: AgentConfig['log']['level']) {
 }
 
 /** Runs the agent until SIGINT/SIGTERM, then stops it. */
-export async function runAgent(configPath: string | undefined): Promise<void> {
+export async function runAgent(configPath: string | undefined, btsnoopPath?: string): Promise<void> {
   const cfg = loadConfig(configPath);
   const log = agentLogger(cfg.log.level);
   const clock = clockFromConfig(cfg.clock);
   await clock?.start();
-  const agent = new Agent(cfg, { logger: log, network: cfg.broker.url ? mqttNetwork : undefined, clock });
+  const btsnoop = btsnoopPath ? new BtsnoopWriter(btsnoopPath, clock ? () => clock.now() : hostNow) : undefined;
+  const agent = new Agent(cfg, { logger: log, network: cfg.broker.url ? mqttNetwork : undefined, clock, btsnoop });
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       log.info({ sig }, 'stopping');
@@ -52,6 +53,7 @@ export async function runAgent(configPath: string | undefined): Promise<void> {
   await agent.start();
   process.stdout.write(JSON.stringify({ ready: true, http: agent.httpPort }) + '\n');
   await stopped;
+  await btsnoop?.close();
   // everything is closed and flushed; the BLE stacks keep handles of their own alive, so leave explicitly
   process.exit(0);
 }
@@ -130,7 +132,9 @@ export function register(program: Command): void {
   const agent = program.command('agent').description('the device agent: run it, query it, manage its keys');
   const cfgOpt = (c: Command): Command => c.option('-c, --config <file>', 'agent.yaml (env overrides: BEEPKIT_AGENT_*)');
 
-  cfgOpt(agent.command('run').description('run the agent (SIGINT/SIGTERM: graceful stop)')).action(action((o: { config?: string }) => runAgent(o.config)));
+  cfgOpt(agent.command('run').description('run the agent (SIGINT/SIGTERM: graceful stop)'))
+    .option('--btsnoop <file>', 'write both controllers\' HCI traffic to a btsnoop capture (Wireshark, btmon -r); it holds this device\'s addresses and RPIs')
+    .action(action((o: { config?: string; btsnoop?: string }) => runAgent(o.config, o.btsnoop)));
 
   cfgOpt(agent.command('status').description("print a running agent's /status (sends the kit's API token from <dataDir>/api-token)"))
     .option('--url <url>', 'status URL (default: http://<http.host>:<http.port>/status of the config)')

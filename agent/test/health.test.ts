@@ -5,7 +5,8 @@ import { renderMetrics, startHealthServer, type AgentStatus } from '../src/healt
 const status: AgentStatus = {
   state: 'running', uptimeSeconds: 12, day: 20000,
   gnss: { type: 'serial', state: 'open', usable: true, mode: 3, satellites: 8, fixAgeMs: 400, counters: { fixes: 10, E_CHECKSUM: 2 } },
-  radio: { scanner: 'poweredOn', advertiser: 'poweredOn', scanning: true, advertising: true, counters: { rotations: 1, watchdogRestarts: 0 } },
+  radio: { scanner: 'poweredOn', advertiser: 'poweredOn', scanning: true, advertising: true, counters: { rotations: 1, watchdogRestarts: 0 },
+    txPower: { controller: 4, correction: -3, advertised: 1, source: 'controller' } },
   scan: { total: 50, accepted: 48, peers: 3, byKind: { 'beepkit-venue': 40, 'exposure-notification': 8 }, rejects: { E_REPLAY: 2 } },
   trust: { state: 'lost', reason: 'E_TRUST_DISAGREE', counters: { agree: 3, E_TRUST_DISAGREE: 1 } },
   certificate: { today: false, requests: 1, inFlight: false, lastCode: 'E_TRUST', codes: { E_TRUST: 1 } },
@@ -17,6 +18,7 @@ const status: AgentStatus = {
 t.test('metrics text', async (t) => {
   const m = renderMetrics(status);
   t.match(m, /^beepkit_agent_up 1$/m);
+  t.match(m, /^beepkit_agent_radio_tx_power_dbm\{source="controller"\} 1$/m, 'the AEM TX power and its source');
   t.match(m, /^beepkit_agent_trust_state\{state="lost"\} 1$/m);
   t.match(m, /^beepkit_agent_trust_state\{state="trusted"\} 0$/m);
   t.match(m, /^beepkit_agent_rejects_total\{code="E_REPLAY"\} 2$/m);

@@ -3,7 +3,9 @@
  * adverts; advertises EN frames (with a rotated address) that a second Radio sees.
  */
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { findTool } from '../../scripts/tools.ts';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -12,7 +14,7 @@ import { encodeAdvert, decodeAdvert } from '@beepkit/protocol/frames';
 import { Air } from '@beepkit/firmware-stubs/air';
 import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { EventEmitter } from 'node:events';
-import { buildEnAdvert, EN_FLAGS, HciRadio, type RadioStateEvent } from '../src/radio/index.ts';
+import { advertiseEn, buildEnAdvert, EN_FLAGS, HciRadio, type RadioStateEvent } from '../src/radio/index.ts';
 import type { AdvertEvent } from '../src/scan/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
@@ -72,15 +74,17 @@ t.test('EN advert helper: 31-byte legacy payload', async (t) => {
 });
 
 t.test('scan a host-less beacon; advertise EN that a second Radio sees', async (t) => {
+  const capture = join(t.testdir(), 'a.btsnoop');
   const air = new Air({ seed: 11 });
   const scanC = new VirtualController({ air, address: '0a:00:00:00:00:01', position: { x: 0, y: 0 } });
-  const advC = new VirtualController({ air, address: '0a:00:00:00:00:02', position: { x: 1, y: 0 } });
+  // manufacturer 0x00E0 (Google): bleno and noble know no vendor command for it
+  const advC = new VirtualController({ air, address: '0a:00:00:00:00:02', position: { x: 1, y: 0 }, manufacturer: 0x00e0, txPower: 3 });
   const scan2C = new VirtualController({ air, address: '0a:00:00:00:00:03', position: { x: 2, y: 0 } });
   for (const c of [scanC, advC, scan2C]) c.start();
   const ibeacon = encodeAdvert({ kind: 'ibeacon', uuid: '11111111-2222-3333-4444-555555555555', major: 7, minor: 9, txPower: -59, flags: 6 });
   air.addBeacon({ id: 'beacon', position: { x: 3, y: 0 }, payload: ibeacon, intervalMs: 50, type: 0x03 });
   // phone A: scanner + advertiser (two controllers at about the same place); phone B: scanner
-  const a = new Child({ SCAN_PORT: scanC.path, ADV_PORT: advC.path });
+  const a = new Child({ SCAN_PORT: scanC.path, ADV_PORT: advC.path, BTSNOOP: capture });
   const b = new Child({ SCAN_PORT: scan2C.path });
   t.teardown(() => {
     a.kill();
@@ -88,7 +92,12 @@ t.test('scan a host-less beacon; advertise EN that a second Radio sees', async (
     for (const c of [scanC, advC, scan2C]) c.stop();
     air.stop();
   });
-  await Promise.all([a.waitFor((e) => e.ev === 'ready', 'A ready'), b.waitFor((e) => e.ev === 'ready', 'B ready')]);
+  const [readyA] = await Promise.all([a.waitFor((e) => e.ev === 'ready', 'A ready'), b.waitFor((e) => e.ev === 'ready', 'B ready')]);
+  t.equal(readyA.txPower, 3, 'the advertiser read the controller\'s advertising TX power');
+  const vendor: number[] = [];
+  advC.on('trace', (e: { dir: string; opcode?: number }) => {
+    if (e.dir === 'cmd' && e.opcode !== undefined && e.opcode >> 10 === 0x3f) vendor.push(e.opcode);
+  });
   a.send({ op: 'scan' });
   b.send({ op: 'scan' });
   const beacon = await a.waitFor((e) => e.ev === 'advert' && e.kind === 'ibeacon', 'A sees the iBeacon');
@@ -97,11 +106,33 @@ t.test('scan a host-less beacon; advertise EN that a second Radio sees', async (
   t.equal(beacon.connectable, false);
 
   const rpi = 'a1'.repeat(16);
-  a.send({ op: 'en', rpi, aem: '40f80000', address: 'c6:11:22:33:44:55' });
+  a.send({ op: 'en', rpi, aem: '40f80000', address: '06:11:22:33:44:55' });
   await a.waitFor((e) => e.ev === 'done' && e.op === 'en', 'A advertising EN');
   const en = await b.waitFor((e) => e.ev === 'advert' && e.kind === 'exposure-notification', 'B sees A\'s EN advert');
   t.equal(en.data, toHex(buildEnAdvert(new Uint8Array(16).fill(0xa1), Uint8Array.of(0x40, 0xf8, 0, 0))));
-  t.equal(en.address, 'c6:11:22:33:44:55', 'address rotated with the RPI');
+  t.equal(en.address, '06:11:22:33:44:55', 'the non-resolvable private address set with LE Set Random Address');
+  t.equal(en.addressType, 'random', 'own address type random');
+  t.equal(en.connectable, false, 'ADV_NONCONN_IND');
+  const p = advC.st.advParams;
+  t.same({ type: p.type, own: p.ownAddressType, channels: p.channelMap }, { type: 0x03, own: 1, channels: 7 });
+  t.ok(p.intervalMin >= 320 && p.intervalMax <= 432, `interval ${p.intervalMin * 0.625}–${p.intervalMax * 0.625} ms within 200–270 ms`);
+  // the next interval: a new address and a new RPI together
+  a.send({ op: 'en', rpi: 'b2'.repeat(16), aem: '40f80000', address: '15:66:77:88:99:aa' });
+  const en2 = await b.waitFor((e) => e.ev === 'advert' && e.kind === 'exposure-notification' && e.address === '15:66:77:88:99:aa', 'B sees the rotated advert');
+  t.equal(en2.data, toHex(buildEnAdvert(new Uint8Array(16).fill(0xb2), Uint8Array.of(0x40, 0xf8, 0, 0))), 'the new RPI from the new address');
+  t.same(vendor, [], 'no vendor-specific command');
+  t.equal(advC.counters.unknownCommands, 0, 'no command the controller does not know');
+  // --btsnoop: the host side of both controllers, as tshark reads it
+  a.send({ op: 'stop' });
+  await a.waitFor((e) => e.ev === 'done' && e.op === 'stop', 'A stopped');
+  const tshark = findTool('tshark');
+  if (tshark) {
+    const { stdout } = await promisify(execFile)(tshark, ['-r', capture, '-T', 'fields', '-E', 'separator=,', '-e', 'hci_mon.adapter_id', '-e', '_ws.malformed', '-e', 'bthci_cmd.opcode']);
+    const rows = stdout.trim().split('\n').map((l) => l.split(','));
+    t.same(rows.filter((r) => r[1] !== ''), [], 'no malformed packet');
+    t.same([...new Set(rows.map((r) => r[0]))].sort(), ['0', '1'], 'the scanner and the advertiser');
+    t.equal(rows.filter((r) => parseInt(r[2], 16) === 0x2005).length, 2, 'LE Set Random Address at each rotation');
+  } else t.comment('tshark not installed: the capture is not dissected here (CI installs it)');
   const errors = [...a.events, ...b.events].filter((e) => e.ev === 'error');
   t.same(errors, [], 'no radio errors');
 });
@@ -194,7 +225,7 @@ t.test('HciRadio with a stand-in stack: binding options, raw reports, duty cycle
   t.equal(adverts.at(-1)?.connectable, true);
   t.equal(adverts.at(-1)?.receivedAt, 2000, 'injected clock');
   await t.rejects(radio.advertise(new Uint8Array(3)), { code: 'E_CONFIG' }, 'no advertiser controller');
-  await t.rejects(radio.setAddress('nope'), { code: 'E_FORMAT' });
+  await t.rejects(advertiseEn(radio, new Uint8Array(16), new Uint8Array(4), 'c6:11:22:33:44:55'), { code: 'E_FORMAT' }, 'an EN advert from a static random address is refused');
   await radio.stop();
   t.throws(() => new HciRadio({ now: hostNow,}), { code: 'E_CONFIG' });
 });

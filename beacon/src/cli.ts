@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
 import { writeFileAtomic } from '@beepkit/agent/infra/files';
-import { HciRadio, type HciTarget } from '@beepkit/agent/radio';
+import { BtsnoopWriter, HciRadio, type HciTarget } from '@beepkit/agent/radio';
 import { checkVenueInfo, loadVenueKey, offlineRecord, provisionVenue, type VenueSecret } from './provision.ts';
 import { BeaconDaemon } from './daemon.ts';
 import { startHealth } from './health.ts';
@@ -68,15 +68,18 @@ export function register(program: Command): void {
   beacon.command('run')
     .option('-c, --config <file>', 'beacon.yaml', '/etc/beepkit/beacon.yaml')
     .option('--trust-clock', 'advertise even without NTP/RTC confirmation (never before the build date)')
-    .action(async (o: { config: string; trustClock?: boolean }) => {
+    .option('--btsnoop <file>', 'write the controller\'s HCI traffic to a btsnoop capture (Wireshark, btmon -r)')
+    .action(async (o: { config: string; trustClock?: boolean; btsnoop?: string }) => {
       try {
         const cfg = (parse(await readFile(o.config, 'utf8')) ?? {}) as Record<string, any>;
         const dataDir: string = cfg.dataDir ?? '/var/lib/beepkit-beacon';
         const venue = await loadVenueKey(join(dataDir, 'venue.key'), secretOf(cfg, dataDir));
         const target: HciTarget = cfg.hci?.uart ? { uart: cfg.hci.uart } : { hciIndex: Number(cfg.hci?.index ?? 0) };
-        process.env.BLENO_ADVERTISING_INTERVAL = String(cfg.intervalMs ?? 100);
+        const btsnoop = o.btsnoop ? new BtsnoopWriter(o.btsnoop, hostNow) : undefined;
+        const iv = cfg.intervalMs === undefined ? undefined : num(String(cfg.intervalMs), 'intervalMs');
         const daemon = new BeaconDaemon({
-          radio: new HciRadio({ advertiser: target, now: hostNow }), now: hostNow, venue, txPower: Number(cfg.txPower ?? -59), slotSeconds: cfg.slotSeconds, interop: cfg.interop, trustClock: o.trustClock || cfg.trustClock === true,
+          radio: new HciRadio({ advertiser: target, now: hostNow, ...(btsnoop ? { btsnoop } : {}) }), now: hostNow, venue, txPower: Number(cfg.txPower ?? -59), slotSeconds: cfg.slotSeconds, interop: cfg.interop,
+          ...(iv !== undefined ? { intervalMs: { min: iv, max: iv } } : {}), trustClock: o.trustClock || cfg.trustClock === true,
         });
         await daemon.start();
         const h = await startHealth(() => ({ ...daemon.status, venueId: toHex(venue.venueId) }), Number(cfg.httpPort ?? 9110));
@@ -86,6 +89,7 @@ export function register(program: Command): void {
           process.once('SIGTERM', resolve);
         });
         await daemon.stop();
+        await btsnoop?.close();
         h.server.close();
         process.exit(0);
       } catch (e) {

@@ -7,7 +7,7 @@
  */
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { encodeAdvert, encodeVenueFrame, slotOf, DEFAULT_SLOT_SECONDS } from '@beepkit/protocol/frames';
-import type { Radio, RadioStateEvent } from '@beepkit/agent/radio';
+import { nrpaFrom, type Radio, type RadioStateEvent } from '@beepkit/agent/radio';
 import { checkClock, type ClockProbes, type ClockVerdict } from './clock.ts';
 import type { VenueKey } from './provision.ts';
 
@@ -35,6 +35,8 @@ export interface BeaconOptions {
    * silence to this period.
    */
   refreshMs?: number;
+  /** Advertising interval, ms (default 200–270, as the Exposure Notification advertisers). */
+  intervalMs?: { min: number; max: number };
   trustClock?: boolean;
   probes?: ClockProbes;
   buildDateS?: number;
@@ -50,6 +52,8 @@ export interface BeaconStatus {
   frames: number;
   resets: number;
   errors: number;
+  /** The controller's advertising TX power, dBm (LE Read Advertising Physical Channel Tx Power), when it reported one. */
+  controllerTxPower: number | null;
 }
 
 export class BeaconDaemon {
@@ -58,8 +62,8 @@ export class BeaconDaemon {
   private timer: NodeJS.Timeout | null = null;
   private turn = 0;
   private running = false;
-  private current: Uint8Array | null = null;
-  readonly status: BeaconStatus = { advertising: false, clock: null, slot: null, frames: 0, resets: 0, errors: 0 };
+  private current: { frame: Uint8Array; address: string } | null = null;
+  readonly status: BeaconStatus = { advertising: false, clock: null, slot: null, frames: 0, resets: 0, errors: 0, controllerTxPower: null };
 
   constructor(private readonly o: BeaconOptions) {
     this.log = o.logger ?? silent;
@@ -86,6 +90,7 @@ export class BeaconDaemon {
     this.log.info({ source: verdict.source }, 'beacon: clock trusted');
     this.o.radio.on('state', this.onState);
     await this.o.radio.start();
+    this.status.controllerTxPower = this.o.radio.advTxPower ?? null;
     this.running = true;
     await this.tick();
   }
@@ -100,9 +105,21 @@ export class BeaconDaemon {
     if (s.state === 'poweredOn' && this.current) void this.put(this.current, 'controller back on');
   };
 
-  private async put(frame: Uint8Array, why: string): Promise<void> {
+  /**
+   * A non-resolvable private address per frame: derived from the venue key, the slot and the frame's turn, so
+   * it changes with the payload and only the key holder could link two of them.
+   */
+  addressFor(slot: number, turn: number): string {
+    const tag = new TextEncoder().encode(`beepkit/v1/beacon-addr/${slot}/${turn}`);
+    const seed = new Uint8Array(this.o.venue.key.length + tag.length);
+    seed.set(this.o.venue.key);
+    seed.set(tag, this.o.venue.key.length);
+    return nrpaFrom(seed);
+  }
+
+  private async put(cur: { frame: Uint8Array; address: string }, why: string): Promise<void> {
     try {
-      await this.o.radio.advertise(frame);
+      await this.o.radio.advertise(cur.frame, undefined, { address: cur.address, connectable: false, intervalMs: this.o.intervalMs });
       this.status.advertising = true;
       this.status.frames++;
     } catch (e) {
@@ -117,10 +134,11 @@ export class BeaconDaemon {
     const now = this.now();
     const slotMs = (this.o.slotSeconds ?? DEFAULT_SLOT_SECONDS) * 1000;
     const frames = this.framesAt(now);
-    const frame = frames[this.turn++ % frames.length];
-    this.status.slot = slotOf(now / 1000, slotMs / 1000);
-    this.current = frame;
-    await this.put(frame, 'rotation');
+    const turn = this.turn++ % frames.length;
+    const slot = slotOf(now / 1000, slotMs / 1000);
+    this.status.slot = slot;
+    this.current = { frame: frames[turn], address: this.addressFor(slot, turn) };
+    await this.put(this.current, 'rotation');
     if (!this.running) return;
     // next change: the slot boundary, or the end of this frame's turn when alternating
     const toSlot = slotMs - (now % slotMs) + 5;

@@ -133,7 +133,8 @@ t.test('frames on the air verify under the venue key', async (t) => {
   t.equal(ready.ev, 'ready', JSON.stringify(ready));
   await scanner.waitFor((e) => e.ev === 'ready', 'scanner ready');
   scanner.send({ op: 'scan' });
-  const fromBeacon = (e: Ev) => e.ev === 'advert' && e.address === b.address;
+  // the only advertiser on this air; from a non-resolvable private address that changes with the frame
+  const fromBeacon = (e: Ev) => e.ev === 'advert' && e.addressType === 'random';
   const isVenue = (e: Ev) => fromBeacon(e) && decodeAdvert(fromHex(e.data)).kind === 'beepkit-venue';
   const venueAdverts = (): Ev[] => scanner.events.filter(isVenue);
   const first = await scanner.waitFor(isVenue, 'a venue frame');
@@ -141,6 +142,15 @@ t.test('frames on the air verify under the venue key', async (t) => {
   await scanner.waitFor((e) => isVenue(e) && decodeVenueFrame(fromHex(e.data)).slot > firstSlot, 'a frame of the next slot');
   await scanner.waitFor((e) => fromBeacon(e) && decodeAdvert(fromHex(e.data)).kind === 'ibeacon', 'an iBeacon frame');
   const frames = venueAdverts().map((e) => decodeVenueFrame(fromHex(e.data)));
+  const heard = scanner.events.filter(fromBeacon);
+  t.ok(heard.every((e) => (parseInt(e.address.slice(0, 2), 16) >> 6) === 0 && e.address !== b.address), 'every frame from a non-resolvable private address, never the public one');
+  t.ok(heard.every((e) => e.connectable === false), 'ADV_NONCONN_IND');
+  const byAddr = new Map<string, Set<string>>();
+  for (const e of heard) byAddr.set(e.address, (byAddr.get(e.address) ?? new Set()).add(e.data));
+  t.ok([...byAddr.values()].every((d) => d.size === 1), 'one address carries one frame (address and payload rotate together)');
+  t.ok(byAddr.size >= 3, `a fresh address per frame (${byAddr.size} addresses)`);
+  t.equal(b.st.advParams.type, 0x03);
+  t.ok(b.st.advParams.intervalMin >= 320 && b.st.advParams.intervalMax <= 432, 'interval within 200–270 ms');
   t.same([...new Set(frames.map((f) => toHex(f.venueId)))], [toHex(deriveVenueId(key))], 'the venue id is derived from the key');
   const slots = [...new Set(frames.map((f) => f.slot))];
   t.ok(slots.length >= 2, `the frame rotates each slot (${slots.length} slots seen)`);

@@ -119,7 +119,7 @@ t.test('CA accepts a real beacon frame in the slot window; replay and forgery ar
   await scanner.waitFor((e) => e.ev === 'ready', 90_000, 'scanner ready');
   scanner.send({ op: 'scan' });
   await agent.whenConnected();
-  const isVenue = (e: HostEvent) => e.ev === 'advert' && e.address === b.address && decodeAdvert(fromHex(e.data as string)).kind === 'beepkit-venue';
+  const isVenue = (e: HostEvent) => e.ev === 'advert' && e.addressType === 'random' && decodeAdvert(fromHex(e.data as string)).kind === 'beepkit-venue';
 
   let n = 0;
   const ask = async (frame: Uint8Array, atMs: number): Promise<CaResult> => {

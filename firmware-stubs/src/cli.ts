@@ -50,6 +50,7 @@ function positive(name: string, allowZero = false) {
 
 interface SimCliOptions {
   list?: boolean;
+  btsnoop?: string;
   speed?: number;
   dir?: string;
   controlPort?: number;
@@ -80,7 +81,7 @@ async function runSim(file: string | undefined, o: SimCliOptions): Promise<numbe
   const dir = o.dir ? resolve(o.dir) : mkdtempSync(join(tmpdir(), 'beepkit-sim-'));
   mkdirSync(dir, { recursive: true });
   const logger = stderrLogger(!!o.verbose);
-  const sim = new Sim({ scenario, dir, speed: o.speed, controlPort: o.controlPort, logger });
+  const sim = new Sim({ scenario, dir, speed: o.speed, controlPort: o.controlPort, logger, ...(o.btsnoop ? { btsnoop: resolve(o.btsnoop) } : {}) });
   try {
     await sim.start();
   } catch (e) {
@@ -121,6 +122,7 @@ export function register(program: Command): void {
     .option('--dir <dir>', 'directory for GNSS links and rig.yaml (default: a fresh temp dir, removed at exit)')
     .addOption(new Option('--control-port <port>', 'control API port on 127.0.0.1 (JSON over HTTP)').argParser(positive('--control-port', true)))
     .option('--duration <s>', 'stop after this many real seconds', positive('--duration'))
+    .option('--btsnoop <file>', 'write every hosted controller\'s HCI traffic to a btsnoop capture (Wireshark, btmon -r)')
     .option('-v, --verbose', 'debug logging')
     .action(async (file: string | undefined, o: SimCliOptions) => {
       process.exitCode = await runSim(file, o);

@@ -20,7 +20,7 @@ async function samples(h: Host, addr: string, n: number, from: number): Promise<
 t.test('legacy scanning: RSSI bands, sensitivity, set-address', async (t) => {
   const air = new Air({ seed: 41 });
   const s = new VirtualController({ air, address: '22:00:00:00:00:01', position: { x: 0, y: 0 } });
-  const p = new VirtualController({ air, address: '22:00:00:00:00:02', position: { x: 0, y: 1 }, txPower: 0 });
+  const p = new VirtualController({ air, address: '22:00:00:00:00:02', position: { x: 0, y: 1 }, txPower: 0, manufacturer: 0x05f1 }); // Zephyr's vendor Write BD_ADDR (0xFC06)
   s.start();
   p.start();
   air.addBeacon({ id: 'venue', position: { x: 1, y: 0 }, txPower: -4, intervalMs: 25, address: addrFromString(BEACON), payload: Buffer.from('0201041aff4c000215' + 'ab'.repeat(21), 'hex') });

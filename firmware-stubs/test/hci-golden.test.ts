@@ -32,7 +32,7 @@ function steps(trace: TraceEntry[], cut: (s: Step) => boolean): Step[] {
 
 async function record(t: Test, script: string, env: Record<string, string>, ready: (e: { ev: string; [k: string]: unknown }) => boolean): Promise<TraceEntry[]> {
   const air = new Air({ seed: 1 });
-  const c = new VirtualController({ air, address: '0a:0b:0c:0d:0e:0f' });
+  const c = new VirtualController({ air, address: '0a:0b:0c:0d:0e:0f', manufacturer: 0x05f1 });
   c.start();
   const trace: TraceEntry[] = [];
   c.on('trace', (e: TraceEntry) => trace.push(e));

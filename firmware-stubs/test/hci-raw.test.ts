@@ -4,46 +4,14 @@
  * re-attach, and dropping radio events while nobody reads.
  */
 import t from 'tap';
-import { SerialPort } from 'serialport';
 import { Air, ADV_NONCONN_IND } from '../src/air/index.ts';
 import { VirtualController, OP } from '../src/hci/index.ts';
+import { RawHost } from './fixtures/raw-host.ts';
 import { hostNow } from '@beepkit/protocol/clock';
-
-class RawHost {
-  rx = Buffer.alloc(0);
-  constructor(readonly port: SerialPort) {
-    port.on('data', (b: Buffer) => (this.rx = Buffer.concat([this.rx, b])));
-  }
-  static async open(path: string): Promise<RawHost> {
-    const port = new SerialPort({ path, baudRate: 1000000, autoOpen: false });
-    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-    return new RawHost(port);
-  }
-  write(hex: string): void {
-    this.port.write(Buffer.from(hex.replace(/ /g, ''), 'hex'));
-  }
-  /** Waits until the received bytes contain `hex`, then consumes up to and including it. */
-  async expect(hex: string, ms = 10000): Promise<void> {
-    const want = Buffer.from(hex.replace(/ /g, ''), 'hex');
-    const end = hostNow() + ms;
-    for (;;) {
-      const i = this.rx.indexOf(want);
-      if (i >= 0) {
-        this.rx = this.rx.subarray(i + want.length);
-        return;
-      }
-      if (hostNow() > end) throw new Error(`timeout waiting for ${hex}; have ${this.rx.toString('hex')}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-  async close(): Promise<void> {
-    if (this.port.isOpen) await new Promise<void>((res) => this.port.close(() => res()));
-  }
-}
 
 t.test('reset handshake, queries, unknown commands, bad input, re-attach', async (t) => {
   const air = new Air({ seed: 11 });
-  const c = new VirtualController({ air, address: '11:22:33:44:55:66' });
+  const c = new VirtualController({ air, address: '11:22:33:44:55:66', manufacturer: 0x05f1 });
   c.start();
   const errors: string[] = [];
   c.on('hci-error', (e: { code: string }) => errors.push(e.code));

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FieldTrial, type DemoOptions } from './demo/index.ts';
 
@@ -9,6 +10,7 @@ interface DemoFlags {
   broker?: string;
   dashboardPort?: string;
   dataDir?: string;
+  btsnoop?: string;
 }
 
 function num(v: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -24,6 +26,7 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
   try {
     opts = {
       scenario: flags.scenario, short: !!flags.short, keepRunning: !!flags.keepRunning, broker: flags.broker, dataDir: flags.dataDir,
+      ...(flags.btsnoop ? { btsnoop: resolve(flags.btsnoop) } : {}),
       speed: num(flags.speed, 'speed', 1, 600), dashboardPort: num(flags.dashboardPort, 'dashboard-port', 0, 65535),
     };
   } catch (e) {
@@ -82,6 +85,7 @@ export function register(program: Command): void {
     .option('--broker <url>', 'use this MQTT broker instead of the embedded one')
     .option('--dashboard-port <port>', 'dashboard port (default: a free one)')
     .option('--data-dir <dir>', 'keep the run here (default: a temporary directory, removed at the end)')
+    .option('--btsnoop <file>', 'write every virtual controller\'s HCI traffic to a btsnoop capture (Wireshark, btmon -r)')
     .action(async (flags: DemoFlags) => {
       const code = await runDemo(flags);
       process.exitCode = code;

@@ -22,7 +22,7 @@ import { Sim, defaultStartTime } from '@beepkit/firmware-stubs/sim';
 import { asRealRig, loadRig, type Rig } from './rig/index.ts';
 import { HilContext } from './hil/context.ts';
 import { runSuite, summaryLine, type SuiteResult } from './hil/runner.ts';
-import { SUITES } from './suites/index.ts';
+import { AFTER_ALL, SUITES } from './suites/index.ts';
 import { SOAK_MINUTES, SOAK_TC_INTERVAL_MS, soakScenario, soakStartTime } from './suites/soak.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
@@ -107,6 +107,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       results.push(await runSuite(s, ctx, print));
     }
+    // judged over the whole run by the virtual controllers: only where a sim's control API is (a real rig has none)
+    if (ctx.control) for (const s of AFTER_ALL) results.push(await runSuite(s, ctx, print));
   } catch (e) {
     print(`error: ${isBeepkitError(e) ? `${e.code}: ` : ''}${(e as Error).message}`);
     results.push({ name: '(setup)', status: 'failed', reason: (e as Error).message, steps: [], ms: 0 });

@@ -6,7 +6,8 @@
  * 0 only when the outcome matches the scenario's `expect` block.
  */
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -67,8 +68,10 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
   const env = { ...process.env };
   delete env.HCI_CHANNEL_USER;
   env.BEEPKIT_EXIT_WITH_PARENT = '1'; // a timed-out test takes the trial (and through it its agents) along
+  // the run's HCI traffic, every virtual controller (a small capture: dissected by tshark below)
+  const capture = join(dir, 'trial.btsnoop');
   // --keep-running: the dashboard stays up after the summary for the browser check, then SIGINT (the exit code is the verdict's)
-  const child = spawn(process.execPath, [join(root, 'bin', 'beepkit.js'), 'demo', '--short', '--keep-running', '--data-dir', dir, '--dashboard-port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, 'bin', 'beepkit.js'), 'demo', '--short', '--keep-running', '--data-dir', dir, '--dashboard-port', '0', '--btsnoop', capture], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let kept: ((url: string) => void) | undefined;
   const keptUp = new Promise<string>((resolve) => (kept = resolve));
@@ -139,4 +142,19 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
   t.notMatch(out, /✗/, 'no failed check');
   t.notMatch(summary, /^ {2}~ (alert|Dave)/m, 'no alert or carer check is advisory');
   t.same(readdirSync(dir).filter((f) => f.startsWith('run-')).length, 1, 'one run directory in the data dir');
+
+  // CI check (issue 24): Wireshark's dissector reads the trial's capture without a malformed packet, and what
+  // it decodes is on air as the EN specification says: no vendor command, random addresses set, non-connectable
+  t.test('the trial\'s btsnoop capture: no malformed packet in tshark', { skip: missing('tshark') }, async (t) => {
+    const { stdout } = await promisify(execFile)(findTool('tshark')!, ['-r', capture, '-T', 'fields', '-E', 'separator=,', '-e', 'frame.number', '-e', '_ws.malformed', '-e', 'bthci_cmd.opcode', '-e', 'bthci_cmd.le_advts_type'], { maxBuffer: 256 * 1024 * 1024 });
+    const rows = stdout.trim().split('\n').map((l) => l.split(','));
+    const malformed = rows.filter((r) => r[1] !== '');
+    const opcodes = rows.map((r) => r[2]).filter(Boolean).map((o) => parseInt(o, 16));
+    t.comment(`${rows.length} packets, ${opcodes.length} commands`);
+    t.ok(rows.length > 500, `a capture of the whole trial (${rows.length} packets)`);
+    t.same(malformed.map((r) => r[0]).slice(0, 10), [], 'no malformed packet');
+    t.same([...new Set(opcodes.filter((o) => o >> 10 === 0x3f))], [], 'no vendor-specific command');
+    t.ok(opcodes.filter((o) => o === 0x2005).length >= 4, 'LE Set Random Address sent');
+    t.ok(rows.some((r) => parseInt(r[2], 16) === 0x2006 && r[3] === '0x03'), 'ADV_NONCONN_IND advertising parameters');
+  });
 });

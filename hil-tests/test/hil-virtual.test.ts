@@ -10,5 +10,5 @@ t.test('npm run hil on the virtual rig passes the CI-facing suites', { timeout: 
   const summary = out.trim().split('\n').at(-1) ?? '';
   t.match(summary, /^\d+ passed, 0 failed, \d+ skipped$/, 'summary line, nothing failed');
   t.equal(code, 0, 'exit 0');
-  for (const s of ['sensing', 'trust', 'uplink', 'notification', 'carer']) t.match(out, new RegExp(`suite ${s}: PASSED`), `${s} passed`);
+  for (const s of ['sensing', 'trust', 'uplink', 'notification', 'carer', 'en-conformance']) t.match(out, new RegExp(`suite ${s}: PASSED`), `${s} passed`);
 });

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { WearableState } from './state.ts';
 import { WearableResponder } from './responder.ts';
+import { BtsnoopWriter } from '@beepkit/agent/radio';
 import { GattPeripheral } from './radio.ts';
 import { WearableRecorder } from './recorder.ts';
 import { ControlServer, controlRequest, DirLock, type ControlHandler } from './control.ts';
@@ -26,7 +27,7 @@ const fail = (e: unknown): void => {
 };
 type Opts = {
   dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; clock?: string; solverKey?: string;
-  publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string; pairingWindowMs?: string;
+  publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string; pairingWindowMs?: string; btsnoop?: string;
 };
 
 /** A positive integer option (ms), or E_CONFIG naming it. */
@@ -89,14 +90,18 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   const state = new WearableState({ dataDir: o.dataDir, label: o.label, logger: log, now: () => Math.floor(now() / 1000) });
   await state.start();
   if (o.solverKey) await state.setSolverKey(fromHex(o.solverKey.toLowerCase()));
-  const radio = new GattPeripheral({ target: o.uart ? { uart: o.uart } : { hciIndex: Number(o.hci ?? 0) } });
   const scanner = o.scanUart ? { uart: o.scanUart } : o.scanHci !== undefined ? { hciIndex: Number(o.scanHci) } : undefined;
+  // with a recorder it gives the adverts (EN from its NRPA, pairing from the carer's RPA): nothing from the public address before
+  const btsnoop = o.btsnoop ? new BtsnoopWriter(o.btsnoop, now) : undefined;
+  const radio = new GattPeripheral({ target: o.uart ? { uart: o.uart } : { hciIndex: Number(o.hci ?? 0) }, quiet: !!scanner && !pairing, btsnoop });
   const recorder = scanner
     ? new WearableRecorder({
-      state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log,
-      // pairing mode is a short window in which the wearable announces itself: it keeps the controller's address
-      // (a carer may pair by it, and a rotation between the carer's find and connect would fail the pairing)
-      advertise: pairing ? (ad) => radio.advertiseEn(ad) : (ad, address) => radio.advertiseEn(ad, address),
+      state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log, btsnoop,
+      txPower: () => radio.advTxPower, // the peripheral controller's advertising TX power (−8 dBm until it reported one)
+      // pairing mode is a short window in which the wearable announces itself: its pairing advert keeps the controller's
+      // address (a carer may pair by it, and a rotation between the carer's find and connect would fail the pairing);
+      // paired, the pairing advert goes out from the carer's RPA; unpaired outside pairing mode, no pairing advert
+      advertise: pairing ? (ad, en) => radio.advertiseEn(ad, en, 'public') : (ad, en, carer) => radio.advertiseEn(ad, en, carer ?? null),
       publisher: { intervalMs: msOption(o.publishIntervalMs, '--publish-interval-ms') },
       visits: { enterWindowMs: msOption(o.visitWindowMs, '--visit-window-ms'), exitAfterMs: msOption(o.visitExitMs, '--visit-exit-ms') },
     })
@@ -135,6 +140,7 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
         await radio.stop();
         await control.stop();
         await state.stop();
+        await btsnoop?.close();
         process.exit(0);
       })();
     }, (e) => fail(e));
@@ -164,6 +170,7 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   await recorder?.stop();
   await radio.stop();
   await state.stop();
+  await btsnoop?.close();
   clock?.stop();
   if (ended) {
     fail(new BeepkitError('E_PAIRING_CLOSED', `pairing mode ended (${ended.reason}) after ${ended.failures} failed attempt(s): run \`wearable pair\` again`));
@@ -186,7 +193,8 @@ export function register(program: Command): void {
     .option('--solver-key <hex>', "the solver's X25519 public key (32 bytes hex; kept in the profile): needed to seal stays into TraceCodes")
     .option('--publish-interval-ms <ms>', 'one publishing decision per interval (divides a day, ≥ 60000; default 1800000): a stay is sealed at the first decision after it ended')
     .option('--visit-window-ms <ms>', 'the 3 beacon frames that open a visit must fall within this window (default 10000)')
-    .option('--visit-exit-ms <ms>', 'a visit ends this long after its last strong frame (default 60000)');
+    .option('--visit-exit-ms <ms>', 'a visit ends this long after its last strong frame (default 60000)')
+    .option('--btsnoop <file>', 'write both controllers\' HCI traffic to a btsnoop capture (Wireshark, btmon -r); it holds the wearable\'s addresses and RPIs');
   recording(w.command('run').description('serve the paired carer (sync on connect); with --scan-uart/--scan-hci also record')).action((o: Opts) => serve(o, false).catch(fail));
   recording(w.command('pair').description('pairing mode: show the comparison code, confirm on both sides; ends after the window, a failed confirmation or E_COMMIT'))
     .option('--pairing-window-ms <ms>', 'pairing mode ends after this long (real ms, from ready; default 120000)')

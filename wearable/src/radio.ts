@@ -1,31 +1,36 @@
 /**
- * The wearable's GATT peripheral over @stoprocent/bleno (the wearable app's
- * only bleno module): advertises the beepkit pairing service and turns each
- * connection into a MessageLink over the message characteristic (writes in,
- * notifications out, fragmented to the negotiated value size). Open
- * characteristics, no link-layer security: the carer protocol secures content.
+ * The wearable's GATT peripheral: bleno (through the agent's radio port,
+ * agent/src/radio/bleno-port.ts, the only module importing it) serves the
+ * beepkit pairing service and turns each connection into a MessageLink over
+ * the message characteristic (writes in, notifications out, fragmented to the
+ * negotiated value size). Open characteristics, no link-layer security: the
+ * carer protocol secures content.
  *
- * EN identifiers on the same controller: one legacy advertising set carries at
- * most 31 bytes and the EN advert (flags, FD6F list, FD6F service data) takes
- * all 31, so `advertiseEn(ad)` puts the EN advert in the advertising data and
- * the pairing service UUID in the scan response (noble merges it into the
- * discovered peripheral's service UUIDs, so the carer still finds the wearable).
- * The set stays connectable (the carer connects to it). The address rotates
- * with the RPIs (the random static address derived with each RPI, set with
- * bleno's vendor set-address, as the agent does), never under an open carer
- * link: an observer cannot link the wearable's RPIs by address. The carer finds
- * the wearable by the pairing service and its resolvable address (the pairing's
- * IRK), and knows it by the resume tag only it and the wearable can make.
+ * Advertising is by standard HCI commands only (the port's LegacyAdvertiser),
+ * and one legacy advertising set takes turns between two adverts that never
+ * share an address:
+ * - the EN advert (flags, FD6F list, FD6F service data: 31 bytes) as
+ *   ADV_NONCONN_IND from the interval's non-resolvable private address,
+ *   rotated in lockstep with the RPI, as the EN specification asks;
+ * - the pairing advert (flags, the pairing service UUID; the name in the scan
+ *   response) as connectable ADV_IND, from a resolvable private address of the
+ *   carer pairing's IRK once paired (only its carer resolves it; it rotates
+ *   with the RPI too, but never under an open carer link), or from the
+ *   controller's own address in pairing mode.
+ * An unpaired wearable outside pairing mode sends the EN advert only; without
+ * EN identifiers (no scanner, a renounced day) only the pairing advert goes out.
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol/errors';
-import { fromHex } from '@beepkit/protocol/bytes';
+import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { encodeAdStructures } from '@beepkit/protocol/frames';
-import { hciBindingOptions, type HciTarget } from '@beepkit/agent/radio';
+import { openBleno, type BtsnoopWriter, type HciTarget, type LegacyAdvertiser } from '@beepkit/agent/radio';
 import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type LinkEvents, type MessageLink } from '@beepkit/protocol/carer';
 
-const require = createRequire(import.meta.url);
+const ADDRESS = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
+/** How long each advert stays on air when the two take turns, ms. */
+const EN_TURN_MS = 1_500;
+const PAIRING_TURN_MS = 700;
 
 export interface PeripheralEvents {
   link: [MessageLink];
@@ -42,19 +47,35 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
   private readonly rx = new Reassembler();
   private powered = false;
   private servicesSet = false;
-  private en: Uint8Array | null = null;
-  /** The address wanted with `en`, and the one set on the controller. */
-  private address: string | null = null;
+  private advertiser: LegacyAdvertiser | null = null;
+  private en: { ad: Uint8Array; address: string } | null = null;
+  /** The pairing advert's address: an RPA of the carer pairing, 'public' (pairing mode), or null (no pairing advert). */
+  private pairingAs: string | 'public' | null = 'public';
+  private connected = false;
+  private turn: 'en' | 'pairing' = 'en';
+  private turnTimer: NodeJS.Timeout | null = null;
+  /** What is on the controller now (skips repeating the same commands), and the RPA last advertised. */
+  private onAir = '';
   private applied: string | null = null;
   private applying: Promise<void> = Promise.resolve();
 
-  constructor(private readonly o: { target: HciTarget; name?: string; powerOnTimeoutMs?: number }) {
+  /**
+   * `quiet`: no advert until `advertiseEn` says what to send (a paired wearable whose recorder gives the carer's RPA:
+   * the pairing advert never goes out from the controller's own address).
+   */
+  /** The controller's advertising TX power, dBm (LE Read Advertising Physical Channel Tx Power), once read. */
+  advTxPower?: number;
+
+  constructor(private readonly o: { target: HciTarget; name?: string; powerOnTimeoutMs?: number; quiet?: boolean; btsnoop?: BtsnoopWriter; stack?: (opts: Record<string, unknown>) => any }) {
     super();
+    if (o.quiet) this.pairingAs = null;
   }
 
   async start(): Promise<void> {
     process.setMaxListeners(0);
-    const b = (this.bleno = require('@stoprocent/bleno').withBindings('hci', hciBindingOptions(this.o.target)));
+    const port = openBleno(this.o.target, this.o.stack, this.o.btsnoop);
+    const b = (this.bleno = port.bleno);
+    this.advertiser = port.advertiser;
     const { Characteristic, PrimaryService } = b;
     const chr = new Characteristic({
       uuid: PAIRING_MESSAGE_UUID,
@@ -83,60 +104,94 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
         if (s === 'poweredOn') {
           clearTimeout(timer);
           this.powered = true;
+          this.onAir = ''; // a controller back on has nothing set
+          this.advertiser?.forget();
+          if (!this.servicesSet) {
+            this.servicesSet = true;
+            b.setServices([service]);
+          }
           this.applyAdvert();
           resolve();
-        }
+        } else this.powered = false;
       });
     });
-    b.on('advertisingStart', (err: unknown) => {
-      if (!err && !this.servicesSet) {
-        this.servicesSet = true;
-        b.setServices([service]);
-      }
+    b.on('accept', () => {
+      this.connected = true;
+      this.onAir = ''; // the controller stopped advertising on the connection
+      this.applyAdvert();
     });
-    b.on('disconnect', () => this.closeLink());
+    b.on('disconnect', () => {
+      this.connected = false;
+      this.onAir = '';
+      this.closeLink();
+      this.applyAdvert();
+    });
     await powered;
+    this.advTxPower = await port.advertiser.readTxPower().catch(() => undefined);
   }
 
   /**
-   * Advertises `ad` (an EN advert, ≤ 31 bytes) from `address` (random static, lowercase `aa:bb:…`) with the
-   * pairing service in the scan response; null: the plain pairing advert. Applied when no carer is connected.
+   * Sets the adverts: `ad` (an EN advert, ≤ 31 bytes; null: none) from `enAddress` (non-resolvable private,
+   * lowercase `aa:bb:…`), and the pairing advert from `pairingAs` (an RPA of the carer pairing, 'public' in
+   * pairing mode, null: none). They take turns on air when both are set.
    */
-  advertiseEn(ad: Uint8Array | null, address?: string): void {
-    if (address !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(address)) throw new BeepkitError('E_FORMAT', `wearable radio: bad address ${address}`);
-    this.en = ad;
-    if (address !== undefined) this.address = address;
-    if (!this.link?.open) this.applyAdvert();
+  advertiseEn(ad: Uint8Array | null, enAddress?: string, pairingAs: string | 'public' | null = 'public'): void {
+    if (ad && (enAddress === undefined || !ADDRESS.test(enAddress))) throw new BeepkitError('E_FORMAT', `wearable radio: bad EN address ${enAddress}`);
+    if (pairingAs !== null && pairingAs !== 'public' && !ADDRESS.test(pairingAs)) throw new BeepkitError('E_FORMAT', `wearable radio: bad address ${pairingAs}`);
+    this.en = ad ? { ad, address: enAddress! } : null;
+    this.pairingAs = pairingAs;
+    this.applyAdvert();
   }
 
-  /** The address the controller advertises from, when it was set here (tests). */
+  /** The RPA the pairing advert went out from last (tests). */
   get currentAddress(): string | null {
     return this.applied;
   }
 
-  /** One advert change at a time: a rotation waits for the previous stop/set-address/start. */
+  /** One advert change at a time: each waits for the previous one's commands. */
   private applyAdvert(): void {
     this.applying = this.applying.then(() => this.doApply()).catch((err: unknown) => {
+      this.onAir = '';
       this.emit('warning', `wearable radio: advertising failed: ${(err as Error)?.message ?? String(err)}`);
     });
   }
 
+  private nextTurn(ms: number): void {
+    if (this.turnTimer) clearTimeout(this.turnTimer);
+    this.turnTimer = setTimeout(() => {
+      this.turnTimer = null;
+      this.turn = this.turn === 'en' ? 'pairing' : 'en';
+      this.applyAdvert();
+    }, ms);
+    this.turnTimer.unref?.();
+  }
+
   private async doApply(): Promise<void> {
-    const b = this.bleno;
-    if (!b || !this.powered || this.link?.open) return;
-    if (!this.en) {
-      b.startAdvertising(this.o.name ?? 'beepkit-wearable', [PAIRING_SERVICE_UUID]);
-      return;
+    const adv = this.advertiser;
+    if (!adv || !this.bleno || !this.powered) return;
+    // no connectable advert while a carer is connected (rotation of its RPA waits for the link to end)
+    const pairing = this.connected ? null : this.pairingAs;
+    const both = !!this.en && pairing !== null;
+    const what = !this.en ? (pairing === null ? 'none' : 'pairing') : !both ? 'en' : this.turn;
+    if (both) this.nextTurn(what === 'en' ? EN_TURN_MS : PAIRING_TURN_MS);
+    if (what === 'en') {
+      const key = `en/${this.en!.address}/${toHex(this.en!.ad)}`;
+      if (key === this.onAir) return;
+      await adv.advertise(this.en!.ad, undefined, { address: this.en!.address, connectable: false });
+      this.onAir = key;
+    } else if (what === 'pairing') {
+      const key = `pairing/${pairing}`;
+      if (key === this.onAir) return;
+      const uuid = fromHex(PAIRING_SERVICE_UUID).reverse(); // AD UUIDs are little-endian
+      const ad = encodeAdStructures([{ type: 0x01, data: Uint8Array.of(0x06) }, { type: 0x07, data: uuid }]);
+      const rsp = encodeAdStructures([{ type: 0x09, data: new TextEncoder().encode((this.o.name ?? 'beepkit-wearable').slice(0, 29)) }]);
+      await adv.advertise(ad, rsp, pairing === 'public' ? { connectable: true, publicAddress: true } : { connectable: true, address: pairing! });
+      if (pairing !== 'public') this.applied = pairing;
+      this.onAir = key;
+    } else if (this.onAir !== 'none') {
+      await adv.stop();
+      this.onAir = 'none';
     }
-    const address = this.address;
-    if (address && address !== this.applied) {
-      await new Promise<void>((resolve) => b.stopAdvertising(() => resolve()));
-      if (this.link?.open || this.bleno !== b) return; // a carer connected meanwhile: rotate after it leaves
-      await b.setAddressAsync(address);
-      this.applied = address;
-    }
-    const uuid = fromHex(PAIRING_SERVICE_UUID).reverse(); // AD UUIDs are little-endian
-    b.startAdvertisingWithEIRData(Buffer.from(this.en), Buffer.from(encodeAdStructures([{ type: 0x07, data: uuid }])));
   }
 
   private openLink(): void {
@@ -162,7 +217,6 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
     if (l?.open) {
       l.open = false;
       l.emit('close');
-      if (this.en) setTimeout(() => this.applyAdvert(), 50).unref(); // identifiers rotated while connected
     }
   }
 
@@ -173,11 +227,15 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> {
 
   async stop(): Promise<void> {
     this.closeLink();
+    if (this.turnTimer) clearTimeout(this.turnTimer);
+    this.turnTimer = null;
     try {
-      this.bleno?.stopAdvertising();
+      await this.applying;
+      if (this.powered) await this.advertiser?.stop().catch(() => {});
       this.bleno?.stop?.();
     } finally {
       this.bleno = null;
+      this.advertiser = null;
       this.powered = false;
     }
   }

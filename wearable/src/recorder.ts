@@ -33,7 +33,7 @@ import { decodeAdvert, DEFAULT_SLOT_WINDOW, slotOf, venueId8 } from '@beepkit/pr
 import { Source, type Fix } from '@beepkit/protocol/geodata';
 import { TraceCodeSealer } from '@beepkit/protocol/tracecode';
 import { EncounterLog, loadEncounters, saveEncounters } from '@beepkit/agent/encounters';
-import { HciRadio, buildEnAdvert, type HciTarget, type Radio } from '@beepkit/agent/radio';
+import { HciRadio, buildEnAdvert, type BtsnoopWriter, type HciTarget, type Radio } from '@beepkit/agent/radio';
 import { carerIrk, encodeMetadata, enIntervalNumber, formatBleAddress, intervalIds, rpaForRpi } from '@beepkit/protocol/rpi';
 import { RssiFilter } from '@beepkit/agent/rssi';
 import { ScanPipeline, type AdvertEvent } from '@beepkit/agent/scan';
@@ -62,13 +62,16 @@ export interface RecorderOptions {
   visits?: VisitOptions;
   publisher?: { intervalMs?: number; maxStayIntervals?: number };
   /**
-   * Advertises the wearable's EN advert of the current 10-minute interval (null: today renounced) from `address`,
-   * rotated in lockstep with the RPI: paired, a resolvable private address of the carer pairing's IRK (only the
-   * carer links them); unpaired, the random static address derived with the RPI (as the agent does).
+   * Advertises the wearable's EN advert of the current 10-minute interval (null: today renounced) from `enAddress`,
+   * the non-resolvable private address derived with the RPI (as the agent does), and, once paired, gives the
+   * pairing advert's address `carerAddress`: a resolvable private address of the carer pairing's IRK made from
+   * the same RPI (only the carer resolves it). Both rotate in lockstep with the RPI.
    */
-  advertise?: (ad: Uint8Array | null, address?: string) => void;
-  /** TX power announced in the EN metadata, dBm (default −8). */
-  txPower?: number;
+  advertise?: (ad: Uint8Array | null, enAddress?: string, carerAddress?: string) => void;
+  /** TX power announced in the EN metadata, dBm, or where to read it (the controller's; default −8 while unknown). */
+  txPower?: number | (() => number | undefined);
+  /** Capture the scanner's HCI traffic (`--btsnoop`). */
+  btsnoop?: BtsnoopWriter;
   /** This receiver's RSSI correction, dB. */
   rssiCorrection?: number;
   powerOnTimeoutMs?: number;
@@ -168,7 +171,7 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
       this.publisher = this.makePublisher({ day: last.day as number, interval: last.interval as number });
     }
     if (!this.o.solverKey) this.log.warn({}, 'wearable: no solver key provisioned: visits are logged but no TraceCode is sealed');
-    const radio = this.o.radio ?? new HciRadio({ scanner: this.o.scanner, logger: this.log, now: this.o.now, powerOnTimeoutMs: this.o.powerOnTimeoutMs });
+    const radio = this.o.radio ?? new HciRadio({ scanner: this.o.scanner, logger: this.log, now: this.o.now, powerOnTimeoutMs: this.o.powerOnTimeoutMs, btsnoop: this.o.btsnoop });
     radio.on('advert', (ev) => this.onAdvert(ev));
     this.runner = new RadioRunner({
       radio, scan: true, advertise: false, dutyCycle: 'continuous', txPower: -8, tek: () => undefined, now: this.o.now, watchdogMs: 30_000, logger: this.log,
@@ -271,13 +274,14 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
       tek = undefined; // renounced day: no identifiers
     }
     if (!tek) return this.o.advertise(null);
-    const [ids] = intervalIds(tek, enin, 1, encodeMetadata(this.o.txPower ?? -8));
+    const tx = typeof this.o.txPower === 'function' ? this.o.txPower() : this.o.txPower;
+    const [ids] = intervalIds(tek, enin, 1, encodeMetadata(tx !== undefined && Number.isInteger(tx) ? Math.max(-127, Math.min(20, tx)) : -8));
     this.own.unshift(toHex(ids.rpi));
     this.own.length = Math.min(this.own.length, 3);
-    // paired: a resolvable private address its carer resolves (finds the wearable among strangers); else the EN address
+    // paired: the pairing advert from a resolvable private address its carer resolves (finds the wearable among strangers)
     const pk = this.o.state.pairing?.pairingKey;
-    const address = pk ? rpaForRpi(carerIrk(fromHex(pk)), ids.rpi) : formatBleAddress(ids.address).toLowerCase();
-    this.o.advertise(buildEnAdvert(ids.rpi, ids.aem), address);
+    const carer = pk ? rpaForRpi(carerIrk(fromHex(pk)), ids.rpi) : undefined;
+    this.o.advertise(buildEnAdvert(ids.rpi, ids.aem), formatBleAddress(ids.address).toLowerCase(), carer);
     this.rotations++;
   }
 

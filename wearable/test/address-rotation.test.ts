@@ -1,10 +1,12 @@
 /**
- * The paired wearable's BLE address rotates with its RPIs as a resolvable
- * private address of its carer pairing (real bleno in `beepkit wearable run`
- * on a virtual controller, a passive noble observer on another): every RPI
- * comes from one address and every address carries one RPI; each address
- * resolves with the pairing's IRK, none is the controller's own; after the
- * wearable revokes its carer, its addresses no longer resolve with that IRK.
+ * The paired wearable on air (real bleno in `beepkit wearable run` on a
+ * virtual controller with a manufacturer ID bleno knows no vendor command
+ * for, a passive noble observer on another): its EN adverts go out as
+ * ADV_NONCONN_IND from a non-resolvable private address rotated with the RPI
+ * (every RPI from one address, every address with one RPI); its connectable
+ * pairing advert from a resolvable private address of its carer pairing, a
+ * new one each interval, never an EN address; none is the controller's own;
+ * after the wearable revokes its carer, nothing it sends resolves with that IRK.
  */
 import t from 'tap';
 import { mkdirSync } from 'node:fs';
@@ -53,6 +55,7 @@ t.test('RPA rotating with the RPIs, resolvable by the carer pairing only', { tim
   t.teardown(() => w.kill());
   await w.waitFor((l) => l.msg === 'ready', 90_000, 'wearable ready');
 
+  const pairingAdverts = () => observer.events.filter((e) => e.ev === 'pairing');
   const pairs: { address: string; rpi: string }[] = [];
   const nextRpi = async (label: string): Promise<{ address: string; rpi: string }> => {
     const known = new Set(pairs.map((p) => p.rpi));
@@ -67,10 +70,15 @@ t.test('RPA rotating with the RPIs, resolvable by the carer pairing only', { tim
   clock.set(T0 + 2 * TEN_MIN);
   const third = await nextRpi('a third RPI');
   for (const p of [first, second, third]) {
-    t.ok(resolvesTo(irk, p.address), `${p.address} resolves with the pairing IRK`);
+    t.equal(parseInt(p.address.slice(0, 2), 16) >> 6, 0, `${p.address}: non-resolvable private (top bits 00)`);
+    t.notOk(resolvesTo(irk, p.address), 'the EN address does not resolve with the pairing IRK');
     t.not(p.address, wp.id.toLowerCase(), 'not the controller\'s own address');
   }
   t.equal(new Set([first.address, second.address, third.address]).size, 3, 'a new address at every rotation');
+  t.ok(observer.events.filter((e) => e.ev === 'en').every((e) => e.connectable === false && e.addressType === 'random'), 'EN adverts: ADV_NONCONN_IND, random address');
+  await observer.waitFor((e) => e.ev === 'pairing' && resolvesTo(irk, String(e.address)), 30_000, 'a pairing advert');
+  const enAddrs = new Set(observer.events.filter((e) => e.ev === 'en').map((e) => e.address));
+  t.ok(pairingAdverts().every((e) => resolvesTo(irk, String(e.address)) && e.connectable === true && !enAddrs.has(e.address)), 'pairing adverts: connectable, from RPAs of the pairing, never an EN address');
   // lockstep: no RPI was ever heard from two addresses, no address carried two RPIs
   const all = observer.events.filter((e) => e.ev === 'en');
   const byRpi = new Map<string, Set<string>>();
@@ -89,7 +97,9 @@ t.test('RPA rotating with the RPIs, resolvable by the carer pairing only', { tim
   clock.set(T0 + 3 * TEN_MIN);
   w = new WearableCli(t, args);
   await w.waitFor((l) => l.msg === 'ready', 90_000, 'wearable ready again');
+  const mark = pairingAdverts().length;
   const after = await nextRpi('an RPI after the revocation');
   t.notOk(resolvesTo(irk, after.address), 'after revocation the old IRK resolves nothing');
+  t.ok(pairingAdverts().slice(mark).every((e) => !resolvesTo(irk, String(e.address))), 'no pairing advert from an address of the revoked pairing');
   t.equal(await w.stop(), 0);
 });

@@ -21,7 +21,6 @@ class FakeRadio extends EventEmitter {
   async stopScan(): Promise<void> {}
   async advertise(): Promise<void> {}
   async stopAdvertising(): Promise<void> {}
-  async setAddress(): Promise<void> {}
 }
 
 const CAFE = fromHex('c0ffee000001');

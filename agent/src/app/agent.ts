@@ -16,7 +16,7 @@ import { EncounterLog, loadEncounters, saveEncounters } from '../encounters/inde
 import { createGnssSource, type GnssFix, type GnssSource } from '../gnss/index.ts';
 import { KeystoreFile } from '../keys/index.ts';
 import { Outbox } from '../outbox/index.ts';
-import { HciRadio, type Radio } from '../radio/index.ts';
+import { HciRadio, type BtsnoopWriter, type Radio } from '../radio/index.ts';
 import { MapVenueRegistry, ScanPipeline, type VenueObservation } from '../scan/index.ts';
 import { TrustMachine, crossVerify, type TrustVerdict } from '../trust/index.ts';
 import { VisitDetector } from '../visits/index.ts';
@@ -45,6 +45,8 @@ export interface AgentOptions {
   network?: NetworkFactory;
   /** Test seam: the radio to use instead of HciRadio from config. */
   radio?: Radio;
+  /** Capture the radio's HCI traffic (`agent run --btsnoop`). */
+  btsnoop?: BtsnoopWriter;
   /** Paired wearables this agent acts for as their carer (agent/src/carer). */
   carer?: CarerStore;
 }
@@ -295,11 +297,12 @@ export class Agent {
   #startRadio(): void {
     const r = this.#cfg.radio;
     if (!r.scanner && !r.advertiser && !this.opts.radio) return;
-    if (!this.opts.radio) this.#hciRadio = new HciRadio({ scanner: r.scanner, advertiser: r.advertiser, logger: this.#log, now: this.#now, powerOnTimeoutMs: r.powerOnTimeoutMs });
+    if (!this.opts.radio) this.#hciRadio = new HciRadio({ scanner: r.scanner, advertiser: r.advertiser, logger: this.#log, now: this.#now, powerOnTimeoutMs: r.powerOnTimeoutMs, btsnoop: this.opts.btsnoop });
     const radio = this.opts.radio ?? this.#hciRadio!;
     radio.on('advert', (ev) => this.pipeline?.push(ev));
     this.radio = new RadioRunner({
       radio, scan: !!r.scanner || (!!this.opts.radio && !r.advertiser), advertise: !!r.advertiser, dutyCycle: r.dutyCycle, txPower: r.txPower,
+      txPowerCorrection: () => this.#cfg.radio.txPowerCorrection, advIntervalMs: r.advertisingIntervalMs,
       now: this.#now, watchdogMs: r.watchdogMs, logger: this.#log, onError: (c) => this.#count(c),
       tek: (day) => {
         try {
@@ -438,6 +441,7 @@ export class Agent {
       radio: {
         scanner: this.radio?.scanner ?? 'none', advertiser: this.radio?.advertiser ?? 'none', scanning: !!this.radio?.scanning,
         advertising: !!this.radio?.advertising, ...(this.radio?.lastError ? { lastError: this.radio.lastError } : {}), counters: { ...(this.radio?.counters ?? {}) },
+        txPower: { ...(this.radio?.txPower ?? { controller: null, correction: 0, advertised: null, source: null }) },
       },
       scan: { total: stats?.total ?? 0, accepted: stats?.accepted ?? 0, peers: this.pipeline?.peerCount ?? 0, byKind: { ...(stats?.byKind ?? {}) }, rejects: { ...(stats?.rejects ?? {}) } },
       trust: { state: this.trust.state, ...(v ? { reason: v.ok ? 'agree' : v.reason } : {}), counters: { ...this.trust.counters } },

@@ -18,7 +18,15 @@ export interface RadioRunnerOptions {
   scan: boolean;
   advertise: boolean;
   dutyCycle: ScanOptions['dutyCycle'];
+  /** TX power announced in the EN metadata when the controller cannot report its own, dBm. */
   txPower: number;
+  /**
+   * Correction added to the controller's advertising TX power (LE Read Advertising Physical Channel Tx
+   * Power) before it goes into the AEM, dB: the hook for a per-model calibration (default 0).
+   */
+  txPowerCorrection?: () => number;
+  /** EN advertising interval, ms (default 200–270; the EN specification's range). */
+  advIntervalMs?: { min: number; max: number };
   /** Today's TEK (undefined when the day is renounced: advertising stops). */
   tek: (day: number) => Uint8Array | undefined;
   now: () => number;
@@ -34,6 +42,8 @@ export class RadioRunner {
   scanning = false;
   advertising = false;
   lastError?: string;
+  /** The TX power last put in the AEM, and where it came from. */
+  txPower: { controller: number | null; correction: number; advertised: number | null; source: 'controller' | 'config' | null } = { controller: null, correction: 0, advertised: null, source: null };
   readonly counters = { starts: 0, startFailures: 0, rotations: 0, watchdogRestarts: 0, resets: 0, adverts: 0 };
   private readonly log: Logger;
   private stopped = true;
@@ -156,9 +166,9 @@ export class RadioRunner {
       this.advertising = false;
       return;
     }
-    const [ids] = intervalIds(tek, enIntervalNumber(Math.floor(now / 1000)), 1, encodeMetadata(this.o.txPower));
+    const [ids] = intervalIds(tek, enIntervalNumber(Math.floor(now / 1000)), 1, encodeMetadata(this.calibratedTxPower()));
     try {
-      await advertiseEn(this.o.radio, ids.rpi, ids.aem, formatBleAddress(ids.address).toLowerCase());
+      await advertiseEn(this.o.radio, ids.rpi, ids.aem, formatBleAddress(ids.address).toLowerCase(), this.o.advIntervalMs);
       this.advertising = true;
       this.counters.rotations++;
       this.log.debug({ why }, 'radio: EN identifiers rotated');
@@ -166,6 +176,16 @@ export class RadioRunner {
       this.advertising = false;
       this.fail(isBeepkitError(err) ? err.code : 'E_IO', 'radio: advertising failed', err);
     }
+  }
+
+  /** The controller's advertising TX power plus the correction, clamped to int8; the configured value if unknown. */
+  calibratedTxPower(): number {
+    const controller = this.o.radio.advTxPower;
+    const correction = this.o.txPowerCorrection?.() ?? 0;
+    const fromController = typeof controller === 'number' && Number.isFinite(controller);
+    const value = fromController ? Math.max(-127, Math.min(20, Math.round(controller + correction))) : this.o.txPower;
+    this.txPower = { controller: fromController ? controller : null, correction, advertised: value, source: fromController ? 'controller' : 'config' };
+    return value;
   }
 
   async stop(): Promise<void> {

@@ -50,8 +50,12 @@ export interface AgentConfig {
     advertiser?: HciTargetConfig;
     /** `continuous` or an EN-like window/period. */
     dutyCycle: 'continuous' | { windowMs: number; periodMs: number };
-    /** TX power announced in the EN metadata, dBm. */
+    /** TX power announced in the EN metadata when the advertiser controller cannot report its own, dBm. */
     txPower: number;
+    /** Added to the controller's advertising TX power before it goes into the AEM, dB (per-model calibration). */
+    txPowerCorrection: number;
+    /** EN advertising interval, ms, within the EN specification's 200–270. */
+    advertisingIntervalMs: { min: number; max: number };
     /** This receiver's RSSI correction (from `beepkit agent calibrate`), dB. */
     rssiCorrection: number;
     /** No advert for this long while scanning → the scan is restarted (0 = off). */
@@ -121,7 +125,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   dataDir: './agent-data',
   keystore: { retentionDays: 14 },
   gnss: { type: 'none', maxAgeMs: 10_000, silenceMs: 3_000 },
-  radio: { dutyCycle: { windowMs: 4_000, periodMs: 240_000 }, txPower: -8, rssiCorrection: 0, watchdogMs: 60_000, powerOnTimeoutMs: 30_000 },
+  radio: { dutyCycle: { windowMs: 4_000, periodMs: 240_000 }, txPower: -8, txPowerCorrection: 0, advertisingIntervalMs: { min: 200, max: 270 }, rssiCorrection: 0, watchdogMs: 60_000, powerOnTimeoutMs: 30_000 },
   venues: [],
   trust: { tickMs: 5_000, k: 2, maxAgeMs: 30_000, ttlMs: 600_000 },
   visits: { enterFrames: 3, enterWindowMs: 10_000, enterRssi: -85, exitAfterMs: 60_000 },
@@ -237,6 +241,10 @@ export function validate(c: AgentConfig): void {
     if ((d as { windowMs: number }).windowMs > (d as { periodMs: number }).periodMs) fail('radio.dutyCycle', 'windowMs must be <= periodMs');
   }
   num(o, 'radio.txPower', -127, 20);
+  num(o, 'radio.txPowerCorrection', -40, 40);
+  num(o, 'radio.advertisingIntervalMs.min', 200, 270);
+  num(o, 'radio.advertisingIntervalMs.max', 200, 270);
+  if (c.radio.advertisingIntervalMs.min > c.radio.advertisingIntervalMs.max) fail('radio.advertisingIntervalMs', 'min must be <= max');
   num(o, 'radio.rssiCorrection', -60, 60, { integer: false });
   num(o, 'radio.watchdogMs', 0, 3_600_000);
   num(o, 'radio.powerOnTimeoutMs', 100, 600_000);

@@ -35,6 +35,8 @@ export function renderMetrics(s: AgentStatus): string {
   t.metric('radio_scanning', 'gauge', '1 while a scan is wanted', [[{}, s.radio.scanning ? 1 : 0]]);
   t.metric('radio_advertising', 'gauge', '1 while own EN identifiers are advertised', [[{}, s.radio.advertising ? 1 : 0]]);
   t.map('radio_events_total', 'counter', 'radio counters (adverts, resets, restarts, rotations)', 'kind', s.radio.counters);
+  const tx = s.radio.txPower;
+  if (tx && tx.advertised !== null) t.metric('radio_tx_power_dbm', 'gauge', 'TX power in the AEM (source: the controller\'s, corrected, or the configured one)', [[{ source: tx.source ?? 'config' }, tx.advertised]]);
   t.metric('adverts_total', 'counter', 'adverts received', [[{}, s.scan.total]]);
   t.map('adverts_by_kind_total', 'counter', 'accepted adverts by kind', 'kind', s.scan.byKind);
   t.map('rejects_total', 'counter', 'rejected inputs by error code', 'code', { ...s.scan.rejects });

@@ -15,6 +15,11 @@ export interface AgentStatus {
     advertising: boolean;
     lastError?: string;
     counters: Record<string, number>;
+    /**
+     * The TX power in the AEM: the advertiser controller's (LE Read Advertising Physical Channel Tx Power)
+     * plus the correction, or the configured `radio.txPower` when the controller did not report one.
+     */
+    txPower?: { controller: number | null; correction: number; advertised: number | null; source: 'controller' | 'config' | null };
   };
   scan: { total: number; accepted: number; peers: number; byKind: Record<string, number>; rejects: Record<string, number> };
   trust: { state: string; reason?: string; counters: Record<string, number> };

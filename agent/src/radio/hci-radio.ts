@@ -1,9 +1,10 @@
 /**
- * Radio over the real host stacks: @stoprocent/noble scans, @stoprocent/bleno
- * advertises, each over the HCI bindings (UART port — a USB dongle or the
+ * Radio over the real host stacks: @stoprocent/noble scans, the advertiser
+ * sends standard HCI advertising commands through bleno's transport
+ * (bleno-port.ts), each over the HCI bindings (UART port — a USB dongle or the
  * virtual controller's PTY — or a native HCI index on a Pi). The ONLY agent
- * module that imports noble and bleno. One controller per stack when the
- * transport is UART (one host per port).
+ * module that imports noble (bleno: bleno-port.ts). One controller per stack
+ * when the transport is UART (one host per port).
  *
  * Raw advertising data: noble's `discover` only gives a parsed, merged
  * advertisement and follows duplicate/scan-response rules (design note §2.2),
@@ -17,8 +18,12 @@ import { silentLogger, type Logger } from '../alerts/logger.ts';
 import type { AdvertEvent } from '../scan/types.ts';
 import { GattCentral } from './gatt-central.ts';
 import { EN_DUTY_CYCLE, type HciTarget, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
+import { openBleno, type AdvertiseOptions, type LegacyAdvertiser } from './bleno-port.ts';
 import { hciBindingOptions } from './binding.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import { tapHciSocket, type BtsnoopWriter } from './btsnoop.ts';
+
+export type { HciTarget };
 
 const require = createRequire(import.meta.url);
 
@@ -28,6 +33,8 @@ export interface HciRadioOptions {
   logger?: Logger;
   /** Clock for receivedAt (default Date.now). */
   now: () => number;
+  /** Capture both controllers' HCI traffic (`--btsnoop <file>`). */
+  btsnoop?: BtsnoopWriter;
   /** How long start() waits for poweredOn (default 15 s). */
   powerOnTimeoutMs?: number;
   /** Test seam: builds the stacks instead of requiring noble/bleno (receives the binding options). */
@@ -35,7 +42,6 @@ export interface HciRadioOptions {
 }
 
 const SCAN_RSP = 0x04;
-const EMPTY = Buffer.alloc(0);
 
 function waitState(stack: EventEmitter & { state?: string; _state?: string }, ms: number, what: string): Promise<void> {
   if (stack.state === 'poweredOn' || stack._state === 'poweredOn') return Promise.resolve();
@@ -62,6 +68,9 @@ function waitState(stack: EventEmitter & { state?: string; _state?: string }, ms
 export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
   private noble: any = null;
   private bleno: any = null;
+  private advertiser: LegacyAdvertiser | null = null;
+  /** The advertiser controller's advertising TX power, dBm, read at start (undefined: not read / no advertiser). */
+  advTxPower?: number;
   private readonly log: Logger;
   private readonly now: () => number;
   private scanWanted: ScanOptions | null = null;
@@ -90,17 +99,42 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
       const opts = hciBindingOptions(this.o.scanner);
       this.noble = this.o.stacks?.noble ? this.o.stacks.noble(opts) : require('@stoprocent/noble').withBindings('hci', opts);
       this.noble.on('stateChange', (s: RadioPower) => this.onNobleState(s));
+      // noble builds its HCI layer on the tick after the first state listener and writes its first commands at once:
+      // the tap goes on right after (those first few commands are not captured; their Command Completes are)
+      const bindings = this.noble._bindings;
+      const snoop = this.o.btsnoop;
+      if (snoop && bindings && typeof bindings.start === 'function') {
+        const start = bindings.start.bind(bindings);
+        bindings.start = (...args: unknown[]) => {
+          const r = start(...args);
+          tapHciSocket(bindings._hci?._socket, snoop, 'scan');
+          return r;
+        };
+      }
       this.noble.on('scanStop', () => this.onScanStop());
       waits.push(waitState(this.noble, timeout, 'scanner'));
     }
     if (this.o.advertiser) {
-      const opts = hciBindingOptions(this.o.advertiser);
-      this.bleno = this.o.stacks?.bleno ? this.o.stacks.bleno(opts) : require('@stoprocent/bleno').withBindings('hci', opts);
+      const port = openBleno(this.o.advertiser, this.o.stacks?.bleno, this.o.btsnoop);
+      this.bleno = port.bleno;
+      this.advertiser = port.advertiser;
       this.bleno.on('stateChange', (s: RadioPower) => this.onBlenoState(s));
       waits.push(waitState(this.bleno, timeout, 'advertiser'));
     }
     await Promise.all(waits);
     this.hookReports();
+    if (this.advertiser) await this.readTxPower();
+  }
+
+  /** Reads the advertiser controller's TX power (LE Read Advertising Physical Channel Tx Power). */
+  async readTxPower(): Promise<number | undefined> {
+    if (!this.advertiser) return undefined;
+    try {
+      this.advTxPower = await this.advertiser.readTxPower();
+    } catch (err) {
+      this.log.warn({ code: (err as BeepkitError).code, err: (err as Error).message }, 'radio: could not read the advertising TX power');
+    }
+    return this.advTxPower;
   }
 
   /** Subscribes to raw LE advertising reports of noble's HCI layer (once per HCI instance). */
@@ -151,6 +185,7 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
 
   private onBlenoState(s: RadioPower): void {
     const reset = this.blenoState === 'poweredOn' && s !== 'poweredOn';
+    if (reset) this.advertiser?.forget();
     this.blenoState = s;
     this.emit('state', { role: 'advertiser', state: s, ...(reset ? { resetDetected: true } : {}) });
   }
@@ -244,25 +279,20 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
     return this.bleno;
   }
 
-  async advertise(adData: Uint8Array, scanRspData?: Uint8Array): Promise<void> {
+  /** Legacy advertising by standard HCI commands (bleno-port.ts): ADV_NONCONN_IND from `opts.address` by default. */
+  async advertise(adData: Uint8Array, scanRspData?: Uint8Array, opts?: AdvertiseOptions): Promise<void> {
     if (adData.length > 31 || (scanRspData && scanRspData.length > 31)) throw new BeepkitError('E_RANGE', 'radio: legacy advertising data is at most 31 bytes');
-    const b = this.needBleno();
-    await new Promise<void>((resolve, reject) => {
-      b.startAdvertisingWithEIRData(Buffer.from(adData), scanRspData ? Buffer.from(scanRspData) : EMPTY, (err?: Error | null) =>
-        err ? reject(new BeepkitError('E_IO', `radio: advertising failed: ${err.message}`, { cause: err })) : resolve());
-    });
+    this.needBleno();
+    try {
+      await this.advertiser!.advertise(adData, scanRspData, opts);
+    } catch (err) {
+      throw err instanceof BeepkitError ? err : new BeepkitError('E_IO', `radio: advertising failed: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   async stopAdvertising(): Promise<void> {
-    if (!this.bleno) return;
-    await new Promise<void>((resolve) => this.bleno.stopAdvertising(() => resolve()));
-  }
-
-  async setAddress(address: string): Promise<void> {
-    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(address)) throw new BeepkitError('E_FORMAT', `radio: bad address ${address}`);
-    const stack = this.bleno ?? this.noble;
-    if (typeof stack.setAddressAsync === 'function') await stack.setAddressAsync(address);
-    else stack.setAddress(address);
+    if (!this.advertiser) return;
+    await this.advertiser.stop().catch(() => {});
   }
 
   async stop(): Promise<void> {
@@ -275,7 +305,7 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
         this.noble.stop?.();
       }
       if (this.bleno) {
-        if (this.blenoState === 'poweredOn') this.bleno.stopAdvertising();
+        if (this.blenoState === 'poweredOn') await this.advertiser?.stop().catch(() => {});
         this.bleno.stop?.();
       }
     } catch (cause) {
@@ -283,6 +313,7 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
     } finally {
       this.noble = null;
       this.bleno = null;
+      this.advertiser = null;
     }
   }
 }

@@ -2,3 +2,5 @@ export * from './types.ts';
 export * from './binding.ts';
 export * from './en-advert.ts';
 export * from './hci-radio.ts';
+export * from './bleno-port.ts';
+export * from './btsnoop.ts';

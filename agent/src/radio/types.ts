@@ -1,6 +1,7 @@
 /** The agent's radio contract: small, async, typed events. */
 import type { EventEmitter } from 'node:events';
 import type { AdvertEvent } from '../scan/types.ts';
+import type { AdvertiseOptions } from './bleno-port.ts';
 
 export type RadioPower = 'poweredOn' | 'poweredOff' | 'unknown' | 'unsupported' | 'unauthorized' | 'resetting';
 
@@ -32,11 +33,15 @@ export interface Radio extends EventEmitter<RadioEvents> {
   stop(): Promise<void>;
   startScan(opts?: ScanOptions): Promise<void>;
   stopScan(): Promise<void>;
-  /** Legacy ADV_IND advertising of ≤ 31 bytes (+ ≤ 31 bytes scan response). */
-  advertise(adData: Uint8Array, scanRspData?: Uint8Array): Promise<void>;
+  /**
+   * Legacy advertising of ≤ 31 bytes (+ ≤ 31 bytes scan response) by standard HCI commands: ADV_NONCONN_IND
+   * unless `opts.connectable`, from the random address `opts.address` (set while advertising is off, so the
+   * address and the payload go on air together), at `opts.intervalMs` (default 200–270 ms).
+   */
+  advertise(adData: Uint8Array, scanRspData?: Uint8Array, opts?: AdvertiseOptions): Promise<void>;
   stopAdvertising(): Promise<void>;
-  /** Vendor set-address, to rotate the address in lockstep with the RPI. */
-  setAddress(address: string): Promise<void>;
+  /** The advertiser controller's advertising TX power, dBm, as read from it (undefined: unknown). */
+  readonly advTxPower?: number;
 }
 
 /** Where a stack finds its controller. */

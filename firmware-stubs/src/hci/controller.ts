@@ -15,7 +15,8 @@ import { H4Parser, type H4Packet } from './h4.ts';
 import { commandName, decodeCommand } from './commands.ts';
 import * as ev from './events.ts';
 import { addrFromString, addrToString } from './le.ts';
-import { HANDLERS } from './handlers.ts';
+import { HANDLERS, vendorSupported, commandSetOf } from './handlers.ts';
+import { EnConformance } from './conformance.ts';
 import type { HostLink, HostState } from './types.ts';
 
 
@@ -31,6 +32,19 @@ export interface ControllerOptions {
   /** TX power, dBm (default 0). */
   txPower?: number;
   logger?: Logger;
+  /**
+   * Company identifier reported by Read Local Version (default 0x0059, Nordic Semiconductor: a controller
+   * bleno and noble know no vendor commands for). Vendor-specific commands are answered only for the
+   * manufacturer that defines them (0xFC06 Write BD_ADDR: 0x05F1, Linux Foundation/Zephyr); any other
+   * gets Unknown HCI Command, as from a real chip.
+   */
+  manufacturer?: number;
+  /**
+   * Exposure Notification conformance mode (conformance.ts): every EN advert going on air is checked (PDU type,
+   * address type and kind, interval, payload length, rotation lockstep); breaches are flagged by the
+   * 'conformance' event, `counters.conformanceViolations` and a warning. On in the sim (every HIL run).
+   */
+  enConformance?: boolean;
   /** Report the LE Extended Advertising feature (noble then switches to extended scanning). */
   extendedFeature?: boolean;
   /** LE ACL data packet length / count reported by LE Read Buffer Size (default 27 / 8). */
@@ -54,6 +68,10 @@ export interface ControllerCounters {
   unknownCommands: number;
   droppedEvents: number;
   resets: number;
+  /** Commands refused with Command Disallowed for mixing legacy and extended advertising. */
+  disallowed: number;
+  /** EN adverts that broke a rule of the conformance mode. */
+  conformanceViolations: number;
 }
 
 export interface TraceEntry {
@@ -81,17 +99,31 @@ export function freshState(): HostState {
   };
 }
 
+/** The H4 bytes of a parsed host packet. */
+function rebuild(p: H4Packet): Buffer {
+  if (p.kind === 'cmd') return Buffer.concat([Buffer.from([0x01, p.opcode & 0xff, p.opcode >> 8, p.params.length]), p.params]);
+  const h = Buffer.alloc(5);
+  h[0] = 0x02;
+  h.writeUInt16LE((p.handle & 0x0fff) | (p.pb << 12) | (p.bc << 14), 1);
+  h.writeUInt16LE(p.data.length, 3);
+  return Buffer.concat([h, p.data]);
+}
+
 export class VirtualController extends EventEmitter implements AirListener {
   readonly id: string;
   readonly air: Air;
-  readonly opts: Required<Pick<ControllerOptions, 'txPower' | 'extendedFeature' | 'aclMtu' | 'aclCredits' | 'backlogLimit' | 'hardBacklogLimit'>>;
-  readonly counters: ControllerCounters = { commands: 0, events: 0, aclFromHost: 0, aclToHost: 0, reports: 0, hciErrors: 0, unknownCommands: 0, droppedEvents: 0, resets: 0 };
+  readonly opts: Required<Pick<ControllerOptions, 'txPower' | 'manufacturer' | 'extendedFeature' | 'aclMtu' | 'aclCredits' | 'backlogLimit' | 'hardBacklogLimit'>>;
+  readonly counters: ControllerCounters = { commands: 0, events: 0, aclFromHost: 0, aclToHost: 0, reports: 0, hciErrors: 0, unknownCommands: 0, droppedEvents: 0, resets: 0, disallowed: 0, conformanceViolations: 0 };
   /** @internal state used by the command handlers. */
   st: HostState = freshState();
   /** @internal current BD_ADDR, little-endian. */
   bdAddr: Buffer;
   /** True once a host completed a Reset. */
   attached = false;
+  /** Every H4 packet both ways (`beepkit sim --btsnoop`): the host's commands and ACL, and what is sent to it. */
+  snoop?: (h4: Buffer, toController: boolean) => void;
+  /** The EN conformance checker, when `enConformance` is on. */
+  readonly conformance?: EnConformance;
   private readonly log: Logger;
   private readonly position?: Enu | LatLon;
   private readonly partialTimeoutMs: number;
@@ -107,8 +139,16 @@ export class VirtualController extends EventEmitter implements AirListener {
     this.position = o.position;
     this.log = o.logger ?? silentLogger;
     this.partialTimeoutMs = o.partialTimeoutMs ?? 250;
+    if (o.enConformance) {
+      this.conformance = new EnConformance((v) => {
+        this.counters.conformanceViolations++;
+        this.log.warn({ id: this.id, rule: v.rule, err: v.message }, 'EN conformance: advert breaks the specification');
+        this.emit('conformance', v);
+      });
+    }
     this.opts = {
       txPower: o.txPower ?? 0,
+      manufacturer: o.manufacturer ?? 0x0059,
       extendedFeature: o.extendedFeature ?? false,
       aclMtu: o.aclMtu ?? 27,
       aclCredits: o.aclCredits ?? 8,
@@ -164,9 +204,21 @@ export class VirtualController extends EventEmitter implements AirListener {
   }
 
   private onPacket(p: H4Packet): void {
+    if (this.snoop) this.snoop(rebuild(p), true);
     if (p.kind === 'acl') return this.onHostAcl(p.handle, p.pb, p.data);
     this.counters.commands++;
     if (this.listenerCount('trace')) this.trace({ dir: 'cmd', name: commandName(p.opcode), opcode: p.opcode, hex: p.params.toString('hex') });
+    if (p.opcode >> 10 === 0x3f && !vendorSupported(this.opts.manufacturer, p.opcode)) {
+      this.counters.unknownCommands++;
+      return this.reply(p.opcode, ev.STATUS.UNKNOWN_COMMAND);
+    }
+    const mix = commandSetOf(p.opcode);
+    if (mix && this.st.advCommandSet && this.st.advCommandSet !== mix) {
+      this.counters.disallowed++;
+      this.log.warn({ id: this.id, command: commandName(p.opcode), used: this.st.advCommandSet }, 'legacy and extended advertising commands mixed: Command Disallowed');
+      return this.reply(p.opcode, ev.STATUS.COMMAND_DISALLOWED);
+    }
+    if (mix) this.st.advCommandSet = mix;
     let decoded;
     try {
       decoded = decodeCommand(p.opcode, p.params);
@@ -201,6 +253,7 @@ export class VirtualController extends EventEmitter implements AirListener {
       this.counters.droppedEvents++;
       return;
     }
+    if (this.snoop) this.snoop(pkt, false);
     if (pkt[0] === 0x04) this.counters.events++;
     else this.counters.aclToHost++;
     if (this.listenerCount('trace')) this.trace({ dir: pkt[0] === 0x04 ? 'evt' : 'acl-out', name: ev.packetName(pkt), hex: pkt.toString('hex') });

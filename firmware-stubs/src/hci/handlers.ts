@@ -9,8 +9,24 @@ import * as ev from './events.ts';
 import { LeWriter } from './le.ts';
 
 const { SUCCESS, UNKNOWN_CONNECTION, COMMAND_DISALLOWED, UNSUPPORTED_FEATURE, INVALID_PARAMS } = ev.STATUS;
-/** Manufacturer 0x05F1 (Linux Foundation): both stacks then use VS 0xFC06 to write BD_ADDR. */
+/** Manufacturer 0x05F1 (Linux Foundation, Zephyr's HCI): the one whose vendor command set (VS 0xFC06 Write BD_ADDR) is modelled. */
 export const MANUFACTURER = 0x05f1;
+/** Vendor-specific commands (OGF 0x3F) by the manufacturer that defines them. */
+const VENDOR_COMMANDS = new Map<number, Set<number>>([[MANUFACTURER, new Set([OP.VS_WRITE_BD_ADDR])]]);
+
+export function vendorSupported(manufacturer: number, opcode: number): boolean {
+  return VENDOR_COMMANDS.get(manufacturer)?.has(opcode) ?? false;
+}
+
+const LEGACY_ADV_COMMANDS = new Set<number>([OP.LE_SET_ADV_PARAMS, OP.LE_READ_ADV_TX_POWER, OP.LE_SET_ADV_DATA, OP.LE_SET_SCAN_RSP_DATA, OP.LE_SET_ADV_ENABLE, OP.LE_SET_SCAN_PARAMS, OP.LE_SET_SCAN_ENABLE, OP.LE_CREATE_CONN]);
+const EXTENDED_ADV_COMMANDS = new Set<number>([0x2035, 0x2036, 0x2037, 0x2038, 0x2039, 0x203a, 0x203b, 0x203c, 0x203d, OP.LE_SET_EXT_SCAN_PARAMS, OP.LE_SET_EXT_SCAN_ENABLE, OP.LE_EXT_CREATE_CONN]);
+
+/** Core Vol 4 Part E 3.1.1: legacy and extended advertising/scanning/initiating commands may not be mixed until Reset. */
+export function commandSetOf(opcode: number): 'legacy' | 'extended' | undefined {
+  if (LEGACY_ADV_COMMANDS.has(opcode)) return 'legacy';
+  if (EXTENDED_ADV_COMMANDS.has(opcode)) return 'extended';
+  return undefined;
+}
 export const HCI_VERSION = 0x09; // 5.0 (noble/bleno need >= 6)
 const MAX_OCTETS = 251;
 const MAX_TIME = 2120;
@@ -39,11 +55,14 @@ function setScanParams(c: VirtualController, p: ScanParams, op: number): void {
 export function syncAdvertising(c: VirtualController): void {
   const st = c.st;
   if (!st.advertising) return c.air.setAdvertising(c.id, null);
+  const random = (st.advParams.ownAddressType & 1) === 1;
+  const address = random && st.randomAddress ? st.randomAddress : c.bdAddr;
+  c.conformance?.check({ params: st.advParams, address, advData: st.advData });
   c.air.setAdvertising(c.id, {
     intervalMs: st.advParams.intervalMin * 0.625,
     type: st.advParams.type,
-    address: c.bdAddr,
-    addressType: 0,
+    address,
+    addressType: random ? 1 : 0,
     advData: st.advData,
     scanRspData: st.scanRspData,
   });
@@ -97,9 +116,17 @@ export const HANDLERS = new Map<number, Handler>([
   [OP.SET_EVENT_FILTER, ok],
   [OP.WRITE_LE_HOST_SUPPORTED, ok],
   [OP.LE_SET_DEFAULT_PHY, ok],
-  [OP.LE_SET_RANDOM_ADDRESS, ok],
+  [
+    OP.LE_SET_RANDOM_ADDRESS,
+    (c, p, op) => {
+      // Core Vol 4 E 7.8.4: not while legacy advertising, scanning or initiating is enabled
+      if (c.st.advertising || c.st.scanning || c.st.initiating) return c.reply(op, COMMAND_DISALLOWED);
+      c.st.randomAddress = Buffer.from(p.address);
+      cc(c, op);
+    },
+  ],
   [OP.READ_LE_HOST_SUPPORTED, (c, _p, op) => ret(c, op, (w) => w.u8(1).u8(0))],
-  [OP.READ_LOCAL_VERSION, (c, _p, op) => ret(c, op, (w) => w.u8(HCI_VERSION).u16(0).u8(HCI_VERSION).u16(MANUFACTURER).u16(0))],
+  [OP.READ_LOCAL_VERSION, (c, _p, op) => ret(c, op, (w) => w.u8(HCI_VERSION).u16(0).u8(HCI_VERSION).u16(c.opts.manufacturer).u16(0))],
   [
     OP.READ_LOCAL_COMMANDS,
     (c, _p, op) =>
@@ -121,6 +148,10 @@ export const HANDLERS = new Map<number, Handler>([
     OP.LE_SET_ADV_PARAMS,
     (c, p: AdvParams, op) => {
       if (c.st.advertising) return c.reply(op, COMMAND_DISALLOWED);
+      // Core Vol 4 E 7.8.5: intervals 0x0020–0x4000 (not for high duty cycle directed), min ≤ max, a known type, a channel
+      const directedHigh = p.type === 0x01;
+      if (p.type > 0x04 || p.ownAddressType > 0x03 || (p.channelMap & 0x07) === 0 || p.channelMap > 0x07) return c.reply(op, INVALID_PARAMS);
+      if (!directedHigh && (p.intervalMin < 0x20 || p.intervalMax > 0x4000 || p.intervalMin > p.intervalMax)) return c.reply(op, INVALID_PARAMS);
       c.st.advParams = p;
       cc(c, op);
     },
@@ -130,6 +161,8 @@ export const HANDLERS = new Map<number, Handler>([
   [
     OP.LE_SET_ADV_ENABLE,
     (c, p, op) => {
+      // own address type random without LE Set Random Address: Invalid HCI Command Parameters (Core Vol 4 E 7.8.9)
+      if (p.enable && (c.st.advParams.ownAddressType & 1) === 1 && !c.st.randomAddress) return c.reply(op, INVALID_PARAMS);
       c.st.advertising = p.enable;
       syncAdvertising(c);
       cc(c, op);

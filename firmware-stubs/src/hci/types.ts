@@ -5,6 +5,7 @@
  */
 import type { Air } from '../air/air.ts';
 import type { AdvParams, CreateConnParams, ScanParams } from './commands.ts';
+import type { EnConformance } from './conformance.ts';
 
 export interface HostLink {
   handle: number;
@@ -29,6 +30,10 @@ export interface HostState {
   advData: Buffer;
   scanRspData: Buffer;
   advertising: boolean;
+  /** LE Set Random Address (little-endian), cleared by Reset. */
+  randomAddress?: Buffer;
+  /** Which advertising command set the host used since Reset: mixing is Command Disallowed (Core Vol 4 E 3.1.1). */
+  advCommandSet?: 'legacy' | 'extended';
   initiating?: { params: CreateConnParams };
   links: Map<number, HostLink>;
   nextHandle: number;
@@ -38,7 +43,9 @@ export interface HostState {
 export interface HandlerContext {
   readonly id: string;
   readonly air: Air;
-  readonly opts: { txPower: number; extendedFeature: boolean; aclMtu: number; aclCredits: number };
+  readonly opts: { txPower: number; manufacturer: number; extendedFeature: boolean; aclMtu: number; aclCredits: number };
+  /** The EN conformance checker, when the controller runs that mode. */
+  readonly conformance?: EnConformance;
   /** Host-visible state (everything a Reset clears). */
   st: HostState;
   /** Current BD_ADDR, little-endian. */

@@ -3,6 +3,7 @@
  *
  *   GET  /devices                 every device: position, paths, radio/GNSS state
  *   GET  /events                  recent faults and other events (?since=<scenario s>)
+ *   GET  /conformance             EN conformance mode: adverts checked, breaches by device and rule
  *   GET  /clock                   scenario clock {now, iso, elapsed, speed, paused, startTime}
  *   POST /devices/:id/move        {x, y} (ENU metres) or {lat, lon}: pins the device there
  *   POST /faults                  {device, kind, duration?, params?}: applies a fault now
@@ -65,6 +66,7 @@ export class ControlServer {
       return send(res, 200, sim.events.filter((e) => e.t >= since));
     }
     if (route === 'GET /clock') return send(res, 200, sim.clock.toJSON());
+    if (route === 'GET /conformance') return send(res, 200, sim.conformance());
     if (route === 'POST /pause' || route === 'POST /resume') {
       await readJson(req);
       if (route === 'POST /pause') sim.pause();

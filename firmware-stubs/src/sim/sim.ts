@@ -13,6 +13,8 @@ import { Air } from '../air/air.ts';
 import { enuToLatLon, latLonToEnu, type Enu, type LatLon } from '../air/geo.ts';
 import { GnssEmulator } from '../gnss/emulator.ts';
 import { VirtualController, type Logger } from '../hci/controller.ts';
+import type { EnViolation } from '../hci/conformance.ts';
+import { SimCapture } from './btsnoop.ts';
 import { positionAt } from '../scenario/trajectory.ts';
 import type { DeviceSpec, FaultKind, FaultSpec, Scenario } from '../scenario/schema.ts';
 import { ScenarioClock } from './clock.ts';
@@ -41,6 +43,8 @@ export interface SimOptions {
   seed?: number;
   /** UTC ms of scenario time 0 (default today 09:00Z). */
   startTime?: number;
+  /** Write every hosted controller's HCI traffic to this btsnoop capture (`beepkit sim --btsnoop`). */
+  btsnoop?: string;
   /** Real ms between ticks (positions, GNSS epochs, faults). Default 100. */
   tickMs?: number;
   /** GNSS epochs per real second are capped here by lengthening the epoch interval (default 10). */
@@ -75,6 +79,8 @@ export class Sim implements SimView {
   private readonly o: SimOptions;
   private readonly log: Logger;
   private readonly devices = new Map<string, SimDevice>();
+  private readonly violations: { device: string; role: string; rule: string; message: string }[] = [];
+  private capture?: SimCapture;
   private readonly pending: FaultSpec[];
   private reverts: { at: number; device: string; kind: FaultKind; fn: () => string }[] = [];
   private control?: ControlServer;
@@ -122,6 +128,7 @@ export class Sim implements SimView {
             payloadFn: venueFrames(sc, v.id, v.slotSeconds, b.txPower, () => this.clock.now()) });
         }
       }
+      if (this.o.btsnoop) this.capture = new SimCapture(this.o.btsnoop, () => this.clock.now());
       for (const spec of sc.devices) this.addDevice(spec);
       this.clock.resume();
       this.tick();
@@ -150,6 +157,8 @@ export class Sim implements SimView {
     }
     this.devices.clear();
     this.air.stop();
+    await this.capture?.close();
+    this.capture = undefined;
     this.clock.pause();
     if (this.rigPath) rmSync(this.rigPath, { force: true });
     this.rigPath = undefined;
@@ -206,6 +215,29 @@ export class Sim implements SimView {
     return { spec: d.spec, scan: d.scan, adv: d.adv, gnss: d.gnss };
   }
 
+  /**
+   * The EN conformance mode's verdict over every hosted device's controllers: EN adverts checked, breaches by
+   * device and rule, and the last (≤ 100) breaches.
+   */
+  conformance(): { checked: number; violations: number; byDevice: Record<string, Record<string, number>>; recent: { device: string; role: string; rule: string; message: string }[] } {
+    let checked = 0;
+    let violations = 0;
+    const byDevice: Record<string, Record<string, number>> = {};
+    for (const d of this.devices.values()) {
+      for (const { ctl } of d.controllers) {
+        const c = ctl.conformance;
+        if (!c) continue;
+        checked += c.checked;
+        violations += c.total;
+        if (c.total) {
+          const into = (byDevice[d.id] ??= {});
+          for (const [rule, n] of Object.entries(c.counts)) if (n) into[rule] = (into[rule] ?? 0) + n;
+        }
+      }
+    }
+    return { checked, violations, byDevice, recent: [...this.violations] };
+  }
+
   /** True position (ENU) of a device now. */
   position(id: string): Enu {
     const d = this.devices.get(id);
@@ -256,8 +288,14 @@ export class Sim implements SimView {
     }
     for (const role of ['scan', 'adv'] as const) {
       const address = controllerAddress(`${this.scenario.name}/${spec.id}/${role}`);
-      const ctl = new VirtualController({ air: this.air, address, id: `${spec.id}/${role}`, position: start, txPower: spec.txPower, logger: this.log });
+      // EN conformance mode on every sim controller (every HIL run and trial): GET /conformance
+      const ctl = new VirtualController({ air: this.air, address, id: `${spec.id}/${role}`, position: start, txPower: spec.txPower, logger: this.log, enConformance: true });
+      ctl.on('conformance', (v: EnViolation) => {
+        this.violations.push({ device: spec.id, role, ...v });
+        if (this.violations.length > 100) this.violations.shift();
+      });
       ctl.start();
+      this.capture?.attach(ctl, `${spec.id}/${role}`.slice(0, 8));
       d[role] = ctl;
       d.controllers.push({ ctl, address });
     }

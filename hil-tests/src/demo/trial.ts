@@ -35,6 +35,8 @@ export interface DemoOptions {
   broker?: string;
   dashboardPort?: number;
   dataDir?: string;
+  /** Capture every virtual controller's HCI traffic here (btsnoop, the sim's `--btsnoop`). */
+  btsnoop?: string;
   /** Where narration goes (default stdout). */
   print?: (line: string) => void;
   /** Real ms to wait for alerts after the scenario ends (default 30 s). */
@@ -137,7 +139,7 @@ export class FieldTrial {
 
     // 1. the sim: virtual radios and GNSS, paused until the agents are up
     mkdirSync(join(run, 'sim'));
-    this.sim = new Sim({ scenario: sc, dir: join(run, 'sim'), speed: this.speed, controlPort: 0 });
+    this.sim = new Sim({ scenario: sc, dir: join(run, 'sim'), speed: this.speed, controlPort: 0, ...(o.btsnoop ? { btsnoop: o.btsnoop } : {}) });
     await this.sim.start();
     this.sim.pause();
     const rig = rigDocument(this.sim) as { venues: { id: string; name: string; venueId: string; venueKey: string; center: { lat: number; lon: number }; radius: number; surface?: string; region?: string }[] };

@@ -55,6 +55,11 @@ export class SimControl {
     return this.#req('POST', '/faults', { device, kind, ...(duration !== undefined ? { duration } : {}), ...(params ? { params } : {}) });
   }
 
+  /** The sim's EN conformance verdict (GET /conformance). */
+  async conformance(): Promise<{ checked: number; violations: number; byDevice: Record<string, Record<string, number>>; recent: { device: string; rule: string; message: string }[] }> {
+    return (await this.#req('GET', '/conformance')) as { checked: number; violations: number; byDevice: Record<string, Record<string, number>>; recent: { device: string; rule: string; message: string }[] };
+  }
+
   async devices(): Promise<{ id: string; x: number; y: number; gnss?: { plugged?: boolean } }[]> {
     const j = (await this.#req('GET', '/devices')) as { devices?: unknown[] } | unknown[];
     return (Array.isArray(j) ? j : j.devices ?? []) as { id: string; x: number; y: number }[];
