@@ -16,6 +16,7 @@ import { ControlApiClock, loadVisits, type AgentClock } from '@beepkit/agent/app
 import { checkClockSpec, clockFromSpec } from '@beepkit/firmware-stubs/clock';
 import type { Logger } from './state.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import { deviceCalibration } from '@beepkit/agent/rssi';
 
 const fail = (e: unknown): void => {
   const err = isBeepkitError(e) ? e : new BeepkitError('E_IO', String((e as Error)?.message ?? e));
@@ -25,7 +26,7 @@ const fail = (e: unknown): void => {
 const print = (v: unknown): void => void process.stdout.write(JSON.stringify(v, null, 2) + '\n');
 type Opts = {
   dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; clock?: string; solverKey?: string;
-  publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string; pairingWindowMs?: string;
+  publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string; pairingWindowMs?: string; model?: string;
 };
 
 /** A positive integer option (ms), or E_CONFIG naming it. */
@@ -90,9 +91,11 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   if (o.solverKey) await state.setSolverKey(fromHex(o.solverKey.toLowerCase()));
   const radio = new GattPeripheral({ target: o.uart ? { uart: o.uart } : { hciIndex: Number(o.hci ?? 0) } });
   const scanner = o.scanUart ? { uart: o.scanUart } : o.scanHci !== undefined ? { hciIndex: Number(o.scanHci) } : undefined;
+  // the model's calibration (agent/README.md "Proximity"): RSSI correction of the scan radio, TX power in the AEM
+  const cal = o.model ? deviceCalibration({ model: o.model }) : undefined;
   const recorder = scanner
     ? new WearableRecorder({
-      state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log,
+      state, scanner, now, rssiCorrection: cal?.rssiCorrection, txPower: cal?.txPower, speed: clock?.speed, solverKey: state.solverKey, logger: log,
       // pairing mode is a short window in which the wearable announces itself: it keeps the controller's address
       // (a carer may pair by it, and a rotation between the carer's find and connect would fail the pairing)
       advertise: pairing ? (ad) => radio.advertiseEn(ad) : (ad, address) => radio.advertiseEn(ad, address),
@@ -185,7 +188,8 @@ export function register(program: Command): void {
     .option('--solver-key <hex>', "the solver's X25519 public key (32 bytes hex; kept in the profile): needed to seal stays into TraceCodes")
     .option('--publish-interval-ms <ms>', 'one publishing decision per interval (divides a day, ≥ 60000; default 1800000): a stay is sealed at the first decision after it ended')
     .option('--visit-window-ms <ms>', 'the 3 beacon frames that open a visit must fall within this window (default 10000)')
-    .option('--visit-exit-ms <ms>', 'a visit ends this long after its last strong frame (default 60000)');
+    .option('--visit-exit-ms <ms>', 'a visit ends this long after its last strong frame (default 60000)')
+    .option('--model <name>', "the device model in the calibration table (agent/README.md \"Proximity\"): RSSI correction and the AEM's TX power");
   recording(w.command('run').description('serve the paired carer (sync on connect); with --scan-uart/--scan-hci also record')).action((o: Opts) => serve(o, false).catch(fail));
   recording(w.command('pair').description('pairing mode: show the comparison code, confirm on both sides; ends after the window, a failed confirmation or E_COMMIT'))
     .option('--pairing-window-ms <ms>', 'pairing mode ends after this long (real ms, from ready; default 120000)')

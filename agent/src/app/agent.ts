@@ -30,6 +30,8 @@ import { ensureApiToken, removeApiPort, writeApiPort } from './api-token.ts';
 import { SHARED_FILE, deviceIdOf, ensureDataDir, loadShared, loadVisits, saveVisits, secretOf, storageKey } from './storage.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { TimeKeeper, systemTimeProbes, type TimeProbes } from '../time/index.ts';
+import { readUnitCalibration, receiverCalibration } from './calibration.ts';
+import type { ReceiverCalibration } from '../rssi/models.ts';
 
 export interface AgentOptions {
   logger?: Logger;
@@ -62,6 +64,8 @@ export class Agent {
   radio?: RadioRunner;
   network?: AgentNetwork;
   pipeline?: ScanPipeline;
+  /** The receiver's effective calibration (set at start). */
+  calibration?: ReceiverCalibration;
   readonly encounters: EncounterLog;
   readonly visits: VisitDetector;
   readonly trust: TrustMachine;
@@ -139,8 +143,10 @@ export class Agent {
       await this.outbox.start();
       this.#alerts = new AlertDispatcher(this.#sinks(), { logger: this.#log });
       this.#carerStore = this.opts.carer ?? (cfg.carer.enabled ? await new CarerStore({ path: cfg.carer.storePath!, key: this.#key, retentionDays: cfg.keystore.retentionDays, wearablesDir: join(cfg.dataDir, 'wearables') }).load() : undefined);
+      // the receiver's model correction plus this unit's (beepkit agent calibrate): agent/README.md "Proximity"
+      this.calibration = receiverCalibration(cfg, await readUnitCalibration(cfg.dataDir));
       this.pipeline = new ScanPipeline({
-        rssiCorrection: cfg.radio.rssiCorrection, assumedEnTxPower: cfg.radio.txPower, encounters: this.#encounters, visits: this.visits,
+        rssiCorrection: this.calibration.rssiCorrection, assumedEnTxPower: cfg.radio.txPower, encounters: this.#encounters, visits: this.visits,
         venues: this.registry, logger: this.#log, onVenue: (o) => {
           // only frames heard at presence strength count for trust (a weak one must not replace a strong one)
           if (o.filteredRssi >= cfg.visits.enterRssi) this.#recentVenues.set(o.venueId, o);

@@ -50,9 +50,16 @@ export interface AgentConfig {
     advertiser?: HciTargetConfig;
     /** `continuous` or an EN-like window/period. */
     dutyCycle: 'continuous' | { windowMs: number; periodMs: number };
-    /** TX power announced in the EN metadata, dBm. */
+    /**
+     * This device's model, looked up in the calibration table (agent/README.md "Proximity"): its RSSI
+     * correction and the TX power its AEM announces. Absent: no model correction, TX −8 dBm.
+     */
+    model?: string;
+    /** Another version of the calibration table (CSV); default the shipped agent/data/calibration table. */
+    calibrationTable?: string;
+    /** TX power announced in the EN metadata, dBm; default the model's calibrated TX power (−8 without a model). */
     txPower: number;
-    /** This receiver's RSSI correction (from `beepkit agent calibrate`), dB. */
+    /** This unit's RSSI correction on top of the model's, dB (`beepkit agent calibrate` writes <dataDir>/calibration.json, which wins). */
     rssiCorrection: number;
     /** No advert for this long while scanning → the scan is restarted (0 = off). */
     watchdogMs: number;
@@ -119,7 +126,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   dataDir: './agent-data',
   keystore: { retentionDays: 14 },
   gnss: { type: 'none', maxAgeMs: 10_000, silenceMs: 3_000 },
-  radio: { dutyCycle: { windowMs: 4_000, periodMs: 240_000 }, txPower: -8, rssiCorrection: 0, watchdogMs: 60_000, powerOnTimeoutMs: 30_000 },
+  radio: { dutyCycle: { windowMs: 4_000, periodMs: 240_000 }, txPower: undefined as unknown as number, rssiCorrection: 0, watchdogMs: 60_000, powerOnTimeoutMs: 30_000 },
   venues: [],
   trust: { tickMs: 5_000, k: 2, maxAgeMs: 30_000, ttlMs: 600_000 },
   visits: { enterFrames: 3, enterWindowMs: 10_000, enterRssi: -85, exitAfterMs: 60_000 },
@@ -138,7 +145,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
 /** Keys that may appear although the defaults lack them. */
 export const OPTIONAL = new Set([
   'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
-  'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser',
+  'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser', 'radio.model', 'radio.calibrationTable', 'radio.txPower',
   'trust.maxHdop', 'trust.minSatellites', 'visits.exitRssi', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
   'alerts.webhook', 'alerts.command', 'risk.betaFile', 'risk.material', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock', 'carer.storePath', 'carer.central',
 ]);
@@ -233,7 +240,9 @@ export function validate(c: AgentConfig): void {
     num(o, 'radio.dutyCycle.periodMs', 1, 86_400_000);
     if ((d as { windowMs: number }).windowMs > (d as { periodMs: number }).periodMs) fail('radio.dutyCycle', 'windowMs must be <= periodMs');
   }
-  num(o, 'radio.txPower', -127, 20);
+  num(o, 'radio.txPower', -127, 20, { optional: true });
+  str(o, 'radio.model', true);
+  str(o, 'radio.calibrationTable', true);
   num(o, 'radio.rssiCorrection', -60, 60, { integer: false });
   num(o, 'radio.watchdogMs', 0, 3_600_000);
   num(o, 'radio.powerOnTimeoutMs', 100, 600_000);
