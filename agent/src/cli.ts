@@ -4,6 +4,7 @@
  * for a bad configuration or a failed command (64 for bad usage, from bin/cli.ts).
  */
 import { registerCarer } from './carer/cli.ts';
+import { registerProximity } from './proximity/cli.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { pino } from 'pino';
@@ -191,4 +192,5 @@ export function register(program: Command): void {
     .action(action(async (id: string, o: { config?: string }) => print(await queryVenueStatus(loadConfig(o.config), id))));
 
   registerCarer(agent);
+  registerProximity(program);
 }
