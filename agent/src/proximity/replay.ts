@@ -18,6 +18,8 @@ export interface RowResult {
   close: boolean;
   /** EN attenuation of this sample (dB), null when its RSSI is not a reading. */
   attenuation: number | null;
+  /** The estimator's statistic (dB) behind `close` (not printed by the CLI; the bench sweeps thresholds over it). */
+  estimate?: number;
 }
 
 export interface PairSummary {
@@ -80,7 +82,7 @@ export function replay(rows: readonly TraceRow[], o: ReplayOptions = {}): { rows
       address: 'c0:00:00:00:00:01', addressType: 'random', rssi: r.rssi, connectable: false, receivedAt: r.time * 1000, data: pair.data,
     });
     const p = agent.pipeline.peer(toHex(pair.rpi));
-    if (kind === 'exposure-notification' && p) results[i] = { row: r.row, close: p.close ?? false, attenuation: round(p.rawAttenuation ?? NaN) };
+    if (kind === 'exposure-notification' && p) results[i] = { row: r.row, close: p.close ?? false, attenuation: round(p.rawAttenuation ?? NaN), estimate: p.proximity?.estimate };
   }
   const summaries: PairSummary[] = [];
   for (const pair of pairs.values()) {

@@ -7,9 +7,9 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { splitCsvLine } from '../agent/src/rssi/models.ts';
+import { splitCsvLine } from '../../agent/src/rssi/models.ts';
 
-export const RSSI_DIR = fileURLToPath(new URL('../../shared/fixtures/rssi/', import.meta.url));
+export const RSSI_DIR = fileURLToPath(new URL('../../../shared/fixtures/rssi/', import.meta.url));
 
 export interface LabelledRow {
   time: number;
@@ -41,7 +41,7 @@ const HERALD_MODELS: Record<string, string> = {
   P2: 'Pixel 2', P3: 'Pixel 3', J6: 'SM-J600FN', A10: 'SM-A105F', A20: 'SM-A205F', N8: 'SM-N950F', 'S9+': 'SM-G965F',
 };
 
-export function herald(maxRowsPerFile = Infinity): Dataset {
+export function herald(): Dataset {
   const dir = join(RSSI_DIR, 'theheraldproject+herald-analysis/reference-data/rssi-raw-edison');
   const meta = csv(readFileSync(join(dir, 'metadata.csv'), 'utf8'));
   const h = (n: string): number => meta.head.indexOf(n);
@@ -54,9 +54,7 @@ export function herald(maxRowsPerFile = Infinity): Dataset {
       const txName = m[h(side === 'a' ? 'phonebname' : 'phoneaname')];
       const data = csv(gunzipSync(readFileSync(join(dir, `${file}.gz`))).toString('utf8'));
       const [ti, ri, di] = ['time', 'rssi', 'distance'].map((n) => data.head.indexOf(n));
-      let n = 0;
       for (const r of data.rows) {
-        if (n++ >= maxRowsPerFile) break;
         const time = Date.parse(r[ti].replace(' ', 'T') + 'Z') / 1000;
         const rssi = Number(r[ri]);
         const d = Number(r[di]) / 100;
@@ -123,6 +121,8 @@ export function elanfer(): Dataset {
   return { name: 'elanfer', timed: false, rows, note: 'Pi 4 receiver in office, bus, train, parking lot, 0.45–6 m; no timestamps: rows are 1 s apart in file order' };
 }
 
-export function allDatasets(o: { maxRowsPerFile?: number } = {}): Dataset[] {
-  return [herald(o.maxRowsPerFile), pcng(), elanfer()];
+/** Every dataset; `stride` keeps every k-th row (smoke runs). */
+export function allDatasets(o: { stride?: number } = {}): Dataset[] {
+  const k = Math.max(1, Math.floor(o.stride ?? 1));
+  return [herald(), pcng(), elanfer()].map((d) => (k === 1 ? d : { ...d, rows: d.rows.filter((_, i) => i % k === 0) }));
 }
