@@ -44,10 +44,12 @@ t.test('one line per data row in input order, then per pair: close minutes, buck
 
 t.test('--threshold-m 1.5 is stricter than 2 m', async (t) => {
   t.ok(thresholdDb(1.5) < thresholdDb(2));
-  const text = ['time,rssi,rx,tx,tx_power,rssi_correction', ...Array.from({ length: 50 }, (_, i) => `${i},${-52 - (i % 2)},a,b,0,0`)].join('\n');
+  // attenuation exactly at the 2 m threshold (TX 0 dBm, no correction): close at 2 m, not at 1.5 m
+  const text = ['time,rssi,rx,tx,tx_power,rssi_correction', ...Array.from({ length: 50 }, (_, i) => `${i},${-thresholdDb(2) - (i % 2)},a,b,0,0`)].join('\n');
   const two = replay(parseTrace(text), { thresholdM: 2 }).rows.filter((x) => x.close).length;
   const one = replay(parseTrace(text), { thresholdM: 1.5 }).rows.filter((x) => x.close).length;
-  t.ok(two > one, `${two} close at 2 m, ${one} at 1.5 m`);
+  t.equal(two, 50, 'all close at 2 m');
+  t.equal(one, 0, 'none at 1.5 m');
 });
 
 t.test('the agent in the field and replay make the same decision', async (t) => {
