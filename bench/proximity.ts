@@ -23,7 +23,7 @@ const bench: Bench = {
     const metrics: Record<string, Metric> = {};
     const goals: Record<string, Goal> = {};
     const notes: string[] = [];
-    const data = allDatasets(ctx.smoke ? { stride: 50 } : {});
+    const data = allDatasets(ctx.smoke ? { stride: 20, maxFiles: 6 } : {});
     const ev: Evaluated[] = [];
     for (const d of data) {
       const t0 = performance.now();

@@ -41,15 +41,18 @@ const HERALD_MODELS: Record<string, string> = {
   P2: 'Pixel 2', P3: 'Pixel 3', J6: 'SM-J600FN', A10: 'SM-A105F', A20: 'SM-A205F', N8: 'SM-N950F', 'S9+': 'SM-G965F',
 };
 
-export function herald(): Dataset {
+/** `maxFiles`: read at most this many recordings (smoke runs). */
+export function herald(maxFiles = Infinity): Dataset {
   const dir = join(RSSI_DIR, 'theheraldproject+herald-analysis/reference-data/rssi-raw-edison');
   const meta = csv(readFileSync(join(dir, 'metadata.csv'), 'utf8'));
   const h = (n: string): number => meta.head.indexOf(n);
   const rows: LabelledRow[] = [];
+  let files = 0;
   for (const m of meta.rows) {
     for (const side of ['a', 'b'] as const) {
       const file = m[h(`filenamephone${side}`)];
-      if (!file || !existsSync(join(dir, `${file}.gz`))) continue;
+      if (!file || !existsSync(join(dir, `${file}.gz`)) || files >= maxFiles) continue;
+      files++;
       const rxName = m[h(side === 'a' ? 'phoneaname' : 'phonebname')];
       const txName = m[h(side === 'a' ? 'phonebname' : 'phoneaname')];
       const data = csv(gunzipSync(readFileSync(join(dir, `${file}.gz`))).toString('utf8'));
@@ -121,8 +124,8 @@ export function elanfer(): Dataset {
   return { name: 'elanfer', timed: false, rows, note: 'Pi 4 receiver in office, bus, train, parking lot, 0.45–6 m; no timestamps: rows are 1 s apart in file order' };
 }
 
-/** Every dataset; `stride` keeps every k-th row (smoke runs). */
-export function allDatasets(o: { stride?: number } = {}): Dataset[] {
+/** Every dataset; `stride` keeps every k-th row, `maxFiles` limits Herald's recordings (smoke runs). */
+export function allDatasets(o: { stride?: number; maxFiles?: number } = {}): Dataset[] {
   const k = Math.max(1, Math.floor(o.stride ?? 1));
-  return [herald(), pcng(), elanfer()].map((d) => (k === 1 ? d : { ...d, rows: d.rows.filter((_, i) => i % k === 0) }));
+  return [herald(o.maxFiles), pcng(), elanfer()].map((d) => (k === 1 ? d : { ...d, rows: d.rows.filter((_, i) => i % k === 0) }));
 }
