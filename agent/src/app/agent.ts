@@ -434,6 +434,7 @@ export class Agent {
       trust: { state: this.trust.state, ...(v ? { reason: v.ok ? 'agree' : v.reason } : {}), counters: { ...this.trust.counters } },
       certificate: { today: !!this.network?.certificate(day), requests: this.#caRequests, inFlight: this.#caInFlight, ...(this.#caLastCode ? { lastCode: this.#caLastCode } : {}), codes: { ...this.#caCodes } },
       encounters: this.#encounters.size,
+      ...(this.calibration ? { proximity: this.#proximityStatus(this.calibration) } : {}),
       visits: { open, total: this.visits.visits().length + open, seconds: Math.floor(dwellMs / 1000) },
       publisher: { ...(this.#publishing?.counts ?? {}) },
       outbox: { depth: ob?.pending ?? 0, bytes: ob?.pendingBytes ?? 0 },
@@ -445,6 +446,19 @@ export class Agent {
       api: { refusals: { ...this.#refusals } },
       ...(this.carer ? { carer: this.carer.service.status() } : {}),
     };
+  }
+
+  #proximityStatus(c: ReceiverCalibration): NonNullable<AgentStatus['proximity']> {
+    let close = 0;
+    let total = 0;
+    for (const e of this.#encounters.encounters()) {
+      for (const w of e.windows) {
+        close += w.msClose ?? 0;
+        for (const ms of w.msByBucket) total += ms;
+      }
+    }
+    const min = (ms: number): number => Math.round(ms / 600) / 100;
+    return { closeMinutes: min(close), totalMinutes: min(total), model: c.model.name, modelSource: c.model.source, rssiCorrection: c.rssiCorrection, txPower: c.txPower, tableVersion: c.tableVersion };
   }
 
   async stop(): Promise<void> {

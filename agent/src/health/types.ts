@@ -20,6 +20,11 @@ export interface AgentStatus {
   trust: { state: string; reason?: string; counters: Record<string, number> };
   certificate: { today: boolean; requests: number; inFlight: boolean; lastCode?: string; codes: Record<string, number> };
   encounters: number;
+  /**
+   * The receiver's calibration (model row or fallback, unit correction, table version) and the minutes the
+   * proximity estimator called close over all encounters in the log (agent/README.md "Proximity"); counts only.
+   */
+  proximity?: { closeMinutes: number; totalMinutes: number; model: string; modelSource: string; rssiCorrection: number; txPower: number; tableVersion: string };
   /** `seconds`: time spent in venues, closed visits plus the open ones so far. */
   visits: { open: number; total: number; seconds?: number };
   publisher: Record<string, number>;
