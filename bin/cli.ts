@@ -31,6 +31,7 @@ export const COMMAND_WORKSPACE: Readonly<Record<string, string>> = {
   nmea: 'protocol',
   sim: 'firmware-stubs',
   agent: 'agent',
+  proximity: 'agent',
   beacon: 'beacon',
   wearable: 'wearable',
   ledger: 'gateway',

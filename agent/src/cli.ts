@@ -4,6 +4,7 @@
  * for a bad configuration or a failed command (64 for bad usage, from bin/cli.ts).
  */
 import { registerCarer } from './carer/cli.ts';
+import { registerProximity } from './proximity/cli.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { createLogger } from './infra/log.ts';
@@ -11,7 +12,7 @@ import { BeepkitError, toHex } from '@beepkit/protocol';
 import { venueId8, venueIdHex } from '@beepkit/protocol/frames';
 import { buildConsent, challengeFromFile, consentDocument, type VisitEntry } from '@beepkit/protocol/endorse';
 import { loadConfig, type AgentConfig } from './config/index.ts';
-import { Agent, apiTarget, callAgent, SHARED_FILE, clockFromConfig, mqttNetwork, recordShared, secretOf, storageKey } from './app/index.ts';
+import { Agent, receiverCalibration, writeUnitCalibration, apiTarget, callAgent, SHARED_FILE, clockFromConfig, mqttNetwork, recordShared, secretOf, storageKey } from './app/index.ts';
 import { loadVisits } from './visits/index.ts';
 import { sharedFromConsent } from './follow/index.ts';
 import { KeystoreFile } from './keys/index.ts';
@@ -103,7 +104,7 @@ async function consent(o: { config?: string; diagnostician: string; challenge: s
   else print(doc);
 }
 
-async function calibrateCmd(o: { config?: string; beacon: string; samples: string; expected: string; timeout: string }): Promise<void> {
+async function calibrateCmd(o: { config?: string; beacon: string; samples: string; expected: string; timeout: string; dryRun?: boolean }): Promise<void> {
   const cfg = loadConfig(o.config);
   if (!cfg.radio.scanner) throw new BeepkitError('E_CONFIG', 'config radio.scanner: needed to calibrate');
   const n = Number(o.samples);
@@ -124,8 +125,13 @@ async function calibrateCmd(o: { config?: string; beacon: string; samples: strin
   } finally {
     await radio.stop();
   }
-  const r = calibrate(collector.samples, { expectedRssiAt1m: Number(o.expected), minSamples: Math.min(n, 30) });
-  print({ ...r, config: { radio: { rssiCorrection: r.correction } } });
+  // the unit's correction is measured on top of its model's (radio.model): expected − (median + model correction)
+  const model = receiverCalibration({ ...cfg, radio: { ...cfg.radio, rssiCorrection: 0 } });
+  const expected = Number(o.expected);
+  const r = calibrate(collector.samples.map((s) => s + model.rssiCorrection), { expectedRssiAt1m: expected, minSamples: Math.min(n, 30) });
+  const unit = { unitCorrection: r.correction, model: cfg.radio.model, tableVersion: model.tableVersion, medianRssi: r.medianRssi - model.rssiCorrection, spreadDb: r.spreadDb, samples: r.samples, expectedRssiAt1m: expected, at: hostNow() };
+  const path = o.dryRun ? undefined : await writeUnitCalibration(cfg.dataDir, unit);
+  print({ ...r, medianRssi: unit.medianRssi, modelCorrection: model.rssiCorrection, model: model.model.name, modelSource: model.model.source, written: path ?? null });
 }
 
 export function register(program: Command): void {
@@ -146,11 +152,12 @@ export function register(program: Command): void {
       print(doc);
     }));
 
-  cfgOpt(agent.command('calibrate').description('measure this receiver against a reference beacon at 1 m'))
+  cfgOpt(agent.command('calibrate').description("measure this receiver against a reference beacon at 1 m; writes this unit's correction to <dataDir>/calibration.json"))
     .requiredOption('--beacon <address>', 'reference beacon address')
     .option('--samples <n>', 'samples to collect', '60')
     .option('--expected <dBm>', 'RSSI a calibrated receiver reads at 1 m', '-59')
     .option('--timeout <s>', 'give up after', '120')
+    .option('--dry-run', 'print the correction, do not write <dataDir>/calibration.json')
     .action(action(calibrateCmd));
 
   const keys = agent.command('keys').description('renounce a day, or rotate the master secret');
@@ -181,4 +188,5 @@ export function register(program: Command): void {
     .action(action(async (id: string, o: { config?: string }) => print(await queryVenueStatus(loadConfig(o.config), id))));
 
   registerCarer(agent);
+  registerProximity(program);
 }

@@ -154,6 +154,9 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
   const s = await waitStatus((s) => s.visits.total >= 2 && s.visits.open === 0, 'two closed visits', 150_000, child, output);
   t.equal(s.state, 'running');
   t.ok(s.encounters >= 2, 'encounters counted');
+  // the proximity estimator decides in the field: its minutes and the receiver's calibration on /status
+  t.match(s.proximity, { tableVersion: '2020-12-14', modelSource: 'fallback', txPower: -8 }, 'status: the receiver calibration');
+  t.ok(s.proximity && s.proximity.totalMinutes > 0 && s.proximity.closeMinutes <= s.proximity.totalMinutes, `status: close ${s.proximity?.closeMinutes} of ${s.proximity?.totalMinutes} min`);
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'clean exit (logs sealed)');
 
@@ -176,17 +179,21 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
 
   const log = await loadEncounters(join(dir, 'data', 'encounters.bin'), key);
   const att: number[] = [];
+  const closeMs: number[] = [];
   for (const p of PEERS) {
     const rpi = toHex(intervalIds(crowdTek(sc, p.id), enIntervalNumber(Math.floor(startTime / 1000)), 1)[0]!.rpi);
     const e = log.get(rpi);
     t.ok(e, `${p.id} (${p.distance} m) recorded`);
     if (!e) continue;
     att.push(e.minAttenuation, meanAttenuation(e));
+    t.ok(e.windows.every((w) => typeof w.msClose === 'number'), `${p.id}: its windows carry the estimator's close time (log v2)`);
+    closeMs.push(e.windows.reduce((a, w) => a + (w.msClose ?? 0), 0));
     comments.push(`${p.id} at ${p.distance} m: min attenuation ${e.minAttenuation.toFixed(1)} dB, mean ${meanAttenuation(e).toFixed(1)} dB over ${e.samples} samples`);
   }
   if (att.length === 4) {
     t.ok(att[0]! < att[2]!, '1 m peer: lower min attenuation than the 6 m peer');
     t.ok(att[1]! < att[3]!, '1 m peer: lower mean attenuation than the 6 m peer');
+    t.ok(closeMs[0]! >= closeMs[1]!, `1 m peer: at least as much close time as the 6 m peer (${closeMs.join(' / ')} ms)`);
   }
   t.comment(comments.join('\n'));
 });

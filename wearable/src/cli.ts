@@ -19,6 +19,7 @@ import { checkClockSpec, type ScenarioClock as AgentClock } from '@beepkit/proto
 import type { Logger } from './state.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { print } from '@beepkit/agent/infra/cli';
+import { deviceCalibration } from '@beepkit/agent/rssi';
 
 const fail = (e: unknown): void => {
   const err = isBeepkitError(e) ? e : new BeepkitError('E_IO', String((e as Error)?.message ?? e));
@@ -27,7 +28,7 @@ const fail = (e: unknown): void => {
 };
 type Opts = {
   dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; clock?: string; solverKey?: string;
-  publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string; pairingWindowMs?: string; btsnoop?: string;
+  publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string; pairingWindowMs?: string; btsnoop?: string; model?: string;
 };
 
 /** A positive integer option (ms), or E_CONFIG naming it. */
@@ -92,12 +93,16 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   if (o.solverKey) await state.setSolverKey(fromHex(o.solverKey.toLowerCase()));
   const scanner = o.scanUart ? { uart: o.scanUart } : o.scanHci !== undefined ? { hciIndex: Number(o.scanHci) } : undefined;
   // with a recorder it gives the adverts (EN from its NRPA, pairing from the carer's RPA): nothing from the public address before
+  // the model's calibration (agent/README.md "Proximity"): RSSI correction of the scan radio, TX power in the AEM
+  const cal = o.model ? deviceCalibration({ model: o.model }) : undefined;
   const btsnoop = o.btsnoop ? new BtsnoopWriter(o.btsnoop, now) : undefined;
   const radio = new GattPeripheral({ target: o.uart ? { uart: o.uart } : { hciIndex: Number(o.hci ?? 0) }, quiet: !!scanner && !pairing, btsnoop });
   const recorder = scanner
     ? new WearableRecorder({
-      state, scanner, now, speed: clock?.speed, solverKey: state.solverKey, logger: log, btsnoop,
-      txPower: () => radio.advTxPower, // the peripheral controller's advertising TX power (−8 dBm until it reported one)
+      state, scanner, now, rssiCorrection: cal?.rssiCorrection, speed: clock?.speed, solverKey: state.solverKey, logger: log, btsnoop,
+      // the AEM's TX power: the model's calibrated value (--model), else the peripheral controller's advertising TX power
+      // (−8 dBm until it reported one)
+      txPower: cal ? cal.txPower : () => radio.advTxPower,
       // pairing mode is a short window in which the wearable announces itself: its pairing advert keeps the controller's
       // address (a carer may pair by it, and a rotation between the carer's find and connect would fail the pairing);
       // paired, the pairing advert goes out from the carer's RPA; unpaired outside pairing mode, no pairing advert
@@ -194,7 +199,8 @@ export function register(program: Command): void {
     .option('--publish-interval-ms <ms>', 'one publishing decision per interval (divides a day, ≥ 60000; default 1800000): a stay is sealed at the first decision after it ended')
     .option('--visit-window-ms <ms>', 'the 3 beacon frames that open a visit must fall within this window (default 10000)')
     .option('--visit-exit-ms <ms>', 'a visit ends this long after its last strong frame (default 60000)')
-    .option('--btsnoop <file>', 'write both controllers\' HCI traffic to a btsnoop capture (Wireshark, btmon -r); it holds the wearable\'s addresses and RPIs');
+    .option('--btsnoop <file>', 'write both controllers\' HCI traffic to a btsnoop capture (Wireshark, btmon -r); it holds the wearable\'s addresses and RPIs')
+    .option('--model <name>', "the device model in the calibration table (agent/README.md \"Proximity\"): RSSI correction and the AEM's TX power");
   recording(w.command('run').description('serve the paired carer (sync on connect); with --scan-uart/--scan-hci also record')).action((o: Opts) => serve(o, false).catch(fail));
   recording(w.command('pair').description('pairing mode: show the comparison code, confirm on both sides; ends after the window, a failed confirmation or E_COMMIT'))
     .option('--pairing-window-ms <ms>', 'pairing mode ends after this long (real ms, from ready; default 120000)')

@@ -33,6 +33,8 @@ import { hostNow } from '@beepkit/protocol/clock';
 import { TimeKeeper, systemTimeProbes, type TimeProbes } from '../time/index.ts';
 import { ProximityFeed, feedRoute } from './proximity-feed.ts';
 import { VenueWatch } from './venue-watch.ts';
+import { readUnitCalibration, receiverCalibration } from './calibration.ts';
+import type { ReceiverCalibration } from '../rssi/models.ts';
 
 export interface AgentOptions {
   logger?: Logger;
@@ -67,6 +69,8 @@ export class Agent {
   radio?: RadioRunner;
   network?: AgentNetwork;
   pipeline?: ScanPipeline;
+  /** The receiver's effective calibration (set at start). */
+  calibration?: ReceiverCalibration;
   readonly encounters: EncounterLog;
   readonly visits: VisitDetector;
   readonly trust: TrustMachine;
@@ -147,11 +151,13 @@ export class Agent {
       await this.outbox.start();
       this.#alerts = new AlertDispatcher(this.#sinks(), { logger: this.#log });
       this.#carerStore = this.opts.carer ?? (cfg.carer.enabled ? await new CarerStore({ path: cfg.carer.storePath!, key: this.#key, retentionDays: cfg.keystore.retentionDays, wearablesDir: join(cfg.dataDir, 'wearables') }).load() : undefined);
+      // the receiver's model correction plus this unit's (beepkit agent calibrate): agent/README.md "Proximity"
+      this.calibration = receiverCalibration(cfg, await readUnitCalibration(cfg.dataDir));
       const feed = (this.feed = cfg.feed.proximity
         ? new ProximityFeed({ mono: () => performance.now(), edges: this.#encounters.edges, windowsOf: (k) => this.#encounters.get(k)?.windows })
         : undefined);
       this.pipeline = new ScanPipeline({
-        rssiCorrection: cfg.radio.rssiCorrection, assumedEnTxPower: cfg.radio.txPower, encounters: this.#encounters, visits: this.visits,
+        rssiCorrection: this.calibration.rssiCorrection, assumedEnTxPower: cfg.radio.txPower, encounters: this.#encounters, visits: this.visits,
         venues: this.registry, logger: this.#log, onVenue: (o) => {
           // only frames heard at presence strength count for trust (a weak one must not replace a strong one)
           if (o.filteredRssi >= cfg.visits.enterRssi) this.#recentVenues.set(o.venueId, o);
@@ -303,6 +309,7 @@ export class Agent {
     this.radio = new RadioRunner({
       radio, scan: !!r.scanner || (!!this.opts.radio && !r.advertiser), advertise: !!r.advertiser, dutyCycle: r.dutyCycle, txPower: r.txPower,
       txPowerCorrection: () => this.#cfg.radio.txPowerCorrection, advIntervalMs: r.advertisingIntervalMs,
+      ...(r.model !== undefined ? { modelTxPower: r.txPower } : {}),
       now: this.#now, watchdogMs: r.watchdogMs, logger: this.#log, onError: (c) => this.#count(c),
       tek: (day) => {
         try {
@@ -447,6 +454,7 @@ export class Agent {
       trust: { state: this.trust.state, ...(v ? { reason: v.ok ? 'agree' : v.reason } : {}), counters: { ...this.trust.counters } },
       certificate: { today: !!this.network?.certificate(day), requests: this.#caRequests, inFlight: this.#caInFlight, ...(this.#caLastCode ? { lastCode: this.#caLastCode } : {}), codes: { ...this.#caCodes } },
       encounters: this.#encounters.size,
+      ...(this.calibration ? { proximity: this.#proximityStatus(this.calibration) } : {}),
       visits: { open, total: this.visits.visits().length + open, seconds: Math.floor(dwellMs / 1000) },
       ...(this.#venueWatch?.status() ? { venue: this.#venueWatch.status() } : {}),
       ...(this.feed ? { feed: { peers: this.feed.peerCount, ...this.feed.counters } } : {}),
@@ -460,6 +468,19 @@ export class Agent {
       api: { refusals: { ...this.#refusals } },
       ...(this.carer ? { carer: this.carer.service.status() } : {}),
     };
+  }
+
+  #proximityStatus(c: ReceiverCalibration): NonNullable<AgentStatus['proximity']> {
+    let close = 0;
+    let total = 0;
+    for (const e of this.#encounters.encounters()) {
+      for (const w of e.windows) {
+        close += w.msClose ?? 0;
+        for (const ms of w.msByBucket) total += ms;
+      }
+    }
+    const min = (ms: number): number => Math.round(ms / 600) / 100;
+    return { closeMinutes: min(close), totalMinutes: min(total), model: c.model.name, modelSource: c.model.source, rssiCorrection: c.rssiCorrection, txPower: c.txPower, tableVersion: c.tableVersion };
   }
 
   async stop(): Promise<void> {

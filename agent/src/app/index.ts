@@ -6,3 +6,4 @@ export * from './network.ts';
 export * from './clock.ts';
 export * from './api-token.ts';
 export * from './api-client.ts';
+export * from './calibration.ts';

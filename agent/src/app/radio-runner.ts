@@ -25,6 +25,8 @@ export interface RadioRunnerOptions {
    * Power) before it goes into the AEM, dB: the hook for a per-model calibration (default 0).
    */
   txPowerCorrection?: () => number;
+  /** The TX power the AEM announces whatever the controller says: a configured model's calibrated value (#15). */
+  modelTxPower?: number;
   /** EN advertising interval, ms (default 200–270; the EN specification's range). */
   advIntervalMs?: { min: number; max: number };
   /** Today's TEK (undefined when the day is renounced: advertising stops). */
@@ -43,7 +45,7 @@ export class RadioRunner {
   advertising = false;
   lastError?: string;
   /** The TX power last put in the AEM, and where it came from. */
-  txPower: { controller: number | null; correction: number; advertised: number | null; source: 'controller' | 'config' | null } = { controller: null, correction: 0, advertised: null, source: null };
+  txPower: { controller: number | null; correction: number; advertised: number | null; source: 'model' | 'controller' | 'config' | null } = { controller: null, correction: 0, advertised: null, source: null };
   readonly counters = { starts: 0, startFailures: 0, rotations: 0, watchdogRestarts: 0, resets: 0, adverts: 0 };
   private readonly log: Logger;
   private stopped = true;
@@ -178,9 +180,17 @@ export class RadioRunner {
     }
   }
 
-  /** The controller's advertising TX power plus the correction, clamped to int8; the configured value if unknown. */
+  /**
+   * The AEM's TX power: a configured model's calibrated value; else the controller's advertising TX power plus
+   * the correction, clamped to int8; else the configured value.
+   */
   calibratedTxPower(): number {
     const controller = this.o.radio.advTxPower;
+    if (this.o.modelTxPower !== undefined) {
+      const known = typeof controller === 'number' && Number.isFinite(controller) ? controller : null;
+      this.txPower = { controller: known, correction: 0, advertised: this.o.modelTxPower, source: 'model' };
+      return this.o.modelTxPower;
+    }
     const correction = this.o.txPowerCorrection?.() ?? 0;
     const fromController = typeof controller === 'number' && Number.isFinite(controller);
     const value = fromController ? Math.max(-127, Math.min(20, Math.round(controller + correction))) : this.o.txPower;

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
+import { loadModelTable } from '../rssi/models.ts';
 import { DEFAULT_CONFIG, OPAQUE, OPTIONAL, fail, isObj, validate, type AgentConfig } from './schema.ts';
 
 type Obj = Record<string, unknown>;
@@ -66,6 +67,15 @@ export function resolveConfig(doc: unknown = {}, env: NodeJS.ProcessEnv = {}, ba
   merged.broker.caFile = abs(merged.broker.caFile);
   merged.risk.betaFile = abs(merged.risk.betaFile);
   merged.carer.storePath = abs(merged.carer.storePath) ?? resolve(merged.dataDir, 'carer.bks');
+  merged.radio.calibrationTable = abs(merged.radio.calibrationTable);
+  // the AEM announces the model's calibrated TX power unless radio.txPower says otherwise
+  if (merged.radio.txPower === undefined) {
+    try {
+      merged.radio.txPower = merged.radio.model ? loadModelTable(merged.radio.calibrationTable).lookup(merged.radio.model).txPower : -8;
+    } catch (err) {
+      fail('radio.calibrationTable', (err as Error).message);
+    }
+  }
   return merged;
 }
 

@@ -50,13 +50,23 @@ export interface AgentConfig {
     advertiser?: HciTargetConfig;
     /** `continuous` or an EN-like window/period. */
     dutyCycle: 'continuous' | { windowMs: number; periodMs: number };
-    /** TX power announced in the EN metadata when the advertiser controller cannot report its own, dBm. */
+    /**
+     * This device's model, looked up in the calibration table (agent/README.md "Proximity"): its RSSI
+     * correction, and the TX power its AEM announces (the model's calibrated value, or radio.txPower).
+     */
+    model?: string;
+    /** Another version of the calibration table (CSV); default the shipped agent/data/calibration table. */
+    calibrationTable?: string;
+    /**
+     * TX power, dBm: with radio.model, announced in the EN metadata (default the model's calibrated value);
+     * without, announced only when the advertiser controller cannot report its own (default −8).
+     */
     txPower: number;
-    /** Added to the controller's advertising TX power before it goes into the AEM, dB (per-model calibration). */
+    /** Added to the controller's advertising TX power before it goes into the AEM, dB (without radio.model). */
     txPowerCorrection: number;
     /** EN advertising interval, ms, within the EN specification's 200–270. */
     advertisingIntervalMs: { min: number; max: number };
-    /** This receiver's RSSI correction (from `beepkit agent calibrate`), dB. */
+    /** This unit's RSSI correction on top of the model's, dB (`beepkit agent calibrate` writes <dataDir>/calibration.json, which wins). */
     rssiCorrection: number;
     /** No advert for this long while scanning → the scan is restarted (0 = off). */
     watchdogMs: number;
@@ -125,7 +135,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   dataDir: './agent-data',
   keystore: { retentionDays: 14 },
   gnss: { type: 'none', maxAgeMs: 10_000, silenceMs: 3_000 },
-  radio: { dutyCycle: { windowMs: 4_000, periodMs: 240_000 }, txPower: -8, txPowerCorrection: 0, advertisingIntervalMs: { min: 200, max: 270 }, rssiCorrection: 0, watchdogMs: 60_000, powerOnTimeoutMs: 30_000 },
+  radio: { dutyCycle: { windowMs: 4_000, periodMs: 240_000 }, txPower: undefined as unknown as number, txPowerCorrection: 0, advertisingIntervalMs: { min: 200, max: 270 }, rssiCorrection: 0, watchdogMs: 60_000, powerOnTimeoutMs: 30_000 },
   venues: [],
   trust: { tickMs: 5_000, k: 2, maxAgeMs: 30_000, ttlMs: 600_000 },
   visits: { enterFrames: 3, enterWindowMs: 10_000, enterRssi: -85, exitAfterMs: 60_000 },
@@ -145,7 +155,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
 /** Keys that may appear although the defaults lack them. */
 export const OPTIONAL = new Set([
   'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
-  'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser',
+  'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser', 'radio.model', 'radio.calibrationTable', 'radio.txPower',
   'trust.maxHdop', 'trust.minSatellites', 'visits.exitRssi', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
   'alerts.webhook', 'alerts.command', 'risk.betaFile', 'risk.material', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock', 'carer.storePath', 'carer.central',
 ]);
@@ -240,7 +250,9 @@ export function validate(c: AgentConfig): void {
     num(o, 'radio.dutyCycle.periodMs', 1, 86_400_000);
     if ((d as { windowMs: number }).windowMs > (d as { periodMs: number }).periodMs) fail('radio.dutyCycle', 'windowMs must be <= periodMs');
   }
-  num(o, 'radio.txPower', -127, 20);
+  num(o, 'radio.txPower', -127, 20, { optional: true });
+  str(o, 'radio.model', true);
+  str(o, 'radio.calibrationTable', true);
   num(o, 'radio.txPowerCorrection', -40, 40);
   num(o, 'radio.advertisingIntervalMs.min', 200, 270);
   num(o, 'radio.advertisingIntervalMs.max', 200, 270);

@@ -11,7 +11,8 @@ import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
 import { EncounterLog, type Encounter, type EncounterLogOptions, type ExposureWindow, type Rotation } from './log.ts';
 
 const MAGIC = 0x424b454c; // "BKEL"
-const VERSION = 1;
+/** 2 adds each window's msClose (the proximity estimator's close time); 1 is still read (msClose absent). */
+const VERSION = 2;
 const AAD = new TextEncoder().encode('beepkit/encounter-log/v1');
 
 function att(w: Writer, v: number): void {
@@ -35,6 +36,7 @@ export function serialiseEncounters(log: EncounterLog): Uint8Array {
       att(w, x.sumAttenuation);
       w.u8(x.msByBucket.length);
       for (const ms of x.msByBucket) w.f64(ms);
+      w.f64(x.msClose ?? 0);
     }
   }
   w.u32(log.rotations.length);
@@ -46,7 +48,7 @@ export function deserialiseEncounters(buf: Uint8Array, opts: EncounterLogOptions
   const r = new Reader(buf, 'encounter log');
   if (r.u32('magic') !== MAGIC) throw new BeepkitError('E_FORMAT', 'encounter log: bad magic');
   const v = r.u8('version');
-  if (v !== VERSION) throw new BeepkitError('E_VERSION', `encounter log: version ${v}`);
+  if (v !== VERSION && v !== 1) throw new BeepkitError('E_VERSION', `encounter log: version ${v}`);
   const n = r.u32('count');
   const encounters: Encounter[] = [];
   for (let i = 0; i < n; i++) {
@@ -68,7 +70,8 @@ export function deserialiseEncounters(buf: Uint8Array, opts: EncounterLogOptions
       const nb = r.u8('buckets');
       const msByBucket: number[] = [];
       for (let b = 0; b < nb; b++) msByBucket.push(r.f64('ms'));
-      windows.push({ start, end, samples: ws, minAttenuation: wmin, sumAttenuation: wsum, msByBucket });
+      const msClose = v >= 2 ? r.f64('msClose') : undefined;
+      windows.push({ start, end, samples: ws, minAttenuation: wmin, sumAttenuation: wsum, msByBucket, ...(msClose !== undefined ? { msClose } : {}) });
     }
     encounters.push({ rpi, aem, firstSeen, lastSeen, samples, minAttenuation, sumAttenuation, windows });
   }

@@ -28,6 +28,8 @@ export interface ExposureWindow {
   sumAttenuation: number;
   /** Milliseconds credited per attenuation bucket. */
   msByBucket: number[];
+  /** Milliseconds credited while the proximity estimator said "close" (agent/src/proximity); absent in logs written before it. */
+  msClose?: number;
 }
 
 export interface Encounter {
@@ -94,7 +96,7 @@ export class EncounterLog {
   }
 
   /** Records one (filtered) observation of an RPI. Allocates only for new RPIs and new windows. */
-  record(rpi: string, aem: string, address: string, att: number, at: number): Encounter {
+  record(rpi: string, aem: string, address: string, att: number, at: number, close = false): Encounter {
     let e = this.byRpi.get(rpi);
     if (!e) {
       e = { rpi, aem, firstSeen: at, lastSeen: at, samples: 0, minAttenuation: Infinity, sumAttenuation: 0, windows: [] };
@@ -110,10 +112,11 @@ export class EncounterLog {
     const gap = w ? at - w.end : Infinity;
     const credit = gap >= 0 && gap <= this.maxCreditMs ? gap : 0;
     if (!w || at - w.start >= this.windowMs || gap > this.maxCreditMs) {
-      w = { start: credit ? at - credit : at, end: at, samples: 0, minAttenuation: Infinity, sumAttenuation: 0, msByBucket: new Array<number>(this.edges.length + 1).fill(0) };
+      w = { start: credit ? at - credit : at, end: at, samples: 0, minAttenuation: Infinity, sumAttenuation: 0, msByBucket: new Array<number>(this.edges.length + 1).fill(0), msClose: 0 };
       e.windows.push(w);
     }
     w.msByBucket[bucketOf(att, this.edges)] += credit;
+    if (close) w.msClose = (w.msClose ?? 0) + credit;
     w.end = at;
     w.samples++;
     w.sumAttenuation += att;

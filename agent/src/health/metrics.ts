@@ -47,6 +47,7 @@ export function renderMetrics(s: AgentStatus): string {
   t.metric('ca_requests_total', 'counter', 'CA requests sent', [[{}, s.certificate.requests]]);
   t.map('ca_refusals_total', 'counter', 'CA refusals and rejections by code', 'code', s.certificate.codes);
   t.metric('encounters', 'gauge', 'encounters in the log', [[{}, s.encounters]]);
+  if (s.proximity) t.metric('proximity_close_minutes', 'gauge', 'minutes the proximity estimator called close, over the encounters in the log', [[{}, s.proximity.closeMinutes]]);
   t.metric('visits_open', 'gauge', 'venue visits in progress', [[{}, s.visits.open]]);
   t.metric('visits', 'gauge', 'venue visits in the log', [[{}, s.visits.total]]);
   t.map('publisher_decisions_total', 'counter', 'publisher decisions by reason', 'reason', s.publisher);

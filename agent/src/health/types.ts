@@ -19,12 +19,17 @@ export interface AgentStatus {
      * The TX power in the AEM: the advertiser controller's (LE Read Advertising Physical Channel Tx Power)
      * plus the correction, or the configured `radio.txPower` when the controller did not report one.
      */
-    txPower?: { controller: number | null; correction: number; advertised: number | null; source: 'controller' | 'config' | null };
+    txPower?: { controller: number | null; correction: number; advertised: number | null; source: 'model' | 'controller' | 'config' | null };
   };
   scan: { total: number; accepted: number; peers: number; byKind: Record<string, number>; rejects: Record<string, number> };
   trust: { state: string; reason?: string; counters: Record<string, number> };
   certificate: { today: boolean; requests: number; inFlight: boolean; lastCode?: string; codes: Record<string, number> };
   encounters: number;
+  /**
+   * The receiver's calibration (model row or fallback, unit correction, table version) and the minutes the
+   * proximity estimator called close over all encounters in the log (agent/README.md "Proximity"); counts only.
+   */
+  proximity?: { closeMinutes: number; totalMinutes: number; model: string; modelSource: string; rssiCorrection: number; txPower: number; tableVersion: string };
   /** `seconds`: time spent in venues, closed visits plus the open ones so far. */
   visits: { open: number; total: number; seconds?: number };
   publisher: Record<string, number>;

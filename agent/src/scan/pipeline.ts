@@ -9,6 +9,7 @@ import { decodeAdvert, slotOf, verifyVenueFrame, DEFAULT_SLOT_SECONDS, DEFAULT_S
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import { RssiFilter, type RssiFilterConfig } from '../rssi/filters.ts';
 import type { EncounterLog } from '../encounters/log.ts';
+import { ProximityEstimator, proximityConfig, type ProximityConfig } from '../proximity/estimator.ts';
 import type { VisitDetector } from '../visits/detector.ts';
 import type { AdvertEvent, VenueObservation, VenueRegistry } from './types.ts';
 
@@ -33,6 +34,8 @@ export interface PipelineOptions {
   onVenue?: (obs: VenueObservation) => void;
   /** Called for every accepted EN advert: the peer (its key), the raw and filtered RSSI, the attenuation (the proximity feed). */
   onEncounter?: (key: string, raw: number, filtered: number, att: number, at: number) => void;
+  /** The proximity decision for EN peers (agent/src/proximity; default: within 2 m). */
+  proximity?: Partial<ProximityConfig>;
   /** Peers tracked at most; beyond it new peers are counted (E_PEER_TABLE_FULL) but not tracked. */
   maxPeers?: number;
   logger?: Logger;
@@ -59,6 +62,10 @@ export interface PeerState {
   aem?: Uint8Array;
   aemHex?: string;
   next?: PeerState;
+  /** EN peers: the last sample's unfiltered EN attenuation, and the proximity estimator's state and decision. */
+  rawAttenuation?: number;
+  proximity?: ProximityEstimator;
+  close?: boolean;
 }
 
 /** FNV-1a over 16 bytes: EN peers are found by RPI without building a string per advert. */
@@ -89,8 +96,10 @@ export class ScanPipeline {
   private readonly log: Logger;
   private readonly correction: number;
   private readonly maxPeers: number;
+  private readonly proximity: ReturnType<typeof proximityConfig>;
 
   constructor(opts: PipelineOptions = {}) {
+    this.proximity = proximityConfig(opts.proximity);
     this.o = opts;
     this.log = opts.logger ?? silentLogger;
     this.correction = opts.rssiCorrection ?? 0;
@@ -230,7 +239,11 @@ export class ScanPipeline {
         p.aem = a.aem;
         p.aemHex = toHex(a.aem);
       }
-      this.o.encounters?.record(p.key, p.aemHex as string, ev.address, att, ev.receivedAt);
+      // the proximity decision works on each sample's own EN attenuation (the smoothed one lags)
+      const raw = p.txPower - (ev.rssi + this.correction);
+      p.rawAttenuation = raw;
+      p.close = (p.proximity ??= new ProximityEstimator(this.proximity)).update(ev.receivedAt, raw);
+      this.o.encounters?.record(p.key, p.aemHex as string, ev.address, att, ev.receivedAt, p.close);
       this.o.onEncounter?.(p.key, ev.rssi, p.rssi, att, ev.receivedAt);
     } else if (a.kind === 'beepkit-venue') {
       const venueId = p.key.slice(2);

@@ -103,6 +103,13 @@ export interface AirOptions {
   /** The clock handed to beacons' payloadFn (default the host clock; the sim passes its scenario clock). */
   now?: () => number;
 }
+/**
+ * A recorded RSSI source (trace-driven air, issue 15): for a (tx, rx) pair it returns the dBm to report at
+ * this advertising event (instead of the path-loss model and shadowing), or null when nothing is heard now;
+ * undefined leaves the pair to the model. `now` is the air's clock (the sim's scenario clock).
+ */
+export type RssiSource = (tx: string, rx: string, now: number) => number | null | undefined;
+
 export interface TxStats {
   advEvents: number;
   received: number;
@@ -136,6 +143,7 @@ export class Air {
   private nextLink = 1;
   private supervisor?: NodeJS.Timeout;
   private stopped = false;
+  private rssiSource?: RssiSource;
   readonly #now: () => number;
 
   constructor(opts: AirOptions = {}) {
@@ -146,6 +154,11 @@ export class Air {
     this.passive = opts.passiveScan ?? false;
     this.checkMs = opts.supervisionCheckMs ?? 50;
     this.#now = opts.now ?? hostNow;
+  }
+
+  /** Sets (or with undefined removes) a recorded RSSI source for the pairs it knows (firmware-stubs/src/air/trace.ts). */
+  setRssiSource(source: RssiSource | undefined): void {
+    this.rssiSource = source;
   }
 
   /** Registers a device (a controller). */
@@ -315,9 +328,11 @@ export class Air {
     const scannable = adv.type === ADV_IND || adv.type === ADV_SCAN_IND;
     for (const rx of this.devices.values()) {
       if (rx === tx || !rx.listener || (!rx.scan && !rx.initiating)) continue;
-      const base = expectedRssi(tx.txPower, distanceM(tx.pos, rx.pos), this.params);
-      const rssi = base + this.params.shadowingSigmaDb * this.rng.gauss();
-      if (rssi < this.params.sensitivityDbm) {
+      const traced = this.rssiSource?.(tx.id, rx.id, this.#now());
+      if (traced === null) continue;
+      const base = traced ?? expectedRssi(tx.txPower, distanceM(tx.pos, rx.pos), this.params);
+      const rssi = traced ?? base + this.params.shadowingSigmaDb * this.rng.gauss();
+      if (traced === undefined && rssi < this.params.sensitivityDbm) {
         this.stats.belowSensitivity++;
         tx.stats.belowSensitivity++;
         continue;
@@ -337,10 +352,11 @@ export class Air {
       this.stats.delivered++;
       tx.stats.received++;
       const pdu = { type: adv.type, address: adv.address, addressType: adv.addressType, from: tx.id, txPower: tx.txPower };
-      rx.listener.onAdv({ ...pdu, data: adv.advData, rssi: toHciRssi(rssi) });
+      // a recorded 127 is HCI's "not available" and is reported as such
+      rx.listener.onAdv({ ...pdu, data: adv.advData, rssi: traced === 127 ? 127 : toHciRssi(rssi) });
       if (scan.active && scannable && !this.passive && rx.listener) {
-        const rssi2 = base + this.params.shadowingSigmaDb * this.rng.gauss();
-        if (rssi2 < this.params.sensitivityDbm) continue;
+        const rssi2 = traced ?? base + this.params.shadowingSigmaDb * this.rng.gauss();
+        if (traced === undefined && rssi2 < this.params.sensitivityDbm) continue;
         this.stats.scanResponses++;
         rx.listener.onAdv({ ...pdu, type: SCAN_RSP, scanRspTo: adv.type, data: adv.scanRspData, rssi: toHciRssi(rssi2) });
       }

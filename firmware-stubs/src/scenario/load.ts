@@ -188,6 +188,14 @@ function waypoints(v: V, x: unknown, venues: Map<string, VenueSpec>): Waypoint[]
   });
 }
 
+function traceSpec(v: V, x: unknown): NonNullable<DeviceSpec['rssiTrace']> {
+  const o = v.obj(x);
+  return {
+    file: v.at('file').str(o.file), heardBy: v.at('heardBy').id(o.heardBy), startAt: v.at('startAt').num(o.startAt, { def: 0, min: 0 }),
+    ...(o.rx !== undefined ? { rx: v.at('rx').str(o.rx) } : {}), ...(o.tx !== undefined ? { tx: v.at('tx').str(o.tx) } : {}),
+  };
+}
+
 function device(v: V, x: unknown, venues: Map<string, VenueSpec>, seed: number, duration: number): DeviceSpec[] {
   const o = v.obj(x);
   const role = v.at('role').oneOf(o.role, ['agent', 'beacon', 'wearable', 'crowd'] as const);
@@ -200,12 +208,14 @@ function device(v: V, x: unknown, venues: Map<string, VenueSpec>, seed: number, 
     noise: v.at('gnss.noise').num(gO.noise, { def: 2.5, min: 0 }),
   };
   const txPower = v.at('txPower').num(o.txPower, { def: -8, min: -40, max: 20 });
+  const rssiTrace = o.rssiTrace === undefined ? undefined : traceSpec(v.at('rssiTrace'), o.rssiTrace);
   if (role !== 'crowd') {
     return [{
       id, role, label: v.at('label').str(o.label, id), txPower, gnss,
       path: waypoints(v.at('path'), o.path, venues),
       carer: o.carer === undefined ? undefined : v.at('carer').id(o.carer),
       hostless: false,
+      ...(rssiTrace ? { rssiTrace } : {}),
     }];
   }
   // A crowd expands into `count` host-less advertisers on seeded random walks.
@@ -233,7 +243,8 @@ function device(v: V, x: unknown, venues: Map<string, VenueSpec>, seed: number, 
       path.push({ t: Math.min(t, duration), ...q });
       p = q;
     }
-    out.push({ id: `${id}-${String(i).padStart(3, '0')}`, role: 'agent', label: `${id} #${i}`, txPower, gnss: { ...gnss, enabled: false }, path, hostless: true });
+    // a recorded RSSI trace belongs to the crowd's first member
+    out.push({ id: `${id}-${String(i).padStart(3, '0')}`, role: 'agent', label: `${id} #${i}`, txPower, gnss: { ...gnss, enabled: false }, path, hostless: true, ...(rssiTrace && i === 0 ? { rssiTrace } : {}) });
   }
   return out;
 }

@@ -69,6 +69,8 @@ export interface DeviceSpec {
   carer?: string;
   /** true for crowd members: host-less advertisers, no agent stack */
   hostless: boolean;
+  /** Recorded RSSI: the air reports this device to `heardBy` with a trace's values at its times (issue 15). */
+  rssiTrace?: { file: string; heardBy: string; startAt: number; rx?: string; tx?: string };
 }
 
 export interface FaultSpec {

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { enIntervalNumber } from '@beepkit/protocol/rpi';
 import { Air } from '../air/air.ts';
+import { TraceRssi } from '../air/trace.ts';
+import { loadRssiTrack } from './rssi-trace.ts';
 import { enuToLatLon, latLonToEnu, type Enu, type LatLon } from '../air/geo.ts';
 import { GnssEmulator } from '../gnss/emulator.ts';
 import { VirtualController, type Logger } from '../hci/controller.ts';
@@ -75,6 +77,8 @@ export class Sim implements SimView {
   readonly dir: string;
   readonly clock: ScenarioClock;
   readonly air: Air;
+  /** The recorded RSSI tracks of the scenario's devices (rssiTrace), if any. */
+  traces?: TraceRssi;
   readonly events: SimEvent[] = [];
   private readonly o: SimOptions;
   private readonly log: Logger;
@@ -130,6 +134,7 @@ export class Sim implements SimView {
       }
       if (this.o.btsnoop) this.capture = new SimCapture(this.o.btsnoop, () => this.clock.now());
       for (const spec of sc.devices) this.addDevice(spec);
+      this.installTraces();
       this.clock.resume();
       this.tick();
       this.timer = setInterval(() => this.tick(), this.o.tickMs ?? 100);
@@ -275,6 +280,17 @@ export class Sim implements SimView {
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
     (kind === 'error' ? this.log.warn : this.log.info).call(this.log, e, `event ${kind} ${device}`);
     return e;
+  }
+
+  /** Devices with a recorded RSSI trace: the air reports them to their listener with those values at those times. */
+  private installTraces(): void {
+    const tracks = this.scenario.devices.filter((d) => d.rssiTrace).map((d) => {
+      const spec = d.rssiTrace!;
+      const rx = this.scenario.devices.find((x) => x.id === spec.heardBy);
+      if (!rx || rx.hostless) throw new BeepkitError('E_CONFIG', `device ${d.id}: rssiTrace.heardBy must name a device with a radio`);
+      return loadRssiTrack(spec, d.hostless ? d.id : `${d.id}/adv`, `${rx.id}/scan`, this.clock.startTime);
+    });
+    if (tracks.length) this.air.setRssiSource((this.traces = new TraceRssi(tracks)).source);
   }
 
   private addDevice(spec: DeviceSpec): void {

@@ -16,7 +16,7 @@ function beaconAddress(ctx: HilContext, b: RigBeacon): string | undefined {
 
 /** Median RSSI of one beacon on a device's scan radio, through `beepkit agent calibrate` (the agent's own stack). */
 async function medianRssi(configPath: string, address: string): Promise<number> {
-  const out = await runBeepkit(BIN, ['agent', 'calibrate', '--config', configPath, '--beacon', address, '--samples', '20', '--timeout', '60'], 120_000);
+  const out = await runBeepkit(BIN, ['agent', 'calibrate', '--config', configPath, '--beacon', address, '--samples', '20', '--timeout', '60', '--dry-run'], 120_000);
   const j = JSON.parse(out) as { medianRssi: number };
   return j.medianRssi;
 }

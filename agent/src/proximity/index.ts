@@ -1,0 +1,3 @@
+export * from './estimator.ts';
+export * from './trace.ts';
+export * from './replay.ts';

@@ -1,0 +1,83 @@
+/**
+ * proximity: the agent's proximity estimator against the single-reading
+ * Exposure Notification rule on the shared recordings (../shared/fixtures/rssi):
+ * per dataset, per-sample balanced accuracy, precision and recall at 2 m and
+ * 1.5 m; pair-level precision and recall of "≥ 15 min within 2 m" where the
+ * data has durations; the single-reading rule at 55 dB, 60 dB and its best
+ * threshold on the test rows; the estimator with thresholds tuned
+ * leave-one-dataset-out (LODO), with the model calibration only and with a
+ * unit calibration at 1 m. Deterministic: one run (repeats do not change it).
+ */
+import { allDatasets } from './proximity/data.ts';
+import { evaluate, pairMinutes, pairScores, score, tune, type Calibration, type Evaluated } from './proximity/evaluate.ts';
+import { TUNED_THRESHOLDS_DB } from '@beepkit/agent/proximity';
+import { goal, type Bench, type Goal, type Metric } from './lib.ts';
+
+const fixed = (v: number, unit: string): Metric => ({ median: v, min: v, max: v, unit });
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+const bench: Bench = {
+  name: 'proximity',
+  description: 'proximity estimator vs the single-reading EN rule on the shared RSSI recordings (per sample, per pair, leave-one-dataset-out)',
+  async run(ctx) {
+    const metrics: Record<string, Metric> = {};
+    const goals: Record<string, Goal> = {};
+    const notes: string[] = [];
+    const data = allDatasets(ctx.smoke ? { stride: 20, maxFiles: 6 } : {});
+    const ev: Evaluated[] = [];
+    for (const d of data) {
+      const t0 = performance.now();
+      ev.push(evaluate(d));
+      ctx.log(`${d.name}: ${d.rows.length} rows replayed twice in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      notes.push(`${d.name}: ${d.rows.length} rows; ${d.note}`);
+    }
+    const table: Record<string, unknown> = {};
+    for (const m of ['2', '1.5'] as const) {
+      const sets = (cal: Calibration, kind: 'att' | 'est') => ev.map((e) => ({ x: e[kind][cal], y: e.truth[m] }));
+      for (const [i, e] of ev.entries()) {
+        const y = e.truth[m];
+        const put = (k: string, s: { ba: number; precision: number; recall: number; threshold: number }): void => {
+          for (const f of ['ba', 'precision', 'recall'] as const) metrics[`${e.name}_${m}m_${k}_${f}`] = fixed(r3(s[f]), f === 'ba' ? 'balanced accuracy' : f);
+          metrics[`${e.name}_${m}m_${k}_threshold`] = fixed(s.threshold, 'dB');
+          table[`${e.name} ${m} m ${k}`] = { ba: r3(s.ba), precision: r3(s.precision), recall: r3(s.recall), threshold: s.threshold };
+        };
+        // the single-reading rule with Google's calibration (the issue's baseline)
+        put('single55', score(e.att.model, y, 55));
+        put('single60', score(e.att.model, y, 60));
+        const tunedOnTest = score(e.att.model, y, tune([{ x: e.att.model, y }]));
+        put('single_tuned_on_test', tunedOnTest);
+        put('single_unit_tuned_on_test', score(e.att.unit, y, tune([{ x: e.att.unit, y }])));
+        // the estimator: thresholds from the other datasets only
+        const others = (cal: Calibration) => sets(cal, 'est').filter((_, j) => j !== i);
+        const lodoModel = score(e.est.model, y, tune(others('model')));
+        const lodoUnit = score(e.est.unit, y, tune(others('unit')));
+        put('estimator_lodo_model', lodoModel);
+        put('estimator_lodo_unit', lodoUnit);
+        put('single_lodo_unit', score(e.att.unit, y, tune(sets('unit', 'att').filter((_, j) => j !== i))));
+        put('estimator_shipped_unit', score(e.est.unit, y, TUNED_THRESHOLDS_DB[m]));
+        if (m === '2') {
+          const gain = r3(lodoUnit.ba - tunedOnTest.ba);
+          metrics[`${e.name}_2m_lodo_gain`] = fixed(gain, 'balanced accuracy');
+          goals[`${e.name}_2m_lodo_gain`] = goal(gain, '>=', 0.05);
+          goals[`${e.name}_2m_lodo_above_single_tuned`] = goal(gain, '>=', 0.0001);
+        }
+        if (m === '2' && e.timed) {
+          const single = pairScores(pairMinutes(e, e.att.model, tunedOnTest.threshold, 2));
+          const est = pairScores(pairMinutes(e, e.est.unit, lodoUnit.threshold, 2));
+          for (const [k, s] of [['single_tuned_on_test', single], ['estimator_lodo_unit', est]] as const) {
+            metrics[`${e.name}_pairs15min_${k}_precision`] = fixed(r3(s.precision), 'precision');
+            metrics[`${e.name}_pairs15min_${k}_recall`] = fixed(r3(s.recall), 'recall');
+            table[`${e.name} pairs ≥15 min ${k}`] = { ...s, precision: r3(s.precision), recall: r3(s.recall) };
+          }
+        }
+      }
+      // what the shipped thresholds would be: tuned on all three datasets (unit calibration)
+      metrics[`all_${m}m_estimator_threshold_all_data`] = fixed(tune(sets('unit', 'est')), 'dB');
+    }
+    for (const e of ev) notes.push(`${e.name}: unit calibration at 1 m for ${e.calibratedReceivers} of ${e.receivers} receivers (the others: model calibration only)`);
+    notes.push(`table: ${JSON.stringify(table)}`);
+    ctx.log(JSON.stringify(table, null, 1));
+    return { metrics, goals, notes };
+  },
+};
+export default bench;

@@ -1,0 +1,129 @@
+/**
+ * Proximity figures on the shared recordings: the agent's estimator (run
+ * through `replay`, the code of `beepkit proximity replay`) against the
+ * single-reading Exposure Notification rule, per sample and per pair, with
+ * leave-one-dataset-out thresholds.
+ */
+import { replay } from '@beepkit/agent/proximity';
+import { loadModelTable, type ModelTable } from '@beepkit/agent/rssi';
+import type { TraceRow } from '@beepkit/agent/proximity';
+import type { Dataset, LabelledRow } from './data.ts';
+
+export interface Scores { ba: number; precision: number; recall: number; threshold: number }
+
+/** Balanced accuracy, precision and recall of `x <= T` for the truth `y`. */
+export function score(x: ArrayLike<number>, y: ArrayLike<number | boolean>, T: number): Scores {
+  let tp = 0, fp = 0, fn = 0, tn = 0;
+  for (let i = 0; i < y.length; i++) {
+    const p = x[i] <= T;
+    if (y[i]) {
+      if (p) tp++;
+      else fn++;
+    } else if (p) fp++;
+    else tn++;
+  }
+  const tpr = tp / Math.max(1, tp + fn);
+  const tnr = tn / Math.max(1, tn + fp);
+  return { ba: (tpr + tnr) / 2, precision: tp / Math.max(1, tp + fp), recall: tpr, threshold: T };
+}
+
+const GRID = Array.from({ length: 141 }, (_, i) => i - 20);
+
+/** The threshold maximising the mean balanced accuracy over the given sets (each set weighs the same). */
+export function tune(sets: { x: ArrayLike<number>; y: ArrayLike<number | boolean> }[]): number {
+  let best = GRID[0];
+  let bestBa = -1;
+  for (const T of GRID) {
+    const m = sets.reduce((a, s) => a + score(s.x, s.y, T).ba, 0) / sets.length;
+    if (m > bestBa) {
+      bestBa = m;
+      best = T;
+    }
+  }
+  return best;
+}
+
+export type Calibration = 'model' | 'unit';
+
+/** The unit's correction as `beepkit agent calibrate` makes it: 1 m reads 50 dB (each receiver's own 0.9–1.1 m samples). */
+export function unitCorrections(rows: LabelledRow[], table: ModelTable): Map<string, number> {
+  const at1m = new Map<string, number[]>();
+  for (const r of rows) {
+    if (Math.abs(r.distance - 1) > 0.1) continue;
+    const att = table.lookup(r.tx_model).txPower - (r.rssi + table.lookup(r.rx_model).rssiCorrection);
+    (at1m.get(r.rx) ?? at1m.set(r.rx, []).get(r.rx)!).push(att);
+  }
+  const out = new Map<string, number>();
+  for (const [rx, v] of at1m) {
+    v.sort((a, b) => a - b);
+    out.set(rx, v[v.length >> 1] - 50);
+  }
+  return out;
+}
+
+export interface Evaluated {
+  name: string;
+  timed: boolean;
+  /** Per calibration: raw EN attenuation and the estimator's statistic, per row. */
+  att: Record<Calibration, Float64Array>;
+  est: Record<Calibration, Float64Array>;
+  truth: Record<'2' | '1.5', Uint8Array>;
+  rows: LabelledRow[];
+  calibratedReceivers: number;
+  receivers: number;
+}
+
+function traceRows(rows: LabelledRow[], table: ModelTable, unit?: Map<string, number>): TraceRow[] {
+  return rows.map((r, i) => ({
+    row: i, line: i + 2, time: r.time, rssi: r.rssi, rx: r.rx, tx: r.tx, rxModel: r.rx_model, txModel: r.tx_model,
+    ...(unit ? { rssiCorrection: table.lookup(r.rx_model).rssiCorrection + (unit.get(r.rx) ?? 0) } : {}),
+  }));
+}
+
+export function evaluate(d: Dataset, table = loadModelTable()): Evaluated {
+  const unit = unitCorrections(d.rows, table);
+  const att = {} as Record<Calibration, Float64Array>;
+  const est = {} as Record<Calibration, Float64Array>;
+  for (const cal of ['model', 'unit'] as const) {
+    const r = replay(traceRows(d.rows, table, cal === 'unit' ? unit : undefined), { table });
+    att[cal] = Float64Array.from(r.rows, (x) => x.attenuation ?? Infinity);
+    est[cal] = Float64Array.from(r.rows, (x) => x.estimate ?? Infinity);
+  }
+  return {
+    name: d.name, timed: d.timed, att, est, rows: d.rows, calibratedReceivers: unit.size, receivers: new Set(d.rows.map((r) => r.rx)).size,
+    truth: { '2': Uint8Array.from(d.rows, (r) => +(r.distance <= 2)), '1.5': Uint8Array.from(d.rows, (r) => +(r.distance <= 1.5)) },
+  };
+}
+
+/** Minutes within `meters` per pair (truth) and minutes with `x <= T`, credited as the EncounterLog does (gap to the pair's previous sample, ≤ 5 min). */
+export function pairMinutes(e: Evaluated, x: ArrayLike<number>, T: number, meters: number): { truth: number; predicted: number }[] {
+  const byPair = new Map<string, number[]>();
+  e.rows.forEach((r, i) => (byPair.get(`${r.rx}|${r.tx}`) ?? byPair.set(`${r.rx}|${r.tx}`, []).get(`${r.rx}|${r.tx}`)!).push(i));
+  const out: { truth: number; predicted: number }[] = [];
+  for (const idx of byPair.values()) {
+    idx.sort((a, b) => e.rows[a].time - e.rows[b].time || a - b);
+    let truth = 0;
+    let predicted = 0;
+    for (let k = 1; k < idx.length; k++) {
+      const gap = (e.rows[idx[k]].time - e.rows[idx[k - 1]].time) / 60;
+      if (gap > 5) continue;
+      if (e.rows[idx[k]].distance <= meters) truth += gap;
+      if (x[idx[k]] <= T) predicted += gap;
+    }
+    out.push({ truth, predicted });
+  }
+  return out;
+}
+
+/** Pair-level precision and recall of "≥ 15 min within the distance". */
+export function pairScores(p: { truth: number; predicted: number }[]): { precision: number; recall: number; pairs: number; positives: number } {
+  let tp = 0, fp = 0, fn = 0;
+  for (const x of p) {
+    const y = x.truth >= 15;
+    const q = x.predicted >= 15;
+    if (y && q) tp++;
+    else if (q) fp++;
+    else if (y) fn++;
+  }
+  return { precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn), pairs: p.length, positives: tp + fn };
+}
