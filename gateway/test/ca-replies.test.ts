@@ -4,15 +4,22 @@
  * correlation id whenever the 12-byte header is there (§5.3); a message of
  * another topic's type is E_TYPE (§5.2); every signed in-window CaRequest,
  * refused or granted, counts against the pseudonym-day budget (§9.3); one
- * venue key cannot be registered under two venue ids.
+ * venue key cannot be registered under two venue ids (registry and `beepkit
+ * gateway venue add --key-file`).
  */
 import t from 'tap';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { toHex } from '@beepkit/protocol';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { caRequestSigningBytes, decodeMessage, encodeMessage, type CaRequestBody } from '@beepkit/protocol/wire';
 import { CertificateAuthority, loadOrCreateKeys, VenueRegistry } from '../src/ca/index.ts';
 import { handleCaRequest } from '../src/app/handlers.ts';
 import { correlationOf } from '../src/ingest/index.ts';
 import { DAY, bytesFrom, prng, tempDir } from './gw-fixtures.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/beepkit.js', import.meta.url));
 
 const TODAY = 20_602;
 const NOW = (TODAY * DAY + 12 * 3600) * 1000;
@@ -74,4 +81,19 @@ t.test('one venue key, one venue id', async (t) => {
   t.throws(() => registry.add({ id: 'a1b2c3d4e5f7', name: 'Cafe again', region: ['S', 'C'], lat: 1, lon: 2, radiusM: 10, key }), { code: 'E_EXISTS' }, 'same key under another id');
   t.equal(registry.list().length, 1, 'nothing added');
   t.ok(registry.add({ id: 'a1b2c3d4e5f7', name: 'Other', region: ['S', 'C'], lat: 1, lon: 2, radiusM: 10, key: bytesFrom(prng(15), 32) }).venue, 'another key is fine');
+});
+
+t.test('beepkit gateway venue add --key-file refuses a key registered under another id (E_EXISTS, exit 2)', async (t) => {
+  const tmp = tempDir('venue-key-cli');
+  t.teardown(tmp.remove);
+  const key = bytesFrom(prng(16), 32);
+  new VenueRegistry(`${tmp.dir}/venues.json`).add({ id: 'a1b2c3d4e5f6', name: 'Cafe', region: ['scotland', 'edinburgh'], lat: 55.95, lon: -3.19, radiusM: 30, key });
+  writeFileSync(`${tmp.dir}/venue.hex`, toHex(key) + '\n', { mode: 0o600 });
+  const args = ['gateway', 'venue', 'add', '-d', tmp.dir, '--name', 'Cafe twin', '--region', 'scotland/edinburgh', '--lat', '55.95', '--lon', '-3.19', '--id', 'a1b2c3d4e5f7', '--key-file', `${tmp.dir}/venue.hex`];
+  const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    const c = execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (_e, _out, err) => resolve({ code: c.exitCode, err }));
+  });
+  t.equal(r.code, 2, 'exit 2');
+  t.match(r.err, /"code":"E_EXISTS"/, `coded refusal on stderr: ${r.err.trim()}`);
+  t.same(new VenueRegistry(`${tmp.dir}/venues.json`).load().list().map((v) => v.id), ['a1b2c3d4e5f6'], 'the twin was not added');
 });
