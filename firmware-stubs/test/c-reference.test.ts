@@ -94,7 +94,9 @@ t.test('the C reference reproduces the published vectors byte for byte', { skip 
   const vi = venue.inputs;
   const ti = tc.inputs;
   const [i0, i1] = batch.inputs.intervals as number[];
-  const seal = (i: number): string => `seal ${ti.prefix} ${ti.ephemeralPrivateKey} ${ti.ephemeralPublicKey} ${ti.solverPublicKey} ${i} ${toHex(fixed(`salt-${i}`, 8))} ${ti.geodata}`;
+  // each record of the batch carries the geodata of its own stay (SPEC.md §7.4: one record per stay, the interval in which it began)
+  const stay = new Map((batch.inputs.records as { interval: number; geodata: string }[]).map((r) => [r.interval, r.geodata]));
+  const seal = (i: number, geodata = stay.get(i) ?? (ti.geodata as string)): string => `seal ${ti.prefix} ${ti.ephemeralPrivateKey} ${ti.ephemeralPublicKey} ${ti.solverPublicKey} ${i} ${toHex(fixed(`salt-${i}`, 8))} ${geodata}`;
   const lines = [
     `keys ${keys.inputs.master} ${keys.inputs.fromDay} ${days[0].day}`,
     `keys ${keys.inputs.master} ${keys.inputs.fromDay} ${days[1].day}`,
@@ -102,7 +104,7 @@ t.test('the C reference reproduces the published vectors byte for byte', { skip 
     `venue ${vi.venueKey} ${vi.venueId} ${vi.slot} ${vi.txPower}`,
     `venue ${vi.venueKey} ${vi.venueId} ${(vi.slot as number) - 1} ${vi.txPower}`,
     `geodata ${g.level} ${g.start} ${g.end} ${Math.round(g.lat * 1e7)} ${Math.round(g.lon * 1e7)} ${g.accuracy} ${g.sources} ${g.perturbed ? 1 : 0} ${g.venue ? toHex(g.venue) : '-'}`,
-    seal(ti.interval as number),
+    seal(ti.interval as number, ti.geodata as string),
     seal(i0),
     seal(i1),
   ];

@@ -49,7 +49,8 @@ t.test('CA decisions', async (t) => {
   const cert = verifyCertificate(r.certificate, keys.caPublicKey, { now: NOW / 1000, day: TODAY, role: 'device', subject: good.pseudonymPublicKey });
   t.equal(cert.region, 'CA/Alameda/Berkeley/Library', 'region = venue region path');
   t.same([...cert.solverKeyId], [...keys.solverKeyId], 'solver key id');
-  t.ok(cert.notAfter >= (TODAY + 1) * DAY - 1, 'valid to the end of the day');
+  t.equal(cert.notAfter, (TODAY + 1) * DAY - 1 + 21_600, 'notAfter = the last second of the day + certGraceSec (SPEC.md §10, vectors/certificate.json)');
+  t.equal(cert.notBefore, NOW / 1000 - 30, 'notBefore = issue time − maxSkew (30 s here, the class default; the gateway passes ingest.maxSkewSec, 300 s)');
 
   t.equal(codeOf(request({ frame: frame({ k: bytesFrom(rand, 32) }) })), 'E_TRUST_FRAME', 'forged frame (wrong key)');
   t.equal(codeOf(request({ frame: frame({ id: 'abcdefabcdef' }) })), 'E_TRUST_FRAME', 'unregistered venue');

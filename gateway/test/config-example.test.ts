@@ -23,7 +23,9 @@ function leaves(o: unknown, path = ''): string[] {
 
 t.test('the example loads through the real loader and states the defaults', async (t) => {
   const cfg = loadConfig(EXAMPLE, {});
-  t.same(cfg, resolveConfig({}, {}, dirname(EXAMPLE)), 'every active value is the default');
+  // The one active optional field: the password file `beepkit gateway device add <id> -c gateway.example.yaml` writes.
+  t.same(cfg, resolveConfig({ broker: { embedded: { passwordFile: './passwd' } } }, {}, dirname(EXAMPLE)), 'every other active value is the default');
+  t.equal(cfg.broker.embedded.passwordFile, join(dirname(EXAMPLE), 'passwd'), 'the password file is on, relative to the file');
   t.equal(cfg.dataDir, join(dirname(EXAMPLE), 'gateway-data'), 'relative paths are relative to the file');
 });
 

@@ -4,7 +4,9 @@
  * mosquitto `$7$` password-file line and a 0600 credentials file whose
  * password logs in; the running gateway reloads the file, so a device added
  * while it runs logs in and a revoked one is disconnected and refused; a
- * second `add` of the same id is E_EXISTS, a bad id E_FORMAT (exit 2).
+ * second `add` of the same id is E_EXISTS, a bad id E_FORMAT (exit 2). A
+ * password file that does not exist yet (gateway.example.yaml's ./passwd before
+ * the first `add`) means no devices yet, not a failed start.
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
@@ -16,7 +18,7 @@ import { stringify } from 'yaml';
 import { Gateway } from '../src/app/gateway.ts';
 import { resolveConfig } from '../src/app/config.ts';
 import { verifyPassword } from '../src/broker/index.ts';
-import type { DeviceCredentials } from '../src/app/devices.ts';
+import { addDevice, type DeviceCredentials } from '../src/app/devices.ts';
 import { tempDir } from './gw-fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/beepkit.js', import.meta.url));
@@ -108,4 +110,20 @@ t.test('device add|list|revoke through the CLI, honoured by the running embedded
   const list = await beepkit(['gateway', 'device', 'list', '-c', cfgFile]);
   t.same(JSON.parse(list.out), ['dev-beta-002'], 'list: usernames only');
   t.notMatch(list.out, '$7$', 'never the hashes');
+});
+
+t.test('a password file that does not exist yet: the gateway starts, and the first device added logs in', { timeout: 60_000 }, async (t) => {
+  const tmp = tempDir('device-nofile');
+  t.teardown(tmp.remove);
+  const passwd = join(tmp.dir, 'passwd');
+  const w = watchingLogger();
+  const gw = new Gateway({ config: resolveConfig({ dataDir: join(tmp.dir, 'data'), broker: { embedded: { port: 0, passwordFile: passwd } }, http: { port: 0 }, ingest: { verifyWorkers: 0 } }), now: () => NOW, logger: w.logger, registryPollMs: 50 });
+  await gw.start();
+  t.teardown(() => gw.stop());
+  const reloaded = w.next('broker: password file reloaded');
+  const creds = addDevice(passwd, 'dev-first-01');
+  await reloaded;
+  const c = await login(gw.brokerUrl, 'dev-first-01', creds.password);
+  t.ok(c.connected, 'the first device logs in once its file exists');
+  await c.endAsync();
 });

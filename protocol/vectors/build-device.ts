@@ -1,9 +1,10 @@
 /** Vectors of what a device computes and sends: key schedule, EN RPI/AEM, venue frame, TraceCode, batch. */
 import { Writer, concatBytes } from '../src/index.ts';
 import { createKeystore, dayChainKey, deriveDayKeys, type DayKeys } from '../src/keys/index.ts';
-import { DEFAULT_METADATA, bleAddress, deriveAemk, deriveAems, deriveRpi, deriveRpik, enIntervalNumber } from '../src/rpi/index.ts';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { DEFAULT_METADATA, bleAddress, deriveAddrKey, deriveAemk, deriveAems, deriveRpi, deriveRpik, enIntervalNumber } from '../src/rpi/index.ts';
 import { encodeAdvert, encodeVenueFrame, slotOf, venueId8, venueMac } from '../src/frames/index.ts';
-import { encodeGeodata, generalise } from '../src/geodata/index.ts';
+import { encodeGeodata, generalise, type Fix } from '../src/geodata/index.ts';
 import { Ed25519Signer, sha256, utf8, x25519, x25519PublicKey } from '../src/crypto/index.ts';
 import { TraceCodeSealer, encodeTraceCode, decodeTraceCode, recordHash, signBatch, traceCodeKey } from '../src/tracecode/index.ts';
 import { issueCertificate, keyId, type Certificate } from '../src/cert/index.ts';
@@ -41,9 +42,23 @@ export function enVectors(): VectorFile {
   const aem = deriveAems(tek, rpi, DEFAULT_METADATA);
   const advert = encodeAdvert({ kind: 'exposure-notification', rpi, aem });
   const short = concatBytes(advert.subarray(0, 4), Uint8Array.of(0x16), advert.subarray(5, advert.length - 1));
+  // The address retry (§4.1) happens for 2 in 2^45 RPIs, so no real ENIN reaches it: the RPI of this example is
+  // chosen so that its first block AES(ADDRK, rpi) has 46 zero random bits (rpi = AES⁻¹(ADDRK, that block)).
+  const addrk = deriveAddrKey(tek);
+  const block1 = concatBytes(Uint8Array.of(0xc0, 0, 0, 0, 0, 0), fixed('addr-retry-tail', 10));
+  const aesDecrypt = createDecipheriv('aes-128-ecb', addrk, null).setAutoPadding(false);
+  const retryRpi = new Uint8Array(Buffer.concat([aesDecrypt.update(block1), aesDecrypt.final()]));
+  const aesEncrypt = createCipheriv('aes-128-ecb', addrk, null).setAutoPadding(false);
+  const block2 = new Uint8Array(Buffer.concat([aesEncrypt.update(block1), aesEncrypt.final()]));
+  const retryAddress = bleAddress(tek, retryRpi);
   return file({
     kind: 'exposure-notification', spec: 'SPEC.md §4.1', context: {},
-    inputs: { tek: hx(tek), unixSeconds: NOW_S, enin, metadata: hx(DEFAULT_METADATA), rpik: hx(deriveRpik(tek)), aemk: hx(deriveAemk(tek)), rpi: hx(rpi), aem: hx(aem), bleAddress: hx(bleAddress(tek, rpi)) },
+    inputs: { tek: hx(tek), unixSeconds: NOW_S, enin, metadata: hx(DEFAULT_METADATA), rpik: hx(deriveRpik(tek)), aemk: hx(deriveAemk(tek)), rpi: hx(rpi), aem: hx(aem), addrk: hx(addrk), bleAddress: hx(bleAddress(tek, rpi)),
+      addressRetry: {
+        note: 'an RPI whose first block AES-128-ECB(ADDRK, RPI) has its 46 random bits all zero: the block is encrypted again, AES-128-ECB(ADDRK, first block), and the address is taken from that second block',
+        rpi: hx(retryRpi), firstBlock: hx(block1), secondBlock: hx(block2), bleAddress: hx(retryAddress),
+      },
+    },
     valid: [
       { name: 'EN advert without flags', check: 'decodeAdvert', hex: hx(advert) },
       { name: 'EN advert with flags 0x1a', check: 'decodeAdvert', hex: hx(encodeAdvert({ kind: 'exposure-notification', rpi, aem, flags: 0x1a })) },
@@ -75,10 +90,26 @@ export function venueVectors(): VectorFile {
   });
 }
 
-const fix = { start: NOW_S - 1500, end: NOW_S - 7, lat: 55.9533, lon: -3.1883, accuracy: 8, sources: 1 | 2, venue: venueId8(venueId) };
+/**
+ * Two stays, one record each, sealed for the interval in which the stay began (§7.4): a street from 11:40:07 to
+ * 11:59:40 (interval INTERVAL − 1 = 23) and the café, with its venue, from 12:00:20 to 12:05:00 (interval 24).
+ */
+const DAY_START = DAY * 86_400;
+const stays = new Map<number, Fix>([
+  [INTERVAL - 1, { start: NOW_S - 1500, end: DAY_START + 12 * 3600 - 20, lat: 55.9521, lon: -3.1965, accuracy: 12, sources: 1 }],
+  [INTERVAL, { start: DAY_START + 12 * 3600 + 20, end: NOW_S - 7, lat: 55.9533, lon: -3.1883, accuracy: 8, sources: 1 | 2, venue: venueId8(venueId) }],
+]);
+for (const [i, s] of stays) if (Math.floor((s.start - DAY_START) / 1800) !== i) throw new Error(`stay of interval ${i} begins in another interval`);
+const fix = stays.get(INTERVAL)!;
 export const sealer = new TraceCodeSealer({ prefix: dayKeys.pseudonym, ephemeralPriv: dayKeys.ephemeralPriv, solverPub });
 export const geodata = generalise(fix, 'grid50');
-export const record = (interval: number): Uint8Array => sealer.seal(interval, geodata, fixed(`salt-${interval}`, 8));
+/** The geodata of the stay that began in `interval`. */
+export function geodataOf(interval: number): ReturnType<typeof generalise> {
+  const s = stays.get(interval);
+  if (!s) throw new Error(`no stay began in interval ${interval}`);
+  return generalise(s, 'grid50');
+}
+export const record = (interval: number): Uint8Array => sealer.seal(interval, geodataOf(interval), fixed(`salt-${interval}`, 8));
 
 export function traceCodeVectors(): VectorFile {
   const g = encodeGeodata(geodata);
@@ -92,7 +123,7 @@ export function traceCodeVectors(): VectorFile {
   return file({
     kind: 'tracecode', spec: 'SPEC.md §7.1, §7.2', context: { solverPrivateKey: hx(solverPriv), ephemeralPublicKey: hx(dayKeys.ephemeralPub) },
     inputs: {
-      fix: { ...fix, venue: hx(fix.venue) }, level: 'grid50', geodata: hx(g), prefix: hx(dayKeys.pseudonym), interval: INTERVAL, salt: hx(salt),
+      fix: { ...fix, venue: hx(fix.venue!) }, level: 'grid50', geodata: hx(g), prefix: hx(dayKeys.pseudonym), interval: INTERVAL, salt: hx(salt),
       ephemeralPrivateKey: hx(dayKeys.ephemeralPriv), ephemeralPublicKey: hx(dayKeys.ephemeralPub), solverPrivateKey: hx(solverPriv), solverPublicKey: hx(solverPub),
       x25519: hx(shared), aeadKey: hx(traceCodeKey(shared, dayKeys.ephemeralPub, solverPub)), nonce: hx(nonce), aad: hx(aad), recordHash: hx(recordHash(tc)),
     },
@@ -113,7 +144,9 @@ export function traceCodeVectors(): VectorFile {
 
 export function deviceCert(): Certificate {
   return issueCertificate(ca, {
-    role: 'device', serial: 1, day: DAY, notBefore: DAY * 86_400, notAfter: (DAY + 1) * 86_400 + 21_600,
+    // as the CA issues it (§10): notBefore = max(day start, issue time − maxSkewSec 300),
+    // notAfter = (day + 1) × 86400 − 1 + certGraceSec 21600
+    role: 'device', serial: 1, day: DAY, notBefore: Math.max(DAY * 86_400, NOW_S - 300), notAfter: (DAY + 1) * 86_400 - 1 + 21_600,
     subject: dayKeys.pseudonym, solverKeyId: keyId(solverPub), region: 'scotland/city-of-edinburgh/edinburgh/cafe',
   });
 }
@@ -132,6 +165,10 @@ export function batchVectors(): VectorFile {
     kind: 'batch', spec: 'SPEC.md §7.3, §7.4', context: { caPublicKey: hx(ca.publicKey), now: NOW_S },
     inputs: {
       caSeed: hx(fixed('ca')), caPublicKey: hx(ca.publicKey), certificate: hx(deviceCert().bytes), intervals,
+      records: intervals.map((i) => {
+        const s = stays.get(i)!;
+        return { interval: i, stay: { ...s, venue: s.venue ? hx(s.venue) : null }, level: 'grid50', geodata: hx(encodeGeodata(geodataOf(i))), salt: hx(fixed(`salt-${i}`, 8)) };
+      }),
       signedBytes: `"beepkit/batch/v1" || batch[0 .. ${batch.length - 64}]`, recordHashes: batchRecords(batch).map((r) => hx(recordHash(r))), claimKeys: intervals.map(claim),
       entryHash: hx(sha256(Uint8Array.of(0), batch)), correlationId: hx(cid), uploadBatchMessage: hx(upload),
     },

@@ -12,16 +12,18 @@ import { encodeVenueFrame } from '../src/frames/index.ts';
 
 export function certificateVectors(): VectorFile {
   const cert = deviceCert().bytes;
-  const foreign = issueCertificate(new Ed25519Signer(fixed('other-ca')), { role: 'device', serial: 2, day: DAY, notBefore: DAY * 86_400, notAfter: (DAY + 1) * 86_400, subject: dayKeys.pseudonym, solverKeyId: keyId(solverPub), region: 'x' }).bytes;
-  const expired = issueCertificate(ca, { role: 'device', serial: 3, day: DAY - 1, notBefore: (DAY - 1) * 86_400, notAfter: DAY * 86_400 + 3600, subject: dayKeys.pseudonym, solverKeyId: keyId(solverPub), region: 'x' }).bytes;
+  const foreign = issueCertificate(new Ed25519Signer(fixed('other-ca')), { role: 'device', serial: 2, day: DAY, notBefore: NOW_S - 300, notAfter: (DAY + 1) * 86_400 - 1 + 21_600, subject: dayKeys.pseudonym, solverKeyId: keyId(solverPub), region: 'x' }).bytes;
+  const expired = issueCertificate(ca, { role: 'device', serial: 3, day: DAY - 1, notBefore: (DAY - 1) * 86_400 + 3600, notAfter: DAY * 86_400 - 1 + 21_600, subject: dayKeys.pseudonym, solverKeyId: keyId(solverPub), region: 'x' }).bytes;
+  const early = issueCertificate(ca, { role: 'device', serial: 4, day: DAY, notBefore: NOW_S + 1, notAfter: (DAY + 1) * 86_400 - 1 + 21_600, subject: dayKeys.pseudonym, solverKeyId: keyId(solverPub), region: 'x' }).bytes;
   return file({
     kind: 'certificate', spec: 'SPEC.md §10, §1.4', context: { caPublicKey: hx(ca.publicKey), now: NOW_S },
-    inputs: { caSeed: hx(fixed('ca')), caPublicKey: hx(ca.publicKey), caKeyId: hx(keyId(ca.publicKey)), solverKeyId: hx(keyId(solverPub)), keyIdRule: 'SHA-256("beepkit/key-id/v1" || public key)[0..8]', signedBytes: `"beepkit/cert/v1" || certificate[0 .. ${cert.length - 64}]` },
+    inputs: { caSeed: hx(fixed('ca')), caPublicKey: hx(ca.publicKey), caKeyId: hx(keyId(ca.publicKey)), solverKeyId: hx(keyId(solverPub)), keyIdRule: 'SHA-256("beepkit/key-id/v1" || public key)[0..8]', notBefore: 'max(day × 86400, issue time − maxSkewSec 300)', notAfter: '(day + 1) × 86400 − 1 + certGraceSec 21600 (inclusive)', signedBytes: `"beepkit/cert/v1" || certificate[0 .. ${cert.length - 64}]` },
     valid: [{ name: 'device certificate for the day', check: 'verifyCertificate', hex: hx(cert) }],
     invalid: [
       { name: 'subject bit flipped', check: 'verifyCertificate', hex: hx(flip(cert, 30)), code: 'E_SIGNATURE' },
       { name: 'issued by another CA', check: 'verifyCertificate', hex: hx(foreign), code: 'E_CERT' },
-      { name: 'expired', check: 'verifyCertificate', hex: hx(expired), code: 'E_EXPIRED' },
+      { name: "expired (yesterday's, grace over at 05:59:59)", check: 'verifyCertificate', hex: hx(expired), code: 'E_EXPIRED' },
+      { name: 'not yet valid (notBefore = now + 1)', check: 'verifyCertificate', hex: hx(early), code: 'E_EXPIRED' },
       { name: 'version 2', check: 'verifyCertificate', hex: hx(flip(cert, 0, 3)), code: 'E_VERSION' },
     ],
   });

@@ -99,7 +99,7 @@ export function registerGateway(program: Command): void {
   const venue = gw.command('venue').description('venue registry (keys are never listed)');
   dirOpts(venue.command('add'))
     .requiredOption('--name <name>', 'venue name')
-    .requiredOption('--region <path>', 'state/county/city/venue')
+    .requiredOption('--region <path>', 'region path, 1 to 4 segments: state[/county[/city[/venue]]]')
     .requiredOption('--lat <deg>', 'latitude').requiredOption('--lon <deg>', 'longitude')
     .option('--radius <m>', 'radius in metres', '50')
     .option('--id <hex>', '6-byte venue id (random when absent)')

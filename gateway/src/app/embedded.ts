@@ -4,7 +4,7 @@
  * user (a fresh password per start), the limits against hostile clients, the gateway's client ids
  * reserved, and the optional TLS listener.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { BeepkitError } from '@beepkit/protocol';
 import { DEFAULT_DEVICE_PATTERNS, EmbeddedBroker, hashPassword, type Logger } from '../broker/index.ts';
 import type { GatewayConfig } from './config.ts';
@@ -22,7 +22,9 @@ function read(path: string, what: string): Buffer {
 function credentials(cfg: GatewayConfig, gatewayHash: string): Record<string, string> {
   const b = cfg.broker;
   const creds: Record<string, string> = {};
-  if (b.embedded.passwordFile) {
+  // A password file that does not exist yet means no devices yet: `beepkit gateway device add` creates it, and the
+  // running gateway picks it up (reloadIfChanged). Any other read error is E_CONFIG.
+  if (b.embedded.passwordFile && existsSync(b.embedded.passwordFile)) {
     for (const line of read(b.embedded.passwordFile, 'passwordFile').toString('utf8').split('\n')) {
       const at = line.indexOf(':');
       if (at > 0 && !line.startsWith('#')) creds[line.slice(0, at).trim()] = line.slice(at + 1).trim();

@@ -109,8 +109,11 @@ export class VenueRegistry {
     const id = v.id ? checkVenueId(v.id) : toHex(new Uint8Array(randomBytes(VENUE_ID_BYTES)));
     if (this.#venues.has(id)) throw new BeepkitError('E_EXISTS', `venue ${id} already registered`);
     const key = v.key ?? new Uint8Array(randomBytes(VENUE_KEY_BYTES));
+    // One key, one venue: a frame names its venue id, but a key shared by two ids would let either beacon speak for both.
+    const hex = toHex(key);
+    if ([...this.#venues.values()].some((o) => o.key === hex)) throw new BeepkitError('E_EXISTS', 'this venue key is already registered under another venue id');
     const stored: Stored = {
-      id, name: v.name, region: [...v.region], latE6: Math.round(v.lat * 1e6), lonE6: Math.round(v.lon * 1e6), radiusM: v.radiusM, revoked: false, addedMs: nowMs, key: toHex(key),
+      id, name: v.name, region: [...v.region], latE6: Math.round(v.lat * 1e6), lonE6: Math.round(v.lon * 1e6), radiusM: v.radiusM, revoked: false, addedMs: nowMs, key: hex,
     };
     this.#venues.set(id, stored);
     this.#save();

@@ -34,7 +34,7 @@ import { decodeCertificate, verifyCertificate, type Certificate } from '@beepkit
 import { ed25519Verify } from '@beepkit/protocol/crypto';
 import { decodeBatchView } from '@beepkit/protocol/tracecode';
 import { encodeSth } from '@beepkit/protocol/merkle';
-import { decodeMessage, encodeMessage, peekEnvelope, CORRELATION_ID_BYTES } from '@beepkit/protocol/wire';
+import { decodeMessage, encodeMessage, CORRELATION_ID_BYTES } from '@beepkit/protocol/wire';
 import { silentLogger } from '../broker/log.ts';
 import type { AppendResult, Ledger, Logger, Receipt as LedgerReceipt } from '../ledger/types.ts';
 import { RateLimiter, type RateOptions } from './rate.ts';
@@ -120,13 +120,14 @@ export function receiptReply(correlationId: Uint8Array, r: LedgerReceipt): Uint8
   });
 }
 
-/** The correlation id of a payload, or zeros when even the envelope is unreadable. */
+/**
+ * The correlation id to echo in a reply (SPEC.md §5.3): bytes 4..12 of the
+ * payload whenever its 12-byte header is there, even when the magic, version
+ * or type is wrong; zeros only for a payload shorter than 12 bytes.
+ */
 export function correlationOf(payload: Uint8Array): Uint8Array {
-  try {
-    return peekEnvelope(payload).correlationId;
-  } catch {
-    return ZERO_CID;
-  }
+  if (payload.length < 4 + CORRELATION_ID_BYTES) return ZERO_CID;
+  return payload.slice(4, 4 + CORRELATION_ID_BYTES);
 }
 
 /** A BeepkitError's code, or E_INTERNAL for anything else (a bug, never a crash). */
