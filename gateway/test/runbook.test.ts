@@ -94,7 +94,11 @@ function daemon(args: string[]): { child: ChildProcess; lines: string[]; line(re
 
 const json = (r: Run): Record<string, unknown> => JSON.parse(r.out) as Record<string, unknown>;
 
-t.test('diagnosis runbook: every step from the shipped commands, gateway running', async (t) => {
+// some twenty CLI processes in turn: ~40 s on a quiet machine, two minutes and more on a loaded one (tap's default
+// per-file timeout is 120 s, which a loaded CI run once hit in the teardown)
+t.setTimeout(360_000);
+
+t.test('diagnosis runbook: every step from the shipped commands, gateway running', { timeout: 330_000 }, async (t) => {
   const dir = t.testdir();
   const gwDir = join(dir, 'gw');
   const pw = (name: string): string => {
