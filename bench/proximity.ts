@@ -59,6 +59,8 @@ const bench: Bench = {
           const gain = r3(lodoUnit.ba - tunedOnTest.ba);
           metrics[`${e.name}_2m_lodo_gain`] = fixed(gain, 'balanced accuracy');
           goals[`${e.name}_2m_lodo_gain`] = goal(gain, '>=', 0.05);
+          // the done-when line of issue 15 (above the tuned single rule at all), beside its +0.05 goal: each goal names a metric
+          metrics[`${e.name}_2m_lodo_above_single_tuned`] = fixed(gain, 'balanced accuracy');
           goals[`${e.name}_2m_lodo_above_single_tuned`] = goal(gain, '>=', 0.0001);
         }
         if (m === '2' && e.timed) {

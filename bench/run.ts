@@ -17,6 +17,19 @@ import { hostNow } from '@beepkit/protocol/clock';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
+const KNOWN = new Set(['--smoke', '--out', '--no-report', '--help', '-h']);
+const badFlag = args.find((a) => a.startsWith('-') && !KNOWN.has(a));
+if (args.includes('--help') || args.includes('-h') || badFlag) {
+  const usage = `usage: npm run bench [-- name…] [--smoke] [--out <dir>] [--no-report]\nbenchmarks: ${benchNames(here).join(', ')}\n` +
+    '  --smoke      small sizes (the CI bench smoke test)\n  --out <dir>  results directory (default bench/results; env BENCH_OUT)\n' +
+    '  --no-report  do not rewrite bench/RESULTS.md after a complete full-size run\n';
+  if (badFlag) {
+    process.stderr.write(`unknown option ${badFlag}\n${usage}`);
+    process.exit(2);
+  }
+  process.stdout.write(usage);
+  process.exit(0);
+}
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const outIdx = args.indexOf('--out');
 const defaultOut = join(here, 'results');
