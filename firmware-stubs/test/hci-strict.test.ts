@@ -66,7 +66,8 @@ t.test('manufacturer, vendor commands, random address rules, legacy/extended mix
   await command(h, 0x200a, '00');
   await command(h, 0x2006, params(0x10, 0x1b0, 0x03, 1), 0x12);
   await command(h, 0x2006, params(0x140, 0x1b0, 0x03, 1).replace(/07 00$/, '00 00'), 0x12);
-  t.pass('interval below 20 ms or no channel: Invalid HCI Command Parameters');
+  t.same({ min: c.st.advParams.intervalMin, channels: c.st.advParams.channelMap }, { min: 0x140, channels: 0x07 },
+    'interval below 20 ms or no channel: Invalid HCI Command Parameters, the parameters in force unchanged');
 
   // legacy advertising commands were used since Reset: extended ones are Command Disallowed, and vice versa after a Reset
   await command(h, 0x2041, '00 00 01 01 1000 1000', 0x0c);
