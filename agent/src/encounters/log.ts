@@ -6,6 +6,7 @@
  * (an address seen with a new RPI) are noted. Pure, time injected.
  */
 import { BeepkitError } from '@beepkit/protocol';
+import type { WireEncounter, WireWindow } from '@beepkit/protocol/carer';
 
 export const DAY_MS = 86_400_000;
 
@@ -20,28 +21,14 @@ export interface EncounterLogOptions {
   bucketEdges?: readonly number[];
 }
 
-export interface ExposureWindow {
-  start: number;
-  end: number;
-  samples: number;
-  minAttenuation: number;
-  sumAttenuation: number;
-  /** Milliseconds credited per attenuation bucket. */
-  msByBucket: number[];
+/** An exposure window: the carer wire's window (protocol/carer), plus the close time the wire does not carry yet. */
+export interface ExposureWindow extends WireWindow {
   /** Milliseconds credited while the proximity estimator said "close" (agent/src/proximity); absent in logs written before it. */
   msClose?: number;
 }
 
-export interface Encounter {
-  /** RPI, lowercase hex (16 bytes). */
-  rpi: string;
-  /** Associated encrypted metadata as last received, hex (4 bytes). */
-  aem: string;
-  firstSeen: number;
-  lastSeen: number;
-  samples: number;
-  minAttenuation: number;
-  sumAttenuation: number;
+/** An encounter: the carer wire's shape (rpi and aem lowercase hex, 16 and 4 bytes), with the agent's windows. */
+export interface Encounter extends Omit<WireEncounter, 'windows'> {
   windows: ExposureWindow[];
 }
 

@@ -26,7 +26,7 @@ export interface WireWindow {
   msByBucket: number[];
 }
 
-/** An encounter as it travels (rpi and aem lowercase hex); the agent's Encounter has this shape. */
+/** An encounter as it travels (rpi and aem lowercase hex); the agent's Encounter (agent/src/encounters/log.ts) extends it. */
 export interface WireEncounter {
   rpi: string;
   aem: string;
