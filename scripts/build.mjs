@@ -16,7 +16,7 @@
 // (scenarios, dashboard assets, worker entry files) and createRequire() keep
 // resolving in the source tree.
 import { performance } from 'node:perf_hooks';
-import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import process from 'node:process';
@@ -91,6 +91,13 @@ export async function build({ outdir, quiet = false }) {
   const started = performance.now();
   clearOutdir(outdir);
   mkdirSync(outdir, { recursive: true });
+  // when the build began to read the sources, as the file system's clock tells it (the stamp is compared
+  // with the sources' mtimes, which that clock wrote): a probe file written now, before any source is read
+  // (not the stamp itself: a build that fails leaves no stamp, so no half-built bundle is ever run)
+  const probe = join(outdir, '.began');
+  writeFileSync(probe, '');
+  const began = statSync(probe).mtimeMs;
+  rmSync(probe);
   const result = await esbuild({
     absWorkingDir: ROOT,
     entryPoints: { cli: join(ROOT, 'bin', 'cli.ts') },
@@ -111,7 +118,7 @@ export async function build({ outdir, quiet = false }) {
   // the stamp's mtime is when the build began to read the sources, so a source saved during the
   // build counts as newer (less 20 ms: the kernel's file-time clock may lag a tick behind ours)
   writeFileSync(join(outdir, STAMP), JSON.stringify({ inputs: Object.keys(result.metafile.inputs).length }) + '\n');
-  const readFrom = new Date(started - 20);
+  const readFrom = new Date(began - 20);
   utimesSync(join(outdir, STAMP), readFrom, readFrom);
   writeFileSync(join(outdir, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);

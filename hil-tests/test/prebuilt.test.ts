@@ -73,6 +73,12 @@ t.test('a bundle in a temp dir runs and prints what the tsx path prints; a stale
   t.ok(existsSync(join(dist, 'cli.js')) && existsSync(join(dist, '.built')), 'cli.js and the stamp are written');
   t.ok(existsSync(join(dist, 'cli.js.map')), 'with a source map');
 
+  // as built, untouched: the stamp is the build's start by the file system's clock (it was epoch + a few
+  // hundred ms when the build read performance.now(), and every run fell back to tsx)
+  const asBuilt = await run([bin, '--version'], { BEEPKIT_DIST: dist, BEEPKIT_START_TRACE: '1' });
+  t.match(asBuilt.stderr, /^beepkit: precompiled \(built /, `a fresh build runs as built, without touching its stamp: ${asBuilt.stderr.split('\n')[0]}`);
+  t.notOk(existsSync(join(dist, '.began')), 'the start probe is removed');
+
   const future = new Date(hostNow() + 86_400_000);
   utimesSync(join(dist, '.built'), future, future);
   const fresh = { BEEPKIT_DIST: dist, BEEPKIT_START_TRACE: '1' };
