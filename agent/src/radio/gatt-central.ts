@@ -81,6 +81,24 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
     await withTimeout(off as Promise<void>, this.o.scanTimeoutMs ?? 10_000, 'scan stop').catch(() => {});
   }
 
+  /**
+   * Gives up a connection attempt or a connection. A connect still pending is cancelled (LE Create Connection
+   * Cancel): disconnecting it instead left the controller initiating and noble's connection queue holding the
+   * attempt, so every later connect to anyone waited behind it and timed out (a carer that missed its wearable
+   * once never synced again). A connection is disconnected, bounded.
+   */
+  private async abandon(p: any): Promise<void> {
+    if (p.state === 'connecting') {
+      try {
+        p.cancelConnect();
+      } catch {
+        // best effort: the controller may be gone
+      }
+      return;
+    }
+    await this.disconnect(p);
+  }
+
   /** Disconnects, bounded: a vanished peripheral leaves noble's disconnect pending forever. */
   private async disconnect(p: any): Promise<void> {
     await withTimeout(Promise.resolve(p.disconnectAsync()), this.o.closeTimeoutMs ?? 5_000, 'disconnect').catch(() => {
@@ -189,7 +207,7 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
       return link;
     } catch (e) {
       open = false;
-      await this.disconnect(p);
+      await this.abandon(p);
       throw e;
     }
   }
