@@ -49,9 +49,10 @@ export function dayPhrase(day: number, o: WordsOptions): string {
   return `on ${dateOf(day)}`;
 }
 
-/** "for about 25 minutes": a minute or two as said, then to 5 minutes, from an hour to the half hour. */
+/** "for about 25 minutes": under ¾ minute "briefly", to the minute under ten, then to 5 minutes, from an hour to the half hour. */
 export function durationPhrase(minutes: number): string {
   if (!(minutes > 0)) return '';
+  if (minutes < 0.75) return 'briefly';
   if (minutes < 1.5) return 'for about a minute';
   if (minutes < 10) return `for about ${Math.round(minutes)} minutes`;
   if (minutes < 57.5) return `for about ${Math.round(minutes / 5) * 5} minutes`;
