@@ -80,7 +80,7 @@ t.test('the carer token: private, kept, refused when others can read it, compare
 t.test('LAN mode: TLS with the kit certificate, the carer token, typed errors, same-origin JSON only', async (t) => {
   const dir = t.testdir();
   const dataDir = join(dir, 'data');
-  let agent = await startAgent(t, dataDir);
+  const agent = await startAgent(t, dataDir);
   const token = readFileSync(join(dataDir, 'carer-token'), 'utf8').trim();
   t.equal(statSync(join(dataDir, KIT_KEY_FILE)).mode & 0o777, 0o600, 'the TLS key is private');
   const cert = readFileSync(join(dataDir, KIT_CERT_FILE), 'utf8');
@@ -101,7 +101,7 @@ t.test('LAN mode: TLS with the kit certificate, the carer token, typed errors, s
   });
   t.equal(peer.fingerprint256, x.fingerprint256, 'the server presents the kit certificate');
   await t.rejects(request(https, { port, path: '/carer/page/' }), { code: /SELF_SIGNED|UNABLE_TO_VERIFY/ }, 'a client that does not know the certificate is warned');
-  await t.rejects(request(http, { port, path: '/carer/page/', timeout: 5_000 }), undefined, 'no plain HTTP on the LAN port');
+  await t.rejects(request(http, { port, path: '/carer/page/', timeout: 5_000 }), 'no plain HTTP on the LAN port');
 
   // the page itself: no data in it, served without a token, framing and inline script refused
   t.match(await tlsGet('/'), { status: 308, headers: { location: '/carer/page/' } });
@@ -157,7 +157,7 @@ t.test('LAN mode: TLS with the kit certificate, the carer token, typed errors, s
 
   // restarted: the same token and certificate
   await agent.stop();
-  agent = await startAgent(t, dataDir);
+  await startAgent(t, dataDir);
   t.equal(readFileSync(join(dataDir, KIT_CERT_FILE), 'utf8'), cert, 'the certificate is kept');
   t.equal((await ensureKitCertificate(dataDir)).fingerprint, x.fingerprint256);
   t.equal(readFileSync(join(dataDir, 'carer-token'), 'utf8').trim(), token, 'the token is kept');

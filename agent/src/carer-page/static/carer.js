@@ -202,6 +202,7 @@
     try {
       const r = await call('POST', 'confirm', { code });
       say(`Paired with ${r.label}.`);
+      $('pair-name').value = '';
     } catch (e) {
       say(wordsOf(e), true);
     }
