@@ -1,9 +1,9 @@
 /**
  * The carer page in headless Chromium (driven as hil-tests/test/demo.test.ts drives it), against a
  * real carer agent (`beepkit agent run`) and a real wearable (bleno) on virtual controllers, with a
- * Gateway on its embedded broker: opened from the address `beepkit agent carer token` prints, then by
- * keyboard only: pair with a wrong code (refused, nothing paired on either side), then the right code
- * (the page's code is the wearable's), the person listed with the last sync and records waiting; the
+ * Gateway on its embedded broker: without the token only its form shows (a wrong one refused); opened
+ * from the address `beepkit agent carer token` prints, then by keyboard only: pair with a wrong code
+ * (refused, nothing paired on either side), then the right code (the page's code is the wearable's), the person listed with the last sync and records waiting; the
  * gateway publishes a notification for the wearable's fingerprint: the alert appears in plain words;
  * unpair. At each step every control has a label and every text a contrast of at least 4.5:1 against
  * its background (from computed styles). Screenshots in $BEEPKIT_ARTIFACTS/carer-page (default
@@ -122,6 +122,18 @@ t.test('the carer page: pair by keyboard (a wrong code refused, then the right o
     t.ok(existsSync(p), `screenshot ${name}`);
   };
 
+  // without the token: only the token form; a wrong one typed is refused
+  await page.goto(url.split('#')[0]);
+  await page.locator('#token-box').waitFor();
+  t.ok(await page.locator('#pair-box').isHidden(), 'nothing but the token form without the token');
+  await checkA11y(t, page, 'token form');
+  await tabTo(page, 'token');
+  await page.keyboard.type('0'.repeat(64));
+  await page.keyboard.press('Enter');
+  await page.locator('#token-h', { hasText: 'the token was wrong' }).waitFor();
+  t.ok(await page.locator('#people-box').isHidden(), 'a wrong token shows nothing');
+
+  await page.goto('about:blank');
   await page.goto(url);
   await page.locator('#pair-box').waitFor();
   t.equal(new URL(page.url()).hash, '', 'the token is taken out of the address bar');
