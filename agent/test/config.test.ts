@@ -75,6 +75,11 @@ t.test('each invalid field gives one E_CONFIG naming it', async (t) => {
     [{ http: { allowedHosts: ['localhost'] } }, 'http.allowedHosts[0]'],
     [{ http: { requestTimeoutMs: 0 } }, 'http.requestTimeoutMs'],
     [{ log: { level: 'loud' } }, 'log.level'],
+    [{ carer: { page: { lan: 'yes' } } }, 'carer.page.lan'],
+    [{ carer: { page: { port: 70000 } } }, 'carer.page.port'],
+    [{ carer: { page: { timeZone: 'Mars/Olympus_Mons' } } }, 'carer.page.timeZone'],
+    [{ carer: { page: { names: ['kit 7'] } } }, 'carer.page.names'],
+    [{ carer: { page: { other: 1 } } }, 'carer.page.other'],
   ];
   for (const [doc, field] of cases) {
     let err: { code?: string; message?: string } | undefined;

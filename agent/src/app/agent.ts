@@ -24,6 +24,7 @@ import { startHealthServer, renderMetrics, type AgentStatus, type HealthServer }
 import type { AgentNetwork, NetworkFactory } from './ports.ts';
 import { CarerStore } from '../carer/store.ts';
 import { AgentCarer } from './carer.ts';
+import { CarerAlertLog, isPagePath, startCarerPage, type CarerPageRun } from '../carer-page/index.ts';
 import { RadioRunner } from './radio-runner.ts';
 import { Publishing } from './publishing.ts';
 import { ensureApiToken, removeApiPort, writeApiPort } from './api-token.ts';
@@ -98,6 +99,9 @@ export class Agent {
   #carerStore?: CarerStore;
   /** The carer side (config carer.enabled): pairing, sync, /carer/* routes. */
   carer?: AgentCarer;
+  /** The carer page (with the carer): on the loopback API, and over TLS in LAN mode. */
+  carerPage?: CarerPageRun;
+  #carerAlerts?: CarerAlertLog;
   /** The per-encounter feed for a dashboard (config feed.proximity). */
   feed?: ProximityFeed;
   #venueWatch?: VenueWatch;
@@ -176,7 +180,7 @@ export class Agent {
           dayKeys: (day) => this.keystore!.dayKeys(day),
           mayUpload: () => this.#publishing?.allowed ?? false,
           // the wearables' alerts count in alerts.byLevel and the by-level metric like the agent's own
-          ...(this.#carerStore ? { carer: { store: this.#carerStore, sinks: [...this.#sinks(), this.#levelSink], key: this.#key } } : {}),
+          ...(this.#carerStore ? { carer: { store: this.#carerStore, sinks: [...this.#sinks(), this.#levelSink, (this.#carerAlerts = new CarerAlertLog(this.#now))], key: this.#key } } : {}),
         });
       }
       const net = this.network;
@@ -196,6 +200,8 @@ export class Agent {
           proxy: () => this.network?.wearables, authorise: (id) => this.authoriseWearable(id),
         });
         this.carer.start();
+        const refused = (code: string) => this.#refused(code);
+        this.carerPage = await startCarerPage({ config: cfg, carer: this.carer, alerts: (this.#carerAlerts ??= new CarerAlertLog(this.#now)), now: this.#now, logger: this.#log, refused });
       }
       this.#every(cfg.trust.tickMs, () => this.#trustTick());
       this.#every(cfg.publisher.tickMs, () => this.#publishing!.publishTick(this.#verdict, this.trust.canPublish(this.#now()), this.#visitedVenue()));
@@ -206,11 +212,8 @@ export class Agent {
         status: () => this.status(),
         metrics: () => renderMetrics(this.status()),
         control: async (method, path, body) => (await feedRoute(this.feed, !!this.opts.clock, method, path, body)) ?? this.carer?.route(method, path, body),
-        refused: (r) => {
-          const n = (this.#refusals[r.code] = (this.#refusals[r.code] ?? 0) + 1);
-          // the first of each code, then every 100th: a hostile page cannot flood the log
-          if (n === 1 || n % 100 === 0) this.#log.warn({ code: r.code, count: n }, 'agent: local API request refused');
-        },
+        refused: (r) => this.#refused(r.code),
+        ...(this.carerPage ? { page: { owns: isPagePath, handle: this.carerPage.page.handle.bind(this.carerPage.page) } } : {}),
       }, { token: apiToken, allowedHosts: cfg.http.allowedHosts, requestTimeoutMs: cfg.http.requestTimeoutMs });
       await writeApiPort(cfg.dataDir, this.#http.port); // the CLI finds a kernel-chosen port here
       this.#state = 'running';
@@ -220,6 +223,12 @@ export class Agent {
       await this.stop().catch(() => {});
       throw err;
     }
+  }
+
+  #refused(code: string): void {
+    const n = (this.#refusals[code] = (this.#refusals[code] ?? 0) + 1);
+    // the first of each code, then every 100th: a hostile page cannot flood the log
+    if (n === 1 || n % 100 === 0) this.#log.warn({ code, count: n }, 'agent: local API request refused');
   }
 
   #sinks(): AlertSink[] {
@@ -498,6 +507,7 @@ export class Agent {
     };
     await step('http', () => this.#http?.close());
     await step('http', () => removeApiPort(this.#cfg.dataDir));
+    await step('carer page', () => this.carerPage?.close());
     await step('carer', () => this.carer?.stop());
     await step('radio', () => this.radio?.stop());
     await step('gnss', () => this.gnss?.stop());
@@ -508,6 +518,7 @@ export class Agent {
     await step('outbox', () => this.outbox?.stop());
     this.#http = undefined;
     this.carer = undefined;
+    this.carerPage = undefined;
     this.#hciRadio = undefined;
     this.keystore = undefined;
     this.#state = 'stopped';

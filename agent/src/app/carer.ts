@@ -81,6 +81,19 @@ export class AgentCarer {
     if (days.length) this.#o.logger.info({ wearable: r.wearableId, days }, 'carer: wearable certificate requested after sync');
   }
 
+  /** The people cared for: each paired wearable with its last sync (the pairing, which transfers keys and records, until a sync) and last error (the page's list). */
+  people(): { wearableId: string; label: string; pairedMs: number; lastSyncMs?: number; lastError?: string }[] {
+    const errors = new Map(this.service.status().wearables.map((w) => [w.label, w.lastError]));
+    return this.#o.store.list().map((w) => ({ wearableId: w.wearableId, label: w.label, pairedMs: w.pairedMs, lastSyncMs: w.lastSyncMs ?? w.pairedMs, lastError: errors.get(w.label) }));
+  }
+
+  /** Records held for the wearable at the carer, not yet uploaded (its outbox), when its outbox is open. */
+  async waiting(wearableId: string): Promise<number | undefined> {
+    const proxy = this.#o.proxy();
+    const ob = proxy ? (await proxy.unit(wearableId).catch(() => undefined))?.outbox : await this.#local.get(wearableId)?.catch(() => undefined);
+    return ob?.stats().pending;
+  }
+
   start(): void {
     this.service.start();
   }

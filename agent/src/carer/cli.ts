@@ -6,7 +6,8 @@
  * code the wearable shows; `--code` gives it up front (scripts). `list` and
  * `unpair` also work on the sealed store with no agent running (`--store`, or
  * `--config` when no agent answers: the store is sealed with the agent's
- * storage key).
+ * storage key). `token` prints the carer page's token and addresses
+ * (agent/README.md "Carer page").
  */
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,6 +19,8 @@ import { CarerStore } from './store.ts';
 import { CarerClient } from './client.ts';
 import { apiTarget, callAgent, type ApiTarget } from '../app/api-client.ts';
 import { print } from '../infra/cli.ts';
+import { readApiPort } from '../app/api-token.ts';
+import { ensureCarerToken, ensureKitCertificate, kitNames } from '../carer-page/index.ts';
 
 type Opts = { url?: string; config?: string; tokenFile?: string; store?: string; label?: string; address?: string; code?: string; offline?: boolean };
 const fail = (e: unknown): void => {
@@ -86,6 +89,21 @@ export function registerCarer(agent: Command): void {
       const target = await apiTarget(o);
       const { code } = await carerApi(target, 'POST', '/carer/pair', { ...(o.label ? { label: o.label } : {}), ...(o.address ? { address: o.address } : {}) });
       print(await carerApi(target, 'POST', '/carer/confirm', { code: o.code ?? (await ask(code)) }));
+    }));
+  carer.command('token').description("print the kit's carer page token and the page's addresses (made on first use, <dataDir>/carer-token, 0600)")
+    .option('-c, --config <file>', "the agent's config (its dataDir, http and carer.page)").action(run(async (o: Opts) => {
+      const cfg = loadConfig(o.config);
+      const token = await ensureCarerToken(cfg.dataDir);
+      const port = (await readApiPort(cfg.dataDir)) ?? cfg.http.port;
+      const host = cfg.http.host === '::1' ? '[::1]' : cfg.http.host;
+      const page = (base: string) => `${base}/carer/page/#token=${token}`;
+      const out: Record<string, unknown> = { token, url: page(`http://${host}:${port}`) };
+      if (cfg.carer.page.lan) {
+        const cert = await ensureKitCertificate(cfg.dataDir, kitNames(cfg.carer.page.names));
+        const name = cert.names.find((n) => n.endsWith('.local')) ?? cert.names.find((n) => n !== 'localhost' && n !== '127.0.0.1') ?? 'localhost';
+        out.lan = { url: page(`https://${name}:${cfg.carer.page.port}`), names: cert.names, fingerprint: cert.fingerprint };
+      }
+      print(out);
     }));
   url(carer.command('cancel')).description('cancel the pairing in progress').action(run(async (o: Opts) => {
     print(await carerApi(await apiTarget(o), 'POST', '/carer/cancel', {}));

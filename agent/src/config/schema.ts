@@ -129,6 +129,8 @@ export interface CarerConfig {
    * Off by default: the protocol's device ACL lets a device only read that topic.
    */
   publishAlerts: boolean;
+  /** The carer page (agent/README.md "Carer page"): on the loopback API always; `lan`: also over HTTPS on host:port. */
+  page: { lan: boolean; host: string; port: number; timeZone?: string; names: string[] };
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -148,7 +150,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   risk: {},
   http: { host: '127.0.0.1', port: 9470, allowedHosts: [], requestTimeoutMs: 8_000 },
   log: { level: 'info' },
-  carer: { enabled: false, labels: {}, syncIntervalMs: 300_000, autoSync: true, minSyncGapMs: 60_000, findTimeoutMs: 60_000, sessionTimeoutMs: 20_000, publishAlerts: false },
+  carer: { enabled: false, labels: {}, syncIntervalMs: 300_000, autoSync: true, minSyncGapMs: 60_000, findTimeoutMs: 60_000, sessionTimeoutMs: 20_000, publishAlerts: false, page: { lan: false, host: '0.0.0.0', port: 9471, names: [] } },
   feed: { proximity: false },
 };
 
@@ -157,10 +159,10 @@ export const OPTIONAL = new Set([
   'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
   'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser', 'radio.model', 'radio.calibrationTable', 'radio.txPower',
   'trust.maxHdop', 'trust.minSatellites', 'visits.exitRssi', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
-  'alerts.webhook', 'alerts.command', 'risk.betaFile', 'risk.material', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock', 'carer.storePath', 'carer.central',
+  'alerts.webhook', 'alerts.command', 'risk.betaFile', 'risk.material', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock', 'carer.storePath', 'carer.central', 'carer.page.timeZone',
 ]);
 /** Fields whose values are free-form (not merged key by key). */
-export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues', 'clock', 'carer.labels', 'carer.central']);
+export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues', 'clock', 'carer.labels', 'carer.central', 'carer.page.names']);
 
 type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -324,6 +326,12 @@ function carer(c: AgentConfig): void {
   num(o, 'carer.findTimeoutMs', 1_000, 600_000);
   num(o, 'carer.sessionTimeoutMs', 1_000, 600_000);
   hciTarget(o, 'carer.central');
+  if (typeof k.page.lan !== 'boolean') fail('carer.page.lan', `must be true or false, got ${JSON.stringify(k.page.lan)}`);
+  str(o, 'carer.page.host');
+  num(o, 'carer.page.port', 0, 65535);
+  const tz = k.page.timeZone;
+  if (tz !== undefined && (typeof tz !== 'string' || !(() => { try { return !!new Intl.DateTimeFormat('en', { timeZone: tz }); } catch { return false; } })())) fail('carer.page.timeZone', `must be an IANA time zone (Europe/Berlin), got ${JSON.stringify(tz)}`);
+  if (!Array.isArray(k.page.names) || k.page.names.some((n) => typeof n !== 'string' || !/^[a-z0-9.:-]{1,253}$/i.test(n))) fail('carer.page.names', 'must be a list of host names or IP addresses');
 }
 
 const HOST_NAME = /^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/;

@@ -8,7 +8,8 @@
  *  2. Origin, when the request carries one: the same names, http(s): 403
  *     E_ORIGIN otherwise (CSRF: a page's cross-origin fetch or form POST).
  *  3. The per-kit token (`Authorization: Bearer <token>`) on everything but
- *     the open paths (/healthz, /metrics): 401 E_AUTH (none) or E_TOKEN (wrong).
+ *     the open paths (/healthz, /metrics) and those with a token of their own
+ *     (`ownAuth`: the carer page): 401 E_AUTH (none) or E_TOKEN (wrong).
  *  4. POST bodies only as `application/json`: 415 E_MEDIA_TYPE.
  * Pure functions of the request headers; the server counts and answers.
  */
@@ -28,6 +29,8 @@ export interface GuardPolicy {
   allowedHosts: readonly string[];
   /** The per-kit API token. */
   token: string;
+  /** Paths that check a token of their own instead (the carer page: agent/src/carer-page). */
+  ownAuth?: (path: string) => boolean;
 }
 
 /** Paths served without the token (counts and states only). */
@@ -90,7 +93,7 @@ export function checkRequest(method: string, path: string, headers: IncomingHttp
     return { status: 403, code: 'E_ORIGIN', message: 'cross-origin requests are refused' };
   }
   if (headers['sec-fetch-site'] === 'cross-site') return { status: 403, code: 'E_ORIGIN', message: 'cross-site requests are refused' };
-  if (!OPEN_PATHS.has(path)) {
+  if (!OPEN_PATHS.has(path) && !p.ownAuth?.(path)) {
     const auth = one(headers.authorization);
     const m = auth ? /^Bearer ([\x21-\x7e]{1,256})$/.exec(auth) : null;
     if (!m) return { status: 401, code: 'E_AUTH', message: 'this endpoint needs the kit API token (Authorization: Bearer <token>, from <dataDir>/api-token)' };

@@ -20,6 +20,8 @@ export interface HealthHandlers {
   control?(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown } | undefined>;
   /** Called once per refused request (its code), e.g. to count and log. */
   refused?(r: Refusal): void;
+  /** Paths answered by a handler with a token of its own (the carer page), after the Host/Origin/type checks. */
+  page?: { owns(path: string): boolean; handle(req: http.IncomingMessage, res: http.ServerResponse, path: string): void };
 }
 
 export interface HealthServerOptions {
@@ -79,7 +81,7 @@ export async function startHealthServer(host: string, port: number, h: HealthHan
   if (!LOOPBACK.has(host)) throw new BeepkitError('E_CONFIG', `health: ${host} is not a loopback address`);
   if (!o.token) throw new BeepkitError('E_CONFIG', 'health: an API token is needed');
   const timeout = o.requestTimeoutMs ?? 8_000;
-  const policy: GuardPolicy = { port, allowedHosts: (o.allowedHosts ?? []).map((x) => x.toLowerCase()), token: o.token };
+  const policy: GuardPolicy = { port, allowedHosts: (o.allowedHosts ?? []).map((x) => x.toLowerCase()), token: o.token, ownAuth: h.page && ((p) => h.page!.owns(p)) };
   const server = http.createServer({
     requestTimeout: timeout, headersTimeout: timeout, keepAliveTimeout: Math.min(o.keepAliveTimeoutMs ?? 5_000, timeout),
     connectionsCheckingInterval: Math.max(20, Math.min(1_000, Math.floor(timeout / 8))),
@@ -93,6 +95,7 @@ export async function startHealthServer(host: string, port: number, h: HealthHan
       sendJson(res, refusal.status, { code: refusal.code, message: refusal.message }, { connection: 'close', ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
       return;
     }
+    if (h.page?.owns(path)) return h.page.handle(req, res, path);
     if (READ_PATHS.has(path)) {
       if (method === 'GET' || method === 'HEAD') return read(h, res, path);
       sendJson(res, 405, { code: 'E_METHOD', message: `${path}: GET or HEAD only` }, { allow: 'GET, HEAD' });
