@@ -5,10 +5,9 @@
  * BEEPKIT_AGENT_KEYSTORE__PASSPHRASE → keystore.passphrase. Values are YAML
  * scalars (numbers, booleans, strings; passphrases and passwords stay strings).
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { BeepkitError } from '@beepkit/protocol';
+import { readYamlFile } from '../infra/yaml.ts';
 import { loadModelTable } from '../rssi/models.ts';
 import { DEFAULT_CONFIG, OPAQUE, OPTIONAL, fail, isObj, validate, type AgentConfig } from './schema.ts';
 
@@ -82,17 +81,5 @@ export function resolveConfig(doc: unknown = {}, env: NodeJS.ProcessEnv = {}, ba
 /** Reads a YAML config file (paths in it are relative to the file) and applies env overrides. */
 export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   if (path === undefined) return resolveConfig({}, env);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new BeepkitError('E_CONFIG', `config file ${path} cannot be read: ${(cause as Error).message}`, { cause });
-  }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (cause) {
-    throw new BeepkitError('E_CONFIG', `config file ${path} is not valid YAML: ${(cause as Error).message}`, { cause });
-  }
-  return resolveConfig(doc ?? {}, env, dirname(resolve(path)));
+  return resolveConfig(readYamlFile(path), env, dirname(resolve(path)));
 }

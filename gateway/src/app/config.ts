@@ -5,10 +5,10 @@
  * BEEPKIT_GATEWAY_BROKER__URL → broker.url, BEEPKIT_GATEWAY_HTTP__PORT → http.port.
  * Values are parsed as YAML scalars (numbers, booleans, strings).
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
+import { readYamlFile } from '@beepkit/agent/infra/yaml';
 import { checkClockSpec, type ClockSpec } from './clock.ts';
 import { DEFAULT_BROKER_LIMITS, type BrokerLimits } from '../broker/limits.ts';
 
@@ -188,17 +188,5 @@ export function resolveConfig(doc: unknown = {}, env: NodeJS.ProcessEnv = {}, ba
 /** Reads a YAML config file (paths in it are relative to the file) and applies env overrides. */
 export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   if (path === undefined) return resolveConfig({}, env);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new BeepkitError('E_CONFIG', `config file ${path} cannot be read`, { cause });
-  }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (cause) {
-    throw new BeepkitError('E_CONFIG', `config file ${path} is not valid YAML: ${(cause as Error).message}`, { cause });
-  }
-  return resolveConfig(doc ?? {}, env, dirname(resolve(path)));
+  return resolveConfig(readYamlFile(path), env, dirname(resolve(path)));
 }
