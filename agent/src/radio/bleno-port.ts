@@ -22,18 +22,13 @@ import { BeepkitError } from '@beepkit/protocol/errors';
 import { tapHciSocket, type BtsnoopWriter } from './btsnoop.ts';
 import { hciBindingOptions } from './binding.ts';
 import type { HciTarget } from './types.ts';
+import { OP } from '@beepkit/protocol/hci';
 
 const require = createRequire(import.meta.url);
 
 
-export const OPCODE = {
-  LE_SET_RANDOM_ADDRESS: 0x2005,
-  LE_SET_ADV_PARAMS: 0x2006,
-  LE_READ_ADV_TX_POWER: 0x2007,
-  LE_SET_ADV_DATA: 0x2008,
-  LE_SET_SCAN_RSP_DATA: 0x2009,
-  LE_SET_ADV_ENABLE: 0x200a,
-} as const;
+/** The HCI commands this port sends (protocol's one opcode table). */
+export const OPCODE = OP;
 
 const ADV_IND = 0x00;
 const ADV_NONCONN_IND = 0x03;
