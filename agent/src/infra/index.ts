@@ -4,3 +4,4 @@ export * from './backoff.ts';
 export * from './log.ts';
 export * from './http.ts';
 export * from './cli.ts';
+export * from './native.ts';
