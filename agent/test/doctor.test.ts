@@ -6,11 +6,9 @@
  * broker down; BlueZ-style "RSSI not available" (127) in every advert.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostNow } from '@beepkit/protocol/clock';
 import { issueCertificate } from '@beepkit/protocol/cert';
 import { ed25519PublicKey } from '@beepkit/protocol/crypto';
@@ -21,49 +19,12 @@ import { GnssEmulator } from '@beepkit/firmware-stubs/gnss';
 import { openPty } from '@beepkit/firmware-stubs/testing';
 import { encodeStored } from '../src/ca-client/index.ts';
 import { devicePassword, mosquitto, tempDir } from './net-helpers.ts';
+import { byName, doctor, FAKETIME } from './fixtures/doctor-child.ts';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'beepkit.js');
 const DEVICE = 'doctor-kit-01';
 const root = tempDir('doctor');
 t.teardown(() => root.remove());
 
-/** libfaketime's wrapper on PATH (CI installs it), or undefined. */
-function faketimeBin(): string | undefined {
-  for (const d of (process.env.PATH ?? '').split(':').filter(Boolean)) {
-    try {
-      accessSync(join(d, 'faketime'), constants.X_OK);
-      return join(d, 'faketime');
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-const FAKETIME = faketimeBin();
-
-interface Check { name: string; ok: boolean; detail: string; hint: string }
-async function doctor(config: string, args: string[] = [], faketime?: string): Promise<{ code: number | null; checks: Check[]; ms: number; stderr: string }> {
-  const env = { ...process.env };
-  delete env.HCI_CHANNEL_USER;
-  delete env.BLUETOOTH_HCI_SOCKET_UART_PORT;
-  const argv = [BIN, 'doctor', '--config', config, '--json', ...args];
-  const [cmd, cmdArgs] = faketime ? [FAKETIME!, ['-f', faketime, process.execPath, ...argv]] : [process.execPath, argv];
-  const t0 = performance.now();
-  const child = spawn(cmd, cmdArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (b) => (out += b));
-  child.stderr.on('data', (b) => (err += b));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  let checks: Check[] = [];
-  try {
-    checks = (JSON.parse(out) as { checks: Check[] }).checks;
-  } catch {
-    // asserted by the caller
-  }
-  return { code, checks, ms: performance.now() - t0, stderr: err };
-}
-const byName = (checks: Check[], name: string): Check => checks.find((c) => c.name === name) ?? { name, ok: false, detail: 'missing', hint: '' };
 
 // the rig: GNSS emulator, mosquitto, SNTP on the true clock
 const gnss = new GnssEmulator({ intervalMs: 200, coldStart: { noFix: 1, twoD: 0 }, seed: 19 });
@@ -154,11 +115,15 @@ t.test('healthy kit: every check passes, exit 0', async (t) => {
 
 t.test('a UART that does not exist fails the radio check within the timeout, the hint names the path', async (t) => {
   const missing = join(root.dir, 'no-such-tty');
-  const res = await doctor(kit({ scanner: missing, gnssPath: gnss.path }), ['--ntp', 'off', '--timeout', '12']);
+  // and an NTP server that does not answer: the clock check skips NTP and says why
+  const res = await doctor(kit({ scanner: missing, gnssPath: gnss.path }), ['--ntp', '127.0.0.1:1', '--timeout', '12']);
   t.equal(res.code, 1);
   const radio = byName(res.checks, 'radio');
   t.equal(radio.ok, false);
   t.match(radio.hint, missing);
+  const clock = byName(res.checks, 'clock');
+  t.match(clock.detail, /NTP: skipped \(.*NTP 127\.0\.0\.1:1/);
+  t.equal(clock.ok, true, 'an unreachable NTP server alone fails nothing (GNSS time agrees)');
   t.ok(res.ms < 12_000, `within --timeout 12 s (${Math.round(res.ms)} ms)`);
 });
 
