@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { hostNow } from '@beepkit/protocol/clock';
 import { runDoctor } from '../src/doctor/cli.ts';
 import { kindOf } from '../src/doctor/kits.ts';
+import { carerVerdict } from '../src/doctor/local.ts';
 import { tempDir } from './net-helpers.ts';
 
 const root = tempDir('doctor-kits');
@@ -57,4 +58,16 @@ t.test('what doctor is pointed at: a missing path or a file that is not a YAML m
   const agent = join(root.dir, 'agent.yaml');
   writeFileSync(agent, 'radio: { scanner: { uart: /dev/null } }\n');
   t.same(await kindOf(agent), { kind: 'agent' });
+});
+
+t.test('carer: paired wearables and their last sync; one not synced for a day fails', async (t) => {
+  const now = () => 10 * 86_400_000;
+  t.equal(carerVerdict([], now).ok, true);
+  const fresh = carerVerdict([{ label: 'Grace', lastSyncMs: now() - 120_000, records: 12 }], now);
+  t.equal(fresh.ok, true);
+  t.match(fresh.detail, /Grace: last sync 2\.0 min ago, 12 records/);
+  const stale = carerVerdict([{ label: 'Grace', lastSyncMs: now() - 120_000, records: 12 }, { label: 'Joe', records: 0 }], now);
+  t.equal(stale.ok, false);
+  t.match(stale.detail, /Joe: never synced/);
+  t.match(stale.hint, /^Joe not synced in the last 24 h/);
 });

@@ -82,7 +82,8 @@ export async function doctorAgent(o: DoctorOptions): Promise<Check[]> {
   const clock = timed('clock', budget.cap(o.timeoutMs), async () => {
     await gnss;
     const g = gnssProbe ? await gnssProbe.catch(() => undefined) : undefined;
-    const fromAgent = st?.time.gnssDeltaMs;
+    // the agent measures GNSS against its own (corrected) clock: host = its clock − its correction
+    const fromAgent = st?.time.gnssDeltaMs !== undefined ? st.time.gnssDeltaMs + st.time.offsetMs : undefined;
     return checkClock({
       now: o.now, ntp: o.ntp, ntpTimeoutMs: Math.min(1_500, budget.cap(1_500)), skewMs: o.skewMs,
       gnssOffsetMs: st ? fromAgent : g?.offsetMs, gnssWhy: st ? 'the agent has compared no GNSS time yet' : cfg.gnss.type === 'none' ? 'none configured' : 'no fix with a date and time',
