@@ -32,6 +32,7 @@ export const COMMAND_WORKSPACE: Readonly<Record<string, string>> = {
   sim: 'firmware-stubs',
   agent: 'agent',
   proximity: 'agent',
+  doctor: 'agent',
   beacon: 'beacon',
   wearable: 'wearable',
   ledger: 'gateway',
@@ -77,7 +78,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 64;
+    // 2: a command's own usage error (beepkit doctor); else commander's 64
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : err.exitCode === 2 ? 2 : 64;
     throw err;
   }
 }

@@ -24,6 +24,7 @@ export const TOOLS = {
   gcc: { bins: ['gcc'], pkg: 'gcc' },
   'pkg-config': { bins: ['pkg-config'], pkg: 'pkg-config' },
   tshark: { bins: ['tshark'], pkg: 'tshark' },
+  faketime: { bins: ['faketime'], pkg: 'faketime' },
 } as const satisfies Record<string, { bins: readonly string[]; pkg: string }>;
 export type Tool = keyof typeof TOOLS;
 

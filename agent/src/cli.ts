@@ -21,6 +21,8 @@ import { CalibrationCollector, calibrate } from './rssi/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { queryVenueStatus } from './app/venue-query.ts';
 import { fail, print } from './infra/cli.ts';
+import { logPlatform } from './infra/native.ts';
+import { registerDoctor } from './doctor/cli.ts';
 
 const action = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => async (...a: A): Promise<void> => {
   try {
@@ -39,6 +41,7 @@ export function agentLogger(level: AgentConfig['log']['level']) {
 export async function runAgent(configPath: string | undefined, btsnoopPath?: string): Promise<void> {
   const cfg = loadConfig(configPath);
   const log = agentLogger(cfg.log.level);
+  logPlatform(log, 'agent'); // Node, CPU and each native module's binary: an architecture problem names itself here
   const clock = clockFromConfig(cfg.clock);
   await clock?.start();
   const btsnoop = btsnoopPath ? new BtsnoopWriter(btsnoopPath, clock ? () => clock.now() : hostNow) : undefined;
@@ -189,4 +192,5 @@ export function register(program: Command): void {
 
   registerCarer(agent);
   registerProximity(program);
+  registerDoctor(program);
 }

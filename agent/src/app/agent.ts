@@ -36,6 +36,7 @@ import { ProximityFeed, feedRoute } from './proximity-feed.ts';
 import { VenueWatch } from './venue-watch.ts';
 import { readUnitCalibration, receiverCalibration } from './calibration.ts';
 import type { ReceiverCalibration } from '../rssi/models.ts';
+import { oldestSealedMs } from '../doctor/local.ts';
 
 export interface AgentOptions {
   logger?: Logger;
@@ -468,9 +469,9 @@ export class Agent {
       ...(this.#venueWatch?.status() ? { venue: this.#venueWatch.status() } : {}),
       ...(this.feed ? { feed: { peers: this.feed.peerCount, ...this.feed.counters } } : {}),
       publisher: { ...(this.#publishing?.counts ?? {}) },
-      outbox: { depth: ob?.pending ?? 0, bytes: ob?.pendingBytes ?? 0 },
+      outbox: { depth: ob?.pending ?? 0, bytes: ob?.pendingBytes ?? 0, ...(ob?.pending ? { oldestMs: oldestSealedMs(this.outbox!.pending().map((p) => ({ day: p.group, bytes: p.bytes })), this.#cfg.publisher.intervalMs) } : {}) },
       network: { state: this.network?.state ?? 'none', counters: this.network?.counters() ?? {} },
-      upload: { ...(this.#publishing?.lastUpload ? { lastDecision: this.#publishing.lastUpload } : {}), counters: { ...(this.#publishing?.uploadCounts ?? {}) } },
+      upload: { ...(this.#publishing?.lastUpload ? { lastDecision: this.#publishing.lastUpload } : {}), ...(this.network?.lastReceiptMs !== undefined ? { lastReceiptMs: this.network.lastReceiptMs } : {}), counters: { ...(this.#publishing?.uploadCounts ?? {}) } },
       alerts: { total: this.#statusSink.snapshot().count, byLevel: { ...this.#alertLevels } },
       errors: { ...this.#errors },
       time: { ...this.time.status(), held: { ...(this.#publishing?.timeHeld ?? { publish: 0, upload: 0 }) }, backlog: this.#publishing?.backlog ?? { size: 0, dropped: 0 } },

@@ -72,6 +72,8 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     await wearables?.onBlock(blk);
   };
   let failure: string | undefined;
+  let lastReceiptMs: number | undefined;
+  uplink.on('delivered', () => (lastReceiptMs = ctx.now()));
   uplink.on('fatal', (e: unknown) => (failure = `uplink stopped: ${(e as { code?: string }).code ?? 'E_INTERNAL'}`));
   const follower = new Follower({ mqtt, gatewayPublicKey, cursorPath: join(cfg.dataDir, 'notification.cursor'), onBlock, logger });
   counters = () => {
@@ -88,6 +90,9 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     },
     get failure() {
       return failure;
+    },
+    get lastReceiptMs() {
+      return lastReceiptMs;
     },
     counters: () => counters(),
     async start() {

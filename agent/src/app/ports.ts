@@ -27,6 +27,8 @@ export interface AgentNetwork {
   /** Set when a part stopped for good (the uplink loop's fatal error): /healthz turns 503. */
   readonly failure?: string;
   counters(): Record<string, number>;
+  /** When the last verified receipt arrived (the network's clock, ms); `beepkit doctor`'s uplink check. */
+  readonly lastReceiptMs?: number;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** The certificate held for `day`, if any. */

@@ -33,9 +33,11 @@ export interface AgentStatus {
   /** `seconds`: time spent in venues, closed visits plus the open ones so far. */
   visits: { open: number; total: number; seconds?: number };
   publisher: Record<string, number>;
-  outbox: { depth: number; bytes: number };
+  /** `oldestMs`: the start of the interval the oldest pending item was sealed for. */
+  outbox: { depth: number; bytes: number; oldestMs?: number };
   network: { state: string; counters: Record<string, number> };
-  upload: { lastDecision?: string; counters: Record<string, number> };
+  /** `lastReceiptMs`: when the last verified receipt arrived (since this start). */
+  upload: { lastDecision?: string; lastReceiptMs?: number; counters: Record<string, number> };
   alerts: { total: number; byLevel: Record<string, number> };
   errors: Record<string, number>;
   /**

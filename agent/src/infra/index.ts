@@ -5,3 +5,4 @@ export * from './log.ts';
 export * from './http.ts';
 export * from './cli.ts';
 export * from './yaml.ts';
+export * from './native.ts';

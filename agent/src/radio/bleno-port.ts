@@ -120,6 +120,21 @@ export class HciCommander {
   }
 }
 
+/** HCI Read Local Version Information: the controller's HCI/LMP versions, manufacturer (company id) and subversion (its firmware). */
+export interface ControllerVersion {
+  hciVersion: number;
+  hciRevision: number;
+  lmpVersion: number;
+  manufacturer: number;
+  lmpSubversion: number;
+}
+
+export async function readLocalVersion(hci: HciCommander): Promise<ControllerVersion> {
+  const r = await hci.must(0x1001);
+  if (r.length < 8) throw new BeepkitError('E_HCI', 'radio: Read Local Version Information: short reply');
+  return { hciVersion: r[0], hciRevision: r.readUInt16LE(1), lmpVersion: r[3], manufacturer: r.readUInt16LE(4), lmpSubversion: r.readUInt16LE(6) };
+}
+
 /** 'aa:bb:cc:dd:ee:ff' → 6 bytes little-endian (HCI wire order). */
 export function addressToWire(address: string): Buffer {
   if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(address)) throw new BeepkitError('E_FORMAT', `radio: bad address ${address}`);

@@ -18,7 +18,7 @@ import { silentLogger, type Logger } from '../alerts/logger.ts';
 import type { AdvertEvent } from '../scan/types.ts';
 import { GattCentral } from './gatt-central.ts';
 import { EN_DUTY_CYCLE, type HciTarget, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
-import { openBleno, type AdvertiseOptions, type LegacyAdvertiser } from './bleno-port.ts';
+import { HciCommander, openBleno, readLocalVersion, type AdvertiseOptions, type ControllerVersion, type LegacyAdvertiser } from './bleno-port.ts';
 import { hciBindingOptions } from './binding.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { tapHciSocket, type BtsnoopWriter } from './btsnoop.ts';
@@ -288,6 +288,15 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
     } catch (err) {
       throw err instanceof BeepkitError ? err : new BeepkitError('E_IO', `radio: advertising failed: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /** Each controller's Read Local Version Information (`beepkit doctor`), sent on its stack's own transport. */
+  async controllerVersions(): Promise<{ scanner?: ControllerVersion; advertiser?: ControllerVersion }> {
+    const nobleHci = new HciCommander(() => this.noble?._bindings?._hci?._socket);
+    return {
+      ...(this.noble ? { scanner: await readLocalVersion(nobleHci) } : {}),
+      ...(this.advertiser ? { advertiser: await readLocalVersion(this.advertiser.hci) } : {}),
+    };
   }
 
   async stopAdvertising(): Promise<void> {
