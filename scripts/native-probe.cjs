@@ -8,6 +8,11 @@
 // serialport on A plays the controller and answers Command Complete, and the driver reports the
 // controller up. Prints one JSON line per check and exits 0 when all pass (scripts/ci-arm.sh).
 'use strict';
+/* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose: runs on any Node, no loader */
+/* global require */
+const { Buffer } = require('node:buffer');
+const process = require('node:process');
+const { clearTimeout, setTimeout } = require('node:timers');
 const { createRequire } = require('node:module');
 const { dirname, join, relative } = require('node:path');
 

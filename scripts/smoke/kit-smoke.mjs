@@ -9,10 +9,14 @@
 // until /status shows both radios on, a GNSS fix and adverts heard. Prints "ok N - …" / "not ok N - …" lines,
 // the times in a "# timings {…}" line, and tap's closing "# { total: N, pass: N, fail: N, skip: N }" (the
 // line .ci/run tallies). Exit status 0 when all pass.
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 
@@ -77,21 +81,19 @@ function start(bin, argv, what) {
   const ready = new Promise((res) => {
     const t = setTimeout(() => res({ why: `not ready within ${TIMEOUT_MS / 1000} s` }), TIMEOUT_MS);
     let buf = '';
+    let all = '';
     c.stdout.on('data', (d) => {
       buf += d;
+      all += d;
       for (let i; (i = buf.indexOf('\n')) >= 0;) {
-        const line = buf.slice(0, i);
+        lines.push(buf.slice(0, i));
         buf = buf.slice(i + 1);
-        lines.push(line);
-        try {
-          const j = JSON.parse(line);
-          if (j.ready === true) {
-            clearTimeout(t);
-            res({ line: j });
-          }
-        } catch {
-          // not JSON
-        }
+      }
+      // the ready line: one JSON line (agent, gateway, beacon) or pretty-printed (wearable)
+      if (/"ready":\s*true/.test(all)) {
+        clearTimeout(t);
+        const http = /"http":\s*(\d+)/.exec(all);
+        res({ line: { ready: true, ...(http ? { http: Number(http[1]) } : {}) } });
       }
     });
     c.stderr.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
@@ -221,7 +223,7 @@ async function agent(kit, rig) {
   while (!isUp(last) && performance.now() < until && p.c.exitCode === null) {
     await new Promise((res) => setTimeout(res, 250));
     try {
-      const res = await fetch(`http://127.0.0.1:${r.line.http}/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+      const res = await globalThis.fetch(`http://127.0.0.1:${r.line.http}/status`, { headers: { authorization: `Bearer ${token}` }, signal: globalThis.AbortSignal.timeout(10_000) });
       if (res.ok) last = await res.json();
     } catch {
       // not answering yet
