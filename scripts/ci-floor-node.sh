@@ -24,7 +24,9 @@ if [ "$v" != "v$FLOOR" ]; then
 fi
 files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
-  files=(protocol/test/*.test.ts
+  # protocol: all but the CLI suites (dozens of child processes each), the fuzz and property suites and the
+  # lint-driven ones (layers, host-clock), which test no Node API the floor could lack
+  files=(protocol/test/{bytes,cert,crypto,endorse,errors,frames,geodata,keys,merkle,nmea,nmea-golden,node-floor,rpa,rpi,spec-vectors,tracecode,tracecode-fast,venue-id,wire}.test.ts
     agent/test/{alerts,backoff,calibration-models,clock,config,encounters,keystore,matching,outbox,policy,prebuilds,risk,risk-config,rssi,scan,sealed-file,time-keeper,trust,visits}.test.ts
     beacon/test/beacon.test.ts
     wearable/test/{address-rotation,pairing,recorder-seal,rollback}.test.ts)
