@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // The installed kit, end to end, as a user runs it (plain JS on the host's Node: no tsx):
 //   node scripts/smoke/kit-smoke.mjs --bin <beepkit> [--sim-bin <beepkit>] [--apps agent,gateway,beacon,wearable]
-//        [--label <name>] [--timeout <s>]
+//        [--label <name>] [--timeout <s>] [--skip-cli]
 // --bin is the `beepkit` under test (an installed package's bin, run by whatever `node` is first on PATH: the
 // host's, or a qemu wrapper, scripts/ci-arm.sh); --sim-bin runs `beepkit sim` on the host (default --bin).
 // Checks: --help; the Exposure Notification key-schedule vector (protocol/vectors); `doctor --help` when the
 // CLI has it; then on the sim (scripts/smoke/kit.yaml) each app in --apps until it is ready, and the agent
 // until /status shows both radios on, a GNSS fix and adverts heard. Prints "ok N - …" / "not ok N - …" lines,
 // the times in a "# timings {…}" line, and tap's closing "# { total: N, pass: N, fail: N, skip: N }" (the
-// line .ci/run tallies). Exit status 0 when all pass.
+// line .ci/run tallies). Exit status 0 when all pass. --skip-cli: the apps only (no --help, vector, doctor).
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -115,6 +115,7 @@ async function stop(p) {
 
 async function main() {
   let t0 = performance.now();
+  if (args.includes('--skip-cli')) return apps();
   const help = await run(BIN, ['--help']);
   timings.helpS = secs(t0);
   result(help.code === 0 && /\bagent\b/.test(help.out) && /\bsim\b/.test(help.out), 'beepkit --help', `exit ${help.code}, ${timings.helpS} s${help.code ? `: ${help.err.slice(-300)}` : ''}`);
@@ -131,7 +132,11 @@ async function main() {
     const d = await run(BIN, ['doctor', '--help']);
     result(d.code === 0, 'beepkit doctor --help', `exit ${d.code}`);
   } else skip('beepkit doctor --help', 'no doctor command in this build');
+  return apps();
+}
 
+/** The apps in --apps on the sim. */
+async function apps() {
   if (APPS.length === 0) return;
   const simDir = join(dir, 'sim');
   const sim = start(SIM_BIN, ['sim', join(ROOT, 'scripts', 'smoke', 'kit.yaml'), '--dir', simDir, '--control-port', '0'], 'sim');
@@ -150,11 +155,14 @@ async function main() {
   if (!result(!!(devices.kit && devices.door && devices.wearer), 'beepkit sim on the host', `${Object.keys(devices).join(', ')}`)) return stop(sim);
   const rig = parse(readFileSync(join(simDir, 'rig.yaml'), 'utf8'));
   try {
-    if (APPS.includes('agent')) await agent(devices.kit, rig);
-    if (APPS.includes('gateway')) await app('gateway run', ['gateway', 'run', '--config', gatewayConfig()]);
-    if (APPS.includes('beacon')) await beacon(devices.door);
+    // side by side: each has its own controllers, ports and data dir
+    const runs = [];
+    if (APPS.includes('agent')) runs.push(agent(devices.kit, rig));
+    if (APPS.includes('gateway')) runs.push(app('gateway run', ['gateway', 'run', '--config', gatewayConfig()]));
+    if (APPS.includes('beacon')) runs.push(beacon(devices.door));
     if (APPS.includes('wearable')) mkdirSync(join(dir, 'wearable'), { recursive: true, mode: 0o700 });
-    if (APPS.includes('wearable')) await app('wearable run', ['wearable', 'run', '--data-dir', join(dir, 'wearable'), '--label', 'Wearer', '--uart', devices.wearer.hciAdvertise]);
+    if (APPS.includes('wearable')) runs.push(app('wearable run', ['wearable', 'run', '--data-dir', join(dir, 'wearable'), '--label', 'Wearer', '--uart', devices.wearer.hciAdvertise]));
+    await Promise.all(runs);
   } finally {
     await stop(sim);
   }
