@@ -6,7 +6,9 @@
 //   BEEPKIT_FROM_SOURCE=1  always run the sources through tsx
 //   BEEPKIT_DIST=<dir>     use the bundle in <dir> instead of dist/ (tests)
 //   BEEPKIT_START_TRACE=1  say on stderr which one runs and why
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+// Installed from the packed tarball (`npm pack`, see README "Install"), there are no
+// sources beside it (bin/cli.ts is not packed): it runs dist/ and never needs tsx.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -32,8 +34,10 @@ function newerUnder(dir, since) {
 
 /** The bundle's entry when it is usable, else why not (stat-based: a few hundred stats). */
 function prebuilt() {
-  if (process.env.BEEPKIT_FROM_SOURCE === '1') return { why: 'BEEPKIT_FROM_SOURCE=1' };
   const dist = process.env.BEEPKIT_DIST || join(ROOT, 'dist');
+  // an installed package (npm pack: no sources, no tsx): the bundle is all there is
+  if (!existsSync(join(ROOT, 'bin', 'cli.ts'))) return { entry: pathToFileURL(join(dist, 'cli.js')).href, why: `installed bundle ${dist}` };
+  if (process.env.BEEPKIT_FROM_SOURCE === '1') return { why: 'BEEPKIT_FROM_SOURCE=1' };
   let built;
   try {
     built = statSync(join(dist, '.built')).mtimeMs;

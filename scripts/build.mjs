@@ -100,7 +100,8 @@ export async function build({ outdir, quiet = false }) {
   rmSync(probe);
   const result = await esbuild({
     absWorkingDir: ROOT,
-    entryPoints: { cli: join(ROOT, 'bin', 'cli.ts') },
+    // the DecryptPool's worker is an entry of its own (gateway/src/solver/pool.ts imports dist/pool-worker.js)
+    entryPoints: { cli: join(ROOT, 'bin', 'cli.ts'), 'pool-worker': join(ROOT, 'gateway', 'src', 'solver', 'pool-worker.ts') },
     outdir,
     bundle: true,
     splitting: true,

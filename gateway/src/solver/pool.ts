@@ -5,6 +5,8 @@
  * (Solver.indexOpened). Results come back in submission order through
  * Solver.ingestParallel, so the index is identical to the sequential one.
  */
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BeepkitError } from '@beepkit/protocol';
 
@@ -40,6 +42,17 @@ export interface DecryptPoolOptions {
 
 const WORKER_URL = new URL('./pool-worker.ts', import.meta.url).href;
 
+/**
+ * The worker's boot code. In the bundle (scripts/build.mjs: this module is a .js chunk in dist/, where
+ * pool-worker.js is an entry of its own) it imports the compiled worker; from the sources it registers
+ * tsx, then imports the TypeScript (no build step). import.meta.filename is the chunk's own path (the
+ * build rewrites import.meta.url only).
+ */
+export function workerBoot(here: string = import.meta.filename): string {
+  if (here.endsWith('.js')) return `import(${JSON.stringify(pathToFileURL(join(dirname(here), 'pool-worker.js')).href)})`;
+  return `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); })`;
+}
+
 interface Slot {
   w: Worker;
   /** Set when the worker failed or exited: the reason later opens are refused with. */
@@ -59,8 +72,7 @@ export class DecryptPool {
   start(): void {
     if (this.slots.length) return;
     for (let i = 0; i < (this.o.workers ?? 2); i++) {
-      // TypeScript source (tsx, no build step): the worker registers the loader, then imports its module
-      const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); })`;
+      const boot = workerBoot();
       const w = new Worker(boot, { eval: true, workerData: { solverKey: this.o.solverKey, caPub: this.o.caPub } });
       const slot: Slot = { w, pending: new Map() };
       w.on('message', (r: PoolReply) => {
