@@ -1,4 +1,5 @@
-// Profiling driver (not a bench): Ingest.handle on day-28 batches, 64 in flight, no MQTT.
+// Profiling driver (not a bench; bench/run.ts lists only bench/*.ts): Ingest.handle on day-28 batches, 64 in flight, no MQTT.
+// Usage: [PROF=out.cpuprofile] [VW=<verify workers, default 1>] [ISSUED=1] [REUSE=<batches per certificate, default 1>] node --import tsx bench/profile/ingest.ts [batches]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
