@@ -163,8 +163,8 @@ const bench: Bench = {
         group_commit_entries_per_s: goal(g.median, '>=', 10_000),
         group_commit_tracecodes_per_s: goal(tc.median, '>=', 100_000),
         group_commit_mb_per_s: goal(summarise(mbs, 'MB/s').median, '>=', 3),
-        // the issue's goal: 1 M entries open in <= 2 s (2 µs an entry); scaled for other sizes
-        open_ms: goal(summarise(open.openMs, 'ms').median, '<=', Math.max(100, (2000 * nOpen) / 1e6)),
+        // issue #18: 1 M entries open in <= 2 s; checked at full size only (a small ledger's open is the re-read of its last segment, up to 64 MiB)
+        ...(nOpen >= 1_000_000 ? { open_ms: goal(summarise(open.openMs, 'ms').median, '<=', (2000 * nOpen) / 1e6) } : {}),
       },
       notes,
     };
