@@ -112,6 +112,7 @@ export class Gateway {
     const c = cfg.ca;
     this.ca = new CertificateAuthority({
       ca: this.keys.ca, solverPublicKey: this.keys.solverPublicKey, solverKeyId: this.keys.solverKeyId, venues: this.registry, now, logger: this.#log,
+      onIssued: (cert) => this.ingest.rememberIssued(cert),
       policy: { ...c, maxSkewMs: i.maxSkewSec * 1000, perPseudonym: { burst: c.requestsPerPseudonymDay, perSecond: c.requestsPerPseudonymDay / 86_400 } },
     });
     // Venue infection states (empty/infected/clean) follow the venue-state records on the

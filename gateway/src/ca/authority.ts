@@ -16,7 +16,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { BeepkitError, toHex } from '@beepkit/protocol';
-import { issueCertificate } from '@beepkit/protocol/cert';
+import { issueCertificate, type Certificate } from '@beepkit/protocol/cert';
 import { ed25519Verify, type Ed25519Signer } from '@beepkit/protocol/crypto';
 import { decodeVenueFrame, slotOf, verifyVenueFrame, DEFAULT_SLOT_SECONDS } from '@beepkit/protocol/frames';
 import { caRequestSigningBytes, type CaRequest, type CaResult } from '@beepkit/protocol/wire';
@@ -70,6 +70,8 @@ export interface CaOptions {
   policy?: Partial<CaPolicy>;
   now: () => number;
   logger?: Logger;
+  /** Told of every device certificate issued (the gateway hands it to ingest, which then needs no CA-signature check for it). */
+  onIssued?: (cert: Certificate) => void;
 }
 
 /** Great-circle distance in metres (haversine, mean Earth radius). */
@@ -166,6 +168,7 @@ export class CertificateAuthority {
       region: v.region.join('/'),
     });
     this.#log.info({ role: 'device', day: req.day }, 'ca: certificate issued');
+    this.#o.onIssued?.(cert);
     return { ok: true, certificate: cert.bytes, solverPublicKey: this.#o.solverPublicKey, solverKeyId: this.#o.solverKeyId };
   }
 }

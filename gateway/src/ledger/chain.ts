@@ -3,13 +3,14 @@
  * tree (level hashes in memory), compact indexes, and the group-commit queue.
  * In-memory state changes only after a block's write + fdatasync succeeded.
  */
-import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeepkitError, Reader, equalBytes } from '@beepkit/protocol';
-import { HASH_SIZE, MerkleTree, keyIdOf, leafHash, readSth, rootOf, signingBytes, type SignedTreeHead } from '@beepkit/protocol/merkle';
-import { blockHash, blockSigningBytes, decodeBlock, encodeBlock, readEntry, readHeader, type Block, type BlockHeader, type ChainName } from '@beepkit/protocol/ledger';
-import { SegmentWriter, listSegments, scanSegment, truncateFile } from './segment.ts';
-import { TagTable, U32Vec, tagOf } from './table.ts';
+import { HASH_SIZE, MerkleTree, keyIdOf, leafHash, rootOf, signingBytes, type SignedTreeHead } from '@beepkit/protocol/merkle';
+import { blockHash, blockSigningBytes, decodeBlock, encodeBlock, readEntry, type Block, type BlockHeader, type ChainName } from '@beepkit/protocol/ledger';
+import { SEGMENT_HEADER, SegmentWriter } from './segment.ts';
+import { tagOf } from './table.ts';
+import { emptyState, statCover, writeIndex, type ChainState } from './index-file.ts';
+import { recoverChain, tailHash } from './recover.ts';
 import type { AppendInput, AppendResult, LedgerEntry, Logger, Receipt, Signer } from './types.ts';
 
 export interface ChainOptions {
@@ -24,23 +25,11 @@ export interface ChainOptions {
   readOnly: boolean;
 }
 
-interface BlockMeta {
-  firstLeaf: number;
-  count: number;
-  seg: number;
-  offset: number;
-  length: number;
-  hash: Uint8Array;
-  sth: SignedTreeHead;
-}
-
 interface Pending {
   entries: AppendInput[];
   resolve: (r: AppendResult[]) => void;
   reject: (e: unknown) => void;
 }
-
-const ZERO_HASH = new Uint8Array(HASH_SIZE);
 
 /** Removes key `k` (added last under `tag`) from a commit group. */
 function unGroup(group: Map<number, Uint8Array | Uint8Array[]>, tag: number, k: Uint8Array): void {
@@ -50,13 +39,9 @@ function unGroup(group: Map<number, Uint8Array | Uint8Array[]>, tag: number, k: 
 }
 
 export class Chain {
-  readonly tree = new MerkleTree();
-  private readonly blocksMeta: BlockMeta[] = [];
-  private readonly locSeg = new U32Vec();
-  private readonly locOff = new U32Vec();
-  private readonly locLen = new U32Vec();
-  private readonly byHash = new TagTable();
-  private readonly byKey = new TagTable();
+  private s: ChainState = emptyState();
+  /** Height covered by the index file on disk (-1: none or unknown). */
+  private indexedHeight = -1;
   private readonly writer: SegmentWriter;
   private readonly keyId: Uint8Array;
   private queue: Pending[] = [];
@@ -69,71 +54,47 @@ export class Chain {
     this.keyId = keyIdOf(o.signer.publicKey);
   }
 
+  get tree(): MerkleTree {
+    return this.s.tree;
+  }
+
   get height(): number {
-    return this.blocksMeta.length;
+    return this.s.blocksMeta.length;
   }
 
   async open(): Promise<void> {
-    const dir = join(this.o.dir, this.o.name);
-    mkdirSync(dir, { recursive: true });
-    const segs = listSegments(dir);
-    for (let s = 0; s < segs.length; s++) {
-      const last = s === segs.length - 1;
-      const res = scanSegment(segs[s], (payload, at) => this.load(payload, s, at));
-      if (!res.problem) continue;
-      if (!last || !res.problem.torn) throw new BeepkitError('E_CHECKSUM', `${segs[s].path}: ${res.problem.message}; run \`beepkit ledger verify\``);
-      if (this.o.readOnly) {
-        this.o.logger.warn({ chain: this.o.name, file: segs[s].path }, `ledger: torn tail ignored (read-only): ${res.problem.message}`);
-        continue;
-      }
-      this.o.logger.warn({ chain: this.o.name, file: segs[s].path, dropped: res.size - res.validEnd }, `ledger: torn tail truncated (${res.problem.message})`);
-      if (res.validEnd === 0) {
-        unlinkSync(segs[s].path);
-        segs.pop();
-      } else truncateFile(segs[s].path, res.validEnd);
-    }
-    await this.writer.start(segs, this.o.readOnly);
+    const r = recoverChain({ chainDir: join(this.o.dir, this.o.name), name: this.o.name, keyId: this.keyId, readOnly: this.o.readOnly, logger: this.o.logger });
+    this.s = r.state;
+    await this.writer.start(r.segs, this.o.readOnly);
+    this.indexedHeight = r.index === 'used' && r.loaded === 0 ? this.height : -1;
+    if (r.loaded) this.o.logger.info({ chain: this.o.name, blocks: r.loaded, index: r.index }, 'ledger: blocks read from the segments at open');
+    // the next open (after a crash too) reads the index instead of these records
+    if (r.loaded) this.saveIndex();
   }
 
   async close(): Promise<void> {
     while (this.writing || this.queue.length) await new Promise((r) => setImmediate(r));
     await this.writer.stop();
+    this.saveIndex();
   }
 
-  /** Rebuilds state from one stored block record (open). */
-  private load(payload: Uint8Array, seg: number, at: number): void {
-    const r = new Reader(payload, 'block');
-    const h = readHeader(r);
-    if (h.height !== this.height || h.firstLeafIndex !== this.tree.size || !equalBytes(h.prevHash, this.tailHash())) {
-      throw new BeepkitError('E_FORMAT', `${this.o.name}: block ${h.height} does not follow block ${this.height - 1}`);
+  /** Persists the index when it is behind (writable chains; a failure is logged, never thrown: open rebuilds). */
+  private saveIndex(): void {
+    if (this.o.readOnly || this.indexedHeight === this.height) return;
+    const segs = this.writer.segments;
+    const bytes = segs.map(() => SEGMENT_HEADER);
+    for (const b of this.s.blocksMeta) bytes[b.seg] = b.offset + b.length;
+    const chainDir = join(this.o.dir, this.o.name);
+    try {
+      writeIndex(chainDir, this.o.name, this.keyId, this.s, segs.map((g, i) => statCover(g.path, g.first, bytes[i])));
+      this.indexedHeight = this.height;
+    } catch (err) {
+      this.o.logger.warn({ chain: this.o.name, err: (err as Error).message }, 'ledger: could not write the index (the next open rebuilds it)');
     }
-    for (let i = 0; i < h.entryCount; i++) {
-      const start = r.offset;
-      const eh = payload.subarray(start, start + HASH_SIZE);
-      r.offset += HASH_SIZE;
-      const dataLen = r.u32('entry.data.length');
-      r.offset += dataLen;
-      const n = r.u16('entry.keyCount');
-      const leaf = this.tree.append(eh);
-      for (let k = 0; k < n; k++) {
-        const kl = r.u16('key.length');
-        this.byKey.insert(tagOf(payload, r.offset, r.offset + kl), leaf);
-        r.offset += kl;
-      }
-      this.byHash.insert(tagOf(eh), leaf);
-      this.locSeg.push(seg);
-      this.locOff.push(at + start);
-      this.locLen.push(r.offset - start);
-    }
-    const sr = new Reader(r.lbytes('sth'), 'block.sth');
-    const sth = readSth(sr);
-    sr.end();
-    r.end();
-    this.blocksMeta.push({ firstLeaf: h.firstLeafIndex, count: h.entryCount, seg, offset: at, length: payload.length, hash: blockHash(h), sth });
   }
 
   private tailHash(): Uint8Array {
-    return this.blocksMeta.length ? this.blocksMeta[this.blocksMeta.length - 1].hash : ZERO_HASH;
+    return tailHash(this.s);
   }
 
   append(entries: AppendInput[]): Promise<AppendResult[]> {
@@ -188,7 +149,7 @@ export class Chain {
     const freshTags: number[][] = [];
     const groupHash = new Map<string, number>();
     const groupKeys = new Map<number, Uint8Array | Uint8Array[]>();
-    const firstLeaf = this.tree.size;
+    const firstLeaf = this.s.tree.size;
     for (const inp of inputs) {
       const eh = leafHash(inp.data);
       const keys = inp.keys ?? [];
@@ -215,12 +176,12 @@ export class Chain {
       out.push(leaf);
     }
     if (fresh.length) await this.writeBlock(fresh, freshTags);
-    const sth = this.blocksMeta[this.blocksMeta.length - 1]?.sth;
+    const sth = this.s.blocksMeta[this.s.blocksMeta.length - 1]?.sth;
     return out.map((r) => (typeof r === 'number' ? this.receipt(r, sth as SignedTreeHead, this.height - 1) : r));
   }
 
   private async writeBlock(entries: Block['entries'], keyTags: number[][]): Promise<void> {
-    const firstLeaf = this.tree.size;
+    const firstLeaf = this.s.tree.size;
     const timeMs = this.o.now();
     const base: Omit<BlockHeader, 'signature'> = {
       chain: this.o.name,
@@ -233,26 +194,26 @@ export class Chain {
       keyId: this.keyId,
     };
     const header: BlockHeader = { ...base, signature: this.o.signer.sign(blockSigningBytes(base)) };
-    for (const e of entries) this.tree.append(e.entryHash);
-    const sthBase = { chainId: this.o.name, treeSize: this.tree.size, rootHash: this.tree.root(), timestampMs: timeMs, blockHeight: base.height, keyId: this.keyId };
+    for (const e of entries) this.s.tree.append(e.entryHash);
+    const sthBase = { chainId: this.o.name, treeSize: this.s.tree.size, rootHash: this.s.tree.root(), timestampMs: timeMs, blockHeight: base.height, keyId: this.keyId };
     const sth: SignedTreeHead = { ...sthBase, signature: this.o.signer.sign(signingBytes(sthBase)) };
     const { bytes, spans } = encodeBlock({ header, entries, sth });
     let where: { seg: number; offset: number };
     try {
       where = await this.writer.append(bytes, base.height);
     } catch (err) {
-      this.tree.truncate(firstLeaf);
+      this.s.tree.truncate(firstLeaf);
       throw err;
     }
     for (let i = 0; i < entries.length; i++) {
       const leaf = firstLeaf + i;
-      this.byHash.insert(tagOf(entries[i].entryHash), leaf);
-      for (const tag of keyTags[i]) this.byKey.insert(tag, leaf);
-      this.locSeg.push(where.seg);
-      this.locOff.push(where.offset + spans[i].offset);
-      this.locLen.push(spans[i].length);
+      this.s.byHash.insert(tagOf(entries[i].entryHash), leaf);
+      for (const tag of keyTags[i]) this.s.byKey.insert(tag, leaf);
+      this.s.locSeg.push(where.seg);
+      this.s.locOff.push(where.offset + spans[i].offset);
+      this.s.locLen.push(spans[i].length);
     }
-    this.blocksMeta.push({ firstLeaf, count: entries.length, seg: where.seg, offset: where.offset, length: bytes.length, hash: blockHash(base), sth });
+    this.s.blocksMeta.push({ firstLeaf, count: entries.length, seg: where.seg, offset: where.offset, length: bytes.length, hash: blockHash(base), sth });
   }
 
   /**
@@ -279,24 +240,24 @@ export class Chain {
 
   findLeaf(entryHash: Uint8Array): number {
     if (entryHash.length !== HASH_SIZE) return -1;
-    return this.byHash.find(tagOf(entryHash), (leaf) => leaf < this.locSeg.length && this.tree.leafEquals(leaf, entryHash));
+    return this.s.byHash.find(tagOf(entryHash), (leaf) => leaf < this.s.locSeg.length && this.s.tree.leafEquals(leaf, entryHash));
   }
 
   findKey(key: Uint8Array, tag = tagOf(key)): number {
-    return this.byKey.find(tag, (leaf) => leaf < this.locSeg.length && this.readLeaf(leaf).keys.some((k) => equalBytes(k, key)));
+    return this.s.byKey.find(tag, (leaf) => leaf < this.s.locSeg.length && this.readLeaf(leaf).keys.some((k) => equalBytes(k, key)));
   }
 
   readLeaf(leaf: number): Block['entries'][number] {
-    const buf = this.writer.read(this.locSeg.get(leaf), this.locOff.get(leaf), this.locLen.get(leaf));
+    const buf = this.writer.read(this.s.locSeg.get(leaf), this.s.locOff.get(leaf), this.s.locLen.get(leaf));
     return readEntry(new Reader(buf, 'entry'));
   }
 
   blockOfLeaf(leaf: number): number {
     let lo = 0;
-    let hi = this.blocksMeta.length - 1;
+    let hi = this.s.blocksMeta.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.blocksMeta[mid].firstLeaf <= leaf) lo = mid;
+      if (this.s.blocksMeta[mid].firstLeaf <= leaf) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -310,37 +271,37 @@ export class Chain {
   /** The receipt the entry got when its block was committed. */
   receiptAtBlock(leaf: number): Receipt {
     const b = this.blockOfLeaf(leaf);
-    return this.receipt(leaf, this.blocksMeta[b].sth, b);
+    return this.receipt(leaf, this.s.blocksMeta[b].sth, b);
   }
 
   receipt(leaf: number, sth: SignedTreeHead, blockHeight: number): Receipt {
     return {
       chain: this.o.name,
-      entryHash: this.tree.leaf(leaf),
+      entryHash: this.s.tree.leaf(leaf),
       leafIndex: leaf,
       blockHeight,
-      inclusionProof: this.tree.inclusionProof(leaf, sth.treeSize),
+      inclusionProof: this.s.tree.inclusionProof(leaf, sth.treeSize),
       sth,
     };
   }
 
   /** The STH of the block that ends at `treeSize` (latest when undefined). */
   sthAt(treeSize?: number): { sth: SignedTreeHead; height: number } | undefined {
-    if (!this.blocksMeta.length) return undefined;
-    if (treeSize === undefined) return { sth: this.blocksMeta[this.height - 1].sth, height: this.height - 1 };
+    if (!this.s.blocksMeta.length) return undefined;
+    if (treeSize === undefined) return { sth: this.s.blocksMeta[this.height - 1].sth, height: this.height - 1 };
     const b = this.blockOfLeaf(Math.max(0, treeSize - 1));
-    const m = this.blocksMeta[b];
+    const m = this.s.blocksMeta[b];
     if (m.sth.treeSize !== treeSize) throw new BeepkitError('E_RANGE', `no tree head at size ${treeSize} (tree heads exist at block boundaries)`);
     return { sth: m.sth, height: b };
   }
 
   readBlock(height: number): Block {
-    const m = this.blocksMeta[height];
+    const m = this.s.blocksMeta[height];
     if (!m) throw new BeepkitError('E_RANGE', `no block ${height}`);
     return decodeBlock(this.writer.read(m.seg, m.offset, m.length)).block;
   }
 
   memoryBytes(): number {
-    return this.tree.memoryBytes() + this.byHash.bytes() + this.byKey.bytes() + 3 * this.locSeg.buf.byteLength + this.blocksMeta.length * 400;
+    return this.s.tree.memoryBytes() + this.s.byHash.bytes() + this.s.byKey.bytes() + 3 * this.s.locSeg.buf.byteLength + this.s.blocksMeta.length * 400;
   }
 }

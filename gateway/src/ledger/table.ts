@@ -4,13 +4,22 @@
  * a slot at <= 70 % load (~11.5 B per entry): it maps a byte string to
  * candidate values by tag only, and the caller confirms each candidate against
  * the real bytes (leaf hashes in memory, keys on disk), so collisions cost a
- * check, never a wrong answer.
+ * check, never a wrong answer. Both are saved as they are in the chain's
+ * persisted index (index-file.ts), which records `TAG_VERSION`.
  */
+import { BeepkitError } from '@beepkit/protocol';
 export class U32Vec {
   buf: Uint32Array;
   length = 0;
   constructor(initial = 1024) {
     this.buf = new Uint32Array(initial);
+  }
+  /** A vector over stored values (`buf` holds at least `length`). */
+  static from(buf: Uint32Array, length: number): U32Vec {
+    const v = new U32Vec(0);
+    v.buf = buf.length ? buf : new Uint32Array(1024);
+    v.length = length;
+    return v;
   }
   push(v: number): void {
     if (this.length === this.buf.length) {
@@ -28,10 +37,13 @@ export class U32Vec {
 /**
  * A 32-bit tag of bytes [start, end) of `b`: FNV-1a-style over little-endian
  * 32-bit words (then the remaining bytes), then the murmur3 finaliser; never 0.
- * In memory only (never persisted), so it can change between versions. Word
+ * Persisted in the chain index: change it and bump `TAG_VERSION` (an index of
+ * another version is rebuilt, never read). Word
  * steps are ~4x fewer multiplies than bytes: index rebuild at open is dominated
  * by tagging every key.
  */
+export const TAG_VERSION = 1;
+
 export function tagOf(b: Uint8Array, start = 0, end = b.length): number {
   let h = 0x811c9dc5;
   let i = start;
@@ -52,6 +64,19 @@ export class TagTable {
   constructor(initialPow2 = 1 << 12) {
     this.slots = new Uint32Array(initialPow2 * 2);
     this.mask = initialPow2 - 1;
+  }
+  /** A table over stored slots (as `slotArray()` gave them, with their count). */
+  static from(slots: Uint32Array, count: number): TagTable {
+    const cap = slots.length / 2;
+    if (cap < 2 || (cap & (cap - 1)) !== 0 || count * 10 > cap * 7) throw new BeepkitError('E_FORMAT', `bad tag table: ${cap} slots, ${count} entries`);
+    const t = new TagTable(2);
+    t.slots = slots;
+    t.mask = cap - 1;
+    t.count = count;
+    return t;
+  }
+  slotArray(): Uint32Array {
+    return this.slots;
   }
   insert(tag: number, value: number): void {
     if ((this.count + 1) * 10 > (this.mask + 1) * 7) this.grow();

@@ -10,11 +10,13 @@ import { EMPTY_ROOT, HASH_SIZE, nodeHash, splitPoint } from './hash.ts';
 import { consistencyProof, inclusionProof, type SubtreeHasher } from './proofs.ts';
 
 class HashLevel {
-  buf = new Uint8Array(HASH_SIZE * 64);
-  count = 0;
+  constructor(
+    public buf: Uint8Array = new Uint8Array(HASH_SIZE * 64),
+    public count = 0,
+  ) {}
   push(h: Uint8Array): void {
     if ((this.count + 1) * HASH_SIZE > this.buf.length) {
-      const next = new Uint8Array(this.buf.length * 2);
+      const next = new Uint8Array(Math.max(this.buf.length * 2, HASH_SIZE * 64));
       next.set(this.buf);
       this.buf = next;
     }
@@ -31,6 +33,26 @@ class HashLevel {
 
 export class MerkleTree implements SubtreeHasher {
   private readonly levels: HashLevel[] = [new HashLevel()];
+
+  /**
+   * A tree over stored levels (as `levelState()` gave them; a persisted index).
+   * The caller vouches for the hashes: nothing is recomputed.
+   */
+  static fromLevels(levels: { buf: Uint8Array; count: number }[]): MerkleTree {
+    const t = new MerkleTree();
+    if (!levels.length) return t;
+    for (const l of levels) if (l.buf.length < l.count * HASH_SIZE) throw new BeepkitError('E_RANGE', 'level buffer shorter than its count');
+    for (let i = 1; i < levels.length; i++) {
+      if (levels[i].count !== Math.floor(levels[i - 1].count / 2)) throw new BeepkitError('E_FORMAT', `level ${i} holds ${levels[i].count} hashes, expected ${Math.floor(levels[i - 1].count / 2)}`);
+    }
+    t.levels.splice(0, 1, ...levels.map((l) => new HashLevel(l.buf, l.count)));
+    return t;
+  }
+
+  /** The level arrays (live views: copy or write them out before the next append). */
+  levelState(): { buf: Uint8Array; count: number }[] {
+    return this.levels.map((l) => ({ buf: l.buf, count: l.count }));
+  }
 
   get size(): number {
     return this.levels[0].count;

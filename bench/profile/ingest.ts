@@ -1,0 +1,59 @@
+// Profiling driver (not a bench; bench/run.ts lists only bench/*.ts): Ingest.handle on day-28 batches, 64 in flight, no MQTT.
+// Usage: [PROF=out.cpuprofile] [VW=<verify workers, default 1>] [ISSUED=1] [REUSE=<batches per certificate, default 1>] node --import tsx bench/profile/ingest.ts [batches]
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedLedger } from '@beepkit/gateway/ledger';
+import { Ingest } from '@beepkit/gateway/ingest';
+import { loadOrCreateKeys } from '@beepkit/gateway/ca';
+import { encodeMessage } from '@beepkit/protocol/wire';
+import { Pseudonym, prng } from '@beepkit/gateway/testing';
+import { hostNow } from '@beepkit/protocol/clock';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+
+const DAY = 86_400;
+const DAY_NO = 20_602;
+const n = Number(process.argv[2] ?? 4000);
+const dir = mkdtempSync(join(os.tmpdir(), 'prof-ingest-'));
+const keys = loadOrCreateKeys(dir);
+const rand = prng(5);
+const payloads: Uint8Array[] = [];
+const certs: Pseudonym['cert'][] = [];
+let ps: Pseudonym | undefined;
+for (let i = 0; i < n; i++) {
+  if (i % Number(process.env.REUSE ?? 1) === 0) {
+    ps = new Pseudonym(rand, DAY_NO).certify(keys.ca);
+    certs.push(ps.cert);
+  }
+  payloads.push(encodeMessage({ type: 'upload-batch', correlationId: new Uint8Array(8), batch: ps!.batch(Array.from({ length: 28 }, (_, j) => j)) }));
+}
+const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+const msg = payloads[0];
+const sig = sign(null, msg, privateKey);
+let c0 = process.cpuUsage();
+for (let i = 0; i < 2000; i++) verify(null, msg, publicKey, sig);
+let c = process.cpuUsage(c0);
+const verifyUs = (c.user + c.system) / 2000;
+const ledger = new EmbeddedLedger({ now: hostNow, dir: join(dir, 'ledger'), signer: keys.gateway });
+await ledger.open();
+const ingest = new Ingest({ ledger, caPublicKey: keys.caPublicKey, now: () => (DAY_NO * DAY + DAY - 60) * 1000, rate: { burst: 1e9, perSecond: 1e9 }, verifyWorkers: Number(process.env.VW ?? 1) });
+if (process.env.ISSUED === '1') for (const c of certs) ingest.rememberIssued(c);
+const session = new Session();
+if (process.env.PROF) {
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+}
+c0 = process.cpuUsage();
+const t0 = performance.now();
+for (let i = 0; i < n; i += 64) await Promise.all(payloads.slice(i, i + 64).map((p) => ingest.handle(p)));
+c = process.cpuUsage(c0);
+if (process.env.PROF) writeFileSync(process.env.PROF, JSON.stringify((await session.post('Profiler.stop')).profile));
+const per = (c.user + c.system) / n;
+console.log(`issued=${process.env.ISSUED ?? 0} verify ${verifyUs.toFixed(1)} µs; Ingest.handle ${per.toFixed(1)} µs/batch = ${(per / verifyUs).toFixed(2)} x verify; wall ${((performance.now() - t0) / n * 1000).toFixed(0)} µs/batch; load ${os.loadavg()[0].toFixed(1)}`);
+await ingest.stop();
+await ledger.close();
+rmSync(dir, { recursive: true, force: true });
