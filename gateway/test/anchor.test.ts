@@ -142,5 +142,5 @@ t.test('anchoring: batched rounds, outage and backoff, admission, fork detection
   await f.close();
   const bad = await verifyAnchors(forked, anvil.rpcUrl, contract, bytesFrom(rand, 32));
   t.notOk(bad.ok, 'the rewritten log is detected');
-  t.match(bad.problem, /anchor tracing:17 .*not consistent/, bad.problem);
+  t.match(bad.problem, /anchor tracing:17 .*not consistent/, bad.problem ?? '');
 });
