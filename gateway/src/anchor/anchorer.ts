@@ -193,6 +193,7 @@ export class Anchorer {
     if (heads.length === 0) return heads;
     const tx = await evm.signAnchor(this.#o.contract, heads);
     this.#journal.append({ t: 'sent', ...tx, heads: heads.map((h) => ({ chain: h.chain, treeSize: h.treeSize, blockHeight: h.blockHeight })) });
+    this.#o.logger.info({ tx: tx.hash, heads: heads.map((h) => `${h.chain}:${h.treeSize}`) }, 'anchor transaction sent');
     await evm.broadcast(tx);
     const r = await evm.receipt(tx.hash, this.#o.receiptTimeoutMs ?? 60_000);
     if (!r) throw new BeepkitError('E_RPC', `anchor transaction ${tx.hash} not mined in time (it stays journalled and is re-sent)`);
