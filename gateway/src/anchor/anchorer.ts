@@ -204,6 +204,19 @@ export class Anchorer {
     return heads;
   }
 
+  /** Anchors what waits now (after the round in flight), waiting up to `timeoutMs`; true when nothing is left. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const work = (async () => {
+      await this.#running;
+      this.#kick();
+      await this.#running;
+    })();
+    await Promise.race([work, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    return this.failures === 0 && this.#o.chains.every((c) => this.backlog(c).entries === 0);
+  }
+
   /** Waits for the round in flight, then (with `flushMs`) anchors what is left if the chain answers in time. */
   async stop(flushMs = 0): Promise<void> {
     this.#stopped = true;
