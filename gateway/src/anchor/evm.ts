@@ -6,8 +6,8 @@
  * `reason` is the Solidity error name, e.g. NotNewer, NotAdmitted).
  */
 import {
-  BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, defineChain, encodeFunctionData, http, keccak256,
-  stringToHex, hexToString, toHex as viemHex, type Abi, type Hex, type PublicClient, type WalletClient, type Chain, type Transport,
+  BaseError, ContractFunctionRevertedError, createPublicClient, createTestClient, createWalletClient, defineChain, encodeFunctionData, http, keccak256,
+  stringToHex, hexToString, type Abi, type Hex, type PublicClient, type WalletClient, type Chain, type Transport,
 } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { BeepkitError, toHex } from '@beepkit/protocol';
@@ -235,7 +235,7 @@ export class EvmClient {
   /** anvil only: gives an account ether (`anvil_setBalance`), so tests and the demo need no well-known keys. */
   async devFund(address: Hex, ether = 1000n): Promise<void> {
     try {
-      await this.#pub.request({ method: 'anvil_setBalance' as 'eth_chainId', params: [address, viemHex(ether * 10n ** 18n)] as never });
+      await createTestClient({ mode: 'anvil', chain: this.#pub.chain, transport: http(this.#pub.chain.rpcUrls.default.http[0], { retryCount: 0 }) }).setBalance({ address, value: ether * 10n ** 18n });
     } catch (e) {
       throw wrap(e, 'anvil_setBalance');
     }
