@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { loadOrCreateKeys } from '@beepkit/gateway/ca';
 import { Anvil, EvmClient, createEvmKey, hex32 } from '@beepkit/gateway/anchor';
 import type { AnchorConfig } from '@beepkit/gateway/app';
+import type { Anchorer } from '@beepkit/gateway/anchor';
 
 export interface DemoChain {
   anvil: Anvil;
@@ -54,4 +55,16 @@ export async function anchorReport(chain: DemoChain, ledgerKey: Uint8Array): Pro
   const txs = new Set(heads.map((h) => h.txHash)).size;
   const line = `anchored ${heads.length} tree head(s) in ${txs} transaction(s) on anvil (${Object.entries(sizes).map(([c, n]) => `${c} size ${n}`).join(', ') || 'nothing'})`;
   return { heads: heads.length, line, sizes };
+}
+
+/** At the end of the trial: anchors what is left, prints the `anchored N …` line (and, kept, how to check it); false when anchoring failed. */
+export async function finishChain(c: DemoChain, anchorer: Anchorer, ledgerKey: Uint8Array, o: { keep: boolean; ledger: string; print: (l: string) => void }): Promise<boolean> {
+  const done = await anchorer.flush(20_000);
+  const r = await anchorReport(c, ledgerKey).catch((e: unknown) => ({ heads: 0, line: `anchoring: ${(e as Error).message}` }));
+  o.print(`${r.line}; gas of the last anchor ${anchorer.lastGasUsed}${done ? '' : `; NOT caught up: ${JSON.stringify(anchorer.status().backlog)}`}`);
+  if (o.keep) {
+    o.print(`kept: anvil (pid ${c.anvil.pid}) at ${c.rpcUrl}; AnchorRegistry ${c.anchorRegistry}; VenueRegistry ${c.venueRegistry}; gateway ledger ${o.ledger}`);
+    o.print(`check it: beepkit ledger verify ${o.ledger} --anchor ${c.rpcUrl} --contract ${c.anchorRegistry}   (stop anvil: kill ${c.anvil.pid})`);
+  }
+  return done && r.heads > 0;
 }

@@ -24,7 +24,7 @@ import { DiagnosisStep } from './diagnose.ts';
 import { ProximityView } from './proximity.ts';
 import { CarerLink, aboutPerson, wearableSetup } from './carer.ts';
 import { clockLabel, narrateChange, nearestVenue, snapshotOf, whereText, type AgentSnapshot, type Narration } from './narrate.ts';
-import { anchorReport, startDemoChain, type DemoChain } from './chain.ts';
+import { finishChain, startDemoChain, type DemoChain } from './chain.ts';
 import { compareOutcome, formatSummary, parseExpect, type Comparison, type DeviceOutcome, type Level, type TrialOutcome } from './summary.ts';
 
 export interface DemoOptions {
@@ -392,17 +392,9 @@ export class FieldTrial {
 
   /** With --chain: anchors what is left, prints `anchored N tree head(s) …`; false when anchoring failed. */
   async #anchored(): Promise<boolean> {
-    const c = this.chain;
     const gw = this.gateway;
-    if (!c || !gw?.anchorer) return true;
-    const done = await gw.anchorer.flush(20_000);
-    const r = await anchorReport(c, gw.keys.gateway.publicKey).catch((e: unknown) => ({ heads: 0, line: `anchoring: ${(e as Error).message}` }));
-    this.#print(`${r.line}; gas of the last anchor ${gw.anchorer.lastGasUsed}${done ? '' : `; NOT caught up: ${JSON.stringify(gw.anchorer.status().backlog)}`}`);
-    if (this.#o.keepChain) {
-      this.#print(`kept: anvil (pid ${c.anvil.pid}) at ${c.rpcUrl}; AnchorRegistry ${c.anchorRegistry}; VenueRegistry ${c.venueRegistry}; gateway ledger ${join(this.#baseRun(), 'gateway', 'ledger')}`);
-      this.#print(`check it: beepkit ledger verify ${join(this.#baseRun(), 'gateway', 'ledger')} --anchor ${c.rpcUrl} --contract ${c.anchorRegistry}   (stop anvil: kill ${c.anvil.pid})`);
-    }
-    return done && r.heads > 0;
+    if (!this.chain || !gw?.anchorer) return true;
+    return finishChain(this.chain, gw.anchorer, gw.keys.gateway.publicKey, { keep: !!this.#o.keepChain, ledger: join(this.#baseRun(), 'gateway', 'ledger'), print: this.#print });
   }
 
   #baseRun(): string {
