@@ -11,6 +11,8 @@ interface DemoFlags {
   dashboardPort?: string;
   dataDir?: string;
   btsnoop?: string;
+  chain?: string;
+  keepChain?: boolean;
 }
 
 function num(v: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -18,6 +20,11 @@ function num(v: string | undefined, name: string, min: number, max: number): num
   const n = Number(v);
   if (!Number.isFinite(n) || n < min || n > max) throw Object.assign(new Error(`--${name}: must be a number in ${min}..${max}, got ${v}`), { code: 'E_CONFIG' });
   return n;
+}
+
+function chainOf(v: string): 'anvil' {
+  if (v !== 'anvil') throw Object.assign(new Error(`--chain: only anvil runs here, got ${v}`), { code: 'E_CONFIG' });
+  return v;
 }
 
 /** Runs the demo; resolves with its exit code (0: the outcome matches the scenario). */
@@ -28,7 +35,9 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
       scenario: flags.scenario, short: !!flags.short, keepRunning: !!flags.keepRunning, broker: flags.broker, dataDir: flags.dataDir,
       ...(flags.btsnoop ? { btsnoop: resolve(flags.btsnoop) } : {}),
       speed: num(flags.speed, 'speed', 1, 600), dashboardPort: num(flags.dashboardPort, 'dashboard-port', 0, 65535),
+      ...(flags.chain !== undefined ? { chain: chainOf(flags.chain) } : {}), keepChain: !!flags.keepChain,
     };
+    if (flags.keepChain && !flags.chain) throw Object.assign(new Error('--keep-chain needs --chain anvil'), { code: 'E_CONFIG' });
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     return 64;
@@ -85,6 +94,8 @@ export function register(program: Command): void {
     .option('--broker <url>', 'use this MQTT broker instead of the embedded one')
     .option('--dashboard-port <port>', 'dashboard port (default: a free one)')
     .option('--data-dir <dir>', 'keep the run here (default: a temporary directory, removed at the end)')
+    .option('--chain <anvil>', "anchor the gateway's ledger on a local EVM chain: starts anvil (npm), deploys the registries, admits the gateway; prints 'anchored N tree head(s) …'")
+    .option('--keep-chain', 'with --chain: keep anvil running and the data dir at the end; prints the RPC URL, the contract addresses and the gateway ledger path')
     .option('--btsnoop <file>', 'write every virtual controller\'s HCI traffic to a btsnoop capture (Wireshark, btmon -r)')
     .action(async (flags: DemoFlags) => {
       const code = await runDemo(flags);

@@ -16,6 +16,7 @@ import { addDevice, listDevices, revokeDevice } from './devices.ts';
 import { Gateway } from './gateway.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { fail, print } from '@beepkit/agent/infra/cli';
+import { registerAnchor } from '../anchor/cli.ts';
 
 interface DirOpts { config?: string; dataDir?: string }
 function dataDir(o: DirOpts): string {
@@ -73,6 +74,7 @@ function venueKeyFile(path: string): Uint8Array {
 
 export function registerGateway(program: Command): void {
   const gw = program.command('gateway').description('MQTT gateway: ingest, CA, notification feed');
+  registerAnchor(gw);
   const dirOpts = (c: Command): Command => c.option('-c, --config <file>', 'gateway.yaml (for dataDir)').option('-d, --data-dir <dir>', 'gateway data directory');
 
   gw.command('run')

@@ -50,7 +50,26 @@ export interface GatewayConfig {
    * API `url` (…/clock, polled every pollMs), or now = epochMs + (host clock − wallMs) × speed.
    */
   clock?: ClockSpec;
+  /** Anchor the ledger's signed tree heads on an EVM chain (README "Consortium chain"); absent: no chain. */
+  anchor?: AnchorConfig;
 }
+
+export interface AnchorConfig {
+  /** JSON-RPC URL of the EVM node (http:// or https://). */
+  rpcUrl: string;
+  /** The gateway's EVM account key: 32 raw bytes, mode 0600 (`beepkit gateway anchor key`). */
+  keyFile: string;
+  /** AnchorRegistry address (0x + 40 hex). */
+  contract: string;
+  /** Anchor the newest tree heads at least this often (default 60 000 ms). */
+  intervalMs: number;
+  /** Also anchor as soon as this many new tree heads wait (default 0: the interval only). */
+  everyTreeHeads: number;
+  /** On a graceful stop, wait up to this long to anchor what is left (default 5 000 ms; 0: do not). */
+  flushOnStopMs: number;
+}
+
+export const ANCHOR_DEFAULTS = { intervalMs: 60_000, everyTreeHeads: 0, flushOnStopMs: 5000 };
 
 export const DEFAULT_CONFIG: GatewayConfig = {
   dataDir: './gateway-data',
@@ -79,7 +98,8 @@ const fail = (field: string, msg: string): never => {
 };
 
 /** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL_FIELDS). */
-export const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['ingest.verifyWorkers', 'clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile', 'broker.embedded.tls']);
+export const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['ingest.verifyWorkers', 'clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile', 'broker.embedded.tls',
+  'anchor', 'anchor.rpcUrl', 'anchor.keyFile', 'anchor.contract', 'anchor.intervalMs', 'anchor.everyTreeHeads', 'anchor.flushOnStopMs']);
 function merge(base: Obj, over: unknown, path: string): Obj {
   if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
   const out: Obj = { ...base };
@@ -169,6 +189,17 @@ function validate(c: GatewayConfig): void {
   num(o, 'feed.maxCatchupBlocks', 1, 10_000);
   if (!Array.isArray(c.feed.publishers) || c.feed.publishers.some((x) => typeof x !== 'string' || !/^[a-z0-9-]{8,64}$/.test(x))) fail('feed.publishers', 'must be a list of device topic ids');
   if (c.clock !== undefined) checkClockSpec(c.clock);
+  if (c.anchor !== undefined) {
+    if (!isObj(c.anchor)) fail('anchor', 'must be a mapping');
+    const a = (c.anchor = { ...ANCHOR_DEFAULTS, ...c.anchor });
+    if (typeof a.rpcUrl !== 'string' || !/^https?:\/\/[^/\s]+/.test(a.rpcUrl)) fail('anchor.rpcUrl', `must be http(s)://host:port, got ${JSON.stringify(a.rpcUrl)}`);
+    str(a.keyFile, 'anchor.keyFile');
+    if (typeof a.contract !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(a.contract)) fail('anchor.contract', `must be an address 0x + 40 hex digits, got ${JSON.stringify(a.contract)}`);
+    const ao = a as unknown as Obj;
+    num(ao, 'intervalMs', 100, 86_400_000, true, 'anchor.intervalMs');
+    num(ao, 'everyTreeHeads', 0, 1e9, true, 'anchor.everyTreeHeads');
+    num(ao, 'flushOnStopMs', 0, 600_000, true, 'anchor.flushOnStopMs');
+  }
 }
 
 /** Builds a validated config from a parsed document (or nothing) and the environment. */
@@ -180,6 +211,7 @@ export function resolveConfig(doc: unknown = {}, env: NodeJS.ProcessEnv = {}, ba
   merged.broker.passwordFile = abs(merged.broker.passwordFile);
   merged.broker.caFile = abs(merged.broker.caFile);
   merged.broker.embedded.passwordFile = abs(merged.broker.embedded.passwordFile);
+  if (merged.anchor) merged.anchor.keyFile = abs(merged.anchor.keyFile)!;
   const t = merged.broker.embedded.tls;
   if (t) merged.broker.embedded.tls = { ...t, certFile: abs(t.certFile)!, keyFile: abs(t.keyFile)!, caFile: abs(t.caFile) };
   return merged;

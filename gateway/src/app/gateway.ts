@@ -31,6 +31,8 @@ import { Telemetry } from './telemetry.ts';
 import { handleCaRequest, handleVenueRegister } from './handlers.ts';
 import { handleDiagnosis, handleNotificationSubmit, handleVenueSignoff, type OpsDeps } from './ops.ts';
 import { venueSignoffSigner } from '@beepkit/protocol/endorse';
+import { anchorerFor } from '../anchor/setup.ts';
+import type { Anchorer } from '../anchor/anchorer.ts';
 
 
 /** Largest reply the gateway publishes: a 1 MiB catch-up response + headroom, under mosquitto's max_packet_size. */
@@ -57,6 +59,8 @@ export class Gateway {
   ingest!: Ingest;
   ca!: CertificateAuthority;
   feed!: NotificationFeed;
+  /** Anchors the ledger's tree heads on an EVM chain (config `anchor:`). */
+  anchorer?: Anchorer;
   broker?: EmbeddedBroker;
   readonly clients: GatewayMqtt[] = [];
   readonly telemetry: Telemetry;
@@ -96,13 +100,19 @@ export class Gateway {
     this.ledger = new EmbeddedLedger({ dir: join(cfg.dataDir, 'ledger'), signer: this.keys.gateway, logger: this.#log, now });
     await this.ledger.open();
     for (const chain of ['tracing', 'notification'] as ChainName[]) this.telemetry.heights[chain] = (await this.ledger.sth(chain))?.blockHeight ?? -1;
+    this.anchorer = anchorerFor({ anchor: cfg.anchor, dataDir: cfg.dataDir, ledger: this.ledger, ledgerKey: this.keys.gateway.publicKey, registry: this.telemetry.registry, logger: this.#log });
+    await this.anchorer?.start();
     this.registry = new VenueRegistry(join(cfg.dataDir, 'venues.json'), now).load();
     const timed: Pick<Ledger, 'append' | 'getByKey'> = {
       append: async (chain, entries) => {
         const t0 = process.hrtime.bigint();
         const r = await this.ledger.append(chain, entries);
         this.telemetry.commitLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-        for (const x of r) if (!('error' in x)) this.telemetry.heights[chain] = Math.max(this.telemetry.heights[chain], x.blockHeight);
+        for (const x of r) {
+          if ('error' in x) continue;
+          this.telemetry.heights[chain] = Math.max(this.telemetry.heights[chain], x.blockHeight);
+          this.anchorer?.noteAppend(chain, x.sth);
+        }
         return r;
       },
       getByKey: (chain, key) => this.ledger.getByKey(chain, key),
@@ -161,6 +171,7 @@ export class Gateway {
         return { ok: !this.#stopping && up === this.clients.length, detail: { mqtt: `${up}/${this.clients.length}`, inflight: this.#inflight } };
       },
       metrics: async () => this.telemetry.registry.render(),
+      status: () => ({ heights: this.telemetry.heights, inflight: this.#inflight, anchor: this.anchorer?.status() ?? null }),
     });
     this.#log.info({ broker: this.broker ? 'embedded' : 'external', connections: this.clients.length, http: this.#http.port }, 'gateway started');
   }
@@ -324,6 +335,7 @@ export class Gateway {
     await this.broker?.stop();
     await this.#http?.close();
     await this.ingest?.stop();
+    await this.anchorer?.stop(this.#o.config.anchor?.flushOnStopMs ?? 0);
     await this.ledger?.close();
     this.#log.info({}, 'gateway stopped');
   }

@@ -1,4 +1,4 @@
-/** Local HTTP endpoint: GET /healthz (200 ok / 503 not ready, JSON) and GET /metrics (Prometheus text). */
+/** Local HTTP endpoint: GET /healthz (200 ok / 503 not ready, JSON), GET /metrics (Prometheus text), GET /status (JSON). */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BeepkitError } from '@beepkit/protocol';
@@ -6,6 +6,8 @@ import { BeepkitError } from '@beepkit/protocol';
 export interface HttpHandlers {
   health(): { ok: boolean; detail: Record<string, unknown> };
   metrics(): Promise<string>;
+  /** Ledger heights, the anchoring backlog. */
+  status?(): Record<string, unknown>;
 }
 
 export async function startHttp(host: string, port: number, h: HttpHandlers): Promise<{ port: number; close(): Promise<void> }> {
@@ -18,6 +20,10 @@ export async function startHttp(host: string, port: number, h: HttpHandlers): Pr
     if (path === '/healthz') {
       const s = h.health();
       res.writeHead(s.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: s.ok ? 'ok' : 'unavailable', ...s.detail }) + '\n');
+      return;
+    }
+    if (path === '/status' && h.status) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(h.status()) + '\n');
       return;
     }
     if (path === '/metrics') {

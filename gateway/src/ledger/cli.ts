@@ -4,6 +4,8 @@ import { BeepkitError, fromHex } from '@beepkit/protocol';
 import { EmbeddedLedger } from './embedded.ts';
 import { blockToJson, entryToJson, receiptToJson } from './json.ts';
 import { verifyLedgerDir } from './verify.ts';
+import { verifyAnchors } from '../anchor/verify.ts';
+import { randomBytes } from 'node:crypto';
 import { CHAINS, type ChainName } from '@beepkit/protocol/ledger';
 import { fail, print } from '@beepkit/agent/infra/cli';
 
@@ -37,12 +39,22 @@ export function registerLedger(program: Command): void {
     .command('verify')
     .description('check every record checksum, entry hash, block signature and link, Merkle root and signed tree head; exit 0 when valid, 1 with the first problem')
     .argument('<dir>', 'ledger directory (holds ledger.json with the gateway public key)')
-    .action((dir: string) => {
+    .option('--anchor <rpc-url>', "also check every tree head this gateway anchored on the EVM chain (signature, RFC 9162 consistency with the local log)")
+    .option('--contract <address>', 'the AnchorRegistry address (with --anchor)')
+    .action(async (dir: string, o: { anchor?: string; contract?: string }) => {
       try {
+        if (o.anchor !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(o.contract ?? '')) throw new BeepkitError('E_CONFIG', '--anchor needs --contract <0x + 40 hex digits>');
         const rep = verifyLedgerDir(dir);
-        if (rep.ok) print({ ok: true, chains: rep.chains });
-        else {
+        if (!rep.ok) {
           process.stderr.write(`ledger invalid: ${rep.problem}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        if (o.anchor === undefined) return print({ ok: true, chains: rep.chains });
+        const a = await verifyAnchors(dir, o.anchor, o.contract as `0x${string}`, new Uint8Array(randomBytes(32)));
+        if (a.ok) print({ ok: true, chains: rep.chains, anchors: a.anchors, newestAnchored: a.newest, local: a.local });
+        else {
+          process.stderr.write(`anchors invalid: ${a.problem}\n`);
           process.exitCode = 1;
         }
       } catch (err) {

@@ -24,6 +24,7 @@ import { DiagnosisStep } from './diagnose.ts';
 import { ProximityView } from './proximity.ts';
 import { CarerLink, aboutPerson, wearableSetup } from './carer.ts';
 import { clockLabel, narrateChange, nearestVenue, snapshotOf, whereText, type AgentSnapshot, type Narration } from './narrate.ts';
+import { finishChain, startDemoChain, type DemoChain } from './chain.ts';
 import { compareOutcome, formatSummary, parseExpect, type Comparison, type DeviceOutcome, type Level, type TrialOutcome } from './summary.ts';
 
 export interface DemoOptions {
@@ -39,6 +40,10 @@ export interface DemoOptions {
   btsnoop?: string;
   /** Where narration goes (default stdout). */
   print?: (line: string) => void;
+  /** Anchor the gateway's ledger on a local EVM chain (anvil from npm). */
+  chain?: 'anvil';
+  /** With `chain`: leave anvil running and the data dir in place at the end. */
+  keepChain?: boolean;
   /** Real ms to wait for alerts after the scenario ends (default 30 s). */
   settleMs?: number;
 }
@@ -82,6 +87,7 @@ export class FieldTrial {
   readonly speed: number;
   sim?: Sim;
   gateway?: Gateway;
+  chain?: DemoChain;
   dashboard?: DashboardServer;
   /** The diagnosis step once the trial runs (its `marks` time the endorsement and notices, for measurement). */
   diagnosisStep?: DiagnosisStep;
@@ -155,7 +161,12 @@ export class FieldTrial {
     for (const v of rig.venues) {
       caVenues.add({ id: v.venueId, name: v.name, region: (v.region ?? region).split('/').filter(Boolean).slice(0, 4), lat: v.center.lat, lon: v.center.lon, radiusM: Math.max(1, Math.ceil(v.radius)), key: Uint8Array.from(Buffer.from(v.venueKey, 'hex')) });
     }
+    if (o.chain === 'anvil') {
+      this.chain = await startDemoChain(gwDir);
+      this.#print(`chain: anvil at ${this.chain.rpcUrl}, AnchorRegistry ${this.chain.anchorRegistry}, VenueRegistry ${this.chain.venueRegistry} (deploy gas ${this.chain.deployGas}); the gateway is admitted`);
+    }
     const config = resolveConfig({
+      ...(this.chain ? { anchor: this.chain.anchor } : {}),
       dataDir: gwDir,
       broker: { ...(o.broker ? { url: o.broker } : {}), embedded: { host: '127.0.0.1', port: 0, passwordFile: join(gwDir, 'devices.passwd') } },
       http: { host: '127.0.0.1', port: 0 },
@@ -376,7 +387,14 @@ export class FieldTrial {
       return { outcome, comparison, code: 130 };
     }
     for (const l of formatSummary(outcome, comparison, (id) => this.#venueName(id))) this.#print(l);
-    return { outcome, comparison, code: comparison.ok ? 0 : 1 };
+    return { outcome, comparison, code: (await this.#anchored()) && comparison.ok ? 0 : 1 };
+  }
+
+  /** With --chain: anchors what is left, prints `anchored N tree head(s) …`; false when anchoring failed. */
+  async #anchored(): Promise<boolean> {
+    const gw = this.gateway;
+    if (!this.chain || !gw?.anchorer) return true;
+    return finishChain(this.chain, gw.anchorer, gw.keys.gateway.publicKey, { keep: !!this.#o.keepChain, ledger: join(this.#baseRun(), 'gateway', 'ledger'), print: this.#print });
   }
 
   #baseRun(): string {
@@ -448,9 +466,11 @@ export class FieldTrial {
     await Promise.allSettled([...this.devices.values()].map((d) => d.link?.stop()));
     await Promise.allSettled([...this.devices.values()].map((d) => d.proc?.stop()));
     await this.gateway?.stop().catch(() => {});
+    if (this.chain && this.#o.keepChain) this.chain.anvil.detach();
+    else await this.chain?.anvil.stop();
     await this.sim?.stop().catch(() => {});
     await this.dashboard?.stop().catch(() => {});
-    if (this.#tempBase && this.#base) rmSync(this.#base, { recursive: true, force: true });
+    if (this.#tempBase && this.#base && !(this.chain && this.#o.keepChain)) rmSync(this.#base, { recursive: true, force: true });
   }
 
   get stopped(): boolean {
