@@ -55,6 +55,14 @@ const bench: Bench = {
         put('estimator_lodo_unit', lodoUnit);
         put('single_lodo_unit', score(e.att.unit, y, tune(sets('unit', 'att').filter((_, j) => j !== i))));
         put('estimator_shipped_unit', score(e.est.unit, y, TUNED_THRESHOLDS_DB[m]));
+        // the variants tried (agent/README.md "Proximity"), LODO as the shipped one
+        for (const [v, est] of Object.entries(e.variants)) {
+          for (const cal of ['model', 'unit'] as const) {
+            const s = score(est[cal], y, tune(ev.map((x) => ({ x: x.variants[v][cal], y: x.truth[m] })).filter((_, j) => j !== i)));
+            put(`variant_${v}_lodo_${cal}`, s);
+            if (m === '2') metrics[`${e.name}_2m_variant_${v}_lodo_${cal}_gain`] = fixed(r3(s.ba - tunedOnTest.ba), 'balanced accuracy');
+          }
+        }
         if (m === '2') {
           const gain = r3(lodoUnit.ba - tunedOnTest.ba);
           metrics[`${e.name}_2m_lodo_gain`] = fixed(gain, 'balanced accuracy');
