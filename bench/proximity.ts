@@ -6,7 +6,9 @@
  * data has durations; the single-reading rule at 55 dB, 60 dB and its best
  * threshold on the test rows; the estimator with thresholds tuned
  * leave-one-dataset-out (LODO), with the model calibration only and with a
- * unit calibration at 1 m. Deterministic: one run (repeats do not change it).
+ * unit calibration at 1 m; and the estimator variants tried (VARIANTS in
+ * proximity/evaluate.ts), LODO likewise. Deterministic: one run (repeats do
+ * not change it).
  */
 import { allDatasets } from './proximity/data.ts';
 import { evaluate, pairMinutes, pairScores, score, tune, type Calibration, type Evaluated } from './proximity/evaluate.ts';
