@@ -44,12 +44,27 @@ t.test('one line per data row in input order, then per pair: close minutes, buck
 
 t.test('--threshold-m 1.5 is stricter than 2 m', async (t) => {
   t.ok(thresholdDb(1.5) < thresholdDb(2));
-  // attenuation exactly at the 2 m threshold (TX 0 dBm, no correction): close at 2 m, not at 1.5 m
-  const text = ['time,rssi,rx,tx,tx_power,rssi_correction', ...Array.from({ length: 50 }, (_, i) => `${i},${-thresholdDb(2) - (i % 2)},a,b,0,0`)].join('\n');
+  // attenuation at the 2 m threshold and 1 dB below it (TX 0 dBm, no correction): the estimate (a blend of the
+  // window's quantiles) lies between them, so close at 2 m; above the 1.5 m threshold (at least 1 dB lower): not close
+  t.ok(thresholdDb(1.5) <= thresholdDb(2) - 1);
+  const text = ['time,rssi,rx,tx,tx_power,rssi_correction', ...Array.from({ length: 50 }, (_, i) => `${i},${-thresholdDb(2) + 0.5 * (i % 2)},a,b,0,0`)].join('\n');
   const two = replay(parseTrace(text), { thresholdM: 2 }).rows.filter((x) => x.close).length;
   const one = replay(parseTrace(text), { thresholdM: 1.5 }).rows.filter((x) => x.close).length;
   t.equal(two, 50, 'all close at 2 m');
   t.equal(one, 0, 'none at 1.5 m');
+});
+
+t.test('the estimate blends the window\'s quantiles; a bad blend is E_CONFIG', async (t) => {
+  const est = new ProximityEstimator(proximityConfig());
+  // 20 samples: 40..59 dB; 10th percentile 42, median 50: 0.75 × 42 + 0.25 × 50 = 44
+  for (let i = 0; i < 20; i++) est.update(i * 1000, 59 - i);
+  t.equal(est.estimate, 44);
+  const one = new ProximityEstimator(proximityConfig({ quantiles: [{ q: 0.5, w: 1 }] }));
+  for (let i = 0; i < 20; i++) one.update(i * 1000, 59 - i);
+  t.equal(one.estimate, 50, 'the median alone');
+  for (const quantiles of [[], [{ q: 0.1, w: 0.5 }], [{ q: 1.5, w: 1 }], [{ q: 0.1, w: -1 }, { q: 0.5, w: 2 }]]) {
+    t.throws(() => proximityConfig({ quantiles }), { code: 'E_CONFIG' }, JSON.stringify(quantiles));
+  }
 });
 
 t.test('the agent in the field and replay make the same decision', async (t) => {

@@ -80,13 +80,15 @@ export function pcng(): Dataset {
     if (!file) continue;
     const data = csv(readFileSync(join(dir, set, file), 'utf8'));
     const [de, el, rs, di] = ['device', 'elapsed', 'rss', 'dist'].map((n) => data.head.indexOf(n));
+    // each set has two phones (gryphonelab and HTC One M9, or ASUS_Z00AD and N8 in HandBackpack and PocketBackpack): each hears the other
+    const devices = [...new Set(data.rows.map((r) => r[de]).filter(Boolean))].sort();
     for (const r of data.rows) {
       const time = Number(r[el]);
       const rssi = Number(r[rs]);
       const d = Number(r[di]) / 100;
       if (!r[el] || !r[rs] || !r[di] || !Number.isFinite(time) || !Number.isFinite(rssi) || !Number.isFinite(d)) continue;
       const rx = r[de];
-      const tx = rx === 'gryphonelab' ? 'HTC One M9' : 'gryphonelab';
+      const tx = devices.find((x) => x !== rx) ?? rx;
       rows.push({ time, rssi, rx: `${set}:${rx}`, tx: `${set}:${tx}`, rx_model: models[rx] ?? rx, tx_model: models[tx] ?? tx, distance: d });
     }
   }

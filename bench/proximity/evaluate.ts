@@ -4,7 +4,7 @@
  * single-reading Exposure Notification rule, per sample and per pair, with
  * leave-one-dataset-out thresholds.
  */
-import { replay } from '@beepkit/agent/proximity';
+import { replay, ProximityEstimator, proximityConfig, type ProximityConfig } from '@beepkit/agent/proximity';
 import { loadModelTable, type ModelTable } from '@beepkit/agent/rssi';
 import type { TraceRow } from '@beepkit/agent/proximity';
 import type { Dataset, LabelledRow } from './data.ts';
@@ -67,6 +67,8 @@ export interface Evaluated {
   /** Per calibration: raw EN attenuation and the estimator's statistic, per row. */
   att: Record<Calibration, Float64Array>;
   est: Record<Calibration, Float64Array>;
+  /** The estimator's statistic for the variants compared in the bench (VARIANTS), per calibration. */
+  variants: Record<string, Record<Calibration, Float64Array>>;
   truth: Record<'2' | '1.5', Uint8Array>;
   rows: LabelledRow[];
   calibratedReceivers: number;
@@ -80,17 +82,46 @@ function traceRows(rows: LabelledRow[], table: ModelTable, unit?: Map<string, nu
   }));
 }
 
+/**
+ * Estimator variants measured beside the shipped one (agent/README.md "Proximity"): the agent's
+ * ProximityEstimator with other settings, fed each pair's replayed attenuations in time order
+ * (what the pipeline feeds it), so the 2 M Herald rows are replayed once per calibration only.
+ */
+export const VARIANTS: Record<string, Partial<ProximityConfig>> = {
+  q20_5min: { quantiles: [{ q: 0.2, w: 1 }] },
+  q10_5min: { quantiles: [{ q: 0.1, w: 1 }] },
+  median_5min: { quantiles: [{ q: 0.5, w: 1 }] },
+  q10_30min_512: { quantiles: [{ q: 0.1, w: 1 }], windowMs: 1_800_000, maxSamples: 512 },
+};
+
+function variant(rows: LabelledRow[], att: Float64Array, c: Partial<ProximityConfig>): Float64Array {
+  const out = new Float64Array(rows.length).fill(Infinity);
+  const cfg = proximityConfig(c);
+  const order = rows.map((_, i) => i).sort((a, b) => rows[a].time - rows[b].time || a - b);
+  const peers = new Map<string, ProximityEstimator>();
+  for (const i of order) {
+    if (!Number.isFinite(att[i])) continue;
+    const k = `${rows[i].rx}|${rows[i].tx}`;
+    const p = peers.get(k) ?? peers.set(k, new ProximityEstimator(cfg)).get(k)!;
+    p.update(rows[i].time * 1000, att[i]);
+    out[i] = p.estimate;
+  }
+  return out;
+}
+
 export function evaluate(d: Dataset, table = loadModelTable()): Evaluated {
   const unit = unitCorrections(d.rows, table);
   const att = {} as Record<Calibration, Float64Array>;
   const est = {} as Record<Calibration, Float64Array>;
+  const variants: Record<string, Record<Calibration, Float64Array>> = {};
   for (const cal of ['model', 'unit'] as const) {
     const r = replay(traceRows(d.rows, table, cal === 'unit' ? unit : undefined), { table });
     att[cal] = Float64Array.from(r.rows, (x) => x.attenuation ?? Infinity);
     est[cal] = Float64Array.from(r.rows, (x) => x.estimate ?? Infinity);
+    for (const [name, c] of Object.entries(VARIANTS)) (variants[name] ??= {} as Record<Calibration, Float64Array>)[cal] = variant(d.rows, att[cal], c);
   }
   return {
-    name: d.name, timed: d.timed, att, est, rows: d.rows, calibratedReceivers: unit.size, receivers: new Set(d.rows.map((r) => r.rx)).size,
+    name: d.name, timed: d.timed, att, est, variants, rows: d.rows, calibratedReceivers: unit.size, receivers: new Set(d.rows.map((r) => r.rx)).size,
     truth: { '2': Uint8Array.from(d.rows, (r) => +(r.distance <= 2)), '1.5': Uint8Array.from(d.rows, (r) => +(r.distance <= 1.5)) },
   };
 }

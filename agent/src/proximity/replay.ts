@@ -12,6 +12,7 @@ import { EncounterLog } from '../encounters/log.ts';
 import { dayRisks, CWA_DEFAULTS } from '../risk/cwa.ts';
 import { loadModelTable, type ModelTable } from '../rssi/models.ts';
 import type { TraceRow } from './trace.ts';
+import type { ProximityConfig } from './estimator.ts';
 
 export interface RowResult {
   row: number;
@@ -35,6 +36,8 @@ export interface ReplayOptions {
   /** Metres (default 2). */
   thresholdM?: number;
   table?: ModelTable;
+  /** The estimator's settings (default: the agent's, PROXIMITY_DEFAULTS); the bench compares variants with it. */
+  proximity?: Partial<Omit<ProximityConfig, 'thresholdM'>>;
 }
 
 /** True for an RSSI the agent's pipeline takes as a reading (127 is HCI's "not available"). */
@@ -66,7 +69,7 @@ export function replay(rows: readonly TraceRow[], o: ReplayOptions = {}): { rows
     let agent = agents.get(agentKey);
     if (!agent) {
       const log = new EncounterLog({ retentionMs: Infinity });
-      agent = { log, pipeline: new ScanPipeline({ rssiCorrection: corr, encounters: log, enTxPower: () => txPower, proximity: { thresholdM: o.thresholdM ?? 2 } }) };
+      agent = { log, pipeline: new ScanPipeline({ rssiCorrection: corr, encounters: log, enTxPower: () => txPower, proximity: { ...o.proximity, thresholdM: o.thresholdM ?? 2 } }) };
       agents.set(agentKey, agent);
     }
     const pair = pairs.get(JSON.stringify([r.rx, r.tx]))!;
