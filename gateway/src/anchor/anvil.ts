@@ -10,8 +10,14 @@ import { dirname, join } from 'node:path';
 import { createServer } from 'node:net';
 import { BeepkitError } from '@beepkit/protocol';
 
+/** anvil's binary, from the gateway's optional dependency (x64 Linux only; not in the packed kit). */
 export function anvilBinary(): string {
-  const pkg = createRequire(import.meta.url).resolve('@foundry-rs/anvil-linux-amd64/package.json');
+  let pkg: string;
+  try {
+    pkg = createRequire(import.meta.url).resolve('@foundry-rs/anvil-linux-amd64/package.json');
+  } catch (cause) {
+    throw new BeepkitError('E_CONFIG', 'anvil is not installed: it comes with the npm package @foundry-rs/anvil-linux-amd64 (x64 Linux only), an optional dependency of the gateway installed by npm ci in a checkout, not by the packed kit', { cause });
+  }
   return join(dirname(pkg), 'bin', 'anvil');
 }
 
