@@ -4,7 +4,7 @@ import { toHex } from '@beepkit/protocol/bytes';
 import { venueId8 } from '@beepkit/protocol/frames';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { decodeNotificationEntry, signVenueSignoff } from '@beepkit/protocol/endorse';
-import { VenueRegistry, residualHours } from '../src/venues/index.ts';
+import { SIGNOFF_SKEW_MS, VenueRegistry, residualHours } from '../src/venues/index.ts';
 import { seed, venueIdOf } from './solver-helpers.ts';
 
 t.test('empty → infected → clean (signoff / expiry) → infected again', async (t) => {
@@ -59,4 +59,22 @@ t.test('a 6-byte frame venue id names the same venue as its 8-byte form (protoco
   await reg.infectedVisit(venueId8('a1b2c3d4e5f6'), 1_699_990_000, 1_699_995_000);
   t.equal(reg.venueState(Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6)).state, 'infected');
   t.equal(reg.venueState('a1b2c3d4e5f60000').state, 'infected');
+});
+
+t.test('a sign-off from a venue clock a little behind the gateway cleans; an old one is a replay', async (t) => {
+  const clock = 1_796_299_200_700; // the infection at 12:00:00.700 by the gateway's clock
+  const reg = new VenueRegistry({ now: () => clock });
+  const cafe = venueIdOf('cafe');
+  const key = seed('cafe-signoff');
+  reg.register(cafe, { region: 'scotland/edinburgh/edinburgh', surface: 'copper', signoffKey: new Ed25519Signer(key).publicKey });
+  const s = Math.floor(clock / 1000);
+  await reg.infectedVisit(cafe, s - 1800, s - 600, 'visit');
+  t.equal(reg.venueState(cafe).state, 'infected');
+  const notAfter = () => clock + SIGNOFF_SKEW_MS;
+  await t.rejects(reg.signoff(signVenueSignoff(cafe, s - 3600, key), notAfter()), { code: 'E_REPLAY' }, 'a sign-off from an hour before the infection is a replay');
+  t.equal(reg.venueState(cafe).state, 'infected', 'and changes nothing');
+  // the same second (sign-offs carry whole seconds), and a venue device 2 s behind the gateway
+  const clean = await reg.signoff(signVenueSignoff(cafe, s - 2, key), notAfter());
+  t.same(clean.map((e) => e.type === 'venue-state' && `${e.state}/${e.since}`), [`clean/${s}`], 'cleans, from the infection time on (the chain stays in order)');
+  t.equal(reg.venueState(cafe).state, 'clean');
 });

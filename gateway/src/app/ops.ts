@@ -19,7 +19,7 @@ import { recordHash } from '@beepkit/protocol/tracecode';
 import { decodeMessage, encodeMessage } from '@beepkit/protocol/wire';
 import { codeOf, correlationOf, errorReply, receiptReply } from '../ingest/index.ts';
 import type { Ledger, Logger } from '../ledger/types.ts';
-import type { VenueRegistry as VenueStates } from '../venues/registry.ts';
+import { SIGNOFF_SKEW_MS, type VenueRegistry as VenueStates } from '../venues/registry.ts';
 
 export interface OpsDeps {
   ledger: Pick<Ledger, 'append' | 'getByKey'>;
@@ -68,7 +68,7 @@ export async function handleVenueSignoff(d: OpsDeps, payload: Uint8Array): Promi
     const m = decode(payload, 'venue-signoff');
     if (m.type !== 'venue-signoff') throw new BeepkitError('E_TYPE', 'venue-signoff');
     const venue = m.signoff.subarray(2, 10);
-    await d.venueStates.signoff(m.signoff, d.now() + 300_000);
+    await d.venueStates.signoff(m.signoff, d.now() + SIGNOFF_SKEW_MS);
     const s = d.venueStates.venueState(venue);
     return encodeMessage({ type: 'venue-status-reply', correlationId: m.correlationId, venueId: venueId6(venue), state: s.state, sinceMs: s.sinceMs });
   } catch (e) {

@@ -15,6 +15,9 @@ import { encodeNotificationEntry, verifyVenueSignoff, type NotificationEntry, ty
 import { MATERIAL_HOURS, type Material } from '@beepkit/protocol/risk';
 import type { NotificationSink } from '../solver/source.ts';
 
+/** The clock skew allowed to a venue's sign-off, both ways (dated ahead of the gateway, or before the infection). */
+export const SIGNOFF_SKEW_MS = 300_000;
+
 export type Surface = Material | 'stainless-steel';
 
 export interface VenueInfo {
@@ -123,8 +126,12 @@ export class VenueRegistry {
 
   /**
    * A cleaning sign-off signed by the venue's key turns an infected venue clean.
-   * With `notAfterMs`, a sign-off dated later is E_RANGE; one dated before the
-   * venue turned infected is E_REPLAY (an old sign-off cannot clean a new infection).
+   * With `notAfterMs`, a sign-off dated later is E_RANGE; one dated more than
+   * SIGNOFF_SKEW_MS before the venue turned infected is E_REPLAY (an old sign-off
+   * cannot clean a new infection). The allowance is the clock skew tolerated the other
+   * way: a venue device a second behind the gateway, or a sign-off in the same second
+   * (sign-offs carry whole seconds), was refused. The venue is clean from the later of
+   * the two times, so the chain's states stay in order.
    */
   async signoff(bytes: Uint8Array, notAfterMs?: number): Promise<NotificationEntry[]> {
     const s = (() => {
@@ -137,8 +144,8 @@ export class VenueRegistry {
     const v = this.venue(s.venue);
     if (notAfterMs !== undefined && s.time * 1000 > notAfterMs) throw new BeepkitError('E_RANGE', 'venue signoff: dated in the future');
     if (v.state !== 'infected') return [];
-    if (notAfterMs !== undefined && s.time * 1000 < v.sinceMs) throw new BeepkitError('E_REPLAY', 'venue signoff: dated before the venue turned infected');
-    return this.change(s.venue, v, 'clean', s.time * 1000, 'signoff');
+    if (notAfterMs !== undefined && s.time * 1000 + SIGNOFF_SKEW_MS < v.sinceMs) throw new BeepkitError('E_REPLAY', 'venue signoff: dated before the venue turned infected');
+    return this.change(s.venue, v, 'clean', Math.max(s.time * 1000, v.sinceMs), 'signoff');
   }
 
   /** Emits due expiries (infected → clean after the infectious window). */
