@@ -38,7 +38,7 @@ const AGENT_PRODUCED = /emit\('([A-Za-z-]+)'/;
 const EXTERNAL: Record<string, string> = {
   error: 'Node streams, sockets, MQTT.js', close: 'Node streams, sockets, MQTT.js', data: 'Node streams, serialport', connect: 'MQTT.js',
   open: 'serialport', line: 'node:readline', disconnect: 'noble peripheral', stateChange: 'noble/bleno', discover: 'noble', scanStop: 'noble',
-  leAdvertisingReport: 'HCI socket (hci-socket)', leExtendedAdvertisingReport: 'HCI socket (hci-socket)', SIGINT: 'process', SIGTERM: 'process', message: 'MQTT.js', drain: 'Node writable streams (process.stdout)',
+  leAdvertisingReport: 'HCI socket (hci-socket)', leExtendedAdvertisingReport: 'HCI socket (hci-socket)', SIGINT: 'process', SIGTERM: 'process', message: 'MQTT.js', drain: 'Node writable streams (process.stdout)', tlsClientError: 'node:tls servers (the carer page over TLS)',
 };
 const agentSrc = texts(files(join(ROOT, 'agent/src'), /\.ts$/));
 
