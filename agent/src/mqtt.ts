@@ -129,7 +129,10 @@ export class AgentMqtt extends EventEmitter {
     });
   }
 
-  /** Routes messages on `filter` (an exact topic) to `handler`; subscribed on every new session. */
+  /**
+   * Routes messages on `filter` (an exact topic) to `handler`; subscribed on every new session. Resolves once
+   * subscribed when connected; otherwise the connect in progress (or the next) subscribes it before 'connected'.
+   */
   async subscribe(topic: string, handler: TopicHandler): Promise<void> {
     this.#filters.set(topic, handler);
     if (this.connected) await this.#subscribeAll([topic]);
@@ -198,7 +201,15 @@ export class AgentMqtt extends EventEmitter {
       // every connect: a broker that lost our session (restart without persistence) needs them again,
       // and re-subscribing a stored subscription keeps its queued messages (MQTT 3.1.1 §3.8.4)
       this.#sessionPresent = sessionPresent;
-      await this.#subscribeAll([...this.#filters.keys()]);
+      // a subscribe() that arrives while these SUBSCRIBEs are in flight (state still 'connecting') is not sent by
+      // subscribe() itself: take it here, until no filter is left, before the state turns 'connected' (a follower
+      // started during a connect on a loaded machine otherwise never received the notification feed)
+      for (const sent = new Set<string>(); ;) {
+        const todo = [...this.#filters.keys()].filter((f) => !sent.has(f));
+        if (!todo.length) break;
+        await this.#subscribeAll(todo);
+        for (const f of todo) sent.add(f);
+      }
       const status = encodeMessage({
         type: 'device-status', correlationId: new Uint8Array(CORRELATION_ID_BYTES), state: 'online', agentVersion: this.#o.agentVersion ?? '0', counters: this.#o.counters?.() ?? {},
       });

@@ -95,3 +95,43 @@ t.test('request/reply, status, timeouts, reconnect after a broker restart', { ti
   await t.rejects(dev.whenConnected(), { code: 'E_STOPPED' });
   t.throws(() => dev.publish('x', new Uint8Array(1)), BeepkitError);
 });
+
+t.test('a subscribe() made while the connect’s SUBSCRIBE is in flight is sent before the state turns connected', { timeout: 30_000 }, async (t) => {
+  // a bare aedes whose first SUBACK is held until the test lets it go: the window in which the follower's
+  // subscribe() used to be registered but never sent (state 'connecting', the connect's subscription list already out)
+  const { Aedes } = await import('aedes');
+  const { createServer } = await import('node:net');
+  let held!: () => void;
+  let reached!: () => void;
+  const inFlight = new Promise<void>((r) => (reached = r));
+  let first = true;
+  const aedes = await Aedes.createBroker({
+    authorizeSubscribe: (_c, sub, done) => {
+      if (!first) return done(null, sub);
+      first = false;
+      held = () => done(null, sub);
+      reached();
+    },
+  });
+  const server = createServer(aedes.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => aedes.close(() => r()));
+  });
+  const dev = deviceMqtt(`mqtt://127.0.0.1:${(server.address() as { port: number }).port}`, DEVICE, 4);
+  t.teardown(() => dev.stop());
+  const feed: Uint8Array[] = [];
+  let heard!: () => void;
+  const delivered = new Promise<void>((r) => (heard = r));
+  await dev.subscribe(topics.reply(DEVICE), () => {});
+  dev.start();
+  await inFlight;
+  t.equal(dev.state, 'connecting', 'the connect’s SUBSCRIBE is in flight');
+  const late = dev.subscribe(topics.notificationFeed(), (_topic, p) => void (feed.push(p), heard()));
+  held();
+  await Promise.all([late, dev.whenConnected()]);
+  await new Promise<void>((resolve, reject) => aedes.publish({ cmd: 'publish', topic: topics.notificationFeed(), payload: Buffer.from([7]), qos: 1, retain: false, dup: false }, (e) => (e ? reject(e) : resolve())));
+  await delivered;
+  t.same(feed.map((p) => [...p]), [[7]], 'the feed subscribed in the window is delivered');
+});
