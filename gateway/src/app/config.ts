@@ -52,6 +52,20 @@ export interface GatewayConfig {
   clock?: ClockSpec;
   /** Anchor the ledger's signed tree heads on an EVM chain (README "Consortium chain"); absent: no chain. */
   anchor?: AnchorConfig;
+  /** One of several gateway processes sharing the devices through `$share` (README "Several gateways"); absent: the only gateway. */
+  shard?: ShardConfig;
+}
+
+/**
+ * A gateway process of a sharded deployment: its own data dir (ledger key, ledger = its log shard, anchor account),
+ * the CA and solver keys copied from the main shard. `main` (exactly one per deployment) also takes every non-batch
+ * uplink (CA, diagnosis, notification and venue requests, catch-up): it holds the notification chain and feed;
+ * `ingest` shards take uplink batches (and device status) only.
+ */
+export interface ShardConfig {
+  /** 0..255, unique per process of the deployment (MQTT client ids are `<clientId>-s<id>[-<k>]`). */
+  id: number;
+  role: 'main' | 'ingest';
 }
 
 export interface AnchorConfig {
@@ -99,7 +113,7 @@ const fail = (field: string, msg: string): never => {
 
 /** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL_FIELDS). */
 export const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['ingest.verifyWorkers', 'clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile', 'broker.embedded.tls',
-  'anchor', 'anchor.rpcUrl', 'anchor.keyFile', 'anchor.contract', 'anchor.intervalMs', 'anchor.everyTreeHeads', 'anchor.flushOnStopMs']);
+  'anchor', 'anchor.rpcUrl', 'anchor.keyFile', 'anchor.contract', 'anchor.intervalMs', 'anchor.everyTreeHeads', 'anchor.flushOnStopMs', 'shard', 'shard.id', 'shard.role']);
 function merge(base: Obj, over: unknown, path: string): Obj {
   if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
   const out: Obj = { ...base };
@@ -189,6 +203,13 @@ function validate(c: GatewayConfig): void {
   num(o, 'feed.maxCatchupBlocks', 1, 10_000);
   if (!Array.isArray(c.feed.publishers) || c.feed.publishers.some((x) => typeof x !== 'string' || !/^[a-z0-9-]{8,64}$/.test(x))) fail('feed.publishers', 'must be a list of device topic ids');
   if (c.clock !== undefined) checkClockSpec(c.clock);
+  if (c.shard !== undefined) {
+    if (!isObj(c.shard)) fail('shard', 'must be a mapping');
+    for (const k of Object.keys(c.shard)) if (k !== 'id' && k !== 'role') fail(`shard.${k}`, 'unknown field');
+    num(c.shard as unknown as Obj, 'id', 0, 255, true, 'shard.id');
+    if (c.shard.role !== 'main' && c.shard.role !== 'ingest') fail('shard.role', `must be main or ingest, got ${JSON.stringify(c.shard.role)}`);
+    if (b.url === undefined) fail('shard', 'several gateways share the devices through an external broker (broker.url, mosquitto)');
+  }
   if (c.anchor !== undefined) {
     if (!isObj(c.anchor)) fail('anchor', 'must be a mapping');
     const a = (c.anchor = { ...ANCHOR_DEFAULTS, ...c.anchor });

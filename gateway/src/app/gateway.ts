@@ -33,6 +33,7 @@ import { handleDiagnosis, handleNotificationSubmit, handleVenueSignoff, type Ops
 import { venueSignoffSigner } from '@beepkit/protocol/endorse';
 import { anchorerFor } from '../anchor/setup.ts';
 import type { Anchorer } from '../anchor/anchorer.ts';
+import { connectionClientId, shardSubscriptions } from './shard.ts';
 
 
 /** Largest reply the gateway publishes: a 1 MiB catch-up response + headroom, under mosquitto's max_packet_size. */
@@ -147,7 +148,7 @@ export class Gateway {
       now, publishers: cfg.feed.publishers, logger: this.#log,
     };
     await this.#connect(cfg);
-    await this.#publishRevocations();
+    if (cfg.shard?.role !== 'ingest') await this.#publishRevocations(); // an ingest shard has no notification chain of its own
     this.#poll = setInterval(() => {
       try {
         if (this.registry.reloadIfChanged()) {
@@ -171,7 +172,7 @@ export class Gateway {
         return { ok: !this.#stopping && up === this.clients.length, detail: { mqtt: `${up}/${this.clients.length}`, inflight: this.#inflight } };
       },
       metrics: async () => this.telemetry.registry.render(),
-      status: () => ({ heights: this.telemetry.heights, inflight: this.#inflight, anchor: this.anchorer?.status() ?? null }),
+      status: () => ({ shard: cfg.shard ? { ...cfg.shard, ledgerKey: Buffer.from(this.keys.gateway.publicKey).toString('hex') } : null, heights: this.telemetry.heights, inflight: this.#inflight, anchor: this.anchorer?.status() ?? null }),
     });
     this.#log.info({ broker: this.broker ? 'embedded' : 'external', connections: this.clients.length, http: this.#http.port }, 'gateway started');
   }
@@ -190,7 +191,7 @@ export class Gateway {
     }
     const ca = b.caFile ? readFileSync(b.caFile) : undefined;
     for (let k = 0; k < b.connections; k++) {
-      const client = new GatewayMqtt({ url, clientId: b.connections > 1 ? `${b.clientId}-${k}` : b.clientId, username: b.username, password, ca, rejectUnauthorized: b.rejectUnauthorized, clean: false, logger: this.#log });
+      const client = new GatewayMqtt({ url, clientId: connectionClientId(b, cfg.shard, k), username: b.username, password, ca, rejectUnauthorized: b.rejectUnauthorized, clean: false, logger: this.#log });
       client.on('error', () => {}); // logged by GatewayMqtt; health shows the state
       this.telemetry.watchConnection(client, this.#log, monotonicMs);
       client.onMessage((topic, payload, ack) => this.#route(client, topic, payload, ack));
@@ -198,7 +199,8 @@ export class Gateway {
     }
     await Promise.all(this.clients.map(async (client) => {
       await client.start();
-      for (const f of gatewaySubscriptions(b.connections > 1 ? b.shareGroup : undefined)) await client.subscribe(f, 1);
+      const filters = cfg.shard ? shardSubscriptions(b.shareGroup, cfg.shard) : gatewaySubscriptions(b.connections > 1 ? b.shareGroup : undefined);
+      for (const f of filters) await client.subscribe(f, 1);
     }));
   }
 

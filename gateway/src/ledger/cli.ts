@@ -8,6 +8,7 @@ import { verifyAnchors } from '../anchor/verify.ts';
 import { randomBytes } from 'node:crypto';
 import { CHAINS, type ChainName } from '@beepkit/protocol/ledger';
 import { fail, print } from '@beepkit/agent/infra/cli';
+import { countShards, openShardsReadOnly } from '../solver/shards.ts';
 
 function chainOf(s: string | undefined): ChainName[] {
   if (s === undefined) return [...CHAINS];
@@ -35,6 +36,22 @@ async function withLedger(dir: string, fn: (l: EmbeddedLedger) => Promise<void>)
 
 export function registerLedger(program: Command): void {
   const ledger = program.command('ledger').description('inspect and verify an embedded ledger directory (read-only)');
+  ledger
+    .command('count')
+    .description('batches, records and endorsements on the tracing chain of one or several log shards, each entry hash once (README "Several gateways")')
+    .argument('<dirs...>', 'ledger directories, one per gateway process')
+    .action(async (dirs: string[]) => {
+      try {
+        const shards = await openShardsReadOnly(dirs);
+        try {
+          print(await countShards(shards));
+        } finally {
+          await Promise.allSettled(shards.map((s) => s.ledger.close()));
+        }
+      } catch (err) {
+        fail(err);
+      }
+    });
   ledger
     .command('verify')
     .description('check every record checksum, entry hash, block signature and link, Merkle root and signed tree head; exit 0 when valid, 1 with the first problem')

@@ -14,6 +14,7 @@ import { registerDiagnose } from '../diagnosis/cli.ts';
 import { registerVenue } from '../venues/cli.ts';
 import { registerRisk } from '../riskfit/cli.ts';
 import { Solver } from './solver.ts';
+import { openShardsReadOnly } from './shards.ts';
 import { ledgerNotificationSink, ledgerTracingSource, type NotificationSink } from './source.ts';
 import { guard, readBytes, readJson } from './cli-util.ts';
 import { brokerOptions, gatewayRequest, type BrokerOpts } from '../app/ops-client.ts';
@@ -30,6 +31,7 @@ interface RunOpts extends BrokerOpts {
   follow?: boolean;
   poll: string;
   trustLedger?: boolean;
+  shard: string[];
 }
 
 export function registerSolver(program: Command): void {
@@ -48,11 +50,16 @@ export function registerSolver(program: Command): void {
     .option('--follow', 'keep following the chain')
     .option('--trust-ledger', 'do not re-verify batch signatures/certificates (the gateway verified them before appending; ~5x faster rebuild)')
     .option('--poll <ms>', 'follow poll interval', '2000')
+    .option('--shard <dir>', "another gateway's ledger directory (several gateways: repeat per shard; read-only, batches only)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action((o: RunOpts) =>
       guard(async () => {
         if (o.ledgerKey && o.broker) throw new BeepkitError('E_CONFIG', 'either --ledger-key (gateway stopped) or --broker (gateway running), not both');
         const ledger = new EmbeddedLedger(o.ledgerKey ? { dir: o.ledger, signer: ed25519Signer(readBytes(o.ledgerKey, 'ledger key', 32)), now: hostNow } : { dir: o.ledger, readOnly: true });
         await ledger.open();
+        const shards = await openShardsReadOnly(o.shard).catch(async (e: unknown) => {
+          await ledger.close();
+          throw e;
+        });
         const print: NotificationSink = {
           publish: async (entries) => {
             for (const e of entries) {
@@ -63,6 +70,7 @@ export function registerSolver(program: Command): void {
         };
         const solver = new Solver({
           source: ledgerTracingSource(ledger),
+          shards: shards.map((s) => ledgerTracingSource(s.ledger)),
           sink: o.ledgerKey ? ledgerNotificationSink(ledger) : o.broker ? brokerSink(o) : print,
           solverKey: readBytes(o.key, 'solver key', 32),
           caPub: readBytes(o.ca, 'CA public key', 32),
@@ -83,6 +91,7 @@ export function registerSolver(program: Command): void {
           }
           process.stderr.write(JSON.stringify(solver.stats) + '\n');
         } finally {
+          await Promise.allSettled(shards.map((s) => s.ledger.close()));
           await ledger.close();
         }
       }),

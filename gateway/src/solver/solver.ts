@@ -25,11 +25,21 @@ import type { DecryptPool, OpenedBatch } from './pool.ts';
 import { loadState, saveState, type SolverState } from './state.ts';
 import type { NotificationSink, SourceBlock, TracingSource } from './source.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import { leafHash } from '@beepkit/protocol/merkle';
+import { SeenEntries } from './shards.ts';
 
 const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export interface SolverOptions {
   source: TracingSource;
+  /**
+   * The other gateways' log shards (README "Several gateways"): their batches are indexed
+   * (each catch-up drains them before the main `source`), and with shards every entry counts
+   * once across all sources by its entry hash (`duplicateBatches`). Endorsements are taken
+   * from `source` only (the main shard takes the diagnosis uploads); one on another shard is
+   * counted (`endorsementsOffMain`) and skipped.
+   */
+  shards?: TracingSource[];
   sink: NotificationSink;
   /** The solver's X25519 private key. */
   solverKey: Uint8Array;
@@ -70,6 +80,10 @@ export interface SolverStats {
   published: number;
   /** Records claiming an interval their pseudonym-day already claimed in an earlier entry: counted, not indexed. */
   conflictingClaims: number;
+  /** Entries already read from another shard (the same batch bytes durable on two shards): skipped. */
+  duplicateBatches: number;
+  /** Endorsements found on a shard other than the main one: skipped. */
+  endorsementsOffMain: number;
 }
 
 export interface Notice {
@@ -80,7 +94,7 @@ export interface Notice {
 
 export class Solver {
   index: GeoIndex;
-  readonly stats: SolverStats = { blocks: 0, records: 0, rejectedBatches: 0, undecryptable: 0, endorsements: 0, rejectedEndorsements: 0, published: 0, conflictingClaims: 0 };
+  readonly stats: SolverStats = { blocks: 0, records: 0, rejectedBatches: 0, undecryptable: 0, endorsements: 0, rejectedEndorsements: 0, published: 0, conflictingClaims: 0, duplicateBatches: 0, endorsementsOffMain: 0 };
   private readonly o: SolverOptions;
   private readonly rules: MatchRules;
   private readonly cache: EcdhCache;
@@ -93,6 +107,9 @@ export class Solver {
   private state: SolverState = { next: 0, published: {} };
   /** Next tracing height to index (the index is memory-only: starts at 0). */
   height = 0;
+  /** Next height to index on each of `shards`. */
+  readonly shardHeights: number[];
+  private readonly seen: SeenEntries | undefined;
   private lastCompact = 0;
   private running = false;
   private wake: (() => void) | undefined;
@@ -106,6 +123,8 @@ export class Solver {
     this.log = o.logger ?? silent;
     this.now = o.now ?? hostNow;
     this.index = new GeoIndex(o.index);
+    this.shardHeights = (o.shards ?? []).map(() => 0);
+    this.seen = o.shards?.length ? new SeenEntries() : undefined;
   }
 
   get solverPub(): Uint8Array {
@@ -125,6 +144,18 @@ export class Solver {
   /** Processes blocks until the source has none left (or `maxBlocks`). Returns blocks processed. */
   async catchUp(maxBlocks = Infinity): Promise<number> {
     let done = 0;
+    const shards = this.o.shards ?? [];
+    for (let s = 0; s < shards.length; s++) {
+      while (done < maxBlocks) {
+        const page = await shards[s].blocks(this.shardHeights[s], Math.min(this.o.pageBlocks ?? 64, maxBlocks - done));
+        if (page.length === 0) break;
+        for (const b of page) {
+          this.indexShardBlock(b);
+          this.shardHeights[s] = b.height + 1;
+          if (++done >= maxBlocks) break;
+        }
+      }
+    }
     while (done < maxBlocks) {
       const page = await this.o.source.blocks(this.height, Math.min(this.o.pageBlocks ?? 64, maxBlocks - done));
       if (page.length === 0) break;
@@ -286,9 +317,38 @@ export class Solver {
     return Math.floor(this.now() / 1000) - (this.o.retentionDays ?? 14) * 86400;
   }
 
+  /** true when entry `i` of `b` was already read from another shard (counted once: the first copy read). */
+  private duplicate(b: SourceBlock, i: number): boolean {
+    if (!this.seen || this.seen.first(b.hashes?.[i] ?? leafHash(b.entries[i]))) return false;
+    this.stats.duplicateBatches++;
+    return true;
+  }
+
+  /** A block of another shard: its batches are indexed, its endorsements skipped. */
+  private indexShardBlock(b: SourceBlock): void {
+    for (let i = 0; i < b.entries.length; i++) {
+      const data = b.entries[i];
+      if (this.duplicate(b, i)) continue;
+      if (isEndorsement(data)) {
+        this.stats.endorsementsOffMain++;
+        this.log.warn({ height: b.height }, 'solver: endorsement on a shard other than the main one skipped');
+        continue;
+      }
+      try {
+        this.ingestBatch(data, b.timeMs);
+      } catch (e) {
+        if (!isBeepkitError(e)) throw e;
+        this.stats.rejectedBatches++;
+      }
+    }
+    this.stats.blocks++;
+  }
+
   private async processBlock(b: SourceBlock): Promise<void> {
     const endorsements: Uint8Array[] = [];
-    for (const data of b.entries) {
+    for (let i = 0; i < b.entries.length; i++) {
+      const data = b.entries[i];
+      if (this.duplicate(b, i)) continue;
       if (isEndorsement(data)) {
         if (b.height >= this.state.next) endorsements.push(data);
         continue;

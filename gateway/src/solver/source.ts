@@ -5,6 +5,8 @@ export interface SourceBlock {
   height: number;
   timeMs: number;
   entries: Uint8Array[];
+  /** The entries' entry hashes (leaf hashes), when the source has them: the cross-shard duplicate check uses them. */
+  hashes?: Uint8Array[];
 }
 
 /** Streams tracing-chain entries from a height. */
@@ -22,7 +24,7 @@ export function ledgerTracingSource(ledger: Pick<Ledger, 'blocks'>): TracingSour
   return {
     async blocks(from, max) {
       const bs = await ledger.blocks('tracing', from, max);
-      return bs.map((b) => ({ height: b.header.height, timeMs: b.header.timeMs, entries: b.entries.map((e) => e.data) }));
+      return bs.map((b) => ({ height: b.header.height, timeMs: b.header.timeMs, entries: b.entries.map((e) => e.data), hashes: b.entries.map((e) => e.entryHash) }));
     },
   };
 }
