@@ -34,17 +34,17 @@ import { goal, summarise, type Bench, type BenchResult } from './lib.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 const DAY = 86_400;
-const DAY_NO = 20_602;
-const AGENTS = 4;
-const PW = 'bench-pw';
-const devId = (i: number): string => `bench-agent-${String(i).padStart(4, '0')}`;
+export const DAY_NO = 20_602;
+export const AGENTS = 4;
+export const PW = 'bench-pw';
+export const devId = (i: number): string => `bench-agent-${String(i).padStart(4, '0')}`;
 
 /** Records per batch: 'uniform' 1-28, or 'day' (always 28: a day's batch under the charging-wifi policy). */
-type Shape = 'uniform' | 'day';
-interface Prepare { url: string; mode: 'gateway' | 'broker'; n: number; seed: number; reuse: number; caDir: string; bytes: number; shape: Shape }
+export type Shape = 'uniform' | 'day';
+export interface Prepare { url: string; mode: 'gateway' | 'broker'; n: number; seed: number; reuse: number; caDir: string; bytes: number; shape: Shape }
 type FromChild = { ready: true; records: number; bytes: number } | { done: true; cpuUs: number } | { error: string };
 
-function client(url: string, user: string, clientId: string): GatewayMqtt {
+export function client(url: string, user: string, clientId: string): GatewayMqtt {
   const c = new GatewayMqtt({ url, clientId, username: user, password: PW, clean: true, maxInflight: 5000 });
   c.on('error', () => {});
   return c;
@@ -163,7 +163,7 @@ async function child(): Promise<void> {
 }
 
 /** Forks the load generator and prepares it; `go()` starts the publishing and resolves when the child reports done. */
-async function loadGenerator(p: Prepare): Promise<{ records: number; bytes: number; go(): Promise<number>; exited: Promise<void> }> {
+export async function loadGenerator(p: Prepare): Promise<{ records: number; bytes: number; go(): Promise<number>; exited: Promise<void> }> {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const c: ChildProcess = fork(fileURLToPath(import.meta.url), [], { cwd: root, execArgv: ['--import', 'tsx'], env: { ...process.env, BEEPKIT_GI_CHILD: '1' } });
   const kill = (): void => void c.kill('SIGKILL'); // never outlive the bench
@@ -187,10 +187,10 @@ async function loadGenerator(p: Prepare): Promise<{ records: number; bytes: numb
 
 interface Sample { codes: number; msgs: number; bytes: number; blocks: number; cpu: Cpu }
 /** CPU µs per message: this process (gateway or no-op subscriber), the load generator, mosquitto. */
-interface Cpu { self: number; gen: number; broker: number }
+export interface Cpu { self: number; gen: number; broker: number }
 
 /** User + system CPU µs of a process (Linux /proc; 0 elsewhere). */
-function procCpuUs(pid: number | undefined): number {
+export function procCpuUs(pid: number | undefined): number {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // clock ticks, USER_HZ = 100
@@ -200,7 +200,7 @@ function procCpuUs(pid: number | undefined): number {
 }
 
 /** Wall seconds and CPU per message of the three processes while `go` runs (`go` resolves with the child's CPU µs). */
-async function timed(n: number, brokerPid: number | undefined, go: () => Promise<number>): Promise<{ s: number; cpu: Cpu }> {
+export async function timed(n: number, brokerPid: number | undefined, go: () => Promise<number>): Promise<{ s: number; cpu: Cpu }> {
   const c0 = process.cpuUsage();
   const b0 = procCpuUs(brokerPid);
   const t0 = process.hrtime.bigint();
