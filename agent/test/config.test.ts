@@ -73,6 +73,8 @@ t.test('each invalid field gives one E_CONFIG naming it', async (t) => {
     [{ http: { allowedHosts: ['Kit.Local'] } }, 'http.allowedHosts[0]'],
     [{ http: { allowedHosts: ['kit.local:70000'] } }, 'http.allowedHosts[0]'],
     [{ http: { allowedHosts: ['localhost'] } }, 'http.allowedHosts[0]'],
+    [{ anchors: { shardPublicKeys: 'ab' } }, 'anchors.shardPublicKeys'],
+    [{ anchors: { shardPublicKeys: ['a'.repeat(64), 'xyz'] } }, 'anchors.shardPublicKeys'],
     [{ http: { requestTimeoutMs: 0 } }, 'http.requestTimeoutMs'],
     [{ log: { level: 'loud' } }, 'log.level'],
     [{ carer: { page: { lan: 'yes' } } }, 'carer.page.lan'],

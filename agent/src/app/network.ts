@@ -49,7 +49,9 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
   const store = await new CertStore(join(cfg.dataDir, 'certs')).load();
   const ca = new CaClient({ mqtt, store, caPublicKey, now: ctx.now, logger });
   const uplink = new Uplink({
-    outbox: ctx.outbox, mqtt, dayKeys: ctx.dayKeys, certificates: store, gatewayPublicKey, quarantineDir: join(cfg.dataDir, 'quarantine'),
+    outbox: ctx.outbox, mqtt, dayKeys: ctx.dayKeys, certificates: store,
+    // receipts: the gateway's key and, with several gateways, every other shard's (gateway/README.md "Several gateways")
+    gatewayPublicKey: [gatewayPublicKey, ...(cfg.anchors.shardPublicKeys ?? []).map((k) => fromHex(k.toLowerCase()))], quarantineDir: join(cfg.dataDir, 'quarantine'),
     mayUpload: ctx.mayUpload, policyPollMs: cfg.upload.tickMs, logger,
   });
   const matcher = new SelfMatcher({

@@ -85,7 +85,7 @@ export interface AgentConfig {
   time: { require: 'auto' | 'ntp' | 'gnss'; maxOffsetMs: number };
   broker: { url?: string; username?: string; password?: string; passwordFile?: string; caFile?: string };
   /** Public keys the agent trusts (hex, 64 digits): the CA (certificates) and the gateway (receipts, notification blocks). */
-  anchors: { caPublicKey?: string; gatewayPublicKey?: string };
+  anchors: { caPublicKey?: string; gatewayPublicKey?: string; /** Several gateways: the other shards' ledger keys (their receipts verify; the feed stays gatewayPublicKey's). */ shardPublicKeys?: string[] };
   alerts: { webhook?: string; command?: string };
   /** Song et al.'s logistic model: betaFile from `beepkit risk fit --out`; alerts then carry its probability. */
   risk: { betaFile?: string; material?: 'aerosol' | 'copper' | 'cardboard' | 'other' | 'stainlessSteel' | 'plastic' };
@@ -159,7 +159,7 @@ export const OPTIONAL = new Set([
   'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
   'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser', 'radio.model', 'radio.calibrationTable', 'radio.txPower',
   'trust.maxHdop', 'trust.minSatellites', 'visits.exitRssi', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
-  'alerts.webhook', 'alerts.command', 'risk.betaFile', 'risk.material', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'clock', 'carer.storePath', 'carer.central', 'carer.page.timeZone',
+  'alerts.webhook', 'alerts.command', 'risk.betaFile', 'risk.material', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'anchors.shardPublicKeys', 'clock', 'carer.storePath', 'carer.central', 'carer.page.timeZone',
 ]);
 /** Fields whose values are free-form (not merged key by key). */
 export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues', 'clock', 'carer.labels', 'carer.central', 'carer.page.names']);
@@ -294,6 +294,8 @@ export function validate(c: AgentConfig): void {
     const v = c.anchors[f];
     if (v !== undefined && (typeof v !== 'string' || !/^[0-9a-f]{64}$/i.test(v))) fail(`anchors.${f}`, 'must be 64 hex digits');
   }
+  const sk = c.anchors.shardPublicKeys;
+  if (sk !== undefined && (!Array.isArray(sk) || sk.some((v) => typeof v !== 'string' || !/^[0-9a-f]{64}$/i.test(v)))) fail('anchors.shardPublicKeys', 'must be a list of 64 hex digits each');
   if (c.broker.url !== undefined) for (const f of ['caPublicKey', 'gatewayPublicKey'] as const) if (c.anchors[f] === undefined) fail(`anchors.${f}`, 'is needed with broker.url');
   if (c.alerts.webhook !== undefined && (typeof c.alerts.webhook !== 'string' || !/^https?:\/\//.test(c.alerts.webhook))) fail('alerts.webhook', 'must be an http(s) URL');
   str(o, 'alerts.command', true);

@@ -14,10 +14,12 @@ export type ReceiptCheck = { ok: true; sth: SignedTreeHead } | { ok: false; reas
 
 /**
  * Checks `receipt` for the batch `batchBytes` (as sent): STH decodes, is for
- * the tracing chain, carries the gateway's key id and signature; the receipt
- * names this batch's entry hash; its inclusion proof verifies.
+ * the tracing chain, carries the key id and signature of the gateway key, or of
+ * one of the gateway keys (several gateways: each log shard signs its own
+ * receipts, gateway/README.md "Several gateways"); the receipt names this
+ * batch's entry hash; its inclusion proof verifies.
  */
-export function verifyReceipt(receipt: Receipt, batchBytes: Uint8Array, gatewayPublicKey: Uint8Array): ReceiptCheck {
+export function verifyReceipt(receipt: Receipt, batchBytes: Uint8Array, gatewayKeys: Uint8Array | readonly Uint8Array[]): ReceiptCheck {
   let sth: SignedTreeHead;
   try {
     sth = decodeSth(receipt.signedTreeHead);
@@ -25,7 +27,8 @@ export function verifyReceipt(receipt: Receipt, batchBytes: Uint8Array, gatewayP
     return { ok: false, reason: `tree head does not decode (${(e as { code?: string }).code ?? 'E_FORMAT'})` };
   }
   if (sth.chainId !== 'tracing') return { ok: false, reason: `tree head of chain ${sth.chainId}` };
-  if (!equalBytes(sth.keyId, keyIdOf(gatewayPublicKey))) return { ok: false, reason: 'tree head signed by another key' };
+  const gatewayPublicKey = (gatewayKeys instanceof Uint8Array ? [gatewayKeys] : gatewayKeys).find((k) => equalBytes(sth.keyId, keyIdOf(k)));
+  if (!gatewayPublicKey) return { ok: false, reason: 'tree head signed by another key' };
   if (!ed25519Verify(gatewayPublicKey, signingBytes(sth), sth.signature)) return { ok: false, reason: 'tree head signature invalid' };
   const leaf = leafHash(batchBytes);
   if (!equalBytes(receipt.entryHash, leaf)) return { ok: false, reason: 'receipt is for another ledger entry than this batch' };

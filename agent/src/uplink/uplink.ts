@@ -55,8 +55,8 @@ export interface UplinkOptions {
   dayKeys: DayKeySource;
   /** Certificate bytes per day (CertStore fits; its 'stored' event wakes the uplink). */
   certificates: { get(day: number): Uint8Array | undefined; on?(event: 'stored', fn: () => void): unknown };
-  /** The gateway's Ed25519 public key (signs the tree heads). */
-  gatewayPublicKey: Uint8Array;
+  /** The gateway's Ed25519 public key (signs the tree heads), or every gateway shard's (a receipt verifies under the one its tree head names). */
+  gatewayPublicKey: Uint8Array | readonly Uint8Array[];
   /** Where quarantined batches are kept. */
   quarantineDir: string;
   /** Upload allowed now? (policy: immediate, charging + WiFi, …). Default always. */
