@@ -43,6 +43,8 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
   if (!b.url) throw new BeepkitError('E_CONFIG', 'config broker.url: needed for the network');
   const caPublicKey = fromHex(cfg.anchors.caPublicKey!.toLowerCase());
   const gatewayPublicKey = fromHex(cfg.anchors.gatewayPublicKey!.toLowerCase());
+  // receipts: the gateway's key and, with several gateways, every other shard's (gateway/README.md "Several gateways")
+  const receiptKeys = [gatewayPublicKey, ...(cfg.anchors.shardPublicKeys ?? []).map((k) => fromHex(k.toLowerCase()))];
   let counters = (): Record<string, number> => ({});
   const mqtt = new AgentMqtt({ ...mqttOptionsOf(cfg, ctx.deviceId), agentVersion: AGENT_VERSION, counters: () => counters(), logger });
   mqtt.on('error', () => {});
@@ -50,8 +52,7 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
   const ca = new CaClient({ mqtt, store, caPublicKey, now: ctx.now, logger });
   const uplink = new Uplink({
     outbox: ctx.outbox, mqtt, dayKeys: ctx.dayKeys, certificates: store,
-    // receipts: the gateway's key and, with several gateways, every other shard's (gateway/README.md "Several gateways")
-    gatewayPublicKey: [gatewayPublicKey, ...(cfg.anchors.shardPublicKeys ?? []).map((k) => fromHex(k.toLowerCase()))], quarantineDir: join(cfg.dataDir, 'quarantine'),
+    gatewayPublicKey: receiptKeys, quarantineDir: join(cfg.dataDir, 'quarantine'),
     mayUpload: ctx.mayUpload, policyPollMs: cfg.upload.tickMs, logger,
   });
   const matcher = new SelfMatcher({
@@ -62,7 +63,7 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     venueIdOf: venueIdHex,
   });
   const wearables = ctx.carer && new WearableProxy({
-    ...ctx.carer, dataDir: cfg.dataDir, mqtt, caPublicKey, gatewayPublicKey, mayUpload: ctx.mayUpload, uplink: { policyPollMs: cfg.upload.tickMs }, now: ctx.now,
+    ...ctx.carer, dataDir: cfg.dataDir, mqtt, caPublicKey, gatewayPublicKey: receiptKeys, mayUpload: ctx.mayUpload, uplink: { policyPollMs: cfg.upload.tickMs }, now: ctx.now,
     retentionDays: cfg.keystore.retentionDays, logger,
     // the carer's alert topic (beepkit/v1/carer/<deviceId>/alert), opt-in: the broker ACL must let the device write it (agent/README.md "Carer")
     publishAlert: !cfg.carer.publishAlerts ? undefined : (a) => mqtt.publish(topics.carerAlert(ctx.deviceId), encodeMessage({

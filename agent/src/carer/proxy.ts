@@ -36,7 +36,7 @@ export interface WearableProxyOptions {
   /** The carer's MQTT connection (AgentMqtt): uploads and CA requests travel on it. */
   mqtt: UplinkTransport;
   caPublicKey: Uint8Array;
-  gatewayPublicKey: Uint8Array;
+  gatewayPublicKey: Uint8Array | readonly Uint8Array[];
   /** Where the wearables' alerts go (the agent's sinks). */
   sinks: AlertSink[];
   /** Also publish each new alert on the carer topic (optional). */
