@@ -102,7 +102,7 @@ const bench: Bench = {
   description: `${AGENTS} agents (child process) -> tuned mosquitto -> 1 or 2 beepkit gateway run processes ($share, ${CONNECTIONS} connections in all), each its own ledger shard`,
   async run(ctx): Promise<BenchResult> {
     const binary = requireTool('mosquitto', 'the gateway-shards bench');
-    const n = Number(process.env.BENCH_GS_BATCHES ?? (ctx.smoke ? 1000 : 6000));
+    const n = Number(process.env.BENCH_GS_BATCHES ?? (ctx.smoke ? 600 : 6000));
     const dir = mkdtempSync(join(os.tmpdir(), 'beepkit-bench-gs-'));
     const creds: Record<string, string> = { gateway: hashPassword(PW, { iterations: 1000 }) };
     for (let i = 0; i < AGENTS; i++) creds[devId(i)] = hashPassword(PW, { iterations: 1000 });
