@@ -1,7 +1,6 @@
 /** The agent's radio contract: small, async, typed events. */
 import type { EventEmitter } from 'node:events';
 import type { AdvertEvent } from '../scan/types.ts';
-import type { AdvertiseOptions } from './bleno-port.ts';
 
 export type RadioPower = 'poweredOn' | 'poweredOff' | 'unknown' | 'unsupported' | 'unauthorized' | 'resetting';
 
@@ -46,5 +45,23 @@ export interface Radio extends EventEmitter<RadioEvents> {
 
 /** Where a stack finds its controller. */
 export type HciTarget = { uart: string; baudRate?: number } | { hciIndex: number };
+
+/** Exposure Notification advertising interval, ms (EN Bluetooth Specification v1.2). */
+export const EN_INTERVAL_MS = { min: 200, max: 270 } as const;
+
+export interface AdvertiseOptions {
+  /**
+   * The random address to advertise from ('aa:bb:cc:dd:ee:ff', most significant byte first), set with LE Set
+   * Random Address: a non-resolvable private address (top two bits 00) for EN, a resolvable one for the
+   * carer's wearable. Omitted: the random address set last (the public one if none was ever set).
+   */
+  address?: string;
+  /** Advertise from the controller's public address (own address type public) instead. */
+  publicAddress?: boolean;
+  /** ADV_IND (true) or ADV_NONCONN_IND (false, the default). */
+  connectable?: boolean;
+  /** Advertising interval range, ms (default 200–270, the EN range; 20–10 240 allowed). */
+  intervalMs?: { min: number; max: number };
+}
 
 export const EN_DUTY_CYCLE = { windowMs: 4_000, periodMs: 240_000 } as const;
