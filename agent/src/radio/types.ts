@@ -55,7 +55,7 @@ export type PeripheralMatch = string | ((address: string) => boolean);
 /**
  * The GATT central role (the carer): finds peripherals advertising the beepkit pairing service (`seen(address)` for
  * each such advert while anyone scans) and opens a MessageLink over the pairing characteristic. Implementations:
- * GattCentral (noble), MemoryCentral (memory-radio.ts).
+ * GattCentral (noble; HciRadio.gattCentral() shares the scanner's controller).
  */
 export interface GattCentralPort extends EventEmitter<{ seen: [string] }> {
   start(): Promise<void>;
