@@ -110,7 +110,8 @@ export class MemoryRadio extends EventEmitter<RadioEvents> implements Radio {
   readonly air: MemoryAir;
   readonly address: string;
   readonly advTxPower?: number;
-  readonly counters = { adverts: 0, resets: 0 };
+  /** Adverts heard (reported), advertise() calls accepted, resets played. */
+  readonly counters = { adverts: 0, advertised: 0, resets: 0 };
   #o: MemoryRadioOptions;
   #started = false;
   #inWindow = false;
@@ -202,6 +203,7 @@ export class MemoryRadio extends EventEmitter<RadioEvents> implements Radio {
       data: new Uint8Array(adData), ...(scanRspData ? { scanRsp: new Uint8Array(scanRspData) } : {}),
       address: random ? this.#random! : this.address, addressType: random ? 'random' : 'public', connectable: !!opts.connectable, intervalMs: { ...iv },
     };
+    this.counters.advertised++;
     this.air.changed();
   }
 
