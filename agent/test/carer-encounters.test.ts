@@ -175,7 +175,7 @@ t.test('endorsed TEKs against a wearable’s encounters: an alert naming the per
   const sink: AlertSink = { name: 'test', deliver: async (a) => void got.push(a) };
   const proxy = new WearableProxy({
     store, dataDir: dir, key: new Uint8Array(32).fill(8), caPublicKey: new Uint8Array(32), gatewayPublicKey: new Uint8Array(32), sinks: [sink], now: () => NOW,
-    mqtt: { request: () => Promise.reject(new BeepkitError('E_OFFLINE', 'no network in this test')), whenConnected: () => new Promise<void>(() => {}) },
+    mqtt: { request: () => Promise.reject(new BeepkitError('E_IO', 'no network in this test')), whenConnected: () => new Promise<void>(() => {}) },
   });
   await proxy.start();
   t.teardown(() => proxy.stop());

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
 import { writeFileAtomic } from '@beepkit/agent/infra/files';
-import { BtsnoopWriter, HciRadio, type HciTarget } from '@beepkit/agent/radio';
+import { BtsnoopWriter, HciRadio, hciTarget } from '@beepkit/agent/radio';
 import { checkVenueInfo, loadVenueKey, offlineRecord, provisionVenue, type VenueSecret } from './provision.ts';
 import { BeaconDaemon } from './daemon.ts';
 import { startHealth } from './health.ts';
@@ -74,7 +74,7 @@ export function register(program: Command): void {
         const cfg = (parse(await readFile(o.config, 'utf8')) ?? {}) as Record<string, any>;
         const dataDir: string = cfg.dataDir ?? '/var/lib/beepkit-beacon';
         const venue = await loadVenueKey(join(dataDir, 'venue.key'), secretOf(cfg, dataDir));
-        const target: HciTarget = cfg.hci?.uart ? { uart: cfg.hci.uart } : { hciIndex: Number(cfg.hci?.index ?? 0) };
+        const target = hciTarget(cfg.hci);
         const btsnoop = o.btsnoop ? new BtsnoopWriter(o.btsnoop, hostNow) : undefined;
         const iv = cfg.intervalMs === undefined ? undefined : num(String(cfg.intervalMs), 'intervalMs');
         const daemon = new BeaconDaemon({

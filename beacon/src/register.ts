@@ -7,7 +7,7 @@
  * outside a lab: the key travels in the message). Replies: a VenueStatusReply
  * (state empty) or a coded error, thrown here as a BeepkitError with that code.
  */
-import { BeepkitError } from '@beepkit/protocol/errors';
+import { BeepkitError, remoteError } from '@beepkit/protocol/errors';
 import { toHex } from '@beepkit/protocol/bytes';
 import { AgentMqtt } from '@beepkit/agent/mqtt';
 import { silentLogger, type Logger } from '@beepkit/agent/alerts';
@@ -46,7 +46,7 @@ export async function registerOverMqtt(v: VenueKey, info: VenueInfo, o: Register
       clearTimeout(timer);
     }
     const reply = await mqtt.request('venue-register', venueRegister(v, info), timeoutMs);
-    if (reply.type === 'error') throw new BeepkitError(reply.code, `gateway refused the registration: ${reply.message}`);
+    if (reply.type === 'error') throw remoteError(reply.code, `gateway refused the registration: ${reply.message}`);
     if (reply.type !== 'venue-status-reply') throw new BeepkitError('E_TYPE', `unexpected reply ${reply.type}`);
     log.info({ venueId: toHex(v.venueId) }, 'beacon: venue registered with the gateway CA');
     return { venueId: toHex(reply.venueId), state: reply.state };

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { WearableState } from './state.ts';
 import { WearableResponder } from './responder.ts';
-import { BtsnoopWriter } from '@beepkit/agent/radio';
+import { BtsnoopWriter, hciTarget } from '@beepkit/agent/radio';
 import { GattPeripheral } from './radio.ts';
 import { WearableRecorder } from './recorder.ts';
 import { ControlServer, controlRequest, DirLock, type ControlHandler } from './control.ts';
@@ -27,7 +27,7 @@ const fail = (e: unknown): void => {
   process.exitCode = 2;
 };
 type Opts = {
-  dataDir: string; label?: string; uart?: string; hci?: string; scanUart?: string; scanHci?: string; clockUrl?: string; clock?: string; solverKey?: string;
+  dataDir: string; label?: string; uart?: string; baudRate?: string; hci?: string; scanUart?: string; scanBaudRate?: string; scanHci?: string; clockUrl?: string; clock?: string; solverKey?: string;
   publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string; pairingWindowMs?: string; btsnoop?: string; model?: string;
 };
 
@@ -91,12 +91,12 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   const state = new WearableState({ dataDir: o.dataDir, label: o.label, logger: log, now: () => Math.floor(now() / 1000) });
   await state.start();
   if (o.solverKey) await state.setSolverKey(fromHex(o.solverKey.toLowerCase()));
-  const scanner = o.scanUart ? { uart: o.scanUart } : o.scanHci !== undefined ? { hciIndex: Number(o.scanHci) } : undefined;
+  const scanner = o.scanUart || o.scanHci !== undefined ? hciTarget({ uart: o.scanUart, baudRate: o.scanBaudRate, index: o.scanHci }, 'scan controller') : undefined;
   // with a recorder it gives the adverts (EN from its NRPA, pairing from the carer's RPA): nothing from the public address before
   // the model's calibration (agent/README.md "Proximity"): RSSI correction of the scan radio, TX power in the AEM
   const cal = o.model ? deviceCalibration({ model: o.model }) : undefined;
   const btsnoop = o.btsnoop ? new BtsnoopWriter(o.btsnoop, now) : undefined;
-  const radio = new GattPeripheral({ target: o.uart ? { uart: o.uart } : { hciIndex: Number(o.hci ?? 0) }, quiet: !!scanner && !pairing, btsnoop });
+  const radio = new GattPeripheral({ target: hciTarget({ uart: o.uart, baudRate: o.baudRate, index: o.hci }, 'peripheral controller'), quiet: !!scanner && !pairing, btsnoop });
   const recorder = scanner
     ? new WearableRecorder({
       state, scanner, now, rssiCorrection: cal?.rssiCorrection, speed: clock?.speed, solverKey: state.solverKey, logger: log, btsnoop,
@@ -189,9 +189,11 @@ export function register(program: Command): void {
   const dataDir = (c: Command): Command => c.option('-d, --data-dir <dir>', 'data directory', '/var/lib/beepkit-wearable');
   // the radio and the label belong to the commands that serve (status and revoke-carer take the data dir only)
   const common = (c: Command): Command => dataDir(c).option('--label <name>', "the person's name shown to the carer")
-    .option('--uart <port>', 'HCI UART port of the peripheral (carer link, EN advertising)').option('--hci <index>', 'HCI device index of the peripheral');
+    .option('--uart <port>', 'HCI UART port of the peripheral (carer link, EN advertising)').option('--baud-rate <n>', "the --uart controller's baud rate (default: the binding's)")
+    .option('--hci <index>', 'HCI device index of the peripheral');
   const recording = (c: Command): Command => common(c)
     .option('--scan-uart <port>', 'HCI UART port of a second controller: record (scan venues and EN peers); without a scan option nothing is recorded')
+    .option('--scan-baud-rate <n>', "the --scan-uart controller's baud rate (default: the binding's)")
     .option('--scan-hci <index>', 'HCI device index to scan on (a Pi: the same hci0 as --hci works, the kernel shares it)')
     .option('--clock-url <url>', "follow a sim's scenario clock (GET → {now, speed, paused})")
     .option('--clock <spec>', "a rig's fixed scenario clock: epochMs=<scenario ms>,wallMs=<wall ms at it>,speed=<factor>")

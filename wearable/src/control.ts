@@ -22,7 +22,7 @@ import { unlinkSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BeepkitError } from '@beepkit/protocol/errors';
+import { BeepkitError, remoteError } from '@beepkit/protocol/errors';
 
 export const LOCK_FILE = 'wearable.lock';
 export const CONTROL_FILE = 'control.json';
@@ -218,7 +218,7 @@ export async function controlRequest(dataDir: string, req: ControlRequest, timeo
   } catch (cause) {
     throw new BeepkitError('E_FORMAT', 'the running wearable answered something else than JSON', { cause });
   }
-  if (!r.ok) throw new BeepkitError(r.code, r.message);
+  if (!r.ok) throw remoteError(r.code, r.message);
   const { ok: _ok, ...rest } = r;
   return rest;
 }

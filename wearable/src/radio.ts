@@ -24,7 +24,7 @@ import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { encodeAdStructures } from '@beepkit/protocol/frames';
-import { openBleno, type BtsnoopWriter, type HciTarget, type LegacyAdvertiser } from '@beepkit/agent/radio';
+import { openBleno, type BtsnoopWriter, type GattPeripheralPort, type HciTarget, type LegacyAdvertiser, type PeripheralEvents } from '@beepkit/agent/radio';
 import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type LinkEvents, type MessageLink } from '@beepkit/protocol/carer';
 
 const ADDRESS = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
@@ -32,14 +32,9 @@ const ADDRESS = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
 const EN_TURN_MS = 1_500;
 const PAIRING_TURN_MS = 700;
 
-export interface PeripheralEvents {
-  link: [MessageLink];
-  state: [string];
-  /** Advertising or the address change failed (the next rotation tries again). */
-  warning: [string];
-}
+export type { PeripheralEvents };
 
-export class GattPeripheral extends EventEmitter<PeripheralEvents> {
+export class GattPeripheral extends EventEmitter<PeripheralEvents> implements GattPeripheralPort {
   private bleno: any = null;
   private link: (MessageLink & { open: boolean }) | null = null;
   private notify: ((d: Buffer) => void) | null = null;

@@ -197,7 +197,7 @@ export class Agent {
       if (this.network) await this.network.start();
       if (cfg.carer.enabled && this.#carerStore) {
         this.carer = new AgentCarer({
-          config: cfg, store: this.#carerStore, key: this.#key, logger: this.#log, now: this.#now, radio: () => this.#hciRadio,
+          config: cfg, store: this.#carerStore, key: this.#key, logger: this.#log, now: this.#now, radio: () => this.opts.radio ?? this.#hciRadio,
           proxy: () => this.network?.wearables, authorise: (id) => this.authoriseWearable(id),
         });
         this.carer.start();

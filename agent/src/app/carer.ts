@@ -12,7 +12,7 @@ import type { Logger } from '../alerts/logger.ts';
 import type { AgentConfig } from '../config/index.ts';
 import { Outbox } from '../outbox/index.ts';
 import { GattCentral } from '../radio/gatt-central.ts';
-import type { HciRadio } from '../radio/index.ts';
+import type { GattCentralPort, Radio } from '../radio/index.ts';
 import * as input from './carer-input.ts';
 import { CarerService, handToOutbox, type CarerStore, type SyncResult, type WearableProxy, type WearableRecord } from '../carer/index.ts';
 
@@ -22,8 +22,8 @@ export interface AgentCarerOptions {
   key: Uint8Array;
   logger: Logger;
   now: () => number;
-  /** The radio's HciRadio (shared noble), when the agent runs one. */
-  radio: () => HciRadio | undefined;
+  /** The agent's radio, when it runs one (its gattCentral, if it has one, shares the scanner's controller). */
+  radio: () => Radio | undefined;
   /** The network's proxy for the wearables, when the agent has a network. */
   proxy: () => WearableProxy | undefined;
   /** Asks for the wearable's certificate of today while the link is up (Agent.authoriseWearable). */
@@ -47,11 +47,11 @@ export class AgentCarer {
     });
   }
 
-  #central(): GattCentral {
+  #central(): GattCentralPort {
     const c = this.#o.config;
     if (c.carer.central) return new GattCentral({ target: c.carer.central, powerOnTimeoutMs: c.radio.powerOnTimeoutMs });
     const radio = this.#o.radio();
-    if (!radio) throw new BeepkitError('E_CONFIG', 'config carer.central: needed when the agent runs no radio.scanner');
+    if (!radio?.gattCentral) throw new BeepkitError('E_CONFIG', 'config carer.central: needed when the agent runs no radio.scanner');
     return radio.gattCentral(c.radio.powerOnTimeoutMs);
   }
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BeepkitError } from '@beepkit/protocol';
+import { BeepkitError, remoteError } from '@beepkit/protocol';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { venueId6, venueIdHex } from '@beepkit/protocol/frames';
 import { encodeMessage, topics } from '@beepkit/protocol/wire';
@@ -117,7 +117,7 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     wearables,
     async venueStatus(venueId, timeoutMs = 15_000) {
       const r = await mqtt.request('venue-status-query', { type: 'venue-status-query', correlationId: new Uint8Array(randomBytes(8)), venueId: venueId6(venueId) }, timeoutMs);
-      if (r.type === 'error') throw new BeepkitError(r.code, `gateway refused: ${r.message}`);
+      if (r.type === 'error') throw remoteError(r.code, `gateway refused: ${r.message}`);
       if (r.type !== 'venue-status-reply') throw new BeepkitError('E_TYPE', `unexpected reply ${r.type}`);
       return { state: r.state, sinceMs: r.sinceMs };
     },

@@ -4,7 +4,7 @@
  * topic, with its configured broker credentials) and prints it.
  */
 import { randomBytes } from 'node:crypto';
-import { BeepkitError } from '@beepkit/protocol';
+import { BeepkitError, remoteError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
 import { venueId6 } from '@beepkit/protocol/frames';
 import type { AgentConfig } from '../config/index.ts';
@@ -24,7 +24,7 @@ export async function queryVenueStatus(cfg: AgentConfig, id: string, timeoutMs =
       new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new BeepkitError('E_TIMEOUT', `no connection to ${cfg.broker.url} within ${timeoutMs} ms`)), timeoutMs))),
     ]).finally(() => clearTimeout(timer));
     const r = await mqtt.request('venue-status-query', { type: 'venue-status-query', correlationId: new Uint8Array(randomBytes(8)), venueId: venue }, timeoutMs);
-    if (r.type === 'error') throw new BeepkitError(r.code, `gateway refused: ${r.message}`);
+    if (r.type === 'error') throw remoteError(r.code, `gateway refused: ${r.message}`);
     if (r.type !== 'venue-status-reply') throw new BeepkitError('E_TYPE', `unexpected reply ${r.type}`);
     return { venue: toHex(r.venueId), state: r.state, sinceMs: r.sinceMs };
   } finally {

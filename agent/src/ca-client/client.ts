@@ -6,7 +6,7 @@
  * then stores it durably for its day. Nothing unverified is ever stored.
  */
 import { randomBytes } from 'node:crypto';
-import { BeepkitError, equalBytes } from '@beepkit/protocol';
+import { BeepkitError, equalBytes, remoteError } from '@beepkit/protocol';
 import { keyId, verifyCertificate } from '@beepkit/protocol/cert';
 import { CORRELATION_ID_BYTES, type CaRequest, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
@@ -85,6 +85,6 @@ export class CaClient {
     this.counters[kind]++;
     this.codes[code] = (this.codes[code] ?? 0) + 1;
     this.#log.warn({ code, kind }, 'ca-client: no certificate');
-    return new BeepkitError(code, message);
+    return remoteError(code, message);
   }
 }

@@ -11,7 +11,8 @@ import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { carerIrk, resolvesTo } from '@beepkit/protocol/rpi';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
-import { withTimeout, type GattCentral } from '../radio/gatt-central.ts';
+import { withTimeout } from '../radio/gatt-central.ts';
+import type { GattCentralPort } from '../radio/types.ts';
 import { CarerClient, type SyncResult, type WearableRecord } from './client.ts';
 import { codeOf, type RandomSource } from '@beepkit/protocol/carer';
 import type { CarerStore } from './store.ts';
@@ -20,7 +21,7 @@ import { hostNow } from '@beepkit/protocol/clock';
 export interface CarerServiceOptions {
   store: CarerStore;
   /** The GATT central (not yet started: the service starts it on first use). */
-  central: () => GattCentral;
+  central: () => GattCentralPort;
   sink: (r: WearableRecord) => Promise<void>;
   /** After a complete sync, link still up. */
   afterSync?: (r: SyncResult) => Promise<void>;
@@ -90,7 +91,7 @@ export class CarerService {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #client: CarerClient;
-  #central?: Promise<GattCentral>;
+  #central?: Promise<GattCentralPort>;
   #busy: Promise<unknown> = Promise.resolve();
   #pending?: Pending;
   #lastPairError?: string;
@@ -129,7 +130,7 @@ export class CarerService {
     this.#central = undefined;
   }
 
-  #gatt(): Promise<GattCentral> {
+  #gatt(): Promise<GattCentralPort> {
     if (!this.#central) {
       const c = this.#o.central();
       this.#central = c.start().then(() => {
@@ -252,7 +253,7 @@ export class CarerService {
     const cap = this.#o.syncCapMs ?? findMs + 10 * (this.#o.sessionTimeoutMs ?? 20_000);
     return this.#exclusive(async () => {
       const e = this.#o.store.find(wearableId);
-      let link: Awaited<ReturnType<GattCentral['connect']>> | undefined;
+      let link: Awaited<ReturnType<GattCentralPort['connect']>> | undefined;
       try {
         if (!this.#running) throw new BeepkitError('E_STATE', 'carer not running');
         this.#log.info({ label: e.label, trigger }, 'carer: sync started');

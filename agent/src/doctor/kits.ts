@@ -10,7 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
-import type { HciTarget } from '../radio/index.ts';
+import { hciTarget } from '../radio/index.ts';
 import { Budget, failed, pass, timed, type Check, type Verdict } from './check.ts';
 import { probeRadio } from './radio.ts';
 import { checkClock } from './clock.ts';
@@ -34,7 +34,7 @@ const clockCheck = (o: DoctorOptions, b: Budget, why: string): Promise<Check> =>
 export async function doctorBeacon(o: DoctorOptions, cfg: Record<string, any>): Promise<Check[]> {
   const b = new Budget(o.timeoutMs, o.startedAt);
   const dataDir: string = cfg.dataDir ?? '/var/lib/beepkit-beacon';
-  const target: HciTarget = cfg.hci?.uart ? { uart: String(cfg.hci.uart) } : { hciIndex: Number(cfg.hci?.index ?? 0) };
+  const target = hciTarget(cfg.hci);
   const port = Number(cfg.httpPort ?? 9110);
   let st: { advertising: boolean; frames: number; resets: number; errors: number; venueId: string } | undefined;
   if (port > 0) {

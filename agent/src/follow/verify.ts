@@ -14,7 +14,7 @@
  * height), E_CHAIN (linkage / leaf index / chain name), E_KEY (another key id),
  * E_SIGNATURE, E_CHECKSUM (an entry hash, the entries root or the tree root).
  */
-import { BeepkitError, equalBytes } from '@beepkit/protocol';
+import { BeepkitError, equalBytes, type ErrorCode } from '@beepkit/protocol';
 import { ed25519Verify } from '@beepkit/protocol/crypto';
 import { EMPTY_ROOT, HASH_SIZE, keyIdOf, leafHash, nodeHash, rootOf, signingBytes } from '@beepkit/protocol/merkle';
 import { blockHash, blockSigningBytes, decodeBlock, type Block } from '@beepkit/protocol/ledger';
@@ -54,7 +54,7 @@ export function frontierRoot(frontier: readonly Uint8Array[]): Uint8Array {
   return r;
 }
 
-function fail(code: string, msg: string): never {
+function fail(code: ErrorCode, msg: string): never {
   throw new BeepkitError(code, `notification block: ${msg}`);
 }
 

@@ -21,7 +21,7 @@ import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { tapHciSocket, type BtsnoopWriter } from './btsnoop.ts';
 import { hciBindingOptions } from './binding.ts';
-import type { HciTarget } from './types.ts';
+import { EN_INTERVAL_MS, type AdvertiseOptions, type HciTarget } from './types.ts';
 import { OP } from '@beepkit/protocol/hci';
 
 const require = createRequire(import.meta.url);
@@ -32,24 +32,6 @@ export const OPCODE = OP;
 
 const ADV_IND = 0x00;
 const ADV_NONCONN_IND = 0x03;
-/** Exposure Notification advertising interval, ms (EN Bluetooth Specification v1.2). */
-export const EN_INTERVAL_MS = { min: 200, max: 270 } as const;
-
-export interface AdvertiseOptions {
-  /**
-   * The random address to advertise from ('aa:bb:cc:dd:ee:ff', most significant byte first), set with LE Set
-   * Random Address: a non-resolvable private address (top two bits 00) for EN, a resolvable one for the
-   * carer's wearable. Omitted: the random address set last (the public one if none was ever set).
-   */
-  address?: string;
-  /** Advertise from the controller's public address (own address type public) instead. */
-  publicAddress?: boolean;
-  /** ADV_IND (true) or ADV_NONCONN_IND (false, the default). */
-  connectable?: boolean;
-  /** Advertising interval range, ms (default 200–270, the EN range; 20–10 240 allowed). */
-  intervalMs?: { min: number; max: number };
-}
-
 /** HCI raw transport of a stack: bleno's socket (write H4 packets, 'data' per received packet). */
 interface RawSocket {
   write(b: Buffer): void;

@@ -6,8 +6,7 @@
 import { createHash } from 'node:crypto';
 import { BeepkitError } from '@beepkit/protocol';
 import { encodeAdvert, LEGACY_ADVERT_BYTES } from '@beepkit/protocol/frames';
-import type { Radio } from './types.ts';
-import { EN_INTERVAL_MS, type AdvertiseOptions } from './bleno-port.ts';
+import { EN_INTERVAL_MS, type AdvertiseOptions, type Radio } from './types.ts';
 
 /** LE General Discoverable | BR/EDR not supported | simultaneous LE+BR/EDR (controller, host) as in GAEN. */
 export const EN_FLAGS = 0x1a;

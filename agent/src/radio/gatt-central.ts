@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type LinkEvents, type MessageLink } from '@beepkit/protocol/carer';
-import type { HciTarget } from './types.ts';
+import type { GattCentralPort, HciTarget, PeripheralMatch } from './types.ts';
 import { hciBindingOptions } from './binding.ts';
 
 const require = createRequire(import.meta.url);
@@ -46,7 +46,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-export class GattCentral extends EventEmitter<{ seen: [string] }> {
+export class GattCentral extends EventEmitter<{ seen: [string] }> implements GattCentralPort {
   private noble: any = null;
   private readonly seen = new Map<string, any>();
   private readonly onDiscover = (p: any): void => {
@@ -115,7 +115,7 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
    * accepts: a paired wearable's resolvable private address); resolves with its address. `signal` aborts the
    * search (E_ABORTED) and turns the scan (lease) off.
    */
-  async find(timeoutMs = 30_000, address?: string | ((a: string) => boolean), signal?: AbortSignal): Promise<string> {
+  async find(timeoutMs = 30_000, address?: PeripheralMatch, signal?: AbortSignal): Promise<string> {
     if (!this.noble) throw new BeepkitError('E_STATE', 'gatt central not started');
     if (signal?.aborted) throw new BeepkitError('E_ABORTED', 'gatt central: search cancelled');
     const want = typeof address === 'string' ? address.toLowerCase() : address;
@@ -145,7 +145,7 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> {
    * find() then connect(); when the connect fails (a wearable rotates its address with its RPIs, and may have
    * moved to a new one between the advert and the connect), finds it again by a fresh advert and connects once more.
    */
-  async reach(timeoutMs: number, address?: string | ((a: string) => boolean), signal?: AbortSignal): Promise<{ address: string; link: MessageLink }> {
+  async reach(timeoutMs: number, address?: PeripheralMatch, signal?: AbortSignal): Promise<{ address: string; link: MessageLink }> {
     const first = await this.find(timeoutMs, address, signal);
     try {
       return { address: first, link: await this.connect(first) };

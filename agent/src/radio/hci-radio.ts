@@ -17,8 +17,8 @@ import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import type { AdvertEvent } from '../scan/types.ts';
 import { GattCentral } from './gatt-central.ts';
-import { EN_DUTY_CYCLE, type HciTarget, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
-import { HciCommander, openBleno, readLocalVersion, type AdvertiseOptions, type ControllerVersion, type LegacyAdvertiser } from './bleno-port.ts';
+import { EN_DUTY_CYCLE, type AdvertiseOptions, type GattCentralPort, type HciTarget, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
+import { HciCommander, openBleno, readLocalVersion, type ControllerVersion, type LegacyAdvertiser } from './bleno-port.ts';
 import { hciBindingOptions } from './binding.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { tapHciSocket, type BtsnoopWriter } from './btsnoop.ts';
@@ -245,7 +245,7 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
    * one host per controller). Finding a wearable leases the scan; the radio's own
    * scan and duty cycle go on (adverts outside its window are not reported).
    */
-  gattCentral(powerOnTimeoutMs?: number): GattCentral {
+  gattCentral(powerOnTimeoutMs?: number): GattCentralPort {
     if (!this.o.scanner) throw new BeepkitError('E_CONFIG', 'radio: a GATT central needs the scanner controller (radio.scanner)');
     return new GattCentral({
       powerOnTimeoutMs,

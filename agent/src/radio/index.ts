@@ -4,3 +4,4 @@ export * from './en-advert.ts';
 export * from './hci-radio.ts';
 export * from './bleno-port.ts';
 export * from './btsnoop.ts';
+export * from './memory-radio.ts';

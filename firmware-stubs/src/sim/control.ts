@@ -9,7 +9,7 @@
  *   POST /faults                  {device, kind, duration?, params?}: applies a fault now
  *   POST /pause, POST /resume     freezes / restarts scenario time
  *
- * Errors: {error: {code, message}} with 400 (E_CONFIG, E_FORMAT), 404 (E_NOTFOUND).
+ * Errors: {error: {code, message}} with 400 (E_CONFIG, E_FORMAT), 404 (E_NOT_FOUND).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -100,7 +100,7 @@ export class ControlServer {
       }
       return send(res, 200, sim.fault({ device: b.device, kind: b.kind as FaultKind, duration, params }));
     }
-    throw new BeepkitError('E_NOTFOUND', `no route ${route}`);
+    throw new BeepkitError('E_NOT_FOUND', `no route ${route}`);
   }
 }
 
@@ -116,7 +116,7 @@ function send(res: ServerResponse, statusOrErr: number | unknown, body?: unknown
   else {
     const e = statusOrErr;
     const code = isBeepkitError(e) ? e.code : 'E_INTERNAL';
-    status = code === 'E_NOTFOUND' ? 404 : isBeepkitError(e) ? 400 : 500;
+    status = code === 'E_NOT_FOUND' ? 404 : isBeepkitError(e) ? 400 : 500;
     body = { error: { code, message: e instanceof Error ? e.message : String(e) } };
   }
   if (res.headersSent) return;

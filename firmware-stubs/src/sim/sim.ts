@@ -216,7 +216,7 @@ export class Sim implements SimView {
   /** The device's controllers and receiver (for in-process embedding and tests). */
   device(id: string): { spec: DeviceSpec; scan?: VirtualController; adv?: VirtualController; gnss?: GnssEmulator } {
     const d = this.devices.get(id);
-    if (!d) throw new BeepkitError('E_NOTFOUND', `unknown device ${id}`);
+    if (!d) throw new BeepkitError('E_NOT_FOUND', `unknown device ${id}`);
     return { spec: d.spec, scan: d.scan, adv: d.adv, gnss: d.gnss };
   }
 
@@ -246,14 +246,14 @@ export class Sim implements SimView {
   /** True position (ENU) of a device now. */
   position(id: string): Enu {
     const d = this.devices.get(id);
-    if (!d) throw new BeepkitError('E_NOTFOUND', `unknown device ${id}`);
+    if (!d) throw new BeepkitError('E_NOT_FOUND', `unknown device ${id}`);
     return this.positionOf(d);
   }
 
   /** Pins a device at a position (ENU metres or lat/lon); it stops following its trajectory. */
   move(id: string, to: Enu | LatLon): Enu {
     const d = this.devices.get(id);
-    if (!d) throw new BeepkitError('E_NOTFOUND', `unknown device ${id}`);
+    if (!d) throw new BeepkitError('E_NOT_FOUND', `unknown device ${id}`);
     d.override = 'lat' in to ? latLonToEnu(this.scenario.origin, to) : { x: to.x, y: to.y };
     this.placeOnAir(d);
     this.record(id, 'move', 'api', `moved to ${d.override.x.toFixed(1)},${d.override.y.toFixed(1)}`);
@@ -263,7 +263,7 @@ export class Sim implements SimView {
   /** Applies a fault now (control API). Throws E_CONFIG / E_NOTFOUND. */
   fault(f: { device: string; kind: FaultKind; duration?: number; params?: Record<string, number> }, source: SimEvent['source'] = 'api'): SimEvent {
     const d = this.devices.get(f.device);
-    if (!d) throw new BeepkitError('E_NOTFOUND', `unknown device ${f.device}`);
+    if (!d) throw new BeepkitError('E_NOT_FOUND', `unknown device ${f.device}`);
     const spec = { kind: f.kind, duration: f.duration ?? 0, params: f.params ?? {} };
     const now = this.clock.elapsedSeconds();
     const eff = applyFault(d, spec, now);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BeepkitError } from '@beepkit/protocol';
+import { BeepkitError, remoteError } from '@beepkit/protocol';
 import type { UplinkKind, WireMessage } from '@beepkit/protocol/wire';
 import { AgentMqtt } from '@beepkit/agent/mqtt';
 
@@ -54,7 +54,7 @@ export async function gatewayRequest(o: BrokerOpts, kind: UplinkKind, body: Dist
       clearTimeout(timer);
     }
     const reply = await mqtt.request(kind, { ...body, correlationId: new Uint8Array(randomBytes(8)) } as WireMessage, timeoutMs);
-    if (reply.type === 'error') throw new BeepkitError(reply.code, `gateway refused: ${reply.message}`);
+    if (reply.type === 'error') throw remoteError(reply.code, `gateway refused: ${reply.message}`);
     return reply;
   } finally {
     await mqtt.stop();

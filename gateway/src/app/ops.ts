@@ -11,7 +11,7 @@
  *   - NotificationSubmit (solver, `beepkit solver run --broker`): only from
  *     device ids listed in `feed.publishers`.
  */
-import { BeepkitError } from '@beepkit/protocol';
+import { BeepkitError, type ErrorCode } from '@beepkit/protocol';
 import { equalBytes, toHex } from '@beepkit/protocol/bytes';
 import { decodeConsent, encodeChallenge, encodeNotificationEntry, isNotificationEntry, verifyConsent, verifyEndorsement } from '@beepkit/protocol/endorse';
 import { venueId6 } from '@beepkit/protocol/frames';
@@ -82,7 +82,7 @@ export async function handleNotificationSubmit(d: OpsDeps, deviceId: string, pay
     if (m.type !== 'notification-submit') throw new BeepkitError('E_TYPE', 'notification-submit');
     if (!d.publishers.includes(deviceId)) throw new BeepkitError('E_DENIED', 'notification entries only from the solvers in feed.publishers');
     if (m.entries.length === 0 || !m.entries.every(isNotificationEntry)) throw new BeepkitError('E_FORMAT', 'notification-submit: not notification-chain entries');
-    const r = (await d.publishNotification(m.entries)) as ({ blockHeight: number } | { error: { code: string; message: string } })[];
+    const r = (await d.publishNotification(m.entries)) as ({ blockHeight: number } | { error: { code: ErrorCode; message: string } })[];
     const last = r[r.length - 1];
     if (!last || 'error' in last) throw new BeepkitError(last ? last.error.code : 'E_IO', 'notification entries not appended');
     return receiptReply(m.correlationId, last as Parameters<typeof receiptReply>[1]);

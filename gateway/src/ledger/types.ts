@@ -3,6 +3,7 @@
  * default; a distributed chain can implement the same interface, or anchor the
  * embedded one's signed tree heads.
  */
+import type { ErrorCode } from '@beepkit/protocol/errors';
 import type { SignedTreeHead } from '@beepkit/protocol/merkle';
 import type { Block, ChainName } from '@beepkit/protocol/ledger';
 
@@ -25,7 +26,7 @@ export interface Receipt {
 }
 
 /** What append() gives per input: a receipt, or the typed error that rejected this entry alone. */
-export type AppendResult = Receipt | { error: { code: string; message: string } };
+export type AppendResult = Receipt | { error: { code: ErrorCode; message: string } };
 
 export interface LedgerEntry {
   chain: ChainName;

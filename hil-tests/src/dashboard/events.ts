@@ -7,7 +7,7 @@
  * rejects any field that is not in the schema (at every depth), and any string that
  * looks like a BLE address or a long hex identifier.
  */
-import { BeepkitError } from '@beepkit/protocol';
+import { BeepkitError, type ErrorCode } from '@beepkit/protocol';
 
 export type Role = 'agent' | 'beacon' | 'wearable' | 'crowd';
 export type VenueState = 'empty' | 'infected' | 'clean';
@@ -65,7 +65,7 @@ export type Stamped = DashboardEvent & { seq: number };
 
 type Check = (v: unknown, path: string) => void;
 
-function fail(code: string, path: string, why: string): never {
+function fail(code: ErrorCode, path: string, why: string): never {
   throw new BeepkitError(code, `dashboard event: ${path} ${why}`);
 }
 

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createWriteStream } from 'node:fs';
-import { BeepkitError } from '@beepkit/protocol';
+import { BeepkitError, remoteError } from '@beepkit/protocol';
 import { agentChildEnv, agentHeaders, type AgentEndpoint } from '../agent-child.ts';
 
 export interface WearableSetup {
@@ -163,7 +163,7 @@ export async function agentApi(api: AgentEndpoint, method: 'GET' | 'POST', path:
   });
   const text = await res.text();
   const j = text ? JSON.parse(text) as { code?: string; message?: string } : undefined;
-  if (!res.ok) throw new BeepkitError(j?.code ?? 'E_HTTP', `${method} ${path}: ${res.status} ${j?.message ?? ''}`.trim());
+  if (!res.ok) throw remoteError(j?.code ?? 'E_HTTP', `${method} ${path}: ${res.status} ${j?.message ?? ''}`.trim());
   return j;
 }
 

@@ -4,14 +4,14 @@
  * Lists carry a count prefix (u8 or u16 as noted); byte strings a u16 (vbytes)
  * or u32 (lbytes) length; strings are u16-length UTF-8.
  */
-import { BeepkitError } from '../errors.ts';
+import { BeepkitError, type ErrorCode } from '../errors.ts';
 import { Reader, Writer } from '../bytes.ts';
 import type { BodyOf, CaRequestBody, GnssSummary, WireType } from './types.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function fail(code: string, msg: string): never {
+function fail(code: ErrorCode, msg: string): never {
   throw new BeepkitError(code, msg);
 }
 
