@@ -14,7 +14,7 @@ import { enIntervalNumber, formatBleAddress, intervalIds } from '@beepkit/protoc
 import { resolveConfig } from '../src/config/index.ts';
 import { Agent } from '../src/app/index.ts';
 import { buildEnAdvert, MemoryAir, MemoryRadio } from '../src/radio/index.ts';
-import type { AdvertEvent } from '../src/scan/index.ts';
+import { heard as next } from './radio-contract.ts';
 
 const DAY = 20_400;
 const T0 = DAY * 86_400_000 + 9 * 3_600_000;
@@ -22,18 +22,6 @@ const venueId = Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6);
 const venueKey = new Uint8Array(32).map((_, i) => i * 7 + 1);
 const CAFE = { lat: 51.5007, lon: -0.1246 };
 
-function next(r: MemoryRadio, pred: (e: AdvertEvent) => boolean, label: string, ms = 10_000): Promise<AdvertEvent> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timeout: ${label}`)), ms);
-    const on = (e: AdvertEvent): void => {
-      if (!pred(e)) return;
-      clearTimeout(timer);
-      r.off('advert', on);
-      resolve(e);
-    };
-    r.on('advert', on);
-  });
-}
 
 async function until<T>(f: () => T | undefined, label: string, ms = 10_000): Promise<T> {
   const end = performance.now() + ms;

@@ -22,7 +22,7 @@ export interface RadioWorld {
 const ibeacon = (minor: number): Uint8Array => encodeAdvert({ kind: 'ibeacon', uuid: '11111111-2222-3333-4444-555555555555', major: 1, minor, txPower: -59, flags: 6 });
 
 /** Resolves with the first advert `r` reports that `pred` accepts; rejects after `ms`. */
-function heard(r: Radio, pred: (e: AdvertEvent) => boolean, label: string, ms: number): Promise<AdvertEvent> {
+export function heard(r: Radio, pred: (e: AdvertEvent) => boolean, label: string, ms = 10_000): Promise<AdvertEvent> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       r.off('advert', on);

@@ -334,14 +334,20 @@ export class Solver {
         this.log.warn({ height: b.height }, 'solver: endorsement on a shard other than the main one skipped');
         continue;
       }
-      try {
-        this.ingestBatch(data, b.timeMs);
-      } catch (e) {
-        if (!isBeepkitError(e)) throw e;
-        this.stats.rejectedBatches++;
-      }
+      this.tryIngest(data, b);
     }
     this.stats.blocks++;
+  }
+
+  /** Ingests one batch entry; a bad one is counted and logged, never thrown. */
+  private tryIngest(data: Uint8Array, b: SourceBlock): void {
+    try {
+      this.ingestBatch(data, b.timeMs);
+    } catch (e) {
+      if (!isBeepkitError(e)) throw e;
+      this.stats.rejectedBatches++;
+      this.log.warn({ height: b.height, code: e.code }, 'solver: batch rejected');
+    }
   }
 
   private async processBlock(b: SourceBlock): Promise<void> {
@@ -353,13 +359,7 @@ export class Solver {
         if (b.height >= this.state.next) endorsements.push(data);
         continue;
       }
-      try {
-        this.ingestBatch(data, b.timeMs);
-      } catch (e) {
-        if (!isBeepkitError(e)) throw e;
-        this.stats.rejectedBatches++;
-        this.log.warn({ height: b.height, code: e.code }, 'solver: batch rejected');
-      }
+      this.tryIngest(data, b);
     }
     if (endorsements.length) {
       const notices: Notice[] = [];
