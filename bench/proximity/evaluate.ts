@@ -43,21 +43,43 @@ export function tune(sets: { x: ArrayLike<number>; y: ArrayLike<number | boolean
   return best;
 }
 
-export type Calibration = 'model' | 'unit';
+/**
+ * `model`: Google's table only. `unit`: plus one 1 m correction per recording (optimistic: it also absorbs that
+ * session's standing fade, body position and place). `device`: plus one 1 m correction per receiving device,
+ * pooled over all its recordings (what a calibration made once beforehand can know).
+ */
+export type Calibration = 'model' | 'unit' | 'device';
+export const CALIBRATIONS = ['model', 'unit', 'device'] as const;
 
-/** The unit's correction as `beepkit agent calibrate` makes it: 1 m reads 50 dB (each receiver's own 0.9–1.1 m samples). */
-export function unitCorrections(rows: LabelledRow[], table: ModelTable): Map<string, number> {
+/** Whether a row is a 1 m calibration sample (unitCorrections takes these, and only these). */
+export const isCalibrationSample = (r: LabelledRow): boolean => Math.abs(r.distance - 1) <= 0.1;
+
+/**
+ * The receiving unit: in these recordings each receiver model is one physical device (Herald's named phones,
+ * pc-ng's four phones, elanfer's one Pi 4), recorded in several sessions, positions and places.
+ */
+export const deviceOf = (r: LabelledRow): string => r.rx_model;
+
+/**
+ * The unit's correction as `beepkit agent calibrate` makes it: 1 m reads 50 dB (the median of the 0.9–1.1 m
+ * samples), keyed by the recording's receiver id; `by` 'recording' takes each recording's own samples, 'device'
+ * pools every recording of the receiving device (its sessions, peers, body positions and places).
+ */
+export function unitCorrections(rows: LabelledRow[], table: ModelTable, by: 'recording' | 'device' = 'recording'): Map<string, number> {
+  const unitOf = by === 'device' ? deviceOf : (r: LabelledRow): string => r.rx;
   const at1m = new Map<string, number[]>();
   for (const r of rows) {
-    if (Math.abs(r.distance - 1) > 0.1) continue;
+    if (!isCalibrationSample(r)) continue;
     const att = table.lookup(r.tx_model).txPower - (r.rssi + table.lookup(r.rx_model).rssiCorrection);
-    (at1m.get(r.rx) ?? at1m.set(r.rx, []).get(r.rx)!).push(att);
+    (at1m.get(unitOf(r)) ?? at1m.set(unitOf(r), []).get(unitOf(r))!).push(att);
+  }
+  const perUnit = new Map<string, number>();
+  for (const [u, v] of at1m) {
+    v.sort((a, b) => a - b);
+    perUnit.set(u, v[v.length >> 1] - 50);
   }
   const out = new Map<string, number>();
-  for (const [rx, v] of at1m) {
-    v.sort((a, b) => a - b);
-    out.set(rx, v[v.length >> 1] - 50);
-  }
+  for (const r of rows) if (perUnit.has(unitOf(r))) out.set(r.rx, perUnit.get(unitOf(r))!);
   return out;
 }
 
@@ -70,6 +92,8 @@ export interface Evaluated {
   /** The estimator's statistic for the variants compared in the bench (VARIANTS), per calibration. */
   variants: Record<string, Record<Calibration, Float64Array>>;
   truth: Record<'2' | '1.5', Uint8Array>;
+  /** 1 where a row is not one of the 0.9–1.1 m samples its receiver's unit calibration was taken from (held out). */
+  heldOut: Uint8Array;
   rows: LabelledRow[];
   calibratedReceivers: number;
   receivers: number;
@@ -110,18 +134,20 @@ function variant(rows: LabelledRow[], att: Float64Array, c: Partial<ProximityCon
 }
 
 export function evaluate(d: Dataset, table = loadModelTable()): Evaluated {
-  const unit = unitCorrections(d.rows, table);
+  const corrections = { unit: unitCorrections(d.rows, table), device: unitCorrections(d.rows, table, 'device') };
+  const unit = corrections.unit;
   const att = {} as Record<Calibration, Float64Array>;
   const est = {} as Record<Calibration, Float64Array>;
   const variants: Record<string, Record<Calibration, Float64Array>> = {};
-  for (const cal of ['model', 'unit'] as const) {
-    const r = replay(traceRows(d.rows, table, cal === 'unit' ? unit : undefined), { table });
+  for (const cal of CALIBRATIONS) {
+    const r = replay(traceRows(d.rows, table, cal === 'model' ? undefined : corrections[cal]), { table });
     att[cal] = Float64Array.from(r.rows, (x) => x.attenuation ?? Infinity);
     est[cal] = Float64Array.from(r.rows, (x) => x.estimate ?? Infinity);
     for (const [name, c] of Object.entries(VARIANTS)) (variants[name] ??= {} as Record<Calibration, Float64Array>)[cal] = variant(d.rows, att[cal], c);
   }
   return {
     name: d.name, timed: d.timed, att, est, variants, rows: d.rows, calibratedReceivers: unit.size, receivers: new Set(d.rows.map((r) => r.rx)).size,
+    heldOut: Uint8Array.from(d.rows, (r) => +!(isCalibrationSample(r) && corrections.device.has(r.rx))),
     truth: { '2': Uint8Array.from(d.rows, (r) => +(r.distance <= 2)), '1.5': Uint8Array.from(d.rows, (r) => +(r.distance <= 1.5)) },
   };
 }
@@ -157,4 +183,13 @@ export function pairScores(p: { truth: number; predicted: number }[]): { precisi
     else if (y) fn++;
   }
   return { precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn), pairs: p.length, positives: tp + fn };
+}
+
+/** The rows of `x` where `mask` is 1 (held-out scoring). */
+export function pick<T extends Float64Array | Uint8Array>(x: T, mask: Uint8Array): T {
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) n += mask[i];
+  const out = new (x.constructor as new (n: number) => T)(n);
+  for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) out[j++] = x[i];
+  return out;
 }
