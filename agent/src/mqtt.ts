@@ -12,7 +12,7 @@
  * Replies on `dev/<id>/reply` are decoded and routed by correlation id to
  * `request()` callers; other replies are emitted as 'reply'.
  */
-import { EventEmitter } from 'node:events';
+import { StateEmitter } from './infra/lifecycle.ts';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { BeepkitError, toHex } from '@beepkit/protocol';
 import { CORRELATION_ID_BYTES, decodeMessage, encodeMessage, offlineWill, topics, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
@@ -50,29 +50,24 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-export class AgentMqtt extends EventEmitter {
+export class AgentMqtt extends StateEmitter<AgentMqttState> {
   readonly #o: AgentMqttOptions;
   readonly #log: Logger;
   readonly #random: () => number;
   readonly #filters = new Map<string, TopicHandler>();
   readonly #waiters = new Map<string, Waiter>();
   #client?: MqttClient;
-  #state: AgentMqttState = 'idle';
   #attempt = 0;
   #timer?: NodeJS.Timeout;
   #sessionPresent = false;
   readonly counters = { connects: 0, disconnects: 0, received: 0, replies: 0, unmatchedReplies: 0, badReplies: 0, published: 0, handlerErrors: 0 };
 
   constructor(opts: AgentMqttOptions) {
-    super();
+    super('idle', 'AgentMqtt');
     this.#o = opts;
     this.#log = opts.logger ?? silentLogger;
     this.#random = opts.random ?? Math.random;
     this.#filters.set(topics.reply(opts.deviceId), (_t, p) => this.#onReply(p));
-  }
-
-  get state(): AgentMqttState {
-    return this.#state;
   }
 
   /** Whether the broker resumed our stored session at the last connect. */
@@ -81,7 +76,7 @@ export class AgentMqtt extends EventEmitter {
   }
 
   get connected(): boolean {
-    return this.#state === 'connected';
+    return this.state === 'connected';
   }
 
   /** Starts connecting (in the background: the broker may be down); see whenConnected(). */
@@ -103,7 +98,7 @@ export class AgentMqtt extends EventEmitter {
       rejectUnauthorized: o.rejectUnauthorized ?? true,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
     };
-    this.#setState('connecting');
+    this.setState('connecting');
     const client = connect(o.url, options);
     this.#client = client;
     client.handleMessage = (packet: Packet, cb: (err?: Error) => void): void => {
@@ -116,8 +111,8 @@ export class AgentMqtt extends EventEmitter {
 
   /** Resolves at the next (or current) connection; rejects with E_STOPPED on stop(). */
   whenConnected(): Promise<void> {
-    if (this.#state === 'connected') return Promise.resolve();
-    if (this.#state === 'stopped') return Promise.reject(new BeepkitError('E_STOPPED', 'mqtt stopped'));
+    if (this.state === 'connected') return Promise.resolve();
+    if (this.state === 'stopped') return Promise.reject(new BeepkitError('E_STOPPED', 'mqtt stopped'));
     return new Promise((resolve, reject) => {
       const on = (s: AgentMqttState): void => {
         if (s !== 'connected' && s !== 'stopped') return;
@@ -140,7 +135,7 @@ export class AgentMqtt extends EventEmitter {
 
   /** Publishes at QoS 1; resolves on PUBACK (MQTT.js keeps it queued across a reconnect). */
   publish(topic: string, payload: Uint8Array, retain = false): Promise<void> {
-    const client = this.#requireClient();
+    const client = this.requireStarted(this.#client);
     this.counters.published++;
     return new Promise((resolve, reject) => {
       client.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: 1, retain }, (err) => {
@@ -176,8 +171,8 @@ export class AgentMqtt extends EventEmitter {
 
   async stop(): Promise<void> {
     const client = this.#client;
-    if (!client || this.#state === 'stopped') return;
-    this.#setState('stopped');
+    if (!client || this.state === 'stopped') return;
+    this.setState('stopped');
     clearTimeout(this.#timer);
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => client.end(true, {}, () => resolve()), 2000);
@@ -219,11 +214,11 @@ export class AgentMqtt extends EventEmitter {
       this.#client?.stream?.destroy();
       return;
     }
-    this.#setState('connected');
+    this.setState('connected');
   }
 
   #subscribeAll(filters: string[]): Promise<void> {
-    const client = this.#requireClient();
+    const client = this.requireStarted(this.#client);
     return new Promise((resolve, reject) => {
       client.subscribe(filters, { qos: 1 }, (err, granted) => {
         if (err) return reject(new BeepkitError('E_IO', `subscribe failed: ${err.message}`, { cause: err }));
@@ -269,27 +264,16 @@ export class AgentMqtt extends EventEmitter {
     this.emit('reply', m);
   }
 
-  #requireClient(): MqttClient {
-    if (!this.#client || this.#state === 'stopped') throw new BeepkitError('E_STATE', 'AgentMqtt not started');
-    return this.#client;
-  }
-
-  #setState(s: AgentMqttState): void {
-    if (this.#state === s) return;
-    this.#state = s;
-    this.emit('state', s);
-  }
-
   #onClose(): void {
-    if (this.#state === 'connected') this.counters.disconnects++;
-    if (this.#state === 'stopped') return;
-    this.#setState('reconnecting');
+    if (this.state === 'connected') this.counters.disconnects++;
+    if (this.state === 'stopped') return;
+    this.setState('reconnecting');
     clearTimeout(this.#timer);
     const delay = Math.round(jitteredBackoffMs(this.#attempt, this.#o.backoff, MQTT_RECONNECT_BACKOFF, this.#random));
     this.#attempt++;
     this.#timer = setTimeout(() => {
-      if (this.#state === 'stopped' || !this.#client) return;
-      this.#setState('connecting');
+      if (this.state === 'stopped' || !this.#client) return;
+      this.setState('connecting');
       this.#client.reconnect();
     }, delay);
   }

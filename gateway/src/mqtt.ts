@@ -26,7 +26,7 @@
  * outstanding (MQTT.js would silently drop messages past 65 535 in flight);
  * further calls wait for a slot.
  */
-import { EventEmitter } from 'node:events';
+import { StateEmitter } from '@beepkit/agent/infra/lifecycle';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from './broker/log.ts';
@@ -86,12 +86,11 @@ interface Waiter {
   reject(e: Error): void;
 }
 
-export class GatewayMqtt extends EventEmitter {
+export class GatewayMqtt extends StateEmitter<MqttState> {
   readonly #o: GatewayMqttOptions;
   readonly #log: Logger;
   readonly #random: () => number;
   #client?: MqttClient;
-  #state: MqttState = 'idle';
   #generation = 0;
   #attempt = 0;
   #timer?: NodeJS.Timeout;
@@ -109,14 +108,10 @@ export class GatewayMqtt extends EventEmitter {
   };
 
   constructor(opts: GatewayMqttOptions) {
-    super();
+    super('idle', 'GatewayMqtt');
     this.#o = opts;
     this.#log = opts.logger ?? silentLogger;
     this.#random = opts.random ?? Math.random;
-  }
-
-  get state(): MqttState {
-    return this.#state;
   }
 
   /** Whether the broker resumed a stored session on the last connect. */
@@ -150,7 +145,7 @@ export class GatewayMqtt extends EventEmitter {
       key: o.key,
       rejectUnauthorized: o.rejectUnauthorized ?? true,
     };
-    this.#setState('connecting');
+    this.setState('connecting');
     const client = connect(o.url, options);
     this.#client = client;
     client.handleMessage = (packet: Packet, cb: (err?: Error) => void) => this.#onPublish(packet as IPublishPacket, cb);
@@ -160,7 +155,7 @@ export class GatewayMqtt extends EventEmitter {
       this.#attempt = 0;
       this.#sessionPresent = connack.sessionPresent;
       this.counters.connects++;
-      this.#setState('connected');
+      this.setState('connected');
     });
     client.on('close', () => this.#onClose());
     client.on('error', (err) => {
@@ -201,8 +196,8 @@ export class GatewayMqtt extends EventEmitter {
 
   async stop(): Promise<void> {
     const client = this.#client;
-    if (!client || this.#state === 'stopped') return;
-    this.#setState('stopped');
+    if (!client || this.state === 'stopped') return;
+    this.setState('stopped');
     clearTimeout(this.#timer);
     this.#held = undefined;
     await new Promise<void>((resolve) => {
@@ -218,7 +213,7 @@ export class GatewayMqtt extends EventEmitter {
   }
 
   async subscribe(filter: string, qos: QoS = 1): Promise<QoS> {
-    const client = this.#requireClient();
+    const client = this.requireStarted(this.#client);
     const granted = await new Promise<number>((resolve, reject) => {
       client.subscribe(filter, { qos }, (err, g) => {
         const refused = (err as { packet?: { granted?: number[] } } | null)?.packet?.granted?.some((q) => (q & 0x80) !== 0);
@@ -232,7 +227,7 @@ export class GatewayMqtt extends EventEmitter {
   }
 
   async publish(topic: string, payload: Uint8Array | string, opts: { qos?: QoS; retain?: boolean } = {}): Promise<void> {
-    const client = this.#requireClient();
+    const client = this.requireStarted(this.#client);
     const max = this.#o.maxInflight ?? 1000;
     while (this.#inflight >= max) {
       await new Promise<void>((resolve, reject) => this.#slotWaiters.push({ resolve, reject }));
@@ -260,17 +255,6 @@ export class GatewayMqtt extends EventEmitter {
     }
   }
 
-  #requireClient(): MqttClient {
-    if (!this.#client || this.#state === 'stopped') throw new BeepkitError('E_STATE', 'GatewayMqtt not started');
-    return this.#client;
-  }
-
-  #setState(s: MqttState): void {
-    if (this.#state === s) return;
-    this.#state = s;
-    this.emit('state', s);
-  }
-
   #onPublish(packet: IPublishPacket, cb: (err?: Error) => void): void {
     this.counters.received++;
     if (!this.#handler) {
@@ -296,7 +280,7 @@ export class GatewayMqtt extends EventEmitter {
     const ack = (ok: boolean): void => {
       if (settled) return;
       settled = true;
-      if (gen !== this.#generation || this.#state !== 'connected') {
+      if (gen !== this.#generation || this.state !== 'connected') {
         this.counters.staleAcks++;
         return;
       }
@@ -342,20 +326,20 @@ export class GatewayMqtt extends EventEmitter {
   }
 
   #onClose(): void {
-    if (this.#state === 'connected') this.counters.disconnects++;
+    if (this.state === 'connected') this.counters.disconnects++;
     this.#ackQueue = [];
     this.#unsent.clear();
     this.#generation++;
     this.#held = undefined;
-    if (this.#state === 'stopped') return;
-    this.#setState('reconnecting');
+    if (this.state === 'stopped') return;
+    this.setState('reconnecting');
     clearTimeout(this.#timer);
     const delay = Math.round(jitteredBackoffMs(this.#attempt, this.#o.backoff, MQTT_RECONNECT_BACKOFF, this.#random));
     this.#attempt++;
     this.#timer = setTimeout(() => {
-      if (this.#state === 'stopped' || !this.#client) return;
+      if (this.state === 'stopped' || !this.#client) return;
       this.counters.reconnectAttempts++;
-      this.#setState('connecting');
+      this.setState('connecting');
       this.#client.reconnect();
     }, delay);
   }

@@ -6,3 +6,4 @@ export * from './http.ts';
 export * from './cli.ts';
 export * from './yaml.ts';
 export * from './native.ts';
+export * from './lifecycle.ts';
