@@ -48,6 +48,14 @@ t.test('reads from genesis in chunks, applies in order, backs off on E_RPC', asy
   t.same(states.info(V), { region: 'scotland/edinburgh/leith', surface: undefined, signoffKey: KEY });
   t.equal(states.applyTransition(V, 'clean', 150_000), false, 'an older transition is not applied');
   t.same(states.venueState(V), { state: 'infected', sinceMs: 200_000 });
+  // a venue infected here (this gateway's notification chain) and registered on the chain later stays infected
+  const W = Uint8Array.from([9, 9, 9, 9, 9, 9, 0, 0]);
+  t.equal(states.applyTransition(W, 'infected', 210_000), true);
+  src.log.push({ block: 6n, type: 'venue', venue: W, region: '0xaa', publicKey: KEY, sinceSec: 220 });
+  src.headBlock = 6n;
+  await f.caughtUp(6n);
+  t.same(states.venueState(W), { state: 'infected', sinceMs: 210_000 }, 'a registration does not empty an infected venue');
+  t.same(states.info(W)?.signoffKey, KEY, 'but gives it its key');
 
   src.down = true;
   const f1 = once(f, 'poll-failed');
@@ -60,14 +68,14 @@ t.test('reads from genesis in chunks, applies in order, backs off on E_RPC', asy
   await once(f, 'poll-failed');
   await once(f, 'poll-failed');
   t.equal(f.retryInMs, 40, 'up to the maximum');
-  t.match(f.status(), { failures: 4, lastError: { code: 'E_RPC' }, block: 5 });
+  t.match(f.status(), { failures: 4, lastError: { code: 'E_RPC' }, block: 6 });
   t.same(states.venueState(V), { state: 'infected', sinceMs: 200_000 }, 'the last known state stays');
 
-  src.log.push({ block: 6n, type: 'state', venue: V, region: '0xaa', state: 'clean', sinceSec: 250, reason: 4 }, { block: 7n, type: 'revoked', venue: V });
+  src.log.push({ block: 7n, type: 'state', venue: V, region: '0xaa', state: 'clean', sinceSec: 250, reason: 4 }, { block: 7n, type: 'revoked', venue: V });
   src.headBlock = 7n;
   src.down = false;
   await f.caughtUp(7n);
-  t.match(f.status(), { failures: 0, lastError: null, block: 7, venues: 1, regions: 1 });
+  t.match(f.status(), { failures: 0, lastError: null, block: 7, venues: 2, regions: 1 });
   t.same(states.venueState(V), { state: 'clean', sinceMs: 250_000 }, 'recovered: the new transition');
   t.equal(states.info(V)!.signoffKey, undefined, 'a revoked venue has no sign-off key');
 });

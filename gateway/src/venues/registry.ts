@@ -109,11 +109,12 @@ export class VenueRegistry {
   /**
    * A transition decided elsewhere (the consortium chain's VenueRegistry, venues/chain.ts):
    * applied when not older than the venue's current state (the latest transition wins), never
-   * re-published. False when it was older.
+   * re-published. Nothing goes back to empty: `empty` only dates an empty venue (its registration).
+   * False when not applied.
    */
   applyTransition(id: Uint8Array | string, state: VenueStateName, sinceMs: number): boolean {
     const v = this.venue(id);
-    if (sinceMs < v.sinceMs) return false;
+    if (sinceMs < v.sinceMs || (state === 'empty' && v.state !== 'empty')) return false;
     v.state = state;
     v.sinceMs = sinceMs;
     if (state === 'infected') v.untilMs = Math.max(v.untilMs, sinceMs + (this.o.infectiousDays ?? 14) * 86_400_000);
