@@ -41,7 +41,7 @@ t.test('the example names every field; with its optional fields on it still load
   t.equal(cfg.ingest.verifyWorkers, 1);
   const known = new Set([
     ...leaves(DEFAULT_CONFIG),
-    ...[...OPTIONAL_FIELDS].filter((f) => f !== 'clock' && f !== 'anchor' && f !== 'shard' && f !== 'broker.embedded.tls'),
+    ...[...OPTIONAL_FIELDS].filter((f) => f !== 'clock' && f !== 'anchor' && f !== 'shard' && f !== 'venues' && f !== 'venues.chain' && f !== 'broker.embedded.tls'),
     ...TLS_FIELDS.map((f) => `broker.embedded.tls.${f}`),
   ]);
   const named = new Set(leaves(doc));

@@ -7,3 +7,4 @@ export * from './clock.ts';
 export * from './api-token.ts';
 export * from './api-client.ts';
 export * from './calibration.ts';
+export * from './venue-query.ts';

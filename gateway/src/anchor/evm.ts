@@ -51,7 +51,7 @@ export class RevertError extends BeepkitError {
 }
 
 /** Turns a viem error into E_REVERT (with the Solidity error name) or E_RPC. */
-function wrap(e: unknown, what: string): BeepkitError {
+export function wrap(e: unknown, what: string): BeepkitError {
   if (e instanceof BeepkitError) return e;
   if (e instanceof BaseError) {
     const rev = e.walk((x) => x instanceof ContractFunctionRevertedError);

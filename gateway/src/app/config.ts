@@ -52,6 +52,8 @@ export interface GatewayConfig {
   clock?: ClockSpec;
   /** Anchor the ledger's signed tree heads on an EVM chain (README "Consortium chain"); absent: no chain. */
   anchor?: AnchorConfig;
+  /** Venue states from the consortium chain (README "Consortium chain"); absent: from this gateway's notification chain only. */
+  venues?: { chain?: VenueChainConfig };
   /** One of several gateway processes sharing the devices through `$share` (README "Several gateways"); absent: the only gateway. */
   shard?: ShardConfig;
 }
@@ -83,6 +85,18 @@ export interface AnchorConfig {
   flushOnStopMs: number;
 }
 
+/** The VenueRegistry the gateway's venue states follow (read-only: no key). */
+export interface VenueChainConfig {
+  /** JSON-RPC URL of the EVM node (default: anchor.rpcUrl). */
+  rpcUrl: string;
+  /** VenueRegistry address (0x + 40 hex). */
+  contract: string;
+  /** Poll for new events this often (default 5 000 ms). */
+  pollMs: number;
+}
+
+export const VENUE_CHAIN_DEFAULTS = { pollMs: 5000 };
+
 export const ANCHOR_DEFAULTS = { intervalMs: 60_000, everyTreeHeads: 0, flushOnStopMs: 5000 };
 
 export const DEFAULT_CONFIG: GatewayConfig = {
@@ -113,7 +127,8 @@ const fail = (field: string, msg: string): never => {
 
 /** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL_FIELDS). */
 export const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['ingest.verifyWorkers', 'clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile', 'broker.embedded.tls',
-  'anchor', 'anchor.rpcUrl', 'anchor.keyFile', 'anchor.contract', 'anchor.intervalMs', 'anchor.everyTreeHeads', 'anchor.flushOnStopMs', 'shard', 'shard.id', 'shard.role']);
+  'anchor', 'anchor.rpcUrl', 'anchor.keyFile', 'anchor.contract', 'anchor.intervalMs', 'anchor.everyTreeHeads', 'anchor.flushOnStopMs', 'shard', 'shard.id', 'shard.role',
+  'venues', 'venues.chain', 'venues.chain.rpcUrl', 'venues.chain.contract', 'venues.chain.pollMs']);
 function merge(base: Obj, over: unknown, path: string): Obj {
   if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
   const out: Obj = { ...base };
@@ -209,6 +224,18 @@ function validate(c: GatewayConfig): void {
     num(c.shard as unknown as Obj, 'id', 0, 255, true, 'shard.id');
     if (c.shard.role !== 'main' && c.shard.role !== 'ingest') fail('shard.role', `must be main or ingest, got ${JSON.stringify(c.shard.role)}`);
     if (b.url === undefined) fail('shard', 'several gateways share the devices through an external broker (broker.url, mosquitto)');
+  }
+  if (c.venues !== undefined) {
+    if (!isObj(c.venues)) fail('venues', 'must be a mapping');
+    for (const k of Object.keys(c.venues)) if (k !== 'chain') fail(`venues.${k}`, 'unknown field');
+    if (c.venues.chain !== undefined) {
+      if (!isObj(c.venues.chain)) fail('venues.chain', 'must be a mapping');
+      const v = (c.venues.chain = { ...VENUE_CHAIN_DEFAULTS, ...(isObj(c.anchor) ? { rpcUrl: c.anchor.rpcUrl } : {}), ...(c.venues.chain as object) } as VenueChainConfig);
+      for (const k of Object.keys(v)) if (!['rpcUrl', 'contract', 'pollMs'].includes(k)) fail(`venues.chain.${k}`, 'unknown field');
+      if (typeof v.rpcUrl !== 'string' || !/^https?:\/\/[^/\s]+/.test(v.rpcUrl)) fail('venues.chain.rpcUrl', `must be http(s)://host:port (or set anchor.rpcUrl), got ${JSON.stringify(v.rpcUrl)}`);
+      if (typeof v.contract !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v.contract)) fail('venues.chain.contract', `must be an address 0x + 40 hex digits, got ${JSON.stringify(v.contract)}`);
+      num(v as unknown as Obj, 'pollMs', 100, 86_400_000, true, 'venues.chain.pollMs');
+    }
   }
   if (c.anchor !== undefined) {
     if (!isObj(c.anchor)) fail('anchor', 'must be a mapping');

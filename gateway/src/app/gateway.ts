@@ -31,7 +31,8 @@ import { Telemetry } from './telemetry.ts';
 import { handleCaRequest, handleVenueRegister } from './handlers.ts';
 import { handleDiagnosis, handleNotificationSubmit, handleVenueSignoff, type OpsDeps } from './ops.ts';
 import { venueSignoffSigner } from '@beepkit/protocol/endorse';
-import { anchorerFor } from '../anchor/setup.ts';
+import { anchorerFor, venueChainFor } from '../anchor/setup.ts';
+import type { VenueChainFollower } from '../venues/chain.ts';
 import type { Anchorer } from '../anchor/anchorer.ts';
 import { connectionClientId, shardSubscriptions } from './shard.ts';
 
@@ -60,6 +61,8 @@ export class Gateway {
   ingest!: Ingest;
   ca!: CertificateAuthority;
   feed!: NotificationFeed;
+  /** Follows the consortium chain's VenueRegistry into `venueStates` (config `venues.chain`). */
+  venueChain?: VenueChainFollower;
   /** Anchors the ledger's tree heads on an EVM chain (config `anchor:`). */
   anchorer?: Anchorer;
   broker?: EmbeddedBroker;
@@ -137,6 +140,9 @@ export class Gateway {
       for (const b of blocks) this.#trackVenueStates(b.entries.map((e) => e.data));
       h = blocks[blocks.length - 1].header.height + 1;
     }
+    // then the consortium chain's VenueRegistry, from genesis (never awaited: an unreachable node does not stop the start)
+    this.venueChain = venueChainFor({ chain: cfg.venues?.chain, states: this.venueStates, registry: this.telemetry.registry, logger: this.#log });
+    this.venueChain?.start();
     this.feed = new NotificationFeed({
       ledger: { append: timed.append, blocks: (ch, h, m) => this.ledger.blocks(ch, h, m), tail: (ch) => this.ledger.tail(ch), sth: (ch) => this.ledger.sth(ch) },
       publish: (topic, payload) => this.clients[0].publish(topic, payload, { qos: 1 }).then(() => this.telemetry.broadcasts.inc()),
@@ -172,7 +178,7 @@ export class Gateway {
         return { ok: !this.#stopping && up === this.clients.length, detail: { mqtt: `${up}/${this.clients.length}`, inflight: this.#inflight } };
       },
       metrics: async () => this.telemetry.registry.render(),
-      status: () => ({ shard: cfg.shard ? { ...cfg.shard, ledgerKey: Buffer.from(this.keys.gateway.publicKey).toString('hex') } : null, heights: this.telemetry.heights, inflight: this.#inflight, anchor: this.anchorer?.status() ?? null }),
+      status: () => ({ shard: cfg.shard ? { ...cfg.shard, ledgerKey: Buffer.from(this.keys.gateway.publicKey).toString('hex') } : null, heights: this.telemetry.heights, inflight: this.#inflight, anchor: this.anchorer?.status() ?? null, venueChain: this.venueChain?.status() ?? null }),
     });
     this.#log.info({ broker: this.broker ? 'embedded' : 'external', connections: this.clients.length, http: this.#http.port }, 'gateway started');
   }
@@ -338,6 +344,7 @@ export class Gateway {
     await this.#http?.close();
     await this.ingest?.stop();
     await this.anchorer?.stop(this.#o.config.anchor?.flushOnStopMs ?? 0);
+    await this.venueChain?.stop();
     await this.ledger?.close();
     this.#log.info({}, 'gateway stopped');
   }

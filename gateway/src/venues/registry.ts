@@ -94,6 +94,33 @@ export class VenueRegistry {
     return { state: v.state, sinceMs: v.sinceMs };
   }
 
+  /** A venue's region and keys (undefined: not registered). */
+  info(id: Uint8Array | string): VenueInfo | undefined {
+    const v = this.venues.get(idHex(id));
+    return v && { region: v.region, surface: v.surface, signoffKey: v.signoffKey };
+  }
+
+  /** Forgets a venue's sign-off key (a revoked venue signs no more sign-offs). */
+  revokeKey(id: Uint8Array | string): void {
+    const v = this.venues.get(idHex(id));
+    if (v) v.signoffKey = undefined;
+  }
+
+  /**
+   * A transition decided elsewhere (the consortium chain's VenueRegistry, venues/chain.ts):
+   * applied when not older than the venue's current state (the latest transition wins), never
+   * re-published. Nothing goes back to empty: `empty` only dates an empty venue (its registration).
+   * False when not applied.
+   */
+  applyTransition(id: Uint8Array | string, state: VenueStateName, sinceMs: number): boolean {
+    const v = this.venue(id);
+    if (sinceMs < v.sinceMs || (state === 'empty' && v.state !== 'empty')) return false;
+    v.state = state;
+    v.sinceMs = sinceMs;
+    if (state === 'infected') v.untilMs = Math.max(v.untilMs, sinceMs + (this.o.infectiousDays ?? 14) * 86_400_000);
+    return true;
+  }
+
   /** A hook for the feed's VenueStatusQuery handler. */
   statusHook(): (venueId: Uint8Array) => VenueStatus {
     return (id) => this.venueState(id);
