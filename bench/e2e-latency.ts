@@ -28,6 +28,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FieldTrial, parseExpect, type DiagnosisMark } from '@beepkit/hil-tests/demo';
 import { goal, summarise, type Bench, type BenchResult, type Metric } from './lib.ts';
 import { hostNow } from '@beepkit/protocol/clock';
+import { AGENT_ENV, AGENT_NODE_OPTIONS } from '@beepkit/agent/node-options';
 
 const MB = 1e6;
 
@@ -194,15 +195,29 @@ const bench: Bench = {
     const fromSource = process.env.BENCH_E2E_FROM_SOURCE === '1';
     const bundle = await buildBundle();
     const dist = bundle.dir && join(bundle.dir, 'dist');
-    const saved = { BEEPKIT_DIST: process.env.BEEPKIT_DIST, BEEPKIT_FROM_SOURCE: process.env.BEEPKIT_FROM_SOURCE, BEEPKIT_START_TRACE: process.env.BEEPKIT_START_TRACE };
+    const saved = { BEEPKIT_DIST: process.env.BEEPKIT_DIST, BEEPKIT_FROM_SOURCE: process.env.BEEPKIT_FROM_SOURCE, BEEPKIT_START_TRACE: process.env.BEEPKIT_START_TRACE, BEEPKIT_TRIAL_AGENT_V8_DEFAULTS: process.env.BEEPKIT_TRIAL_AGENT_V8_DEFAULTS };
     const all: TrialSample[] = [];
+    // BENCH_E2E_BASELINE=1: each trial is preceded by one whose agents start without the agent process env
+    const baseline = process.env.BENCH_E2E_BASELINE === '1';
+    const before: TrialSample[] = [];
     const floor = { node: [] as number[], tsx: [] as number[], dist: [] as number[], tsxAgent: [] as number[], distAgent: [] as number[] };
     try {
       if (dist) process.env.BEEPKIT_DIST = dist;
       if (fromSource) process.env.BEEPKIT_FROM_SOURCE = '1';
       else delete process.env.BEEPKIT_FROM_SOURCE;
       process.env.BEEPKIT_START_TRACE = '1';
-      for (let i = 0; i < runs; i++) all.push(await oneTrial(ctx));
+      for (let i = 0; i < runs; i++) {
+        if (baseline) {
+          // the same trial with the agents on V8's and malloc's defaults (no agentProcessEnv), just before
+          process.env.BEEPKIT_TRIAL_AGENT_V8_DEFAULTS = '1';
+          try {
+            before.push(await oneTrial(ctx));
+          } finally {
+            delete process.env.BEEPKIT_TRIAL_AGENT_V8_DEFAULTS;
+          }
+        }
+        all.push(await oneTrial(ctx));
+      }
       for (let i = 0; i < 3; i++) {
         floor.node.push(await idleRss(idleArgs('node')));
         floor.tsx.push(await idleRss(idleArgs('tsx')));
@@ -237,6 +252,13 @@ const bench: Bench = {
     if (floor.distAgent.length) metrics.idle_dist_agent_code_rss = summarise(floor.distAgent, 'MB');
     const floorUnder = fromSource || !floor.dist.length ? metrics.idle_node_tsx_rss : metrics.idle_node_dist_rss;
     if (cat('solverToStatusMs').length) metrics.solver_notice_to_status_ms = summarise(cat('solverToStatusMs'), 'ms');
+    const beforeRss = before.flatMap((s) => s.rssMB);
+    const beforeLat = before.flatMap((s) => s.solverToAlertMs);
+    if (beforeRss.length) {
+      metrics.agent_rss_max_v8_defaults = summarise(beforeRss, 'MB');
+      metrics.agent_rss_max_ratio = summarise([metrics.agent_rss_max.max / metrics.agent_rss_max_v8_defaults.max], 'x');
+    }
+    if (beforeLat.length) metrics.solver_notice_to_alert_ms_v8_defaults = summarise(beforeLat, 'ms');
     return {
       metrics,
       goals: {
@@ -248,6 +270,9 @@ const bench: Bench = {
         'solver_notice_to_alert_ms: start of the solver\'s notification publication (ledger append + broadcast) → the agent\'s alert log time; solver_notice_to_status_ms: → first /status poll (every 50 ms) showing the fingerprint alert; endorsement_to_first_alert_ms: start of the endorsement append → the first alert of any kind (venue, Bluetooth or fingerprint)',
         startNote,
         `baseline in the same run (3 samples each, median): an idle \`node\` ${metrics.idle_node_rss.median.toFixed(1)} MB, \`node --import tsx\` ${metrics.idle_node_tsx_rss.median.toFixed(1)} MB${metrics.idle_node_dist_rss ? `, \`node dist/cli.js\` (the bundle's entry: commander only) ${metrics.idle_node_dist_rss.median.toFixed(1)} MB` : ''}; with the agent's code loaded and idle: through tsx ${metrics.idle_tsx_agent_code_rss.median.toFixed(1)} MB${metrics.idle_dist_agent_code_rss ? `, from the bundle ${metrics.idle_dist_agent_code_rss.median.toFixed(1)} MB` : ''}; the agents hold ~${(metrics.agent_rss_max.median - floorUnder.median).toFixed(0)} MB above the floor of their start (median agent)`,
+        `agents start with NODE_OPTIONS ${JSON.stringify(AGENT_NODE_OPTIONS.join(' '))} and ${Object.entries(AGENT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} (agent/src/app/node-options.ts, as agent/systemd/beepkit-agent.service gives a device)` +
+          (before.length ? `; *_v8_defaults: ${before.length} trial(s) just before each, the agents without them (BENCH_E2E_BASELINE=1), agent_rss_max_ratio = max with ÷ max without` : ''),
+        ...before.flatMap((s) => s.notes.map((n) => `(V8 defaults trial) ${n}`)),
         ...all.flatMap((s) => s.notes),
       ],
     };

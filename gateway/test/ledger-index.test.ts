@@ -174,3 +174,52 @@ t.test('an index that no longer matches the segments is discarded', async (t) =>
   t.same(await l.sth('tracing'), withIndex, 'same state as without an index');
   await l.close();
 });
+
+t.test('a log cut back and re-grown (same length, other tail bytes, or shorter) is never read through the stale index', async (t) => {
+  const dir = t.testdir();
+  const segsOf = (): string[] => readdirSync(join(dir, 'tracing')).filter((f) => f.endsWith('.seg'));
+  let l = await openLedger(dir);
+  await fill(l, 'p', 16);
+  await l.close();
+  const segs = segsOf();
+  const last = join(dir, 'tracing', segs.at(-1)!);
+  const prefix = readFileSync(last);
+  l = await openLedger(dir);
+  await fill(l, 'qa', 2);
+  await l.close();
+  const indexA = readFileSync(join(dir, 'tracing', 'index'));
+  const logA = readFileSync(last);
+  // cut the log back to the 16 entries (same file), drop the index, re-grow it by an entry of the same size
+  writeFileSync(last, prefix);
+  unlinkSync(join(dir, 'tracing', 'index'));
+  l = await openLedger(dir);
+  await fill(l, 'qb', 2);
+  const sthB = await l.sth('tracing');
+  await l.close();
+  t.same(segsOf(), segs, 'no segment rolled: only the last segment changed');
+  t.equal(statSync(last).size, logA.length, 'the re-grown log has the length the stale index covers');
+  t.notOk(readFileSync(last).equals(logA), 'with other bytes in its tail');
+  writeFileSync(join(dir, 'tracing', 'index'), indexA); // the index of the log before the cut
+  let log: Log = { warn: [], loaded: 0 };
+  l = await openLedger(dir, log);
+  t.match(log.warn, [/index does not match the segments.*is not the indexed block \(tail block/], 'the tail block is not the indexed one: warned');
+  t.same(await l.sth('tracing'), sthB, 'the tree head of the log on disk, rebuilt from every record');
+  t.equal(log.loaded, 9, 'every block read');
+  await l.close();
+  // the log cut back inside what the index covers (the last record gone, a clean record boundary): rebuilt
+  const buf = readFileSync(last);
+  let o = 16;
+  let lastStart = o;
+  while (o < buf.length) {
+    lastStart = o;
+    o += 8 + buf.readUInt32BE(o);
+  }
+  writeFileSync(last, buf.subarray(0, lastStart));
+  log = { warn: [], loaded: 0 };
+  l = await openLedger(dir, log);
+  t.match(log.warn, [/index does not match the segments.*ends before the indexed blocks/], 'shorter than covered: warned');
+  const left = await l.sth('tracing');
+  t.equal(left?.treeSize, 16, 'the 16 entries left on disk, from a rebuild');
+  t.ok((await l.verify()).ok, 'verify');
+  await l.close();
+});

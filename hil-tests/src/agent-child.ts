@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
+import { agentProcessEnv } from '@beepkit/agent/node-options';
 
 /** The agent's JSON log line fields the orchestrators read. */
 export interface AgentLogLine {
@@ -52,7 +53,11 @@ export function spawnAgentChild(o: {
   logFile?: string;
 }): AgentChild {
   const timeoutMs = o.timeoutMs ?? 120_000;
-  const child = spawn(process.execPath, [o.bin, ...(o.args ?? ['agent', 'run', '--config', o.configPath])], { env: agentChildEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = o.args ?? ['agent', 'run', '--config', o.configPath];
+  // an agent starts with the environment a device's service gives it (agent/src/app/node-options.ts);
+  // BEEPKIT_TRIAL_AGENT_V8_DEFAULTS=1 leaves it out (bench/e2e-latency.ts: the figure without it)
+  const env = args[0] === 'agent' && process.env.BEEPKIT_TRIAL_AGENT_V8_DEFAULTS !== '1' ? agentProcessEnv(agentChildEnv()) : agentChildEnv();
+  const child = spawn(process.execPath, [o.bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', (code, sig) => {
     o.onExit?.(code, sig);
     resolve();

@@ -1,8 +1,9 @@
 /**
  * The persisted index of one chain, `<dir>/<chain>/index`: the in-memory state
- * open() would otherwise rebuild from every record (tree levels, tag tables,
- * entry locations, block metadata with their STHs), so that open reads one
- * file instead of rehashing the log. Never trusted on its own:
+ * open() would otherwise rebuild from every record (tree levels, the byHash and
+ * byKey tag maps as their sorted runs and directories (tag-index.ts), entry
+ * locations, block metadata with their STHs), so that open reads one file and
+ * a few records instead of rehashing the log. Never trusted on its own:
  *
  *   'BKLIDX01' | u32 header length | header JSON | sections | SHA-256 of all before
  *
@@ -10,7 +11,7 @@
  * chain and key id, the counts, and what of each segment it covers (bytes, and
  * the size, mtime and inode seen when it was written). A file whose digest,
  * length, version or counts do not check out is ignored (rebuild). The caller
- * (chain.ts) then checks the covered segments against the disk. Written to
+ * (recover.ts) then checks the covered segments against the disk. Written to
  * `index.tmp`, fdatasynced, renamed over `index`, directory fsynced: a crash
  * while writing leaves the previous index (or none) and a stray tmp file.
  */
@@ -21,11 +22,13 @@ import { join } from 'node:path';
 import { BeepkitError, equalBytes, fromHex, toHex } from '@beepkit/protocol';
 import { HASH_SIZE, MerkleTree, decodeSth, encodeSth, type SignedTreeHead } from '@beepkit/protocol/merkle';
 import { fsyncDir } from './segment.ts';
-import { TAG_VERSION, TagTable, U32Vec } from './table.ts';
+import { TAG_VERSION, U32Vec } from './table.ts';
+import { TagIndex } from './tag-index.ts';
 
 export const INDEX_FILE = 'index';
 const MAGIC = Buffer.from('BKLIDX01', 'latin1');
-const FORMAT = 1;
+/** 2: byHash and byKey as sorted runs with a directory (tag-index.ts), not open hash tables. */
+const FORMAT = 2;
 /** Reads and writes in pieces below readSync's 2 GiB limit. */
 const CHUNK = 1 << 28;
 
@@ -46,12 +49,12 @@ export interface ChainState {
   locSeg: U32Vec;
   locOff: U32Vec;
   locLen: U32Vec;
-  byHash: TagTable;
-  byKey: TagTable;
+  byHash: TagIndex;
+  byKey: TagIndex;
 }
 
 export function emptyState(): ChainState {
-  return { tree: new MerkleTree(), blocksMeta: [], locSeg: new U32Vec(), locOff: new U32Vec(), locLen: new U32Vec(), byHash: new TagTable(), byKey: new TagTable() };
+  return { tree: new MerkleTree(), blocksMeta: [], locSeg: new U32Vec(), locOff: new U32Vec(), locLen: new U32Vec(), byHash: new TagIndex(), byKey: new TagIndex() };
 }
 
 /** What the index covers of one segment file. */
@@ -74,8 +77,8 @@ interface Header {
   height: number;
   segments: SegmentCover[];
   levels: { count: number; cap: number }[];
-  byHash: { count: number; cap: number };
-  byKey: { count: number; cap: number };
+  byHash: { count: number; bits: number };
+  byKey: { count: number; bits: number };
   loc: { length: number; cap: number };
   blocksBytes: number;
 }
@@ -118,8 +121,12 @@ function decodeBlocks(buf: Buffer): BlockMeta[] {
   return out;
 }
 
-/** Writes the index of `s` atomically (tmp, fdatasync, rename, directory fsync). */
+/** Writes the index of `s` atomically (tmp, fdatasync, rename, directory fsync); compacts its tag maps first. */
 export function writeIndex(chainDir: string, chain: string, keyId: Uint8Array, s: ChainState, segments: SegmentCover[]): void {
+  s.byHash.compact();
+  s.byKey.compact();
+  const byHash = s.byHash.state();
+  const byKey = s.byKey.state();
   const levels = s.tree.levelState();
   const blocks = encodeBlocks(s.blocksMeta);
   const header: Header = {
@@ -132,8 +139,8 @@ export function writeIndex(chainDir: string, chain: string, keyId: Uint8Array, s
     height: s.blocksMeta.length,
     segments,
     levels: levels.map((l) => ({ count: l.count, cap: l.buf.length })),
-    byHash: { count: s.byHash.count, cap: s.byHash.slotArray().length },
-    byKey: { count: s.byKey.count, cap: s.byKey.slotArray().length },
+    byHash: { count: byHash.runCount, bits: byHash.bits },
+    byKey: { count: byKey.runCount, bits: byKey.bits },
     loc: { length: s.locSeg.length, cap: s.locSeg.buf.length },
     blocksBytes: blocks.length,
   };
@@ -142,7 +149,7 @@ export function writeIndex(chainDir: string, chain: string, keyId: Uint8Array, s
   len.writeUInt32LE(json.length);
   const pieces: Buffer[] = [MAGIC, len, json];
   for (const l of levels) pieces.push(view(l.buf, l.count * HASH_SIZE));
-  pieces.push(view(s.byHash.slotArray()), view(s.byKey.slotArray()));
+  pieces.push(view(byHash.run), view(byHash.dir), view(byKey.run), view(byKey.dir));
   for (const v of [s.locSeg, s.locOff, s.locLen]) pieces.push(view(v.buf, v.length * 4));
   pieces.push(blocks);
   const tmp = join(chainDir, INDEX_FILE + '.tmp');
@@ -178,13 +185,16 @@ export function removeStaleTmp(chainDir: string): void {
 
 class Bad extends Error {}
 
+/** Read pieces hashed as they arrive (while in the CPU cache). */
+const READ_PIECE = 1 << 20;
+
 function readFully(fd: number, into: Uint8Array, pos: number, h: Hash): number {
   for (let o = 0; o < into.length; ) {
-    const n = readSync(fd, into, o, Math.min(CHUNK, into.length - o), pos + o);
+    const n = readSync(fd, into, o, Math.min(READ_PIECE, into.length - o), pos + o);
     if (n === 0) throw new Bad('index file ends early');
+    h.update(into.subarray(o, o + n));
     o += n;
   }
-  h.update(into);
   return pos + into.length;
 }
 
@@ -213,14 +223,19 @@ export function readIndex(chainDir: string, chain: string, keyId: Uint8Array): {
     const hd = JSON.parse(Buffer.from(json).toString('utf8')) as Header;
     if (hd.format !== FORMAT || hd.tagVersion !== TAG_VERSION || hd.endian !== endianness()) throw new Bad(`format ${hd.format}/tags ${hd.tagVersion}/${hd.endian} is not this version's`);
     if (hd.chain !== chain || !equalBytes(fromHex(hd.keyId, 'keyId'), keyId)) throw new Bad('index of another chain or key');
-    const expect = 12 + jlen + hd.levels.reduce((a, l) => a + l.count * HASH_SIZE, 0) + 4 * (hd.byHash.cap + hd.byKey.cap + 3 * hd.loc.length) + hd.blocksBytes + HASH_SIZE;
+    const tags = [hd.byHash, hd.byKey];
+    if (tags.some((x) => !Number.isInteger(x.bits) || x.bits < 4 || x.bits > 28 || !Number.isInteger(x.count) || x.count < 0)) throw new Bad('tag index shape out of range');
+    const expect = 12 + jlen + hd.levels.reduce((a, l) => a + l.count * HASH_SIZE, 0) + 4 * tags.reduce((a, x) => a + 2 * x.count + 2 ** x.bits + 1, 0) + 12 * hd.loc.length + hd.blocksBytes + HASH_SIZE;
     if (size !== expect) throw new Bad(`index is ${size} bytes, its header says ${expect} (torn?)`);
     const levels = hd.levels.map((l) => ({ buf: new Uint8Array(Math.max(l.cap, l.count * HASH_SIZE)), count: l.count }));
     for (const l of levels) pos = readFully(fd, l.buf.subarray(0, l.count * HASH_SIZE), pos, h);
-    const byHash = new Uint32Array(hd.byHash.cap);
-    const byKey = new Uint32Array(hd.byKey.cap);
-    pos = readFully(fd, new Uint8Array(byHash.buffer), pos, h);
-    pos = readFully(fd, new Uint8Array(byKey.buffer), pos, h);
+    const [byHash, byKey] = tags.map((x) => {
+      const run = new Uint32Array(2 * x.count);
+      const dir = new Uint32Array(2 ** x.bits + 1);
+      pos = readFully(fd, new Uint8Array(run.buffer), pos, h);
+      pos = readFully(fd, new Uint8Array(dir.buffer), pos, h);
+      return { run, dir, ...x };
+    });
     const locs = [0, 1, 2].map(() => new Uint32Array(Math.max(hd.loc.cap, hd.loc.length)));
     for (const a of locs) pos = readFully(fd, new Uint8Array(a.buffer, 0, hd.loc.length * 4), pos, h);
     const blocks = Buffer.alloc(hd.blocksBytes);
@@ -234,8 +249,8 @@ export function readIndex(chainDir: string, chain: string, keyId: Uint8Array): {
       locSeg: U32Vec.from(locs[0], hd.loc.length),
       locOff: U32Vec.from(locs[1], hd.loc.length),
       locLen: U32Vec.from(locs[2], hd.loc.length),
-      byHash: TagTable.from(byHash, hd.byHash.count),
-      byKey: TagTable.from(byKey, hd.byKey.count),
+      byHash: TagIndex.from(byHash.run, byHash.count, byHash.bits, byHash.dir),
+      byKey: TagIndex.from(byKey.run, byKey.count, byKey.bits, byKey.dir),
     };
     const lastBlock = state.blocksMeta[state.blocksMeta.length - 1];
     const blockLeaves = lastBlock ? lastBlock.firstLeaf + lastBlock.count : 0;

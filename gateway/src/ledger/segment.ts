@@ -4,7 +4,7 @@
  * [u32 length][first 4 bytes of SHA-256(payload)][payload]. One record per
  * block. A new segment starts when the current one would exceed `maxBytes`.
  */
-import { closeSync, fsyncSync, openSync, readSync, readdirSync, readFileSync, statSync, ftruncateSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, readdirSync, readFileSync, statSync, ftruncateSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256 } from './digest.ts';
@@ -44,24 +44,47 @@ export interface ScanProblem {
 }
 
 /**
- * Walks the records of one segment file. Stops at the first bad frame and
- * reports it; `validEnd` is the end of the last good record.
+ * Walks the records of one segment file, or of its bytes from `from` on (a
+ * record boundary the caller vouches for, e.g. the end of what an index
+ * covers: the header and the records before it are then not read). Stops at
+ * the first bad frame and reports it; `validEnd` is the end of the last good record.
  */
-export function scanSegment(seg: { first: number; path: string }, onRecord: (payload: Uint8Array, payloadOffset: number) => void): { validEnd: number; size: number; problem?: ScanProblem } {
-  const buf = readFileSync(seg.path);
-  const size = buf.length;
-  if (size < SEGMENT_HEADER) return { validEnd: 0, size, problem: { offset: 0, torn: true, message: 'segment header incomplete' } };
-  if (!buf.subarray(0, 8).equals(MAGIC)) return { validEnd: 0, size, problem: { offset: 0, torn: false, message: 'bad segment magic' } };
-  if (buf.readBigUInt64BE(8) !== BigInt(seg.first)) return { validEnd: 0, size, problem: { offset: 8, torn: false, message: 'segment header height does not match its name' } };
-  let o = SEGMENT_HEADER;
+export function scanSegment(seg: { first: number; path: string }, onRecord: (payload: Uint8Array, payloadOffset: number) => void, from = 0): { validEnd: number; size: number; problem?: ScanProblem } {
+  let buf: Buffer;
+  let base = 0;
+  if (from > SEGMENT_HEADER) {
+    const fd = openSync(seg.path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      buf = Buffer.alloc(Math.max(0, size - from));
+      let o = 0;
+      while (o < buf.length) {
+        const n = readSync(fd, buf, o, buf.length - o, from + o);
+        if (n === 0) break;
+        o += n;
+      }
+      buf = buf.subarray(0, o);
+      base = from;
+    } finally {
+      closeSync(fd);
+    }
+  } else {
+    buf = readFileSync(seg.path);
+    if (buf.length < SEGMENT_HEADER) return { validEnd: 0, size: buf.length, problem: { offset: 0, torn: true, message: 'segment header incomplete' } };
+    if (!buf.subarray(0, 8).equals(MAGIC)) return { validEnd: 0, size: buf.length, problem: { offset: 0, torn: false, message: 'bad segment magic' } };
+    if (buf.readBigUInt64BE(8) !== BigInt(seg.first)) return { validEnd: 0, size: buf.length, problem: { offset: 8, torn: false, message: 'segment header height does not match its name' } };
+  }
+  const size = base + buf.length;
+  let o = Math.max(SEGMENT_HEADER, from);
   while (o < size) {
+    const r = o - base;
     if (o + FRAME_HEADER > size) return { validEnd: o, size, problem: { offset: o, torn: true, message: 'frame header incomplete' } };
-    const len = buf.readUInt32BE(o);
-    const sum = buf.readUInt32BE(o + 4);
+    const len = buf.readUInt32BE(r);
+    const sum = buf.readUInt32BE(r + 4);
     const end = o + FRAME_HEADER + len;
-    if (len === 0 && buf.subarray(o).every((x) => x === 0)) return { validEnd: o, size, problem: { offset: o, torn: true, message: 'zero-filled tail' } };
+    if (len === 0 && buf.subarray(r).every((x) => x === 0)) return { validEnd: o, size, problem: { offset: o, torn: true, message: 'zero-filled tail' } };
     if (end > size) return { validEnd: o, size, problem: { offset: o, torn: true, message: `record of ${len} bytes runs past end of file` } };
-    const payload = new Uint8Array(buf.buffer, buf.byteOffset + o + FRAME_HEADER, len);
+    const payload = new Uint8Array(buf.buffer, buf.byteOffset + r + FRAME_HEADER, len);
     if (checksum(payload) !== sum) {
       return { validEnd: o, size, problem: { offset: o, torn: end === size, message: `record checksum mismatch at offset ${o}` } };
     }
