@@ -1,10 +1,10 @@
 // The package graph, one way: protocol → device core (the agent's library) → apps (agent, beacon,
-// wearable, gateway) → sim (firmware-stubs) → trial/HIL (hil-tests) and bench. Each workspace's src
-// may import only the layers below it, and nothing imports another workspace by relative path
+// wearable, gateway) → sim (firmware-stubs) → HIL (hil-tests) → trial (the demo and its dashboard) and
+// bench. Each workspace's src may import only the layers below it, and nothing imports another workspace by relative path
 // (name it: @beepkit/<workspace>/<export>). Enforced by `no-restricted-imports` (eslint.config.js);
 // protocol/test/layers.test.ts plants a violation per rule and checks that lint fails on it.
 
-export const WORKSPACES = ['protocol', 'agent', 'beacon', 'wearable', 'gateway', 'firmware-stubs', 'hil-tests'];
+export const WORKSPACES = ['protocol', 'agent', 'beacon', 'wearable', 'gateway', 'firmware-stubs', 'hil-tests', 'trial'];
 
 // the agent's exports that are the device core (what beacon, wearable and gateway may use); the rest
 // of the agent (`.`, app, cli, config, health, carer) is the agent app
@@ -21,6 +21,8 @@ export const MAY_IMPORT = {
   gateway: ['protocol', ...DEVICE_CORE.map((d) => `agent/${d}`)],
   'firmware-stubs': ['protocol', 'agent', ...APPS],
   'hil-tests': ['protocol', 'agent', ...APPS, 'firmware-stubs'],
+  // the top: the field trial drives agent and wearable children through the HIL suites' drivers
+  trial: ['protocol', 'agent', ...APPS, 'firmware-stubs', 'hil-tests'],
 };
 
 const describe = (allowed) => {

@@ -25,7 +25,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FieldTrial, parseExpect, type DiagnosisMark } from '@beepkit/hil-tests/demo';
+import { FieldTrial, parseExpect, type DiagnosisMark } from '@beepkit/trial/demo';
 import { goal, summarise, type Bench, type BenchResult, type Metric } from './lib.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { AGENT_ENV, AGENT_NODE_OPTIONS } from '@beepkit/agent/node-options';

@@ -14,7 +14,7 @@ export const WORKSPACE_CLIS: Readonly<Record<string, () => Promise<CliModule>>> 
   beacon: () => import('@beepkit/beacon/cli'),
   wearable: () => import('@beepkit/wearable/cli'),
   gateway: () => import('@beepkit/gateway/cli'),
-  'hil-tests': () => import('@beepkit/hil-tests/cli'),
+  trial: () => import('@beepkit/trial/cli'),
 };
 
 /**
@@ -41,7 +41,7 @@ export const COMMAND_WORKSPACE: Readonly<Record<string, string>> = {
   risk: 'gateway',
   solver: 'gateway',
   venue: 'gateway',
-  demo: 'hil-tests',
+  demo: 'trial',
 };
 
 /** The workspaces whose cli modules `beepkit <argv…>` needs. */

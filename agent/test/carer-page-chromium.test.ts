@@ -1,5 +1,5 @@
 /**
- * The carer page in headless Chromium (driven as hil-tests/test/demo.test.ts drives it), against a
+ * The carer page in headless Chromium (driven as trial/test/demo.test.ts drives it), against a
  * real carer agent (`beepkit agent run`) and a real wearable (bleno) on virtual controllers, with a
  * Gateway on its embedded broker: without the token only its form shows (a wrong one refused); opened
  * from the address `beepkit agent carer token` prints, then by keyboard only: pair with a wrong code

@@ -34,7 +34,7 @@ t.test('the scan catches a planted import, aliased or not, and not an older API'
 t.test('no source links to a Node API newer than the floor', async (t) => {
   const found: string[] = [];
   let files = 0;
-  for (const ws of ['protocol', 'agent', 'beacon', 'wearable', 'gateway', 'firmware-stubs', 'hil-tests', 'bench', 'bin', 'scripts']) {
+  for (const ws of ['protocol', 'agent', 'beacon', 'wearable', 'gateway', 'firmware-stubs', 'hil-tests', 'trial', 'bench', 'bin', 'scripts']) {
     for (const f of sourceFiles(join(root, ws), new Set(['c']))) {
       if (f.endsWith('node-floor.test.ts')) continue;
       files++;
@@ -46,7 +46,7 @@ t.test('no source links to a Node API newer than the floor', async (t) => {
 });
 
 t.test(`every package.json declares engines.node ${FLOOR}`, async (t) => {
-  for (const ws of ['.', 'protocol', 'agent', 'beacon', 'wearable', 'gateway', 'firmware-stubs', 'hil-tests']) {
+  for (const ws of ['.', 'protocol', 'agent', 'beacon', 'wearable', 'gateway', 'firmware-stubs', 'hil-tests', 'trial']) {
     const pkg = JSON.parse(readFileSync(join(root, ws, 'package.json'), 'utf8')) as { engines?: { node?: string } };
     t.equal(pkg.engines?.node, FLOOR, `${ws}/package.json`);
   }

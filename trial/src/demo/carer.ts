@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { VISIT_ENTER_WINDOW_MS, VISIT_EXIT_AFTER_MS, type AgentProcess } from './agents.ts';
-import { agentApi, pairThroughAgent, wearableScans, WearableProcess, type WearableSetup } from './wearable.ts';
+import { agentApi, pairThroughAgent, wearableScans, WearableProcess, type WearableSetup } from '@beepkit/hil-tests/wearable';
 import type { CarerOutcome } from './summary.ts';
 
 export interface CarerContext {

@@ -1,6 +1,6 @@
 /**
  * Guard: every dashboard event type the page handles is published by the trial
- * (or another producer under hil-tests/src), and every event the agent listens
+ * (or another producer under trial/src), and every event the agent listens
  * for is emitted in agent/src or comes from Node or a library. A planted
  * consumer without a producer fails each.
  */
@@ -28,8 +28,8 @@ const DASH_CONSUMED = /case '([a-z-]+)'/;
 /** An object literal `type: 'x',` (a type declaration `type: 'x';` is not a producer). */
 const DASH_PRODUCED = /type: '([a-z-]+)'(?!;)/;
 const dashboard = {
-  consumers: texts(files(join(ROOT, 'hil-tests/src/dashboard/static'), /\.js$/)),
-  producers: texts(files(join(ROOT, 'hil-tests/src'), /\.ts$/, /dashboard\/(static|state\.ts)/)),
+  consumers: texts(files(join(ROOT, 'trial/src/dashboard/static'), /\.js$/)),
+  producers: texts(files(join(ROOT, 'trial/src'), /\.ts$/, /dashboard\/(static|state\.ts)/)),
 };
 
 const AGENT_CONSUMED = /\.(?:on|once)\('([A-Za-z-]+)'/;

@@ -9,7 +9,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createWriteStream } from 'node:fs';
 import { BeepkitError, remoteError } from '@beepkit/protocol';
-import { agentChildEnv, agentHeaders, type AgentEndpoint } from '../agent-child.ts';
+import { agentChildEnv, agentHeaders, type AgentEndpoint } from './agent-child.ts';
+
+/** The visit timings the field trial (@beepkit/trial) and the HIL carer suite give agents and wearables. A visit ends this long (scenario ms) after the last strong beacon frame. */
+export const VISIT_EXIT_AFTER_MS = 120_000;
+/** The frames that open a visit fall within this window (scenario ms: at ×60 a 10 s window is 1–2 beacon frames of real time). */
+export const VISIT_ENTER_WINDOW_MS = 60_000;
 
 export interface WearableSetup {
   label: string;

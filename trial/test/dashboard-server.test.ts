@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import http from 'node:http';
 import { isBeepkitError } from '@beepkit/protocol/errors';
-import { DashboardServer, DashboardState, DEFAULT_LIMITS, scenarioEvent, validateEvent, type Stamped } from '@beepkit/hil-tests/dashboard';
+import { DashboardServer, DashboardState, DEFAULT_LIMITS, scenarioEvent, validateEvent, type Stamped } from '@beepkit/trial/dashboard';
 
 const PORT = 0; // kernel-chosen: the tests use s.url
 

@@ -4,13 +4,14 @@
  * run in the demo's own process), its config, readiness, /status and alert lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { agentEndpoint, agentHeaders, spawnAgentChild, type AgentEndpoint } from '../agent-child.ts';
+import { agentEndpoint, agentHeaders, spawnAgentChild, type AgentEndpoint } from '@beepkit/hil-tests/agent-child';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
 import { hostNow } from '@beepkit/protocol/clock';
+import { VISIT_ENTER_WINDOW_MS, VISIT_EXIT_AFTER_MS } from '@beepkit/hil-tests/wearable';
 
 export interface AgentSetup {
   id: string;
@@ -40,10 +41,8 @@ export interface AgentSetup {
  */
 export const CARER_CONFIG = { enabled: true, syncIntervalMs: 0, autoSync: true, minSyncGapMs: 600_000, findTimeoutMs: 15_000, sessionTimeoutMs: 20_000 };
 
-/** A visit ends this long (scenario ms) after the last strong beacon frame. */
-export const VISIT_EXIT_AFTER_MS = 120_000;
-/** The frames that open a visit fall within this window (scenario ms: at ×60 a 10 s window is 1–2 beacon frames of real time). */
-export const VISIT_ENTER_WINDOW_MS = 60_000;
+// the visit timings (scenario ms) the trial's agents and wearable share with the HIL carer suite
+export { VISIT_EXIT_AFTER_MS, VISIT_ENTER_WINDOW_MS };
 
 /** The agent.yaml document for one trial agent (times are scenario ms unless noted). */
 export function agentConfig(a: AgentSetup): Record<string, unknown> {

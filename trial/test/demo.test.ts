@@ -16,7 +16,7 @@ import { chromium } from 'playwright-core';
 import { findTool, missing } from '../../scripts/tools.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHOT = join(root, 'hil-tests/artifacts/demo-encounters.png');
+const SHOT = join(root, 'trial/artifacts/demo-encounters.png');
 const CHROMIUM = findTool('chromium');
 // the CI time matrix runs this trial four more times under libfaketime: the browser check runs once, in npm test
 const NO_CHROMIUM = missing('chromium') || (CHROMIUM ? '' : 'chromium not installed') || (process.env.FAKETIME ? 'time matrix run (FAKETIME set): the browser check runs in npm test' : '');
@@ -24,7 +24,7 @@ const NO_CHROMIUM = missing('chromium') || (CHROMIUM ? '' : 'chromium not instal
 /**
  * The dashboard after the trial (kept up by --keep-running), in headless Chromium: the encounter panel
  * lists Alice ↔ Bob with a non-empty series, the bucket edges and the true distance; the screenshot is
- * hil-tests/artifacts/demo-encounters.png (CI keeps it).
+ * trial/artifacts/demo-encounters.png (CI keeps it).
  */
 async function checkDashboard(t: Test, url: string): Promise<void> {
   const state = (await (await fetch(new URL('/state', url))).json()) as { rssi: { device: string; peer: string; samples: { distance?: number }[]; edges: number[]; windows: unknown[] }[] };

@@ -7,14 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { DashboardServer, scenarioEvent } from '@beepkit/hil-tests/dashboard';
+import { DashboardServer, scenarioEvent } from '@beepkit/trial/dashboard';
 import { loadScenarioFile, positionAt, type Scenario } from '@beepkit/firmware-stubs/scenario';
 
 /** The dashboard's port: kernel-chosen at the first start, reused by the restarted server (the open page reconnects to it). */
 let PORT = 0;
 const CHROMIUM = findTool('chromium');
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOT = path.join(ROOT, 'hil-tests/artifacts/dashboard.png');
+const SHOT = path.join(ROOT, 'trial/artifacts/dashboard.png');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const NO_CHROMIUM = missing('chromium');

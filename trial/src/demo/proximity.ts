@@ -18,7 +18,7 @@ import { toHex } from '@beepkit/protocol/bytes';
 import type { Scenario } from '@beepkit/firmware-stubs/scenario';
 import { positionAt } from '@beepkit/firmware-stubs/scenario';
 import { crowdTek, enIdentity, type Sim } from '@beepkit/firmware-stubs/sim';
-import { agentHeaders, type AgentEndpoint } from '../agent-child.ts';
+import { agentHeaders, type AgentEndpoint } from '@beepkit/hil-tests/agent-child';
 import { MAX_WINDOWS } from '../dashboard/events.ts';
 
 interface FeedWindow {

@@ -2,7 +2,7 @@
 // the crowd's two walking agents each at their proximity feed's bound (100 samples/s, agent
 // config feed.proximity) over 200 peers, every pair's windows at the trial's bound (one per
 // 5 s), positions and narration. Measures the server's CPU and heap and the page's CPU and JS
-// heap, and holds them to the budget stated in hil-tests/README.md ("Encounter panel").
+// heap, and holds them to the budget stated in trial/README.md ("Encounter panel").
 import t from 'tap';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { chromium } from 'playwright-core';
 import { findTool, missing } from '../../scripts/tools.ts';
-import { DashboardServer } from '@beepkit/hil-tests/dashboard';
+import { DashboardServer } from '@beepkit/trial/dashboard';
 
 const CHROMIUM = findTool('chromium');
 const NO_CHROMIUM = missing('chromium') || (CHROMIUM ? '' : 'chromium not installed');
