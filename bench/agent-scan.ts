@@ -80,7 +80,9 @@ const bench: Bench = {
     return {
       metrics: { adverts_per_s: rate, heap_10k_peers: heap },
       goals: { adverts_per_s: goal(rate.median, '>=', 50_000) },
-      notes: [`${tracked} distinct peers tracked, ${n} adverts per repeat (heap: 3 repeats); 90 % EN, 4 % venue (HMAC verified once per slot), 3 % iBeacon, 3 % other`],
+      notes: [
+        `${tracked} distinct peers tracked, ${n} adverts per repeat (heap: 3 repeats); 90 % EN, 4 % venue (HMAC verified once per slot), 3 % iBeacon, 3 % other`,
+      ],
     };
   },
 };

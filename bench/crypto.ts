@@ -45,17 +45,33 @@ const bench: Bench = {
     const nodeVerify = await put('ed25519_verify_node', 'ops/s', () => opsPerSec(n(4_000), () => nodeEd25519.verify(signer.publicKey, msg, sig)));
     const nobleVerify = await put('ed25519_verify_noble', 'ops/s', () => opsPerSec(n(400), () => nobleEd25519.verify(signer.publicKey, msg, sig)));
     metrics.ed25519_sign_ratio_node_over_noble = { median: nodeSign / nobleSign, min: nodeSign / nobleSign, max: nodeSign / nobleSign, unit: 'x' };
-    metrics.ed25519_verify_ratio_node_over_noble = { median: nodeVerify / nobleVerify, min: nodeVerify / nobleVerify, max: nodeVerify / nobleVerify, unit: 'x' };
+    metrics.ed25519_verify_ratio_node_over_noble = {
+      median: nodeVerify / nobleVerify,
+      min: nodeVerify / nobleVerify,
+      max: nodeVerify / nobleVerify,
+      unit: 'x',
+    };
 
     const caSeed = new Uint8Array(32).fill(3);
-    const cert = issueCertificate(caSeed, { role: 'device', serial: 1, day: 20000, notBefore: 0, notAfter: 2 ** 32 - 1, subject: dk.pseudonym, solverKeyId: keyId(solverPub), region: 'CA/Alameda/Berkeley' });
+    const cert = issueCertificate(caSeed, {
+      role: 'device',
+      serial: 1,
+      day: 20000,
+      notBefore: 0,
+      notAfter: 2 ** 32 - 1,
+      subject: dk.pseudonym,
+      solverKeyId: keyId(solverPub),
+      region: 'CA/Alameda/Berkeley',
+    });
     const records = Array.from({ length: 28 }, (_, i) => sealer.seal(i, geo));
     const batch = signBatch({ day: 20000, ephemeralPub: dk.ephemeralPub, certificate: cert.bytes, records }, seed);
     await put('batch28_verify', 'batches/s', () => opsPerSec(n(2_000), () => verifyBatch(batch)));
-    await put('batch28_verify_and_open', 'batches/s', () => opsPerSec(n(1_000), () => {
-      const v = verifyBatch(batch);
-      for (const tc of v.batch.traceCodes) openTraceCode(cache, tc, v.batch.ephemeralPub);
-    }));
+    await put('batch28_verify_and_open', 'batches/s', () =>
+      opsPerSec(n(1_000), () => {
+        const v = verifyBatch(batch);
+        for (const tc of v.batch.traceCodes) openTraceCode(cache, tc, v.batch.ephemeralPub);
+      }),
+    );
 
     const eph = new X25519Key(dk.ephemeralPriv);
     const nodeEcdh = await put('x25519_ecdh_node', 'ops/s', () => opsPerSec(n(4_000), () => eph.ecdh(solverPub)));

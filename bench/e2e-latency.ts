@@ -67,12 +67,18 @@ interface TrialSample {
 
 async function oneTrial(ctx: { log(m: string): void }): Promise<TrialSample> {
   const tail: string[] = [];
-  const trial = new FieldTrial({ short: true, settleMs: 30_000, print: (l) => {
-    tail.push(l);
-    if (tail.length > 40) tail.shift();
-  } });
+  const trial = new FieldTrial({
+    short: true,
+    settleMs: 30_000,
+    print: (l) => {
+      tail.push(l);
+      if (tail.length > 40) tail.shift();
+    },
+  });
   const expect = parseExpect(trial.scenario.expect);
-  const highs = Object.entries(expect.alerts).filter(([, levels]) => levels.includes('high') && levels.length === 1).map(([id]) => id);
+  const highs = Object.entries(expect.alerts)
+    .filter(([, levels]) => levels.includes('high') && levels.length === 1)
+    .map(([id]) => id);
   let exposed: string[] = []; // the high-alert devices that run an agent (a wearable has none yet)
   const maxRss = new Map<string, number>();
   const starts = new Map<string, string>();
@@ -97,12 +103,16 @@ async function oneTrial(ctx: { log(m: string): void }): Promise<TrialSample> {
     exposed = highs.filter((id) => trial.devices.get(id)?.proc);
     while (!stopped && !trial.diagnosisStep?.marks.length) await sleep(50);
     while (!stopped && statusSeen.size < exposed.length) {
-      await Promise.all(exposed.filter((id) => !statusSeen.has(id)).map(async (id) => {
-        const proc = trial.devices.get(id)?.proc;
-        const total = alertTotal(await proc?.status());
-        const k = fingerprintOrdinal(proc?.alerts ?? []);
-        if (k > 0 && total !== undefined && total >= k) statusSeen.set(id, hostNow());
-      }));
+      await Promise.all(
+        exposed
+          .filter((id) => !statusSeen.has(id))
+          .map(async (id) => {
+            const proc = trial.devices.get(id)?.proc;
+            const total = alertTotal(await proc?.status());
+            const k = fingerprintOrdinal(proc?.alerts ?? []);
+            if (k > 0 && total !== undefined && total >= k) statusSeen.set(id, hostNow());
+          }),
+      );
       await sleep(50);
     }
   })();
@@ -122,7 +132,16 @@ async function oneTrial(ctx: { log(m: string): void }): Promise<TrialSample> {
   const first = (k: DiagnosisMark['kind']) => marks.filter((m) => m.kind === k).sort((a, b) => a.startedAt - b.startedAt)[0];
   const solverMark = first('solver-notice');
   const endorseMark = first('endorsement');
-  const out: TrialSample = { solverToAlertMs: [], solverToStatusMs: [], endorsementToAlertMs: [], rssMB: [...maxRss.values()].map((b) => b / MB), starts: [...maxRss.keys()].map((id) => starts.get(id) ?? 'unknown'), seconds, ok, notes: [] };
+  const out: TrialSample = {
+    solverToAlertMs: [],
+    solverToStatusMs: [],
+    endorsementToAlertMs: [],
+    rssMB: [...maxRss.values()].map((b) => b / MB),
+    starts: [...maxRss.keys()].map((id) => starts.get(id) ?? 'unknown'),
+    seconds,
+    ok,
+    notes: [],
+  };
   if (!ok) out.notes.push(`trial outcome did not match the scenario; last lines: ${tail.slice(-8).join(' | ')}`);
   for (const id of exposed) {
     const alerts = trial.devices.get(id)?.proc?.alerts ?? [];
@@ -132,11 +151,15 @@ async function oneTrial(ctx: { log(m: string): void }): Promise<TrialSample> {
     if (solverMark && seen !== undefined) out.solverToStatusMs.push(seen - solverMark.startedAt);
     const any = endorseMark && alerts.filter((a) => a.at >= endorseMark.startedAt - 1000).sort((a, b) => a.at - b.at)[0];
     if (endorseMark && any) out.endorsementToAlertMs.push(any.at - endorseMark.startedAt);
-    ctx.log(`${id}: alerts ${alerts.map((a) => `${a.kind}/${a.level}@${solverMark ? a.at - solverMark.startedAt : '?'}ms`).join(', ') || 'none'} (relative to the solver notice)`);
+    ctx.log(
+      `${id}: alerts ${alerts.map((a) => `${a.kind}/${a.level}@${solverMark ? a.at - solverMark.startedAt : '?'}ms`).join(', ') || 'none'} (relative to the solver notice)`,
+    );
   }
   if (!solverMark) out.notes.push('the solver published no notice');
   if (exposed.length === 0) out.notes.push(`no exposed agent ran (expected high: ${highs.join(', ') || 'none'})`);
-  ctx.log(`trial ${seconds.toFixed(0)} s, ok=${ok}, marks ${marks.map((m) => `${m.kind}+${m.startedAt - t0}ms`).join(', ')}, agent max RSS ${out.rssMB.map((x) => x.toFixed(1)).join('/')} MB`);
+  ctx.log(
+    `trial ${seconds.toFixed(0)} s, ok=${ok}, marks ${marks.map((m) => `${m.kind}+${m.startedAt - t0}ms`).join(', ')}, agent max RSS ${out.rssMB.map((x) => x.toFixed(1)).join('/')} MB`,
+  );
   return out;
 }
 
@@ -147,12 +170,17 @@ function idleArgs(kind: 'node' | 'tsx' | 'dist' | 'tsx-agent' | 'dist-agent', di
   const idle = 'setTimeout(() => {}, 30000)';
   const cli = dist ? pathToFileURL(join(dist, 'cli.js')).href : '';
   switch (kind) {
-    case 'node': return ['-e', idle];
-    case 'tsx': return ['--import', 'tsx', '-e', idle];
-    case 'dist': return ['--input-type=module', '-e', `await import(${JSON.stringify(cli)}); ${idle}`];
+    case 'node':
+      return ['-e', idle];
+    case 'tsx':
+      return ['--import', 'tsx', '-e', idle];
+    case 'dist':
+      return ['--input-type=module', '-e', `await import(${JSON.stringify(cli)}); ${idle}`];
     // the agent's code loaded (the agent cli chunk / its sources), nothing started
-    case 'tsx-agent': return ['--import', 'tsx', '--input-type=module', '-e', `await import('@beepkit/agent/cli'); ${idle}`];
-    case 'dist-agent': return ['--input-type=module', '-e', `process.setSourceMapsEnabled(true); await (await import(${JSON.stringify(cli)})).WORKSPACE_CLIS.agent(); ${idle}`];
+    case 'tsx-agent':
+      return ['--import', 'tsx', '--input-type=module', '-e', `await import('@beepkit/agent/cli'); ${idle}`];
+    case 'dist-agent':
+      return ['--input-type=module', '-e', `process.setSourceMapsEnabled(true); await (await import(${JSON.stringify(cli)})).WORKSPACE_CLIS.agent(); ${idle}`];
   }
 }
 
@@ -161,7 +189,10 @@ async function buildBundle(): Promise<{ dir?: string; why?: string }> {
   const cache = join(ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'beepkit-bench-dist-'));
-  const c = spawn(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--outdir', join(dir, 'dist'), '--quiet'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const c = spawn(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--outdir', join(dir, 'dist'), '--quiet'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((r) => c.on('close', r));
@@ -195,7 +226,12 @@ const bench: Bench = {
     const fromSource = process.env.BENCH_E2E_FROM_SOURCE === '1';
     const bundle = await buildBundle();
     const dist = bundle.dir && join(bundle.dir, 'dist');
-    const saved = { BEEPKIT_DIST: process.env.BEEPKIT_DIST, BEEPKIT_FROM_SOURCE: process.env.BEEPKIT_FROM_SOURCE, BEEPKIT_START_TRACE: process.env.BEEPKIT_START_TRACE, BEEPKIT_TRIAL_AGENT_V8_DEFAULTS: process.env.BEEPKIT_TRIAL_AGENT_V8_DEFAULTS };
+    const saved = {
+      BEEPKIT_DIST: process.env.BEEPKIT_DIST,
+      BEEPKIT_FROM_SOURCE: process.env.BEEPKIT_FROM_SOURCE,
+      BEEPKIT_START_TRACE: process.env.BEEPKIT_START_TRACE,
+      BEEPKIT_TRIAL_AGENT_V8_DEFAULTS: process.env.BEEPKIT_TRIAL_AGENT_V8_DEFAULTS,
+    };
     const all: TrialSample[] = [];
     // BENCH_E2E_BASELINE=1: each trial is preceded by one whose agents start without the agent process env
     const baseline = process.env.BENCH_E2E_BASELINE === '1';
@@ -243,7 +279,10 @@ const bench: Bench = {
       solver_notice_to_alert_ms: summarise(need(cat('solverToAlertMs'), 'solver → alert latency'), 'ms'),
       endorsement_to_first_alert_ms: summarise(need(cat('endorsementToAlertMs'), 'endorsement → alert latency'), 'ms'),
       agent_rss_max: summarise(need(cat('rssMB'), 'agent RSS'), 'MB'),
-      trial_seconds: summarise(all.map((s) => s.seconds), 's'),
+      trial_seconds: summarise(
+        all.map((s) => s.seconds),
+        's',
+      ),
       idle_node_rss: summarise(floor.node, 'MB'),
       idle_node_tsx_rss: summarise(floor.tsx, 'MB'),
       idle_tsx_agent_code_rss: summarise(floor.tsxAgent, 'MB'),
@@ -267,11 +306,15 @@ const bench: Bench = {
       },
       notes: [
         `${runs} trial(s) of the café scenario, short mode (×60), ${ctx.smoke ? 'smoke run: the same trial as the full run' : 'one trial is ~70–120 s so it is not repeated 5 times'}; latencies are per exposed agent (the scenario's high-alert agents with a running agent process), RSS is the max VmRSS of each of the agent processes (sampled every 250 ms), median/min/max across agents; goals are checked against the max`,
-        'solver_notice_to_alert_ms: start of the solver\'s notification publication (ledger append + broadcast) → the agent\'s alert log time; solver_notice_to_status_ms: → first /status poll (every 50 ms) showing the fingerprint alert; endorsement_to_first_alert_ms: start of the endorsement append → the first alert of any kind (venue, Bluetooth or fingerprint)',
+        "solver_notice_to_alert_ms: start of the solver's notification publication (ledger append + broadcast) → the agent's alert log time; solver_notice_to_status_ms: → first /status poll (every 50 ms) showing the fingerprint alert; endorsement_to_first_alert_ms: start of the endorsement append → the first alert of any kind (venue, Bluetooth or fingerprint)",
         startNote,
         `baseline in the same run (3 samples each, median): an idle \`node\` ${metrics.idle_node_rss.median.toFixed(1)} MB, \`node --import tsx\` ${metrics.idle_node_tsx_rss.median.toFixed(1)} MB${metrics.idle_node_dist_rss ? `, \`node dist/cli.js\` (the bundle's entry: commander only) ${metrics.idle_node_dist_rss.median.toFixed(1)} MB` : ''}; with the agent's code loaded and idle: through tsx ${metrics.idle_tsx_agent_code_rss.median.toFixed(1)} MB${metrics.idle_dist_agent_code_rss ? `, from the bundle ${metrics.idle_dist_agent_code_rss.median.toFixed(1)} MB` : ''}; the agents hold ~${(metrics.agent_rss_max.median - floorUnder.median).toFixed(0)} MB above the floor of their start (median agent)`,
-        `agents start with NODE_OPTIONS ${JSON.stringify(AGENT_NODE_OPTIONS.join(' '))} and ${Object.entries(AGENT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} (agent/src/app/node-options.ts, as agent/systemd/beepkit-agent.service gives a device)` +
-          (before.length ? `; *_v8_defaults: ${before.length} trial(s) just before each, the agents without them (BENCH_E2E_BASELINE=1), agent_rss_max_ratio = max with ÷ max without` : ''),
+        `agents start with NODE_OPTIONS ${JSON.stringify(AGENT_NODE_OPTIONS.join(' '))} and ${Object.entries(AGENT_ENV)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')} (agent/src/app/node-options.ts, as agent/systemd/beepkit-agent.service gives a device)` +
+          (before.length
+            ? `; *_v8_defaults: ${before.length} trial(s) just before each, the agents without them (BENCH_E2E_BASELINE=1), agent_rss_max_ratio = max with ÷ max without`
+            : ''),
         ...before.flatMap((s) => s.notes.map((n) => `(V8 defaults trial) ${n}`)),
         ...all.flatMap((s) => s.notes),
       ],

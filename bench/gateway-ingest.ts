@@ -41,7 +41,16 @@ export const devId = (i: number): string => `bench-agent-${String(i).padStart(4,
 
 /** Records per batch: 'uniform' 1-28, or 'day' (always 28: a day's batch under the charging-wifi policy). */
 export type Shape = 'uniform' | 'day';
-export interface Prepare { url: string; mode: 'gateway' | 'broker'; n: number; seed: number; reuse: number; caDir: string; bytes: number; shape: Shape }
+export interface Prepare {
+  url: string;
+  mode: 'gateway' | 'broker';
+  n: number;
+  seed: number;
+  reuse: number;
+  caDir: string;
+  bytes: number;
+  shape: Shape;
+}
 type FromChild = { ready: true; records: number; bytes: number } | { done: true; cpuUs: number } | { error: string };
 
 export function client(url: string, user: string, clientId: string): GatewayMqtt {
@@ -63,7 +72,14 @@ export async function freePort(): Promise<number> {
  * `n` signed UploadBatch payloads of 1-28 (or 28) TraceCodes, a new pseudonym every `reuse` batches, or sooner when
  * its day's 48 intervals would run out: one record per pseudonym-day and interval (E_CONFLICT otherwise).
  */
-function batches(ca: ReturnType<typeof loadOrCreateKeys>['ca'], n: number, seed: number, reuse: number, each: (m: { payload: Uint8Array; records: number }, i: number) => void, shape: Shape = 'uniform'): void {
+function batches(
+  ca: ReturnType<typeof loadOrCreateKeys>['ca'],
+  n: number,
+  seed: number,
+  reuse: number,
+  each: (m: { payload: Uint8Array; records: number }, i: number) => void,
+  shape: Shape = 'uniform',
+): void {
   const rand = prng(seed);
   let ps: Pseudonym | undefined;
   let used = 0;
@@ -75,7 +91,13 @@ function batches(ca: ReturnType<typeof loadOrCreateKeys>['ca'], n: number, seed:
       used = 0;
       since = 0;
     }
-    each({ payload: encodeMessage({ type: 'upload-batch', correlationId: new Uint8Array(8), batch: ps.batch(Array.from({ length: k }, (_, j) => used + j)) }), records: k }, i);
+    each(
+      {
+        payload: encodeMessage({ type: 'upload-batch', correlationId: new Uint8Array(8), batch: ps.batch(Array.from({ length: k }, (_, j) => used + j)) }),
+        records: k,
+      },
+      i,
+    );
     used += k;
     since++;
   }
@@ -127,11 +149,18 @@ async function child(): Promise<void> {
   let records = 0;
   let bytes = 0;
   if (p.mode === 'gateway') {
-    batches(loadOrCreateKeys(p.caDir).ca, p.n, p.seed, p.reuse, (m, i) => {
-      records += m.records;
-      bytes += m.payload.length;
-      payloads[Math.floor(i / p.reuse) % AGENTS].push(m.payload);
-    }, p.shape);
+    batches(
+      loadOrCreateKeys(p.caDir).ca,
+      p.n,
+      p.seed,
+      p.reuse,
+      (m, i) => {
+        records += m.records;
+        bytes += m.payload.length;
+        payloads[Math.floor(i / p.reuse) % AGENTS].push(m.payload);
+      },
+      p.shape,
+    );
   } else {
     for (let i = 0; i < p.n; i++) payloads[i % AGENTS].push(Buffer.alloc(p.bytes, 0xa5));
     bytes = p.n * p.bytes;
@@ -146,10 +175,12 @@ async function child(): Promise<void> {
       if (m[3] === 0x02 && ++replies === p.n) done();
     });
   }
-  await Promise.all(agents.map(async (a, i) => {
-    await a.start();
-    if (p.mode === 'gateway') await a.subscribe(topics.reply(devId(i)), 1);
-  }));
+  await Promise.all(
+    agents.map(async (a, i) => {
+      await a.start();
+      if (p.mode === 'gateway') await a.subscribe(topics.reply(devId(i)), 1);
+    }),
+  );
   send({ ready: true, records, bytes });
   await new Promise((r) => process.once('message', r));
   const c0 = process.cpuUsage();
@@ -165,29 +196,51 @@ async function child(): Promise<void> {
 /** Forks the load generator and prepares it; `go()` starts the publishing and resolves when the child reports done. */
 export async function loadGenerator(p: Prepare): Promise<{ records: number; bytes: number; go(): Promise<number>; exited: Promise<void> }> {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const c: ChildProcess = fork(fileURLToPath(import.meta.url), [], { cwd: root, execArgv: ['--import', 'tsx'], env: { ...process.env, BEEPKIT_GI_CHILD: '1' } });
+  const c: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
+    cwd: root,
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BEEPKIT_GI_CHILD: '1' },
+  });
   const kill = (): void => void c.kill('SIGKILL'); // never outlive the bench
   process.once('exit', kill);
-  const exited = new Promise<void>((r) => c.once('exit', () => {
-    process.removeListener('exit', kill);
-    r();
-  }));
-  const next = (): Promise<FromChild> => new Promise((resolve, reject) => {
-    c.once('message', (m) => ('error' in (m as FromChild) ? reject(new Error((m as { error: string }).error)) : resolve(m as FromChild)));
-    c.once('exit', (code) => reject(new Error(`load generator exited (${code})`)));
-  });
+  const exited = new Promise<void>((r) =>
+    c.once('exit', () => {
+      process.removeListener('exit', kill);
+      r();
+    }),
+  );
+  const next = (): Promise<FromChild> =>
+    new Promise((resolve, reject) => {
+      c.once('message', (m) => ('error' in (m as FromChild) ? reject(new Error((m as { error: string }).error)) : resolve(m as FromChild)));
+      c.once('exit', (code) => reject(new Error(`load generator exited (${code})`)));
+    });
   c.send(p);
   const ready = (await next()) as { records: number; bytes: number };
-  return { records: ready.records, bytes: ready.bytes, exited, go: async () => {
-    const d = next();
-    c.send('go');
-    return ((await d) as { cpuUs: number }).cpuUs;
-  } };
+  return {
+    records: ready.records,
+    bytes: ready.bytes,
+    exited,
+    go: async () => {
+      const d = next();
+      c.send('go');
+      return ((await d) as { cpuUs: number }).cpuUs;
+    },
+  };
 }
 
-interface Sample { codes: number; msgs: number; bytes: number; blocks: number; cpu: Cpu }
+interface Sample {
+  codes: number;
+  msgs: number;
+  bytes: number;
+  blocks: number;
+  cpu: Cpu;
+}
 /** CPU µs per message: this process (gateway or no-op subscriber), the load generator, mosquitto. */
-export interface Cpu { self: number; gen: number; broker: number }
+export interface Cpu {
+  self: number;
+  gen: number;
+  broker: number;
+}
 
 /** User + system CPU µs of a process (Linux /proc; 0 elsewhere). */
 export function procCpuUs(pid: number | undefined): number {
@@ -211,16 +264,37 @@ export async function timed(n: number, brokerPid: number | undefined, go: () => 
   return { s, cpu: { self: (c.user + c.system) / n, gen: genUs / n, broker: (procCpuUs(brokerPid) - b0) / n } };
 }
 
-async function gatewaySample(mosq: MosquittoRunner, dataDir: string, n: number, seed: number, reuse: number, connections: number, shape: Shape): Promise<Sample> {
+async function gatewaySample(
+  mosq: MosquittoRunner,
+  dataDir: string,
+  n: number,
+  seed: number,
+  reuse: number,
+  connections: number,
+  shape: Shape,
+): Promise<Sample> {
   const gw = new Gateway({
-    config: resolveConfig({ dataDir, broker: { url: mosq.url, password: PW, connections, clientId: 'bench-gw' }, http: { port: 0 }, log: { level: 'silent' }, ingest: { rateBurst: 1e9, ratePerSecond: 1e9 } }),
+    config: resolveConfig({
+      dataDir,
+      broker: { url: mosq.url, password: PW, connections, clientId: 'bench-gw' },
+      http: { port: 0 },
+      log: { level: 'silent' },
+      ingest: { rateBurst: 1e9, ratePerSecond: 1e9 },
+    }),
     now: () => (DAY_NO * DAY + DAY - 60) * 1000,
   });
   await gw.start();
   const workers = process.env.BENCH_GI_VERIFY_WORKERS;
-  if (workers !== undefined) { // the gateway's Ingest with another verify pool size (0: inline)
+  if (workers !== undefined) {
+    // the gateway's Ingest with another verify pool size (0: inline)
     await gw.ingest.stop();
-    gw.ingest = new Ingest({ ledger: gw.ledger, caPublicKey: gw.keys.caPublicKey, now: () => (DAY_NO * DAY + DAY - 60) * 1000, rate: { burst: 1e9, perSecond: 1e9 }, verifyWorkers: Number(workers) });
+    gw.ingest = new Ingest({
+      ledger: gw.ledger,
+      caPublicKey: gw.keys.caPublicKey,
+      now: () => (DAY_NO * DAY + DAY - 60) * 1000,
+      rate: { burst: 1e9, perSecond: 1e9 },
+      verifyWorkers: Number(workers),
+    });
   }
   try {
     const gen = await loadGenerator({ url: mosq.url, mode: 'gateway', n, seed, reuse, caDir: dataDir, bytes: 0, shape });
@@ -233,11 +307,13 @@ async function gatewaySample(mosq: MosquittoRunner, dataDir: string, n: number, 
     await gw.ingest.stop();
     await gw.stop();
     // drop the gateway's persistent sessions: their $share subscriptions would queue the no-op run's messages
-    await Promise.all(Array.from({ length: connections }, async (_, k) => {
-      const c = client(mosq.url, 'gateway', connections > 1 ? `bench-gw-${k}` : 'bench-gw');
-      await c.start();
-      await c.stop();
-    }));
+    await Promise.all(
+      Array.from({ length: connections }, async (_, k) => {
+        const c = client(mosq.url, 'gateway', connections > 1 ? `bench-gw-${k}` : 'bench-gw');
+        await c.start();
+        await c.stop();
+      }),
+    );
   }
 }
 
@@ -253,10 +329,12 @@ async function brokerSample(mosq: MosquittoRunner, n: number, bytes: number, con
       if (++got === n) done();
     });
   }
-  await Promise.all(subs.map(async (s) => {
-    await s.start();
-    await s.subscribe(connections > 1 ? '$share/noop/beepkit/v1/dev/+/up/+' : 'beepkit/v1/dev/+/up/+', 1);
-  }));
+  await Promise.all(
+    subs.map(async (s) => {
+      await s.start();
+      await s.subscribe(connections > 1 ? '$share/noop/beepkit/v1/dev/+/up/+' : 'beepkit/v1/dev/+/up/+', 1);
+    }),
+  );
   try {
     const gen = await loadGenerator({ url: mosq.url, mode: 'broker', n, seed: 0, reuse: 1, caDir: '', bytes, shape: 'uniform' });
     const t = await timed(n, mosq.pid, async () => {
@@ -286,8 +364,18 @@ const bench: Bench = {
     const dir = mkdtempSync(join(os.tmpdir(), 'beepkit-bench-gi-'));
     const creds: Record<string, string> = { gateway: hashPassword(PW, { iterations: 1000 }) };
     for (let i = 0; i < AGENTS; i++) creds[devId(i)] = hashPassword(PW, { iterations: 1000 });
-    const mosq = new MosquittoRunner({ binary, dir: join(dir, 'mosq'), port: await freePort(), credentials: creds, acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS }, queues: 'tuned' });
-    const runs: Record<Shape, { gws: Sample[]; brs: Sample[]; loads: number[] }> = { uniform: { gws: [], brs: [], loads: [] }, day: { gws: [], brs: [], loads: [] } };
+    const mosq = new MosquittoRunner({
+      binary,
+      dir: join(dir, 'mosq'),
+      port: await freePort(),
+      credentials: creds,
+      acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS },
+      queues: 'tuned',
+    });
+    const runs: Record<Shape, { gws: Sample[]; brs: Sample[]; loads: number[] }> = {
+      uniform: { gws: [], brs: [], loads: [] },
+      day: { gws: [], brs: [], loads: [] },
+    };
     const ingestUs: number[] = [];
     const verifyUs: number[] = [];
     try {
@@ -303,7 +391,9 @@ const bench: Bench = {
           const b = await brokerSample(mosq, shape === 'day' ? nDay : n, Math.round(g.bytes), connections);
           r.brs.push(b);
           r.loads.push(os.loadavg()[0]);
-          ctx.log(`${shape.padEnd(7)} gateway ${Math.round(g.codes)} TraceCodes/s, ${Math.round(g.msgs)} msg/s, ${Math.round(g.blocks)} fdatasync/s, ${cpuText(g.cpu)}`);
+          ctx.log(
+            `${shape.padEnd(7)} gateway ${Math.round(g.codes)} TraceCodes/s, ${Math.round(g.msgs)} msg/s, ${Math.round(g.blocks)} fdatasync/s, ${cpuText(g.cpu)}`,
+          );
           ctx.log(`${shape.padEnd(7)} no-op   ${Math.round(b.msgs)} msg/s (${Math.round(g.bytes)} B), ${cpuText(b.cpu)}; load ${os.loadavg()[0].toFixed(1)}`);
         }
       }
@@ -314,34 +404,94 @@ const bench: Bench = {
     const { gws, brs } = runs.uniform;
     const day = runs.day;
     const metrics: BenchResult['metrics'] = {
-      tracecodes_per_s: summarise(gws.map((g) => g.codes), 'TraceCodes/s'),
-      msgs_per_s: summarise(gws.map((g) => g.msgs), 'msg/s'),
-      broker_noop_msgs_per_s: summarise(brs.map((b) => b.msgs), 'msg/s'),
-      ratio_to_broker: summarise(gws.map((g, i) => g.msgs / brs[i].msgs), 'ratio'),
-      entries_per_fdatasync: summarise(gws.map((g) => g.msgs / g.blocks), 'batches/block'),
+      tracecodes_per_s: summarise(
+        gws.map((g) => g.codes),
+        'TraceCodes/s',
+      ),
+      msgs_per_s: summarise(
+        gws.map((g) => g.msgs),
+        'msg/s',
+      ),
+      broker_noop_msgs_per_s: summarise(
+        brs.map((b) => b.msgs),
+        'msg/s',
+      ),
+      ratio_to_broker: summarise(
+        gws.map((g, i) => g.msgs / brs[i].msgs),
+        'ratio',
+      ),
+      entries_per_fdatasync: summarise(
+        gws.map((g) => g.msgs / g.blocks),
+        'batches/block',
+      ),
       ingest_cpu_per_batch: summarise(ingestUs, 'µs'),
-      gateway_cpu_per_msg: summarise(gws.map((g) => g.cpu.self), 'µs'),
-      gateway_run_agents_cpu_per_msg: summarise(gws.map((g) => g.cpu.gen), 'µs'),
-      gateway_run_mosquitto_cpu_per_msg: summarise(gws.map((g) => g.cpu.broker), 'µs'),
-      noop_subscriber_cpu_per_msg: summarise(brs.map((b) => b.cpu.self), 'µs'),
-      noop_run_mosquitto_cpu_per_msg: summarise(brs.map((b) => b.cpu.broker), 'µs'),
-      day28_tracecodes_per_s: summarise(day.gws.map((g) => g.codes), 'TraceCodes/s'),
-      day28_msgs_per_s: summarise(day.gws.map((g) => g.msgs), 'msg/s'),
-      day28_broker_noop_msgs_per_s: summarise(day.brs.map((b) => b.msgs), 'msg/s'),
-      day28_ratio_to_broker: summarise(day.gws.map((g, i) => g.msgs / day.brs[i].msgs), 'ratio'),
-      day28_gateway_cpu_per_msg: summarise(day.gws.map((g) => g.cpu.self), 'µs'),
-      day28_agents_cpu_per_msg: summarise(day.gws.map((g) => g.cpu.gen), 'µs'),
-      day28_mosquitto_cpu_per_msg: summarise(day.gws.map((g) => g.cpu.broker), 'µs'),
+      gateway_cpu_per_msg: summarise(
+        gws.map((g) => g.cpu.self),
+        'µs',
+      ),
+      gateway_run_agents_cpu_per_msg: summarise(
+        gws.map((g) => g.cpu.gen),
+        'µs',
+      ),
+      gateway_run_mosquitto_cpu_per_msg: summarise(
+        gws.map((g) => g.cpu.broker),
+        'µs',
+      ),
+      noop_subscriber_cpu_per_msg: summarise(
+        brs.map((b) => b.cpu.self),
+        'µs',
+      ),
+      noop_run_mosquitto_cpu_per_msg: summarise(
+        brs.map((b) => b.cpu.broker),
+        'µs',
+      ),
+      day28_tracecodes_per_s: summarise(
+        day.gws.map((g) => g.codes),
+        'TraceCodes/s',
+      ),
+      day28_msgs_per_s: summarise(
+        day.gws.map((g) => g.msgs),
+        'msg/s',
+      ),
+      day28_broker_noop_msgs_per_s: summarise(
+        day.brs.map((b) => b.msgs),
+        'msg/s',
+      ),
+      day28_ratio_to_broker: summarise(
+        day.gws.map((g, i) => g.msgs / day.brs[i].msgs),
+        'ratio',
+      ),
+      day28_gateway_cpu_per_msg: summarise(
+        day.gws.map((g) => g.cpu.self),
+        'µs',
+      ),
+      day28_agents_cpu_per_msg: summarise(
+        day.gws.map((g) => g.cpu.gen),
+        'µs',
+      ),
+      day28_mosquitto_cpu_per_msg: summarise(
+        day.gws.map((g) => g.cpu.broker),
+        'µs',
+      ),
       verify_cpu_us: summarise(verifyUs, 'µs'),
-      cpu_per_msg_over_verify: summarise(gws.map((g, i) => g.cpu.self / verifyUs[2 * i]), 'x'),
-      day28_cpu_per_msg_over_verify: summarise(day.gws.map((g, i) => g.cpu.self / verifyUs[2 * i + 1]), 'x'),
+      cpu_per_msg_over_verify: summarise(
+        gws.map((g, i) => g.cpu.self / verifyUs[2 * i]),
+        'x',
+      ),
+      day28_cpu_per_msg_over_verify: summarise(
+        day.gws.map((g, i) => g.cpu.self / verifyUs[2 * i + 1]),
+        'x',
+      ),
       load_average_1min: summarise([...runs.uniform.loads, ...day.loads], 'load'),
     };
     const notes = [
       `uniform: ${n} batches per sample (1-28 records, mean payload ${Math.round(gws[0].bytes)} B); day28: ${nDay} batches of 28 records (${Math.round(day.gws[0].bytes)} B); ${reuse} batches per pseudonym-day, ${AGENTS} agent connections in a child process, ${connections} gateway connections ($share) in this process, fdatasync group commit, ${process.env.BENCH_GI_VERIFY_WORKERS ?? 'default (cores - 1)'} verify workers`,
       'what agents send: the publisher seals at most one TraceCode per 30-min interval (a stay extends, no new record: BeepTrace\'s ~28 a day); the uplink sends one signed batch per pseudonym-day of what is pending (outbox batchMaxItems 64). Upload policy "immediate" sends each TraceCode as it seals (batches of 1-2); "charging-wifi" (max delay 6 h) sends up to a day\'s worth at once: day28 is that case',
       'cpu_per_msg_over_verify = gateway process CPU per message (main thread + verify workers) / verify_cpu_us (one node:crypto Ed25519 verify of 2772 B, this process, measured before each sample); a day batch carries a fresh certificate (one pseudonym-day), so it costs two verifies: the certificate and the batch',
-      `ratio = gateway msg/s / no-op subscriber msg/s at the same payload size, sample by sample (alternating); load average (1 min) ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
+      `ratio = gateway msg/s / no-op subscriber msg/s at the same payload size, sample by sample (alternating); load average (1 min) ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} at the end`,
     ];
     return {
       metrics,

@@ -43,7 +43,12 @@ function startGateway(cfg: string): Promise<ChildProcess> {
   });
 }
 
-interface Sample { codes: number; msgs: number; gatewayCpu: number; mosquittoCpu: number }
+interface Sample {
+  codes: number;
+  msgs: number;
+  gatewayCpu: number;
+  mosquittoCpu: number;
+}
 
 async function sample(mosq: MosquittoRunner, dir: string, procs: number, n: number, seed: number): Promise<Sample> {
   const dirs = Array.from({ length: procs }, (_, s) => join(dir, `shard${s}`));
@@ -63,11 +68,23 @@ async function sample(mosq: MosquittoRunner, dir: string, procs: number, n: numb
   try {
     for (let s = 0; s < procs; s++) {
       const cfg = join(dir, `gateway${s}.yaml`);
-      writeFileSync(cfg, [
-        `dataDir: ${dirs[s]}`, 'broker:', `  url: ${mosq.url}`, `  password: ${PW}`, `  clientId: ${clientId}`, `  connections: ${per}`,
-        'http: { port: 0 }', 'log: { level: warn }', 'ingest: { rateBurst: 1000000000, ratePerSecond: 1000000000 }', clock,
-        `shard: { id: ${s}, role: ${s === 0 ? 'main' : 'ingest'} }`, '',
-      ].join('\n'));
+      writeFileSync(
+        cfg,
+        [
+          `dataDir: ${dirs[s]}`,
+          'broker:',
+          `  url: ${mosq.url}`,
+          `  password: ${PW}`,
+          `  clientId: ${clientId}`,
+          `  connections: ${per}`,
+          'http: { port: 0 }',
+          'log: { level: warn }',
+          'ingest: { rateBurst: 1000000000, ratePerSecond: 1000000000 }',
+          clock,
+          `shard: { id: ${s}, role: ${s === 0 ? 'main' : 'ingest'} }`,
+          '',
+        ].join('\n'),
+      );
       children.push(await startGateway(cfg));
     }
     const gen = await loadGenerator({ url: mosq.url, mode: 'gateway', n, seed, reuse: 4, caDir: dirs[0], bytes: 0, shape: 'uniform' });
@@ -80,12 +97,14 @@ async function sample(mosq: MosquittoRunner, dir: string, procs: number, n: numb
     await gen.exited;
     return { codes: gen.records / s, msgs: n / s, gatewayCpu: (g1 - g0) / n, mosquittoCpu: (procCpuUs(mosq.pid) - b0) / n };
   } finally {
-    await Promise.all(children.map((c) => {
-      if (c.exitCode !== null) return undefined;
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      return exited;
-    }));
+    await Promise.all(
+      children.map((c) => {
+        if (c.exitCode !== null) return undefined;
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGTERM');
+        return exited;
+      }),
+    );
     // drop the gateways' persistent sessions: their $share subscriptions would queue the next sample's messages
     for (let s = 0; s < procs; s++) {
       for (let k = 0; k < per; k++) {
@@ -106,7 +125,14 @@ const bench: Bench = {
     const dir = mkdtempSync(join(os.tmpdir(), 'beepkit-bench-gs-'));
     const creds: Record<string, string> = { gateway: hashPassword(PW, { iterations: 1000 }) };
     for (let i = 0; i < AGENTS; i++) creds[devId(i)] = hashPassword(PW, { iterations: 1000 });
-    const mosq = new MosquittoRunner({ binary, dir: join(dir, 'mosq'), port: await freePort(), credentials: creds, acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS }, queues: 'tuned' });
+    const mosq = new MosquittoRunner({
+      binary,
+      dir: join(dir, 'mosq'),
+      port: await freePort(),
+      credentials: creds,
+      acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS },
+      queues: 'tuned',
+    });
     const one: Sample[] = [];
     const two: Sample[] = [];
     const loads: number[] = [];
@@ -117,7 +143,9 @@ const bench: Bench = {
           const r = await sample(mosq, join(dir, `r${rep}-p${procs}`), procs, n, 91 + rep);
           (procs === 1 ? one : two).push(r);
           loads.push(os.loadavg()[0]);
-          ctx.log(`${procs} gateway process(es): ${Math.round(r.codes)} TraceCodes/s, ${Math.round(r.msgs)} msg/s, CPU µs/msg gateways ${Math.round(r.gatewayCpu)} + mosquitto ${Math.round(r.mosquittoCpu)}; load ${os.loadavg()[0].toFixed(1)}`);
+          ctx.log(
+            `${procs} gateway process(es): ${Math.round(r.codes)} TraceCodes/s, ${Math.round(r.msgs)} msg/s, CPU µs/msg gateways ${Math.round(r.gatewayCpu)} + mosquitto ${Math.round(r.mosquittoCpu)}; load ${os.loadavg()[0].toFixed(1)}`,
+          );
         }
       }
     } finally {
@@ -125,11 +153,26 @@ const bench: Bench = {
       rmSync(dir, { recursive: true, force: true });
     }
     const metrics: BenchResult['metrics'] = {
-      one_gateway_tracecodes_per_s: summarise(one.map((x) => x.codes), 'TraceCodes/s'),
-      two_gateways_tracecodes_per_s: summarise(two.map((x) => x.codes), 'TraceCodes/s'),
-      two_over_one: summarise(two.map((x, i) => x.msgs / one[i].msgs), 'ratio'),
-      one_gateway_cpu_per_msg: summarise(one.map((x) => x.gatewayCpu), 'µs'),
-      two_gateways_cpu_per_msg: summarise(two.map((x) => x.gatewayCpu), 'µs'),
+      one_gateway_tracecodes_per_s: summarise(
+        one.map((x) => x.codes),
+        'TraceCodes/s',
+      ),
+      two_gateways_tracecodes_per_s: summarise(
+        two.map((x) => x.codes),
+        'TraceCodes/s',
+      ),
+      two_over_one: summarise(
+        two.map((x, i) => x.msgs / one[i].msgs),
+        'ratio',
+      ),
+      one_gateway_cpu_per_msg: summarise(
+        one.map((x) => x.gatewayCpu),
+        'µs',
+      ),
+      two_gateways_cpu_per_msg: summarise(
+        two.map((x) => x.gatewayCpu),
+        'µs',
+      ),
       load_average_1min: summarise(loads, 'load'),
     };
     return {

@@ -76,7 +76,7 @@ function readHashMs(path: string): number {
   try {
     const buf = new Uint8Array(statSync(path).size);
     const h = createHash('sha256');
-    for (let o = 0; o < buf.length; ) {
+    for (let o = 0; o < buf.length;) {
       const n = readSync(fd, buf, o, Math.min(1 << 20, buf.length - o), o);
       if (n === 0) break;
       h.update(buf.subarray(o, o + n));
@@ -90,13 +90,21 @@ function readHashMs(path: string): number {
 }
 
 /** Writes `n` entries (groups of 2000), then times opens with the persisted index (each beside the read-and-hash floor) and one rebuild without it. */
-async function openRun(n: number, repeats: number, log: (m: string) => void): Promise<{ openMs: number[]; floorMs: number[]; rebuildMs: number[]; writeMs: number[]; indexBytes: number; memPerEntry: number; rssPerEntry: number }> {
+async function openRun(
+  n: number,
+  repeats: number,
+  log: (m: string) => void,
+): Promise<{ openMs: number[]; floorMs: number[]; rebuildMs: number[]; writeMs: number[]; indexBytes: number; memPerEntry: number; rssPerEntry: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ledger-open-'));
   const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
   try {
     const w = new EmbeddedLedger({ now: hostNow, dir, signer });
     await w.open();
-    for (let i = 0; i < n; i += 2000) await w.append('tracing', Array.from({ length: Math.min(2000, n - i) }, (_, j) => entry(i + j, 1 << 30)));
+    for (let i = 0; i < n; i += 2000)
+      await w.append(
+        'tracing',
+        Array.from({ length: Math.min(2000, n - i) }, (_, j) => entry(i + j, 1 << 30)),
+      );
     let t0 = process.hrtime.bigint();
     await w.close();
     const writeMs = [ms(t0)];
@@ -171,8 +179,14 @@ const bench: Bench = {
         `memory_per_entry_bytes is the chain's state after open (tree levels, tag maps, locations, block metadata)`,
     );
     const g = summarise(group, 'entries/s');
-    const tc = summarise(group.map((x) => x * RECORDS), 'TraceCodes/s');
-    const ratio = summarise(group.map((x, i) => x / base[i]), 'x');
+    const tc = summarise(
+      group.map((x) => x * RECORDS),
+      'TraceCodes/s',
+    );
+    const ratio = summarise(
+      group.map((x, i) => x / base[i]),
+      'x',
+    );
     return {
       metrics: {
         group_commit_entries_per_s: g,
@@ -183,9 +197,15 @@ const bench: Bench = {
         fdatasync_4k_ms: summarise(fsync, 'ms'),
         open_ms: summarise(open.openMs, 'ms'),
         open_floor_ms: summarise(open.floorMs, 'ms'),
-        open_to_floor: summarise(open.openMs.map((x, i) => x / open.floorMs[i]), 'x'),
+        open_to_floor: summarise(
+          open.openMs.map((x, i) => x / open.floorMs[i]),
+          'x',
+        ),
         open_rebuild_ms: summarise(open.rebuildMs, 'ms'),
-        open_speedup: summarise(open.rebuildMs.map((r) => r / summarise(open.openMs, 'ms').median), 'x'),
+        open_speedup: summarise(
+          open.rebuildMs.map((r) => r / summarise(open.openMs, 'ms').median),
+          'x',
+        ),
         index_write_ms: summarise(open.writeMs, 'ms'),
         index_bytes_per_entry: summarise([open.indexBytes / nOpen], 'B'),
         memory_per_entry_bytes: summarise([open.memPerEntry], 'B'),

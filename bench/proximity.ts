@@ -83,7 +83,11 @@ const bench: Bench = {
           metrics[`${e.name}_2m_heldout_rows`] = fixed(yh.length, 'rows');
           for (const cal of ['unit', 'device'] as const) {
             const singleCal = tunedH(e.att[cal]);
-            const lodoH = score(pick(e.est[cal], h), yh, tune(ev.filter((_, j) => j !== i).map((x) => ({ x: pick(x.est[cal], x.heldOut), y: pick(x.truth[m], x.heldOut) }))));
+            const lodoH = score(
+              pick(e.est[cal], h),
+              yh,
+              tune(ev.filter((_, j) => j !== i).map((x) => ({ x: pick(x.est[cal], x.heldOut), y: pick(x.truth[m], x.heldOut) }))),
+            );
             put(`single_${cal}_tuned_on_test_heldout`, singleCal);
             put(`estimator_lodo_${cal}_heldout`, lodoH);
             metrics[`${e.name}_2m_lodo_${cal}_gain_heldout`] = fixed(r3(lodoH.ba - single.ba), 'balanced accuracy');
@@ -103,7 +107,10 @@ const bench: Bench = {
         if (m === '2' && e.timed) {
           const single = pairScores(pairMinutes(e, e.att.model, tunedOnTest.threshold, 2));
           const est = pairScores(pairMinutes(e, e.est.unit, lodoUnit.threshold, 2));
-          for (const [k, s] of [['single_tuned_on_test', single], ['estimator_lodo_unit', est]] as const) {
+          for (const [k, s] of [
+            ['single_tuned_on_test', single],
+            ['estimator_lodo_unit', est],
+          ] as const) {
             metrics[`${e.name}_pairs15min_${k}_precision`] = fixed(r3(s.precision), 'precision');
             metrics[`${e.name}_pairs15min_${k}_recall`] = fixed(r3(s.recall), 'recall');
             table[`${e.name} pairs ≥15 min ${k}`] = { ...s, precision: r3(s.precision), recall: r3(s.recall) };
@@ -113,7 +120,8 @@ const bench: Bench = {
       // what the shipped thresholds would be: tuned on all three datasets (unit calibration)
       metrics[`all_${m}m_estimator_threshold_all_data`] = fixed(tune(sets('unit', 'est')), 'dB');
     }
-    for (const e of ev) notes.push(`${e.name}: unit calibration at 1 m for ${e.calibratedReceivers} of ${e.receivers} receivers (the others: model calibration only)`);
+    for (const e of ev)
+      notes.push(`${e.name}: unit calibration at 1 m for ${e.calibratedReceivers} of ${e.receivers} receivers (the others: model calibration only)`);
     notes.push(`table: ${JSON.stringify(table)}`);
     ctx.log(JSON.stringify(table, null, 1));
     return { metrics, goals, notes };

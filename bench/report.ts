@@ -27,7 +27,10 @@ export const NOT_BENCHES = ['lib.ts', 'run.ts', 'report.ts'];
 
 /** Names of the benchmarks in `dir` (bench/<name>.ts), sorted. */
 export function benchNames(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.ts') && !NOT_BENCHES.includes(f) && !f.endsWith('.test.ts')).map((f) => f.replace(/\.ts$/, '')).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !NOT_BENCHES.includes(f) && !f.endsWith('.test.ts'))
+    .map((f) => f.replace(/\.ts$/, ''))
+    .sort();
 }
 
 export function fmt(n: number): string {
@@ -47,7 +50,11 @@ export function tableRows(r: Pick<ResultFile, 'name' | 'metrics' | 'goals'>): st
 export function formatTable(rows: string[][]): string[] {
   const head = ['bench', 'metric', 'median', 'min', 'max', 'unit', 'goal'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)];
 }
 
@@ -55,7 +62,9 @@ export function formatTable(rows: string[][]): string[] {
 export function readResults(dir: string): ResultFile[] {
   if (!existsSync(dir)) return [];
   const out: ResultFile[] = [];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.json'))
+    .sort()) {
     try {
       const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ResultFile;
       if (!r.smoke && r.name && r.metrics) out.push(r);
@@ -82,20 +91,37 @@ export function resultsMarkdown(results: ResultFile[], run: RunInfo): string {
   const la = (l?: number[]) => (l ? l.map((x) => x.toFixed(2)).join(' / ') : '?');
   const L: string[] = [];
   L.push('# Benchmark results', '');
-  L.push('Written by `npm run bench` (bench/run.ts) after every complete full-size run (all benches; a run of some benches or a smoke run leaves this file alone); the rows come from bench/results/<name>.json (not committed).', '');
-  L.push(`- Last run: ${run.date}, ${run.benches.length} bench(es) (${run.benches.join(', ')}) in ${Math.round(run.totalSec)} s${run.failed.length ? `; FAILED: ${run.failed.join(', ')}` : ''}`);
+  L.push(
+    'Written by `npm run bench` (bench/run.ts) after every complete full-size run (all benches; a run of some benches or a smoke run leaves this file alone); the rows come from bench/results/<name>.json (not committed).',
+    '',
+  );
+  L.push(
+    `- Last run: ${run.date}, ${run.benches.length} bench(es) (${run.benches.join(', ')}) in ${Math.round(run.totalSec)} s${run.failed.length ? `; FAILED: ${run.failed.join(', ')}` : ''}`,
+  );
   L.push(`- Machine: ${run.machine}`);
   L.push(`- Load average at the start of the run (1/5/15 min): ${la(run.loadavg)}`);
-  L.push('- The machine is shared (other engineers build and test on it at the same time): figures vary with its load, wall-clock rates most; CPU-second rates and same-run ratios are the steadier ones.');
-  L.push('- Every figure is the median of the repeats (5 unless the bench notes say otherwise) with min and max; ratios compare against a baseline measured in the same run.');
-  L.push('- Run: `npm run bench` (all), `npm run bench -- <name>…` (some), `--smoke` (small sizes, as CI runs it; never rewrites this file), `--out <dir>`; `BENCH_TIMEOUT_S` (per bench, default 360).');
-  const missed = results.flatMap((r) => Object.entries(r.goals).filter(([, g]) => !g.met).map(([m, g]) => `${r.name} ${m} (${g.target})`));
+  L.push(
+    '- The machine is shared (other engineers build and test on it at the same time): figures vary with its load, wall-clock rates most; CPU-second rates and same-run ratios are the steadier ones.',
+  );
+  L.push(
+    '- Every figure is the median of the repeats (5 unless the bench notes say otherwise) with min and max; ratios compare against a baseline measured in the same run.',
+  );
+  L.push(
+    '- Run: `npm run bench` (all), `npm run bench -- <name>…` (some), `--smoke` (small sizes, as CI runs it; never rewrites this file), `--out <dir>`; `BENCH_TIMEOUT_S` (per bench, default 360).',
+  );
+  const missed = results.flatMap((r) =>
+    Object.entries(r.goals)
+      .filter(([, g]) => !g.met)
+      .map(([m, g]) => `${r.name} ${m} (${g.target})`),
+  );
   L.push(`- Goals not met: ${missed.length ? missed.join('; ') : 'none'}.`, '');
   L.push('| bench | metric | median | min | max | unit | goal | met |', '|---|---|---:|---:|---:|---|---|---|');
   for (const r of results) {
     for (const [m, v] of Object.entries(r.metrics)) {
       const g = r.goals[m];
-      L.push(`| ${r.name} | ${m} | ${fmt(v.median)} | ${fmt(v.min)} | ${fmt(v.max)} | ${cell(v.unit)} | ${g ? cell(g.target) : ''} | ${g ? (g.met ? 'yes' : '**no**') : ''} |`);
+      L.push(
+        `| ${r.name} | ${m} | ${fmt(v.median)} | ${fmt(v.min)} | ${fmt(v.max)} | ${cell(v.unit)} | ${g ? cell(g.target) : ''} | ${g ? (g.met ? 'yes' : '**no**') : ''} |`,
+      );
     }
   }
   L.push('', '## Per bench', '');

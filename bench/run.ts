@@ -20,7 +20,8 @@ const args = process.argv.slice(2);
 const KNOWN = new Set(['--smoke', '--out', '--no-report', '--help', '-h']);
 const badFlag = args.find((a) => a.startsWith('-') && !KNOWN.has(a));
 if (args.includes('--help') || args.includes('-h') || badFlag) {
-  const usage = `usage: npm run bench [-- name…] [--smoke] [--out <dir>] [--no-report]\nbenchmarks: ${benchNames(here).join(', ')}\n` +
+  const usage =
+    `usage: npm run bench [-- name…] [--smoke] [--out <dir>] [--no-report]\nbenchmarks: ${benchNames(here).join(', ')}\n` +
     '  --smoke      small sizes (the CI bench smoke test)\n  --out <dir>  results directory (default bench/results; env BENCH_OUT)\n' +
     '  --no-report  do not rewrite bench/RESULTS.md after a complete full-size run\n';
   if (badFlag) {
@@ -65,11 +66,23 @@ for (const name of selected) {
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`timed out after ${limitSec} s (BENCH_TIMEOUT_S)`)), limitSec * 1000);
     });
-    const res = await Promise.race([bench.run({ smoke, repeats: smoke ? 1 : 5, log: (m) => console.error(`[bench] ${name}: ${m}`) }), limit]).finally(() => clearTimeout(timer));
+    const res = await Promise.race([bench.run({ smoke, repeats: smoke ? 1 : 5, log: (m) => console.error(`[bench] ${name}: ${m}`) }), limit]).finally(() =>
+      clearTimeout(timer),
+    );
     // a bench that measured nothing did not do its work: it fails, and no results file claims otherwise
     if (!res.metrics || Object.keys(res.metrics).length === 0) throw new Error(`no metrics measured${res.notes?.length ? `: ${res.notes.join('; ')}` : ''}`);
     const durationSec = (performance.now() - t0) / 1000;
-    const out: ResultFile = { name, date: new Date(hostNow()).toISOString(), machine: mach, smoke, metrics: res.metrics, goals: res.goals ?? {}, notes: res.notes ?? [], durationSec, loadavg };
+    const out: ResultFile = {
+      name,
+      date: new Date(hostNow()).toISOString(),
+      machine: mach,
+      smoke,
+      metrics: res.metrics,
+      goals: res.goals ?? {},
+      notes: res.notes ?? [],
+      durationSec,
+      loadavg,
+    };
     writeFileSync(join(outDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
     rows.push(...tableRows(out));
     console.error(`[bench] ${name}: done in ${durationSec.toFixed(1)} s`);
@@ -85,7 +98,14 @@ for (const l of formatTable(rows)) console.log(l);
 console.log(`\n${selected.length} bench(es) in ${totalSec.toFixed(1)} s: ${durations.join(', ')}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
 if (report) {
   const path = join(here, 'RESULTS.md');
-  writeResultsMarkdown(path, readResults(outDir), { date: new Date(runStart).toISOString(), machine: mach, loadavg: runLoad, totalSec, benches: selected, failed });
+  writeResultsMarkdown(path, readResults(outDir), {
+    date: new Date(runStart).toISOString(),
+    machine: mach,
+    loadavg: runLoad,
+    totalSec,
+    benches: selected,
+    failed,
+  });
   console.log(`wrote ${path}`);
 } else if (!smoke && outDir === defaultOut) {
   console.log('bench/RESULTS.md not rewritten: it records complete runs (npm run bench with no names)');

@@ -83,7 +83,10 @@ const bench: Bench = {
     return {
       metrics: {
         fingerprint_match_2_1M: m,
-        fingerprints_per_sec: summarise(matchSeconds.map((s) => n / s), 'fp/s'),
+        fingerprints_per_sec: summarise(
+          matchSeconds.map((s) => n / s),
+          'fp/s',
+        ),
         rpi_derive_per_sec: d,
         rpi_derive_wall_per_sec: summarise(deriveWall, 'RPI/s'),
         rpi_derive_baseline_hkdfsync_per_sec: summarise(baselineRate, 'RPI/cpu-s'),
@@ -94,7 +97,9 @@ const bench: Bench = {
         fingerprint_match_2_1M: goal(m.median * (2_100_000 / n), '<=', 0.2),
         rpi_derive_per_sec: goal(d.median, '>=', 5_000_000),
       },
-      notes: [`${n} fingerprints vs ${own.set.size} own; ${keys} TEKs × ${EKROLLING_PERIOD} RPIs against ${encounters.length} observed RPIs; single thread. rpi_derive_per_sec is protocol deriveRpisForKeys (precomputed HKDF midstates, used by matchTeks); the baseline derives RPIK with node hkdfSync per key, same run`],
+      notes: [
+        `${n} fingerprints vs ${own.set.size} own; ${keys} TEKs × ${EKROLLING_PERIOD} RPIs against ${encounters.length} observed RPIs; single thread. rpi_derive_per_sec is protocol deriveRpisForKeys (precomputed HKDF midstates, used by matchTeks); the baseline derives RPIK with node hkdfSync per key, same run`,
+      ],
     };
   },
 };

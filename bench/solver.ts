@@ -47,7 +47,16 @@ function sealedBatches(pseudonymDays: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let p = 0; p < pseudonymDays; p++) {
     const k = dayKeysFromChain(tag('m' + p), DAY);
-    const cert = issueCertificate(caSeed, { role: 'device', serial: p, day: DAY, notBefore: T0, notAfter: T0 + 86400, subject: k.pseudonym, solverKeyId: keyId(solverPub), region: 'b' }).bytes;
+    const cert = issueCertificate(caSeed, {
+      role: 'device',
+      serial: p,
+      day: DAY,
+      notBefore: T0,
+      notAfter: T0 + 86400,
+      subject: k.pseudonym,
+      solverKeyId: keyId(solverPub),
+      region: 'b',
+    }).bytes;
     const sealer = new TraceCodeSealer({ prefix: k.pseudonym, ephemeralPriv: k.ephemeralPriv, solverPub });
     const records = Array.from({ length: 28 }, (_, i) => {
       const start = T0 + i * 1800;
@@ -100,7 +109,15 @@ class Baseline {
         continue;
       }
       if (g.end < cutoff) continue;
-      this.index.add({ pid, start: g.start, end: g.end, latE7: Math.round(g.lat * 1e7), lonE7: Math.round(g.lon * 1e7), level: g.level, venue: g.venue ? this.index.internVenue(g.venue) : -1 });
+      this.index.add({
+        pid,
+        start: g.start,
+        end: g.end,
+        latE7: Math.round(g.lat * 1e7),
+        lonE7: Math.round(g.lon * 1e7),
+        level: g.level,
+        venue: g.venue ? this.index.internVenue(g.venue) : -1,
+      });
       this.records++;
     }
   }
@@ -179,7 +196,16 @@ const bench: Bench = {
       (series[name + 'Cpu'] ??= []).push(cpu);
     };
     const nowMs = (T0 + 3600) * 1000;
-    const solver = (verifyBatches: boolean) => new Solver({ source: { blocks: async () => [] }, sink: { publish: async () => undefined }, solverKey, caPub, now: () => nowMs, index: { initialRecords: pd * 28 }, verifyBatches });
+    const solver = (verifyBatches: boolean) =>
+      new Solver({
+        source: { blocks: async () => [] },
+        sink: { publish: async () => undefined },
+        solverKey,
+        caPub,
+        now: () => nowMs,
+        index: { initialRecords: pd * 28 },
+        verifyBatches,
+      });
     const pool = new DecryptPool({ solverKey, caPub, workers: 2 });
     pool.start();
     {
@@ -195,40 +221,69 @@ const bench: Bench = {
       }
     }
     for (let rep = 0; rep < ctx.repeats; rep++) {
-      put('baselineDecryptIndexPerSec', await rate(() => {
-        const b = new Baseline(pd * 28);
-        for (const d of decoded) b.indexBatchBaseline(d, T0 - 14 * 86400);
-        return b.records;
-      }));
-      put('decryptIndexPerSec', await rate(() => {
-        const s = solver(false);
-        for (const b of batches) s.ingestBatch(b, nowMs);
-        return s.stats.records;
-      }));
-      put('decryptIndexDecodedPerSec', await rate(() => {
-        const s = solver(true);
-        for (const d of decoded) s.indexBatch(d);
-        return s.stats.records;
-      }));
-      put('verifyDecryptIndexPerSec', await rate(() => {
-        const s = solver(true);
-        for (const b of batches) s.ingestBatch(b, nowMs);
-        return s.stats.records;
-      }));
-      for (const [name, v] of [['pool2DecryptIndexPerSec', false], ['pool2VerifyDecryptIndexPerSec', true]] as const) {
-        put(name, await rate(async () => {
-          const s = solver(v);
-          await s.ingestParallel(pool, batches, nowMs);
+      put(
+        'baselineDecryptIndexPerSec',
+        await rate(() => {
+          const b = new Baseline(pd * 28);
+          for (const d of decoded) b.indexBatchBaseline(d, T0 - 14 * 86400);
+          return b.records;
+        }),
+      );
+      put(
+        'decryptIndexPerSec',
+        await rate(() => {
+          const s = solver(false);
+          for (const b of batches) s.ingestBatch(b, nowMs);
           return s.stats.records;
-        }));
+        }),
+      );
+      put(
+        'decryptIndexDecodedPerSec',
+        await rate(() => {
+          const s = solver(true);
+          for (const d of decoded) s.indexBatch(d);
+          return s.stats.records;
+        }),
+      );
+      put(
+        'verifyDecryptIndexPerSec',
+        await rate(() => {
+          const s = solver(true);
+          for (const b of batches) s.ingestBatch(b, nowMs);
+          return s.stats.records;
+        }),
+      );
+      for (const [name, v] of [
+        ['pool2DecryptIndexPerSec', false],
+        ['pool2VerifyDecryptIndexPerSec', true],
+      ] as const) {
+        put(
+          name,
+          await rate(async () => {
+            const s = solver(v);
+            await s.ingestParallel(pool, batches, nowMs);
+            return s.stats.records;
+          }),
+        );
       }
-      ctx.log(`rep ${rep}: ${Object.entries(series).map(([k, v]) => `${k} ${Math.round(v[v.length - 1])}`).join(', ')}`);
+      ctx.log(
+        `rep ${rep}: ${Object.entries(series)
+          .map(([k, v]) => `${k} ${Math.round(v[v.length - 1])}`)
+          .join(', ')}`,
+      );
     }
     await pool.stop();
     for (const [k, v] of Object.entries(series)) metrics[k] = summarise(v, k.endsWith('Cpu') ? 'records/CPU-s' : 'records/s');
     goals.decryptIndexPerSec = goal(metrics.decryptIndexPerSec.median, '>=', 226_000);
-    notes.push(`load average while measuring decrypt+index: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (1/5/15 min) on ${os.cpus().length} cores`);
-    notes.push(`speed-up over the baseline in the same run: ${(metrics.decryptIndexPerSec.median / metrics.baselineDecryptIndexPerSec.median).toFixed(2)}x wall, ${(metrics.decryptIndexPerSecCpu.median / metrics.baselineDecryptIndexPerSecCpu.median).toFixed(2)}x per CPU-second`);
+    notes.push(
+      `load average while measuring decrypt+index: ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' / ')} (1/5/15 min) on ${os.cpus().length} cores`,
+    );
+    notes.push(
+      `speed-up over the baseline in the same run: ${(metrics.decryptIndexPerSec.median / metrics.baselineDecryptIndexPerSec.median).toFixed(2)}x wall, ${(metrics.decryptIndexPerSecCpu.median / metrics.baselineDecryptIndexPerSecCpu.median).toFixed(2)}x per CPU-second`,
+    );
 
     const sizes = ctx.smoke ? [10_000, 100_000] : [100_000, 1_000_000, 3_000_000, 10_000_000];
     const r = rng(2);
@@ -245,7 +300,9 @@ const bench: Bench = {
       const label = n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`;
       metrics[`diagnosisMs_${label}`] = summarise(ms, 'ms');
       curve.push(`${label}: ${summarise(ms, 'ms').median.toFixed(1)} ms (${exposed} exposed)`);
-      ctx.log(`index ${label}: built +${(buildS).toFixed(1)} s, diagnosis ${summarise(ms, 'ms').median.toFixed(1)} ms, ${exposed} exposed, ~${(index.bytes / 2 ** 20).toFixed(0)} MiB arrays`);
+      ctx.log(
+        `index ${label}: built +${buildS.toFixed(1)} s, diagnosis ${summarise(ms, 'ms').median.toFixed(1)} ms, ${exposed} exposed, ~${(index.bytes / 2 ** 20).toFixed(0)} MiB arrays`,
+      );
       if (n === sizes[sizes.length - 1]) {
         metrics.indexMiB = summarise([index.bytes / 2 ** 20], 'MiB');
         metrics.heapMiB = summarise([process.memoryUsage().rss / 2 ** 20], 'MiB rss');
@@ -253,7 +310,9 @@ const bench: Bench = {
       }
     }
     notes.push('growth curve (median diagnosis latency vs index size): ' + curve.join('; '));
-    notes.push('decryptIndex: ledger batch bytes, structure scan + one X25519/HKDF per pseudonym-day + ChaCha20-Poly1305 open + geodata decode + indexing, no signature re-verification (Solver verifyBatches: false); decryptIndexDecoded: the same from decoded Batch objects; verifyDecryptIndex adds Ed25519 batch + certificate verification per pseudonym-day; baseline: the previous path. pool2*: the same on a DecryptPool of 2 worker threads (verify/scan/ECDH/AEAD/decode in the workers, indexing on the main thread, in order). *Cpu metrics: records per CPU-second of the bench process, all its threads (the per-core rate, robust to other load).');
+    notes.push(
+      'decryptIndex: ledger batch bytes, structure scan + one X25519/HKDF per pseudonym-day + ChaCha20-Poly1305 open + geodata decode + indexing, no signature re-verification (Solver verifyBatches: false); decryptIndexDecoded: the same from decoded Batch objects; verifyDecryptIndex adds Ed25519 batch + certificate verification per pseudonym-day; baseline: the previous path. pool2*: the same on a DecryptPool of 2 worker threads (verify/scan/ECDH/AEAD/decode in the workers, indexing on the main thread, in order). *Cpu metrics: records per CPU-second of the bench process, all its threads (the per-core rate, robust to other load).',
+    );
     return { metrics, goals, notes };
   },
 };

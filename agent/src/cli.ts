@@ -12,7 +12,19 @@ import { BeepkitError, toHex } from '@beepkit/protocol';
 import { venueId8, venueIdHex } from '@beepkit/protocol/frames';
 import { buildConsent, challengeFromFile, consentDocument, type VisitEntry } from '@beepkit/protocol/endorse';
 import { loadConfig, type AgentConfig } from './config/index.ts';
-import { Agent, receiverCalibration, writeUnitCalibration, apiTarget, callAgent, SHARED_FILE, clockFromConfig, mqttNetwork, recordShared, secretOf, storageKey } from './app/index.ts';
+import {
+  Agent,
+  receiverCalibration,
+  writeUnitCalibration,
+  apiTarget,
+  callAgent,
+  SHARED_FILE,
+  clockFromConfig,
+  mqttNetwork,
+  recordShared,
+  secretOf,
+  storageKey,
+} from './app/index.ts';
 import { loadVisits } from './visits/index.ts';
 import { sharedFromConsent } from './follow/index.ts';
 import { KeystoreFile } from './keys/index.ts';
@@ -24,17 +36,23 @@ import { fail, print } from './infra/cli.ts';
 import { logPlatform } from './infra/native.ts';
 import { registerDoctor } from './doctor/cli.ts';
 
-const action = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => async (...a: A): Promise<void> => {
-  try {
-    await fn(...a);
-  } catch (e) {
-    fail(e);
-  }
-};
+const action =
+  <A extends unknown[]>(fn: (...a: A) => Promise<void>) =>
+  async (...a: A): Promise<void> => {
+    try {
+      await fn(...a);
+    } catch (e) {
+      fail(e);
+    }
+  };
 
 /** The agent's logger: never prints keys, passphrases or positions even if a caller passes them. */
 export function agentLogger(level: AgentConfig['log']['level']) {
-  return createLogger({ service: 'beepkit-agent', level, redact: ['passphrase', 'password', 'key', 'tek', 'rpi', 'address', 'lat', 'lon', 'prefix', 'pseudonym'] });
+  return createLogger({
+    service: 'beepkit-agent',
+    level,
+    redact: ['passphrase', 'password', 'key', 'tek', 'rpi', 'address', 'lat', 'lon', 'prefix', 'pseudonym'],
+  });
 }
 
 /** Runs the agent until SIGINT/SIGTERM, then stops it. */
@@ -77,7 +95,15 @@ function parseDays(spec: string | undefined, today: number): number[] {
   return out;
 }
 
-async function consent(o: { config?: string; diagnostician: string; challenge: string; days?: string; teks?: boolean; visits?: boolean; out?: string }): Promise<void> {
+async function consent(o: {
+  config?: string;
+  diagnostician: string;
+  challenge: string;
+  days?: string;
+  teks?: boolean;
+  visits?: boolean;
+  out?: string;
+}): Promise<void> {
   const cfg = loadConfig(o.config);
   const ks = await openKeystore(cfg);
   const challenge = challengeFromFile(new Uint8Array(await readFile(o.challenge)), o.challenge);
@@ -96,7 +122,8 @@ async function consent(o: { config?: string; diagnostician: string; challenge: s
     const all = await loadVisits(`${cfg.dataDir}/visits.bin`, key);
     const wanted = new Set(days);
     // consent venue ids are 8 bytes (protocol venueId8)
-    visits = all.filter((v) => v.exit !== undefined && wanted.has(Math.floor(v.entry / 86_400_000)))
+    visits = all
+      .filter((v) => v.exit !== undefined && wanted.has(Math.floor(v.entry / 86_400_000)))
       .map((v) => ({ venue: venueId8(v.venueId), entry: Math.floor(v.entry / 1000), exit: Math.floor(v.exit! / 1000) }));
   }
   const c = buildConsent(challenge, keys, { teks: !!o.teks, visits });
@@ -116,7 +143,10 @@ async function calibrateCmd(o: { config?: string; beacon: string; samples: strin
   await radio.start();
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new BeepkitError('E_CALIBRATION_SAMPLES', `only ${collector.samples.length} of ${n} samples in ${o.timeout} s`)), Number(o.timeout) * 1000);
+      const timer = setTimeout(
+        () => reject(new BeepkitError('E_CALIBRATION_SAMPLES', `only ${collector.samples.length} of ${n} samples in ${o.timeout} s`)),
+        Number(o.timeout) * 1000,
+      );
       radio.on('advert', (ev) => {
         if (collector.push(ev)) {
           clearTimeout(timer);
@@ -131,10 +161,29 @@ async function calibrateCmd(o: { config?: string; beacon: string; samples: strin
   // the unit's correction is measured on top of its model's (radio.model): expected − (median + model correction)
   const model = receiverCalibration({ ...cfg, radio: { ...cfg.radio, rssiCorrection: 0 } });
   const expected = Number(o.expected);
-  const r = calibrate(collector.samples.map((s) => s + model.rssiCorrection), { expectedRssiAt1m: expected, minSamples: Math.min(n, 30) });
-  const unit = { unitCorrection: r.correction, model: cfg.radio.model, tableVersion: model.tableVersion, medianRssi: r.medianRssi - model.rssiCorrection, spreadDb: r.spreadDb, samples: r.samples, expectedRssiAt1m: expected, at: hostNow() };
+  const r = calibrate(
+    collector.samples.map((s) => s + model.rssiCorrection),
+    { expectedRssiAt1m: expected, minSamples: Math.min(n, 30) },
+  );
+  const unit = {
+    unitCorrection: r.correction,
+    model: cfg.radio.model,
+    tableVersion: model.tableVersion,
+    medianRssi: r.medianRssi - model.rssiCorrection,
+    spreadDb: r.spreadDb,
+    samples: r.samples,
+    expectedRssiAt1m: expected,
+    at: hostNow(),
+  };
   const path = o.dryRun ? undefined : await writeUnitCalibration(cfg.dataDir, unit);
-  print({ ...r, medianRssi: unit.medianRssi, modelCorrection: model.rssiCorrection, model: model.model.name, modelSource: model.model.source, written: path ?? null });
+  print({
+    ...r,
+    medianRssi: unit.medianRssi,
+    modelCorrection: model.rssiCorrection,
+    model: model.model.name,
+    modelSource: model.model.source,
+    written: path ?? null,
+  });
 }
 
 export function register(program: Command): void {
@@ -142,20 +191,26 @@ export function register(program: Command): void {
   const cfgOpt = (c: Command): Command => c.option('-c, --config <file>', 'agent.yaml (env overrides: BEEPKIT_AGENT_*)');
 
   cfgOpt(agent.command('run').description('run the agent (SIGINT/SIGTERM: graceful stop)'))
-    .option('--btsnoop <file>', 'write both controllers\' HCI traffic to a btsnoop capture (Wireshark, btmon -r); it holds this device\'s addresses and RPIs')
+    .option('--btsnoop <file>', "write both controllers' HCI traffic to a btsnoop capture (Wireshark, btmon -r); it holds this device's addresses and RPIs")
     .action(action((o: { config?: string; btsnoop?: string }) => runAgent(o.config, o.btsnoop)));
 
   cfgOpt(agent.command('status').description("print a running agent's /status (sends the kit's API token from <dataDir>/api-token)"))
     .option('--url <url>', 'status URL (default: http://<http.host>:<http.port>/status of the config)')
     .option('--token-file <file>', 'the API token (default <dataDir>/api-token of the config)')
-    .action(action(async (o: { url?: string; config?: string; tokenFile?: string }) => {
-      const target = await apiTarget({ config: o.config, tokenFile: o.tokenFile, url: o.url });
-      const { status, doc } = await callAgent(target, 'GET', o.url ?? '/status', undefined, 5_000);
-      if (status !== 200) throw new BeepkitError(doc?.code ?? 'E_IO', doc?.message ?? `HTTP ${status}`);
-      print(doc);
-    }));
+    .action(
+      action(async (o: { url?: string; config?: string; tokenFile?: string }) => {
+        const target = await apiTarget({ config: o.config, tokenFile: o.tokenFile, url: o.url });
+        const { status, doc } = await callAgent(target, 'GET', o.url ?? '/status', undefined, 5_000);
+        if (status !== 200) throw new BeepkitError(doc?.code ?? 'E_IO', doc?.message ?? `HTTP ${status}`);
+        print(doc);
+      }),
+    );
 
-  cfgOpt(agent.command('calibrate').description("measure this receiver against a reference beacon at 1 m; writes this unit's correction to <dataDir>/calibration.json"))
+  cfgOpt(
+    agent
+      .command('calibrate')
+      .description("measure this receiver against a reference beacon at 1 m; writes this unit's correction to <dataDir>/calibration.json"),
+  )
     .requiredOption('--beacon <address>', 'reference beacon address')
     .option('--samples <n>', 'samples to collect', '60')
     .option('--expected <dBm>', 'RSSI a calibrated receiver reads at 1 m', '-59')
@@ -164,31 +219,40 @@ export function register(program: Command): void {
     .action(action(calibrateCmd));
 
   const keys = agent.command('keys').description('renounce a day, or rotate the master secret');
-  cfgOpt(keys.command('renounce').description("destroy one day's keys (UTC day number)")).requiredOption('--day <d>', 'UTC day number')
-    .action(action(async (o: { config?: string; day: string }) => {
+  cfgOpt(keys.command('renounce').description("destroy one day's keys (UTC day number)"))
+    .requiredOption('--day <d>', 'UTC day number')
+    .action(
+      action(async (o: { config?: string; day: string }) => {
+        const ks = await openKeystore(loadConfig(o.config));
+        const day = Number(o.day);
+        if (!Number.isInteger(day) || day < 0) throw new BeepkitError('E_CONFIG', `--day: not a day number: ${o.day}`);
+        await ks.renounce(day);
+        print({ renounced: day });
+      }),
+    );
+  cfgOpt(keys.command('rotate').description('a new random master secret from today on')).action(
+    action(async (o: { config?: string }) => {
       const ks = await openKeystore(loadConfig(o.config));
-      const day = Number(o.day);
-      if (!Number.isInteger(day) || day < 0) throw new BeepkitError('E_CONFIG', `--day: not a day number: ${o.day}`);
-      await ks.renounce(day);
-      print({ renounced: day });
-    }));
-  cfgOpt(keys.command('rotate').description('a new random master secret from today on')).action(action(async (o: { config?: string }) => {
-    const ks = await openKeystore(loadConfig(o.config));
-    await ks.rotate();
-    print({ rotated: true, fromDay: ks.today() });
-  }));
+      await ks.rotate();
+      print({ rotated: true, fromDay: ks.today() });
+    }),
+  );
 
   cfgOpt(agent.command('consent').description('prove ownership of pseudonyms to a diagnostician (writes a beepkit-consent file)'))
     .requiredOption('--diagnostician <id>', "the diagnostician's public key (hex)")
     .requiredOption('--challenge <file>', 'the beepkit-challenge file of `beepkit diagnose challenge` (or the challenge, binary or hex)')
     .option('--days <list>', 'UTC day numbers: N, N-M, comma lists (default today)')
-    .option('--teks', "include the TEKs of past days")
+    .option('--teks', 'include the TEKs of past days')
     .option('--visits', 'include venue visits of those days')
     .option('-o, --out <file>', 'write the bundle here (default stdout)')
     .action(action(consent));
 
-  cfgOpt(agent.command('venue-status').description("ask the gateway for a venue's state before a visit (empty, infected, clean)").argument('<id>', 'venue id (12 or 16 hex digits)'))
-    .action(action(async (id: string, o: { config?: string }) => print(await queryVenueStatus(loadConfig(o.config), id))));
+  cfgOpt(
+    agent
+      .command('venue-status')
+      .description("ask the gateway for a venue's state before a visit (empty, infected, clean)")
+      .argument('<id>', 'venue id (12 or 16 hex digits)'),
+  ).action(action(async (id: string, o: { config?: string }) => print(await queryVenueStatus(loadConfig(o.config), id))));
 
   registerCarer(agent);
   registerProximity(program);

@@ -206,7 +206,11 @@ export class AgentMqtt extends StateEmitter<AgentMqttState> {
         for (const f of todo) sent.add(f);
       }
       const status = encodeMessage({
-        type: 'device-status', correlationId: new Uint8Array(CORRELATION_ID_BYTES), state: 'online', agentVersion: this.#o.agentVersion ?? '0', counters: this.#o.counters?.() ?? {},
+        type: 'device-status',
+        correlationId: new Uint8Array(CORRELATION_ID_BYTES),
+        state: 'online',
+        agentVersion: this.#o.agentVersion ?? '0',
+        counters: this.#o.counters?.() ?? {},
       });
       void this.publish(topics.status(this.#o.deviceId), status, true).catch(() => {});
     } catch (e) {

@@ -23,7 +23,18 @@ import { EncounterLog } from '../src/encounters/index.ts';
 import { Outbox } from '../src/outbox/index.ts';
 import { Publisher } from '../src/publisher/index.ts';
 import { OwnFingerprints, matchFingerprints, matchTeks, matchVenues } from '../src/matching/index.ts';
-import { AlertDispatcher, CallbackSink, CommandSink, LoggerSink, StatusSink, WebhookSink, bluetoothAlerts, fingerprintAlerts, venueAlerts, type Alert } from '../src/alerts/index.ts';
+import {
+  AlertDispatcher,
+  CallbackSink,
+  CommandSink,
+  LoggerSink,
+  StatusSink,
+  WebhookSink,
+  bluetoothAlerts,
+  fingerprintAlerts,
+  venueAlerts,
+  type Alert,
+} from '../src/alerts/index.ts';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -48,11 +59,21 @@ t.test('nothing that leaves the agent links a pseudonym, TEK or position to it',
   const sealer = new TraceCodeSealer({ prefix: k0.pseudonym, ephemeralPriv: k0.ephemeralPriv, solverPub: solver.publicKey });
   const outbox = new Outbox({ path: join(dir, 'ob'), logger, maxItems: 2 });
   await outbox.start();
-  const pub = new Publisher({ config: { level: 'exact' }, seal: (_d, i, g) => sealer.seal(i, g), sink: (tc, d) => outbox.append([{ bytes: tc, group: d }]), logger });
+  const pub = new Publisher({
+    config: { level: 'exact' },
+    seal: (_d, i, g) => sealer.seal(i, g),
+    sink: (tc, d) => outbox.append([{ bytes: tc, group: d }]),
+    logger,
+  });
   for (let i = 0; i < 4; i++) {
     const at = now - (4 - i) * 30 * MIN;
     const s = Math.floor(at / 1000);
-    await pub.tick({ now: at, trusted: true, cert: { day: today, notBefore: today * 86400, notAfter: (today + 1) * 86400 }, fix: { start: s - 60, end: s, lat: lat + i * 0.01, lon, accuracy: 5, sources: Source.gnss } });
+    await pub.tick({
+      now: at,
+      trusted: true,
+      cert: { day: today, notBefore: today * 86400, notAfter: (today + 1) * 86400 },
+      fix: { start: s - 60, end: s, lat: lat + i * 0.01, lon, accuracy: 5, sources: Source.gnss },
+    });
   }
   await pub.flush(); // the last stay's TraceCode
   t.equal(outbox.stats().refused, 2, 'outbox full path logged too');
@@ -72,13 +93,21 @@ t.test('nothing that leaves the agent links a pseudonym, TEK or position to it',
   const block = { fingerprints: new Uint8Array(n * 16).fill(3), levels: new Uint8Array(n).fill(2), days: new Uint32Array(n).fill(today - 2) };
   block.fingerprints.set(fingerprint(mine[2].pseudonym), 77 * 16);
 
-  const own = new OwnFingerprints(mine.map((k) => ({ day: k.day, prefix: k.pseudonym })), { now });
+  const own = new OwnFingerprints(
+    mine.map((k) => ({ day: k.day, prefix: k.pseudonym })),
+    { now },
+  );
   const alerts: Alert[] = [
     ...fingerprintAlerts(matchFingerprints(own, block)),
     ...bluetoothAlerts(matchTeks([{ tek: infectedTek, rollingStart: start }], log.encounters()), { beta: [-3, 0.02, 0.1, -0.01, 0.01] }),
-    ...venueAlerts(matchVenues([{ venueId, entry: now - 3 * 3_600_000, exit: now - 2 * 3_600_000 }], [{ venueId, entry: now - 150 * MIN, exit: now - 60 * MIN }])),
+    ...venueAlerts(
+      matchVenues([{ venueId, entry: now - 3 * 3_600_000, exit: now - 2 * 3_600_000 }], [{ venueId, entry: now - 150 * MIN, exit: now - 60 * MIN }]),
+    ),
   ];
-  t.same(alerts.map((a) => a.kind), ['fingerprint', 'bluetooth', 'venue']);
+  t.same(
+    alerts.map((a) => a.kind),
+    ['fingerprint', 'bluetooth', 'venue'],
+  );
 
   // every sink
   const bodies: string[] = [];
@@ -100,7 +129,10 @@ t.test('nothing that leaves the agent links a pseudonym, TEK or position to it',
       new LoggerSink(logger),
       status,
       new WebhookSink({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` }),
-      new CommandSink({ command: process.execPath, args: ['-e', `let s='';process.stdin.on('data',d=>s+=d).on('end',()=>require('fs').appendFileSync(${JSON.stringify(hookOut)},s))`] }),
+      new CommandSink({
+        command: process.execPath,
+        args: ['-e', `let s='';process.stdin.on('data',d=>s+=d).on('end',()=>require('fs').appendFileSync(${JSON.stringify(hookOut)},s))`],
+      }),
       new CallbackSink('carer', (a) => void carer.push(a)),
       new CallbackSink('broken', () => Promise.reject(new Error('down'))),
     ],
@@ -127,7 +159,8 @@ t.test('nothing that leaves the agent links a pseudonym, TEK or position to it',
     const found: string[] = [];
     for (const [what, b] of secrets) {
       const hex = toHex(b);
-      for (const form of [hex, hex.toUpperCase(), Buffer.from(b).toString('base64'), Buffer.from(b).toString('base64url')]) if (text.includes(form)) found.push(what);
+      for (const form of [hex, hex.toUpperCase(), Buffer.from(b).toString('base64'), Buffer.from(b).toString('base64url')])
+        if (text.includes(form)) found.push(what);
     }
     return found;
   };

@@ -7,19 +7,38 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fingerprint } from '@beepkit/protocol/tracecode';
 import { OwnFingerprints, matchFingerprints, type BluetoothExposure } from '../src/matching/index.ts';
-import { AlertDispatcher, CallbackSink, CommandSink, StatusSink, WebhookSink, LoggerSink, bluetoothAlerts, fingerprintAlerts, venueAlerts, type Alert } from '../src/alerts/index.ts';
+import {
+  AlertDispatcher,
+  CallbackSink,
+  CommandSink,
+  StatusSink,
+  WebhookSink,
+  LoggerSink,
+  bluetoothAlerts,
+  fingerprintAlerts,
+  venueAlerts,
+  type Alert,
+} from '../src/alerts/index.ts';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
 const day = 20_413; // 21 Nov 2025
 const bytes = (s: string, n = 32): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest()).slice(0, n);
-const bt = (minutes: number[], minAttenuation: number): BluetoothExposure => ({ kind: 'bluetooth', day, windows: [{ start: day * DAY + 3_600_000, end: day * DAY + 3_600_000 + 30 * MIN, minAttenuation, msByBucket: minutes.map((m) => m * MIN) }] });
+const bt = (minutes: number[], minAttenuation: number): BluetoothExposure => ({
+  kind: 'bluetooth',
+  day,
+  windows: [{ start: day * DAY + 3_600_000, end: day * DAY + 3_600_000 + 30 * MIN, minAttenuation, msByBucket: minutes.map((m) => m * MIN) }],
+});
 
 t.test('a block with one own fingerprint raises a high-risk alert; a block without raises none', async (t) => {
   const prefixes = Array.from({ length: 14 }, (_, i) => ({ day: day - i, prefix: bytes(`p${i}`) }));
   const own = new OwnFingerprints(prefixes, { now: day * DAY + 1000 });
   const n = 5000;
-  const block = { fingerprints: new Uint8Array(n * 16).map((_, i) => (i * 131 + 7) & 0xff), levels: new Uint8Array(n).fill(2), days: new Uint32Array(n).fill(day - 2) };
+  const block = {
+    fingerprints: new Uint8Array(n * 16).map((_, i) => (i * 131 + 7) & 0xff),
+    levels: new Uint8Array(n).fill(2),
+    days: new Uint32Array(n).fill(day - 2),
+  };
   t.same(fingerprintAlerts(matchFingerprints(own, block)), []);
   block.fingerprints.set(fingerprint(prefixes[2].prefix), 1234 * 16);
   const alerts = fingerprintAlerts(matchFingerprints(own, block));
@@ -54,7 +73,11 @@ t.test('dispatcher: once per alert, failing sink does not block the others, stat
   const carer: Alert[] = [];
   const warnings: string[] = [];
   const d = new AlertDispatcher(
-    [status, new CallbackSink('carer', (a) => void carer.push(a)), new CallbackSink('broken', () => Promise.reject(Object.assign(new Error('x'), { code: 'E_IO' })))],
+    [
+      status,
+      new CallbackSink('carer', (a) => void carer.push(a)),
+      new CallbackSink('broken', () => Promise.reject(Object.assign(new Error('x'), { code: 'E_IO' }))),
+    ],
     { logger: { info: () => {}, debug: () => {}, error: () => {}, warn: (o) => warnings.push(JSON.stringify(o)) } },
   );
   t.same(status.snapshot(), { level: 'none', count: 0, alerts: [] });
@@ -119,7 +142,10 @@ t.test('assessExposure: one pass over all three kinds, one alert per kind and da
   const { packFingerprintBlock } = await import('../src/matching/index.ts');
   const prefixes = [{ day, prefix: bytes('mine') }];
   const blocks = [
-    packFingerprintBlock([{ fingerprint: fingerprint(bytes('mine')), level: 'low', day }, { fingerprint: bytes('x', 16), level: 'high', day }]),
+    packFingerprintBlock([
+      { fingerprint: fingerprint(bytes('mine')), level: 'low', day },
+      { fingerprint: bytes('x', 16), level: 'high', day },
+    ]),
     packFingerprintBlock([{ fingerprint: fingerprint(bytes('mine')), level: 'high', day }]),
   ];
   const base = day * DAY + 10 * 3_600_000;
@@ -130,11 +156,20 @@ t.test('assessExposure: one pass over all three kinds, one alert per kind and da
     endorsedVisits: [{ venueId: 'ab', entry: base, exit: base + 3_600_000 }],
     ownVisits: [{ venueId: 'AB', entry: base + 50 * MIN }],
   });
-  t.same(alerts.map((a) => [a.kind, a.level]), [['fingerprint', 'high'], ['venue', 'low']]);
+  t.same(
+    alerts.map((a) => [a.kind, a.level]),
+    [
+      ['fingerprint', 'high'],
+      ['venue', 'low'],
+    ],
+  );
   t.same(assessExposure({ now: base }), []);
   t.throws(() => packFingerprintBlock([{ fingerprint: new Uint8Array(3), level: 'low', day }]), { code: 'E_RANGE' });
 });
 
 t.test('command hook that hangs is killed after its timeout', async (t) => {
-  await t.rejects(new CommandSink({ command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], timeoutMs: 300 }).deliver(sample), { code: 'E_IO', message: /SIGKILL/ });
+  await t.rejects(new CommandSink({ command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], timeoutMs: 300 }).deliver(sample), {
+    code: 'E_IO',
+    message: /SIGKILL/,
+  });
 });

@@ -22,7 +22,6 @@ const venueId = Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6);
 const venueKey = new Uint8Array(32).map((_, i) => i * 7 + 1);
 const CAFE = { lat: 51.5007, lon: -0.1246 };
 
-
 async function until<T>(f: () => T | undefined, label: string, ms = 10_000): Promise<T> {
   const end = performance.now() + ms;
   for (;;) {
@@ -49,13 +48,19 @@ t.test('the agent on a MemoryAir: its EN advert, a visit, an encounter, a contro
   await phoneRadio.advertise(buildEnAdvert(phoneRpi, Uint8Array.of(0x40, 0xf8, 0, 0)), undefined, { address: '15:66:77:88:99:aa' });
   await witness.startScan({ dutyCycle: 'continuous' });
 
-  const cfg = resolveConfig({
-    dataDir: join(dir, 'data'), keystore: { passphrase: 'memory air' }, log: { level: 'silent' }, http: { port: 0 },
-    // the targets are not opened: the Agent's radio is the injected MemoryRadio
-    radio: { scanner: { hciIndex: 0 }, advertiser: { hciIndex: 0 }, dutyCycle: 'continuous', watchdogMs: 60_000 },
-    venues: [{ id: toHex(venueId), key: toHex(venueKey), lat: CAFE.lat, lon: CAFE.lon, radiusM: 30 }],
-    visits: { enterFrames: 3, enterWindowMs: 10_000, exitAfterMs: 60_000 },
-  }, {});
+  const cfg = resolveConfig(
+    {
+      dataDir: join(dir, 'data'),
+      keystore: { passphrase: 'memory air' },
+      log: { level: 'silent' },
+      http: { port: 0 },
+      // the targets are not opened: the Agent's radio is the injected MemoryRadio
+      radio: { scanner: { hciIndex: 0 }, advertiser: { hciIndex: 0 }, dutyCycle: 'continuous', watchdogMs: 60_000 },
+      venues: [{ id: toHex(venueId), key: toHex(venueKey), lat: CAFE.lat, lon: CAFE.lon, radiusM: 30 }],
+      visits: { enterFrames: 3, enterWindowMs: 10_000, exitAfterMs: 60_000 },
+    },
+    {},
+  );
   const agent = new Agent(cfg, { radio: agentRadio, clock: { now } });
   await agent.start();
   t.teardown(() => agent.stop());
@@ -63,10 +68,10 @@ t.test('the agent on a MemoryAir: its EN advert, a visit, an encounter, a contro
   // advertising: the day's rolling identifier, from the interval's non-resolvable private address
   const [ids] = intervalIds(agent.keystore!.dayKeys(DAY).tek, enIntervalNumber(Math.floor(now() / 1000)), 1);
   const own = formatBleAddress(ids.address).toLowerCase();
-  const heard = await next(witness, (e) => e.address === own, 'the agent\'s EN advert');
+  const heard = await next(witness, (e) => e.address === own, "the agent's EN advert");
   const en = decodeAdvert(heard.data);
   t.equal(en.kind, 'exposure-notification');
-  t.equal(en.kind === 'exposure-notification' && toHex(en.rpi), toHex(ids.rpi), 'the RPI of the day\'s TEK for this interval');
+  t.equal(en.kind === 'exposure-notification' && toHex(en.rpi), toHex(ids.rpi), "the RPI of the day's TEK for this interval");
   t.equal(heard.addressType, 'random');
   t.equal(heard.connectable, false, 'ADV_NONCONN_IND');
   t.same(agentRadio.onAir?.intervalMs, { min: 200, max: 270 }, 'the EN interval');

@@ -60,19 +60,27 @@ t.test('agent on virtual hardware', { timeout: 240_000 }, async (t) => {
   const advC = new VirtualController({ air, address: '0a:00:00:00:10:02', position: { x: 0.5, y: 0 } });
   scanC.start();
   advC.start();
-  air.addBeacon({ id: 'venue', position: { x: 2, y: 0 }, intervalMs: 100, payloadFn: (now) => encodeVenueFrame({ venueId, slot: slotOf(now / 1000), txPower: -4 }, venueKey) });
+  air.addBeacon({
+    id: 'venue',
+    position: { x: 2, y: 0 },
+    intervalMs: 100,
+    payloadFn: (now) => encodeVenueFrame({ venueId, slot: slotOf(now / 1000), txPower: -4 }, venueKey),
+  });
   const gnss = new GnssEmulator({ trajectory: () => ({ ...CAFE, alt: 20 }), seed: 3, coldStart: { noFix: 1, twoD: 1 }, intervalMs: 500 });
   gnss.start();
-  writeFileSync(join(dir, 'agent.yaml'), [
-    `dataDir: ${join(dir, 'data')}`,
-    `gnss: { type: serial, path: ${gnss.path}, silenceMs: 1500 }`,
-    `radio: { scanner: { uart: ${scanC.path} }, advertiser: { uart: ${advC.path} }, dutyCycle: continuous, watchdogMs: 2000, powerOnTimeoutMs: 60000 }`,
-    `venues: [{ id: ${toHex(venueId)}, key: ${toHex(venueKey)}, lat: ${CAFE.lat + 0.00001}, lon: ${CAFE.lon}, radiusM: 30 }]`,
-    'trust: { tickMs: 250, ttlMs: 60000 }',
-    'visits: { enterFrames: 3, enterWindowMs: 10000, exitAfterMs: 60000 }',
-    'http: { port: 0 }',
-    'log: { level: debug }',
-  ].join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    [
+      `dataDir: ${join(dir, 'data')}`,
+      `gnss: { type: serial, path: ${gnss.path}, silenceMs: 1500 }`,
+      `radio: { scanner: { uart: ${scanC.path} }, advertiser: { uart: ${advC.path} }, dutyCycle: continuous, watchdogMs: 2000, powerOnTimeoutMs: 60000 }`,
+      `venues: [{ id: ${toHex(venueId)}, key: ${toHex(venueKey)}, lat: ${CAFE.lat + 0.00001}, lon: ${CAFE.lon}, radiusM: 30 }]`,
+      'trust: { tickMs: 250, ttlMs: 60000 }',
+      'visits: { enterFrames: 3, enterWindowMs: 10000, exitAfterMs: 60000 }',
+      'http: { port: 0 }',
+      'log: { level: debug }',
+    ].join('\n') + '\n',
+  );
   const { child, output, exited, http } = spawnAgent(t, join(dir, 'agent.yaml'), { BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: 'café passphrase' });
   PORT = await http;
   t.teardown(() => {
@@ -119,7 +127,15 @@ t.test('agent on virtual hardware', { timeout: 240_000 }, async (t) => {
   const keys = ks.dayKeys();
   const enin = enIntervalNumber(Math.floor(hostNow() / 1000));
   const ids = intervalIds(keys.tek, enin - 1, 3);
-  const secrets = [toHex(keys.pseudonym).slice(0, 16), toHex(keys.tek), ...ids.map((i) => toHex(i.rpi)), ...ids.flatMap((i) => [toHex(i.address), [...i.address].map((b) => b.toString(16).padStart(2, '0')).join(':')]), '51.50', '-0.124', '5130.0'];
+  const secrets = [
+    toHex(keys.pseudonym).slice(0, 16),
+    toHex(keys.tek),
+    ...ids.map((i) => toHex(i.rpi)),
+    ...ids.flatMap((i) => [toHex(i.address), [...i.address].map((b) => b.toString(16).padStart(2, '0')).join(':')]),
+    '51.50',
+    '-0.124',
+    '5130.0',
+  ];
   const logs = output.join('\n').toLowerCase();
   for (const x of secrets) {
     t.notOk(logs.includes(x.toLowerCase()), `log free of ${x.slice(0, 6)}…`);

@@ -29,9 +29,16 @@ async function freePort(): Promise<number> {
 }
 
 t.test('config: broker.username is the device topic id', async (t) => {
-  t.throws(() => resolveConfig({ dataDir: '/tmp/x', deviceId: 'kit-aaaa-0001', broker: { username: 'kit-bbbb-0002' } }), { code: 'E_CONFIG', message: /broker\.username: must equal deviceId/ });
+  t.throws(() => resolveConfig({ dataDir: '/tmp/x', deviceId: 'kit-aaaa-0001', broker: { username: 'kit-bbbb-0002' } }), {
+    code: 'E_CONFIG',
+    message: /broker\.username: must equal deviceId/,
+  });
   t.throws(() => resolveConfig({ dataDir: '/tmp/x', broker: { username: 'Kit_1' } }), { code: 'E_CONFIG', message: /broker\.username/ });
-  const cfg = resolveConfig({ dataDir: '/tmp/x', broker: { url: 'mqtt://127.0.0.1:1', username: 'kit-0001', password: 'p' }, anchors: { caPublicKey: 'aa'.repeat(32), gatewayPublicKey: 'bb'.repeat(32) } });
+  const cfg = resolveConfig({
+    dataDir: '/tmp/x',
+    broker: { url: 'mqtt://127.0.0.1:1', username: 'kit-0001', password: 'p' },
+    anchors: { caPublicKey: 'aa'.repeat(32), gatewayPublicKey: 'bb'.repeat(32) },
+  });
   t.equal(await deviceIdOf(cfg), 'kit-0001', 'no deviceId: the username is the topic id');
   t.match(mqttOptionsOf(cfg, 'kit-0001'), { username: 'kit-0001', deviceId: 'kit-0001' });
 });
@@ -43,7 +50,11 @@ t.test('a kit from agent.example.yaml logs in to mosquitto as broker.username', 
   await broker.start();
   t.teardown(() => broker.stop());
   writeFileSync(join(dir, 'pw'), devicePassword('kit-0001') + '\n', { mode: 0o600 });
-  const cfg = loadConfig(EXAMPLE, { BEEPKIT_AGENT_DATA_DIR: join(dir, 'data'), BEEPKIT_AGENT_BROKER__URL: broker.url, BEEPKIT_AGENT_BROKER__PASSWORD_FILE: join(dir, 'pw') });
+  const cfg = loadConfig(EXAMPLE, {
+    BEEPKIT_AGENT_DATA_DIR: join(dir, 'data'),
+    BEEPKIT_AGENT_BROKER__URL: broker.url,
+    BEEPKIT_AGENT_BROKER__PASSWORD_FILE: join(dir, 'pw'),
+  });
   t.equal(cfg.broker.username, 'kit-0001', 'the example names its username');
   const id = await deviceIdOf(cfg);
   t.equal(id, 'kit-0001');

@@ -55,7 +55,16 @@ t.test('the unit file of `agent calibrate` adds on top of the model and wins ove
   const dir = mkdtempSync(join(tmpdir(), 'bk-unit-'));
   const cfg = resolveConfig({ dataDir: dir, radio: { model: 'Pixel 3', rssiCorrection: 2 } });
   t.equal(receiverCalibration(cfg, await readUnitCalibration(dir)).rssiCorrection, 7, 'no file: config unit correction');
-  await writeUnitCalibration(dir, { unitCorrection: -3.5, model: 'Pixel 3', tableVersion: '2020-12-14', medianRssi: -60, spreadDb: 1, samples: 60, expectedRssiAt1m: -59, at: 0 });
+  await writeUnitCalibration(dir, {
+    unitCorrection: -3.5,
+    model: 'Pixel 3',
+    tableVersion: '2020-12-14',
+    medianRssi: -60,
+    spreadDb: 1,
+    samples: 60,
+    expectedRssiAt1m: -59,
+    at: 0,
+  });
   t.equal(receiverCalibration(cfg, await readUnitCalibration(dir)).rssiCorrection, 1.5);
   writeFileSync(join(dir, 'calibration.json'), '{"unitCorrection":"x"}');
   await t.rejects(readUnitCalibration(dir), { code: 'E_CONFIG' });

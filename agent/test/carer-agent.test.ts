@@ -81,7 +81,10 @@ t.test('carer in the running agent: pair by code over the API, sync, cut, resume
   t.match(await wearable.waitFor((e) => e.ev === 'served', 60_000, 'unpair served', wm), { kind: 'synced', sentRecords: 0 });
   t.same((await api('GET', '/carer')).body.wearables, []);
   await rig.stopAgent();
-  t.ok(rig.out.some((l) => l.includes('carer: unpaired')), 'the agent logged the unpair');
+  t.ok(
+    rig.out.some((l) => l.includes('carer: unpaired')),
+    'the agent logged the unpair',
+  );
 
   // every record exactly once in the wearable's outbox on the agent
   const key = await storageKey(rig.dataDir, { material: new TextEncoder().encode(PASS), kind: 'passphrase' });

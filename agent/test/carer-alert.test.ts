@@ -39,9 +39,17 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   wearable.send({ op: 'confirm', ok: true });
   t.match(await api('POST', '/carer/confirm', { code: shown.code }), { status: 200, body: { paired: true, label: 'Rose', days: 1 } });
 
-  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'list', '--config', join(rig.dataDir, '..', 'agent.json')], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'list', '--config', join(rig.dataDir, '..', 'agent.json')],
+    { timeout: 60_000 },
+  );
   const listed = JSON.parse(stdout);
-  t.match(listed, [{ label: 'Rose', days: [Number], encounters: Number }], 'the CLI lists the running agent’s wearables (its URL and API token found through the config)');
+  t.match(
+    listed,
+    [{ label: 'Rose', days: [Number], encounters: Number }],
+    'the CLI lists the running agent’s wearables (its URL and API token found through the config)',
+  );
 
   // the wearable's pseudonym of today, from the carer store the agent keeps (sealed with its storage key)
   const key = await storageKey(rig.dataDir, { material: new TextEncoder().encode(PASS), kind: 'passphrase' });
@@ -54,18 +62,25 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   const st = (await api('GET', '/status')).body;
   t.equal(st.alerts.total, before + 1, 'one alert on the carer agent');
   // the alert's log line (stdout) may trail the /status answer
-  for (const end = performance.now() + 10_000; !rig.out.some((l) => l.includes('Rose was')) && performance.now() < end;) await new Promise((r) => setTimeout(r, 50));
+  for (const end = performance.now() + 10_000; !rig.out.some((l) => l.includes('Rose was')) && performance.now() < end;)
+    await new Promise((r) => setTimeout(r, 50));
   t.equal(st.alerts.byLevel.high, 1, 'the wearable alert counts in alerts.byLevel');
   const line = rig.out.find((l) => l.includes('Rose was'));
   t.ok(line, 'the alert explanation names the person cared for');
   t.match(line, /"level":"high"/);
-  t.notOk(rig.out.some((l) => l.includes(toHex(today.prefix))), 'the log never carries the pseudonym');
+  t.notOk(
+    rig.out.some((l) => l.includes(toHex(today.prefix))),
+    'the log never carries the pseudonym',
+  );
 
   // revocation on the wearable: master rotated from today, the carer's next session is denied, no key of tomorrow reaches it
   t.match(await wearable.waitFor((e) => e.ev === 'log' && e.msg === 'wearable: paired with a carer', 5_000, 'pairing logged'), { replaced: false });
   wearable.send({ op: 'revoke' });
   t.match(await wearable.waitFor((e) => e.ev === 'revoked', 30_000, 'revoked'), { hadCarer: true, rotatedFromDay: today.day });
-  t.ok(wearable.events.some((e) => e.ev === 'log' && e.msg === 'wearable: carer revoked, master rotated'), 'the wearable logged the revocation');
+  t.ok(
+    wearable.events.some((e) => e.ev === 'log' && e.msg === 'wearable: carer revoked, master rotated'),
+    'the wearable logged the revocation',
+  );
   const wm2 = wearable.mark();
   const denied = await api('POST', '/carer/sync', {});
   t.match(denied.body.results[0], { label: 'Rose', error: 'E_ABORTED' }, 'the carer is refused');
@@ -75,5 +90,9 @@ t.test('after pairing, a block with the wearable’s fingerprint alerts the runn
   t.ok(logged(), 'the carer logged the refusal');
   t.match((await api('GET', '/carer')).body.wearables[0], { label: 'Rose', days: 1, lastError: 'E_ABORTED' });
   const after = await new CarerStore({ path: join(rig.dataDir, 'carer.bks'), key }).load();
-  t.same(after.dayKeys(listed[0].wearableId).map((d) => d.day), [today.day], 'the carer holds no key of a later day');
+  t.same(
+    after.dayKeys(listed[0].wearableId).map((d) => d.day),
+    [today.day],
+    'the carer holds no key of a later day',
+  );
 });

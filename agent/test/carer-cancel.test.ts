@@ -52,7 +52,9 @@ t.test('cancel stops the search and aborts a comparison; pairing works afterward
 
 t.test('on the radio’s shared scanner: cancel releases the scan lease; pairing works afterwards', { timeout: 300_000 }, async (t) => {
   // the radio scans 1 s an hour: outside that window the controller scans only while the carer holds a lease
-  const rig = await carerRig(t, 48, 0, async (_dir, uart) => ({ radio: { scanner: { uart }, dutyCycle: { windowMs: 1000, periodMs: 3_600_000 }, powerOnTimeoutMs: 60_000 } }));
+  const rig = await carerRig(t, 48, 0, async (_dir, uart) => ({
+    radio: { scanner: { uart }, dutyCycle: { windowMs: 1000, periodMs: 3_600_000 }, powerOnTimeoutMs: 60_000 },
+  }));
   const { api, ac, wearable } = rig;
   rig.air.setPosition(rig.wc.id, { x: 5000, y: 0 });
   const searching = api('POST', '/carer/pair', { label: 'Grace' });

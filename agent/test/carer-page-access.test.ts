@@ -25,7 +25,12 @@ import { CarerAlertLog, CarerPage, carerTokenMatches, ensureCarerToken, ensureKi
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NOW = Date.UTC(2026, 11, 3, 14, 0); // Thursday
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; json?: any; body: string }
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  json?: any;
+  body: string;
+}
 
 function request(mod: typeof http | typeof https, o: http.RequestOptions & https.RequestOptions, body?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -49,10 +54,21 @@ function request(mod: typeof http | typeof https, o: http.RequestOptions & https
 }
 
 async function startAgent(t: Test, dataDir: string): Promise<Agent> {
-  const cfg = resolveConfig({
-    dataDir, keystore: { passphrase: 'carer page' }, log: { level: 'silent' }, http: { port: 0 },
-    carer: { enabled: true, autoSync: false, syncIntervalMs: 0, page: { lan: true, host: '127.0.0.1', port: 0, timeZone: 'Europe/Berlin', names: ['kit-7.local'] } },
-  }, {});
+  const cfg = resolveConfig(
+    {
+      dataDir,
+      keystore: { passphrase: 'carer page' },
+      log: { level: 'silent' },
+      http: { port: 0 },
+      carer: {
+        enabled: true,
+        autoSync: false,
+        syncIntervalMs: 0,
+        page: { lan: true, host: '127.0.0.1', port: 0, timeZone: 'Europe/Berlin', names: ['kit-7.local'] },
+      },
+    },
+    {},
+  );
   const agent = new Agent(cfg);
   await agent.start();
   t.teardown(() => agent.stop());
@@ -89,7 +105,8 @@ t.test('LAN mode: TLS with the kit certificate, the carer token, typed errors, s
   t.match(x.subjectAltName, /IP Address:127\.0\.0\.1/);
   t.match(x.subjectAltName, /DNS:kit-7\.local/, 'carer.page.names are in it');
   const port = agent.carerPage!.lan!.port;
-  const tlsGet = (path: string, headers: Record<string, string> = {}, method = 'GET', body?: string) => request(https, { port, path, method, headers, ca: cert }, body);
+  const tlsGet = (path: string, headers: Record<string, string> = {}, method = 'GET', body?: string) =>
+    request(https, { port, path, method, headers, ca: cert }, body);
 
   // the connection: TLS only, and only a client that trusts the kit's certificate gets through unwarned
   const peer = await new Promise<tls.PeerCertificate>((resolve, reject) => {
@@ -100,7 +117,11 @@ t.test('LAN mode: TLS with the kit certificate, the carer token, typed errors, s
     s.on('error', reject);
   });
   t.equal(peer.fingerprint256, x.fingerprint256, 'the server presents the kit certificate');
-  await t.rejects(request(https, { port, path: '/carer/page/' }), { code: /SELF_SIGNED|UNABLE_TO_VERIFY/ }, 'a client that does not know the certificate is warned');
+  await t.rejects(
+    request(https, { port, path: '/carer/page/' }),
+    { code: /SELF_SIGNED|UNABLE_TO_VERIFY/ },
+    'a client that does not know the certificate is warned',
+  );
   await t.rejects(request(http, { port, path: '/carer/page/', timeout: 5_000 }), 'no plain HTTP on the LAN port');
 
   // the page itself: no data in it, served without a token, framing and inline script refused
@@ -118,7 +139,11 @@ t.test('LAN mode: TLS with the kit certificate, the carer token, typed errors, s
   // the endpoints: the carer token in X-Carer-Token
   t.match(await tlsGet('/carer/page/api/state'), { status: 401, json: { code: 'E_AUTH' } });
   t.match(await tlsGet('/carer/page/api/state', { 'x-carer-token': '0'.repeat(64) }), { status: 401, json: { code: 'E_TOKEN' } });
-  t.match(await tlsGet('/carer/page/api/state', { authorization: `Bearer ${token}` }), { status: 401, json: { code: 'E_AUTH' } }, 'not as a bearer token (no ambient credentials either: no cookies)');
+  t.match(
+    await tlsGet('/carer/page/api/state', { authorization: `Bearer ${token}` }),
+    { status: 401, json: { code: 'E_AUTH' } },
+    'not as a bearer token (no ambient credentials either: no cookies)',
+  );
   const auth = { 'x-carer-token': token };
   const json = { ...auth, 'content-type': 'application/json' };
   t.match(await tlsGet('/carer/page/api/state', auth), { status: 200, json: { pairing: 'idle', timeZone: 'Europe/Berlin', people: [], alerts: [] } });
@@ -128,15 +153,23 @@ t.test('LAN mode: TLS with the kit certificate, the carer token, typed errors, s
   t.match(await tlsGet('/carer/page/api/confirm', json, 'POST', '{"code":"123456","extra":1}'), { status: 400, json: { code: 'E_FORMAT' } }, 'unknown fields');
   t.match(await tlsGet('/carer/page/api/confirm', json, 'POST', 'not json'), { status: 400, json: { code: 'E_FORMAT' } });
   t.match(await tlsGet('/carer/page/api/unpair', json, 'POST', '{"wearable":"Nobody"}'), { status: 404, json: { code: 'E_NOT_FOUND' } });
-  t.match(await tlsGet('/carer/page/api/sync', json, 'POST', '{}'), { status: 404, json: { code: 'E_NOT_FOUND' } }, 'only the page\'s routes');
+  t.match(await tlsGet('/carer/page/api/sync', json, 'POST', '{}'), { status: 404, json: { code: 'E_NOT_FOUND' } }, "only the page's routes");
   t.match(await tlsGet('/carer/page/api/cancel', json, 'POST', '{}'), { status: 200, json: { cancelled: false, pairing: 'idle' } });
   t.match(await tlsGet('/carer/page/api/cancel', auth, 'POST', '{}'), { status: 415, json: { code: 'E_MEDIA_TYPE' } });
-  t.match(await tlsGet('/carer/page/api/cancel', { ...auth, 'content-type': 'text/plain' }, 'POST', '{}'), { status: 415, json: { code: 'E_MEDIA_TYPE' } }, 'a form-like POST');
+  t.match(
+    await tlsGet('/carer/page/api/cancel', { ...auth, 'content-type': 'text/plain' }, 'POST', '{}'),
+    { status: 415, json: { code: 'E_MEDIA_TYPE' } },
+    'a form-like POST',
+  );
   t.match(await tlsGet('/carer/page/api/state', auth, 'POST', '{}'), { status: 415 }, 'POST checks the type first');
-  t.match(await tlsGet('/carer/page/api/cancel', { ...json, origin: 'https://evil.example' }, 'POST', '{}'), { status: 403, json: { code: 'E_ORIGIN' } }, 'cross-origin, even with the token');
+  t.match(
+    await tlsGet('/carer/page/api/cancel', { ...json, origin: 'https://evil.example' }, 'POST', '{}'),
+    { status: 403, json: { code: 'E_ORIGIN' } },
+    'cross-origin, even with the token',
+  );
   t.match(await tlsGet('/carer/page/api/cancel', { ...json, 'sec-fetch-site': 'cross-site' }, 'POST', '{}'), { status: 403, json: { code: 'E_ORIGIN' } });
-  t.match(await tlsGet('/carer/page/api/cancel', { ...json, origin: `https://127.0.0.1:${port}` }, 'POST', '{}'), { status: 200 }, 'the page\'s own origin');
-  t.ok(agent.status().api!.refusals.E_TOKEN >= 1, 'refusals counted with the local API\'s');
+  t.match(await tlsGet('/carer/page/api/cancel', { ...json, origin: `https://127.0.0.1:${port}` }, 'POST', '{}'), { status: 200 }, "the page's own origin");
+  t.ok(agent.status().api!.refusals.E_TOKEN >= 1, "refusals counted with the local API's");
 
   // the loopback API: the page is there too; the carer token opens the page only
   const lp = agent.httpPort!;
@@ -148,11 +181,21 @@ t.test('LAN mode: TLS with the kit certificate, the carer token, typed errors, s
 
   // `beepkit agent carer token`: the token and both addresses, the certificate's fingerprint
   const cfgFile = join(dir, 'agent.json');
-  writeFileSync(cfgFile, JSON.stringify({ dataDir, keystore: { passphrase: 'carer page' }, http: { port: 0 }, carer: { enabled: true, page: { lan: true, port: 9471, names: ['kit-7.local'] } } }));
-  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'token', '--config', cfgFile], { timeout: 60_000 });
+  writeFileSync(
+    cfgFile,
+    JSON.stringify({
+      dataDir,
+      keystore: { passphrase: 'carer page' },
+      http: { port: 0 },
+      carer: { enabled: true, page: { lan: true, port: 9471, names: ['kit-7.local'] } },
+    }),
+  );
+  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'token', '--config', cfgFile], {
+    timeout: 60_000,
+  });
   const printed = JSON.parse(stdout);
   t.equal(printed.token, token);
-  t.equal(printed.url, `http://127.0.0.1:${lp}/carer/page/#token=${token}`, 'the running agent\'s port');
+  t.equal(printed.url, `http://127.0.0.1:${lp}/carer/page/#token=${token}`, "the running agent's port");
   t.match(printed.lan, { url: new RegExp(`^https://[^/]+\\.local:9471/carer/page/#token=${token}$`), fingerprint: x.fingerprint256 });
 
   // restarted: the same token and certificate
@@ -169,9 +212,26 @@ t.test("the page's state words a wearable's alert with the injected clock and th
   const log = new CarerAlertLog(() => NOW);
   const page = new CarerPage({ carer: agent.carer!, alerts: log, token: 'x'.repeat(64), now: () => NOW, timeZone: 'Europe/Berlin' });
   const day = Math.floor(NOW / 86_400_000) - 2;
-  await log.deliver({ kind: 'bluetooth', level: 'high', day, date: '2026-12-01', minutes: 26, explanation: '…', person: 'Grace', wearableId: 'a'.repeat(32) } as any);
-  await log.deliver({ kind: 'fingerprint', level: 'low', day, date: '2026-12-01', explanation: 'the agent\'s own' });
-  t.match(await page.state(), { alerts: [{ person: 'Grace', level: 'high', text: 'Grace was near someone who later tested positive, on Tuesday, for about 25 minutes. This is a high risk: please follow your local health guidance.' }] });
+  await log.deliver({
+    kind: 'bluetooth',
+    level: 'high',
+    day,
+    date: '2026-12-01',
+    minutes: 26,
+    explanation: '…',
+    person: 'Grace',
+    wearableId: 'a'.repeat(32),
+  } as any);
+  await log.deliver({ kind: 'fingerprint', level: 'low', day, date: '2026-12-01', explanation: "the agent's own" });
+  t.match(await page.state(), {
+    alerts: [
+      {
+        person: 'Grace',
+        level: 'high',
+        text: 'Grace was near someone who later tested positive, on Tuesday, for about 25 minutes. This is a high risk: please follow your local health guidance.',
+      },
+    ],
+  });
   t.equal(log.list().length, 1, 'only alerts naming a person cared for');
   log.forget('a'.repeat(32));
   t.equal(log.list().length, 0);

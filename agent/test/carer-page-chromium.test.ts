@@ -89,118 +89,137 @@ async function tabTo(page: Page, id: string, prefix = false): Promise<void> {
   throw new Error(`Tab never reached #${id}`);
 }
 
+t.test(
+  'the carer page: pair by keyboard (a wrong code refused, then the right one), see the alert, unpair',
+  { skip: NO_CHROMIUM || false, timeout: 180_000 },
+  async (t) => {
+    const t0 = performance.now();
+    let gw!: Gateway;
+    const rig = await carerRig(t, 43, 0, async (dir) => {
+      const g = await carerGateway(t, dir, 0, 'carer-page-test-1');
+      gw = g.gw;
+      return {
+        ...g.config,
+        carer: { enabled: true, syncIntervalMs: 0, autoSync: false, findTimeoutMs: 30_000, sessionTimeoutMs: 15_000, page: { timeZone: 'UTC' } },
+      };
+    });
+    const { wearable, api } = rig;
+    const setupS = (performance.now() - t0) / 1000;
 
-t.test('the carer page: pair by keyboard (a wrong code refused, then the right one), see the alert, unpair', { skip: NO_CHROMIUM || false, timeout: 180_000 }, async (t) => {
-  const t0 = performance.now();
-  let gw!: Gateway;
-  const rig = await carerRig(t, 43, 0, async (dir) => {
-    const g = await carerGateway(t, dir, 0, 'carer-page-test-1');
-    gw = g.gw;
-    return { ...g.config, carer: { enabled: true, syncIntervalMs: 0, autoSync: false, findTimeoutMs: 30_000, sessionTimeoutMs: 15_000, page: { timeZone: 'UTC' } } };
-  });
-  const { wearable, api } = rig;
-  const setupS = (performance.now() - t0) / 1000;
+    // the address the carer is given
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'token', '--config', join(rig.dataDir, '..', 'agent.json')],
+      { timeout: 60_000 },
+    );
+    const { url } = JSON.parse(stdout) as { url: string };
+    t.match(url, new RegExp(`^http://127\\.0\\.0\\.1:${rig.port}/carer/page/#token=[0-9a-f]{64}$`));
 
-  // the address the carer is given
-  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'beepkit.js'), 'agent', 'carer', 'token', '--config', join(rig.dataDir, '..', 'agent.json')], { timeout: 60_000 });
-  const { url } = JSON.parse(stdout) as { url: string };
-  t.match(url, new RegExp(`^http://127\\.0\\.0\\.1:${rig.port}/carer/page/#token=[0-9a-f]{64}$`));
+    mkdirSync(SHOTS, { recursive: true });
+    const profile = mkdtempSync(join(os.tmpdir(), 'beepkit-carer-page-'));
+    const ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM!,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+      viewport: { width: 900, height: 1000 },
+    });
+    t.teardown(async () => {
+      await ctx.close();
+      rmSync(profile, { recursive: true, force: true });
+    });
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const shot = async (name: string): Promise<void> => {
+      const p = join(SHOTS, name);
+      await page.screenshot({ path: p, fullPage: true });
+      t.ok(existsSync(p), `screenshot ${name}`);
+    };
 
-  mkdirSync(SHOTS, { recursive: true });
-  const profile = mkdtempSync(join(os.tmpdir(), 'beepkit-carer-page-'));
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM!, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'], viewport: { width: 900, height: 1000 } });
-  t.teardown(async () => {
-    await ctx.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  const shot = async (name: string): Promise<void> => {
-    const p = join(SHOTS, name);
-    await page.screenshot({ path: p, fullPage: true });
-    t.ok(existsSync(p), `screenshot ${name}`);
-  };
+    // without the token: only the token form; a wrong one typed is refused
+    await page.goto(url.split('#')[0]);
+    await page.locator('#token-box').waitFor();
+    t.ok(await page.locator('#pair-box').isHidden(), 'nothing but the token form without the token');
+    await checkA11y(t, page, 'token form');
+    await tabTo(page, 'token');
+    await page.keyboard.type('0'.repeat(64));
+    await page.keyboard.press('Enter');
+    await page.locator('#token-h', { hasText: 'the token was wrong' }).waitFor();
+    t.ok(await page.locator('#people-box').isHidden(), 'a wrong token shows nothing');
 
-  // without the token: only the token form; a wrong one typed is refused
-  await page.goto(url.split('#')[0]);
-  await page.locator('#token-box').waitFor();
-  t.ok(await page.locator('#pair-box').isHidden(), 'nothing but the token form without the token');
-  await checkA11y(t, page, 'token form');
-  await tabTo(page, 'token');
-  await page.keyboard.type('0'.repeat(64));
-  await page.keyboard.press('Enter');
-  await page.locator('#token-h', { hasText: 'the token was wrong' }).waitFor();
-  t.ok(await page.locator('#people-box').isHidden(), 'a wrong token shows nothing');
+    await page.goto('about:blank');
+    await page.goto(url);
+    await page.locator('#pair-box').waitFor();
+    t.equal(new URL(page.url()).hash, '', 'the token is taken out of the address bar');
+    t.equal(await page.locator('#no-people').textContent(), 'Nobody yet: pair a wearable above.');
+    await checkA11y(t, page, 'start');
 
-  await page.goto('about:blank');
-  await page.goto(url);
-  await page.locator('#pair-box').waitFor();
-  t.equal(new URL(page.url()).hash, '', 'the token is taken out of the address bar');
-  t.equal(await page.locator('#no-people').textContent(), 'Nobody yet: pair a wearable above.');
-  await checkA11y(t, page, 'start');
+    // 1. a wrong code, by keyboard: Tab to Pair, Enter; the page shows its code and focuses the code field
+    let wm = wearable.mark();
+    await tabTo(page, 'pair');
+    await page.keyboard.press('Enter');
+    const shown = await wearable.waitFor((e) => e.ev === 'code', 60_000, 'wearable code', wm);
+    await page.locator('#carer-code').waitFor();
+    t.equal((await page.locator('#carer-code').textContent())!.replace(/\s/g, ''), shown.code, 'the page shows the same six digits as the wearable');
+    t.equal(await focused(page), 'wearable-code', 'the focus moves to the code field');
+    await checkA11y(t, page, 'comparing codes');
+    await shot('1-compare.png');
+    wearable.send({ op: 'confirm', ok: true });
+    await page.keyboard.type(shown.code === '000000' ? '000001' : '000000');
+    await page.keyboard.press('Enter');
+    await page.locator('#message.bad', { hasText: 'The codes did not match, so nothing was paired.' }).waitFor({ timeout: 60_000 });
+    await wearable.waitFor((e) => e.ev === 'failed', 60_000, 'the wearable aborts', wm);
+    t.same((await api('GET', '/carer/wearables')).body, [], 'nothing paired at the carer');
+    t.notOk(await page.locator('#people li').count(), 'nobody listed');
+    t.equal(await focused(page), 'pair', 'the focus is back on Pair');
+    await checkA11y(t, page, 'refused');
+    await shot('2-wrong-code.png');
 
-  // 1. a wrong code, by keyboard: Tab to Pair, Enter; the page shows its code and focuses the code field
-  let wm = wearable.mark();
-  await tabTo(page, 'pair');
-  await page.keyboard.press('Enter');
-  const shown = await wearable.waitFor((e) => e.ev === 'code', 60_000, 'wearable code', wm);
-  await page.locator('#carer-code').waitFor();
-  t.equal((await page.locator('#carer-code').textContent())!.replace(/\s/g, ''), shown.code, 'the page shows the same six digits as the wearable');
-  t.equal(await focused(page), 'wearable-code', 'the focus moves to the code field');
-  await checkA11y(t, page, 'comparing codes');
-  await shot('1-compare.png');
-  wearable.send({ op: 'confirm', ok: true });
-  await page.keyboard.type(shown.code === '000000' ? '000001' : '000000');
-  await page.keyboard.press('Enter');
-  await page.locator('#message.bad', { hasText: 'The codes did not match, so nothing was paired.' }).waitFor({ timeout: 60_000 });
-  await wearable.waitFor((e) => e.ev === 'failed', 60_000, 'the wearable aborts', wm);
-  t.same((await api('GET', '/carer/wearables')).body, [], 'nothing paired at the carer');
-  t.notOk(await page.locator('#people li').count(), 'nobody listed');
-  t.equal(await focused(page), 'pair', 'the focus is back on Pair');
-  await checkA11y(t, page, 'refused');
-  await shot('2-wrong-code.png');
+    // 2. the right code, with the person's name typed in
+    wm = wearable.mark();
+    await tabTo(page, 'pair-name');
+    await page.keyboard.type('Grace');
+    await page.keyboard.press('Enter');
+    const code = await wearable.waitFor((e) => e.ev === 'code', 60_000, 'code again', wm);
+    await page.locator('#carer-code').waitFor();
+    t.equal((await page.locator('#carer-code').textContent())!.replace(/\s/g, ''), code.code, 'the same digits again');
+    wearable.send({ op: 'confirm', ok: true });
+    await page.keyboard.type(`${code.code.slice(0, 3)} ${code.code.slice(3)}`); // as shown, with the space
+    await page.keyboard.press('Enter');
+    await page.locator('#message', { hasText: 'Paired with Grace.' }).waitFor({ timeout: 60_000 });
+    const person = page.locator('#people li.person', { hasText: 'Grace' });
+    await person.waitFor();
+    t.match(await person.textContent(), /Last synced: just now\.Records waiting to upload: \d+\./, 'the person, the last sync and the records waiting');
+    t.match((await api('GET', '/carer/wearables')).body, [{ label: 'Grace' }], 'paired at the carer');
 
-  // 2. the right code, with the person's name typed in
-  wm = wearable.mark();
-  await tabTo(page, 'pair-name');
-  await page.keyboard.type('Grace');
-  await page.keyboard.press('Enter');
-  const code = await wearable.waitFor((e) => e.ev === 'code', 60_000, 'code again', wm);
-  await page.locator('#carer-code').waitFor();
-  t.equal((await page.locator('#carer-code').textContent())!.replace(/\s/g, ''), code.code, 'the same digits again');
-  wearable.send({ op: 'confirm', ok: true });
-  await page.keyboard.type(`${code.code.slice(0, 3)} ${code.code.slice(3)}`); // as shown, with the space
-  await page.keyboard.press('Enter');
-  await page.locator('#message', { hasText: 'Paired with Grace.' }).waitFor({ timeout: 60_000 });
-  const person = page.locator('#people li.person', { hasText: 'Grace' });
-  await person.waitFor();
-  t.match(await person.textContent(), /Last synced: just now\.Records waiting to upload: \d+\./, 'the person, the last sync and the records waiting');
-  t.match((await api('GET', '/carer/wearables')).body, [{ label: 'Grace' }], 'paired at the carer');
+    // 3. a notification for the wearable's fingerprint of today: the alert in plain words
+    const key = await storageKey(rig.dataDir, { material: new TextEncoder().encode(PASS), kind: 'passphrase' });
+    const store = await new CarerStore({ path: join(rig.dataDir, 'carer.bks'), key }).load();
+    const [today] = wearablePrefixes(store, store.list()[0].wearableId);
+    await gw.publishNotification([encodeNotificationEntry({ type: 'exposure', fingerprint: fingerprint(today.prefix), risk: 2, day: today.day })]);
+    const alert = page.locator('#alerts li.alert.high');
+    await alert.waitFor({ timeout: 60_000 });
+    // the alert's day is the key's UTC day: "today", or "yesterday" should UTC midnight pass meanwhile
+    t.match(
+      await alert.textContent(),
+      /^Grace was somewhere at about the same time as someone who later tested positive, (today|yesterday)\. This is a high risk: please follow your local health guidance\.$/,
+      'the alert in plain words',
+    );
+    await checkA11y(t, page, 'paired, with an alert');
+    await shot('3-alert.png');
 
-  // 3. a notification for the wearable's fingerprint of today: the alert in plain words
-  const key = await storageKey(rig.dataDir, { material: new TextEncoder().encode(PASS), kind: 'passphrase' });
-  const store = await new CarerStore({ path: join(rig.dataDir, 'carer.bks'), key }).load();
-  const [today] = wearablePrefixes(store, store.list()[0].wearableId);
-  await gw.publishNotification([encodeNotificationEntry({ type: 'exposure', fingerprint: fingerprint(today.prefix), risk: 2, day: today.day })]);
-  const alert = page.locator('#alerts li.alert.high');
-  await alert.waitFor({ timeout: 60_000 });
-  // the alert's day is the key's UTC day: "today", or "yesterday" should UTC midnight pass meanwhile
-  t.match(await alert.textContent(), /^Grace was somewhere at about the same time as someone who later tested positive, (today|yesterday)\. This is a high risk: please follow your local health guidance\.$/, 'the alert in plain words');
-  await checkA11y(t, page, 'paired, with an alert');
-  await shot('3-alert.png');
-
-  // 4. unpair, by keyboard: the question, then yes
-  await tabTo(page, 'unpair-', true);
-  await page.keyboard.press('Enter');
-  t.match(await focused(page), /^unpair-yes-/, 'the focus moves to the question\'s yes');
-  await checkA11y(t, page, 'unpair question');
-  await page.keyboard.press('Enter');
-  await page.locator('#message', { hasText: /^Grace is unpaired/ }).waitFor({ timeout: 60_000 });
-  await page.locator('#no-people').waitFor();
-  t.same((await api('GET', '/carer/wearables')).body, [], 'unpaired at the carer');
-  t.equal(await page.locator('#alerts li').count(), 0, 'her alerts are forgotten with her');
-  await shot('4-unpaired.png');
-  t.same(errors, [], 'no page errors');
-  t.comment(`rig ready in ${setupS.toFixed(1)} s; whole test ${((performance.now() - t0) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
-});
+    // 4. unpair, by keyboard: the question, then yes
+    await tabTo(page, 'unpair-', true);
+    await page.keyboard.press('Enter');
+    t.match(await focused(page), /^unpair-yes-/, "the focus moves to the question's yes");
+    await checkA11y(t, page, 'unpair question');
+    await page.keyboard.press('Enter');
+    await page.locator('#message', { hasText: /^Grace is unpaired/ }).waitFor({ timeout: 60_000 });
+    await page.locator('#no-people').waitFor();
+    t.same((await api('GET', '/carer/wearables')).body, [], 'unpaired at the carer');
+    t.equal(await page.locator('#alerts li').count(), 0, 'her alerts are forgotten with her');
+    await shot('4-unpaired.png');
+    t.same(errors, [], 'no page errors');
+    t.comment(`rig ready in ${setupS.toFixed(1)} s; whole test ${((performance.now() - t0) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
+  },
+);

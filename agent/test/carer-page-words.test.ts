@@ -15,29 +15,63 @@ const TUESDAY = TODAY - 2; // 1 December 2026
 const ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'];
 
 t.test('the sentence of the issue, word for word', async (t) => {
-  const text = alertSentence({ person: 'Grace', kind: 'bluetooth', level: 'high', day: TUESDAY, minutes: 24, venue: 'the café' }, { now: NOW, timeZone: 'Europe/Berlin' });
-  t.equal(text, 'Grace was near someone who later tested positive, on Tuesday at the café, for about 25 minutes. This is a high risk: please follow your local health guidance.');
+  const text = alertSentence(
+    { person: 'Grace', kind: 'bluetooth', level: 'high', day: TUESDAY, minutes: 24, venue: 'the café' },
+    { now: NOW, timeZone: 'Europe/Berlin' },
+  );
+  t.equal(
+    text,
+    'Grace was near someone who later tested positive, on Tuesday at the café, for about 25 minutes. This is a high risk: please follow your local health guidance.',
+  );
 });
 
 t.test('each kind, with and without a venue or minutes', async (t) => {
   const o = { now: NOW, timeZone: 'UTC' };
-  t.equal(alertSentence({ person: 'Rose', kind: 'fingerprint', level: 'high', day: TODAY }, o),
-    'Rose was somewhere at about the same time as someone who later tested positive, today. This is a high risk: please follow your local health guidance.');
-  t.equal(alertSentence({ person: 'Rose', kind: 'venue', level: 'low', day: TODAY - 1, minutes: 61, venue: 'the library' }, o),
-    'Rose was at the library while someone who later tested positive was there, yesterday, for about an hour. This is a low risk.');
-  t.equal(alertSentence({ person: 'Rose', kind: 'venue', level: 'low', day: TODAY - 9, minutes: 3 }, o),
-    'Rose was at a place while someone who later tested positive was there, on Tuesday 24 November, for about 3 minutes. This is a low risk.');
-  t.equal(alertSentence({ person: 'Rose', kind: 'bluetooth', level: 'low', day: TODAY - 6, minutes: 0.4 }, o),
-    'Rose was near someone who later tested positive, on Friday, briefly. This is a low risk.', 'under ¾ of a minute: briefly');
+  t.equal(
+    alertSentence({ person: 'Rose', kind: 'fingerprint', level: 'high', day: TODAY }, o),
+    'Rose was somewhere at about the same time as someone who later tested positive, today. This is a high risk: please follow your local health guidance.',
+  );
+  t.equal(
+    alertSentence({ person: 'Rose', kind: 'venue', level: 'low', day: TODAY - 1, minutes: 61, venue: 'the library' }, o),
+    'Rose was at the library while someone who later tested positive was there, yesterday, for about an hour. This is a low risk.',
+  );
+  t.equal(
+    alertSentence({ person: 'Rose', kind: 'venue', level: 'low', day: TODAY - 9, minutes: 3 }, o),
+    'Rose was at a place while someone who later tested positive was there, on Tuesday 24 November, for about 3 minutes. This is a low risk.',
+  );
+  t.equal(
+    alertSentence({ person: 'Rose', kind: 'bluetooth', level: 'low', day: TODAY - 6, minutes: 0.4 }, o),
+    'Rose was near someone who later tested positive, on Friday, briefly. This is a low risk.',
+    'under ¾ of a minute: briefly',
+  );
   t.notMatch(alertSentence({ person: 'Rose', kind: 'bluetooth', level: 'high', day: TODAY - 7, minutes: 10 }, o), /on Thursday\b[^ ]/);
-  t.match(alertSentence({ person: 'Rose', kind: 'bluetooth', level: 'high', day: TODAY - 7, minutes: 10 }, o), /on Thursday 26 November, for about 10 minutes/, 'a week ago: the date too');
+  t.match(
+    alertSentence({ person: 'Rose', kind: 'bluetooth', level: 'high', day: TODAY - 7, minutes: 10 }, o),
+    /on Thursday 26 November, for about 10 minutes/,
+    'a week ago: the date too',
+  );
 });
 
 t.test('durations: briefly, a minute, to the minute under ten, to five minutes, to the half hour from an hour', async (t) => {
   const cases: [number, string][] = [
-    [0, ''], [-3, ''], [Number.NaN, ''], [0.5, 'briefly'], [1, 'for about a minute'], [1.4, 'for about a minute'], [1.6, 'for about 2 minutes'], [9.4, 'for about 9 minutes'],
-    [10, 'for about 10 minutes'], [12.4, 'for about 10 minutes'], [12.6, 'for about 15 minutes'], [24, 'for about 25 minutes'], [57, 'for about 55 minutes'],
-    [58, 'for about an hour'], [74, 'for about an hour'], [76, 'for about an hour and a half'], [105, 'for about 2 hours'], [150, 'for about 2 and a half hours'],
+    [0, ''],
+    [-3, ''],
+    [Number.NaN, ''],
+    [0.5, 'briefly'],
+    [1, 'for about a minute'],
+    [1.4, 'for about a minute'],
+    [1.6, 'for about 2 minutes'],
+    [9.4, 'for about 9 minutes'],
+    [10, 'for about 10 minutes'],
+    [12.4, 'for about 10 minutes'],
+    [12.6, 'for about 15 minutes'],
+    [24, 'for about 25 minutes'],
+    [57, 'for about 55 minutes'],
+    [58, 'for about an hour'],
+    [74, 'for about an hour'],
+    [76, 'for about an hour and a half'],
+    [105, 'for about 2 hours'],
+    [150, 'for about 2 and a half hours'],
   ];
   for (const [m, text] of cases) t.equal(durationPhrase(m), text, `${m} min`);
 });

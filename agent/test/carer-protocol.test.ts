@@ -10,14 +10,39 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { toHex } from '@beepkit/protocol/bytes';
 import { BeepkitError } from '@beepkit/protocol/errors';
-import { comparisonCode, commitment, decodeInner, decodeOuter, encodeInner, encodeOuter, fragment, InitiatorPairing, Reassembler, ResponderPairing, InitiatorResume, ResponderResume, RESUME_VERSION, SecureChannel, type Inner, type Outer, type RandomSource } from '@beepkit/protocol/carer';
+import {
+  comparisonCode,
+  commitment,
+  decodeInner,
+  decodeOuter,
+  encodeInner,
+  encodeOuter,
+  fragment,
+  InitiatorPairing,
+  Reassembler,
+  ResponderPairing,
+  InitiatorResume,
+  ResponderResume,
+  RESUME_VERSION,
+  SecureChannel,
+  type Inner,
+  type Outer,
+  type RandomSource,
+} from '@beepkit/protocol/carer';
 
 /** Deterministic random bytes: SHA-256(seed || counter). */
 function seeded(seed: string): RandomSource {
   let n = 0;
   return (len) => {
     const out = new Uint8Array(len);
-    for (let o = 0; o < len; o += 32) out.set(createHash('sha256').update(`${seed}/${n++}`).digest().subarray(0, Math.min(32, len - o)), o);
+    for (let o = 0; o < len; o += 32)
+      out.set(
+        createHash('sha256')
+          .update(`${seed}/${n++}`)
+          .digest()
+          .subarray(0, Math.min(32, len - o)),
+        o,
+      );
     return out;
   };
 }

@@ -49,7 +49,12 @@ t.test('man in the middle over the air, then a replayed session', { timeout: 300
   const started = await api('POST', '/carer/pair', { label: 'Grace', address: '11:22:33:42:42:21' });
   t.equal(started.status, 200, JSON.stringify(started.body));
   const shown = await wearable.waitFor((e) => e.ev === 'code', 60_000, 'wearable code', wm);
-  const legs = Object.fromEntries((await Promise.all(['wearable', 'carer'].map((leg) => mitm.waitFor((e) => e.ev === 'code' && e.leg === leg, 60_000, `${leg} leg code`)))).map((e) => [e.leg, e.code]));
+  const legs = Object.fromEntries(
+    (await Promise.all(['wearable', 'carer'].map((leg) => mitm.waitFor((e) => e.ev === 'code' && e.leg === leg, 60_000, `${leg} leg code`)))).map((e) => [
+      e.leg,
+      e.code,
+    ]),
+  );
   t.equal(legs.carer, started.body.code, 'the carer shows the code of its leg with the relay');
   t.equal(legs.wearable, shown.code, 'the wearable shows the code of its leg with the relay');
   t.not(started.body.code, shown.code, 'the two codes differ');
@@ -59,7 +64,11 @@ t.test('man in the middle over the air, then a replayed session', { timeout: 300
   t.match(await wearable.waitFor((e) => e.ev === 'failed', 60_000, 'wearable aborts', wm), { code: 'E_CODE' });
   t.same((await api('GET', '/carer')).body.wearables, [], 'the carer holds nothing');
   t.match(await status(), { pending: 3, paired: false }, 'the wearable kept its records and paired with nobody');
-  t.equal(wearable.count((e) => e.ev === 'served'), 0, 'no session was served');
+  t.equal(
+    wearable.count((e) => e.ev === 'served'),
+    0,
+    'no session was served',
+  );
   mitm.kill();
 
   // 2. a transparent relay pairs and syncs genuinely, recording the carer's writes
@@ -88,7 +97,10 @@ t.test('man in the middle over the air, then a replayed session', { timeout: 300
   t.equal(failed.ev, 'failed', `the wearable aborts the replay (${failed.code})`);
   t.equal(failed.code, 'E_DENIED', 'refused as a stranger is (the recorded confirm does not open under the fresh reply)');
   const replayed = await tap.waitFor((e) => e.ev === 'replayed', 60_000, 'replay done');
-  t.notOk((replayed.received as string[]).includes('sealed'), `the wearable sent nothing sealed to the replayer (${(replayed.received as string[]).join(', ')})`);
+  t.notOk(
+    (replayed.received as string[]).includes('sealed'),
+    `the wearable sent nothing sealed to the replayer (${(replayed.received as string[]).join(', ')})`,
+  );
   t.match(await status(), { pending: 4, paired: true }, 'nothing left the wearable');
   t.equal((await api('GET', '/carer')).body.wearables[0].records, 5, 'the carer got nothing new');
 

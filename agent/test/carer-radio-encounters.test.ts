@@ -118,8 +118,14 @@ t.test('the wearable’s EN encounter reaches the carer once across two syncs an
   while (!alertLines().length && hostNow() < end) await new Promise((r) => setTimeout(r, 100));
   t.equal(alertLines().length, 1, 'one alert naming the person (the block of strangers before it raised none)');
   t.match(alertLines()[0], /Grace: On .* Grace spent about \d+ minutes within roughly \d+ m of someone who later tested positive/);
-  t.notOk(rig.out.some((l) => l.includes(rpi)), 'the agent never logs the RPI');
-  t.notOk(run.raw.some((l) => l.includes(rpi)), 'the wearable never logs the RPI');
+  t.notOk(
+    rig.out.some((l) => l.includes(rpi)),
+    'the agent never logs the RPI',
+  );
+  t.notOk(
+    run.raw.some((l) => l.includes(rpi)),
+    'the wearable never logs the RPI',
+  );
   await run.stop();
 
   // the carer holds it sealed in the wearable's dir: the newest copy

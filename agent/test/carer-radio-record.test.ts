@@ -51,7 +51,20 @@ t.test('the wearable records a visit and an encounter offline, the carer syncs t
   const venueId = fromHex('c0ffee000041');
 
   // pairing mode (records already): the carer finds it by the pairing service in the scan response
-  const args = ['--data-dir', join(dir, 'grace'), '--label', 'Grace', '--uart', wp.path, '--scan-uart', ws.path, '--clock-url', clock.url, '--solver-key', toHex(solver.publicKey)];
+  const args = [
+    '--data-dir',
+    join(dir, 'grace'),
+    '--label',
+    'Grace',
+    '--uart',
+    wp.path,
+    '--scan-uart',
+    ws.path,
+    '--clock-url',
+    clock.url,
+    '--solver-key',
+    toHex(solver.publicKey),
+  ];
   const p = await pairWearableCli(t, rig, args, 'Grace');
   t.equal(p.shown, p.code, 'the wearable shows the code the carer shows');
   t.match(p.confirmed, { status: 200, body: { paired: true, label: 'Grace', days: 1, delivered: 0 } }, JSON.stringify(p.confirmed.body));

@@ -85,7 +85,10 @@ t.test('revoke-carer reaches the running wearable: the carer is refused at once 
   const later = await rig.api('POST', '/carer/sync', { wearable: 'Grace' });
   t.match(later.body.results[0], { label: 'Grace', error: 'E_ABORTED' });
   t.equal(run.child.exitCode, null, 'the wearable kept running throughout');
-  const second = await cli('pair', ...args).then(() => undefined, (e: { code: number; stderr: string }) => e);
+  const second = await cli('pair', ...args).then(
+    () => undefined,
+    (e: { code: number; stderr: string }) => e,
+  );
   t.match(second, { code: 2, stderr: /"code":"E_BUSY".*in use by process/ }, 'a second wearable process on the data dir is refused');
   t.equal(await run.stop(), 0);
 
@@ -93,13 +96,20 @@ t.test('revoke-carer reaches the running wearable: the carer is refused at once 
   const store = await new CarerStore({ path: join(rig.dataDir, 'carer.bks'), key }).load();
   const id = store.list()[0]!.wearableId;
   const held = store.dayKeys(id);
-  t.same(held.map((d) => d.day), [DAY, DAY + 1], 'the carer holds the days given before the revocation, none later');
+  t.same(
+    held.map((d) => d.day),
+    [DAY, DAY + 1],
+    'the carer holds the days given before the revocation, none later',
+  );
   const w = new WearableState({ dataDir: dir, now: () => Math.floor((T0 + 24 * 3_600_000) / 1000) });
   await w.start();
   t.teardown(() => w.stop());
   for (const day of [DAY + 1, DAY + 2]) {
     const tek = toHex(w.keystore.dayKeys(day).tek);
-    t.notOk(held.some((d) => toHex(d.tek) === tek), `the TEK the wearable uses on day ${day - DAY} after the revocation is not the carer's`);
+    t.notOk(
+      held.some((d) => toHex(d.tek) === tek),
+      `the TEK the wearable uses on day ${day - DAY} after the revocation is not the carer's`,
+    );
   }
   t.equal(toHex(w.keystore.dayKeys(DAY).tek), toHex(held[0]!.tek), 'the day before the revocation is unchanged (given is given)');
   await w.stop();
@@ -111,5 +121,8 @@ t.test('revoke-carer reaches the running wearable: the carer is refused at once 
   await p.waitFor((l) => l.msg === 'ready', 90_000, 'wearable ready (pair, short window)');
   t.match(await p.waitFor((l) => l.msg === 'wearable: pairing mode ended', 30_000, 'window ended'), { reason: 'timeout', failures: 0 });
   t.equal(await p.exited, 2);
-  t.ok(p.logs.some((l) => l.code === 'E_PAIRING_CLOSED'), 'E_PAIRING_CLOSED on stderr');
+  t.ok(
+    p.logs.some((l) => l.code === 'E_PAIRING_CLOSED'),
+    'E_PAIRING_CLOSED on stderr',
+  );
 });

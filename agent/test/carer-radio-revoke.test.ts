@@ -37,7 +37,11 @@ t.test('revoked before midnight: the carer gets no key of the next day', { timeo
   t.match(await rig.api('POST', '/carer/confirm', { code: started.body.code }), { status: 200, body: { paired: true, days: 1 } });
   t.equal(await pairing.exited, 0);
 
-  const revoke = await promisify(execFile)(process.execPath, [join(root, 'bin', 'beepkit.js'), 'wearable', 'revoke-carer', '--data-dir', dir, '--clock-url', clock.url], { timeout: 60_000 });
+  const revoke = await promisify(execFile)(
+    process.execPath,
+    [join(root, 'bin', 'beepkit.js'), 'wearable', 'revoke-carer', '--data-dir', dir, '--clock-url', clock.url],
+    { timeout: 60_000 },
+  );
   t.match(JSON.parse(revoke.stdout), { hadCarer: true, rotatedFromDay: DAY }, 'the wearable revoked the carer and rotated its master from today');
   t.match(revoke.stderr, /carer revoked, master rotated/, 'revocation logged');
 

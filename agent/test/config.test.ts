@@ -20,15 +20,19 @@ t.test('defaults', async (t) => {
 });
 
 t.test('env overrides', async (t) => {
-  const c = resolveConfig({ http: { port: 1 } }, {
-    BEEPKIT_AGENT_HTTP__PORT: '27001',
-    BEEPKIT_AGENT_DATA_DIR: '/srv/a',
-    BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: '0123',
-    BEEPKIT_AGENT_RADIO__DUTY_CYCLE: 'continuous',
-    BEEPKIT_AGENT_GNSS__TYPE: 'gpsd',
-    BEEPKIT_AGENT_TRUST__K: '3.5',
-    OTHER: 'x',
-  }, '/base');
+  const c = resolveConfig(
+    { http: { port: 1 } },
+    {
+      BEEPKIT_AGENT_HTTP__PORT: '27001',
+      BEEPKIT_AGENT_DATA_DIR: '/srv/a',
+      BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: '0123',
+      BEEPKIT_AGENT_RADIO__DUTY_CYCLE: 'continuous',
+      BEEPKIT_AGENT_GNSS__TYPE: 'gpsd',
+      BEEPKIT_AGENT_TRUST__K: '3.5',
+      OTHER: 'x',
+    },
+    '/base',
+  );
   t.equal(c.http.port, 27001);
   t.equal(c.dataDir, '/srv/a');
   t.equal(c.keystore.passphrase, '0123', 'a passphrase stays a string');
@@ -93,7 +97,11 @@ t.test('each invalid field gives one E_CONFIG naming it', async (t) => {
     t.equal(err?.code, 'E_CONFIG', `${field}: E_CONFIG`);
     t.match(err?.message ?? '', field, `${field} named in: ${err?.message}`);
   }
-  t.same(resolveConfig({}, { BEEPKIT_AGENT_HTTP__ALLOWED_HOSTS: '[kit-7.local, "kit-7.local:8443"]' }).http.allowedHosts, ['kit-7.local', 'kit-7.local:8443'], 'allowed hosts from the environment');
+  t.same(
+    resolveConfig({}, { BEEPKIT_AGENT_HTTP__ALLOWED_HOSTS: '[kit-7.local, "kit-7.local:8443"]' }).http.allowedHosts,
+    ['kit-7.local', 'kit-7.local:8443'],
+    'allowed hosts from the environment',
+  );
   t.throws(() => resolveConfig({}, { BEEPKIT_AGENT_HTTP__PORT: 'abc' }), { code: 'E_CONFIG', message: /http\.port/ }, 'a bad env value names its field');
 });
 

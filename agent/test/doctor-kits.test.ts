@@ -23,7 +23,10 @@ t.test('a beacon whose UART does not exist: radio fails naming the path; no venu
   writeFileSync(cfg, `dataDir: ${data}\nhci: { uart: ${join(root.dir, 'ttyBEACON')} }\nhttpPort: 0\n`);
   t.same(await kindOf(cfg), { kind: 'beacon', cfg: { dataDir: data, hci: { uart: join(root.dir, 'ttyBEACON') }, httpPort: 0 } });
   const checks = await runDoctor(opts(cfg));
-  t.same(checks.map((c) => c.name), ['platform', 'radio', 'clock', 'storage', 'identity']);
+  t.same(
+    checks.map((c) => c.name),
+    ['platform', 'radio', 'clock', 'storage', 'identity'],
+  );
   t.equal(byName(checks, 'radio').ok, false);
   t.match(byName(checks, 'radio').hint, join(root.dir, 'ttyBEACON'));
   t.equal(byName(checks, 'storage').ok, true, byName(checks, 'storage').detail);
@@ -39,7 +42,10 @@ t.test('a wearable data dir: storage, identity (the sealed profile) and the cloc
   mkdirSync(dir, { mode: 0o700 });
   t.same(await kindOf(dir), { kind: 'wearable' });
   let checks = await runDoctor(opts(dir));
-  t.same(checks.map((c) => c.name), ['platform', 'storage', 'identity', 'clock']);
+  t.same(
+    checks.map((c) => c.name),
+    ['platform', 'storage', 'identity', 'clock'],
+  );
   t.equal(byName(checks, 'identity').ok, false);
   t.match(byName(checks, 'identity').hint, /beepkit wearable pair --data-dir/);
   writeFileSync(join(dir, 'profile.bin'), 'sealed', { mode: 0o600 });
@@ -66,7 +72,13 @@ t.test('carer: paired wearables and their last sync; one not synced for a day fa
   const fresh = carerVerdict([{ label: 'Grace', lastSyncMs: now() - 120_000, records: 12 }], now);
   t.equal(fresh.ok, true);
   t.match(fresh.detail, /Grace: last sync 2\.0 min ago, 12 records/);
-  const stale = carerVerdict([{ label: 'Grace', lastSyncMs: now() - 120_000, records: 12 }, { label: 'Joe', records: 0 }], now);
+  const stale = carerVerdict(
+    [
+      { label: 'Grace', lastSyncMs: now() - 120_000, records: 12 },
+      { label: 'Joe', records: 0 },
+    ],
+    now,
+  );
   t.equal(stale.ok, false);
   t.match(stale.detail, /Joe: never synced/);
   t.match(stale.hint, /^Joe not synced in the last 24 h/);

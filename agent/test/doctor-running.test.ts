@@ -21,7 +21,13 @@ t.teardown(() => root.remove());
 
 t.test('a running agent: doctor reads its /status, leaves its controllers alone', async (t) => {
   const air = new Air({ seed: 26 });
-  air.addBeacon({ id: 'beacon', position: { x: 2, y: 0 }, payload: encodeAdvert({ kind: 'ibeacon', uuid: '11111111-2222-3333-4444-555555555555', major: 1, minor: 2, txPower: -59, flags: 6 }), intervalMs: 100, type: 0x03 });
+  air.addBeacon({
+    id: 'beacon',
+    position: { x: 2, y: 0 },
+    payload: encodeAdvert({ kind: 'ibeacon', uuid: '11111111-2222-3333-4444-555555555555', major: 1, minor: 2, txPower: -59, flags: 6 }),
+    intervalMs: 100,
+    type: 0x03,
+  });
   const scan = new VirtualController({ air, address: '0a:00:00:00:26:01', position: { x: 0, y: 0 } });
   const adv = new VirtualController({ air, address: '0a:00:00:00:26:02', position: { x: 0.5, y: 0 } });
   const gnss = new GnssEmulator({ intervalMs: 200, coldStart: { noFix: 1, twoD: 0 }, seed: 26 });
@@ -35,12 +41,15 @@ t.test('a running agent: doctor reads its /status, leaves its controllers alone'
   });
   const data = join(root.dir, 'data');
   const config = join(root.dir, 'agent.yaml');
-  writeFileSync(config, [
-    `dataDir: ${data}`,
-    `gnss: { type: serial, path: ${gnss.path} }`,
-    `radio: { scanner: { uart: ${scan.path} }, advertiser: { uart: ${adv.path} }, dutyCycle: continuous }`,
-    'http: { port: 0 }',
-  ].join('\n') + '\n');
+  writeFileSync(
+    config,
+    [
+      `dataDir: ${data}`,
+      `gnss: { type: serial, path: ${gnss.path} }`,
+      `radio: { scanner: { uart: ${scan.path} }, advertiser: { uart: ${adv.path} }, dutyCycle: continuous }`,
+      'http: { port: 0 }',
+    ].join('\n') + '\n',
+  );
   const agent = spawnAgent(t, config, { BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: 'doctor-running' });
   const port = await agent.http;
   const token = readFileSync(join(data, 'api-token'), 'utf8').trim();
@@ -56,8 +65,14 @@ t.test('a running agent: doctor reads its /status, leaves its controllers alone'
   const p = JSON.parse(platform!) as { node: string; arch: string; native: string[] };
   t.equal(p.node, process.version);
   t.equal(p.arch, process.arch);
-  t.ok(p.native.some((m) => /^serialport > @serialport\/bindings-cpp@[\d.]+: (prebuild|compiled) .+\.node$/.test(m)), p.native.join(' | '));
-  t.notOk(agent.output.some((l) => l.includes('E_PREBUILD')), 'no missing prebuild here');
+  t.ok(
+    p.native.some((m) => /^serialport > @serialport\/bindings-cpp@[\d.]+: (prebuild|compiled) .+\.node$/.test(m)),
+    p.native.join(' | '),
+  );
+  t.notOk(
+    agent.output.some((l) => l.includes('E_PREBUILD')),
+    'no missing prebuild here',
+  );
 
   const before = { scan: { ...scan.counters }, adv: { ...adv.counters } };
   const res = await doctor(config, ['--ntp', 'off', '--timeout', '20']);

@@ -26,7 +26,6 @@ const DEVICE = 'doctor-kit-01';
 const root = tempDir('doctor');
 t.teardown(() => root.remove());
 
-
 // the rig: GNSS emulator, mosquitto, SNTP on the true clock
 const gnss = new GnssEmulator({ intervalMs: 200, coldStart: { noFix: 1, twoD: 0 }, seed: 19 });
 gnss.start();
@@ -81,8 +80,21 @@ function kit(o: { scanner?: string; advertiser?: string; gnssPath?: string; brok
   const day = Math.floor(now / 86_400_000);
   // today's and tomorrow's: a run that crosses midnight still finds the certificate of its day
   for (const d of [day, day + 1]) {
-    const cert = issueCertificate(caSeed, { role: 'device', serial: d, day: d, notBefore: d * 86_400, notAfter: (d + 1) * 86_400 + 3600, subject: new Uint8Array(32).fill(1), solverKeyId: new Uint8Array(8).fill(2), region: 'test' });
-    writeFileSync(join(dir, 'data', 'certs', `${d}.cert`), encodeStored({ day: d, certificate: cert.bytes, solverPublicKey: new Uint8Array(32).fill(3), solverKeyId: new Uint8Array(8).fill(2) }), { mode: 0o600 });
+    const cert = issueCertificate(caSeed, {
+      role: 'device',
+      serial: d,
+      day: d,
+      notBefore: d * 86_400,
+      notAfter: (d + 1) * 86_400 + 3600,
+      subject: new Uint8Array(32).fill(1),
+      solverKeyId: new Uint8Array(8).fill(2),
+      region: 'test',
+    });
+    writeFileSync(
+      join(dir, 'data', 'certs', `${d}.cert`),
+      encodeStored({ day: d, certificate: cert.bytes, solverPublicKey: new Uint8Array(32).fill(3), solverKeyId: new Uint8Array(8).fill(2) }),
+      { mode: 0o600 },
+    );
   }
   const yaml = [
     `dataDir: ${join(dir, 'data')}`,
@@ -106,7 +118,10 @@ t.test('healthy kit: every check passes, exit 0', { skip: noBroker }, async (t) 
   const r = rig(1);
   const res = await doctor(kit({ ...r, gnssPath: gnss.path }), ['--ntp', NTP, '--timeout', '25']);
   t.equal(res.code, 0, `exit 0; ${JSON.stringify(res.checks.filter((c) => !c.ok))} ${res.stderr}`);
-  t.same(res.checks.map((c) => c.name), ['platform', 'radio', 'gnss', 'clock', 'storage', 'identity', 'uplink']);
+  t.same(
+    res.checks.map((c) => c.name),
+    ['platform', 'radio', 'gnss', 'clock', 'storage', 'identity', 'uplink'],
+  );
   for (const c of res.checks) t.same(Object.keys(c).sort(), ['detail', 'hint', 'name', 'ok'], `${c.name}: { name, ok, detail, hint }`);
   t.match(byName(res.checks, 'radio').detail, /scanner heard the advertiser's probe/);
   t.match(byName(res.checks, 'radio').detail, /manufacturer 0x[0-9a-f]{4}/, 'controller version reported');

@@ -1,8 +1,17 @@
 import t from 'tap';
 import { join } from 'node:path';
 import {
-  EncounterLog, bucketOf, meanAttenuation, durationMs, serialiseEncounters, deserialiseEncounters, sealEncounters, openEncounters,
-  saveEncounters, loadEncounters, DAY_MS,
+  EncounterLog,
+  bucketOf,
+  meanAttenuation,
+  durationMs,
+  serialiseEncounters,
+  deserialiseEncounters,
+  sealEncounters,
+  openEncounters,
+  saveEncounters,
+  loadEncounters,
+  DAY_MS,
 } from '../src/encounters/index.ts';
 
 const T0 = 1_700_000_000_000;
@@ -11,7 +20,10 @@ const rpi = (n: number) => n.toString(16).padStart(32, '0');
 const AEM = '40f80000';
 
 t.test('CWA attenuation buckets', async (t) => {
-  t.same([40, 62.9, 63, 72.9, 73, 78.9, 79, 120].map((a) => bucketOf(a)), [0, 0, 1, 1, 2, 2, 3, 3]);
+  t.same(
+    [40, 62.9, 63, 72.9, 73, 78.9, 79, 120].map((a) => bucketOf(a)),
+    [0, 0, 1, 1, 2, 2, 3, 3],
+  );
   t.equal(bucketOf(50, [55]), 0);
   t.equal(bucketOf(60, [55]), 1);
 });

@@ -51,15 +51,18 @@ t.test('follower: alert latency, no false alert, tampered blocks, offline catch-
 
   const keys = dayKeySource(77, TODAY - 30);
   const ownPrefixes = Array.from({ length: 14 }, (_, i) => ({ day: TODAY - i, prefix: keys(TODAY - i).pseudonym }));
-  const exposure = (day: number, fp = fingerprint(keys(day).pseudonym), risk: 1 | 2 = 2): Uint8Array => encodeNotificationEntry({ type: 'exposure', fingerprint: fp, risk, day });
+  const exposure = (day: number, fp = fingerprint(keys(day).pseudonym), risk: 1 | 2 = 2): Uint8Array =>
+    encodeNotificationEntry({ type: 'exposure', fingerprint: fp, risk, day });
   const rand = prng(9);
   const noise = (day: number): Uint8Array => exposure(day, bytesFrom(rand, 16));
   const alerts: { alert: Alert; at: number }[] = [];
   const alertWaiters: (() => void)[] = [];
-  const dispatcher = new AlertDispatcher([new CallbackSink('test', (a) => {
-    alerts.push({ alert: a, at: performance.now() });
-    alertWaiters.splice(0).forEach((w) => w());
-  })]);
+  const dispatcher = new AlertDispatcher([
+    new CallbackSink('test', (a) => {
+      alerts.push({ alert: a, at: performance.now() });
+      alertWaiters.splice(0).forEach((w) => w());
+    }),
+  ]);
   const nextAlert = (): Promise<void> => new Promise((r) => alertWaiters.push(r));
   const cursorPath = join(tmp.dir, 'agent', 'notification.cursor');
 
@@ -67,18 +70,27 @@ t.test('follower: alert latency, no false alert, tampered blocks, offline catch-
     const mqtt = deviceMqtt(broker.url, DEVICE, seed);
     const matcher = new SelfMatcher({ now: hostNow, dispatcher, ownPrefixes: () => ownPrefixes });
     const processed: number[] = [];
-    const follower = new Follower({ mqtt, gatewayPublicKey: gw.keys.gateway.publicKey, cursorPath, onBlock: async (b: VerifiedBlock) => {
-      processed.push(b.height);
-      await matcher.onBlock(b);
-    } });
+    const follower = new Follower({
+      mqtt,
+      gatewayPublicKey: gw.keys.gateway.publicKey,
+      cursorPath,
+      onBlock: async (b: VerifiedBlock) => {
+        processed.push(b.height);
+        await matcher.onBlock(b);
+      },
+    });
     const caughtUp = once(follower, 'caught-up');
     await follower.start();
     mqtt.start();
     await caughtUp;
-    return { follower, processed, stop: async () => {
-      await follower.stop();
-      await mqtt.stop();
-    } };
+    return {
+      follower,
+      processed,
+      stop: async () => {
+        await follower.stop();
+        await mqtt.stop();
+      },
+    };
   }
   mkdirSync(join(tmp.dir, 'agent'), { recursive: true });
 
@@ -110,7 +122,11 @@ t.test('follower: alert latency, no false alert, tampered blocks, offline catch-
     mutate(blk);
     const rejected = once<{ code: string; height: number }>(a.follower, 'rejected');
     const genuine = once<VerifiedBlock>(a.follower, 'block', (b) => b.height === h);
-    await feedPub.publish(topics.notificationFeed(), encodeMessage({ type: 'notification-block', correlationId: new Uint8Array(CORRELATION_ID_BYTES), height: h, block: encodeBlock(blk).bytes }), { qos: 1 });
+    await feedPub.publish(
+      topics.notificationFeed(),
+      encodeMessage({ type: 'notification-block', correlationId: new Uint8Array(CORRELATION_ID_BYTES), height: h, block: encodeBlock(blk).bytes }),
+      { qos: 1 },
+    );
     const r = await rejected;
     t.equal(r.code, expect, `tampered block rejected with ${expect}`);
     t.equal(r.height, h);

@@ -87,6 +87,9 @@ devices:
   t.equal(path.dirname(sim.rigFile!), deep, 'the rig file is written to --dir');
   const gnss = sim.deviceLines().map((l) => l.gnss!);
   t.equal(gnss.length, 1);
-  t.ok(gnss.every((p) => bytes(p) <= PATH_LIMITS.gpsdDevice && !p.startsWith(deep)), `links fit gpsd: ${gnss.join(', ')}`);
+  t.ok(
+    gnss.every((p) => bytes(p) <= PATH_LIMITS.gpsdDevice && !p.startsWith(deep)),
+    `links fit gpsd: ${gnss.join(', ')}`,
+  );
   t.ok(realpathSync(gnss[0]).startsWith('/dev/pts/'), 'the link reaches the PTY');
 });

@@ -47,12 +47,19 @@ if (!existsSync(dir)) {
         .slice(0, -1)
         .filter((l) => l.length > 0 && (!l.trim().startsWith('#') || /^#\s*Date:/.test(l.trim()))).length;
       await emu.replay(text, { speed: 'max' });
-      await until(() => (src.counters.lines ?? 0) >= sent, 60_000, () => `lines ${src.counters.lines}/${sent}`);
+      await until(
+        () => (src.counters.lines ?? 0) >= sent,
+        60_000,
+        () => `lines ${src.counters.lines}/${sent}`,
+      );
       await src.stop();
       const cmp = compareWithChk(fixes, chk);
       t.same(cmp.missing, [], `all ${cmp.expected} gpsd epochs decoded`);
       t.same(cmp.mismatches, [], 'time, mode, status, lat/lon (1e-7°) match per epoch');
-      t.ok(cmp.extraFixes.length <= (EXTRA_ALLOWED[f] ?? cmp.timelessFixes), `extra fixed epochs ${cmp.extraFixes.length} ≤ gpsd's time-less fixes ${cmp.timelessFixes}`);
+      t.ok(
+        cmp.extraFixes.length <= (EXTRA_ALLOWED[f] ?? cmp.timelessFixes),
+        `extra fixed epochs ${cmp.extraFixes.length} ≤ gpsd's time-less fixes ${cmp.timelessFixes}`,
+      );
       const dropped = text.split('\n').filter((l) => l.trim().startsWith('$')).length - chk.sentences.length;
       t.equal(src.counters.E_CHECKSUM ?? 0, dropped, `bad-checksum lines dropped exactly as gpsd drops them (${dropped})`);
     });

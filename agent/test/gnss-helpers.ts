@@ -7,7 +7,12 @@ import { freePort } from '../../scripts/ports.ts';
 import { requireTool } from '../../scripts/tools.ts';
 
 /** Resolves with the first event `name` whose payload satisfies `pred`; rejects after `ms`. */
-export function once<T>(em: { on(n: string, f: (x: T) => void): unknown; off(n: string, f: (x: T) => void): unknown } | EventEmitter, name: string, pred: (x: T) => boolean = () => true, ms = 30_000): Promise<T> {
+export function once<T>(
+  em: { on(n: string, f: (x: T) => void): unknown; off(n: string, f: (x: T) => void): unknown } | EventEmitter,
+  name: string,
+  pred: (x: T) => boolean = () => true,
+  ms = 30_000,
+): Promise<T> {
   const e = em as EventEmitter;
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {

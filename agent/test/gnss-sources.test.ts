@@ -17,7 +17,13 @@ type TapTest = Pick<typeof t, 'testdir' | 'teardown'>;
 async function rig(t: TapTest, opts: { silenceMs?: number } = {}) {
   const emu = new GnssEmulator({ autoRun: false, startTime: T0, coldStart: { noFix: 1, twoD: 1 }, seed: 11 });
   emu.start();
-  const src = new SerialGnssSource({ now: hostNow, path: emu.path, silenceMs: opts.silenceMs ?? 60_000, backoff: { initialMs: 20, maxMs: 200 }, mtk: { intervalMs: 500, sentences: ['RMC', 'GGA', 'GSA'] } });
+  const src = new SerialGnssSource({
+    now: hostNow,
+    path: emu.path,
+    silenceMs: opts.silenceMs ?? 60_000,
+    backoff: { initialMs: 20, maxMs: 200 },
+    mtk: { intervalMs: 500, sentences: ['RMC', 'GGA', 'GSA'] },
+  });
   const fixes: GnssFix[] = [];
   const states: GnssStateChange[] = [];
   src.on('fix', (f) => fixes.push(f));
@@ -99,7 +105,11 @@ t.test('silence → state silent, then open again; unplug/replug → reconnectin
   const reconnecting = once<GnssStateChange>(src, 'state', (s) => s.state === 'reconnecting');
   emu.unplug();
   await reconnecting;
-  await until(() => (src.counters.reconnects ?? 0) >= 2, 30_000, () => 'no reopen attempt while unplugged');
+  await until(
+    () => (src.counters.reconnects ?? 0) >= 2,
+    30_000,
+    () => 'no reopen attempt while unplugged',
+  );
   const reopened = once<GnssStateChange>(src, 'state', (s) => s.state === 'open');
   emu.replug();
   await reopened;
@@ -126,7 +136,10 @@ t.test('replay source and factory', async (t) => {
     file,
     '# Date: 2010-07-07\n' +
       encodeSentence('GP', 'GGA', ['005947.00', '3715.6616', 'N', '12157.6709', 'W', 1, 11, '0.8', '86.0', 'M', '-30.1', 'M', '', '']) +
-      encodeSentence('GP', 'GGA', ['005947.00', '3715.6616', 'N', '12157.6709', 'W', 1, 11, '0.8', '86.0', 'M', '-30.1', 'M', '', '']).replace(/\*..\r\n/, '*00\r\n') +
+      encodeSentence('GP', 'GGA', ['005947.00', '3715.6616', 'N', '12157.6709', 'W', 1, 11, '0.8', '86.0', 'M', '-30.1', 'M', '', '']).replace(
+        /\*..\r\n/,
+        '*00\r\n',
+      ) +
       encodeSentence('GP', 'GGA', ['005948.00', '3715.6616', 'N', '12157.6709', 'W', 1, 11, '0.8', '86.0', 'M', '-30.1', 'M', '', '']),
   );
   const src = createGnssSource({ now: hostNow, type: 'replay', file }) as ReplayGnssSource;
@@ -135,7 +148,13 @@ t.test('replay source and factory', async (t) => {
   src.on('fix', (f) => fixes.push(f));
   await src.start();
   await src.done;
-  t.same(fixes.map((f) => [f.time, f.mode, f.usable]), [['2010-07-07T00:59:47.000Z', 3, true], ['2010-07-07T00:59:48.000Z', 3, true]]);
+  t.same(
+    fixes.map((f) => [f.time, f.mode, f.usable]),
+    [
+      ['2010-07-07T00:59:47.000Z', 3, true],
+      ['2010-07-07T00:59:48.000Z', 3, true],
+    ],
+  );
   t.equal(src.counters.E_CHECKSUM, 1);
   t.equal(src.state, 'closed');
   t.type(createGnssSource({ now: hostNow, type: 'serial', path: '/dev/null' }), SerialGnssSource);
@@ -160,5 +179,8 @@ t.test('gpsd source against a real gpsd fed by the emulator', { skip: missing('g
   t.equal(good.source, 'gpsd');
   t.ok(Math.abs(good.lat! - 52.0907) < 0.01 && Math.abs(good.lon! - 5.1214) < 0.01, `position via gpsd ${good.lat},${good.lon}`);
   t.ok(good.accuracy! > 0, 'eph as accuracy');
-  t.ok(fixes.every((f) => f.mode < 2 || f.lat !== undefined), 'fixed reports carry a position');
+  t.ok(
+    fixes.every((f) => f.mode < 2 || f.lat !== undefined),
+    'fixed reports carry a position',
+  );
 });

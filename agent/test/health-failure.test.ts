@@ -20,7 +20,10 @@ t.test('/healthz: 200 while the network runs, 503 after the uplink failed', asyn
       throw new Error('not here');
     },
   };
-  const agent = new Agent(resolveConfig({ dataDir: join(dir, 'data'), keystore: { passphrase: 'health failure' }, log: { level: 'silent' }, http: { port: 0 } }, {}), { network: async () => net });
+  const agent = new Agent(
+    resolveConfig({ dataDir: join(dir, 'data'), keystore: { passphrase: 'health failure' }, log: { level: 'silent' }, http: { port: 0 } }, {}),
+    { network: async () => net },
+  );
   await agent.start();
   t.teardown(() => agent.stop());
   const healthz = async (): Promise<{ status: number; body: { status: string; failure?: string } }> => {

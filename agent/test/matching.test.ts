@@ -50,13 +50,19 @@ t.test('2.1 M fingerprints: one planted match found at a seeded random position'
   b.fingerprints.set(fingerprint(ownPrefixes[5].prefix), pos * 16);
   b.levels[pos] = 2;
   const hits: number[] = [];
-  t.equal(own.set.scan(b.fingerprints, (i) => hits.push(i)), 1);
+  t.equal(
+    own.set.scan(b.fingerprints, (i) => hits.push(i)),
+    1,
+  );
   t.same(hits, [pos]);
   t.same(matchFingerprints(own, b), [{ kind: 'fingerprint', day: today - 3, level: 'high' }]);
   // misaligned views still work (copied)
   const shifted = new Uint8Array(b.fingerprints.length + 1);
   shifted.set(b.fingerprints, 1);
-  t.equal(own.set.scan(shifted.subarray(1), () => {}), 1);
+  t.equal(
+    own.set.scan(shifted.subarray(1), () => {}),
+    1,
+  );
 });
 
 t.test('Set16 with colliding first words', async (t) => {
@@ -98,14 +104,27 @@ t.test('venue exposure by overlap', async (t) => {
   const base = today * DAY + 10 * 3_600_000;
   const infected = [{ venueId: 'AABBCCDDEEFF0011', entry: base, exit: base + 60 * MIN }];
   const v = (entry: number, exit: number, venueId = 'aabbccddeeff0011') => ({ venueId, entry: base + entry * MIN, exit: base + exit * MIN });
-  t.same(matchVenues(infected, [v(30, 90)]).map((e) => [e.level, e.overlapMs / MIN, e.checkInGapMs / MIN]), [['high', 30, 30]]);
-  t.same(matchVenues(infected, [v(50, 90)]).map((e) => [e.level, e.overlapMs / MIN]), [['low', 10]]);
+  t.same(
+    matchVenues(infected, [v(30, 90)]).map((e) => [e.level, e.overlapMs / MIN, e.checkInGapMs / MIN]),
+    [['high', 30, 30]],
+  );
+  t.same(
+    matchVenues(infected, [v(50, 90)]).map((e) => [e.level, e.overlapMs / MIN]),
+    [['low', 10]],
+  );
   t.same(matchVenues(infected, [v(61, 90)]), [], 'after the infected visitor left: none');
-  t.same(matchVenues(infected, [v(61, 90)], { lingerMs: 30 * MIN }).map((e) => e.overlapMs / MIN), [29], 'residual (linger) window');
+  t.same(
+    matchVenues(infected, [v(61, 90)], { lingerMs: 30 * MIN }).map((e) => e.overlapMs / MIN),
+    [29],
+    'residual (linger) window',
+  );
   t.same(matchVenues(infected, [v(0, 60, '00')]), [], 'other venue');
   t.same(matchVenues(infected, [v(55, 90)], { minMs: 10 * MIN }), [], 'below the minimum overlap');
   const open = { venueId: 'aabbccddeeff0011', entry: base + 40 * MIN };
   t.same(matchVenues(infected, [open]), [], 'an open visit without now: no exposure yet');
-  t.same(matchVenues(infected, [open], { now: base + 50 * MIN }).map((e) => e.overlapMs / MIN), [10], 'an open visit counts until now');
+  t.same(
+    matchVenues(infected, [open], { now: base + 50 * MIN }).map((e) => e.overlapMs / MIN),
+    [10],
+    'an open visit counts until now',
+  );
 });
-

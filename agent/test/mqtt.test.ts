@@ -15,7 +15,8 @@ const DEVICE = 'agent-mqtt-1';
 /** `port` 0: kernel-chosen; a restarted broker comes back on the port the device knows. */
 function broker(port = 0): EmbeddedBroker {
   return new EmbeddedBroker({
-    host: '127.0.0.1', port,
+    host: '127.0.0.1',
+    port,
     credentials: { gateway: hashPassword(GW_PASSWORD, { iterations: 1000 }), [DEVICE]: hashPassword(devicePassword(DEVICE), { iterations: 1000 }) },
     acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS },
   });
@@ -51,7 +52,16 @@ async function responder(url: string, id: string): Promise<{ gw: GatewayMqtt; st
   return { gw, statuses, online };
 }
 
-const caRequest = (n: number): WireMessage => ({ type: 'ca-request', correlationId: cid(n), gnss: null, venues: [], day: 1, pseudonymPublicKey: new Uint8Array(32), extra: new Uint8Array(0), signature: new Uint8Array(64) });
+const caRequest = (n: number): WireMessage => ({
+  type: 'ca-request',
+  correlationId: cid(n),
+  gnss: null,
+  venues: [],
+  day: 1,
+  pseudonymPublicKey: new Uint8Array(32),
+  extra: new Uint8Array(0),
+  signature: new Uint8Array(64),
+});
 
 t.test('request/reply, status, timeouts, reconnect after a broker restart', { timeout: 60_000 }, async (t) => {
   let b = broker();
@@ -74,10 +84,22 @@ t.test('request/reply, status, timeouts, reconnect after a broker restart', { ti
   t.equal(toHex((await unmatched).correlationId), toHex(cid(200)), 'an unmatched reply is emitted');
   t.equal(dev.counters.badReplies, 1, 'an undecodable reply is counted and dropped');
 
-  await t.rejects(dev.request('catchup-request', { type: 'catchup-request', correlationId: cid(2), chain: 'notification', fromHeight: 0, maxBlocks: 1 }, 200), { code: 'E_TIMEOUT' }, 'no reply: E_TIMEOUT');
-  await t.rejects(Promise.all([dev.request('ca-request', caRequest(3), 20_000), dev.request('ca-request', caRequest(3), 20_000)]), { code: 'E_STATE' }, 'two requests with one correlation id refused');
+  await t.rejects(
+    dev.request('catchup-request', { type: 'catchup-request', correlationId: cid(2), chain: 'notification', fromHeight: 0, maxBlocks: 1 }, 200),
+    { code: 'E_TIMEOUT' },
+    'no reply: E_TIMEOUT',
+  );
+  await t.rejects(
+    Promise.all([dev.request('ca-request', caRequest(3), 20_000), dev.request('ca-request', caRequest(3), 20_000)]),
+    { code: 'E_STATE' },
+    'two requests with one correlation id refused',
+  );
   await r.online;
-  t.match(r.statuses.find((s) => s.type === 'device-status'), { state: 'online', agentVersion: 'test' }, 'online status published');
+  t.match(
+    r.statuses.find((s) => s.type === 'device-status'),
+    { state: 'online', agentVersion: 'test' },
+    'online status published',
+  );
 
   // broker down: the device goes to reconnecting; up again (no stored session): resubscribed, requests work
   const down = once(dev, 'state', (s: string) => s === 'reconnecting');
@@ -131,7 +153,15 @@ t.test('a subscribe() made while the connect’s SUBSCRIBE is in flight is sent 
   const late = dev.subscribe(topics.notificationFeed(), (_topic, p) => void (feed.push(p), heard()));
   held();
   await Promise.all([late, dev.whenConnected()]);
-  await new Promise<void>((resolve, reject) => aedes.publish({ cmd: 'publish', topic: topics.notificationFeed(), payload: Buffer.from([7]), qos: 1, retain: false, dup: false }, (e) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    aedes.publish({ cmd: 'publish', topic: topics.notificationFeed(), payload: Buffer.from([7]), qos: 1, retain: false, dup: false }, (e) =>
+      e ? reject(e) : resolve(),
+    ),
+  );
   await delivered;
-  t.same(feed.map((p) => [...p]), [[7]], 'the feed subscribed in the window is delivered');
+  t.same(
+    feed.map((p) => [...p]),
+    [[7]],
+    'the feed subscribed in the window is delivered',
+  );
 });

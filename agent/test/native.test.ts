@@ -31,7 +31,10 @@ t.test('a module without a loadable binary: E_PREBUILD naming it and its fallbac
   const absent = probeNative({ chain: ['no-such-native-module-beepkit'], role: 'test', fallback: 'none' });
   t.equal(absent.code, 'E_NATIVE_MISSING');
   const lines: { level: string; o: Record<string, unknown>; msg: string }[] = [];
-  const log = { info: (o: object, msg: string) => void lines.push({ level: 'info', o: o as Record<string, unknown>, msg }), error: (o: object, msg: string) => void lines.push({ level: 'error', o: o as Record<string, unknown>, msg }) };
+  const log = {
+    info: (o: object, msg: string) => void lines.push({ level: 'info', o: o as Record<string, unknown>, msg }),
+    error: (o: object, msg: string) => void lines.push({ level: 'error', o: o as Record<string, unknown>, msg }),
+  };
   const r = { ...platformReport([]), native: [m] };
   logPlatform(log, 'agent', r);
   t.equal(lines[0].msg, 'agent: platform');

@@ -42,7 +42,12 @@ const gatewayIds = new Map<string, number>();
 const gatewayId = (dataDir: string): number => gatewayIds.get(dataDir) ?? (gatewayIds.set(dataDir, gatewayIds.size + 1), gatewayIds.size);
 /** `httpPort` 0: kernel-chosen (read `gw.httpPort`). */
 export async function startGateway(dataDir: string, url: string, httpPort: number, now: () => number = hostNow): Promise<Gateway> {
-  const config = resolveConfig({ dataDir, broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-agent-test-${gatewayId(dataDir)}`, connections: 1 }, http: { port: httpPort }, log: { level: 'silent' } });
+  const config = resolveConfig({
+    dataDir,
+    broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-agent-test-${gatewayId(dataDir)}`, connections: 1 },
+    http: { port: httpPort },
+    log: { level: 'silent' },
+  });
   const gw = new Gateway({ config, now });
   await gw.start();
   return gw;
@@ -65,7 +70,16 @@ export function dayKeySource(seed: number, fromDay: number): (day: number) => Da
 
 /** A device certificate for `pseudonym` on `day`, valid from the day's start to `notAfter`, signed by the gateway's CA. */
 export function certify(gw: Gateway, pseudonym: Uint8Array, day: number, notAfter: number): Uint8Array {
-  return issueCertificate(gw.keys.ca, { role: 'device', serial: day, day, notBefore: day * DAY, notAfter, subject: pseudonym, solverKeyId: gw.keys.solverKeyId, region: 'test' }).bytes;
+  return issueCertificate(gw.keys.ca, {
+    role: 'device',
+    serial: day,
+    day,
+    notBefore: day * DAY,
+    notAfter,
+    subject: pseudonym,
+    solverKeyId: gw.keys.solverKeyId,
+    region: 'test',
+  }).bytes;
 }
 
 /** A synthetic TraceCode (random ciphertext) for `prefix` and `interval`. */
@@ -74,7 +88,11 @@ export function traceCode(rand: () => number, prefix: Uint8Array, interval: numb
 }
 
 /** Resolves on the first `event` of `em` satisfying `pred`. */
-export function once<T>(em: { on(e: string, f: (x: T) => void): unknown; off(e: string, f: (x: T) => void): unknown }, event: string, pred: (x: T) => boolean = () => true): Promise<T> {
+export function once<T>(
+  em: { on(e: string, f: (x: T) => void): unknown; off(e: string, f: (x: T) => void): unknown },
+  event: string,
+  pred: (x: T) => boolean = () => true,
+): Promise<T> {
   return new Promise((resolve) => {
     const f = (x: T): void => {
       if (!pred(x)) return;

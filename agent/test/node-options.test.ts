@@ -20,7 +20,10 @@ t.test('the systemd unit starts the agent with the agent process environment', a
   const env = unitEnv(readFileSync(fileURLToPath(new URL('../systemd/beepkit-agent.service', import.meta.url)), 'utf8'));
   t.same(env.NODE_OPTIONS?.split(/\s+/), [...AGENT_NODE_OPTIONS], 'NODE_OPTIONS: the same options, in order');
   for (const [k, v] of Object.entries(AGENT_ENV)) t.equal(env[k], v, k);
-  t.ok(AGENT_NODE_OPTIONS.every((o) => process.allowedNodeEnvironmentFlags.has(o.split('=')[0])), 'each option is one Node accepts in NODE_OPTIONS');
+  t.ok(
+    AGENT_NODE_OPTIONS.every((o) => process.allowedNodeEnvironmentFlags.has(o.split('=')[0])),
+    'each option is one Node accepts in NODE_OPTIONS',
+  );
 });
 
 t.test('withNodeOptions appends, once each, after what was there', async (t) => {

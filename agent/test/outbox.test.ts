@@ -13,9 +13,20 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const names = (ob: Outbox): string[] => ob.pending().map((p) => dec(p.bytes));
 
-function capture(): { lines: string[]; logger: { info: () => void; debug: () => void; warn: (o: unknown, m?: string) => void; error: (o: unknown, m?: string) => void } } {
+function capture(): {
+  lines: string[];
+  logger: { info: () => void; debug: () => void; warn: (o: unknown, m?: string) => void; error: (o: unknown, m?: string) => void };
+} {
   const lines: string[] = [];
-  return { lines, logger: { info: () => {}, debug: () => {}, warn: (o, m) => lines.push(`${m} ${JSON.stringify(o)}`), error: (o, m) => lines.push(`${m} ${JSON.stringify(o)}`) } };
+  return {
+    lines,
+    logger: {
+      info: () => {},
+      debug: () => {},
+      warn: (o, m) => lines.push(`${m} ${JSON.stringify(o)}`),
+      error: (o, m) => lines.push(`${m} ${JSON.stringify(o)}`),
+    },
+  };
 }
 
 t.test('crc32c known answer', async (t) => {
@@ -94,10 +105,12 @@ t.test('kill -9 of a child appending in a loop: every acknowledged item present 
   const path = join(t.testdir(), 'ob');
   const acked: string[] = [];
   let seed = 20261121;
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (let run = 0; run < 5; run++) {
     const killAt = 3 + Math.floor(rnd() * 40);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures/outbox-writer.ts'), path, String(run), String(Math.floor(rnd() * 1e9))], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures/outbox-writer.ts'), path, String(run), String(Math.floor(rnd() * 1e9))], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let buf = '';
     let count = 0;
     child.stdout.setEncoding('utf8');

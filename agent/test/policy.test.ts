@@ -47,7 +47,16 @@ t.test('fake procfs/sysfs: wifi / ethernet / offline', async (t) => {
   t.same([wifi.online, wifi.wifi, wifi.iface], [true, true, 'wlan0']);
   const eth = await readDeviceState(fakeRoot(t.testdir({}), { route: [{ iface: 'eth0' }], ifaces: ['eth0'], wireless: ['wlan0'] }));
   t.same([eth.online, eth.wifi, eth.iface], [true, false, 'eth0']);
-  const both = await readDeviceState(fakeRoot(t.testdir({}), { route: [{ iface: 'eth0', metric: 700 }, { iface: 'wlan0', metric: 100 }], wireless: ['wlan0'], ifaces: ['eth0'] }));
+  const both = await readDeviceState(
+    fakeRoot(t.testdir({}), {
+      route: [
+        { iface: 'eth0', metric: 700 },
+        { iface: 'wlan0', metric: 100 },
+      ],
+      wireless: ['wlan0'],
+      ifaces: ['eth0'],
+    }),
+  );
   t.equal(both.iface, 'wlan0', 'lowest metric wins');
   const off = await readDeviceState(fakeRoot(t.testdir({}), { route: [{ iface: 'eth0', dest: '0002A8C0' }] }));
   t.same([off.online, off.wifi], [false, false]);

@@ -16,7 +16,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const rootRequire = createRequire(join(ROOT, 'package.json'));
 
-interface Tags { file: string; runtime?: string; napi?: boolean; abi?: string; uv?: string; armv?: string; libc?: string }
+interface Tags {
+  file: string;
+  runtime?: string;
+  napi?: boolean;
+  abi?: string;
+  uv?: string;
+  armv?: string;
+  libc?: string;
+}
 const gyp = rootRequire('node-gyp-build') as { parseTags(file: string): Tags | undefined };
 
 /** A Pi target as node-gyp-build sees it there. */
@@ -30,10 +38,16 @@ const hciDir = dirname(rootRequire.resolve('@stoprocent/bluetooth-hci-socket/pac
 const hciRequire = createRequire(join(hciDir, 'package.json'));
 const serialportDir = dirname(rootRequire.resolve('serialport/package.json'));
 const DEVICE_MODULES: [string, string][] = [
-  ['@serialport/bindings-cpp (serialport, the agent\'s GNSS and UART ports)', dirname(createRequire(join(serialportDir, 'package.json')).resolve('@serialport/bindings-cpp/package.json'))],
+  [
+    "@serialport/bindings-cpp (serialport, the agent's GNSS and UART ports)",
+    dirname(createRequire(join(serialportDir, 'package.json')).resolve('@serialport/bindings-cpp/package.json')),
+  ],
   ['@stoprocent/bluetooth-hci-socket (raw HCI socket, hciIndex)', hciDir],
-  ['@serialport/bindings-cpp (the HCI socket\'s UART driver)', dirname(createRequire(hciRequire.resolve('serialport')).resolve('@serialport/bindings-cpp/package.json'))],
-  ['usb (the HCI socket\'s USB driver, optional)', dirname(hciRequire.resolve('usb/package.json'))],
+  [
+    "@serialport/bindings-cpp (the HCI socket's UART driver)",
+    dirname(createRequire(hciRequire.resolve('serialport')).resolve('@serialport/bindings-cpp/package.json')),
+  ],
+  ["usb (the HCI socket's USB driver, optional)", dirname(hciRequire.resolve('usb/package.json'))],
 ];
 
 /** The prebuild node-gyp-build would load on the target, if any (glibc; N-API or this Node's ABI). */
@@ -44,11 +58,16 @@ function prebuildFor(pkgDir: string, target: (typeof TARGETS)[number]): string |
   } catch {
     return undefined;
   }
-  return files.map((f) => gyp.parseTags(f)).find((x): x is Tags => !!x
-    && (!x.runtime || x.runtime === 'node' || (x.runtime === 'node' && !!x.napi))
-    && (!x.abi || x.abi === process.versions.modules || !!x.napi)
-    && (!x.armv || x.armv === target.armv)
-    && (!x.libc || x.libc === 'glibc'))?.file;
+  return files
+    .map((f) => gyp.parseTags(f))
+    .find(
+      (x): x is Tags =>
+        !!x &&
+        (!x.runtime || x.runtime === 'node' || (x.runtime === 'node' && !!x.napi)) &&
+        (!x.abi || x.abi === process.versions.modules || !!x.napi) &&
+        (!x.armv || x.armv === target.armv) &&
+        (!x.libc || x.libc === 'glibc'),
+    )?.file;
 }
 
 t.test('each device native module has a prebuilt binary for linux-arm64 and linux-arm (armv7)', async (t) => {
@@ -81,14 +100,17 @@ t.test('their install scripts only look for the prebuild, and the kit runs none'
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; scripts?: Record<string, string> };
     const scripts = pkg.scripts ?? {};
     for (const hook of ['preinstall', 'install', 'postinstall'] as const) {
-      if (scripts[hook] !== undefined) t.equal(scripts[hook], 'node-gyp-build', `${name}: ${hook} is node-gyp-build (it compiles only when no prebuild matches)`);
+      if (scripts[hook] !== undefined)
+        t.equal(scripts[hook], 'node-gyp-build', `${name}: ${hook} is node-gyp-build (it compiles only when no prebuild matches)`);
     }
     t.equal(root.allowScripts?.[pkg.name], false, `${pkg.name}: allowScripts false in the root package.json`);
   }
 });
 
-t.test('the simulator\'s PTY module: linux-arm64 yes, linux-arm documented as missing', async (t) => {
-  const pty = JSON.parse(readFileSync(join(dirname(rootRequire.resolve('@lydell/node-pty/package.json')), 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> };
+t.test("the simulator's PTY module: linux-arm64 yes, linux-arm documented as missing", async (t) => {
+  const pty = JSON.parse(readFileSync(join(dirname(rootRequire.resolve('@lydell/node-pty/package.json')), 'package.json'), 'utf8')) as {
+    optionalDependencies?: Record<string, string>;
+  };
   const platforms = Object.keys(pty.optionalDependencies ?? {});
   t.ok(platforms.includes('@lydell/node-pty-linux-arm64'), '@lydell/node-pty ships linux-arm64');
   if (!platforms.includes('@lydell/node-pty-linux-arm')) {

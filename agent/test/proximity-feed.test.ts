@@ -10,7 +10,12 @@ const RPI_B = 'fedcba9876543210fedcba9876543210';
 
 function feed(o: Partial<ConstructorParameters<typeof ProximityFeed>[0]> = {}) {
   let mono = 0;
-  const f = new ProximityFeed({ mono: () => mono, edges: [63, 73, 79], windowsOf: (k) => (k === RPI_A ? [{ start: 1000, end: 61_000, msByBucket: [60_000, 0, 0, 0] }] : undefined), ...o });
+  const f = new ProximityFeed({
+    mono: () => mono,
+    edges: [63, 73, 79],
+    windowsOf: (k) => (k === RPI_A ? [{ start: 1000, end: 61_000, msByBucket: [60_000, 0, 0, 0] }] : undefined),
+    ...o,
+  });
   return { f, tick: (ms: number) => (mono += ms) };
 }
 
@@ -21,8 +26,18 @@ t.test('samples: local ids, rate per peer and in all, ring bound, cursor', async
   f.observe(RPI_B, -80, -79, 71, 1100);
   t.same(f.counters, { samples: 2, skippedGap: 1, skippedRate: 0, peersDropped: 0 });
   const r = f.read(0);
-  t.same(r.samples, [{ peer: 'p1', t: 1000, raw: -60, rssi: -61.2, att: 53.8 }, { peer: 'p2', t: 1100, raw: -80, rssi: -79, att: 71 }], 'local ids, one decimal');
-  t.same(r.peers.map((p) => p.label), ['p1', 'p2']);
+  t.same(
+    r.samples,
+    [
+      { peer: 'p1', t: 1000, raw: -60, rssi: -61.2, att: 53.8 },
+      { peer: 'p2', t: 1100, raw: -80, rssi: -79, att: 71 },
+    ],
+    'local ids, one decimal',
+  );
+  t.same(
+    r.peers.map((p) => p.label),
+    ['p1', 'p2'],
+  );
   t.same(r.peers[0]!.windows, [{ start: 1000, end: 61_000, msByBucket: [60_000, 0, 0, 0] }], 'the exposure windows of the peer');
   t.same(r.edges, [63, 73, 79]);
   t.equal(r.next, 2);
@@ -51,7 +66,16 @@ t.test('peers are bounded; names label peers only with a valid entry', async (t)
   f.observe(RPI_B, -50, -50, 42, 10);
   t.equal(f.setNames([{ rpi: RPI_B, name: 'Bob' }]), 1);
   t.equal(f.read(0).peers.find((p) => p.id === 'p6')?.label, 'Bob', 'the name given for its RPI');
-  for (const bad of [undefined, 'x', [{ rpi: 'zz', name: 'Bob' }], [{ rpi: RPI_A.toUpperCase(), name: 'Bob' }], [{ rpi: RPI_A, name: '' }], [{ rpi: RPI_A, name: '<script>' }], [{ rpi: RPI_A, name: 'x'.repeat(41) }], new Array(4).fill({ rpi: RPI_A, name: 'A' })]) {
+  for (const bad of [
+    undefined,
+    'x',
+    [{ rpi: 'zz', name: 'Bob' }],
+    [{ rpi: RPI_A.toUpperCase(), name: 'Bob' }],
+    [{ rpi: RPI_A, name: '' }],
+    [{ rpi: RPI_A, name: '<script>' }],
+    [{ rpi: RPI_A, name: 'x'.repeat(41) }],
+    new Array(4).fill({ rpi: RPI_A, name: 'A' }),
+  ]) {
     t.throws(() => f.setNames(bad), { code: 'E_FORMAT' }, `refused: ${JSON.stringify(bad)?.slice(0, 40)}`);
   }
 });
@@ -75,7 +99,11 @@ t.test('venue watch: one query per venue per gap, one at a time, the last heard 
   const asked: string[] = [];
   let answer: (v: { state: string; sinceMs: number }) => void = () => {};
   const w = new VenueWatch({
-    query: (id) => (asked.push(id), new Promise((r) => (answer = r))), now: () => now, nameOf: (id) => (id === 'aaaaaaaaaaaa' ? 'Café' : undefined), logger: silentLogger, minGapMs: 60_000,
+    query: (id) => (asked.push(id), new Promise((r) => (answer = r))),
+    now: () => now,
+    nameOf: (id) => (id === 'aaaaaaaaaaaa' ? 'Café' : undefined),
+    logger: silentLogger,
+    minGapMs: 60_000,
   });
   t.equal(w.status(), undefined, 'nothing heard yet');
   w.heard('aaaaaaaaaaaa');

@@ -23,7 +23,11 @@ t.test('one line per data row in input order, then per pair: close minutes, buck
   const rows = parseTrace(trace());
   const r = replay(rows);
   t.equal(r.rows.length, rows.length);
-  t.same(r.rows.map((x) => x.row), rows.map((_, i) => i), 'input order');
+  t.same(
+    r.rows.map((x) => x.row),
+    rows.map((_, i) => i),
+    'input order',
+  );
   const unavailable = r.rows[rows.length - 1];
   t.same(unavailable, { row: rows.length - 1, close: false, attenuation: null }, 'RSSI 127: close false, no attenuation');
   t.equal(r.unavailable, 1);
@@ -47,14 +51,16 @@ t.test('--threshold-m 1.5 is stricter than 2 m', async (t) => {
   // attenuation at the 2 m threshold and 1 dB below it (TX 0 dBm, no correction): the estimate (a blend of the
   // window's quantiles) lies between them, so close at 2 m; above the 1.5 m threshold (at least 1 dB lower): not close
   t.ok(thresholdDb(1.5) <= thresholdDb(2) - 1);
-  const text = ['time,rssi,rx,tx,tx_power,rssi_correction', ...Array.from({ length: 50 }, (_, i) => `${i},${-thresholdDb(2) + 0.5 * (i % 2)},a,b,0,0`)].join('\n');
+  const text = ['time,rssi,rx,tx,tx_power,rssi_correction', ...Array.from({ length: 50 }, (_, i) => `${i},${-thresholdDb(2) + 0.5 * (i % 2)},a,b,0,0`)].join(
+    '\n',
+  );
   const two = replay(parseTrace(text), { thresholdM: 2 }).rows.filter((x) => x.close).length;
   const one = replay(parseTrace(text), { thresholdM: 1.5 }).rows.filter((x) => x.close).length;
   t.equal(two, 50, 'all close at 2 m');
   t.equal(one, 0, 'none at 1.5 m');
 });
 
-t.test('the estimate blends the window\'s quantiles; a bad blend is E_CONFIG', async (t) => {
+t.test("the estimate blends the window's quantiles; a bad blend is E_CONFIG", async (t) => {
   const est = new ProximityEstimator(proximityConfig());
   // 20 samples: 40..59 dB; 10th percentile 42, median 50: 0.75 × 42 + 0.25 × 50 = 44
   for (let i = 0; i < 20; i++) est.update(i * 1000, 59 - i);
@@ -62,7 +68,15 @@ t.test('the estimate blends the window\'s quantiles; a bad blend is E_CONFIG', a
   const one = new ProximityEstimator(proximityConfig({ quantiles: [{ q: 0.5, w: 1 }] }));
   for (let i = 0; i < 20; i++) one.update(i * 1000, 59 - i);
   t.equal(one.estimate, 50, 'the median alone');
-  for (const quantiles of [[], [{ q: 0.1, w: 0.5 }], [{ q: 1.5, w: 1 }], [{ q: 0.1, w: -1 }, { q: 0.5, w: 2 }]]) {
+  for (const quantiles of [
+    [],
+    [{ q: 0.1, w: 0.5 }],
+    [{ q: 1.5, w: 1 }],
+    [
+      { q: 0.1, w: -1 },
+      { q: 0.5, w: 2 },
+    ],
+  ]) {
     t.throws(() => proximityConfig({ quantiles }), { code: 'E_CONFIG' }, JSON.stringify(quantiles));
   }
 });
@@ -109,7 +123,11 @@ t.test('malformed traces: E_TRACE with the line, nothing dropped', async (t) => 
     t.equal(err.line, line, JSON.stringify(text));
   }
   t.equal(parseTrace('time,rssi,rx,tx\r\n1,-300,a,b\r\n\r\n').length, 1, 'CRLF and trailing blank lines; -300 dBm is a row (counted)');
-  t.same(replay(parseTrace('time,rssi,rx,tx\n1,-300,a,b\n2,25,a,b\n')).rows.map((r) => r.close), [false, false], 'out of range: close false');
+  t.same(
+    replay(parseTrace('time,rssi,rx,tx\n1,-300,a,b\n2,25,a,b\n')).rows.map((r) => r.close),
+    [false, false],
+    'out of range: close false',
+  );
 });
 
 t.test('fuzz: 10 000 mutated traces give rows or a BeepkitError, never a crash', async (t) => {
@@ -120,8 +138,12 @@ t.test('fuzz: 10 000 mutated traces give rows or a BeepkitError, never a crash',
     x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
-  const base = 'time,rssi,rx,tx,tx_model,rx_model,tx_power,rssi_correction\n' +
-    Array.from({ length: 12 }, (_, i) => `${1_790_000_000 + i * 31},${-60 - i},a${i % 2},b,Pixel 3,SM-G965F,${i % 3 ? '' : -20},${i % 4 ? '' : 1.5}`).join('\n') + '\n';
+  const base =
+    'time,rssi,rx,tx,tx_model,rx_model,tx_power,rssi_correction\n' +
+    Array.from({ length: 12 }, (_, i) => `${1_790_000_000 + i * 31},${-60 - i},a${i % 2},b,Pixel 3,SM-G965F,${i % 3 ? '' : -20},${i % 4 ? '' : 1.5}`).join(
+      '\n',
+    ) +
+    '\n';
   const junk = [',', '\n', '"', '\r', '127', '-', '.', 'e', '1e999', 'NaN', '\u0000', 'é', ' ', '-129', '21', 'time', '0', '\n\n'];
   const outcomes = { ok: 0, E_TRACE: 0 } as Record<string, number>;
   for (let i = 0; i < 10_000; i++) {
@@ -155,8 +177,15 @@ t.test('the CLI: JSON lines, exit 0; E_TRACE with its line, exit 2', async (t) =
   writeFileSync(join(dir, 'bad.csv'), 'time,rssi,rx,tx\n10,-60,a,b\n11,loud,a,b\n');
   const ok = beepkit(['proximity', 'replay', '--threshold-m', '1.5', join(dir, 'ok.csv')]);
   t.equal(ok.status, 0, ok.stderr);
-  const lines = ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.match(lines, [{ row: 0, close: Boolean, attenuation: Number }, { row: 1, close: false, attenuation: null }, { pair: { rx: 'a', tx: 'b' }, risk: 'none' }]);
+  const lines = ok.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.match(lines, [
+    { row: 0, close: Boolean, attenuation: Number },
+    { row: 1, close: false, attenuation: null },
+    { pair: { rx: 'a', tx: 'b' }, risk: 'none' },
+  ]);
   t.match(ok.stderr, /"unavailable":1/);
   const bad = beepkit(['proximity', 'replay', join(dir, 'bad.csv')]);
   t.equal(bad.status, 2);

@@ -25,9 +25,16 @@ const HH = fileURLToPath(new URL('../../../shared/fixtures/rssi/pc-ng+rss_smartp
 
 /** 20 s at 2 m then 30 s at 4 m of the gryphonelab phone, 2 samples a second (the first reading of each half second). */
 function recordedTrace(): string {
-  const rows = readFileSync(HH, 'utf8').split('\n').slice(1).map((l) => l.split(',')).filter((f) => f[0] === 'gryphonelab' && f[2] !== '');
+  const rows = readFileSync(HH, 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','))
+    .filter((f) => f[0] === 'gryphonelab' && f[2] !== '');
   const segment = (cm: string, seconds: number): number[] => {
-    const r = rows.filter((f) => f[5] === cm).map((f) => ({ t: Number(f[1]), rssi: Number(f[2]) })).sort((a, b) => a.t - b.t);
+    const r = rows
+      .filter((f) => f[5] === cm)
+      .map((f) => ({ t: Number(f[1]), rssi: Number(f[2]) }))
+      .sort((a, b) => a.t - b.t);
     const out: number[] = [];
     let last = -Infinity;
     for (const x of r) {
@@ -52,11 +59,22 @@ t.test('a recorded trace through the air, noble and the agent matches proximity 
   const rows = parseTrace(text);
   t.equal(rows.length, 100, 'the trace: 100 samples');
   const sc = validateScenario({
-    name: 'trace-air', seed: 15, origin: { lat: 51.5007, lon: -0.1246 }, duration: 120, speed: 1,
+    name: 'trace-air',
+    seed: 15,
+    origin: { lat: 51.5007, lon: -0.1246 },
+    duration: 120,
+    speed: 1,
     venues: [],
     devices: [
       { id: 'walker', role: 'agent', path: [{ t: 0, x: 0, y: 0 }], gnss: { enabled: false } },
-      { id: 'peer', role: 'crowd', count: 1, area: { center: { x: 1, y: 0 }, radius: 1 }, speed: 0, rssiTrace: { file: tracePath, heardBy: 'walker', startAt: 2 } },
+      {
+        id: 'peer',
+        role: 'crowd',
+        count: 1,
+        area: { center: { x: 1, y: 0 }, radius: 1 },
+        speed: 0,
+        rssiTrace: { file: tracePath, heardBy: 'walker', startAt: 2 },
+      },
     ],
   });
   // start inside one 10-minute EN interval so the peer keeps one RPI for the whole run
@@ -66,18 +84,22 @@ t.test('a recorded trace through the air, noble and the agent matches proximity 
   sim.pause();
   t.teardown(() => sim.stop());
   const walker = sim.device('walker');
-  writeFileSync(join(dir, 'agent.yaml'), [
-    `dataDir: ${join(dir, 'data')}`,
-    // this unit's correction puts the phone's 1 m median (−79 dBm) at 50 dB, as `agent calibrate` would
-    `radio: { scanner: { uart: ${walker.scan!.path} }, dutyCycle: continuous, watchdogMs: 5000, powerOnTimeoutMs: 60000, rssiCorrection: ${UNIT} }`,
-    `clock: { url: 'http://127.0.0.1:${sim.controlPort}/clock', pollMs: 200 }`,
-    'http: { port: 0 }',
-    'log: { level: warn }',
-  ].join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    [
+      `dataDir: ${join(dir, 'data')}`,
+      // this unit's correction puts the phone's 1 m median (−79 dBm) at 50 dB, as `agent calibrate` would
+      `radio: { scanner: { uart: ${walker.scan!.path} }, dutyCycle: continuous, watchdogMs: 5000, powerOnTimeoutMs: 60000, rssiCorrection: ${UNIT} }`,
+      `clock: { url: 'http://127.0.0.1:${sim.controlPort}/clock', pollMs: 200 }`,
+      'http: { port: 0 }',
+      'log: { level: warn }',
+    ].join('\n') + '\n',
+  );
   const { child, output, exited, http } = spawnAgent(t, join(dir, 'agent.yaml'), { BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: PASS });
   const port = await http;
   const token = readFileSync(join(dir, 'data', 'api-token'), 'utf8').trim();
-  const status = async (): Promise<AgentStatus> => (await (await fetch(`http://127.0.0.1:${port}/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as AgentStatus;
+  const status = async (): Promise<AgentStatus> =>
+    (await (await fetch(`http://127.0.0.1:${port}/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as AgentStatus;
   const waitStatus = async (pred: (s: AgentStatus) => boolean, what: string, ms: number): Promise<AgentStatus> => {
     const until = hostNow() + ms;
     for (;;) {
@@ -104,12 +126,21 @@ t.test('a recorded trace through the air, noble and the agent matches proximity 
   if (!e) return;
   t.equal(e.samples, rows.length, 'each recorded sample once');
   // the agent assumes TX -8 dBm for a peer whose AEM it cannot read yet; no model, the unit's correction
-  const ref = replay(parseTrace(text.replace('time,rssi,rx,tx', 'time,rssi,rx,tx,tx_power,rssi_correction').replace(/,peer\n/g, `,peer,-8,${UNIT}\n`))).pairs[0]!;
+  const ref = replay(parseTrace(text.replace('time,rssi,rx,tx', 'time,rssi,rx,tx,tx_power,rssi_correction').replace(/,peer\n/g, `,peer,-8,${UNIT}\n`)))
+    .pairs[0]!;
   const agentClose = e.windows.reduce((a, w) => a + (w.msClose ?? 0), 0) / 60_000;
   const agentBuckets = [0, 1, 2, 3].map((b) => e.windows.reduce((a, w) => a + w.msByBucket[b]!, 0) / 60_000);
-  t.comment(`agent: close ${agentClose.toFixed(3)} min, buckets ${agentBuckets.map((x) => x.toFixed(3)).join('/')}; replay: close ${ref.minutes.close}, buckets ${ref.buckets.join('/')}`);
+  t.comment(
+    `agent: close ${agentClose.toFixed(3)} min, buckets ${agentBuckets.map((x) => x.toFixed(3)).join('/')}; replay: close ${ref.minutes.close}, buckets ${ref.buckets.join('/')}`,
+  );
   t.ok(ref.minutes.close > 0 && ref.minutes.close < ref.minutes.total, 'the trace has close and far samples');
   t.ok(Math.abs(agentClose - ref.minutes.close) <= 0.01 * ref.minutes.close, 'close minutes within 1 %');
-  t.same(agentBuckets.map((x) => x > 0), ref.buckets.map((x) => x > 0), 'the same buckets');
-  agentBuckets.forEach((x, b) => t.ok(Math.abs(x - ref.buckets[b]!) <= 0.01 * ref.minutes.total + 1e-9, `bucket ${b}: ${x.toFixed(3)} vs ${ref.buckets[b]} min`));
+  t.same(
+    agentBuckets.map((x) => x > 0),
+    ref.buckets.map((x) => x > 0),
+    'the same buckets',
+  );
+  agentBuckets.forEach((x, b) =>
+    t.ok(Math.abs(x - ref.buckets[b]!) <= 0.01 * ref.minutes.total + 1e-9, `bucket ${b}: ${x.toFixed(3)} vs ${ref.buckets[b]} min`),
+  );
 });

@@ -12,7 +12,14 @@ const MIN = 60_000;
 const day = 20_413;
 const t0 = day * DAY + 9 * 3_600_000; // 09:00 UTC
 const bytes = (s: string): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest());
-const fixAt = (now: number, lat = 52.2053, lon = 0.1218): Fix => ({ start: Math.floor(now / 1000) - 60, end: Math.floor(now / 1000), lat, lon, accuracy: 8, sources: Source.gnss | Source.beacon });
+const fixAt = (now: number, lat = 52.2053, lon = 0.1218): Fix => ({
+  start: Math.floor(now / 1000) - 60,
+  end: Math.floor(now / 1000),
+  lat,
+  lon,
+  accuracy: 8,
+  sources: Source.gnss | Source.beacon,
+});
 const cert = { day, notBefore: day * 86_400, notAfter: (day + 1) * 86_400 - 1 };
 const ok = (now: number, lat?: number): PublishInput => ({ now, fix: fixAt(now, lat), trusted: true, cert });
 const cfg = { level: 'grid50' as const };
@@ -88,7 +95,14 @@ function harness(config: { level: 'grid50' | 'grid10'; intervalMs?: number; maxS
   });
   return { pub, out };
 }
-const fixNow = (now: number, lat = 52.2053): Fix => ({ start: Math.floor(now / 1000), end: Math.floor(now / 1000), lat, lon: 0.1218, accuracy: 8, sources: Source.gnss | Source.beacon });
+const fixNow = (now: number, lat = 52.2053): Fix => ({
+  start: Math.floor(now / 1000),
+  end: Math.floor(now / 1000),
+  lat,
+  lon: 0.1218,
+  accuracy: 8,
+  sources: Source.gnss | Source.beacon,
+});
 const at = (now: number, lat?: number): PublishInput => ({ now, fix: fixNow(now, lat), trusted: true, cert });
 const S = (ms: number): number => Math.floor(ms / 1000);
 
@@ -117,12 +131,23 @@ t.test('a brief pass covers only the time seen there', async (t) => {
 t.test('a long stay is sealed every maxStayIntervals; gaps and day changes close a stay', async (t) => {
   const { pub, out } = harness({ level: 'grid50', maxStayIntervals: 2 });
   for (let m = 0; m <= 95; m += 5) await pub.tick(at(t0 + m * MIN));
-  t.same(out.map((o) => [o.interval, o.end - o.start]), [[18, 3600]], 'capped after two intervals: 09:00–10:00');
+  t.same(
+    out.map((o) => [o.interval, o.end - o.start]),
+    [[18, 3600]],
+    'capped after two intervals: 09:00–10:00',
+  );
   t.same(pub.state.stay && [pub.state.stay.interval, pub.state.stay.start], [20, S(t0 + 60 * MIN)], 'a new stay from 10:00 with a fresh interval number');
   await pub.tick({ now: t0 + 120 * MIN, trusted: true, cert }); // 11:00 no location
   t.equal(out.length, 1, 'one interval without a decision is not a gap yet');
   await pub.tick({ now: t0 + 150 * MIN, trusted: true, cert });
-  t.same(out.map((o) => [o.interval, o.start, o.end]), [[18, S(t0), S(t0 + 60 * MIN)], [20, S(t0 + 60 * MIN), S(t0 + 95 * MIN)]], 'a missed interval closes the stay');
+  t.same(
+    out.map((o) => [o.interval, o.start, o.end]),
+    [
+      [18, S(t0), S(t0 + 60 * MIN)],
+      [20, S(t0 + 60 * MIN), S(t0 + 95 * MIN)],
+    ],
+    'a missed interval closes the stay',
+  );
   await pub.tick(at(t0 + 150 * MIN));
   t.equal(pub.counts.open, 3, 'same cell after a gap opens a new stay');
   const late = day * DAY + DAY - 60_000;
@@ -130,25 +155,37 @@ t.test('a long stay is sealed every maxStayIntervals; gaps and day changes close
   await p2.tick(at(late));
   const next = { ...at(late + 120_000), cert: { day: day + 1, notBefore: (day + 1) * 86_400, notAfter: (day + 2) * 86_400 } };
   await p2.tick(next);
-  t.same(o2.map((o) => [o.day, o.interval]), [[day, 47]], 'the new day closes yesterday\'s stay with yesterday\'s pseudonym');
+  t.same(
+    o2.map((o) => [o.day, o.interval]),
+    [[day, 47]],
+    "the new day closes yesterday's stay with yesterday's pseudonym",
+  );
   t.equal(p2.state.stay?.day, day + 1);
 });
 
 t.test('a failing sink keeps the stay; a failing seal drops it', async (t) => {
   let fail = true;
   const got: number[] = [];
-  const pub = new Publisher({ config: cfg, seal: (_d, i) => Uint8Array.of(i), sink: async (tc) => {
-    if (fail) throw new Error('disk full');
-    got.push(tc[0]);
-  } });
+  const pub = new Publisher({
+    config: cfg,
+    seal: (_d, i) => Uint8Array.of(i),
+    sink: async (tc) => {
+      if (fail) throw new Error('disk full');
+      got.push(tc[0]);
+    },
+  });
   await pub.tick(ok(t0));
   await t.rejects(pub.tick(ok(t0 + 30 * MIN, 52.3)), /disk full/);
   fail = false;
   await pub.tick(ok(t0 + 31 * MIN, 52.3));
   t.same(got, [18], 'retried on the next tick');
-  const dropping = new Publisher({ config: cfg, seal: () => {
-    throw new Error('no certificate');
-  }, sink: async () => {} });
+  const dropping = new Publisher({
+    config: cfg,
+    seal: () => {
+      throw new Error('no certificate');
+    },
+    sink: async () => {},
+  });
   await dropping.tick(ok(t0));
   await dropping.flush();
   t.same([dropping.counts.lost, dropping.state.stay], [1, undefined]);

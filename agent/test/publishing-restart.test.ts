@@ -24,19 +24,38 @@ const T0 = DAY * 86_400_000 + 10 * INTERVAL_MS + 60_000; // one minute into inte
 t.test('a restart within the interval flush() sealed opens no second stay in it', async (t) => {
   const dir = t.testdir();
   let now = T0;
-  const keystore = await KeystoreFile.open(join(dir, 'ks'), { passphrase: 'p', scrypt: { logN: 10, r: 8, p: 1 } }, { create: true, now: () => Math.floor(now / 1000) });
+  const keystore = await KeystoreFile.open(
+    join(dir, 'ks'),
+    { passphrase: 'p', scrypt: { logN: 10, r: 8, p: 1 } },
+    { create: true, now: () => Math.floor(now / 1000) },
+  );
   const caPriv = new Uint8Array(32).fill(7);
   const solverPub = x25519PublicKey(new Uint8Array(32).fill(9));
   const cert = issueCertificate(caPriv, {
-    role: 'device', serial: 1, day: DAY, notBefore: DAY * 86_400, notAfter: (DAY + 1) * 86_400, subject: keystore.dayKeys(DAY).pseudonym, solverKeyId: keyId(solverPub), region: 'test',
+    role: 'device',
+    serial: 1,
+    day: DAY,
+    notBefore: DAY * 86_400,
+    notAfter: (DAY + 1) * 86_400,
+    subject: keystore.dayKeys(DAY).pseudonym,
+    solverKeyId: keyId(solverPub),
+    region: 'test',
   });
-  const network = { certificate: (d: number) => (d === DAY ? { day: DAY, certificate: encodeCertificate(cert), solverPublicKey: solverPub, solverKeyId: keyId(solverPub) } : undefined) } as unknown as AgentNetwork;
+  const network = {
+    certificate: (d: number) =>
+      d === DAY ? { day: DAY, certificate: encodeCertificate(cert), solverPublicKey: solverPub, solverKeyId: keyId(solverPub) } : undefined,
+  } as unknown as AgentNetwork;
   const config = resolveConfig({ dataDir: dir, publisher: { intervalMs: INTERVAL_MS } });
   const outbox = new Outbox({ path: join(dir, 'outbox') });
   await outbox.start();
   t.teardown(() => outbox.stop());
-  const verdict = (): TrustVerdict => ({ ok: true, evidence: { fused: { at: now, lat: 55.9486, lon: -3.1999, accuracyM: 5, sources: ['gnss'] } } }) as unknown as TrustVerdict;
-  const intervals = (): number[] => outbox.pending().map((p) => decodeTraceCode(p.bytes).interval).sort((a, b) => a - b);
+  const verdict = (): TrustVerdict =>
+    ({ ok: true, evidence: { fused: { at: now, lat: 55.9486, lon: -3.1999, accuracyM: 5, sources: ['gnss'] } } }) as unknown as TrustVerdict;
+  const intervals = (): number[] =>
+    outbox
+      .pending()
+      .map((p) => decodeTraceCode(p.bytes).interval)
+      .sort((a, b) => a - b);
   const run = async (at: number): Promise<Publishing> => {
     now = at;
     const p = new Publishing({ config, keystore, outbox, network, now: () => now, logger: silentLogger });

@@ -19,7 +19,8 @@ export interface RadioWorld {
   close(): Promise<void>;
 }
 
-const ibeacon = (minor: number): Uint8Array => encodeAdvert({ kind: 'ibeacon', uuid: '11111111-2222-3333-4444-555555555555', major: 1, minor, txPower: -59, flags: 6 });
+const ibeacon = (minor: number): Uint8Array =>
+  encodeAdvert({ kind: 'ibeacon', uuid: '11111111-2222-3333-4444-555555555555', major: 1, minor, txPower: -59, flags: 6 });
 
 /** Resolves with the first advert `r` reports that `pred` accepts; rejects after `ms`. */
 export function heard(r: Radio, pred: (e: AdvertEvent) => boolean, label: string, ms = 10_000): Promise<AdvertEvent> {
@@ -65,15 +66,24 @@ export function radioContract(t: Test, name: string, world: () => Promise<RadioW
     await Promise.all([radio.start(), peer.start()]);
 
     t.test('start() resolves with both roles poweredOn', async (t) => {
-      t.ok(states.some((s) => s.role === 'scanner' && s.state === 'poweredOn'), 'scanner poweredOn');
-      t.ok(states.some((s) => s.role === 'advertiser' && s.state === 'poweredOn'), 'advertiser poweredOn');
-      t.notOk(states.some((s) => s.resetDetected), 'no reset reported');
+      t.ok(
+        states.some((s) => s.role === 'scanner' && s.state === 'poweredOn'),
+        'scanner poweredOn',
+      );
+      t.ok(
+        states.some((s) => s.role === 'advertiser' && s.state === 'poweredOn'),
+        'advertiser poweredOn',
+      );
+      t.notOk(
+        states.some((s) => s.resetDetected),
+        'no reset reported',
+      );
     });
 
     t.test('an advert reaches a scanning radio as advertised: bytes, random address, not connectable, an RSSI', async (t) => {
       await peer.advertise(ibeacon(1), undefined, { address: A });
       await radio.startScan({ dutyCycle: 'continuous' });
-      const e = await heard(radio, (e) => e.address === A, 'the peer\'s advert', waitMs);
+      const e = await heard(radio, (e) => e.address === A, "the peer's advert", waitMs);
       t.equal(toHex(e.data), toHex(ibeacon(1)), 'the AD bytes');
       t.equal(e.addressType, 'random', 'from the random address set with it');
       t.equal(e.connectable, false, 'ADV_NONCONN_IND by default');

@@ -17,7 +17,17 @@ const NOW = 20_000 * 86_400_000 + 9 * 3_600_000 + 120_000;
 /** The runner's first EN advert on a MemoryRadio whose controller reports `advTxPower`, and how many it sent by then. */
 async function firstAdvert(advTxPower: number | undefined, o: Partial<ConstructorParameters<typeof RadioRunner>[0]> = {}) {
   const radio = new MemoryRadio({ scanner: false, ...(advTxPower !== undefined ? { advTxPower } : {}) });
-  const runner = new RadioRunner({ radio, scan: false, advertise: true, dutyCycle: 'continuous', txPower: -8, tek: () => TEK, now: () => NOW, watchdogMs: 0, ...o });
+  const runner = new RadioRunner({
+    radio,
+    scan: false,
+    advertise: true,
+    dutyCycle: 'continuous',
+    txPower: -8,
+    tek: () => TEK,
+    now: () => NOW,
+    watchdogMs: 0,
+    ...o,
+  });
   runner.start();
   while (!radio.onAir) await new Promise((r) => setImmediate(r));
   await new Promise((r) => setTimeout(r, 20));
@@ -33,13 +43,13 @@ function metadataOf(ad: Uint8Array): Uint8Array {
   return decryptAem(TEK, f.rpi, f.aem);
 }
 
-t.test('the controller\'s TX power plus the correction goes into the AEM', async (t) => {
+t.test("the controller's TX power plus the correction goes into the AEM", async (t) => {
   const { runner, a, sent } = await firstAdvert(4, { txPowerCorrection: () => -3 });
   t.equal(sent, 1, 'one advert');
   t.same([...metadataOf(a.data)], [...encodeMetadata(1)], 'AEM metadata: 4 dBm − 3 dB = 1 dBm');
   t.same(runner.txPower, { controller: 4, correction: -3, advertised: 1, source: 'controller' });
   const [ids] = intervalIds(TEK, enIntervalNumber(NOW / 1000), 1);
-  t.equal(a.address, formatBleAddress(ids.address).toLowerCase(), 'from the interval\'s address');
+  t.equal(a.address, formatBleAddress(ids.address).toLowerCase(), "from the interval's address");
   t.equal(a.addressType, 'random');
   t.equal(parseInt(a.address.slice(0, 2), 16) >> 6, 0, 'non-resolvable private');
   t.equal(a.connectable, false, 'ADV_NONCONN_IND');

@@ -30,7 +30,10 @@ class Child {
     const clean = { ...process.env };
     delete clean.HCI_CHANNEL_USER;
     delete clean.BLUETOOTH_HCI_SOCKET_UART_PORT;
-    this.proc = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'radio-child.ts')], { env: { ...clean, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'radio-child.ts')], {
+      env: { ...clean, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     createInterface({ input: this.proc.stdout! }).on('line', (l) => {
       let e: Ev;
       try {
@@ -39,10 +42,11 @@ class Child {
         return;
       }
       this.events.push(e);
-      for (const w of [...this.waiters]) if (w.pred(e)) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve(e);
-      }
+      for (const w of [...this.waiters])
+        if (w.pred(e)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(e);
+        }
     });
     createInterface({ input: this.proc.stderr! }).on('line', (l) => this.stderr.push(l));
   }
@@ -53,7 +57,10 @@ class Child {
     const seen = this.events.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timeout: ${label}; last ${JSON.stringify(this.events.slice(-3))}; stderr ${this.stderr.slice(-3).join(' | ')}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`timeout: ${label}; last ${JSON.stringify(this.events.slice(-3))}; stderr ${this.stderr.slice(-3).join(' | ')}`)),
+        ms,
+      );
       this.waiters.push({ pred, resolve: (e) => (clearTimeout(timer), resolve(e)) });
     });
   }
@@ -93,7 +100,7 @@ t.test('scan a host-less beacon; advertise EN that a second Radio sees', async (
     air.stop();
   });
   const [readyA] = await Promise.all([a.waitFor((e) => e.ev === 'ready', 'A ready'), b.waitFor((e) => e.ev === 'ready', 'B ready')]);
-  t.equal(readyA.txPower, 3, 'the advertiser read the controller\'s advertising TX power');
+  t.equal(readyA.txPower, 3, "the advertiser read the controller's advertising TX power");
   const vendor: number[] = [];
   advC.on('trace', (e: { dir: string; opcode?: number }) => {
     if (e.dir === 'cmd' && e.opcode !== undefined && e.opcode >> 10 === 0x3f) vendor.push(e.opcode);
@@ -108,7 +115,7 @@ t.test('scan a host-less beacon; advertise EN that a second Radio sees', async (
   const rpi = 'a1'.repeat(16);
   a.send({ op: 'en', rpi, aem: '40f80000', address: '06:11:22:33:44:55' });
   await a.waitFor((e) => e.ev === 'done' && e.op === 'en', 'A advertising EN');
-  const en = await b.waitFor((e) => e.ev === 'advert' && e.kind === 'exposure-notification', 'B sees A\'s EN advert');
+  const en = await b.waitFor((e) => e.ev === 'advert' && e.kind === 'exposure-notification', "B sees A's EN advert");
   t.equal(en.data, toHex(buildEnAdvert(new Uint8Array(16).fill(0xa1), Uint8Array.of(0x40, 0xf8, 0, 0))));
   t.equal(en.address, '06:11:22:33:44:55', 'the non-resolvable private address set with LE Set Random Address');
   t.equal(en.addressType, 'random', 'own address type random');
@@ -127,9 +134,29 @@ t.test('scan a host-less beacon; advertise EN that a second Radio sees', async (
   await a.waitFor((e) => e.ev === 'done' && e.op === 'stop', 'A stopped');
   const tshark = findTool('tshark');
   if (tshark) {
-    const { stdout } = await promisify(execFile)(tshark, ['-r', capture, '-T', 'fields', '-E', 'separator=,', '-e', 'hci_mon.adapter_id', '-e', '_ws.malformed', '-e', 'bthci_cmd.opcode']);
-    const rows = stdout.trim().split('\n').map((l) => l.split(','));
-    t.same(rows.filter((r) => r[1] !== ''), [], 'no malformed packet');
+    const { stdout } = await promisify(execFile)(tshark, [
+      '-r',
+      capture,
+      '-T',
+      'fields',
+      '-E',
+      'separator=,',
+      '-e',
+      'hci_mon.adapter_id',
+      '-e',
+      '_ws.malformed',
+      '-e',
+      'bthci_cmd.opcode',
+    ]);
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
+    t.same(
+      rows.filter((r) => r[1] !== ''),
+      [],
+      'no malformed packet',
+    );
     t.same([...new Set(rows.map((r) => r[0]))].sort(), ['0', '1'], 'the scanner and the advertiser');
     t.equal(rows.filter((r) => parseInt(r[2], 16) === 0x2005).length, 2, 'LE Set Random Address at each rotation');
   } else t.comment('tshark not installed: the capture is not dissected here (CI installs it)');
@@ -194,7 +221,10 @@ t.test('HciRadio with a stand-in stack: binding options, raw reports, duty cycle
   fake.report(0x03, -71);
   fake.report(0x04, -71);
   t.equal(adverts.length, 1, 'scan responses are not adverts');
-  t.same({ ...adverts[0], data: toHex(adverts[0].data) }, { address: 'c0:00:00:00:00:0a', addressType: 'random', rssi: -71, data: '020106', connectable: false, receivedAt: 1000 });
+  t.same(
+    { ...adverts[0], data: toHex(adverts[0].data) },
+    { address: 'c0:00:00:00:00:0a', addressType: 'random', rssi: -71, data: '020106', connectable: false, receivedAt: 1000 },
+  );
   // the duty cycle stops, then restarts scanning
   await new Promise<void>((resolve) => {
     const iv = setInterval(() => {
@@ -225,7 +255,11 @@ t.test('HciRadio with a stand-in stack: binding options, raw reports, duty cycle
   t.equal(adverts.at(-1)?.connectable, true);
   t.equal(adverts.at(-1)?.receivedAt, 2000, 'injected clock');
   await t.rejects(radio.advertise(new Uint8Array(3)), { code: 'E_CONFIG' }, 'no advertiser controller');
-  await t.rejects(advertiseEn(radio, new Uint8Array(16), new Uint8Array(4), 'c6:11:22:33:44:55'), { code: 'E_FORMAT' }, 'an EN advert from a static random address is refused');
+  await t.rejects(
+    advertiseEn(radio, new Uint8Array(16), new Uint8Array(4), 'c6:11:22:33:44:55'),
+    { code: 'E_FORMAT' },
+    'an EN advert from a static random address is refused',
+  );
   await radio.stop();
-  t.throws(() => new HciRadio({ now: hostNow,}), { code: 'E_CONFIG' });
+  t.throws(() => new HciRadio({ now: hostNow }), { code: 'E_CONFIG' });
 });

@@ -9,7 +9,12 @@ import { venueAlerts } from '../src/alerts/index.ts';
 
 t.test('risk config and the β file', async (t) => {
   const dir = t.testdir();
-  const fit = { model: 'song-logistic', terms: ['intercept', 'rssi', 'contactMinutes', 'checkInGapMinutes', 'materialHours'], beta: [-1, 0.04, 0.05, -0.01, 0.002], standardErrors: [1, 1, 1, 1, 1] };
+  const fit = {
+    model: 'song-logistic',
+    terms: ['intercept', 'rssi', 'contactMinutes', 'checkInGapMinutes', 'materialHours'],
+    beta: [-1, 0.04, 0.05, -0.01, 0.002],
+    standardErrors: [1, 1, 1, 1, 1],
+  };
   writeFileSync(join(dir, 'beta.json'), JSON.stringify(fit));
   const cfg = resolveConfig({ dataDir: dir, risk: { betaFile: 'beta.json', material: 'copper' } }, {}, dir);
   t.equal(cfg.risk.betaFile, join(dir, 'beta.json'), 'relative to the config file');

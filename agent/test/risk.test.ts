@@ -30,10 +30,26 @@ t.test('CWA day thresholds: high at >= 13 weighted minutes', async (t) => {
   const cases: [string, number[][], 'high' | 'low' | undefined, number][] = [
     ['13 weighted minutes: high', [[0, 13, 0, 0]], 'high', 13],
     ['12.9 weighted minutes: low', [[0, 12.9, 0, 0]], 'low', 12.9],
-    ['two windows adding to 13: high', [[0, 8, 0, 0], [0, 5, 0, 0]], 'high', 13],
+    [
+      'two windows adding to 13: high',
+      [
+        [0, 8, 0, 0],
+        [0, 5, 0, 0],
+      ],
+      'high',
+      13,
+    ],
     ['16.25 min below 63 dB = 13 weighted: high', [[16.25, 0, 0, 0]], 'high', 13],
     ['16 min below 63 dB = 12.8: low', [[16, 0, 0, 0]], 'low', 12.8],
-    ['only dropped windows: no risk', [[4, 0, 0, 0], [1, 1, 1, 0]], undefined, 0],
+    [
+      'only dropped windows: no risk',
+      [
+        [4, 0, 0, 0],
+        [1, 1, 1, 0],
+      ],
+      undefined,
+      0,
+    ],
     ['kept window with zero weight: no risk', [[0, 0, 0, 0]], undefined, 0],
   ];
   for (const [name, ws, level, minutes] of cases) {
@@ -47,7 +63,13 @@ t.test('CWA day thresholds: high at >= 13 weighted minutes', async (t) => {
 
 t.test('days are separated and configurable', async (t) => {
   const days = dayRisks([w([0, 20, 0, 0]), w([0, 6, 0, 0], day0 + DAY + 1000)]);
-  t.same(days.map((d) => [d.day, d.level]), [[20_000, 'high'], [20_001, 'low']]);
+  t.same(
+    days.map((d) => [d.day, d.level]),
+    [
+      [20_000, 'high'],
+      [20_001, 'low'],
+    ],
+  );
   const strict = cwaConfig({ highAtMinutes: 25 });
   t.equal(dayRisks([w([0, 20, 0, 0])], strict)[0].level, 'low');
   t.equal(dayRisks([w([0, 0, 10, 0])], cwaConfig({ weights: [1, 1, 2, 0] }))[0].weightedMinutes, 20);

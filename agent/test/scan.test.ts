@@ -85,9 +85,17 @@ t.test('peers at 1, 3 and 8 m end up ordered by attenuation', async (t) => {
   }
   const byMean = [...encounters.encounters()].sort((a, b) => meanAttenuation(a) - meanAttenuation(b));
   const dOf = (rpi: string) => peers.find((q) => toHex(q.rpi) === rpi)?.d;
-  t.same(byMean.map((e) => dOf(e.rpi)), [1, 3, 8], 'mean attenuation order');
+  t.same(
+    byMean.map((e) => dOf(e.rpi)),
+    [1, 3, 8],
+    'mean attenuation order',
+  );
   const byPeer = [...p.allPeers()].sort((a, b) => a.attenuation - b.attenuation);
-  t.same(byPeer.map((x) => dOf(x.key)), [1, 3, 8], 'filtered attenuation order');
+  t.same(
+    byPeer.map((x) => dOf(x.key)),
+    [1, 3, 8],
+    'filtered attenuation order',
+  );
   for (const e of encounters.encounters()) {
     t.equal(e.samples, 240);
     t.equal(e.lastSeen - e.firstSeen, 239_000);

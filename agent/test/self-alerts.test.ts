@@ -41,10 +41,13 @@ const entries = {
 function matcher(shared?: SharedRecord): { m: SelfMatcher; got: Alert[] } {
   const got: Alert[] = [];
   const m = new SelfMatcher({
-    dispatcher: { dispatch: async (a) => got.push(...a) }, now: () => T + 2 * 3_600_000,
-    ownPrefixes: () => [{ day, prefix }], ownVisits: () => [myVisit],
+    dispatcher: { dispatch: async (a) => got.push(...a) },
+    now: () => T + 2 * 3_600_000,
+    ownPrefixes: () => [{ day, prefix }],
+    ownVisits: () => [myVisit],
     // she heard her own advertiser: her RPIs are in her encounter log
-    encounters: () => [], venueIdOf: (v) => toHex(v.subarray(0, 6)),
+    encounters: () => [],
+    venueIdOf: (v) => toHex(v.subarray(0, 6)),
     ...(shared ? { shared: async () => shared } : {}),
   });
   return { m, got };
@@ -54,7 +57,10 @@ const block = (...e: Uint8Array[]) => ({ height: 1, timeMs: T, entries: e });
 t.test('without the record the patient is alerted about herself (the fault)', async (t) => {
   const { m, got } = matcher();
   await m.onBlock(block(entries.myVenue, entries.myFingerprint));
-  t.same(got.map((a) => [a.kind, a.level]).sort(), [['fingerprint', 'high'], ['venue', 'high']]);
+  t.same(got.map((a) => [a.kind, a.level]).sort(), [
+    ['fingerprint', 'high'],
+    ['venue', 'high'],
+  ]);
 });
 
 t.test('after consent: no alert from her own endorsement, still alerted by others', async (t) => {
@@ -65,7 +71,11 @@ t.test('after consent: no alert from her own endorsement, still alerted by other
   t.equal(m.counters.selfDropped, 3);
   t.equal(got.length, 0);
   const other = await m.onBlock(block(entries.otherVenue));
-  t.same(other.map((a) => [a.kind, a.level]), [['venue', 'high']], 'another patient at the café 10 min after her still alerts');
+  t.same(
+    other.map((a) => [a.kind, a.level]),
+    [['venue', 'high']],
+    'another patient at the café 10 min after her still alerts',
+  );
 });
 
 t.test('the record is durable, sealed at rest and accumulates consents', async (t) => {
@@ -79,7 +89,11 @@ t.test('the record is durable, sealed at rest and accumulates consents', async (
   const second: SharedRecord = { prefixes: [{ day: day + 1, prefix: toHex(h('next-day')) }], teks: [], visits: [] };
   const all = await recordShared(path, second, key);
   t.same(await loadShared(path, key), all, 'reads back what was written');
-  t.same(all.prefixes.map((p) => p.day), [day, day + 1], 'union, no duplicates');
+  t.same(
+    all.prefixes.map((p) => p.day),
+    [day, day + 1],
+    'union, no duplicates',
+  );
   t.notOk(readFileSync(path).toString('latin1').includes(toHex(prefix)), 'no pseudonym in clear on disk');
   await t.rejects(loadShared(path, h('wrong-key')), 'another key cannot open it');
 });

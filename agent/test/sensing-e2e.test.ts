@@ -54,20 +54,30 @@ const TOLERANCE_S = 5;
 
 // agent path (scenario seconds, metres east/north of the origin)
 const PATH: Waypoint[] = [
-  { t: 0, x: -16, y: 0 }, { t: 1, x: -16, y: 0 },
+  { t: 0, x: -16, y: 0 },
+  { t: 1, x: -16, y: 0 },
   { t: 13, x: 0, y: 0 }, // seat in café A (centre); crosses its radius at t ≈ 7.0
   { t: 28, x: 0, y: 0 }, // leaves: crosses the radius at t ≈ 33.4 (~26 s inside)
   { t: 55, x: 40, y: 0 }, // café B, 40 m east: in at t ≈ 49.6
   { t: 62, x: 40, y: 0 },
   { t: 76, x: 60, y: 0 }, // out of B at t ≈ 67.6 (~18 s inside)
 ];
-const CAFES = [{ id: 'cafe-a', center: { x: 0, y: 0 } }, { id: 'cafe-b', center: { x: 40, y: 0 } }];
-const PEERS = [{ id: 'near-000', crowd: 'near', at: { x: 0, y: -1 }, distance: 1 }, { id: 'far-000', crowd: 'far', at: { x: 0, y: 6 }, distance: 6 }];
+const CAFES = [
+  { id: 'cafe-a', center: { x: 0, y: 0 } },
+  { id: 'cafe-b', center: { x: 40, y: 0 } },
+];
+const PEERS = [
+  { id: 'near-000', crowd: 'near', at: { x: 0, y: -1 }, distance: 1 },
+  { id: 'far-000', crowd: 'far', at: { x: 0, y: 6 }, distance: 6 },
+];
 
 /** Scenario seconds at which the path crosses the circle, in order (10 ms resolution). */
 function crossings(c: { x: number; y: number }, r: number): number[] {
   const out: number[] = [];
-  const inside = (s: number) => { const p = positionAt(PATH, s); return Math.hypot(p.x - c.x, p.y - c.y) <= r; };
+  const inside = (s: number) => {
+    const p = positionAt(PATH, s);
+    return Math.hypot(p.x - c.x, p.y - c.y) <= r;
+  };
   let prev = inside(0);
   for (let s = 0.01; s <= PATH[PATH.length - 1]!.t; s += 0.01) {
     const now = inside(s);
@@ -79,11 +89,21 @@ function crossings(c: { x: number; y: number }, r: number): number[] {
 
 function scenario() {
   const sc = validateScenario({
-    name: 'sensing-e2e', seed: 41, origin: ORIGIN, duration: 80, speed: 1,
+    name: 'sensing-e2e',
+    seed: 41,
+    origin: ORIGIN,
+    duration: 80,
+    speed: 1,
     air: { pathLossExponent: 2, referenceLossDb: REF_LOSS, shadowingSigmaDb: 2, sensitivityDbm: -95 },
     venues: CAFES.map((c) => ({
-      id: c.id, center: c.center, radius: RADIUS, slotSeconds: 60,
-      beacons: [{ id: `${c.id}-b1`, position: { x: c.center.x, y: 0.5 }, txPower: BEACON_TX }, { id: `${c.id}-b2`, position: { x: c.center.x, y: -0.5 }, txPower: BEACON_TX }],
+      id: c.id,
+      center: c.center,
+      radius: RADIUS,
+      slotSeconds: 60,
+      beacons: [
+        { id: `${c.id}-b1`, position: { x: c.center.x, y: 0.5 }, txPower: BEACON_TX },
+        { id: `${c.id}-b2`, position: { x: c.center.x, y: -0.5 }, txPower: BEACON_TX },
+      ],
     })),
     devices: [
       { id: 'walker', role: 'agent', path: PATH, gnss: { fixAfter: 1, noise: 1 } },
@@ -100,7 +120,13 @@ async function status(): Promise<AgentStatus> {
   const r = await fetch(`http://127.0.0.1:${HTTP_PORT}/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
   return (await r.json()) as AgentStatus;
 }
-async function waitStatus(pred: (s: AgentStatus) => boolean, label: string, ms: number, child: { exitCode: number | null }, output: string[]): Promise<AgentStatus> {
+async function waitStatus(
+  pred: (s: AgentStatus) => boolean,
+  label: string,
+  ms: number,
+  child: { exitCode: number | null },
+  output: string[],
+): Promise<AgentStatus> {
   const until = hostNow() + ms;
   let last: AgentStatus | undefined;
   while (hostNow() < until) {
@@ -134,17 +160,20 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
     const ll = toLatLon(sc.origin, c.center);
     return `{ id: '${toHex(simulatedVenueId(c.id))}', key: '${toHex(simulatedVenueKey(sc, c.id))}', lat: ${ll.lat}, lon: ${ll.lon}, radiusM: ${RADIUS} }`;
   });
-  writeFileSync(join(dir, 'agent.yaml'), [
-    `dataDir: ${(DATA_DIR = join(dir, 'data'))}`,
-    `gnss: { type: serial, path: ${walker.gnss!.path}, silenceMs: 5000 }`,
-    `radio: { scanner: { uart: ${walker.scan!.path} }, advertiser: { uart: ${walker.adv!.path} }, dutyCycle: continuous, watchdogMs: 5000, powerOnTimeoutMs: 60000 }`,
-    `venues: [${venues.join(', ')}]`,
-    'trust: { tickMs: 500, ttlMs: 60000 }',
-    `visits: { enterFrames: 3, enterWindowMs: 2000, enterRssi: ${ENTER_RSSI}, exitRssi: ${ENTER_RSSI - 1}, exitAfterMs: 4000 }`,
-    `clock: { url: 'http://127.0.0.1:${sim.controlPort}/clock', pollMs: 200 }`,
-    'http: { port: 0 }',
-    'log: { level: info }',
-  ].join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    [
+      `dataDir: ${(DATA_DIR = join(dir, 'data'))}`,
+      `gnss: { type: serial, path: ${walker.gnss!.path}, silenceMs: 5000 }`,
+      `radio: { scanner: { uart: ${walker.scan!.path} }, advertiser: { uart: ${walker.adv!.path} }, dutyCycle: continuous, watchdogMs: 5000, powerOnTimeoutMs: 60000 }`,
+      `venues: [${venues.join(', ')}]`,
+      'trust: { tickMs: 500, ttlMs: 60000 }',
+      `visits: { enterFrames: 3, enterWindowMs: 2000, enterRssi: ${ENTER_RSSI}, exitRssi: ${ENTER_RSSI - 1}, exitAfterMs: 4000 }`,
+      `clock: { url: 'http://127.0.0.1:${sim.controlPort}/clock', pollMs: 200 }`,
+      'http: { port: 0 }',
+      'log: { level: info }',
+    ].join('\n') + '\n',
+  );
   const { child, output, exited, http } = spawnAgent(t, join(dir, 'agent.yaml'), { BEEPKIT_AGENT_KEYSTORE__PASSPHRASE: PASS });
   HTTP_PORT = await http;
 
@@ -156,7 +185,10 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
   t.ok(s.encounters >= 2, 'encounters counted');
   // the proximity estimator decides in the field: its minutes and the receiver's calibration on /status
   t.match(s.proximity, { tableVersion: '2020-12-14', modelSource: 'fallback', txPower: -8 }, 'status: the receiver calibration');
-  t.ok(s.proximity && s.proximity.totalMinutes > 0 && s.proximity.closeMinutes <= s.proximity.totalMinutes, `status: close ${s.proximity?.closeMinutes} of ${s.proximity?.totalMinutes} min`);
+  t.ok(
+    s.proximity && s.proximity.totalMinutes > 0 && s.proximity.closeMinutes <= s.proximity.totalMinutes,
+    `status: close ${s.proximity?.closeMinutes} of ${s.proximity?.totalMinutes} min`,
+  );
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'clean exit (logs sealed)');
 
@@ -172,7 +204,9 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
     if (!v || v.exit === undefined) continue;
     const entryErr = (v.entry - startTime) / 1000 - truth[0]!;
     const exitErr = (v.exit - startTime) / 1000 - truth[1]!;
-    comments.push(`${c.id}: entry truth ${truth[0]!.toFixed(2)} s error ${entryErr.toFixed(2)} s, exit truth ${truth[1]!.toFixed(2)} s error ${exitErr.toFixed(2)} s, frames ${v.frames}`);
+    comments.push(
+      `${c.id}: entry truth ${truth[0]!.toFixed(2)} s error ${entryErr.toFixed(2)} s, exit truth ${truth[1]!.toFixed(2)} s error ${exitErr.toFixed(2)} s, frames ${v.frames}`,
+    );
     t.ok(Math.abs(entryErr) <= TOLERANCE_S, `${c.id}: entry within ±${TOLERANCE_S} s (${entryErr.toFixed(2)})`);
     t.ok(Math.abs(exitErr) <= TOLERANCE_S, `${c.id}: exit within ±${TOLERANCE_S} s (${exitErr.toFixed(2)})`);
   }
@@ -186,9 +220,14 @@ t.test('agent sensing at real time: visits within ±5 s, encounters ordered by d
     t.ok(e, `${p.id} (${p.distance} m) recorded`);
     if (!e) continue;
     att.push(e.minAttenuation, meanAttenuation(e));
-    t.ok(e.windows.every((w) => typeof w.msClose === 'number'), `${p.id}: its windows carry the estimator's close time (log v2)`);
+    t.ok(
+      e.windows.every((w) => typeof w.msClose === 'number'),
+      `${p.id}: its windows carry the estimator's close time (log v2)`,
+    );
     closeMs.push(e.windows.reduce((a, w) => a + (w.msClose ?? 0), 0));
-    comments.push(`${p.id} at ${p.distance} m: min attenuation ${e.minAttenuation.toFixed(1)} dB, mean ${meanAttenuation(e).toFixed(1)} dB over ${e.samples} samples`);
+    comments.push(
+      `${p.id} at ${p.distance} m: min attenuation ${e.minAttenuation.toFixed(1)} dB, mean ${meanAttenuation(e).toFixed(1)} dB over ${e.samples} samples`,
+    );
   }
   if (att.length === 4) {
     t.ok(att[0]! < att[2]!, '1 m peer: lower min attenuation than the 6 m peer');

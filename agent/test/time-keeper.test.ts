@@ -14,10 +14,18 @@ function keeper(o: { skew?: number; ntp?: boolean; require?: 'auto' | 'ntp' | 'g
   let mono = 0;
   const warns: object[] = [];
   const k = new TimeKeeper({
-    host: () => (o.host ?? TRUE + (o.skew ?? 0)) + mono, mono: () => mono, require: o.require,
-    probes: { ntpSynchronized: async () => o.ntp }, logger: { ...silent, warn: (x: object) => void warns.push(x) },
+    host: () => (o.host ?? TRUE + (o.skew ?? 0)) + mono,
+    mono: () => mono,
+    require: o.require,
+    probes: { ntpSynchronized: async () => o.ntp },
+    logger: { ...silent, warn: (x: object) => void warns.push(x) },
   });
-  return { k, warns, advance: (ms: number) => (mono += ms), fix: (gnssMs: number, mode = 3) => k.observeGnss({ timeMs: gnssMs, receivedAt: k.now(), mode, status: 1 }) };
+  return {
+    k,
+    warns,
+    advance: (ms: number) => (mono += ms),
+    fix: (gnssMs: number, mode = 3) => k.observeGnss({ timeMs: gnssMs, receivedAt: k.now(), mode, status: 1 }),
+  };
 }
 
 t.test('sources: host that cannot say, NTP, not synchronised, before the build date, require', async (t) => {

@@ -48,11 +48,23 @@ const trueInterval = (ms: number) => Math.floor((ms % 86_400_000) / INTERVAL_MS)
 const root = t.testdir({});
 const devices = ['time-plus3', 'time-minus3', 'time-1970', 'time-plus3-gnss', 'time-minus3-gnss', 'time-nopolicy'];
 await writeFile(join(root, 'passwd'), devices.map((d) => `${d}:${hashPassword(`pw-${d}`, { iterations: 1000 })}\n`).join(''), { mode: 0o600 });
-const gw = new Gateway({ now: truth, config: gatewayConfig({ dataDir: join(root, 'gw'), broker: { embedded: { port: 0, passwordFile: join(root, 'passwd') } }, http: { port: 0 }, log: { level: 'silent' } }) });
+const gw = new Gateway({
+  now: truth,
+  config: gatewayConfig({
+    dataDir: join(root, 'gw'),
+    broker: { embedded: { port: 0, passwordFile: join(root, 'passwd') } },
+    http: { port: 0 },
+    log: { level: 'silent' },
+  }),
+});
 await gw.start();
 t.teardown(() => gw.stop());
 
-interface Logged { level: string; o: object; msg: string }
+interface Logged {
+  level: string;
+  o: object;
+  msg: string;
+}
 function logger(lines: Logged[]) {
   const at = (level: string) => (o: object, msg: string) => void lines.push({ level, o, msg });
   return { info: at('info'), warn: at('warn'), error: at('error'), debug: () => {} };
@@ -60,27 +72,38 @@ function logger(lines: Logged[]) {
 
 /** A verdict as the trust module gives it: a trusted position at the clock's now (the café in Utrecht). */
 function verdictAt(nowMs: number): TrustVerdict {
-  return { ok: true, evidence: { time: nowMs, gnss: null, venues: [], others: [], fused: { at: nowMs, lat: 52.0907, lon: 5.1214, accuracyM: 8, sources: ['gnss', 'venue'] }, sources: ['gnss', 'venue'] } } as unknown as TrustVerdict;
+  return {
+    ok: true,
+    evidence: {
+      time: nowMs,
+      gnss: null,
+      venues: [],
+      others: [],
+      fused: { at: nowMs, lat: 52.0907, lon: 5.1214, accuracyM: 8, sources: ['gnss', 'venue'] },
+      sources: ['gnss', 'venue'],
+    },
+  } as unknown as TrustVerdict;
 }
 
 /** TraceCodes of `device`'s pseudonyms on the ledger: [day, interval] of each record. */
 async function onLedger(pseudonyms: Set<string>): Promise<{ day: number; interval: number }[]> {
   const out: { day: number; interval: number }[] = [];
-  for (let h = 0; ; ) {
+  for (let h = 0; ;) {
     const blocks = await gw.ledger.blocks('tracing', h, 64);
     if (!blocks.length) return out;
-    for (const b of blocks) for (const e of b.entries) {
-      let batch;
-      try {
-        batch = decodeBatch(e.data);
-      } catch {
-        continue;
+    for (const b of blocks)
+      for (const e of b.entries) {
+        let batch;
+        try {
+          batch = decodeBatch(e.data);
+        } catch {
+          continue;
+        }
+        for (const r of batch.records) {
+          const tc = decodeTraceCode(r);
+          if (pseudonyms.has(toHex(tc.prefix))) out.push({ day: batch.day, interval: tc.interval });
+        }
       }
-      for (const r of batch.records) {
-        const tc = decodeTraceCode(r);
-        if (pseudonyms.has(toHex(tc.prefix))) out.push({ day: batch.day, interval: tc.interval });
-      }
-    }
     h += blocks.length;
   }
 }
@@ -109,33 +132,65 @@ async function kit(t: Test, device: string, skewMs: number, o: { ntp?: boolean; 
   await keeper.start();
   t.teardown(() => keeper.stop());
   const cfg = resolveConfig({ dataDir: dir, publisher: { tickMs: 100, intervalMs: INTERVAL_MS, maxStayIntervals: 1 }, log: { level: 'silent' } });
-  const keystore = await KeystoreFile.open(join(dir, 'keystore.bin'), { passphrase: 'time policy' }, { now: () => Math.floor(keeper.now() / 1000), create: { retentionDays: 14, fromDay: TRUE_DAY - 1 } });
+  const keystore = await KeystoreFile.open(
+    join(dir, 'keystore.bin'),
+    { passphrase: 'time policy' },
+    { now: () => Math.floor(keeper.now() / 1000), create: { retentionDays: 14, fromDay: TRUE_DAY - 1 } },
+  );
   const pseudonyms = new Set([TRUE_DAY - 1, TRUE_DAY, TRUE_DAY + 1].map((d) => toHex(keystore.dayKeys(d).pseudonym)));
   const outbox = new Outbox({ path: join(dir, 'outbox') });
   await outbox.start();
   t.teardown(() => outbox.stop());
   const certs = await new CertStore(join(dir, 'certs')).load();
-  const mqtt = new AgentMqtt({ url: gw.brokerUrl, deviceId: device, password: `pw-${device}`, agentVersion: 'test', backoff: { initialMs: 50, maxMs: 500 }, random: prng(device.length) });
+  const mqtt = new AgentMqtt({
+    url: gw.brokerUrl,
+    deviceId: device,
+    password: `pw-${device}`,
+    agentVersion: 'test',
+    backoff: { initialMs: 50, maxMs: 500 },
+    random: prng(device.length),
+  });
   mqtt.on('error', () => {});
   mqtt.start();
   t.teardown(() => mqtt.stop());
   const uplink = new Uplink({
-    outbox, mqtt, dayKeys: (d) => keystore.dayKeys(d), certificates: certs, gatewayPublicKey: gw.keys.gateway.publicKey, quarantineDir: join(dir, 'quarantine'),
-    backoff: { initialMs: 20, maxMs: 200 }, random: prng(7),
+    outbox,
+    mqtt,
+    dayKeys: (d) => keystore.dayKeys(d),
+    certificates: certs,
+    gatewayPublicKey: gw.keys.gateway.publicKey,
+    quarantineDir: join(dir, 'quarantine'),
+    backoff: { initialMs: 20, maxMs: 200 },
+    random: prng(7),
   });
   await uplink.start();
   t.teardown(() => uplink.stop());
   const network = { certificate: (day: number) => certs.entry(day), flush: async () => uplink.kick() } as unknown as AgentNetwork;
   const publishing = new Publishing({
-    config: cfg, keystore, outbox, network, now: keeper.now, logger: log,
+    config: cfg,
+    keystore,
+    outbox,
+    network,
+    now: keeper.now,
+    logger: log,
     ...(o.policy === false ? {} : { time: { trusted: () => keeper.trusted, mono: () => performance.now() } }),
   });
   return {
-    keeper, publishing, outbox, uplink, logs, pseudonyms,
+    keeper,
+    publishing,
+    outbox,
+    uplink,
+    logs,
+    pseudonyms,
     setHost: (s) => (skew = s),
     setNtp: (v) => (ntp = v),
     certifyDay: async (day) => {
-      await certs.put({ day, certificate: certify(gw, keystore.dayKeys(day).pseudonym, day, (day + 2) * DAY), solverPublicKey: gw.keys.solverPublicKey, solverKeyId: gw.keys.solverKeyId });
+      await certs.put({
+        day,
+        certificate: certify(gw, keystore.dayKeys(day).pseudonym, day, (day + 2) * DAY),
+        solverPublicKey: gw.keys.solverPublicKey,
+        solverKeyId: gw.keys.solverKeyId,
+      });
     },
   };
 }
@@ -155,7 +210,10 @@ async function sealOne(k: Kit): Promise<void> {
   await k.publishing.uploadTick();
 }
 
-for (const [name, skew] of [['+3 h', 3 * 3_600_000], ['−3 h', -3 * 3_600_000]] as const) {
+for (const [name, skew] of [
+  ['+3 h', 3 * 3_600_000],
+  ['−3 h', -3 * 3_600_000],
+] as const) {
   t.test(`agent clock ${name}, GNSS time on a PTY: corrected to GNSS time, sealed under the true day and interval`, async (t) => {
     const k = await kit(t, skew > 0 ? 'time-plus3-gnss' : 'time-minus3-gnss', skew, { ntp: false });
     t.equal(k.keeper.status().trusted, false, 'NTP not synchronised and no GNSS time yet: not trusted');

@@ -15,7 +15,17 @@ function gnss(at: number, p = CAFE, accuracy = 5, extra: Partial<GnssFixLike> = 
   return { source: 'serial', usable: true, mode: 3, lat: p.lat, lon: p.lon, hdop: 0.9, satellitesUsed: 9, accuracy, timeMs: at, receivedAt: at, ...extra };
 }
 function venue(at: number, id = '010203040506'): VenueObservation {
-  return { venueId: id, slot: Math.floor(at / 60_000), txPower: -4, frame: Uint8Array.of(2, 1, 6), rssi: -62, filteredRssi: -61, attenuation: 57, receivedAt: at, address: 'c0:00:00:00:00:09' };
+  return {
+    venueId: id,
+    slot: Math.floor(at / 60_000),
+    txPower: -4,
+    frame: Uint8Array.of(2, 1, 6),
+    rssi: -62,
+    filteredRssi: -61,
+    attenuation: 57,
+    receivedAt: at,
+    address: 'c0:00:00:00:00:09',
+  };
 }
 
 t.test('geo helpers', async (t) => {
@@ -64,14 +74,22 @@ t.test('GNSS spoof jump away from the beacon → refused, E_TRUST_DISAGREE', asy
 
 t.test('a venue heard only weakly (beyond presence strength) is no location source when venueMinRssi is set', async (t) => {
   const lounge = offsetM(CAFE, -50, 120);
-  const two = new MapVenueRegistry([{ id: '010203040506', key: new Uint8Array(32), ...CAFE, radiusM: 15 }, { id: '0a0b0c0d0e0f', key: new Uint8Array(32), ...lounge, radiusM: 10 }]);
+  const two = new MapVenueRegistry([
+    { id: '010203040506', key: new Uint8Array(32), ...CAFE, radiusM: 15 },
+    { id: '0a0b0c0d0e0f', key: new Uint8Array(32), ...lounge, radiusM: 10 },
+  ]);
   const far = { ...venue(T0, '0a0b0c0d0e0f'), rssi: -87, filteredRssi: -88 };
   const input = { now: T0 + 1000, gnss: gnss(T0, offsetM(CAFE, 3, 2)), venues: [venue(T0), far] };
   const strict = crossVerify(input, two);
   t.equal(strict.ok ? 'ok' : strict.reason, 'E_TRUST_DISAGREE', 'without a presence threshold the lounge 130 m away disagrees with GNSS at the café');
   const v = crossVerify(input, two, { venueMinRssi: -85 });
   t.ok(v.ok, 'with it, the café alone stands beside GNSS');
-  if (v.ok) t.same(v.evidence.venues.map((o) => o.rssi), [-62], 'the weak lounge frame is not in the evidence');
+  if (v.ok)
+    t.same(
+      v.evidence.venues.map((o) => o.rssi),
+      [-62],
+      'the weak lounge frame is not in the evidence',
+    );
   const strongFar = { ...far, rssi: -60, filteredRssi: -61 };
   const spoof = crossVerify({ ...input, venues: [venue(T0), strongFar] }, two, { venueMinRssi: -85 });
   t.equal(spoof.ok ? 'ok' : spoof.reason, 'E_TRUST_DISAGREE', 'a venue heard at presence strength far from GNSS still refuses');
@@ -86,7 +104,11 @@ t.test('single source, stale, poor GNSS and nothing', async (t) => {
   t.equal(reason(crossVerify({ now: T0, gnss: gnss(T0, CAFE, 5, { hdop: 9 }), venues: [venue(T0)] }, registry, { maxHdop: 5 })), 'E_TRUST_GNSS_POOR');
   t.equal(reason(crossVerify({ now: T0, venues: [venue(T0, 'ffffffffffff')] }, registry)), 'E_TRUST_NO_FIX', 'unregistered venue is no source');
   t.equal(reason(crossVerify({ now: T0 }, registry)), 'E_TRUST_NO_FIX');
-  t.equal(reason(crossVerify({ now: T0, gnss: gnss(T0), others: [{ source: 'wifi', ...offsetM(CAFE, 10, 0), accuracyM: 30, at: T0 }] }, registry)), 'ok', 'a pluggable source counts');
+  t.equal(
+    reason(crossVerify({ now: T0, gnss: gnss(T0), others: [{ source: 'wifi', ...offsetM(CAFE, 10, 0), accuracyM: 30, at: T0 }] }, registry)),
+    'ok',
+    'a pluggable source counts',
+  );
 });
 
 t.test('trust state machine: untrusted → trusted → lost → trusted, publishing blocked while not trusted', async (t) => {
@@ -103,9 +125,10 @@ t.test('trust state machine: untrusted → trusted → lost → trusted, publish
   t.equal(m.observe(agree, T0 + 4000), 'trusted');
   t.equal(m.canPublish(T0 + 4000 + 60_001), false, 'expires without fresh agreement');
   t.equal(m.state, 'lost');
-  t.same(m.transitions.map((x) => `${x.from}>${x.to}:${x.reason}`), [
-    'untrusted>trusted:agree', 'trusted>lost:E_TRUST_DISAGREE', 'lost>trusted:agree', 'trusted>lost:E_TRUST_EXPIRED',
-  ]);
+  t.same(
+    m.transitions.map((x) => `${x.from}>${x.to}:${x.reason}`),
+    ['untrusted>trusted:agree', 'trusted>lost:E_TRUST_DISAGREE', 'lost>trusted:agree', 'trusted>lost:E_TRUST_EXPIRED'],
+  );
   t.same(m.counters, { agree: 3, E_TRUST_DISAGREE: 1, E_TRUST_EXPIRED: 1 });
 });
 
@@ -120,8 +143,22 @@ t.test('end to end: pipeline venue frames + GNSS; a spoof jump blocks publishing
   const states: string[] = [];
   for (let s = 0; s < 120; s++) {
     const now = T0 + s * 1000;
-    p.push({ address: 'c0:00:00:00:00:77', addressType: 'random', rssi: -65, connectable: false, receivedAt: now, data: encodeVenueFrame({ venueId: id, slot: slotOf(now / 1000), txPower: -4 }, key) });
-    p.push({ address: 'd0:00:00:00:00:01', addressType: 'random', rssi: -70, connectable: false, receivedAt: now, data: encodeAdvert({ kind: 'exposure-notification', rpi: new Uint8Array(16).fill(5), aem: new Uint8Array(4) }) });
+    p.push({
+      address: 'c0:00:00:00:00:77',
+      addressType: 'random',
+      rssi: -65,
+      connectable: false,
+      receivedAt: now,
+      data: encodeVenueFrame({ venueId: id, slot: slotOf(now / 1000), txPower: -4 }, key),
+    });
+    p.push({
+      address: 'd0:00:00:00:00:01',
+      addressType: 'random',
+      rssi: -70,
+      connectable: false,
+      receivedAt: now,
+      data: encodeAdvert({ kind: 'exposure-notification', rpi: new Uint8Array(16).fill(5), aem: new Uint8Array(4) }),
+    });
     if (s % 10) continue;
     // GNSS: honest, then spoofed 2 km east from s = 40 to s = 80, then honest again
     const pos = s >= 40 && s < 80 ? offsetM(CAFE, 2000, 0) : offsetM(CAFE, 5, 5);
@@ -129,9 +166,18 @@ t.test('end to end: pipeline venue frames + GNSS; a spoof jump blocks publishing
     states.push(`${s}:${m.observe(v, now)}:${m.canPublish(now) ? 'pub' : 'hold'}`);
   }
   t.same(states, [
-    '0:trusted:pub', '10:trusted:pub', '20:trusted:pub', '30:trusted:pub',
-    '40:lost:hold', '50:lost:hold', '60:lost:hold', '70:lost:hold',
-    '80:lost:hold', '90:trusted:pub', '100:trusted:pub', '110:trusted:pub',
+    '0:trusted:pub',
+    '10:trusted:pub',
+    '20:trusted:pub',
+    '30:trusted:pub',
+    '40:lost:hold',
+    '50:lost:hold',
+    '60:lost:hold',
+    '70:lost:hold',
+    '80:lost:hold',
+    '90:trusted:pub',
+    '100:trusted:pub',
+    '110:trusted:pub',
   ]);
   t.equal(m.counters.E_TRUST_DISAGREE, 4);
   t.equal(encounters.get(toHex(new Uint8Array(16).fill(5)))?.samples, 120, 'recording never stopped');

@@ -45,7 +45,13 @@ t.test('kill -9 during 1 000 uploads: every TraceCode reaches the ledger exactly
   const hashes: string[] = [];
   for (let i = 0; i < TOTAL; i++) {
     const day = TODAY - 21 + Math.floor(i / 48);
-    if (i % 48 === 0) await certs.put({ day, certificate: certify(gw, keys(day).pseudonym, day, (TODAY + 2) * DAY), solverPublicKey: gw.keys.solverPublicKey, solverKeyId: gw.keys.solverKeyId });
+    if (i % 48 === 0)
+      await certs.put({
+        day,
+        certificate: certify(gw, keys(day).pseudonym, day, (TODAY + 2) * DAY),
+        solverPublicKey: gw.keys.solverPublicKey,
+        solverKeyId: gw.keys.solverKeyId,
+      });
     const code = traceCode(rand, keys(day).pseudonym, i % 48);
     hashes.push(toHex(recordHash(code)));
     const row = new Uint8Array(93);
@@ -69,7 +75,9 @@ t.test('kill -9 during 1 000 uploads: every TraceCode reaches the ledger exactly
   const args = [agentDir, broker.url, DEVICE, toHex(gw.keys.gateway.publicKey), String(SEED), String(FROM_DAY)];
   const killAt = prng(SEED + 1);
   const life = (kill: number | undefined): Promise<{ killed: boolean; lines: number }> => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/uplink-child.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/uplink-child.ts'), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     t.teardown(() => child.kill('SIGKILL'));
     let lines = 0;
     let killed = false;
@@ -96,7 +104,7 @@ t.test('kill -9 during 1 000 uploads: every TraceCode reaches the ledger exactly
   t.equal(kills, KILLS, 'every life was killed mid-run');
 
   const seen = new Map<string, number>();
-  for (let h = 0; ; ) {
+  for (let h = 0; ;) {
     const blocks = await gw.ledger.blocks('tracing', h, 64);
     if (!blocks.length) break;
     // record hashes (32 bytes); the 16-byte claim keys (one per record and interval, protocol/SPEC.md §7.4) are not counted
@@ -104,7 +112,10 @@ t.test('kill -9 during 1 000 uploads: every TraceCode reaches the ledger exactly
     h += blocks.length;
   }
   t.equal(seen.size, TOTAL, 'exactly the 1 000 record hashes are on the ledger');
-  t.ok(hashes.every((h) => seen.get(h) === 1), 'each TraceCode exactly once');
+  t.ok(
+    hashes.every((h) => seen.get(h) === 1),
+    'each TraceCode exactly once',
+  );
   t.ok((await gw.ledger.verify()).ok, 'ledger verifies');
   t.ok(states.includes('offline'), 'the last will (offline status) was published after a kill');
   t.ok(states.includes('online'), 'online status on connect');

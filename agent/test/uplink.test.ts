@@ -27,7 +27,7 @@ const TODAY = Math.floor(hostNow() / 1000 / DAY);
 /** Record hash (32 bytes) → times on the tracing chain; the 16-byte claim keys beside them aside. */
 async function ledgerKeys(ledger: Pick<Ledger, 'blocks'>): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
-  for (let h = 0; ; ) {
+  for (let h = 0; ;) {
     const blocks = await ledger.blocks('tracing', h, 64);
     if (!blocks.length) return seen;
     for (const b of blocks) for (const e of b.entries) for (const k of e.keys) if (k.length === 32) seen.set(toHex(k), (seen.get(toHex(k)) ?? 0) + 1);
@@ -52,7 +52,15 @@ function responder(ledger: EmbeddedLedger, script: Script): UplinkTransport & { 
       const hashes = decodeBatch(m.batch).records.map(recordHash);
       const [r] = await ledger.append('tracing', [{ data: m.batch, keys: hashes }]);
       if ('error' in r) return { type: 'error', correlationId: m.correlationId, code: r.error.code, message: r.error.message, recordHashes: hashes };
-      const receipt: Receipt = { type: 'receipt', correlationId: m.correlationId, entryHash: r.entryHash, leafIndex: r.leafIndex, blockHeight: r.blockHeight, proof: r.inclusionProof, signedTreeHead: encodeSth(r.sth) };
+      const receipt: Receipt = {
+        type: 'receipt',
+        correlationId: m.correlationId,
+        entryHash: r.entryHash,
+        leafIndex: r.leafIndex,
+        blockHeight: r.blockHeight,
+        proof: r.inclusionProof,
+        signedTreeHead: encodeSth(r.sth),
+      };
       return receipt;
     },
   };
@@ -76,10 +84,29 @@ async function rig(t: Test, name: string, days: number[]): Promise<Rig> {
   const certs = await new CertStore(join(tmp.dir, 'certs')).load();
   const keys = dayKeySource(7, TODAY - 30);
   const ca = new Ed25519Signer(bytesFrom(prng(99), 32));
-  for (const day of days) await certs.put({ day, certificate: issueCertificate(ca, { role: 'device', serial: 1, day, notBefore: day * DAY, notAfter: (TODAY + 2) * DAY, subject: keys(day).pseudonym, solverKeyId: new Uint8Array(8), region: 'r' }).bytes, solverPublicKey: new Uint8Array(32), solverKeyId: new Uint8Array(8) });
+  for (const day of days)
+    await certs.put({
+      day,
+      certificate: issueCertificate(ca, {
+        role: 'device',
+        serial: 1,
+        day,
+        notBefore: day * DAY,
+        notAfter: (TODAY + 2) * DAY,
+        subject: keys(day).pseudonym,
+        solverKeyId: new Uint8Array(8),
+        region: 'r',
+      }).bytes,
+      solverPublicKey: new Uint8Array(32),
+      solverKeyId: new Uint8Array(8),
+    });
   const rand = prng(name.length);
   return {
-    outbox, certs, keys, ca, dir: tmp.dir,
+    outbox,
+    certs,
+    keys,
+    ca,
+    dir: tmp.dir,
     async codes(day, intervals) {
       const c = intervals.map((i) => traceCode(rand, keys(day).pseudonym, i));
       await outbox.append(c.map((bytes) => ({ bytes, group: day })));
@@ -98,8 +125,15 @@ async function ledgerFor(t: Test, dir: string): Promise<{ ledger: EmbeddedLedger
 
 function uplinkOf(r: Rig, mqtt: UplinkTransport, gatewayPublicKey: Uint8Array): Uplink {
   return new Uplink({
-    outbox: r.outbox, mqtt, dayKeys: r.keys, certificates: r.certs, gatewayPublicKey, quarantineDir: join(r.dir, 'quarantine'),
-    backoff: { initialMs: 5, maxMs: 20 }, rateBackoffMs: 10, random: prng(3),
+    outbox: r.outbox,
+    mqtt,
+    dayKeys: r.keys,
+    certificates: r.certs,
+    gatewayPublicKey,
+    quarantineDir: join(r.dir, 'quarantine'),
+    backoff: { initialMs: 5, maxMs: 20 },
+    rateBackoffMs: 10,
+    random: prng(3),
   });
 }
 
@@ -112,7 +146,8 @@ t.test('per-code ErrorReply handling and receipt verification (ledger responder)
   let tamper = true;
   const tr = responder(ledger, (batch, n) => {
     if (n === 1) return { type: 'error', code: 'E_RATE', message: 'slow down', recordHashes: [] } as unknown as WireMessage;
-    if (n === 4 && decodeBatch(batch).records.length === 4) return { type: 'error', code: 'E_FORMAT', message: 'bad', recordHashes: [] } as unknown as WireMessage;
+    if (n === 4 && decodeBatch(batch).records.length === 4)
+      return { type: 'error', code: 'E_FORMAT', message: 'bad', recordHashes: [] } as unknown as WireMessage;
     return 'ledger';
   });
   const inner = tr.request.bind(tr);
@@ -146,7 +181,14 @@ t.test('per-code ErrorReply handling and receipt verification (ledger responder)
   t.equal(tr.sent.length, 4, 'rate-limited, tampered, accepted, quarantined');
   t.ok(toHex(tr.sent[1]) === toHex(tr.sent[2]), 'the re-send carries identical bytes');
   const keys = await ledgerKeys(ledger);
-  t.same([...keys.keys()].sort(), codes.slice(0, 8).map((c) => toHex(recordHash(c))).sort(), 'exactly the first batch is on the ledger');
+  t.same(
+    [...keys.keys()].sort(),
+    codes
+      .slice(0, 8)
+      .map((c) => toHex(recordHash(c)))
+      .sort(),
+    'exactly the first batch is on the ledger',
+  );
 });
 
 t.test('E_DUPLICATE is delivery; expired certificate asks for re-authorisation once, re-signs with the new one', async (t) => {
@@ -158,7 +200,8 @@ t.test('E_DUPLICATE is delivery; expired certificate asks for re-authorisation o
   await ledger.append('tracing', [{ data: new Uint8Array([1, 2, 3]), keys: first.map(recordHash) }]);
   let expired = true;
   const tr = responder(ledger, (batch) => {
-    if (expired && decodeBatch(batch).records.length === 2) return { type: 'error', code: 'E_EXPIRED', message: 'old', recordHashes: [] } as unknown as WireMessage;
+    if (expired && decodeBatch(batch).records.length === 2)
+      return { type: 'error', code: 'E_EXPIRED', message: 'old', recordHashes: [] } as unknown as WireMessage;
     return 'ledger';
   });
   const up = uplinkOf(r, tr, publicKey);
@@ -179,7 +222,16 @@ t.test('E_DUPLICATE is delivery; expired certificate asks for re-authorisation o
   t.equal(up.counters.reauthorisations, 1);
   t.equal(r.outbox.stats().pending, 2, 'the batch stays in the outbox');
   expired = false;
-  const fresh = issueCertificate(r.ca, { role: 'device', serial: 2, day, notBefore: day * DAY, notAfter: (TODAY + 3) * DAY, subject: r.keys(day).pseudonym, solverKeyId: new Uint8Array(8), region: 'r' }).bytes;
+  const fresh = issueCertificate(r.ca, {
+    role: 'device',
+    serial: 2,
+    day,
+    notBefore: day * DAY,
+    notAfter: (TODAY + 3) * DAY,
+    subject: r.keys(day).pseudonym,
+    solverKeyId: new Uint8Array(8),
+    region: 'r',
+  }).bytes;
   const done = once<{ items: number }>(up, 'delivered');
   await r.certs.put({ day, certificate: fresh, solverPublicKey: new Uint8Array(32), solverKeyId: new Uint8Array(8) });
   t.equal((await done).items, 2);
@@ -195,7 +247,13 @@ t.test('end to end: real mosquitto + Gateway, broker outage, no duplicates', { s
   t.teardown(() => broker.stop());
   const gw = await startGateway(join(r.dir, 'gw'), broker.url, 0);
   t.teardown(() => gw.stop());
-  for (const day of days) await r.certs.put({ day, certificate: certify(gw, r.keys(day).pseudonym, day, (TODAY + 2) * DAY), solverPublicKey: gw.keys.solverPublicKey, solverKeyId: gw.keys.solverKeyId });
+  for (const day of days)
+    await r.certs.put({
+      day,
+      certificate: certify(gw, r.keys(day).pseudonym, day, (TODAY + 2) * DAY),
+      solverPublicKey: gw.keys.solverPublicKey,
+      solverKeyId: gw.keys.solverKeyId,
+    });
   const mqtt = deviceMqtt(broker.url, 'agent-uplink-1', 11);
   mqtt.start();
   t.teardown(() => mqtt.stop());
@@ -206,7 +264,13 @@ t.test('end to end: real mosquitto + Gateway, broker outage, no duplicates', { s
   const drained = async (): Promise<void> => {
     if (r.outbox.stats().pending > 0) await once(up, 'idle', () => r.outbox.stats().pending === 0);
   };
-  for (const day of days) all.push(...(await r.codes(day, Array.from({ length: 20 }, (_, i) => i))));
+  for (const day of days)
+    all.push(
+      ...(await r.codes(
+        day,
+        Array.from({ length: 20 }, (_, i) => i),
+      )),
+    );
   up.kick();
   await drained();
   t.equal(up.counters.receiptsInvalid, 0);
@@ -214,14 +278,23 @@ t.test('end to end: real mosquitto + Gateway, broker outage, no duplicates', { s
 
   await broker.stop();
   await once(mqtt, 'state', (s: string) => s !== 'connected').catch(() => undefined);
-  for (const day of days) all.push(...(await r.codes(day, Array.from({ length: 16 }, (_, i) => 20 + i))));
+  for (const day of days)
+    all.push(
+      ...(await r.codes(
+        day,
+        Array.from({ length: 16 }, (_, i) => 20 + i),
+      )),
+    );
   up.kick();
   t.equal(r.outbox.stats().pending, 48, 'backlog held while the broker is down');
   await broker.start();
   await drained();
   const keys = await ledgerKeys(gw.ledger);
   t.equal(keys.size, all.length, 'every TraceCode on the ledger');
-  t.ok([...keys.values()].every((n) => n === 1), 'each exactly once');
+  t.ok(
+    [...keys.values()].every((n) => n === 1),
+    'each exactly once',
+  );
   t.ok(all.every((c) => keys.has(toHex(recordHash(c)))));
   t.ok((await gw.ledger.verify()).ok, 'ledger verifies');
   t.ok(readdirSync(join(r.dir, 'quarantine')).length === 0, 'nothing quarantined');
@@ -238,7 +311,15 @@ t.test('stop() does not wait for an unanswered request; the batch stays for the 
     sentOne();
     return 'silent';
   });
-  const up = new Uplink({ outbox: r.outbox, mqtt: tr, dayKeys: r.keys, certificates: r.certs, gatewayPublicKey: publicKey, quarantineDir: join(r.dir, 'q'), replyTimeoutMs: 60_000 });
+  const up = new Uplink({
+    outbox: r.outbox,
+    mqtt: tr,
+    dayKeys: r.keys,
+    certificates: r.certs,
+    gatewayPublicKey: publicKey,
+    quarantineDir: join(r.dir, 'q'),
+    replyTimeoutMs: 60_000,
+  });
   await up.start();
   await sent;
   await up.stop();

@@ -43,14 +43,20 @@ t.test('weak or sparse frames do not enter', async (t) => {
   const ev = det.observe('v', -70, 60, T0 + 32_000);
   t.equal(ev?.[0].type, 'enter');
   t.equal(ev?.[0].visit.entry, T0 + 30_000, 'entry at the first of the K frames');
-  t.same(det.current().map((v) => v.venueId), ['v']);
+  t.same(
+    det.current().map((v) => v.venueId),
+    ['v'],
+  );
 });
 
 t.test('a frame after a long silence closes the old visit first', async (t) => {
   const det = new VisitDetector({ enterFrames: 1, exitAfterMs: 10_000 });
   det.observe('v', -60, 50, T0);
   const ev = det.observe('v', -60, 50, T0 + 60_000);
-  t.same(ev?.map((e) => e.type), ['exit', 'enter']);
+  t.same(
+    ev?.map((e) => e.type),
+    ['exit', 'enter'],
+  );
   t.equal(det.visits()[0].exit, T0);
   t.equal(det.purge(T0 + 1), 1);
   det.restore([{ venueId: 'w', entry: 1, exit: 2, minAttenuation: 50, frames: 3 }]);
@@ -78,12 +84,19 @@ t.test('synthetic walk past a far-away beacon heard under free-space path loss: 
       for (const e of det.observe('far', rssi, -4 - rssi, at) ?? []) events.push({ type: e.type, at, entry: e.visit.entry, exit: e.visit.exit });
     }
     t.ok(weakAfterExit > 300, `seed ${seed}: the beacon is still heard after leaving (${weakAfterExit} frames)`);
-    t.same(events.map((e) => e.type), ['enter', 'exit'], `seed ${seed}: one visit`);
+    t.same(
+      events.map((e) => e.type),
+      ['enter', 'exit'],
+      `seed ${seed}: one visit`,
+    );
     const exit = events[1];
     // the exit threshold (−76 dBm) lies ≈ 35 m out under free space: the last strong frame comes ≈ 25 s after leaving the table
     const exitS = ((exit?.exit ?? 0) - T0) / 1000;
     t.ok(exitS >= 600 && exitS <= 660, `seed ${seed}: exit ${exitS} s, within a minute of leaving the table at 600 s`);
-    t.ok(exit && exit.at - (exit.exit ?? 0) >= 60_000 && exit.at < T0 + 800_000, `seed ${seed}: declared after exitAfterMs, at ${((exit?.at ?? 0) - T0) / 1000} s`);
+    t.ok(
+      exit && exit.at - (exit.exit ?? 0) >= 60_000 && exit.at < T0 + 800_000,
+      `seed ${seed}: declared after exitAfterMs, at ${((exit?.at ?? 0) - T0) / 1000} s`,
+    );
     t.equal(det.current().length, 0, 'nobody stays forever');
   }
 });
@@ -99,6 +112,10 @@ t.test('hysteresis: frames between the exit and the entry threshold keep a visit
   const ev = [];
   for (let s = 30; s < 60; s++) ev.push(...(det.observe('v', -80, 0, T0 + s * 1000) ?? []));
   ev.push(...det.tick(T0 + 60_000));
-  t.same(ev.map((e) => [e.type, e.visit.exit]), [['exit', T0 + 29_000]], 'weaker frames do not: exit at the last frame above −74 dBm');
+  t.same(
+    ev.map((e) => [e.type, e.visit.exit]),
+    [['exit', T0 + 29_000]],
+    'weaker frames do not: exit at the last frame above −74 dBm',
+  );
   t.throws(() => new VisitDetector({ enterRssi: -70, exitRssi: -60 }), { code: 'E_CONFIG' });
 });

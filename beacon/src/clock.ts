@@ -34,19 +34,32 @@ export const systemProbes: ClockProbes = {
     new Promise((resolve) => {
       execFile('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { timeout: 3000 }, (err, out) => resolve(err ? undefined : out.trim() === 'yes'));
     }),
-  timesyncFlag: () => stat('/run/systemd/timesync/synchronized').then(() => true, () => false),
-  rtcSeconds: () => readFile('/sys/class/rtc/rtc0/since_epoch', 'utf8').then((s) => Number(s.trim()), () => undefined),
+  timesyncFlag: () =>
+    stat('/run/systemd/timesync/synchronized').then(
+      () => true,
+      () => false,
+    ),
+  rtcSeconds: () =>
+    readFile('/sys/class/rtc/rtc0/since_epoch', 'utf8').then(
+      (s) => Number(s.trim()),
+      () => undefined,
+    ),
 };
 
 export async function checkClock(o: { nowS: number; trustClock?: boolean; buildDateS?: number; probes?: ClockProbes }): Promise<ClockVerdict> {
   const build = o.buildDateS ?? BUILD_DATE_S;
-  if (!(o.nowS >= build)) return { trusted: false, reason: `the system clock (${new Date(o.nowS * 1000).toISOString()}) is before the build date (${new Date(build * 1000).toISOString()}): never trusted` };
+  if (!(o.nowS >= build))
+    return {
+      trusted: false,
+      reason: `the system clock (${new Date(o.nowS * 1000).toISOString()}) is before the build date (${new Date(build * 1000).toISOString()}): never trusted`,
+    };
   if (o.trustClock) return { trusted: true, source: 'override', reason: 'trusted by --trust-clock' };
   const p = o.probes ?? systemProbes;
   if ((await p.ntpSynchronized()) === true) return { trusted: true, source: 'ntp', reason: 'timedatectl: NTPSynchronized=yes' };
   if (await p.timesyncFlag()) return { trusted: true, source: 'timesync', reason: '/run/systemd/timesync/synchronized exists' };
   const rtc = await p.rtcSeconds();
-  if (rtc !== undefined && Number.isFinite(rtc) && Math.abs(rtc - o.nowS) <= RTC_TOLERANCE_S) return { trusted: true, source: 'rtc', reason: `the RTC agrees within ${RTC_TOLERANCE_S} s` };
+  if (rtc !== undefined && Number.isFinite(rtc) && Math.abs(rtc - o.nowS) <= RTC_TOLERANCE_S)
+    return { trusted: true, source: 'rtc', reason: `the RTC agrees within ${RTC_TOLERANCE_S} s` };
   const rtcNote = rtc === undefined ? 'no RTC' : `the RTC differs by ${Math.round(rtc - o.nowS)} s`;
   return { trusted: false, reason: `the clock is not synchronised (NTP not synchronised, no timesync flag, ${rtcNote}); wait for NTP or pass --trust-clock` };
 }

@@ -60,7 +60,10 @@ export async function sealVenueKey(v: VenueKey, secret: VenueSecret): Promise<Ui
   const nonce = new Uint8Array(randomBytes(24));
   const header = w.bytes(nonce).finish();
   const plain = new Writer(38).bytes(v.venueId, VENUE_ID_BYTES).bytes(v.key, VENUE_KEY_BYTES).finish();
-  return new Writer(header.length + 64).bytes(header).bytes(xchachaSeal(k, nonce, plain, header)).finish();
+  return new Writer(header.length + 64)
+    .bytes(header)
+    .bytes(xchachaSeal(k, nonce, plain, header))
+    .finish();
 }
 
 export async function openVenueKey(bytes: Uint8Array, secret: VenueSecret): Promise<VenueKey> {
@@ -91,14 +94,21 @@ export interface VenueInfo {
 
 export function checkVenueInfo(v: VenueInfo): void {
   if (!v.name || v.name.length > 100) throw new BeepkitError('E_CONFIG', 'venue name must be 1..100 characters');
-  if (v.region.length < 1 || v.region.length > 4 || v.region.some((p) => !p || p.includes('/'))) throw new BeepkitError('E_CONFIG', 'region must be state/county/city (1..4 non-empty parts)');
+  if (v.region.length < 1 || v.region.length > 4 || v.region.some((p) => !p || p.includes('/')))
+    throw new BeepkitError('E_CONFIG', 'region must be state/county/city (1..4 non-empty parts)');
   if (!(Math.abs(v.lat) <= 90 && Math.abs(v.lon) <= 180)) throw new BeepkitError('E_RANGE', 'venue position out of range');
   if (!(Number.isInteger(v.radiusM) && v.radiusM > 0 && v.radiusM <= 100_000)) throw new BeepkitError('E_RANGE', 'venue radius must be 1..100000 m');
 }
 
 /** Creates (or imports) the venue key and writes it sealed to `path`. Refuses to overwrite (E_EXISTS). */
 export async function provisionVenue(path: string, secret: VenueSecret, opts: { importKey?: Uint8Array; venueId?: Uint8Array } = {}): Promise<VenueKey> {
-  if (await readFile(path).then(() => true, () => false)) throw new BeepkitError('E_EXISTS', `${path} exists: this beacon is already provisioned`);
+  if (
+    await readFile(path).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new BeepkitError('E_EXISTS', `${path} exists: this beacon is already provisioned`);
   const key = opts.importKey ?? new Uint8Array(randomBytes(VENUE_KEY_BYTES));
   const venueId = opts.venueId ?? deriveVenueId(key);
   if (venueId.length !== VENUE_ID_BYTES) throw new BeepkitError('E_RANGE', 'venue id must be 6 bytes');
@@ -109,8 +119,15 @@ export async function provisionVenue(path: string, secret: VenueSecret, opts: { 
 /** The VenueRegister message for the CA (carries the venue key: send it only over the authenticated beacon topic). */
 export function venueRegister(v: VenueKey, info: VenueInfo, correlationId: Uint8Array = new Uint8Array(randomBytes(8))): VenueRegister {
   return {
-    type: 'venue-register', correlationId, venueId: v.venueId, regionPath: info.region, latE6: Math.round(info.lat * 1e6), lonE6: Math.round(info.lon * 1e6),
-    radiusM: info.radiusM, keyMaterial: v.key, name: info.name,
+    type: 'venue-register',
+    correlationId,
+    venueId: v.venueId,
+    regionPath: info.region,
+    latE6: Math.round(info.lat * 1e6),
+    lonE6: Math.round(info.lon * 1e6),
+    radiusM: info.radiusM,
+    keyMaterial: v.key,
+    name: info.name,
   };
 }
 
@@ -121,7 +138,23 @@ const q = (s: string): string => (/^[A-Za-z0-9_./:-]+$/.test(s) ? s : `'${s.repl
  * command; the key travels in `keyFile` (hex, 0600), written by the caller.
  */
 export function offlineRecord(v: VenueKey, info: VenueInfo, keyFile: string): { venue: Record<string, unknown>; command: string } {
-  const venue = { id: toHex(v.venueId), name: info.name, region: info.region, latE6: Math.round(info.lat * 1e6), lonE6: Math.round(info.lon * 1e6), radiusM: info.radiusM };
-  const command = ['beepkit gateway venue add', `--name ${q(info.name)}`, `--region ${q(info.region.join('/'))}`, `--lat ${info.lat}`, `--lon ${info.lon}`, `--radius ${info.radiusM}`, `--id ${toHex(v.venueId)}`, `--key-file ${q(keyFile)}`].join(' ');
+  const venue = {
+    id: toHex(v.venueId),
+    name: info.name,
+    region: info.region,
+    latE6: Math.round(info.lat * 1e6),
+    lonE6: Math.round(info.lon * 1e6),
+    radiusM: info.radiusM,
+  };
+  const command = [
+    'beepkit gateway venue add',
+    `--name ${q(info.name)}`,
+    `--region ${q(info.region.join('/'))}`,
+    `--lat ${info.lat}`,
+    `--lon ${info.lon}`,
+    `--radius ${info.radiusM}`,
+    `--id ${toHex(v.venueId)}`,
+    `--key-file ${q(keyFile)}`,
+  ].join(' ');
   return { venue, command };
 }

@@ -54,7 +54,10 @@ function child(script: string, env: Record<string, string>) {
       const seen = events.find(pred);
       if (seen) return Promise.resolve(seen);
       return new Promise<Ev>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timeout: ${label}; last ${JSON.stringify(events.slice(-3))}; stderr ${stderr.slice(-3).join(' | ')}`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`timeout: ${label}; last ${JSON.stringify(events.slice(-3))}; stderr ${stderr.slice(-3).join(' | ')}`)),
+          ms,
+        );
         waiters.push({ pred, resolve: (e) => (clearTimeout(timer), resolve(e)) });
       });
     },
@@ -81,7 +84,13 @@ t.test('clock trust', async (t) => {
   // the daemon refuses, says why, and never touches the radio
   let started = false;
   const radio = { start: async () => void (started = true), on() {}, off() {} } as never;
-  const d = new BeaconDaemon({ radio, venue: { key: new Uint8Array(32), venueId: new Uint8Array(6) }, txPower: -59, now: () => now * 1000, probes: probes({ ntp: false }) });
+  const d = new BeaconDaemon({
+    radio,
+    venue: { key: new Uint8Array(32), venueId: new Uint8Array(6) },
+    txPower: -59,
+    now: () => now * 1000,
+    probes: probes({ ntp: false }),
+  });
   await t.rejects(d.start(), { code: 'E_CLOCK', message: /refusing to advertise: the clock is not synchronised/ });
   t.equal(started, false);
 });
@@ -106,7 +115,10 @@ t.test('provision: sealed 0600 key file, derived id, offline record', async (t) 
   const info = { name: "Joe's Café", region: ['CA', 'Alameda', 'Oakland'], lat: 37.8044, lon: -122.2712, radiusM: 40 };
   const rec = offlineRecord(v, info, '/tmp/venue.hex');
   t.same(rec.venue, { id: toHex(v.venueId), name: "Joe's Café", region: ['CA', 'Alameda', 'Oakland'], latE6: 37804400, lonE6: -122271200, radiusM: 40 });
-  t.equal(rec.command, `beepkit gateway venue add --name 'Joe'\\''s Café' --region CA/Alameda/Oakland --lat 37.8044 --lon -122.2712 --radius 40 --id ${toHex(v.venueId)} --key-file /tmp/venue.hex`);
+  t.equal(
+    rec.command,
+    `beepkit gateway venue add --name 'Joe'\\''s Café' --region CA/Alameda/Oakland --lat 37.8044 --lon -122.2712 --radius 40 --id ${toHex(v.venueId)} --key-file /tmp/venue.hex`,
+  );
   t.notOk(JSON.stringify(rec).includes(toHex(v.key)), 'no key in the printed record');
   const reg = venueRegister(v, info);
   t.match(reg, { type: 'venue-register', regionPath: info.region, latE6: 37804400, radiusM: 40, name: info.name });
@@ -143,11 +155,20 @@ t.test('frames on the air verify under the venue key', async (t) => {
   await scanner.waitFor((e) => fromBeacon(e) && decodeAdvert(fromHex(e.data)).kind === 'ibeacon', 'an iBeacon frame');
   const frames = venueAdverts().map((e) => decodeVenueFrame(fromHex(e.data)));
   const heard = scanner.events.filter(fromBeacon);
-  t.ok(heard.every((e) => (parseInt(e.address.slice(0, 2), 16) >> 6) === 0 && e.address !== b.address), 'every frame from a non-resolvable private address, never the public one');
-  t.ok(heard.every((e) => e.connectable === false), 'ADV_NONCONN_IND');
+  t.ok(
+    heard.every((e) => parseInt(e.address.slice(0, 2), 16) >> 6 === 0 && e.address !== b.address),
+    'every frame from a non-resolvable private address, never the public one',
+  );
+  t.ok(
+    heard.every((e) => e.connectable === false),
+    'ADV_NONCONN_IND',
+  );
   const byAddr = new Map<string, Set<string>>();
   for (const e of heard) byAddr.set(e.address, (byAddr.get(e.address) ?? new Set()).add(e.data));
-  t.ok([...byAddr.values()].every((d) => d.size === 1), 'one address carries one frame (address and payload rotate together)');
+  t.ok(
+    [...byAddr.values()].every((d) => d.size === 1),
+    'one address carries one frame (address and payload rotate together)',
+  );
   t.ok(byAddr.size >= 3, `a fresh address per frame (${byAddr.size} addresses)`);
   t.equal(b.st.advParams.type, 0x03);
   t.ok(b.st.advParams.intervalMin >= 320 && b.st.advParams.intervalMax <= 432, 'interval within 200–270 ms');
@@ -159,7 +180,10 @@ t.test('frames on the air verify under the venue key', async (t) => {
     t.equal(f.txPower, -59);
   }
   const nowSlot = slotOf(hostNow() / 1000, 1);
-  t.ok(frames.some((f) => Math.abs(f.slot - nowSlot) <= 3), 'slots follow the system clock');
+  t.ok(
+    frames.some((f) => Math.abs(f.slot - nowSlot) <= 3),
+    'slots follow the system clock',
+  );
   const f = frames[0];
   t.throws(() => verifyVenueFrame(f, key, { nowSlot: f.slot + 2, window: 1 }), { code: 'E_REPLAY' }, 'replayed from an older slot');
   t.throws(() => verifyVenueFrame(f, new Uint8Array(32).fill(0x43), { nowSlot: f.slot, window: 1 }), { code: 'E_CHECKSUM' }, 'forged (wrong key)');
@@ -168,7 +192,9 @@ t.test('frames on the air verify under the venue key', async (t) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve(JSON.parse(body)));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
   t.match(status, { advertising: true, clock: { trusted: true, source: 'override' }, venueId: toHex(deriveVenueId(key)) });
   t.ok(status.frames >= 3);
@@ -178,14 +204,25 @@ t.test('a controller that reset silently is re-advertised within refreshMs', asy
   const puts: string[] = [];
   let wake: (() => void) | undefined;
   const radio = {
-    on() {}, off() {}, start: async () => {}, stop: async () => {}, stopAdvertising: async () => {},
+    on() {},
+    off() {},
+    start: async () => {},
+    stop: async () => {},
+    stopAdvertising: async () => {},
     advertise: async (f: Uint8Array) => {
       puts.push(toHex(f));
       if (puts.length >= 3) wake?.();
     },
   } as never;
   const now = 1_780_000_000_000; // frozen clock: the slot never changes, only the refresh re-asserts
-  const d = new BeaconDaemon({ radio, venue: { key: new Uint8Array(32).fill(1), venueId: new Uint8Array(6).fill(2) }, txPower: -59, now: () => now, trustClock: true, refreshMs: 20 });
+  const d = new BeaconDaemon({
+    radio,
+    venue: { key: new Uint8Array(32).fill(1), venueId: new Uint8Array(6).fill(2) },
+    txPower: -59,
+    now: () => now,
+    trustClock: true,
+    refreshMs: 20,
+  });
   await d.start();
   await new Promise<void>((resolve) => (puts.length >= 3 ? resolve() : (wake = resolve)));
   await d.stop();

@@ -48,7 +48,10 @@ await writeFile(join(root, 'passwd'), DEVICES.map((d) => `${d}:${hashPassword(pw
 await writeFile(join(root, 'trusted.pw'), pw(TRUSTED) + '\n', { mode: 0o600 });
 const gw = new Gateway({
   config: resolveConfig({
-    dataDir: join(root, 'gw'), broker: { embedded: { port: 0, passwordFile: join(root, 'passwd') } }, http: { port: 0 }, log: { level: 'silent' },
+    dataDir: join(root, 'gw'),
+    broker: { embedded: { port: 0, passwordFile: join(root, 'passwd') } },
+    http: { port: 0 },
+    log: { level: 'silent' },
     ca: { trustedBeacons: [TRUSTED], slotSeconds: 1, slotWindow: 1 },
   }),
   now: () => clock,
@@ -58,7 +61,22 @@ t.teardown(() => gw.stop());
 const URL = gw.brokerUrl;
 
 const cli = (...args: string[]) => main(['node', 'beepkit', ...args]);
-const provisionArgs = (dir: string) => ['beacon', 'provision', '--venue', VENUE.name, '--region', VENUE.region.join('/'), '--lat', String(VENUE.lat), '--lon', String(VENUE.lon), '--radius', String(VENUE.radiusM), '--data-dir', dir];
+const provisionArgs = (dir: string) => [
+  'beacon',
+  'provision',
+  '--venue',
+  VENUE.name,
+  '--region',
+  VENUE.region.join('/'),
+  '--lat',
+  String(VENUE.lat),
+  '--lon',
+  String(VENUE.lon),
+  '--radius',
+  String(VENUE.radiusM),
+  '--data-dir',
+  dir,
+];
 let venue: VenueKey;
 
 t.test('provision --gateway registers over MQTT from a trusted beacon id; others are denied', async (t) => {
@@ -71,9 +89,15 @@ t.test('provision --gateway registers over MQTT from a trusted beacon id; others
   t.equal(toHex(reg!.key), toHex(venue.key), 'under the beacon-generated key');
   t.match(reg!.venue, { name: 'Lobby', region: VENUE.region, latE6: 37804400, lonE6: -122271200, radiusM: 40, revoked: false });
   const rogue = { venueId: fromHex('0102030405aa'), key: new Uint8Array(32).fill(9) };
-  await t.rejects(registerOverMqtt(rogue, VENUE, { url: URL, deviceId: 'beacon-rogue-01', password: pw('beacon-rogue-01'), timeoutMs: 30_000 }), { code: 'E_DENIED' });
+  await t.rejects(registerOverMqtt(rogue, VENUE, { url: URL, deviceId: 'beacon-rogue-01', password: pw('beacon-rogue-01'), timeoutMs: 30_000 }), {
+    code: 'E_DENIED',
+  });
   t.equal(gw.registry.lookup(rogue.venueId), undefined, 'nothing registered for the untrusted id');
-  await t.rejects(registerOverMqtt(venue, VENUE, { url: URL, deviceId: TRUSTED, password: pw(TRUSTED), timeoutMs: 30_000 }), { code: 'E_EXISTS' }, 'no silent re-keying');
+  await t.rejects(
+    registerOverMqtt(venue, VENUE, { url: URL, deviceId: TRUSTED, password: pw(TRUSTED), timeoutMs: 30_000 }),
+    { code: 'E_EXISTS' },
+    'no silent re-keying',
+  );
 });
 
 t.test('offline: the printed gateway command registers the beacon-generated key (venue add --key-file)', async (t) => {
@@ -84,12 +108,54 @@ t.test('offline: the printed gateway command registers the beacon-generated key 
   const hex = (await readFile(join(dir, 'venue-key.hex'), 'utf8')).trim();
   t.equal(hex, toHex(v.key));
   const gwDir = join(root, 'offgw');
-  t.equal(await cli('gateway', 'venue', 'add', '--data-dir', gwDir, '--name', VENUE.name, '--region', VENUE.region.join('/'), '--lat', String(VENUE.lat), '--lon', String(VENUE.lon),
-    '--radius', String(VENUE.radiusM), '--id', toHex(v.venueId), '--key-file', join(dir, 'venue-key.hex')), 0);
+  t.equal(
+    await cli(
+      'gateway',
+      'venue',
+      'add',
+      '--data-dir',
+      gwDir,
+      '--name',
+      VENUE.name,
+      '--region',
+      VENUE.region.join('/'),
+      '--lat',
+      String(VENUE.lat),
+      '--lon',
+      String(VENUE.lon),
+      '--radius',
+      String(VENUE.radiusM),
+      '--id',
+      toHex(v.venueId),
+      '--key-file',
+      join(dir, 'venue-key.hex'),
+    ),
+    0,
+  );
   const reg = new VenueRegistry(join(gwDir, 'venues.json')).load().lookup(v.venueId);
   t.equal(toHex(reg!.key), toHex(v.key));
   process.exitCode = 0;
-  t.equal(await cli('gateway', 'venue', 'add', '--data-dir', gwDir, '--name', 'X', '--region', 'CA', '--lat', '1', '--lon', '1', '--key-file', join(dir, 'venue.key')), 2, 'a non-hex key file is refused');
+  t.equal(
+    await cli(
+      'gateway',
+      'venue',
+      'add',
+      '--data-dir',
+      gwDir,
+      '--name',
+      'X',
+      '--region',
+      'CA',
+      '--lat',
+      '1',
+      '--lon',
+      '1',
+      '--key-file',
+      join(dir, 'venue.key'),
+    ),
+    2,
+    'a non-hex key file is refused',
+  );
   process.exitCode = 0;
 });
 
@@ -126,7 +192,8 @@ t.test('CA accepts a real beacon frame in the slot window; replay and forgery ar
     clock = atMs;
     const signer = new Ed25519Signer(new Uint8Array(32).fill(++n));
     const evidence = {
-      time: atMs, venues: [{ frame, rssi: -60, receivedAtMs: atMs }],
+      time: atMs,
+      venues: [{ frame, rssi: -60, receivedAtMs: atMs }],
       gnss: { timeMs: atMs, latE6: 37804410, lonE6: -122271190, accuracyCm: 800, mode: '3d', satellites: 9, hdopX100: 90 },
     } as unknown as EvidenceBundle; // buildCaRequest reads time, gnss and venues
     const reply = await agent.request('ca-request', buildCaRequest(evidence, signer, new Uint8Array(8).fill(n)), 60_000);
@@ -150,7 +217,12 @@ t.test('CA accepts a real beacon frame in the slot window; replay and forgery ar
   const resets = b.counters.resets;
   powerCycle(b, b.address);
   t.equal(b.counters.resets, resets + 1, 'the beacon controller was power-cycled');
-  const after = await scanner.waitFor((e) => isVenue(e) && decodeVenueFrame(fromHex(e.data as string)).slot > f.slot + 1, 90_000, 'a venue frame after the reset', mark);
+  const after = await scanner.waitFor(
+    (e) => isVenue(e) && decodeVenueFrame(fromHex(e.data as string)).slot > f.slot + 1,
+    90_000,
+    'a venue frame after the reset',
+    mark,
+  );
   const raw2 = fromHex(after.data as string);
   t.match(await ask(raw2, inSlot(decodeVenueFrame(raw2))), { ok: true }, 'frames after the reset are accepted');
 });

@@ -38,7 +38,13 @@ let c = process.cpuUsage(c0);
 const verifyUs = (c.user + c.system) / 2000;
 const ledger = new EmbeddedLedger({ now: hostNow, dir: join(dir, 'ledger'), signer: keys.gateway });
 await ledger.open();
-const ingest = new Ingest({ ledger, caPublicKey: keys.caPublicKey, now: () => (DAY_NO * DAY + DAY - 60) * 1000, rate: { burst: 1e9, perSecond: 1e9 }, verifyWorkers: Number(process.env.VW ?? 1) });
+const ingest = new Ingest({
+  ledger,
+  caPublicKey: keys.caPublicKey,
+  now: () => (DAY_NO * DAY + DAY - 60) * 1000,
+  rate: { burst: 1e9, perSecond: 1e9 },
+  verifyWorkers: Number(process.env.VW ?? 1),
+});
 if (process.env.ISSUED === '1') for (const c of certs) ingest.rememberIssued(c);
 const session = new Session();
 if (process.env.PROF) {
@@ -53,7 +59,9 @@ for (let i = 0; i < n; i += 64) await Promise.all(payloads.slice(i, i + 64).map(
 c = process.cpuUsage(c0);
 if (process.env.PROF) writeFileSync(process.env.PROF, JSON.stringify((await session.post('Profiler.stop')).profile));
 const per = (c.user + c.system) / n;
-console.log(`issued=${process.env.ISSUED ?? 0} verify ${verifyUs.toFixed(1)} µs; Ingest.handle ${per.toFixed(1)} µs/batch = ${(per / verifyUs).toFixed(2)} x verify; wall ${((performance.now() - t0) / n * 1000).toFixed(0)} µs/batch; load ${os.loadavg()[0].toFixed(1)}`);
+console.log(
+  `issued=${process.env.ISSUED ?? 0} verify ${verifyUs.toFixed(1)} µs; Ingest.handle ${per.toFixed(1)} µs/batch = ${(per / verifyUs).toFixed(2)} x verify; wall ${(((performance.now() - t0) / n) * 1000).toFixed(0)} µs/batch; load ${os.loadavg()[0].toFixed(1)}`,
+);
 await ingest.stop();
 await ledger.close();
 rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,10 @@ const l = new EmbeddedLedger({ now: hostNow, dir, signer: ed25519Signer(new Uint
 await l.open();
 const t0 = process.hrtime.bigint();
 for (let i = from; i < from + n; i += 2000) {
-  await l.append('tracing', Array.from({ length: Math.min(2000, from + n - i) }, (_, j) => entry(i + j, 1 << 30)));
+  await l.append(
+    'tracing',
+    Array.from({ length: Math.min(2000, from + n - i) }, (_, j) => entry(i + j, 1 << 30)),
+  );
   if ((i - from) % 100_000 === 0) console.log(`${i} entries, ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(0)} s, load ${os.loadavg()[0].toFixed(1)}`);
 }
 await l.close();

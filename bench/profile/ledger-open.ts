@@ -11,7 +11,11 @@ const [dir, reps = '3'] = process.argv.slice(2);
 const signer = ed25519Signer(new Uint8Array(32).fill(3)); // bench/ledger.ts's key
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 const rssMB = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
-const load = (): string => os.loadavg().map((x) => x.toFixed(1)).join(' / ');
+const load = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ');
 const idx = join(dir, 'tracing', 'index');
 
 async function timedOpen(label: string, readOnly = false): Promise<void> {
@@ -28,7 +32,9 @@ async function timedOpen(label: string, readOnly = false): Promise<void> {
   const mem = l.memoryBytes();
   const t1 = process.hrtime.bigint();
   await l.close();
-  console.log(`${label}: ${n} entries, open ${openMs.toFixed(0)} ms wall, ${((c.user + c.system) / 1000).toFixed(0)} ms CPU (${((openMs * 1e6) / n).toFixed(2)} ms per M), close ${ms(t1).toFixed(0)} ms, state ${(mem / n).toFixed(0)} B/entry, RSS +${(((r1 - r0) * 2 ** 20) / n).toFixed(0)} B/entry; load ${load()}`);
+  console.log(
+    `${label}: ${n} entries, open ${openMs.toFixed(0)} ms wall, ${((c.user + c.system) / 1000).toFixed(0)} ms CPU (${((openMs * 1e6) / n).toFixed(2)} ms per M), close ${ms(t1).toFixed(0)} ms, state ${(mem / n).toFixed(0)} B/entry, RSS +${(((r1 - r0) * 2 ** 20) / n).toFixed(0)} B/entry; load ${load()}`,
+  );
 }
 
 await timedOpen(statSync(idx, { throwIfNoEntry: false }) ? 'open (index present)' : 'first open (rebuild + index write)');

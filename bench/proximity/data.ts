@@ -37,8 +37,20 @@ function csv(text: string): { head: string[]; rows: string[][] } {
 
 /** Herald phone names → Build.MODEL-like names for the calibration table (iPhones are not in it: fallback). */
 const HERALD_MODELS: Record<string, string> = {
-  '4S': 'iPhone 4S', Germany: 'iPhone 5S', Denmark: 'iPhone 6S', Netherlands: 'iPhone 6 Plus', '6S+': 'iPhone 6S Plus', '8+': 'iPhone 8 Plus', X: 'iPhone X',
-  P2: 'Pixel 2', P3: 'Pixel 3', J6: 'SM-J600FN', A10: 'SM-A105F', A20: 'SM-A205F', N8: 'SM-N950F', 'S9+': 'SM-G965F',
+  '4S': 'iPhone 4S',
+  Germany: 'iPhone 5S',
+  Denmark: 'iPhone 6S',
+  Netherlands: 'iPhone 6 Plus',
+  '6S+': 'iPhone 6S Plus',
+  '8+': 'iPhone 8 Plus',
+  X: 'iPhone X',
+  P2: 'Pixel 2',
+  P3: 'Pixel 3',
+  J6: 'SM-J600FN',
+  A10: 'SM-A105F',
+  A20: 'SM-A205F',
+  N8: 'SM-N950F',
+  'S9+': 'SM-G965F',
 };
 
 /** `maxFiles`: read at most this many recordings (smoke runs). */
@@ -62,7 +74,15 @@ export function herald(maxFiles = Infinity): Dataset {
         const rssi = Number(r[ri]);
         const d = Number(r[di]) / 100;
         if (!Number.isFinite(time) || !Number.isFinite(rssi) || !Number.isFinite(d)) continue;
-        rows.push({ time, rssi, rx: `${file}:${rxName}`, tx: `${file}:${txName}`, rx_model: HERALD_MODELS[rxName] ?? rxName, tx_model: HERALD_MODELS[txName] ?? txName, distance: d });
+        rows.push({
+          time,
+          rssi,
+          rx: `${file}:${rxName}`,
+          tx: `${file}:${txName}`,
+          rx_model: HERALD_MODELS[rxName] ?? rxName,
+          tx_model: HERALD_MODELS[txName] ?? txName,
+          distance: d,
+        });
       }
     }
   }
@@ -108,7 +128,9 @@ export function elanfer(): Dataset {
     }
   }
   for (const f of files) {
-    const lines = readFileSync(join(dir, f), 'utf8').split(/\r?\n/).filter((l) => l.trim());
+    const lines = readFileSync(join(dir, f), 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l.trim());
     const head = splitCsvLine(lines[0]);
     const [ri, di] = ['rssiBLE', 'distance'].map((n) => head.indexOf(n));
     const sender = f.split('/').pop()!.replace('.csv', '');
@@ -123,7 +145,12 @@ export function elanfer(): Dataset {
       rows.push({ time: t++, rssi, rx: `${f}:Pi4`, tx: `${f}:${sender}`, rx_model: 'Raspberry Pi 4', tx_model: models[sender] ?? sender, distance: d });
     }
   }
-  return { name: 'elanfer', timed: false, rows, note: 'Pi 4 receiver in office, bus, train, parking lot, 0.45–6 m; no timestamps: rows are 1 s apart in file order' };
+  return {
+    name: 'elanfer',
+    timed: false,
+    rows,
+    note: 'Pi 4 receiver in office, bus, train, parking lot, 0.45–6 m; no timestamps: rows are 1 s apart in file order',
+  };
 }
 
 /** Every dataset; `stride` keeps every k-th row, `maxFiles` limits Herald's recordings (smoke runs). */

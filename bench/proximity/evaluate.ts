@@ -9,11 +9,19 @@ import { loadModelTable, type ModelTable } from '@beepkit/agent/rssi';
 import type { TraceRow } from '@beepkit/agent/proximity';
 import type { Dataset, LabelledRow } from './data.ts';
 
-export interface Scores { ba: number; precision: number; recall: number; threshold: number }
+export interface Scores {
+  ba: number;
+  precision: number;
+  recall: number;
+  threshold: number;
+}
 
 /** Balanced accuracy, precision and recall of `x <= T` for the truth `y`. */
 export function score(x: ArrayLike<number>, y: ArrayLike<number | boolean>, T: number): Scores {
-  let tp = 0, fp = 0, fn = 0, tn = 0;
+  let tp = 0,
+    fp = 0,
+    fn = 0,
+    tn = 0;
   for (let i = 0; i < y.length; i++) {
     const p = x[i] <= T;
     if (y[i]) {
@@ -101,7 +109,14 @@ export interface Evaluated {
 
 function traceRows(rows: LabelledRow[], table: ModelTable, unit?: Map<string, number>): TraceRow[] {
   return rows.map((r, i) => ({
-    row: i, line: i + 2, time: r.time, rssi: r.rssi, rx: r.rx, tx: r.tx, rxModel: r.rx_model, txModel: r.tx_model,
+    row: i,
+    line: i + 2,
+    time: r.time,
+    rssi: r.rssi,
+    rx: r.rx,
+    tx: r.tx,
+    rxModel: r.rx_model,
+    txModel: r.tx_model,
     ...(unit ? { rssiCorrection: table.lookup(r.rx_model).rssiCorrection + (unit.get(r.rx) ?? 0) } : {}),
   }));
 }
@@ -146,7 +161,14 @@ export function evaluate(d: Dataset, table = loadModelTable()): Evaluated {
     for (const [name, c] of Object.entries(VARIANTS)) (variants[name] ??= {} as Record<Calibration, Float64Array>)[cal] = variant(d.rows, att[cal], c);
   }
   return {
-    name: d.name, timed: d.timed, att, est, variants, rows: d.rows, calibratedReceivers: unit.size, receivers: new Set(d.rows.map((r) => r.rx)).size,
+    name: d.name,
+    timed: d.timed,
+    att,
+    est,
+    variants,
+    rows: d.rows,
+    calibratedReceivers: unit.size,
+    receivers: new Set(d.rows.map((r) => r.rx)).size,
     heldOut: Uint8Array.from(d.rows, (r) => +!(isCalibrationSample(r) && corrections.device.has(r.rx))),
     truth: { '2': Uint8Array.from(d.rows, (r) => +(r.distance <= 2)), '1.5': Uint8Array.from(d.rows, (r) => +(r.distance <= 1.5)) },
   };
@@ -174,7 +196,9 @@ export function pairMinutes(e: Evaluated, x: ArrayLike<number>, T: number, meter
 
 /** Pair-level precision and recall of "≥ 15 min within the distance". */
 export function pairScores(p: { truth: number; predicted: number }[]): { precision: number; recall: number; pairs: number; positives: number } {
-  let tp = 0, fp = 0, fn = 0;
+  let tp = 0,
+    fp = 0,
+    fn = 0;
   for (const x of p) {
     const y = x.truth >= 15;
     const q = x.predicted >= 15;

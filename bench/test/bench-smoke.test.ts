@@ -27,7 +27,11 @@ t.test('npm run bench --smoke: every bench writes a results JSON of the contract
   const env = { ...process.env };
   delete env.HCI_CHANNEL_USER;
   delete env.BENCH_SMOKE;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'run.ts'), '--smoke', '--out', out], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'run.ts'), '--smoke', '--out', out], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -37,7 +41,14 @@ t.test('npm run bench --smoke: every bench writes a results JSON of the contract
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   t.equal(code, 0, 'the runner exits 0 (no bench failed)');
-  if (code !== 0) t.comment(stderr.split('\n').filter((l) => /FAILED|Error|error/.test(l)).slice(0, 40).join('\n'));
+  if (code !== 0)
+    t.comment(
+      stderr
+        .split('\n')
+        .filter((l) => /FAILED|Error|error/.test(l))
+        .slice(0, 40)
+        .join('\n'),
+    );
   t.notMatch(stderr, /\]: FAILED/, 'no bench reported FAILED');
   t.match(stdout, /^bench\s+metric\s+median\s+min\s+max\s+unit\s+goal/m, 'the table is printed');
   t.notMatch(stdout, /wrote .*RESULTS\.md/, 'a smoke run does not rewrite RESULTS.md');
@@ -58,12 +69,24 @@ t.test('npm run bench --smoke: every bench writes a results JSON of the contract
     t.ok(metrics && typeof metrics === 'object', `${name}: metrics object`);
     // no bench may skip itself: a missing tool fails the run (below), it never writes empty metrics
     t.ok(Object.keys(metrics ?? {}).length > 0, `${name}: has metrics`);
-    const bad = Object.entries(metrics ?? {}).filter(([, m]) => !(isNum(m.median) && isNum(m.min) && isNum(m.max) && typeof m.unit === 'string' && m.min <= m.median && m.median <= m.max));
-    t.same(bad.map(([k]) => k), [], `${name}: every metric has numeric median/min/max (min ≤ median ≤ max) and a unit`);
+    const bad = Object.entries(metrics ?? {}).filter(
+      ([, m]) => !(isNum(m.median) && isNum(m.min) && isNum(m.max) && typeof m.unit === 'string' && m.min <= m.median && m.median <= m.max),
+    );
+    t.same(
+      bad.map(([k]) => k),
+      [],
+      `${name}: every metric has numeric median/min/max (min ≤ median ≤ max) and a unit`,
+    );
     const goals = r.goals as Record<string, Record<string, unknown>>;
     t.ok(goals && typeof goals === 'object', `${name}: goals object`);
-    const badGoals = Object.entries(goals ?? {}).filter(([k, g]) => !(typeof g.target === 'string' && /^(<=|>=) /.test(g.target) && typeof g.met === 'boolean' && k in metrics));
-    t.same(badGoals.map(([k]) => k), [], `${name}: every goal has a target, a boolean met, and names a metric`);
+    const badGoals = Object.entries(goals ?? {}).filter(
+      ([k, g]) => !(typeof g.target === 'string' && /^(<=|>=) /.test(g.target) && typeof g.met === 'boolean' && k in metrics),
+    );
+    t.same(
+      badGoals.map(([k]) => k),
+      [],
+      `${name}: every goal has a target, a boolean met, and names a metric`,
+    );
   }
 });
 
@@ -74,7 +97,11 @@ t.test('a bench whose tool is missing fails loudly, naming the package; no resul
   // PATH without mosquitto (node itself is spawned by absolute path)
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: empty };
   delete env.BENCH_SMOKE;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'run.ts'), 'gateway-ingest', 'broker', '--smoke', '--out', out], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'run.ts'), 'gateway-ingest', 'broker', '--smoke', '--out', out], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -82,7 +109,11 @@ t.test('a bench whose tool is missing fails loudly, naming the package; no resul
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   t.not(code, 0, 'the runner exits non-zero');
   for (const name of ['gateway-ingest', 'broker']) {
-    t.match(stderr, new RegExp(`\\[bench\\] ${name}: FAILED BeepkitError: the ${name} bench needs mosquitto, which is not installed`), `${name}: FAILED naming mosquitto`);
+    t.match(
+      stderr,
+      new RegExp(`\\[bench\\] ${name}: FAILED BeepkitError: the ${name} bench needs mosquitto, which is not installed`),
+      `${name}: FAILED naming mosquitto`,
+    );
     t.notOk(existsSync(join(out, `${name}.json`)), `${name}: no results file`);
   }
   t.match(stderr, /apt-get install -y mosquitto/, 'the install command is printed');

@@ -18,22 +18,28 @@ export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 
 
 type Level = 'info' | 'warn' | 'error' | 'debug';
 function stderrLogger(verbose: boolean) {
-  const at = (level: Level) => (...a: unknown[]) => {
-    if (level === 'debug' && !verbose) return;
-    const obj = typeof a[0] === 'object' && a[0] !== null ? a[0] : {};
-    const msg = a.find((x) => typeof x === 'string') ?? '';
-    process.stderr.write(JSON.stringify({ level, time: new Date(hostNow()).toISOString(), msg, ...obj }) + '\n');
-  };
+  const at =
+    (level: Level) =>
+    (...a: unknown[]) => {
+      if (level === 'debug' && !verbose) return;
+      const obj = typeof a[0] === 'object' && a[0] !== null ? a[0] : {};
+      const msg = a.find((x) => typeof x === 'string') ?? '';
+      process.stderr.write(JSON.stringify({ level, time: new Date(hostNow()).toISOString(), msg, ...obj }) + '\n');
+    };
   return { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
 }
 
 function listScenarios(): void {
-  for (const f of readdirSync(SCENARIO_DIR).filter((x) => x.endsWith('.yaml')).sort()) {
+  for (const f of readdirSync(SCENARIO_DIR)
+    .filter((x) => x.endsWith('.yaml'))
+    .sort()) {
     const file = join(SCENARIO_DIR, f);
     try {
       const sc = loadScenarioFile(file);
       const hosted = sc.devices.filter((d) => !d.hostless).length;
-      process.stdout.write(`${sc.name.padEnd(12)} ${file}\n  ${sc.description} (${hosted} devices, ${sc.devices.length - hosted} crowd, ${sc.duration} s at ×${sc.speed})\n`);
+      process.stdout.write(
+        `${sc.name.padEnd(12)} ${file}\n  ${sc.description} (${hosted} devices, ${sc.devices.length - hosted} crowd, ${sc.duration} s at ×${sc.speed})\n`,
+      );
     } catch (e) {
       process.stdout.write(`${f.padEnd(12)} ${file}\n  invalid: ${(e as Error).message}\n`);
     }
@@ -118,11 +124,11 @@ export function register(program: Command): void {
     .description('run a scenario on the virtual hardware (GNSS receivers and BLE controllers on PTYs, one simulated air)')
     .argument('[scenario]', 'scenario YAML file (see --list)')
     .option('--list', 'list the shipped scenarios and exit')
-    .option('--speed <n>', 'scenario seconds per real second (default: the scenario\'s speed)', positive('--speed'))
+    .option('--speed <n>', "scenario seconds per real second (default: the scenario's speed)", positive('--speed'))
     .option('--dir <dir>', 'directory for GNSS links and rig.yaml (default: a fresh temp dir, removed at exit)')
     .addOption(new Option('--control-port <port>', 'control API port on 127.0.0.1 (JSON over HTTP)').argParser(positive('--control-port', true)))
     .option('--duration <s>', 'stop after this many real seconds', positive('--duration'))
-    .option('--btsnoop <file>', 'write every hosted controller\'s HCI traffic to a btsnoop capture (Wireshark, btmon -r)')
+    .option('--btsnoop <file>', "write every hosted controller's HCI traffic to a btsnoop capture (Wireshark, btmon -r)")
     .option('-v, --verbose', 'debug logging')
     .action(async (file: string | undefined, o: SimCliOptions) => {
       process.exitCode = await runSim(file, o);

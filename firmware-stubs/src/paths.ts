@@ -36,7 +36,10 @@ export function checkPathFits(path: string, limit: PathLimit, what: string): str
   const max = PATH_LIMITS[limit];
   if (bytes > max) {
     counters.E_PATH++;
-    throw new BeepkitError('E_PATH', `${what}: ${path} is ${bytes} bytes, over the ${max}-byte ${limit === 'gpsdDevice' ? 'gpsd device path' : 'Unix socket path'} limit; use a shorter directory (e.g. under /tmp)`);
+    throw new BeepkitError(
+      'E_PATH',
+      `${what}: ${path} is ${bytes} bytes, over the ${max}-byte ${limit === 'gpsdDevice' ? 'gpsd device path' : 'Unix socket path'} limit; use a shorter directory (e.g. under /tmp)`,
+    );
   }
   return path;
 }

@@ -1,5 +1,20 @@
 import t from 'tap';
-import { Air, Rng, expectedRssi, rssiBand, rangeM, inScanWindow, latLonToEnu, enuToLatLon, DEFAULT_RADIO, ADV_IND, SCAN_RSP, type AirListener, type RxAdv, type AirLink } from '../src/air/index.ts';
+import {
+  Air,
+  Rng,
+  expectedRssi,
+  rssiBand,
+  rangeM,
+  inScanWindow,
+  latLonToEnu,
+  enuToLatLon,
+  DEFAULT_RADIO,
+  ADV_IND,
+  SCAN_RSP,
+  type AirListener,
+  type RxAdv,
+  type AirLink,
+} from '../src/air/index.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 t.test('path loss model', async (t) => {
@@ -15,7 +30,10 @@ t.test('seeded RNG is deterministic and roughly normal', async (t) => {
   const a = new Rng(5);
   const b = new Rng(5);
   const xs = Array.from({ length: 4000 }, () => a.gauss());
-  t.same(xs.slice(0, 10), Array.from({ length: 10 }, () => b.gauss()));
+  t.same(
+    xs.slice(0, 10),
+    Array.from({ length: 10 }, () => b.gauss()),
+  );
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
   const sd = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / xs.length);
   t.ok(Math.abs(mean) < 0.1, `mean ${mean}`);
@@ -87,9 +105,15 @@ t.test('beacon reception: RSSI band, sensitivity, payloadFn', async (t) => {
   air.addBeacon({ id: 'b1', position: { x: 5, y: 0 }, txPower: -4, intervalMs: 10, payloadFn: () => Buffer.from([2, 1, slot++ & 0xff]) });
   await rx.until(() => rx.adv.length >= 30, '30 reports');
   const band = rssiBand(-4, 5, air.params, 4);
-  t.ok(rx.adv.every((a) => a.rssi >= Math.floor(band.lo) && a.rssi <= Math.ceil(band.hi)), 'all within ±4σ');
+  t.ok(
+    rx.adv.every((a) => a.rssi >= Math.floor(band.lo) && a.rssi <= Math.ceil(band.hi)),
+    'all within ±4σ',
+  );
   t.ok(new Set(rx.adv.map((a) => a.data[2])).size > 10, 'payload rotates per event');
-  t.notOk(rx.adv.some((a) => a.type === SCAN_RSP), 'non-connectable beacon: no scan response');
+  t.notOk(
+    rx.adv.some((a) => a.type === SCAN_RSP),
+    'non-connectable beacon: no scan response',
+  );
   air.setPosition('b1', { x: 50_000, y: 0 });
   const before = rx.adv.length;
   const lost0 = air.txStats('b1').belowSensitivity;
@@ -105,12 +129,27 @@ t.test('active scan gets SCAN_RSP; connection, ACL and link loss', async (t) => 
   air.attach('c', c, { position: { x: 0, y: 0 } });
   air.attach('p', p, { position: { x: 2, y: 0 } });
   const addr = Buffer.from('010203040506', 'hex');
-  air.setAdvertising('p', { intervalMs: 20, type: ADV_IND, address: addr, addressType: 0, advData: Buffer.from('020106', 'hex'), scanRspData: Buffer.from('03097878', 'hex') });
+  air.setAdvertising('p', {
+    intervalMs: 20,
+    type: ADV_IND,
+    address: addr,
+    addressType: 0,
+    advData: Buffer.from('020106', 'hex'),
+    scanRspData: Buffer.from('03097878', 'hex'),
+  });
   air.setScanning('c', { active: true, intervalMs: 10, windowMs: 10 });
   await c.until(() => c.adv.some((a) => a.type === SCAN_RSP), 'scan response');
   t.equal(c.adv.find((a) => a.type === SCAN_RSP)?.data.toString('hex'), '03097878');
   air.setScanning('c', null);
-  air.connect('c', { peerAddress: addr, ownAddress: Buffer.alloc(6, 1), ownAddressType: 0, intervalMs: 15, supervisionTimeoutMs: 200, scanIntervalMs: 60, scanWindowMs: 60 });
+  air.connect('c', {
+    peerAddress: addr,
+    ownAddress: Buffer.alloc(6, 1),
+    ownAddressType: 0,
+    intervalMs: 15,
+    supervisionTimeoutMs: 200,
+    scanIntervalMs: 60,
+    scanWindowMs: 60,
+  });
   await c.until(() => c.ups.length === 1 && p.ups.length === 1, 'link up');
   t.equal(c.ups[0].role, 0);
   t.equal(p.ups[0].role, 1);

@@ -30,7 +30,10 @@ t.test('recorded values at their times, in order, once; 127 as "not available"; 
   const values = [-40, -55, 127, -90, -61, -72, -48, -83];
   const trace = new TraceRssi([{ tx: 'peer', rx: 'rx', samples: values.map((rssi, i) => ({ atMs: t0 + i * 60, rssi })) }]);
   air.setRssiSource(trace.source);
-  for (const [id, x] of [['peer', 1], ['modelled', 2]] as const) {
+  for (const [id, x] of [
+    ['peer', 1],
+    ['modelled', 2],
+  ] as const) {
     air.addBeacon({ id, position: { x, y: 0 }, txPower: -4, intervalMs: 5, type: ADV_NONCONN_IND, payload: Buffer.from([2, 1, 6]) });
   }
   // the air's timers are unref'd: this deadline keeps the process alive and fails a stalled run
@@ -38,11 +41,18 @@ t.test('recorded values at their times, in order, once; 127 as "not available"; 
   await rx.until(() => trace.done && rx.adv.filter((a) => a.from === 'peer').length >= values.length);
   clearTimeout(deadline);
   const peer = rx.adv.filter((a) => a.from === 'peer');
-  t.same(peer.map((a) => a.rssi), values, 'every recorded value, in order, once');
+  t.same(
+    peer.map((a) => a.rssi),
+    values,
+    'every recorded value, in order, once',
+  );
   // never before its time; how late depends on the advertising interval (5 ms) and the machine's load
   peer.forEach((a, i) => t.ok(a.at >= t0 + i * 60, `sample ${i} reported ${(a.at - t0 - i * 60).toFixed(1)} ms after its time`));
   t.equal(trace.reported.get('peer|rx'), values.length);
   const modelled = rx.adv.filter((a) => a.from === 'modelled');
   t.ok(modelled.length > 20, `the untraced transmitter keeps reporting (${modelled.length})`);
-  t.ok(modelled.every((a) => a.rssi > -80 && a.rssi < -20), 'on the path-loss model at 2 m');
+  t.ok(
+    modelled.every((a) => a.rssi > -80 && a.rssi < -20),
+    'on the path-loss model at 2 m',
+  );
 });

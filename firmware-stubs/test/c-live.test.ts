@@ -50,7 +50,21 @@ t.test('a C device publishes a batch through libmosquitto and verifies its recei
   const dir = t.testdir();
   const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'libsodium', 'libmosquitto'], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
   const bin = join(dir, 'bk-publish');
-  execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-D_POSIX_C_SOURCE=200809L', '-O2', '-o', bin, join(C_DIR, 'examples/publish.c'), join(C_DIR, 'beepkit.c'), join(C_DIR, 'aes128.c'), ...flags]);
+  execFileSync('gcc', [
+    '-std=c99',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-pedantic',
+    '-D_POSIX_C_SOURCE=200809L',
+    '-O2',
+    '-o',
+    bin,
+    join(C_DIR, 'examples/publish.c'),
+    join(C_DIR, 'beepkit.c'),
+    join(C_DIR, 'aes128.c'),
+    ...flags,
+  ]);
 
   const data = join(dir, 'gw');
   mkdirSync(join(data, 'keys'), { recursive: true, mode: 0o700 });
@@ -58,7 +72,16 @@ t.test('a C device publishes a batch through libmosquitto and verifies its recei
   writeFileSync(join(data, 'keys', 'solver.key'), fixed('solver'), { mode: 0o600 });
   const passwd = join(dir, 'passwd');
   const creds = addDevice(passwd, 'dev-c-ref-01');
-  const gw = new Gateway({ config: resolveConfig({ dataDir: data, broker: { embedded: { port: 0, passwordFile: passwd } }, http: { port: 0 }, log: { level: 'silent' }, ingest: { verifyWorkers: 0 } }), now: () => NOW_MS });
+  const gw = new Gateway({
+    config: resolveConfig({
+      dataDir: data,
+      broker: { embedded: { port: 0, passwordFile: passwd } },
+      http: { port: 0 },
+      log: { level: 'silent' },
+      ingest: { verifyWorkers: 0 },
+    }),
+    now: () => NOW_MS,
+  });
   await gw.start();
   t.teardown(() => gw.stop());
   const port = new URL(gw.brokerUrl).port;
@@ -67,10 +90,21 @@ t.test('a C device publishes a batch through libmosquitto and verifies its recei
   const day = (keys.days as { day: number }[])[0].day;
   const tc = vec('tracecode').inputs;
   const args = (salt: string): string[] => [
-    '127.0.0.1', port, creds.id, creds.password, toHex(gw.keys.gateway.publicKey), keys.master as string, String(keys.fromDay), String(day),
-    vec('batch').inputs.certificate as string, toHex(gw.keys.solverPublicKey), tc.geodata as string, String(tc.interval), salt,
+    '127.0.0.1',
+    port,
+    creds.id,
+    creds.password,
+    toHex(gw.keys.gateway.publicKey),
+    keys.master as string,
+    String(keys.fromDay),
+    String(day),
+    vec('batch').inputs.certificate as string,
+    toHex(gw.keys.solverPublicKey),
+    tc.geodata as string,
+    String(tc.interval),
+    salt,
   ];
-  t.equal(toHex(gw.keys.solverPublicKey), tc.solverPublicKey, 'the gateway runs with the vectors\' solver key');
+  t.equal(toHex(gw.keys.solverPublicKey), tc.solverPublicKey, "the gateway runs with the vectors' solver key");
   const first = await run(bin, args(toHex(fixed('salt-live', 8))));
   t.equal(first.code, 0, `receipt verified in C: ${first.out}`);
   t.match(first.out, /^receipt ok leaf=0 tree=1$/);

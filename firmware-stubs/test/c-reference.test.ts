@@ -49,11 +49,30 @@ function armSize(dir: string, src: string[]): number | undefined {
   symlinkSync(join(sodium, 'sodium'), join(inc, 'sodium'));
   const objs = src.map((f, i) => {
     const o = join(dir, `arm-${i}.o`);
-    execFileSync('arm-none-eabi-gcc', ['-mcpu=cortex-m4', '-mthumb', '-std=c99', '-Os', '-Wall', '-Wextra', '-Werror', '-pedantic', '-isystem', inc, '-c', f, '-o', o]);
+    execFileSync('arm-none-eabi-gcc', [
+      '-mcpu=cortex-m4',
+      '-mthumb',
+      '-std=c99',
+      '-Os',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      '-pedantic',
+      '-isystem',
+      inc,
+      '-c',
+      f,
+      '-o',
+      o,
+    ]);
     return o;
   });
   const size = execFileSync('arm-none-eabi-size', objs, { encoding: 'utf8' });
-  return size.trim().split('\n').slice(1).reduce((a, l) => a + Number(l.trim().split(/\s+/)[0]), 0);
+  return size
+    .trim()
+    .split('\n')
+    .slice(1)
+    .reduce((a, l) => a + Number(l.trim().split(/\s+/)[0]), 0);
 }
 
 /** Runs the driver once over `lines`; resolves its output lines. */
@@ -79,7 +98,11 @@ t.test('the C reference reproduces the published vectors byte for byte', { skip 
   execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O2', '-o', bin, ...src, join(C_DIR, 'test_vectors.c'), ...flags]);
   execFileSync('gcc', ['-std=c99', '-Os', '-c', ...src], { cwd: dir });
   const size = execFileSync('size', [join(dir, 'beepkit.o'), join(dir, 'aes128.o')], { encoding: 'utf8' });
-  const text = size.trim().split('\n').slice(1).reduce((a, l) => a + Number(l.trim().split(/\s+/)[0]), 0);
+  const text = size
+    .trim()
+    .split('\n')
+    .slice(1)
+    .reduce((a, l) => a + Number(l.trim().split(/\s+/)[0]), 0);
   t.comment(`library code size (host x86-64, gcc -Os, without libsodium): ${text} bytes of text`);
   const arm = armSize(dir, src);
   if (arm !== undefined) t.comment(`library code size (Cortex-M4 Thumb-2, arm-none-eabi-gcc -Os): ${arm} bytes of text`);
@@ -96,7 +119,8 @@ t.test('the C reference reproduces the published vectors byte for byte', { skip 
   const [i0, i1] = batch.inputs.intervals as number[];
   // each record of the batch carries the geodata of its own stay (SPEC.md §7.4: one record per stay, the interval in which it began)
   const stay = new Map((batch.inputs.records as { interval: number; geodata: string }[]).map((r) => [r.interval, r.geodata]));
-  const seal = (i: number, geodata = stay.get(i) ?? (ti.geodata as string)): string => `seal ${ti.prefix} ${ti.ephemeralPrivateKey} ${ti.ephemeralPublicKey} ${ti.solverPublicKey} ${i} ${toHex(fixed(`salt-${i}`, 8))} ${geodata}`;
+  const seal = (i: number, geodata = stay.get(i) ?? (ti.geodata as string)): string =>
+    `seal ${ti.prefix} ${ti.ephemeralPrivateKey} ${ti.ephemeralPublicKey} ${ti.solverPublicKey} ${i} ${toHex(fixed(`salt-${i}`, 8))} ${geodata}`;
   const lines = [
     `keys ${keys.inputs.master} ${keys.inputs.fromDay} ${days[0].day}`,
     `keys ${keys.inputs.master} ${keys.inputs.fromDay} ${days[1].day}`,
@@ -109,7 +133,8 @@ t.test('the C reference reproduces the published vectors byte for byte', { skip 
     seal(i1),
   ];
   const out = await drive(bin, lines);
-  const k = (d: Record<string, string | number>): string => [d.chainKey, d.signingSeed, d.pseudonym, d.tek, d.ephemeralPrivateKey, d.ephemeralPublicKey].join(' ');
+  const k = (d: Record<string, string | number>): string =>
+    [d.chainKey, d.signingSeed, d.pseudonym, d.tek, d.ephemeralPrivateKey, d.ephemeralPublicKey].join(' ');
   t.equal(out[0], k(days[0]), 'key schedule: the first day (chain key = master)');
   t.equal(out[1], k(days[1]), 'key schedule: one ratchet step');
   t.equal(out[2], `${en.inputs.rpi} ${en.inputs.aem} ${en.valid[1].hex}`, 'EN RPI, AEM and advert (AES-128 in C)');

@@ -45,7 +45,16 @@ const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
 
 t.test('cold start → 2D → 3D, valid NMEA 4.11 with checksums and CRLF, trajectory with noise', async (t) => {
   const clock = manualClock(T0);
-  const emu = new GnssEmulator({ clock, startTime: T0, seed: 7, coldStart: { noFix: 3, twoD: 2 }, trajectory: [{ t: 0, lat: 52, lon: 5, alt: 10 }, { t: 60_000, lat: 52.001, lon: 5, alt: 10 }] });
+  const emu = new GnssEmulator({
+    clock,
+    startTime: T0,
+    seed: 7,
+    coldStart: { noFix: 3, twoD: 2 },
+    trajectory: [
+      { t: 0, lat: 52, lon: 5, alt: 10 },
+      { t: 60_000, lat: 52.001, lon: 5, alt: 10 },
+    ],
+  });
   emu.start();
   t.teardown(() => emu.stop());
   let text = '';
@@ -54,12 +63,22 @@ t.test('cold start → 2D → 3D, valid NMEA 4.11 with checksums and CRLF, traje
   t.equal(emu.epochs, 10);
   const lines = text.split('\r\n').filter((l) => l);
   t.ok(text.endsWith('\r\n'), 'CRLF line endings');
-  t.ok(lines.every((l) => checksumOk(l)), 'every sentence has a correct checksum');
+  t.ok(
+    lines.every((l) => checksumOk(l)),
+    'every sentence has a correct checksum',
+  );
   const kinds = new Set(lines.map((l) => decodeNmea(l).talker + decodeNmea(l).type));
   for (const k of ['GNGGA', 'GNRMC', 'GNGSA', 'GPGSV', 'GLGSV', 'GAGSV', 'GBGSV', 'GNVTG', 'GNGLL', 'GNZDA']) t.ok(kinds.has(k), `emits ${k}`);
   const fixes = decodeAll(text);
-  t.same(fixes.map((f) => f.mode), [1, 1, 1, 2, 2, 3, 3, 3, 3, 3], 'mode progression');
-  t.same(fixes.map((f) => f.time), Array.from({ length: 10 }, (_, i) => new Date(T0 + i * 1000).toISOString()));
+  t.same(
+    fixes.map((f) => f.mode),
+    [1, 1, 1, 2, 2, 3, 3, 3, 3, 3],
+    'mode progression',
+  );
+  t.same(
+    fixes.map((f) => f.time),
+    Array.from({ length: 10 }, (_, i) => new Date(T0 + i * 1000).toISOString()),
+  );
   const last = fixes[9]!;
   t.ok(Math.abs(last.lat! - 52.00015) < 0.0002 && last.lat !== 52.00015, `noisy position near the trajectory (${last.lat})`);
   t.ok(last.speed! > 1.5 && last.speed! < 2.2, `speed from the trajectory ≈ 1.86 m/s (${last.speed})`);
@@ -68,7 +87,16 @@ t.test('cold start → 2D → 3D, valid NMEA 4.11 with checksums and CRLF, traje
   t.ok(gsv && gsv.kind === 'GSV' && gsv.satellites[0]!.az !== undefined && gsv.satellites[0]!.el !== undefined, 'GSV has az/el');
   // same seed → same bytes
   const clock2 = manualClock(T0);
-  const emu2 = new GnssEmulator({ clock: clock2, startTime: T0, seed: 7, coldStart: { noFix: 3, twoD: 2 }, trajectory: [{ t: 0, lat: 52, lon: 5, alt: 10 }, { t: 60_000, lat: 52.001, lon: 5, alt: 10 }] });
+  const emu2 = new GnssEmulator({
+    clock: clock2,
+    startTime: T0,
+    seed: 7,
+    coldStart: { noFix: 3, twoD: 2 },
+    trajectory: [
+      { t: 0, lat: 52, lon: 5, alt: 10 },
+      { t: 60_000, lat: 52.001, lon: 5, alt: 10 },
+    ],
+  });
   emu2.start();
   let text2 = '';
   emu2.on('epoch', (e: { written: string }) => (text2 += e.written));
@@ -111,10 +139,19 @@ t.test('PMTK220 and PMTK314 change rate and sentences, acknowledged with PMTK001
   t.same(commands, [220, 314], 'unknown and corrupted commands ignored');
   t.match(rx, /\$PMTK001,220,3\*[0-9A-F]{2}\r\n/);
   const out = emu.step() + emu.step() + emu.step();
-  const types = new Set(out.split('\r\n').filter((l) => l).map((l) => decodeNmea(l).type));
+  const types = new Set(
+    out
+      .split('\r\n')
+      .filter((l) => l)
+      .map((l) => decodeNmea(l).type),
+  );
   t.same([...types].sort(), ['GGA', 'RMC'], 'only the selected sentences');
   const fixes = decodeAll(out);
-  t.same(fixes.map((f) => f.timeMs! - T0), [0, 200, 400], 'epochs 200 ms apart');
+  t.same(
+    fixes.map((f) => f.timeMs! - T0),
+    [0, 200, 400],
+    'epochs 200 ms apart',
+  );
 });
 
 t.test('faults change the output', async (t) => {
@@ -128,13 +165,19 @@ t.test('faults change the output', async (t) => {
   emu.inject({ kind: 'silence', epochs: 1 });
   t.equal(emu.step(), '', 'silence: nothing written');
   emu.inject({ kind: 'bad-checksum', count: 2 });
-  const bad = emu.step().split('\r\n').filter((l) => l);
+  const bad = emu
+    .step()
+    .split('\r\n')
+    .filter((l) => l);
   t.same(bad.map((l) => checksumOk(l)).slice(0, 3), [false, false, true], 'bad checksums on the next 2 sentences');
   emu.inject({ kind: 'garbage', bytes: 16 });
   emu.inject({ kind: 'truncate', count: 1 });
   emu.inject({ kind: 'run-together', count: 1 });
   const d = new NmeaLineDecoder({ date: '2024-01-01' });
-  const res = emu.step().split('\n').map((l) => d.line(l));
+  const res = emu
+    .step()
+    .split('\n')
+    .map((l) => d.line(l));
   const codes = res.flatMap((r) => r.rejects.map((x) => x.code));
   t.ok(codes.includes('E_TRUNCATED') && codes.length >= 3, `rejects ${codes.join(' ')}`);
   t.ok(res.flatMap((r) => r.sentences).length > 10, 'good lines still decode');
@@ -154,12 +197,21 @@ t.test('faults change the output', async (t) => {
 
 t.test('scheduled faults and replay pacing on the injected clock', async (t) => {
   const clock = manualClock(T0);
-  const emu = new GnssEmulator({ clock, autoRun: false, startTime: T0, coldStart: { noFix: 0, twoD: 0 }, faults: [{ atEpoch: 1, fault: { kind: 'outage', epochs: 1 } }] });
+  const emu = new GnssEmulator({
+    clock,
+    autoRun: false,
+    startTime: T0,
+    coldStart: { noFix: 0, twoD: 0 },
+    faults: [{ atEpoch: 1, fault: { kind: 'outage', epochs: 1 } }],
+  });
   emu.start();
   t.teardown(() => emu.stop());
   const modes = [emu.step(), emu.step(), emu.step()].map((x) => decodeAll(x)[0]!.mode);
   t.same(modes, [3, 1, 3], 'outage scheduled at epoch 1');
-  const log = '# Date: 2020-01-01\n# comment\n$GPGSV,1,1,00*79\r\n' + encodeSentence('GP', 'ZDA', ['000001.00', '01', '01', '2020', '', '']) + encodeSentence('GP', 'ZDA', ['000003.00', '01', '01', '2020', '', '']);
+  const log =
+    '# Date: 2020-01-01\n# comment\n$GPGSV,1,1,00*79\r\n' +
+    encodeSentence('GP', 'ZDA', ['000001.00', '01', '01', '2020', '', '']) +
+    encodeSentence('GP', 'ZDA', ['000003.00', '01', '01', '2020', '', '']);
   let done = false;
   const p = emu.replay(log, { speed: 2, comments: 'all' }).then((r) => {
     done = true;

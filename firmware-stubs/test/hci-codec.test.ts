@@ -43,16 +43,19 @@ t.test('H4 parser: junk counted once per run, resyncs; partial packet times out'
 });
 
 t.test('H4 parser never throws on arbitrary bytes', async (t) => {
-  await t.resolves(fc.assert(
-    fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
-      const p = new H4Parser({ partialTimeoutMs: 5 });
-      const got = collect(p);
-      p.write(Buffer.from(bytes));
-      p.destroy();
-      return got.pkts.every((x) => x.kind === 'cmd' || x.kind === 'acl');
-    }),
-    { seed: 42, numRuns: 200 },
-  ), 'no exception escaped and every packet is a command or ACL');
+  await t.resolves(
+    fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
+        const p = new H4Parser({ partialTimeoutMs: 5 });
+        const got = collect(p);
+        p.write(Buffer.from(bytes));
+        p.destroy();
+        return got.pkts.every((x) => x.kind === 'cmd' || x.kind === 'acl');
+      }),
+      { seed: 42, numRuns: 200 },
+    ),
+    'no exception escaped and every packet is a command or ACL',
+  );
 });
 
 t.test('command decoders: exact lengths, typed errors only', async (t) => {

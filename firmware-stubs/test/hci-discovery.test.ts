@@ -14,7 +14,10 @@ const isFrom = (addr: string) => (e: HostEvent) => e.ev === 'discover' && e.addr
 
 async function samples(h: Host, addr: string, n: number, from: number): Promise<number[]> {
   await h.waitFor(() => h.events.slice(from).filter(isFrom(addr)).length >= n, 30_000, `${n} reports from ${addr}`, from);
-  return h.events.slice(from).filter(isFrom(addr)).map((e) => e.rssi as number);
+  return h.events
+    .slice(from)
+    .filter(isFrom(addr))
+    .map((e) => e.rssi as number);
 }
 
 t.test('legacy scanning: RSSI bands, sensitivity, set-address', async (t) => {
@@ -23,7 +26,14 @@ t.test('legacy scanning: RSSI bands, sensitivity, set-address', async (t) => {
   const p = new VirtualController({ air, address: '22:00:00:00:00:02', position: { x: 0, y: 1 }, txPower: 0, manufacturer: 0x05f1 }); // Zephyr's vendor Write BD_ADDR (0xFC06)
   s.start();
   p.start();
-  air.addBeacon({ id: 'venue', position: { x: 1, y: 0 }, txPower: -4, intervalMs: 25, address: addrFromString(BEACON), payload: Buffer.from('0201041aff4c000215' + 'ab'.repeat(21), 'hex') });
+  air.addBeacon({
+    id: 'venue',
+    position: { x: 1, y: 0 },
+    txPower: -4,
+    intervalMs: 25,
+    address: addrFromString(BEACON),
+    payload: Buffer.from('0201041aff4c000215' + 'ab'.repeat(21), 'hex'),
+  });
   const scanner = new Host('noble-host.ts', { PORT: s.path });
   const periph = new Host('bleno-host.ts', { PORT: p.path, NAME: 'disc-periph', BLENO_ADVERTISING_INTERVAL: '25' });
   t.teardown(() => {
@@ -89,7 +99,14 @@ t.test('extended scanning: feature bit 12 switches noble to 0x2041/0x2042 and Ex
   s.start();
   const trace: TraceEntry[] = [];
   s.on('trace', (e: TraceEntry) => trace.push(e));
-  air.addBeacon({ id: 'venue', position: { x: 3, y: 0 }, txPower: -4, intervalMs: 25, address: addrFromString(BEACON), payload: Buffer.from('0201040303aafe', 'hex') });
+  air.addBeacon({
+    id: 'venue',
+    position: { x: 3, y: 0 },
+    txPower: -4,
+    intervalMs: 25,
+    address: addrFromString(BEACON),
+    payload: Buffer.from('0201040303aafe', 'hex'),
+  });
   const scanner = new Host('noble-host.ts', { PORT: s.path });
   t.teardown(() => {
     scanner.kill();
@@ -100,7 +117,16 @@ t.test('extended scanning: feature bit 12 switches noble to 0x2041/0x2042 and Ex
   scanner.send({ op: 'scan', dup: false });
   const got = await scanner.waitFor(isFrom(BEACON), 30_000, 'beacon via extended report');
   t.equal(got.addressType, 'random');
-  t.ok(trace.some((e) => e.name === 'LE_SET_EXT_SCAN_ENABLE' && e.hex.startsWith('01')), 'extended scan enable used');
-  t.ok(trace.some((e) => e.name === 'LE_EXTENDED_ADVERTISING_REPORT'), 'extended reports sent');
-  t.notOk(trace.some((e) => e.name === 'LE_ADVERTISING_REPORT'), 'no legacy reports');
+  t.ok(
+    trace.some((e) => e.name === 'LE_SET_EXT_SCAN_ENABLE' && e.hex.startsWith('01')),
+    'extended scan enable used',
+  );
+  t.ok(
+    trace.some((e) => e.name === 'LE_EXTENDED_ADVERTISING_REPORT'),
+    'extended reports sent',
+  );
+  t.notOk(
+    trace.some((e) => e.name === 'LE_ADVERTISING_REPORT'),
+    'no legacy reports',
+  );
 });

@@ -39,13 +39,24 @@ t.test('connect, GATT, disconnect, link loss', async (t) => {
   const done = await central.waitFor((e) => e.ev === 'done' || e.ev === 'error', 60_000, 'gatt done');
   t.equal(done.ev, 'done', JSON.stringify(done));
   t.match(await periph.waitFor((e) => e.ev === 'accept'), { address: c.address });
-  t.same((await central.waitFor((e) => e.ev === 'discovered')).uuids.filter((u: string) => u.startsWith('fff')), ['fff1', 'fff2', 'fff3']);
+  t.same(
+    (await central.waitFor((e) => e.ev === 'discovered')).uuids.filter((u: string) => u.startsWith('fff')),
+    ['fff1', 'fff2', 'fff3'],
+  );
   const read = await central.waitFor((e) => e.ev === 'read');
   t.equal(read.length, 200);
   t.equal(read.hex, Buffer.from(Array.from({ length: 200 }, (_, i) => i)).toString('hex'));
   const toCentral = cTrace.filter((e) => e.dir === 'acl-out').map((e) => e.hex);
-  t.ok(toCentral.some((h) => h.startsWith('024010')), 'continuation fragments (PB=01) reached the central');
-  t.notOk([...toCentral, ...pTrace.filter((e) => e.dir === 'acl-out').map((e) => e.hex)].some((h) => /^02..[0-3]/.test(h.slice(0, 6)) && (parseInt(h.slice(4, 6), 16) & 0x30) === 0), 'no PB=00 ever sent to a host');
+  t.ok(
+    toCentral.some((h) => h.startsWith('024010')),
+    'continuation fragments (PB=01) reached the central',
+  );
+  t.notOk(
+    [...toCentral, ...pTrace.filter((e) => e.dir === 'acl-out').map((e) => e.hex)].some(
+      (h) => /^02..[0-3]/.test(h.slice(0, 6)) && (parseInt(h.slice(4, 6), 16) & 0x30) === 0,
+    ),
+    'no PB=00 ever sent to a host',
+  );
   const writes = periph.events.filter((e) => e.ev === 'write');
   t.same(
     writes.map((w) => [w.hex, w.withoutResponse]),
@@ -57,7 +68,11 @@ t.test('connect, GATT, disconnect, link loss', async (t) => {
   // more ticks may land while the unsubscribe is in flight: they must still be in order
   const ticks = central.events.filter((e) => e.ev === 'notify').map((e) => e.text);
   t.same(ticks.slice(0, 2), ['tick 0', 'tick 1']);
-  t.same(ticks, ticks.map((_, i) => `tick ${i}`), 'notifications in order, none lost');
+  t.same(
+    ticks,
+    ticks.map((_, i) => `tick ${i}`),
+    'notifications in order, none lost',
+  );
   await periph.waitFor((e) => e.ev === 'unsubscribe', 10_000, 'unsubscribe');
   const rssi = (await central.waitFor((e) => e.ev === 'rssi')).rssi;
   t.ok(rssi < 0 && rssi > -90, `Read RSSI ${rssi}`);
@@ -67,7 +82,10 @@ t.test('connect, GATT, disconnect, link loss', async (t) => {
   central.send({ op: 'disconnect', address: p.address });
   t.match(await central.waitFor((e) => e.ev === 'disconnect', 20_000, 'central disconnect'), { reason: 0x16 });
   await periph.waitFor((e) => e.ev === 'disconnect', 20_000, 'peripheral disconnect');
-  t.ok(pTrace.some((e) => e.name === 'DISCONNECTION_COMPLETE' && e.hex.endsWith('13')), 'peripheral got reason 0x13');
+  t.ok(
+    pTrace.some((e) => e.name === 'DISCONNECTION_COMPLETE' && e.hex.endsWith('13')),
+    'peripheral got reason 0x13',
+  );
 
   // link loss by distance: both sides get Disconnection Complete 0x08
   const [cm, pm] = [central.mark(), periph.mark()];
@@ -77,6 +95,9 @@ t.test('connect, GATT, disconnect, link loss', async (t) => {
   air.setPosition(p.id, { x: 100_000, y: 0 });
   t.match(await central.waitFor((e) => e.ev === 'disconnect', 20_000, 'central link loss', cm), { reason: 0x08 });
   await periph.waitFor((e) => e.ev === 'disconnect', 20_000, 'peripheral link loss', pm);
-  t.ok(pTrace.some((e) => e.name === 'DISCONNECTION_COMPLETE' && e.hex.endsWith('08')), 'peripheral got reason 0x08');
+  t.ok(
+    pTrace.some((e) => e.name === 'DISCONNECTION_COMPLETE' && e.hex.endsWith('08')),
+    'peripheral got reason 0x08',
+  );
   t.equal(air.linkCount(), 0);
 });

@@ -30,7 +30,12 @@ function steps(trace: TraceEntry[], cut: (s: Step) => boolean): Step[] {
   return out;
 }
 
-async function record(t: Test, script: string, env: Record<string, string>, ready: (e: { ev: string; [k: string]: unknown }) => boolean): Promise<TraceEntry[]> {
+async function record(
+  t: Test,
+  script: string,
+  env: Record<string, string>,
+  ready: (e: { ev: string; [k: string]: unknown }) => boolean,
+): Promise<TraceEntry[]> {
   const air = new Air({ seed: 1 });
   const c = new VirtualController({ air, address: '0a:0b:0c:0d:0e:0f', manufacturer: 0x05f1 });
   c.start();
@@ -67,6 +72,9 @@ t.test('bleno init up to advertising', async (t) => {
   const trace = await record(t, 'bleno-host.ts', { NAME: 'golden', BLENO_ADVERTISING_INTERVAL: '100' }, (e) => e.ev === 'advertisingStart');
   const got = steps(trace, (s) => s.cmd === 'LE_SET_ADV_ENABLE' && s.params === '01');
   t.equal(got.filter((s) => s.cmd === 'RESET').length, 1, 'bleno sends no reset of its own in raw mode');
-  t.ok(got.some((s) => s.cmd === 'LE_SET_ADV_PARAMS' && s.params.startsWith('a000a00000')), 'ADV_IND at 100 ms');
+  t.ok(
+    got.some((s) => s.cmd === 'LE_SET_ADV_PARAMS' && s.params.startsWith('a000a00000')),
+    'ADV_IND at 100 ms',
+  );
   check(t, 'bleno-init', got);
 });

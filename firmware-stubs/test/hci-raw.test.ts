@@ -67,7 +67,14 @@ t.test('radio events are dropped (counted) while no host reads; link-layer scan 
     c.stop();
     air.stop();
   });
-  air.addBeacon({ id: 'b', position: { x: 1, y: 0 }, txPower: 0, intervalMs: 2, payload: Buffer.from('0201041aff4c000215' + '00'.repeat(21), 'hex'), type: ADV_NONCONN_IND });
+  air.addBeacon({
+    id: 'b',
+    position: { x: 1, y: 0 },
+    txPower: 0,
+    intervalMs: 2,
+    payload: Buffer.from('0201041aff4c000215' + '00'.repeat(21), 'hex'),
+    type: ADV_NONCONN_IND,
+  });
   const h = await RawHost.open(c.path);
   h.write('01 030c 00');
   await h.expect('04 0e 04 01 030c 00');

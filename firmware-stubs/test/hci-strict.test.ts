@@ -66,8 +66,11 @@ t.test('manufacturer, vendor commands, random address rules, legacy/extended mix
   await command(h, 0x200a, '00');
   await command(h, 0x2006, params(0x10, 0x1b0, 0x03, 1), 0x12);
   await command(h, 0x2006, params(0x140, 0x1b0, 0x03, 1).replace(/07 00$/, '00 00'), 0x12);
-  t.same({ min: c.st.advParams.intervalMin, channels: c.st.advParams.channelMap }, { min: 0x140, channels: 0x07 },
-    'interval below 20 ms or no channel: Invalid HCI Command Parameters, the parameters in force unchanged');
+  t.same(
+    { min: c.st.advParams.intervalMin, channels: c.st.advParams.channelMap },
+    { min: 0x140, channels: 0x07 },
+    'interval below 20 ms or no channel: Invalid HCI Command Parameters, the parameters in force unchanged',
+  );
 
   // legacy advertising commands were used since Reset: extended ones are Command Disallowed, and vice versa after a Reset
   await command(h, 0x2041, '00 00 01 01 1000 1000', 0x0c);
@@ -95,7 +98,12 @@ t.test('EN conformance mode: each planted violation is flagged, a conforming adv
   const plant = async (what: string, o: Parameters<typeof advertise>[1]) => {
     const mark = flagged.length;
     await advertise(h, o);
-    return flagged.slice(mark).map((v) => v.rule).join(',') || `none (${what})`;
+    return (
+      flagged
+        .slice(mark)
+        .map((v) => v.rule)
+        .join(',') || `none (${what})`
+    );
   };
   t.equal(await plant('conforming', { address: '01:00:00:00:00:01', ad: enAd('a1'.repeat(16)) }), 'none (conforming)', 'a conforming EN advert is not flagged');
   t.equal(await plant('', { address: '01:00:00:00:00:02', ad: enAd('a2'.repeat(16)), type: 0x00 }), 'pdu-type', 'ADV_IND');
@@ -108,10 +116,17 @@ t.test('EN conformance mode: each planted violation is flagged, a conforming adv
   // a new payload written while advertising, without a new address
   const mark = flagged.length;
   await command(h, 0x2008, enAd('a9'.repeat(16)));
-  t.same(flagged.slice(mark).map((v) => v.rule), ['lockstep'], 'LE Set Advertising Data while advertising: flagged');
+  t.same(
+    flagged.slice(mark).map((v) => v.rule),
+    ['lockstep'],
+    'LE Set Advertising Data while advertising: flagged',
+  );
   t.equal(c.counters.conformanceViolations, 8);
   t.same(c.conformance?.counts, { 'pdu-type': 1, 'address-type': 1, 'address-kind': 1, interval: 1, 'payload-length': 1, lockstep: 3 });
-  t.ok(flagged.every((v) => typeof v.message === 'string' && v.message.length > 10), 'each with a message');
+  t.ok(
+    flagged.every((v) => typeof v.message === 'string' && v.message.length > 10),
+    'each with a message',
+  );
   // a non-EN advert (a venue frame) is not judged by EN rules
   t.equal(await plant('venue', { ad: '0702010603031111' + '00'.repeat(24), type: 0x00, own: 0 }), 'none (venue)');
 });

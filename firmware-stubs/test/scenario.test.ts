@@ -2,9 +2,7 @@ import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  loadScenarioFile, parseScenario, positionAt, motionAt, toEnu, toLatLon, distance, simulatedVenueKey, mulberry32,
-} from '../src/scenario/index.ts';
+import { loadScenarioFile, parseScenario, positionAt, motionAt, toEnu, toLatLon, distance, simulatedVenueKey, mulberry32 } from '../src/scenario/index.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 
@@ -29,16 +27,25 @@ t.test('café: who is where', async (t) => {
   t.ok(distance(positionAt(byId.get('alice')!.path, 1000), positionAt(byId.get('bob')!.path, 1000)) <= 1.5, 'at one table');
   t.ok(inCafe('carol', 1150) && !inCafe('carol', 1500), 'carol passes briefly');
   const every = (from: number, to: number, step = 10): number[] => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
-  t.notOk(every(0, 3600).some((x) => inCafe('dave', x)), 'dave is never there');
+  t.notOk(
+    every(0, 3600).some((x) => inCafe('dave', x)),
+    'dave is never there',
+  );
   t.equal(byId.get('grace')!.role, 'wearable');
   t.equal(byId.get('grace')!.carer, 'dave');
   // the carer is next to the wearable at the start (pairing) and from 2100 until after the diagnosis (sync)
   const apart = (x: number) => distance(positionAt(byId.get('dave')!.path, x), positionAt(byId.get('grace')!.path, x));
   t.ok(apart(0) <= 3, 'dave starts next to grace');
-  t.ok(every(2100, 3000).every((x) => apart(x) <= 3), 'dave is back with grace from 2100 until the diagnosis');
+  t.ok(
+    every(2100, 3000).every((x) => apart(x) <= 3),
+    'dave is back with grace from 2100 until the diagnosis',
+  );
   t.ok(apart(1000) > 100, 'dave is away in between');
   const home = s.venues.find((v) => v.id === 'harbour-view')!;
-  t.ok(distance(positionAt(byId.get('dave')!.path, 2500), home.center) <= home.radius, 'they meet at the Harbour View lounge beacon (the carer\'s location is trusted there)');
+  t.ok(
+    distance(positionAt(byId.get('dave')!.path, 2500), home.center) <= home.radius,
+    "they meet at the Harbour View lounge beacon (the carer's location is trusted there)",
+  );
   t.equal(s.diagnoses[0].device, 'alice');
 });
 
@@ -47,13 +54,21 @@ t.test('crowd expands deterministically into host-less peers', async (t) => {
   const b = loadScenarioFile(join(dir, 'crowd.yaml'));
   const crowd = a.devices.filter((d) => d.hostless);
   t.equal(crowd.length, 200);
-  t.same(crowd.map((d) => d.path), b.devices.filter((d) => d.hostless).map((d) => d.path), 'same seed, same walks');
+  t.same(
+    crowd.map((d) => d.path),
+    b.devices.filter((d) => d.hostless).map((d) => d.path),
+    'same seed, same walks',
+  );
   const outside = crowd.flatMap((d) => d.path).filter((w) => Math.hypot(w.x, w.y) > 40 + 1e-9 || w.t > a.duration);
   t.same(outside, [], 'every waypoint inside the plaza and the scenario');
 });
 
 t.test('trajectories interpolate and report speed and course', async (t) => {
-  const path = [{ t: 0, x: 0, y: 0 }, { t: 10, x: 0, y: 10 }, { t: 20, x: 10, y: 10 }];
+  const path = [
+    { t: 0, x: 0, y: 0 },
+    { t: 10, x: 0, y: 10 },
+    { t: 20, x: 10, y: 10 },
+  ];
   t.same(positionAt(path, -5), { x: 0, y: 0 });
   t.same(positionAt(path, 5), { x: 0, y: 5 });
   t.same(positionAt(path, 15), { x: 5, y: 10 });
@@ -92,8 +107,14 @@ t.test('broken scenarios give one clear E_CONFIG naming the field', async (t) =>
     [base + 'devices:\n  - { id: a, role: robot, path: [{t: 0, x: 0, y: 0}] }', /devices\[0\]\.role: "robot" must be one of/],
     [base + 'devices:\n  - { id: a, role: agent, path: [{t: 5, x: 0, y: 0}, {t: 1, x: 0, y: 0}] }', /devices\[0\]\.path\[1\]\.t: must not go back in time/],
     [base + 'devices:\n  - { id: a, role: agent, path: [{t: 0, at: nowhere}] }', /path\[0\]\.at: unknown venue "nowhere"/],
-    [base + 'devices:\n  - { id: a, role: agent, path: [{t: 0, x: 0, y: 0}] }\nfaults:\n  - { at: 1, device: b, kind: gnss-outage }', /faults\[0\]\.device: unknown device "b"/],
-    [base + 'devices:\n  - { id: a, role: agent, path: [{t: 0, x: 0, y: 0}] }\nfaults:\n  - { at: 1, device: a, kind: melt }', /faults\[0\]\.kind: "melt" must be one of/],
+    [
+      base + 'devices:\n  - { id: a, role: agent, path: [{t: 0, x: 0, y: 0}] }\nfaults:\n  - { at: 1, device: b, kind: gnss-outage }',
+      /faults\[0\]\.device: unknown device "b"/,
+    ],
+    [
+      base + 'devices:\n  - { id: a, role: agent, path: [{t: 0, x: 0, y: 0}] }\nfaults:\n  - { at: 1, device: a, kind: melt }',
+      /faults\[0\]\.kind: "melt" must be one of/,
+    ],
     [base + 'devices:\n  - { id: a, role: wearable, carer: z, path: [{t: 0, x: 0, y: 0}] }', /carer: "z" is not an agent/],
     [base + 'devices:\n  - { id: a, role: agent, path: [{t: 0, x: 0, y: 0}] }\n  - { id: a, role: agent, path: [{t: 0, x: 0, y: 0}] }', /duplicate id "a"/],
     ['name: x\norigin: { lat: 100, lon: 2 }\nduration: 100\ndevices: []', /origin\.lat: must be ≤ 90/],

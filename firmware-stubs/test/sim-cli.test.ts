@@ -27,8 +27,14 @@ t.test('café for 3 s: one JSON line per device, exit 0', async (t) => {
   const dir = t.testdir();
   const r = await run(['sim', 'firmware-stubs/scenarios/cafe.yaml', '--duration', '3', '--dir', dir]);
   t.equal(r.code, 0, r.stderr.slice(-500));
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  t.same(lines.map((l) => l.id), ['alice', 'bob', 'carol', 'dave', 'grace']);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  t.same(
+    lines.map((l) => l.id),
+    ['alice', 'bob', 'carol', 'dave', 'grace'],
+  );
   t.same(Object.keys(lines[0]), ['id', 'role', 'label', 'gnss', 'hciScan', 'hciAdvertise', 'position']);
   t.match(lines[0], { role: 'agent', gnss: /\/gnss-alice$/, hciScan: /^\/dev\/pts\/\d+$/, position: { lat: Number, lon: Number } });
   t.ok(Buffer.byteLength(lines[0].gnss) < 128, `the GNSS link fits gpsd's path limit whatever --dir is (${lines[0].gnss})`);
@@ -43,7 +49,13 @@ t.test('SIGTERM stops cleanly with exit 0; the control port answers while runnin
     if (out.includes('\n') && !clock.speed) {
       clock = { speed: -1 };
       const control = /^control: "?([^"\s]+)"?$/m.exec(readFileSync(join(dir, 'rig.yaml'), 'utf8'))![1];
-      fetch(`${control}/clock`).then((res) => res.json()).then((c) => (clock = c as typeof clock), () => {}).finally(kill);
+      fetch(`${control}/clock`)
+        .then((res) => res.json())
+        .then(
+          (c) => (clock = c as typeof clock),
+          () => {},
+        )
+        .finally(kill);
     }
   });
   t.equal(r.code, 0, r.stderr.slice(-500));

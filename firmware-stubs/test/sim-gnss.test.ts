@@ -109,7 +109,8 @@ t.test('decoded positions follow the trajectory within the noise band', async (t
   t.ok(existsSync(path), 'GNSS symlink exists');
   rd = new Reader(path);
   const got = await rd.waitFor(() => (rd.ggas().filter(fixed).length >= 10 ? rd.ggas().filter(fixed) : undefined), '10 fixes');
-  for (const g of got) t.ok(errorFromTruth(g) <= 6 * NOISE * (g.hdop ?? 2) + 2, `fix at ${secondsOf(g).toFixed(0)} s within band (${errorFromTruth(g).toFixed(1)} m)`);
+  for (const g of got)
+    t.ok(errorFromTruth(g) <= 6 * NOISE * (g.hdop ?? 2) + 2, `fix at ${secondsOf(g).toFixed(0)} s within band (${errorFromTruth(g).toFixed(1)} m)`);
   t.ok(secondsOf(got.at(-1)!) > secondsOf(got[0]!), 'GNSS time advances on the scenario clock');
 });
 
@@ -143,7 +144,10 @@ t.test('bad checksum, truncated and garbage show in the stream', async (t) => {
   m = rd.mark();
   await fault('gnss-garbage', 0, { bytes: 300 });
   await rd.waitFor(() => rd.lines.slice(m).some((l) => /[^\x20-\x7e]/.test(l.text)), 'non-NMEA bytes');
-  t.ok(rd.lines.slice(m).some((l) => l.err !== undefined), 'garbage does not decode');
+  t.ok(
+    rd.lines.slice(m).some((l) => l.err !== undefined),
+    'garbage does not decode',
+  );
 });
 
 t.test('silence: no bytes for the duration', async (t) => {

@@ -45,13 +45,19 @@ t.test('café: noble on a device scan controller receives venue frames that veri
     const k = kindOf(e);
     return k?.kind === 'beepkit-venue' && toHex(k.venueId) === cafeId;
   };
-  t.ok(scenario.venues.some((v) => v.id === 'beep-cafe'), 'the café is a venue of the scenario');
+  t.ok(
+    scenario.venues.some((v) => v.id === 'beep-cafe'),
+    'the café is a venue of the scenario',
+  );
   const ev = await host.waitFor((e) => e.ev === 'adv' && isCafe(e), 60_000, 'venue frame');
   const frame = kindOf(ev)!;
   if (frame.kind !== 'beepkit-venue') throw new Error('unreachable');
   t.equal(toHex(frame.venueId), toHex(simulatedVenueId('beep-cafe')), 'venue id derived from the venue id string');
   const nowSlot = slotOf(Math.floor(sim.clock.now() / 1000), 60);
-  t.doesNotThrow(() => verifyVenueFrame(frame, simulatedVenueKey(scenario, 'beep-cafe'), { nowSlot, window: 2 }), 'MAC verifies, slot fresh on the scenario clock');
+  t.doesNotThrow(
+    () => verifyVenueFrame(frame, simulatedVenueKey(scenario, 'beep-cafe'), { nowSlot, window: 2 }),
+    'MAC verifies, slot fresh on the scenario clock',
+  );
   t.ok(nowSlot * 60 * 1000 >= sim.clock.startTime, 'slot from scenario time');
   host.send({ op: 'exit' });
 });
@@ -80,19 +86,24 @@ t.test('crowd: EN adverts from crowd members; ble-off silences one; hci-reset st
   }
   const ownerOf = (e: HostEvent): string | undefined => {
     const a = e.ev === 'adv' ? kindOf(e) : undefined;
-    return a?.kind === 'exposure-notification' ? rpiOwner.get(toHex(a.rpi)) ?? 'stranger' : undefined;
+    return a?.kind === 'exposure-notification' ? (rpiOwner.get(toHex(a.rpi)) ?? 'stranger') : undefined;
   };
   const host = await scanner(t, sim.device('walker').scan!.path);
   for (const m of ['crowd-000', 'crowd-001', 'crowd-002']) {
     await host.waitFor((e) => ownerOf(e) === m, 60_000, `EN advert of ${m}`);
   }
-  t.equal(host.count((e) => ownerOf(e) === 'stranger'), 0, 'every EN advert carries an RPI of a seeded member TEK');
+  t.equal(
+    host.count((e) => ownerOf(e) === 'stranger'),
+    0,
+    'every EN advert carries an RPI of a seeded member TEK',
+  );
 
   const off = await api(sim.controlPort!, '/faults', { device: 'crowd-000', kind: 'ble-off' });
   t.equal(off.status, 200);
   t.equal(off.json.kind, 'ble-off');
   // flush what was in flight, then watch a window of other members' adverts
-  const others = (from: number, n: number) => host.waitFor(() => host.events.slice(from).filter((e) => ownerOf(e) && ownerOf(e) !== 'crowd-000').length >= n, 60_000, 'other adverts', from);
+  const others = (from: number, n: number) =>
+    host.waitFor(() => host.events.slice(from).filter((e) => ownerOf(e) && ownerOf(e) !== 'crowd-000').length >= n, 60_000, 'other adverts', from);
   await others(host.mark(), 5);
   const mark = host.mark();
   await others(mark, 20);
@@ -113,6 +124,9 @@ t.test('crowd: EN adverts from crowd members; ble-off silences one; hci-reset st
   t.equal(sim.device('walker').scan!.st.scanning, false, 'noble thinks it is scanning: a plain startScanning sends nothing');
   host.send({ op: 'rescan' });
   await host.waitFor((e) => ownerOf(e) === 'crowd-001', 60_000, 'adverts again after the host stops and restarts scanning', quiet);
-  t.ok(sim.events.some((e) => e.kind === 'hci-reset' && e.device === 'walker'), 'fault logged as an event');
+  t.ok(
+    sim.events.some((e) => e.kind === 'hci-reset' && e.device === 'walker'),
+    'fault logged as an event',
+  );
   host.send({ op: 'exit' });
 });

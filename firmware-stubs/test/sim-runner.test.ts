@@ -46,10 +46,17 @@ t.test('café: devices, paths, rig file, control API, pause/resume, clean stop',
   PORT = sim.controlPort!;
   t.ok(PORT > 0, `the control API reports its kernel-chosen port ${PORT}`);
   const lines = sim.deviceLines();
-  t.same(lines.map((l) => l.id), ['alice', 'bob', 'carol', 'dave', 'grace'], 'five hosted devices');
+  t.same(
+    lines.map((l) => l.id),
+    ['alice', 'bob', 'carol', 'dave', 'grace'],
+    'five hosted devices',
+  );
   const paths = lines.flatMap((l) => [l.hciScan, l.hciAdvertise, ...(l.gnss ? [l.gnss] : [])]);
   t.equal(paths.length, 14, 'two controllers each, GNSS for the four agents');
-  t.ok(paths.every((p) => existsSync(p)), 'every path exists');
+  t.ok(
+    paths.every((p) => existsSync(p)),
+    'every path exists',
+  );
   t.equal(lines.find((l) => l.id === 'grace')!.gnss, null, 'the wearable has no GNSS');
   for (const l of lines) t.same(JSON.parse(JSON.stringify(l)), l, `${l.id} line is plain JSON`);
 
@@ -76,7 +83,10 @@ t.test('café: devices, paths, rig file, control API, pause/resume, clean stop',
   t.equal((await api('/devices/bob/move', { x: 'a' })).status, 400);
   t.equal((await api('/faults', { device: 'bob', kind: 'meteor' })).status, 400);
   t.equal((await api('/faults', { device: 'grace', kind: 'gnss-silence', duration: 1 })).json.error.code, 'E_CONFIG', 'GNSS fault on a device without GNSS');
-  t.ok((await api('/events')).json.some((e: any) => e.kind === 'move' && e.device === 'bob'), 'moves logged');
+  t.ok(
+    (await api('/events')).json.some((e: any) => e.kind === 'move' && e.device === 'bob'),
+    'moves logged',
+  );
 
   const paused = (await api('/pause', {})).json;
   t.equal(paused.paused, true);
@@ -89,11 +99,17 @@ t.test('café: devices, paths, rig file, control API, pause/resume, clean stop',
   t.ok((await api('/clock')).json.elapsed > paused.elapsed, 'clock runs again');
 
   await sim.stop();
-  t.ok(paths.every((p) => !existsSync(p)), 'PTYs and GNSS links gone');
+  t.ok(
+    paths.every((p) => !existsSync(p)),
+    'PTYs and GNSS links gone',
+  );
   t.notOk(existsSync(join(dir, 'rig.yaml')), 'rig file removed');
   // destroyed PTY streams close their handles asynchronously
   await until(() => resources(['TTYWrap', 'Timeout', 'TCPServerWrap']) <= baseline, 10_000, 'handles closed').catch(() => {});
-  t.ok(resources(['TTYWrap', 'Timeout', 'TCPServerWrap']) <= baseline, `no PTY streams, timers or servers left (${process.getActiveResourcesInfo().join(',')})`);
+  t.ok(
+    resources(['TTYWrap', 'Timeout', 'TCPServerWrap']) <= baseline,
+    `no PTY streams, timers or servers left (${process.getActiveResourcesInfo().join(',')})`,
+  );
 });
 
 t.test('the fault timeline applies faults at their scenario time and ends them', async (t) => {

@@ -104,7 +104,16 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
   readonly #pending = new Set<Waiter>();
   #sessionPresent = false;
   readonly counters: MqttCounters = {
-    connects: 0, disconnects: 0, reconnectAttempts: 0, received: 0, acked: 0, nacked: 0, staleAcks: 0, published: 0, publishAcked: 0, publishFailed: 0,
+    connects: 0,
+    disconnects: 0,
+    reconnectAttempts: 0,
+    received: 0,
+    acked: 0,
+    nacked: 0,
+    staleAcks: 0,
+    published: 0,
+    publishAcked: 0,
+    publishFailed: 0,
   };
 
   constructor(opts: GatewayMqttOptions) {
@@ -163,7 +172,10 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
       this.emit('error', err);
     });
     return new Promise<void>((resolve, reject) => {
-      const startTimer = setTimeout(() => fail(new BeepkitError('E_IO', `no MQTT connection to ${o.url} within ${o.startTimeoutMs ?? 30_000} ms`)), o.startTimeoutMs ?? 30_000);
+      const startTimer = setTimeout(
+        () => fail(new BeepkitError('E_IO', `no MQTT connection to ${o.url} within ${o.startTimeoutMs ?? 30_000} ms`)),
+        o.startTimeoutMs ?? 30_000,
+      );
       const done = (): void => {
         clearTimeout(startTimer);
         client.removeListener('connect', onConnect);

@@ -7,7 +7,13 @@ import { AnchorJournal } from '../src/anchor/journal.ts';
 t.test('torn tail, pending transaction, compaction at open', async (t) => {
   const path = join(t.testdir(), 'anchor', 'journal');
   const j = new AnchorJournal(path).open();
-  const sent = (n: number) => ({ t: 'sent' as const, hash: `0x${String(n).padStart(64, '0')}` as `0x${string}`, raw: '0x00' as `0x${string}`, nonce: n, heads: [{ chain: 'tracing', treeSize: n, blockHeight: n - 1 }] });
+  const sent = (n: number) => ({
+    t: 'sent' as const,
+    hash: `0x${String(n).padStart(64, '0')}` as `0x${string}`,
+    raw: '0x00' as `0x${string}`,
+    nonce: n,
+    heads: [{ chain: 'tracing', treeSize: n, blockHeight: n - 1 }],
+  });
   j.append(sent(1));
   j.append({ t: 'done', hash: sent(1).hash, status: 'success', gasUsed: '43062', block: '5' });
   j.append(sent(2));
@@ -16,7 +22,14 @@ t.test('torn tail, pending transaction, compaction at open', async (t) => {
   const k = new AnchorJournal(path).open();
   t.equal(k.pending?.hash, sent(2).hash, 'the journalled, unresolved transaction is pending after the restart');
   t.equal(k.completed, 1);
-  t.same(readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l).t), ['count', 'sent'], 'rewritten compactly, the torn line gone');
+  t.same(
+    readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).t),
+    ['count', 'sent'],
+    'rewritten compactly, the torn line gone',
+  );
   k.append({ t: 'dropped', hash: sent(2).hash });
   k.close();
   const m = new AnchorJournal(path).open();

@@ -56,10 +56,26 @@ t.test('kill -9 while anchoring: nothing anchored twice, nothing left unanchored
   await broker.start();
   t.teardown(() => broker.stop());
   const cfg = `${tmp.dir}/gateway.yaml`;
-  writeFileSync(cfg, [
-    `dataDir: ${dataDir}`, 'broker:', `  url: ${broker.url}`, `  password: ${GW_PASSWORD}`, '  clientId: gw-anchor-kill', 'http: { port: 0 }', 'log: { level: info }',
-    'anchor:', `  rpcUrl: ${anvil.rpcUrl}`, `  keyFile: ${tmp.dir}/anchor.key`, `  contract: '${contract}'`, '  intervalMs: 500', '  everyTreeHeads: 1', '  flushOnStopMs: 0', '',
-  ].join('\n'));
+  writeFileSync(
+    cfg,
+    [
+      `dataDir: ${dataDir}`,
+      'broker:',
+      `  url: ${broker.url}`,
+      `  password: ${GW_PASSWORD}`,
+      '  clientId: gw-anchor-kill',
+      'http: { port: 0 }',
+      'log: { level: info }',
+      'anchor:',
+      `  rpcUrl: ${anvil.rpcUrl}`,
+      `  keyFile: ${tmp.dir}/anchor.key`,
+      `  contract: '${contract}'`,
+      '  intervalMs: 500',
+      '  everyTreeHeads: 1',
+      '  flushOnStopMs: 0',
+      '',
+    ].join('\n'),
+  );
 
   const nowS = Math.floor(hostNow() / 1000);
   const day = Math.floor(nowS / DAY);
@@ -74,11 +90,13 @@ t.test('kill -9 while anchoring: nothing anchored twice, nothing left unanchored
     if (payload[3] === 0x02) receipted.add(new DataView(payload.buffer, payload.byteOffset + 4, 8).getUint32(4));
     onReceipt();
   });
-  const send = (i: number): Promise<void> => dev.mqtt.publish(topics.uplinkBatch('device-anchor-1'), encodeMessage({ type: 'upload-batch', correlationId: cid(i), batch: batches[i] }), { qos: 1 });
-  const receipts = (n: number): Promise<void> => new Promise((resolve) => {
-    onReceipt = () => void (receipted.size >= n && resolve());
-    onReceipt();
-  });
+  const send = (i: number): Promise<void> =>
+    dev.mqtt.publish(topics.uplinkBatch('device-anchor-1'), encodeMessage({ type: 'upload-batch', correlationId: cid(i), batch: batches[i] }), { qos: 1 });
+  const receipts = (n: number): Promise<void> =>
+    new Promise((resolve) => {
+      onReceipt = () => void (receipted.size >= n && resolve());
+      onReceipt();
+    });
 
   const lines: string[] = [];
   let child = await startChild(cfg, lines);
@@ -89,10 +107,11 @@ t.test('kill -9 while anchoring: nothing anchored twice, nothing left unanchored
     child = await startChild(cfg, lines);
   };
   const sentTx = (): number => lines.filter((l) => l.includes('anchor transaction sent')).length;
-  const nextTx = (after: number): Promise<void> => new Promise((resolve) => {
-    onLine = () => void (sentTx() > after && resolve());
-    onLine();
-  });
+  const nextTx = (after: number): Promise<void> =>
+    new Promise((resolve) => {
+      onLine = () => void (sentTx() > after && resolve());
+      onLine();
+    });
   // kill 1: right after the gateway journalled and sent an anchor transaction, before its receipt;
   // kill 2: at a seeded point of the ingest stream
   let next = 0;
@@ -125,24 +144,46 @@ t.test('kill -9 while anchoring: nothing anchored twice, nothing left unanchored
   const local = await ledgerSize();
   t.equal(local, N, 'every batch once on the ledger');
   const deadline = hostNow() + 30_000;
-  while ((await admin.latestAnchor(contract, keys.gateway.publicKey, 'tracing')).treeSize < local && hostNow() < deadline) await new Promise((r) => setTimeout(r, 100));
-  t.equal((await admin.latestAnchor(contract, keys.gateway.publicKey, 'tracing')).treeSize, local, `the newest tree head is anchored (${anchoredBeforeLastKill} when the last batch was receipted)`);
+  while ((await admin.latestAnchor(contract, keys.gateway.publicKey, 'tracing')).treeSize < local && hostNow() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  t.equal(
+    (await admin.latestAnchor(contract, keys.gateway.publicKey, 'tracing')).treeSize,
+    local,
+    `the newest tree head is anchored (${anchoredBeforeLastKill} when the last batch was receipted)`,
+  );
   const afterKill2 = lines.filter((l) => l.includes('tree heads anchored')).map((l) => Number(/tracing:(\d+)/.exec(l)?.[1] ?? 0));
-  t.ok(afterKill2.some((n) => n >= k2), 'the restart after the mid-stream kill anchored the backlog the killed process left');
+  t.ok(
+    afterKill2.some((n) => n >= k2),
+    'the restart after the mid-stream kill anchored the backlog the killed process left',
+  );
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'graceful stop');
 
   const heads = await admin.anchoredHeads(contract, keys.gateway.publicKey);
   const sizes = heads.filter((h) => h.chain === 'tracing').map((h) => h.treeSize);
-  t.ok(sizes.every((s, i) => i === 0 || s > sizes[i - 1]), 'anchored sizes strictly grow: nothing anchored twice');
+  t.ok(
+    sizes.every((s, i) => i === 0 || s > sizes[i - 1]),
+    'anchored sizes strictly grow: nothing anchored twice',
+  );
   t.ok(sizes.length >= 2, `${sizes.length} anchors of the tracing chain across 2 kills`);
-  const journal = readFileSync(join(dataDir, 'anchor', 'journal'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; hash?: string });
+  const journal = readFileSync(join(dataDir, 'anchor', 'journal'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { t: string; hash?: string });
   const sent = journal.filter((r) => r.t === 'sent').map((r) => r.hash);
-  t.ok(sent.every((h) => journal.some((r) => r.t !== 'sent' && r.hash === h)), 'no journalled transaction left unresolved');
-  t.ok(lines.some((l) => l.includes('tree heads anchored')), 'the gateway logs its anchors');
+  t.ok(
+    sent.every((h) => journal.some((r) => r.t !== 'sent' && r.hash === h)),
+    'no journalled transaction left unresolved',
+  );
+  t.ok(
+    lines.some((l) => l.includes('tree heads anchored')),
+    'the gateway logs its anchors',
+  );
 
-  const v = spawnSync(process.execPath, [BIN, 'ledger', 'verify', join(dataDir, 'ledger'), '--anchor', anvil.rpcUrl, '--contract', contract], { encoding: 'utf8' });
+  const v = spawnSync(process.execPath, [BIN, 'ledger', 'verify', join(dataDir, 'ledger'), '--anchor', anvil.rpcUrl, '--contract', contract], {
+    encoding: 'utf8',
+  });
   t.equal(v.status, 0, `beepkit ledger verify --anchor: ${v.stderr}`);
   const rep = JSON.parse(v.stdout) as { newestAnchored: Record<string, number> };
   t.equal(rep.newestAnchored.tracing, N, 'it reports the newest anchored size');

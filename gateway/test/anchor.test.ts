@@ -73,25 +73,36 @@ t.test('anchoring: batched rounds, outage and backoff, admission, fork detection
   t.teardown(() => ledger.close());
   const registry = new Registry();
   const anchorer = new Anchorer({
-    sth: (c) => ledger.sth(c), ledgerKey: signer.publicKey, contract, dataDir: dir, chains: ['tracing', 'notification'],
+    sth: (c) => ledger.sth(c),
+    ledgerKey: signer.publicKey,
+    contract,
+    dataDir: dir,
+    chains: ['tracing', 'notification'],
     connect: () => EvmClient.connect({ rpcUrl, privateKey: gwKey, pollMs: 20, timeoutMs: 2000 }),
-    intervalMs: 3_600_000, everyTreeHeads: 4, backoff: { minMs: 50, maxMs: 200 }, receiptTimeoutMs: 5000, logger, registry,
+    intervalMs: 3_600_000,
+    everyTreeHeads: 4,
+    backoff: { minMs: 50, maxMs: 200 },
+    receiptTimeoutMs: 5000,
+    logger,
+    registry,
   });
   const append = async (seed: string): Promise<void> => {
     const [r] = await ledger.append('tracing', [batch(seed)]);
     if (!('error' in r)) anchorer.noteAppend('tracing', r.sth);
   };
-  const anchoredTo = (size: number): Promise<void> => new Promise((resolve) => {
-    const check = (): void => {
-      if (anchorer.anchored.tracing.treeSize >= size) resolve();
-      else waiters.push(check);
-    };
-    check();
-  });
-  const failed = (n: number): Promise<void> => new Promise((resolve) => {
-    const check = (): void => (anchorer.failures >= n ? resolve() : void waiters.push(check));
-    check();
-  });
+  const anchoredTo = (size: number): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (anchorer.anchored.tracing.treeSize >= size) resolve();
+        else waiters.push(check);
+      };
+      check();
+    });
+  const failed = (n: number): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => (anchorer.failures >= n ? resolve() : void waiters.push(check));
+      check();
+    });
 
   for (let i = 0; i < 3; i++) await append(`pre-${i}`);
   await anchorer.start(); // not admitted yet: refused by the contract
@@ -115,7 +126,11 @@ t.test('anchoring: batched rounds, outage and backoff, admission, fork detection
   await failed(2);
   t.equal(anchorer.lastError?.code, 'E_RPC', 'the outage shows as E_RPC');
   t.ok(anchorer.retryInMs > 0, `backing off (${anchorer.retryInMs} ms)`);
-  t.equal(anchorer.status().backlog && (anchorer.status().backlog as Record<string, { entries: number }>).tracing.entries, 6, 'backlog of 6 entries during the outage');
+  t.equal(
+    anchorer.status().backlog && (anchorer.status().backlog as Record<string, { entries: number }>).tracing.entries,
+    6,
+    'backlog of 6 entries during the outage',
+  );
   t.match(registry.render(), /beepkit_anchor_backlog_entries\{chain="tracing"\} 6/, 'and in the metrics');
   await relay.open(); // the node is back on the same URL
   t.teardown(() => relay.cut());
@@ -125,7 +140,11 @@ t.test('anchoring: batched rounds, outage and backoff, admission, fork detection
 
   const heads = await admin.anchoredHeads(contract, signer.publicKey);
   const sizes = heads.map((h) => h.treeSize);
-  t.same(sizes, [...sizes].sort((a, b) => a - b), 'anchored sizes only grow');
+  t.same(
+    sizes,
+    [...sizes].sort((a, b) => a - b),
+    'anchored sizes only grow',
+  );
   t.equal(new Set(sizes).size, sizes.length, 'nothing anchored twice');
   t.ok(sizes.length <= 6, `batched: ${sizes.length} transactions for 17 tree heads`);
   await ledger.close();
@@ -138,7 +157,14 @@ t.test('anchoring: batched rounds, outage and backoff, admission, fork detection
   const forked = join(dir, 'forked');
   const f = new EmbeddedLedger({ dir: forked, signer, now: () => 1_800_000_000_000 });
   await f.open();
-  for (const s of [...Array.from({ length: 3 }, (_, i) => `pre-${i}`), ...Array.from({ length: 8 }, (_, i) => `run-${i}`), ...Array.from({ length: 5 }, (_, i) => `outage-${i}`), 'rewritten', 'more']) await f.append('tracing', [batch(s)]);
+  for (const s of [
+    ...Array.from({ length: 3 }, (_, i) => `pre-${i}`),
+    ...Array.from({ length: 8 }, (_, i) => `run-${i}`),
+    ...Array.from({ length: 5 }, (_, i) => `outage-${i}`),
+    'rewritten',
+    'more',
+  ])
+    await f.append('tracing', [batch(s)]);
   await f.close();
   const bad = await verifyAnchors(forked, anvil.rpcUrl, contract, bytesFrom(rand, 32));
   t.notOk(bad.ok, 'the rewritten log is detected');

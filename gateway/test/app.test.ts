@@ -21,7 +21,10 @@ t.test('config validation', async (t) => {
   for (const [doc, field] of bad) {
     t.throws(() => resolveConfig(doc), { code: 'E_CONFIG', message: new RegExp(field.replace('.', '\\.')) }, field);
   }
-  const c = resolveConfig({ broker: { url: 'mqtts://broker.example:8883', connections: 8 } }, { BEEPKIT_GATEWAY_HTTP__PORT: '9999', BEEPKIT_GATEWAY_DATA_DIR: '/var/lib/x' });
+  const c = resolveConfig(
+    { broker: { url: 'mqtts://broker.example:8883', connections: 8 } },
+    { BEEPKIT_GATEWAY_HTTP__PORT: '9999', BEEPKIT_GATEWAY_DATA_DIR: '/var/lib/x' },
+  );
   t.equal(c.http.port, 9999, 'env override (nested)');
   t.equal(c.dataDir, '/var/lib/x', 'env override (top level)');
   t.equal(c.broker.connections, 8);
@@ -41,7 +44,10 @@ t.test('config validation', async (t) => {
 t.test('embedded broker, /healthz and /metrics', { timeout: 60_000 }, async (t) => {
   const tmp = tempDir('app');
   t.teardown(tmp.remove);
-  const gw = new Gateway({ now: hostNow, config: resolveConfig({ dataDir: tmp.dir, broker: { embedded: { port: 0 } }, http: { port: 0 }, log: { level: 'silent' } }) });
+  const gw = new Gateway({
+    now: hostNow,
+    config: resolveConfig({ dataDir: tmp.dir, broker: { embedded: { port: 0 } }, http: { port: 0 }, log: { level: 'silent' } }),
+  });
   await gw.start();
   t.match(gw.brokerUrl, /^mqtt:\/\/127\.0\.0\.1:[1-9]\d*$/, 'the embedded broker reports its kernel-chosen port');
   const http = `http://127.0.0.1:${gw.httpPort}`;

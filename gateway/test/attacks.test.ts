@@ -70,5 +70,8 @@ t.test('attacks are refused with their codes; the ledger is untouched', { skip: 
   t.equal(own.type, 'receipt', 'its own topic works');
   t.equal(gw.telemetry.requests.get({ kind: 'uplink-batch' }), handled + 1, 'the message on the foreign topic never reached the gateway');
   t.equal(await size(), size0 + 1, 'only the batch on its own topic landed');
-  t.notOk(dev.replies.some((r) => r.correlationId[7] === 77), 'device 1 got no reply for it');
+  t.notOk(
+    dev.replies.some((r) => r.correlationId[7] === 77),
+    'device 1 got no reply for it',
+  );
 });

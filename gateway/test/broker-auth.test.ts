@@ -4,7 +4,15 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AclChecker, DEFAULT_DEVICE_PATTERNS, hashPassword, hashPasswordScrypt, renderMosquittoAcl, renderPasswordFile, topicMatches, unshare, verifyPassword,
+  AclChecker,
+  DEFAULT_DEVICE_PATTERNS,
+  hashPassword,
+  hashPasswordScrypt,
+  renderMosquittoAcl,
+  renderPasswordFile,
+  topicMatches,
+  unshare,
+  verifyPassword,
 } from '../src/broker/index.ts';
 import { tempDir } from './broker-helpers.ts';
 
@@ -49,8 +57,8 @@ t.test('ACL checker and mosquitto rendering', async (t) => {
   t.ok(acl.canPublish('dev1', 'c', 'beepkit/v1/dev/dev1/up/batch'));
   t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/dev/dev2/up/batch'));
   t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/dev/dev1/reply'));
-  t.ok(acl.canPublish('dev1', 'c', 'beepkit/v1/carer/dev1/alert'), 'a carer agent publishes its wearables\' alerts on its own topic');
-  t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/carer/dev2/alert'), 'never on another\'s');
+  t.ok(acl.canPublish('dev1', 'c', 'beepkit/v1/carer/dev1/alert'), "a carer agent publishes its wearables' alerts on its own topic");
+  t.notOk(acl.canPublish('dev1', 'c', 'beepkit/v1/carer/dev2/alert'), "never on another's");
   t.notOk(acl.canRead('dev1', 'c', 'beepkit/v1/carer/dev2/alert'));
   t.ok(acl.canRead('dev1', 'c', 'beepkit/v1/dev/dev1/reply'));
   t.notOk(acl.canRead('dev1', 'c', 'beepkit/v1/dev/dev2/reply'));

@@ -22,14 +22,15 @@ t.test('gateway/mosquitto/beepkit.conf + acl run in a real mosquitto', { skip: m
   t.teardown(tmp.remove);
   const pki = await generateTestPki(tmp.dir);
   const [port, tlsPort] = [await freePort(), await freePort()]; // beepkit.conf's listeners cannot say 0
-  const text = conf
-    .replaceAll('/etc/mosquitto/beepkit/ca.crt', pki.caFile)
-    .replaceAll('/etc/mosquitto/beepkit/server.crt', pki.certFile)
-    .replaceAll('/etc/mosquitto/beepkit/server.key', pki.keyFile)
-    .replaceAll('/etc/mosquitto/beepkit/', `${tmp.dir}/`)
-    .replaceAll('/var/lib/mosquitto/', `${tmp.dir}/`)
-    .replace('listener 1883 127.0.0.1', `listener ${port} 127.0.0.1`)
-    .replace('listener 8883', `listener ${tlsPort} 127.0.0.1`) + `user ${os.userInfo().username}\nlog_dest file ${tmp.dir}/log\n`;
+  const text =
+    conf
+      .replaceAll('/etc/mosquitto/beepkit/ca.crt', pki.caFile)
+      .replaceAll('/etc/mosquitto/beepkit/server.crt', pki.certFile)
+      .replaceAll('/etc/mosquitto/beepkit/server.key', pki.keyFile)
+      .replaceAll('/etc/mosquitto/beepkit/', `${tmp.dir}/`)
+      .replaceAll('/var/lib/mosquitto/', `${tmp.dir}/`)
+      .replace('listener 1883 127.0.0.1', `listener ${port} 127.0.0.1`)
+      .replace('listener 8883', `listener ${tlsPort} 127.0.0.1`) + `user ${os.userInfo().username}\nlog_dest file ${tmp.dir}/log\n`;
   writeFileSync(join(tmp.dir, 'beepkit.conf'), text, { mode: 0o600 });
   writeFileSync(join(tmp.dir, 'acl'), readFileSync(join(here, 'acl')), { mode: 0o600 });
   writeFileSync(join(tmp.dir, 'passwd'), renderPasswordFile(CREDENTIALS), { mode: 0o600 });

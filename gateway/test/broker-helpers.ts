@@ -33,8 +33,17 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
 export function client(url: string, user: string, id: string, extra: Partial<GatewayMqttOptions> = {}): GatewayMqtt {
   const clientId = user === 'gateway' || isOwnClientId(user, id) ? id : `${user}:${id}`;
   let seed = clientId.length;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const c = new GatewayMqtt({ url, clientId, username: user, password: PASSWORDS[user], clean: true, random, backoff: { initialMs: 50, maxMs: 500 }, ...extra });
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const c = new GatewayMqtt({
+    url,
+    clientId,
+    username: user,
+    password: PASSWORDS[user],
+    clean: true,
+    random,
+    backoff: { initialMs: 50, maxMs: 500 },
+    ...extra,
+  });
   c.on('error', () => {}); // asserted through start()/counters, not events
   return c;
 }

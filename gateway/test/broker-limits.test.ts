@@ -38,13 +38,27 @@ t.test('LoginBackoff: free failures, then doubling waits up to the cap, forgiven
 });
 
 t.test('config: broker.embedded.limits and tls validated', async (t) => {
-  const c = resolveConfig({ broker: { embedded: { limits: { maxPacketBytes: 65_536 }, tls: { port: 8883, certFile: 'c.pem', keyFile: 'k.pem' } } } }, {}, '/srv');
+  const c = resolveConfig(
+    { broker: { embedded: { limits: { maxPacketBytes: 65_536 }, tls: { port: 8883, certFile: 'c.pem', keyFile: 'k.pem' } } } },
+    {},
+    '/srv',
+  );
   t.equal(c.broker.embedded.limits.maxPacketBytes, 65_536);
   t.equal(c.broker.embedded.limits.maxPreAuthBytes, DEFAULT_BROKER_LIMITS.maxPreAuthBytes, 'the other limits keep their defaults');
   t.equal(c.broker.embedded.tls?.certFile, '/srv/c.pem', 'paths relative to the config file');
-  t.equal(resolveConfig({}, { BEEPKIT_GATEWAY_BROKER__EMBEDDED__LIMITS__CONNECTIONS_PER_SECOND: '5' }).broker.embedded.limits.connectionsPerSecond, 5, 'env override');
-  t.throws(() => resolveConfig({ broker: { embedded: { limits: { maxPacketBytes: 0 } } } }), { code: 'E_CONFIG', message: /broker\.embedded\.limits\.maxPacketBytes/ });
+  t.equal(
+    resolveConfig({}, { BEEPKIT_GATEWAY_BROKER__EMBEDDED__LIMITS__CONNECTIONS_PER_SECOND: '5' }).broker.embedded.limits.connectionsPerSecond,
+    5,
+    'env override',
+  );
+  t.throws(() => resolveConfig({ broker: { embedded: { limits: { maxPacketBytes: 0 } } } }), {
+    code: 'E_CONFIG',
+    message: /broker\.embedded\.limits\.maxPacketBytes/,
+  });
   t.throws(() => resolveConfig({ broker: { embedded: { limits: { maxPackets: 1 } } } }), { code: 'E_CONFIG', message: /unknown field/ });
   t.throws(() => resolveConfig({ broker: { embedded: { tls: { port: 1, certFile: 'c' } } } }), { code: 'E_CONFIG', message: /tls\.keyFile/ });
-  t.throws(() => resolveConfig({ broker: { embedded: { tls: { port: 1, certFile: 'c', keyFile: 'k', requestClientCert: true } } } }), { code: 'E_CONFIG', message: /tls\.caFile/ });
+  t.throws(() => resolveConfig({ broker: { embedded: { tls: { port: 1, certFile: 'c', keyFile: 'k', requestClientCert: true } } } }), {
+    code: 'E_CONFIG',
+    message: /tls\.caFile/,
+  });
 });

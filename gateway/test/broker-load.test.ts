@@ -63,7 +63,11 @@ t.test('tuned mosquitto: 20 000 QoS 1 messages, deferred acks, no loss', { skip:
   t.comment(`tuned: ${r.received} deliveries of ${N} messages`);
 });
 
-t.test('default mosquitto queues (informative)', { skip: missing('mosquitto') || (process.env.BEEPKIT_INFORMATIVE ? false : 'set BEEPKIT_INFORMATIVE=1'), timeout: 180_000 }, async (t) => {
-  const r = await blast('default', 0);
-  t.ok(r.distinct > 0 && r.distinct <= N, `default config delivered ${r.distinct} of ${N} distinct messages`);
-});
+t.test(
+  'default mosquitto queues (informative)',
+  { skip: missing('mosquitto') || (process.env.BEEPKIT_INFORMATIVE ? false : 'set BEEPKIT_INFORMATIVE=1'), timeout: 180_000 },
+  async (t) => {
+    const r = await blast('default', 0);
+    t.ok(r.distinct > 0 && r.distinct <= N, `default config delivered ${r.distinct} of ${N} distinct messages`);
+  },
+);

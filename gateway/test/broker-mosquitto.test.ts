@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { generateTestPki, MosquittoRunner } from '../src/broker/index.ts';
 import { client, collect, opener, CREDENTIALS, PASSWORDS, POLICY, tempDir } from './broker-helpers.ts';
 
-
 t.test('real mosquitto: credentials, ACL, shared subscriptions, TLS', { skip: missing('mosquitto') || missing('openssl') }, async (t) => {
   const tmp = tempDir('mosq');
   t.teardown(tmp.remove);
@@ -29,7 +28,11 @@ t.test('real mosquitto: credentials, ACL, shared subscriptions, TLS', { skip: mi
     await dev1.publish('beepkit/v1/dev/dev2/up/batch', 'forged', { qos: 1 }); // mosquitto PUBACKs and drops
     await dev1.publish('beepkit/v1/dev/dev1/up/batch', 'control', { qos: 1 });
     await seen.waitFor((g) => g.some((m) => m.payload === 'control'));
-    t.same(seen.got.map((m) => m.payload), ['control'], 'the forged message never arrived');
+    t.same(
+      seen.got.map((m) => m.payload),
+      ['control'],
+      'the forged message never arrived',
+    );
   });
 
   t.test('a device never receives another device reply topic', async (t) => {

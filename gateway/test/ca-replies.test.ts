@@ -53,7 +53,7 @@ t.test('envelope errors echo the correlation id when bytes 4..12 are there', asy
     ['version 2', patch(2, 2), 'E_VERSION', [...CID]],
     ['unknown type 0x7e', patch(3, 0x7e), 'E_TYPE', [...CID]],
     ['header only, body missing', good.subarray(0, 12), 'E_TRUNCATED', [...CID]],
-    ['another topic\'s type (upload-batch on up/ca)', good, 'E_TYPE', [...CID]],
+    ["another topic's type (upload-batch on up/ca)", good, 'E_TYPE', [...CID]],
     ['11 bytes: no correlation id', good.subarray(0, 11), 'E_TRUNCATED', [0, 0, 0, 0, 0, 0, 0, 0]],
   ];
   for (const [name, payload, code, cid] of cases) {
@@ -70,30 +70,81 @@ t.test('refused signed requests use up the pseudonym-day budget (5), then E_RATE
   const req = encodeMessage({ type: 'ca-request', correlationId: CID, ...body, signature: s.sign(caRequestSigningBytes(body)) });
   const codes = Array.from({ length: 6 }, () => handleCaRequest(ca, req).code);
   t.same(codes, ['E_TRUST_GNSS', 'E_TRUST_GNSS', 'E_TRUST_GNSS', 'E_TRUST_GNSS', 'E_TRUST_GNSS', 'E_RATE']);
-  const unsigned = encodeMessage({ type: 'ca-request', correlationId: CID, ...body, day: TODAY, pseudonymPublicKey: bytesFrom(prng(26), 32), signature: new Uint8Array(64) });
-  t.same(Array.from({ length: 7 }, () => handleCaRequest(ca, unsigned).code), Array(7).fill('E_SIGNATURE'), 'a bad signature does not count');
+  const unsigned = encodeMessage({
+    type: 'ca-request',
+    correlationId: CID,
+    ...body,
+    day: TODAY,
+    pseudonymPublicKey: bytesFrom(prng(26), 32),
+    signature: new Uint8Array(64),
+  });
+  t.same(
+    Array.from({ length: 7 }, () => handleCaRequest(ca, unsigned).code),
+    Array(7).fill('E_SIGNATURE'),
+    'a bad signature does not count',
+  );
 });
 
 t.test('one venue key, one venue id', async (t) => {
   const { registry } = setup(t);
   const key = bytesFrom(prng(14), 32);
   registry.add({ id: 'a1b2c3d4e5f6', name: 'Cafe', region: ['S', 'C'], lat: 1, lon: 2, radiusM: 10, key });
-  t.throws(() => registry.add({ id: 'a1b2c3d4e5f7', name: 'Cafe again', region: ['S', 'C'], lat: 1, lon: 2, radiusM: 10, key }), { code: 'E_EXISTS' }, 'same key under another id');
+  t.throws(
+    () => registry.add({ id: 'a1b2c3d4e5f7', name: 'Cafe again', region: ['S', 'C'], lat: 1, lon: 2, radiusM: 10, key }),
+    { code: 'E_EXISTS' },
+    'same key under another id',
+  );
   t.equal(registry.list().length, 1, 'nothing added');
-  t.ok(registry.add({ id: 'a1b2c3d4e5f7', name: 'Other', region: ['S', 'C'], lat: 1, lon: 2, radiusM: 10, key: bytesFrom(prng(15), 32) }).venue, 'another key is fine');
+  t.ok(
+    registry.add({ id: 'a1b2c3d4e5f7', name: 'Other', region: ['S', 'C'], lat: 1, lon: 2, radiusM: 10, key: bytesFrom(prng(15), 32) }).venue,
+    'another key is fine',
+  );
 });
 
 t.test('beepkit gateway venue add --key-file refuses a key registered under another id (E_EXISTS, exit 2)', async (t) => {
   const tmp = tempDir('venue-key-cli');
   t.teardown(tmp.remove);
   const key = bytesFrom(prng(16), 32);
-  new VenueRegistry(`${tmp.dir}/venues.json`).add({ id: 'a1b2c3d4e5f6', name: 'Cafe', region: ['scotland', 'edinburgh'], lat: 55.95, lon: -3.19, radiusM: 30, key });
+  new VenueRegistry(`${tmp.dir}/venues.json`).add({
+    id: 'a1b2c3d4e5f6',
+    name: 'Cafe',
+    region: ['scotland', 'edinburgh'],
+    lat: 55.95,
+    lon: -3.19,
+    radiusM: 30,
+    key,
+  });
   writeFileSync(`${tmp.dir}/venue.hex`, toHex(key) + '\n', { mode: 0o600 });
-  const args = ['gateway', 'venue', 'add', '-d', tmp.dir, '--name', 'Cafe twin', '--region', 'scotland/edinburgh', '--lat', '55.95', '--lon', '-3.19', '--id', 'a1b2c3d4e5f7', '--key-file', `${tmp.dir}/venue.hex`];
+  const args = [
+    'gateway',
+    'venue',
+    'add',
+    '-d',
+    tmp.dir,
+    '--name',
+    'Cafe twin',
+    '--region',
+    'scotland/edinburgh',
+    '--lat',
+    '55.95',
+    '--lon',
+    '-3.19',
+    '--id',
+    'a1b2c3d4e5f7',
+    '--key-file',
+    `${tmp.dir}/venue.hex`,
+  ];
   const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
     const c = execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (_e, _out, err) => resolve({ code: c.exitCode, err }));
   });
   t.equal(r.code, 2, 'exit 2');
   t.match(r.err, /"code":"E_EXISTS"/, `coded refusal on stderr: ${r.err.trim()}`);
-  t.same(new VenueRegistry(`${tmp.dir}/venues.json`).load().list().map((v) => v.id), ['a1b2c3d4e5f6'], 'the twin was not added');
+  t.same(
+    new VenueRegistry(`${tmp.dir}/venues.json`)
+      .load()
+      .list()
+      .map((v) => v.id),
+    ['a1b2c3d4e5f6'],
+    'the twin was not added',
+  );
 });

@@ -30,9 +30,19 @@ t.test('CA decisions', async (t) => {
   const request = (o: { frame?: Uint8Array; lat?: number; lon?: number; fixAgeMs?: number; seenAgeMs?: number; forge?: boolean } = {}): CaRequest => {
     const s = new Ed25519Signer(bytesFrom(rand, 32));
     const body: CaRequestBody = {
-      gnss: { timeMs: NOW - (o.fixAgeMs ?? 1000), latE6: Math.round((o.lat ?? 37.87235) * 1e6), lonE6: Math.round((o.lon ?? -122.25955) * 1e6), accuracyCm: 500, mode: '3d', satellites: 10, hdopX100: 80 },
+      gnss: {
+        timeMs: NOW - (o.fixAgeMs ?? 1000),
+        latE6: Math.round((o.lat ?? 37.87235) * 1e6),
+        lonE6: Math.round((o.lon ?? -122.25955) * 1e6),
+        accuracyCm: 500,
+        mode: '3d',
+        satellites: 10,
+        hdopX100: 80,
+      },
       venues: [{ frame: o.frame ?? frame(), rssi: -62, receivedAtMs: NOW - (o.seenAgeMs ?? 2000) }],
-      day: TODAY, pseudonymPublicKey: s.publicKey, extra: new Uint8Array(0),
+      day: TODAY,
+      pseudonymPublicKey: s.publicKey,
+      extra: new Uint8Array(0),
     };
     const sig = s.sign(caRequestSigningBytes(body));
     if (o.forge) sig[0] ^= 1;
@@ -64,7 +74,16 @@ t.test('CA decisions', async (t) => {
   const noGnss = request();
   const bodyNoGnss: CaRequestBody = { ...noGnss, gnss: null };
   const s2 = new Ed25519Signer(bytesFrom(rand, 32));
-  t.equal(codeOf({ ...noGnss, ...bodyNoGnss, pseudonymPublicKey: s2.publicKey, signature: s2.sign(caRequestSigningBytes({ ...bodyNoGnss, pseudonymPublicKey: s2.publicKey })) }), 'E_TRUST_GNSS', 'one source only');
+  t.equal(
+    codeOf({
+      ...noGnss,
+      ...bodyNoGnss,
+      pseudonymPublicKey: s2.publicKey,
+      signature: s2.sign(caRequestSigningBytes({ ...bodyNoGnss, pseudonymPublicKey: s2.publicKey })),
+    }),
+    'E_TRUST_GNSS',
+    'one source only',
+  );
   for (let i = 0; i < 4; i++) ca.authorise(good);
   t.equal(codeOf(good), 'E_RATE', 'per-pseudonym rate limit');
 });

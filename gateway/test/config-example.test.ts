@@ -41,10 +41,20 @@ t.test('the example names every field; with its optional fields on it still load
   t.equal(cfg.ingest.verifyWorkers, 1);
   const known = new Set([
     ...leaves(DEFAULT_CONFIG),
-    ...[...OPTIONAL_FIELDS].filter((f) => f !== 'clock' && f !== 'anchor' && f !== 'shard' && f !== 'venues' && f !== 'venues.chain' && f !== 'broker.embedded.tls'),
+    ...[...OPTIONAL_FIELDS].filter(
+      (f) => f !== 'clock' && f !== 'anchor' && f !== 'shard' && f !== 'venues' && f !== 'venues.chain' && f !== 'broker.embedded.tls',
+    ),
     ...TLS_FIELDS.map((f) => `broker.embedded.tls.${f}`),
   ]);
   const named = new Set(leaves(doc));
-  t.same([...known].filter((f) => !named.has(f)), [], 'every field the loader knows is in the example');
-  t.same([...named].filter((f) => !known.has(f)), [], 'and nothing else');
+  t.same(
+    [...known].filter((f) => !named.has(f)),
+    [],
+    'every field the loader knows is in the example',
+  );
+  t.same(
+    [...named].filter((f) => !known.has(f)),
+    [],
+    'and nothing else',
+  );
 });

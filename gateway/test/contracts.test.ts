@@ -16,7 +16,10 @@ t.test('the generated ABI and bytecode match a fresh compile', async (t) => {
 });
 
 async function refused(t: Test, p: Promise<unknown>, reason: string): Promise<void> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   t.ok(e instanceof RevertError && e.reason === reason, `refused with ${reason} (got ${(e as Error)?.message})`);
 }
 
@@ -34,7 +37,14 @@ t.test('contracts on anvil', async (t) => {
   t.test('AnchorRegistry', async (t) => {
     const reg = (await admin.deploy('AnchorRegistry')).contractAddress;
     const ledgerKey = key();
-    const head = (chain: string, treeSize: number): AnchorHead => ({ chain, treeSize, rootHash: key(), timestampMs: 1_700_000_000_000 + treeSize, blockHeight: treeSize, signature: randomBytes(64) });
+    const head = (chain: string, treeSize: number): AnchorHead => ({
+      chain,
+      treeSize,
+      rootHash: key(),
+      timestampMs: 1_700_000_000_000 + treeSize,
+      blockHeight: treeSize,
+      signature: randomBytes(64),
+    });
     await refused(t, gw.signAnchor(reg, [head('tracing', 1)]), 'NotAdmitted');
     await refused(t, gw.write('AnchorRegistry', reg, 'admit', [hex32(ledgerKey), gw.address]), 'NotAdmin');
     await admin.write('AnchorRegistry', reg, 'admit', [hex32(ledgerKey), gw.address]);
@@ -56,7 +66,11 @@ t.test('contracts on anvil', async (t) => {
     t.equal((await gw.latestAnchor(reg, ledgerKey, 'notification')).treeSize, 1, 'the good half of a refused batch is not stored');
     await refused(t, gw.signAnchor(reg, [{ ...head('tracing', 9), signature: randomBytes(10) }]), 'BadSignatureLength');
     const events = await other.anchoredHeads(reg, ledgerKey);
-    t.same(events.map((e) => `${e.chain}:${e.treeSize}`), ['tracing:3', 'notification:1', 'tracing:7'], 'one event per anchored head, anyone can read them');
+    t.same(
+      events.map((e) => `${e.chain}:${e.treeSize}`),
+      ['tracing:3', 'notification:1', 'tracing:7'],
+      'one event per anchored head, anyone can read them',
+    );
     t.equal(events[2].signature.length, 64);
     // rotating the submitting account: the old one loses the right
     await admin.write('AnchorRegistry', reg, 'admit', [hex32(ledgerKey), other.address]);

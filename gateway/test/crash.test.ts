@@ -41,7 +41,10 @@ t.test('kill -9 under load: receipted batches present exactly once, re-sent ones
   const dataDir = `${tmp.dir}/gw`;
   const keys = loadOrCreateKeys(dataDir);
   const cfg = `${tmp.dir}/gateway.yaml`;
-  writeFileSync(cfg, `dataDir: ${dataDir}\nbroker:\n  url: ${broker.url}\n  password: ${GW_PASSWORD}\n  clientId: gw-crash\n  connections: 2\nhttp: { port: 0 }\nlog: { level: warn }\n`);
+  writeFileSync(
+    cfg,
+    `dataDir: ${dataDir}\nbroker:\n  url: ${broker.url}\n  password: ${GW_PASSWORD}\n  clientId: gw-crash\n  connections: 2\nhttp: { port: 0 }\nlog: { level: warn }\n`,
+  );
 
   const rand = prng(424242);
   const nowS = Math.floor(hostNow() / 1000);
@@ -62,13 +65,15 @@ t.test('kill -9 under load: receipted batches present exactly once, re-sent ones
     if (payload[3] === 0x02) receipted.add(new DataView(payload.buffer, payload.byteOffset + 4, 8).getUint32(4)); // receipt: its correlation id
     onReceipt();
   });
-  const send = (i: number): Promise<void> => dev.mqtt.publish(topics.uplinkBatch('device-crash-1'), encodeMessage({ type: 'upload-batch', correlationId: cid(i), batch: batches[i] }), { qos: 1 });
-  const waitReceipts = (n: number): Promise<void> => new Promise((resolve) => {
-    onReceipt = () => {
-      if (receipted.size >= n) resolve();
-    };
-    onReceipt();
-  });
+  const send = (i: number): Promise<void> =>
+    dev.mqtt.publish(topics.uplinkBatch('device-crash-1'), encodeMessage({ type: 'upload-batch', correlationId: cid(i), batch: batches[i] }), { qos: 1 });
+  const waitReceipts = (n: number): Promise<void> =>
+    new Promise((resolve) => {
+      onReceipt = () => {
+        if (receipted.size >= n) resolve();
+      };
+      onReceipt();
+    });
 
   let child = await startChild(cfg);
   // Seeded kill points (batches sent). The publisher pauses while the gateway is down and,
@@ -127,7 +132,7 @@ t.test('kill -9 under load: receipted batches present exactly once, re-sent ones
   t.equal((await ledger.sth('tracing'))!.treeSize, N, 'exactly one entry per batch');
   let missing = 0;
   for (const b of batches) {
-    const first = 41 + (b[37] << 8 | b[38]);
+    const first = 41 + ((b[37] << 8) | b[38]);
     const e = await ledger.getByKey('tracing', recordHash(b.subarray(first, first + 89)));
     if (!e || toHex(e.data) !== toHex(b)) missing++;
   }

@@ -38,7 +38,10 @@ function beepkit(args: string[]): Promise<{ code: number | null; out: string; er
 }
 
 /** A logger that resolves `next(msg)` at the next info line with that message. */
-function watchingLogger(): { logger: { info(...a: unknown[]): void; warn(): void; error(): void; debug(): void }; next(msg: string): Promise<Record<string, unknown>> } {
+function watchingLogger(): {
+  logger: { info(...a: unknown[]): void; warn(): void; error(): void; debug(): void };
+  next(msg: string): Promise<Record<string, unknown>>;
+} {
   const waiters: { msg: string; resolve(f: Record<string, unknown>): void }[] = [];
   return {
     logger: {
@@ -48,7 +51,9 @@ function watchingLogger(): { logger: { info(...a: unknown[]): void; warn(): void
           w.resolve(fields as Record<string, unknown>);
         }
       },
-      warn() {}, error() {}, debug() {},
+      warn() {},
+      error() {},
+      debug() {},
     },
     next: (msg) => new Promise((resolve) => waiters.push({ msg, resolve })),
   };
@@ -63,9 +68,23 @@ t.test('device add|list|revoke through the CLI, honoured by the running embedded
   t.teardown(tmp.remove);
   const passwd = join(tmp.dir, 'passwd');
   const cfgFile = join(tmp.dir, 'gateway.yaml');
-  writeFileSync(cfgFile, stringify({ dataDir: './data', broker: { embedded: { port: 0, passwordFile: './passwd' } }, http: { port: 0 }, log: { level: 'silent' } }));
+  writeFileSync(
+    cfgFile,
+    stringify({ dataDir: './data', broker: { embedded: { port: 0, passwordFile: './passwd' } }, http: { port: 0 }, log: { level: 'silent' } }),
+  );
 
-  const added = await beepkit(['gateway', 'device', 'add', 'dev-alpha-01', '-c', cfgFile, '--out', join(tmp.dir, 'alpha.json'), '--password-out', join(tmp.dir, 'alpha.pw')]);
+  const added = await beepkit([
+    'gateway',
+    'device',
+    'add',
+    'dev-alpha-01',
+    '-c',
+    cfgFile,
+    '--out',
+    join(tmp.dir, 'alpha.json'),
+    '--password-out',
+    join(tmp.dir, 'alpha.pw'),
+  ]);
   t.equal(added.code, 0, added.err);
   const creds = JSON.parse(readFileSync(join(tmp.dir, 'alpha.json'), 'utf8')) as DeviceCredentials;
   t.match(creds, { type: 'beepkit-device-credentials', version: 1, id: 'dev-alpha-01', username: 'dev-alpha-01' });
@@ -85,7 +104,17 @@ t.test('device add|list|revoke through the CLI, honoured by the running embedded
   t.same([bad.code, JSON.parse(bad.err).code], [2, 'E_FORMAT'], 'an id that is no topic id');
 
   const w = watchingLogger();
-  const gw = new Gateway({ config: resolveConfig({ dataDir: join(tmp.dir, 'data'), broker: { embedded: { port: 0, passwordFile: passwd } }, http: { port: 0 }, ingest: { verifyWorkers: 0 } }), now: () => NOW, logger: w.logger, registryPollMs: 50 });
+  const gw = new Gateway({
+    config: resolveConfig({
+      dataDir: join(tmp.dir, 'data'),
+      broker: { embedded: { port: 0, passwordFile: passwd } },
+      http: { port: 0 },
+      ingest: { verifyWorkers: 0 },
+    }),
+    now: () => NOW,
+    logger: w.logger,
+    registryPollMs: 50,
+  });
   await gw.start();
   t.teardown(() => gw.stop());
   const alpha = await login(gw.brokerUrl, 'dev-alpha-01', creds.password);
@@ -117,7 +146,17 @@ t.test('a password file that does not exist yet: the gateway starts, and the fir
   t.teardown(tmp.remove);
   const passwd = join(tmp.dir, 'passwd');
   const w = watchingLogger();
-  const gw = new Gateway({ config: resolveConfig({ dataDir: join(tmp.dir, 'data'), broker: { embedded: { port: 0, passwordFile: passwd } }, http: { port: 0 }, ingest: { verifyWorkers: 0 } }), now: () => NOW, logger: w.logger, registryPollMs: 50 });
+  const gw = new Gateway({
+    config: resolveConfig({
+      dataDir: join(tmp.dir, 'data'),
+      broker: { embedded: { port: 0, passwordFile: passwd } },
+      http: { port: 0 },
+      ingest: { verifyWorkers: 0 },
+    }),
+    now: () => NOW,
+    logger: w.logger,
+    registryPollMs: 50,
+  });
   await gw.start();
   t.teardown(() => gw.stop());
   const reloaded = w.next('broker: password file reloaded');

@@ -7,7 +7,6 @@ import { Solver, ledgerTracingSource } from '../src/solver/index.ts';
 import { Diagnostician, challengeFromJson, challengeToJson, consentFromJson, consentToJson } from '../src/diagnosis/index.ts';
 import { DAY, T0, batchOf, cafeTracks, caPub, diagnosticianCert, keysOf, ledgerSigner, seed, solverKey } from './solver-helpers.ts';
 
-
 t.test('diagnostician rejects forgeries before appending anything', async (t) => {
   let clock = (T0 + 3000) * 1000;
   const now = () => clock;
@@ -24,7 +23,11 @@ t.test('diagnostician rejects forgeries before appending anything', async (t) =>
   const asDevice = mk(diagnosticianCert(dSeed, dSeed, 'diagnostician'));
   await t.rejects(asDevice.endorse(buildConsent(asDevice.challenge(), [alice], { teks: true, visits })), { code: 'E_CERT' }, 'certificate from another CA');
   const roleDevice = mk(diagnosticianCert(dSeed, undefined, 'device'));
-  await t.rejects(roleDevice.endorse(buildConsent(roleDevice.challenge(), [alice], { teks: true })), { code: 'E_CERT' }, 'certificate without role diagnostician');
+  await t.rejects(
+    roleDevice.endorse(buildConsent(roleDevice.challenge(), [alice], { teks: true })),
+    { code: 'E_CERT' },
+    'certificate without role diagnostician',
+  );
   const stolen = mk(diagnosticianCert(dSeed), seed('impostor'));
   await t.rejects(stolen.endorse(buildConsent(stolen.challenge(), [alice])), { code: 'E_CERT' }, "someone else's certificate");
 
@@ -70,9 +73,15 @@ t.test('solver rejects forged endorsement records on the chain', async (t) => {
   const dSeed = seed('diagnostician');
   const ch2 = newChallenge(new Ed25519Signer(dSeed).publicKey, time);
   const days = buildConsent(ch2, [alice]).days;
-  const badProof = signEndorsement({ certificate: diagnosticianCert(dSeed), challenge: ch2, time, level: 0, days: [{ ...days[0], proof: new Uint8Array(64) }] }, dSeed);
+  const badProof = signEndorsement(
+    { certificate: diagnosticianCert(dSeed), challenge: ch2, time, level: 0, days: [{ ...days[0], proof: new Uint8Array(64) }] },
+    dSeed,
+  );
   const staleCh = newChallenge(new Ed25519Signer(dSeed).publicKey, time - 7200, 900);
-  const stale = signEndorsement({ certificate: diagnosticianCert(dSeed), challenge: staleCh, time, level: 0, days: buildConsent(staleCh, [alice]).days }, dSeed);
+  const stale = signEndorsement(
+    { certificate: diagnosticianCert(dSeed), challenge: staleCh, time, level: 0, days: buildConsent(staleCh, [alice]).days },
+    dSeed,
+  );
   for (const data of [forgedCa, badProof, stale]) await ledger.append('tracing', [{ data }]);
   const published: Uint8Array[] = [];
   const s = new Solver({ source: ledgerTracingSource(ledger), sink: { publish: async (e) => void published.push(...e) }, solverKey, caPub, now });

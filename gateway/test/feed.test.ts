@@ -45,8 +45,19 @@ t.test('broadcast and catch-up', { skip: missing('mosquitto'), timeout: 60_000 }
   const r = await a.request('catchup-request', { type: 'catchup-request', chain: 'notification', fromHeight: 1, maxBlocks: 10 });
   if (r.type !== 'catchup-response') throw new Error(`expected catch-up: ${JSON.stringify(r)}`);
   t.equal(r.tipHeight, 3);
-  t.same(r.blocks.map((x) => decodeBlock(x).block.header.height), [1, 2, 3], 'blocks from height 1');
-  t.same(r.blocks.map(toHex), a.feed.slice(1, 4).map((p) => { const m = decodeMessage(p); return m.type === 'notification-block' ? toHex(m.block) : ''; }), 'same bytes as broadcast');
+  t.same(
+    r.blocks.map((x) => decodeBlock(x).block.header.height),
+    [1, 2, 3],
+    'blocks from height 1',
+  );
+  t.same(
+    r.blocks.map(toHex),
+    a.feed.slice(1, 4).map((p) => {
+      const m = decodeMessage(p);
+      return m.type === 'notification-block' ? toHex(m.block) : '';
+    }),
+    'same bytes as broadcast',
+  );
   const bounded = await a.request('catchup-request', { type: 'catchup-request', chain: 'notification', fromHeight: 0, maxBlocks: 2 });
   t.equal(bounded.type === 'catchup-response' ? bounded.blocks.length : -1, 2, 'bounded by maxBlocks');
 

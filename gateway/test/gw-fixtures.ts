@@ -30,7 +30,10 @@ export class Pseudonym {
   readonly signer: Ed25519Signer;
   readonly ephemeral: Uint8Array;
   cert!: Certificate;
-  constructor(readonly rand: () => number, readonly day: number) {
+  constructor(
+    readonly rand: () => number,
+    readonly day: number,
+  ) {
     this.signer = new Ed25519Signer(bytesFrom(rand, 32));
     this.ephemeral = bytesFrom(rand, 32);
   }
@@ -41,8 +44,14 @@ export class Pseudonym {
   certify(ca: Ed25519Signer, o: { day?: number; notBefore?: number; notAfter?: number; role?: 'device' | 'diagnostician' } = {}): this {
     const day = o.day ?? this.day;
     this.cert = issueCertificate(ca, {
-      role: o.role ?? 'device', serial: 1, day, notBefore: o.notBefore ?? day * DAY, notAfter: o.notAfter ?? (day + 1) * DAY + 3600,
-      subject: this.publicKey, solverKeyId: new Uint8Array(8), region: 'CA/Alameda/Berkeley/Cafe',
+      role: o.role ?? 'device',
+      serial: 1,
+      day,
+      notBefore: o.notBefore ?? day * DAY,
+      notAfter: o.notAfter ?? (day + 1) * DAY + 3600,
+      subject: this.publicKey,
+      solverKeyId: new Uint8Array(8),
+      region: 'CA/Alameda/Berkeley/Cafe',
     });
     return this;
   }
@@ -50,7 +59,10 @@ export class Pseudonym {
     return encodeTraceCode({ version: 1, prefix, interval, salt: bytesFrom(this.rand, 8), ciphertext: bytesFrom(this.rand, 46) });
   }
   batch(intervals: number[], o: { day?: number; cert?: Uint8Array } = {}): Uint8Array {
-    return signBatch({ day: o.day ?? this.day, ephemeralPub: this.ephemeral, certificate: o.cert ?? this.cert.bytes, records: intervals.map((i) => this.record(i)) }, this.signer);
+    return signBatch(
+      { day: o.day ?? this.day, ephemeralPub: this.ephemeral, certificate: o.cert ?? this.cert.bytes, records: intervals.map((i) => this.record(i)) },
+      this.signer,
+    );
   }
 }
 
@@ -65,4 +77,3 @@ export function uploadPayload(batch: Uint8Array, n: number): Uint8Array {
 }
 
 export { recordHash, toHex };
-

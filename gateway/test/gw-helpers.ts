@@ -28,7 +28,13 @@ const gatewayIds = new Map<string, number>();
 const gatewayId = (dataDir: string): number => gatewayIds.get(dataDir) ?? (gatewayIds.set(dataDir, gatewayIds.size + 1), gatewayIds.size);
 /** `httpPort` 0: kernel-chosen (read `gw.httpPort`). */
 export function gatewayConfig(dataDir: string, url: string, httpPort: number, extra: Record<string, unknown> = {}): GatewayConfig {
-  return resolveConfig({ dataDir, broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-test-${gatewayId(dataDir)}`, connections: 2 }, http: { port: httpPort }, log: { level: 'silent' }, ...extra });
+  return resolveConfig({
+    dataDir,
+    broker: { url, password: GW_PASSWORD, username: 'gateway', clientId: `gw-test-${gatewayId(dataDir)}`, connections: 2 },
+    http: { port: httpPort },
+    log: { level: 'silent' },
+    ...extra,
+  });
 }
 
 /** A device: MQTT client with its topic id as username; request() waits for the reply with the same correlation id. */
@@ -38,9 +44,22 @@ export class Device {
   readonly feed: Buffer[] = [];
   #waiters: { pred: () => boolean; resolve(): void }[] = [];
   #n = 0;
-  constructor(readonly id: string, url: string, o: { user?: string } = {}) {
+  constructor(
+    readonly id: string,
+    url: string,
+    o: { user?: string } = {},
+  ) {
     const user = o.user ?? id;
-    this.mqtt = new GatewayMqtt({ url, clientId: `${user}:c-${id}`, username: user, password: devicePassword(user), clean: true, backoff: { initialMs: 50, maxMs: 500 }, random: prng(id.length), maxInflight: 5000 });
+    this.mqtt = new GatewayMqtt({
+      url,
+      clientId: `${user}:c-${id}`,
+      username: user,
+      password: devicePassword(user),
+      clean: true,
+      backoff: { initialMs: 50, maxMs: 500 },
+      random: prng(id.length),
+      maxInflight: 5000,
+    });
     this.mqtt.on('error', () => {});
     this.mqtt.onMessage((topic, payload, ack) => {
       ack(true);

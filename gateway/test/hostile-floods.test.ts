@@ -52,7 +52,14 @@ t.test('login guessing: after 10 failures the address backs off (CONNACK 3, no p
   t.equal(await right.connack(), 3, 'the right password during the back-off: CONNACK 3');
   // ...and a device that retries (as agents do) gets in once it ends (here ≤ 2 s: 13 failures)
   const t1 = performance.now();
-  const dev = new GatewayMqtt({ url: `mqtt://127.0.0.1:${gw.port}`, clientId: DEV1, username: DEV1, password: DEVICES[DEV1], clean: true, backoff: { initialMs: 100, maxMs: 500 } });
+  const dev = new GatewayMqtt({
+    url: `mqtt://127.0.0.1:${gw.port}`,
+    clientId: DEV1,
+    username: DEV1,
+    password: DEVICES[DEV1],
+    clean: true,
+    backoff: { initialMs: 100, maxMs: 500 },
+  });
   dev.on('error', () => {});
   await dev.start();
   t.equal(dev.state, 'connected', `the device got in after ${((performance.now() - t1) / 1000).toFixed(1)} s`);

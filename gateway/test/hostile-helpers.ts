@@ -43,15 +43,29 @@ interface TapLike {
   teardown(fn: () => unknown): void;
 }
 
-export async function startGateway(t: TapLike, extra: { limits?: Record<string, number>; tls?: Record<string, unknown>; dir?: string } = {}): Promise<GatewayChild> {
+export async function startGateway(
+  t: TapLike,
+  extra: { limits?: Record<string, number>; tls?: Record<string, unknown>; dir?: string } = {},
+): Promise<GatewayChild> {
   const tmp = tempDir('hostile');
   const dir = extra.dir ?? tmp.dir;
   t.teardown(tmp.remove);
-  const passwd = Object.entries(DEVICES).map(([u, p]) => `${u}:${hashPassword(p)}\n`).join('');
+  const passwd = Object.entries(DEVICES)
+    .map(([u, p]) => `${u}:${hashPassword(p)}\n`)
+    .join('');
   writeFileSync(join(dir, 'passwd'), passwd, { mode: 0o600 });
   const cfg = {
     dataDir: join(dir, 'data'),
-    broker: { password: GW_PASSWORD, embedded: { host: '127.0.0.1', port: 0, passwordFile: join(dir, 'passwd'), ...(extra.limits ? { limits: extra.limits } : {}), ...(extra.tls ? { tls: extra.tls } : {}) } },
+    broker: {
+      password: GW_PASSWORD,
+      embedded: {
+        host: '127.0.0.1',
+        port: 0,
+        passwordFile: join(dir, 'passwd'),
+        ...(extra.limits ? { limits: extra.limits } : {}),
+        ...(extra.tls ? { tls: extra.tls } : {}),
+      },
+    },
     http: { host: '127.0.0.1', port: 0 },
     log: { level: 'info' },
     ingest: { verifyWorkers: 0 },
@@ -165,8 +179,11 @@ const str = (s: string | Buffer): Buffer => {
 export function connectPacket(o: { clientId: string; username?: string; password?: string; clean?: boolean }): Buffer {
   const flags = (o.clean === false ? 0 : 0x02) | (o.username !== undefined ? 0x80 : 0) | (o.password !== undefined ? 0x40 : 0);
   const body = Buffer.concat([
-    str('MQTT'), Buffer.from([4, flags, 0, 60]), str(o.clientId),
-    ...(o.username !== undefined ? [str(o.username)] : []), ...(o.password !== undefined ? [str(o.password)] : []),
+    str('MQTT'),
+    Buffer.from([4, flags, 0, 60]),
+    str(o.clientId),
+    ...(o.username !== undefined ? [str(o.username)] : []),
+    ...(o.password !== undefined ? [str(o.password)] : []),
   ]);
   return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
 }

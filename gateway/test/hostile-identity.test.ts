@@ -11,7 +11,7 @@ import { GatewayMqtt } from '../src/mqtt.ts';
 import { tempDir } from './broker-helpers.ts';
 import { connectPacket, DEV1, DEV2, DEVICES, GW_PASSWORD, MB, peakRss, Raw, startGateway, type GatewayChild } from './hostile-helpers.ts';
 
-t.test('takeover: a device may not take the gateway\'s (or anyone else\'s) client id', { timeout: 90_000 }, async (t) => {
+t.test("takeover: a device may not take the gateway's (or anyone else's) client id", { timeout: 90_000 }, async (t) => {
   const gw = await startGateway(t);
   t.equal(await gw.health(), 200, 'healthy at start');
   const rss = await peakRss(gw.rss, async () => {
@@ -60,7 +60,10 @@ t.test('log flooding: long and binary identifiers cost a bounded log', { timeout
   const logged = gw.logBytes() - before;
   t.ok(logged < 16 * 1024, `${logged} B of log for 58 hostile connects (bound 16 KiB; 6.5 MB before)`);
   t.equal(lines.length, 8, 'each refusal logged once');
-  t.ok(lines.every((l) => l.length < 600 && !l.includes('\u001b') && l.includes('\\\\u001b') && l.includes('…(+')), 'ids truncated to 64 characters, control characters escaped');
+  t.ok(
+    lines.every((l) => l.length < 600 && !l.includes('\u001b') && l.includes('\\\\u001b') && l.includes('…(+')),
+    'ids truncated to 64 characters, control characters escaped',
+  );
 });
 
 t.test('TLS listener: TLS 1.2+ with the configured certificate; older versions refused', { timeout: 90_000 }, async (t) => {

@@ -25,7 +25,10 @@ async function authed(port: number, clientId: string): Promise<Raw> {
 }
 
 t.test('the device packet cap is sized from the protocol', async (t) => {
-  t.ok(MAX_LEGIT_DEVICE_PACKET > 360_000 && MAX_LEGIT_DEVICE_PACKET < 370_000, `largest legitimate device packet ${MAX_LEGIT_DEVICE_PACKET} B (a 4096-record day batch)`);
+  t.ok(
+    MAX_LEGIT_DEVICE_PACKET > 360_000 && MAX_LEGIT_DEVICE_PACKET < 370_000,
+    `largest legitimate device packet ${MAX_LEGIT_DEVICE_PACKET} B (a 4096-record day batch)`,
+  );
   t.equal(DEVICE_MAX_PACKET_BYTES, 448 * 1024, 'cap: +25 % rounded up to 64 KiB = 448 KiB');
 });
 
@@ -57,13 +60,15 @@ t.test('oversized and pre-auth packets are dropped before they are buffered', { 
 
   // 3. four unauthenticated CONNECTs announcing 200 MB, streaming 16 MB each
   const pre = await peakRss(gw.rss, async () => {
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      const raw = new Raw(gw.port);
-      raw.sock.write(headerOnly(1, 200 * MB));
-      const sent = await raw.stream(16 * MB);
-      await raw.closed;
-      return sent;
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const raw = new Raw(gw.port);
+        raw.sock.write(headerOnly(1, 200 * MB));
+        const sent = await raw.stream(16 * MB);
+        await raw.closed;
+        return sent;
+      }),
+    );
   });
   t.equal(await gw.metric('beepkit_broker_guard_closed_total', '{reason="packet-size"}'), 6, 'four pre-auth 200 MB CONNECTs closed at their header');
   t.ok(pre.peak - base < RSS_BOUND, `4 × 200 MB pre-auth CONNECT: RSS peak ${mb(pre.peak)} MB (898 MB before)`);
@@ -77,7 +82,12 @@ t.test('oversized and pre-auth packets are dropped before they are buffered', { 
   pipelined.sock.write(connectPacket({ clientId: DEV1, username: DEV1, password: 'wrong-but-slow-to-check' }));
   for (let i = 0; i < 4; i++) pipelined.sock.write(Buffer.concat([publishHeader('x', 4000), Buffer.alloc(4000)]));
   await pipelined.closed;
-  t.ok((await gw.metric('beepkit_broker_guard_closed_total', '{reason="preauth-bytes"}')) + (await gw.metric('beepkit_broker_connect_refused_total', '{reason="bad_credentials"}')) >= 1, 'pipelined bytes before CONNACK: bounded (closed)');
+  t.ok(
+    (await gw.metric('beepkit_broker_guard_closed_total', '{reason="preauth-bytes"}')) +
+      (await gw.metric('beepkit_broker_connect_refused_total', '{reason="bad_credentials"}')) >=
+      1,
+    'pipelined bytes before CONNACK: bounded (closed)',
+  );
   t.equal(await gw.health(), 200, 'the gateway is healthy throughout');
   t.comment(`RSS: base ${mb(base)} MB, 200 MB PUBLISH peak ${mb(big.peak)}, 4 × pre-auth peak ${mb(pre.peak)}`);
 });
@@ -98,11 +108,13 @@ t.test('retained floods are refused; a small own status is kept', { timeout: 120
   const late = new GatewayMqtt({ url: `mqtt://127.0.0.1:${gw.port}`, clientId: 'observer', username: 'gateway', password: GW_PASSWORD, clean: true });
   late.on('error', () => {});
   const got: number[] = [];
-  const first = new Promise<void>((resolve) => late.onMessage((_topic, payload, ack) => {
-    ack(true);
-    got.push(payload.length);
-    resolve();
-  }));
+  const first = new Promise<void>((resolve) =>
+    late.onMessage((_topic, payload, ack) => {
+      ack(true);
+      got.push(payload.length);
+      resolve();
+    }),
+  );
   await late.start();
   t.teardown(() => late.stop());
   await late.subscribe(`beepkit/v1/dev/${DEV1}/status`, 1);

@@ -29,11 +29,19 @@ function outcome(f: () => unknown): string {
   }
 }
 
-function cert(o: { signer?: Ed25519Signer; day?: number; role?: 'device' | 'diagnostician'; region?: string; notBefore?: number; notAfter?: number } = {}): Certificate {
+function cert(
+  o: { signer?: Ed25519Signer; day?: number; role?: 'device' | 'diagnostician'; region?: string; notBefore?: number; notAfter?: number } = {},
+): Certificate {
   const day = o.day ?? D;
   return issueCertificate(o.signer ?? ca, {
-    role: o.role ?? 'device', serial: 7, day, notBefore: o.notBefore ?? day * DAY, notAfter: o.notAfter ?? (day + 1) * DAY,
-    subject: bytesFrom(rand, 32), solverKeyId: bytesFrom(rand, 8), region: o.region ?? 'CA/Alameda/Berkeley',
+    role: o.role ?? 'device',
+    serial: 7,
+    day,
+    notBefore: o.notBefore ?? day * DAY,
+    notAfter: o.notAfter ?? (day + 1) * DAY,
+    subject: bytesFrom(rand, 32),
+    solverKeyId: bytesFrom(rand, 8),
+    region: o.region ?? 'CA/Alameda/Berkeley',
   });
 }
 
@@ -63,28 +71,42 @@ t.test('verifyCertificate with its cached CA key: same codes on every call, two 
   const other = cert({ signer: otherCa });
   for (let round = 0; round < 3; round++) {
     for (const [name, c, n, day, code] of cases) {
-      t.equal(outcome(() => verifyCertificate(c, ca.publicKey, { now: n, day, role: 'device' })), code, `${name} (round ${round})`);
-      t.equal(outcome(() => verifyCertificate(other, otherCa.publicKey, { now, day: D, role: 'device' })), 'ok', 'the other CA in between');
+      t.equal(
+        outcome(() => verifyCertificate(c, ca.publicKey, { now: n, day, role: 'device' })),
+        code,
+        `${name} (round ${round})`,
+      );
+      t.equal(
+        outcome(() => verifyCertificate(other, otherCa.publicKey, { now, day: D, role: 'device' })),
+        'ok',
+        'the other CA in between',
+      );
     }
   }
-  fc.assert(fc.property(fc.integer({ min: 0, max: 160 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
-    const c = cert();
-    const b = c.bytes.slice();
-    b[at % b.length] ^= x;
-    let d: Certificate;
-    try {
-      d = decodeCertificate(b);
-    } catch {
-      return true;
-    }
-    return outcome(() => verifyCertificate(d, ca.publicKey, { now, day: D, role: 'device' })) !== 'ok'; // any changed byte is refused
-  }), { seed: 17, numRuns: 200 });
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 160 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
+      const c = cert();
+      const b = c.bytes.slice();
+      b[at % b.length] ^= x;
+      let d: Certificate;
+      try {
+        d = decodeCertificate(b);
+      } catch {
+        return true;
+      }
+      return outcome(() => verifyCertificate(d, ca.publicKey, { now, day: D, role: 'device' })) !== 'ok'; // any changed byte is refused
+    }),
+    { seed: 17, numRuns: 200 },
+  );
 });
 
 t.test('recordHashes equals recordHash; ed25519KeyObject equals the SPKI import and is cached', async (t) => {
   const records = Array.from({ length: 30 }, (_, i) => bytesFrom(rand, 40 + i * 7));
   const scratch = new Scratch();
-  t.same(recordHashes(records, scratch).map(toHex), records.map((r) => toHex(recordHash(r))));
+  t.same(
+    recordHashes(records, scratch).map(toHex),
+    records.map((r) => toHex(recordHash(r))),
+  );
   t.same(recordHashes([bytesFrom(rand, 9000)], scratch).map(toHex).length, 1, 'scratch grows');
   const s = new Ed25519Signer(bytesFrom(rand, 32));
   const k = ed25519KeyObject(s.publicKey);

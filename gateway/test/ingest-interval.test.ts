@@ -66,7 +66,11 @@ t.test('a second claim on an interval is refused with E_CONFLICT, across a resta
   const again = await send(g.ingest, first);
   t.equal(again.code, 'DUPLICATE', 'an exact re-send is not a conflict');
   if (again.msg.type !== 'receipt' || ok.msg.type !== 'receipt') throw new Error('receipts expected');
-  t.same([again.msg.leafIndex, toHex(again.msg.entryHash), toHex(again.msg.signedTreeHead)], [ok.msg.leafIndex, toHex(ok.msg.entryHash), toHex(ok.msg.signedTreeHead)], 'its original receipt');
+  t.same(
+    [again.msg.leafIndex, toHex(again.msg.entryHash), toHex(again.msg.signedTreeHead)],
+    [ok.msg.leafIndex, toHex(ok.msg.entryHash), toHex(ok.msg.signedTreeHead)],
+    'its original receipt',
+  );
   t.equal((await send(g.ingest, p.batch([12]))).code, 'OK', 'a new interval of the same pseudonym-day is accepted');
   t.equal((await g.ledger.sth('tracing'))!.treeSize, 3, 'three batches on the ledger, no conflicting one');
   t.ok((await g.ledger.verify()).ok, 'ledger verifies');
@@ -78,10 +82,27 @@ t.test('the solver counts conflicting claims it still sees and indexes the first
   const solverKey = bytesFrom(rand, 32);
   const p = new Pseudonym(rand, D).certify(ca);
   const sealer = new TraceCodeSealer({ prefix: p.publicKey, ephemeralPriv: bytesFrom(rand, 32), solverPub: x25519PublicKey(solverKey) });
-  const batch = (intervals: number[], lat: number): Uint8Array => signBatch({
-    day: D, ephemeralPub: sealer.ephemeralPub, certificate: p.cert.bytes,
-    records: intervals.map((i) => sealer.seal(i, { start: D * DAY + i * 1800, end: D * DAY + i * 1800 + 600, lat, lon: -122.2727, accuracy: 10, sources: 1, level: 0, perturbed: false })),
-  }, p.signer);
+  const batch = (intervals: number[], lat: number): Uint8Array =>
+    signBatch(
+      {
+        day: D,
+        ephemeralPub: sealer.ephemeralPub,
+        certificate: p.cert.bytes,
+        records: intervals.map((i) =>
+          sealer.seal(i, {
+            start: D * DAY + i * 1800,
+            end: D * DAY + i * 1800 + 600,
+            lat,
+            lon: -122.2727,
+            accuracy: 10,
+            sources: 1,
+            level: 0,
+            perturbed: false,
+          }),
+        ),
+      },
+      p.signer,
+    );
   const solver = new Solver({ solverKey, caPub: ca.publicKey, now: () => NOW_MS, source: { blocks: async () => [] }, sink: { publish: async () => {} } });
   t.equal(solver.ingestBatch(batch([3, 4], 37.8716), NOW_MS), 2);
   t.equal(solver.ingestBatch(batch([4, 5], 37.9716), NOW_MS), 1, 'the second claim on interval 4 is not indexed');
@@ -90,7 +111,13 @@ t.test('the solver counts conflicting claims it still sees and indexes the first
 });
 
 t.test('claim keys are those of the published vectors (protocol/vectors/batch.json)', async (t) => {
-  const v = JSON.parse(readFileSync(new URL('../../protocol/vectors/batch.json', import.meta.url), 'utf8')) as { valid: { hex: string }[]; inputs: { intervals: number[]; claimKeys: string[] } };
+  const v = JSON.parse(readFileSync(new URL('../../protocol/vectors/batch.json', import.meta.url), 'utf8')) as {
+    valid: { hex: string }[];
+    inputs: { intervals: number[]; claimKeys: string[] };
+  };
   const b = decodeBatch(fromHex(v.valid[0].hex));
-  t.same(v.inputs.intervals.map((i) => toHex(claimKey(b.traceCodes[0].prefix, b.day, i))), v.inputs.claimKeys);
+  t.same(
+    v.inputs.intervals.map((i) => toHex(claimKey(b.traceCodes[0].prefix, b.day, i))),
+    v.inputs.claimKeys,
+  );
 });

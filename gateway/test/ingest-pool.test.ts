@@ -21,7 +21,11 @@ import { hostNow } from '@beepkit/protocol/clock';
 const D = 20_602;
 const NOW_MS = (D * DAY + DAY - 60) * 1000;
 
-interface Case { name: string; payload: Uint8Array; want: string }
+interface Case {
+  name: string;
+  payload: Uint8Array;
+  want: string;
+}
 
 /** Records in valid batch b of pseudonym p (≤ 42 per pseudonym, under the burst of 60). */
 const size = (p: number, b: number): number => 1 + ((p + b) % 12);
@@ -52,7 +56,11 @@ function cases(): { list: Case[]; ca: Ed25519Signer } {
   const greedy = new Pseudonym(rand, D).certify(ca);
   add('within the rate', greedy.batch(Array.from({ length: 40 }, (_, j) => j)), 'OK');
   add('over the rate', greedy.batch(Array.from({ length: 21 }, (_, j) => j)), 'E_RATE');
-  add('a record already in another batch', signBatch({ day: D, ephemeralPub: ps.ephemeral, certificate: ps.cert.bytes, records: [shared, ps.record(6)] }, ps.signer), 'E_DUPLICATE');
+  add(
+    'a record already in another batch',
+    signBatch({ day: D, ephemeralPub: ps.ephemeral, certificate: ps.cert.bytes, records: [shared, ps.record(6)] }, ps.signer),
+    'E_DUPLICATE',
+  );
   add('another record for a claimed interval', ps.batch([7, 4]), 'E_CONFLICT');
   return { list, ca };
 }
@@ -87,8 +95,11 @@ async function run(t: Test, workers: number): Promise<{ codes: string[]; keys: s
     const head = decodeSth(m.signedTreeHead);
     proofs += verifyInclusion(leafHash(batch.batch), m.leafIndex, head.treeSize, m.proof, head.rootHash) ? 1 : 0;
   }
-  t.equal(proofs, results.filter((r) => r.code === 'OK' || r.code === 'DUPLICATE').length, 'every receipt\'s inclusion proof verifies (the replay\'s too)');
-  t.ok(results.every((r) => r.ack), 'every message acknowledged');
+  t.equal(proofs, results.filter((r) => r.code === 'OK' || r.code === 'DUPLICATE').length, "every receipt's inclusion proof verifies (the replay's too)");
+  t.ok(
+    results.every((r) => r.ack),
+    'every message acknowledged',
+  );
   const keys: string[] = [];
   for (const b of await ledger.blocks('tracing', 0, 1000)) for (const e of b.entries) keys.push(...e.keys.map(toHex));
   t.equal(new Set(keys).size, keys.length, 'every record exactly once');
@@ -124,7 +135,11 @@ t.test('VerifyPool: a worker killed with jobs outstanding answers them inline; i
   await new Promise((r) => setImmediate(r)); // the jobs are now with the worker
   await (pool as unknown as { stop(): Promise<void> }).stop(); // terminates it mid-way
   const got = await Promise.all(all);
-  t.same(got, msgs.map((_, i) => i % 5 !== 0), 'every answer right (wrong signatures false, the rest true)');
+  t.same(
+    got,
+    msgs.map((_, i) => i % 5 !== 0),
+    'every answer right (wrong signatures false, the rest true)',
+  );
   t.equal(await pool.verify(s.publicKey, domain, msgs[0], sigs[0]), true, 'after stop: inline');
   t.equal(await pool.verify(new Uint8Array(31), domain, msgs[0], sigs[0]), false, 'a malformed key is false');
 

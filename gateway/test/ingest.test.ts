@@ -35,8 +35,12 @@ t.test('certificate from the CA, batches with verifiable receipts, idempotent re
   const p = new Pseudonym(prng(1), TODAY);
   const body: CaRequestBody = {
     gnss: { timeMs: NOW - 2000, latE6: 37871650, lonE6: -122272650, accuracyCm: 800, mode: '3d', satellites: 9, hdopX100: 90 },
-    venues: [{ frame: encodeVenueFrame({ venueId: Buffer.from(venue.id, 'hex'), slot: slotOf(NOW / 1000), txPower: -59 }, key), rssi: -60, receivedAtMs: NOW - 1500 }],
-    day: TODAY, pseudonymPublicKey: p.publicKey, extra: new Uint8Array(0),
+    venues: [
+      { frame: encodeVenueFrame({ venueId: Buffer.from(venue.id, 'hex'), slot: slotOf(NOW / 1000), txPower: -59 }, key), rssi: -60, receivedAtMs: NOW - 1500 },
+    ],
+    day: TODAY,
+    pseudonymPublicKey: p.publicKey,
+    extra: new Uint8Array(0),
   };
   const caReply = await dev.request('ca-request', { type: 'ca-request', ...body, signature: p.signer.sign(caRequestSigningBytes(body)) });
   t.equal(caReply.type, 'ca-response');
@@ -58,15 +62,22 @@ t.test('certificate from the CA, batches with verifiable receipts, idempotent re
     t.ok(verifyInclusion(leafHash(batch), r.leafIndex, sth.treeSize, r.proof, sth.rootHash), 'its one inclusion proof verifies');
   }
   const ids = batches.map((b) => decodeBatch(b).records.map(recordHash));
-  t.same(ids.map((x) => x.length), [3, 20]);
+  t.same(
+    ids.map((x) => x.length),
+    [3, 20],
+  );
   const stored = await gw.ledger.getByKey('tracing', ids[1][5]);
   t.ok(stored && equalBytes(stored.data, batches[1]), 'the ledger entry is exactly the batch bytes');
-  t.equal(stored?.leafIndex, receipts[1].leafIndex, 'found by a record hash at the receipt\'s leaf');
+  t.equal(stored?.leafIndex, receipts[1].leafIndex, "found by a record hash at the receipt's leaf");
 
   const sizeBefore = (await gw.ledger.sth('tracing'))!.treeSize;
   const again = await dev.request('uplink-batch', { type: 'upload-batch', batch: batches[0] });
   if (again.type !== 'receipt') throw new Error('re-send must get a receipt');
-  t.same([toHex(again.entryHash), again.leafIndex, again.blockHeight, again.proof.map(toHex)], [toHex(receipts[0].entryHash), receipts[0].leafIndex, receipts[0].blockHeight, receipts[0].proof.map(toHex)], 're-send: same receipt');
+  t.same(
+    [toHex(again.entryHash), again.leafIndex, again.blockHeight, again.proof.map(toHex)],
+    [toHex(receipts[0].entryHash), receipts[0].leafIndex, receipts[0].blockHeight, receipts[0].proof.map(toHex)],
+    're-send: same receipt',
+  );
   t.ok(equalBytes(again.signedTreeHead, receipts[0].signedTreeHead), 're-send: the original tree head');
   t.equal((await gw.ledger.sth('tracing'))!.treeSize, sizeBefore, 're-send added nothing');
   const entry = (await gw.ledger.getByKey('tracing', ids[0][0]))!;

@@ -38,9 +38,21 @@ t.test('beepkit ledger verify/get/proof/tail', async (t) => {
   t.equal(JSON.parse(got.stdout).data, toHex(batch('cli1').data));
   const proof = await beepkit('ledger', 'proof', dir, h);
   const r = JSON.parse(proof.stdout) as { leafIndex: number; inclusionProof: string[]; sth: { treeSize: number; rootHash: string } };
-  t.ok(verifyInclusion(fromHex(h), r.leafIndex, r.sth.treeSize, r.inclusionProof.map((x) => fromHex(x)), fromHex(r.sth.rootHash)), 'CLI proof verifies');
+  t.ok(
+    verifyInclusion(
+      fromHex(h),
+      r.leafIndex,
+      r.sth.treeSize,
+      r.inclusionProof.map((x) => fromHex(x)),
+      fromHex(r.sth.rootHash),
+    ),
+    'CLI proof verifies',
+  );
   const tail = await beepkit('ledger', 'tail', dir, '--chain', 'tracing', '-n', '2');
-  t.same((JSON.parse(tail.stdout) as { height: number }[]).map((b) => b.height), [2, 3]);
+  t.same(
+    (JSON.parse(tail.stdout) as { height: number }[]).map((b) => b.height),
+    [2, 3],
+  );
   const missing = await beepkit('ledger', 'get', dir, '00'.repeat(32));
   t.equal(missing.code, 1, 'absent entry exits 1');
   const help = await beepkit('ledger', '--help');

@@ -14,7 +14,11 @@ const open = async (): Promise<EmbeddedLedger> => {
 };
 let ledger = await open();
 if (run === '0') {
-  for (let i = 0; i < 8000; i += 500) await ledger.append('tracing', Array.from({ length: 500 }, (_, j) => batch(`fill/${i + j}`, 16)));
+  for (let i = 0; i < 8000; i += 500)
+    await ledger.append(
+      'tracing',
+      Array.from({ length: 500 }, (_, j) => batch(`fill/${i + j}`, 16)),
+    );
 }
 process.stdout.write('ready\n');
 for (let i = 0; ; i++) {

@@ -116,7 +116,10 @@ t.test('a torn or altered index is detected and rebuilt', async (t) => {
   const good = readFileSync(file);
   const cuts = fc.sample(fc.integer({ min: 0, max: good.length - 1 }), { seed: 18, numRuns: 12 });
   const flips = fc.sample(fc.integer({ min: 0, max: good.length - 1 }), { seed: 81, numRuns: 12 });
-  const cases = [...cuts.map((c) => ({ what: `cut at ${c}`, bytes: good.subarray(0, c) })), ...flips.map((f) => ({ what: `flip at ${f}`, bytes: Buffer.from(good).fill(good[f] ^ 0x10, f, f + 1) }))];
+  const cases = [
+    ...cuts.map((c) => ({ what: `cut at ${c}`, bytes: good.subarray(0, c) })),
+    ...flips.map((f) => ({ what: `flip at ${f}`, bytes: Buffer.from(good).fill(good[f] ^ 0x10, f, f + 1) })),
+  ];
   let ok = 0;
   for (const c of cases) {
     writeFileSync(file, c.bytes);

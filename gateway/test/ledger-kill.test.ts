@@ -43,7 +43,10 @@ t.test('kill -9 at random moments loses no acknowledged entry', async (t) => {
   }
   const missing = acked.filter((h) => counts.get(h) !== 1);
   t.equal(missing.length, 0, `all ${acked.length} acknowledged entries present exactly once`);
-  t.ok([...counts.values()].every((c) => c === 1), 'no entry twice');
+  t.ok(
+    [...counts.values()].every((c) => c === 1),
+    'no entry twice',
+  );
   const rep = await l.verify();
   t.ok(rep.ok, rep.problem ?? `verify ok (${rep.chains.tracing.entries} entries)`);
   await l.close();

@@ -41,7 +41,8 @@ t.test('a torn last record is truncated at open, at every byte offset', async (t
     const rep2 = await r.verify();
     await r.close();
     if (okState && idem && rep.ok && rep2.ok && fresh.leafIndex === before.treeSize && warnings.length === (cut > last ? 1 : 0)) checked++;
-    else t.fail(`cut at ${cut}: state ${okState}, verify ${rep.problem ?? 'ok'} / ${rep2.problem ?? 'ok'}, leaf ${fresh.leafIndex}, warnings ${warnings.length}`);
+    else
+      t.fail(`cut at ${cut}: state ${okState}, verify ${rep.problem ?? 'ok'} / ${rep2.problem ?? 'ok'}, leaf ${fresh.leafIndex}, warnings ${warnings.length}`);
   }
   t.equal(checked, full.length - last, `all ${full.length - last} cut points recovered`);
 });

@@ -16,7 +16,10 @@ t.test('append, get, getByKey, proof, sth, consistency', async (t) => {
   t.equal(await l.sth('tracing'), undefined, 'no tree head before the first block');
   const first = (await l.append('tracing', [batch('a'), batch('b')])).map(receiptOf);
   t.equal(first.length, 2);
-  t.same(first.map((r) => r.leafIndex), [0, 1]);
+  t.same(
+    first.map((r) => r.leafIndex),
+    [0, 1],
+  );
   t.equal(first[0].blockHeight, 0);
   // concurrent appends coalesce into one block
   const many = await Promise.all(Array.from({ length: 20 }, (_, i) => l.append('tracing', [batch(`c${i}`)])));
@@ -44,7 +47,10 @@ t.test('append, get, getByKey, proof, sth, consistency', async (t) => {
   t.ok(verifyConsistency(2, 22, first[0].sth.rootHash, sth!.rootHash, cp), 'consistency proof verifies');
   const blocks = await l.blocks('tracing', 0, 100);
   t.equal(blocks[0].header.entryCount, 2);
-  t.equal(blocks.reduce((a, b) => a + b.header.entryCount, 0), 22);
+  t.equal(
+    blocks.reduce((a, b) => a + b.header.entryCount, 0),
+    22,
+  );
   t.same((await l.tail('tracing'))?.hash, blocks[blocks.length - 1].hash);
   t.ok(equalBytes(blocks[1].header.prevHash, blocks[0].hash), 'blocks are linked');
   const report = await l.verify();

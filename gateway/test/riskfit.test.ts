@@ -4,7 +4,7 @@ import { infectionProbability, type Beta } from '@beepkit/protocol/risk';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 const MATS = ['aerosol', 'copper', 'cardboard', 'other', 'stainless-steel', 'plastic'];
 
@@ -17,14 +17,22 @@ t.test('IRLS recovers known coefficients within 3 standard errors', async (t) =>
     const dtb = 60 * rnd();
     const dtc = 120 * rnd();
     const m = MATS[Math.floor(rnd() * MATS.length)];
-    const p = infectionProbability({ rssi, contactMinutes: dtb, checkInGapMinutes: dtc, material: m === 'stainless-steel' ? 'stainlessSteel' : (m as 'plastic') }, truth);
+    const p = infectionProbability(
+      { rssi, contactMinutes: dtb, checkInGapMinutes: dtc, material: m === 'stainless-steel' ? 'stainlessSteel' : (m as 'plastic') },
+      truth,
+    );
     rows.push(`${rssi},${dtb},${dtc},${m},${rnd() < p ? 1 : 0}`);
   }
   const { x, y } = parseLabelledCsv(rows.join('\n'));
   const fit = fitLogistic(x, y);
   t.ok(fit.converged && fit.iterations < 20, `converged in ${fit.iterations} iterations`);
-  fit.beta.forEach((b, j) => t.ok(Math.abs(b - truth[j]) <= 3 * fit.standardErrors[j], `β${j} = ${b.toFixed(4)} ± ${fit.standardErrors[j].toFixed(4)} (true ${truth[j]})`));
-  t.ok(fit.standardErrors.every((s) => s > 0 && Number.isFinite(s)), 'standard errors finite');
+  fit.beta.forEach((b, j) =>
+    t.ok(Math.abs(b - truth[j]) <= 3 * fit.standardErrors[j], `β${j} = ${b.toFixed(4)} ± ${fit.standardErrors[j].toFixed(4)} (true ${truth[j]})`),
+  );
+  t.ok(
+    fit.standardErrors.every((s) => s > 0 && Number.isFinite(s)),
+    'standard errors finite',
+  );
 });
 
 t.test('separation and singular designs are reported', async (t) => {
@@ -34,7 +42,15 @@ t.test('separation and singular designs are reported', async (t) => {
   t.throws(() => fitLogistic(x, y), { code: 'E_SEPARATION' }, 'perfectly separated by RSSI');
   const rnd = lcg(1);
   const xs = Array.from({ length: 50 }, () => [rnd(), 5, rnd(), 3]);
-  t.throws(() => fitLogistic(xs, xs.map(() => (rnd() < 0.5 ? 1 : 0))), { code: 'E_SINGULAR' }, 'constant column');
+  t.throws(
+    () =>
+      fitLogistic(
+        xs,
+        xs.map(() => (rnd() < 0.5 ? 1 : 0)),
+      ),
+    { code: 'E_SINGULAR' },
+    'constant column',
+  );
   t.throws(() => parseLabelledCsv('rssi,infected\n1,0'), { code: 'E_FORMAT' }, 'missing columns');
   t.throws(() => parseLabelledCsv('rssi,dtb,dtc,ms,y\n-60,1,2,wood,1'), { code: 'E_FORMAT' }, 'unknown material');
 });

@@ -29,7 +29,11 @@ import { gatewayRequest } from '../src/app/ops-client.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/beepkit.js', import.meta.url));
 
-interface Run { code: number | null; out: string; err: string }
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
 
 /** Every command line run, in order (checked against gateway/README.md at the end). */
 const ran: string[] = [];
@@ -66,20 +70,31 @@ function daemon(args: string[]): { child: ChildProcess; lines: string[]; line(re
       const l = buf.slice(0, i);
       buf = buf.slice(i + 1);
       lines.push(l);
-      for (const w of [...waiters]) if (w.re.test(l)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(l); }
+      for (const w of [...waiters])
+        if (w.re.test(l)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(l);
+        }
     }
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
-    child, lines,
+    child,
+    lines,
     line(re, timeoutMs = 90_000) {
       const hit = lines.find((l) => re.test(l));
       if (hit) return Promise.resolve(hit);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no line ${re} within ${timeoutMs} ms; last: ${lines.slice(-5).join(' | ')}`)), timeoutMs);
-        waiters.push({ re, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+        waiters.push({
+          re,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
       });
     },
     async stop() {
@@ -106,17 +121,50 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
     writeFileSync(join(dir, `${name}.pw`), p + '\n', { mode: 0o600 });
     return p;
   };
-  const users = { 'dr-smith-01': pw('dr'), 'solver-0001': pw('solver'), 'venue-cafe-01': pw('venue'), 'kit-patient': pw('patient'), 'kit-exposed': pw('exposed') };
-  writeFileSync(join(dir, 'passwd'), Object.entries(users).map(([u, p]) => `${u}:${hashPassword(p, { iterations: 1000 })}`).join('\n') + '\n', { mode: 0o600 });
+  const users = {
+    'dr-smith-01': pw('dr'),
+    'solver-0001': pw('solver'),
+    'venue-cafe-01': pw('venue'),
+    'kit-patient': pw('patient'),
+    'kit-exposed': pw('exposed'),
+  };
+  writeFileSync(
+    join(dir, 'passwd'),
+    Object.entries(users)
+      .map(([u, p]) => `${u}:${hashPassword(p, { iterations: 1000 })}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   const gwYaml = join(dir, 'gateway.yaml');
-  writeFileSync(gwYaml, stringify({
-    dataDir: gwDir, log: { level: 'info' }, http: { host: '127.0.0.1', port: 0 },
-    broker: { embedded: { host: '127.0.0.1', port: 0, passwordFile: join(dir, 'passwd') } },
-    feed: { publishers: ['solver-0001'] },
-  }));
+  writeFileSync(
+    gwYaml,
+    stringify({
+      dataDir: gwDir,
+      log: { level: 'info' },
+      http: { host: '127.0.0.1', port: 0 },
+      broker: { embedded: { host: '127.0.0.1', port: 0, passwordFile: join(dir, 'passwd') } },
+      feed: { publishers: ['solver-0001'] },
+    }),
+  );
 
   // venue registered (offline, before the gateway starts)
-  const venue = await beepkit(['gateway', 'venue', 'add', '-c', gwYaml, '--name', 'Cafe', '--region', 'scotland/edinburgh/edinburgh/cafe', '--lat', '55.95', '--lon', '-3.19', '--key-out', join(dir, 'venue.key')]);
+  const venue = await beepkit([
+    'gateway',
+    'venue',
+    'add',
+    '-c',
+    gwYaml,
+    '--name',
+    'Cafe',
+    '--region',
+    'scotland/edinburgh/edinburgh/cafe',
+    '--lat',
+    '55.95',
+    '--lon',
+    '-3.19',
+    '--key-out',
+    join(dir, 'venue.key'),
+  ]);
   t.equal(venue.code, 0, `venue add: ${venue.err}`);
   const venueId = (json(venue).venue as { id: string }).id;
 
@@ -138,13 +186,15 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
   const visit = { venueId, entry: now - 3_600_000, exit: now - 3_000_000, minAttenuation: 40, frames: 12 };
   // the risk model the exposed kit is configured with: β fitted from labelled contacts (seeded)
   let seed = 42;
-  const rnd = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const rows = ['rssi,contact_minutes,checkin_gap_minutes,material,infected'];
   for (let i = 0; i < 400; i++) {
     const rssi = -95 + 50 * rnd();
     const minutes = 60 * rnd();
     const z = -1 + 0.04 * (rssi + 70) + 0.05 * minutes;
-    rows.push(`${rssi.toFixed(1)},${minutes.toFixed(1)},${(120 * rnd()).toFixed(1)},${['aerosol', 'copper', 'plastic'][i % 3]},${rnd() < 1 / (1 + Math.exp(-z)) ? 1 : 0}`);
+    rows.push(
+      `${rssi.toFixed(1)},${minutes.toFixed(1)},${(120 * rnd()).toFixed(1)},${['aerosol', 'copper', 'plastic'][i % 3]},${rnd() < 1 / (1 + Math.exp(-z)) ? 1 : 0}`,
+    );
   }
   writeFileSync(join(dir, 'contacts.csv'), rows.join('\n') + '\n');
   const fit = await beepkit(['risk', 'fit', join(dir, 'contacts.csv'), '--out', join(dir, 'beta.json')]);
@@ -155,11 +205,21 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
     mkdirSync(a, { recursive: true, mode: 0o700 });
     writeFileSync(join(a, 'agent.key'), randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     const path = join(a, 'agent.yaml');
-    writeFileSync(path, stringify({
-      dataDir: join(a, 'data'), deviceId: name, keystore: { keyFile: join(a, 'agent.key') }, gnss: { type: 'none' },
-      broker: { url: broker, username: name, passwordFile: join(dir, `${file}.pw`) }, anchors: { caPublicKey: keys.caPublicKey, gatewayPublicKey: keys.gatewayPublicKey }, http: { host: '127.0.0.1', port: 0 }, log: { level: 'info' },
-      ...(name === 'kit-exposed' ? { risk: { betaFile: join(dir, 'beta.json') } } : {}),
-    }), { mode: 0o600 });
+    writeFileSync(
+      path,
+      stringify({
+        dataDir: join(a, 'data'),
+        deviceId: name,
+        keystore: { keyFile: join(a, 'agent.key') },
+        gnss: { type: 'none' },
+        broker: { url: broker, username: name, passwordFile: join(dir, `${file}.pw`) },
+        anchors: { caPublicKey: keys.caPublicKey, gatewayPublicKey: keys.gatewayPublicKey },
+        http: { host: '127.0.0.1', port: 0 },
+        log: { level: 'info' },
+        ...(name === 'kit-exposed' ? { risk: { betaFile: join(dir, 'beta.json') } } : {}),
+      }),
+      { mode: 0o600 },
+    );
     const cfg = loadConfig(path);
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
     await saveVisits(join(cfg.dataDir, 'visits.bin'), [visit], await storageKey(cfg.dataDir, await secretOf(cfg)));
@@ -177,7 +237,19 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
   t.match(JSON.parse(readFileSync(join(dir, 'challenge.json'), 'utf8')), { type: 'beepkit-challenge', version: 1 });
 
   // 4. the patient agent consents
-  const co = await beepkit(['agent', 'consent', '--config', patientYaml, '--diagnostician', drPub, '--challenge', join(dir, 'challenge.json'), '--visits', '--out', join(dir, 'consent.json')]);
+  const co = await beepkit([
+    'agent',
+    'consent',
+    '--config',
+    patientYaml,
+    '--diagnostician',
+    drPub,
+    '--challenge',
+    join(dir, 'challenge.json'),
+    '--visits',
+    '--out',
+    join(dir, 'consent.json'),
+  ]);
   t.equal(co.code, 0, `consent: ${co.err}`);
   t.match(JSON.parse(readFileSync(join(dir, 'consent.json'), 'utf8')), { type: 'beepkit-consent', version: 1, visits: 1 });
 
@@ -193,7 +265,16 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
   const noKey = await beepkit(['diagnose', 'endorse', '--key', join(dir, 'dr.json'), join(dir, 'consent.json'), '--ledger', join(gwDir, 'ledger')]);
   t.equal(noKey.code, 2, '--ledger without --ledger-key: exit 2');
   t.match(noKey.err, /E_CONFIG/);
-  const en = await beepkit(['diagnose', 'endorse', '--key', join(dir, 'dr.json'), join(dir, 'consent.json'), '--out', join(dir, 'endorsement.json'), ...via('dr-smith-01', 'dr')]);
+  const en = await beepkit([
+    'diagnose',
+    'endorse',
+    '--key',
+    join(dir, 'dr.json'),
+    join(dir, 'consent.json'),
+    '--out',
+    join(dir, 'endorsement.json'),
+    ...via('dr-smith-01', 'dr'),
+  ]);
   t.equal(en.code, 0, `endorse: ${en.err}`);
   t.match(en.err, /"delivered":"broker"/);
   t.match(JSON.parse(readFileSync(join(dir, 'endorsement.json'), 'utf8')), { type: 'beepkit-endorsement', version: 1 });
@@ -210,11 +291,30 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
   t.match(json(pre), { state: 'infected' }, 'a kit checks the venue before a visit');
 
   // 7. solver run, into the running gateway
-  const sol = await beepkit(['solver', 'run', '--ledger', join(gwDir, 'ledger'), '--key', keys.solverKeyFile, '--ca', keys.caPublicKey, '--state', join(dir, 'solver-state.json'), ...via('solver-0001', 'solver')]);
+  const sol = await beepkit([
+    'solver',
+    'run',
+    '--ledger',
+    join(gwDir, 'ledger'),
+    '--key',
+    keys.solverKeyFile,
+    '--ca',
+    keys.caPublicKey,
+    '--state',
+    join(dir, 'solver-state.json'),
+    ...via('solver-0001', 'solver'),
+  ]);
   t.equal(sol.code, 0, `solver run: ${sol.err}`);
   t.match(sol.err, /"endorsements":1/, 'the solver saw the endorsement');
   const entry = encodeNotificationEntry({ type: 'venue-exposure', venue: venueId8(venueId), start: 1, end: 2 });
-  await t.rejects(gatewayRequest({ broker, username: 'kit-exposed', passwordFile: join(dir, 'exposed.pw') }, 'notification-submit', { type: 'notification-submit', entries: [entry] }), { code: 'E_DENIED' }, 'notification entries only from feed.publishers');
+  await t.rejects(
+    gatewayRequest({ broker, username: 'kit-exposed', passwordFile: join(dir, 'exposed.pw') }, 'notification-submit', {
+      type: 'notification-submit',
+      entries: [entry],
+    }),
+    { code: 'E_DENIED' },
+    'notification entries only from feed.publishers',
+  );
 
   // 8. the exposed agent is alerted (its visit overlaps the endorsed one)
   const alert = await exposed.line(/"alert"/);
@@ -237,8 +337,17 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
 t.test('gateway/README.md "Diagnosis runbook" lists these commands, in this order', async (t) => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   const block = /### Diagnosis runbook[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-  const cmds = block.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('beepkit '))
-    .map((l) => l.slice(8).split(/\s+/).filter((w, i, a) => a.slice(0, i + 1).every((x) => !/^[-<$#]/.test(x))).join(' '));
+  const cmds = block
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('beepkit '))
+    .map((l) =>
+      l
+        .slice(8)
+        .split(/\s+/)
+        .filter((w, i, a) => a.slice(0, i + 1).every((x) => !/^[-<$#]/.test(x)))
+        .join(' '),
+    );
   t.ok(cmds.length >= 10, `${cmds.length} commands in the README runbook`);
   let at = 0;
   for (const c of cmds) {

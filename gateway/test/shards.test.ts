@@ -26,7 +26,8 @@ t.test('config: shard needs broker.url, an id 0..255 and a role', async (t) => {
     [{ broker: { url: URL }, shard: { id: 1, role: 'solver' } }, 'shard.role'],
     [{ broker: { url: URL }, shard: { id: 1, role: 'ingest', extra: 1 } }, 'shard.extra'],
     [{ broker: { url: URL }, shard: 'main' }, 'shard'],
-  ] as const) t.throws(() => resolveConfig(doc), { code: 'E_CONFIG', message: new RegExp(`config ${field.replace('.', '\\.')}\\b`) }, field);
+  ] as const)
+    t.throws(() => resolveConfig(doc), { code: 'E_CONFIG', message: new RegExp(`config ${field.replace('.', '\\.')}\\b`) }, field);
   const c = resolveConfig({ broker: { url: URL, clientId: 'gw' }, shard: { id: 3, role: 'ingest' } });
   t.same(c.shard, { id: 3, role: 'ingest' });
   t.equal(resolveConfig({ broker: { url: URL } }).shard, undefined, 'absent: the only gateway');
@@ -40,8 +41,15 @@ t.test('subscriptions: batches shared by every shard, the rest by the main shard
   const main = shardSubscriptions('gw', { id: 0, role: 'main' });
   t.same(main.slice(0, 2), ingest, 'the main shard is in the same group for batches and status');
   const others = Object.values(UPLINK).filter((k) => k !== 'batch');
-  t.same(main.slice(2).sort(), others.map((k) => `$share/gw-main/beepkit/v1/dev/+/up/${k}`).sort(), 'every other uplink, shared among the main shard\'s own connections');
-  t.notOk(main.some((f) => f.endsWith('/up/+')), 'no wildcard that would deliver a batch twice');
+  t.same(
+    main.slice(2).sort(),
+    others.map((k) => `$share/gw-main/beepkit/v1/dev/+/up/${k}`).sort(),
+    "every other uplink, shared among the main shard's own connections",
+  );
+  t.notOk(
+    main.some((f) => f.endsWith('/up/+')),
+    'no wildcard that would deliver a batch twice',
+  );
 });
 
 t.test('the solver reads every shard: the same notices as one ledger, a batch on both shards once', async (t) => {
@@ -59,9 +67,12 @@ t.test('the solver reads every shard: the same notices as one ledger, a batch on
   const { tracks } = cafeTracks();
   const keys = Object.fromEntries(tracks.map((tr) => [tr.id, keysOf(tr.id)]));
   const dSeed = seed('diagnostician');
-  const diag = (l: EmbeddedLedger): Diagnostician => new Diagnostician({ signingSeed: dSeed, certificate: diagnosticianCert(dSeed), caPub, ledger: l, sink: { publish: async () => undefined }, now });
+  const diag = (l: EmbeddedLedger): Diagnostician =>
+    new Diagnostician({ signingSeed: dSeed, certificate: diagnosticianCert(dSeed), caPub, ledger: l, sink: { publish: async () => undefined }, now });
   // the same uploads: all on one ledger, or split between the shards (everyone but alice on the ingest shard)
-  const batches = tracks.flatMap((tr) => [batchOf(keys[tr.id], tr.fixes.slice(0, 30)), batchOf(keys[tr.id], tr.fixes.slice(30), 'exact', 30)].map((data) => ({ id: tr.id, data })));
+  const batches = tracks.flatMap((tr) =>
+    [batchOf(keys[tr.id], tr.fixes.slice(0, 30)), batchOf(keys[tr.id], tr.fixes.slice(30), 'exact', 30)].map((data) => ({ id: tr.id, data })),
+  );
   for (const b of batches) {
     await one.append('tracing', [{ data: b.data }]);
     await (b.id === 'alice' ? main : other).append('tracing', [{ data: b.data }]);
@@ -76,7 +87,14 @@ t.test('the solver reads every shard: the same notices as one ledger, a batch on
 
   const run = async (source: EmbeddedLedger, shards: EmbeddedLedger[] = []): Promise<{ notices: string[]; solver: Solver }> => {
     const notices: string[] = [];
-    const solver = new Solver({ source: ledgerTracingSource(source), shards: shards.map(ledgerTracingSource), sink: { publish: async (e) => void notices.push(...e.map(toHex)) }, solverKey, caPub, now });
+    const solver = new Solver({
+      source: ledgerTracingSource(source),
+      shards: shards.map(ledgerTracingSource),
+      sink: { publish: async (e) => void notices.push(...e.map(toHex)) },
+      solverKey,
+      caPub,
+      now,
+    });
     solver.open();
     await solver.catchUp();
     return { notices: notices.sort(), solver };
@@ -91,9 +109,16 @@ t.test('the solver reads every shard: the same notices as one ledger, a batch on
   const mainOnly = await run(main);
   t.ok(mainOnly.notices.length < reference.notices.length, `the main shard alone misses the contacts on the other shard (${mainOnly.notices.length} notices)`);
 
-  const count = await countShards([{ key: 'main', ledger: main }, { key: 'other', ledger: other }]);
+  const count = await countShards([
+    { key: 'main', ledger: main },
+    { key: 'other', ledger: other },
+  ]);
   t.equal(count.batches, batches.length, 'countShards: every batch once');
   t.equal(count.endorsements, 1);
   t.equal(count.duplicates, 1);
-  t.same(count.shards.map((s) => s.duplicates), [0, 1], 'the later copy (in shard order) is the duplicate');
+  t.same(
+    count.shards.map((s) => s.duplicates),
+    [0, 1],
+    'the later copy (in shard order) is the duplicate',
+  );
 });

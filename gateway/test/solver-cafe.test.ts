@@ -75,7 +75,11 @@ t.test('café: bob and grace high, carol low, dave none; venue infected then cle
 
   clock += 15 * 86_400_000;
   const changes = await venues.tick();
-  t.same(changes.map((c) => c.type === 'venue-state' && c.state), ['clean'], 'venue clean after its window');
+  t.same(
+    changes.map((c) => c.type === 'venue-state' && c.state),
+    ['clean'],
+    'venue clean after its window',
+  );
   t.equal(venues.venueState(venue).state, 'clean');
   const states = (await notifications(ledger)).filter((e) => e.type === 'venue-state').map((e) => e.type === 'venue-state' && `${e.state}/${e.reason}`);
   t.same(states, ['infected/report', 'clean/expiry'], 'state changes are notification-chain records');

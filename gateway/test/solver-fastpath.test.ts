@@ -19,11 +19,15 @@ const venueOnly = batchOf(keysOf('venue-only'), tracks[0].fixes.filter((f) => f.
 const altered = good[1].slice();
 altered[altered.length - 64 - 10] ^= 1;
 // an old record (beyond 14 days' retention) next to a fresh one
-const old = batchOf(keysOf('old'), [{ start: T0 - 20 * 86400, end: T0 - 20 * 86400 + 60, lat: 55.95, lon: -3.19, accuracy: 3, sources: 1 }, { start: T0, end: T0 + 60, lat: 55.95, lon: -3.19, accuracy: 3, sources: 1 }]);
+const old = batchOf(keysOf('old'), [
+  { start: T0 - 20 * 86400, end: T0 - 20 * 86400 + 60, lat: 55.95, lon: -3.19, accuracy: 3, sources: 1 },
+  { start: T0, end: T0 + 60, lat: 55.95, lon: -3.19, accuracy: 3, sources: 1 },
+]);
 const malformed = good[0].slice(0, 100);
 const inputs = [...good, venueOnly, altered, old, malformed];
 
-const mk = (verifyBatches: boolean) => new Solver({ source: { blocks: async () => [] }, sink: { publish: async () => undefined }, solverKey, caPub, now: () => nowMs, verifyBatches });
+const mk = (verifyBatches: boolean) =>
+  new Solver({ source: { blocks: async () => [] }, sink: { publish: async () => undefined }, solverKey, caPub, now: () => nowMs, verifyBatches });
 
 function ingestAll(s: Solver, list: Uint8Array[]): void {
   for (const b of list) {
@@ -54,7 +58,7 @@ t.test('verified, trusted, decoded and pooled paths agree', async (t) => {
   // the altered copy of good[1] claims the same pseudonym-day intervals again: one record per interval
   // (protocol/SPEC.md §7.4), so its 59 decryptable records are counted as conflicting claims, not indexed
   t.equal(trusted.stats.records, verified.stats.records);
-  t.equal(trusted.stats.conflictingClaims, 59, 'the altered batch\'s claims conflict with the original\'s');
+  t.equal(trusted.stats.conflictingClaims, 59, "the altered batch's claims conflict with the original's");
 
   const decoded = mk(true);
   for (const b of [...good, venueOnly, old]) decoded.indexBatch(decodeBatch(b));
@@ -66,7 +70,10 @@ t.test('verified, trusted, decoded and pooled paths agree', async (t) => {
   const pool = new DecryptPool({ solverKey, caPub, workers: 2 });
   pool.start();
   t.teardown(() => pool.stop());
-  for (const [ref, v] of [[verified, true], [trusted, false]] as const) {
+  for (const [ref, v] of [
+    [verified, true],
+    [trusted, false],
+  ] as const) {
     const p = mk(v);
     const n = await p.ingestParallel(pool, inputs, nowMs, 3);
     t.equal(n, ref.stats.records);
@@ -85,7 +92,10 @@ t.test('indexed columns equal the openTraceCode reference', async (t) => {
   // records of a pseudonym-day are chained newest first
   const got = s.index.recordsOf(0).reverse();
   t.equal(got.length, ref.length);
-  t.same(got.map((i) => [s.index.start[i], s.index.end[i], s.index.lat[i], s.index.lon[i], s.index.level[i], s.index.venue[i] >= 0]), ref.map((g) => [g.start, g.end, Math.round(g.lat * 1e7), Math.round(g.lon * 1e7), g.level, !!g.venue]));
+  t.same(
+    got.map((i) => [s.index.start[i], s.index.end[i], s.index.lat[i], s.index.lon[i], s.index.level[i], s.index.venue[i] >= 0]),
+    ref.map((g) => [g.start, g.end, Math.round(g.lat * 1e7), Math.round(g.lon * 1e7), g.level, !!g.venue]),
+  );
 });
 
 t.test('batch scan refuses what decodeBatch refuses', async (t) => {
@@ -103,6 +113,10 @@ t.test('batch scan refuses what decodeBatch refuses', async (t) => {
   const first = 41 + ((dup[37] << 8) | dup[38]);
   dup.set(dup.subarray(first + 33, first + 35), first + 89 + 33); // record 1 takes record 0's interval
   variants.push(dup);
-  for (const v of variants) t.equal(codeOf(() => sc.scan(v)), codeOf(() => decodeBatch(v)));
+  for (const v of variants)
+    t.equal(
+      codeOf(() => sc.scan(v)),
+      codeOf(() => decodeBatch(v)),
+    );
   t.equal(sc.scan(good[0]).count, 60, 'and the scanner is reusable after a refusal');
 });

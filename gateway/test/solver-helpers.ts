@@ -28,12 +28,30 @@ export function keysOf(label: string, day = DAY): DayKeys {
 }
 
 export function deviceCert(k: DayKeys): Uint8Array {
-  return issueCertificate(caSeed, { role: 'device', serial: 1, day: k.day, notBefore: k.day * 86400, notAfter: (k.day + 1) * 86400 + 3600, subject: k.pseudonym, solverKeyId: keyId(solverPub), region: 'test' }).bytes;
+  return issueCertificate(caSeed, {
+    role: 'device',
+    serial: 1,
+    day: k.day,
+    notBefore: k.day * 86400,
+    notAfter: (k.day + 1) * 86400 + 3600,
+    subject: k.pseudonym,
+    solverKeyId: keyId(solverPub),
+    region: 'test',
+  }).bytes;
 }
 
 export function diagnosticianCert(dSeed: Uint8Array, caSigner = caSeed, role: 'diagnostician' | 'device' = 'diagnostician'): Uint8Array {
   const subject = new Ed25519Signer(dSeed).publicKey;
-  return issueCertificate(caSigner, { role, serial: 7, day: DAY, notBefore: T0 - 86400, notAfter: T0 + 60 * 86400, subject, solverKeyId: keyId(solverPub), region: 'scotland' }).bytes;
+  return issueCertificate(caSigner, {
+    role,
+    serial: 7,
+    day: DAY,
+    notBefore: T0 - 86400,
+    notAfter: T0 + 60 * 86400,
+    subject,
+    solverKeyId: keyId(solverPub),
+    region: 'scotland',
+  }).bytes;
 }
 
 /** One signed batch of a pseudonym-day from fixes (one TraceCode per fix, interval = firstInterval + index: one record per interval). */
@@ -77,7 +95,11 @@ export function cafeTracks(): { scenario: Scenario; tracks: CafeTrack[]; venue: 
 }
 
 /** An embedded ledger in `dir`/ledger signed by the test gateway key on clock `now`, closed at teardown, and its notification sink. */
-export async function openLedger(t: { teardown(fn: () => unknown): void }, dir: string, now: () => number): Promise<{ ledger: EmbeddedLedger; sink: ReturnType<typeof ledgerNotificationSink> }> {
+export async function openLedger(
+  t: { teardown(fn: () => unknown): void },
+  dir: string,
+  now: () => number,
+): Promise<{ ledger: EmbeddedLedger; sink: ReturnType<typeof ledgerNotificationSink> }> {
   const ledger = new EmbeddedLedger({ dir: dir + '/ledger', signer: ledgerSigner, now });
   await ledger.open();
   t.teardown(() => ledger.close());

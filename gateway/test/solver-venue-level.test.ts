@@ -21,7 +21,10 @@ const LON = -31999000;
 const GRID10 = 1;
 const VENUE = 5;
 
-function indexOf(rows: { who: string; start: number; end: number; level: number; venue?: string; dLatM?: number }[]): { ix: GeoIndex; pid: (who: string) => number } {
+function indexOf(rows: { who: string; start: number; end: number; level: number; venue?: string; dLatM?: number }[]): {
+  ix: GeoIndex;
+  pid: (who: string) => number;
+} {
   const ix = new GeoIndex();
   const pids = new Map<string, number>();
   for (const r of rows) {
@@ -84,7 +87,15 @@ t.test('solver: a wearable venue-only batch is matched against the patient at th
   const dir = t.testdir();
   const { ledger, sink } = await openLedger(t, dir, now);
   const venue = venueIdOf('cafe');
-  const fix = (start: number, end: number, withVenue: boolean): Fix => ({ start, end, lat: 55.9486, lon: -3.1999, accuracy: 3, sources: 1, ...(withVenue ? { venue } : {}) });
+  const fix = (start: number, end: number, withVenue: boolean): Fix => ({
+    start,
+    end,
+    lat: 55.9486,
+    lon: -3.1999,
+    accuracy: 3,
+    sources: 1,
+    ...(withVenue ? { venue } : {}),
+  });
   const alice = keysOf('alice');
   const grace = keysOf('grace');
   const dora = keysOf('dora');

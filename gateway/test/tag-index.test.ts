@@ -16,14 +16,21 @@ function valuesOf(ix: TagIndex, tag: number): number[] {
 
 t.test('pairs are found before and after compaction and a persisted round trip', async (t) => {
   // tags from a small range (many collisions, the top and bottom of the 32-bit space included), values unique
-  const tags = fc.sample(fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1, 0xffffffff, 0x80000000), fc.integer({ min: 1, max: 0xffffffff })), { seed: 18, numRuns: 5000 });
+  const tags = fc.sample(fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1, 0xffffffff, 0x80000000), fc.integer({ min: 1, max: 0xffffffff })), {
+    seed: 18,
+    numRuns: 5000,
+  });
   const ix = new TagIndex();
   const want = new Map<number, number[]>();
   let bad = 0;
   const check = (what: string): void => {
     for (const [tag, vs] of want) if (valuesOf(ix, tag).join() !== [...vs].sort((a, b) => a - b).join()) bad++;
     t.equal(bad, 0, `${what}: every tag gives exactly its values`);
-    t.equal(ix.find(0x12345678, () => true), want.has(0x12345678) ? want.get(0x12345678)![0] : -1, `${what}: an absent tag finds nothing`);
+    t.equal(
+      ix.find(0x12345678, () => true),
+      want.has(0x12345678) ? want.get(0x12345678)![0] : -1,
+      `${what}: an absent tag finds nothing`,
+    );
   };
   tags.forEach((tag, i) => {
     ix.insert(tag, i);
@@ -45,13 +52,27 @@ t.test('pairs are found before and after compaction and a persisted round trip',
   let same = 0;
   for (const [tag, vs] of want) if (valuesOf(back, tag).join() === [...vs].sort((a, b) => a - b).join()) same++;
   t.equal(same, want.size, 'the persisted state finds the same');
-  t.equal(back.find(tags[7], (v) => v === 7), 7, 'the confirmed value is returned');
+  t.equal(
+    back.find(tags[7], (v) => v === 7),
+    7,
+    'the confirmed value is returned',
+  );
 });
 
 t.test('a stored state that does not fit is refused with E_FORMAT', async (t) => {
   t.throws(() => TagIndex.from(new Uint32Array(4), 2, 4, new Uint32Array(16)), { code: 'E_FORMAT' }, 'directory of the wrong length');
   t.throws(() => TagIndex.from(new Uint32Array(4), 2, 4, new Uint32Array(17)), { code: 'E_FORMAT' }, 'directory not ending at the count');
-  t.throws(() => TagIndex.from(new Uint32Array(2), 2, 4, Uint32Array.from({ length: 17 }, (_, i) => (i === 16 ? 2 : 0))), { code: 'E_FORMAT' }, 'run shorter than its count');
+  t.throws(
+    () =>
+      TagIndex.from(
+        new Uint32Array(2),
+        2,
+        4,
+        Uint32Array.from({ length: 17 }, (_, i) => (i === 16 ? 2 : 0)),
+      ),
+    { code: 'E_FORMAT' },
+    'run shorter than its count',
+  );
   const x = new TagIndex();
   x.insert(5, 1);
   t.throws(() => x.state(), { code: 'E_STATE' }, 'state() with pairs outside the run');

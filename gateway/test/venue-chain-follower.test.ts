@@ -37,7 +37,15 @@ t.test('reads from genesis in chunks, applies in order, backs off on E_RPC', asy
   ]);
   src.headBlock = 5n;
   const states = new VenueStates({ now: () => 300_000 });
-  const f = new VenueChainFollower({ source: src, states, contract: '0xc', pollMs: 60_000, maxBlocks: 2, backoff: { minMs: 10, maxMs: 40 }, logger: silentLogger });
+  const f = new VenueChainFollower({
+    source: src,
+    states,
+    contract: '0xc',
+    pollMs: 60_000,
+    maxBlocks: 2,
+    backoff: { minMs: 10, maxMs: 40 },
+    logger: silentLogger,
+  });
   t.teardown(() => f.stop());
   const alive = setInterval(() => {}, 1000); // the follower's timers are unref'd (a gateway's sockets keep the process up)
   t.teardown(() => clearInterval(alive));

@@ -17,21 +17,41 @@ t.test('empty → infected → clean (signoff / expiry) → infected again', asy
   reg.register(cafe, { region: 'scotland/edinburgh/edinburgh', surface: 'copper', signoffKey: new Ed25519Signer(key).publicKey });
   reg.register(bar, { region: 'scotland/glasgow/glasgow', surface: 'stainless-steel' });
   t.same(reg.venueState(cafe), { state: 'empty', sinceMs: 0 });
-  t.same([residualHours('aerosol'), residualHours('copper'), residualHours('cardboard'), residualHours('other'), residualHours('stainless-steel'), residualHours('plastic')], [3, 4, 24, 30, 48, 72]);
+  t.same(
+    [
+      residualHours('aerosol'),
+      residualHours('copper'),
+      residualHours('cardboard'),
+      residualHours('other'),
+      residualHours('stainless-steel'),
+      residualHours('plastic'),
+    ],
+    [3, 4, 24, 30, 48, 72],
+  );
 
   const s = clock / 1000;
   const out = await reg.infectedVisit(cafe, s - 1800, s - 600, 'visit');
-  t.same(out.map((e) => e.type), ['venue-exposure', 'venue-state']);
+  t.same(
+    out.map((e) => e.type),
+    ['venue-exposure', 'venue-state'],
+  );
   t.equal(out[0].type === 'venue-exposure' && out[0].end, s - 600 + 4 * 3600, 'copper extends the window by 4 h');
   t.equal(reg.venueState(cafe).state, 'infected');
-  t.same(Object.fromEntries(reg.rollup(2)), { 'scotland/edinburgh': { empty: 0, infected: 1, clean: 0 }, 'scotland/glasgow': { empty: 1, infected: 0, clean: 0 } }, 'county roll-up');
+  t.same(
+    Object.fromEntries(reg.rollup(2)),
+    { 'scotland/edinburgh': { empty: 0, infected: 1, clean: 0 }, 'scotland/glasgow': { empty: 1, infected: 0, clean: 0 } },
+    'county roll-up',
+  );
   t.same(Object.fromEntries(reg.rollup(1)), { scotland: { empty: 1, infected: 1, clean: 0 } }, 'state roll-up');
 
   await t.rejects(reg.signoff(signVenueSignoff(cafe, s + 60, seed('forger'))), { code: 'E_SIGNATURE' }, 'forged sign-off');
   await t.rejects(reg.signoff(signVenueSignoff(bar, s + 60, seed('x'))), { code: 'E_KEY' }, 'venue without sign-off key');
   clock += 3600_000;
   const clean = await reg.signoff(signVenueSignoff(cafe, clock / 1000, key));
-  t.same(clean.map((e) => e.type === 'venue-state' && `${e.state}/${e.reason}`), ['clean/signoff']);
+  t.same(
+    clean.map((e) => e.type === 'venue-state' && `${e.state}/${e.reason}`),
+    ['clean/signoff'],
+  );
   t.equal(reg.venueState(cafe).state, 'clean');
 
   clock += 86_400_000;
@@ -42,15 +62,25 @@ t.test('empty → infected → clean (signoff / expiry) → infected again', asy
   clock += 86_400_000;
   t.equal(reg.venueState(cafe).state, 'clean', 'query sees expiry lazily');
   const expired = await reg.tick();
-  t.same(expired.map((e) => e.type === 'venue-state' && e.reason), ['expiry']);
+  t.same(
+    expired.map((e) => e.type === 'venue-state' && e.reason),
+    ['expiry'],
+  );
   const old = await reg.infectedVisit(bar, clock / 1000 - 20 * 86400, clock / 1000 - 20 * 86400 + 60, 'report');
-  t.same(old.map((e) => e.type), ['venue-exposure'], 'a visit older than 14 days does not infect');
+  t.same(
+    old.map((e) => e.type),
+    ['venue-exposure'],
+    'a visit older than 14 days does not infect',
+  );
 
   const states = published.map(decodeNotificationEntry).filter((e) => e.type === 'venue-state');
   const replayed = new VenueRegistry({ now: () => clock });
   replayed.replay(states);
   t.same(replayed.venueState(cafe), reg.venueState(cafe), 'state rebuilt from the notification chain');
-  t.same(reg.list('scotland/glasgow').map((v) => v.id), [toHex(bar)]);
+  t.same(
+    reg.list('scotland/glasgow').map((v) => v.id),
+    [toHex(bar)],
+  );
 });
 
 t.test('a 6-byte frame venue id names the same venue as its 8-byte form (protocol venueId8)', async (t) => {
@@ -71,10 +101,18 @@ t.test('a sign-off from a venue clock a little behind the gateway cleans; an old
   await reg.infectedVisit(cafe, s - 1800, s - 600, 'visit');
   t.equal(reg.venueState(cafe).state, 'infected');
   const notAfter = () => clock + SIGNOFF_SKEW_MS;
-  await t.rejects(reg.signoff(signVenueSignoff(cafe, s - 3600, key), notAfter()), { code: 'E_REPLAY' }, 'a sign-off from an hour before the infection is a replay');
+  await t.rejects(
+    reg.signoff(signVenueSignoff(cafe, s - 3600, key), notAfter()),
+    { code: 'E_REPLAY' },
+    'a sign-off from an hour before the infection is a replay',
+  );
   t.equal(reg.venueState(cafe).state, 'infected', 'and changes nothing');
   // the same second (sign-offs carry whole seconds), and a venue device 2 s behind the gateway
   const clean = await reg.signoff(signVenueSignoff(cafe, s - 2, key), notAfter());
-  t.same(clean.map((e) => e.type === 'venue-state' && `${e.state}/${e.since}`), [`clean/${s}`], 'cleans, from the infection time on (the chain stays in order)');
+  t.same(
+    clean.map((e) => e.type === 'venue-state' && `${e.state}/${e.since}`),
+    [`clean/${s}`],
+    'cleans, from the infection time on (the chain stays in order)',
+  );
   t.equal(reg.venueState(cafe).state, 'clean');
 });

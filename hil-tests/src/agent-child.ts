@@ -58,10 +58,12 @@ export function spawnAgentChild(o: {
   // BEEPKIT_TRIAL_AGENT_V8_DEFAULTS=1 leaves it out (bench/e2e-latency.ts: the figure without it)
   const env = args[0] === 'agent' && process.env.BEEPKIT_TRIAL_AGENT_V8_DEFAULTS !== '1' ? agentProcessEnv(agentChildEnv()) : agentChildEnv();
   const child = spawn(process.execPath, [o.bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', (code, sig) => {
-    o.onExit?.(code, sig);
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, sig) => {
+      o.onExit?.(code, sig);
+      resolve();
+    }),
+  );
   const log = o.logFile ? createWriteStream(o.logFile, { flags: 'a', mode: 0o600 }) : undefined;
   log?.on('error', () => {});
   child.once('exit', () => log?.end());

@@ -35,21 +35,29 @@ export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      rig: { type: 'string' }, suite: { type: 'string', multiple: true }, real: { type: 'boolean' },
-      scenario: { type: 'string' }, speed: { type: 'string' }, start: { type: 'string' }, dir: { type: 'string' }, minutes: { type: 'string' }, help: { type: 'boolean' },
+      rig: { type: 'string' },
+      suite: { type: 'string', multiple: true },
+      real: { type: 'boolean' },
+      scenario: { type: 'string' },
+      speed: { type: 'string' },
+      start: { type: 'string' },
+      dir: { type: 'string' },
+      minutes: { type: 'string' },
+      help: { type: 'boolean' },
     },
   });
   if (values.help) {
     print('usage: npm run hil [-- --rig file] [--suite name…] [--real] [--scenario name] [--speed N] [--start ISO|now] [--dir D] [--minutes N (soak)]');
-    print('  --start: the scenario clock\'s start (default 09:00 UTC of the host\'s day; the soak suite: half its minutes before midnight)');
+    print("  --start: the scenario clock's start (default 09:00 UTC of the host's day; the soak suite: half its minutes before midnight)");
     print(`suites: ${SUITES.map((s) => `${s.name}${s.ci ? '' : ' (outside CI)'}`).join(', ')}`);
     return 0;
   }
   const named = values.suite ?? [];
-  for (const n of named) if (!SUITES.some((s) => s.name === n)) {
-    print(`E_CONFIG: unknown suite ${n} (have ${SUITES.map((s) => s.name).join(', ')})`);
-    return 2;
-  }
+  for (const n of named)
+    if (!SUITES.some((s) => s.name === n)) {
+      print(`E_CONFIG: unknown suite ${n} (have ${SUITES.map((s) => s.name).join(', ')})`);
+      return 2;
+    }
   const minutes = values.minutes === undefined ? SOAK_MINUTES : Number(values.minutes);
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) {
     print(`E_CONFIG: --minutes must be a whole number of minutes in 1..1440, got ${values.minutes}`);
@@ -86,13 +94,20 @@ export async function main(argv: string[]): Promise<number> {
     }
     const s0 = sim;
     const c = new HilContext({
-      rig, dir: join(base, 'run'), print, onAgentsReady: () => s0?.resume(),
-      soakMinutes: minutes, ...(soakOnly ? { tracecodeIntervalMs: SOAK_TC_INTERVAL_MS } : {}),
+      rig,
+      dir: join(base, 'run'),
+      print,
+      onAgentsReady: () => s0?.resume(),
+      soakMinutes: minutes,
+      ...(soakOnly ? { tracecodeIntervalMs: SOAK_TC_INTERVAL_MS } : {}),
     });
     ctx = c;
     const onSignal = (): void => {
       print('interrupted: stopping agents, gateway and sim');
-      void c.stop().finally(() => s0?.stop()).finally(() => process.exit(130));
+      void c
+        .stop()
+        .finally(() => s0?.stop())
+        .finally(() => process.exit(130));
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -122,8 +137,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
-    print(`error: ${(e as Error).message}`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      print(`error: ${(e as Error).message}`);
+      process.exit(1);
+    },
+  );
 }

@@ -81,17 +81,27 @@ export class WearableProcess {
   onExit?: (code: number | null) => void;
   onLine?: (line: string) => void;
 
-  constructor(readonly setup: WearableSetup, readonly mode: 'pair' | 'run', private readonly bin: string, readonly scans: boolean) {}
+  constructor(
+    readonly setup: WearableSetup,
+    readonly mode: 'pair' | 'run',
+    private readonly bin: string,
+    readonly scans: boolean,
+  ) {}
 
   /** Spawns it; resolves when it reports ready (radio up). */
   async start(timeoutMs = 120_000): Promise<void> {
-    const c = spawn(process.execPath, [this.bin, ...wearableArgs(this.mode, this.setup, this.scans)], { env: agentChildEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [this.bin, ...wearableArgs(this.mode, this.setup, this.scans)], {
+      env: agentChildEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.child = c;
-    this.#exited = new Promise((resolve) => c.once('exit', (code) => {
-      this.exitCode = code;
-      this.onExit?.(code);
-      resolve();
-    }));
+    this.#exited = new Promise((resolve) =>
+      c.once('exit', (code) => {
+        this.exitCode = code;
+        this.onExit?.(code);
+        resolve();
+      }),
+    );
     const log = this.setup.logFile ? createWriteStream(this.setup.logFile, { flags: 'a', mode: 0o600 }) : undefined;
     log?.on('error', () => {});
     c.once('exit', () => log?.end());
@@ -107,10 +117,18 @@ export class WearableProcess {
       if (m) for (const w of this.#codeWaiters.splice(0)) w(m[1]!);
     });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new BeepkitError('E_TIMEOUT', `wearable ${this.setup.label} (${this.mode}) not ready in ${timeoutMs} ms: ${this.output.slice(-3).join(' | ')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new BeepkitError('E_TIMEOUT', `wearable ${this.setup.label} (${this.mode}) not ready in ${timeoutMs} ms: ${this.output.slice(-3).join(' | ')}`),
+          ),
+        timeoutMs,
+      );
       c.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new BeepkitError('E_WEARABLE', `wearable ${this.setup.label} (${this.mode}) exited (${code}) before ready: ${this.output.slice(-3).join(' | ')}`));
+        reject(
+          new BeepkitError('E_WEARABLE', `wearable ${this.setup.label} (${this.mode}) exited (${code}) before ready: ${this.output.slice(-3).join(' | ')}`),
+        );
       });
       createInterface({ input: c.stdout! }).on('line', (l) => {
         keep(l);
@@ -164,10 +182,13 @@ export class WearableProcess {
 /** JSON request to a running agent's HTTP API; E_<code> errors carry the API's code. */
 export async function agentApi(api: AgentEndpoint, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 150_000): Promise<any> {
   const res = await fetch(`http://127.0.0.1:${api.port}${path}`, {
-    method, headers: agentHeaders(api, method === 'POST'), ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}), signal: AbortSignal.timeout(timeoutMs),
+    method,
+    headers: agentHeaders(api, method === 'POST'),
+    ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
-  const j = text ? JSON.parse(text) as { code?: string; message?: string } : undefined;
+  const j = text ? (JSON.parse(text) as { code?: string; message?: string }) : undefined;
   if (!res.ok) throw remoteError(j?.code ?? 'E_HTTP', `${method} ${path}: ${res.status} ${j?.message ?? ''}`.trim());
   return j;
 }
@@ -188,19 +209,30 @@ export interface Paired {
  * the wearable's user accepts (`accept`), the carer types `typed(shown)` (default: what the
  * wearable shows). Waits for the pairing child to finish. A wrong code rejects with E_CODE.
  */
-export async function pairThroughAgent(api: AgentEndpoint, pairing: WearableProcess, o: { label?: string; accept?: boolean; typed?: (shown: string) => string } = {}): Promise<Paired> {
+export async function pairThroughAgent(
+  api: AgentEndpoint,
+  pairing: WearableProcess,
+  o: { label?: string; accept?: boolean; typed?: (shown: string) => string } = {},
+): Promise<Paired> {
   const shownP = pairing.code();
   shownP.catch(() => {});
-  const started = await agentApi(api, 'POST', '/carer/pair', o.label ? { label: o.label } : {}) as { code: string };
+  const started = (await agentApi(api, 'POST', '/carer/pair', o.label ? { label: o.label } : {})) as { code: string };
   const shown = await shownP;
   pairing.confirm(o.accept ?? true);
   let done: { label: string; days: number; delivered: number };
   try {
-    done = await agentApi(api, 'POST', '/carer/confirm', { code: o.typed ? o.typed(shown) : shown }) as typeof done;
+    done = (await agentApi(api, 'POST', '/carer/confirm', { code: o.typed ? o.typed(shown) : shown })) as typeof done;
   } catch (e) {
     await pairing.stop(); // a refused pairing leaves the wearable in pairing mode
     throw e;
   }
   await pairing.exited(15_000); // `wearable pair` exits once paired
-  return { carerCode: started.code, shown, label: done.label, days: done.days, delivered: done.delivered, ...(pairing.wearableId ? { wearableId: pairing.wearableId } : {}) };
+  return {
+    carerCode: started.code,
+    shown,
+    label: done.label,
+    days: done.days,
+    delivered: done.delivered,
+    ...(pairing.wearableId ? { wearableId: pairing.wearableId } : {}),
+  };
 }

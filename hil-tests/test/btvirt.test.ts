@@ -38,7 +38,7 @@ function which(bin: string): boolean {
 
 /** Why btvirt cannot run here, or false. */
 function unavailable(): false | string {
-  if (process.getuid?.() !== 0) return 'needs root (a private mount namespace for btvirt\'s fixed socket paths)';
+  if (process.getuid?.() !== 0) return "needs root (a private mount namespace for btvirt's fixed socket paths)";
   for (const b of ['unshare', 'socat', 'gcc']) if (!which(b)) return `${b} not installed`;
   if (!existsSync(SETUP)) return `no ${SETUP}`;
   return false;
@@ -55,7 +55,10 @@ const until = async (ok: () => boolean, ms: number, what: string): Promise<void>
 t.test('sensing on BlueZ btvirt: EN and venue adverts by standard HCI, heard as such', { skip: unavailable(), timeout: 180_000 }, async (t) => {
   let w: string;
   try {
-    w = execFileSync('bash', [SETUP, join(tmpdir(), 'beepkit-btvirt')], { encoding: 'utf8', timeout: 120_000 }).trim().split('\n').at(-1)!;
+    w = execFileSync('bash', [SETUP, join(tmpdir(), 'beepkit-btvirt')], { encoding: 'utf8', timeout: 120_000 })
+      .trim()
+      .split('\n')
+      .at(-1)!;
   } catch (e) {
     t.comment(`btvirt setup failed (apt-get download bluez-test-tools): ${(e as Error).message.split('\n')[0]}`);
     t.fail('btvirt could not be set up');
@@ -68,13 +71,14 @@ t.test('sensing on BlueZ btvirt: EN and venue adverts by standard HCI, heard as 
   const hosts: Host[] = [];
   t.teardown(() => {
     for (const h of hosts) h.kill();
-    for (const p of procs.reverse()) if (p.exitCode === null && p.pid) {
-      try {
-        process.kill(-p.pid, 'SIGKILL');
-      } catch {
-        p.kill('SIGKILL');
+    for (const p of procs.reverse())
+      if (p.exitCode === null && p.pid) {
+        try {
+          process.kill(-p.pid, 'SIGKILL');
+        } catch {
+          p.kill('SIGKILL');
+        }
       }
-    }
     rmSync(dir, { recursive: true, force: true });
   });
   const run = (cmd: string, args: string[]) => {
@@ -135,5 +139,9 @@ t.test('sensing on BlueZ btvirt: EN and venue adverts by standard HCI, heard as 
   t.equal(venue.addressType, 'random');
   t.equal(parseInt(String(venue.address).slice(0, 2), 16) >> 6, 0, 'venue frame from a non-resolvable private address');
   t.equal(venue.connectable, false, 'ADV_NONCONN_IND');
-  t.same([...a.events, ...b.events, ...s.events].filter((e) => e.ev === 'error'), [], 'no radio error on either side');
+  t.same(
+    [...a.events, ...b.events, ...s.events].filter((e) => e.ev === 'error'),
+    [],
+    'no radio error on either side',
+  );
 });

@@ -65,7 +65,10 @@ export function unreadOptions(decls: Declared[]): Declared[] {
     let src = cache.get(d.file);
     if (src === undefined) {
       // drop every option declaration line and comments: what is left is the code that could read an option
-      src = readFileSync(d.file, 'utf8').split('\n').filter((l) => !/\.(required)?[oO]ption\(\s*['"`]/.test(l) && !/^\s*(\/\/|\*|\/\*)/.test(l)).join('\n');
+      src = readFileSync(d.file, 'utf8')
+        .split('\n')
+        .filter((l) => !/\.(required)?[oO]ption\(\s*['"`]/.test(l) && !/^\s*(\/\/|\*|\/\*)/.test(l))
+        .join('\n');
       cache.set(d.file, src);
     }
     return !new RegExp(`\\b${d.attribute}\\b`).test(src);

@@ -16,10 +16,17 @@ t.test('every commander option is read by the code that declares it', async (t) 
   });
   t.ok(decls.length > 100, `${decls.length} options declared`);
   const unread = unreadOptions(decls).filter((d) => !KNOWN.has(`${d.command} ${d.flags}`));
-  t.same(unread.map((d) => `${d.command} ${d.flags} (${d.file.split('/').slice(-3).join('/')})`), [], 'no option is declared but ignored');
+  t.same(
+    unread.map((d) => `${d.command} ${d.flags} (${d.file.split('/').slice(-3).join('/')})`),
+    [],
+    'no option is declared but ignored',
+  );
 });
 
 t.test('the guard catches a planted unread option', async (t) => {
   const decls = await declaredOptions(registerPlanted);
-  t.same(unreadOptions(decls).map((d) => `${d.command} ${d.flags}`), ['beepkit planted --ignored <x>']);
+  t.same(
+    unreadOptions(decls).map((d) => `${d.command} ${d.flags}`),
+    ['beepkit planted --ignored <x>'],
+  );
 });

@@ -17,7 +17,13 @@ t.setTimeout(400_000);
 
 t.test('carer suite through --rig <sim rig.yaml> --real', { timeout: 400_000 }, async (t) => {
   const dir = t.testdir();
-  const sim = new Sim({ scenario: loadScenarioFile(new URL('../../firmware-stubs/scenarios/cafe.yaml', import.meta.url).pathname), dir, controlPort: 0, speed: 12, startTime: hostNow() });
+  const sim = new Sim({
+    scenario: loadScenarioFile(new URL('../../firmware-stubs/scenarios/cafe.yaml', import.meta.url).pathname),
+    dir,
+    controlPort: 0,
+    speed: 12,
+    startTime: hostNow(),
+  });
   await sim.start();
   t.teardown(() => sim.stop());
   // the bench: Grace's wearable next to Dave's kit, a metre from the Harbour View lounge beacon
@@ -25,12 +31,22 @@ t.test('carer suite through --rig <sim rig.yaml> --real', { timeout: 400_000 }, 
   sim.move('dave', { x: -47, y: 122 });
   const t0 = hostNow();
   const { code, out } = await runHil(['--rig', join(dir, 'rig.yaml'), '--real', '--suite', 'carer'], 360_000);
-  t.comment(`${((hostNow() - t0) / 1000).toFixed(1)} s\n` + out.split('\n').filter((l) => /^suite |ok|FAIL|skip|passed,|^ {4}/.test(l)).join('\n'));
+  t.comment(
+    `${((hostNow() - t0) / 1000).toFixed(1)} s\n` +
+      out
+        .split('\n')
+        .filter((l) => /^suite |ok|FAIL|skip|passed,|^ {4}/.test(l))
+        .join('\n'),
+  );
   t.match(out, /rig: .*\(real, 5 devices, 2 venues\)/, 'read as a real rig');
   t.match(out, /no control API: the wearable and its carer are where the rig has them/);
   t.match(out, /ok {4}pairing: a wrong code is refused \(403 E_CODE\), nothing transferred; the right code pairs both sides/);
   t.match(out, /wrong code refused: carer lists none, wearable not paired/);
-  t.match(out, /(ok {4}sync: .*|skip {2}sync: .*: the sync completed .*scenario clock at ×12 with no clock URL for the wearable.* so it had nothing to deliver)/, 'sync passes or says why there was nothing to deliver');
+  t.match(
+    out,
+    /(ok {4}sync: .*|skip {2}sync: .*: the sync completed .*scenario clock at ×12 with no clock URL for the wearable.* so it had nothing to deliver)/,
+    'sync passes or says why there was nothing to deliver',
+  );
   t.match(out, /ok {4}alert: a notification for the wearable's fingerprint alerts the carer naming the person/);
   t.match(out, /alert \d+ ms after the publish: Grace: /);
   t.match(out, /ok {4}revocation: /);

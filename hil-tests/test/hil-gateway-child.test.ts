@@ -26,10 +26,22 @@ t.test('clock: config is validated field by field', async (t) => {
   t.same(resolveConfig({ clock: { epochMs: 1000, wallMs: 2000, speed: 30 } }).clock, { epochMs: 1000, wallMs: 2000, speed: 30 });
   t.equal(resolveConfig({}).clock, undefined, 'absent: the host clock');
   t.same(resolveConfig({}, { BEEPKIT_GATEWAY_CLOCK__URL: 'http://localhost:7/clock' }).clock, { url: 'http://localhost:7/clock' }, 'env override');
-  t.match(codeOf(() => resolveConfig({ clock: { url: 'http://example.com/clock' } })), /^E_CONFIG config clock\.url: must be a loopback/);
-  t.match(codeOf(() => resolveConfig({ clock: { epochMs: 1 } })), /^E_CONFIG config clock\.wallMs: must be an integer/);
-  t.match(codeOf(() => resolveConfig({ clock: { speed: 2, wallMs: 1, epochMs: 1, tz: 1 } })), /^E_CONFIG config clock\.tz: unknown field/);
-  t.match(codeOf(() => resolveConfig({ clock: 'sim' })), /^E_CONFIG config clock: must be/);
+  t.match(
+    codeOf(() => resolveConfig({ clock: { url: 'http://example.com/clock' } })),
+    /^E_CONFIG config clock\.url: must be a loopback/,
+  );
+  t.match(
+    codeOf(() => resolveConfig({ clock: { epochMs: 1 } })),
+    /^E_CONFIG config clock\.wallMs: must be an integer/,
+  );
+  t.match(
+    codeOf(() => resolveConfig({ clock: { speed: 2, wallMs: 1, epochMs: 1, tz: 1 } })),
+    /^E_CONFIG config clock\.tz: unknown field/,
+  );
+  t.match(
+    codeOf(() => resolveConfig({ clock: 'sim' })),
+    /^E_CONFIG config clock: must be/,
+  );
 });
 
 t.test('scenario clocks: linear, and following a control API (paused is paused)', async (t) => {
@@ -51,13 +63,20 @@ t.test('scenario clocks: linear, and following a control API (paused is paused)'
   while (c.now() < 9_000_000 && hostNow() < until) await new Promise((r) => setTimeout(r, 20));
   t.ok(c.now() >= 9_000_000, 'follows the next poll');
   const nobody = `http://127.0.0.1:${await closedPort()}/clock`; // nothing listens there
-  t.match(codeOf(() => clockFromSpec({ url: nobody })), 'no error', 'constructed lazily');
+  t.match(
+    codeOf(() => clockFromSpec({ url: nobody })),
+    'no error',
+    'constructed lazily',
+  );
   await t.rejects(new ControlApiClock(nobody).start(), { code: 'E_IO' }, 'an unreachable clock fails start()');
 });
 
 t.test('beepkit gateway run --clock-url refuses a non-loopback URL', async (t) => {
   const dir = t.testdir();
-  const c = spawn(process.execPath, [BIN, 'gateway', 'run', '--clock-url', 'http://10.1.2.3/clock'], { env: { ...process.env, BEEPKIT_GATEWAY_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = spawn(process.execPath, [BIN, 'gateway', 'run', '--clock-url', 'http://10.1.2.3/clock'], {
+    env: { ...process.env, BEEPKIT_GATEWAY_DATA_DIR: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const [code] = (await once(c, 'exit')) as [number];
@@ -67,12 +86,21 @@ t.test('beepkit gateway run --clock-url refuses a non-loopback URL', async (t) =
 
 t.test('GatewayChild: ready, kill -9, restart in place; the observer reconnects', async (t) => {
   const dir = t.testdir();
-  const rig = { kind: 'real', name: 't', clock: { startTime: 1_700_000_000_000, speed: 10, startedAtWallMs: hostNow() }, fixedPositions: false, devices: [], venues: [] } as unknown as Rig;
+  const rig = {
+    kind: 'real',
+    name: 't',
+    clock: { startTime: 1_700_000_000_000, speed: 10, startedAtWallMs: hostNow() },
+    fixedPositions: false,
+    devices: [],
+    venues: [],
+  } as unknown as Rig;
   t.same(clockSpecFor(rig), { epochMs: 1_700_000_000_000, wallMs: rig.clock!.startedAtWallMs, speed: 10 }, 'a rig without control: linear clock');
   t.same(clockSpecFor({ ...rig, control: 'http://127.0.0.1:1' }), { url: 'http://127.0.0.1:1/clock', pollMs: 250 }, 'control API clock');
   const brokerPort = await freePort(); // fixed for this test: the restarted child listens there again
   const cfg = resolveConfig({
-    dataDir: join(dir, 'gw'), log: { level: 'warn' }, http: { host: '127.0.0.1', port: 0 },
+    dataDir: join(dir, 'gw'),
+    log: { level: 'warn' },
+    http: { host: '127.0.0.1', port: 0 },
     broker: { password: 'observer-secret-1', embedded: { host: '127.0.0.1', port: brokerPort } },
   });
   const gw = new GatewayChild(cfg, rig, BIN);

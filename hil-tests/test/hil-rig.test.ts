@@ -8,9 +8,27 @@ import { asRealRig, loadRig, parseRig } from '../src/rig/index.ts';
 import { errorOf } from './hil-helpers.ts';
 
 const valid = () => ({
-  rig: 'real', version: 1, name: 'bench',
-  devices: [{ id: 'a', role: 'agent', gnss: { path: '/dev/ttyACM0' }, radio: { scan: { path: '/dev/ttyACM1' }, advertise: { path: '/dev/ttyACM2', address: 'F0:11:22:33:44:55' } } }],
-  venues: [{ id: 'v', venueId: 'a1b2c3d4e5f6', venueKey: '11'.repeat(32), center: { lat: 55.9, lon: -3.2 }, radius: 10, beacons: [{ id: 'b', position: { lat: 55.9, lon: -3.2 } }] }],
+  rig: 'real',
+  version: 1,
+  name: 'bench',
+  devices: [
+    {
+      id: 'a',
+      role: 'agent',
+      gnss: { path: '/dev/ttyACM0' },
+      radio: { scan: { path: '/dev/ttyACM1' }, advertise: { path: '/dev/ttyACM2', address: 'F0:11:22:33:44:55' } },
+    },
+  ],
+  venues: [
+    {
+      id: 'v',
+      venueId: 'a1b2c3d4e5f6',
+      venueKey: '11'.repeat(32),
+      center: { lat: 55.9, lon: -3.2 },
+      radius: 10,
+      beacons: [{ id: 'b', position: { lat: 55.9, lon: -3.2 } }],
+    },
+  ],
 });
 
 const code = errorOf;
@@ -45,16 +63,29 @@ t.test('invalid fields are named', async (t) => {
   for (const [name, mutate, re] of cases) {
     const d = valid();
     mutate(d);
-    t.match(code(() => parseRig(d)), re, name);
+    t.match(
+      code(() => parseRig(d)),
+      re,
+      name,
+    );
   }
-  t.match(code(() => parseRig('x')), /^E_CONFIG rig file: must be a YAML mapping/);
+  t.match(
+    code(() => parseRig('x')),
+    /^E_CONFIG rig file: must be a YAML mapping/,
+  );
 });
 
 t.test('loadRig: files, key files, YAML errors', async (t) => {
   const dir = t.testdir();
-  t.match(code(() => loadRig(join(dir, 'missing.yaml'))), /^E_CONFIG rig file .*missing\.yaml/);
+  t.match(
+    code(() => loadRig(join(dir, 'missing.yaml'))),
+    /^E_CONFIG rig file .*missing\.yaml/,
+  );
   writeFileSync(join(dir, 'bad.yaml'), 'rig: [unclosed\n');
-  t.match(code(() => loadRig(join(dir, 'bad.yaml'))), /^E_CONFIG rig file .*not YAML/);
+  t.match(
+    code(() => loadRig(join(dir, 'bad.yaml'))),
+    /^E_CONFIG rig file .*not YAML/,
+  );
   mkdirSync(join(dir, 'keys'));
   writeFileSync(join(dir, 'keys', 'v.key'), '22'.repeat(32) + '\n');
   const d = valid() as Record<string, unknown> & ReturnType<typeof valid>;
@@ -64,7 +95,10 @@ t.test('loadRig: files, key files, YAML errors', async (t) => {
   t.equal(loadRig(join(dir, 'rig.yaml')).venues[0]!.venueKey, '22'.repeat(32), 'key file relative to the rig file');
   (d.venues[0] as Record<string, unknown>).venueKeyFile = './keys/none.key';
   writeFileSync(join(dir, 'rig2.yaml'), stringify(d));
-  t.match(code(() => loadRig(join(dir, 'rig2.yaml'))), /^E_CONFIG rig venues\[0\]\.venueKeyFile:/);
+  t.match(
+    code(() => loadRig(join(dir, 'rig2.yaml'))),
+    /^E_CONFIG rig venues\[0\]\.venueKeyFile:/,
+  );
 });
 
 t.test('the example Pi rig validates (with its key file stubbed)', async (t) => {
@@ -74,7 +108,10 @@ t.test('the example Pi rig validates (with its key file stubbed)', async (t) => 
   const r = loadRig(join(dir, 'example-pi.yaml'));
   t.equal(r.kind, 'real');
   t.equal(r.fixedPositions, true);
-  t.same(r.devices.map((d) => d.id), ['pi-a', 'pi-b']);
+  t.same(
+    r.devices.map((d) => d.id),
+    ['pi-a', 'pi-b'],
+  );
   t.equal(r.venues[0]!.beacons.length, 2);
 });
 

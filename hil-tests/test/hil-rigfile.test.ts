@@ -21,11 +21,22 @@ t.setTimeout(900_000);
 t.test('the suites through --rig <sim rig.yaml> treated as a real rig', { timeout: 900_000 }, async (t) => {
   const dir = t.testdir();
   // slower than the café's ×30: the agents join a running scenario (a bench is never paused)
-  const sim = new Sim({ scenario: loadScenarioFile(new URL('../../firmware-stubs/scenarios/cafe.yaml', import.meta.url).pathname), dir, controlPort: 0, speed: 12, startTime: hostNow() });
+  const sim = new Sim({
+    scenario: loadScenarioFile(new URL('../../firmware-stubs/scenarios/cafe.yaml', import.meta.url).pathname),
+    dir,
+    controlPort: 0,
+    speed: 12,
+    startTime: hostNow(),
+  });
   await sim.start();
   t.teardown(() => sim.stop());
   const { code, out } = await runHil(['--rig', join(dir, 'rig.yaml'), '--real', ...RIG_SUITES.flatMap((s) => ['--suite', s])], 840_000);
-  t.comment(out.split('\n').filter((l) => /^suite |FAIL|skip|passed,|^ {4}(in venues|patient|solver|sync):/.test(l)).join('\n'));
+  t.comment(
+    out
+      .split('\n')
+      .filter((l) => /^suite |FAIL|skip|passed,|^ {4}(in venues|patient|solver|sync):/.test(l))
+      .join('\n'),
+  );
   t.match(out, /rig: .*\(real, 5 devices, 2 venues\)/, 'read as a real rig');
   t.match(out, /skip {2}RSSI ordering by distance .*: needs the control API or fixed device positions/, 'RSSI step skipped with its reason');
   t.match(out, /skip {2}on the air: GNSS spoofing .*: needs the control API/, 'on-air spoofing skipped with its reason');

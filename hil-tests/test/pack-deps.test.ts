@@ -23,7 +23,7 @@ t.test('the root lists every workspace runtime dependency at its version, and no
       want[name] = version;
     }
   }
-  t.same(root.dependencies, want, 'root dependencies = the workspaces\' (bundled workspaces excluded)');
+  t.same(root.dependencies, want, "root dependencies = the workspaces' (bundled workspaces excluded)");
 });
 
 t.test('npm pack builds the bundle and packs it with the files it reads at run time', async (t) => {

@@ -48,7 +48,10 @@ const vector = JSON.parse(readFileSync(join(root, 'protocol', 'test', 'vectors',
 const COMMANDS: [string, string[]][] = [
   ['--help', ['--help']],
   ['agent --help', ['agent', '--help']],
-  ['keys rpi (EN v1.2 vector)', ['keys', 'rpi', '--tek', vector.tek, '--enin', String(vector.intervals[0].enin), '--count', '3', '--metadata', vector.metadata]],
+  [
+    'keys rpi (EN v1.2 vector)',
+    ['keys', 'rpi', '--tek', vector.tek, '--enin', String(vector.intervals[0].enin), '--count', '3', '--metadata', vector.metadata],
+  ],
   ['sim --list (scenarios next to the sources)', ['sim', '--list']],
   ['an unknown command (exit 64)', ['no-such-command']],
 ];
@@ -92,7 +95,11 @@ t.test('a bundle in a temp dir runs and prints what the tsx path prints; a stale
   }
 
   const rpi = await run([bin, ...COMMANDS[2][1]], fresh);
-  t.same(rpi.stdout.trim().split('\n').slice(0, 2), vector.intervals.slice(0, 2).map((v) => `${v.enin} ${v.rpi} ${v.aem}`), 'the bundle derives the EN v1.2 vector');
+  t.same(
+    rpi.stdout.trim().split('\n').slice(0, 2),
+    vector.intervals.slice(0, 2).map((v) => `${v.enin} ${v.rpi} ${v.aem}`),
+    'the bundle derives the EN v1.2 vector',
+  );
   t.match((await run([bin, 'sim', '--list'], fresh)).stdout, /cafe/, 'the bundle lists the shipped scenarios (read next to the sources)');
 
   const epoch = new Date(0);

@@ -38,7 +38,14 @@ t.test('missing() records each skip; the summary is one line', async (t) => {
   t.match(missing('chromium', { PATH: nodeOnly, BEEPKIT_SKIPS_FILE: file, CI: 'true' }), /CI=true: this skip fails the run/);
   writeFileSync(file, readFileSync(file, 'utf8') + '{"torn\n');
   const recs = readSkips(file);
-  t.same(recs.map((r) => [r.tool, r.pkg]), [['mosquitto', 'mosquitto'], ['chromium', 'chromium']], 'recorded, a torn line ignored');
+  t.same(
+    recs.map((r) => [r.tool, r.pkg]),
+    [
+      ['mosquitto', 'mosquitto'],
+      ['chromium', 'chromium'],
+    ],
+    'recorded, a torn line ignored',
+  );
   t.equal(skipSummary(recs), `skipped for missing tools: mosquitto, chromium (2 test(s) in 1 file(s)) — install: apt-get install -y mosquitto chromium`);
   t.equal(skipSummary([]), undefined, 'nothing skipped: no line');
 });
@@ -47,7 +54,11 @@ t.test('missing() records each skip; the summary is one line', async (t) => {
 async function npmTest(file: string, extra: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: nodeOnly, ...extra };
   delete env.BEEPKIT_SKIPS_FILE;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'test.ts'), file, '--reporter=terse'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'test.ts'), file, '--reporter=terse'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

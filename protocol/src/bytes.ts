@@ -91,7 +91,11 @@ export class Reader {
   offset = 0;
   private view: DataView;
   /** `copy: false`: bytes()/vbytes()/lbytes() return views into `buf` (zero-copy; valid while `buf` is unchanged). */
-  constructor(readonly buf: Uint8Array, readonly what = 'message', readonly copy = true) {
+  constructor(
+    readonly buf: Uint8Array,
+    readonly what = 'message',
+    readonly copy = true,
+  ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   get remaining(): number {

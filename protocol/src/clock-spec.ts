@@ -9,7 +9,13 @@
 import { BeepkitError } from './errors.ts';
 import { hostNow } from './clock.ts';
 
-export interface ClockSpec { url?: string; pollMs?: number; epochMs?: number; wallMs?: number; speed?: number }
+export interface ClockSpec {
+  url?: string;
+  pollMs?: number;
+  epochMs?: number;
+  wallMs?: number;
+  speed?: number;
+}
 
 export interface ScenarioClock {
   now(): number;
@@ -46,7 +52,11 @@ export function checkClockSpec(k: unknown, field = 'clock'): void {
 
 /** A fixed mapping from wall time to scenario time. */
 export class LinearClock implements ScenarioClock {
-  constructor(private readonly epochMs: number, readonly speed: number, private readonly wallMs: number) {}
+  constructor(
+    private readonly epochMs: number,
+    readonly speed: number,
+    private readonly wallMs: number,
+  ) {}
   now(): number {
     return Math.floor(this.epochMs + (hostNow() - this.wallMs) * this.speed);
   }

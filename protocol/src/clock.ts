@@ -19,7 +19,10 @@ export const hostNow: Now = () => Date.now();
 export const hostNowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /** Seconds of a ms clock. */
-export const secondsOf = (now: Now): (() => number) => () => Math.floor(now() / 1000);
+export const secondsOf =
+  (now: Now): (() => number) =>
+  () =>
+    Math.floor(now() / 1000);
 
 /**
  * A clock that reads `startMs` now and runs at real speed from here (on the

@@ -3,7 +3,16 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { fromHex, toHex } from '../src/bytes.ts';
 import { isBeepkitError } from '../src/errors.ts';
-import { CERT_FIXED_LEN, decodeCertificate, encodeCertificate, issueCertificate, keyId, verifyCertificate, type CertFields, type RoleName } from '../src/cert/index.ts';
+import {
+  CERT_FIXED_LEN,
+  decodeCertificate,
+  encodeCertificate,
+  issueCertificate,
+  keyId,
+  verifyCertificate,
+  type CertFields,
+  type RoleName,
+} from '../src/cert/index.ts';
 import { ed25519PublicKey } from '../src/crypto/index.ts';
 import { fuzz } from './crypto-fuzz.ts';
 
@@ -25,7 +34,12 @@ const fieldsArb: fc.Arbitrary<CertFields> = fc
   })
   .map(({ span, ...r }) => ({ ...r, notAfter: r.notBefore + span }));
 
-const norm = (c: object) => JSON.stringify(Object.entries(c).map(([k, x]) => [k, x instanceof Uint8Array ? toHex(x) : x]).sort());
+const norm = (c: object) =>
+  JSON.stringify(
+    Object.entries(c)
+      .map(([k, x]) => [k, x instanceof Uint8Array ? toHex(x) : x])
+      .sort(),
+  );
 
 t.test('vector: issue reproduces the frozen certificate, verify accepts it', async (t) => {
   const f = fieldsOf(v.fields);

@@ -3,8 +3,20 @@ import fc from 'fast-check';
 import { fromHex, toHex } from '../src/bytes.ts';
 import { BeepkitError } from '../src/errors.ts';
 import {
-  chachaOpen, chachaSeal, hkdf, nobleEd25519, nodeEd25519, nobleX25519, nobleX25519PublicKey, taggedHash, sha256, utf8,
-  x25519, x25519PublicKey, xchachaOpen, xchachaSeal,
+  chachaOpen,
+  chachaSeal,
+  hkdf,
+  nobleEd25519,
+  nodeEd25519,
+  nobleX25519,
+  nobleX25519PublicKey,
+  taggedHash,
+  sha256,
+  utf8,
+  x25519,
+  x25519PublicKey,
+  xchachaOpen,
+  xchachaSeal,
 } from '../src/crypto/index.ts';
 
 t.test('Ed25519 RFC 8032 test 1 on both backends', async (t) => {
@@ -62,7 +74,10 @@ t.test('AEADs: round trip, any flipped byte is E_DECRYPT', async (t) => {
   t.same(xchachaOpen(key, n24, c2, aad), pt);
   let rejected = 0;
   for (let i = 0; i < c1.length; i++) {
-    for (const [c, open] of [[c1, (x: Uint8Array) => chachaOpen(key, n12, x, aad)], [c2, (x: Uint8Array) => xchachaOpen(key, n24, x, aad)]] as const) {
+    for (const [c, open] of [
+      [c1, (x: Uint8Array) => chachaOpen(key, n12, x, aad)],
+      [c2, (x: Uint8Array) => xchachaOpen(key, n24, x, aad)],
+    ] as const) {
       const x = c.slice();
       x[i] ^= 0x80;
       try {

@@ -23,8 +23,16 @@ t.test('the ErrorCode registry is closed, and protocol/README.md documents exact
   const section = readme.slice(readme.indexOf('## Error codes'), readme.indexOf('\n## ', readme.indexOf('## Error codes') + 1));
   const documented = [...section.matchAll(/^\| `(E_[A-Z0-9_]+)` \| \S/gm)].map((m) => m[1]);
   t.ok(documented.length > 0, 'the README has an "Error codes" table');
-  t.same(documented.filter((c) => !isErrorCode(c)), [], 'the README lists no code the registry lacks');
-  t.same(ERROR_CODES.filter((c) => !documented.includes(c)), [], 'every registered code is documented');
+  t.same(
+    documented.filter((c) => !isErrorCode(c)),
+    [],
+    'the README lists no code the registry lacks',
+  );
+  t.same(
+    ERROR_CODES.filter((c) => !documented.includes(c)),
+    [],
+    'every registered code is documented',
+  );
   t.equal(new Set(ERROR_CODES).size, ERROR_CODES.length, 'no code registered twice');
   t.equal(new Set(documented).size, documented.length, 'no code documented twice');
   // @ts-expect-error an unregistered code does not typecheck
@@ -34,7 +42,8 @@ t.test('the ErrorCode registry is closed, and protocol/README.md documents exact
 t.test('every E_ code literal in production source is registered', async (t) => {
   const unregistered = new Set<string>();
   for (const f of sourceFiles(ROOT, new Set(['test', 'vectors']))) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/['"`](E_[A-Z0-9_]+)['"`]/g)) if (!isErrorCode(m[1])) unregistered.add(`${m[1]} (${f.slice(ROOT.length + 1)})`);
+    for (const m of readFileSync(f, 'utf8').matchAll(/['"`](E_[A-Z0-9_]+)['"`]/g))
+      if (!isErrorCode(m[1])) unregistered.add(`${m[1]} (${f.slice(ROOT.length + 1)})`);
   }
   t.same([...unregistered], []);
 });

@@ -30,12 +30,17 @@ export const advertByKind: Record<Advert['kind'], fc.Arbitrary<Advert>> = {
   'eddystone-uid': withFlags(fc.record({ kind: fc.constant('eddystone-uid' as const), txPower: i8, namespace: bytes(10), instance: bytes(6) })),
   'eddystone-url': withFlags(fc.record({ kind: fc.constant('eddystone-url' as const), txPower: i8, url: eddystoneUrl })),
   'eddystone-tlm': withFlags(
-    fc.record({
-      batteryMv: u16,
-      temperatureC: fc.option(fc.integer({ min: -0x7fff, max: 0x7fff }).map((v) => v / 256), { nil: null }),
-      advCount: u32,
-      secCount: u32,
-    }).map((x) => ({ kind: 'eddystone-tlm' as const, ...x, seconds: x.secCount / 10 })),
+    fc
+      .record({
+        batteryMv: u16,
+        temperatureC: fc.option(
+          fc.integer({ min: -0x7fff, max: 0x7fff }).map((v) => v / 256),
+          { nil: null },
+        ),
+        advCount: u32,
+        secCount: u32,
+      })
+      .map((x) => ({ kind: 'eddystone-tlm' as const, ...x, seconds: x.secCount / 10 })),
   ),
   'eddystone-eid': withFlags(fc.record({ kind: fc.constant('eddystone-eid' as const), txPower: i8, eid: bytes(8) })),
   'exposure-notification': withFlags(fc.record({ kind: fc.constant('exposure-notification' as const), rpi: bytes(16), aem: bytes(4) })),

@@ -3,12 +3,24 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { fromHex, toHex } from '../src/bytes.ts';
-import { decodeAdvert, decodeVenueFrame, encodeAdStructures, encodeAdvert, parseAdStructures, encodeVenueFrame, jsonView, verifyVenueFrame } from '../src/frames/index.ts';
+import {
+  decodeAdvert,
+  decodeVenueFrame,
+  encodeAdStructures,
+  encodeAdvert,
+  parseAdStructures,
+  encodeVenueFrame,
+  jsonView,
+  verifyVenueFrame,
+} from '../src/frames/index.ts';
 import { anyAdvert, venueFields } from './frames-arbitraries.ts';
 import { fuzz, mutate, type Gen } from './fuzz-helpers.ts';
 
 const N = 100_000;
-const vectors = JSON.parse(readFileSync(new URL('./vectors/frames/adverts.json', import.meta.url), 'utf8')) as { valid: { hex: string }[]; invalid: { hex: string }[] };
+const vectors = JSON.parse(readFileSync(new URL('./vectors/frames/adverts.json', import.meta.url), 'utf8')) as {
+  valid: { hex: string }[];
+  invalid: { hex: string }[];
+};
 const key = new Uint8Array(32).fill(0x42);
 const corpus = [
   ...vectors.valid.map((v) => fromHex(v.hex)),
@@ -19,13 +31,15 @@ const corpus = [
 
 /** Half byte-level mutations, half structure-aware ones (one AD structure's data mutated, lengths kept consistent). */
 function advertGen(seeds: Uint8Array[], maxLen: number): Gen {
-  const parsed = seeds.flatMap((b) => {
-    try {
-      return [parseAdStructures(b)];
-    } catch {
-      return [];
-    }
-  }).filter((l) => l.length > 0);
+  const parsed = seeds
+    .flatMap((b) => {
+      try {
+        return [parseAdStructures(b)];
+      } catch {
+        return [];
+      }
+    })
+    .filter((l) => l.length > 0);
   return (rand) => {
     if (rand() < 0.5) return mutate(rand, seeds, maxLen);
     const list = parsed[Math.floor(rand() * parsed.length)].map((s) => ({ ...s }));

@@ -28,10 +28,13 @@ t.test('decode(encode(x)) == x for every advert kind', async (t) => {
 t.test('legacy-sized kinds fit in 31 bytes with flags', async (t) => {
   for (const kind of ['ibeacon', 'eddystone-uid', 'eddystone-url', 'eddystone-tlm', 'eddystone-eid', 'exposure-notification', 'beepkit-venue'] as const) {
     let longest = 0;
-    fc.assert(fc.property(advertByKind[kind], (a) => {
-      longest = Math.max(longest, encodeAdvert({ ...a, flags: 6 } as Advert).length);
-      return longest <= 31;
-    }), { seed: 7, numRuns: 200 });
+    fc.assert(
+      fc.property(advertByKind[kind], (a) => {
+        longest = Math.max(longest, encodeAdvert({ ...a, flags: 6 } as Advert).length);
+        return longest <= 31;
+      }),
+      { seed: 7, numRuns: 200 },
+    );
     t.ok(longest > 10 && longest <= 31, `${kind}: longest ${longest} bytes`);
   }
 });
@@ -46,8 +49,10 @@ t.test('venue frame: any single flipped bit in venue id, slot, tx power or MAC f
       const d = decodeVenueFrame(bad);
       flips++;
       // Freshness is satisfied around the (possibly flipped) slot, so only the MAC can fail.
-      return codeOf(() => verifyVenueFrame(d, k, { nowSlot: d.slot, window: 1 })) === 'E_CHECKSUM' &&
-        codeOf(() => verifyVenueFrame(decodeVenueFrame(buf), k, { nowSlot: f.slot })) === 'no error';
+      return (
+        codeOf(() => verifyVenueFrame(d, k, { nowSlot: d.slot, window: 1 })) === 'E_CHECKSUM' &&
+        codeOf(() => verifyVenueFrame(decodeVenueFrame(buf), k, { nowSlot: f.slot })) === 'no error'
+      );
     }),
     { seed: 1234, numRuns: 2000 },
   );
@@ -65,5 +70,8 @@ t.test('venue frame: slots older than the window are replays, newer ones not yet
     }),
     { seed: 99, numRuns: 1000 },
   );
-  t.equal(codeOf(() => verifyVenueFrame({ venueId: new Uint8Array(6), slot: 5, txPower: 0, mac: new Uint8Array(12) }, new Uint8Array(32), { nowSlot: 5 })), 'E_CHECKSUM');
+  t.equal(
+    codeOf(() => verifyVenueFrame({ venueId: new Uint8Array(6), slot: 5, txPower: 0, mac: new Uint8Array(12) }, new Uint8Array(32), { nowSlot: 5 })),
+    'E_CHECKSUM',
+  );
 });

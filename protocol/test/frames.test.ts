@@ -3,8 +3,19 @@ import { readFileSync } from 'node:fs';
 import { codeOf } from './fuzz-helpers.ts';
 import { fromHex, toHex } from '../src/bytes.ts';
 import {
-  advertToJson, decodeAdvert, decodeEddystoneUrl, decodeVenueFrame, encodeAdStructures, encodeAdvert, encodeEddystoneUrl,
-  encodeVenueFrame, LEGACY_ADVERT_BYTES, parseAdStructures, slotOf, verifyVenueFrame, type Advert,
+  advertToJson,
+  decodeAdvert,
+  decodeEddystoneUrl,
+  decodeVenueFrame,
+  encodeAdStructures,
+  encodeAdvert,
+  encodeEddystoneUrl,
+  encodeVenueFrame,
+  LEGACY_ADVERT_BYTES,
+  parseAdStructures,
+  slotOf,
+  verifyVenueFrame,
+  type Advert,
 } from '../src/frames/index.ts';
 
 const vectors = JSON.parse(readFileSync(new URL('./vectors/frames/adverts.json', import.meta.url), 'utf8')) as {
@@ -12,7 +23,8 @@ const vectors = JSON.parse(readFileSync(new URL('./vectors/frames/adverts.json',
   invalid: { name: string; hex: string; code: string }[];
 };
 const venue = JSON.parse(readFileSync(new URL('./vectors/frames/venue.json', import.meta.url), 'utf8')) as {
-  key: string; frames: { unixSeconds: number; slotSeconds: number; venueId: string; slot: number; txPower: number; hex: string }[];
+  key: string;
+  frames: { unixSeconds: number; slotSeconds: number; venueId: string; slot: number; txPower: number; hex: string }[];
 };
 
 t.test('valid advert vectors decode to the frozen JSON and re-encode to the same bytes', async (t) => {
@@ -26,7 +38,16 @@ t.test('valid advert vectors decode to the frozen JSON and re-encode to the same
     // Eddystone-UID beacons may omit the RFU bytes; our encoder always writes them.
     t.equal(toHex(encodeAdvert(a)).replace(/(00)+$/, ''), unpadded, `${v.name} re-encodes`);
   }
-  t.same([...kinds].sort(), ['beepkit-venue', 'eddystone-eid', 'eddystone-tlm', 'eddystone-uid', 'eddystone-url', 'exposure-notification', 'ibeacon', 'unknown']);
+  t.same([...kinds].sort(), [
+    'beepkit-venue',
+    'eddystone-eid',
+    'eddystone-tlm',
+    'eddystone-uid',
+    'eddystone-url',
+    'exposure-notification',
+    'ibeacon',
+    'unknown',
+  ]);
 });
 
 t.test('invalid advert vectors fail with their typed code', async (t) => {
@@ -64,7 +85,12 @@ t.test('encoders reject out-of-range fields', async (t) => {
     { kind: 'eddystone-tlm', batteryMv: 0, temperatureC: -128, advCount: 0, secCount: 0, seconds: 0 },
     { kind: 'exposure-notification', rpi: new Uint8Array(15), aem: new Uint8Array(4) },
   ];
-  for (const a of bad) t.match(codeOf(() => encodeAdvert(a)), /^E_(RANGE|FORMAT)$/, a.kind);
+  for (const a of bad)
+    t.match(
+      codeOf(() => encodeAdvert(a)),
+      /^E_(RANGE|FORMAT)$/,
+      a.kind,
+    );
 });
 
 t.test('venue frame vectors: layout, size, MAC and freshness', async (t) => {
@@ -77,8 +103,10 @@ t.test('venue frame vectors: layout, size, MAC and freshness', async (t) => {
     t.equal(toHex(buf), f.hex);
     const d = decodeVenueFrame(buf);
     t.equal(d.mac.length, 12);
-    t.same({ venueId: toHex(d.venueId), slot: d.slot, txPower: d.txPower, version: d.version, flags: d.flags },
-      { venueId: f.venueId, slot: f.slot, txPower: f.txPower, version: 1, flags: 6 });
+    t.same(
+      { venueId: toHex(d.venueId), slot: d.slot, txPower: d.txPower, version: d.version, flags: d.flags },
+      { venueId: f.venueId, slot: f.slot, txPower: f.txPower, version: 1, flags: 6 },
+    );
     t.doesNotThrow(() => verifyVenueFrame(d, key, { nowSlot: f.slot }));
     t.doesNotThrow(() => verifyVenueFrame(d, key, { nowSlot: f.slot + 1, window: 1 }));
     t.doesNotThrow(() => verifyVenueFrame(d, key, { nowSlot: f.slot - 1, window: 1 }));
@@ -104,7 +132,10 @@ t.test('decodeAdvert precedence and unknown summaries', async (t) => {
   if (a.kind === 'unknown') {
     t.equal(a.localName, 'beepkit-1');
     t.same(a.serviceUuids16, [0xfeaa]);
-    t.same(a.serviceData16?.map((s) => s.uuid), [0x1812]);
+    t.same(
+      a.serviceData16?.map((s) => s.uuid),
+      [0x1812],
+    );
   }
   // Service data FD6F without the complete UUID list is not an EN advert.
   t.equal(decodeAdvert(fromHex('17166ffd' + '00'.repeat(20))).kind, 'unknown');

@@ -17,12 +17,23 @@ export function mutate(rand: () => number, corpus: readonly Uint8Array[], maxLen
   for (let m = 1 + int(4); m > 0; m--) {
     const at = int(b.length + 1);
     switch (int(6)) {
-      case 0: if (b.length) b[at % b.length] ^= 1 << int(8); break;
-      case 1: if (b.length) b[at % b.length] = [0, 0xff, 0x7f, 0x80, 1, int(256)][int(6)]; break;
-      case 2: b.splice(at, 0, int(256)); break;
-      case 3: b.splice(at, 1 + int(4)); break;
-      case 4: b = b.slice(0, at); break;
-      default: for (let k = int(8); k >= 0; k--) b.push(int(256));
+      case 0:
+        if (b.length) b[at % b.length] ^= 1 << int(8);
+        break;
+      case 1:
+        if (b.length) b[at % b.length] = [0, 0xff, 0x7f, 0x80, 1, int(256)][int(6)];
+        break;
+      case 2:
+        b.splice(at, 0, int(256));
+        break;
+      case 3:
+        b.splice(at, 1 + int(4));
+        break;
+      case 4:
+        b = b.slice(0, at);
+        break;
+      default:
+        for (let k = int(8); k >= 0; k--) b.push(int(256));
     }
   }
   return Uint8Array.from(b.slice(0, maxLen + 8));
@@ -31,8 +42,12 @@ export function mutate(rand: () => number, corpus: readonly Uint8Array[], maxLen
 export type Gen = (rand: () => number) => Uint8Array;
 
 /** Runs `fn` on `n` inputs from `gen`; returns counts of outcomes, and the first non-BeepkitError thrown (if any). */
-export function fuzz(n: number, seed: number, gen: Gen, fn: (b: Uint8Array) => void):
-  { ok: number; codes: Record<string, number>; foreign?: { input: Uint8Array; error: unknown } } {
+export function fuzz(
+  n: number,
+  seed: number,
+  gen: Gen,
+  fn: (b: Uint8Array) => void,
+): { ok: number; codes: Record<string, number>; foreign?: { input: Uint8Array; error: unknown } } {
   const rand = prng(seed);
   const codes: Record<string, number> = {};
   let ok = 0;

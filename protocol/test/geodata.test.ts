@@ -22,7 +22,16 @@ const geodataArb: fc.Arbitrary<Geodata> = fc
     venueOnly: fc.boolean(),
   })
   .map((r) => {
-    const g: Geodata = { level: r.level as Geodata['level'], start: r.start, end: r.start + r.dur, lat: r.lat / 1e7, lon: r.lon / 1e7, accuracy: r.accuracy, sources: r.sources, perturbed: r.perturbed };
+    const g: Geodata = {
+      level: r.level as Geodata['level'],
+      start: r.start,
+      end: r.start + r.dur,
+      lat: r.lat / 1e7,
+      lon: r.lon / 1e7,
+      accuracy: r.accuracy,
+      sources: r.sources,
+      perturbed: r.perturbed,
+    };
     if (r.venue) g.venue = r.venue;
     if (r.venue && r.venueOnly) Object.assign(g, { level: Level.venue, lat: 0, lon: 0 });
     return g;
@@ -43,7 +52,12 @@ t.test('generalisation levels', async (t) => {
   const exact = generalise(f, 'exact');
   t.equal(exact.lat, 48.8583701);
   t.equal(exact.accuracy, 3);
-  for (const [level, m] of [['grid10', 10], ['grid50', 50], ['grid250', 250], ['grid1000', 1000]] as const) {
+  for (const [level, m] of [
+    ['grid10', 10],
+    ['grid50', 50],
+    ['grid250', 250],
+    ['grid1000', 1000],
+  ] as const) {
     const g = generalise(f, level);
     const dy = Math.abs(g.lat - f.lat) * 111195;
     const dx = Math.abs(g.lon - f.lon) * 111195 * Math.cos((f.lat * Math.PI) / 180);

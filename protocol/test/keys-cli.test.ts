@@ -18,7 +18,10 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 t.test('beepkit keys rpi prints the EN vectors', async (t) => {
   const r = await run(['keys', 'rpi', '--tek', en.tek, '--enin', String(en.rollingStartIntervalNumber), '--count', '3', '--metadata', en.metadata]);
   t.equal(r.code, 0, r.stderr);
-  t.same(r.stdout.trim().split('\n'), en.intervals.slice(0, 3).map((i: { enin: number; rpi: string; aem: string }) => `${i.enin} ${i.rpi} ${i.aem}`));
+  t.same(
+    r.stdout.trim().split('\n'),
+    en.intervals.slice(0, 3).map((i: { enin: number; rpi: string; aem: string }) => `${i.enin} ${i.rpi} ${i.aem}`),
+  );
   const bad = await run(['keys', 'rpi', '--tek', 'abcd', '--enin', '1']);
   t.equal(bad.code, 2);
   t.equal(JSON.parse(bad.stderr).code, 'E_FORMAT');

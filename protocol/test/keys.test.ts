@@ -4,8 +4,18 @@ import { readFileSync } from 'node:fs';
 import { fromHex, toHex } from '../src/bytes.ts';
 import { isBeepkitError } from '../src/errors.ts';
 import {
-  createKeystore, dayChainKey, dayNumber, decodeKeystoreState, deriveDayKeys, encodeKeystoreState, openKeystore, purgeKeystore,
-  renounceDay, rotateMaster, sealKeystore, type KeystoreState,
+  createKeystore,
+  dayChainKey,
+  dayNumber,
+  decodeKeystoreState,
+  deriveDayKeys,
+  encodeKeystoreState,
+  openKeystore,
+  purgeKeystore,
+  renounceDay,
+  rotateMaster,
+  sealKeystore,
+  type KeystoreState,
 } from '../src/keys/index.ts';
 import { ed25519Sign, ed25519Verify } from '../src/crypto/index.ts';
 import { fuzz } from './crypto-fuzz.ts';
@@ -17,7 +27,14 @@ t.test('key schedule vectors', async (t) => {
   for (const d of v.days) {
     const k = deriveDayKeys(st, d.day);
     t.same(
-      { chainKey: toHex(dayChainKey(st, d.day)), signingSeed: toHex(k.signingSeed), pseudonym: toHex(k.pseudonym), tek: toHex(k.tek), ephemeralPriv: toHex(k.ephemeralPriv), ephemeralPub: toHex(k.ephemeralPub) },
+      {
+        chainKey: toHex(dayChainKey(st, d.day)),
+        signingSeed: toHex(k.signingSeed),
+        pseudonym: toHex(k.pseudonym),
+        tek: toHex(k.tek),
+        ephemeralPriv: toHex(k.ephemeralPriv),
+        ephemeralPub: toHex(k.ephemeralPub),
+      },
       { chainKey: d.chainKey, signingSeed: d.signingSeed, pseudonym: d.pseudonym, tek: d.tek, ephemeralPriv: d.ephemeralPriv, ephemeralPub: d.ephemeralPub },
       `day ${d.day}`,
     );
@@ -34,7 +51,10 @@ t.test('keystore vectors: seal is reproducible, open gives the state', async (t)
   t.same(openKeystore(fromHex(ks.sealedWithKeyFile), { key: fromHex(ks.keyFile) }), state);
   const opened = openKeystore(fromHex(ks.sealedWithPassphrase), { passphrase: ks.passphrase });
   t.equal(toHex(encodeKeystoreState(opened)), ks.state);
-  t.equal(toHex(sealKeystore(state, { passphrase: ks.passphrase, scrypt: ks.scrypt }, { nonce: fromHex(ks.nonce), salt: fromHex(ks.salt) })), ks.sealedWithPassphrase);
+  t.equal(
+    toHex(sealKeystore(state, { passphrase: ks.passphrase, scrypt: ks.scrypt }, { nonce: fromHex(ks.nonce), salt: fromHex(ks.salt) })),
+    ks.sealedWithPassphrase,
+  );
   t.throws(() => openKeystore(fromHex(ks.sealedWithPassphrase), { passphrase: 'wrong' }), { code: 'E_DECRYPT' }, 'wrong passphrase');
   t.throws(() => openKeystore(fromHex(ks.sealedWithKeyFile), { key: new Uint8Array(32) }), { code: 'E_DECRYPT' }, 'wrong key file');
   t.throws(() => openKeystore(fromHex(ks.sealedWithKeyFile), { passphrase: 'x' }), { code: 'E_KEY' }, 'kind mismatch');
@@ -71,9 +91,11 @@ t.test('renounce, purge (ratchet) and rotate', async (t) => {
 
 const stateArb: fc.Arbitrary<KeystoreState> = fc.record({
   retentionDays: fc.integer({ min: 1, max: 3650 }),
-  epochs: fc.uniqueArray(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 6 }).chain((days) =>
-    fc.tuple(...days.sort((a, b) => a - b).map((d) => fc.record({ fromDay: fc.constant(d), chainKey: fc.uint8Array({ minLength: 32, maxLength: 32 }) }))),
-  ),
+  epochs: fc
+    .uniqueArray(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 6 })
+    .chain((days) =>
+      fc.tuple(...days.sort((a, b) => a - b).map((d) => fc.record({ fromDay: fc.constant(d), chainKey: fc.uint8Array({ minLength: 32, maxLength: 32 }) }))),
+    ),
   renounced: fc.uniqueArray(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 20 }).map((a) => a.sort((x, y) => x - y)),
 });
 
@@ -84,7 +106,9 @@ t.test('property: keystore state and sealed keystore round trip', async (t) => {
     fc.property(stateArb, (s) => {
       runs++;
       const back = openKeystore(sealKeystore(s, { key }), { key });
-      return toHex(encodeKeystoreState(back)) === toHex(encodeKeystoreState(s)) && JSON.stringify(decodeKeystoreState(encodeKeystoreState(s))) === JSON.stringify(s);
+      return (
+        toHex(encodeKeystoreState(back)) === toHex(encodeKeystoreState(s)) && JSON.stringify(decodeKeystoreState(encodeKeystoreState(s))) === JSON.stringify(s)
+      );
     }),
     { seed: 21, numRuns: 300 },
   );

@@ -79,11 +79,22 @@ function namedPackages(dir: string, self: string): Set<string> {
 
 t.test('each package.json declares the @beepkit packages its code imports, within its layers', async (t) => {
   for (const ws of workspaces) {
-    const pkg = JSON.parse(readFileSync(join(root, ws, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
-    const deps = Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@beepkit/')).map((d) => d.slice(9));
-    const dev = Object.keys(pkg.devDependencies ?? {}).filter((d) => d.startsWith('@beepkit/')).map((d) => d.slice(9));
+    const pkg = JSON.parse(readFileSync(join(root, ws, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
+    const deps = Object.keys(pkg.dependencies ?? {})
+      .filter((d) => d.startsWith('@beepkit/'))
+      .map((d) => d.slice(9));
+    const dev = Object.keys(pkg.devDependencies ?? {})
+      .filter((d) => d.startsWith('@beepkit/'))
+      .map((d) => d.slice(9));
     const layers = new Set(mayImport[ws].map((m) => m.split('/')[0]));
-    t.same(deps.filter((d) => !layers.has(d)), [], `${ws}: dependencies within its layers`);
+    t.same(
+      deps.filter((d) => !layers.has(d)),
+      [],
+      `${ws}: dependencies within its layers`,
+    );
     const src = namedPackages(join(root, ws, 'src'), ws);
     t.same([...src].filter((d) => !deps.includes(d)).sort(), [], `${ws}: src imports only declared dependencies`);
     t.same(deps.filter((d) => !src.has(d)).sort(), [], `${ws}: no unused @beepkit dependency`);

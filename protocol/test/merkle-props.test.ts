@@ -58,7 +58,16 @@ t.test('every consistency proof verifies; any alteration fails', async (t) => {
         if (verifyConsistency(size1, size2, flip(r1, bit), r2, proof)) return false;
         if (verifyConsistency(size1, size2, r1, flip(r2, bit), proof)) return false;
         const j = bit % proof.length;
-        if (verifyConsistency(size1, size2, r1, r2, proof.map((p, i) => (i === j ? flip(p, bit) : p)))) return false;
+        if (
+          verifyConsistency(
+            size1,
+            size2,
+            r1,
+            r2,
+            proof.map((p, i) => (i === j ? flip(p, bit) : p)),
+          )
+        )
+          return false;
         if (verifyConsistency(size1, size2, r1, r2, proof.slice(0, -1))) return false;
       }
       checked++;

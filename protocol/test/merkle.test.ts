@@ -42,7 +42,11 @@ const split = (n: number) => {
   return k;
 };
 const naiveMth = (d: Uint8Array[]): Uint8Array =>
-  d.length === 0 ? H() : d.length === 1 ? H(Uint8Array.of(0), d[0]) : H(Uint8Array.of(1), naiveMth(d.slice(0, split(d.length))), naiveMth(d.slice(split(d.length))));
+  d.length === 0
+    ? H()
+    : d.length === 1
+      ? H(Uint8Array.of(0), d[0])
+      : H(Uint8Array.of(1), naiveMth(d.slice(0, split(d.length))), naiveMth(d.slice(split(d.length))));
 
 // The published roots of the CT reference test tree, literally.
 const PUBLISHED_ROOTS = [

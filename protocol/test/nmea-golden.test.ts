@@ -24,7 +24,10 @@ if (!existsSync(dir)) {
       const cmp = compareWithChk(fixes, chk);
       t.same(cmp.missing, [], 'every gpsd epoch is decoded');
       t.same(cmp.mismatches, [], 'time, mode, status, lat/lon match per epoch');
-      t.ok(cmp.extraFixes.length <= (EXTRA_ALLOWED[f] ?? cmp.timelessFixes), `extra fixed epochs ${cmp.extraFixes.length} (gpsd printed ${cmp.timelessFixes} fixes without time)`);
+      t.ok(
+        cmp.extraFixes.length <= (EXTRA_ALLOWED[f] ?? cmp.timelessFixes),
+        `extra fixed epochs ${cmp.extraFixes.length} (gpsd printed ${cmp.timelessFixes} fixes without time)`,
+      );
       // checksum/framing oracle: exactly the sentences gpsd echoed are accepted
       const accepted: string[] = [];
       for (const line of text.split(/\r\n|\r|\n/)) {
@@ -43,10 +46,26 @@ if (!existsSync(dir)) {
   }
 
   t.test('CLI: beepkit nmea decode', async (t) => {
-    const out = execFileSync(process.execPath, [path.join(repoRoot, 'bin/beepkit.js'), 'nmea', 'decode', path.join(dir, 'garmin15x.log')], { encoding: 'utf8' });
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const out = execFileSync(process.execPath, [path.join(repoRoot, 'bin/beepkit.js'), 'nmea', 'decode', path.join(dir, 'garmin15x.log')], {
+      encoding: 'utf8',
+    });
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     t.equal(lines.length, 7);
-    t.same(lines[0], { time: '2022-10-18T11:32:58.000Z', mode: 3, status: 2, lat: 32.64858, lon: -108.37411, altMSL: 1577.4, speed: 2.727, track: 247.1, hdop: 1.1, satellitesUsed: 8 });
+    t.same(lines[0], {
+      time: '2022-10-18T11:32:58.000Z',
+      mode: 3,
+      status: 2,
+      lat: 32.64858,
+      lon: -108.37411,
+      altMSL: 1577.4,
+      speed: 2.727,
+      track: 247.1,
+      hdop: 1.1,
+      satellitesUsed: 8,
+    });
     const viaStdin = execFileSync(process.execPath, [path.join(repoRoot, 'bin/beepkit.js'), 'nmea', 'decode', '--date', '2010-07-07', '-'], {
       input: '$GPGGA,005947.00,3715.6616,N,12157.6709,W,1,11,0.8,86.0,M,-30.1,M,,*67\n',
       encoding: 'utf8',

@@ -58,13 +58,29 @@ for (const [body, want] of [
   bad.push([`$${body}*${nmeaChecksum(body)}`, want]);
 }
 t.test('rejections carry stable codes', async (t) => {
-  for (const [line, want] of bad) t.equal(code(() => decodeNmea(line)), want, line.slice(0, 60));
+  for (const [line, want] of bad)
+    t.equal(
+      code(() => decodeNmea(line)),
+      want,
+      line.slice(0, 60),
+    );
 });
 
 const good: [string, Partial<Record<string, unknown>>][] = [
   [
     '$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47',
-    { kind: 'GGA', talker: 'GP', time: 45_319_000, lat: 48 + 7.038 / 60, lon: 11 + 31 / 60, quality: 1, satellitesUsed: 8, hdop: 0.9, altMSL: 545.4, geoidSep: 46.9 },
+    {
+      kind: 'GGA',
+      talker: 'GP',
+      time: 45_319_000,
+      lat: 48 + 7.038 / 60,
+      lon: 11 + 31 / 60,
+      quality: 1,
+      satellitesUsed: 8,
+      hdop: 0.9,
+      altMSL: 545.4,
+      geoidSep: 46.9,
+    },
   ],
   ['$GNGGA,003956.00,4552.65403,S,17030.00668,E,1,12,0.64,14.2,M,1.8,M,,*56', { kind: 'GGA', talker: 'GN', lat: -(45 + 52.65403 / 60) }],
   ['$GPGGA,,,,,,0,,,,M,,M,,*66', { kind: 'GGA', time: undefined, lat: undefined, quality: 0 }],
@@ -74,17 +90,23 @@ const good: [string, Partial<Record<string, unknown>>][] = [
   ],
   ['$GPRMC,205150.00,V,,,,,,,,,,,V*4a', { kind: 'RMC', valid: false, lat: undefined, posMode: undefined }],
   ['$INRMC,194101,A,4426.1130,N,07140.5596,W,5.2,77.3,160906,15.8,W*60', { kind: 'RMC', talker: 'IN', time: 70_861_000, magvar: -15.8 }],
-  ['$GNGSA,A,3,13,16,21,15,10,29,27,20,,,,,1.05,0.64,0.83,1*03', { kind: 'GSA', fixMode: 3, prns: [13, 16, 21, 15, 10, 29, 27, 20], pdop: 1.05, hdop: 0.64, vdop: 0.83, systemId: 1 }],
+  [
+    '$GNGSA,A,3,13,16,21,15,10,29,27,20,,,,,1.05,0.64,0.83,1*03',
+    { kind: 'GSA', fixMode: 3, prns: [13, 16, 21, 15, 10, 29, 27, 20], pdop: 1.05, hdop: 0.64, vdop: 0.83, systemId: 1 },
+  ],
   ['$BDGSA,A,1,,,,,,,,,,,,,,,,*23', { kind: 'GSA', talker: 'BD', fixMode: 1, prns: [] }],
   ['$GPGSV,1,1,00*79', { kind: 'GSV', total: 1, index: 1, inView: 0, satellites: [] }],
+  ['$GPGSV,4,4,13,51,37,160,,1*51', { kind: 'GSV', inView: 13, satellites: [{ prn: 51, el: 37, az: 160, snr: undefined }], signalId: '1' }],
   [
-    '$GPGSV,4,4,13,51,37,160,,1*51',
-    { kind: 'GSV', inView: 13, satellites: [{ prn: 51, el: 37, az: 160, snr: undefined }], signalId: '1' },
+    '$GPVTG,77.5,T,93.3,M,5.2,N,9.7,K*4F'.replace('*4F', `*${nmeaChecksum('GPVTG,77.5,T,93.3,M,5.2,N,9.7,K')}`),
+    { kind: 'VTG', track: 77.5, speedKnots: 5.2, speedKmh: 9.7 },
   ],
-  ['$GPVTG,77.5,T,93.3,M,5.2,N,9.7,K*4F'.replace('*4F', `*${nmeaChecksum('GPVTG,77.5,T,93.3,M,5.2,N,9.7,K')}`), { kind: 'VTG', track: 77.5, speedKnots: 5.2, speedKmh: 9.7 }],
   ['$INGLL,4426.1130,N,07140.5579,W,194102,A*2C', { kind: 'GLL', valid: true, time: 70_862_000, lon: -(71 + 40.5579 / 60) }],
   ['$GPZDA,005947.00,08,07,2010,+00,00*4E', { kind: 'ZDA', day: 8, month: 7, year: 2010 }],
-  ['$GNGNS,120213.000,5957.0062,N,01100.6429,E,NDD,11,1.3,168.9,39.5,,,V*57', { kind: 'GNS', posModes: 'NDD', satellitesUsed: 11, altMSL: 168.9, navStatus: 'V' }],
+  [
+    '$GNGNS,120213.000,5957.0062,N,01100.6429,E,NDD,11,1.3,168.9,39.5,,,V*57',
+    { kind: 'GNS', posModes: 'NDD', satellitesUsed: 11, altMSL: 168.9, navStatus: 'V' },
+  ],
   ['$GNGST,003956.00,235111,,,,2.3,3.5,4.0*46', { kind: 'GST', rms: 235111, stdLat: 2.3, stdLon: 3.5, stdAlt: 4 }],
   ['$PGRME,15.0,M,45.0,M,25.0,M*1C', { kind: 'unknown', type: 'PGRME' }],
   ['$GYOACC,090624,000653.10,0.004960,-0.001510,0.005386,100,-3.358145,-8.120926,4.427577,100,35,0,100,0*21', { kind: 'unknown', type: 'GYOACC' }],
@@ -118,8 +140,16 @@ function feed(lines: string[], date?: string) {
 const enc = (talker: string, type: string, f: (string | number)[]) => encodeSentence(talker, type, f);
 
 t.test('epoch assembly: status map, modes, date sources', async (t) => {
-  const gga = (tm: string, q: number, alt: string) => enc('GN', 'GGA', [tm, '4134.49795459', 'N', '09345.06498', 'W', q, 12, '0.9', alt, 'M', '-30.0', 'M', '', '']);
-  for (const [q, st] of [[1, 1], [2, 2], [3, 9], [4, 3], [5, 4], [6, 5]] as const) {
+  const gga = (tm: string, q: number, alt: string) =>
+    enc('GN', 'GGA', [tm, '4134.49795459', 'N', '09345.06498', 'W', q, 12, '0.9', alt, 'M', '-30.0', 'M', '', '']);
+  for (const [q, st] of [
+    [1, 1],
+    [2, 2],
+    [3, 9],
+    [4, 3],
+    [5, 4],
+    [6, 5],
+  ] as const) {
     const [f] = feed([gga('120000.00', q, '100.0')], '2020-03-18');
     t.equal(f?.status, st, `quality ${q} → status ${st}`);
     t.equal(f?.mode, 3);

@@ -12,13 +12,22 @@ import { ROOT as root, sourceFiles } from './source-files.ts';
 
 const FLOOR = '>=20.11.0';
 /** builtin → names newer than the floor (Node's changelogs). */
-const NEWER: Record<string, string[]> = { crypto: ['hash'], fs: ['glob', 'globSync'], 'fs/promises': ['glob'], util: ['styleText', 'getCallSite'], process: ['getBuiltinModule'] };
+const NEWER: Record<string, string[]> = {
+  crypto: ['hash'],
+  fs: ['glob', 'globSync'],
+  'fs/promises': ['glob'],
+  util: ['styleText', 'getCallSite'],
+  process: ['getBuiltinModule'],
+};
 
 /** `builtin.name` of each named import of an API newer than the floor in `text`. */
 export function tooNew(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*['"](?:node:)?([a-z/]+)['"]/g)) {
-    const names = m[1].split(',').map((s) => s.trim().split(/\s+as\s+/)[0]).filter(Boolean);
+    const names = m[1]
+      .split(',')
+      .map((s) => s.trim().split(/\s+as\s+/)[0])
+      .filter(Boolean);
     for (const n of names) if (NEWER[m[2]]?.includes(n)) out.push(`${m[2]}.${n}`);
   }
   return out;

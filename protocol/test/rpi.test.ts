@@ -2,12 +2,28 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fromHex, toHex } from '../src/bytes.ts';
 import {
-  DEFAULT_METADATA, bleAddresses, decryptAem, deriveAemk, deriveAems, deriveRpi, deriveRpik, deriveRpis, deriveRpisForKeys,
-  encodeMetadata, enIntervalNumber, formatBleAddress, intervalIds,
+  DEFAULT_METADATA,
+  bleAddresses,
+  decryptAem,
+  deriveAemk,
+  deriveAems,
+  deriveRpi,
+  deriveRpik,
+  deriveRpis,
+  deriveRpisForKeys,
+  encodeMetadata,
+  enIntervalNumber,
+  formatBleAddress,
+  intervalIds,
 } from '../src/rpi/index.ts';
 
 const v = JSON.parse(readFileSync(new URL('./vectors/exposure-notification.json', import.meta.url), 'utf8')) as {
-  keyGenerationSeconds: number; rollingStartIntervalNumber: number; tek: string; rpik: string; aemk: string; metadata: string;
+  keyGenerationSeconds: number;
+  rollingStartIntervalNumber: number;
+  tek: string;
+  rpik: string;
+  aemk: string;
+  metadata: string;
   intervals: { enin: number; rpi: string; aem: string }[];
 };
 const tek = fromHex(v.tek);
@@ -68,11 +84,19 @@ t.test('BLE non-resolvable private addresses rotate with the RPI', async (t) => 
 });
 
 t.test('beepkit address vectors (keys.json) are stable', async (t) => {
-  const k = JSON.parse(readFileSync(new URL('./vectors/keys.json', import.meta.url), 'utf8')) as { bleAddress: { tek: string; enin: number; rpis: string[]; addresses: string[] } };
+  const k = JSON.parse(readFileSync(new URL('./vectors/keys.json', import.meta.url), 'utf8')) as {
+    bleAddress: { tek: string; enin: number; rpis: string[]; addresses: string[] };
+  };
   const rpis = deriveRpis(fromHex(k.bleAddress.tek), k.bleAddress.enin, 3);
-  t.same([0, 1, 2].map((i) => toHex(rpis.subarray(i * 16, i * 16 + 16))), k.bleAddress.rpis);
+  t.same(
+    [0, 1, 2].map((i) => toHex(rpis.subarray(i * 16, i * 16 + 16))),
+    k.bleAddress.rpis,
+  );
   const a = bleAddresses(fromHex(k.bleAddress.tek), rpis);
-  t.same([0, 1, 2].map((i) => toHex(a.subarray(i * 6, i * 6 + 6))), k.bleAddress.addresses);
+  t.same(
+    [0, 1, 2].map((i) => toHex(a.subarray(i * 6, i * 6 + 6))),
+    k.bleAddress.addresses,
+  );
 });
 
 t.test('the midstate RPIK equals HKDF for random keys and the EN vector', async (t) => {

@@ -21,7 +21,10 @@ const read = (name: string): VectorFile => JSON.parse(readFileSync(`${DIR}${name
 
 t.test('every vector file is what the implementation produces, byte for byte', async (t) => {
   const built = allVectors();
-  const onDisk = readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  const onDisk = readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
   t.same(onDisk, Object.keys(built).sort(), 'one file per kind, no stale file');
   for (const [name, f] of Object.entries(built)) {
     t.equal(readFileSync(`${DIR}${name}.json`, 'utf8'), JSON.stringify(f, null, 1) + '\n', `${name}.json reproduced`);

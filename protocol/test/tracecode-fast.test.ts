@@ -23,7 +23,16 @@ const solverPub = x25519PublicKey(solverPriv);
 
 /** The Geodata openTraceCode would return, rebuilt from decodeGeodataFields slots + plaintext. */
 function fromFields(x: Float64Array, plain: Uint8Array): Geodata {
-  const g: Geodata = { level: x[F.level] as Geodata['level'], start: x[F.start], end: x[F.end], lat: x[F.latE7] / 1e7, lon: x[F.lonE7] / 1e7, accuracy: x[F.accuracy], sources: x[F.sources], perturbed: (x[F.flags] & 2) !== 0 };
+  const g: Geodata = {
+    level: x[F.level] as Geodata['level'],
+    start: x[F.start],
+    end: x[F.end],
+    lat: x[F.latE7] / 1e7,
+    lon: x[F.lonE7] / 1e7,
+    accuracy: x[F.accuracy],
+    sources: x[F.sources],
+    perturbed: (x[F.flags] & 2) !== 0,
+  };
   if (x[F.flags] & 1) g.venue = plain.slice(GEODATA_VENUE_OFFSET, GEODATA_VENUE_OFFSET + 8);
   return g;
 }
@@ -69,8 +78,13 @@ t.test('property: ChaChaPolyOpener equals node:crypto ChaCha20-Poly1305 (any len
   let runs = 0;
   fc.assert(
     fc.property(
-      fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.uint8Array({ maxLength: 150 }), fc.uint8Array({ maxLength: 200 }),
-      fc.nat(5), fc.nat(400), fc.nat(7),
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      fc.uint8Array({ minLength: 12, maxLength: 12 }),
+      fc.uint8Array({ maxLength: 150 }),
+      fc.uint8Array({ maxLength: 200 }),
+      fc.nat(5),
+      fc.nat(400),
+      fc.nat(7),
       (key, nonce, aad, pt, off, flipAt, bit) => {
         runs++;
         const sealed = chachaSeal(key, nonce, pt, aad);
@@ -99,7 +113,11 @@ t.test('Poly1305 alone: RFC 8439 §2.5.2 and the A.3 edge cases (h ≥ p, carrie
   const z16 = '00'.repeat(16);
   const ff16 = 'ff'.repeat(16);
   const cases: [string, string, string][] = [
-    ['85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b', toHex(new TextEncoder().encode('Cryptographic Forum Research Group')), 'a8061dc1305136c6c22b8baf0c0127a9'],
+    [
+      '85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b',
+      toHex(new TextEncoder().encode('Cryptographic Forum Research Group')),
+      'a8061dc1305136c6c22b8baf0c0127a9',
+    ],
     ['02' + '00'.repeat(15) + z16, ff16, '03' + '00'.repeat(15)],
     ['02' + '00'.repeat(15) + ff16, '02' + '00'.repeat(15), '03' + '00'.repeat(15)],
     ['01' + '00'.repeat(15) + z16, ff16 + 'f0' + 'ff'.repeat(15) + '11' + '00'.repeat(15), '05' + '00'.repeat(15)],
@@ -126,8 +144,30 @@ t.test('Poly1305 alone: RFC 8439 §2.5.2 and the A.3 edge cases (h ≥ p, carrie
 const dk = deriveDayKeys(createKeystore(new Uint8Array(32).fill(3), 19000), 19001);
 const sealer = new TraceCodeSealer({ prefix: dk.pseudonym, ephemeralPriv: dk.ephemeralPriv, solverPub });
 const geoArb: fc.Arbitrary<Geodata> = fc
-  .record({ start: fc.integer({ min: 0, max: 2 ** 31 }), lat: fc.double({ min: -90, max: 90, noNaN: true }), lon: fc.double({ min: -180, max: 180, noNaN: true }), acc: fc.integer({ min: 0, max: 5000 }), level: fc.constantFrom<LevelName>('exact', 'grid10', 'grid50', 'grid250', 'grid1000', 'venue'), venue: fc.option(fc.uint8Array({ minLength: 8, maxLength: 8 })), perturb: fc.boolean() })
-  .map((r) => generalise({ start: r.start, end: r.start + 1800, lat: r.lat, lon: r.lon, accuracy: r.acc, sources: 1 + (r.start % 31), venue: r.venue ?? (r.level === 'venue' ? new Uint8Array(8).fill(1) : undefined) }, r.level, r.perturb ? { perturb: { seed: new Uint8Array(32), radius: 20 } } : {}));
+  .record({
+    start: fc.integer({ min: 0, max: 2 ** 31 }),
+    lat: fc.double({ min: -90, max: 90, noNaN: true }),
+    lon: fc.double({ min: -180, max: 180, noNaN: true }),
+    acc: fc.integer({ min: 0, max: 5000 }),
+    level: fc.constantFrom<LevelName>('exact', 'grid10', 'grid50', 'grid250', 'grid1000', 'venue'),
+    venue: fc.option(fc.uint8Array({ minLength: 8, maxLength: 8 })),
+    perturb: fc.boolean(),
+  })
+  .map((r) =>
+    generalise(
+      {
+        start: r.start,
+        end: r.start + 1800,
+        lat: r.lat,
+        lon: r.lon,
+        accuracy: r.acc,
+        sources: 1 + (r.start % 31),
+        venue: r.venue ?? (r.level === 'venue' ? new Uint8Array(8).fill(1) : undefined),
+      },
+      r.level,
+      r.perturb ? { perturb: { seed: new Uint8Array(32), radius: 20 } } : {},
+    ),
+  );
 
 t.test('property: TraceCodeOpener agrees with openTraceCode on sealed records', async (t) => {
   const cache = new EcdhCache(solverPriv);
@@ -178,11 +218,16 @@ t.test('fuzz: TraceCodeOpener never lets anything but BeepkitError escape and ag
   const recs = [sealer.seal(1, fc.sample(geoArb, { seed: 1, numRuns: 1 })[0]), sealer.seal(2, fc.sample(geoArb, { seed: 2, numRuns: 1 })[0])];
   let disagree = 0;
   let opened = 0;
-  const r = fuzz((b) => {
-    const a = viaOpener(o, b);
-    if (a.startsWith('ok:')) opened++;
-    if (b.length === TRACECODE_LEN && a !== viaOpen(cache, b, dk.ephemeralPub)) disagree++;
-  }, recs, 30_000, 605);
+  const r = fuzz(
+    (b) => {
+      const a = viaOpener(o, b);
+      if (a.startsWith('ok:')) opened++;
+      if (b.length === TRACECODE_LEN && a !== viaOpen(cache, b, dk.ephemeralPub)) disagree++;
+    },
+    recs,
+    30_000,
+    605,
+  );
   t.equal(disagree, 0);
   t.same(r.escaped, []);
   t.ok(opened > 0 && opened < 30_000, `${opened} opened`);

@@ -8,8 +8,20 @@ import { createKeystore, deriveDayKeys } from '../src/keys/index.ts';
 import { decodeGeodata, encodeGeodata, generalise, type Geodata } from '../src/geodata/index.ts';
 import { issueCertificate, keyId } from '../src/cert/index.ts';
 import {
-  EcdhCache, SUFFIX_LEN, TRACECODE_LEN, TraceCodeSealer, decodeBatch, decodeTraceCode, encodeBatch, encodeTraceCode, fingerprint, openTraceCode,
-  recordHash, sealTraceCode, signBatch, verifyBatch,
+  EcdhCache,
+  SUFFIX_LEN,
+  TRACECODE_LEN,
+  TraceCodeSealer,
+  decodeBatch,
+  decodeTraceCode,
+  encodeBatch,
+  encodeTraceCode,
+  fingerprint,
+  openTraceCode,
+  recordHash,
+  sealTraceCode,
+  signBatch,
+  verifyBatch,
 } from '../src/tracecode/index.ts';
 import { fuzz } from './crypto-fuzz.ts';
 
@@ -35,7 +47,10 @@ t.test('vectors: records, fingerprint, record hash and batch', async (t) => {
   for (const r of tv.records) t.equal(toHex(recordHash(fromHex(r.hex))), r.recordHash);
   const { batch, certificate } = verifyBatch(fromHex(tv.batch), { caPub, now: cv.fields.notBefore + 60 });
   t.equal(toHex(certificate.bytes), cv.certificate);
-  t.same(batch.records.map(toHex), tv.records.map((r: { hex: string }) => r.hex));
+  t.same(
+    batch.records.map(toHex),
+    tv.records.map((r: { hex: string }) => r.hex),
+  );
   t.equal(toHex(encodeBatch(batch)), tv.batch, 'encodeBatch(decodeBatch(x)) == x');
   t.equal(cache.misses, 1, 'one ECDH for the pseudonym-day');
   t.equal(fromHex(tv.records[0].hex).length, TRACECODE_LEN);
@@ -47,10 +62,25 @@ t.test('vectors: records, fingerprint, record hash and batch', async (t) => {
 const ks = createKeystore(new Uint8Array(32).fill(3), 19000);
 const dk = deriveDayKeys(ks, 19001);
 const caSeed = new Uint8Array(32).fill(8);
-const cert = issueCertificate(caSeed, { role: 'device', serial: 1, day: 19001, notBefore: 19001 * 86400, notAfter: 19002 * 86400, subject: dk.pseudonym, solverKeyId: keyId(solverPub), region: 'X/Y/Z' });
+const cert = issueCertificate(caSeed, {
+  role: 'device',
+  serial: 1,
+  day: 19001,
+  notBefore: 19001 * 86400,
+  notAfter: 19002 * 86400,
+  subject: dk.pseudonym,
+  solverKeyId: keyId(solverPub),
+  region: 'X/Y/Z',
+});
 const sealer = new TraceCodeSealer({ prefix: dk.pseudonym, ephemeralPriv: dk.ephemeralPriv, solverPub });
 const geoArb: fc.Arbitrary<Geodata> = fc
-  .record({ start: fc.integer({ min: 0, max: 2 ** 31 }), lat: fc.double({ min: -90, max: 90, noNaN: true }), lon: fc.double({ min: -180, max: 180, noNaN: true }), acc: fc.integer({ min: 0, max: 5000 }), level: fc.constantFrom('exact', 'grid10', 'grid50', 'grid250', 'grid1000') as fc.Arbitrary<'exact'> })
+  .record({
+    start: fc.integer({ min: 0, max: 2 ** 31 }),
+    lat: fc.double({ min: -90, max: 90, noNaN: true }),
+    lon: fc.double({ min: -180, max: 180, noNaN: true }),
+    acc: fc.integer({ min: 0, max: 5000 }),
+    level: fc.constantFrom('exact', 'grid10', 'grid50', 'grid250', 'grid1000') as fc.Arbitrary<'exact'>,
+  })
   .map((r) => generalise({ start: r.start, end: r.start + 1800, lat: r.lat, lon: r.lon, accuracy: r.acc, sources: 1 }, r.level));
 const geo = fc.sample(geoArb, { seed: 1, numRuns: 1 })[0];
 
@@ -67,7 +97,11 @@ t.test('property: seal/open and encode/decode round trip (TraceCode and batch)',
       runs++;
       const tc = sealTraceCode({ prefix: dk.pseudonym, ephemeralPriv: dk.ephemeralPriv, solverPub, interval, geodata: g });
       const d = decodeTraceCode(tc);
-      return toHex(encodeTraceCode(d)) === toHex(tc) && d.interval === interval && JSON.stringify(openTraceCode(cache, d, dk.ephemeralPub)) === JSON.stringify(decodeGeodata(encodeGeodata(g)));
+      return (
+        toHex(encodeTraceCode(d)) === toHex(tc) &&
+        d.interval === interval &&
+        JSON.stringify(openTraceCode(cache, d, dk.ephemeralPub)) === JSON.stringify(decodeGeodata(encodeGeodata(g)))
+      );
     }),
     { seed: 51, numRuns: 300 },
   );

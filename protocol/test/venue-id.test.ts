@@ -21,6 +21,9 @@ t.test('typed errors', async (t) => {
 });
 
 t.test('round trip', async (t) => {
-  fc.assert(fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), (id) => toHex(venueId6(venueId8(id))) === toHex(id) && venueIdHex(venueId8(id)) === toHex(id)), { seed: 806 });
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), (id) => toHex(venueId6(venueId8(id))) === toHex(id) && venueIdHex(venueId8(id)) === toHex(id)),
+    { seed: 806 },
+  );
   t.equal(venueId8(new Uint8Array(6)).length, 8);
 });

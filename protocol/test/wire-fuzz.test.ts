@@ -37,10 +37,15 @@ t.test(`decodeMessage (envelope dispatcher): ${N} random and mutated inputs, onl
 t.test('per-type body decoders: mutated valid messages of each type', async (t) => {
   for (const [type, arb] of Object.entries(messageByType)) {
     const seeds = fc.sample(arb, { seed: 12, numRuns: 50 }).map(encodeMessage);
-    const r = fuzz(4_000, 0x5ee + type.length, (rand) => mutate(rand, seeds, 200), (b) => {
-      const m = decodeMessage(b);
-      if (!isDeepStrictEqual(jsonView(decodeMessage(encodeMessage(m))), jsonView(m))) throw new Error('re-decode differs');
-    });
+    const r = fuzz(
+      4_000,
+      0x5ee + type.length,
+      (rand) => mutate(rand, seeds, 200),
+      (b) => {
+        const m = decodeMessage(b);
+        if (!isDeepStrictEqual(jsonView(decodeMessage(encodeMessage(m))), jsonView(m))) throw new Error('re-decode differs');
+      },
+    );
     t.equal(r.foreign, undefined, r.foreign ? `${type}: ${String(r.foreign.error)} on ${toHex(r.foreign.input)}` : `${type}: typed errors only`);
   }
 });
@@ -48,8 +53,18 @@ t.test('per-type body decoders: mutated valid messages of each type', async (t) 
 t.test(`parseTopic: ${N} random and mutated topics, only BeepkitError escapes`, async (t) => {
   const enc = new TextEncoder();
   const dec = new TextDecoder();
-  const seeds = ['beepkit/v1/dev/device-0001/up/batch', 'beepkit/v1/dev/device-0001/reply', 'beepkit/v1/carer/carer-0001/alert', 'beepkit/v1/feed/notification'].map((s) => enc.encode(s));
-  const r = fuzz(N, 0x70b, (rand) => mutate(rand, seeds, 60), (b) => void parseTopic(dec.decode(b)));
+  const seeds = [
+    'beepkit/v1/dev/device-0001/up/batch',
+    'beepkit/v1/dev/device-0001/reply',
+    'beepkit/v1/carer/carer-0001/alert',
+    'beepkit/v1/feed/notification',
+  ].map((s) => enc.encode(s));
+  const r = fuzz(
+    N,
+    0x70b,
+    (rand) => mutate(rand, seeds, 60),
+    (b) => void parseTopic(dec.decode(b)),
+  );
   t.equal(r.foreign, undefined, r.foreign ? String(r.foreign.error) : 'typed errors only');
   t.ok(r.ok > 100 && (r.codes.E_TYPE ?? 0) > N / 2, `${r.ok} parsed, ${JSON.stringify(r.codes)}`);
 });

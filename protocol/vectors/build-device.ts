@@ -25,10 +25,20 @@ export function keysVectors(): VectorFile {
   const state = createKeystore(master, DAY);
   const days = [DAY, DAY + 1].map((d) => {
     const k = deriveDayKeys(state, d);
-    return { day: d, chainKey: hx(dayChainKey(state, d)), signingSeed: hx(k.signingSeed), pseudonym: hx(k.pseudonym), tek: hx(k.tek), ephemeralPrivateKey: hx(k.ephemeralPriv), ephemeralPublicKey: hx(k.ephemeralPub) };
+    return {
+      day: d,
+      chainKey: hx(dayChainKey(state, d)),
+      signingSeed: hx(k.signingSeed),
+      pseudonym: hx(k.pseudonym),
+      tek: hx(k.tek),
+      ephemeralPrivateKey: hx(k.ephemeralPriv),
+      ephemeralPublicKey: hx(k.ephemeralPub),
+    };
   });
   return file({
-    kind: 'key-schedule', spec: 'SPEC.md §3', context: { fromDay: DAY },
+    kind: 'key-schedule',
+    spec: 'SPEC.md §3',
+    context: { fromDay: DAY },
     inputs: { master: hx(master), fromDay: DAY, note: `chain[${DAY}] = master; chain[d+1] = HKDF(chain[d], empty salt, "beepkit/v1/keys/ratchet", 32)`, days },
     valid: [{ name: 'a 32-byte master secret', check: 'createKeystore', hex: hx(master) }],
     invalid: [{ name: 'a 31-byte master secret', check: 'createKeystore', hex: hx(master.subarray(0, 31)), code: 'E_KEY' }],
@@ -52,11 +62,26 @@ export function enVectors(): VectorFile {
   const block2 = new Uint8Array(Buffer.concat([aesEncrypt.update(block1), aesEncrypt.final()]));
   const retryAddress = bleAddress(tek, retryRpi);
   return file({
-    kind: 'exposure-notification', spec: 'SPEC.md §4.1', context: {},
-    inputs: { tek: hx(tek), unixSeconds: NOW_S, enin, metadata: hx(DEFAULT_METADATA), rpik: hx(deriveRpik(tek)), aemk: hx(deriveAemk(tek)), rpi: hx(rpi), aem: hx(aem), addrk: hx(addrk), bleAddress: hx(bleAddress(tek, rpi)),
+    kind: 'exposure-notification',
+    spec: 'SPEC.md §4.1',
+    context: {},
+    inputs: {
+      tek: hx(tek),
+      unixSeconds: NOW_S,
+      enin,
+      metadata: hx(DEFAULT_METADATA),
+      rpik: hx(deriveRpik(tek)),
+      aemk: hx(deriveAemk(tek)),
+      rpi: hx(rpi),
+      aem: hx(aem),
+      addrk: hx(addrk),
+      bleAddress: hx(bleAddress(tek, rpi)),
       addressRetry: {
         note: 'an RPI whose first block AES-128-ECB(ADDRK, RPI) has its 46 random bits all zero: the block is encrypted again, AES-128-ECB(ADDRK, first block), and the address is taken from that second block',
-        rpi: hx(retryRpi), firstBlock: hx(block1), secondBlock: hx(block2), bleAddress: hx(retryAddress),
+        rpi: hx(retryRpi),
+        firstBlock: hx(block1),
+        secondBlock: hx(block2),
+        bleAddress: hx(retryAddress),
       },
     },
     valid: [
@@ -73,10 +98,28 @@ export function enVectors(): VectorFile {
 export function venueVectors(): VectorFile {
   const frame = (s: number): Uint8Array => encodeVenueFrame({ venueId, slot: s, txPower: -59 }, venueKey);
   const f = frame(slot);
-  const macInput = new Writer(64).bytes(utf8('beepkit/venue-frame')).u8(1).bytes(venueId).u32(slot).u8(-59 & 0xff).finish();
+  const macInput = new Writer(64)
+    .bytes(utf8('beepkit/venue-frame'))
+    .u8(1)
+    .bytes(venueId)
+    .u32(slot)
+    .u8(-59 & 0xff)
+    .finish();
   return file({
-    kind: 'venue-frame', spec: 'SPEC.md §4.2', context: { venueKey: hx(venueKey), nowSlot: slot, slotWindow: 1 },
-    inputs: { venueKey: hx(venueKey), venueId: hx(venueId), venueId8: hx(venueId8(venueId)), unixSeconds: NOW_S, slotSeconds: 60, slot, txPower: -59, macInput: hx(macInput), mac: hx(venueMac({ venueId, slot, txPower: -59 }, venueKey)) },
+    kind: 'venue-frame',
+    spec: 'SPEC.md §4.2',
+    context: { venueKey: hx(venueKey), nowSlot: slot, slotWindow: 1 },
+    inputs: {
+      venueKey: hx(venueKey),
+      venueId: hx(venueId),
+      venueId8: hx(venueId8(venueId)),
+      unixSeconds: NOW_S,
+      slotSeconds: 60,
+      slot,
+      txPower: -59,
+      macInput: hx(macInput),
+      mac: hx(venueMac({ venueId, slot, txPower: -59 }, venueKey)),
+    },
     valid: [
       { name: 'frame of the current slot', check: 'verifyVenueFrame', hex: hx(f) },
       { name: 'frame of the previous slot (inside the window)', check: 'verifyVenueFrame', hex: hx(frame(slot - 1)) },
@@ -121,11 +164,25 @@ export function traceCodeVectors(): VectorFile {
   const v2 = encodeTraceCode({ ...decodeTraceCode(tc), version: 1 });
   v2[0] = 2;
   return file({
-    kind: 'tracecode', spec: 'SPEC.md §7.1, §7.2', context: { solverPrivateKey: hx(solverPriv), ephemeralPublicKey: hx(dayKeys.ephemeralPub) },
+    kind: 'tracecode',
+    spec: 'SPEC.md §7.1, §7.2',
+    context: { solverPrivateKey: hx(solverPriv), ephemeralPublicKey: hx(dayKeys.ephemeralPub) },
     inputs: {
-      fix: { ...fix, venue: hx(fix.venue!) }, level: 'grid50', geodata: hx(g), prefix: hx(dayKeys.pseudonym), interval: INTERVAL, salt: hx(salt),
-      ephemeralPrivateKey: hx(dayKeys.ephemeralPriv), ephemeralPublicKey: hx(dayKeys.ephemeralPub), solverPrivateKey: hx(solverPriv), solverPublicKey: hx(solverPub),
-      x25519: hx(shared), aeadKey: hx(traceCodeKey(shared, dayKeys.ephemeralPub, solverPub)), nonce: hx(nonce), aad: hx(aad), recordHash: hx(recordHash(tc)),
+      fix: { ...fix, venue: hx(fix.venue!) },
+      level: 'grid50',
+      geodata: hx(g),
+      prefix: hx(dayKeys.pseudonym),
+      interval: INTERVAL,
+      salt: hx(salt),
+      ephemeralPrivateKey: hx(dayKeys.ephemeralPriv),
+      ephemeralPublicKey: hx(dayKeys.ephemeralPub),
+      solverPrivateKey: hx(solverPriv),
+      solverPublicKey: hx(solverPub),
+      x25519: hx(shared),
+      aeadKey: hx(traceCodeKey(shared, dayKeys.ephemeralPub, solverPub)),
+      nonce: hx(nonce),
+      aad: hx(aad),
+      recordHash: hx(recordHash(tc)),
     },
     valid: [
       { name: 'geodata, grid 50 m, with a venue', check: 'decodeGeodata', hex: hx(g) },
@@ -146,8 +203,14 @@ export function deviceCert(): Certificate {
   return issueCertificate(ca, {
     // as the CA issues it (§10): notBefore = max(day start, issue time − maxSkewSec 300),
     // notAfter = (day + 1) × 86400 − 1 + certGraceSec 21600
-    role: 'device', serial: 1, day: DAY, notBefore: Math.max(DAY * 86_400, NOW_S - 300), notAfter: (DAY + 1) * 86_400 - 1 + 21_600,
-    subject: dayKeys.pseudonym, solverKeyId: keyId(solverPub), region: 'scotland/city-of-edinburgh/edinburgh/cafe',
+    role: 'device',
+    serial: 1,
+    day: DAY,
+    notBefore: Math.max(DAY * 86_400, NOW_S - 300),
+    notAfter: (DAY + 1) * 86_400 - 1 + 21_600,
+    subject: dayKeys.pseudonym,
+    solverKeyId: keyId(solverPub),
+    region: 'scotland/city-of-edinburgh/edinburgh/cafe',
   });
 }
 
@@ -158,26 +221,53 @@ export function batchVectors(): VectorFile {
   const intervals = [INTERVAL - 1, INTERVAL];
   const batch = batchOf(intervals.map(record));
   const claim = (i: number): string => hx(sha256(utf8('beepkit/claim/v1'), dayKeys.pseudonym, new Writer(6).u32(DAY).u16(i).finish()).subarray(0, 16));
-  const other = new TraceCodeSealer({ prefix: fixed('other-pseudonym'), ephemeralPriv: dayKeys.ephemeralPriv, solverPub }).seal(INTERVAL, geodata, fixed('salt-x', 8));
+  const other = new TraceCodeSealer({ prefix: fixed('other-pseudonym'), ephemeralPriv: dayKeys.ephemeralPriv, solverPub }).seal(
+    INTERVAL,
+    geodata,
+    fixed('salt-x', 8),
+  );
   const cid = sha256(batch).slice(0, 8);
   const upload = encodeMessage({ type: 'upload-batch', correlationId: cid, batch });
   return file({
-    kind: 'batch', spec: 'SPEC.md §7.3, §7.4', context: { caPublicKey: hx(ca.publicKey), now: NOW_S },
+    kind: 'batch',
+    spec: 'SPEC.md §7.3, §7.4',
+    context: { caPublicKey: hx(ca.publicKey), now: NOW_S },
     inputs: {
-      caSeed: hx(fixed('ca')), caPublicKey: hx(ca.publicKey), certificate: hx(deviceCert().bytes), intervals,
+      caSeed: hx(fixed('ca')),
+      caPublicKey: hx(ca.publicKey),
+      certificate: hx(deviceCert().bytes),
+      intervals,
       records: intervals.map((i) => {
         const s = stays.get(i)!;
-        return { interval: i, stay: { ...s, venue: s.venue ? hx(s.venue) : null }, level: 'grid50', geodata: hx(encodeGeodata(geodataOf(i))), salt: hx(fixed(`salt-${i}`, 8)) };
+        return {
+          interval: i,
+          stay: { ...s, venue: s.venue ? hx(s.venue) : null },
+          level: 'grid50',
+          geodata: hx(encodeGeodata(geodataOf(i))),
+          salt: hx(fixed(`salt-${i}`, 8)),
+        };
       }),
-      signedBytes: `"beepkit/batch/v1" || batch[0 .. ${batch.length - 64}]`, recordHashes: batchRecords(batch).map((r) => hx(recordHash(r))), claimKeys: intervals.map(claim),
-      entryHash: hx(sha256(Uint8Array.of(0), batch)), correlationId: hx(cid), uploadBatchMessage: hx(upload),
+      signedBytes: `"beepkit/batch/v1" || batch[0 .. ${batch.length - 64}]`,
+      recordHashes: batchRecords(batch).map((r) => hx(recordHash(r))),
+      claimKeys: intervals.map(claim),
+      entryHash: hx(sha256(Uint8Array.of(0), batch)),
+      correlationId: hx(cid),
+      uploadBatchMessage: hx(upload),
     },
-    valid: [{ name: 'a signed batch of two records', check: 'verifyBatch', hex: hx(batch) }, { name: 'the UploadBatch message', check: 'decodeMessage', hex: hx(upload) }],
+    valid: [
+      { name: 'a signed batch of two records', check: 'verifyBatch', hex: hx(batch) },
+      { name: 'the UploadBatch message', check: 'decodeMessage', hex: hx(upload) },
+    ],
     invalid: [
       { name: 'signature bit flipped', check: 'verifyBatch', hex: hx(flip(batch, -1)), code: 'E_SIGNATURE' },
       { name: 'the same interval twice', check: 'decodeBatch', hex: hx(batchOf([record(INTERVAL), record(INTERVAL)])), code: 'E_FORMAT' },
       { name: "a record with another pseudonym's prefix", check: 'verifyBatch', hex: hx(batchOf([record(INTERVAL - 1), other])), code: 'E_CERT' },
-      { name: 'record count 0', check: 'decodeBatch', hex: hx(concatBytes(batch.subarray(0, 39 + deviceCert().bytes.length), Uint8Array.of(0, 0), batch.subarray(batch.length - 64))), code: 'E_RANGE' },
+      {
+        name: 'record count 0',
+        check: 'decodeBatch',
+        hex: hx(concatBytes(batch.subarray(0, 39 + deviceCert().bytes.length), Uint8Array.of(0, 0), batch.subarray(batch.length - 64))),
+        code: 'E_RANGE',
+      },
       { name: 'version 2', check: 'decodeBatch', hex: hx(flip(batch, 0, 3)), code: 'E_VERSION' },
     ],
   });

@@ -18,7 +18,8 @@ interface DemoFlags {
 function num(v: string | undefined, name: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw Object.assign(new Error(`--${name}: must be a number in ${min}..${max}, got ${v}`), { code: 'E_CONFIG' });
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw Object.assign(new Error(`--${name}: must be a number in ${min}..${max}, got ${v}`), { code: 'E_CONFIG' });
   return n;
 }
 
@@ -32,10 +33,16 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
   let opts: DemoOptions;
   try {
     opts = {
-      scenario: flags.scenario, short: !!flags.short, keepRunning: !!flags.keepRunning, broker: flags.broker, dataDir: flags.dataDir,
+      scenario: flags.scenario,
+      short: !!flags.short,
+      keepRunning: !!flags.keepRunning,
+      broker: flags.broker,
+      dataDir: flags.dataDir,
       ...(flags.btsnoop ? { btsnoop: resolve(flags.btsnoop) } : {}),
-      speed: num(flags.speed, 'speed', 1, 600), dashboardPort: num(flags.dashboardPort, 'dashboard-port', 0, 65535),
-      ...(flags.chain !== undefined ? { chain: chainOf(flags.chain) } : {}), keepChain: !!flags.keepChain,
+      speed: num(flags.speed, 'speed', 1, 600),
+      dashboardPort: num(flags.dashboardPort, 'dashboard-port', 0, 65535),
+      ...(flags.chain !== undefined ? { chain: chainOf(flags.chain) } : {}),
+      keepChain: !!flags.keepChain,
     };
     if (flags.keepChain && !flags.chain) throw Object.assign(new Error('--keep-chain needs --chain anvil'), { code: 'E_CONFIG' });
   } catch (e) {
@@ -88,15 +95,21 @@ export function register(program: Command): void {
     .command('demo')
     .description('the complete field trial on virtual radios: sim, gateway (broker, CA, ledger), agents, diagnosis, solver, alerts')
     .option('--scenario <name|file>', 'scenario name (firmware-stubs/scenarios) or file', 'cafe')
-    .option('--speed <n>', 'scenario seconds per real second (default: the scenario\'s; --short: at least 60)')
+    .option('--speed <n>', "scenario seconds per real second (default: the scenario's; --short: at least 60)")
     .option('--short', 'CI mode: faster, timing-sensitive details advisory')
     .option('--keep-running', 'keep everything up after the summary until Ctrl-C')
     .option('--broker <url>', 'use this MQTT broker instead of the embedded one')
     .option('--dashboard-port <port>', 'dashboard port (default: a free one)')
     .option('--data-dir <dir>', 'keep the run here (default: a temporary directory, removed at the end)')
-    .option('--chain <anvil>', "anchor the gateway's ledger on a local EVM chain: starts anvil (npm), deploys the registries, admits the gateway; prints 'anchored N tree head(s) …'")
-    .option('--keep-chain', 'with --chain: keep anvil running and the data dir at the end; prints the RPC URL, the contract addresses and the gateway ledger path')
-    .option('--btsnoop <file>', 'write every virtual controller\'s HCI traffic to a btsnoop capture (Wireshark, btmon -r)')
+    .option(
+      '--chain <anvil>',
+      "anchor the gateway's ledger on a local EVM chain: starts anvil (npm), deploys the registries, admits the gateway; prints 'anchored N tree head(s) …'",
+    )
+    .option(
+      '--keep-chain',
+      'with --chain: keep anvil running and the data dir at the end; prints the RPC URL, the contract addresses and the gateway ledger path',
+    )
+    .option('--btsnoop <file>', "write every virtual controller's HCI traffic to a btsnoop capture (Wireshark, btmon -r)")
     .action(async (flags: DemoFlags) => {
       const code = await runDemo(flags);
       process.exitCode = code;

@@ -31,7 +31,7 @@ const heapMiB = (): number => {
 
 // seeded: the same load every run
 let seed = 42;
-const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 
 t.test('crowd load: the dashboard stays within its budget', { skip: NO_CHROMIUM || false, timeout: 120_000 }, async (t) => {
   const heap0 = heapMiB();
@@ -39,7 +39,12 @@ t.test('crowd load: the dashboard stays within its budget', { skip: NO_CHROMIUM 
   await server.start();
   t.teardown(() => server.stop());
   const profile = mkdtempSync(path.join(os.tmpdir(), 'beepkit-budget-'));
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM!, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'], viewport: { width: 1280, height: 1000 } });
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM!,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    viewport: { width: 1280, height: 1000 },
+  });
   t.teardown(async () => {
     await ctx.close();
     rmSync(profile, { recursive: true, force: true });
@@ -49,7 +54,8 @@ t.test('crowd load: the dashboard stays within its budget', { skip: NO_CHROMIUM 
   page.on('pageerror', (e) => errors.push(String(e)));
   const cdp = await ctx.newCDPSession(page);
   await cdp.send('Performance.enable');
-  const metrics = async (): Promise<Record<string, number>> => Object.fromEntries(((await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.map((m) => [m.name, m.value]));
+  const metrics = async (): Promise<Record<string, number>> =>
+    Object.fromEntries(((await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.map((m) => [m.name, m.value]));
 
   server.publish({ type: 'scenario', name: 'crowd', origin: { lat: 52.52, lon: 13.4 }, venues: [] });
   const windows = new Map<string, { start: number; end: number; minutes: number[] }[]>();
@@ -62,7 +68,16 @@ t.test('crowd load: the dashboard stays within its budget', { skip: NO_CHROMIUM 
       for (let i = 0; i < 10; i++) {
         const peer = `crowd-${Math.floor(rnd() * PEERS)}`;
         const att = 45 + rnd() * 40;
-        server.publish({ type: 'rssi', device: a, peer, rssi: -8 - att, raw: Math.round(-8 - att + rnd() * 6 - 3), attenuation: att, distance: Math.round(rnd() * 3000) / 100, t: tS });
+        server.publish({
+          type: 'rssi',
+          device: a,
+          peer,
+          rssi: -8 - att,
+          raw: Math.round(-8 - att + rnd() * 6 - 3),
+          attenuation: att,
+          distance: Math.round(rnd() * 3000) / 100,
+          t: tS,
+        });
         published++;
       }
       // every pair's windows once per 5 s: 40 pairs per agent per second
@@ -75,7 +90,13 @@ t.test('crowd load: the dashboard stays within its budget', { skip: NO_CHROMIUM 
         last.end = tS;
         last.minutes[Math.floor(rnd() * 4)]! += 0.1;
         windows.set(key, w.slice(-32));
-        server.publish({ type: 'encounter', device: a, peer, edges: [63, 73, 79], windows: w.map((x) => ({ ...x, minutes: x.minutes.map((m) => Math.round(m * 100) / 100) })) });
+        server.publish({
+          type: 'encounter',
+          device: a,
+          peer,
+          edges: [63, 73, 79],
+          windows: w.map((x) => ({ ...x, minutes: x.minutes.map((m) => Math.round(m * 100) / 100) })),
+        });
         published++;
       }
     }
@@ -110,9 +131,14 @@ t.test('crowd load: the dashboard stays within its budget', { skip: NO_CHROMIUM 
   const snap = server.snapshot();
   const stateKiB = Buffer.byteLength(JSON.stringify(snap)) / 1024;
   t.comment(`preload ${PRELOAD_S} s of load in ${(preloadMs / 1000).toFixed(1)} s; a page loads the snapshot in ${(loadMs / 1000).toFixed(1)} s`);
-  t.comment(`crowd load ${Math.round(published / (PRELOAD_S + wall))} events/s over ${wall.toFixed(1)} s: server ${(serverCpu * 100).toFixed(1)} % of a core (this process, the load generator included), heap +${serverHeapMiB.toFixed(1)} MiB (${snap.rssi.reduce((n, r) => n + r.samples.length, 0)} samples kept), /state ${stateKiB.toFixed(0)} KiB; page ${(pageCpu * 100).toFixed(1)} % of a core, JS heap ${pageHeapMiB.toFixed(1)} MiB`);
+  t.comment(
+    `crowd load ${Math.round(published / (PRELOAD_S + wall))} events/s over ${wall.toFixed(1)} s: server ${(serverCpu * 100).toFixed(1)} % of a core (this process, the load generator included), heap +${serverHeapMiB.toFixed(1)} MiB (${snap.rssi.reduce((n, r) => n + r.samples.length, 0)} samples kept), /state ${stateKiB.toFixed(0)} KiB; page ${(pageCpu * 100).toFixed(1)} % of a core, JS heap ${pageHeapMiB.toFixed(1)} MiB`,
+  );
   t.equal(snap.rssi.length, 2 * PEERS, 'every pair of the crowd is kept (bound 512)');
-  t.ok(snap.rssi.every((r) => r.samples.length <= 240), 'at most 240 samples per pair');
+  t.ok(
+    snap.rssi.every((r) => r.samples.length <= 240),
+    'at most 240 samples per pair',
+  );
   t.ok(serverCpu < BUDGET.serverCpu, `server CPU ${(serverCpu * 100).toFixed(1)} % < ${BUDGET.serverCpu * 100} %`);
   t.ok(serverHeapMiB < BUDGET.serverHeapMiB, `server heap ${serverHeapMiB.toFixed(1)} MiB < ${BUDGET.serverHeapMiB} MiB`);
   t.ok(pageCpu < BUDGET.pageCpu, `page CPU ${(pageCpu * 100).toFixed(1)} % < ${BUDGET.pageCpu * 100} %`);

@@ -15,7 +15,16 @@ let PORT = 0;
 const CHROMIUM = findTool('chromium');
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOT = path.join(ROOT, 'trial/artifacts/dashboard.png');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const NO_CHROMIUM = missing('chromium');
 if (NO_CHROMIUM || !CHROMIUM) {
@@ -27,7 +36,12 @@ if (NO_CHROMIUM || !CHROMIUM) {
     PORT = Number(new URL(server.url).port);
     t.teardown(() => server.stop());
     const profile = mkdtempSync(path.join(os.tmpdir(), 'beepkit-dashboard-'));
-    const ctx: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 1000 } });
+    const ctx: BrowserContext = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1280, height: 1000 },
+    });
     t.teardown(async () => {
       await ctx.close();
       rmSync(profile, { recursive: true, force: true });
@@ -65,7 +79,11 @@ if (NO_CHROMIUM || !CHROMIUM) {
     const venue = page.locator('path.venue[data-venue="beep-cafe"]');
     t.equal(await venue.getAttribute('data-state'), 'empty');
     t.equal(await venue.getAttribute('fill'), '#8a8f98', 'an empty venue is grey');
-    t.equal(await page.locator('.beacon-icon').count(), cafe.venues.reduce((n, v) => n + v.beacons.length, 0), 'every beacon of the scenario (two at the café, one in the lounge)');
+    t.equal(
+      await page.locator('.beacon-icon').count(),
+      cafe.venues.reduce((n, v) => n + v.beacons.length, 0),
+      'every beacon of the scenario (two at the café, one in the lounge)',
+    );
     for (const d of cafe.devices) {
       t.equal(await page.locator(`.dev[data-device="${d.id}"] .lbl`).textContent(), d.label, `${d.label} has a labelled marker`);
     }
@@ -106,7 +124,8 @@ if (NO_CHROMIUM || !CHROMIUM) {
       [1150, 'Carol passes the counter'],
       [3000, 'Alice tests positive; a diagnostician endorses her pseudonyms'],
       [3060, 'The solver publishes fingerprints on the notification chain'],
-    ] as const) publish({ type: 'log', text, t: time });
+    ] as const)
+      publish({ type: 'log', text, t: time });
 
     publish({ type: 'alert', device: 'carol', level: 'low', explanation: 'brief visit to a venue with a case', t: 3100 });
     publish({ type: 'alert', device: 'bob', level: 'high', explanation: '23 min within 2 m of a case (attenuation 60 dB)', t: 3105 });

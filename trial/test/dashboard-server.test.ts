@@ -10,7 +10,15 @@ const SCENARIO = scenarioEvent({
   origin: { lat: 55.9486, lon: -3.1999 },
   venues: [{ id: 'beep-cafe', name: 'The Beep Café', center: { x: 0, y: 0 }, radius: 8, beacons: [{ id: 'cafe-door', position: { x: -6, y: 0 } }] }],
 });
-const pos = (device: string, x: number, y: number, t: number) => ({ type: 'position', device, role: 'agent', label: device[0].toUpperCase() + device.slice(1), x, y, t });
+const pos = (device: string, x: number, y: number, t: number) => ({
+  type: 'position',
+  device,
+  role: 'agent',
+  label: device[0].toUpperCase() + device.slice(1),
+  x,
+  y,
+  t,
+});
 const log = (text: string, t: number) => ({ type: 'log', text, t });
 
 /** Reads one SSE stream into parsed frames; `take(n)` resolves once n data frames have arrived. */
@@ -120,10 +128,22 @@ t.test('snapshot holds the latest state after events', async (t) => {
     ],
     'latest position per device',
   );
-  t.same(snap.venueStates.map((v) => [v.venue, v.state]), [['beep-cafe', 'infected']]);
-  t.same(snap.trust.map((x) => [x.device, x.state, x.reason]), [['alice', 'trusted', 'GNSS and beacon agree']]);
-  t.same(snap.certificates.map((c) => c.day), [20000]);
-  t.same(snap.rssi.map((r) => [r.device, r.peer, r.samples.map((x) => x.rssi)]), [['bob', 'enc-1', [-60, -61, -62]]]);
+  t.same(
+    snap.venueStates.map((v) => [v.venue, v.state]),
+    [['beep-cafe', 'infected']],
+  );
+  t.same(
+    snap.trust.map((x) => [x.device, x.state, x.reason]),
+    [['alice', 'trusted', 'GNSS and beacon agree']],
+  );
+  t.same(
+    snap.certificates.map((c) => c.day),
+    [20000],
+  );
+  t.same(
+    snap.rssi.map((r) => [r.device, r.peer, r.samples.map((x) => x.rssi)]),
+    [['bob', 'enc-1', [-60, -61, -62]]],
+  );
   t.equal(snap.throughput[0].ledgerHeight, 7);
   t.equal(snap.alerts[0].level, 'high');
   t.equal(snap.log[0].text, 'Alice sits down');
@@ -146,7 +166,12 @@ t.test('publish rejects events outside the schema', async (t) => {
   rejects(t, { type: 'throughput', tracecodesPerSec: Number.NaN, ledgerHeight: 1, t: 1 }, 'E_FORMAT', 'NaN');
   rejects(t, { type: 'rssi', device: 'bob', peer: '0a1b2c3d4e5f6a7b8c9d', rssi: -60, attenuation: 50, t: 1 }, 'E_RANGE', 'peer longer than a short label');
   rejects(t, { type: 'rssi', device: 'bob', peer: 'c0:ff:ee:00:11', rssi: -60, attenuation: 50, t: 1 }, 'E_FORMAT', 'peer with address punctuation');
-  rejects(t, { type: 'alert', device: 'bob', level: 'high', explanation: 'RPI 00112233445566778899aabbccddeeff matched', t: 1 }, 'E_PRIVACY', 'hex identifier in text');
+  rejects(
+    t,
+    { type: 'alert', device: 'bob', level: 'high', explanation: 'RPI 00112233445566778899aabbccddeeff matched', t: 1 },
+    'E_PRIVACY',
+    'hex identifier in text',
+  );
   rejects(t, log('seen C4:7C:8D:6A:10:2F nearby', 1), 'E_PRIVACY', 'BLE address in text');
   rejects(t, { type: 'trust', device: 'bob', state: 'lost', reason: 'key q3Zt8vR2xLm9PwK4sN7bYc==' }, 'E_PRIVACY', 'base64 key in text');
   t.throws(() => s.publish({ ...log('x', 1), extra: 1 }), { code: 'E_SCHEMA' }, 'publish throws the typed error');
@@ -156,8 +181,25 @@ t.test('publish rejects events outside the schema', async (t) => {
 });
 
 t.test('the encounter events: bounds of the schema, folded per pair', async (t) => {
-  const rssi = (x: Record<string, unknown>) => ({ type: 'rssi', device: 'alice', peer: 'bob', rssi: -60, raw: -61, attenuation: 52, distance: 1.5, t: 10, ...x });
-  const enc = (x: Record<string, unknown>) => ({ type: 'encounter', device: 'alice', peer: 'bob', edges: [63, 73, 79], windows: [{ start: 10, end: 70, minutes: [1, 0, 0, 0] }], ...x });
+  const rssi = (x: Record<string, unknown>) => ({
+    type: 'rssi',
+    device: 'alice',
+    peer: 'bob',
+    rssi: -60,
+    raw: -61,
+    attenuation: 52,
+    distance: 1.5,
+    t: 10,
+    ...x,
+  });
+  const enc = (x: Record<string, unknown>) => ({
+    type: 'encounter',
+    device: 'alice',
+    peer: 'bob',
+    edges: [63, 73, 79],
+    windows: [{ start: 10, end: 70, minutes: [1, 0, 0, 0] }],
+    ...x,
+  });
   t.doesNotThrow(() => validateEvent(rssi({})), 'a full sample');
   t.doesNotThrow(() => validateEvent(enc({})), 'a pair with a window');
   t.doesNotThrow(() => validateEvent(rssi({ raw: undefined, distance: undefined })), 'raw and truth optional');
@@ -189,12 +231,24 @@ t.test('the encounter events: bounds of the schema, folded per pair', async (t) 
   st.apply(validateEvent(rssi({ peer: 'carol' })));
   st.apply(validateEvent(rssi({ peer: 'dave' })));
   const snap = st.snapshot();
-  t.same(snap.rssi.map((r) => r.peer), ['carol', 'dave'], 'pairs bounded: the least recently updated goes');
+  t.same(
+    snap.rssi.map((r) => r.peer),
+    ['carol', 'dave'],
+    'pairs bounded: the least recently updated goes',
+  );
   const st2 = new DashboardState('t', { ...DEFAULT_LIMITS, samplesPerEncounter: 3 });
   for (let i = 0; i < 5; i++) st2.apply(validateEvent(rssi({ t: i, rssi: -60 - i })));
   st2.apply(validateEvent(enc({})));
   const [bob] = st2.snapshot().rssi;
-  t.same(bob!.samples.map((x) => [x.t, x.raw, x.distance]), [[2, -61, 1.5], [3, -61, 1.5], [4, -61, 1.5]], 'samples bounded per pair, raw and truth kept');
+  t.same(
+    bob!.samples.map((x) => [x.t, x.raw, x.distance]),
+    [
+      [2, -61, 1.5],
+      [3, -61, 1.5],
+      [4, -61, 1.5],
+    ],
+    'samples bounded per pair, raw and truth kept',
+  );
   t.same([bob!.edges, bob!.windows.length], [[63, 73, 79], 1], 'the windows beside the series');
 });
 
@@ -207,17 +261,33 @@ t.test('SSE delivers events in order, resumes, and resets when too far behind', 
   for (let i = 1; i <= 40; i++) s.publish(log(`line ${i}`, i));
   const frames = await live.take(40);
   const got = frames.map((f) => JSON.parse(f.data) as Stamped & { text: string });
-  t.same(got.map((e) => e.seq), Array.from({ length: 40 }, (_, i) => i + 1), 'every event, in order');
-  t.same(frames.map((f) => f.id), got.map((e) => `${s.instance}:${e.seq}`), 'SSE ids are instance:sequence');
+  t.same(
+    got.map((e) => e.seq),
+    Array.from({ length: 40 }, (_, i) => i + 1),
+    'every event, in order',
+  );
+  t.same(
+    frames.map((f) => f.id),
+    got.map((e) => `${s.instance}:${e.seq}`),
+    'SSE ids are instance:sequence',
+  );
   t.equal(got[39].text, 'line 40');
 
   const resumed = new SseReader(new URL('/events?after=35', s.url).href);
   t.teardown(() => resumed.close());
-  t.same((await resumed.take(5)).map((f) => (JSON.parse(f.data) as Stamped).seq), [36, 37, 38, 39, 40], '?after replays the missed events');
+  t.same(
+    (await resumed.take(5)).map((f) => (JSON.parse(f.data) as Stamped).seq),
+    [36, 37, 38, 39, 40],
+    '?after replays the missed events',
+  );
 
   const byHeader = new SseReader(new URL('/events', s.url).href, { 'last-event-id': `${s.instance}:38` });
   t.teardown(() => byHeader.close());
-  t.same((await byHeader.take(2)).map((f) => (JSON.parse(f.data) as Stamped).seq), [39, 40], 'Last-Event-ID resumes too');
+  t.same(
+    (await byHeader.take(2)).map((f) => (JSON.parse(f.data) as Stamped).seq),
+    [39, 40],
+    'Last-Event-ID resumes too',
+  );
   s.publish(log('line 41', 41));
   t.equal((JSON.parse((await byHeader.take(3))[2].data) as Stamped).seq, 41, 'then follows live');
 
@@ -260,7 +330,11 @@ t.test('buffers stay bounded in long runs', async (t) => {
   t.ok(snap.rssi.every((r) => r.samples.length <= 50));
   t.equal(snap.throughput.length, 30);
   t.equal(snap.throughput[29].ledgerHeight, 4999, 'the newest throughput sample is kept');
-  t.same(snap.alerts.map((a) => a.explanation), [4995, 4996, 4997, 4998, 4999].map((i) => `alert ${i}`), 'the newest alerts, oldest first');
+  t.same(
+    snap.alerts.map((a) => a.explanation),
+    [4995, 4996, 4997, 4998, 4999].map((i) => `alert ${i}`),
+    'the newest alerts, oldest first',
+  );
   t.equal(snap.log.length, 20);
   t.equal(st.since(st.lastSeq - 100)?.length, 100, 'the replay ring reaches back its capacity');
   t.equal(st.since(st.lastSeq - 101), null, 'and no further');
@@ -269,12 +343,15 @@ t.test('buffers stay bounded in long runs', async (t) => {
 
 t.test('static files come from the page and node_modules only', async (t) => {
   const s = await started(t);
-  const get = (p: string) => new Promise<{ status: number; type?: string; csp?: string }>((resolve, reject) => {
-    http.get(new URL(s.url), { path: p, agent: false }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], csp: res.headers['content-security-policy'] as string | undefined });
-    }).on('error', reject);
-  });
+  const get = (p: string) =>
+    new Promise<{ status: number; type?: string; csp?: string }>((resolve, reject) => {
+      http
+        .get(new URL(s.url), { path: p, agent: false }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], csp: res.headers['content-security-policy'] as string | undefined });
+        })
+        .on('error', reject);
+    });
   const page = await get('/');
   t.equal(page.status, 200);
   t.match(page.csp, /default-src 'self'/, 'the page may load nothing from elsewhere');

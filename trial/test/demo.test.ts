@@ -19,7 +19,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHOT = join(root, 'trial/artifacts/demo-encounters.png');
 const CHROMIUM = findTool('chromium');
 // the CI time matrix runs this trial four more times under libfaketime: the browser check runs once, in npm test
-const NO_CHROMIUM = missing('chromium') || (CHROMIUM ? '' : 'chromium not installed') || (process.env.FAKETIME ? 'time matrix run (FAKETIME set): the browser check runs in npm test' : '');
+const NO_CHROMIUM =
+  missing('chromium') ||
+  (CHROMIUM ? '' : 'chromium not installed') ||
+  (process.env.FAKETIME ? 'time matrix run (FAKETIME set): the browser check runs in npm test' : '');
 
 /**
  * The dashboard after the trial (kept up by --keep-running), in headless Chromium: the encounter panel
@@ -27,14 +30,27 @@ const NO_CHROMIUM = missing('chromium') || (CHROMIUM ? '' : 'chromium not instal
  * trial/artifacts/demo-encounters.png (CI keeps it).
  */
 async function checkDashboard(t: Test, url: string): Promise<void> {
-  const state = (await (await fetch(new URL('/state', url))).json()) as { rssi: { device: string; peer: string; samples: { distance?: number }[]; edges: number[]; windows: unknown[] }[] };
+  const state = (await (await fetch(new URL('/state', url))).json()) as {
+    rssi: { device: string; peer: string; samples: { distance?: number }[]; edges: number[]; windows: unknown[] }[];
+  };
   const ab = state.rssi.find((r) => r.device === 'alice' && r.peer === 'bob');
   t.ok(ab && ab.samples.length > 0, `Alice hears Bob: ${ab?.samples.length ?? 0} samples on the dashboard`);
-  t.ok(ab?.samples.some((x) => x.distance !== undefined), 'with the true distance beside them');
-  t.ok(ab && ab.edges.length > 0 && ab.windows.length > 0, 'and her encounter log\'s windows and bucket edges');
-  t.notOk(state.rssi.some((r) => /^[0-9a-f]{16,}$/.test(r.peer)), 'no peer is an identifier');
+  t.ok(
+    ab?.samples.some((x) => x.distance !== undefined),
+    'with the true distance beside them',
+  );
+  t.ok(ab && ab.edges.length > 0 && ab.windows.length > 0, "and her encounter log's windows and bucket edges");
+  t.notOk(
+    state.rssi.some((r) => /^[0-9a-f]{16,}$/.test(r.peer)),
+    'no peer is an identifier',
+  );
   const profile = mkdtempSync(join(os.tmpdir(), 'beepkit-demo-page-'));
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM!, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'], viewport: { width: 1280, height: 1000 } });
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM!,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    viewport: { width: 1280, height: 1000 },
+  });
   try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     const errors: string[] = [];
@@ -48,7 +64,7 @@ async function checkDashboard(t: Test, url: string): Promise<void> {
     t.ok((await pair.locator('.bar .seg').count()) > 0, 'and a stacked bar of minutes per bucket');
     await pair.click();
     await page.locator('#rssi-chart[data-pair="Alice ↔ Bob"] canvas').waitFor();
-    t.ok(await page.locator('#bucket-legend li').count() >= 4, 'the bucket legend (edges) is drawn');
+    t.ok((await page.locator('#bucket-legend li').count()) >= 4, 'the bucket legend (edges) is drawn');
     t.match(await page.locator('#rssi-panel .u-legend').textContent(), /true distance/, 'the truth is a series beside the estimate');
     mkdirSync(dirname(SHOT), { recursive: true });
     await page.locator('#rssi-panel').screenshot({ path: SHOT });
@@ -71,7 +87,11 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
   // the run's HCI traffic, every virtual controller (a small capture: dissected by tshark below)
   const capture = join(dir, 'trial.btsnoop');
   // --keep-running: the dashboard stays up after the summary for the browser check, then SIGINT (the exit code is the verdict's)
-  const child = spawn(process.execPath, [join(root, 'bin', 'beepkit.js'), 'demo', '--short', '--keep-running', '--data-dir', dir, '--dashboard-port', '0', '--btsnoop', capture], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin', 'beepkit.js'), 'demo', '--short', '--keep-running', '--data-dir', dir, '--dashboard-port', '0', '--btsnoop', capture],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let kept: ((url: string) => void) | undefined;
   const keptUp = new Promise<string>((resolve) => (kept = resolve));
@@ -98,7 +118,14 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
     // the carer's side, for the reason (the run directory goes with the test dir)
     for (const run of readdirSync(dir).filter((f) => f.startsWith('run-'))) {
       const log = join(dir, run, 'logs', 'dave.log');
-      if (existsSync(log)) t.comment(readFileSync(log, 'utf8').split('\n').filter((l) => /carer|uplink/.test(l)).slice(-40).join('\n'));
+      if (existsSync(log))
+        t.comment(
+          readFileSync(log, 'utf8')
+            .split('\n')
+            .filter((l) => /carer|uplink/.test(l))
+            .slice(-40)
+            .join('\n'),
+        );
     }
   }
 
@@ -116,7 +143,11 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
   t.match(out, /Diagnosis endorsed on the tracing chain \(block \d+\): 1 pseudonym-day\(s\), 1 venue visit\(s\)/, 'endorsed with her visit');
   t.match(out, /The Beep Café is now infected/);
   t.match(out, /Solver: \d+ TraceCode records decrypted, 1 endorsement\(s\)/, 'the solver ran');
-  t.match(out, /ALERT for Bob: high risk — [^\n]*matched by the tracing solver/, 'Bob: high from the solver\'s exposure notice (time-window overlap), not only the venue');
+  t.match(
+    out,
+    /ALERT for Bob: high risk — [^\n]*matched by the tracing solver/,
+    "Bob: high from the solver's exposure notice (time-window overlap), not only the venue",
+  );
   t.notMatch(out, /ALERT for Alice/, 'the patient is not alerted about her own endorsement');
   t.notMatch(out, /ALERT for Dave/, 'Dave: no alert');
   t.notMatch(out, /ALERT for Carol: high/, 'Carol: not high');
@@ -127,7 +158,11 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
   t.match(summary, /Dave\s+Harbour View lounge \d+ min\s+(yes|no)\s+\d+\s+none/, 'summary row of Dave');
   t.match(out, /\] Grace's wearable logged her entering The Beep Café/, "Grace's visit narrated");
   t.match(out, /\] Grace's wearable sealed a TraceCode into its outbox/, 'her stays sealed on the wearable');
-  t.match(out, /\] Dave's phone collects \d+ records? from Grace's wearable and uploads them under her pseudonym/, 'her TraceCodes collected and uploaded by Dave');
+  t.match(
+    out,
+    /\] Dave's phone collects \d+ records? from Grace's wearable and uploads them under her pseudonym/,
+    'her TraceCodes collected and uploaded by Dave',
+  );
   t.match(out, /\] Grace earned today's certificate from the CA through Dave/, 'her certificate through Dave');
   t.match(out, /ALERT for Grace \(raised by Dave's agent as carer\): high risk — Grace: /, "Grace's high alert raised by Dave's agent, naming her");
   t.match(summary, /Grace\s+.*yes\s+\d+\s+high \(through Dave\)/, 'summary row of Grace, through her carer');
@@ -145,16 +180,44 @@ t.test('beepkit demo --short: the café field trial end to end', { timeout: 420_
 
   // CI check (issue 24): Wireshark's dissector reads the trial's capture without a malformed packet, and what
   // it decodes is on air as the EN specification says: no vendor command, random addresses set, non-connectable
-  t.test('the trial\'s btsnoop capture: no malformed packet in tshark', { skip: missing('tshark') }, async (t) => {
-    const { stdout } = await promisify(execFile)(findTool('tshark')!, ['-r', capture, '-T', 'fields', '-E', 'separator=,', '-e', 'frame.number', '-e', '_ws.malformed', '-e', 'bthci_cmd.opcode', '-e', 'bthci_cmd.le_advts_type'], { maxBuffer: 256 * 1024 * 1024 });
-    const rows = stdout.trim().split('\n').map((l) => l.split(','));
+  t.test("the trial's btsnoop capture: no malformed packet in tshark", { skip: missing('tshark') }, async (t) => {
+    const { stdout } = await promisify(execFile)(
+      findTool('tshark')!,
+      [
+        '-r',
+        capture,
+        '-T',
+        'fields',
+        '-E',
+        'separator=,',
+        '-e',
+        'frame.number',
+        '-e',
+        '_ws.malformed',
+        '-e',
+        'bthci_cmd.opcode',
+        '-e',
+        'bthci_cmd.le_advts_type',
+      ],
+      { maxBuffer: 256 * 1024 * 1024 },
+    );
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const malformed = rows.filter((r) => r[1] !== '');
-    const opcodes = rows.map((r) => r[2]).filter(Boolean).map((o) => parseInt(o, 16));
+    const opcodes = rows
+      .map((r) => r[2])
+      .filter(Boolean)
+      .map((o) => parseInt(o, 16));
     t.comment(`${rows.length} packets, ${opcodes.length} commands`);
     t.ok(rows.length > 500, `a capture of the whole trial (${rows.length} packets)`);
     t.same(malformed.map((r) => r[0]).slice(0, 10), [], 'no malformed packet');
     t.same([...new Set(opcodes.filter((o) => o >> 10 === 0x3f))], [], 'no vendor-specific command');
     t.ok(opcodes.filter((o) => o === 0x2005).length >= 4, 'LE Set Random Address sent');
-    t.ok(rows.some((r) => parseInt(r[2], 16) === 0x2006 && r[3] === '0x03'), 'ADV_NONCONN_IND advertising parameters');
+    t.ok(
+      rows.some((r) => parseInt(r[2], 16) === 0x2006 && r[3] === '0x03'),
+      'ADV_NONCONN_IND advertising parameters',
+    );
   });
 });

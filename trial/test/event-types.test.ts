@@ -36,9 +36,23 @@ const AGENT_CONSUMED = /\.(?:on|once)\('([A-Za-z-]+)'/;
 const AGENT_PRODUCED = /emit\('([A-Za-z-]+)'/;
 /** Events the agent listens for that Node or a library emits. */
 const EXTERNAL: Record<string, string> = {
-  error: 'Node streams, sockets, MQTT.js', close: 'Node streams, sockets, MQTT.js', data: 'Node streams, serialport', connect: 'MQTT.js',
-  open: 'serialport', line: 'node:readline', disconnect: 'noble peripheral', stateChange: 'noble/bleno', discover: 'noble', scanStop: 'noble',
-  leAdvertisingReport: 'HCI socket (hci-socket)', leExtendedAdvertisingReport: 'HCI socket (hci-socket)', SIGINT: 'process', SIGTERM: 'process', message: 'MQTT.js', drain: 'Node writable streams (process.stdout)', tlsClientError: 'node:tls servers (the carer page over TLS)',
+  error: 'Node streams, sockets, MQTT.js',
+  close: 'Node streams, sockets, MQTT.js',
+  data: 'Node streams, serialport',
+  connect: 'MQTT.js',
+  open: 'serialport',
+  line: 'node:readline',
+  disconnect: 'noble peripheral',
+  stateChange: 'noble/bleno',
+  discover: 'noble',
+  scanStop: 'noble',
+  leAdvertisingReport: 'HCI socket (hci-socket)',
+  leExtendedAdvertisingReport: 'HCI socket (hci-socket)',
+  SIGINT: 'process',
+  SIGTERM: 'process',
+  message: 'MQTT.js',
+  drain: 'Node writable streams (process.stdout)',
+  tlsClientError: 'node:tls servers (the carer page over TLS)',
 };
 const agentSrc = texts(files(join(ROOT, 'agent/src'), /\.ts$/));
 
@@ -52,5 +66,9 @@ t.test('dashboard: every event type the page handles has a producer', async (t) 
 t.test('agent: every event listened for is emitted (or external)', async (t) => {
   t.same(consumedNotProduced({ consumers: agentSrc, producers: agentSrc, consumed: AGENT_CONSUMED, produced: AGENT_PRODUCED, external: EXTERNAL }), []);
   const planted = [...agentSrc, "uplink.on('drained', () => log.info({}, 'drained'));"];
-  t.same(consumedNotProduced({ consumers: planted, producers: agentSrc, consumed: AGENT_CONSUMED, produced: AGENT_PRODUCED, external: EXTERNAL }), ['drained'], 'a planted listener without an emitter fails');
+  t.same(
+    consumedNotProduced({ consumers: planted, producers: agentSrc, consumed: AGENT_CONSUMED, produced: AGENT_PRODUCED, external: EXTERNAL }),
+    ['drained'],
+    'a planted listener without an emitter fails',
+  );
 });

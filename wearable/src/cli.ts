@@ -27,8 +27,23 @@ const fail = (e: unknown): void => {
   process.exitCode = 2;
 };
 type Opts = {
-  dataDir: string; label?: string; uart?: string; baudRate?: string; hci?: string; scanUart?: string; scanBaudRate?: string; scanHci?: string; clockUrl?: string; clock?: string; solverKey?: string;
-  publishIntervalMs?: string; visitWindowMs?: string; visitExitMs?: string; pairingWindowMs?: string; btsnoop?: string; model?: string;
+  dataDir: string;
+  label?: string;
+  uart?: string;
+  baudRate?: string;
+  hci?: string;
+  scanUart?: string;
+  scanBaudRate?: string;
+  scanHci?: string;
+  clockUrl?: string;
+  clock?: string;
+  solverKey?: string;
+  publishIntervalMs?: string;
+  visitWindowMs?: string;
+  visitExitMs?: string;
+  pairingWindowMs?: string;
+  btsnoop?: string;
+  model?: string;
 };
 
 /** A positive integer option (ms), or E_CONFIG naming it. */
@@ -59,7 +74,10 @@ function clockOption(o: Opts): AgentClock | undefined {
 }
 
 /** Progress on stderr: one JSON object per line ({t, level, msg, ...}), pino's shape. */
-const line = (level: string) => (o: object, msg: string): void => void process.stderr.write(JSON.stringify({ t: new Date(hostNow()).toISOString(), level, msg, ...o }) + '\n');
+const line =
+  (level: string) =>
+  (o: object, msg: string): void =>
+    void process.stderr.write(JSON.stringify({ t: new Date(hostNow()).toISOString(), level, msg, ...o }) + '\n');
 const stderrLogger = (debug = false): Logger => ({ info: line('info'), warn: line('warn'), error: line('error'), debug: debug ? line('debug') : () => {} });
 
 /** Asks the wearable's user (console stand-in for a display and a button). */
@@ -76,8 +94,14 @@ async function statusOf(s: WearableState, dataDir: string): Promise<Record<strin
   const visits = await loadVisits(join(dataDir, 'visits.bin'), s.logKey()).catch(() => []);
   const encounters = await loadEncounters(join(dataDir, 'encounters.bin'), s.logKey()).catch(() => new EncounterLog());
   return {
-    wearableId: Buffer.from(s.wearableId).toString('hex'), label: s.label, paired: s.pairing !== undefined, pending: s.outbox.pending().length,
-    visits: visits.length, encounters: encounters.size, solverKey: !!s.solverKey, today: s.today(),
+    wearableId: Buffer.from(s.wearableId).toString('hex'),
+    label: s.label,
+    paired: s.pairing !== undefined,
+    pending: s.outbox.pending().length,
+    visits: visits.length,
+    encounters: encounters.size,
+    solverKey: !!s.solverKey,
+    today: s.today(),
   };
 }
 
@@ -91,36 +115,55 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   const state = new WearableState({ dataDir: o.dataDir, label: o.label, logger: log, now: () => Math.floor(now() / 1000) });
   await state.start();
   if (o.solverKey) await state.setSolverKey(fromHex(o.solverKey.toLowerCase()));
-  const scanner = o.scanUart || o.scanHci !== undefined ? hciTarget({ uart: o.scanUart, baudRate: o.scanBaudRate, index: o.scanHci }, 'scan controller') : undefined;
+  const scanner =
+    o.scanUart || o.scanHci !== undefined ? hciTarget({ uart: o.scanUart, baudRate: o.scanBaudRate, index: o.scanHci }, 'scan controller') : undefined;
   // with a recorder it gives the adverts (EN from its NRPA, pairing from the carer's RPA): nothing from the public address before
   // the model's calibration (agent/README.md "Proximity"): RSSI correction of the scan radio, TX power in the AEM
   const cal = o.model ? deviceCalibration({ model: o.model }) : undefined;
   const btsnoop = o.btsnoop ? new BtsnoopWriter(o.btsnoop, now) : undefined;
-  const radio = new GattPeripheral({ target: hciTarget({ uart: o.uart, baudRate: o.baudRate, index: o.hci }, 'peripheral controller'), quiet: !!scanner && !pairing, btsnoop });
+  const radio = new GattPeripheral({
+    target: hciTarget({ uart: o.uart, baudRate: o.baudRate, index: o.hci }, 'peripheral controller'),
+    quiet: !!scanner && !pairing,
+    btsnoop,
+  });
   const recorder = scanner
     ? new WearableRecorder({
-      state, scanner, now, rssiCorrection: cal?.rssiCorrection, speed: clock?.speed, solverKey: state.solverKey, logger: log, btsnoop,
-      // the AEM's TX power: the model's calibrated value (--model), else the peripheral controller's advertising TX power
-      // (−8 dBm until it reported one)
-      txPower: cal ? cal.txPower : () => radio.advTxPower,
-      // pairing mode is a short window in which the wearable announces itself: its pairing advert keeps the controller's
-      // address (a carer may pair by it, and a rotation between the carer's find and connect would fail the pairing);
-      // paired, the pairing advert goes out from the carer's RPA; unpaired outside pairing mode, no pairing advert
-      advertise: pairing ? (ad, en) => radio.advertiseEn(ad, en, 'public') : (ad, en, carer) => radio.advertiseEn(ad, en, carer ?? null),
-      publisher: { intervalMs: msOption(o.publishIntervalMs, '--publish-interval-ms') },
-      visits: { enterWindowMs: msOption(o.visitWindowMs, '--visit-window-ms'), exitAfterMs: msOption(o.visitExitMs, '--visit-exit-ms') },
-    })
+        state,
+        scanner,
+        now,
+        rssiCorrection: cal?.rssiCorrection,
+        speed: clock?.speed,
+        solverKey: state.solverKey,
+        logger: log,
+        btsnoop,
+        // the AEM's TX power: the model's calibrated value (--model), else the peripheral controller's advertising TX power
+        // (−8 dBm until it reported one)
+        txPower: cal ? cal.txPower : () => radio.advTxPower,
+        // pairing mode is a short window in which the wearable announces itself: its pairing advert keeps the controller's
+        // address (a carer may pair by it, and a rotation between the carer's find and connect would fail the pairing);
+        // paired, the pairing advert goes out from the carer's RPA; unpaired outside pairing mode, no pairing advert
+        advertise: pairing ? (ad, en) => radio.advertiseEn(ad, en, 'public') : (ad, en, carer) => radio.advertiseEn(ad, en, carer ?? null),
+        publisher: { intervalMs: msOption(o.publishIntervalMs, '--publish-interval-ms') },
+        visits: { enterWindowMs: msOption(o.visitWindowMs, '--visit-window-ms'), exitAfterMs: msOption(o.visitExitMs, '--visit-exit-ms') },
+      })
     : undefined;
   radio.on('warning', (m) => log.warn({}, m));
   // the pairing window runs on real (monotonic) time: a user's two minutes, whatever the scenario clock does
-  const window = pairing ? new PairingWindow({ now: () => performance.now(), windowMs: msOption(o.pairingWindowMs, '--pairing-window-ms'), logger: log }) : undefined;
+  const window = pairing
+    ? new PairingWindow({ now: () => performance.now(), windowMs: msOption(o.pairingWindowMs, '--pairing-window-ms'), logger: log })
+    : undefined;
   const responder = new WearableResponder({
-    state, confirm: askUser, pairingAllowed: () => window?.allowed() ?? false, logger: log,
-    onPairingStarted: () => window?.started(), onPairingFailed: (f) => window?.failed(f), onPaired: () => window?.paired(),
+    state,
+    confirm: askUser,
+    pairingAllowed: () => window?.allowed() ?? false,
+    logger: log,
+    onPairingStarted: () => window?.started(),
+    onPairingFailed: (f) => window?.failed(f),
+    onPaired: () => window?.paired(),
   });
   responder.on('code', (code) => process.stderr.write(`pairing code: ${code}\n`));
   // revocation: the carer's open links end before the master is rotated (nothing more is sent on them)
-  state.on('revoking', () => void responder.revokeSessions().then((n) => n && log.info({ sessions: n }, 'wearable: the revoked carer\'s open link was ended')));
+  state.on('revoking', () => void responder.revokeSessions().then((n) => n && log.info({ sessions: n }, "wearable: the revoked carer's open link was ended")));
   const handler: ControlHandler = async (req) => {
     if (req.op === 'revoke-carer') {
       const r = await state.revokeCarer();
@@ -133,22 +176,26 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   const control = new ControlServer({ dataDir: o.dataDir, handler });
   const serving = new Set<Promise<unknown>>();
   radio.on('link', (link) => {
-    const p = responder.serve(link).then((r) => {
-      print(r);
-      if (pairing && r.kind === 'paired') void (async () => {
-        // the carer closes the link after the first sync: leave only then (a host vanishing under an open link leaves the carer's disconnect hanging)
-        await new Promise<void>((resolve) => {
-          link.once('close', () => resolve());
-          setTimeout(resolve, 5_000).unref();
-        });
-        await recorder?.stop();
-        await radio.stop();
-        await control.stop();
-        await state.stop();
-        await btsnoop?.close();
-        process.exit(0);
-      })();
-    }, (e) => fail(e));
+    const p = responder.serve(link).then(
+      (r) => {
+        print(r);
+        if (pairing && r.kind === 'paired')
+          void (async () => {
+            // the carer closes the link after the first sync: leave only then (a host vanishing under an open link leaves the carer's disconnect hanging)
+            await new Promise<void>((resolve) => {
+              link.once('close', () => resolve());
+              setTimeout(resolve, 5_000).unref();
+            });
+            await recorder?.stop();
+            await radio.stop();
+            await control.stop();
+            await state.stop();
+            await btsnoop?.close();
+            process.exit(0);
+          })();
+      },
+      (e) => fail(e),
+    );
     serving.add(p);
     void p.finally(() => serving.delete(p));
   });
@@ -162,7 +209,9 @@ async function serve(o: Opts, pairing: boolean): Promise<void> {
   }
   window?.open(true);
   print({ ready: true, pairing, recording: !!recorder, wearableId: Buffer.from(state.wearableId).toString('hex') });
-  const progress = recorder ? setInterval(() => log.info({ ...recorder.status(), paired: state.pairing !== undefined }, 'wearable: status'), 30_000) : undefined;
+  const progress = recorder
+    ? setInterval(() => log.info({ ...recorder.status(), paired: state.pairing !== undefined }, 'wearable: status'), 30_000)
+    : undefined;
   const ended = await new Promise<{ reason: string; failures: number } | undefined>((resolve) => {
     process.once('SIGINT', () => resolve(undefined));
     process.once('SIGTERM', () => resolve(undefined));
@@ -188,23 +237,34 @@ export function register(program: Command): void {
   const w = program.command('wearable').description('elder wearable: records offline, pairs with a carer over BLE');
   const dataDir = (c: Command): Command => c.option('-d, --data-dir <dir>', 'data directory', '/var/lib/beepkit-wearable');
   // the radio and the label belong to the commands that serve (status and revoke-carer take the data dir only)
-  const common = (c: Command): Command => dataDir(c).option('--label <name>', "the person's name shown to the carer")
-    .option('--uart <port>', 'HCI UART port of the peripheral (carer link, EN advertising)').option('--baud-rate <n>', "the --uart controller's baud rate (default: the binding's)")
-    .option('--hci <index>', 'HCI device index of the peripheral');
-  const recording = (c: Command): Command => common(c)
-    .option('--scan-uart <port>', 'HCI UART port of a second controller: record (scan venues and EN peers); without a scan option nothing is recorded')
-    .option('--scan-baud-rate <n>', "the --scan-uart controller's baud rate (default: the binding's)")
-    .option('--scan-hci <index>', 'HCI device index to scan on (a Pi: the same hci0 as --hci works, the kernel shares it)')
-    .option('--clock-url <url>', "follow a sim's scenario clock (GET → {now, speed, paused})")
-    .option('--clock <spec>', "a rig's fixed scenario clock: epochMs=<scenario ms>,wallMs=<wall ms at it>,speed=<factor>")
-    .option('--solver-key <hex>', "the solver's X25519 public key (32 bytes hex; kept in the profile): needed to seal stays into TraceCodes")
-    .option('--publish-interval-ms <ms>', 'one publishing decision per interval (divides a day, ≥ 60000; default 1800000): a stay is sealed at the first decision after it ended')
-    .option('--visit-window-ms <ms>', 'the 3 beacon frames that open a visit must fall within this window (default 10000)')
-    .option('--visit-exit-ms <ms>', 'a visit ends this long after its last strong frame (default 60000)')
-    .option('--btsnoop <file>', 'write both controllers\' HCI traffic to a btsnoop capture (Wireshark, btmon -r); it holds the wearable\'s addresses and RPIs')
-    .option('--model <name>', "the device model in the calibration table (agent/README.md \"Proximity\"): RSSI correction and the AEM's TX power");
-  recording(w.command('run').description('serve the paired carer (sync on connect); with --scan-uart/--scan-hci also record')).action((o: Opts) => serve(o, false).catch(fail));
-  recording(w.command('pair').description('pairing mode: show the comparison code, confirm on both sides; ends after the window, a failed confirmation or E_COMMIT'))
+  const common = (c: Command): Command =>
+    dataDir(c)
+      .option('--label <name>', "the person's name shown to the carer")
+      .option('--uart <port>', 'HCI UART port of the peripheral (carer link, EN advertising)')
+      .option('--baud-rate <n>', "the --uart controller's baud rate (default: the binding's)")
+      .option('--hci <index>', 'HCI device index of the peripheral');
+  const recording = (c: Command): Command =>
+    common(c)
+      .option('--scan-uart <port>', 'HCI UART port of a second controller: record (scan venues and EN peers); without a scan option nothing is recorded')
+      .option('--scan-baud-rate <n>', "the --scan-uart controller's baud rate (default: the binding's)")
+      .option('--scan-hci <index>', 'HCI device index to scan on (a Pi: the same hci0 as --hci works, the kernel shares it)')
+      .option('--clock-url <url>', "follow a sim's scenario clock (GET → {now, speed, paused})")
+      .option('--clock <spec>', "a rig's fixed scenario clock: epochMs=<scenario ms>,wallMs=<wall ms at it>,speed=<factor>")
+      .option('--solver-key <hex>', "the solver's X25519 public key (32 bytes hex; kept in the profile): needed to seal stays into TraceCodes")
+      .option(
+        '--publish-interval-ms <ms>',
+        'one publishing decision per interval (divides a day, ≥ 60000; default 1800000): a stay is sealed at the first decision after it ended',
+      )
+      .option('--visit-window-ms <ms>', 'the 3 beacon frames that open a visit must fall within this window (default 10000)')
+      .option('--visit-exit-ms <ms>', 'a visit ends this long after its last strong frame (default 60000)')
+      .option('--btsnoop <file>', "write both controllers' HCI traffic to a btsnoop capture (Wireshark, btmon -r); it holds the wearable's addresses and RPIs")
+      .option('--model <name>', 'the device model in the calibration table (agent/README.md "Proximity"): RSSI correction and the AEM\'s TX power');
+  recording(w.command('run').description('serve the paired carer (sync on connect); with --scan-uart/--scan-hci also record')).action((o: Opts) =>
+    serve(o, false).catch(fail),
+  );
+  recording(
+    w.command('pair').description('pairing mode: show the comparison code, confirm on both sides; ends after the window, a failed confirmation or E_COMMIT'),
+  )
     .option('--pairing-window-ms <ms>', 'pairing mode ends after this long (real ms, from ready; default 120000)')
     .action((o: Opts) => serve(o, true).catch(fail));
   dataDir(w.command('status').description('the profile, the pairing and the counts (from the running wearable when there is one)')).action(async (o: Opts) => {
@@ -223,30 +283,35 @@ export function register(program: Command): void {
       lock.releaseSync();
     }
   });
-  dataDir(w.command('revoke-carer').description('forget the carer and rotate the master: the carer gets no key of today or later; through the running wearable when there is one'))
+  dataDir(
+    w
+      .command('revoke-carer')
+      .description('forget the carer and rotate the master: the carer gets no key of today or later; through the running wearable when there is one'),
+  )
     .option('--clock-url <url>', "today from a sim's scenario clock (without a running wearable)")
-    .option('--clock <spec>', "today from a rig's fixed scenario clock: epochMs=…,wallMs=…,speed=… (without a running wearable)").action(async (o: Opts) => {
-    const log = stderrLogger();
-    const lock = new DirLock(o.dataDir);
-    try {
-      // a running wearable does it itself (it also ends the carer's open link and changes its identifiers at once)
-      const running = await controlRequest(o.dataDir, { op: 'revoke-carer' });
-      if (running) {
-        log.info({ via: 'running' }, 'wearable: carer revoked, master rotated');
-        return print(running);
+    .option('--clock <spec>', "today from a rig's fixed scenario clock: epochMs=…,wallMs=…,speed=… (without a running wearable)")
+    .action(async (o: Opts) => {
+      const log = stderrLogger();
+      const lock = new DirLock(o.dataDir);
+      try {
+        // a running wearable does it itself (it also ends the carer's open link and changes its identifiers at once)
+        const running = await controlRequest(o.dataDir, { op: 'revoke-carer' });
+        if (running) {
+          log.info({ via: 'running' }, 'wearable: carer revoked, master rotated');
+          return print(running);
+        }
+        await lock.acquire(); // none running: nobody else writes the data directory meanwhile
+        const clock = clockOption(o);
+        await clock?.start();
+        const s = new WearableState({ dataDir: o.dataDir, logger: log, ...(clock ? { now: () => Math.floor(clock.now() / 1000) } : {}) });
+        await s.start();
+        print({ ...(await s.revokeCarer()), via: 'offline' });
+        await s.stop();
+        clock?.stop();
+      } catch (e) {
+        fail(e);
+      } finally {
+        lock.releaseSync();
       }
-      await lock.acquire(); // none running: nobody else writes the data directory meanwhile
-      const clock = clockOption(o);
-      await clock?.start();
-      const s = new WearableState({ dataDir: o.dataDir, logger: log, ...(clock ? { now: () => Math.floor(clock.now() / 1000) } : {}) });
-      await s.start();
-      print({ ...(await s.revokeCarer()), via: 'offline' });
-      await s.stop();
-      clock?.stop();
-    } catch (e) {
-      fail(e);
-    } finally {
-      lock.releaseSync();
-    }
-  });
+    });
 }

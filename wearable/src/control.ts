@@ -88,7 +88,9 @@ export class DirLock {
       } finally {
         await unlink(tmp).catch(() => {});
       }
-      const pid = await readFile(this.path, 'utf8').then((t) => Number((JSON.parse(t) as { pid?: unknown }).pid)).catch(() => NaN);
+      const pid = await readFile(this.path, 'utf8')
+        .then((t) => Number((JSON.parse(t) as { pid?: unknown }).pid))
+        .catch(() => NaN);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
         throw new BeepkitError('E_BUSY', `the data directory ${this.dataDir} is in use by process ${pid} (a running wearable)`);
       }
@@ -184,7 +186,10 @@ export class ControlServer {
  * control.json, no socket, nobody listening); a refusal by the running wearable rejects with its code.
  */
 export async function controlRequest(dataDir: string, req: ControlRequest, timeoutMs = 30_000): Promise<Record<string, unknown> | undefined> {
-  const rec = await readFile(join(dataDir, CONTROL_FILE), 'utf8').then((t) => JSON.parse(t) as { socket?: unknown }, () => undefined);
+  const rec = await readFile(join(dataDir, CONTROL_FILE), 'utf8').then(
+    (t) => JSON.parse(t) as { socket?: unknown },
+    () => undefined,
+  );
   if (!rec || typeof rec.socket !== 'string') return undefined;
   const path = rec.socket;
   const text = await new Promise<string | undefined>((res, rej) => {
@@ -207,7 +212,8 @@ export async function controlRequest(dataDir: string, req: ControlRequest, timeo
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (!connected && (e.code === 'ENOENT' || e.code === 'ECONNREFUSED')) res(undefined); // nobody there
+      if (!connected && (e.code === 'ENOENT' || e.code === 'ECONNREFUSED'))
+        res(undefined); // nobody there
       else rej(new BeepkitError('E_IO', `control socket ${path}: ${e.message}`, { cause: e }));
     });
   });

@@ -61,7 +61,16 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> implements Ga
   /** The controller's advertising TX power, dBm (LE Read Advertising Physical Channel Tx Power), once read. */
   advTxPower?: number;
 
-  constructor(private readonly o: { target: HciTarget; name?: string; powerOnTimeoutMs?: number; quiet?: boolean; btsnoop?: BtsnoopWriter; stack?: (opts: Record<string, unknown>) => any }) {
+  constructor(
+    private readonly o: {
+      target: HciTarget;
+      name?: string;
+      powerOnTimeoutMs?: number;
+      quiet?: boolean;
+      btsnoop?: BtsnoopWriter;
+      stack?: (opts: Record<string, unknown>) => any;
+    },
+  ) {
     super();
     if (o.quiet) this.pairingAs = null;
   }
@@ -132,7 +141,8 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> implements Ga
    */
   advertiseEn(ad: Uint8Array | null, enAddress?: string, pairingAs: string | 'public' | null = 'public'): void {
     if (ad && (enAddress === undefined || !ADDRESS.test(enAddress))) throw new BeepkitError('E_FORMAT', `wearable radio: bad EN address ${enAddress}`);
-    if (pairingAs !== null && pairingAs !== 'public' && !ADDRESS.test(pairingAs)) throw new BeepkitError('E_FORMAT', `wearable radio: bad address ${pairingAs}`);
+    if (pairingAs !== null && pairingAs !== 'public' && !ADDRESS.test(pairingAs))
+      throw new BeepkitError('E_FORMAT', `wearable radio: bad address ${pairingAs}`);
     this.en = ad ? { ad, address: enAddress! } : null;
     this.pairingAs = pairingAs;
     this.applyAdvert();
@@ -145,10 +155,12 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> implements Ga
 
   /** One advert change at a time: each waits for the previous one's commands. */
   private applyAdvert(): void {
-    this.applying = this.applying.then(() => this.doApply()).catch((err: unknown) => {
-      this.onAir = '';
-      this.emit('warning', `wearable radio: advertising failed: ${(err as Error)?.message ?? String(err)}`);
-    });
+    this.applying = this.applying
+      .then(() => this.doApply())
+      .catch((err: unknown) => {
+        this.onAir = '';
+        this.emit('warning', `wearable radio: advertising failed: ${(err as Error)?.message ?? String(err)}`);
+      });
   }
 
   private nextTurn(ms: number): void {
@@ -178,7 +190,10 @@ export class GattPeripheral extends EventEmitter<PeripheralEvents> implements Ga
       const key = `pairing/${pairing}`;
       if (key === this.onAir) return;
       const uuid = fromHex(PAIRING_SERVICE_UUID).reverse(); // AD UUIDs are little-endian
-      const ad = encodeAdStructures([{ type: 0x01, data: Uint8Array.of(0x06) }, { type: 0x07, data: uuid }]);
+      const ad = encodeAdStructures([
+        { type: 0x01, data: Uint8Array.of(0x06) },
+        { type: 0x07, data: uuid },
+      ]);
       const rsp = encodeAdStructures([{ type: 0x09, data: new TextEncoder().encode((this.o.name ?? 'beepkit-wearable').slice(0, 29)) }]);
       await adv.advertise(ad, rsp, pairing === 'public' ? { connectable: true, publicAddress: true } : { connectable: true, address: pairing! });
       if (pairing !== 'public') this.applied = pairing;

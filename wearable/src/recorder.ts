@@ -163,18 +163,31 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
       const log = await loadEncounters(this.file('encounters.bin'), key, { retentionMs: this.o.state.keystore.state.retentionDays * DAY_MS });
       this.encounters.restore(log.encounters(), []);
     } catch (e) {
-      if (!(isBeepkitError(e) && e.code === 'E_IO')) this.log.warn({ code: (e as { code?: string }).code }, 'wearable: encounter log unreadable, starting a new one');
+      if (!(isBeepkitError(e) && e.code === 'E_IO'))
+        this.log.warn({ code: (e as { code?: string }).code }, 'wearable: encounter log unreadable, starting a new one');
     }
     this.visits.restore(await loadVisits(this.file('visits.bin'), key).catch(() => []));
-    const last = await readFile(this.file(LAST_SEALED), 'utf8').then((x) => JSON.parse(x) as { day?: unknown; interval?: unknown }).catch(() => undefined);
+    const last = await readFile(this.file(LAST_SEALED), 'utf8')
+      .then((x) => JSON.parse(x) as { day?: unknown; interval?: unknown })
+      .catch(() => undefined);
     if (last && Number.isInteger(last.day) && Number.isInteger(last.interval) && last.day === Math.floor(this.o.now() / DAY_MS)) {
       this.publisher = this.makePublisher({ day: last.day as number, interval: last.interval as number });
     }
     if (!this.o.solverKey) this.log.warn({}, 'wearable: no solver key provisioned: visits are logged but no TraceCode is sealed');
-    const radio = this.o.radio ?? new HciRadio({ scanner: this.o.scanner, logger: this.log, now: this.o.now, powerOnTimeoutMs: this.o.powerOnTimeoutMs, btsnoop: this.o.btsnoop });
+    const radio =
+      this.o.radio ??
+      new HciRadio({ scanner: this.o.scanner, logger: this.log, now: this.o.now, powerOnTimeoutMs: this.o.powerOnTimeoutMs, btsnoop: this.o.btsnoop });
     radio.on('advert', (ev) => this.onAdvert(ev));
     this.runner = new RadioRunner({
-      radio, scan: true, advertise: false, dutyCycle: 'continuous', txPower: -8, tek: () => undefined, now: this.o.now, watchdogMs: 30_000, logger: this.log,
+      radio,
+      scan: true,
+      advertise: false,
+      dutyCycle: 'continuous',
+      txPower: -8,
+      tek: () => undefined,
+      now: this.o.now,
+      watchdogMs: 30_000,
+      logger: this.log,
     });
     this.runner.start();
     await this.tick();
@@ -185,9 +198,13 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
   }
 
   private every(ms: number, fn: () => Promise<void>): void {
-    this.timers.push(setInterval(() => {
-      this.ticking = this.ticking.then(fn).catch((e) => this.log.warn({ code: (e as { code?: string })?.code ?? 'E_INTERNAL', err: (e as Error)?.message }, 'wearable: tick failed'));
-    }, ms));
+    this.timers.push(
+      setInterval(() => {
+        this.ticking = this.ticking
+          .then(fn)
+          .catch((e) => this.log.warn({ code: (e as { code?: string })?.code ?? 'E_INTERNAL', err: (e as Error)?.message }, 'wearable: tick failed'));
+      }, ms),
+    );
   }
 
   private onAdvert(ev: AdvertEvent): void {
@@ -223,7 +240,9 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     // entering another venue ends the open stay now (not at the next decision): its TraceCode is ready for the carer
     const stay = this.publisher.state.stay;
     if (type === 'enter' && this.o.solverKey && stay && !stay.cell.endsWith(`:${toHex(venueId8(venueId))}`)) {
-      this.ticking = this.ticking.then(() => this.publisher.flush()).catch((e) => this.log.warn({ err: (e as Error)?.message }, 'wearable: sealing the stay failed'));
+      this.ticking = this.ticking
+        .then(() => this.publisher.flush())
+        .catch((e) => this.log.warn({ err: (e as Error)?.message }, 'wearable: sealing the stay failed'));
     }
   }
 
@@ -231,7 +250,8 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     if (!this.o.solverKey) throw new BeepkitError('E_STATE', 'no solver key');
     const keys = this.o.state.keystore.dayKeys(day);
     const k = `${day}:${toHex(keys.pseudonym)}`;
-    if (this.sealer?.key !== k) this.sealer = { key: k, s: new TraceCodeSealer({ prefix: keys.pseudonym, ephemeralPriv: keys.ephemeralPriv, solverPub: this.o.solverKey }) };
+    if (this.sealer?.key !== k)
+      this.sealer = { key: k, s: new TraceCodeSealer({ prefix: keys.pseudonym, ephemeralPriv: keys.ephemeralPriv, solverPub: this.o.solverKey }) };
     return this.sealer.s;
   }
 
@@ -300,8 +320,14 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
   status(): RecorderStatus {
     const open = this.visits.current().length;
     return {
-      scanning: !!this.runner?.scanning, adverts: this.adverts, venueFrames: this.venueFrames, staleVenueFrames: this.staleVenueFrames, enRotations: this.rotations,
-      encounters: this.encounters.size, visits: { open, total: open + this.visits.visits().length }, traceCodes: { ...this.publisher.counts },
+      scanning: !!this.runner?.scanning,
+      adverts: this.adverts,
+      venueFrames: this.venueFrames,
+      staleVenueFrames: this.staleVenueFrames,
+      enRotations: this.rotations,
+      encounters: this.encounters.size,
+      visits: { open, total: open + this.visits.visits().length },
+      traceCodes: { ...this.publisher.counts },
       pending: this.o.state.outbox.pending().length,
     };
   }
@@ -315,4 +341,3 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     await this.save().catch((e) => this.log.warn({ err: (e as Error).message }, 'wearable: saving logs failed'));
   }
 }
-

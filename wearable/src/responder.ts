@@ -18,7 +18,17 @@
 import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
-import { batchEncounters, codeOf, cryptoRandom, Inbox, ResponderPairing, ResponderResume, SecureChannel, type MessageLink, type RandomSource } from '@beepkit/protocol/carer';
+import {
+  batchEncounters,
+  codeOf,
+  cryptoRandom,
+  Inbox,
+  ResponderPairing,
+  ResponderResume,
+  SecureChannel,
+  type MessageLink,
+  type RandomSource,
+} from '@beepkit/protocol/carer';
 import { silentLogger, type Logger, type WearableState } from './state.ts';
 
 export interface ResponderOptions {
@@ -85,7 +95,8 @@ export class WearableResponder extends EventEmitter<ResponderEvents> {
       const first = await inbox.next();
       if (first.msg.t === 'hello') return await this.pair(link, inbox, first);
       if (first.msg.t === 'resume') return await this.resume(link, inbox, first);
-      if (first.msg.t === 'resume-old') throw new BeepkitError('E_PAIR_AGAIN', `resume: version ${first.msg.version} is no longer served: pair the carer again`);
+      if (first.msg.t === 'resume-old')
+        throw new BeepkitError('E_PAIR_AGAIN', `resume: version ${first.msg.version} is no longer served: pair the carer again`);
       throw new BeepkitError('E_PROTOCOL', `expected hello or resume, got ${first.msg.t}`);
     } catch (e) {
       const err = session.revoked ? new BeepkitError('E_REVOKED', 'the carer was revoked during the session', { cause: e }) : e;
@@ -200,7 +211,10 @@ export class WearableResponder extends EventEmitter<ResponderEvents> {
       sentEncounters += batch.length;
       const m = ch.open((await inbox.next()).msg);
       if (m.t !== 'ack') throw new BeepkitError('E_PROTOCOL', `sync: expected ack, got ${m.t}`);
-      ackedEncounters += await share.acknowledge(batch.map((e) => byEncounter.get(e)!), m.ids);
+      ackedEncounters += await share.acknowledge(
+        batch.map((e) => byEncounter.get(e)!),
+        m.ids,
+      );
     }
     return { sentEncounters, ackedEncounters };
   }

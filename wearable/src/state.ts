@@ -89,15 +89,30 @@ export class WearableState extends EventEmitter<WearableStateEvents> {
 
   async start(): Promise<void> {
     const keyPath = this.path('wearable.key');
-    const exists = await stat(keyPath).then(() => true, () => false);
+    const exists = await stat(keyPath).then(
+      () => true,
+      () => false,
+    );
     if (!exists) await writeFileAtomic(keyPath, new Uint8Array(randomBytes(32)));
     this.secret = await readKeyFile(keyPath);
-    this.keystore = await KeystoreFile.open(this.path('keystore.bks'), { keyFile: keyPath }, { now: this.now, logger: this.log, create: { retentionDays: this.o.retentionDays } });
+    this.keystore = await KeystoreFile.open(
+      this.path('keystore.bks'),
+      { keyFile: keyPath },
+      { now: this.now, logger: this.log, create: { retentionDays: this.o.retentionDays } },
+    );
     this.outbox = new Outbox({ path: this.path('outbox.log'), key: hkdf(this.secret, undefined, 'beepkit/v1/wearable/outbox', 32), logger: this.log });
     await this.outbox.start();
     this.encounters = new EncounterShare({
-      path: this.path('encounters-sent.bin'), key: this.logKey(), retentionMs: this.keystore.state.retentionDays * 86_400_000, now: () => this.now() * 1000,
-      source: async () => this.liveEncounters?.() ?? (await loadEncounters(this.path('encounters.bin'), this.logKey()).then((l) => l.encounters(), () => [])),
+      path: this.path('encounters-sent.bin'),
+      key: this.logKey(),
+      retentionMs: this.keystore.state.retentionDays * 86_400_000,
+      now: () => this.now() * 1000,
+      source: async () =>
+        this.liveEncounters?.() ??
+        (await loadEncounters(this.path('encounters.bin'), this.logKey()).then(
+          (l) => l.encounters(),
+          () => [],
+        )),
     });
     this.profile = (await this.readProfile()) ?? { wearableId: toHex(new Uint8Array(randomBytes(16))), label: this.o.label ?? 'wearable' };
     if (this.o.label && this.o.label !== this.profile.label) this.profile.label = this.o.label;
@@ -222,7 +237,7 @@ export class WearableState extends EventEmitter<WearableStateEvents> {
 
   private async readProfile(): Promise<Profile | undefined> {
     const plain = await readSealedFile(this.path('profile.bin'), this.profileKey(), MAGIC, 'wearable profile');
-    return plain && JSON.parse(new TextDecoder().decode(plain)) as Profile;
+    return plain && (JSON.parse(new TextDecoder().decode(plain)) as Profile);
   }
 
   /**

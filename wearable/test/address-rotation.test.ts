@@ -66,19 +66,25 @@ t.test('RPA rotating with the RPIs, resolvable by the carer pairing only', { tim
   };
   const first = await nextRpi('the first EN advert');
   clock.set(T0 + TEN_MIN);
-  const second = await nextRpi('the next interval\'s RPI');
+  const second = await nextRpi("the next interval's RPI");
   clock.set(T0 + 2 * TEN_MIN);
   const third = await nextRpi('a third RPI');
   for (const p of [first, second, third]) {
     t.equal(parseInt(p.address.slice(0, 2), 16) >> 6, 0, `${p.address}: non-resolvable private (top bits 00)`);
     t.notOk(resolvesTo(irk, p.address), 'the EN address does not resolve with the pairing IRK');
-    t.not(p.address, wp.id.toLowerCase(), 'not the controller\'s own address');
+    t.not(p.address, wp.id.toLowerCase(), "not the controller's own address");
   }
   t.equal(new Set([first.address, second.address, third.address]).size, 3, 'a new address at every rotation');
-  t.ok(observer.events.filter((e) => e.ev === 'en').every((e) => e.connectable === false && e.addressType === 'random'), 'EN adverts: ADV_NONCONN_IND, random address');
+  t.ok(
+    observer.events.filter((e) => e.ev === 'en').every((e) => e.connectable === false && e.addressType === 'random'),
+    'EN adverts: ADV_NONCONN_IND, random address',
+  );
   await observer.waitFor((e) => e.ev === 'pairing' && resolvesTo(irk, String(e.address)), 30_000, 'a pairing advert');
   const enAddrs = new Set(observer.events.filter((e) => e.ev === 'en').map((e) => e.address));
-  t.ok(pairingAdverts().every((e) => resolvesTo(irk, String(e.address)) && e.connectable === true && !enAddrs.has(e.address)), 'pairing adverts: connectable, from RPAs of the pairing, never an EN address');
+  t.ok(
+    pairingAdverts().every((e) => resolvesTo(irk, String(e.address)) && e.connectable === true && !enAddrs.has(e.address)),
+    'pairing adverts: connectable, from RPAs of the pairing, never an EN address',
+  );
   // lockstep: no RPI was ever heard from two addresses, no address carried two RPIs
   const all = observer.events.filter((e) => e.ev === 'en');
   const byRpi = new Map<string, Set<string>>();
@@ -87,8 +93,14 @@ t.test('RPA rotating with the RPIs, resolvable by the carer pairing only', { tim
     byRpi.set(e.rpi, (byRpi.get(e.rpi) ?? new Set()).add(e.address));
     byAddr.set(e.address, (byAddr.get(e.address) ?? new Set()).add(e.rpi));
   }
-  t.ok([...byRpi.values()].every((a) => a.size === 1), 'every RPI from one address');
-  t.ok([...byAddr.values()].every((r) => r.size === 1), 'every address with one RPI');
+  t.ok(
+    [...byRpi.values()].every((a) => a.size === 1),
+    'every RPI from one address',
+  );
+  t.ok(
+    [...byAddr.values()].every((r) => r.size === 1),
+    'every address with one RPI',
+  );
 
   // revocation: the pairing is gone, the addresses are the EN ones, the old IRK resolves none
   t.equal(await w.stop(), 0, 'the wearable stops cleanly');
@@ -100,6 +112,11 @@ t.test('RPA rotating with the RPIs, resolvable by the carer pairing only', { tim
   const mark = pairingAdverts().length;
   const after = await nextRpi('an RPI after the revocation');
   t.notOk(resolvesTo(irk, after.address), 'after revocation the old IRK resolves nothing');
-  t.ok(pairingAdverts().slice(mark).every((e) => !resolvesTo(irk, String(e.address))), 'no pairing advert from an address of the revoked pairing');
+  t.ok(
+    pairingAdverts()
+      .slice(mark)
+      .every((e) => !resolvesTo(irk, String(e.address))),
+    'no pairing advert from an address of the revoked pairing',
+  );
   t.equal(await w.stop(), 0);
 });

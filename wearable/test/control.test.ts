@@ -29,7 +29,8 @@ t.test('control socket: short private path for a deep data dir, 0600, requests a
   t.equal(await controlRequest(deep, { op: 'status' }), undefined, 'no wearable running: undefined');
   const calls: string[] = [];
   const server = new ControlServer({
-    dataDir: deep, handler: async (req) => {
+    dataDir: deep,
+    handler: async (req) => {
       calls.push(req.op);
       if (req.op === 'revoke-carer') return { hadCarer: true };
       throw new BeepkitError('E_UNKNOWN_OP', `unknown ${req.op}`);
@@ -58,7 +59,7 @@ t.test('control socket: short private path for a deep data dir, 0600, requests a
   t.equal(await controlRequest(deep, { op: 'status' }), undefined, 'stale record: nobody there');
 });
 
-t.test('directory lock: E_BUSY while a live process holds it, a dead holder\'s lock is taken over, released on release', async (t) => {
+t.test("directory lock: E_BUSY while a live process holds it, a dead holder's lock is taken over, released on release", async (t) => {
   const dir = t.testdir();
   const lockPath = join(dir, LOCK_FILE);
   writeFileSync(lockPath, JSON.stringify({ pid: process.ppid })); // a live process that is not us
@@ -72,5 +73,8 @@ t.test('directory lock: E_BUSY while a live process holds it, a dead holder\'s l
   lock.releaseSync();
   t.notOk(existsSync(lockPath), 'released');
   writeFileSync(lockPath, 'garbage');
-  await new DirLock(dir).acquire().then((l) => l, () => t.fail('an unreadable lock is stale'));
+  await new DirLock(dir).acquire().then(
+    (l) => l,
+    () => t.fail('an unreadable lock is stale'),
+  );
 });

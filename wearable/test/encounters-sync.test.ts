@@ -22,7 +22,12 @@ const hex = (i: number, n = 16) => (i.toString(16).padStart(4, '0') + 'e0'.repea
 async function setup(t: { testdir: (f: any) => string; teardown: (f: () => any) => void }) {
   const dir = t.testdir({ w: {}, c: {} });
   const lines: string[] = [];
-  const logger = { info: (o: object, m: string) => void lines.push(JSON.stringify({ m, ...o })), warn: (o: object, m: string) => void lines.push(JSON.stringify({ m, ...o })), error() {}, debug() {} };
+  const logger = {
+    info: (o: object, m: string) => void lines.push(JSON.stringify({ m, ...o })),
+    warn: (o: object, m: string) => void lines.push(JSON.stringify({ m, ...o })),
+    error() {},
+    debug() {},
+  };
   const state = new WearableState({ dataDir: `${dir}/w`, label: 'Rose', now: () => NOW_S, logger });
   await state.start();
   t.teardown(() => state.stop());
@@ -56,11 +61,17 @@ t.test('encounters within retention follow the records; unchanged ones are not s
   hear(s.log, hex(3), NOW - 15 * 86_400_000); // past the EN retention (14 days): stays on the wearable
   const x = session(s.state, s.logger);
   const paired = await s.client.pair(x.a, x.compare);
-  const served = await x.served as { sentRecords: number; sentEncounters: number; ackedEncounters: number };
+  const served = (await x.served) as { sentRecords: number; sentEncounters: number; ackedEncounters: number };
   t.match(paired, { delivered: 1, encounters: 2 });
   t.match(served, { sentRecords: 1, sentEncounters: 2, ackedEncounters: 2 });
   const id = paired.wearableId;
-  t.same(s.store.encounters.list(id).map((e) => e.rpi).sort(), [hex(1), hex(2)]);
+  t.same(
+    s.store.encounters
+      .list(id)
+      .map((e) => e.rpi)
+      .sort(),
+    [hex(1), hex(2)],
+  );
 
   const y = session(s.state, s.logger);
   t.match(await s.client.sync(y.a, id), { delivered: 0, encounters: 0 }, 'nothing changed: nothing sent');
@@ -75,7 +86,10 @@ t.test('encounters within retention follow the records; unchanged ones are not s
   t.equal(s.store.encounters.list(id).find((e) => e.rpi === hex(1))!.samples, 8);
 
   const text = s.lines.join('\n');
-  t.ok(s.lines.some((l) => l.includes('"encounters":1')), 'the wearable logs counts');
+  t.ok(
+    s.lines.some((l) => l.includes('"encounters":1')),
+    'the wearable logs counts',
+  );
   t.notOk(text.includes(hex(1)) || text.includes(hex(2)), 'no RPI in the logs');
   t.notOk(text.includes(id), 'no wearable id in the wearable’s logs');
 });
@@ -108,12 +122,15 @@ t.test('a sync cut after the first batch of encounters, resumed: every encounter
 
   const z = session(s.state);
   const resumed = await s.client.sync(z.a, id);
-  const served = await z.served as { sentEncounters: number; ackedEncounters: number };
+  const served = (await z.served) as { sentEncounters: number; ackedEncounters: number };
   t.equal(served.sentEncounters, N + 50, 'the cut batch went again (its ack was lost)');
   t.equal(resumed.encounters, N + 50 - first, 'the resent batch changed nothing at the carer');
   t.equal(s.store.encounters.count(id), N + 50, 'every encounter exactly once');
   const held = new Map(s.store.encounters.list(id).map((e) => [e.rpi, e]));
-  t.ok(s.log.encounters().every((e) => held.get(e.rpi)?.lastSeen === e.lastSeen && held.get(e.rpi)?.samples === e.samples), 'each the newest copy');
+  t.ok(
+    s.log.encounters().every((e) => held.get(e.rpi)?.lastSeen === e.lastSeen && held.get(e.rpi)?.samples === e.samples),
+    'each the newest copy',
+  );
   t.same(await s.state.encounters.pending(), [], 'nothing pending on the wearable');
 
   // the carer's store reopened: durable

@@ -41,7 +41,10 @@ t.test('link loss mid-transfer (out of range), resume: every record exactly once
   carer.send({ op: 'sync' });
   const done = await carer.waitFor((e) => e.ev === 'done' || e.ev === 'failed', 120_000, 'resumed sync', rm);
   t.equal(done.ev, 'done', JSON.stringify(done));
-  const ids = carer.events.slice(cm).filter((e) => e.ev === 'record').map((e) => e.id as string);
+  const ids = carer.events
+    .slice(cm)
+    .filter((e) => e.ev === 'record')
+    .map((e) => e.id as string);
   t.equal(ids.length, N, 'every record delivered');
   t.equal(new Set(ids).size, N, 'none twice');
   t.equal((done.delivered as number) + first, N, `the resumed sync delivered the rest (duplicates re-acked: ${done.duplicates})`);

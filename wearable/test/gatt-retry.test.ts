@@ -21,18 +21,19 @@ t.test('a missed connect is cancelled and the next one connects', async (t) => {
     onCmd?.();
   });
   /** How many `op` commands the carer's host had sent once it sent the n-th, or within 10 s (fewer: it never did). */
-  const cmd = (op: number, n: number) => new Promise<number>((resolve) => {
-    const count = () => sent.filter((o) => o === op).length;
-    const timer = setTimeout(() => ((onCmd = undefined), resolve(count())), 10_000);
-    const check = () => {
-      if (count() < n) return;
-      clearTimeout(timer);
-      onCmd = undefined;
-      resolve(count());
-    };
-    onCmd = check;
-    check();
-  });
+  const cmd = (op: number, n: number) =>
+    new Promise<number>((resolve) => {
+      const count = () => sent.filter((o) => o === op).length;
+      const timer = setTimeout(() => ((onCmd = undefined), resolve(count())), 10_000);
+      const check = () => {
+        if (count() < n) return;
+        clearTimeout(timer);
+        onCmd = undefined;
+        resolve(count());
+      };
+      onCmd = check;
+      check();
+    });
   const over = (m: number, what: string) => carer.waitFor((e) => e.ev === 'failed' || e.ev === 'connected', 30_000, what, m);
 
   carer.send({ op: 'find' });

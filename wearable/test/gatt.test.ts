@@ -19,7 +19,11 @@ t.test('pairing over GATT: wrong code aborts, right code pairs and syncs', async
   carer.send({ op: 'code', code: shown.code === '000000' ? '000001' : '000000' }); // the user types a wrong code
   t.match(await carer.waitFor((e) => e.ev === 'failed', 60_000, 'carer aborts'), { code: 'E_CODE' });
   await wearable.waitFor((e) => e.ev === 'failed', 60_000, 'wearable aborts');
-  t.equal(carer.count((e) => e.ev === 'record'), 0, 'nothing transferred');
+  t.equal(
+    carer.count((e) => e.ev === 'record'),
+    0,
+    'nothing transferred',
+  );
 
   const [cm, wm] = [carer.mark(), wearable.mark()];
   carer.send({ op: 'pair' });

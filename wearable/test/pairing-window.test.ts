@@ -23,10 +23,14 @@ async function withWindow(t: Parameters<typeof carerAndWearable>[0], windowMs?: 
   const log = logger();
   const window = new PairingWindow({ now: () => ms, windowMs, logger: log });
   window.open();
-  const open = (confirm: boolean | (() => Promise<boolean>) = true) => session(s.state, {
-    pairingAllowed: () => window.allowed(), onPairingStarted: () => window.started(), onPairingFailed: (f) => window.failed(f), onPaired: () => window.paired(),
-    confirm: typeof confirm === 'function' ? confirm : async () => confirm,
-  });
+  const open = (confirm: boolean | (() => Promise<boolean>) = true) =>
+    session(s.state, {
+      pairingAllowed: () => window.allowed(),
+      onPairingStarted: () => window.started(),
+      onPairingFailed: (f) => window.failed(f),
+      onPaired: () => window.paired(),
+      confirm: typeof confirm === 'function' ? confirm : async () => confirm,
+    });
   return { ...s, window, log, open, advance: (d: number) => (ms += d) };
 }
 
@@ -37,10 +41,16 @@ t.test('the window ends after its time (default 2 minutes): a carer after it is 
   t.ok(s.window.allowed(), 'open 1 ms before the end');
   s.advance(1);
   const x = s.open();
-  await t.rejects(s.client().pair(x.carer, async () => true), { code: 'E_ABORTED', peerCode: 'E_DENIED' });
+  await t.rejects(
+    s.client().pair(x.carer, async () => true),
+    { code: 'E_ABORTED', peerCode: 'E_DENIED' },
+  );
   await t.rejects(x.served, { code: 'E_DENIED' });
   t.equal(s.window.closedReason, 'timeout');
-  t.ok(s.log.lines.some((l) => l.msg === 'wearable: pairing mode ended' && l.reason === 'timeout'), 'logged');
+  t.ok(
+    s.log.lines.some((l) => l.msg === 'wearable: pairing mode ended' && l.reason === 'timeout'),
+    'logged',
+  );
   t.equal(s.state.pairing, undefined);
 });
 
@@ -61,17 +71,26 @@ t.test('an attempt begun within the window may finish after its time; the window
   t.equal(s.window.closedReason, 'paired');
 });
 
-t.test('a failed confirmation ends the window (the wearable\'s user says no, or the carer\'s)', async (t) => {
+t.test("a failed confirmation ends the window (the wearable's user says no, or the carer's)", async (t) => {
   for (const who of ['wearable', 'carer'] as const) {
     const s = await withWindow(t, 30_000);
     const x = s.open(who !== 'wearable');
-    await t.rejects(s.client().pair(x.carer, async () => who !== 'carer'), { code: who === 'carer' ? 'E_CODE' : 'E_ABORTED' });
+    await t.rejects(
+      s.client().pair(x.carer, async () => who !== 'carer'),
+      { code: who === 'carer' ? 'E_CODE' : 'E_ABORTED' },
+    );
     await t.rejects(x.served);
     t.equal(s.window.closedReason, 'failed-confirmation', `${who} declined: closed`);
     t.equal(s.window.failures, 1);
-    t.match(s.log.lines.find((l) => l.msg === 'wearable: pairing attempt failed'), { afterCode: true, failures: 1 });
+    t.match(
+      s.log.lines.find((l) => l.msg === 'wearable: pairing attempt failed'),
+      { afterCode: true, failures: 1 },
+    );
     const y = s.open();
-    await t.rejects(s.client().pair(y.carer, async () => true), { code: 'E_ABORTED', peerCode: 'E_DENIED' });
+    await t.rejects(
+      s.client().pair(y.carer, async () => true),
+      { code: 'E_ABORTED', peerCode: 'E_DENIED' },
+    );
     t.equal(s.state.pairing, undefined, 'no second chance in the same window');
   }
 });
@@ -102,7 +121,7 @@ t.test('E_COMMIT ends the window; a link lost before the code is counted, the wi
   t.notOk(s.window.allowed());
 });
 
-t.test('revocation during a sync: the live link ends at once, no key of the wearable\'s identifiers after it at the carer', async (t) => {
+t.test("revocation during a sync: the live link ends at once, no key of the wearable's identifiers after it at the carer", async (t) => {
   const s = await carerAndWearable(t);
   const p = session(s.state);
   await s.client().pair(p.carer, async () => true);
@@ -135,9 +154,16 @@ t.test('revocation during a sync: the live link ends at once, no key of the wear
   await t.rejects(x.served, { code: 'E_REVOKED' });
   t.ok(got.length < 6, `the sync stopped (${got.length} of 6 records)`);
   const held = s.store.dayKeys(id);
-  t.same(held.map((d) => d.day), [DAY, DAY + 1], 'the carer got the day of the revocation before it');
+  t.same(
+    held.map((d) => d.day),
+    [DAY, DAY + 1],
+    'the carer got the day of the revocation before it',
+  );
   const now = s.state.keystore.dayKeys(DAY + 1).tek;
-  t.notOk(held.some((d) => toHex(d.tek) === toHex(now)), 'the TEK the wearable uses from now on is not the carer\'s');
+  t.notOk(
+    held.some((d) => toHex(d.tek) === toHex(now)),
+    "the TEK the wearable uses from now on is not the carer's",
+  );
   t.notOk(held.some((d) => d.day > DAY + 1));
   // the carer's next sync: refused with a code
   const y = session(s.state);

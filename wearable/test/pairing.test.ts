@@ -29,7 +29,9 @@ async function setup(t: { testdir: (f: any) => string; teardown: (f: () => any) 
   let sinkDelay = 0;
   let onRecord: ((n: number) => void) | undefined;
   const client = new CarerClient({
-    store, now: () => clock * 1000, timeoutMs: 5_000,
+    store,
+    now: () => clock * 1000,
+    timeoutMs: 5_000,
     sink: async (r) => {
       got.push(r);
       onRecord?.(got.length);
@@ -57,8 +59,14 @@ t.test('wrong code: both abort, nothing transferred', async (t) => {
   const s = await setup(t);
   await s.state.record(tc(1));
   const x = session(s);
-  await t.rejects(s.client.pair(x.a, async (code) => code === '000000' && false), { code: 'E_CODE' });
-  const why = await x.served.then(() => 'served', (e: { code: string }) => e.code);
+  await t.rejects(
+    s.client.pair(x.a, async (code) => code === '000000' && false),
+    { code: 'E_CODE' },
+  );
+  const why = await x.served.then(
+    () => 'served',
+    (e: { code: string }) => e.code,
+  );
   t.ok(why === 'E_ABORTED' || why === 'E_LINK', `the wearable aborted too (${why})`);
   t.equal(s.store.list().length, 0, 'carer stored nothing');
   t.equal(s.state.pairing, undefined, 'wearable stored no pairing');
@@ -66,7 +74,10 @@ t.test('wrong code: both abort, nothing transferred', async (t) => {
   t.equal(s.state.outbox.pending().length, 1, 'the record is still on the wearable');
   // the wearable's user declines: the carer gets nothing either
   const y = session(s, false);
-  await t.rejects(s.client.pair(y.a, async () => true), { code: 'E_ABORTED' });
+  await t.rejects(
+    s.client.pair(y.a, async () => true),
+    { code: 'E_ABORTED' },
+  );
   await t.rejects(y.served, { code: 'E_CODE' });
   t.equal(s.store.list().length, 0);
 });
@@ -123,7 +134,10 @@ t.test('pair, sync, cut mid-transfer, resume exactly once, alert, revoke', async
   const w = session(s);
   await t.rejects(s.client.sync(w.a, entry.wearableId), { code: 'E_ABORTED' });
   await t.rejects(w.served, { code: 'E_DENIED' });
-  t.notOk(s.store.dayKeys(entry.wearableId).some((d) => d.day === DAY + 1), 'the carer holds no key of tomorrow');
+  t.notOk(
+    s.store.dayKeys(entry.wearableId).some((d) => d.day === DAY + 1),
+    'the carer holds no key of tomorrow',
+  );
   const held = new Set(s.store.dayKeys(entry.wearableId).map((d) => toHex(d.signingSeed)));
   t.notOk(held.has(toHex(s.state.keystore.dayKeys(DAY + 1).signingSeed)));
 

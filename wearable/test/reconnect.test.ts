@@ -10,7 +10,17 @@ import t from 'tap';
 import { toHex } from '@beepkit/protocol/bytes';
 import { hkdf, taggedHash, x25519, x25519PublicKey } from '@beepkit/protocol/crypto';
 import { CarerClient } from '@beepkit/agent/carer';
-import { decodeOuter, encodeOuter, Inbox, memoryLinkPair, resumeSessionKeys, resumeTag, RESUME_VERSION, SecureChannel, type SessionKeys } from '@beepkit/protocol/carer';
+import {
+  decodeOuter,
+  encodeOuter,
+  Inbox,
+  memoryLinkPair,
+  resumeSessionKeys,
+  resumeTag,
+  RESUME_VERSION,
+  SecureChannel,
+  type SessionKeys,
+} from '@beepkit/protocol/carer';
 import { carerAndWearable, seeded, session, type Recorded } from './fixtures/memory.ts';
 
 /** The bytes a message carries beyond its fixed header (type; + version for resume/reply; + seq for sealed). */
@@ -60,16 +70,28 @@ t.test('two reconnects share nothing a listener could link (no byte string > 4 o
   await s.client().sync(two.carer, s.id);
   await two.served;
   t.ok(one.air.length >= 6 && two.air.length >= 6, `recorded ${one.air.length} and ${two.air.length} messages`);
-  t.same(one.air.map((m) => m.bytes[0]), two.air.map((m) => m.bytes[0]), 'the same message types (headers are fixed)');
+  t.same(
+    one.air.map((m) => m.bytes[0]),
+    two.air.map((m) => m.bytes[0]),
+    'the same message types (headers are fixed)',
+  );
   const shared = longestShared(one.air, two.air);
   t.ok(shared <= 4, `longest shared byte string: ${shared} bytes`);
   const pid = s.store.list()[0]!.pairingId;
-  t.notOk([...one.air, ...two.air].some((m) => toHex(m.bytes).includes(pid)), 'the pairing id never travels');
+  t.notOk(
+    [...one.air, ...two.air].some((m) => toHex(m.bytes).includes(pid)),
+    'the pairing id never travels',
+  );
   // the check can fail: a static 16-byte field in both would be found
-  t.ok(longestShared([{ dir: 'c2w', bytes: Uint8Array.of(0x03, ...new Uint8Array(16).fill(9)) }], [{ dir: 'c2w', bytes: Uint8Array.of(0x03, 1, ...new Uint8Array(16).fill(9)) }]) >= 8);
+  t.ok(
+    longestShared(
+      [{ dir: 'c2w', bytes: Uint8Array.of(0x03, ...new Uint8Array(16).fill(9)) }],
+      [{ dir: 'c2w', bytes: Uint8Array.of(0x03, 1, ...new Uint8Array(16).fill(9)) }],
+    ) >= 8,
+  );
 });
 
-t.test('a keyless probe gets the stranger\'s answer: paired or not, another key, a replay', async (t) => {
+t.test("a keyless probe gets the stranger's answer: paired or not, another key, a replay", async (t) => {
   const s = await paired(t);
   const genuine = session(s.state);
   await s.client().sync(genuine.carer, s.id);
@@ -83,7 +105,10 @@ t.test('a keyless probe gets the stranger\'s answer: paired or not, another key,
     await x.carer.send(resume);
     const reply = await inbox.next();
     await x.carer.send(encodeOuter({ t: 'sealed', seq: 0, box: new Uint8Array(49).fill(1) }));
-    const end = await inbox.next().then(() => 'more', (e: { message: string }) => e.message);
+    const end = await inbox.next().then(
+      () => 'more',
+      (e: { message: string }) => e.message,
+    );
     await x.carer.close();
     await x.served.catch(() => {});
     return [`${reply.msg.t}/${reply.bytes.length}`, end];
@@ -101,7 +126,11 @@ t.test('a keyless probe gets the stranger\'s answer: paired or not, another key,
   const before = s.state.pairing!.pairingKey;
   await s.state.forgetCarer('test');
   t.same(await probe(keyless('p3')), stranger, 'an unpaired wearable: the same answer');
-  t.same(await probe(keyless('p4', Buffer.from(before, 'hex'))), ['resume-reply/50', 'peer aborted: E_DENIED'], 'the old pairing\'s own key, once forgotten: the same answer');
+  t.same(
+    await probe(keyless('p4', Buffer.from(before, 'hex'))),
+    ['resume-reply/50', 'peer aborted: E_DENIED'],
+    "the old pairing's own key, once forgotten: the same answer",
+  );
 });
 
 t.test('forward secrecy: a recorded session does not open with the pairing key alone', async (t) => {
@@ -133,8 +162,8 @@ t.test('forward secrecy: a recorded session does not open with the pairing key a
   const guesses: [string, SessionKeys][] = [
     ['the v1 derivation (pairing key and nonces)', { transcript: t1, send: v1.slice(0, 32), recv: v1.slice(32, 64) }],
     ['no ephemeral secret', resumeSessionKeys(pk, new Uint8Array(32), resume, reply, 'carer')],
-    ['the carer\'s public ephemeral', resumeSessionKeys(pk, r.pub, resume, reply, 'carer')],
-    ['the wearable\'s public ephemeral', resumeSessionKeys(pk, p.pub, resume, reply, 'carer')],
+    ["the carer's public ephemeral", resumeSessionKeys(pk, r.pub, resume, reply, 'carer')],
+    ["the wearable's public ephemeral", resumeSessionKeys(pk, p.pub, resume, reply, 'carer')],
     ['X25519 of the pairing key with Eb', resumeSessionKeys(pk, x25519(pk, p.pub), resume, reply, 'carer')],
   ];
   for (const [what, keys] of guesses) t.notOk(opens(keys), `with the pairing key and ${what}: sealed`);

@@ -36,9 +36,22 @@ t.test('entering another venue seals the open stay at once', { timeout: 60_000 }
   await state.start();
   t.teardown(() => state.stop());
   const radio = new FakeRadio();
-  const rec = new WearableRecorder({ state, radio: radio as unknown as Radio, now: () => now, solverKey: x25519PublicKey(SOLVER_PRIV), publisher: { intervalMs: 300_000 } });
+  const rec = new WearableRecorder({
+    state,
+    radio: radio as unknown as Radio,
+    now: () => now,
+    solverKey: x25519PublicKey(SOLVER_PRIV),
+    publisher: { intervalMs: 300_000 },
+  });
   const frame = (venueId: Uint8Array): void => {
-    radio.emit('advert', { address: 'c0:00:00:00:00:01', addressType: 'random', rssi: -60, data: encodeVenueFrame({ venueId, slot: slotOf(now / 1000), txPower: -4 }, KEY), connectable: false, receivedAt: now });
+    radio.emit('advert', {
+      address: 'c0:00:00:00:00:01',
+      addressType: 'random',
+      rssi: -60,
+      data: encodeVenueFrame({ venueId, slot: slotOf(now / 1000), txPower: -4 }, KEY),
+      connectable: false,
+      receivedAt: now,
+    });
   };
   const hear = (venueId: Uint8Array, frames = 3): void => {
     for (let i = 0; i < frames; i++) {
@@ -95,10 +108,23 @@ t.test('a process after another on the same data dir never seals an interval twi
   t.teardown(() => state.stop());
   const run = async (): Promise<void> => {
     const radio = new FakeRadio();
-    const rec = new WearableRecorder({ state, radio: radio as unknown as Radio, now: () => now, solverKey: x25519PublicKey(SOLVER_PRIV), publisher: { intervalMs: 300_000 } });
+    const rec = new WearableRecorder({
+      state,
+      radio: radio as unknown as Radio,
+      now: () => now,
+      solverKey: x25519PublicKey(SOLVER_PRIV),
+      publisher: { intervalMs: 300_000 },
+    });
     await rec.start();
     for (let i = 0; i < 3; i++) {
-      radio.emit('advert', { address: 'c0:00:00:00:00:01', addressType: 'random', rssi: -60, data: encodeVenueFrame({ venueId: HOME, slot: slotOf(now / 1000), txPower: -4 }, KEY), connectable: false, receivedAt: now });
+      radio.emit('advert', {
+        address: 'c0:00:00:00:00:01',
+        addressType: 'random',
+        rssi: -60,
+        data: encodeVenueFrame({ venueId: HOME, slot: slotOf(now / 1000), txPower: -4 }, KEY),
+        connectable: false,
+        receivedAt: now,
+      });
       now += 1000;
     }
     await rec.tick();

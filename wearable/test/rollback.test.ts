@@ -37,7 +37,10 @@ t.test('a profile put back from before a revocation: pairing dropped, master rot
   await a.s.stop();
   const b = await open(dir);
   t.ok(b.s.pairing, 'a plain restart keeps the pairing');
-  t.notOk(b.log.lines.some((l) => l.code === 'E_ROLLBACK'), 'no false alarm');
+  t.notOk(
+    b.log.lines.some((l) => l.code === 'E_ROLLBACK'),
+    'no false alarm',
+  );
   copyFileSync(join(dir, 'profile.bin'), join(dir, 'profile.old'));
   await b.s.revokeCarer();
   const revokedTek = toHex(b.s.keystore.dayKeys(DAY).tek);
@@ -45,15 +48,22 @@ t.test('a profile put back from before a revocation: pairing dropped, master rot
   copyFileSync(join(dir, 'profile.old'), join(dir, 'profile.bin')); // the attacker (or a backup) puts the old profile back
   const c = await open(dir);
   t.equal(c.s.pairing, undefined, 'the revoked pairing did not come back');
-  t.match(c.log.lines.find((l) => l.code === 'E_ROLLBACK'), { hadCarer: true }, 'logged');
+  t.match(
+    c.log.lines.find((l) => l.code === 'E_ROLLBACK'),
+    { hadCarer: true },
+    'logged',
+  );
   t.not(toHex(c.s.keystore.dayKeys(DAY).tek), revokedTek, 'the master rotated again');
   await c.s.stop();
   const d = await open(dir);
-  t.notOk(d.log.lines.some((l) => l.code === 'E_ROLLBACK'), 'settled: the next start is quiet');
+  t.notOk(
+    d.log.lines.some((l) => l.code === 'E_ROLLBACK'),
+    'settled: the next start is quiet',
+  );
   await d.s.stop();
 });
 
-t.test('a crash between the revocation\'s profile write and its rotation: finished at the next start, no alarm', async (t) => {
+t.test("a crash between the revocation's profile write and its rotation: finished at the next start, no alarm", async (t) => {
   const dir = t.testdir();
   const a = await open(dir);
   await a.s.setPairing(pairing);
@@ -66,6 +76,9 @@ t.test('a crash between the revocation\'s profile write and its rotation: finish
   const b = await open(dir);
   t.equal(b.s.pairing, undefined);
   t.not(toHex(b.s.keystore.dayKeys(DAY).tek), before, 'the rotation was finished at start');
-  t.notOk(b.log.lines.some((l) => l.code === 'E_ROLLBACK'), 'no false alarm');
+  t.notOk(
+    b.log.lines.some((l) => l.code === 'E_ROLLBACK'),
+    'no false alarm',
+  );
   await b.s.stop();
 });

@@ -3,7 +3,18 @@
  * notification blocks, endorsed TEKs against the encounter log, endorsed venue
  * visits against own visits, turned into alerts (no identifiers inside).
  */
-import { OwnFingerprints, matchFingerprints, matchTeks, matchVenues, type EncounterLike, type EndorsedTek, type FingerprintBlock, type OwnPrefix, type VenueMatchOptions, type VisitLike } from '../matching/index.ts';
+import {
+  OwnFingerprints,
+  matchFingerprints,
+  matchTeks,
+  matchVenues,
+  type EncounterLike,
+  type EndorsedTek,
+  type FingerprintBlock,
+  type OwnPrefix,
+  type VenueMatchOptions,
+  type VisitLike,
+} from '../matching/index.ts';
 import { bluetoothAlerts, fingerprintAlerts, venueAlerts, type Alert, type AlertOptions } from './model.ts';
 
 export interface AssessInput {
@@ -26,7 +37,8 @@ export function assessExposure(i: AssessInput): Alert[] {
     alerts.push(...fingerprintAlerts(i.blocks.flatMap((b) => matchFingerprints(own, b))));
   }
   if (i.endorsedTeks?.length && i.encounters?.length) alerts.push(...bluetoothAlerts(matchTeks(i.endorsedTeks, i.encounters), i.alert));
-  if (i.endorsedVisits?.length && i.ownVisits?.length) alerts.push(...venueAlerts(matchVenues(i.endorsedVisits, i.ownVisits, { now: i.now, ...i.venue }), i.alert));
+  if (i.endorsedVisits?.length && i.ownVisits?.length)
+    alerts.push(...venueAlerts(matchVenues(i.endorsedVisits, i.ownVisits, { now: i.now, ...i.venue }), i.alert));
   // one alert per (kind, day): the highest level wins
   const best = new Map<string, Alert>();
   for (const a of alerts) {

@@ -18,7 +18,10 @@ export const alertKey = (a: Alert): string => `${a.kind}|${a.day}|${a.level}`;
 export class AlertDispatcher {
   private readonly seen: Set<string>;
   private readonly log: Logger;
-  constructor(private readonly sinks: AlertSink[], opts: { logger?: Logger; seen?: Iterable<string> } = {}) {
+  constructor(
+    private readonly sinks: AlertSink[],
+    opts: { logger?: Logger; seen?: Iterable<string> } = {},
+  ) {
     this.log = opts.logger ?? silentLogger;
     this.seen = new Set(opts.seen ?? []);
   }

@@ -57,7 +57,8 @@ function withProbability(a: Alert, p: number | undefined): Alert {
   return { ...a, probability: p, explanation: `${a.explanation} Estimated probability of infection: ${Math.round(p * 100)}%.` };
 }
 
-const advice = (level: RiskLevel): string => (level === 'high' ? 'This is a high-risk exposure: please follow your local health guidance.' : 'This is a low-risk exposure.');
+const advice = (level: RiskLevel): string =>
+  level === 'high' ? 'This is a high-risk exposure: please follow your local health guidance.' : 'This is a low-risk exposure.';
 
 export function fingerprintAlerts(matches: FingerprintMatch[]): Alert[] {
   return matches.map((m) => ({
@@ -71,7 +72,10 @@ export function fingerprintAlerts(matches: FingerprintMatch[]): Alert[] {
 
 export function bluetoothAlerts(exposures: BluetoothExposure[], opts: AlertOptions = {}): Alert[] {
   const out: Alert[] = [];
-  for (const d of dayRisks(exposures.flatMap((e) => e.windows), opts.cwa ?? CWA_DEFAULTS)) {
+  for (const d of dayRisks(
+    exposures.flatMap((e) => e.windows),
+    opts.cwa ?? CWA_DEFAULTS,
+  )) {
     if (!d.level) continue;
     const minutes = Math.round(d.minutes);
     const distanceM = Math.max(1, Math.round(distanceMeters(d.minAttenuation, opts.pathLoss ?? DEFAULT_PATH_LOSS)));
@@ -85,7 +89,12 @@ export function bluetoothAlerts(exposures: BluetoothExposure[], opts: AlertOptio
       distanceM,
       explanation: `On ${dayLabel(d.day)} you spent about ${minutes} minutes within roughly ${distanceM} m of someone who later tested positive. ${advice(d.level)}`,
     };
-    const p = opts.beta && infectionProbability({ rssi: (opts.txPowerDbm ?? 0) - d.minAttenuation, contactMinutes: d.minutes, checkInGapMinutes: 0, material: opts.material ?? 'aerosol' }, opts.beta);
+    const p =
+      opts.beta &&
+      infectionProbability(
+        { rssi: (opts.txPowerDbm ?? 0) - d.minAttenuation, contactMinutes: d.minutes, checkInGapMinutes: 0, material: opts.material ?? 'aerosol' },
+        opts.beta,
+      );
     out.push(withProbability(a, p));
   }
   return out;
@@ -102,7 +111,12 @@ export function venueAlerts(exposures: VenueExposure[], opts: AlertOptions = {})
       minutes,
       explanation: `On ${dayLabel(e.day)} you visited a venue while someone who later tested positive was there (or shortly after), for about ${minutes} minutes. ${advice(e.level)}`,
     };
-    const p = opts.beta && infectionProbability({ rssi: opts.venueRssiDbm ?? -90, contactMinutes: 0, checkInGapMinutes: e.checkInGapMs / 60_000, material: opts.material ?? 'other' }, opts.beta);
+    const p =
+      opts.beta &&
+      infectionProbability(
+        { rssi: opts.venueRssiDbm ?? -90, contactMinutes: 0, checkInGapMinutes: e.checkInGapMs / 60_000, material: opts.material ?? 'other' },
+        opts.beta,
+      );
     return withProbability(a, p);
   });
 }

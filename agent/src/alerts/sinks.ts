@@ -17,7 +17,10 @@ export class LoggerSink implements AlertSink {
   readonly name = 'log';
   constructor(private readonly log: Logger) {}
   async deliver(a: Alert): Promise<void> {
-    this.log.warn({ alert: { kind: a.kind, level: a.level, date: a.date, minutes: a.minutes, distanceM: a.distanceM, probability: a.probability } }, a.explanation);
+    this.log.warn(
+      { alert: { kind: a.kind, level: a.level, date: a.date, minutes: a.minutes, distanceM: a.distanceM, probability: a.probability } },
+      a.explanation,
+    );
   }
 }
 
@@ -62,7 +65,12 @@ export class WebhookSink implements AlertSink {
     for (let i = 0; i < attempts; i++) {
       if (i) await sleep((this.o.backoffMs ?? 500) * 2 ** (i - 1));
       try {
-        const res = await fetch(this.o.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(a), signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000) });
+        const res = await fetch(this.o.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(a),
+          signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+        });
         await res.arrayBuffer();
         if (res.ok) return;
         last = `HTTP ${res.status}`;
@@ -104,7 +112,10 @@ export class CommandSink implements AlertSink {
 
 /** The carer's MQTT alert (the MQTT client lives elsewhere). */
 export class CallbackSink implements AlertSink {
-  constructor(readonly name: string, private readonly fn: (a: Alert) => void | Promise<void>) {}
+  constructor(
+    readonly name: string,
+    private readonly fn: (a: Alert) => void | Promise<void>,
+  ) {}
   async deliver(a: Alert): Promise<void> {
     await this.fn(a);
   }

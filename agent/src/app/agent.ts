@@ -109,20 +109,30 @@ export class Agent {
   readonly #timers: NodeJS.Timeout[] = [];
   #ticking = Promise.resolve();
 
-  constructor(config: AgentConfig, private readonly opts: AgentOptions = {}) {
+  constructor(
+    config: AgentConfig,
+    private readonly opts: AgentOptions = {},
+  ) {
     this.#cfg = config;
     this.#log = opts.logger ?? silentLogger;
     // the time it seals and signs with: the scenario clock, or the host clock corrected by GNSS time
     this.time = new TimeKeeper({
-      host: opts.clock ? () => opts.clock!.now() : (opts.hostClock ?? hostNow), mono: () => performance.now(), scenario: !!opts.clock,
-      maxOffsetMs: config.time.maxOffsetMs, require: config.time.require, probes: opts.timeProbes ?? systemTimeProbes, logger: this.#log,
+      host: opts.clock ? () => opts.clock!.now() : (opts.hostClock ?? hostNow),
+      mono: () => performance.now(),
+      scenario: !!opts.clock,
+      maxOffsetMs: config.time.maxOffsetMs,
+      require: config.time.require,
+      probes: opts.timeProbes ?? systemTimeProbes,
+      logger: this.#log,
     });
     this.#now = this.time.now;
     this.#encounters = new EncounterLog({ retentionMs: config.keystore.retentionDays * DAY_MS });
     this.encounters = this.#encounters;
     this.visits = new VisitDetector(config.visits);
     this.trust = new TrustMachine({ ttlMs: config.trust.ttlMs, logger: this.#log });
-    this.registry = new MapVenueRegistry(config.venues.map((v) => ({ id: v.id.toLowerCase(), key: fromHex(v.key.toLowerCase()), lat: v.lat, lon: v.lon, radiusM: v.radiusM, name: v.name })));
+    this.registry = new MapVenueRegistry(
+      config.venues.map((v) => ({ id: v.id.toLowerCase(), key: fromHex(v.key.toLowerCase()), lat: v.lat, lon: v.lon, radiusM: v.radiusM, name: v.name })),
+    );
   }
 
   get httpPort(): number | undefined {
@@ -145,7 +155,9 @@ export class Agent {
       this.deviceId = await deviceIdOf(cfg);
       const secret = await secretOf(cfg);
       this.keystore = await KeystoreFile.open(cfg.keystore.path!, secret, {
-        now: () => Math.floor(this.#now() / 1000), logger: this.#log, create: { retentionDays: cfg.keystore.retentionDays },
+        now: () => Math.floor(this.#now() / 1000),
+        logger: this.#log,
+        create: { retentionDays: cfg.keystore.retentionDays },
       });
       if (this.keystore.state.retentionDays !== cfg.keystore.retentionDays) await this.keystore.setRetention(cfg.keystore.retentionDays);
       this.#key = await storageKey(cfg.dataDir, secret);
@@ -155,15 +167,29 @@ export class Agent {
       this.outbox = new Outbox({ path: join(cfg.dataDir, 'outbox'), key: this.#key, logger: this.#log });
       await this.outbox.start();
       this.#alerts = new AlertDispatcher(this.#sinks(), { logger: this.#log });
-      this.#carerStore = this.opts.carer ?? (cfg.carer.enabled ? await new CarerStore({ path: cfg.carer.storePath!, key: this.#key, retentionDays: cfg.keystore.retentionDays, wearablesDir: join(cfg.dataDir, 'wearables') }).load() : undefined);
+      this.#carerStore =
+        this.opts.carer ??
+        (cfg.carer.enabled
+          ? await new CarerStore({
+              path: cfg.carer.storePath!,
+              key: this.#key,
+              retentionDays: cfg.keystore.retentionDays,
+              wearablesDir: join(cfg.dataDir, 'wearables'),
+            }).load()
+          : undefined);
       // the receiver's model correction plus this unit's (beepkit agent calibrate): agent/README.md "Proximity"
       this.calibration = receiverCalibration(cfg, await readUnitCalibration(cfg.dataDir));
       const feed = (this.feed = cfg.feed.proximity
         ? new ProximityFeed({ mono: () => performance.now(), edges: this.#encounters.edges, windowsOf: (k) => this.#encounters.get(k)?.windows })
         : undefined);
       this.pipeline = new ScanPipeline({
-        rssiCorrection: this.calibration.rssiCorrection, assumedEnTxPower: cfg.radio.txPower, encounters: this.#encounters, visits: this.visits,
-        venues: this.registry, logger: this.#log, onVenue: (o) => {
+        rssiCorrection: this.calibration.rssiCorrection,
+        assumedEnTxPower: cfg.radio.txPower,
+        encounters: this.#encounters,
+        visits: this.visits,
+        venues: this.registry,
+        logger: this.#log,
+        onVenue: (o) => {
           // only frames heard at presence strength count for trust (a weak one must not replace a strong one)
           if (o.filteredRssi >= cfg.visits.enterRssi) this.#recentVenues.set(o.venueId, o);
           this.#venueWatch?.heard(o.venueId);
@@ -172,7 +198,11 @@ export class Agent {
       });
       if (this.opts.network) {
         this.network = await this.opts.network({
-          config: cfg, deviceId: this.deviceId, outbox: this.outbox, logger: this.#log, now: this.#now,
+          config: cfg,
+          deviceId: this.deviceId,
+          outbox: this.outbox,
+          logger: this.#log,
+          now: this.#now,
           raise: (a) => this.#raise(a),
           ownPrefixes: () => this.#ownPrefixes(),
           encounters: () => this.#encounters.encounters(),
@@ -181,15 +211,33 @@ export class Agent {
           dayKeys: (day) => this.keystore!.dayKeys(day),
           mayUpload: () => this.#publishing?.allowed ?? false,
           // the wearables' alerts count in alerts.byLevel and the by-level metric like the agent's own
-          ...(this.#carerStore ? { carer: { store: this.#carerStore, sinks: [...this.#sinks(), this.#levelSink, (this.#carerAlerts = new CarerAlertLog(this.#now))], key: this.#key } } : {}),
+          ...(this.#carerStore
+            ? {
+                carer: {
+                  store: this.#carerStore,
+                  sinks: [...this.#sinks(), this.#levelSink, (this.#carerAlerts = new CarerAlertLog(this.#now))],
+                  key: this.#key,
+                },
+              }
+            : {}),
         });
       }
       const net = this.network;
       if (net?.venueStatus) {
-        this.#venueWatch = new VenueWatch({ query: (id) => net.venueStatus!(id), now: this.#now, nameOf: (id) => this.registry.get(id)?.name, logger: this.#log });
+        this.#venueWatch = new VenueWatch({
+          query: (id) => net.venueStatus!(id),
+          now: this.#now,
+          nameOf: (id) => this.registry.get(id)?.name,
+          logger: this.#log,
+        });
       }
       this.#publishing = new Publishing({
-        config: cfg, keystore: this.keystore, outbox: this.outbox, network: this.network, now: this.#now, logger: this.#log,
+        config: cfg,
+        keystore: this.keystore,
+        outbox: this.outbox,
+        network: this.network,
+        now: this.#now,
+        logger: this.#log,
         time: { trusted: () => this.time.trusted, mono: () => performance.now() },
       });
       await this.#startGnss();
@@ -197,28 +245,49 @@ export class Agent {
       if (this.network) await this.network.start();
       if (cfg.carer.enabled && this.#carerStore) {
         this.carer = new AgentCarer({
-          config: cfg, store: this.#carerStore, key: this.#key, logger: this.#log, now: this.#now, radio: () => this.opts.radio ?? this.#hciRadio,
-          proxy: () => this.network?.wearables, authorise: (id) => this.authoriseWearable(id),
+          config: cfg,
+          store: this.#carerStore,
+          key: this.#key,
+          logger: this.#log,
+          now: this.#now,
+          radio: () => this.opts.radio ?? this.#hciRadio,
+          proxy: () => this.network?.wearables,
+          authorise: (id) => this.authoriseWearable(id),
         });
         this.carer.start();
         const refused = (code: string) => this.#refused(code);
-        this.carerPage = await startCarerPage({ config: cfg, carer: this.carer, alerts: (this.#carerAlerts ??= new CarerAlertLog(this.#now)), now: this.#now, logger: this.#log, refused });
+        this.carerPage = await startCarerPage({
+          config: cfg,
+          carer: this.carer,
+          alerts: (this.#carerAlerts ??= new CarerAlertLog(this.#now)),
+          now: this.#now,
+          logger: this.#log,
+          refused,
+        });
       }
       this.#every(cfg.trust.tickMs, () => this.#trustTick());
       this.#every(cfg.publisher.tickMs, () => this.#publishing!.publishTick(this.#verdict, this.trust.canPublish(this.#now()), this.#visitedVenue()));
       this.#every(cfg.upload.tickMs, () => this.#publishing!.uploadTick());
       this.#every(Math.max(1000, Math.round(60_000 / (this.opts.clock?.speed ?? 1))), () => this.#minuteTick());
-      this.#http = await startHealthServer(cfg.http.host, cfg.http.port, {
-        health: () => this.#health(),
-        status: () => this.status(),
-        metrics: () => renderMetrics(this.status()),
-        control: async (method, path, body) => (await feedRoute(this.feed, !!this.opts.clock, method, path, body)) ?? this.carer?.route(method, path, body),
-        refused: (r) => this.#refused(r.code),
-        ...(this.carerPage ? { page: { owns: isPagePath, handle: this.carerPage.page.handle.bind(this.carerPage.page) } } : {}),
-      }, { token: apiToken, allowedHosts: cfg.http.allowedHosts, requestTimeoutMs: cfg.http.requestTimeoutMs });
+      this.#http = await startHealthServer(
+        cfg.http.host,
+        cfg.http.port,
+        {
+          health: () => this.#health(),
+          status: () => this.status(),
+          metrics: () => renderMetrics(this.status()),
+          control: async (method, path, body) => (await feedRoute(this.feed, !!this.opts.clock, method, path, body)) ?? this.carer?.route(method, path, body),
+          refused: (r) => this.#refused(r.code),
+          ...(this.carerPage ? { page: { owns: isPagePath, handle: this.carerPage.page.handle.bind(this.carerPage.page) } } : {}),
+        },
+        { token: apiToken, allowedHosts: cfg.http.allowedHosts, requestTimeoutMs: cfg.http.requestTimeoutMs },
+      );
       await writeApiPort(cfg.dataDir, this.#http.port); // the CLI finds a kernel-chosen port here
       this.#state = 'running';
-      this.#log.info({ http: this.#http.port, gnss: cfg.gnss.type, scanner: !!cfg.radio.scanner, advertiser: !!cfg.radio.advertiser, network: !!this.network }, 'agent started');
+      this.#log.info(
+        { http: this.#http.port, gnss: cfg.gnss.type, scanner: !!cfg.radio.scanner, advertiser: !!cfg.radio.advertiser, network: !!this.network },
+        'agent started',
+      );
     } catch (err) {
       this.#log.error({ code: isBeepkitError(err) ? err.code : 'E_INTERNAL', err: (err as Error).message }, 'agent: start failed');
       await this.stop().catch(() => {});
@@ -297,9 +366,12 @@ export class Agent {
     const g = this.#cfg.gnss;
     if (g.type === 'none') return;
     const base = { logger: this.#log, now: this.#now, silenceMs: g.silenceMs };
-    this.gnss = g.type === 'serial' ? createGnssSource({ type: 'serial', path: g.path!, baudRate: g.baudRate, maxAgeMs: g.maxAgeMs, ...base })
-      : g.type === 'gpsd' ? createGnssSource({ type: 'gpsd', host: g.host, port: g.port, maxAgeMs: g.maxAgeMs, ...base })
-        : createGnssSource({ type: 'replay', file: g.file!, ...base });
+    this.gnss =
+      g.type === 'serial'
+        ? createGnssSource({ type: 'serial', path: g.path!, baudRate: g.baudRate, maxAgeMs: g.maxAgeMs, ...base })
+        : g.type === 'gpsd'
+          ? createGnssSource({ type: 'gpsd', host: g.host, port: g.port, maxAgeMs: g.maxAgeMs, ...base })
+          : createGnssSource({ type: 'replay', file: g.file!, ...base });
     this.gnss.on('fix', (f) => {
       this.time.observeGnss(f);
       if (f.usable || !this.#lastFix?.usable || this.#now() - this.#lastFix.receivedAt > g.maxAgeMs) this.#lastFix = f;
@@ -313,14 +385,30 @@ export class Agent {
   #startRadio(): void {
     const r = this.#cfg.radio;
     if (!r.scanner && !r.advertiser && !this.opts.radio) return;
-    if (!this.opts.radio) this.#hciRadio = new HciRadio({ scanner: r.scanner, advertiser: r.advertiser, logger: this.#log, now: this.#now, powerOnTimeoutMs: r.powerOnTimeoutMs, btsnoop: this.opts.btsnoop });
+    if (!this.opts.radio)
+      this.#hciRadio = new HciRadio({
+        scanner: r.scanner,
+        advertiser: r.advertiser,
+        logger: this.#log,
+        now: this.#now,
+        powerOnTimeoutMs: r.powerOnTimeoutMs,
+        btsnoop: this.opts.btsnoop,
+      });
     const radio = this.opts.radio ?? this.#hciRadio!;
     radio.on('advert', (ev) => this.pipeline?.push(ev));
     this.radio = new RadioRunner({
-      radio, scan: !!r.scanner || (!!this.opts.radio && !r.advertiser), advertise: !!r.advertiser, dutyCycle: r.dutyCycle, txPower: r.txPower,
-      txPowerCorrection: () => this.#cfg.radio.txPowerCorrection, advIntervalMs: r.advertisingIntervalMs,
+      radio,
+      scan: !!r.scanner || (!!this.opts.radio && !r.advertiser),
+      advertise: !!r.advertiser,
+      dutyCycle: r.dutyCycle,
+      txPower: r.txPower,
+      txPowerCorrection: () => this.#cfg.radio.txPowerCorrection,
+      advIntervalMs: r.advertisingIntervalMs,
       ...(r.model !== undefined ? { modelTxPower: r.txPower } : {}),
-      now: this.#now, watchdogMs: r.watchdogMs, logger: this.#log, onError: (c) => this.#count(c),
+      now: this.#now,
+      watchdogMs: r.watchdogMs,
+      logger: this.#log,
+      onError: (c) => this.#count(c),
       tek: (day) => {
         try {
           return this.keystore?.dayKeys(day).tek;
@@ -357,7 +445,13 @@ export class Agent {
     const maxAge = this.#cfg.trust.maxAgeMs;
     for (const [id, o] of this.#recentVenues) if (now - o.receivedAt > 10 * maxAge) this.#recentVenues.delete(id);
     const t = this.#cfg.trust;
-    this.#verdict = crossVerify({ now, gnss: this.#lastFix, venues: [...this.#recentVenues.values()] }, this.registry, { k: t.k, maxAgeMs: t.maxAgeMs, maxHdop: t.maxHdop, minSatellites: t.minSatellites, venueMinRssi: this.#cfg.visits.enterRssi });
+    this.#verdict = crossVerify({ now, gnss: this.#lastFix, venues: [...this.#recentVenues.values()] }, this.registry, {
+      k: t.k,
+      maxAgeMs: t.maxAgeMs,
+      maxHdop: t.maxHdop,
+      minSatellites: t.minSatellites,
+      venueMinRssi: this.#cfg.visits.enterRssi,
+    });
     this.trust.observe(this.#verdict, now);
     void this.#maybeRequestCertificate(now);
   }
@@ -451,30 +545,69 @@ export class Agent {
       uptimeSeconds: this.#startedAt ? Math.floor((now - this.#startedAt) / 1000) : 0,
       day,
       gnss: {
-        type: this.#cfg.gnss.type, state: this.gnss?.state ?? 'closed', usable: !!f?.usable, ...(f?.reason ? { reason: f.reason } : {}),
-        ...(f ? { mode: f.mode, fixAgeMs: now - f.receivedAt } : {}), ...(f?.satellitesUsed !== undefined ? { satellites: f.satellitesUsed } : {}),
+        type: this.#cfg.gnss.type,
+        state: this.gnss?.state ?? 'closed',
+        usable: !!f?.usable,
+        ...(f?.reason ? { reason: f.reason } : {}),
+        ...(f ? { mode: f.mode, fixAgeMs: now - f.receivedAt } : {}),
+        ...(f?.satellitesUsed !== undefined ? { satellites: f.satellitesUsed } : {}),
         counters: this.gnss?.counters ?? {},
       },
       radio: {
-        scanner: this.radio?.scanner ?? 'none', advertiser: this.radio?.advertiser ?? 'none', scanning: !!this.radio?.scanning,
-        advertising: !!this.radio?.advertising, ...(this.radio?.lastError ? { lastError: this.radio.lastError } : {}), counters: { ...(this.radio?.counters ?? {}) },
+        scanner: this.radio?.scanner ?? 'none',
+        advertiser: this.radio?.advertiser ?? 'none',
+        scanning: !!this.radio?.scanning,
+        advertising: !!this.radio?.advertising,
+        ...(this.radio?.lastError ? { lastError: this.radio.lastError } : {}),
+        counters: { ...(this.radio?.counters ?? {}) },
         txPower: { ...(this.radio?.txPower ?? { controller: null, correction: 0, advertised: null, source: null }) },
       },
-      scan: { total: stats?.total ?? 0, accepted: stats?.accepted ?? 0, peers: this.pipeline?.peerCount ?? 0, byKind: { ...(stats?.byKind ?? {}) }, rejects: { ...(stats?.rejects ?? {}) } },
+      scan: {
+        total: stats?.total ?? 0,
+        accepted: stats?.accepted ?? 0,
+        peers: this.pipeline?.peerCount ?? 0,
+        byKind: { ...(stats?.byKind ?? {}) },
+        rejects: { ...(stats?.rejects ?? {}) },
+      },
       trust: { state: this.trust.state, ...(v ? { reason: v.ok ? 'agree' : v.reason } : {}), counters: { ...this.trust.counters } },
-      certificate: { today: !!this.network?.certificate(day), requests: this.#caRequests, inFlight: this.#caInFlight, ...(this.#caLastCode ? { lastCode: this.#caLastCode } : {}), codes: { ...this.#caCodes } },
+      certificate: {
+        today: !!this.network?.certificate(day),
+        requests: this.#caRequests,
+        inFlight: this.#caInFlight,
+        ...(this.#caLastCode ? { lastCode: this.#caLastCode } : {}),
+        codes: { ...this.#caCodes },
+      },
       encounters: this.#encounters.size,
       ...(this.calibration ? { proximity: this.#proximityStatus(this.calibration) } : {}),
       visits: { open, total: this.visits.visits().length + open, seconds: Math.floor(dwellMs / 1000) },
       ...(this.#venueWatch?.status() ? { venue: this.#venueWatch.status() } : {}),
       ...(this.feed ? { feed: { peers: this.feed.peerCount, ...this.feed.counters } } : {}),
       publisher: { ...(this.#publishing?.counts ?? {}) },
-      outbox: { depth: ob?.pending ?? 0, bytes: ob?.pendingBytes ?? 0, ...(ob?.pending ? { oldestMs: oldestSealedMs(this.outbox!.pending().map((p) => ({ day: p.group, bytes: p.bytes })), this.#cfg.publisher.intervalMs) } : {}) },
+      outbox: {
+        depth: ob?.pending ?? 0,
+        bytes: ob?.pendingBytes ?? 0,
+        ...(ob?.pending
+          ? {
+              oldestMs: oldestSealedMs(
+                this.outbox!.pending().map((p) => ({ day: p.group, bytes: p.bytes })),
+                this.#cfg.publisher.intervalMs,
+              ),
+            }
+          : {}),
+      },
       network: { state: this.network?.state ?? 'none', counters: this.network?.counters() ?? {} },
-      upload: { ...(this.#publishing?.lastUpload ? { lastDecision: this.#publishing.lastUpload } : {}), ...(this.network?.lastReceiptMs !== undefined ? { lastReceiptMs: this.network.lastReceiptMs } : {}), counters: { ...(this.#publishing?.uploadCounts ?? {}) } },
+      upload: {
+        ...(this.#publishing?.lastUpload ? { lastDecision: this.#publishing.lastUpload } : {}),
+        ...(this.network?.lastReceiptMs !== undefined ? { lastReceiptMs: this.network.lastReceiptMs } : {}),
+        counters: { ...(this.#publishing?.uploadCounts ?? {}) },
+      },
       alerts: { total: this.#statusSink.snapshot().count, byLevel: { ...this.#alertLevels } },
       errors: { ...this.#errors },
-      time: { ...this.time.status(), held: { ...(this.#publishing?.timeHeld ?? { publish: 0, upload: 0 }) }, backlog: this.#publishing?.backlog ?? { size: 0, dropped: 0 } },
+      time: {
+        ...this.time.status(),
+        held: { ...(this.#publishing?.timeHeld ?? { publish: 0, upload: 0 }) },
+        backlog: this.#publishing?.backlog ?? { size: 0, dropped: 0 },
+      },
       api: { refusals: { ...this.#refusals } },
       ...(this.carer ? { carer: this.carer.service.status() } : {}),
     };
@@ -490,7 +623,15 @@ export class Agent {
       }
     }
     const min = (ms: number): number => Math.round(ms / 600) / 100;
-    return { closeMinutes: min(close), totalMinutes: min(total), model: c.model.name, modelSource: c.model.source, rssiCorrection: c.rssiCorrection, txPower: c.txPower, tableVersion: c.tableVersion };
+    return {
+      closeMinutes: min(close),
+      totalMinutes: min(total),
+      model: c.model.name,
+      modelSource: c.model.source,
+      rssiCorrection: c.rssiCorrection,
+      txPower: c.txPower,
+      tableVersion: c.tableVersion,
+    };
   }
 
   async stop(): Promise<void> {

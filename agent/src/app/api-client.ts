@@ -46,7 +46,13 @@ export async function apiTarget(o: ApiTargetOptions): Promise<ApiTarget> {
 }
 
 /** One JSON request to the running agent; E_IO when nothing answers. */
-export async function callAgent(t: ApiTarget, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 300_000): Promise<{ status: number; doc: any }> {
+export async function callAgent(
+  t: ApiTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  timeoutMs = 300_000,
+): Promise<{ status: number; doc: any }> {
   let res: Response;
   const url = new URL(path, t.base);
   try {

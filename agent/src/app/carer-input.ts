@@ -10,10 +10,11 @@ import { BeepkitError } from '@beepkit/protocol';
 
 export const BLE_ADDRESS = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const WEARABLE_ID = /^[0-9a-f]{32}$/i;
-const hasControl = (v: string): boolean => [...v].some((ch) => {
-  const c = ch.codePointAt(0)!;
-  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
-});
+const hasControl = (v: string): boolean =>
+  [...v].some((ch) => {
+    const c = ch.codePointAt(0)!;
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
+  });
 
 const bad = (field: string, msg: string): never => {
   throw new BeepkitError('E_FORMAT', `${field}: ${msg}`);
@@ -22,7 +23,8 @@ const bad = (field: string, msg: string): never => {
 /** The body as an object holding only `fields`. */
 export function fields(body: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return bad('body', 'must be a JSON object');
-  for (const k of Object.keys(body)) if (!allowed.includes(k)) bad(k.slice(0, 32), `unknown field (this request takes ${allowed.length ? allowed.join(', ') : 'none'})`);
+  for (const k of Object.keys(body))
+    if (!allowed.includes(k)) bad(k.slice(0, 32), `unknown field (this request takes ${allowed.length ? allowed.join(', ') : 'none'})`);
   return body as Record<string, unknown>;
 }
 

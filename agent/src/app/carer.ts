@@ -39,8 +39,15 @@ export class AgentCarer {
     this.#o = o;
     const c = o.config.carer;
     this.service = new CarerService({
-      store: o.store, logger: o.logger, now: o.now, labels: c.labels, syncIntervalMs: c.syncIntervalMs, autoSync: c.autoSync, minSyncGapMs: c.minSyncGapMs,
-      findTimeoutMs: c.findTimeoutMs, sessionTimeoutMs: c.sessionTimeoutMs,
+      store: o.store,
+      logger: o.logger,
+      now: o.now,
+      labels: c.labels,
+      syncIntervalMs: c.syncIntervalMs,
+      autoSync: c.autoSync,
+      minSyncGapMs: c.minSyncGapMs,
+      findTimeoutMs: c.findTimeoutMs,
+      sessionTimeoutMs: c.sessionTimeoutMs,
       central: () => this.#central(),
       sink: (r) => this.#take(r),
       afterSync: (r) => this.#afterSync(r),
@@ -84,7 +91,9 @@ export class AgentCarer {
   /** The people cared for: each paired wearable with its last sync (the pairing, which transfers keys and records, until a sync) and last error (the page's list). */
   people(): { wearableId: string; label: string; pairedMs: number; lastSyncMs?: number; lastError?: string }[] {
     const errors = new Map(this.service.status().wearables.map((w) => [w.label, w.lastError]));
-    return this.#o.store.list().map((w) => ({ wearableId: w.wearableId, label: w.label, pairedMs: w.pairedMs, lastSyncMs: w.lastSyncMs ?? w.pairedMs, lastError: errors.get(w.label) }));
+    return this.#o.store
+      .list()
+      .map((w) => ({ wearableId: w.wearableId, label: w.label, pairedMs: w.pairedMs, lastSyncMs: w.lastSyncMs ?? w.pairedMs, lastError: errors.get(w.label) }));
   }
 
   /** Records held for the wearable at the carer, not yet uploaded (its outbox), when its outbox is open. */
@@ -110,7 +119,17 @@ export class AgentCarer {
     const ok = (x: unknown) => ({ status: 200, body: x });
     if (method === 'GET' && path === '/carer') return ok(s.status());
     if (method === 'GET' && path === '/carer/wearables') {
-      return ok(this.#o.store.list().map((w) => ({ wearableId: w.wearableId, label: w.label, pairedMs: w.pairedMs, days: w.days.map((d) => d.day), records: w.received ?? w.seen.length, encounters: this.#o.store.encounters.count(w.wearableId), lastSyncMs: w.lastSyncMs })));
+      return ok(
+        this.#o.store.list().map((w) => ({
+          wearableId: w.wearableId,
+          label: w.label,
+          pairedMs: w.pairedMs,
+          days: w.days.map((d) => d.day),
+          records: w.received ?? w.seen.length,
+          encounters: this.#o.store.encounters.count(w.wearableId),
+          lastSyncMs: w.lastSyncMs,
+        })),
+      );
     }
     if (method !== 'POST') return undefined;
     if (path === '/carer/pair') {

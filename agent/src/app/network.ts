@@ -51,25 +51,57 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
   const store = await new CertStore(join(cfg.dataDir, 'certs')).load();
   const ca = new CaClient({ mqtt, store, caPublicKey, now: ctx.now, logger });
   const uplink = new Uplink({
-    outbox: ctx.outbox, mqtt, dayKeys: ctx.dayKeys, certificates: store,
-    gatewayPublicKey: receiptKeys, quarantineDir: join(cfg.dataDir, 'quarantine'),
-    mayUpload: ctx.mayUpload, policyPollMs: cfg.upload.tickMs, logger,
+    outbox: ctx.outbox,
+    mqtt,
+    dayKeys: ctx.dayKeys,
+    certificates: store,
+    gatewayPublicKey: receiptKeys,
+    quarantineDir: join(cfg.dataDir, 'quarantine'),
+    mayUpload: ctx.mayUpload,
+    policyPollMs: cfg.upload.tickMs,
+    logger,
   });
   const matcher = new SelfMatcher({
-    dispatcher: { dispatch: (a) => ctx.raise(a) }, ownPrefixes: ctx.ownPrefixes, encounters: ctx.encounters, ownVisits: ctx.ownVisits, shared: ctx.shared, now: ctx.now,
+    dispatcher: { dispatch: (a) => ctx.raise(a) },
+    ownPrefixes: ctx.ownPrefixes,
+    encounters: ctx.encounters,
+    ownVisits: ctx.ownVisits,
+    shared: ctx.shared,
+    now: ctx.now,
     retentionDays: cfg.keystore.retentionDays,
     alert: alertOptionsOf(cfg),
     // notification entries carry 8-byte venue ids; visits are logged by the 6-byte id (protocol venueIdHex)
     venueIdOf: venueIdHex,
   });
-  const wearables = ctx.carer && new WearableProxy({
-    ...ctx.carer, dataDir: cfg.dataDir, mqtt, caPublicKey, gatewayPublicKey: receiptKeys, mayUpload: ctx.mayUpload, uplink: { policyPollMs: cfg.upload.tickMs }, now: ctx.now,
-    retentionDays: cfg.keystore.retentionDays, logger,
-    // the carer's alert topic (beepkit/v1/carer/<deviceId>/alert), opt-in: the broker ACL must let the device write it (agent/README.md "Carer")
-    publishAlert: !cfg.carer.publishAlerts ? undefined : (a) => mqtt.publish(topics.carerAlert(ctx.deviceId), encodeMessage({
-      type: 'carer-alert', correlationId: new Uint8Array(randomBytes(8)), wearableLabel: a.person, risk: a.level, day: a.day, explanation: a.explanation,
-    })),
-  });
+  const wearables =
+    ctx.carer &&
+    new WearableProxy({
+      ...ctx.carer,
+      dataDir: cfg.dataDir,
+      mqtt,
+      caPublicKey,
+      gatewayPublicKey: receiptKeys,
+      mayUpload: ctx.mayUpload,
+      uplink: { policyPollMs: cfg.upload.tickMs },
+      now: ctx.now,
+      retentionDays: cfg.keystore.retentionDays,
+      logger,
+      // the carer's alert topic (beepkit/v1/carer/<deviceId>/alert), opt-in: the broker ACL must let the device write it (agent/README.md "Carer")
+      publishAlert: !cfg.carer.publishAlerts
+        ? undefined
+        : (a) =>
+            mqtt.publish(
+              topics.carerAlert(ctx.deviceId),
+              encodeMessage({
+                type: 'carer-alert',
+                correlationId: new Uint8Array(randomBytes(8)),
+                wearableLabel: a.person,
+                risk: a.level,
+                day: a.day,
+                explanation: a.explanation,
+              }),
+            ),
+    });
   const onBlock = async (blk: Parameters<SelfMatcher['onBlock']>[0]): Promise<void> => {
     await matcher.onBlock(blk);
     await wearables?.onBlock(blk);
@@ -116,7 +148,11 @@ export const mqttNetwork: NetworkFactory = async (ctx: NetworkContext): Promise<
     purgeBefore: (day) => store.purgeBefore(day),
     wearables,
     async venueStatus(venueId, timeoutMs = 15_000) {
-      const r = await mqtt.request('venue-status-query', { type: 'venue-status-query', correlationId: new Uint8Array(randomBytes(8)), venueId: venueId6(venueId) }, timeoutMs);
+      const r = await mqtt.request(
+        'venue-status-query',
+        { type: 'venue-status-query', correlationId: new Uint8Array(randomBytes(8)), venueId: venueId6(venueId) },
+        timeoutMs,
+      );
       if (r.type === 'error') throw remoteError(r.code, `gateway refused: ${r.message}`);
       if (r.type !== 'venue-status-reply') throw new BeepkitError('E_TYPE', `unexpected reply ${r.type}`);
       return { state: r.state, sinceMs: r.sinceMs };

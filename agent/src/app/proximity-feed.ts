@@ -138,7 +138,8 @@ export class ProximityFeed {
    * given by a simulated trial. At most `maxPeers` are kept (the newest). Throws E_FORMAT on a bad entry.
    */
   setNames(names: unknown): number {
-    if (!Array.isArray(names) || names.length > this.#o.maxPeers) throw new BeepkitError('E_FORMAT', `names: must be a list of at most ${this.#o.maxPeers} {rpi, name}`);
+    if (!Array.isArray(names) || names.length > this.#o.maxPeers)
+      throw new BeepkitError('E_FORMAT', `names: must be a list of at most ${this.#o.maxPeers} {rpi, name}`);
     for (const [i, n] of names.entries()) {
       const e = n as { rpi?: unknown; name?: unknown };
       if (typeof e !== 'object' || e === null || typeof e.rpi !== 'string' || !RPI.test(e.rpi) || typeof e.name !== 'string' || !NAME.test(e.name)) {
@@ -172,7 +173,8 @@ export class ProximityFeed {
       const key = this.#keyOf.get(id);
       const windows = (key !== undefined ? this.#o.windowsOf(key) : undefined) ?? [];
       peers.push({
-        id, label: (key !== undefined && this.#names.get(key)) || id,
+        id,
+        label: (key !== undefined && this.#names.get(key)) || id,
         windows: windows.slice(-this.#o.maxWindows).map((w) => ({ start: w.start, end: w.end, msByBucket: [...w.msByBucket] })),
       });
     }
@@ -188,7 +190,13 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
  *   POST /proximity/names {names: [{rpi, name}]}   only on a scenario clock (a simulated trial), else 409 E_STATE
  * Undefined for other paths; 404 E_NOT_FOUND when the feed is off.
  */
-export async function feedRoute(feed: ProximityFeed | undefined, simulated: boolean, method: string, path: string, body: unknown): Promise<{ status: number; body: unknown } | undefined> {
+export async function feedRoute(
+  feed: ProximityFeed | undefined,
+  simulated: boolean,
+  method: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: unknown } | undefined> {
   if (path !== '/proximity/names' && !path.startsWith('/proximity/since/')) return undefined;
   if (!feed) throw new BeepkitError('E_NOT_FOUND', 'the proximity feed is off (config feed.proximity)');
   if (path === '/proximity/names') {

@@ -155,7 +155,15 @@ export class Publishing {
     if (!verdict.ok) return undefined;
     const f = verdict.evidence.fused;
     const t = Math.floor(f.at / 1000);
-    return { start: t, end: t, lat: f.lat, lon: f.lon, accuracy: f.accuracyM, sources: f.sources.reduce((m, s) => m | (SOURCE_BITS[s] ?? 0), 0), ...venueOf(venueId) };
+    return {
+      start: t,
+      end: t,
+      lat: f.lat,
+      lon: f.lon,
+      accuracy: f.accuracyM,
+      sources: f.sources.reduce((m, s) => m | (SOURCE_BITS[s] ?? 0), 0),
+      ...venueOf(venueId),
+    };
   }
 
   #certOf(day: number): { day: number; notBefore: number; notAfter: number } | undefined {

@@ -45,7 +45,12 @@ export class RadioRunner {
   advertising = false;
   lastError?: string;
   /** The TX power last put in the AEM, and where it came from. */
-  txPower: { controller: number | null; correction: number; advertised: number | null; source: 'model' | 'controller' | 'config' | null } = { controller: null, correction: 0, advertised: null, source: null };
+  txPower: { controller: number | null; correction: number; advertised: number | null; source: 'model' | 'controller' | 'config' | null } = {
+    controller: null,
+    correction: 0,
+    advertised: null,
+    source: null,
+  };
   readonly counters = { starts: 0, startFailures: 0, rotations: 0, watchdogRestarts: 0, resets: 0, adverts: 0 };
   private readonly log: Logger;
   private stopped = true;

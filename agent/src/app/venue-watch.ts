@@ -57,15 +57,22 @@ export class VenueWatch {
     while (this.#known.size > (this.#o.maxVenues ?? 64)) this.#known.delete(this.#known.keys().next().value as string);
     this.#inFlight = true;
     this.#queries++;
-    this.#o.query(venueId).then((r) => {
-      Object.assign(entry, { state: r.state, sinceMs: r.sinceMs, checkedMs: this.#o.now(), lastCode: undefined });
-    }, (err: unknown) => {
-      this.#failures++;
-      entry.lastCode = isBeepkitError(err) ? err.code : 'E_INTERNAL';
-      if (this.#failures === 1 || this.#failures % 100 === 0) this.#o.logger.warn({ code: entry.lastCode, failures: this.#failures }, 'agent: venue state query failed');
-    }).finally(() => {
-      this.#inFlight = false;
-    });
+    this.#o
+      .query(venueId)
+      .then(
+        (r) => {
+          Object.assign(entry, { state: r.state, sinceMs: r.sinceMs, checkedMs: this.#o.now(), lastCode: undefined });
+        },
+        (err: unknown) => {
+          this.#failures++;
+          entry.lastCode = isBeepkitError(err) ? err.code : 'E_INTERNAL';
+          if (this.#failures === 1 || this.#failures % 100 === 0)
+            this.#o.logger.warn({ code: entry.lastCode, failures: this.#failures }, 'agent: venue state query failed');
+        },
+      )
+      .finally(() => {
+        this.#inFlight = false;
+      });
   }
 
   status(): VenueWatchStatus | undefined {
@@ -75,7 +82,8 @@ export class VenueWatch {
       venue: this.#o.nameOf(this.#last) ?? this.#last,
       ...(k?.state !== undefined ? { state: k.state, sinceMs: k.sinceMs, checkedMs: k.checkedMs } : {}),
       ...(k?.lastCode ? { lastCode: k.lastCode } : {}),
-      queries: this.#queries, failures: this.#failures,
+      queries: this.#queries,
+      failures: this.#failures,
     };
   }
 }

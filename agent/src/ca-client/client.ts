@@ -67,7 +67,12 @@ export class CaClient {
     const nowS = Math.floor((this.#o.now ?? hostNow)() / 1000);
     let certSolverKeyId: Uint8Array;
     try {
-      certSolverKeyId = verifyCertificate(r.certificate, this.#o.caPublicKey, { now: nowS, day: req.day, role: 'device', subject: req.pseudonymPublicKey }).solverKeyId;
+      certSolverKeyId = verifyCertificate(r.certificate, this.#o.caPublicKey, {
+        now: nowS,
+        day: req.day,
+        role: 'device',
+        subject: req.pseudonymPublicKey,
+      }).solverKeyId;
     } catch (e) {
       throw this.#fail('rejected', (e as { code?: string }).code ?? 'E_CERT', `certificate rejected: ${(e as Error).message}`);
     }

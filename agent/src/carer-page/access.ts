@@ -26,7 +26,8 @@ export const KIT_CERT_FILE = 'carer-page.crt';
 export const KIT_KEY_FILE = 'carer-page.key';
 const TOKEN_RE = /^[0-9a-f]{64}$/;
 
-const enoent = (e: unknown): boolean => ((e as BeepkitError).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' || (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+const enoent = (e: unknown): boolean =>
+  ((e as BeepkitError).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' || (e as NodeJS.ErrnoException)?.code === 'ENOENT';
 
 /** The kit's carer token, made (random, 0600, atomic) when there is none. */
 export async function ensureCarerToken(dataDir: string): Promise<string> {
@@ -83,11 +84,33 @@ export async function ensureKitCertificate(dataDir: string, names: readonly stri
   try {
     await chmod(tmp, 0o700);
     const san = names.map((n) => (/^[0-9.]+$/.test(n) || n.includes(':') ? `IP:${n}` : `DNS:${n}`)).join(',');
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem',
-      '-days', '3650', '-subj', '/CN=beepkit kit (carer page)', '-addext', `subjectAltName=${san}`, '-addext', 'basicConstraints=critical,CA:FALSE'], { cwd: tmp, timeout: 30_000 })
-      .catch((cause: unknown) => {
-        throw new BeepkitError('E_TLS', `carer page: cannot make the kit certificate with openssl (is it installed?): ${(cause as Error).message}`, { cause });
-      });
+    await run(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+        '-days',
+        '3650',
+        '-subj',
+        '/CN=beepkit kit (carer page)',
+        '-addext',
+        `subjectAltName=${san}`,
+        '-addext',
+        'basicConstraints=critical,CA:FALSE',
+      ],
+      { cwd: tmp, timeout: 30_000 },
+    ).catch((cause: unknown) => {
+      throw new BeepkitError('E_TLS', `carer page: cannot make the kit certificate with openssl (is it installed?): ${(cause as Error).message}`, { cause });
+    });
     const [cert, key] = await Promise.all([readFile(join(tmp, 'cert.pem'), 'utf8'), readFile(join(tmp, 'key.pem'), 'utf8')]);
     await writeFileAtomic(keyPath, key, 0o600);
     await writeFileAtomic(certPath, cert, 0o644);
@@ -104,6 +127,9 @@ function described(cert: string, key: string): KitCertificate {
   } catch (cause) {
     throw new BeepkitError('E_TLS', `carer page: ${KIT_CERT_FILE} is not a certificate (delete it and ${KIT_KEY_FILE} to make new ones)`, { cause });
   }
-  const names = (x.subjectAltName ?? '').split(',').map((s) => s.trim().replace(/^(DNS|IP Address):/, '')).filter(Boolean);
+  const names = (x.subjectAltName ?? '')
+    .split(',')
+    .map((s) => s.trim().replace(/^(DNS|IP Address):/, ''))
+    .filter(Boolean);
   return { cert, key, fingerprint: x.fingerprint256, names };
 }

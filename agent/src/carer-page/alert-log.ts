@@ -33,7 +33,16 @@ export class CarerAlertLog implements AlertSink {
   async deliver(a: Alert): Promise<void> {
     const c = a as Alert & { person?: unknown; wearableId?: unknown };
     if (typeof c.person !== 'string' || typeof c.wearableId !== 'string') return;
-    this.#items.unshift({ seq: ++this.#seq, person: c.person, wearableId: c.wearableId, kind: a.kind, level: a.level, day: a.day, minutes: a.minutes, raisedMs: this.now() });
+    this.#items.unshift({
+      seq: ++this.#seq,
+      person: c.person,
+      wearableId: c.wearableId,
+      kind: a.kind,
+      level: a.level,
+      day: a.day,
+      minutes: a.minutes,
+      raisedMs: this.now(),
+    });
     this.#items.length = Math.min(this.#items.length, MAX);
   }
 

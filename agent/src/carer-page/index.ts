@@ -26,13 +26,33 @@ export interface CarerPageRun {
 /** The page's time zone: carer.page.timeZone, else the system's. */
 export const pageTimeZone = (cfg: AgentConfig): string => cfg.carer.page.timeZone ?? new Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
 
-export async function startCarerPage(o: { config: AgentConfig; carer: AgentCarer; alerts: CarerAlertLog; now: () => number; logger: Logger; refused?(code: string): void }): Promise<CarerPageRun> {
+export async function startCarerPage(o: {
+  config: AgentConfig;
+  carer: AgentCarer;
+  alerts: CarerAlertLog;
+  now: () => number;
+  logger: Logger;
+  refused?(code: string): void;
+}): Promise<CarerPageRun> {
   const cfg = o.config;
-  const page = new CarerPage({ carer: o.carer, alerts: o.alerts, token: await ensureCarerToken(cfg.dataDir), now: o.now, timeZone: pageTimeZone(cfg), refused: o.refused });
+  const page = new CarerPage({
+    carer: o.carer,
+    alerts: o.alerts,
+    token: await ensureCarerToken(cfg.dataDir),
+    now: o.now,
+    timeZone: pageTimeZone(cfg),
+    refused: o.refused,
+  });
   let lan: LanServer | undefined;
   if (cfg.carer.page.lan) {
     const cert = await ensureKitCertificate(cfg.dataDir, kitNames(cfg.carer.page.names));
-    lan = await startLanServer(page, { host: cfg.carer.page.host, port: cfg.carer.page.port, cert, requestTimeoutMs: cfg.http.requestTimeoutMs, refused: o.refused });
+    lan = await startLanServer(page, {
+      host: cfg.carer.page.host,
+      port: cfg.carer.page.port,
+      cert,
+      requestTimeoutMs: cfg.http.requestTimeoutMs,
+      refused: o.refused,
+    });
     o.logger.info({ carerPage: lan.port, host: cfg.carer.page.host, fingerprint: cert.fingerprint }, 'carer page: serving on the LAN over TLS');
   }
   return { page, lan, close: async () => lan?.close() };

@@ -44,37 +44,51 @@ export function lanRefusal(method: string, headers: import('node:http').Incoming
 
 export async function startLanServer(page: CarerPage, o: LanOptions): Promise<LanServer> {
   const timeout = o.requestTimeoutMs ?? 8_000;
-  const server = https.createServer({
-    key: o.cert.key, cert: o.cert.cert, minVersion: 'TLSv1.2',
-    requestTimeout: timeout, headersTimeout: timeout, keepAliveTimeout: Math.min(5_000, timeout),
-    connectionsCheckingInterval: Math.max(20, Math.min(1_000, Math.floor(timeout / 8))),
-  }, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const method = req.method ?? 'GET';
-    const r = lanRefusal(method, req.headers);
-    if (r) {
-      o.refused?.(r.code);
-      res.writeHead(r.status, { ...PAGE_HEADERS, 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ code: r.code, message: r.message }) + '\n');
-      return;
-    }
-    if (path === '/') {
-      res.writeHead(308, { ...PAGE_HEADERS, location: `${PAGE_PREFIX}/` }).end();
-      return;
-    }
-    if (isPagePath(path)) return page.handle(req, res, path);
-    res.writeHead(404, { ...PAGE_HEADERS, 'content-type': 'application/json' }).end(JSON.stringify({ code: 'E_NOT_FOUND', message: 'only the carer page is served here' }) + '\n');
-  });
+  const server = https.createServer(
+    {
+      key: o.cert.key,
+      cert: o.cert.cert,
+      minVersion: 'TLSv1.2',
+      requestTimeout: timeout,
+      headersTimeout: timeout,
+      keepAliveTimeout: Math.min(5_000, timeout),
+      connectionsCheckingInterval: Math.max(20, Math.min(1_000, Math.floor(timeout / 8))),
+    },
+    (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const method = req.method ?? 'GET';
+      const r = lanRefusal(method, req.headers);
+      if (r) {
+        o.refused?.(r.code);
+        res
+          .writeHead(r.status, { ...PAGE_HEADERS, 'content-type': 'application/json', connection: 'close' })
+          .end(JSON.stringify({ code: r.code, message: r.message }) + '\n');
+        return;
+      }
+      if (path === '/') {
+        res.writeHead(308, { ...PAGE_HEADERS, location: `${PAGE_PREFIX}/` }).end();
+        return;
+      }
+      if (isPagePath(path)) return page.handle(req, res, path);
+      res
+        .writeHead(404, { ...PAGE_HEADERS, 'content-type': 'application/json' })
+        .end(JSON.stringify({ code: 'E_NOT_FOUND', message: 'only the carer page is served here' }) + '\n');
+    },
+  );
   // a client that gives up mid-handshake (or is not TLS at all) must not crash the agent
   server.on('tlsClientError', () => o.refused?.('E_TLS'));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) => reject(new BeepkitError('E_IO', `carer page: cannot listen on ${o.host}:${o.port}: ${(cause as Error).message}`, { cause })));
+    server.once('error', (cause) =>
+      reject(new BeepkitError('E_IO', `carer page: cannot listen on ${o.host}:${o.port}: ${(cause as Error).message}`, { cause })),
+    );
     server.listen(o.port, o.host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -81,13 +81,16 @@ export class CarerPage {
     const asset = ASSETS[sub];
     if (asset) {
       if (method !== 'GET' && method !== 'HEAD') return this.#refuse(res, 405, 'E_METHOD', `${path}: GET or HEAD only`);
-      void this.#asset(asset.file).then((b) => res.writeHead(200, { ...PAGE_HEADERS, 'content-type': asset.type }).end(method === 'HEAD' ? undefined : b),
-        () => this.#send(res, 500, { code: 'E_IO', message: 'carer page asset missing' }));
+      void this.#asset(asset.file).then(
+        (b) => res.writeHead(200, { ...PAGE_HEADERS, 'content-type': asset.type }).end(method === 'HEAD' ? undefined : b),
+        () => this.#send(res, 500, { code: 'E_IO', message: 'carer page asset missing' }),
+      );
       return;
     }
     if (!sub.startsWith('/api/')) return this.#send(res, 404, { code: 'E_NOT_FOUND', message: `${path}: no such page` });
     const presented = req.headers['x-carer-token'];
-    if (presented === undefined) return this.#refuse(res, 401, 'E_AUTH', 'the carer page needs the kit carer token (X-Carer-Token; `beepkit agent carer token` prints it)');
+    if (presented === undefined)
+      return this.#refuse(res, 401, 'E_AUTH', 'the carer page needs the kit carer token (X-Carer-Token; `beepkit agent carer token` prints it)');
     if (typeof presented !== 'string' || !carerTokenMatches(presented, this.#o.token)) return this.#refuse(res, 401, 'E_TOKEN', 'wrong carer token');
     const route = sub.slice('/api'.length);
     if (route === '/state') {
@@ -127,13 +130,20 @@ export class CarerPage {
   async state(): Promise<unknown> {
     const o = { now: this.#o.now(), timeZone: this.#o.timeZone };
     const status = this.#o.carer.service.status();
-    const people = await Promise.all(this.#o.carer.people().map(async (w) => {
-      const waiting = await this.#o.carer.waiting(w.wearableId);
-      return {
-        id: w.wearableId, name: w.label, pairedText: agoPhrase(w.pairedMs, o), lastSyncMs: w.lastSyncMs, lastSyncText: agoPhrase(w.lastSyncMs, o), waiting: waiting ?? null,
-        ...(w.lastError ? { lastError: w.lastError } : {}),
-      };
-    }));
+    const people = await Promise.all(
+      this.#o.carer.people().map(async (w) => {
+        const waiting = await this.#o.carer.waiting(w.wearableId);
+        return {
+          id: w.wearableId,
+          name: w.label,
+          pairedText: agoPhrase(w.pairedMs, o),
+          lastSyncMs: w.lastSyncMs,
+          lastSyncText: agoPhrase(w.lastSyncMs, o),
+          waiting: waiting ?? null,
+          ...(w.lastError ? { lastError: w.lastError } : {}),
+        };
+      }),
+    );
     const alerts = this.#o.alerts.list().map((a) => ({ id: a.seq, person: a.person, level: a.level, day: a.day, text: alertSentence(a, o) }));
     return { pairing: status.pairing, timeZone: this.#o.timeZone, people, alerts };
   }

@@ -38,7 +38,8 @@ export function localDay(ms: number, timeZone: string): number {
 }
 
 const weekday = (day: number): string => new Intl.DateTimeFormat('en-GB', { weekday: 'long', timeZone: 'UTC' }).format(day * DAY_MS);
-const dateOf = (day: number): string => new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' }).format(day * DAY_MS);
+const dateOf = (day: number): string =>
+  new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' }).format(day * DAY_MS);
 
 /** "today", "yesterday", "on Tuesday" (2..6 days ago), else "on Tuesday 24 November". */
 export function dayPhrase(day: number, o: WordsOptions): string {
@@ -71,7 +72,8 @@ export function alertSentence(a: AlertFacts, o: WordsOptions): string {
   const tail = long ? `, ${long}` : '';
   let s: string;
   if (a.kind === 'bluetooth') s = `${a.person} was near someone who later tested positive, ${when}${where}${tail}.`;
-  else if (a.kind === 'venue') s = `${a.person} was ${a.venue ? `at ${a.venue}` : 'at a place'} while someone who later tested positive was there, ${when}${tail}.`;
+  else if (a.kind === 'venue')
+    s = `${a.person} was ${a.venue ? `at ${a.venue}` : 'at a place'} while someone who later tested positive was there, ${when}${tail}.`;
   else s = `${a.person} was ${a.venue ? `at ${a.venue}` : 'somewhere'} at about the same time as someone who later tested positive, ${when}${tail}.`;
   const advice = a.level === 'high' ? 'This is a high risk: please follow your local health guidance.' : 'This is a low risk.';
   return `${s} ${advice}`;

@@ -13,7 +13,19 @@ import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
-import { codeOf, cryptoRandom, InitiatorPairing, InitiatorResume, SecureChannel, type RandomSource, Inbox, PeerAbortError, type MessageLink, type DayKeyMaterial, encounterId } from '@beepkit/protocol/carer';
+import {
+  codeOf,
+  cryptoRandom,
+  InitiatorPairing,
+  InitiatorResume,
+  SecureChannel,
+  type RandomSource,
+  Inbox,
+  PeerAbortError,
+  type MessageLink,
+  type DayKeyMaterial,
+  encounterId,
+} from '@beepkit/protocol/carer';
 import type { CarerStore, WearableEntry } from './store.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
@@ -81,7 +93,14 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
       ch.checkConfirm(ch.open((await inbox.next()).msg));
       const profile = ch.open((await inbox.next()).msg);
       if (profile.t !== 'profile') throw new BeepkitError('E_PROTOCOL', `pairing: expected profile, got ${profile.t}`);
-      const entry = await this.o.store.pair({ wearableId: profile.wearableId, label: label ?? profile.label, pairingId: hs.pairing!.pairingId, pairingKey: hs.pairing!.pairingKey, nowMs: this.now(), address });
+      const entry = await this.o.store.pair({
+        wearableId: profile.wearableId,
+        label: label ?? profile.label,
+        pairingId: hs.pairing!.pairingId,
+        pairingKey: hs.pairing!.pairingKey,
+        nowMs: this.now(),
+        address,
+      });
       this.log.info({ wearable: entry.wearableId, label: entry.label }, 'carer: paired with a wearable');
       return await this.syncOn(link, inbox, ch, entry.wearableId);
     } catch (e) {
@@ -172,7 +191,10 @@ export class CarerClient extends EventEmitter<CarerClientEvents> {
         if (r.added + r.updated) this.emit('encounters', { wearableId, added: r.added, updated: r.updated });
         await link.send(ch.seal({ t: 'ack', ids }));
       } else if (m.t === 'done') {
-        this.log.info({ wearable: wearableId, delivered: res.delivered, duplicates: res.duplicates, days: res.days, encounters: res.encounters }, 'carer: sync complete');
+        this.log.info(
+          { wearable: wearableId, delivered: res.delivered, duplicates: res.duplicates, days: res.days, encounters: res.encounters },
+          'carer: sync complete',
+        );
         await this.o.onSynced?.(res).catch((e: unknown) => this.log.warn({ wearable: wearableId, code: codeOf(e) }, 'carer: after-sync step failed'));
         await link.close().catch(() => {});
         return res;

@@ -89,7 +89,10 @@ export class WearableEncounterStore {
       for (const e of held.values()) writeEncounter(w, e);
       await writeSealedFile(this.#path(wearableId), this.#o.key, MAGIC, w.finish(), this.#aad(wearableId));
     });
-    this.#chains.set(wearableId, run.catch(() => {}));
+    this.#chains.set(
+      wearableId,
+      run.catch(() => {}),
+    );
     return run;
   }
 
@@ -115,7 +118,10 @@ export class WearableEncounterStore {
       held = this.#held.get(wearableId)!;
     }
     const cutoff = nowMs - this.retentionMs;
-    const m = mergeEncounters(held, incoming.filter((e) => e.lastSeen >= cutoff));
+    const m = mergeEncounters(
+      held,
+      incoming.filter((e) => e.lastSeen >= cutoff),
+    );
     const res = { ...m, unchanged: m.unchanged + incoming.filter((e) => e.lastSeen < cutoff).length, pruned: this.#prune(held, nowMs) };
     if (res.added || res.updated || res.pruned) await this.#write(wearableId);
     return res;

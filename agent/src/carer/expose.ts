@@ -49,7 +49,9 @@ export function labelAlerts(label: string, wearableId: string, alerts: Alert[]):
 
 /** Self-matches one notification block for every paired wearable; alerts name the person. */
 export function matchForWearables(store: CarerStore, block: FingerprintBlock, nowMs: number): CarerAlert[] {
-  return store.list().flatMap((w) => labelAlerts(w.label, w.wearableId, fingerprintAlerts(matchFingerprints(wearableFingerprints(store, w.wearableId, nowMs), block))));
+  return store
+    .list()
+    .flatMap((w) => labelAlerts(w.label, w.wearableId, fingerprintAlerts(matchFingerprints(wearableFingerprints(store, w.wearableId, nowMs), block))));
 }
 
 /**

@@ -111,8 +111,15 @@ export class WearableProxy extends EventEmitter {
     const certs = await new CertStore(join(dir, 'certs')).load();
     const ca = new CaClient({ mqtt: o.mqtt, store: certs, caPublicKey: o.caPublicKey, now: o.now ?? hostNow, logger: this.#log });
     const uplink = new Uplink({
-      outbox, mqtt: o.mqtt, certificates: certs, gatewayPublicKey: o.gatewayPublicKey, quarantineDir: join(dir, 'quarantine'),
-      dayKeys: (day) => this.#dayKeys(wearableId, day), mayUpload: o.mayUpload, logger: this.#log, ...o.uplink,
+      outbox,
+      mqtt: o.mqtt,
+      certificates: certs,
+      gatewayPublicKey: o.gatewayPublicKey,
+      quarantineDir: join(dir, 'quarantine'),
+      dayKeys: (day) => this.#dayKeys(wearableId, day),
+      mayUpload: o.mayUpload,
+      logger: this.#log,
+      ...o.uplink,
     });
     uplink.on('reauthorise', (r: { day: number }) => {
       const s = this.#wanted.get(wearableId) ?? new Set<number>();
@@ -184,8 +191,14 @@ export class WearableProxy extends EventEmitter {
     }
     if ((!fps.length && !teks.length) || !this.#o.store.list().length) return [];
     const now = (this.#o.now ?? hostNow)();
-    if (teks.length) await this.#o.store.encounters.prune(now).catch((e: unknown) => this.#log.warn({ code: (e as { code?: string })?.code }, 'carer: pruning wearable encounters failed'));
-    const alerts = [...(fps.length ? matchForWearables(this.#o.store, packFingerprintBlock(fps), now) : []), ...matchTeksForWearables(this.#o.store, teks, now)];
+    if (teks.length)
+      await this.#o.store.encounters
+        .prune(now)
+        .catch((e: unknown) => this.#log.warn({ code: (e as { code?: string })?.code }, 'carer: pruning wearable encounters failed'));
+    const alerts = [
+      ...(fps.length ? matchForWearables(this.#o.store, packFingerprintBlock(fps), now) : []),
+      ...matchTeksForWearables(this.#o.store, teks, now),
+    ];
     const fresh: CarerAlert[] = [];
     for (const w of this.#o.store.list()) {
       const mine = alerts.filter((a) => a.wearableId === w.wearableId);
@@ -196,7 +209,8 @@ export class WearableProxy extends EventEmitter {
       const after = u.alerts.delivered().filter((k) => !before.has(k));
       for (const a of mine) if (after.includes(alertKey(a))) fresh.push(a);
     }
-    for (const a of fresh) await this.#o.publishAlert?.(a).catch((e: unknown) => this.#log.warn({ code: (e as { code?: string })?.code }, 'carer: alert publish failed'));
+    for (const a of fresh)
+      await this.#o.publishAlert?.(a).catch((e: unknown) => this.#log.warn({ code: (e as { code?: string })?.code }, 'carer: alert publish failed'));
     return fresh;
   }
 

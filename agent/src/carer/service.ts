@@ -108,7 +108,15 @@ export class CarerService {
     this.#o = o;
     this.#log = o.logger ?? silentLogger;
     this.#now = o.now ?? hostNow;
-    this.#client = new CarerClient({ store: o.store, sink: o.sink, logger: this.#log, timeoutMs: o.sessionTimeoutMs ?? 20_000, now: this.#now, random: o.random, onSynced: o.afterSync });
+    this.#client = new CarerClient({
+      store: o.store,
+      sink: o.sink,
+      logger: this.#log,
+      timeoutMs: o.sessionTimeoutMs ?? 20_000,
+      now: this.#now,
+      random: o.random,
+      onSynced: o.afterSync,
+    });
   }
 
   start(): void {
@@ -180,30 +188,41 @@ export class CarerService {
       }
       const t = setTimeout(() => answer.resolve(null), this.#o.confirmTimeoutMs ?? 120_000);
       try {
-        return await this.#client.pair(link, async (c) => {
-          p.state = 'comparing';
-          p.code = c;
-          p.answer = answer.resolve;
-          code.resolve(c);
-          const typed = await answer.promise;
-          if (typed === null) throw ac.signal.aborted ? cancelled() : new BeepkitError('E_TIMEOUT', 'pairing: no code typed in time');
-          p.state = 'transferring';
-          return typed === c;
-        }, req.label, address);
+        return await this.#client.pair(
+          link,
+          async (c) => {
+            p.state = 'comparing';
+            p.code = c;
+            p.answer = answer.resolve;
+            code.resolve(c);
+            const typed = await answer.promise;
+            if (typed === null) throw ac.signal.aborted ? cancelled() : new BeepkitError('E_TIMEOUT', 'pairing: no code typed in time');
+            p.state = 'transferring';
+            return typed === c;
+          },
+          req.label,
+          address,
+        );
       } finally {
         clearTimeout(t);
       }
     });
-    p.over = p.result.then(async (r) => {
-      const named = !req.label && this.#o.labels?.[r.wearableId];
-      if (named) await this.#o.store.update(r.wearableId, { label: named });
-      this.#syncs++;
-    }, (e: unknown) => {
-      this.#fail('carer: pairing failed', e);
-      code.reject(e);
-    }).catch((e: unknown) => this.#fail('carer: after pairing', e)).finally(() => {
-      if (this.#pending === p) this.#pending = undefined;
-    });
+    p.over = p.result
+      .then(
+        async (r) => {
+          const named = !req.label && this.#o.labels?.[r.wearableId];
+          if (named) await this.#o.store.update(r.wearableId, { label: named });
+          this.#syncs++;
+        },
+        (e: unknown) => {
+          this.#fail('carer: pairing failed', e);
+          code.reject(e);
+        },
+      )
+      .catch((e: unknown) => this.#fail('carer: after pairing', e))
+      .finally(() => {
+        if (this.#pending === p) this.#pending = undefined;
+      });
     p.result.catch((e: unknown) => (this.#lastPairError = codeOf(e)));
     return { code: await code.promise };
   }
@@ -211,7 +230,8 @@ export class CarerService {
   /** Completes the pairing started by pair(): `typed` is the code the wearable shows. Wrong → E_CODE, nothing transferred. */
   async confirm(typed: string): Promise<PairOutcome> {
     const p = this.#pending;
-    if (!p?.answer) throw new BeepkitError('E_STATE', `no pairing is waiting for a code${this.#lastPairError ? ` (the last one ended with ${this.#lastPairError})` : ''}`);
+    if (!p?.answer)
+      throw new BeepkitError('E_STATE', `no pairing is waiting for a code${this.#lastPairError ? ` (the last one ended with ${this.#lastPairError})` : ''}`);
     p.answer(String(typed).trim());
     const r = await p.result;
     const e = this.#o.store.find(r.wearableId);
@@ -257,15 +277,19 @@ export class CarerService {
       try {
         if (!this.#running) throw new BeepkitError('E_STATE', 'carer not running');
         this.#log.info({ label: e.label, trigger }, 'carer: sync started');
-        const r = await withTimeout((async () => {
-          const central = await this.#gatt();
-          const found = await central.reach(findMs, e.address ? (a) => this.#isOf(e, a) : undefined);
-          const address = found.address;
-          link = found.link;
-          const res = await this.#client.sync(link, wearableId);
-          if (e.address !== address) await this.#o.store.update(wearableId, { address });
-          return res;
-        })(), cap, 'sync session');
+        const r = await withTimeout(
+          (async () => {
+            const central = await this.#gatt();
+            const found = await central.reach(findMs, e.address ? (a) => this.#isOf(e, a) : undefined);
+            const address = found.address;
+            link = found.link;
+            const res = await this.#client.sync(link, wearableId);
+            if (e.address !== address) await this.#o.store.update(wearableId, { address });
+            return res;
+          })(),
+          cap,
+          'sync session',
+        );
         await this.#o.store.markSeen(wearableId, [], this.#now());
         this.#syncs++;
         this.#lastError.delete(e.label);
@@ -320,8 +344,13 @@ export class CarerService {
       enabled: true,
       pairing: this.#pending?.state ?? 'idle',
       wearables: this.#o.store.list().map((w) => ({
-        label: w.label, pairedMs: w.pairedMs, records: w.received ?? w.seen.length, days: w.days.length, encounters: this.#o.store.encounters.count(w.wearableId),
-        ...(w.lastSyncMs !== undefined ? { lastSyncMs: w.lastSyncMs } : {}), ...(this.#lastError.has(w.label) ? { lastError: this.#lastError.get(w.label) } : {}),
+        label: w.label,
+        pairedMs: w.pairedMs,
+        records: w.received ?? w.seen.length,
+        days: w.days.length,
+        encounters: this.#o.store.encounters.count(w.wearableId),
+        ...(w.lastSyncMs !== undefined ? { lastSyncMs: w.lastSyncMs } : {}),
+        ...(this.#lastError.has(w.label) ? { lastError: this.#lastError.get(w.label) } : {}),
       })),
       syncs: this.#syncs,
       failures: { ...this.#failures },

@@ -91,9 +91,22 @@ export class CarerStore {
     return e;
   }
 
-  async pair(p: { wearableId: Uint8Array; label: string; pairingId: Uint8Array; pairingKey: Uint8Array; nowMs: number; address?: string }): Promise<WearableEntry> {
+  async pair(p: {
+    wearableId: Uint8Array;
+    label: string;
+    pairingId: Uint8Array;
+    pairingKey: Uint8Array;
+    nowMs: number;
+    address?: string;
+  }): Promise<WearableEntry> {
     const e: WearableEntry = {
-      wearableId: toHex(p.wearableId), label: p.label, pairingId: toHex(p.pairingId), pairingKey: toHex(p.pairingKey), pairedMs: p.nowMs, days: [], seen: [],
+      wearableId: toHex(p.wearableId),
+      label: p.label,
+      pairingId: toHex(p.pairingId),
+      pairingKey: toHex(p.pairingKey),
+      pairedMs: p.nowMs,
+      days: [],
+      seen: [],
       ...(p.address ? { address: p.address } : {}),
     };
     this.entries.set(e.wearableId, e);
@@ -135,7 +148,12 @@ export class CarerStore {
   }
 
   dayKeys(wearableId: string): DayKeyMaterial[] {
-    return this.find(wearableId).days.map((d) => ({ day: d.day, signingSeed: fromHex(d.signingSeed), tek: fromHex(d.tek), ephemeralPub: fromHex(d.ephemeralPub) }));
+    return this.find(wearableId).days.map((d) => ({
+      day: d.day,
+      signingSeed: fromHex(d.signingSeed),
+      tek: fromHex(d.tek),
+      ephemeralPub: fromHex(d.ephemeralPub),
+    }));
   }
 
   hasSeen(wearableId: string, id: Uint8Array): boolean {

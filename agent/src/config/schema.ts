@@ -85,7 +85,11 @@ export interface AgentConfig {
   time: { require: 'auto' | 'ntp' | 'gnss'; maxOffsetMs: number };
   broker: { url?: string; username?: string; password?: string; passwordFile?: string; caFile?: string };
   /** Public keys the agent trusts (hex, 64 digits): the CA (certificates) and the gateway (receipts, notification blocks). */
-  anchors: { caPublicKey?: string; gatewayPublicKey?: string; /** Several gateways: the other shards' ledger keys (their receipts verify; the feed stays gatewayPublicKey's). */ shardPublicKeys?: string[] };
+  anchors: {
+    caPublicKey?: string;
+    gatewayPublicKey?: string;
+    /** Several gateways: the other shards' ledger keys (their receipts verify; the feed stays gatewayPublicKey's). */ shardPublicKeys?: string[];
+  };
   alerts: { webhook?: string; command?: string };
   /** Song et al.'s logistic model: betaFile from `beepkit risk fit --out`; alerts then carry its probability. */
   risk: { betaFile?: string; material?: 'aerosol' | 'copper' | 'cardboard' | 'other' | 'stainlessSteel' | 'plastic' };
@@ -137,7 +141,15 @@ export const DEFAULT_CONFIG: AgentConfig = {
   dataDir: './agent-data',
   keystore: { retentionDays: 14 },
   gnss: { type: 'none', maxAgeMs: 10_000, silenceMs: 3_000 },
-  radio: { dutyCycle: { windowMs: 4_000, periodMs: 240_000 }, txPower: undefined as unknown as number, txPowerCorrection: 0, advertisingIntervalMs: { min: 200, max: 270 }, rssiCorrection: 0, watchdogMs: 60_000, powerOnTimeoutMs: 30_000 },
+  radio: {
+    dutyCycle: { windowMs: 4_000, periodMs: 240_000 },
+    txPower: undefined as unknown as number,
+    txPowerCorrection: 0,
+    advertisingIntervalMs: { min: 200, max: 270 },
+    rssiCorrection: 0,
+    watchdogMs: 60_000,
+    powerOnTimeoutMs: 30_000,
+  },
   venues: [],
   trust: { tickMs: 5_000, k: 2, maxAgeMs: 30_000, ttlMs: 600_000 },
   visits: { enterFrames: 3, enterWindowMs: 10_000, enterRssi: -85, exitAfterMs: 60_000 },
@@ -150,16 +162,56 @@ export const DEFAULT_CONFIG: AgentConfig = {
   risk: {},
   http: { host: '127.0.0.1', port: 9470, allowedHosts: [], requestTimeoutMs: 8_000 },
   log: { level: 'info' },
-  carer: { enabled: false, labels: {}, syncIntervalMs: 300_000, autoSync: true, minSyncGapMs: 60_000, findTimeoutMs: 60_000, sessionTimeoutMs: 20_000, publishAlerts: false, page: { lan: false, host: '0.0.0.0', port: 9471, names: [] } },
+  carer: {
+    enabled: false,
+    labels: {},
+    syncIntervalMs: 300_000,
+    autoSync: true,
+    minSyncGapMs: 60_000,
+    findTimeoutMs: 60_000,
+    sessionTimeoutMs: 20_000,
+    publishAlerts: false,
+    page: { lan: false, host: '0.0.0.0', port: 9471, names: [] },
+  },
   feed: { proximity: false },
 };
 
 /** Keys that may appear although the defaults lack them. */
 export const OPTIONAL = new Set([
-  'deviceId', 'keystore.path', 'keystore.passphrase', 'keystore.passphraseFile', 'keystore.keyFile',
-  'gnss.path', 'gnss.baudRate', 'gnss.host', 'gnss.port', 'gnss.file', 'radio.scanner', 'radio.advertiser', 'radio.model', 'radio.calibrationTable', 'radio.txPower',
-  'trust.maxHdop', 'trust.minSatellites', 'visits.exitRssi', 'broker.url', 'broker.username', 'broker.password', 'broker.passwordFile', 'broker.caFile',
-  'alerts.webhook', 'alerts.command', 'risk.betaFile', 'risk.material', 'anchors.caPublicKey', 'anchors.gatewayPublicKey', 'anchors.shardPublicKeys', 'clock', 'carer.storePath', 'carer.central', 'carer.page.timeZone',
+  'deviceId',
+  'keystore.path',
+  'keystore.passphrase',
+  'keystore.passphraseFile',
+  'keystore.keyFile',
+  'gnss.path',
+  'gnss.baudRate',
+  'gnss.host',
+  'gnss.port',
+  'gnss.file',
+  'radio.scanner',
+  'radio.advertiser',
+  'radio.model',
+  'radio.calibrationTable',
+  'radio.txPower',
+  'trust.maxHdop',
+  'trust.minSatellites',
+  'visits.exitRssi',
+  'broker.url',
+  'broker.username',
+  'broker.password',
+  'broker.passwordFile',
+  'broker.caFile',
+  'alerts.webhook',
+  'alerts.command',
+  'risk.betaFile',
+  'risk.material',
+  'anchors.caPublicKey',
+  'anchors.gatewayPublicKey',
+  'anchors.shardPublicKeys',
+  'clock',
+  'carer.storePath',
+  'carer.central',
+  'carer.page.timeZone',
 ]);
 /** Fields whose values are free-form (not merged key by key). */
 export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues', 'clock', 'carer.labels', 'carer.central', 'carer.page.names']);
@@ -285,19 +337,25 @@ export function validate(c: AgentConfig): void {
   num(o, 'upload.tickMs', 50, 3_600_000);
   oneOf(o, 'time.require', ['auto', 'ntp', 'gnss']);
   num(o, 'time.maxOffsetMs', 100, 3_600_000);
-  if (c.broker.url !== undefined && (typeof c.broker.url !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(c.broker.url))) fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(c.broker.url)}`);
+  if (c.broker.url !== undefined && (typeof c.broker.url !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(c.broker.url)))
+    fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(c.broker.url)}`);
   for (const f of ['username', 'password', 'passwordFile', 'caFile']) str(o, `broker.${f}`, true);
   // the broker ACL confines a device to beepkit/v1/dev/<its username>/…: the username is its topic id
-  if (c.broker.username !== undefined && !/^[a-z0-9-]{8,64}$/.test(c.broker.username)) fail('broker.username', 'is the device topic id: must match [a-z0-9-]{8,64}');
-  if (c.broker.username !== undefined && c.deviceId !== undefined && c.broker.username !== c.deviceId) fail('broker.username', `must equal deviceId (${c.deviceId}): the broker ACL binds the device topics to the username`);
+  if (c.broker.username !== undefined && !/^[a-z0-9-]{8,64}$/.test(c.broker.username))
+    fail('broker.username', 'is the device topic id: must match [a-z0-9-]{8,64}');
+  if (c.broker.username !== undefined && c.deviceId !== undefined && c.broker.username !== c.deviceId)
+    fail('broker.username', `must equal deviceId (${c.deviceId}): the broker ACL binds the device topics to the username`);
   for (const f of ['caPublicKey', 'gatewayPublicKey'] as const) {
     const v = c.anchors[f];
     if (v !== undefined && (typeof v !== 'string' || !/^[0-9a-f]{64}$/i.test(v))) fail(`anchors.${f}`, 'must be 64 hex digits');
   }
   const sk = c.anchors.shardPublicKeys;
-  if (sk !== undefined && (!Array.isArray(sk) || sk.some((v) => typeof v !== 'string' || !/^[0-9a-f]{64}$/i.test(v)))) fail('anchors.shardPublicKeys', 'must be a list of 64 hex digits each');
-  if (c.broker.url !== undefined) for (const f of ['caPublicKey', 'gatewayPublicKey'] as const) if (c.anchors[f] === undefined) fail(`anchors.${f}`, 'is needed with broker.url');
-  if (c.alerts.webhook !== undefined && (typeof c.alerts.webhook !== 'string' || !/^https?:\/\//.test(c.alerts.webhook))) fail('alerts.webhook', 'must be an http(s) URL');
+  if (sk !== undefined && (!Array.isArray(sk) || sk.some((v) => typeof v !== 'string' || !/^[0-9a-f]{64}$/i.test(v))))
+    fail('anchors.shardPublicKeys', 'must be a list of 64 hex digits each');
+  if (c.broker.url !== undefined)
+    for (const f of ['caPublicKey', 'gatewayPublicKey'] as const) if (c.anchors[f] === undefined) fail(`anchors.${f}`, 'is needed with broker.url');
+  if (c.alerts.webhook !== undefined && (typeof c.alerts.webhook !== 'string' || !/^https?:\/\//.test(c.alerts.webhook)))
+    fail('alerts.webhook', 'must be an http(s) URL');
   str(o, 'alerts.command', true);
   str(o, 'risk.betaFile', true);
   if (c.risk.material !== undefined) oneOf(o, 'risk.material', ['aerosol', 'copper', 'cardboard', 'other', 'stainlessSteel', 'plastic']);
@@ -316,7 +374,8 @@ function carer(c: AgentConfig): void {
   const k = c.carer;
   const o = c as unknown as Obj;
   if (typeof k.enabled !== 'boolean') fail('carer.enabled', `must be true or false, got ${JSON.stringify(k.enabled)}`);
-  for (const f of ['autoSync', 'publishAlerts'] as const) if (typeof k[f] !== 'boolean') fail(`carer.${f}`, `must be true or false, got ${JSON.stringify(k[f])}`);
+  for (const f of ['autoSync', 'publishAlerts'] as const)
+    if (typeof k[f] !== 'boolean') fail(`carer.${f}`, `must be true or false, got ${JSON.stringify(k[f])}`);
   str(o, 'carer.storePath', true);
   if (!isObj(k.labels)) fail('carer.labels', 'must be a mapping of wearable id (32 hex digits) to a name');
   for (const [id, label] of Object.entries(k.labels)) {
@@ -332,8 +391,20 @@ function carer(c: AgentConfig): void {
   str(o, 'carer.page.host');
   num(o, 'carer.page.port', 0, 65535);
   const tz = k.page.timeZone;
-  if (tz !== undefined && (typeof tz !== 'string' || !(() => { try { return !!new Intl.DateTimeFormat('en', { timeZone: tz }); } catch { return false; } })())) fail('carer.page.timeZone', `must be an IANA time zone (Europe/Berlin), got ${JSON.stringify(tz)}`);
-  if (!Array.isArray(k.page.names) || k.page.names.some((n) => typeof n !== 'string' || !/^[a-z0-9.:-]{1,253}$/i.test(n))) fail('carer.page.names', 'must be a list of host names or IP addresses');
+  if (
+    tz !== undefined &&
+    (typeof tz !== 'string' ||
+      !(() => {
+        try {
+          return !!new Intl.DateTimeFormat('en', { timeZone: tz });
+        } catch {
+          return false;
+        }
+      })())
+  )
+    fail('carer.page.timeZone', `must be an IANA time zone (Europe/Berlin), got ${JSON.stringify(tz)}`);
+  if (!Array.isArray(k.page.names) || k.page.names.some((n) => typeof n !== 'string' || !/^[a-z0-9.:-]{1,253}$/i.test(n)))
+    fail('carer.page.names', 'must be a list of host names or IP addresses');
 }
 
 const HOST_NAME = /^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/;

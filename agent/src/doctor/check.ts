@@ -60,9 +60,12 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     p,
-    new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new BeepkitError('E_TIMEOUT', `${what}: no answer within ${(ms / 1000).toFixed(1)} s`)), ms))),
+    new Promise<never>(
+      (_r, reject) => (timer = setTimeout(() => reject(new BeepkitError('E_TIMEOUT', `${what}: no answer within ${(ms / 1000).toFixed(1)} s`)), ms)),
+    ),
   ]).finally(() => clearTimeout(timer));
 }
 
-export const seconds = (ms: number): string => (Math.abs(ms) >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : Math.abs(ms) >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`);
+export const seconds = (ms: number): string =>
+  Math.abs(ms) >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : Math.abs(ms) >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`;
 export const utc = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');

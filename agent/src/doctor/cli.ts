@@ -13,7 +13,8 @@ import { doctorBeacon, doctorWearable, kindOf } from './kits.ts';
 
 const positive = (v: string, what: string, max: number): number => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n > max) throw new BeepkitError('E_USAGE', `${what}: expected a number of seconds in (0, ${max}], got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n) || n <= 0 || n > max)
+    throw new BeepkitError('E_USAGE', `${what}: expected a number of seconds in (0, ${max}], got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -32,14 +33,18 @@ export function formatChecks(checks: Check[]): string {
 }
 
 export function registerDoctor(program: Command): void {
-  program.command('doctor')
+  program
+    .command('doctor')
     .description('self-test of a kit with verdicts: radio, gnss, clock, storage, identity, uplink, carer (exit 0 all pass, 1 any fails, 2 usage)')
-    .option('-c, --config <path>', 'agent.yaml, beacon.yaml, or a wearable\'s data dir')
+    .option('-c, --config <path>', "agent.yaml, beacon.yaml, or a wearable's data dir")
     .option('--json', 'print { "checks": [{ name, ok, detail, hint }] }')
     .option('--timeout <s>', 'the whole run finishes within this', '30')
     .option('--ntp <host[:port]>', 'NTP server to compare the clock with ("off": none)', 'pool.ntp.org')
-    .option('--max-skew <s>', 'the gateway\'s skew tolerance (its ingest.maxSkewSec)', '300')
-    .addHelpText('after', '\nWith an agent running on the config, the radio, GNSS and uplink state come from its /status (its controllers are never opened twice).\nSee agent/README.md "Doctor".')
+    .option('--max-skew <s>', "the gateway's skew tolerance (its ingest.maxSkewSec)", '300')
+    .addHelpText(
+      'after',
+      '\nWith an agent running on the config, the radio, GNSS and uplink state come from its /status (its controllers are never opened twice).\nSee agent/README.md "Doctor".',
+    )
     .exitOverride((err) => {
       throw new CommanderError(err.exitCode === 0 ? 0 : 2, err.code, err.message);
     })
@@ -48,8 +53,12 @@ export function registerDoctor(program: Command): void {
       try {
         if (!o.config) throw new BeepkitError('E_USAGE', 'doctor: --config <agent.yaml|beacon.yaml|wearable data dir> is required');
         const opts: DoctorOptions = {
-          target: o.config, timeoutMs: positive(o.timeout, '--timeout', 3600) * 1000, skewMs: positive(o.maxSkew, '--max-skew', 86_400) * 1000,
-          ...(o.ntp === 'off' ? {} : { ntp: o.ntp }), now: hostNow, startedAt: 0, // the process's start: start-up time counts
+          target: o.config,
+          timeoutMs: positive(o.timeout, '--timeout', 3600) * 1000,
+          skewMs: positive(o.maxSkew, '--max-skew', 86_400) * 1000,
+          ...(o.ntp === 'off' ? {} : { ntp: o.ntp }),
+          now: hostNow,
+          startedAt: 0, // the process's start: start-up time counts
         };
         checks = await runDoctor(opts);
       } catch (e) {

@@ -44,11 +44,18 @@ export async function checkClock(i: ClockInputs): Promise<Verdict> {
   if (i.agent) parts.push(`agent: time source ${i.agent.source}, ${i.agent.trusted ? 'trusted' : 'NOT trusted'}, correction ${sign(i.agent.offsetMs)}`);
   parts.push(`gateway skew tolerance ${seconds(i.skewMs)}`);
   const detail = parts.join('; ');
-  if (host < FLOOR_MS) return failed(detail, `the host clock reads ${utc(host)}, before this kit was built: set it (timedatectl set-ntp true, or date -s) — a Pi without an RTC boots at its last saved time`);
+  if (host < FLOOR_MS)
+    return failed(
+      detail,
+      `the host clock reads ${utc(host)}, before this kit was built: set it (timedatectl set-ntp true, or date -s) — a Pi without an RTC boots at its last saved time`,
+    );
   const bad = off.filter((o) => Math.abs(o.ms) > i.skewMs);
   if (bad.length) {
     const worst = bad.reduce((a, b) => (Math.abs(b.ms) > Math.abs(a.ms) ? b : a));
-    return failed(detail, `the host clock is ${seconds(Math.abs(worst.ms))} ${worst.ms > 0 ? 'behind' : 'ahead of'} ${worst.what} time, beyond the gateway's ${seconds(i.skewMs)}: turn on NTP (timedatectl set-ntp true) or set the clock; meanwhile the agent seals with GNSS time when it has a fix (time.require, agent/README.md "Time") and seals nothing without trustworthy time`);
+    return failed(
+      detail,
+      `the host clock is ${seconds(Math.abs(worst.ms))} ${worst.ms > 0 ? 'behind' : 'ahead of'} ${worst.what} time, beyond the gateway's ${seconds(i.skewMs)}: turn on NTP (timedatectl set-ntp true) or set the clock; meanwhile the agent seals with GNSS time when it has a fix (time.require, agent/README.md "Time") and seals nothing without trustworthy time`,
+    );
   }
   if (i.agent && !i.agent.trusted) return failed(detail, 'the running agent does not trust its clock (see /status time.reason): give it a GNSS fix or NTP');
   if (!off.length) return pass(`${detail}; unverified: no GNSS time and no NTP answer`);

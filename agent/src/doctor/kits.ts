@@ -28,8 +28,11 @@ async function privateFile(path: string, what: string, hint: string): Promise<Ve
   }
 }
 
-const clockCheck = (o: DoctorOptions, b: Budget, why: string): Promise<Check> => timed('clock', b.cap(5_000), () => checkClock({ now: o.now, ntp: o.ntp, ntpTimeoutMs: Math.min(1_500, b.cap(1_500)), skewMs: o.skewMs, gnssWhy: why }),
-  { detail: 'the clock check did not finish', hint: 'the NTP server did not answer in time' });
+const clockCheck = (o: DoctorOptions, b: Budget, why: string): Promise<Check> =>
+  timed('clock', b.cap(5_000), () => checkClock({ now: o.now, ntp: o.ntp, ntpTimeoutMs: Math.min(1_500, b.cap(1_500)), skewMs: o.skewMs, gnssWhy: why }), {
+    detail: 'the clock check did not finish',
+    hint: 'the NTP server did not answer in time',
+  });
 
 export async function doctorBeacon(o: DoctorOptions, cfg: Record<string, any>): Promise<Check[]> {
   const b = new Budget(o.timeoutMs, o.startedAt);
@@ -46,39 +49,68 @@ export async function doctorBeacon(o: DoctorOptions, cfg: Record<string, any>): 
     }
   }
   const radioMs = b.cap(12_000);
-  const radio = timed('radio', radioMs, async () => {
-    if (st) {
-      const d = `from the running beacon: ${st.advertising ? 'advertising' : 'NOT advertising'}, ${st.frames} frames, ${st.resets} controller resets, ${st.errors} errors`;
-      return st.advertising ? pass(d) : failed(d, 'see the beacon\'s log (journalctl -u beepkit-beacon): the clock policy (E_CLOCK) or the controller');
-    }
-    return probeRadio({ advertiser: target, fields: { scanner: 'hci', advertiser: 'hci' }, configPath: o.target, now: o.now, budgetMs: radioMs });
-  }, { detail: 'the radio check did not finish', hint: `the controller at ${'uart' in target ? target.uart : `hci${target.hciIndex}`} does not answer` });
+  const radio = timed(
+    'radio',
+    radioMs,
+    async () => {
+      if (st) {
+        const d = `from the running beacon: ${st.advertising ? 'advertising' : 'NOT advertising'}, ${st.frames} frames, ${st.resets} controller resets, ${st.errors} errors`;
+        return st.advertising ? pass(d) : failed(d, "see the beacon's log (journalctl -u beepkit-beacon): the clock policy (E_CLOCK) or the controller");
+      }
+      return probeRadio({ advertiser: target, fields: { scanner: 'hci', advertiser: 'hci' }, configPath: o.target, now: o.now, budgetMs: radioMs });
+    },
+    { detail: 'the radio check did not finish', hint: `the controller at ${'uart' in target ? target.uart : `hci${target.hciIndex}`} does not answer` },
+  );
   const clock = clockCheck(o, b, 'a beacon has no GNSS');
-  const storage = timed('storage', b.cap(5_000), () => checkStorage(dataDir), { detail: 'the storage check did not finish', hint: `a slow file system under ${dataDir}` });
-  const identity = timed('identity', b.cap(5_000), async () => {
-    const v = await privateFile(join(dataDir, 'venue.key'), 'sealed venue key', `provision it: beepkit beacon provision --data-dir ${dataDir} … (beacon/README.md)`);
-    return st && v.ok ? pass(`${v.detail}; venue ${st.venueId}`) : v;
-  }, { detail: 'the identity check did not finish', hint: 'a slow file system' });
+  const storage = timed('storage', b.cap(5_000), () => checkStorage(dataDir), {
+    detail: 'the storage check did not finish',
+    hint: `a slow file system under ${dataDir}`,
+  });
+  const identity = timed(
+    'identity',
+    b.cap(5_000),
+    async () => {
+      const v = await privateFile(
+        join(dataDir, 'venue.key'),
+        'sealed venue key',
+        `provision it: beepkit beacon provision --data-dir ${dataDir} … (beacon/README.md)`,
+      );
+      return st && v.ok ? pass(`${v.detail}; venue ${st.venueId}`) : v;
+    },
+    { detail: 'the identity check did not finish', hint: 'a slow file system' },
+  );
   return [{ name: 'platform', ...checkPlatform() }, ...(await Promise.all([radio, clock, storage, identity]))];
 }
 
 export async function doctorWearable(o: DoctorOptions, dataDir: string): Promise<Check[]> {
   const b = new Budget(o.timeoutMs, o.startedAt);
-  const storage = timed('storage', b.cap(5_000), () => checkStorage(dataDir), { detail: 'the storage check did not finish', hint: `a slow file system under ${dataDir}` });
-  const identity = timed('identity', b.cap(5_000), async () => {
-    const v = await privateFile(join(dataDir, 'profile.bin'), 'sealed wearable profile', `start the wearable once: beepkit wearable pair --data-dir ${dataDir} --label <name> --uart <controller> (wearable/README.md)`);
-    const pid = Number((await readFile(join(dataDir, 'wearable.lock'), 'utf8').catch(() => '')).trim());
-    let alive = false;
-    if (Number.isInteger(pid) && pid > 0) {
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+  const storage = timed('storage', b.cap(5_000), () => checkStorage(dataDir), {
+    detail: 'the storage check did not finish',
+    hint: `a slow file system under ${dataDir}`,
+  });
+  const identity = timed(
+    'identity',
+    b.cap(5_000),
+    async () => {
+      const v = await privateFile(
+        join(dataDir, 'profile.bin'),
+        'sealed wearable profile',
+        `start the wearable once: beepkit wearable pair --data-dir ${dataDir} --label <name> --uart <controller> (wearable/README.md)`,
+      );
+      const pid = Number((await readFile(join(dataDir, 'wearable.lock'), 'utf8').catch(() => '')).trim());
+      let alive = false;
+      if (Number.isInteger(pid) && pid > 0) {
+        try {
+          process.kill(pid, 0);
+          alive = true;
+        } catch (e) {
+          alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+        }
       }
-    }
-    return { ...v, detail: `${v.detail}; ${alive ? `served by a running wearable (pid ${pid})` : 'no wearable process running on it'}` };
-  }, { detail: 'the identity check did not finish', hint: 'a slow file system' });
+      return { ...v, detail: `${v.detail}; ${alive ? `served by a running wearable (pid ${pid})` : 'no wearable process running on it'}` };
+    },
+    { detail: 'the identity check did not finish', hint: 'a slow file system' },
+  );
   const clock = clockCheck(o, b, 'a wearable has no GNSS');
   return [{ name: 'platform', ...checkPlatform() }, ...(await Promise.all([storage, identity, clock]))];
 }

@@ -20,7 +20,9 @@ const MIN_FREE_BYTES = 64 * 1024 * 1024;
 const DAY_MS = 86_400_000;
 
 export function checkPlatform(r: PlatformReport = platformReport()): Verdict {
-  const mods = r.native.map((m) => `${m.via}${m.version ? `@${m.version}` : ''}: ${m.source === 'missing' ? `MISSING (${m.error})` : `${m.source} ${m.binary}`}`);
+  const mods = r.native.map(
+    (m) => `${m.via}${m.version ? `@${m.version}` : ''}: ${m.source === 'missing' ? `MISSING (${m.error})` : `${m.source} ${m.binary}`}`,
+  );
   const detail = `Node ${r.node} on ${r.platform}-${r.arch}${r.armVersion ? ` (armv${r.armVersion})` : ''}; ${mods.join('; ')}`;
   const missing = r.native.filter((m) => m.source === 'missing');
   if (!missing.length) return pass(detail);
@@ -34,19 +36,27 @@ export async function checkStorage(dataDir: string, keystore?: { path: string; s
     await writeFile(probe, 'doctor\n', { mode: 0o600 });
     await unlink(probe);
   } catch (e) {
-    return failed(`data dir ${dataDir} is not writable: ${(e as Error).message}`, `create it and give it to the kit's user: install -d -m 0700 -o beepkit ${dataDir} (on a read-only root, put it under /var/lib)`);
+    return failed(
+      `data dir ${dataDir} is not writable: ${(e as Error).message}`,
+      `create it and give it to the kit's user: install -d -m 0700 -o beepkit ${dataDir} (on a read-only root, put it under /var/lib)`,
+    );
   }
   const fs = await statfs(dataDir);
   const free = fs.bavail * fs.bsize;
   const parts = [`data dir ${dataDir} writable, ${(free / 2 ** 20).toFixed(0)} MiB free`];
-  if (free < MIN_FREE_BYTES) return failed(parts.join('; '), `free space below ${MIN_FREE_BYTES / 2 ** 20} MiB: the outbox and logs need room; clear space on that file system`);
+  if (free < MIN_FREE_BYTES)
+    return failed(parts.join('; '), `free space below ${MIN_FREE_BYTES / 2 ** 20} MiB: the outbox and logs need room; clear space on that file system`);
   if (keystore) {
     try {
       const ks = await KeystoreFile.open(keystore.path, await keystore.secret());
       parts.push(`keystore ${keystore.path} opens (today's day ${ks.today()})`);
     } catch (e) {
       if (/ENOENT/.test(String((e as Error).message))) parts.push(`no keystore yet at ${keystore.path} (made at the agent's first start)`);
-      else return failed(`${parts.join('; ')}; keystore ${keystore.path} does not open: ${errorText(e)}`, 'keystore.passphrase / passphraseFile / keyFile must be the secret it was made with, and the file mode 0600');
+      else
+        return failed(
+          `${parts.join('; ')}; keystore ${keystore.path} does not open: ${errorText(e)}`,
+          'keystore.passphrase / passphraseFile / keyFile must be the secret it was made with, and the file mode 0600',
+        );
     }
   }
   return pass(parts.join('; '));
@@ -61,16 +71,25 @@ export async function checkIdentity(dataDir: string, caPublicKey: string | undef
   try {
     bytes = new Uint8Array(await readFile(file));
   } catch {
-    return failed(`no certificate for today (day ${day}, ${utc(day * DAY_MS).slice(0, 10)}) in ${join(dataDir, 'certs')}`,
-      'the agent asks the CA for one once GNSS and a genuine venue frame agree (trust), while connected to the gateway: run the agent near a registered venue beacon with a GNSS fix; /status certificate shows the requests and refusals');
+    return failed(
+      `no certificate for today (day ${day}, ${utc(day * DAY_MS).slice(0, 10)}) in ${join(dataDir, 'certs')}`,
+      'the agent asks the CA for one once GNSS and a genuine venue frame agree (trust), while connected to the gateway: run the agent near a registered venue beacon with a GNSS fix; /status certificate shows the requests and refusals',
+    );
   }
   try {
     const stored = decodeStored(day, bytes);
-    const cert = caPublicKey ? verifyCertificate(stored.certificate, fromHex(caPublicKey.toLowerCase()), { now: Math.floor(t / 1000), day, role: 'device' }) : decodeCertificate(stored.certificate);
+    const cert = caPublicKey
+      ? verifyCertificate(stored.certificate, fromHex(caPublicKey.toLowerCase()), { now: Math.floor(t / 1000), day, role: 'device' })
+      : decodeCertificate(stored.certificate);
     const left = cert.notAfter * 1000 - t;
-    return pass(`certificate of day ${day} (${cert.region}) ${caPublicKey ? 'verifies against anchors.caPublicKey' : 'present (no anchors.caPublicKey to verify it)'}, expires ${utc(cert.notAfter * 1000)} (in ${seconds(left)})`);
+    return pass(
+      `certificate of day ${day} (${cert.region}) ${caPublicKey ? 'verifies against anchors.caPublicKey' : 'present (no anchors.caPublicKey to verify it)'}, expires ${utc(cert.notAfter * 1000)} (in ${seconds(left)})`,
+    );
   } catch (e) {
-    return failed(`today's certificate ${file} is not valid: ${errorText(e)}`, 'delete it and let the agent ask the CA again; check that anchors.caPublicKey is the gateway\'s (beepkit gateway keys) and the host clock');
+    return failed(
+      `today's certificate ${file} is not valid: ${errorText(e)}`,
+      "delete it and let the agent ask the CA again; check that anchors.caPublicKey is the gateway's (beepkit gateway keys) and the host clock",
+    );
   }
 }
 
@@ -79,7 +98,10 @@ export async function outboxSummary(dataDir: string, key: Uint8Array, intervalMs
   const ob = new Outbox({ path: join(dataDir, 'outbox'), key });
   await ob.start();
   try {
-    return describeOldest(ob.pending().map((p) => ({ day: p.group, bytes: p.bytes })), intervalMs);
+    return describeOldest(
+      ob.pending().map((p) => ({ day: p.group, bytes: p.bytes })),
+      intervalMs,
+    );
   } finally {
     await ob.stop();
   }
@@ -109,15 +131,25 @@ export function oldestSealedMs(items: { day: number; bytes: Uint8Array }[], inte
 /** Paired wearables and their last sync, from the carer store (offline). */
 export async function checkCarerStore(path: string, key: Uint8Array, now: () => number): Promise<Verdict> {
   const store = await new CarerStore({ path, key }).load();
-  return carerVerdict(store.list().map((w) => ({ label: w.label, lastSyncMs: w.lastSyncMs, records: w.received ?? 0 })), now);
+  return carerVerdict(
+    store.list().map((w) => ({ label: w.label, lastSyncMs: w.lastSyncMs, records: w.received ?? 0 })),
+    now,
+  );
 }
 
 export function carerVerdict(ws: { label: string; lastSyncMs?: number; records: number; lastError?: string }[], now: () => number): Verdict {
   if (!ws.length) return pass('carer on, no wearable paired yet (beepkit agent carer pair)');
   const t = now();
-  const lines = ws.map((w) => `${w.label}: ${w.lastSyncMs !== undefined ? `last sync ${seconds(t - w.lastSyncMs)} ago` : 'never synced'}, ${w.records} records${w.lastError ? `, last error ${w.lastError}` : ''}`);
+  const lines = ws.map(
+    (w) =>
+      `${w.label}: ${w.lastSyncMs !== undefined ? `last sync ${seconds(t - w.lastSyncMs)} ago` : 'never synced'}, ${w.records} records${w.lastError ? `, last error ${w.lastError}` : ''}`,
+  );
   const stale = ws.filter((w) => w.lastSyncMs === undefined || t - w.lastSyncMs > DAY_MS || w.lastError);
   const detail = `${ws.length} paired: ${lines.join('; ')}`;
-  if (stale.length) return failed(detail, `${stale.map((w) => w.label).join(', ')} not synced in the last 24 h: bring the wearable within range of the kit (beepkit agent carer sync)`);
+  if (stale.length)
+    return failed(
+      detail,
+      `${stale.map((w) => w.label).join(', ')} not synced in the last 24 h: bring the wearable within range of the kit (beepkit agent carer sync)`,
+    );
   return pass(detail);
 }

@@ -99,7 +99,15 @@ export class EncounterLog {
     const gap = w ? at - w.end : Infinity;
     const credit = gap >= 0 && gap <= this.maxCreditMs ? gap : 0;
     if (!w || at - w.start >= this.windowMs || gap > this.maxCreditMs) {
-      w = { start: credit ? at - credit : at, end: at, samples: 0, minAttenuation: Infinity, sumAttenuation: 0, msByBucket: new Array<number>(this.edges.length + 1).fill(0), msClose: 0 };
+      w = {
+        start: credit ? at - credit : at,
+        end: at,
+        samples: 0,
+        minAttenuation: Infinity,
+        sumAttenuation: 0,
+        msByBucket: new Array<number>(this.edges.length + 1).fill(0),
+        msClose: 0,
+      };
       e.windows.push(w);
     }
     w.msByBucket[bucketOf(att, this.edges)] += credit;

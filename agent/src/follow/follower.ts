@@ -147,7 +147,11 @@ export class Follower extends EventEmitter {
       const correlationId = this.#o.correlationId?.() ?? new Uint8Array(randomBytes(CORRELATION_ID_BYTES));
       let reply: WireMessage | undefined;
       try {
-        const request = this.#o.mqtt.request('catchup-request', { type: 'catchup-request', correlationId, chain: 'notification', fromHeight: from, maxBlocks: max }, this.#o.timeoutMs ?? 30_000);
+        const request = this.#o.mqtt.request(
+          'catchup-request',
+          { type: 'catchup-request', correlationId, chain: 'notification', fromHeight: from, maxBlocks: max },
+          this.#o.timeoutMs ?? 30_000,
+        );
         request.catch(() => {});
         reply = await Promise.race([request, this.#stopSignal.then(() => undefined)]);
         if (!reply) return; // stopping

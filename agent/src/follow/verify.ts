@@ -77,7 +77,8 @@ export function verifyNotificationBlock(bytes: Uint8Array, cursor: ChainCursor, 
   const frontier = appendFrontier(cursor.frontier, cursor.treeSize, hashes);
   const treeSize = cursor.treeSize + hashes.length;
   const s = block.sth;
-  if (s.chainId !== 'notification' || s.treeSize !== treeSize || s.blockHeight !== h.height || !equalBytes(s.keyId, keyId)) fail('E_CHAIN', 'tree head fields do not match the block');
+  if (s.chainId !== 'notification' || s.treeSize !== treeSize || s.blockHeight !== h.height || !equalBytes(s.keyId, keyId))
+    fail('E_CHAIN', 'tree head fields do not match the block');
   if (!ed25519Verify(gatewayPublicKey, signingBytes(s), s.signature)) fail('E_SIGNATURE', 'tree head signature invalid');
   if (!equalBytes(s.rootHash, frontierRoot(frontier))) fail('E_CHECKSUM', 'tree head root does not match the chain');
   return { block, next: { height: h.height + 1, prevHash: blockHash(h), treeSize, frontier } };

@@ -4,10 +4,7 @@ import { SerialGnssSource, type SerialGnssOptions } from './serial.ts';
 import { GpsdGnssSource, type GpsdGnssOptions } from './gpsd.ts';
 import { ReplayGnssSource, type ReplayGnssOptions } from './replay.ts';
 
-export type GnssSourceConfig =
-  | ({ type: 'serial' } & SerialGnssOptions)
-  | ({ type: 'gpsd' } & GpsdGnssOptions)
-  | ({ type: 'replay' } & ReplayGnssOptions);
+export type GnssSourceConfig = ({ type: 'serial' } & SerialGnssOptions) | ({ type: 'gpsd' } & GpsdGnssOptions) | ({ type: 'replay' } & ReplayGnssOptions);
 
 /** Picks the GNSS source implementation from configuration. Throws E_CONFIG for an unknown type. */
 export function createGnssSource(config: GnssSourceConfig): GnssSource {

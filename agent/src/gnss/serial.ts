@@ -67,16 +67,22 @@ export class SerialGnssSource extends GnssSourceBase {
   private watchDevice(port: SerialPort, lost: (why: string) => void): void {
     if (this.probe) clearInterval(this.probe);
     let device: string | undefined;
-    realpath(this.opts.path).then((p) => (device = p), () => {});
-    this.probe = setInterval(() => {
-      if (this.state !== 'silent' || this.port !== port) return;
-      realpath(this.opts.path).then(
-        (p) => {
-          if (device !== undefined && p !== device) lost(`device ${this.opts.path} replaced`);
-        },
-        () => lost(`device ${this.opts.path} vanished`),
-      );
-    }, Math.max(50, Math.floor(this.silenceMs / 2)));
+    realpath(this.opts.path).then(
+      (p) => (device = p),
+      () => {},
+    );
+    this.probe = setInterval(
+      () => {
+        if (this.state !== 'silent' || this.port !== port) return;
+        realpath(this.opts.path).then(
+          (p) => {
+            if (device !== undefined && p !== device) lost(`device ${this.opts.path} replaced`);
+          },
+          () => lost(`device ${this.opts.path} vanished`),
+        );
+      },
+      Math.max(50, Math.floor(this.silenceMs / 2)),
+    );
   }
 
   private connect(): void {

@@ -45,7 +45,7 @@ const sendJson = (res: http.ServerResponse, status: number, body: unknown, heade
 function control(h: HealthHandlers, req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
   void (async () => {
     const body = req.method === 'POST' ? await readJson(req, MAX_BODY) : {};
-    const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     const out = await h.control!(method, path, body);
     if (out) sendJson(res, out.status, out.body);
     else res.writeHead(method === 'GET' || method === 'POST' ? 404 : 405).end();
@@ -81,29 +81,44 @@ export async function startHealthServer(host: string, port: number, h: HealthHan
   if (!LOOPBACK.has(host)) throw new BeepkitError('E_CONFIG', `health: ${host} is not a loopback address`);
   if (!o.token) throw new BeepkitError('E_CONFIG', 'health: an API token is needed');
   const timeout = o.requestTimeoutMs ?? 8_000;
-  const policy: GuardPolicy = { port, allowedHosts: (o.allowedHosts ?? []).map((x) => x.toLowerCase()), token: o.token, ownAuth: h.page && ((p) => h.page!.owns(p)) };
-  const server = http.createServer({
-    requestTimeout: timeout, headersTimeout: timeout, keepAliveTimeout: Math.min(o.keepAliveTimeoutMs ?? 5_000, timeout),
-    connectionsCheckingInterval: Math.max(20, Math.min(1_000, Math.floor(timeout / 8))),
-  }, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const method = req.method ?? 'GET';
-    const refusal = checkRequest(method, path, req.headers, policy);
-    if (refusal) {
-      h.refused?.(refusal);
-      // a refused request's body is not read: close the connection after the answer
-      sendJson(res, refusal.status, { code: refusal.code, message: refusal.message }, { connection: 'close', ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
-      return;
-    }
-    if (h.page?.owns(path)) return h.page.handle(req, res, path);
-    if (READ_PATHS.has(path)) {
-      if (method === 'GET' || method === 'HEAD') return read(h, res, path);
-      sendJson(res, 405, { code: 'E_METHOD', message: `${path}: GET or HEAD only` }, { allow: 'GET, HEAD' });
-      return;
-    }
-    if (h.control) return control(h, req, res, path);
-    res.writeHead(404).end();
-  });
+  const policy: GuardPolicy = {
+    port,
+    allowedHosts: (o.allowedHosts ?? []).map((x) => x.toLowerCase()),
+    token: o.token,
+    ownAuth: h.page && ((p) => h.page!.owns(p)),
+  };
+  const server = http.createServer(
+    {
+      requestTimeout: timeout,
+      headersTimeout: timeout,
+      keepAliveTimeout: Math.min(o.keepAliveTimeoutMs ?? 5_000, timeout),
+      connectionsCheckingInterval: Math.max(20, Math.min(1_000, Math.floor(timeout / 8))),
+    },
+    (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const method = req.method ?? 'GET';
+      const refusal = checkRequest(method, path, req.headers, policy);
+      if (refusal) {
+        h.refused?.(refusal);
+        // a refused request's body is not read: close the connection after the answer
+        sendJson(
+          res,
+          refusal.status,
+          { code: refusal.code, message: refusal.message },
+          { connection: 'close', ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) },
+        );
+        return;
+      }
+      if (h.page?.owns(path)) return h.page.handle(req, res, path);
+      if (READ_PATHS.has(path)) {
+        if (method === 'GET' || method === 'HEAD') return read(h, res, path);
+        sendJson(res, 405, { code: 'E_METHOD', message: `${path}: GET or HEAD only` }, { allow: 'GET, HEAD' });
+        return;
+      }
+      if (h.control) return control(h, req, res, path);
+      res.writeHead(404).end();
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause) => reject(new BeepkitError('E_IO', `health: cannot listen on ${host}:${port}: ${(cause as Error).message}`, { cause })));
     server.listen(port, host, () => resolve());
@@ -111,9 +126,10 @@ export async function startHealthServer(host: string, port: number, h: HealthHan
   policy.port = (server.address() as AddressInfo).port;
   return {
     port: policy.port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

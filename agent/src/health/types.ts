@@ -7,7 +7,16 @@ export interface AgentStatus {
   uptimeSeconds: number;
   /** UTC day number of the keys in use. */
   day: number;
-  gnss: { type: string; state: string; reason?: string; usable: boolean; mode?: number; satellites?: number; fixAgeMs?: number; counters: Record<string, number> };
+  gnss: {
+    type: string;
+    state: string;
+    reason?: string;
+    usable: boolean;
+    mode?: number;
+    satellites?: number;
+    fixAgeMs?: number;
+    counters: Record<string, number>;
+  };
   radio: {
     scanner: string;
     advertiser: string;
@@ -46,8 +55,16 @@ export interface AgentStatus {
    * not trusted, and the backlog waiting to be sealed under its true time.
    */
   time: {
-    source: string; trusted: boolean; offsetMs: number; gnssDeltaMs?: number; ntp?: boolean; corrections: number; reason: string; code?: string;
-    held: { publish: number; upload: number }; backlog: { size: number; dropped: number };
+    source: string;
+    trusted: boolean;
+    offsetMs: number;
+    gnssDeltaMs?: number;
+    ntp?: boolean;
+    corrections: number;
+    reason: string;
+    code?: string;
+    held: { publish: number; upload: number };
+    backlog: { size: number; dropped: number };
   };
   /** The venue heard last and its state at the gateway (app/venue-watch.ts), when the agent has a network. */
   venue?: { venue: string; state?: string; sinceMs?: number; checkedMs?: number; lastCode?: string; queries: number; failures: number };

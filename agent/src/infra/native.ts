@@ -52,19 +52,23 @@ const BUILD = 'apt-get install build-essential python3 libudev-dev, then `npm re
 /** The native modules a device loads, by dependency chain from the agent. */
 export const NATIVE_MODULES: readonly Spec[] = [
   {
-    chain: ['serialport', '@serialport/bindings-cpp'], role: 'GNSS receiver on a serial port (gnss.type: serial)',
+    chain: ['serialport', '@serialport/bindings-cpp'],
+    role: 'GNSS receiver on a serial port (gnss.type: serial)',
     fallback: `gnss.type: gpsd (gpsd owns the receiver), or build it: ${BUILD} @serialport/bindings-cpp\``,
   },
   {
-    chain: ['@stoprocent/noble', '@stoprocent/bluetooth-hci-socket'], role: 'BLE controllers through the kernel (radio.*.hciIndex)',
+    chain: ['@stoprocent/noble', '@stoprocent/bluetooth-hci-socket'],
+    role: 'BLE controllers through the kernel (radio.*.hciIndex)',
     fallback: `a UART controller (radio.*: { uart: /dev/ttyACM0 }) still works; or build it: ${BUILD} @stoprocent/bluetooth-hci-socket\``,
   },
   {
-    chain: ['@stoprocent/noble', '@stoprocent/bluetooth-hci-socket', 'serialport', '@serialport/bindings-cpp'], role: 'BLE controllers on a UART (radio.*.uart)',
+    chain: ['@stoprocent/noble', '@stoprocent/bluetooth-hci-socket', 'serialport', '@serialport/bindings-cpp'],
+    role: 'BLE controllers on a UART (radio.*.uart)',
     fallback: `a controller through the kernel (radio.*: { hciIndex: 0 }) still works; or build it: ${BUILD} @serialport/bindings-cpp\` in node_modules/@stoprocent/bluetooth-hci-socket`,
   },
   {
-    chain: ['@stoprocent/noble', '@stoprocent/bluetooth-hci-socket', 'usb'], role: 'BLE dongles driven over USB by the host (not used by the agent\'s UART or HCI-index radios)',
+    chain: ['@stoprocent/noble', '@stoprocent/bluetooth-hci-socket', 'usb'],
+    role: "BLE dongles driven over USB by the host (not used by the agent's UART or HCI-index radios)",
     fallback: 'none needed for UART or HCI-index radios; to build it: apt-get install build-essential python3 libudev-dev, then `npm rebuild usb`',
   },
 ];
@@ -89,7 +93,15 @@ export function probeNative(spec: Spec, base: string = import.meta.url): NativeM
       req = createRequire(`${found.dir}${sep}package.json`);
     }
   } catch (e) {
-    return { module, via, role: spec.role, source: 'missing', code: 'E_NATIVE_MISSING', error: `${via}: package not installed (${(e as Error).message.split('\n')[0]})`, fallback: spec.fallback };
+    return {
+      module,
+      via,
+      role: spec.role,
+      source: 'missing',
+      code: 'E_NATIVE_MISSING',
+      error: `${via}: package not installed (${(e as Error).message.split('\n')[0]})`,
+      fallback: spec.fallback,
+    };
   }
   const { dir, version } = found!;
   try {
@@ -101,8 +113,14 @@ export function probeNative(spec: Spec, base: string = import.meta.url): NativeM
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     return {
-      module, via, ...(version ? { version } : {}), role: spec.role, source: 'missing', code: 'E_PREBUILD',
-      error: `${module}${version ? `@${version}` : ''}: no binary loads for ${process.platform}-${process.arch} (${msg})`, fallback: spec.fallback,
+      module,
+      via,
+      ...(version ? { version } : {}),
+      role: spec.role,
+      source: 'missing',
+      code: 'E_PREBUILD',
+      error: `${module}${version ? `@${version}` : ''}: no binary loads for ${process.platform}-${process.arch} (${msg})`,
+      fallback: spec.fallback,
     };
   }
 }
@@ -111,7 +129,10 @@ export function probeNative(spec: Spec, base: string = import.meta.url): NativeM
 export function platformReport(specs: readonly Spec[] = NATIVE_MODULES): PlatformReport {
   const arm = (process.config.variables as Record<string, unknown>).arm_version;
   return {
-    node: process.version, platform: process.platform, arch: process.arch, ...(process.arch === 'arm' && arm !== undefined ? { armVersion: String(arm) } : {}),
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    ...(process.arch === 'arm' && arm !== undefined ? { armVersion: String(arm) } : {}),
     native: specs.map((s) => probeNative(s)),
   };
 }
@@ -123,10 +144,21 @@ interface LogLike {
 
 /** Logs the platform once (info), then one error per native module that did not load, naming it and its fallback. */
 export function logPlatform(log: LogLike, service: string, r: PlatformReport = platformReport()): PlatformReport {
-  log.info({
-    node: r.node, platform: r.platform, arch: r.arch, ...(r.armVersion ? { armVersion: r.armVersion } : {}),
-    native: r.native.map((m) => `${m.via}${m.version ? `@${m.version}` : ''}: ${m.source === 'missing' ? 'MISSING' : `${m.source} ${m.binary}`}`),
-  }, `${service}: platform`);
-  for (const m of r.native) if (m.source === 'missing') log.error({ code: m.code, module: m.module, via: m.via, err: m.error, fallback: m.fallback }, `${service}: native module ${m.module} did not load; fallback: ${m.fallback}`);
+  log.info(
+    {
+      node: r.node,
+      platform: r.platform,
+      arch: r.arch,
+      ...(r.armVersion ? { armVersion: r.armVersion } : {}),
+      native: r.native.map((m) => `${m.via}${m.version ? `@${m.version}` : ''}: ${m.source === 'missing' ? 'MISSING' : `${m.source} ${m.binary}`}`),
+    },
+    `${service}: platform`,
+  );
+  for (const m of r.native)
+    if (m.source === 'missing')
+      log.error(
+        { code: m.code, module: m.module, via: m.via, err: m.error, fallback: m.fallback },
+        `${service}: native module ${m.module} did not load; fallback: ${m.fallback}`,
+      );
   return r;
 }

@@ -10,14 +10,24 @@ import { writeFileAtomic } from '../infra/files.ts';
 import { BeepkitError } from '@beepkit/protocol';
 import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
 import {
-  createKeystore, dayNumber, deriveDayKeys, openKeystore, purgeKeystore, renounceDay, rotateMaster, sealKeystore, setRetention,
-  type DayKeys, type Kek, type KeystoreState, type ScryptParams,
+  createKeystore,
+  dayNumber,
+  deriveDayKeys,
+  openKeystore,
+  purgeKeystore,
+  renounceDay,
+  rotateMaster,
+  sealKeystore,
+  setRetention,
+  type DayKeys,
+  type Kek,
+  type KeystoreState,
+  type ScryptParams,
 } from '@beepkit/protocol/keys';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 export type KeystoreSecret = { passphrase: string; scrypt?: ScryptParams } | { keyFile: string };
-
 
 export interface KeystoreFileOptions {
   /** Unix seconds now (injectable clock). */
@@ -36,7 +46,10 @@ export async function checkPrivateFile(path: string, what = 'keystore'): Promise
     throw new BeepkitError('E_IO', `${what} ${path}: ${(cause as Error).message}`, { cause });
   }
   if ((mode & 0o077) !== 0) {
-    throw new BeepkitError('E_PERMISSION', `${what} ${path} is accessible by group/others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it: run chmod 600 ${path}`);
+    throw new BeepkitError(
+      'E_PERMISSION',
+      `${what} ${path} is accessible by group/others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it: run chmod 600 ${path}`,
+    );
   }
 }
 

@@ -75,7 +75,8 @@ export class OwnFingerprints {
 /** Matches one block; one result per (day) with the highest level found. */
 export function matchFingerprints(own: OwnFingerprints, block: FingerprintBlock): FingerprintMatch[] {
   const n = block.fingerprints.length / 16;
-  if (block.levels.length !== n || block.days.length !== n) throw new BeepkitError('E_RANGE', `fingerprint block: ${n} fingerprints but ${block.levels.length} levels and ${block.days.length} days`);
+  if (block.levels.length !== n || block.days.length !== n)
+    throw new BeepkitError('E_RANGE', `fingerprint block: ${n} fingerprints but ${block.levels.length} levels and ${block.days.length} days`);
   const byDay = new Map<number, RiskLevel>();
   own.set.scan(block.fingerprints, (i, k) => {
     const level = riskOfCode(block.levels[i]);

@@ -61,7 +61,11 @@ export function matchTeks(teks: EndorsedTek[], encounters: EncounterLike[], opts
   for (let from = 0; from < teks.length; from += chunk) {
     const part = teks.slice(from, from + chunk);
     if (buf.length < part.length * EKROLLING_PERIOD * 16) buf = new Uint8Array(part.length * EKROLLING_PERIOD * 16);
-    const rpis = derive(part.map((k) => k.tek), part.map((k) => k.rollingStart), buf).subarray(0, part.length * EKROLLING_PERIOD * 16);
+    const rpis = derive(
+      part.map((k) => k.tek),
+      part.map((k) => k.rollingStart),
+      buf,
+    ).subarray(0, part.length * EKROLLING_PERIOD * 16);
     set.scan(rpis, (i, k) => {
       const enin = part[Math.floor(i / EKROLLING_PERIOD)].rollingStart + (i % EKROLLING_PERIOD);
       const e = encounters[k];

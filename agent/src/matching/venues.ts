@@ -50,7 +50,13 @@ export function matchVenues(endorsed: VisitLike[], own: VisitLike[], opts: Venue
       const overlapMs = Math.min(exit, (inf.exit ?? inf.entry) + linger) - Math.max(mine.entry, inf.entry);
       if (overlapMs <= 0 || overlapMs < min) continue;
       if (!best || overlapMs > best.overlapMs) {
-        best = { kind: 'venue', day: Math.floor(Math.max(mine.entry, inf.entry) / DAY_MS), level: overlapMs >= high ? 'high' : 'low', overlapMs, checkInGapMs: Math.abs(mine.entry - inf.entry) };
+        best = {
+          kind: 'venue',
+          day: Math.floor(Math.max(mine.entry, inf.entry) / DAY_MS),
+          level: overlapMs >= high ? 'high' : 'low',
+          overlapMs,
+          checkInGapMs: Math.abs(mine.entry - inf.entry),
+        };
       }
     }
     if (best) out.push(best);

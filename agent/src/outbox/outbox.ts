@@ -111,7 +111,11 @@ export class Outbox {
     return this.run(async () => {
       const flags = this.sealer.encrypted ? FLAG_ENCRYPTED : 0;
       const res = await this.file.open(flags);
-      if (res.flags !== flags) throw new BeepkitError('E_KEY', `outbox: file is ${res.flags & FLAG_ENCRYPTED ? '' : 'not '}encrypted but a key was ${this.sealer.encrypted ? '' : 'not '}given`);
+      if (res.flags !== flags)
+        throw new BeepkitError(
+          'E_KEY',
+          `outbox: file is ${res.flags & FLAG_ENCRYPTED ? '' : 'not '}encrypted but a key was ${this.sealer.encrypted ? '' : 'not '}given`,
+        );
       for (const body of res.bodies) this.replay(decodeRecord(body, this.sealer));
       this.counters.tornBytesAtOpen = res.droppedBytes;
       if (res.droppedBytes > 0 && !res.created) this.log.warn({ droppedBytes: res.droppedBytes }, 'outbox: dropped a torn tail at open');
@@ -204,7 +208,16 @@ export class Outbox {
         bytes += e.bytes.length;
       }
       if (!chosen.length) return undefined;
-      const rec = { type: 'batch' as const, seq: this.nextSeq, group: chosen[0].group, ids: chosen.map((e) => e.id), bytes: build(chosen.map((e) => e.bytes), chosen[0].group) };
+      const rec = {
+        type: 'batch' as const,
+        seq: this.nextSeq,
+        group: chosen[0].group,
+        ids: chosen.map((e) => e.id),
+        bytes: build(
+          chosen.map((e) => e.bytes),
+          chosen[0].group,
+        ),
+      };
       await this.file.append([encodeRecord(rec, this.sealer)]);
       this.replay(rec);
       return this.view(this.batches.get(rec.seq)!);
@@ -334,7 +347,13 @@ export class Outbox {
   }
 
   private view(b: BatchState): Batch {
-    return { seq: b.seq, group: b.group, ids: b.ids, items: b.ids.map((id) => this.items.get(hex(id))?.bytes).filter((x): x is Uint8Array => !!x), bytes: b.bytes };
+    return {
+      seq: b.seq,
+      group: b.group,
+      ids: b.ids,
+      items: b.ids.map((id) => this.items.get(hex(id))?.bytes).filter((x): x is Uint8Array => !!x),
+      bytes: b.bytes,
+    };
   }
 
   private ensureStarted(): void {

@@ -40,12 +40,17 @@ export async function replayCommand(file: string, o: { calibration?: string; thr
   }
   for (const p of r.pairs) buf += JSON.stringify(p) + '\n';
   await write(buf);
-  if (r.unavailable) process.stderr.write(JSON.stringify({ rows: r.rows.length, unavailable: r.unavailable, note: 'RSSI 127 or outside -127..20 dBm: counted, answered close:false' }) + '\n');
+  if (r.unavailable)
+    process.stderr.write(
+      JSON.stringify({ rows: r.rows.length, unavailable: r.unavailable, note: 'RSSI 127 or outside -127..20 dBm: counted, answered close:false' }) + '\n',
+    );
 }
 
 export function registerProximity(program: Command): void {
   const prox = program.command('proximity').description('proximity estimation on recorded traces (agent/README.md "Proximity")');
-  prox.command('replay').description("run a recorded RSSI trace through the agent's own pipeline, estimator, encounter windows, buckets and risk")
+  prox
+    .command('replay')
+    .description("run a recorded RSSI trace through the agent's own pipeline, estimator, encounter windows, buckets and risk")
     .argument('<trace.csv>', 'CSV: time (Unix s), rssi (dBm), rx, tx; optional rx_model, tx_model, tx_power, rssi_correction')
     .option('--calibration <csv>', 'per-model calibration table (default: the shipped EN table of 2020-12-14)')
     .option('--threshold-m <m>', '"close" means within this many metres', '2')

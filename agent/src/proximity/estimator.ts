@@ -33,7 +33,13 @@ export interface ProximityConfig {
 export const TUNED_THRESHOLDS_DB: Readonly<Record<string, number>> = { '2': 51, '1.5': 50 };
 
 export const PROXIMITY_DEFAULTS: ProximityConfig = {
-  windowMs: 300_000, quantiles: [{ q: 0.1, w: 0.75 }, { q: 0.5, w: 0.25 }], maxSamples: 128, thresholdM: 2,
+  windowMs: 300_000,
+  quantiles: [
+    { q: 0.1, w: 0.75 },
+    { q: 0.5, w: 0.25 },
+  ],
+  maxSamples: 128,
+  thresholdM: 2,
 };
 
 /** The attenuation threshold for a distance: tuned for 1.5 m and 2 m; other distances by the kit's path-loss slope (25 dB/decade) from 2 m. */

@@ -69,7 +69,15 @@ export function replay(rows: readonly TraceRow[], o: ReplayOptions = {}): { rows
     let agent = agents.get(agentKey);
     if (!agent) {
       const log = new EncounterLog({ retentionMs: Infinity });
-      agent = { log, pipeline: new ScanPipeline({ rssiCorrection: corr, encounters: log, enTxPower: () => txPower, proximity: { ...o.proximity, thresholdM: o.thresholdM ?? 2 } }) };
+      agent = {
+        log,
+        pipeline: new ScanPipeline({
+          rssiCorrection: corr,
+          encounters: log,
+          enTxPower: () => txPower,
+          proximity: { ...o.proximity, thresholdM: o.thresholdM ?? 2 },
+        }),
+      };
       agents.set(agentKey, agent);
     }
     const pair = pairs.get(JSON.stringify([r.rx, r.tx]))!;
@@ -82,10 +90,16 @@ export function replay(rows: readonly TraceRow[], o: ReplayOptions = {}): { rows
       continue;
     }
     const kind = agent.pipeline.push({
-      address: 'c0:00:00:00:00:01', addressType: 'random', rssi: r.rssi, connectable: false, receivedAt: r.time * 1000, data: pair.data,
+      address: 'c0:00:00:00:00:01',
+      addressType: 'random',
+      rssi: r.rssi,
+      connectable: false,
+      receivedAt: r.time * 1000,
+      data: pair.data,
     });
     const p = agent.pipeline.peer(toHex(pair.rpi));
-    if (kind === 'exposure-notification' && p) results[i] = { row: r.row, close: p.close ?? false, attenuation: round(p.rawAttenuation ?? NaN), estimate: p.proximity?.estimate };
+    if (kind === 'exposure-notification' && p)
+      results[i] = { row: r.row, close: p.close ?? false, attenuation: round(p.rawAttenuation ?? NaN), estimate: p.proximity?.estimate };
   }
   const summaries: PairSummary[] = [];
   for (const pair of pairs.values()) {
@@ -100,8 +114,11 @@ export function replay(rows: readonly TraceRow[], o: ReplayOptions = {}): { rows
     const risk = levels.includes('high') ? 'high' : levels.includes('low') ? 'low' : 'none';
     const total = buckets.reduce((a, b) => a + b, 0);
     summaries.push({
-      pair: { rx: pair.rx, tx: pair.tx }, minutes: { close: round(close / 60_000), total: round(total / 60_000) },
-      buckets: buckets.map((ms) => round(ms / 60_000)), risk, samples: { total: pair.total, unavailable: pair.unavailable },
+      pair: { rx: pair.rx, tx: pair.tx },
+      minutes: { close: round(close / 60_000), total: round(total / 60_000) },
+      buckets: buckets.map((ms) => round(ms / 60_000)),
+      risk,
+      samples: { total: pair.total, unavailable: pair.unavailable },
     });
   }
   return { rows: results, pairs: summaries, unavailable };

@@ -81,11 +81,13 @@ export function parseTrace(text: string): TraceRow[] {
       return v;
     };
     const r: TraceRow = {
-      row: i - 1, line,
+      row: i - 1,
+      line,
       time: num(text('time') ?? '', 'time', line, 0, 1e11),
       // any dBm is accepted here: 127 (HCI "not available") and out-of-range readings are counted by the replay
       rssi: num(text('rssi') ?? '', 'rssi', line, -1e6, 1e6),
-      rx: id('rx', true)!, tx: id('tx', true)!,
+      rx: id('rx', true)!,
+      tx: id('tx', true)!,
     };
     const rxModel = id('rx_model', false);
     const txModel = id('tx_model', false);

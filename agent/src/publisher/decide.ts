@@ -67,7 +67,8 @@ export interface PublishInput {
   cert?: CertValidity;
 }
 
-export type PublishReason = 'seal' | 'no-location' | 'stale-location' | 'untrusted' | 'no-certificate' | 'certificate-invalid' | 'already-sealed' | 'stationary';
+export type PublishReason =
+  'seal' | 'no-location' | 'stale-location' | 'untrusted' | 'no-certificate' | 'certificate-invalid' | 'already-sealed' | 'stationary';
 
 export interface PublishDecision {
   seal: boolean;
@@ -87,7 +88,8 @@ export function maxStayIntervalsOf(cfg: PublisherConfig): number {
 
 export function intervalMsOf(cfg: PublisherConfig): number {
   const ms = cfg.intervalMs ?? 30 * 60_000;
-  if (!(Number.isInteger(ms) && ms >= 60_000 && ms <= DAY_MS && DAY_MS % ms === 0)) throw new BeepkitError('E_CONFIG', `publisher: intervalMs ${ms} must divide a day and be ≥ 1 min`);
+  if (!(Number.isInteger(ms) && ms >= 60_000 && ms <= DAY_MS && DAY_MS % ms === 0))
+    throw new BeepkitError('E_CONFIG', `publisher: intervalMs ${ms} must divide a day and be ≥ 1 min`);
   return ms;
 }
 

@@ -18,7 +18,16 @@
  */
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import type { Geodata } from '@beepkit/protocol/geodata';
-import { DAY_MS, cellOf, decidePublish, maxStayIntervalsOf, type PublishDecision, type PublishInput, type PublishState, type PublisherConfig } from './decide.ts';
+import {
+  DAY_MS,
+  cellOf,
+  decidePublish,
+  maxStayIntervalsOf,
+  type PublishDecision,
+  type PublishInput,
+  type PublishState,
+  type PublisherConfig,
+} from './decide.ts';
 
 export interface PublisherOptions {
   config: PublisherConfig;
@@ -61,7 +70,10 @@ export class Publisher {
     }
     const fix = input.fix;
     const open = (): void => {
-      this.st = { last: { day: d.day, interval: d.interval, cell: d.cell! }, stay: { day: d.day, interval: d.interval, lastInterval: d.interval, cell: d.cell!, geodata: d.geodata!, start: fix.start, end: fix.end } };
+      this.st = {
+        last: { day: d.day, interval: d.interval, cell: d.cell! },
+        stay: { day: d.day, interval: d.interval, lastInterval: d.interval, cell: d.cell!, geodata: d.geodata!, start: fix.start, end: fix.end },
+      };
       this.#count('open');
     };
     if (d.reason === 'seal') {

@@ -26,7 +26,6 @@ import { OP } from '@beepkit/protocol/hci';
 
 const require = createRequire(import.meta.url);
 
-
 /** The HCI commands this port sends (protocol's one opcode table). */
 export const OPCODE = OP;
 
@@ -48,7 +47,10 @@ export interface CommandResult {
 export class HciCommander {
   private chain: Promise<unknown> = Promise.resolve();
   readonly counters = { commands: 0, failures: 0, timeouts: 0 };
-  constructor(private readonly socket: () => RawSocket | undefined, private readonly timeoutMs = 3_000) {}
+  constructor(
+    private readonly socket: () => RawSocket | undefined,
+    private readonly timeoutMs = 3_000,
+  ) {}
 
   send(opcode: number, params: Uint8Array = new Uint8Array(0)): Promise<CommandResult> {
     const run = this.chain.then(() => this.once(opcode, params));
@@ -199,7 +201,11 @@ export class LegacyAdvertiser {
  * A bleno instance on `target`, with its advertising path replaced by a LegacyAdvertiser. bleno reports
  * "poweredOn" on every LE Set Advertising Parameters CC: those caused by our own commands are not re-emitted.
  */
-export function openBleno(target: HciTarget, build?: (opts: Record<string, unknown>) => any, snoop?: BtsnoopWriter): { bleno: any; advertiser: LegacyAdvertiser } {
+export function openBleno(
+  target: HciTarget,
+  build?: (opts: Record<string, unknown>) => any,
+  snoop?: BtsnoopWriter,
+): { bleno: any; advertiser: LegacyAdvertiser } {
   const opts = hciBindingOptions(target);
   const bleno = build ? build(opts) : require('@stoprocent/bleno').withBindings('hci', opts);
   // bleno builds its HCI socket at once and opens it on the first state listener: everything is captured

@@ -13,7 +13,10 @@ export class BtsnoopWriter {
   private readonly out: WriteStream;
   private nextIndex = 0;
   readonly counters = { packets: 0, bytes: 0 };
-  constructor(readonly path: string, private readonly now: () => number) {
+  constructor(
+    readonly path: string,
+    private readonly now: () => number,
+  ) {
     this.out = createWriteStream(path, { flags: 'w', mode: 0o600 });
     this.out.on('error', () => {}); // a capture that cannot be written never stops the radio
     this.out.write(header());
@@ -41,7 +44,11 @@ export class BtsnoopWriter {
 }
 
 /** Taps a stack's HCI socket (write + 'data', as noble's and bleno's hci layers use it) into `snoop`. */
-export function tapHciSocket(socket: { write(b: Buffer): unknown; on(ev: 'data', f: (b: Buffer) => void): unknown } | undefined, snoop: BtsnoopWriter, name: string): void {
+export function tapHciSocket(
+  socket: { write(b: Buffer): unknown; on(ev: 'data', f: (b: Buffer) => void): unknown } | undefined,
+  snoop: BtsnoopWriter,
+  name: string,
+): void {
   if (!socket || typeof socket.write !== 'function') return;
   const index = snoop.add(name);
   const write = socket.write.bind(socket);

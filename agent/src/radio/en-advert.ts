@@ -47,7 +47,13 @@ export function nrpaFrom(seed: Uint8Array): string {
  * Rotates identity in lockstep: advertising off, LE Set Random Address with the interval's
  * non-resolvable private address, the new RPI | AEM, advertising on (ADV_NONCONN_IND, 200–270 ms).
  */
-export async function advertiseEn(radio: Radio, rpi: Uint8Array, aem: Uint8Array, address: string, intervalMs: AdvertiseOptions['intervalMs'] = EN_INTERVAL_MS): Promise<void> {
+export async function advertiseEn(
+  radio: Radio,
+  rpi: Uint8Array,
+  aem: Uint8Array,
+  address: string,
+  intervalMs: AdvertiseOptions['intervalMs'] = EN_INTERVAL_MS,
+): Promise<void> {
   if (!isNrpa(address)) throw new BeepkitError('E_FORMAT', 'EN advert: the address must be non-resolvable private (top two bits 00)');
   await radio.advertise(buildEnAdvert(rpi, aem), undefined, { address, connectable: false, intervalMs });
 }

@@ -127,7 +127,9 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> implements Gat
         clearTimeout(timer);
         this.removeListener('seen', on);
         signal?.removeEventListener('abort', onAbort);
-        void this.scanOff().catch(() => {}).then(() => (err ? reject(err) : resolve(a!)));
+        void this.scanOff()
+          .catch(() => {})
+          .then(() => (err ? reject(err) : resolve(a!)));
       };
       const timer = setTimeout(() => done(new BeepkitError('E_TIMEOUT', `no wearable found within ${timeoutMs} ms`)), timeoutMs);
       const on = (a: string): void => {
@@ -167,24 +169,28 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> implements Gat
       link.emit('close');
     };
     try {
-      const { chr, mtu } = await withTimeout((async () => {
-        await p.connectAsync();
-        p.once('disconnect', closed);
-        const { characteristics } = await p.discoverSomeServicesAndCharacteristicsAsync([PAIRING_SERVICE_UUID], [PAIRING_MESSAGE_UUID]);
-        const c = characteristics.find((x: any) => x.uuid === PAIRING_MESSAGE_UUID);
-        if (!c) throw new BeepkitError('E_NOT_FOUND', 'gatt central: no pairing characteristic');
-        const rx = new Reassembler();
-        c.on('data', (d: Buffer) => {
-          try {
-            const m = rx.push(new Uint8Array(d));
-            if (m) link.emit('message', m);
-          } catch {
-            rx.reset();
-          }
-        });
-        await c.subscribeAsync();
-        return { chr: c, mtu: p.mtu as number | undefined };
-      })(), this.o.connectTimeoutMs ?? 15_000, 'connect');
+      const { chr, mtu } = await withTimeout(
+        (async () => {
+          await p.connectAsync();
+          p.once('disconnect', closed);
+          const { characteristics } = await p.discoverSomeServicesAndCharacteristicsAsync([PAIRING_SERVICE_UUID], [PAIRING_MESSAGE_UUID]);
+          const c = characteristics.find((x: any) => x.uuid === PAIRING_MESSAGE_UUID);
+          if (!c) throw new BeepkitError('E_NOT_FOUND', 'gatt central: no pairing characteristic');
+          const rx = new Reassembler();
+          c.on('data', (d: Buffer) => {
+            try {
+              const m = rx.push(new Uint8Array(d));
+              if (m) link.emit('message', m);
+            } catch {
+              rx.reset();
+            }
+          });
+          await c.subscribeAsync();
+          return { chr: c, mtu: p.mtu as number | undefined };
+        })(),
+        this.o.connectTimeoutMs ?? 15_000,
+        'connect',
+      );
       const max = Math.max(20, Math.min(180, (mtu ?? 23) - 3));
       let chain: Promise<void> = Promise.resolve();
       link.send = (msg) => {

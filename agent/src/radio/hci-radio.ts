@@ -17,7 +17,16 @@ import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import type { AdvertEvent } from '../scan/types.ts';
 import { GattCentral } from './gatt-central.ts';
-import { EN_DUTY_CYCLE, type AdvertiseOptions, type GattCentralPort, type HciTarget, type Radio, type RadioEvents, type RadioPower, type ScanOptions } from './types.ts';
+import {
+  EN_DUTY_CYCLE,
+  type AdvertiseOptions,
+  type GattCentralPort,
+  type HciTarget,
+  type Radio,
+  type RadioEvents,
+  type RadioPower,
+  type ScanOptions,
+} from './types.ts';
 import { HciCommander, openBleno, readLocalVersion, type ControllerVersion, type LegacyAdvertiser } from './bleno-port.ts';
 import { hciBindingOptions } from './binding.ts';
 import { hostNow } from '@beepkit/protocol/clock';

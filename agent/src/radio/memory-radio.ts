@@ -167,7 +167,8 @@ export class MemoryRadio extends EventEmitter<RadioEvents> implements Radio {
     if (!this.#hasScanner || !this.#started) throw new BeepkitError('E_CONFIG', 'radio: no scanner controller');
     this.#clearDuty();
     const duty = opts.dutyCycle ?? EN_DUTY_CYCLE;
-    if (duty !== 'continuous' && !(duty.windowMs > 0 && duty.periodMs >= duty.windowMs)) throw new BeepkitError('E_CONFIG', 'radio: duty cycle needs 0 < windowMs <= periodMs');
+    if (duty !== 'continuous' && !(duty.windowMs > 0 && duty.periodMs >= duty.windowMs))
+      throw new BeepkitError('E_CONFIG', 'radio: duty cycle needs 0 < windowMs <= periodMs');
     this.#window(true);
     if (duty === 'continuous') return;
     const cycle = (): void => {
@@ -200,8 +201,12 @@ export class MemoryRadio extends EventEmitter<RadioEvents> implements Radio {
     if (opts.address !== undefined) this.#random = opts.address.toLowerCase();
     const random = !opts.publicAddress && this.#random !== null;
     this.#onAir = {
-      data: new Uint8Array(adData), ...(scanRspData ? { scanRsp: new Uint8Array(scanRspData) } : {}),
-      address: random ? this.#random! : this.address, addressType: random ? 'random' : 'public', connectable: !!opts.connectable, intervalMs: { ...iv },
+      data: new Uint8Array(adData),
+      ...(scanRspData ? { scanRsp: new Uint8Array(scanRspData) } : {}),
+      address: random ? this.#random! : this.address,
+      addressType: random ? 'random' : 'public',
+      connectable: !!opts.connectable,
+      intervalMs: { ...iv },
     };
     this.counters.advertised++;
     this.air.changed();
@@ -216,7 +221,14 @@ export class MemoryRadio extends EventEmitter<RadioEvents> implements Radio {
   hears(ad: MemoryAdvert, rssi: number): boolean {
     if (!this.scanning) return false;
     this.counters.adverts++;
-    const ev: AdvertEvent = { address: ad.address, addressType: ad.addressType, rssi, data: new Uint8Array(ad.data), connectable: ad.connectable, receivedAt: (this.#o.now ?? hostNow)() };
+    const ev: AdvertEvent = {
+      address: ad.address,
+      addressType: ad.addressType,
+      rssi,
+      data: new Uint8Array(ad.data),
+      connectable: ad.connectable,
+      receivedAt: (this.#o.now ?? hostNow)(),
+    };
     this.emit('advert', ev);
     return true;
   }

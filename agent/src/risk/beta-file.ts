@@ -16,7 +16,8 @@ export function parseBeta(text: string, source = 'risk.betaFile'): Beta {
   }
   if (!doc || doc.model !== 'song-logistic') throw new BeepkitError('E_CONFIG', `${source}: not a song-logistic fit (the file of \`beepkit risk fit --out\`)`);
   const b = doc.beta;
-  if (!Array.isArray(b) || b.length !== 5 || !b.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new BeepkitError('E_CONFIG', `${source}: beta must be 5 finite numbers`);
+  if (!Array.isArray(b) || b.length !== 5 || !b.every((x) => typeof x === 'number' && Number.isFinite(x)))
+    throw new BeepkitError('E_CONFIG', `${source}: beta must be 5 finite numbers`);
   return b as unknown as Beta;
 }
 

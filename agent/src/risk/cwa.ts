@@ -49,14 +49,16 @@ export interface DayRisk {
 
 export function cwaConfig(partial: Partial<CwaConfig> = {}): CwaConfig {
   const c = { ...CWA_DEFAULTS, ...partial };
-  if (c.weights.length !== c.bucketEdges.length + 1) throw new BeepkitError('E_CONFIG', `risk: need ${c.bucketEdges.length + 1} weights, got ${c.weights.length}`);
+  if (c.weights.length !== c.bucketEdges.length + 1)
+    throw new BeepkitError('E_CONFIG', `risk: need ${c.bucketEdges.length + 1} weights, got ${c.weights.length}`);
   if (c.bucketEdges.some((e, i) => i > 0 && e <= c.bucketEdges[i - 1])) throw new BeepkitError('E_CONFIG', 'risk: bucket edges must ascend');
   return c;
 }
 
 /** Weighted minutes of one window, or undefined when the drop rule removes it. */
 export function windowWeightedMinutes(w: WindowInput, c: CwaConfig = CWA_DEFAULTS): { weighted: number; minutes: number } | undefined {
-  if (w.msByBucket.length !== c.weights.length) throw new BeepkitError('E_RANGE', `risk: window has ${w.msByBucket.length} buckets, config ${c.weights.length}`);
+  if (w.msByBucket.length !== c.weights.length)
+    throw new BeepkitError('E_RANGE', `risk: window has ${w.msByBucket.length} buckets, config ${c.weights.length}`);
   let below = 0;
   let weighted = 0;
   for (let i = 0; i < w.msByBucket.length; i++) {

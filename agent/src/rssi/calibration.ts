@@ -88,7 +88,8 @@ export function calibrate(samples: readonly number[], opts: CalibrationOptions):
   const med = median(clean);
   const spread = 1.4826 * median(clean.map((s) => Math.abs(s - med)));
   const maxSpread = opts.maxSpreadDb ?? 6;
-  if (spread > maxSpread) throw new BeepkitError('E_CALIBRATION_SPREAD', `calibration: spread ${spread.toFixed(1)} dB > ${maxSpread} dB; move away from reflectors`);
+  if (spread > maxSpread)
+    throw new BeepkitError('E_CALIBRATION_SPREAD', `calibration: spread ${spread.toFixed(1)} dB > ${maxSpread} dB; move away from reflectors`);
   return { correction: Math.round((opts.expectedRssiAt1m - med) * 2) / 2, medianRssi: med, spreadDb: spread, samples: clean.length };
 }
 

@@ -33,7 +33,13 @@ export interface ModelTable {
   lookup(model: string | undefined): ModelCalibration;
 }
 
-interface Row { oem: string; device: string; model: string; rssi: number; tx: number }
+interface Row {
+  oem: string;
+  device: string;
+  model: string;
+  rssi: number;
+  tx: number;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -93,7 +99,9 @@ export function parseModelTable(text: string, version: string): ModelTable {
     if (r.oem) byOem.set(r.oem.toLowerCase(), [...(byOem.get(r.oem.toLowerCase()) ?? []), r]);
   }
   const all: ModelCalibration = { rssiCorrection: median(rows.map((r) => r.rssi)), txPower: median(rows.map((r) => r.tx)), source: 'fallback', name: 'median' };
-  const oems = new Map([...byOem].map(([k, rs]) => [k, { rssiCorrection: median(rs.map((r) => r.rssi)), txPower: median(rs.map((r) => r.tx)), source: 'oem' as const, name: k }]));
+  const oems = new Map(
+    [...byOem].map(([k, rs]) => [k, { rssiCorrection: median(rs.map((r) => r.rssi)), txPower: median(rs.map((r) => r.tx)), source: 'oem' as const, name: k }]),
+  );
   return {
     version,
     size: rows.length,

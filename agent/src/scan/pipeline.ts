@@ -14,7 +14,14 @@ import type { VisitDetector } from '../visits/detector.ts';
 import type { AdvertEvent, VenueObservation, VenueRegistry } from './types.ts';
 
 export const ADVERT_KINDS: readonly AdvertKind[] = [
-  'ibeacon', 'eddystone-uid', 'eddystone-url', 'eddystone-tlm', 'eddystone-eid', 'exposure-notification', 'beepkit-venue', 'unknown',
+  'ibeacon',
+  'eddystone-uid',
+  'eddystone-url',
+  'eddystone-tlm',
+  'eddystone-eid',
+  'exposure-notification',
+  'beepkit-venue',
+  'unknown',
 ];
 
 export interface PipelineOptions {
@@ -186,8 +193,18 @@ export class ScanPipeline {
         return a.kind;
       }
       p = {
-        key, kind: a.kind, address: ev.address, filter: new RssiFilter(this.o.filter), firstSeen: ev.receivedAt, lastSeen: ev.receivedAt,
-        samples: 0, rssi: NaN, txPower: tx, attenuation: NaN, minAttenuation: Infinity, sumAttenuation: 0,
+        key,
+        kind: a.kind,
+        address: ev.address,
+        filter: new RssiFilter(this.o.filter),
+        firstSeen: ev.receivedAt,
+        lastSeen: ev.receivedAt,
+        samples: 0,
+        rssi: NaN,
+        txPower: tx,
+        attenuation: NaN,
+        minAttenuation: Infinity,
+        sumAttenuation: 0,
       };
       this.peers.set(key, p);
       if (a.kind === 'exposure-notification') {
@@ -249,8 +266,15 @@ export class ScanPipeline {
       const venueId = p.key.slice(2);
       this.o.visits?.observe(venueId, p.rssi, att, ev.receivedAt);
       this.o.onVenue?.({
-        venueId, slot: a.slot, txPower: a.txPower, frame: ev.data, rssi: ev.rssi, filteredRssi: p.rssi, attenuation: att,
-        receivedAt: ev.receivedAt, address: ev.address,
+        venueId,
+        slot: a.slot,
+        txPower: a.txPower,
+        frame: ev.data,
+        rssi: ev.rssi,
+        filteredRssi: p.rssi,
+        attenuation: att,
+        receivedAt: ev.receivedAt,
+        address: ev.address,
       });
     }
   }

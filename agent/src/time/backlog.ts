@@ -16,7 +16,11 @@ export interface BackloggedTick<T> {
 export class TimeBacklog<T> {
   readonly #items: BackloggedTick<T>[] = [];
   dropped = 0;
-  constructor(private readonly mono: () => number, private readonly everyMs = 10_000, private readonly max = 8640) {}
+  constructor(
+    private readonly mono: () => number,
+    private readonly everyMs = 10_000,
+    private readonly max = 8640,
+  ) {}
 
   get size(): number {
     return this.#items.length;

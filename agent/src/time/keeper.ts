@@ -131,7 +131,10 @@ export class TimeKeeper {
     this.#gnssAt = this.#o.mono();
     this.#corrections++;
     // the offset alone: no position, no key
-    this.#o.logger.warn({ offsetS: Math.round(this.#offset / 1000), corrections: this.#corrections }, 'time: the host clock disagrees with GNSS time; sealing and signing with GNSS time');
+    this.#o.logger.warn(
+      { offsetS: Math.round(this.#offset / 1000), corrections: this.#corrections },
+      'time: the host clock disagrees with GNSS time; sealing and signing with GNSS time',
+    );
     this.#report();
   }
 
@@ -140,16 +143,29 @@ export class TimeKeeper {
   }
 
   status(): TimeStatus {
-    const base = { offsetMs: this.#offset, corrections: this.#corrections, ...(this.#gnssDelta !== undefined ? { gnssDeltaMs: this.#gnssDelta } : {}), ...(this.#ntp !== undefined ? { ntp: this.#ntp } : {}) };
+    const base = {
+      offsetMs: this.#offset,
+      corrections: this.#corrections,
+      ...(this.#gnssDelta !== undefined ? { gnssDeltaMs: this.#gnssDelta } : {}),
+      ...(this.#ntp !== undefined ? { ntp: this.#ntp } : {}),
+    };
     if (this.#o.scenario) return { source: 'scenario', trusted: true, reason: 'the scenario clock', ...base };
     const fresh = this.#gnssAt !== undefined && this.#o.mono() - this.#gnssAt <= (this.#o.gnssTrustMs ?? 3_600_000);
     if (fresh) return { source: 'gnss', trusted: true, reason: this.#offset ? 'corrected to GNSS time' : 'GNSS time agrees', ...base };
     // a correction made once stays (the host clock did not learn it), but only vouches while fresh
-    if (this.now() < (this.#o.buildDateMs ?? BUILD_DATE_MS)) return { source: 'unknown', trusted: false, code: 'E_TIME_UNTRUSTED', reason: 'the clock is before the build date', ...base };
+    if (this.now() < (this.#o.buildDateMs ?? BUILD_DATE_MS))
+      return { source: 'unknown', trusted: false, code: 'E_TIME_UNTRUSTED', reason: 'the clock is before the build date', ...base };
     const req = this.#o.require ?? 'auto';
     if (this.#ntp === true && req !== 'gnss') return { source: 'ntp', trusted: true, reason: 'NTP synchronised', ...base };
-    if (this.#ntp === undefined && req === 'auto') return { source: 'host', trusted: true, reason: 'the host cannot say whether NTP is synchronised; no GNSS time', ...base };
-    return { source: 'unknown', trusted: false, code: 'E_TIME_UNTRUSTED', reason: this.#ntp === false ? 'NTP not synchronised and no GNSS time' : `time.require is ${req} and no ${req === 'gnss' ? 'GNSS' : 'GNSS or NTP'} time`, ...base };
+    if (this.#ntp === undefined && req === 'auto')
+      return { source: 'host', trusted: true, reason: 'the host cannot say whether NTP is synchronised; no GNSS time', ...base };
+    return {
+      source: 'unknown',
+      trusted: false,
+      code: 'E_TIME_UNTRUSTED',
+      reason: this.#ntp === false ? 'NTP not synchronised and no GNSS time' : `time.require is ${req} and no ${req === 'gnss' ? 'GNSS' : 'GNSS or NTP'} time`,
+      ...base,
+    };
   }
 
   #report(): void {

@@ -9,7 +9,10 @@ export const systemTimeProbes: TimeProbes = {
       execFile('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { timeout: 3000 }, (err, out) => {
         if (!err) return resolve(out.trim() === 'yes');
         // no systemd (containers, some Pis): the timesync flag, else the host cannot say
-        stat('/run/systemd/timesync/synchronized').then(() => resolve(true), () => resolve(undefined));
+        stat('/run/systemd/timesync/synchronized').then(
+          () => resolve(true),
+          () => resolve(undefined),
+        );
       });
     }),
 };

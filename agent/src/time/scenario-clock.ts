@@ -15,13 +15,21 @@ import { BeepkitError } from '@beepkit/protocol';
 import { hostNow } from '@beepkit/protocol/clock';
 import { LinearClock, type ClockSpec, type ScenarioClock } from '@beepkit/protocol/clock-spec';
 
-interface Sample { now: number; speed: number; paused: boolean; at: number }
+interface Sample {
+  now: number;
+  speed: number;
+  paused: boolean;
+  at: number;
+}
 
 /** Follows a sim's control API clock (GET <url> → {now, speed, paused}). */
 export class ControlApiClock implements ScenarioClock {
   #s?: Sample;
   #timer?: NodeJS.Timeout;
-  constructor(private readonly url: string, private readonly pollMs = 500) {}
+  constructor(
+    private readonly url: string,
+    private readonly pollMs = 500,
+  ) {}
 
   get speed(): number {
     return this.#s?.speed ?? 1;

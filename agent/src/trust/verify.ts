@@ -54,9 +54,7 @@ export interface EvidenceBundle {
   sources: string[];
 }
 
-export type TrustVerdict =
-  | { ok: true; evidence: EvidenceBundle }
-  | { ok: false; reason: TrustReason; detail: string };
+export type TrustVerdict = { ok: true; evidence: EvidenceBundle } | { ok: false; reason: TrustReason; detail: string };
 
 function gnssQualityOk(f: GnssFixLike, c: TrustConfig): boolean {
   if (!f.usable) return false;
@@ -122,7 +120,8 @@ export function crossVerify(input: TrustInput, registry: VenueRegistry, cfg: Tru
       const limit = k * Math.hypot(a.accuracyM, b.accuracyM);
       if (d > limit) {
         return {
-          ok: false, reason: 'E_TRUST_DISAGREE',
+          ok: false,
+          reason: 'E_TRUST_DISAGREE',
           detail: `${a.source}${a.ref ? `(${a.ref})` : ''} and ${b.source}${b.ref ? `(${b.ref})` : ''} are ${d.toFixed(0)} m apart, limit ${limit.toFixed(0)} m`,
         };
       }
@@ -131,12 +130,20 @@ export function crossVerify(input: TrustInput, registry: VenueRegistry, cfg: Tru
   const fused = fuse(live) as FusedLocation;
   const venues: WireVenueObservation[] = [];
   for (const o of latestVenue.values()) {
-    if (fresh(o.receivedAt) && registry.get(o.venueId)) venues.push({ frame: o.frame, rssi: Math.max(-128, Math.min(127, Math.round(o.rssi))), receivedAtMs: o.receivedAt });
+    if (fresh(o.receivedAt) && registry.get(o.venueId))
+      venues.push({ frame: o.frame, rssi: Math.max(-128, Math.min(127, Math.round(o.rssi))), receivedAtMs: o.receivedAt });
   }
   const liveGnss = gnssFix && fresh(gnssFix.at) && input.gnss ? gnssSummary(input.gnss, gnssFix) : null;
   return {
     ok: true,
-    evidence: { time: input.now, gnss: liveGnss, venues, others: live.filter((f) => f.source !== 'gnss' && f.source !== 'venue'), fused, sources: [...kinds].sort() },
+    evidence: {
+      time: input.now,
+      gnss: liveGnss,
+      venues,
+      others: live.filter((f) => f.source !== 'gnss' && f.source !== 'venue'),
+      fused,
+      sources: [...kinds].sort(),
+    },
   };
 }
 
@@ -150,7 +157,11 @@ export interface CaRequestSigner {
 /** A CA request from an evidence bundle, signed by the day's pseudonym key. */
 export function buildCaRequest(evidence: EvidenceBundle, signer: CaRequestSigner, correlationId: Uint8Array, extra: Uint8Array = new Uint8Array(0)): CaRequest {
   const body: CaRequestBody = {
-    gnss: evidence.gnss, venues: evidence.venues, day: Math.floor(evidence.time / 86_400_000), pseudonymPublicKey: signer.publicKey, extra,
+    gnss: evidence.gnss,
+    venues: evidence.venues,
+    day: Math.floor(evidence.time / 86_400_000),
+    pseudonymPublicKey: signer.publicKey,
+    extra,
   };
   return { type: 'ca-request', correlationId, ...body, signature: signer.sign(caRequestSigningBytes(body)) };
 }

@@ -32,6 +32,7 @@ export function verifyReceipt(receipt: Receipt, batchBytes: Uint8Array, gatewayK
   if (!ed25519Verify(gatewayPublicKey, signingBytes(sth), sth.signature)) return { ok: false, reason: 'tree head signature invalid' };
   const leaf = leafHash(batchBytes);
   if (!equalBytes(receipt.entryHash, leaf)) return { ok: false, reason: 'receipt is for another ledger entry than this batch' };
-  if (!verifyInclusion(leaf, receipt.leafIndex, sth.treeSize, receipt.proof, sth.rootHash)) return { ok: false, reason: `inclusion proof of entry ${receipt.leafIndex} does not verify` };
+  if (!verifyInclusion(leaf, receipt.leafIndex, sth.treeSize, receipt.proof, sth.rootHash))
+    return { ok: false, reason: `inclusion proof of entry ${receipt.leafIndex} does not verify` };
   return { ok: true, sth };
 }

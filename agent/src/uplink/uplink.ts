@@ -38,7 +38,18 @@ import { verifyReceipt } from './receipt.ts';
 /** The uplink's retry backoff: 500 ms doubling to 60 s. */
 const UPLINK_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 60_000 };
 
-export const MALFORMED_CODES: ReadonlySet<string> = new Set(['E_CONFLICT', 'E_FORMAT', 'E_TRUNCATED', 'E_OVERRUN', 'E_TRAILING', 'E_VERSION', 'E_TYPE', 'E_RANGE', 'E_SIGNATURE', 'E_WINDOW']);
+export const MALFORMED_CODES: ReadonlySet<string> = new Set([
+  'E_CONFLICT',
+  'E_FORMAT',
+  'E_TRUNCATED',
+  'E_OVERRUN',
+  'E_TRAILING',
+  'E_VERSION',
+  'E_TYPE',
+  'E_RANGE',
+  'E_SIGNATURE',
+  'E_WINDOW',
+]);
 const CERT_CODES: ReadonlySet<string> = new Set(['E_EXPIRED', 'E_CERT']);
 
 export interface UplinkTransport {
@@ -87,7 +98,18 @@ export class Uplink extends EventEmitter {
   readonly #o: UplinkOptions;
   readonly #log: Logger;
   readonly #random: () => number;
-  readonly counters: UplinkCounters = { sent: 0, delivered: 0, deliveredItems: 0, receiptsInvalid: 0, timeouts: 0, rateLimited: 0, duplicatesAsDelivered: 0, quarantined: 0, reauthorisations: 0, retries: 0 };
+  readonly counters: UplinkCounters = {
+    sent: 0,
+    delivered: 0,
+    deliveredItems: 0,
+    receiptsInvalid: 0,
+    timeouts: 0,
+    rateLimited: 0,
+    duplicatesAsDelivered: 0,
+    quarantined: 0,
+    reauthorisations: 0,
+    retries: 0,
+  };
   /** ErrorReply codes received, counted. */
   readonly codes: Record<string, number> = {};
   #running = false;
@@ -306,9 +328,11 @@ export class Uplink extends EventEmitter {
         resolve();
       };
       const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
-      this.#wake = kickable ? done : () => {
-        if (!this.#running) done();
-      };
+      this.#wake = kickable
+        ? done
+        : () => {
+            if (!this.#running) done();
+          };
     });
   }
 }

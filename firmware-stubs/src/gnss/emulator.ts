@@ -40,7 +40,6 @@ export interface ScheduledFault {
   fault: GnssFault;
 }
 
-
 export interface GnssEmulatorOptions {
   /**
    * Directory for the stable symlink (default: a fresh short temp dir, removed on stop). The link

@@ -142,11 +142,58 @@ export class ReceiverModel {
     const faa = !fix ? 'N' : st.quality === 2 ? 'D' : 'A';
     const kn = (st.speed * 3600) / 1852;
     const sats = this.satellites(elapsed, !fix);
-    if (enabled('RMC')) out.push(encodeSentence(talker, 'RMC', [t, fix ? 'A' : 'V', la, ns, lo, ew, fix ? kn.toFixed(3) : '', fix ? st.track.toFixed(2) : '', ddmmyy(st.time), '', '', faa, 'V']));
-    if (enabled('VTG')) out.push(encodeSentence(talker, 'VTG', [fix ? st.track.toFixed(2) : '', 'T', '', 'M', fix ? kn.toFixed(3) : '', 'N', fix ? (st.speed * 3.6).toFixed(3) : '', 'K', faa]));
+    if (enabled('RMC'))
+      out.push(
+        encodeSentence(talker, 'RMC', [
+          t,
+          fix ? 'A' : 'V',
+          la,
+          ns,
+          lo,
+          ew,
+          fix ? kn.toFixed(3) : '',
+          fix ? st.track.toFixed(2) : '',
+          ddmmyy(st.time),
+          '',
+          '',
+          faa,
+          'V',
+        ]),
+      );
+    if (enabled('VTG'))
+      out.push(
+        encodeSentence(talker, 'VTG', [
+          fix ? st.track.toFixed(2) : '',
+          'T',
+          '',
+          'M',
+          fix ? kn.toFixed(3) : '',
+          'N',
+          fix ? (st.speed * 3.6).toFixed(3) : '',
+          'K',
+          faa,
+        ]),
+      );
     if (enabled('GGA')) {
       const alt = st.mode === 3 ? st.position.alt.toFixed(1) : '';
-      out.push(encodeSentence(talker, 'GGA', [t, la, ns, lo, ew, fix ? st.quality : 0, String(st.used).padStart(2, '0'), st.hdop.toFixed(2), alt, 'M', st.mode === 3 ? '32.0' : '', 'M', '', '']));
+      out.push(
+        encodeSentence(talker, 'GGA', [
+          t,
+          la,
+          ns,
+          lo,
+          ew,
+          fix ? st.quality : 0,
+          String(st.used).padStart(2, '0'),
+          st.hdop.toFixed(2),
+          alt,
+          'M',
+          st.mode === 3 ? '32.0' : '',
+          'M',
+          '',
+          '',
+        ]),
+      );
     }
     if (enabled('GSA')) {
       let left = st.used;
@@ -165,7 +212,13 @@ export class ReceiverModel {
         const n = Math.max(1, Math.ceil(group.length / 4));
         for (let i = 0; i < n; i++) {
           const f: (string | number)[] = [n, i + 1, String(group.length).padStart(2, '0')];
-          for (const s of group.slice(i * 4, i * 4 + 4)) f.push(String(s.sat.prn).padStart(2, '0'), String(s.el).padStart(2, '0'), String(s.az).padStart(3, '0'), s.snr === undefined ? '' : String(s.snr).padStart(2, '0'));
+          for (const s of group.slice(i * 4, i * 4 + 4))
+            f.push(
+              String(s.sat.prn).padStart(2, '0'),
+              String(s.el).padStart(2, '0'),
+              String(s.az).padStart(3, '0'),
+              s.snr === undefined ? '' : String(s.snr).padStart(2, '0'),
+            );
           out.push(encodeSentence(tk, 'GSV', [...f, 1]));
         }
       }
@@ -173,7 +226,16 @@ export class ReceiverModel {
     if (enabled('GLL')) out.push(encodeSentence(talker, 'GLL', [la, ns, lo, ew, t, fix ? 'A' : 'V', faa]));
     if (enabled('ZDA')) {
       const d = new Date(st.time);
-      out.push(encodeSentence(talker, 'ZDA', [t, String(d.getUTCDate()).padStart(2, '0'), String(d.getUTCMonth() + 1).padStart(2, '0'), d.getUTCFullYear(), '00', '00']));
+      out.push(
+        encodeSentence(talker, 'ZDA', [
+          t,
+          String(d.getUTCDate()).padStart(2, '0'),
+          String(d.getUTCMonth() + 1).padStart(2, '0'),
+          d.getUTCFullYear(),
+          '00',
+          '00',
+        ]),
+      );
     }
     return out;
   }

@@ -48,7 +48,7 @@ export async function replayLog(out: Pick<PtyWriter, 'write'>, text: string, clo
         if (last !== undefined) {
           let dt = tod - last;
           if (dt < -43_200) dt += 86_400;
-          if (dt > 0) await sleep(Math.min(dt, 60) * 1000 / speed);
+          if (dt > 0) await sleep((Math.min(dt, 60) * 1000) / speed);
         }
         last = tod;
       }

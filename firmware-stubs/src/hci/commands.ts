@@ -135,7 +135,10 @@ export const COMMANDS = new Map<number, CommandSpec>([
   [OP.LE_LTK_REPLY, { name: 'LE_LTK_REPLY', decode: (r) => ({ handle: r.u16('handle') & 0x0fff, ltk: r.bytes(16, 'ltk') }) }],
   [OP.LE_LTK_NEG_REPLY, { name: 'LE_LTK_NEG_REPLY', decode: handleOnly }],
   [OP.LE_READ_SUPPORTED_STATES, { name: 'LE_READ_SUPPORTED_STATES', decode: none }],
-  [OP.LE_SET_DATA_LENGTH, { name: 'LE_SET_DATA_LENGTH', decode: (r) => ({ handle: r.u16('handle') & 0x0fff, txOctets: r.u16('txOctets'), txTime: r.u16('txTime') }) }],
+  [
+    OP.LE_SET_DATA_LENGTH,
+    { name: 'LE_SET_DATA_LENGTH', decode: (r) => ({ handle: r.u16('handle') & 0x0fff, txOctets: r.u16('txOctets'), txTime: r.u16('txTime') }) },
+  ],
   [OP.LE_READ_MAX_DATA_LENGTH, { name: 'LE_READ_MAX_DATA_LENGTH', decode: none }],
   [OP.LE_SET_DEFAULT_PHY, { name: 'LE_SET_DEFAULT_PHY', decode: (r) => ({ allPhys: r.u8('allPhys'), tx: r.u8('txPhys'), rx: r.u8('rxPhys') }) }],
   [

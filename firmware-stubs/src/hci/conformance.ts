@@ -38,7 +38,7 @@ const MAX_UNITS = 0x01b0; // 270 ms
 export function enServiceData(ad: Buffer): Buffer | undefined {
   let list = false;
   let data: Buffer | undefined;
-  for (let i = 0; i < ad.length; ) {
+  for (let i = 0; i < ad.length;) {
     const len = ad[i];
     if (len === 0 || i + 1 + len > ad.length) break;
     const type = ad[i + 1];
@@ -72,7 +72,8 @@ export class EnConformance {
     const p = a.params;
     if (p.type !== 0x03) add('pdu-type', `PDU type 0x${p.type.toString(16).padStart(2, '0')}, not ADV_NONCONN_IND (0x03)`);
     if (p.ownAddressType !== 0x01) add('address-type', `own address type ${p.ownAddressType}, not random (1)`);
-    else if (a.address[5] >> 6 !== 0) add('address-kind', `address top bits ${(a.address[5] >> 6).toString(2).padStart(2, '0')}, not a non-resolvable private address (00)`);
+    else if (a.address[5] >> 6 !== 0)
+      add('address-kind', `address top bits ${(a.address[5] >> 6).toString(2).padStart(2, '0')}, not a non-resolvable private address (00)`);
     if (p.intervalMin < MIN_UNITS || p.intervalMax > MAX_UNITS || p.intervalMin > p.intervalMax) {
       add('interval', `interval ${p.intervalMin * 0.625}–${p.intervalMax * 0.625} ms, not within 200–270 ms`);
     }

@@ -19,7 +19,6 @@ import { HANDLERS, vendorSupported, commandSetOf } from './handlers.ts';
 import { EnConformance } from './conformance.ts';
 import type { HostLink, HostState } from './types.ts';
 
-
 export type { Logger };
 
 export interface ControllerOptions {
@@ -112,8 +111,22 @@ function rebuild(p: H4Packet): Buffer {
 export class VirtualController extends EventEmitter implements AirListener {
   readonly id: string;
   readonly air: Air;
-  readonly opts: Required<Pick<ControllerOptions, 'txPower' | 'manufacturer' | 'extendedFeature' | 'aclMtu' | 'aclCredits' | 'backlogLimit' | 'hardBacklogLimit'>>;
-  readonly counters: ControllerCounters = { commands: 0, events: 0, aclFromHost: 0, aclToHost: 0, reports: 0, hciErrors: 0, unknownCommands: 0, droppedEvents: 0, resets: 0, disallowed: 0, conformanceViolations: 0 };
+  readonly opts: Required<
+    Pick<ControllerOptions, 'txPower' | 'manufacturer' | 'extendedFeature' | 'aclMtu' | 'aclCredits' | 'backlogLimit' | 'hardBacklogLimit'>
+  >;
+  readonly counters: ControllerCounters = {
+    commands: 0,
+    events: 0,
+    aclFromHost: 0,
+    aclToHost: 0,
+    reports: 0,
+    hciErrors: 0,
+    unknownCommands: 0,
+    droppedEvents: 0,
+    resets: 0,
+    disallowed: 0,
+    conformanceViolations: 0,
+  };
   /** @internal state used by the command handlers. */
   st: HostState = freshState();
   /** @internal current BD_ADDR, little-endian. */
@@ -215,7 +228,10 @@ export class VirtualController extends EventEmitter implements AirListener {
     const mix = commandSetOf(p.opcode);
     if (mix && this.st.advCommandSet && this.st.advCommandSet !== mix) {
       this.counters.disallowed++;
-      this.log.warn({ id: this.id, command: commandName(p.opcode), used: this.st.advCommandSet }, 'legacy and extended advertising commands mixed: Command Disallowed');
+      this.log.warn(
+        { id: this.id, command: commandName(p.opcode), used: this.st.advCommandSet },
+        'legacy and extended advertising commands mixed: Command Disallowed',
+      );
       return this.reply(p.opcode, ev.STATUS.COMMAND_DISALLOWED);
     }
     if (mix) this.st.advCommandSet = mix;
@@ -325,7 +341,16 @@ export class VirtualController extends EventEmitter implements AirListener {
       timeoutUnits: init ? init.params.timeout : Math.round(link.supervisionTimeoutMs / 10),
     };
     st.links.set(hl.handle, hl);
-    const f = { status: 0, handle: hl.handle, role, peerAddressType: hl.peerAddressType, peerAddress: hl.peerAddress, intervalUnits: hl.intervalUnits, latency: 0, timeoutUnits: hl.timeoutUnits };
+    const f = {
+      status: 0,
+      handle: hl.handle,
+      role,
+      peerAddressType: hl.peerAddressType,
+      peerAddress: hl.peerAddress,
+      intervalUnits: hl.intervalUnits,
+      latency: 0,
+      timeoutUnits: hl.timeoutUnits,
+    };
     this.send(ev.leConnectionComplete(f, this.enhanced()), 'link');
   }
 

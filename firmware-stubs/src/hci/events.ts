@@ -127,7 +127,14 @@ export function leConnectionUpdateComplete(handle: number, intervalUnits: number
 
 /** An ACL packet to the host; `pb` must be 0b10 (first, flushable) or 0b01. */
 export function aclPacket(handle: number, pb: number, data: Uint8Array): Buffer {
-  return Buffer.concat([new LeWriter().u8(0x02).u16((handle & 0x0fff) | (pb << 12)).u16(data.length).done(), data]);
+  return Buffer.concat([
+    new LeWriter()
+      .u8(0x02)
+      .u16((handle & 0x0fff) | (pb << 12))
+      .u16(data.length)
+      .done(),
+    data,
+  ]);
 }
 
 const EVENT_NAMES: Record<number, string> = {

@@ -8,9 +8,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { BeepkitError } from '@beepkit/protocol';
 
-export type H4Packet =
-  | { kind: 'cmd'; opcode: number; params: Buffer }
-  | { kind: 'acl'; handle: number; pb: number; bc: number; data: Buffer };
+export type H4Packet = { kind: 'cmd'; opcode: number; params: Buffer } | { kind: 'acl'; handle: number; pb: number; bc: number; data: Buffer };
 
 export interface H4ParserOptions {
   /** Drop an incomplete packet after this many ms without completing bytes (default 250). */

@@ -18,8 +18,30 @@ export function vendorSupported(manufacturer: number, opcode: number): boolean {
   return VENDOR_COMMANDS.get(manufacturer)?.has(opcode) ?? false;
 }
 
-const LEGACY_ADV_COMMANDS = new Set<number>([OP.LE_SET_ADV_PARAMS, OP.LE_READ_ADV_TX_POWER, OP.LE_SET_ADV_DATA, OP.LE_SET_SCAN_RSP_DATA, OP.LE_SET_ADV_ENABLE, OP.LE_SET_SCAN_PARAMS, OP.LE_SET_SCAN_ENABLE, OP.LE_CREATE_CONN]);
-const EXTENDED_ADV_COMMANDS = new Set<number>([0x2035, 0x2036, 0x2037, 0x2038, 0x2039, 0x203a, 0x203b, 0x203c, 0x203d, OP.LE_SET_EXT_SCAN_PARAMS, OP.LE_SET_EXT_SCAN_ENABLE, OP.LE_EXT_CREATE_CONN]);
+const LEGACY_ADV_COMMANDS = new Set<number>([
+  OP.LE_SET_ADV_PARAMS,
+  OP.LE_READ_ADV_TX_POWER,
+  OP.LE_SET_ADV_DATA,
+  OP.LE_SET_SCAN_RSP_DATA,
+  OP.LE_SET_ADV_ENABLE,
+  OP.LE_SET_SCAN_PARAMS,
+  OP.LE_SET_SCAN_ENABLE,
+  OP.LE_CREATE_CONN,
+]);
+const EXTENDED_ADV_COMMANDS = new Set<number>([
+  0x2035,
+  0x2036,
+  0x2037,
+  0x2038,
+  0x2039,
+  0x203a,
+  0x203b,
+  0x203c,
+  0x203d,
+  OP.LE_SET_EXT_SCAN_PARAMS,
+  OP.LE_SET_EXT_SCAN_ENABLE,
+  OP.LE_EXT_CREATE_CONN,
+]);
 
 /** Core Vol 4 Part E 3.1.1: legacy and extended advertising/scanning/initiating commands may not be mixed until Reset. */
 export function commandSetOf(opcode: number): 'legacy' | 'extended' | undefined {
@@ -193,7 +215,16 @@ export const HANDLERS = new Map<number, Handler>([
       if (!init || !c.air.cancelConnect(c.id)) return c.reply(op, COMMAND_DISALLOWED);
       c.st.initiating = undefined;
       cc(c, op);
-      const f = { status: UNKNOWN_CONNECTION, handle: 0, role: 0, peerAddressType: init.params.peerAddressType, peerAddress: init.params.peerAddress, intervalUnits: 0, latency: 0, timeoutUnits: 0 };
+      const f = {
+        status: UNKNOWN_CONNECTION,
+        handle: 0,
+        role: 0,
+        peerAddressType: init.params.peerAddressType,
+        peerAddress: init.params.peerAddress,
+        intervalUnits: 0,
+        latency: 0,
+        timeoutUnits: 0,
+      };
       c.send(ev.leConnectionComplete(f, c.enhanced()), 'reply');
     },
   ],
@@ -220,7 +251,8 @@ export const HANDLERS = new Map<number, Handler>([
     (c, p, op) => {
       if (!c.st.links.has(p.handle)) return cc(c, op, new LeWriter().u8(UNKNOWN_CONNECTION).u16(p.handle).done());
       ret(c, op, (w) => w.u16(p.handle));
-      if (c.st.leEventMask[0] & 0x40) c.send(ev.leDataLengthChange(p.handle, Math.min(p.txOctets, MAX_OCTETS), Math.min(p.txTime, MAX_TIME), MAX_OCTETS, MAX_TIME), 'link');
+      if (c.st.leEventMask[0] & 0x40)
+        c.send(ev.leDataLengthChange(p.handle, Math.min(p.txOctets, MAX_OCTETS), Math.min(p.txTime, MAX_TIME), MAX_OCTETS, MAX_TIME), 'link');
     },
   ],
   [

@@ -10,8 +10,16 @@ import type { Enu } from './geo.ts';
 import { childSeed, mulberry32 } from './rng.ts';
 import type { Waypoint } from './trajectory.ts';
 import {
-  DEFAULT_AIR, FAULT_KINDS, SURFACES,
-  type BeaconSpec, type DeviceSpec, type FaultKind, type FaultSpec, type Scenario, type Surface, type VenueSpec,
+  DEFAULT_AIR,
+  FAULT_KINDS,
+  SURFACES,
+  type BeaconSpec,
+  type DeviceSpec,
+  type FaultKind,
+  type FaultSpec,
+  type Scenario,
+  type Surface,
+  type VenueSpec,
 } from './schema.ts';
 
 type Obj = Record<string, unknown>;
@@ -97,11 +105,19 @@ export function validateScenario(doc: unknown): Scenario {
     sensitivityDbm: v.at('air.sensitivityDbm').num(airO.sensitivityDbm, { def: DEFAULT_AIR.sensitivityDbm, max: 0 }),
   };
   const region = v.at('region').str(o.region, 'region/county/city');
-  const venues = v.at('venues').arr(o.venues, true).map((x, i) => venue(v.at('venues').at(i), x, region));
+  const venues = v
+    .at('venues')
+    .arr(o.venues, true)
+    .map((x, i) => venue(v.at('venues').at(i), x, region));
   const venueById = new Map(venues.map((x) => [x.id, x]));
   const devices: DeviceSpec[] = [];
-  v.at('devices').arr(o.devices).forEach((x, i) => devices.push(...device(v.at('devices').at(i), x, venueById, seed, duration)));
-  unique(v.at('venues'), venues.map((x) => x.id));
+  v.at('devices')
+    .arr(o.devices)
+    .forEach((x, i) => devices.push(...device(v.at('devices').at(i), x, venueById, seed, duration)));
+  unique(
+    v.at('venues'),
+    venues.map((x) => x.id),
+  );
   unique(v.at('devices'), [...devices.map((x) => x.id), ...venues.flatMap((x) => x.beacons.map((b) => b.id))]);
   const ids = new Set(devices.map((d) => d.id));
   for (const d of devices) {
@@ -109,14 +125,20 @@ export function validateScenario(doc: unknown): Scenario {
       v.at(`devices.${d.id}.carer`).fail(`"${d.carer}" is not an agent of this scenario`);
     }
   }
-  const faults = v.at('faults').arr(o.faults, true).map((x, i) => fault(v.at('faults').at(i), x, ids, duration));
-  const diagnoses = v.at('diagnoses').arr(o.diagnoses, true).map((x, i) => {
-    const dv = v.at('diagnoses').at(i);
-    const d = dv.obj(x);
-    const device = dv.at('device').str(d.device);
-    if (!ids.has(device)) dv.at('device').fail(`unknown device "${device}"`);
-    return { at: dv.at('at').num(d.at, { min: 0, max: duration }), device };
-  });
+  const faults = v
+    .at('faults')
+    .arr(o.faults, true)
+    .map((x, i) => fault(v.at('faults').at(i), x, ids, duration));
+  const diagnoses = v
+    .at('diagnoses')
+    .arr(o.diagnoses, true)
+    .map((x, i) => {
+      const dv = v.at('diagnoses').at(i);
+      const d = dv.obj(x);
+      const device = dv.at('device').str(d.device);
+      if (!ids.has(device)) dv.at('device').fail(`unknown device "${device}"`);
+      return { at: dv.at('at').num(d.at, { min: 0, max: duration }), device };
+    });
   return {
     name: v.at('name').id(o.name),
     description: v.at('description').str(o.description, ''),
@@ -145,23 +167,32 @@ function venue(v: V, x: unknown, region: string): VenueSpec {
   const o = v.obj(x);
   const id = v.at('id').id(o.id);
   const center = v.at('center').enu(o.center);
-  const beacons: BeaconSpec[] = v.at('beacons').arr(o.beacons, true).map((b, i) => {
-    const bv = v.at('beacons').at(i);
-    const bo = bv.obj(b);
-    return {
-      id: bv.at('id').id(bo.id),
-      position: bv.at('position').enu(bo.position),
-      txPower: bv.at('txPower').num(bo.txPower, { def: -4, min: -40, max: 20 }),
-      intervalMs: bv.at('intervalMs').num(bo.intervalMs, { def: 100, min: 20, max: 10240 }),
-    };
-  });
+  const beacons: BeaconSpec[] = v
+    .at('beacons')
+    .arr(o.beacons, true)
+    .map((b, i) => {
+      const bv = v.at('beacons').at(i);
+      const bo = bv.obj(b);
+      return {
+        id: bv.at('id').id(bo.id),
+        position: bv.at('position').enu(bo.position),
+        txPower: bv.at('txPower').num(bo.txPower, { def: -4, min: -40, max: 20 }),
+        intervalMs: bv.at('intervalMs').num(bo.intervalMs, { def: 100, min: 20, max: 10240 }),
+      };
+    });
   return {
     id,
     name: v.at('name').str(o.name, id),
     region: `${v.at('region').str(o.region, region)}/${id}`,
     center,
     radius: v.at('radius').num(o.radius, { min: 0.5 }),
-    polygon: o.polygon === undefined ? undefined : v.at('polygon').arr(o.polygon).map((p, i) => v.at('polygon').at(i).enu(p)),
+    polygon:
+      o.polygon === undefined
+        ? undefined
+        : v
+            .at('polygon')
+            .arr(o.polygon)
+            .map((p, i) => v.at('polygon').at(i).enu(p)),
     surface: v.at('surface').oneOf<Surface>(o.surface, SURFACES, 'other'),
     slotSeconds: v.at('slotSeconds').num(o.slotSeconds, { def: 60, min: 1, max: 86400, int: true }),
     beacons,
@@ -191,8 +222,11 @@ function waypoints(v: V, x: unknown, venues: Map<string, VenueSpec>): Waypoint[]
 function traceSpec(v: V, x: unknown): NonNullable<DeviceSpec['rssiTrace']> {
   const o = v.obj(x);
   return {
-    file: v.at('file').str(o.file), heardBy: v.at('heardBy').id(o.heardBy), startAt: v.at('startAt').num(o.startAt, { def: 0, min: 0 }),
-    ...(o.rx !== undefined ? { rx: v.at('rx').str(o.rx) } : {}), ...(o.tx !== undefined ? { tx: v.at('tx').str(o.tx) } : {}),
+    file: v.at('file').str(o.file),
+    heardBy: v.at('heardBy').id(o.heardBy),
+    startAt: v.at('startAt').num(o.startAt, { def: 0, min: 0 }),
+    ...(o.rx !== undefined ? { rx: v.at('rx').str(o.rx) } : {}),
+    ...(o.tx !== undefined ? { tx: v.at('tx').str(o.tx) } : {}),
   };
 }
 
@@ -210,13 +244,19 @@ function device(v: V, x: unknown, venues: Map<string, VenueSpec>, seed: number, 
   const txPower = v.at('txPower').num(o.txPower, { def: -8, min: -40, max: 20 });
   const rssiTrace = o.rssiTrace === undefined ? undefined : traceSpec(v.at('rssiTrace'), o.rssiTrace);
   if (role !== 'crowd') {
-    return [{
-      id, role, label: v.at('label').str(o.label, id), txPower, gnss,
-      path: waypoints(v.at('path'), o.path, venues),
-      carer: o.carer === undefined ? undefined : v.at('carer').id(o.carer),
-      hostless: false,
-      ...(rssiTrace ? { rssiTrace } : {}),
-    }];
+    return [
+      {
+        id,
+        role,
+        label: v.at('label').str(o.label, id),
+        txPower,
+        gnss,
+        path: waypoints(v.at('path'), o.path, venues),
+        carer: o.carer === undefined ? undefined : v.at('carer').id(o.carer),
+        hostless: false,
+        ...(rssiTrace ? { rssiTrace } : {}),
+      },
+    ];
   }
   // A crowd expands into `count` host-less advertisers on seeded random walks.
   const count = v.at('count').num(o.count, { min: 1, max: 5000, int: true });
@@ -244,7 +284,16 @@ function device(v: V, x: unknown, venues: Map<string, VenueSpec>, seed: number, 
       p = q;
     }
     // a recorded RSSI trace belongs to the crowd's first member
-    out.push({ id: `${id}-${String(i).padStart(3, '0')}`, role: 'agent', label: `${id} #${i}`, txPower, gnss: { ...gnss, enabled: false }, path, hostless: true, ...(rssiTrace && i === 0 ? { rssiTrace } : {}) });
+    out.push({
+      id: `${id}-${String(i).padStart(3, '0')}`,
+      role: 'agent',
+      label: `${id} #${i}`,
+      txPower,
+      gnss: { ...gnss, enabled: false },
+      path,
+      hostless: true,
+      ...(rssiTrace && i === 0 ? { rssiTrace } : {}),
+    });
   }
   return out;
 }

@@ -18,8 +18,16 @@ export type FaultKind =
   | 'hci-reset' // the BLE controller resets under the host
   | 'ble-off'; // the device's radio goes silent
 export const FAULT_KINDS: readonly FaultKind[] = [
-  'gnss-outage', 'gnss-silence', 'gnss-bad-checksum', 'gnss-truncated', 'gnss-garbage',
-  'gnss-time-jump', 'gnss-position-jump', 'gnss-unplug', 'hci-reset', 'ble-off',
+  'gnss-outage',
+  'gnss-silence',
+  'gnss-bad-checksum',
+  'gnss-truncated',
+  'gnss-garbage',
+  'gnss-time-jump',
+  'gnss-position-jump',
+  'gnss-unplug',
+  'hci-reset',
+  'ble-off',
 ];
 
 export interface AirParams {

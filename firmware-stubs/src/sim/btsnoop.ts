@@ -12,7 +12,10 @@ export class SimCapture {
   private readonly out: WriteStream;
   private next = 0;
   packets = 0;
-  constructor(path: string, private readonly now: () => number) {
+  constructor(
+    path: string,
+    private readonly now: () => number,
+  ) {
     this.out = createWriteStream(path, { flags: 'w', mode: 0o600 });
     this.out.on('error', () => {});
     this.out.write(header());

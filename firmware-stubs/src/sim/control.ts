@@ -63,7 +63,11 @@ export class ControlServer {
     if (route === 'GET /devices') return send(res, 200, sim.deviceStates());
     if (route === 'GET /events') {
       const since = Number(url.searchParams.get('since') ?? '-Infinity');
-      return send(res, 200, sim.events.filter((e) => e.t >= since));
+      return send(
+        res,
+        200,
+        sim.events.filter((e) => e.t >= since),
+      );
     }
     if (route === 'GET /clock') return send(res, 200, sim.clock.toJSON());
     if (route === 'GET /conformance') return send(res, 200, sim.conformance());
@@ -76,9 +80,12 @@ export class ControlServer {
     const move = /^\/devices\/([^/]+)\/move$/.exec(url.pathname);
     if (req.method === 'POST' && move) {
       const b = await readJson(req);
-      const to = typeof b.lat === 'number' && typeof b.lon === 'number' ? { lat: b.lat, lon: b.lon }
-        : typeof b.x === 'number' && typeof b.y === 'number' ? { x: b.x, y: b.y }
-          : undefined;
+      const to =
+        typeof b.lat === 'number' && typeof b.lon === 'number'
+          ? { lat: b.lat, lon: b.lon }
+          : typeof b.x === 'number' && typeof b.y === 'number'
+            ? { x: b.x, y: b.y }
+            : undefined;
       if (!to) throw new BeepkitError('E_FORMAT', 'move: body must be {x, y} or {lat, lon} (numbers)');
       const id = decodeURIComponent(move[1]!);
       const p = sim.move(id, to);

@@ -24,7 +24,13 @@ export function venuePayload(scenario: Pick<Scenario, 'seed' | 'name'>, venueId:
 }
 
 /** A payloadFn for a venue beacon: the frame of the current slot on `now` (scenario clock), computed once per slot. */
-export function venueFrames(scenario: Pick<Scenario, 'seed' | 'name'>, venueId: string, slotSeconds: number, txPower: number, now: () => number): () => Uint8Array {
+export function venueFrames(
+  scenario: Pick<Scenario, 'seed' | 'name'>,
+  venueId: string,
+  slotSeconds: number,
+  txPower: number,
+  now: () => number,
+): () => Uint8Array {
   let slot = -1;
   let frame: Uint8Array = new Uint8Array(0);
   return () => {

@@ -36,7 +36,8 @@ export function loadRssiTrack(spec: RssiTraceSpec, txAirId: string, rxAirId: str
     const f = l.split(',').map((s) => s.trim());
     const time = Number(f[ti]);
     const rssi = Number(f[ri]);
-    if (!Number.isFinite(time) || !Number.isFinite(rssi)) throw new BeepkitError('E_CONFIG', `rssiTrace ${spec.file} line ${i + 2}: time and rssi must be numbers`);
+    if (!Number.isFinite(time) || !Number.isFinite(rssi))
+      throw new BeepkitError('E_CONFIG', `rssiTrace ${spec.file} line ${i + 2}: time and rssi must be numbers`);
     return { time, rssi, rx: f[rxi], tx: f[txi] };
   });
   const pairs = new Set(rows.map((r) => `${r.rx}|${r.tx}`));

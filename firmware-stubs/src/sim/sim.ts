@@ -128,8 +128,13 @@ export class Sim implements SimView {
       else this.linkDir = this.ownLinkDir = shortDir('bk-sim-');
       for (const v of sc.venues) {
         for (const b of v.beacons) {
-          this.air.addBeacon({ id: b.id, position: b.position, txPower: b.txPower, intervalMs: b.intervalMs,
-            payloadFn: venueFrames(sc, v.id, v.slotSeconds, b.txPower, () => this.clock.now()) });
+          this.air.addBeacon({
+            id: b.id,
+            position: b.position,
+            txPower: b.txPower,
+            intervalMs: b.intervalMs,
+            payloadFn: venueFrames(sc, v.id, v.slotSeconds, b.txPower, () => this.clock.now()),
+          });
         }
       }
       if (this.o.btsnoop) this.capture = new SimCapture(this.o.btsnoop, () => this.clock.now());
@@ -193,7 +198,15 @@ export class Sim implements SimView {
     for (const d of this.devices.values()) {
       if (d.spec.hostless) continue;
       const p = this.latLonOf(d);
-      out.push({ id: d.spec.id, role: d.spec.role, label: d.spec.label, gnss: d.gnss?.path ?? null, hciScan: d.scan!.path, hciAdvertise: d.adv!.path, position: { lat: p.lat, lon: p.lon } });
+      out.push({
+        id: d.spec.id,
+        role: d.spec.role,
+        label: d.spec.label,
+        gnss: d.gnss?.path ?? null,
+        hciScan: d.scan!.path,
+        hciAdvertise: d.adv!.path,
+        position: { lat: p.lat, lon: p.lon },
+      });
     }
     return out;
   }
@@ -203,12 +216,20 @@ export class Sim implements SimView {
     return [...this.devices.values()].map((d) => {
       const pos = this.positionOf(d);
       return {
-        id: d.spec.id, role: d.spec.role, label: d.spec.label, hostless: d.spec.hostless,
-        x: pos.x, y: pos.y, position: this.latLonOf(d), moved: d.override !== undefined,
+        id: d.spec.id,
+        role: d.spec.role,
+        label: d.spec.label,
+        hostless: d.spec.hostless,
+        x: pos.x,
+        y: pos.y,
+        position: this.latLonOf(d),
+        moved: d.override !== undefined,
         radioOff: d.offUntil !== undefined,
         gnss: d.gnss ? { path: d.gnss.path, plugged: d.gnss.plugged, epochs: d.gnss.epochs, intervalMs: d.gnss.intervalMs } : null,
-        hciScan: d.scan?.path ?? null, hciAdvertise: d.adv?.path ?? null,
-        scanAddress: d.scan?.address ?? null, advertiseAddress: d.adv?.address ?? null,
+        hciScan: d.scan?.path ?? null,
+        hciAdvertise: d.adv?.path ?? null,
+        scanAddress: d.scan?.address ?? null,
+        advertiseAddress: d.adv?.address ?? null,
       };
     });
   }
@@ -224,7 +245,12 @@ export class Sim implements SimView {
    * The EN conformance mode's verdict over every hosted device's controllers: EN adverts checked, breaches by
    * device and rule, and the last (≤ 100) breaches.
    */
-  conformance(): { checked: number; violations: number; byDevice: Record<string, Record<string, number>>; recent: { device: string; role: string; rule: string; message: string }[] } {
+  conformance(): {
+    checked: number;
+    violations: number;
+    byDevice: Record<string, Record<string, number>>;
+    recent: { device: string; role: string; rule: string; message: string }[];
+  } {
     let checked = 0;
     let violations = 0;
     const byDevice: Record<string, Record<string, number>> = {};
@@ -272,7 +298,14 @@ export class Sim implements SimView {
     return this.record(d.id, f.kind, source, eff.effect, spec.duration, spec.params);
   }
 
-  private record(device: string, kind: SimEvent['kind'], source: SimEvent['source'], detail: string, duration?: number, params?: Record<string, number>): SimEvent {
+  private record(
+    device: string,
+    kind: SimEvent['kind'],
+    source: SimEvent['source'],
+    detail: string,
+    duration?: number,
+    params?: Record<string, number>,
+  ): SimEvent {
     const e: SimEvent = { t: this.clock.elapsedSeconds(), time: new Date(this.clock.now()).toISOString(), device, kind, source, detail };
     if (duration !== undefined) e.duration = duration;
     if (params && Object.keys(params).length) e.params = params;
@@ -284,12 +317,14 @@ export class Sim implements SimView {
 
   /** Devices with a recorded RSSI trace: the air reports them to their listener with those values at those times. */
   private installTraces(): void {
-    const tracks = this.scenario.devices.filter((d) => d.rssiTrace).map((d) => {
-      const spec = d.rssiTrace!;
-      const rx = this.scenario.devices.find((x) => x.id === spec.heardBy);
-      if (!rx || rx.hostless) throw new BeepkitError('E_CONFIG', `device ${d.id}: rssiTrace.heardBy must name a device with a radio`);
-      return loadRssiTrack(spec, d.hostless ? d.id : `${d.id}/adv`, `${rx.id}/scan`, this.clock.startTime);
-    });
+    const tracks = this.scenario.devices
+      .filter((d) => d.rssiTrace)
+      .map((d) => {
+        const spec = d.rssiTrace!;
+        const rx = this.scenario.devices.find((x) => x.id === spec.heardBy);
+        if (!rx || rx.hostless) throw new BeepkitError('E_CONFIG', `device ${d.id}: rssiTrace.heardBy must name a device with a radio`);
+        return loadRssiTrack(spec, d.hostless ? d.id : `${d.id}/adv`, `${rx.id}/scan`, this.clock.startTime);
+      });
     if (tracks.length) this.air.setRssiSource((this.traces = new TraceRssi(tracks)).source);
   }
 
@@ -305,7 +340,15 @@ export class Sim implements SimView {
     for (const role of ['scan', 'adv'] as const) {
       const address = controllerAddress(`${this.scenario.name}/${spec.id}/${role}`);
       // EN conformance mode on every sim controller (every HIL run and trial): GET /conformance
-      const ctl = new VirtualController({ air: this.air, address, id: `${spec.id}/${role}`, position: start, txPower: spec.txPower, logger: this.log, enConformance: true });
+      const ctl = new VirtualController({
+        air: this.air,
+        address,
+        id: `${spec.id}/${role}`,
+        position: start,
+        txPower: spec.txPower,
+        logger: this.log,
+        enConformance: true,
+      });
       ctl.on('conformance', (v: EnViolation) => {
         this.violations.push({ device: spec.id, role, ...v });
         if (this.violations.length > 100) this.violations.shift();
@@ -370,7 +413,15 @@ export class Sim implements SimView {
       const id = enIdentity(d.tek!, now, d.spec.txPower);
       if (this.air.has(d.id)) this.air.removeBeacon(d.id);
       d.enin = id.enin;
-      this.air.addBeacon({ id: d.id, position: this.positionOf(d), txPower: d.spec.txPower, intervalMs: EN_INTERVAL_MS, payload: id.payload, address: id.address, addressType: 1 });
+      this.air.addBeacon({
+        id: d.id,
+        position: this.positionOf(d),
+        txPower: d.spec.txPower,
+        intervalMs: EN_INTERVAL_MS,
+        payload: id.payload,
+        address: id.address,
+        addressType: 1,
+      });
     }
     this.placeOnAir(d);
   }

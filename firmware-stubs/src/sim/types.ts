@@ -42,7 +42,12 @@ export interface SimView {
   deviceLines(): DeviceLine[];
   deviceStates(): Record<string, unknown>[];
   /** The EN conformance mode's verdict over every hosted controller (GET /conformance). */
-  conformance(): { checked: number; violations: number; byDevice: Record<string, Record<string, number>>; recent: { device: string; role: string; rule: string; message: string }[] };
+  conformance(): {
+    checked: number;
+    violations: number;
+    byDevice: Record<string, Record<string, number>>;
+    recent: { device: string; role: string; rule: string; message: string }[];
+  };
   device(id: string): { spec: DeviceSpec; scan?: { address: string }; adv?: { address: string }; gnss?: { intervalMs: number } };
   move(id: string, to: Enu | LatLon): Enu;
   fault(f: { device: string; kind: FaultKind; duration?: number; params?: Record<string, number> }, source?: SimEvent['source']): SimEvent;

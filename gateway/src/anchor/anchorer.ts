@@ -42,7 +42,10 @@ export interface AnchorerOptions {
   registry?: Registry;
 }
 
-interface Point { treeSize: number; blockHeight: number }
+interface Point {
+  treeSize: number;
+  blockHeight: number;
+}
 
 export class Anchorer {
   readonly #o: AnchorerOptions;
@@ -78,9 +81,21 @@ export class Anchorer {
     this.#gas = add(new Counter('beepkit_anchor_gas_used_total', 'Gas used by anchor transactions'));
     this.#errors = add(new Counter('beepkit_anchor_errors_total', 'Failed anchor rounds, by error code (E_RPC: node unreachable; E_REVERT: refused)'));
     add(new Gauge('beepkit_anchor_last_gas_used', 'Gas used by the last anchor transaction', () => [{ value: this.lastGasUsed }]));
-    add(new Gauge('beepkit_anchor_backlog_tree_heads', 'Tree heads (blocks) of the local ledger newer than the newest anchored one, per chain', () => this.#o.chains.map((chain) => ({ labels: { chain }, value: this.backlog(chain).treeHeads }))));
-    add(new Gauge('beepkit_anchor_backlog_entries', 'Ledger entries not yet covered by an anchored tree head, per chain', () => this.#o.chains.map((chain) => ({ labels: { chain }, value: this.backlog(chain).entries }))));
-    add(new Gauge('beepkit_anchor_tree_size', 'Newest anchored tree size per chain', () => this.#o.chains.map((chain) => ({ labels: { chain }, value: this.anchored[chain].treeSize }))));
+    add(
+      new Gauge('beepkit_anchor_backlog_tree_heads', 'Tree heads (blocks) of the local ledger newer than the newest anchored one, per chain', () =>
+        this.#o.chains.map((chain) => ({ labels: { chain }, value: this.backlog(chain).treeHeads })),
+      ),
+    );
+    add(
+      new Gauge('beepkit_anchor_backlog_entries', 'Ledger entries not yet covered by an anchored tree head, per chain', () =>
+        this.#o.chains.map((chain) => ({ labels: { chain }, value: this.backlog(chain).entries })),
+      ),
+    );
+    add(
+      new Gauge('beepkit_anchor_tree_size', 'Newest anchored tree size per chain', () =>
+        this.#o.chains.map((chain) => ({ labels: { chain }, value: this.anchored[chain].treeSize })),
+      ),
+    );
     add(new Gauge('beepkit_anchor_consecutive_failures', 'Anchor rounds failed in a row (backing off while > 0)', () => [{ value: this.failures }]));
   }
 
@@ -188,7 +203,8 @@ export class Anchorer {
       const s = await this.#o.sth(chain);
       if (!s) continue;
       this.local[chain] = { treeSize: s.treeSize, blockHeight: s.blockHeight };
-      if (s.treeSize > this.anchored[chain].treeSize) heads.push({ chain, treeSize: s.treeSize, rootHash: s.rootHash, timestampMs: s.timestampMs, blockHeight: s.blockHeight, signature: s.signature });
+      if (s.treeSize > this.anchored[chain].treeSize)
+        heads.push({ chain, treeSize: s.treeSize, rootHash: s.rootHash, timestampMs: s.timestampMs, blockHeight: s.blockHeight, signature: s.signature });
     }
     if (heads.length === 0) return heads;
     const tx = await evm.signAnchor(this.#o.contract, heads);

@@ -16,7 +16,11 @@ export function anvilBinary(): string {
   try {
     pkg = createRequire(import.meta.url).resolve('@foundry-rs/anvil-linux-amd64/package.json');
   } catch (cause) {
-    throw new BeepkitError('E_CONFIG', 'anvil is not installed: it comes with the npm package @foundry-rs/anvil-linux-amd64 (x64 Linux only), an optional dependency of the gateway installed by npm ci in a checkout, not by the packed kit', { cause });
+    throw new BeepkitError(
+      'E_CONFIG',
+      'anvil is not installed: it comes with the npm package @foundry-rs/anvil-linux-amd64 (x64 Linux only), an optional dependency of the gateway installed by npm ci in a checkout, not by the packed kit',
+      { cause },
+    );
   }
   return join(dirname(pkg), 'bin', 'anvil');
 }

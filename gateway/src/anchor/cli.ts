@@ -55,7 +55,7 @@ export function registerAnchor(gw: Command): void {
       }
     });
   a.command('admit')
-    .description("admit a gateway: its ledger key (from its data dir or --ledger-key) anchors from --account (re-admitting rotates the account)")
+    .description('admit a gateway: its ledger key (from its data dir or --ledger-key) anchors from --account (re-admitting rotates the account)')
     .requiredOption('--rpc <url>', 'JSON-RPC URL')
     .requiredOption('--key <file>', "the admin's EVM key file")
     .requiredOption('--contract <address>', 'AnchorRegistry address')
@@ -76,4 +76,3 @@ export function registerAnchor(gw: Command): void {
       }
     });
 }
-

@@ -27,7 +27,10 @@ export interface Compiled {
 export function compileContracts(dir = CONTRACTS_DIR): Compiled {
   const solc = createRequire(import.meta.url)('solc') as { compile(input: string): string; version(): string };
   const sources: Record<string, { content: string }> = {};
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.sol')).sort()) sources[f] = { content: readFileSync(join(dir, f), 'utf8') };
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.sol'))
+    .sort())
+    sources[f] = { content: readFileSync(join(dir, f), 'utf8') };
   const input = {
     language: 'Solidity',
     sources,
@@ -55,7 +58,12 @@ export function renderGenerated(c: Compiled): string {
   ];
   for (const name of CONTRACT_NAMES) {
     const x = c.contracts[name];
-    lines.push('', `export const ${lower(name)}Abi = ${JSON.stringify(x.abi, null, 2)} as const;`, '', `export const ${lower(name)}Bytecode = '${x.bytecode}' as const;`);
+    lines.push(
+      '',
+      `export const ${lower(name)}Abi = ${JSON.stringify(x.abi, null, 2)} as const;`,
+      '',
+      `export const ${lower(name)}Bytecode = '${x.bytecode}' as const;`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -6,8 +6,23 @@
  * `reason` is the Solidity error name, e.g. NotNewer, NotAdmitted).
  */
 import {
-  BaseError, ContractFunctionRevertedError, createPublicClient, createTestClient, createWalletClient, defineChain, encodeFunctionData, http, keccak256,
-  stringToHex, hexToString, type Abi, type Hex, type PublicClient, type WalletClient, type Chain, type Transport,
+  BaseError,
+  ContractFunctionRevertedError,
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  defineChain,
+  encodeFunctionData,
+  http,
+  keccak256,
+  stringToHex,
+  hexToString,
+  type Abi,
+  type Hex,
+  type PublicClient,
+  type WalletClient,
+  type Chain,
+  type Transport,
 } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { BeepkitError, toHex } from '@beepkit/protocol';
@@ -45,7 +60,11 @@ export interface SignedTx {
 }
 
 export class RevertError extends BeepkitError {
-  constructor(readonly reason: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super('E_REVERT', message, options);
   }
 }
@@ -93,7 +112,12 @@ export class EvmClient {
   private constructor(o: EvmOptions, chainId: number) {
     this.#account = privateKeyToAccount(b32(o.privateKey));
     this.address = this.#account.address;
-    const chain = defineChain({ id: chainId, name: `evm-${chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [o.rpcUrl] } } });
+    const chain = defineChain({
+      id: chainId,
+      name: `evm-${chainId}`,
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [o.rpcUrl] } },
+    });
     const transport = http(o.rpcUrl, { timeout: o.timeoutMs ?? 10_000, retryCount: 0 });
     this.#pollMs = o.pollMs ?? 250;
     this.#pub = createPublicClient({ chain, transport, pollingInterval: this.#pollMs });
@@ -168,7 +192,10 @@ export class EvmClient {
 
   /** The newest anchored tree head of a gateway's chain (treeSize 0: none). */
   async latestAnchor(contract: Hex, ledgerKey: Uint8Array, chain: string): Promise<{ treeSize: number; blockHeight: number; rootHash: Uint8Array }> {
-    const l = await this.read<{ treeSize: bigint; blockHeight: bigint; rootHash: Hex }>('AnchorRegistry', contract, 'latest', [b32(ledgerKey), chainToBytes32(chain)]);
+    const l = await this.read<{ treeSize: bigint; blockHeight: bigint; rootHash: Hex }>('AnchorRegistry', contract, 'latest', [
+      b32(ledgerKey),
+      chainToBytes32(chain),
+    ]);
     return { treeSize: Number(l.treeSize), blockHeight: Number(l.blockHeight), rootHash: bytesOf(l.rootHash) };
   }
 
@@ -178,8 +205,12 @@ export class EvmClient {
    */
   async signAnchor(contract: Hex, heads: AnchorHead[]): Promise<SignedTx> {
     const arg = heads.map((h) => ({
-      chain: chainToBytes32(h.chain), treeSize: BigInt(h.treeSize), rootHash: b32(h.rootHash),
-      timestampMs: BigInt(h.timestampMs), blockHeight: BigInt(h.blockHeight), signature: b32(h.signature),
+      chain: chainToBytes32(h.chain),
+      treeSize: BigInt(h.treeSize),
+      rootHash: b32(h.rootHash),
+      timestampMs: BigInt(h.timestampMs),
+      blockHeight: BigInt(h.blockHeight),
+      signature: b32(h.signature),
     }));
     try {
       const data = encodeFunctionData({ abi: ARTIFACTS.AnchorRegistry.abi, functionName: 'anchor', args: [arg] });
@@ -219,12 +250,25 @@ export class EvmClient {
   /** Every Anchored event of a gateway (all chains), in chain order. */
   async anchoredHeads(contract: Hex, ledgerKey: Uint8Array): Promise<(AnchorHead & { txHash: Hex; block: bigint })[]> {
     try {
-      const logs = await this.#pub.getContractEvents({ address: contract, abi: ARTIFACTS.AnchorRegistry.abi, eventName: 'Anchored', args: { ledgerKey: b32(ledgerKey) }, fromBlock: 0n, toBlock: 'latest' });
+      const logs = await this.#pub.getContractEvents({
+        address: contract,
+        abi: ARTIFACTS.AnchorRegistry.abi,
+        eventName: 'Anchored',
+        args: { ledgerKey: b32(ledgerKey) },
+        fromBlock: 0n,
+        toBlock: 'latest',
+      });
       return logs.map((l) => {
         const a = l.args as { chain: Hex; treeSize: bigint; rootHash: Hex; timestampMs: bigint; blockHeight: bigint; signature: Hex };
         return {
-          chain: chainFromBytes32(a.chain), treeSize: Number(a.treeSize), rootHash: bytesOf(a.rootHash), timestampMs: Number(a.timestampMs),
-          blockHeight: Number(a.blockHeight), signature: bytesOf(a.signature), txHash: l.transactionHash, block: l.blockNumber,
+          chain: chainFromBytes32(a.chain),
+          treeSize: Number(a.treeSize),
+          rootHash: bytesOf(a.rootHash),
+          timestampMs: Number(a.timestampMs),
+          blockHeight: Number(a.blockHeight),
+          signature: bytesOf(a.signature),
+          txHash: l.transactionHash,
+          block: l.blockNumber,
         };
       });
     } catch (e) {
@@ -235,7 +279,9 @@ export class EvmClient {
   /** anvil only: gives an account ether (`anvil_setBalance`), so tests and the demo need no well-known keys. */
   async devFund(address: Hex, ether = 1000n): Promise<void> {
     try {
-      await createTestClient({ mode: 'anvil', chain: this.#pub.chain, transport: http(this.#pub.chain.rpcUrls.default.http[0], { retryCount: 0 }) }).setBalance({ address, value: ether * 10n ** 18n });
+      await createTestClient({ mode: 'anvil', chain: this.#pub.chain, transport: http(this.#pub.chain.rpcUrls.default.http[0], { retryCount: 0 }) }).setBalance(
+        { address, value: ether * 10n ** 18n },
+      );
     } catch (e) {
       throw wrap(e, 'anvil_setBalance');
     }

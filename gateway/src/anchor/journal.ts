@@ -14,7 +14,11 @@ import { closeSync, fdatasyncSync, openSync, readFileSync, renameSync, existsSyn
 import { dirname } from 'node:path';
 import type { SignedTx } from './evm.ts';
 
-export interface JournalHead { chain: string; treeSize: number; blockHeight: number }
+export interface JournalHead {
+  chain: string;
+  treeSize: number;
+  blockHeight: number;
+}
 export type JournalRecord =
   | ({ t: 'sent'; heads: JournalHead[] } & SignedTx)
   | { t: 'done'; hash: string; status: string; gasUsed: string; block: string }
@@ -84,4 +88,3 @@ export class AnchorJournal {
     this.#fd = -1;
   }
 }
-

@@ -11,14 +11,28 @@ import { Anchorer } from './anchorer.ts';
 import { EvmClient } from './evm.ts';
 import { VenueChainReader } from './venue-reader.ts';
 
-export function anchorerFor(o: { anchor?: AnchorConfig; dataDir: string; ledger: Pick<Ledger, 'sth'>; ledgerKey: Uint8Array; registry: Registry; logger: Logger }): Anchorer | undefined {
+export function anchorerFor(o: {
+  anchor?: AnchorConfig;
+  dataDir: string;
+  ledger: Pick<Ledger, 'sth'>;
+  ledgerKey: Uint8Array;
+  registry: Registry;
+  logger: Logger;
+}): Anchorer | undefined {
   const a = o.anchor;
   if (!a) return undefined;
   const privateKey = readSecretFile(a.keyFile); // E_PERMISSION / E_KEY at start, not at the first round
   return new Anchorer({
-    sth: (c: ChainName) => o.ledger.sth(c), ledgerKey: o.ledgerKey, contract: a.contract as `0x${string}`, dataDir: o.dataDir, chains: [...CHAINS],
-    connect: () => EvmClient.connect({ rpcUrl: a.rpcUrl, privateKey }), intervalMs: a.intervalMs, everyTreeHeads: a.everyTreeHeads,
-    logger: o.logger, registry: o.registry,
+    sth: (c: ChainName) => o.ledger.sth(c),
+    ledgerKey: o.ledgerKey,
+    contract: a.contract as `0x${string}`,
+    dataDir: o.dataDir,
+    chains: [...CHAINS],
+    connect: () => EvmClient.connect({ rpcUrl: a.rpcUrl, privateKey }),
+    intervalMs: a.intervalMs,
+    everyTreeHeads: a.everyTreeHeads,
+    logger: o.logger,
+    registry: o.registry,
   });
 }
 
@@ -26,5 +40,12 @@ export function anchorerFor(o: { anchor?: AnchorConfig; dataDir: string; ledger:
 export function venueChainFor(o: { chain?: VenueChainConfig; states: VenueStates; registry: Registry; logger: Logger }): VenueChainFollower | undefined {
   const c = o.chain;
   if (!c) return undefined;
-  return new VenueChainFollower({ source: new VenueChainReader(c.rpcUrl, c.contract as `0x${string}`), states: o.states, contract: c.contract, pollMs: c.pollMs, registry: o.registry, logger: o.logger });
+  return new VenueChainFollower({
+    source: new VenueChainReader(c.rpcUrl, c.contract as `0x${string}`),
+    states: o.states,
+    contract: c.contract,
+    pollMs: c.pollMs,
+    registry: o.registry,
+    logger: o.logger,
+  });
 }

@@ -16,7 +16,11 @@ const bytes = (h: Hex): Uint8Array => fromHex(h.slice(2).toLowerCase(), 'chain b
 
 export class VenueChainReader implements VenueChainSource {
   readonly #pub: PublicClient;
-  constructor(readonly rpcUrl: string, readonly contract: Hex, timeoutMs = 10_000) {
+  constructor(
+    readonly rpcUrl: string,
+    readonly contract: Hex,
+    timeoutMs = 10_000,
+  ) {
     this.#pub = createPublicClient({ transport: http(rpcUrl, { timeout: timeoutMs, retryCount: 0 }) });
   }
 
@@ -48,14 +52,29 @@ export class VenueChainReader implements VenueChainSource {
         case 'VenueRegistered': {
           // the registration time is in the venue's storage, not in the event: read it while the venue is still empty
           const v = await this.#venue(a.venue as Hex);
-          out.push({ ...at, type: 'venue', venue: bytes(a.venue as Hex), region: a.region as string, publicKey: bytes(a.publicKey as Hex), sinceSec: v.state === 0 ? Number(v.since) : undefined });
+          out.push({
+            ...at,
+            type: 'venue',
+            venue: bytes(a.venue as Hex),
+            region: a.region as string,
+            publicKey: bytes(a.publicKey as Hex),
+            sinceSec: v.state === 0 ? Number(v.since) : undefined,
+          });
           break;
         }
         case 'VenueRevoked':
           out.push({ ...at, type: 'revoked', venue: bytes(a.venue as Hex) });
           break;
         case 'VenueStateChanged':
-          out.push({ ...at, type: 'state', venue: bytes(a.venue as Hex), region: a.region as string, state: STATES[Number(a.state)] ?? 'empty', sinceSec: Number(a.since), reason: Number(a.reason) });
+          out.push({
+            ...at,
+            type: 'state',
+            venue: bytes(a.venue as Hex),
+            region: a.region as string,
+            state: STATES[Number(a.state)] ?? 'empty',
+            sinceSec: Number(a.since),
+            reason: Number(a.reason),
+          });
           break;
         default: // OperatorSet: nothing for the venue states
       }

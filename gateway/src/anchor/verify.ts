@@ -37,14 +37,25 @@ export async function verifyAnchors(dir: string, rpcUrl: string, contract: `0x${
     }
     for (const h of heads) {
       const where = `anchor ${h.chain}:${h.treeSize} (tx ${h.txHash})`;
-      const sth = { chainId: h.chain, treeSize: h.treeSize, rootHash: h.rootHash, timestampMs: h.timestampMs, blockHeight: h.blockHeight, keyId: keyIdOf(publicKey) };
+      const sth = {
+        chainId: h.chain,
+        treeSize: h.treeSize,
+        rootHash: h.rootHash,
+        timestampMs: h.timestampMs,
+        blockHeight: h.blockHeight,
+        keyId: keyIdOf(publicKey),
+      };
       if (!verify(signingBytes(sth), h.signature)) return bad(`${where}: the tree head signature does not verify with the gateway key`);
       if (h.treeSize <= (rep.newest[h.chain] ?? 0)) return bad(`${where}: anchored sizes do not grow`);
       const local = await ledger.sth(h.chain as ChainName);
       if (!local || local.treeSize < h.treeSize) return bad(`${where}: the local log has only ${local?.treeSize ?? 0} entries (truncated or rewritten)`);
       const proof = await ledger.consistency(h.chain as ChainName, h.treeSize, local.treeSize);
-      const ok = h.treeSize === local.treeSize ? toHex(h.rootHash) === toHex(local.rootHash) : verifyConsistency(h.treeSize, local.treeSize, h.rootHash, local.rootHash, proof);
-      if (!ok) return bad(`${where}: the local log is not consistent with it (RFC 9162 consistency proof to size ${local.treeSize} fails: the log was rewritten)`);
+      const ok =
+        h.treeSize === local.treeSize
+          ? toHex(h.rootHash) === toHex(local.rootHash)
+          : verifyConsistency(h.treeSize, local.treeSize, h.rootHash, local.rootHash, proof);
+      if (!ok)
+        return bad(`${where}: the local log is not consistent with it (RFC 9162 consistency proof to size ${local.treeSize} fails: the log was rewritten)`);
       rep.newest[h.chain] = h.treeSize;
     }
     return rep;

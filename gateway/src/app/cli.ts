@@ -18,7 +18,10 @@ import { hostNow } from '@beepkit/protocol/clock';
 import { fail, print } from '@beepkit/agent/infra/cli';
 import { registerAnchor } from '../anchor/cli.ts';
 
-interface DirOpts { config?: string; dataDir?: string }
+interface DirOpts {
+  config?: string;
+  dataDir?: string;
+}
 function dataDir(o: DirOpts): string {
   return o.dataDir ?? loadConfig(o.config).dataDir;
 }
@@ -46,10 +49,13 @@ export async function runGateway(configPath: string | undefined, opts: { clockUr
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       log.info({ sig }, 'stopping');
-      void gw.stop().finally(() => clock?.stop()).then(resolve, (e: unknown) => {
-        log.error({ err: String(e) }, 'stop failed');
-        resolve();
-      });
+      void gw
+        .stop()
+        .finally(() => clock?.stop())
+        .then(resolve, (e: unknown) => {
+          log.error({ err: String(e) }, 'stop failed');
+          resolve();
+        });
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -75,7 +81,8 @@ function venueKeyFile(path: string): Uint8Array {
 export function registerGateway(program: Command): void {
   const gw = program.command('gateway').description('MQTT gateway: ingest, CA, notification feed');
   registerAnchor(gw);
-  const dirOpts = (c: Command): Command => c.option('-c, --config <file>', 'gateway.yaml (for dataDir)').option('-d, --data-dir <dir>', 'gateway data directory');
+  const dirOpts = (c: Command): Command =>
+    c.option('-c, --config <file>', 'gateway.yaml (for dataDir)').option('-d, --data-dir <dir>', 'gateway data directory');
 
   gw.command('run')
     .description('run the gateway (SIGINT/SIGTERM: graceful stop)')
@@ -92,7 +99,14 @@ export function registerGateway(program: Command): void {
   dirOpts(gw.command('keys').description('print the public keys (CA, solver, gateway); creates them if absent')).action((o: DirOpts) => {
     try {
       const k = loadOrCreateKeys(dataDir(o));
-      print({ caPublicKey: toHex(k.caPublicKey), caKeyId: toHex(keyId(k.caPublicKey)), solverPublicKey: toHex(k.solverPublicKey), solverKeyId: toHex(k.solverKeyId), gatewayPublicKey: toHex(k.gateway.publicKey), solverKeyFile: k.solverKeyFile });
+      print({
+        caPublicKey: toHex(k.caPublicKey),
+        caKeyId: toHex(keyId(k.caPublicKey)),
+        solverPublicKey: toHex(k.solverPublicKey),
+        solverKeyId: toHex(k.solverKeyId),
+        gatewayPublicKey: toHex(k.gateway.publicKey),
+        solverKeyFile: k.solverKeyFile,
+      });
     } catch (e) {
       fail(e);
     }
@@ -102,7 +116,8 @@ export function registerGateway(program: Command): void {
   dirOpts(venue.command('add'))
     .requiredOption('--name <name>', 'venue name')
     .requiredOption('--region <path>', 'region path, 1 to 4 segments: state[/county[/city[/venue]]]')
-    .requiredOption('--lat <deg>', 'latitude').requiredOption('--lon <deg>', 'longitude')
+    .requiredOption('--lat <deg>', 'latitude')
+    .requiredOption('--lon <deg>', 'longitude')
     .option('--radius <m>', 'radius in metres', '50')
     .option('--id <hex>', '6-byte venue id (random when absent)')
     .option('--key-out <file>', 'write the venue key (hex, 0600) here instead of printing it')
@@ -110,7 +125,15 @@ export function registerGateway(program: Command): void {
     .action((o: DirOpts & { name: string; region: string; lat: string; lon: string; radius: string; id?: string; keyOut?: string; keyFile?: string }) => {
       try {
         const reg = new VenueRegistry(join(dataDir(o), 'venues.json'));
-        const { venue: v, key } = reg.add({ id: o.id, name: o.name, region: o.region.split('/'), lat: num(o.lat, '--lat'), lon: num(o.lon, '--lon'), radiusM: num(o.radius, '--radius'), key: o.keyFile ? venueKeyFile(o.keyFile) : undefined });
+        const { venue: v, key } = reg.add({
+          id: o.id,
+          name: o.name,
+          region: o.region.split('/'),
+          lat: num(o.lat, '--lat'),
+          lon: num(o.lon, '--lon'),
+          radiusM: num(o.radius, '--radius'),
+          key: o.keyFile ? venueKeyFile(o.keyFile) : undefined,
+        });
         if (o.keyOut) writeFileAtomicSync(o.keyOut, toHex(key) + '\n', 0o600);
         print(o.keyFile ? { venue: v, keyFile: o.keyFile } : o.keyOut ? { venue: v, keyFile: o.keyOut } : { venue: v, key: toHex(key) });
       } catch (e) {
@@ -147,11 +170,34 @@ export function registerGateway(program: Command): void {
         const subject = new Ed25519Signer(seed).publicKey;
         const nowS = Math.floor(hostNow() / 1000);
         const cert = issueCertificate(k.ca, {
-          role: 'diagnostician', serial: Number(BigInt('0x' + toHex(randomBytes(6)))), day: Math.floor(nowS / 86_400), notBefore: nowS,
-          notAfter: nowS + Math.round(num(o.days, '--days') * 86_400), subject, solverKeyId: k.solverKeyId, region: `diagnostician/${name}`,
+          role: 'diagnostician',
+          serial: Number(BigInt('0x' + toHex(randomBytes(6)))),
+          day: Math.floor(nowS / 86_400),
+          notBefore: nowS,
+          notAfter: nowS + Math.round(num(o.days, '--days') * 86_400),
+          subject,
+          solverKeyId: k.solverKeyId,
+          region: `diagnostician/${name}`,
         });
         const out = o.out ?? join(dir, 'diagnosticians', `${name}.json`);
-        writeFileAtomicSync(out, JSON.stringify({ type: 'beepkit-diagnostician-key', version: 1, role: 'diagnostician', name, seed: toHex(seed), publicKey: toHex(subject), certificate: toHex(cert.bytes), caPublicKey: toHex(k.caPublicKey) }, null, 1) + '\n', 0o600);
+        writeFileAtomicSync(
+          out,
+          JSON.stringify(
+            {
+              type: 'beepkit-diagnostician-key',
+              version: 1,
+              role: 'diagnostician',
+              name,
+              seed: toHex(seed),
+              publicKey: toHex(subject),
+              certificate: toHex(cert.bytes),
+              caPublicKey: toHex(k.caPublicKey),
+            },
+            null,
+            1,
+          ) + '\n',
+          0o600,
+        );
         print({ name, publicKey: toHex(subject), serial: cert.serial, notAfter: cert.notAfter, keyFile: out });
       } catch (e) {
         fail(e);
@@ -159,7 +205,10 @@ export function registerGateway(program: Command): void {
     });
 }
 
-interface PwOpts { config?: string; passwordFile?: string }
+interface PwOpts {
+  config?: string;
+  passwordFile?: string;
+}
 /** The embedded broker's password file: --password-file, else the config's broker.embedded.passwordFile. */
 function passwordFileOf(o: PwOpts): string {
   const f = o.passwordFile ?? loadConfig(o.config).broker.embedded.passwordFile;
@@ -169,8 +218,13 @@ function passwordFileOf(o: PwOpts): string {
 
 /** `beepkit gateway device add|list|revoke`: device credentials for the embedded broker (devices.ts). */
 function registerDevice(gw: Command): void {
-  const dev = gw.command('device').description("device credentials in the embedded broker's password file (hashes are never listed; the running gateway reloads the file)");
-  const pwOpts = (c: Command): Command => c.option('-c, --config <file>', 'gateway.yaml (for broker.embedded.passwordFile)').option('--password-file <file>', 'the password file (default: broker.embedded.passwordFile)');
+  const dev = gw
+    .command('device')
+    .description("device credentials in the embedded broker's password file (hashes are never listed; the running gateway reloads the file)");
+  const pwOpts = (c: Command): Command =>
+    c
+      .option('-c, --config <file>', 'gateway.yaml (for broker.embedded.passwordFile)')
+      .option('--password-file <file>', 'the password file (default: broker.embedded.passwordFile)');
   pwOpts(dev.command('add').argument('<id>', 'device topic id = MQTT username ([a-z0-9-]{8,64})'))
     .option('--out <file>', 'write the beepkit-device-credentials JSON here (0600) instead of printing it')
     .option('--password-out <file>', "also write the bare password (0600): the agent's broker.passwordFile")

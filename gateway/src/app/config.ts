@@ -18,7 +18,9 @@ export interface GatewayConfig {
     /** mqtt:// or mqtts:// URL of an external broker; absent → embedded aedes broker. */
     url?: string;
     embedded: {
-      host: string; port: number; passwordFile?: string;
+      host: string;
+      port: number;
+      passwordFile?: string;
       /** Limits against hostile clients (broker/limits.ts; README "Threats and limits"). */
       limits: BrokerLimits;
       /** Optional MQTT-over-TLS listener for devices (TLS 1.2+); the gateway itself uses the plain loopback port. */
@@ -36,10 +38,23 @@ export interface GatewayConfig {
   };
   http: { host: string; port: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
-  ingest: { maxSkewSec: number; intervalSeconds: number; rateBurst: number; ratePerSecond: number; /** Ed25519 verify worker threads (absent: cores − 1, min 1; 0: inline). */ verifyWorkers?: number };
+  ingest: {
+    maxSkewSec: number;
+    intervalSeconds: number;
+    rateBurst: number;
+    ratePerSecond: number;
+    /** Ed25519 verify worker threads (absent: cores − 1, min 1; 0: inline). */ verifyWorkers?: number;
+  };
   ca: {
-    slotSeconds: number; slotWindow: number; frameMaxAgeMs: number; fixMaxAgeMs: number; maxAccuracyM: number;
-    accuracyFactor: number; marginM: number; certGraceSec: number; requestsPerPseudonymDay: number;
+    slotSeconds: number;
+    slotWindow: number;
+    frameMaxAgeMs: number;
+    fixMaxAgeMs: number;
+    maxAccuracyM: number;
+    accuracyFactor: number;
+    marginM: number;
+    certGraceSec: number;
+    requestsPerPseudonymDay: number;
     /** Device topic ids of provisioned beacons allowed to send VenueRegister. */
     trustedBeacons: string[];
   };
@@ -113,8 +128,16 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   log: { level: 'info' },
   ingest: { maxSkewSec: 300, intervalSeconds: 1800, rateBurst: 4096, ratePerSecond: 1 },
   ca: {
-    slotSeconds: 60, slotWindow: 1, frameMaxAgeMs: 120_000, fixMaxAgeMs: 120_000, maxAccuracyM: 100,
-    accuracyFactor: 2, marginM: 25, certGraceSec: 21_600, requestsPerPseudonymDay: 5, trustedBeacons: [],
+    slotSeconds: 60,
+    slotWindow: 1,
+    frameMaxAgeMs: 120_000,
+    fixMaxAgeMs: 120_000,
+    maxAccuracyM: 100,
+    accuracyFactor: 2,
+    marginM: 25,
+    certGraceSec: 21_600,
+    requestsPerPseudonymDay: 5,
+    trustedBeacons: [],
   },
   feed: { maxCatchupBlocks: 64, publishers: [] },
 };
@@ -126,9 +149,36 @@ const fail = (field: string, msg: string): never => {
 };
 
 /** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL_FIELDS). */
-export const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['ingest.verifyWorkers', 'clock', 'clock.url', 'clock.pollMs', 'clock.epochMs', 'clock.wallMs', 'clock.speed', 'broker.url', 'broker.password', 'broker.passwordFile', 'broker.caFile', 'broker.embedded.passwordFile', 'broker.embedded.tls',
-  'anchor', 'anchor.rpcUrl', 'anchor.keyFile', 'anchor.contract', 'anchor.intervalMs', 'anchor.everyTreeHeads', 'anchor.flushOnStopMs', 'shard', 'shard.id', 'shard.role',
-  'venues', 'venues.chain', 'venues.chain.rpcUrl', 'venues.chain.contract', 'venues.chain.pollMs']);
+export const OPTIONAL_FIELDS: ReadonlySet<string> = new Set([
+  'ingest.verifyWorkers',
+  'clock',
+  'clock.url',
+  'clock.pollMs',
+  'clock.epochMs',
+  'clock.wallMs',
+  'clock.speed',
+  'broker.url',
+  'broker.password',
+  'broker.passwordFile',
+  'broker.caFile',
+  'broker.embedded.passwordFile',
+  'broker.embedded.tls',
+  'anchor',
+  'anchor.rpcUrl',
+  'anchor.keyFile',
+  'anchor.contract',
+  'anchor.intervalMs',
+  'anchor.everyTreeHeads',
+  'anchor.flushOnStopMs',
+  'shard',
+  'shard.id',
+  'shard.role',
+  'venues',
+  'venues.chain',
+  'venues.chain.rpcUrl',
+  'venues.chain.contract',
+  'venues.chain.pollMs',
+]);
 function merge(base: Obj, over: unknown, path: string): Obj {
   if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
   const out: Obj = { ...base };
@@ -144,7 +194,10 @@ function envOverrides(env: NodeJS.ProcessEnv): Obj {
   const out: Obj = {};
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('BEEPKIT_GATEWAY_') || raw === undefined) continue;
-    const path = name.slice(16).split('__').map((s) => s.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
+    const path = name
+      .slice(16)
+      .split('__')
+      .map((s) => s.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
     let o = out;
     for (const k of path.slice(0, -1)) o = (o[k] = isObj(o[k]) ? o[k] : {}) as Obj;
     const key = path[path.length - 1];
@@ -171,22 +224,27 @@ function validate(c: GatewayConfig): void {
   const o = c as unknown as Obj;
   str(c.dataDir, 'dataDir');
   const b = c.broker;
-  if (b.url !== undefined && (typeof b.url !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(b.url))) fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(b.url)}`);
+  if (b.url !== undefined && (typeof b.url !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(b.url)))
+    fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(b.url)}`);
   str(b.embedded.host, 'broker.embedded.host');
   num(o, 'broker.connections', 1, 256);
-  if (b.url === undefined && b.connections !== 1) fail('broker.connections', 'the embedded broker serves one gateway connection (shared subscriptions need mosquitto)');
+  if (b.url === undefined && b.connections !== 1)
+    fail('broker.connections', 'the embedded broker serves one gateway connection (shared subscriptions need mosquitto)');
   const e = b.embedded as unknown as Obj;
-  if (typeof e.port !== 'number' || !Number.isInteger(e.port) || e.port < 0 || e.port > 65535) fail('broker.embedded.port', `must be a port number, got ${JSON.stringify(e.port)}`);
+  if (typeof e.port !== 'number' || !Number.isInteger(e.port) || e.port < 0 || e.port > 65535)
+    fail('broker.embedded.port', `must be a port number, got ${JSON.stringify(e.port)}`);
   str(b.username, 'broker.username');
   str(b.clientId, 'broker.clientId');
   if (!/^[a-z0-9-]{1,64}$/.test(String(b.shareGroup))) fail('broker.shareGroup', 'must match [a-z0-9-]{1,64}');
   for (const f of ['password', 'passwordFile', 'caFile'] as const) str(b[f], `broker.${f}`, true);
   str(b.embedded.passwordFile, 'broker.embedded.passwordFile', true);
-  for (const k of Object.keys(DEFAULT_BROKER_LIMITS)) num(e.limits as Obj, k, k === 'loginFailuresFree' || k === 'maxRetainedBytes' ? 0 : 1, 2 ** 31, true, `broker.embedded.limits.${k}`);
+  for (const k of Object.keys(DEFAULT_BROKER_LIMITS))
+    num(e.limits as Obj, k, k === 'loginFailuresFree' || k === 'maxRetainedBytes' ? 0 : 1, 2 ** 31, true, `broker.embedded.limits.${k}`);
   if (b.embedded.tls !== undefined) {
     const t = b.embedded.tls as unknown as Obj;
     if (!isObj(t)) fail('broker.embedded.tls', 'must be a mapping');
-    for (const k of Object.keys(t)) if (!['host', 'port', 'certFile', 'keyFile', 'caFile', 'requestClientCert'].includes(k)) fail(`broker.embedded.tls.${k}`, 'unknown field');
+    for (const k of Object.keys(t))
+      if (!['host', 'port', 'certFile', 'keyFile', 'caFile', 'requestClientCert'].includes(k)) fail(`broker.embedded.tls.${k}`, 'unknown field');
     num(t, 'port', 0, 65535, true, 'broker.embedded.tls.port');
     str(t.certFile, 'broker.embedded.tls.certFile');
     str(t.keyFile, 'broker.embedded.tls.keyFile');
@@ -214,9 +272,11 @@ function validate(c: GatewayConfig): void {
   num(o, 'ca.marginM', 0, 1e6, false);
   num(o, 'ca.certGraceSec', 0, 7 * 86_400);
   num(o, 'ca.requestsPerPseudonymDay', 1, 1e6);
-  if (!Array.isArray(c.ca.trustedBeacons) || c.ca.trustedBeacons.some((x) => typeof x !== 'string' || !/^[a-z0-9-]{8,64}$/.test(x))) fail('ca.trustedBeacons', 'must be a list of device topic ids');
+  if (!Array.isArray(c.ca.trustedBeacons) || c.ca.trustedBeacons.some((x) => typeof x !== 'string' || !/^[a-z0-9-]{8,64}$/.test(x)))
+    fail('ca.trustedBeacons', 'must be a list of device topic ids');
   num(o, 'feed.maxCatchupBlocks', 1, 10_000);
-  if (!Array.isArray(c.feed.publishers) || c.feed.publishers.some((x) => typeof x !== 'string' || !/^[a-z0-9-]{8,64}$/.test(x))) fail('feed.publishers', 'must be a list of device topic ids');
+  if (!Array.isArray(c.feed.publishers) || c.feed.publishers.some((x) => typeof x !== 'string' || !/^[a-z0-9-]{8,64}$/.test(x)))
+    fail('feed.publishers', 'must be a list of device topic ids');
   if (c.clock !== undefined) checkClockSpec(c.clock);
   if (c.shard !== undefined) {
     if (!isObj(c.shard)) fail('shard', 'must be a mapping');
@@ -230,19 +290,27 @@ function validate(c: GatewayConfig): void {
     for (const k of Object.keys(c.venues)) if (k !== 'chain') fail(`venues.${k}`, 'unknown field');
     if (c.venues.chain !== undefined) {
       if (!isObj(c.venues.chain)) fail('venues.chain', 'must be a mapping');
-      const v = (c.venues.chain = { ...VENUE_CHAIN_DEFAULTS, ...(isObj(c.anchor) ? { rpcUrl: c.anchor.rpcUrl } : {}), ...(c.venues.chain as object) } as VenueChainConfig);
+      const v = (c.venues.chain = {
+        ...VENUE_CHAIN_DEFAULTS,
+        ...(isObj(c.anchor) ? { rpcUrl: c.anchor.rpcUrl } : {}),
+        ...(c.venues.chain as object),
+      } as VenueChainConfig);
       for (const k of Object.keys(v)) if (!['rpcUrl', 'contract', 'pollMs'].includes(k)) fail(`venues.chain.${k}`, 'unknown field');
-      if (typeof v.rpcUrl !== 'string' || !/^https?:\/\/[^/\s]+/.test(v.rpcUrl)) fail('venues.chain.rpcUrl', `must be http(s)://host:port (or set anchor.rpcUrl), got ${JSON.stringify(v.rpcUrl)}`);
-      if (typeof v.contract !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v.contract)) fail('venues.chain.contract', `must be an address 0x + 40 hex digits, got ${JSON.stringify(v.contract)}`);
+      if (typeof v.rpcUrl !== 'string' || !/^https?:\/\/[^/\s]+/.test(v.rpcUrl))
+        fail('venues.chain.rpcUrl', `must be http(s)://host:port (or set anchor.rpcUrl), got ${JSON.stringify(v.rpcUrl)}`);
+      if (typeof v.contract !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v.contract))
+        fail('venues.chain.contract', `must be an address 0x + 40 hex digits, got ${JSON.stringify(v.contract)}`);
       num(v as unknown as Obj, 'pollMs', 100, 86_400_000, true, 'venues.chain.pollMs');
     }
   }
   if (c.anchor !== undefined) {
     if (!isObj(c.anchor)) fail('anchor', 'must be a mapping');
     const a = (c.anchor = { ...ANCHOR_DEFAULTS, ...c.anchor });
-    if (typeof a.rpcUrl !== 'string' || !/^https?:\/\/[^/\s]+/.test(a.rpcUrl)) fail('anchor.rpcUrl', `must be http(s)://host:port, got ${JSON.stringify(a.rpcUrl)}`);
+    if (typeof a.rpcUrl !== 'string' || !/^https?:\/\/[^/\s]+/.test(a.rpcUrl))
+      fail('anchor.rpcUrl', `must be http(s)://host:port, got ${JSON.stringify(a.rpcUrl)}`);
     str(a.keyFile, 'anchor.keyFile');
-    if (typeof a.contract !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(a.contract)) fail('anchor.contract', `must be an address 0x + 40 hex digits, got ${JSON.stringify(a.contract)}`);
+    if (typeof a.contract !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(a.contract))
+      fail('anchor.contract', `must be an address 0x + 40 hex digits, got ${JSON.stringify(a.contract)}`);
     const ao = a as unknown as Obj;
     num(ao, 'intervalMs', 100, 86_400_000, true, 'anchor.intervalMs');
     num(ao, 'everyTreeHeads', 0, 1e9, true, 'anchor.everyTreeHeads');

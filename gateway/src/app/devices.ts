@@ -26,13 +26,15 @@ export interface DeviceCredentials {
 export function readPasswordFile(path: string): Map<string, string> {
   const out = new Map<string, string>();
   if (!existsSync(path)) return out;
-  readFileSync(path, 'utf8').split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const at = line.indexOf(':');
-    if (at <= 0 || !isValidUsername(line.slice(0, at))) throw new BeepkitError('E_FORMAT', `${path}:${i + 1}: not a <username>:<hash> line`);
-    out.set(line.slice(0, at), line.slice(at + 1));
-  });
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      const at = line.indexOf(':');
+      if (at <= 0 || !isValidUsername(line.slice(0, at))) throw new BeepkitError('E_FORMAT', `${path}:${i + 1}: not a <username>:<hash> line`);
+      out.set(line.slice(0, at), line.slice(at + 1));
+    });
   return out;
 }
 

@@ -58,7 +58,18 @@ export async function startEmbeddedBroker(cfg: GatewayConfig, gatewayPassword: s
     now,
     limits: b.embedded.limits,
     reservedClientIds: [b.clientId, ...Array.from({ length: b.connections }, (_, k) => `${b.clientId}-${k}`)],
-    ...(t ? { tls: { host: t.host, port: t.port, cert: read(t.certFile, 'tls.certFile'), key: read(t.keyFile, 'tls.keyFile'), ca: t.caFile ? read(t.caFile, 'tls.caFile') : undefined, requestCert: t.requestClientCert } } : {}),
+    ...(t
+      ? {
+          tls: {
+            host: t.host,
+            port: t.port,
+            cert: read(t.certFile, 'tls.certFile'),
+            key: read(t.keyFile, 'tls.keyFile'),
+            ca: t.caFile ? read(t.caFile, 'tls.caFile') : undefined,
+            requestCert: t.requestClientCert,
+          },
+        }
+      : {}),
   });
   await broker.start();
   const reloadIfChanged = (): boolean => {

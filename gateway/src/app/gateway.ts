@@ -36,7 +36,6 @@ import type { VenueChainFollower } from '../venues/chain.ts';
 import type { Anchorer } from '../anchor/anchorer.ts';
 import { connectionClientId, shardSubscriptions } from './shard.ts';
 
-
 /** Largest reply the gateway publishes: a 1 MiB catch-up response + headroom, under mosquitto's max_packet_size. */
 export const MAX_REPLY_BYTES = (1 << 20) + 65_536;
 
@@ -104,7 +103,14 @@ export class Gateway {
     this.ledger = new EmbeddedLedger({ dir: join(cfg.dataDir, 'ledger'), signer: this.keys.gateway, logger: this.#log, now });
     await this.ledger.open();
     for (const chain of ['tracing', 'notification'] as ChainName[]) this.telemetry.heights[chain] = (await this.ledger.sth(chain))?.blockHeight ?? -1;
-    this.anchorer = anchorerFor({ anchor: cfg.anchor, dataDir: cfg.dataDir, ledger: this.ledger, ledgerKey: this.keys.gateway.publicKey, registry: this.telemetry.registry, logger: this.#log });
+    this.anchorer = anchorerFor({
+      anchor: cfg.anchor,
+      dataDir: cfg.dataDir,
+      ledger: this.ledger,
+      ledgerKey: this.keys.gateway.publicKey,
+      registry: this.telemetry.registry,
+      logger: this.#log,
+    });
     await this.anchorer?.start();
     this.registry = new VenueRegistry(join(cfg.dataDir, 'venues.json'), now).load();
     const timed: Pick<Ledger, 'append' | 'getByKey'> = {
@@ -122,10 +128,24 @@ export class Gateway {
       getByKey: (chain, key) => this.ledger.getByKey(chain, key),
     };
     const i = cfg.ingest;
-    this.ingest = new Ingest({ ledger: timed, caPublicKey: this.keys.caPublicKey, now, maxSkewSec: i.maxSkewSec, intervalSeconds: i.intervalSeconds, rate: { burst: i.rateBurst, perSecond: i.ratePerSecond }, ...(i.verifyWorkers !== undefined ? { verifyWorkers: i.verifyWorkers } : {}), logger: this.#log });
+    this.ingest = new Ingest({
+      ledger: timed,
+      caPublicKey: this.keys.caPublicKey,
+      now,
+      maxSkewSec: i.maxSkewSec,
+      intervalSeconds: i.intervalSeconds,
+      rate: { burst: i.rateBurst, perSecond: i.ratePerSecond },
+      ...(i.verifyWorkers !== undefined ? { verifyWorkers: i.verifyWorkers } : {}),
+      logger: this.#log,
+    });
     const c = cfg.ca;
     this.ca = new CertificateAuthority({
-      ca: this.keys.ca, solverPublicKey: this.keys.solverPublicKey, solverKeyId: this.keys.solverKeyId, venues: this.registry, now, logger: this.#log,
+      ca: this.keys.ca,
+      solverPublicKey: this.keys.solverPublicKey,
+      solverKeyId: this.keys.solverKeyId,
+      venues: this.registry,
+      now,
+      logger: this.#log,
       onIssued: (cert) => this.ingest.rememberIssued(cert),
       policy: { ...c, maxSkewMs: i.maxSkewSec * 1000, perPseudonym: { burst: c.requestsPerPseudonymDay, perSecond: c.requestsPerPseudonymDay / 86_400 } },
     });
@@ -134,7 +154,7 @@ export class Gateway {
     // Its changes (a diagnosed visit, a sign-off, an expiry) go on the notification chain.
     this.venueStates = new VenueStates({ now, sink: { publish: async (e) => void (await this.publishNotification(e)) } });
     this.#registerVenueStates();
-    for (let h = 0; ; ) {
+    for (let h = 0; ;) {
       const blocks = await this.ledger.blocks('notification', h, 256);
       if (blocks.length === 0) break;
       for (const b of blocks) this.#trackVenueStates(b.entries.map((e) => e.data));
@@ -144,14 +164,26 @@ export class Gateway {
     this.venueChain = venueChainFor({ chain: cfg.venues?.chain, states: this.venueStates, registry: this.telemetry.registry, logger: this.#log });
     this.venueChain?.start();
     this.feed = new NotificationFeed({
-      ledger: { append: timed.append, blocks: (ch, h, m) => this.ledger.blocks(ch, h, m), tail: (ch) => this.ledger.tail(ch), sth: (ch) => this.ledger.sth(ch) },
+      ledger: {
+        append: timed.append,
+        blocks: (ch, h, m) => this.ledger.blocks(ch, h, m),
+        tail: (ch) => this.ledger.tail(ch),
+        sth: (ch) => this.ledger.sth(ch),
+      },
       publish: (topic, payload) => this.clients[0].publish(topic, payload, { qos: 1 }).then(() => this.telemetry.broadcasts.inc()),
-      maxCatchupBlocks: cfg.feed.maxCatchupBlocks, venueStatus: this.#o.venueStatus ?? this.venueStates.statusHook(), logger: this.#log,
+      maxCatchupBlocks: cfg.feed.maxCatchupBlocks,
+      venueStatus: this.#o.venueStatus ?? this.venueStates.statusHook(),
+      logger: this.#log,
     });
     await this.feed.start();
     this.#ops = {
-      ledger: timed, publishNotification: (e) => this.publishNotification(e), venueStates: this.venueStates, caPublicKey: this.keys.caPublicKey,
-      now, publishers: cfg.feed.publishers, logger: this.#log,
+      ledger: timed,
+      publishNotification: (e) => this.publishNotification(e),
+      venueStates: this.venueStates,
+      caPublicKey: this.keys.caPublicKey,
+      now,
+      publishers: cfg.feed.publishers,
+      logger: this.#log,
     };
     await this.#connect(cfg);
     if (cfg.shard?.role !== 'ingest') await this.#publishRevocations(); // an ingest shard has no notification chain of its own
@@ -178,7 +210,13 @@ export class Gateway {
         return { ok: !this.#stopping && up === this.clients.length, detail: { mqtt: `${up}/${this.clients.length}`, inflight: this.#inflight } };
       },
       metrics: async () => this.telemetry.registry.render(),
-      status: () => ({ shard: cfg.shard ? { ...cfg.shard, ledgerKey: Buffer.from(this.keys.gateway.publicKey).toString('hex') } : null, heights: this.telemetry.heights, inflight: this.#inflight, anchor: this.anchorer?.status() ?? null, venueChain: this.venueChain?.status() ?? null }),
+      status: () => ({
+        shard: cfg.shard ? { ...cfg.shard, ledgerKey: Buffer.from(this.keys.gateway.publicKey).toString('hex') } : null,
+        heights: this.telemetry.heights,
+        inflight: this.#inflight,
+        anchor: this.anchorer?.status() ?? null,
+        venueChain: this.venueChain?.status() ?? null,
+      }),
     });
     this.#log.info({ broker: this.broker ? 'embedded' : 'external', connections: this.clients.length, http: this.#http.port }, 'gateway started');
   }
@@ -197,17 +235,28 @@ export class Gateway {
     }
     const ca = b.caFile ? readFileSync(b.caFile) : undefined;
     for (let k = 0; k < b.connections; k++) {
-      const client = new GatewayMqtt({ url, clientId: connectionClientId(b, cfg.shard, k), username: b.username, password, ca, rejectUnauthorized: b.rejectUnauthorized, clean: false, logger: this.#log });
+      const client = new GatewayMqtt({
+        url,
+        clientId: connectionClientId(b, cfg.shard, k),
+        username: b.username,
+        password,
+        ca,
+        rejectUnauthorized: b.rejectUnauthorized,
+        clean: false,
+        logger: this.#log,
+      });
       client.on('error', () => {}); // logged by GatewayMqtt; health shows the state
       this.telemetry.watchConnection(client, this.#log, monotonicMs);
       client.onMessage((topic, payload, ack) => this.#route(client, topic, payload, ack));
       this.clients.push(client);
     }
-    await Promise.all(this.clients.map(async (client) => {
-      await client.start();
-      const filters = cfg.shard ? shardSubscriptions(b.shareGroup, cfg.shard) : gatewaySubscriptions(b.connections > 1 ? b.shareGroup : undefined);
-      for (const f of filters) await client.subscribe(f, 1);
-    }));
+    await Promise.all(
+      this.clients.map(async (client) => {
+        await client.start();
+        const filters = cfg.shard ? shardSubscriptions(b.shareGroup, cfg.shard) : gatewaySubscriptions(b.connections > 1 ? b.shareGroup : undefined);
+        for (const f of filters) await client.subscribe(f, 1);
+      }),
+    );
   }
 
   async #publishRevocations(): Promise<void> {
@@ -276,14 +325,17 @@ export class Gateway {
     }
     this.#inflight++;
     void this.#handle(kind, deviceId, payload)
-      .then(({ ok, reply }) => {
-        ack(ok);
-        if (ok && reply) this.#reply(client, deviceId, reply);
-      }, (e: unknown) => {
-        this.#log.error({ code: codeOf(e) }, 'handler failed');
-        ack(true);
-        this.#reply(client, deviceId, errorReply(correlationOf(payload), 'E_INTERNAL', 'internal error'));
-      })
+      .then(
+        ({ ok, reply }) => {
+          ack(ok);
+          if (ok && reply) this.#reply(client, deviceId, reply);
+        },
+        (e: unknown) => {
+          this.#log.error({ code: codeOf(e) }, 'handler failed');
+          ack(true);
+          this.#reply(client, deviceId, errorReply(correlationOf(payload), 'E_INTERNAL', 'internal error'));
+        },
+      )
       .finally(() => {
         if (--this.#inflight === 0) this.#drained?.();
       });
@@ -323,7 +375,8 @@ export class Gateway {
       if (m.type === 'catchup-request') {
         // a reply over the brokers' packet cap would get the gateway itself disconnected (mosquitto max_packet_size 2 MiB)
         const r = await this.feed.catchup(m);
-        if (r.length > MAX_REPLY_BYTES) throw new BeepkitError('E_RANGE', `catch-up response of ${r.length} B exceeds ${MAX_REPLY_BYTES} B (one block too large)`);
+        if (r.length > MAX_REPLY_BYTES)
+          throw new BeepkitError('E_RANGE', `catch-up response of ${r.length} B exceeds ${MAX_REPLY_BYTES} B (one block too large)`);
         return r;
       }
       if (m.type === 'venue-status-query') return this.feed.venueStatus(m.correlationId, m.venueId);

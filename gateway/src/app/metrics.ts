@@ -8,7 +8,10 @@ function labelText(l: Labels): string {
 
 export class Counter {
   readonly #values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1): void {
     const k = labelText(labels);
     const v = this.#values.get(k);
@@ -19,12 +22,20 @@ export class Counter {
     return this.#values.get(labelText(labels))?.value ?? 0;
   }
   render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.#values.values()].map((v) => `${this.name}${labelText(v.labels)} ${v.value}`)];
+    return [
+      `# HELP ${this.name} ${this.help}`,
+      `# TYPE ${this.name} counter`,
+      ...[...this.#values.values()].map((v) => `${this.name}${labelText(v.labels)} ${v.value}`),
+    ];
   }
 }
 
 export class Gauge {
-  constructor(readonly name: string, readonly help: string, readonly read: () => { labels?: Labels; value: number }[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly read: () => { labels?: Labels; value: number }[],
+  ) {}
   render(): string[] {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, ...this.read().map((v) => `${this.name}${labelText(v.labels ?? {})} ${v.value}`)];
   }
@@ -41,7 +52,11 @@ export class Histogram {
   readonly #counts: number[];
   #sum = 0;
   #n = 0;
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[],
+  ) {
     this.#counts = buckets.map(() => 0);
   }
   observe(v: number): void {

@@ -39,14 +39,25 @@ export async function gatewayRequest(o: BrokerOpts, kind: UplinkKind, body: Dist
   const password = o.passwordFile ? readFileSync(o.passwordFile, 'utf8').trim() : undefined;
   const timeoutMs = Number(o.timeout ?? 30_000);
   if (!(timeoutMs > 0)) throw new BeepkitError('E_CONFIG', `--timeout: not a positive number: ${o.timeout}`);
-  const mqtt = new AgentMqtt({ url: o.broker, deviceId: o.username, clientId: `${o.username}:op` /* a device connects with its own id or <username>:<suffix> (gateway/src/broker) */, password, ca: o.caFile ? readFileSync(o.caFile) : undefined, agentVersion: 'beepkit-cli', connectTimeoutMs: timeoutMs });
+  const mqtt = new AgentMqtt({
+    url: o.broker,
+    deviceId: o.username,
+    clientId: `${o.username}:op` /* a device connects with its own id or <username>:<suffix> (gateway/src/broker) */,
+    password,
+    ca: o.caFile ? readFileSync(o.caFile) : undefined,
+    agentVersion: 'beepkit-cli',
+    connectTimeoutMs: timeoutMs,
+  });
   let lastError: Error | undefined;
   mqtt.on('error', (e: Error) => (lastError = e));
   mqtt.start();
   try {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_r, reject) => {
-      timer = setTimeout(() => reject(new BeepkitError('E_TIMEOUT', `no connection to ${o.broker} within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new BeepkitError('E_TIMEOUT', `no connection to ${o.broker} within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([mqtt.whenConnected(), deadline]);

@@ -46,7 +46,8 @@ export async function handleDiagnosis(d: OpsDeps, payload: Uint8Array): Promise<
     if (m.type !== 'diagnosis-submit') throw new BeepkitError('E_TYPE', 'diagnosis-submit');
     const { endorsement: e, certificate } = verifyEndorsement(m.endorsement, { caPub: d.caPublicKey });
     const consent = decodeConsent(m.consent);
-    if (!equalBytes(encodeChallenge(consent.challenge), encodeChallenge(e.challenge))) throw new BeepkitError('E_CERT', 'diagnosis: the consent answers another challenge than the endorsement');
+    if (!equalBytes(encodeChallenge(consent.challenge), encodeChallenge(e.challenge)))
+      throw new BeepkitError('E_CERT', 'diagnosis: the consent answers another challenge than the endorsement');
     const days = (x: { day: number; pseudonym: Uint8Array }[]) => x.map((y) => `${y.day}:${toHex(y.pseudonym)}`).join(',');
     if (days(consent.days) !== days(e.days)) throw new BeepkitError('E_CERT', 'diagnosis: the endorsement covers other days than the consent');
     verifyConsent(consent, { now: Math.floor(d.now() / 1000), diagnostician: certificate.subject });
@@ -56,7 +57,10 @@ export async function handleDiagnosis(d: OpsDeps, payload: Uint8Array): Promise<
     if ('error' in res) throw new BeepkitError(res.error.code, `endorsement not appended: ${res.error.message}`);
     if (consent.teks.length) await d.publishNotification(consent.teks.map((t) => encodeNotificationEntry({ type: 'tek', ...t })));
     for (const v of consent.visits) await d.venueStates.infectedVisit(v.venue, v.entry, v.exit, 'report');
-    d.logger.info({ days: consent.days.length, teks: consent.teks.length, visits: consent.visits.length, height: res.blockHeight }, 'diagnosis endorsed over MQTT');
+    d.logger.info(
+      { days: consent.days.length, teks: consent.teks.length, visits: consent.visits.length, height: res.blockHeight },
+      'diagnosis endorsed over MQTT',
+    );
     return receiptReply(m.correlationId, res);
   } catch (e) {
     return refuse(payload, e);
@@ -81,7 +85,8 @@ export async function handleNotificationSubmit(d: OpsDeps, deviceId: string, pay
     const m = decode(payload, 'notification-submit');
     if (m.type !== 'notification-submit') throw new BeepkitError('E_TYPE', 'notification-submit');
     if (!d.publishers.includes(deviceId)) throw new BeepkitError('E_DENIED', 'notification entries only from the solvers in feed.publishers');
-    if (m.entries.length === 0 || !m.entries.every(isNotificationEntry)) throw new BeepkitError('E_FORMAT', 'notification-submit: not notification-chain entries');
+    if (m.entries.length === 0 || !m.entries.every(isNotificationEntry))
+      throw new BeepkitError('E_FORMAT', 'notification-submit: not notification-chain entries');
     const r = (await d.publishNotification(m.entries)) as ({ blockHeight: number } | { error: { code: ErrorCode; message: string } })[];
     const last = r[r.length - 1];
     if (!last || 'error' in last) throw new BeepkitError(last ? last.error.code : 'E_IO', 'notification entries not appended');

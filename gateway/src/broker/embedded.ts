@@ -102,8 +102,16 @@ export class EmbeddedBroker {
   #port = 0;
   #tlsPort = 0;
   readonly stats: EmbeddedBrokerStats = {
-    connectionsRefused: 0, publishesDenied: 0, subscriptionsDenied: 0, deliveriesDenied: 0, clientIdsRefused: 0, loginsThrottled: 0,
-    connectionsThrottled: 0, retainedRefused: 0, superuserTakeovers: 0, offlineDropped: 0,
+    connectionsRefused: 0,
+    publishesDenied: 0,
+    subscriptionsDenied: 0,
+    deliveriesDenied: 0,
+    clientIdsRefused: 0,
+    loginsThrottled: 0,
+    connectionsThrottled: 0,
+    retainedRefused: 0,
+    superuserTakeovers: 0,
+    offlineDropped: 0,
     guard: { 'preauth-bytes': 0, 'not-connect': 0, 'packet-size': 0, 'malformed-length': 0, 'send-queue': 0 },
   };
 
@@ -206,14 +214,26 @@ export class EmbeddedBroker {
       publish(packet, client, done);
     };
     aedes.publish = guarded as unknown as PublishFn;
-    this.#offline = capOfflineQueues(aedes, this.#limits.maxOfflineMessages, (id) => this.#superIds.has(id), () => this.stats.offlineDropped++);
+    this.#offline = capOfflineQueues(
+      aedes,
+      this.#limits.maxOfflineMessages,
+      (id) => this.#superIds.has(id),
+      () => this.stats.offlineDropped++,
+    );
     aedes.on('clientError', (client, err) => this.#log.debug({ clientId: logId(client.id), err: logId(err.message, 200) }, 'client error'));
     this.#aedes = aedes;
     try {
       this.#port = await this.#listen(net.createServer(), this.#opts.port ?? 0, this.#opts.host ?? '127.0.0.1', 'connection');
       const t = this.#opts.tls;
       if (t) {
-        const server = tls.createServer({ cert: t.cert, key: t.key, ca: t.ca, requestCert: t.requestCert ?? false, rejectUnauthorized: t.requestCert ?? false, minVersion: 'TLSv1.2' });
+        const server = tls.createServer({
+          cert: t.cert,
+          key: t.key,
+          ca: t.ca,
+          requestCert: t.requestCert ?? false,
+          rejectUnauthorized: t.requestCert ?? false,
+          minVersion: 'TLSv1.2',
+        });
         server.on('tlsClientError', (err) => this.#log.debug({ err: logId(err.message, 200) }, 'TLS handshake failed'));
         this.#tlsPort = await this.#listen(server, t.port ?? 0, t.host ?? this.#opts.host ?? '127.0.0.1', 'secureConnection');
       }
@@ -293,7 +313,7 @@ export class EmbeddedBroker {
     const superuser = this.#acl.isSuperuser(username);
     if (!superuser && (this.#reserved.has(client.id) || !isOwnClientId(username, client.id))) {
       this.stats.clientIdsRefused++;
-      this.#warn({ clientId: logId(client.id), username: logId(username), remote }, 'connection refused: client id is not the device\'s own');
+      this.#warn({ clientId: logId(client.id), username: logId(username), remote }, "connection refused: client id is not the device's own");
       return refuse(2, 'client id must be the username (or username:suffix)');
     }
     const previous = (this.#aedes as unknown as { clients?: Record<string, unknown> } | undefined)?.clients?.[client.id];

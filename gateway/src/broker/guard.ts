@@ -102,16 +102,17 @@ export class GuardedConnection extends Duplex {
         this.#len = 0;
         this.#mul = 1;
         this.#lenBytes = 0;
-        if (this.#packets === 0 && this.#type !== CONNECT) return this.#violate('not-connect'), false;
+        if (this.#packets === 0 && this.#type !== CONNECT) return (this.#violate('not-connect'), false);
         continue;
       }
       this.#len += (b & 0x7f) * this.#mul;
       this.#mul *= 128;
-      if (++this.#lenBytes > 4) return this.#violate('malformed-length'), false;
+      if (++this.#lenBytes > 4) return (this.#violate('malformed-length'), false);
       if (b & 0x80) continue;
       const total = 1 + this.#lenBytes + this.#len;
-      const max = this.#auth === 'none' ? this.#limits.maxPreAuthBytes : this.#auth === 'device' ? this.#limits.maxPacketBytes : this.#limits.superuserMaxPacketBytes;
-      if (total > max) return this.#violate('packet-size', total), false;
+      const max =
+        this.#auth === 'none' ? this.#limits.maxPreAuthBytes : this.#auth === 'device' ? this.#limits.maxPacketBytes : this.#limits.superuserMaxPacketBytes;
+      if (total > max) return (this.#violate('packet-size', total), false);
       this.#packets++;
       this.#skip = this.#len;
       this.#type = -1;
@@ -127,10 +128,13 @@ export class GuardedConnection extends Duplex {
     this.#atMs = now;
     if (this.#tokens >= 0 || this.#resumeTimer) return;
     this.#sock.pause();
-    this.#resumeTimer = setTimeout(() => {
-      this.#resumeTimer = undefined;
-      if (!this.#dead) this.#sock.resume();
-    }, Math.ceil((-this.#tokens / rate) * 1000));
+    this.#resumeTimer = setTimeout(
+      () => {
+        this.#resumeTimer = undefined;
+        if (!this.#dead) this.#sock.resume();
+      },
+      Math.ceil((-this.#tokens / rate) * 1000),
+    );
     this.#resumeTimer.unref();
   }
 

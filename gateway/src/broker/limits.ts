@@ -69,7 +69,11 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
 /** Remote addresses with recent failed logins: exponential back-off, bounded memory (LRU). */
 export class LoginBackoff {
   readonly #m = new Map<string, { failures: number; lastMs: number; untilMs: number }>();
-  constructor(readonly free: number, readonly maxMs: number, readonly maxKeys = 10_000) {}
+  constructor(
+    readonly free: number,
+    readonly maxMs: number,
+    readonly maxKeys = 10_000,
+  ) {}
 
   /** ms left of the back-off of `key` (0: may try). */
   blockedFor(key: string, nowMs: number): number {

@@ -114,10 +114,12 @@ export class CertificateAuthority {
   #authorise(req: CaRequest): CaResult {
     const p = this.#p;
     const nowMs = this.#now();
-    if (!ed25519Verify(req.pseudonymPublicKey, caRequestSigningBytes(req), req.signature)) throw new BeepkitError('E_SIGNATURE', 'request not signed by the pseudonym key');
+    if (!ed25519Verify(req.pseudonymPublicKey, caRequestSigningBytes(req), req.signature))
+      throw new BeepkitError('E_SIGNATURE', 'request not signed by the pseudonym key');
     const days = new Set([Math.floor((nowMs - p.maxSkewMs) / 1000 / DAY_S), Math.floor((nowMs + p.maxSkewMs) / 1000 / DAY_S)]);
     if (!days.has(req.day)) throw new BeepkitError('E_WINDOW', `day ${req.day} is not today`);
-    if (!this.#byPseudonym.take(`${toHex(req.pseudonymPublicKey)}:${req.day}`, nowMs)) throw new BeepkitError('E_RATE', 'too many certificate requests for this pseudonym');
+    if (!this.#byPseudonym.take(`${toHex(req.pseudonymPublicKey)}:${req.day}`, nowMs))
+      throw new BeepkitError('E_RATE', 'too many certificate requests for this pseudonym');
     const g = req.gnss;
     if (!g || g.mode === 'none') throw new BeepkitError('E_TRUST_GNSS', 'a GNSS fix is required');
     const accM = g.accuracyCm / 100;
@@ -135,10 +137,12 @@ export class CertificateAuthority {
           verifyVenueFrame(frame, reg.key, { nowSlot, window: p.slotWindow });
         } catch (e) {
           const c = (e as BeepkitError).code;
-          if (c === 'E_REPLAY' || c === 'E_EXPIRED') throw new BeepkitError(c, c === 'E_REPLAY' ? 'venue frame from an old slot' : 'venue frame from a future slot');
+          if (c === 'E_REPLAY' || c === 'E_EXPIRED')
+            throw new BeepkitError(c, c === 'E_REPLAY' ? 'venue frame from an old slot' : 'venue frame from a future slot');
           throw new BeepkitError('E_TRUST_FRAME', 'venue frame does not verify');
         }
-        if (nowMs - obs.receivedAtMs > p.frameMaxAgeMs || obs.receivedAtMs - nowMs > p.maxSkewMs) throw new BeepkitError('E_STALE', 'venue frame not received recently');
+        if (nowMs - obs.receivedAtMs > p.frameMaxAgeMs || obs.receivedAtMs - nowMs > p.maxSkewMs)
+          throw new BeepkitError('E_STALE', 'venue frame not received recently');
         const v = reg.venue;
         const d = distanceM(v.latE6 / 1e6, v.lonE6 / 1e6, g.latE6 / 1e6, g.lonE6 / 1e6);
         if (d > v.radiusM + p.accuracyFactor * accM + p.marginM) throw new BeepkitError('E_TRUST_DISTANCE', 'GNSS fix inconsistent with the venue position');

@@ -51,7 +51,8 @@ export function checkVenueId(id: string): string {
 }
 
 function validate(v: VenueInput): void {
-  if (!(Number.isFinite(v.lat) && Math.abs(v.lat) <= 90 && Number.isFinite(v.lon) && Math.abs(v.lon) <= 180)) throw new BeepkitError('E_RANGE', 'venue position out of range');
+  if (!(Number.isFinite(v.lat) && Math.abs(v.lat) <= 90 && Number.isFinite(v.lon) && Math.abs(v.lon) <= 180))
+    throw new BeepkitError('E_RANGE', 'venue position out of range');
   if (!(Number.isInteger(v.radiusM) && v.radiusM > 0 && v.radiusM <= 100_000)) throw new BeepkitError('E_RANGE', 'venue radius must be 1..100000 m');
   if (!Array.isArray(v.region) || v.region.length < 1 || v.region.length > 4 || v.region.some((p) => !p || p.includes('/') || p.length > 60)) {
     throw new BeepkitError('E_FORMAT', 'region must be 1..4 non-empty parts (state/county/city/venue) without "/"');
@@ -65,7 +66,10 @@ export class VenueRegistry {
   #mtimeMs = -1;
 
   /** `now`: the gateway's clock (host or scenario) for the added and revoked times. */
-  constructor(path: string, private readonly now: () => number = hostNow) {
+  constructor(
+    path: string,
+    private readonly now: () => number = hostNow,
+  ) {
     this.path = path;
   }
 
@@ -111,9 +115,18 @@ export class VenueRegistry {
     const key = v.key ?? new Uint8Array(randomBytes(VENUE_KEY_BYTES));
     // One key, one venue: a frame names its venue id, but a key shared by two ids would let either beacon speak for both.
     const hex = toHex(key);
-    if ([...this.#venues.values()].some((o) => o.key === hex)) throw new BeepkitError('E_EXISTS', 'this venue key is already registered under another venue id');
+    if ([...this.#venues.values()].some((o) => o.key === hex))
+      throw new BeepkitError('E_EXISTS', 'this venue key is already registered under another venue id');
     const stored: Stored = {
-      id, name: v.name, region: [...v.region], latE6: Math.round(v.lat * 1e6), lonE6: Math.round(v.lon * 1e6), radiusM: v.radiusM, revoked: false, addedMs: nowMs, key: hex,
+      id,
+      name: v.name,
+      region: [...v.region],
+      latE6: Math.round(v.lat * 1e6),
+      lonE6: Math.round(v.lon * 1e6),
+      radiusM: v.radiusM,
+      revoked: false,
+      addedMs: nowMs,
+      key: hex,
     };
     this.#venues.set(id, stored);
     this.#save();

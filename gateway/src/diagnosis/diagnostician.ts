@@ -66,7 +66,11 @@ export class Diagnostician {
 
   /** Verifies the own certificate now (E_CERT, E_SIGNATURE, E_EXPIRED). */
   certificate(): Certificate {
-    return verifyCertificate(decodeCertificate(this.o.certificate), this.o.caPub, { now: Math.floor(this.now() / 1000), role: 'diagnostician', subject: this.signer.publicKey });
+    return verifyCertificate(decodeCertificate(this.o.certificate), this.o.caPub, {
+      now: Math.floor(this.now() / 1000),
+      role: 'diagnostician',
+      subject: this.signer.publicKey,
+    });
   }
 
   challenge(): Challenge {

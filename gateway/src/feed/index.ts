@@ -60,7 +60,10 @@ export class NotificationFeed {
   async publishNotification(entries: Uint8Array[]): Promise<AppendResult[]> {
     if (this.#next < 0) throw new BeepkitError('E_STATE', 'feed not started');
     if (entries.length === 0) return [];
-    const results = await this.#o.ledger.append('notification', entries.map((data) => ({ data })));
+    const results = await this.#o.ledger.append(
+      'notification',
+      entries.map((data) => ({ data })),
+    );
     await this.#broadcastNew();
     return results;
   }

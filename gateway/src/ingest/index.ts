@@ -116,7 +116,13 @@ export function errorReply(correlationId: Uint8Array, code: string, message: str
 /** The wire Receipt of a batch from its ledger receipt: one inclusion proof for the batch (one ledger entry). */
 export function receiptReply(correlationId: Uint8Array, r: LedgerReceipt): Uint8Array {
   return encodeMessage({
-    type: 'receipt', correlationId, entryHash: r.entryHash, leafIndex: r.leafIndex, blockHeight: r.blockHeight, proof: r.inclusionProof, signedTreeHead: encodeSth(r.sth),
+    type: 'receipt',
+    correlationId,
+    entryHash: r.entryHash,
+    leafIndex: r.leafIndex,
+    blockHeight: r.blockHeight,
+    proof: r.inclusionProof,
+    signedTreeHead: encodeSth(r.sth),
   });
 }
 
@@ -227,10 +233,26 @@ export class Ingest {
     if ('error' in r) {
       if (r.error.code !== 'E_DUPLICATE') return { ack: false, code: r.error.code, records: c.hashes.length };
       const dup = await this.#present(c.hashes);
-      if (dup.length) return { ack: true, code: 'E_DUPLICATE', records: c.hashes.length, reply: errorReply(c.correlationId, 'E_DUPLICATE', 'records already on the ledger in another batch', dup) };
+      if (dup.length)
+        return {
+          ack: true,
+          code: 'E_DUPLICATE',
+          records: c.hashes.length,
+          reply: errorReply(c.correlationId, 'E_DUPLICATE', 'records already on the ledger in another batch', dup),
+        };
       const taken = await this.#present(c.claims);
       const conflicting = c.hashes.filter((_, i) => taken.includes(c.claims[i]));
-      return { ack: true, code: 'E_CONFLICT', records: c.hashes.length, reply: errorReply(c.correlationId, 'E_CONFLICT', `${conflicting.length} record(s) claim an interval this pseudonym already claimed in another batch`, conflicting) };
+      return {
+        ack: true,
+        code: 'E_CONFLICT',
+        records: c.hashes.length,
+        reply: errorReply(
+          c.correlationId,
+          'E_CONFLICT',
+          `${conflicting.length} record(s) claim an interval this pseudonym already claimed in another batch`,
+          conflicting,
+        ),
+      };
     }
     return { ack: true, code: replay ? 'DUPLICATE' : 'OK', records: c.hashes.length, reply: receiptReply(c.correlationId, r) };
   }
@@ -266,12 +288,19 @@ export class Ingest {
   async check(payload: Uint8Array): Promise<Checked> {
     const p = this.#precheck(payload);
     const subject = p.cc.cert.subject;
-    const ok = this.#pool ? await this.#pool.verify(subject, SIG_DOMAIN, p.body, p.signature) : ed25519Verify(subject, this.#scratch.join(SIG_DOMAIN, p.body), p.signature);
+    const ok = this.#pool
+      ? await this.#pool.verify(subject, SIG_DOMAIN, p.body, p.signature)
+      : ed25519Verify(subject, this.#scratch.join(SIG_DOMAIN, p.body), p.signature);
     if (!ok) throw new BeepkitError('E_SIGNATURE', 'bad pseudonym signature over the batch');
     if (!this.#rate.take(p.cc.rateKey, p.nowMs, p.records.length)) {
       throw new BeepkitError('E_RATE', 'too many records for this pseudonym today; retry later');
     }
-    return { correlationId: p.correlationId, data: p.data, hashes: recordHashes(p.records, this.#scratch), claims: p.intervals.map((i) => claimKey(subject, p.day, i)) };
+    return {
+      correlationId: p.correlationId,
+      data: p.data,
+      hashes: recordHashes(p.records, this.#scratch),
+      claims: p.intervals.map((i) => claimKey(subject, p.day, i)),
+    };
   }
 
   /** The synchronous checks: decode (zero-copy), certificate, prefixes, time windows. */
@@ -292,7 +321,17 @@ export class Ingest {
       if (dayStart + tc.interval * this.#interval > nowS + this.#skew) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} is in the future`);
     }
     const intervals = batch.traceCodes.map((tc) => tc.interval);
-    return { correlationId: m.correlationId, data: bytes, body: bytes.subarray(0, bytes.length - 64), signature: batch.signature, records: batch.records, day: batch.day, intervals, cc, nowMs };
+    return {
+      correlationId: m.correlationId,
+      data: bytes,
+      body: bytes.subarray(0, bytes.length - 64),
+      signature: batch.signature,
+      records: batch.records,
+      day: batch.day,
+      intervals,
+      cc,
+      nowMs,
+    };
   }
 
   /** The certificate's checked entry; cached by its exact bytes, so a hit costs no decode and no verify. */

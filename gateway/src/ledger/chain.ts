@@ -86,7 +86,13 @@ export class Chain {
     for (const b of this.s.blocksMeta) bytes[b.seg] = b.offset + b.length;
     const chainDir = join(this.o.dir, this.o.name);
     try {
-      writeIndex(chainDir, this.o.name, this.keyId, this.s, segs.map((g, i) => statCover(g.path, g.first, bytes[i])));
+      writeIndex(
+        chainDir,
+        this.o.name,
+        this.keyId,
+        this.s,
+        segs.map((g, i) => statCover(g.path, g.first, bytes[i])),
+      );
       this.indexedHeight = this.height;
     } catch (err) {
       this.o.logger.warn({ chain: this.o.name, err: (err as Error).message }, 'ledger: could not write the index (the next open rebuilds it)');
@@ -195,7 +201,14 @@ export class Chain {
     };
     const header: BlockHeader = { ...base, signature: this.o.signer.sign(blockSigningBytes(base)) };
     for (const e of entries) this.s.tree.append(e.entryHash);
-    const sthBase = { chainId: this.o.name, treeSize: this.s.tree.size, rootHash: this.s.tree.root(), timestampMs: timeMs, blockHeight: base.height, keyId: this.keyId };
+    const sthBase = {
+      chainId: this.o.name,
+      treeSize: this.s.tree.size,
+      rootHash: this.s.tree.root(),
+      timestampMs: timeMs,
+      blockHeight: base.height,
+      keyId: this.keyId,
+    };
     const sth: SignedTreeHead = { ...sthBase, signature: this.o.signer.sign(signingBytes(sthBase)) };
     const { bytes, spans } = encodeBlock({ header, entries, sth });
     let where: { seg: number; offset: number };

@@ -54,13 +54,16 @@ export function registerLedger(program: Command): void {
     });
   ledger
     .command('verify')
-    .description('check every record checksum, entry hash, block signature and link, Merkle root and signed tree head; exit 0 when valid, 1 with the first problem')
+    .description(
+      'check every record checksum, entry hash, block signature and link, Merkle root and signed tree head; exit 0 when valid, 1 with the first problem',
+    )
     .argument('<dir>', 'ledger directory (holds ledger.json with the gateway public key)')
-    .option('--anchor <rpc-url>', "also check every tree head this gateway anchored on the EVM chain (signature, RFC 9162 consistency with the local log)")
+    .option('--anchor <rpc-url>', 'also check every tree head this gateway anchored on the EVM chain (signature, RFC 9162 consistency with the local log)')
     .option('--contract <address>', 'the AnchorRegistry address (with --anchor)')
     .action(async (dir: string, o: { anchor?: string; contract?: string }) => {
       try {
-        if (o.anchor !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(o.contract ?? '')) throw new BeepkitError('E_CONFIG', '--anchor needs --contract <0x + 40 hex digits>');
+        if (o.anchor !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(o.contract ?? ''))
+          throw new BeepkitError('E_CONFIG', '--anchor needs --contract <0x + 40 hex digits>');
         const rep = verifyLedgerDir(dir);
         if (!rep.ok) {
           process.stderr.write(`ledger invalid: ${rep.problem}\n`);

@@ -54,7 +54,15 @@ export interface ChainState {
 }
 
 export function emptyState(): ChainState {
-  return { tree: new MerkleTree(), blocksMeta: [], locSeg: new U32Vec(), locOff: new U32Vec(), locLen: new U32Vec(), byHash: new TagIndex(), byKey: new TagIndex() };
+  return {
+    tree: new MerkleTree(),
+    blocksMeta: [],
+    locSeg: new U32Vec(),
+    locOff: new U32Vec(),
+    locLen: new U32Vec(),
+    byHash: new TagIndex(),
+    byKey: new TagIndex(),
+  };
 }
 
 /** What the index covers of one segment file. */
@@ -112,7 +120,13 @@ function decodeBlocks(buf: Buffer): BlockMeta[] {
   let o = 0;
   while (o < buf.length) {
     const n = buf.readUInt16LE(o + 20 + HASH_SIZE);
-    const rec = { firstLeaf: buf.readUInt32LE(o), count: buf.readUInt32LE(o + 4), seg: buf.readUInt32LE(o + 8), offset: buf.readUInt32LE(o + 12), length: buf.readUInt32LE(o + 16) };
+    const rec = {
+      firstLeaf: buf.readUInt32LE(o),
+      count: buf.readUInt32LE(o + 4),
+      seg: buf.readUInt32LE(o + 8),
+      offset: buf.readUInt32LE(o + 12),
+      length: buf.readUInt32LE(o + 16),
+    };
     const hash = new Uint8Array(buf.subarray(o + 20, o + 20 + HASH_SIZE));
     o += 22 + HASH_SIZE;
     out.push({ ...rec, hash, sth: decodeSth(new Uint8Array(buf.buffer, buf.byteOffset + o, n)) });
@@ -189,7 +203,7 @@ class Bad extends Error {}
 const READ_PIECE = 1 << 20;
 
 function readFully(fd: number, into: Uint8Array, pos: number, h: Hash): number {
-  for (let o = 0; o < into.length; ) {
+  for (let o = 0; o < into.length;) {
     const n = readSync(fd, into, o, Math.min(READ_PIECE, into.length - o), pos + o);
     if (n === 0) throw new Bad('index file ends early');
     h.update(into.subarray(o, o + n));
@@ -203,7 +217,11 @@ function readFully(fd: number, into: Uint8Array, pos: number, h: Hash): number {
  * (`absent` when there is none). Checks the digest over every byte and that
  * the parts agree with each other; not yet the segments (chain.ts does).
  */
-export function readIndex(chainDir: string, chain: string, keyId: Uint8Array): { state: ChainState; segments: SegmentCover[] } | { problem: string; absent?: boolean } {
+export function readIndex(
+  chainDir: string,
+  chain: string,
+  keyId: Uint8Array,
+): { state: ChainState; segments: SegmentCover[] } | { problem: string; absent?: boolean } {
   let fd: number;
   try {
     fd = openSync(join(chainDir, INDEX_FILE), 'r');
@@ -221,11 +239,20 @@ export function readIndex(chainDir: string, chain: string, keyId: Uint8Array): {
     const json = new Uint8Array(jlen);
     pos = readFully(fd, json, pos, h);
     const hd = JSON.parse(Buffer.from(json).toString('utf8')) as Header;
-    if (hd.format !== FORMAT || hd.tagVersion !== TAG_VERSION || hd.endian !== endianness()) throw new Bad(`format ${hd.format}/tags ${hd.tagVersion}/${hd.endian} is not this version's`);
+    if (hd.format !== FORMAT || hd.tagVersion !== TAG_VERSION || hd.endian !== endianness())
+      throw new Bad(`format ${hd.format}/tags ${hd.tagVersion}/${hd.endian} is not this version's`);
     if (hd.chain !== chain || !equalBytes(fromHex(hd.keyId, 'keyId'), keyId)) throw new Bad('index of another chain or key');
     const tags = [hd.byHash, hd.byKey];
-    if (tags.some((x) => !Number.isInteger(x.bits) || x.bits < 4 || x.bits > 28 || !Number.isInteger(x.count) || x.count < 0)) throw new Bad('tag index shape out of range');
-    const expect = 12 + jlen + hd.levels.reduce((a, l) => a + l.count * HASH_SIZE, 0) + 4 * tags.reduce((a, x) => a + 2 * x.count + 2 ** x.bits + 1, 0) + 12 * hd.loc.length + hd.blocksBytes + HASH_SIZE;
+    if (tags.some((x) => !Number.isInteger(x.bits) || x.bits < 4 || x.bits > 28 || !Number.isInteger(x.count) || x.count < 0))
+      throw new Bad('tag index shape out of range');
+    const expect =
+      12 +
+      jlen +
+      hd.levels.reduce((a, l) => a + l.count * HASH_SIZE, 0) +
+      4 * tags.reduce((a, x) => a + 2 * x.count + 2 ** x.bits + 1, 0) +
+      12 * hd.loc.length +
+      hd.blocksBytes +
+      HASH_SIZE;
     if (size !== expect) throw new Bad(`index is ${size} bytes, its header says ${expect} (torn?)`);
     const levels = hd.levels.map((l) => ({ buf: new Uint8Array(Math.max(l.cap, l.count * HASH_SIZE)), count: l.count }));
     for (const l of levels) pos = readFully(fd, l.buf.subarray(0, l.count * HASH_SIZE), pos, h);
@@ -254,7 +281,13 @@ export function readIndex(chainDir: string, chain: string, keyId: Uint8Array): {
     };
     const lastBlock = state.blocksMeta[state.blocksMeta.length - 1];
     const blockLeaves = lastBlock ? lastBlock.firstLeaf + lastBlock.count : 0;
-    if (state.tree.size !== hd.treeSize || hd.loc.length !== hd.treeSize || state.byHash.count !== hd.treeSize || blockLeaves !== hd.treeSize || state.blocksMeta.length !== hd.height) {
+    if (
+      state.tree.size !== hd.treeSize ||
+      hd.loc.length !== hd.treeSize ||
+      state.byHash.count !== hd.treeSize ||
+      blockLeaves !== hd.treeSize ||
+      state.blocksMeta.length !== hd.height
+    ) {
       throw new Bad('index parts disagree on the tree size');
     }
     return { state, segments: hd.segments };

@@ -5,11 +5,26 @@ import type { Block } from '@beepkit/protocol/ledger';
 import type { LedgerEntry, Receipt } from './types.ts';
 
 export function sthToJson(s: SignedTreeHead): Record<string, unknown> {
-  return { chainId: s.chainId, treeSize: s.treeSize, rootHash: toHex(s.rootHash), timestampMs: s.timestampMs, blockHeight: s.blockHeight, keyId: toHex(s.keyId), signature: toHex(s.signature) };
+  return {
+    chainId: s.chainId,
+    treeSize: s.treeSize,
+    rootHash: toHex(s.rootHash),
+    timestampMs: s.timestampMs,
+    blockHeight: s.blockHeight,
+    keyId: toHex(s.keyId),
+    signature: toHex(s.signature),
+  };
 }
 
 export function receiptToJson(r: Receipt): Record<string, unknown> {
-  return { chain: r.chain, entryHash: toHex(r.entryHash), leafIndex: r.leafIndex, blockHeight: r.blockHeight, inclusionProof: r.inclusionProof.map(toHex), sth: sthToJson(r.sth) };
+  return {
+    chain: r.chain,
+    entryHash: toHex(r.entryHash),
+    leafIndex: r.leafIndex,
+    blockHeight: r.blockHeight,
+    inclusionProof: r.inclusionProof.map(toHex),
+    sth: sthToJson(r.sth),
+  };
 }
 
 export function entryToJson(e: LedgerEntry): Record<string, unknown> {

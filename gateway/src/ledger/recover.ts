@@ -135,7 +135,11 @@ function checkBlock(fd: number, path: string, m: BlockMeta, full: boolean): void
     if (ok && full) {
       const sth = encodeSth(m.sth);
       const tail = bytes.subarray(bytes.length - sth.length);
-      ok = bytes.length === m.length && checksum(bytes) === fv.getUint32(4) && equalBytes(tail, sth) && new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - sth.length - 4) === sth.length;
+      ok =
+        bytes.length === m.length &&
+        checksum(bytes) === fv.getUint32(4) &&
+        equalBytes(tail, sth) &&
+        new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - sth.length - 4) === sth.length;
     }
   } catch (err) {
     if (!(err instanceof BeepkitError)) throw err;
@@ -156,14 +160,20 @@ function checkCovers(s: ChainState, segs: { first: number; path: string }[], cov
   for (let i = 0; i < k; i++) {
     if (segs[i]?.first !== covers[i].first) throw new Stale(`segment ${i} is not the one indexed`);
     const st = statCover(segs[i].path, covers[i].first, covers[i].bytes);
-    if (i < k - 1 && (st.size !== covers[i].size || st.size !== covers[i].bytes || st.mtimeNs !== covers[i].mtimeNs || st.ino !== covers[i].ino)) throw new Stale(`${segs[i].path} changed since the index was written`);
+    if (i < k - 1 && (st.size !== covers[i].size || st.size !== covers[i].bytes || st.mtimeNs !== covers[i].mtimeNs || st.ino !== covers[i].ino))
+      throw new Stale(`${segs[i].path} changed since the index was written`);
     if (st.size < Math.max(covers[i].bytes, SEGMENT_HEADER)) throw new Stale(`${segs[i].path} ends before the indexed blocks`);
     const want = firstOf[i] < 0 ? [] : [...new Set([firstOf[i], lastOf[i]])];
-    if (want.length && covers[i].bytes !== s.blocksMeta[lastOf[i]].offset + s.blocksMeta[lastOf[i]].length) throw new Stale(`segment ${i}: the index's covered end is not its last block's`);
+    if (want.length && covers[i].bytes !== s.blocksMeta[lastOf[i]].offset + s.blocksMeta[lastOf[i]].length)
+      throw new Stale(`segment ${i}: the index's covered end is not its last block's`);
     const fd = openSync(segs[i].path, 'r');
     try {
       const head = preadExact(fd, SEGMENT_HEADER, 0);
-      if (head.length !== SEGMENT_HEADER || Buffer.from(head.buffer, head.byteOffset, 8).toString('latin1') !== 'BKLSEG01' || Buffer.from(head.buffer, head.byteOffset).readBigUInt64BE(8) !== BigInt(covers[i].first)) {
+      if (
+        head.length !== SEGMENT_HEADER ||
+        Buffer.from(head.buffer, head.byteOffset, 8).toString('latin1') !== 'BKLSEG01' ||
+        Buffer.from(head.buffer, head.byteOffset).readBigUInt64BE(8) !== BigInt(covers[i].first)
+      ) {
         throw new Stale(`${segs[i].path}: segment header is not the indexed one`);
       }
       for (const b of want) checkBlock(fd, segs[i].path, s.blocksMeta[b], b === s.blocksMeta.length - 1);
@@ -180,12 +190,17 @@ function scan(o: RecoverOptions, s: ChainState, covers: SegmentCover[]): { state
   let loaded = 0;
   for (let seg = Math.max(0, k - 1); seg < segs.length; seg++) {
     const covered = seg === k - 1 ? covers[seg].bytes : 0;
-    const res = scanSegment(segs[seg], (payload, at) => {
-      loadBlock(s, o.name, payload, seg, at);
-      loaded++;
-    }, covered);
+    const res = scanSegment(
+      segs[seg],
+      (payload, at) => {
+        loadBlock(s, o.name, payload, seg, at);
+        loaded++;
+      },
+      covered,
+    );
     if (!res.problem) continue;
-    if (seg !== segs.length - 1 || !res.problem.torn) throw new BeepkitError('E_CHECKSUM', `${segs[seg].path}: ${res.problem.message}; run \`beepkit ledger verify\``);
+    if (seg !== segs.length - 1 || !res.problem.torn)
+      throw new BeepkitError('E_CHECKSUM', `${segs[seg].path}: ${res.problem.message}; run \`beepkit ledger verify\``);
     if (o.readOnly) {
       o.logger.warn({ chain: o.name, file: segs[seg].path }, `ledger: torn tail ignored (read-only): ${res.problem.message}`);
       continue;

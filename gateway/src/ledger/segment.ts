@@ -49,7 +49,11 @@ export interface ScanProblem {
  * covers: the header and the records before it are then not read). Stops at
  * the first bad frame and reports it; `validEnd` is the end of the last good record.
  */
-export function scanSegment(seg: { first: number; path: string }, onRecord: (payload: Uint8Array, payloadOffset: number) => void, from = 0): { validEnd: number; size: number; problem?: ScanProblem } {
+export function scanSegment(
+  seg: { first: number; path: string },
+  onRecord: (payload: Uint8Array, payloadOffset: number) => void,
+  from = 0,
+): { validEnd: number; size: number; problem?: ScanProblem } {
   let buf: Buffer;
   let base = 0;
   if (from > SEGMENT_HEADER) {
@@ -72,7 +76,8 @@ export function scanSegment(seg: { first: number; path: string }, onRecord: (pay
     buf = readFileSync(seg.path);
     if (buf.length < SEGMENT_HEADER) return { validEnd: 0, size: buf.length, problem: { offset: 0, torn: true, message: 'segment header incomplete' } };
     if (!buf.subarray(0, 8).equals(MAGIC)) return { validEnd: 0, size: buf.length, problem: { offset: 0, torn: false, message: 'bad segment magic' } };
-    if (buf.readBigUInt64BE(8) !== BigInt(seg.first)) return { validEnd: 0, size: buf.length, problem: { offset: 8, torn: false, message: 'segment header height does not match its name' } };
+    if (buf.readBigUInt64BE(8) !== BigInt(seg.first))
+      return { validEnd: 0, size: buf.length, problem: { offset: 8, torn: false, message: 'segment header height does not match its name' } };
   }
   const size = base + buf.length;
   let o = Math.max(SEGMENT_HEADER, from);

@@ -93,7 +93,15 @@ export class TagIndex {
    * the shapes and the directory's ends; the index file's digest vouches for the rest.
    */
   static from(run: Uint32Array, runCount: number, bits: number, dir: Uint32Array): TagIndex {
-    if (!Number.isInteger(bits) || bits < 4 || bits > 28 || dir.length !== 2 ** bits + 1 || run.length < runCount * 2 || dir[0] !== 0 || dir[dir.length - 1] !== runCount) {
+    if (
+      !Number.isInteger(bits) ||
+      bits < 4 ||
+      bits > 28 ||
+      dir.length !== 2 ** bits + 1 ||
+      run.length < runCount * 2 ||
+      dir[0] !== 0 ||
+      dir[dir.length - 1] !== runCount
+    ) {
       throw new BeepkitError('E_FORMAT', `bad tag index: ${runCount} pairs, ${bits} directory bits, ${dir.length} directory entries`);
     }
     const t = new TagIndex();

@@ -88,14 +88,16 @@ function verifyChain(
       if (!verifySig(blockSigningBytes(h), h.signature)) fail('block signature invalid');
       for (const eh of hashes) tree.append(eh);
       const s = block.sth;
-      if (s.chainId !== chain || s.treeSize !== tree.size || s.blockHeight !== h.height || s.timestampMs !== h.timeMs || !equalBytes(s.keyId, keyId)) fail('tree head fields do not match the block');
+      if (s.chainId !== chain || s.treeSize !== tree.size || s.blockHeight !== h.height || s.timestampMs !== h.timeMs || !equalBytes(s.keyId, keyId))
+        fail('tree head fields do not match the block');
       if (!equalBytes(s.rootHash, tree.root())) fail('tree head root does not match the rebuilt tree');
       if (!verifySig(signingBytes(s), s.signature)) fail('tree head signature invalid');
       prev = blockHash(h);
       count.blocks++;
       count.entries += h.entryCount;
     });
-    if (res.problem && count.blocks < maxBlocks) fail(`${seg.path}: ${res.problem.message}${res.problem.torn ? ' (torn tail: opening the ledger truncates it)' : ''}`);
+    if (res.problem && count.blocks < maxBlocks)
+      fail(`${seg.path}: ${res.problem.message}${res.problem.torn ? ' (torn tail: opening the ledger truncates it)' : ''}`);
   }
   if (Number.isFinite(maxBlocks) && count.blocks !== maxBlocks) fail(`only ${count.blocks} blocks on disk, expected ${maxBlocks}`);
 }

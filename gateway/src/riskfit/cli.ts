@@ -25,7 +25,15 @@ export function registerRisk(program: Command): void {
         }
         const { x, y } = parseLabelledCsv(text);
         const fit = fitLogistic(x, y, { maxIterations: Number(o.maxIterations) });
-        emit({ model: 'song-logistic', terms: ['intercept', 'rssi', 'contactMinutes', 'checkInGapMinutes', 'materialHours'], coding: 'material = virus residual time in hours (Song et al.)', ...fit }, o.out);
+        emit(
+          {
+            model: 'song-logistic',
+            terms: ['intercept', 'rssi', 'contactMinutes', 'checkInGapMinutes', 'materialHours'],
+            coding: 'material = virus residual time in hours (Song et al.)',
+            ...fit,
+          },
+          o.out,
+        );
       }),
     );
 }

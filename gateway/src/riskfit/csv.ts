@@ -23,7 +23,10 @@ export function materialHours(v: string): number {
 export function parseLabelledCsv(text: string): { x: number[][]; y: number[] } {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
   if (lines.length < 2) throw new BeepkitError('E_FORMAT', 'riskfit: CSV needs a header and rows');
-  const header = lines[0].split(',').map((h) => h.trim().toLowerCase()).map((h) => ALIASES[h] ?? h);
+  const header = lines[0]
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .map((h) => ALIASES[h] ?? h);
   const idx = COLUMNS.map((c) => header.indexOf(c));
   const missing = COLUMNS.filter((_, i) => idx[i] < 0);
   if (missing.length) throw new BeepkitError('E_FORMAT', `riskfit: CSV lacks column(s) ${missing.join(', ')}`);
@@ -33,7 +36,8 @@ export function parseLabelledCsv(text: string): { x: number[][]; y: number[] } {
     const f = lines[li].split(',');
     const num = (i: number) => {
       const v = Number(f[idx[i]]);
-      if (f[idx[i]] === undefined || f[idx[i]].trim() === '' || !Number.isFinite(v)) throw new BeepkitError('E_FORMAT', `riskfit: line ${li + 1}: ${COLUMNS[i]} is not a number`);
+      if (f[idx[i]] === undefined || f[idx[i]].trim() === '' || !Number.isFinite(v))
+        throw new BeepkitError('E_FORMAT', `riskfit: line ${li + 1}: ${COLUMNS[i]} is not a number`);
       return v;
     };
     x.push([num(0), num(1), num(2), materialHours(f[idx[3]] ?? '')]);

@@ -113,7 +113,8 @@ export function fitLogistic(x: number[][], y: number[], o: FitOptions = {}): Fit
     }
   }
   if (!converged) {
-    if (maxEta > 15) throw new BeepkitError('E_SEPARATION', `riskfit: no convergence in ${maxIt} iterations, fitted probabilities reach 0/1: the classes are separated`);
+    if (maxEta > 15)
+      throw new BeepkitError('E_SEPARATION', `riskfit: no convergence in ${maxIt} iterations, fitted probabilities reach 0/1: the classes are separated`);
     throw new BeepkitError('E_CONVERGENCE', `riskfit: no convergence in ${maxIt} iterations`);
   }
   const l = cholesky(info, k)!;

@@ -35,14 +35,11 @@ interface RunOpts extends BrokerOpts {
 }
 
 export function registerSolver(program: Command): void {
-  const run = program
-    .command('solver')
-    .description('the contact-tracing solver')
-    .command('run');
+  const run = program.command('solver').description('the contact-tracing solver').command('run');
   brokerOptions(run)
     .description('decrypt and index the tracing chain, match endorsements, publish fingerprints with risk levels')
     .requiredOption('--ledger <dir>', 'ledger directory')
-    .requiredOption('--key <file>', "solver X25519 private key (32 bytes raw or hex; the gateway creates it in its data dir)")
+    .requiredOption('--key <file>', 'solver X25519 private key (32 bytes raw or hex; the gateway creates it in its data dir)')
     .requiredOption('--ca <hex|file>', 'CA Ed25519 public key')
     .requiredOption('--state <file>', 'cursor + dedup state file (created if missing)')
     .option('--ledger-key <file>', 'gateway Ed25519 seed: append notices to the notification chain (only while the gateway is stopped)')
@@ -50,11 +47,18 @@ export function registerSolver(program: Command): void {
     .option('--follow', 'keep following the chain')
     .option('--trust-ledger', 'do not re-verify batch signatures/certificates (the gateway verified them before appending; ~5x faster rebuild)')
     .option('--poll <ms>', 'follow poll interval', '2000')
-    .option('--shard <dir>', "another gateway's ledger directory (several gateways: repeat per shard; read-only, batches only)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--shard <dir>',
+      "another gateway's ledger directory (several gateways: repeat per shard; read-only, batches only)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .action((o: RunOpts) =>
       guard(async () => {
         if (o.ledgerKey && o.broker) throw new BeepkitError('E_CONFIG', 'either --ledger-key (gateway stopped) or --broker (gateway running), not both');
-        const ledger = new EmbeddedLedger(o.ledgerKey ? { dir: o.ledger, signer: ed25519Signer(readBytes(o.ledgerKey, 'ledger key', 32)), now: hostNow } : { dir: o.ledger, readOnly: true });
+        const ledger = new EmbeddedLedger(
+          o.ledgerKey ? { dir: o.ledger, signer: ed25519Signer(readBytes(o.ledgerKey, 'ledger key', 32)), now: hostNow } : { dir: o.ledger, readOnly: true },
+        );
         await ledger.open();
         const shards = await openShardsReadOnly(o.shard).catch(async (e: unknown) => {
           await ledger.close();
@@ -64,7 +68,12 @@ export function registerSolver(program: Command): void {
           publish: async (entries) => {
             for (const e of entries) {
               const n = decodeNotificationEntry(e);
-              process.stdout.write(JSON.stringify({ hex: toHex(e), ...(n.type === 'exposure' ? { type: n.type, fingerprint: toHex(n.fingerprint), risk: n.risk, day: n.day } : { type: n.type }) }) + '\n');
+              process.stdout.write(
+                JSON.stringify({
+                  hex: toHex(e),
+                  ...(n.type === 'exposure' ? { type: n.type, fingerprint: toHex(n.fingerprint), risk: n.risk, day: n.day } : { type: n.type }),
+                }) + '\n',
+              );
             }
           },
         };
@@ -102,7 +111,8 @@ export function registerSolver(program: Command): void {
 function brokerSink(o: BrokerOpts): NotificationSink {
   return {
     publish: async (entries) => {
-      for (let k = 0; k < entries.length; k += 256) await gatewayRequest(o, 'notification-submit', { type: 'notification-submit', entries: entries.slice(k, k + 256) });
+      for (let k = 0; k < entries.length; k += 256)
+        await gatewayRequest(o, 'notification-submit', { type: 'notification-submit', entries: entries.slice(k, k + 256) });
     },
   };
 }

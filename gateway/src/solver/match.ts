@@ -41,7 +41,11 @@ export const DEFAULT_RULES: MatchRules = { highRadiusM: 10, highMinutes: 15, low
 export function matchRules(partial: Partial<MatchRules> = {}): MatchRules {
   const r = { ...DEFAULT_RULES, ...partial };
   const ok = (x: number) => Number.isFinite(x) && x >= 0;
-  if (![r.highRadiusM, r.highMinutes, r.lowRadiusM, r.lowGapMinutes, r.venueHighMinutes].every(ok) || r.lowRadiusM < r.highRadiusM || ![0, 1, 2].includes(r.venueRisk)) {
+  if (
+    ![r.highRadiusM, r.highMinutes, r.lowRadiusM, r.lowGapMinutes, r.venueHighMinutes].every(ok) ||
+    r.lowRadiusM < r.highRadiusM ||
+    ![0, 1, 2].includes(r.venueRisk)
+  ) {
     throw new BeepkitError('E_CONFIG', 'solver rules: radii/minutes (venueHighMinutes too) must be ≥ 0, lowRadiusM ≥ highRadiusM, venueRisk 0|1|2');
   }
   return r;
@@ -108,7 +112,8 @@ export function exposures(index: GeoIndex, endorsed: number[], rules: MatchRules
           const from = Math.max(eStart, index.start[c]);
           const to = Math.min(eEnd, index.end[c]);
           if (d <= rules.highRadiusM && to > from) push(near, p, from, to);
-          else if ((d <= rules.lowRadiusM && to > from) || (d <= rules.highRadiusM && index.start[c] >= eEnd - 1 && index.start[c] - eEnd <= slackS)) low.add(p);
+          else if ((d <= rules.lowRadiusM && to > from) || (d <= rules.highRadiusM && index.start[c] >= eEnd - 1 && index.start[c] - eEnd <= slackS))
+            low.add(p);
         });
       }
       const v = index.venue[e];

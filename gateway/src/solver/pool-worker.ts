@@ -45,5 +45,8 @@ function handle(m: PoolRequest): PoolReply {
 
 parentPort!.on('message', (m: PoolRequest) => {
   const r = handle(m);
-  parentPort!.postMessage(r, 'fields' in r ? [r.fields.buffer as ArrayBuffer, r.venues.buffer as ArrayBuffer, r.ok.buffer as ArrayBuffer, r.intervals.buffer as ArrayBuffer] : []);
+  parentPort!.postMessage(
+    r,
+    'fields' in r ? [r.fields.buffer as ArrayBuffer, r.venues.buffer as ArrayBuffer, r.ok.buffer as ArrayBuffer, r.intervals.buffer as ArrayBuffer] : [],
+  );
 });

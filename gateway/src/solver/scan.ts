@@ -35,7 +35,8 @@ export class BatchScanner {
     if (count < 1 || count > MAX_BATCH_RECORDS) throw new BeepkitError('E_RANGE', `batch: record count ${count} not in 1..${MAX_BATCH_RECORDS}`);
     const recOff = countOff + 2;
     const left = b.length - recOff;
-    if (left < count * TRACECODE_LEN + 64) throw new BeepkitError('E_TRUNCATED', `batch: ${count} records need ${count * TRACECODE_LEN + 64} bytes, ${left} left`);
+    if (left < count * TRACECODE_LEN + 64)
+      throw new BeepkitError('E_TRUNCATED', `batch: ${count} records need ${count * TRACECODE_LEN + 64} bytes, ${left} left`);
     if (left > count * TRACECODE_LEN + 64) throw new BeepkitError('E_TRAILING', 'batch: trailing bytes');
     const seen = this.seen;
     try {
@@ -44,7 +45,8 @@ export class BatchScanner {
         const iv = (b[o + 1 + PREFIX_LEN] << 8) | b[o + 2 + PREFIX_LEN];
         if (seen[iv >>> 5] & (1 << (iv & 31))) throw new BeepkitError('E_FORMAT', `batch: interval ${iv} appears twice`);
         seen[iv >>> 5] |= 1 << (iv & 31);
-        if (i > 0) for (let j = 1; j <= PREFIX_LEN; j++) if (b[o + j] !== b[recOff + j]) throw new BeepkitError('E_CERT', 'batch: records of more than one pseudonym');
+        if (i > 0)
+          for (let j = 1; j <= PREFIX_LEN; j++) if (b[o + j] !== b[recOff + j]) throw new BeepkitError('E_CERT', 'batch: records of more than one pseudonym');
       }
     } finally {
       for (let i = 0, o = recOff + 1 + PREFIX_LEN; i < count; i++, o += TRACECODE_LEN) seen[((b[o] << 8) | b[o + 1]) >>> 5] = 0;

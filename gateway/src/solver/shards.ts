@@ -68,7 +68,7 @@ export async function countShards(shards: { key: string; ledger: Pick<Ledger, 'b
   const out: ShardCount = { shards: [], batches: 0, records: 0, endorsements: 0, duplicates: 0, unreadable: 0 };
   for (const s of shards) {
     const t: ShardTally = { key: s.key, tracingEntries: 0, batches: 0, records: 0, endorsements: 0, duplicates: 0 };
-    for (let h = 0; ; ) {
+    for (let h = 0; ;) {
       const blocks = await s.ledger.blocks('tracing', h, 64);
       if (blocks.length === 0) break;
       for (const b of blocks) {

@@ -94,7 +94,18 @@ export interface Notice {
 
 export class Solver {
   index: GeoIndex;
-  readonly stats: SolverStats = { blocks: 0, records: 0, rejectedBatches: 0, undecryptable: 0, endorsements: 0, rejectedEndorsements: 0, published: 0, conflictingClaims: 0, duplicateBatches: 0, endorsementsOffMain: 0 };
+  readonly stats: SolverStats = {
+    blocks: 0,
+    records: 0,
+    rejectedBatches: 0,
+    undecryptable: 0,
+    endorsements: 0,
+    rejectedEndorsements: 0,
+    published: 0,
+    conflictingClaims: 0,
+    duplicateBatches: 0,
+    endorsementsOffMain: 0,
+  };
   private readonly o: SolverOptions;
   private readonly rules: MatchRules;
   private readonly cache: EcdhCache;

@@ -24,12 +24,23 @@ export function ledgerTracingSource(ledger: Pick<Ledger, 'blocks'>): TracingSour
   return {
     async blocks(from, max) {
       const bs = await ledger.blocks('tracing', from, max);
-      return bs.map((b) => ({ height: b.header.height, timeMs: b.header.timeMs, entries: b.entries.map((e) => e.data), hashes: b.entries.map((e) => e.entryHash) }));
+      return bs.map((b) => ({
+        height: b.header.height,
+        timeMs: b.header.timeMs,
+        entries: b.entries.map((e) => e.data),
+        hashes: b.entries.map((e) => e.entryHash),
+      }));
     },
   };
 }
 
 /** A NotificationSink appending straight to a ledger (no broadcast; tests, offline runs). */
 export function ledgerNotificationSink(ledger: Pick<Ledger, 'append'>): NotificationSink {
-  return { publish: (entries) => ledger.append('notification', entries.map((data) => ({ data }))) };
+  return {
+    publish: (entries) =>
+      ledger.append(
+        'notification',
+        entries.map((data) => ({ data })),
+      ),
+  };
 }

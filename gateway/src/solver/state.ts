@@ -22,7 +22,8 @@ export function loadState(file: string | undefined): SolverState {
   } catch (cause) {
     throw new BeepkitError('E_FORMAT', `solver state ${file} is not valid JSON`, { cause });
   }
-  if (!Number.isInteger(s.next) || s.next < 0 || typeof s.published !== 'object' || s.published === null) throw new BeepkitError('E_FORMAT', `solver state ${file} is malformed`);
+  if (!Number.isInteger(s.next) || s.next < 0 || typeof s.published !== 'object' || s.published === null)
+    throw new BeepkitError('E_FORMAT', `solver state ${file} is malformed`);
   return s;
 }
 

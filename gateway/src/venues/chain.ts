@@ -65,9 +65,20 @@ export class VenueChainFollower extends EventEmitter {
     super();
     this.#o = o;
     const add = <T extends { render(): string[] }>(m: T): T => (o.registry ? o.registry.add(m) : m);
-    this.#events = add(new Counter('beepkit_venue_chain_events_total', 'VenueRegistry events applied from the consortium chain, by type (region, venue, revoked, state)'));
-    this.#errors = add(new Counter('beepkit_venue_chain_errors_total', 'Failed VenueRegistry polls, by error code (E_RPC: node unreachable; the last known states keep answering)'));
-    add(new Gauge('beepkit_venue_chain_block', 'The last consortium chain block whose VenueRegistry events are applied (-1: none yet)', () => [{ value: Number(this.block) }]));
+    this.#events = add(
+      new Counter('beepkit_venue_chain_events_total', 'VenueRegistry events applied from the consortium chain, by type (region, venue, revoked, state)'),
+    );
+    this.#errors = add(
+      new Counter(
+        'beepkit_venue_chain_errors_total',
+        'Failed VenueRegistry polls, by error code (E_RPC: node unreachable; the last known states keep answering)',
+      ),
+    );
+    add(
+      new Gauge('beepkit_venue_chain_block', 'The last consortium chain block whose VenueRegistry events are applied (-1: none yet)', () => [
+        { value: Number(this.block) },
+      ]),
+    );
     add(new Gauge('beepkit_venue_chain_consecutive_failures', 'VenueRegistry polls failed in a row (backing off while > 0)', () => [{ value: this.failures }]));
   }
 
@@ -121,7 +132,10 @@ export class VenueChainFollower extends EventEmitter {
       const b = this.#o.backoff ?? { minMs: 1000, maxMs: 60_000 };
       this.retryInMs = Math.min(b.maxMs, b.minMs * 2 ** Math.min(this.failures - 1, 16));
       this.lastError = { code, message: (e as Error).message };
-      this.#o.logger.warn({ code, failures: this.failures, retryInMs: this.retryInMs, block: Number(this.block) }, 'venue registry chain poll failed; serving the last known states');
+      this.#o.logger.warn(
+        { code, failures: this.failures, retryInMs: this.retryInMs, block: Number(this.block) },
+        'venue registry chain poll failed; serving the last known states',
+      );
       this.emit('poll-failed', e);
       this.#schedule(this.retryInMs);
     }
@@ -156,8 +170,13 @@ export class VenueChainFollower extends EventEmitter {
 
   status(): Record<string, unknown> {
     return {
-      contract: this.#o.contract, block: Number(this.block), regions: this.#regions.size, venues: this.venues,
-      failures: this.failures, retryInMs: this.retryInMs, lastError: this.lastError ?? null,
+      contract: this.#o.contract,
+      block: Number(this.block),
+      regions: this.#regions.size,
+      venues: this.venues,
+      failures: this.failures,
+      retryInMs: this.retryInMs,
+      lastError: this.lastError ?? null,
     };
   }
 }

@@ -10,7 +10,14 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BeepkitError } from '@beepkit/protocol';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
-import { ARTEFACT_VERSION, decodeNotificationEntry, isNotificationEntry, signVenueSignoff, venueSignoffSigner, type NotificationEntry } from '@beepkit/protocol/endorse';
+import {
+  ARTEFACT_VERSION,
+  decodeNotificationEntry,
+  isNotificationEntry,
+  signVenueSignoff,
+  venueSignoffSigner,
+  type NotificationEntry,
+} from '@beepkit/protocol/endorse';
 import { venueId6, venueId8 } from '@beepkit/protocol/frames';
 import { EmbeddedLedger } from '../ledger/index.ts';
 import { brokerOptions, gatewayRequest, type BrokerOpts } from '../app/ops-client.ts';
@@ -23,7 +30,7 @@ async function fromLedger(dir: string, venue: Uint8Array, now: number): Promise<
   await l.open();
   const entries: NotificationEntry[] = [];
   try {
-    for (let h = 0; ; ) {
+    for (let h = 0; ;) {
       const bs = await l.blocks('notification', h, 256);
       if (!bs.length) break;
       for (const b of bs) for (const e of b.entries) if (isNotificationEntry(e.data)) entries.push(decodeNotificationEntry(e.data));

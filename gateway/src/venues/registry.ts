@@ -131,7 +131,12 @@ export class VenueRegistry {
    * past visit): publishes the exposure window (exit extended by the surface
    * residual time) and, if needed, the change to infected. Unix seconds in.
    */
-  async infectedVisit(id: Uint8Array | string, entry: number, exit: number, reason: Extract<StateReason, 'visit' | 'report'> = 'report'): Promise<NotificationEntry[]> {
+  async infectedVisit(
+    id: Uint8Array | string,
+    entry: number,
+    exit: number,
+    reason: Extract<StateReason, 'visit' | 'report'> = 'report',
+  ): Promise<NotificationEntry[]> {
     if (!(exit >= entry)) throw new BeepkitError('E_RANGE', 'venue visit: exit before entry');
     await this.tick();
     const v = this.venue(id);
@@ -171,7 +176,8 @@ export class VenueRegistry {
     const v = this.venue(s.venue);
     if (notAfterMs !== undefined && s.time * 1000 > notAfterMs) throw new BeepkitError('E_RANGE', 'venue signoff: dated in the future');
     if (v.state !== 'infected') return [];
-    if (notAfterMs !== undefined && s.time * 1000 + SIGNOFF_SKEW_MS < v.sinceMs) throw new BeepkitError('E_REPLAY', 'venue signoff: dated before the venue turned infected');
+    if (notAfterMs !== undefined && s.time * 1000 + SIGNOFF_SKEW_MS < v.sinceMs)
+      throw new BeepkitError('E_REPLAY', 'venue signoff: dated before the venue turned infected');
     return this.change(s.venue, v, 'clean', Math.max(s.time * 1000, v.sinceMs), 'signoff');
   }
 

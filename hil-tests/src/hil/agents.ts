@@ -39,8 +39,21 @@ export function agentConfigFor(rig: Rig, d: RigDevice, dir: string, w: AgentWiri
     deviceId: w.username,
     keystore: { keyFile: join(dir, 'agent.key') },
     gnss: d.gnss ? { type: 'serial', path: d.gnss.path, maxAgeMs: 120_000, silenceMs: 3000 } : { type: 'none' },
-    radio: { scanner: { uart: d.radio.scan.path }, advertiser: { uart: d.radio.advertise.path }, dutyCycle: 'continuous', watchdogMs: Math.round((rig.clock?.speed ?? 1) * 4000), powerOnTimeoutMs: 60_000 },
-    venues: rig.venues.map((v) => ({ id: v.venueId, key: v.venueKey, lat: v.center.lat, lon: v.center.lon, radiusM: Math.max(1, Math.ceil(v.radius)), name: v.name })),
+    radio: {
+      scanner: { uart: d.radio.scan.path },
+      advertiser: { uart: d.radio.advertise.path },
+      dutyCycle: 'continuous',
+      watchdogMs: Math.round((rig.clock?.speed ?? 1) * 4000),
+      powerOnTimeoutMs: 60_000,
+    },
+    venues: rig.venues.map((v) => ({
+      id: v.venueId,
+      key: v.venueKey,
+      lat: v.center.lat,
+      lon: v.center.lon,
+      radiusM: Math.max(1, Math.ceil(v.radius)),
+      name: v.name,
+    })),
     trust: { tickMs: 250, maxAgeMs: 120_000, ttlMs: 600_000 },
     visits: { enterFrames: 3, enterWindowMs: 60_000, enterRssi: -70, exitAfterMs: 120_000 },
     publisher: { intervalMs: w.tracecodeIntervalMs, level: 'grid10', tickMs: 250 },
@@ -77,7 +90,12 @@ export class RigAgent extends ManagedChild {
   readonly configPath: string;
   #api?: AgentEndpoint;
 
-  constructor(readonly device: RigDevice, readonly dir: string, config: Record<string, unknown>, private readonly bin: string) {
+  constructor(
+    readonly device: RigDevice,
+    readonly dir: string,
+    config: Record<string, unknown>,
+    private readonly bin: string,
+  ) {
     super();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const key = join(dir, 'agent.key');
@@ -89,7 +107,10 @@ export class RigAgent extends ManagedChild {
   /** Spawns the agent; resolves when it reports ready. */
   start(timeoutMs = 120_000): Promise<void> {
     return this.spawn({
-      bin: this.bin, configPath: this.configPath, label: this.device.id, timeoutMs,
+      bin: this.bin,
+      configPath: this.configPath,
+      label: this.device.id,
+      timeoutMs,
       onJson: (j) => {
         if (j.alert) this.alerts.push({ level: String(j.alert.level ?? 'none'), at: hostNow() });
       },
@@ -108,7 +129,7 @@ export class RigAgent extends ManagedChild {
     if (!api || !this.running) return undefined;
     try {
       const r = await fetch(`http://127.0.0.1:${api.port}/status`, { headers: agentHeaders(api), signal: AbortSignal.timeout(5000) });
-      return r.ok ? (await r.json()) as AgentStatus : undefined;
+      return r.ok ? ((await r.json()) as AgentStatus) : undefined;
     } catch {
       return undefined;
     }
@@ -123,11 +144,12 @@ export class RigAgent extends ManagedChild {
       if (s) last = s;
       if (s && pred(s)) return s;
       if (performance.now() > until) {
-        const brief = last ? `gnss ${last.gnss.state}/${last.gnss.usable}, trust ${last.trust.state}, cert ${last.certificate.today}, visits ${last.visits.total}, outbox ${last.outbox.depth}, net ${last.network.state}` : 'no status';
+        const brief = last
+          ? `gnss ${last.gnss.state}/${last.gnss.usable}, trust ${last.trust.state}, cert ${last.certificate.today}, visits ${last.visits.total}, outbox ${last.outbox.depth}, net ${last.network.state}`
+          : 'no status';
         throw new BeepkitError('E_TIMEOUT', `${this.device.id}: ${what} not seen in ${timeoutMs} ms (${brief})`);
       }
       await new Promise((r) => setTimeout(r, 300));
     }
   }
 }
-

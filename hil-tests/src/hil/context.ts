@@ -114,18 +114,34 @@ export class HilContext {
     await this.control?.startClock();
     const gwDir = join(this.dir, 'gateway');
     mkdirSync(gwDir, { recursive: true, mode: 0o700 });
-    for (const d of this.rig.devices) this.#creds.set(d.id, { username: `hil-${d.id.toLowerCase().replace(/[^a-z0-9]/g, '')}-device`, password: randomBytes(18).toString('base64url') });
-    writeFileSync(join(gwDir, 'devices.passwd'), [...this.#creds.values()].map((c) => `${c.username}:${hashPassword(c.password, { iterations: 1000 })}`).join('\n') + '\n', { mode: 0o600 });
+    for (const d of this.rig.devices)
+      this.#creds.set(d.id, { username: `hil-${d.id.toLowerCase().replace(/[^a-z0-9]/g, '')}-device`, password: randomBytes(18).toString('base64url') });
+    writeFileSync(
+      join(gwDir, 'devices.passwd'),
+      [...this.#creds.values()].map((c) => `${c.username}:${hashPassword(c.password, { iterations: 1000 })}`).join('\n') + '\n',
+      { mode: 0o600 },
+    );
     const venues = new VenueRegistry(join(gwDir, 'venues.json')).load();
     for (const v of this.rig.venues) {
       const region = (v.region ?? 'hil').split('/').filter(Boolean).slice(0, 4);
-      venues.add({ id: v.venueId, name: v.name, region, lat: v.center.lat, lon: v.center.lon, radiusM: Math.max(1, Math.ceil(v.radius)), key: fromHex(v.venueKey) });
+      venues.add({
+        id: v.venueId,
+        name: v.name,
+        region,
+        lat: v.center.lat,
+        lon: v.center.lon,
+        radiusM: Math.max(1, Math.ceil(v.radius)),
+        key: fromHex(v.venueKey),
+      });
     }
     const port = this.rig.broker ? 0 : await freePort();
     this.gatewayConfig = resolveConfig({
       dataDir: gwDir,
       // a known superuser password: the receipt observer connects with it (gateway-child.ts)
-      broker: { ...(this.rig.broker ? { url: this.rig.broker } : { password: randomBytes(18).toString('base64url') }), embedded: { host: '127.0.0.1', port, passwordFile: join(gwDir, 'devices.passwd') } },
+      broker: {
+        ...(this.rig.broker ? { url: this.rig.broker } : { password: randomBytes(18).toString('base64url') }),
+        embedded: { host: '127.0.0.1', port, passwordFile: join(gwDir, 'devices.passwd') },
+      },
       http: { host: '127.0.0.1', port: 0 },
       log: { level: 'warn' },
       ingest: { maxSkewSec: 3600, intervalSeconds: this.tracecodeIntervalMs / 1000 },
@@ -198,10 +214,18 @@ export class HilContext {
     const c = this.#creds.get(id)!;
     const k = this.gateway.keys;
     const dir = join(this.dir, 'agents', id);
-    a = new RigAgent(d, dir, agentConfigFor(this.rig, d, dir, {
-      brokerUrl: this.gateway.brokerUrl, username: c.username, password: c.password, tracecodeIntervalMs: this.tracecodeIntervalMs,
-      anchors: { caPublicKey: toHex(k.caPublicKey), gatewayPublicKey: toHex(k.gateway.publicKey) },
-    }), BIN);
+    a = new RigAgent(
+      d,
+      dir,
+      agentConfigFor(this.rig, d, dir, {
+        brokerUrl: this.gateway.brokerUrl,
+        username: c.username,
+        password: c.password,
+        tracecodeIntervalMs: this.tracecodeIntervalMs,
+        anchors: { caPublicKey: toHex(k.caPublicKey), gatewayPublicKey: toHex(k.gateway.publicKey) },
+      }),
+      BIN,
+    );
     this.agents.set(id, a);
     return a;
   }

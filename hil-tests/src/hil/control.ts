@@ -10,7 +10,8 @@ export class SimControl {
 
   async #req(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     const r = await fetch(`${this.url}${path}`, {
-      method, signal: AbortSignal.timeout(10_000),
+      method,
+      signal: AbortSignal.timeout(10_000),
       ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
     });
     const j = (await r.json()) as { error?: { code?: string; message?: string } };
@@ -56,13 +57,23 @@ export class SimControl {
   }
 
   /** The sim's EN conformance verdict (GET /conformance). */
-  async conformance(): Promise<{ checked: number; violations: number; byDevice: Record<string, Record<string, number>>; recent: { device: string; rule: string; message: string }[] }> {
-    return (await this.#req('GET', '/conformance')) as { checked: number; violations: number; byDevice: Record<string, Record<string, number>>; recent: { device: string; rule: string; message: string }[] };
+  async conformance(): Promise<{
+    checked: number;
+    violations: number;
+    byDevice: Record<string, Record<string, number>>;
+    recent: { device: string; rule: string; message: string }[];
+  }> {
+    return (await this.#req('GET', '/conformance')) as {
+      checked: number;
+      violations: number;
+      byDevice: Record<string, Record<string, number>>;
+      recent: { device: string; rule: string; message: string }[];
+    };
   }
 
   async devices(): Promise<{ id: string; x: number; y: number; gnss?: { plugged?: boolean } }[]> {
     const j = (await this.#req('GET', '/devices')) as { devices?: unknown[] } | unknown[];
-    return (Array.isArray(j) ? j : j.devices ?? []) as { id: string; x: number; y: number }[];
+    return (Array.isArray(j) ? j : (j.devices ?? [])) as { id: string; x: number; y: number }[];
   }
 
   pause(): Promise<unknown> {

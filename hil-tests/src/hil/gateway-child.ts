@@ -29,7 +29,11 @@ export function clockSpecFor(rig: Rig): Record<string, number | string> | undefi
 export class GatewayChild extends ManagedChild {
   readonly configPath: string;
 
-  constructor(config: GatewayConfig, rig: Rig, private readonly bin: string) {
+  constructor(
+    config: GatewayConfig,
+    rig: Rig,
+    private readonly bin: string,
+  ) {
     super();
     const clock = clockSpecFor(rig);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -89,7 +93,10 @@ export class ReceiptObserver {
     const key = `${t.deviceId}/${toHex(m.correlationId)}`;
     if (m.type === 'upload-batch') {
       this.counts.batches++;
-      this.#pending.set(key, decodeBatch(m.batch).records.map((r) => toHex(recordHash(r))));
+      this.#pending.set(
+        key,
+        decodeBatch(m.batch).records.map((r) => toHex(recordHash(r))),
+      );
       return;
     }
     if (m.type === 'receipt') {

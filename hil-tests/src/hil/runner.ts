@@ -18,8 +18,19 @@ export interface Suite {
   run: (ctx: HilContext, step: StepFn) => Promise<void>;
 }
 
-export interface StepResult { name: string; status: 'passed' | 'failed' | 'skipped'; detail?: string; ms: number }
-export interface SuiteResult { name: string; status: 'passed' | 'failed' | 'skipped'; reason?: string; steps: StepResult[]; ms: number }
+export interface StepResult {
+  name: string;
+  status: 'passed' | 'failed' | 'skipped';
+  detail?: string;
+  ms: number;
+}
+export interface SuiteResult {
+  name: string;
+  status: 'passed' | 'failed' | 'skipped';
+  reason?: string;
+  steps: StepResult[];
+  ms: number;
+}
 
 function describe(e: unknown): string {
   return isBeepkitError(e) ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
@@ -63,7 +74,14 @@ export async function runSuite(s: Suite, ctx: HilContext, print: (l: string) => 
     print(`  FAIL  (suite): ${describe(e)}`);
   }
   if (steps.some((x) => x.status === 'failed')) return done('failed');
-  if (!steps.some((x) => x.status === 'passed')) return done('skipped', steps.map((x) => x.detail).filter(Boolean).join('; ') || 'nothing ran');
+  if (!steps.some((x) => x.status === 'passed'))
+    return done(
+      'skipped',
+      steps
+        .map((x) => x.detail)
+        .filter(Boolean)
+        .join('; ') || 'nothing ran',
+    );
   return done('passed');
 }
 

@@ -36,7 +36,12 @@ export function loadRig(file: string): Rig {
  */
 export function asRealRig(rig: Rig): Rig {
   return {
-    kind: 'real', name: rig.name, fixedPositions: false, devices: rig.devices, venues: rig.venues,
-    ...(rig.clock ? { clock: rig.clock } : {}), ...(rig.broker ? { broker: rig.broker } : {}),
+    kind: 'real',
+    name: rig.name,
+    fixedPositions: false,
+    devices: rig.devices,
+    venues: rig.venues,
+    ...(rig.clock ? { clock: rig.clock } : {}),
+    ...(rig.broker ? { broker: rig.broker } : {}),
   };
 }

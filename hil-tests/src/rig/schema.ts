@@ -6,8 +6,14 @@
  */
 import { BeepkitError } from '@beepkit/protocol';
 
-export interface LatLon { lat: number; lon: number }
-export interface RigRadio { path: string; address?: string }
+export interface LatLon {
+  lat: number;
+  lon: number;
+}
+export interface RigRadio {
+  path: string;
+  address?: string;
+}
 export interface RigDevice {
   id: string;
   role: string;
@@ -17,7 +23,12 @@ export interface RigDevice {
   position?: LatLon;
   carer?: string;
 }
-export interface RigBeacon { id: string; position: LatLon; txPower?: number; address?: string }
+export interface RigBeacon {
+  id: string;
+  position: LatLon;
+  txPower?: number;
+  address?: string;
+}
 export interface RigVenue {
   id: string;
   name: string;
@@ -62,7 +73,8 @@ function str(o: Obj, k: string, at: string, optional = false): string | undefine
 function num(o: Obj, k: string, at: string, min: number, max: number, optional = false): number | undefined {
   const v = o[k];
   if (v === undefined || v === null) return optional ? undefined : fail(`${at}${k}`, 'required');
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return fail(`${at}${k}`, `must be a number in ${min}..${max}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+    return fail(`${at}${k}`, `must be a number in ${min}..${max}, got ${JSON.stringify(v)}`);
   return v;
 }
 function hex(o: Obj, k: string, at: string, bytes: number, optional = false): string | undefined {
@@ -101,7 +113,10 @@ function device(v: unknown, i: number): RigDevice {
     gnss = { path: str(v.gnss, 'path', `${at}.gnss.`)!, rateHz: num(v.gnss, 'rateHz', `${at}.gnss.`, 0.01, 50, true) };
   }
   return {
-    id, role: str(v, 'role', `${at}.`, true) ?? 'agent', label: str(v, 'label', `${at}.`, true) ?? id, gnss,
+    id,
+    role: str(v, 'role', `${at}.`, true) ?? 'agent',
+    label: str(v, 'label', `${at}.`, true) ?? id,
+    gnss,
     radio: { scan: radio(r.scan, `${at}.radio.scan`), advertise: radio(r.advertise, `${at}.radio.advertise`) },
     ...(v.position !== undefined ? { position: latLon(v.position, `${at}.position`) } : {}),
     ...(v.carer !== undefined ? { carer: str(v, 'carer', `${at}.`)! } : {}),
@@ -120,15 +135,26 @@ function venue(v: unknown, i: number, readKey: (file: string, field: string) => 
   }
   const id = str(v, 'id', `${at}.`)!;
   return {
-    id, name: str(v, 'name', `${at}.`, true) ?? id, region: str(v, 'region', `${at}.`, true), venueId: hex(v, 'venueId', `${at}.`, 6)!, venueKey,
-    slotSeconds: num(v, 'slotSeconds', `${at}.`, 1, 86_400, true) ?? 60, center: latLon(v.center, `${at}.center`), radius: num(v, 'radius', `${at}.`, 0.1, 100_000)!,
+    id,
+    name: str(v, 'name', `${at}.`, true) ?? id,
+    region: str(v, 'region', `${at}.`, true),
+    venueId: hex(v, 'venueId', `${at}.`, 6)!,
+    venueKey,
+    slotSeconds: num(v, 'slotSeconds', `${at}.`, 1, 86_400, true) ?? 60,
+    center: latLon(v.center, `${at}.center`),
+    radius: num(v, 'radius', `${at}.`, 0.1, 100_000)!,
     surface: str(v, 'surface', `${at}.`, true),
     beacons: list(v, 'beacons', `${at}.`).map((b, j) => {
       const bat = `${at}.beacons[${j}]`;
       if (!isObj(b)) return fail(bat, 'must be a mapping');
       const address = str(b, 'address', `${bat}.`, true);
       if (address !== undefined && !ADDRESS.test(address)) fail(`${bat}.address`, 'must be a BD_ADDR aa:bb:cc:dd:ee:ff');
-      return { id: str(b, 'id', `${bat}.`)!, position: latLon(b.position, `${bat}.position`), txPower: num(b, 'txPower', `${bat}.`, -40, 20, true), ...(address ? { address: address.toLowerCase() } : {}) };
+      return {
+        id: str(b, 'id', `${bat}.`)!,
+        position: latLon(b.position, `${bat}.position`),
+        txPower: num(b, 'txPower', `${bat}.`, -40, 20, true),
+        ...(address ? { address: address.toLowerCase() } : {}),
+      };
     }),
   };
 }
@@ -142,7 +168,11 @@ export function parseRig(doc: unknown, readKey: (file: string, field: string) =>
   let clock: Rig['clock'];
   if (doc.clock !== undefined && doc.clock !== null) {
     if (!isObj(doc.clock)) return fail('clock', 'must be {startTime, speed, startedAtWallMs}');
-    clock = { startTime: num(doc.clock, 'startTime', 'clock.', 0, 1e15)!, speed: num(doc.clock, 'speed', 'clock.', 0.001, 10_000)!, startedAtWallMs: num(doc.clock, 'startedAtWallMs', 'clock.', 0, 1e15)! };
+    clock = {
+      startTime: num(doc.clock, 'startTime', 'clock.', 0, 1e15)!,
+      speed: num(doc.clock, 'speed', 'clock.', 0.001, 10_000)!,
+      startedAtWallMs: num(doc.clock, 'startedAtWallMs', 'clock.', 0, 1e15)!,
+    };
   }
   const control = str(doc, 'control', '', true);
   if (control !== undefined && !/^https?:\/\/[^/\s]+/.test(control)) fail('control', 'must be an http:// URL');
@@ -159,7 +189,13 @@ export function parseRig(doc: unknown, readKey: (file: string, field: string) =>
   }
   for (const [i, d] of devices.entries()) if (d.carer && !ids.has(d.carer)) fail(`devices[${i}].carer`, `no device ${d.carer}`);
   return {
-    kind, name: str(doc, 'scenario', '', true) ?? str(doc, 'name', '', true) ?? kind, ...(clock ? { clock } : {}), ...(control ? { control } : {}), ...(broker ? { broker } : {}),
-    fixedPositions: fixed === true, devices, venues: list(doc, 'venues', '').map((v, i) => venue(v, i, readKey)),
+    kind,
+    name: str(doc, 'scenario', '', true) ?? str(doc, 'name', '', true) ?? kind,
+    ...(clock ? { clock } : {}),
+    ...(control ? { control } : {}),
+    ...(broker ? { broker } : {}),
+    fixedPositions: fixed === true,
+    devices,
+    venues: list(doc, 'venues', '').map((v, i) => venue(v, i, readKey)),
   };
 }

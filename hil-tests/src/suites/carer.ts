@@ -28,7 +28,10 @@ export const CARER_PUBLISH_INTERVAL_MS = 60_000;
 /** Real ms the wearable gets to hear a venue (3 frames) once it runs. */
 const VISIT_WAIT_MS = 45_000;
 
-interface CarerView { wearables: { label: string; records: number; days: number; lastSyncMs?: number; lastError?: string }[]; syncs: number }
+interface CarerView {
+  wearables: { label: string; records: number; days: number; lastSyncMs?: number; lastError?: string }[];
+  syncs: number;
+}
 
 /** The first wearable of the rig whose carer is an agent device, and that carer. */
 export function carerPair(rig: Rig, agentIds: string[]): { wearable: RigDevice; carer: RigDevice } | undefined {
@@ -65,7 +68,11 @@ function wearableClock(ctx: HilContext): Pick<WearableSetup, 'clockUrl' | 'clock
   const k = clockSpecFor(ctx.rig);
   if (!k) return {};
   if (typeof k.url === 'string') return { clockUrl: k.url };
-  return { clock: Object.entries(k).map(([f, v]) => `${f}=${v}`).join(',') };
+  return {
+    clock: Object.entries(k)
+      .map(([f, v]) => `${f}=${v}`)
+      .join(','),
+  };
 }
 
 function check(ok: boolean, what: string): void {
@@ -91,12 +98,18 @@ export const carer: Suite = {
   ci: true,
   description: 'a wearable paired through its carer agent (wrong code refused), sync, an alert naming the person, revocation',
   requires(ctx) {
-    const p = carerPair(ctx.rig, ctx.agentDevices.map((d) => d.id));
+    const p = carerPair(
+      ctx.rig,
+      ctx.agentDevices.map((d) => d.id),
+    );
     if (p) return undefined;
     return ctx.rig.devices.some((d) => d.role === 'wearable') ? 'no wearable of the rig has an agent device as its carer' : 'the rig has no wearable device';
   },
   async run(ctx, step) {
-    const { wearable: wd, carer: cd } = carerPair(ctx.rig, ctx.agentDevices.map((d) => d.id))!;
+    const { wearable: wd, carer: cd } = carerPair(
+      ctx.rig,
+      ctx.agentDevices.map((d) => d.id),
+    )!;
     const agent: RigAgent = (await ctx.agentsUp()).get(cd.id)!;
     const port = (): AgentEndpoint => {
       const api = agent.api;
@@ -106,12 +119,20 @@ export const carer: Suite = {
     const label = wd.label;
     const scans = await wearableScans(BIN);
     const setup: WearableSetup = {
-      label, dataDir: join(ctx.dir, 'wearables', wd.id), uart: wd.radio.advertise.path, scanUart: wd.radio.scan.path,
-      ...wearableClock(ctx), solverKey: toHex(ctx.gateway.keys.solverPublicKey),
-      publishIntervalMs: CARER_PUBLISH_INTERVAL_MS, visitWindowMs: VISIT_ENTER_WINDOW_MS, visitExitMs: VISIT_EXIT_AFTER_MS, logFile: join(ctx.dir, `${wd.id}-wearable.log`),
+      label,
+      dataDir: join(ctx.dir, 'wearables', wd.id),
+      uart: wd.radio.advertise.path,
+      scanUart: wd.radio.scan.path,
+      ...wearableClock(ctx),
+      solverKey: toHex(ctx.gateway.keys.solverPublicKey),
+      publishIntervalMs: CARER_PUBLISH_INTERVAL_MS,
+      visitWindowMs: VISIT_ENTER_WINDOW_MS,
+      visitExitMs: VISIT_EXIT_AFTER_MS,
+      logFile: join(ctx.dir, `${wd.id}-wearable.log`),
     };
     mkdirSync(setup.dataDir, { recursive: true, mode: 0o700 });
-    const status = async (): Promise<{ paired: boolean; pending: number; wearableId: string }> => JSON.parse(await runBeepkit(BIN, ['wearable', 'status', '--data-dir', setup.dataDir], 60_000));
+    const status = async (): Promise<{ paired: boolean; pending: number; wearableId: string }> =>
+      JSON.parse(await runBeepkit(BIN, ['wearable', 'status', '--data-dir', setup.dataDir], 60_000));
     const carerView = async (): Promise<CarerView> => agentApi(port(), 'GET', '/carer', undefined, 10_000);
     let running: WearableProcess | undefined;
     const runWearable = async (): Promise<WearableProcess> => {
@@ -126,9 +147,15 @@ export const carer: Suite = {
       await step('pairing: a wrong code is refused (403 E_CODE), nothing transferred; the right code pairs both sides', async () => {
         const first = new WearableProcess(setup, 'pair', BIN, scans);
         await first.start();
-        const wrong = await pairThroughAgent(port(), first, { label, typed: wrongCode }).then(() => undefined, (e: unknown) => e);
-        check(isBeepkitError(wrong) && wrong.code === 'E_CODE' && / 403 /.test(wrong.message), `a wrong code gave ${isBeepkitError(wrong) ? `${wrong.code}: ${wrong.message}` : String(wrong ?? 'a pairing')}, not 403 E_CODE`);
-        const listed = await agentApi(port(), 'GET', '/carer/wearables', undefined, 10_000) as unknown[];
+        const wrong = await pairThroughAgent(port(), first, { label, typed: wrongCode }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        check(
+          isBeepkitError(wrong) && wrong.code === 'E_CODE' && / 403 /.test(wrong.message),
+          `a wrong code gave ${isBeepkitError(wrong) ? `${wrong.code}: ${wrong.message}` : String(wrong ?? 'a pairing')}, not 403 E_CODE`,
+        );
+        const listed = (await agentApi(port(), 'GET', '/carer/wearables', undefined, 10_000)) as unknown[];
         check(listed.length === 0, `after the wrong code the carer lists ${listed.length} wearable(s)`);
         check(!(await status()).paired, 'after the wrong code the wearable says it is paired');
         ctx.print(`    wrong code refused: carer lists none, wearable not paired`);
@@ -136,10 +163,16 @@ export const carer: Suite = {
         await second.start();
         const p = await pairThroughAgent(port(), second, { label });
         check(p.carerCode === p.shown, `the carer showed ${p.carerCode}, the wearable ${p.shown}`);
-        const after = await agentApi(port(), 'GET', '/carer/wearables', undefined, 10_000) as { label: string; wearableId: string; days: number[] }[];
-        check(after.length === 1 && after[0]!.label === label && after[0]!.days.length >= 1, `the carer lists ${JSON.stringify(after.map((x) => ({ label: x.label, days: x.days })))}`);
+        const after = (await agentApi(port(), 'GET', '/carer/wearables', undefined, 10_000)) as { label: string; wearableId: string; days: number[] }[];
+        check(
+          after.length === 1 && after[0]!.label === label && after[0]!.days.length >= 1,
+          `the carer lists ${JSON.stringify(after.map((x) => ({ label: x.label, days: x.days })))}`,
+        );
         const s = await status();
-        check(s.paired && s.wearableId === after[0]!.wearableId, `the wearable: paired ${s.paired}, id ${s.wearableId === after[0]!.wearableId ? 'the same' : 'another'}`);
+        check(
+          s.paired && s.wearableId === after[0]!.wearableId,
+          `the wearable: paired ${s.paired}, id ${s.wearableId === after[0]!.wearableId ? 'the same' : 'another'}`,
+        );
         paired = true;
         ctx.print(`    paired: both showed ${p.shown}; ${p.days} day key(s), ${p.delivered} record(s) transferred`);
       });
@@ -150,14 +183,18 @@ export const carer: Suite = {
         const r0 = before.wearables[0]?.records ?? 0;
         let sealed = 0;
         if (scans) {
-          const visit = await lineOf(w, 'a venue visit', (l) => l.includes('wearable: venue visit') && l.includes('"enter"'), VISIT_WAIT_MS).catch(() => undefined);
+          const visit = await lineOf(w, 'a venue visit', (l) => l.includes('wearable: venue visit') && l.includes('"enter"'), VISIT_WAIT_MS).catch(
+            () => undefined,
+          );
           if (visit) {
             const limit = 30_000 + Math.min(90_000, ctx.real(6 * CARER_PUBLISH_INTERVAL_MS));
             await lineOf(w, 'a stay sealed into the outbox', (l) => l.includes('wearable: stay sealed into the outbox'), limit);
             sealed = 1;
           }
         }
-        const res = await agentApi(port(), 'POST', '/carer/sync', { wearable: label }) as { results: { label: string; delivered?: number; error?: string }[] };
+        const res = (await agentApi(port(), 'POST', '/carer/sync', { wearable: label })) as {
+          results: { label: string; delivered?: number; error?: string }[];
+        };
         const r = res.results[0];
         check(!!r && r.error === undefined, `the sync failed: ${JSON.stringify(r)}`);
         const after = (await carerView()).wearables[0]!;
@@ -165,13 +202,15 @@ export const carer: Suite = {
         check(after.records === r0 + (r!.delivered ?? 0), `GET /carer counts ${after.records} records, ${r0} before + ${r!.delivered} delivered`);
         ctx.print(`    sync: ${r!.delivered} record(s) delivered, ${after.records} in all at the carer`);
         if (!sealed) {
-          const why = !scans ? 'the wearable does not record (`beepkit wearable run` has no --scan-uart)' : `the wearable heard no venue in ${VISIT_WAIT_MS / 1000} s`;
+          const why = !scans
+            ? 'the wearable does not record (`beepkit wearable run` has no --scan-uart)'
+            : `the wearable heard no venue in ${VISIT_WAIT_MS / 1000} s`;
           throw new Skip(`the sync completed (${after.records} record(s) at the carer), but ${why}, so it had nothing to deliver`);
         }
         check(after.records >= 1, 'the wearable sealed a stay but the carer holds no record of it');
       });
-      await step('alert: a notification for the wearable\'s fingerprint alerts the carer naming the person', async () => {
-        const [w] = await agentApi(port(), 'GET', '/carer/wearables', undefined, 10_000) as { wearableId: string }[];
+      await step("alert: a notification for the wearable's fingerprint alerts the carer naming the person", async () => {
+        const [w] = (await agentApi(port(), 'GET', '/carer/wearables', undefined, 10_000)) as { wearableId: string }[];
         const cfg = join(agent.dir, 'data');
         const key = await storageKey(cfg, { material: await readKeyFile(join(agent.dir, 'agent.key')), kind: 'key' });
         const store = await new CarerStore({ path: join(cfg, 'carer.bks'), key }).load();
@@ -191,28 +230,49 @@ export const carer: Suite = {
       });
       await step('revocation: `beepkit wearable revoke-carer`, then the next sync is refused (E_ABORTED) or finds no wearable, and logged', async () => {
         await running?.stop();
-        const out = JSON.parse(await runBeepkit(BIN, ['wearable', 'revoke-carer', '--data-dir', setup.dataDir, ...(setup.clockUrl ? ['--clock-url', setup.clockUrl] : setup.clock ? ['--clock', setup.clock] : [])], 60_000)) as { hadCarer: boolean; rotatedFromDay: number };
+        const out = JSON.parse(
+          await runBeepkit(
+            BIN,
+            [
+              'wearable',
+              'revoke-carer',
+              '--data-dir',
+              setup.dataDir,
+              ...(setup.clockUrl ? ['--clock-url', setup.clockUrl] : setup.clock ? ['--clock', setup.clock] : []),
+            ],
+            60_000,
+          ),
+        ) as { hadCarer: boolean; rotatedFromDay: number };
         check(out.hadCarer, 'revoke-carer says the wearable had no carer');
         check(!(await status()).paired, 'the wearable is still paired after revoke-carer');
         const w = await runWearable();
         const denied = lineOf(w, 'the refusal', (l) => l.includes('E_DENIED'), 60_000);
         denied.catch(() => {});
-        const res = await agentApi(port(), 'POST', '/carer/sync', { wearable: label }) as { results: { label: string; error?: string }[] };
+        const res = (await agentApi(port(), 'POST', '/carer/sync', { wearable: label })) as { results: { label: string; error?: string }[] };
         const err = res.results[0]?.error;
         const v = (await carerView()).wearables[0];
         if (err === 'E_TIMEOUT' && scans) {
           // unpaired, a recording wearable advertises from its EN-derived addresses only: they no longer resolve with
           // the pairing's IRK, so the revoked carer cannot even find (or follow) it
           check(v?.lastError === 'E_TIMEOUT', `GET /carer lastError ${v?.lastError}`);
-          await until('the failed sync logged by the carer agent', async () => agent.output.find((l) => l.includes('carer: sync failed') && l.includes('E_TIMEOUT')), 10_000);
+          await until(
+            'the failed sync logged by the carer agent',
+            async () => agent.output.find((l) => l.includes('carer: sync failed') && l.includes('E_TIMEOUT')),
+            10_000,
+          );
           check(!w.output.some((l) => l.includes('E_DENIED') || l.includes('wearable: sync complete')), 'the revoked carer reached the wearable');
-          ctx.print(`    revoked (master rotated from day ${out.rotatedFromDay}); the carer can no longer find the wearable (its addresses do not resolve with the pairing's IRK): E_TIMEOUT, logged`);
+          ctx.print(
+            `    revoked (master rotated from day ${out.rotatedFromDay}); the carer can no longer find the wearable (its addresses do not resolve with the pairing's IRK): E_TIMEOUT, logged`,
+          );
           return;
         }
         check(err === 'E_ABORTED', `the sync after the revocation gave ${JSON.stringify(res.results[0])}`);
         check(v?.lastError === 'E_ABORTED', `GET /carer lastError ${v?.lastError}`);
         await denied;
-        check(agent.output.some((l) => l.includes('carer: sync aborted') && l.includes('E_ABORTED')), 'the carer agent did not log the refused sync');
+        check(
+          agent.output.some((l) => l.includes('carer: sync aborted') && l.includes('E_ABORTED')),
+          'the carer agent did not log the refused sync',
+        );
         ctx.print(`    revoked (master rotated from day ${out.rotatedFromDay}); the carer's sync refused: E_ABORTED (carer), E_DENIED (wearable), logged`);
       });
     } finally {

@@ -13,15 +13,25 @@ import type { Suite } from '../hil/runner.ts';
 export const conformance: Suite = {
   name: 'en-conformance',
   ci: true,
-  description: 'every EN advert of the run passed the virtual controllers\' EN conformance mode',
+  description: "every EN advert of the run passed the virtual controllers' EN conformance mode",
   requires: (ctx) => (ctx.control ? undefined : 'a real rig: no virtual controller checked the adverts'),
   run: async (ctx, step) => {
     await step('no EN advert broke the EN Bluetooth Specification', async () => {
       const c = await ctx.control!.conformance();
       if (c.checked === 0) throw new Skip('no EN advert went on air in this run');
       if (c.violations > 0) {
-        const where = Object.entries(c.byDevice).map(([d, rules]) => `${d}: ${Object.entries(rules).map(([r, n]) => `${r}×${n}`).join(' ')}`).join('; ');
-        throw new BeepkitError('E_CONFORMANCE', `${c.violations} of ${c.checked} EN adverts broke the specification (${where}); first: ${c.recent[0]?.message ?? '?'}`);
+        const where = Object.entries(c.byDevice)
+          .map(
+            ([d, rules]) =>
+              `${d}: ${Object.entries(rules)
+                .map(([r, n]) => `${r}×${n}`)
+                .join(' ')}`,
+          )
+          .join('; ');
+        throw new BeepkitError(
+          'E_CONFORMANCE',
+          `${c.violations} of ${c.checked} EN adverts broke the specification (${where}); first: ${c.recent[0]?.message ?? '?'}`,
+        );
       }
       ctx.print(`  ${c.checked} EN adverts checked, 0 violations`);
     });

@@ -39,9 +39,25 @@ async function diagnose(ctx: HilContext, patient: RigAgent, sink: NotificationSi
   const subject = new Ed25519Signer(seed).publicKey;
   const keys = ctx.gateway.keys;
   const certificate = issueCertificate(readSecretFile(join(ctx.gatewayConfig.dataDir, 'keys', 'ca.key')), {
-    role: 'diagnostician', serial: 1, day, notBefore: secs - 86_400, notAfter: secs + 30 * 86_400, subject, solverKeyId: keys.solverKeyId, region,
+    role: 'diagnostician',
+    serial: 1,
+    day,
+    notBefore: secs - 86_400,
+    notAfter: secs + 30 * 86_400,
+    subject,
+    solverKeyId: keys.solverKeyId,
+    region,
   }).bytes;
-  const diag = new Diagnostician({ signingSeed: seed, certificate, caPub: keys.caPublicKey, ledger: ctx.gateway.ledger, sink, venues, now: () => ctx.now(), challengeTtlSeconds: 86_400 });
+  const diag = new Diagnostician({
+    signingSeed: seed,
+    certificate,
+    caPub: keys.caPublicKey,
+    ledger: ctx.gateway.ledger,
+    sink,
+    venues,
+    now: () => ctx.now(),
+    challengeTtlSeconds: 86_400,
+  });
   const chFile = join(ctx.dir, 'challenge.hex');
   const out = join(ctx.dir, 'consent.json');
   writeFileSync(chFile, toHex(encodeChallenge(diag.challenge())) + '\n');
@@ -49,7 +65,22 @@ async function diagnose(ctx: HilContext, patient: RigAgent, sink: NotificationSi
   // point does, has the patient's visits on the day before), at most the two days a diagnosis looks back here
   const firstDay = Math.max(day - 1, Math.floor((ctx.rig.clock?.startTime ?? now) / 86_400_000));
   const days = firstDay < day ? `${firstDay}-${day}` : String(day);
-  await runBeepkit(BIN, ['agent', 'consent', '--config', patient.configPath, '--diagnostician', toHex(subject), '--challenge', chFile, '--days', days, '--teks', '--visits', '--out', out]);
+  await runBeepkit(BIN, [
+    'agent',
+    'consent',
+    '--config',
+    patient.configPath,
+    '--diagnostician',
+    toHex(subject),
+    '--challenge',
+    chFile,
+    '--days',
+    days,
+    '--teks',
+    '--visits',
+    '--out',
+    out,
+  ]);
   const consent = consentFromFile(new Uint8Array(readFileSync(out)), out);
   const r = await diag.endorse(consent);
   return { days: consent.days.length, visits: r.visits, teks: r.teks };
@@ -74,10 +105,9 @@ export const notification: Suite = {
       const carers = new Set(ctx.rig.devices.flatMap((d) => (d.role === 'wearable' && d.carer ? [d.carer] : [])));
       const candidates = agents.filter((a) => !carers.has(a.device.id));
       const pool = candidates.length >= 2 ? candidates : agents;
-      await Promise.any(pool.map((a) => a.waitFor('a visit with a certificate', (s) => s.visits.total >= 1 && s.certificate.today, limit)))
-        .catch(() => {
-          throw new BeepkitError('E_TIMEOUT', `no agent visited a venue with a certificate in ${Math.round(limit / 1000)} s`);
-        });
+      await Promise.any(pool.map((a) => a.waitFor('a visit with a certificate', (s) => s.visits.total >= 1 && s.certificate.today, limit))).catch(() => {
+        throw new BeepkitError('E_TIMEOUT', `no agent visited a venue with a certificate in ${Math.round(limit / 1000)} s`);
+      });
       // visits may stay open while the beacons are still heard: give the contacts EXPOSURE_MS of rig time together
       const from = ctx.now();
       while (ctx.now() - from < EXPOSURE_MS) await new Promise((r) => setTimeout(r, 500));
@@ -98,7 +128,14 @@ export const notification: Suite = {
     await step('diagnosis endorsed and solver published', async () => {
       const d = await diagnose(ctx, p, sink);
       ctx.print(`    endorsed ${d.days} day(s), ${d.teks} TEK(s), ${d.visits} visit(s)`);
-      const solver = new Solver({ source: ledgerTracingSource(ctx.gateway.ledger), sink, solverKey: readSecretFile(ctx.gateway.keys.solverKeyFile), caPub: ctx.gateway.keys.caPublicKey, now: () => ctx.now(), stateFile: join(ctx.dir, 'solver-state.json') });
+      const solver = new Solver({
+        source: ledgerTracingSource(ctx.gateway.ledger),
+        sink,
+        solverKey: readSecretFile(ctx.gateway.keys.solverKeyFile),
+        caPub: ctx.gateway.keys.caPublicKey,
+        now: () => ctx.now(),
+        stateFile: join(ctx.dir, 'solver-state.json'),
+      });
       solver.open();
       await solver.catchUp();
       publishedAt = hostNow();
@@ -120,7 +157,11 @@ export const notification: Suite = {
       for (const a of hit) ctx.print(`    ${a.device.id}: ${fresh(a)[0]!.level} alert ${Math.max(0, fresh(a)[0]!.at - publishedAt)} ms after the publish`);
       if (hit.length === 0) throw new BeepkitError('E_ASSERT', `no alert for any agent that visited a venue (${visited.map((a) => a.device.id).join(', ')})`);
       const late = hit.filter((a) => fresh(a)[0]!.at - publishedAt > ALERT_BOUND_MS);
-      if (late.length) throw new BeepkitError('E_ASSERT', `alerts later than ${ALERT_BOUND_MS} ms: ${late.map((a) => `${a.device.id} ${fresh(a)[0]!.at - publishedAt} ms`).join(', ')}`);
+      if (late.length)
+        throw new BeepkitError(
+          'E_ASSERT',
+          `alerts later than ${ALERT_BOUND_MS} ms: ${late.map((a) => `${a.device.id} ${fresh(a)[0]!.at - publishedAt} ms`).join(', ')}`,
+        );
       const wrong = unexposed.filter((a) => fresh(a).length > 0);
       if (wrong.length) throw new BeepkitError('E_ASSERT', `unexposed agents alerted: ${wrong.map((a) => a.device.id).join(', ')}`);
       ctx.print(`    unexposed without alert: ${unexposed.map((a) => a.device.id).join(', ') || '(none on this rig)'}`);

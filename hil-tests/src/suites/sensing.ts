@@ -11,12 +11,19 @@ import type { RigBeacon } from '../rig/index.ts';
 function beaconAddress(ctx: HilContext, b: RigBeacon): string | undefined {
   if (b.address) return b.address;
   if (ctx.rig.kind !== 'virtual') return undefined;
-  return [...staticRandomAddress(b.id)].reverse().map((x) => x.toString(16).padStart(2, '0')).join(':');
+  return [...staticRandomAddress(b.id)]
+    .reverse()
+    .map((x) => x.toString(16).padStart(2, '0'))
+    .join(':');
 }
 
 /** Median RSSI of one beacon on a device's scan radio, through `beepkit agent calibrate` (the agent's own stack). */
 async function medianRssi(configPath: string, address: string): Promise<number> {
-  const out = await runBeepkit(BIN, ['agent', 'calibrate', '--config', configPath, '--beacon', address, '--samples', '20', '--timeout', '60', '--dry-run'], 120_000);
+  const out = await runBeepkit(
+    BIN,
+    ['agent', 'calibrate', '--config', configPath, '--beacon', address, '--samples', '20', '--timeout', '60', '--dry-run'],
+    120_000,
+  );
   const j = JSON.parse(out) as { medianRssi: number };
   return j.medianRssi;
 }
@@ -40,7 +47,8 @@ async function rssiOrdering(ctx: HilContext): Promise<void> {
   const agent = ctx.agentFor(dev.id);
   const rows: { id: string; d: number; rssi: number }[] = [];
   try {
-    for (const [i, b] of venue.beacons.entries()) rows.push({ id: b.id, d: distanceM(at.lat, at.lon, b.position.lat, b.position.lon), rssi: await medianRssi(agent.configPath, addrs[i]!) });
+    for (const [i, b] of venue.beacons.entries())
+      rows.push({ id: b.id, d: distanceM(at.lat, at.lon, b.position.lat, b.position.lon), rssi: await medianRssi(agent.configPath, addrs[i]!) });
   } finally {
     // park the probe device far from every venue (the suites count it as unexposed)
     if (ctx.control) await ctx.control.move(dev.id, { lat: venue.center.lat - 0.004, lon: venue.center.lon - 0.004 });
@@ -50,7 +58,11 @@ async function rssiOrdering(ctx: HilContext): Promise<void> {
   for (let i = 1; i < byDistance.length; i++) {
     const near = byDistance[i - 1]!;
     const far = byDistance[i]!;
-    if (far.d - near.d > 3 && !(near.rssi > far.rssi)) throw new BeepkitError('E_ASSERT', `RSSI not ordered by distance: ${near.id} at ${near.d.toFixed(1)} m reads ${near.rssi} dBm, ${far.id} at ${far.d.toFixed(1)} m reads ${far.rssi} dBm`);
+    if (far.d - near.d > 3 && !(near.rssi > far.rssi))
+      throw new BeepkitError(
+        'E_ASSERT',
+        `RSSI not ordered by distance: ${near.id} at ${near.d.toFixed(1)} m reads ${near.rssi} dBm, ${far.id} at ${far.d.toFixed(1)} m reads ${far.rssi} dBm`,
+      );
   }
 }
 
@@ -68,13 +80,15 @@ export const sensing: Suite = {
     });
     await step('beacons detected and a venue visit logged', async () => {
       const limit = 60_000 + ctx.real(1_500_000);
-      await Promise.any([...agents.values()].map((a) => a.waitFor('venue frames and a visit', (s) => (s.scan.byKind['beepkit-venue'] ?? 0) > 0 && s.visits.total >= 1, limit)))
-        .catch(() => {
-          throw new BeepkitError('E_TIMEOUT', `no agent logged a venue visit in ${Math.round(limit / 1000)} s`);
-        });
+      await Promise.any(
+        [...agents.values()].map((a) => a.waitFor('venue frames and a visit', (s) => (s.scan.byKind['beepkit-venue'] ?? 0) > 0 && s.visits.total >= 1, limit)),
+      ).catch(() => {
+        throw new BeepkitError('E_TIMEOUT', `no agent logged a venue visit in ${Math.round(limit / 1000)} s`);
+      });
       for (const a of agents.values()) {
         const s = await a.status();
-        if (s && Object.keys(s.scan.rejects).some((k) => (s.scan.rejects[k] ?? 0) > 0 && k !== 'E_TRUNCATED')) ctx.print(`    note: ${a.device.id} rejected frames ${JSON.stringify(s.scan.rejects)}`);
+        if (s && Object.keys(s.scan.rejects).some((k) => (s.scan.rejects[k] ?? 0) > 0 && k !== 'E_TRUNCATED'))
+          ctx.print(`    note: ${a.device.id} rejected frames ${JSON.stringify(s.scan.rejects)}`);
       }
     });
   },

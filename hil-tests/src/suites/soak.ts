@@ -30,10 +30,23 @@ const STALL_MINUTES = 5;
 export function soakScenario(file: string): Scenario {
   const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   if (!Array.isArray(doc.venues) || doc.venues.length === 0) {
-    doc.venues = [{
-      id: 'plaza', name: 'The Plaza', center: { x: 0, y: 0 }, radius: 70, surface: 'plastic', slotSeconds: 60,
-      beacons: [[-40, 0], [0, -40], [0, 0], [40, 0], [0, 40]].map(([x, y], i) => ({ id: `plaza-${i}`, position: { x, y }, txPower: 4, intervalMs: 200 })),
-    }];
+    doc.venues = [
+      {
+        id: 'plaza',
+        name: 'The Plaza',
+        center: { x: 0, y: 0 },
+        radius: 70,
+        surface: 'plastic',
+        slotSeconds: 60,
+        beacons: [
+          [-40, 0],
+          [0, -40],
+          [0, 0],
+          [40, 0],
+          [0, 40],
+        ].map(([x, y], i) => ({ id: `plaza-${i}`, position: { x, y }, txPower: 4, intervalMs: 200 })),
+      },
+    ];
   }
   return parseScenario(stringify(doc), file);
 }
@@ -57,13 +70,21 @@ export function rssOf(pid: number | undefined): number | undefined {
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
-interface Track { scan: number; depth: number; delivered: number; requests: number; rss: number[]; certDay?: number }
+interface Track {
+  scan: number;
+  depth: number;
+  delivered: number;
+  requests: number;
+  rss: number[];
+  certDay?: number;
+}
 
 async function tracing(ctx: HilContext): Promise<number> {
   return (await ctx.gateway.ledger.sth('tracing'))?.treeSize ?? 0;
 }
 
-const DESCRIPTION = 'every minute each agent runs, scans, stays connected and drains; the gateway keeps acknowledging records; certificates earned and renewed over the day boundary';
+const DESCRIPTION =
+  'every minute each agent runs, scans, stays connected and drains; the gateway keeps acknowledging records; certificates earned and renewed over the day boundary';
 
 export const soak: Suite = {
   name: 'soak',
@@ -105,12 +126,18 @@ export const soak: Suite = {
             throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} uplink stuck (outbox ${k.depth} then ${s.outbox.depth}, nothing delivered in a minute)`);
           }
           if (s.certificate.today && k.certDay !== day) k.certDay = day;
-          if (m >= 5 && k.certDay !== day && ctx.now() - day * DAY_MS >= 5 * 60_000) throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} has no certificate for day ${day} (${s.certificate.requests} requests, last ${s.certificate.lastCode ?? '-'})`);
+          if (m >= 5 && k.certDay !== day && ctx.now() - day * DAY_MS >= 5 * 60_000)
+            throw new BeepkitError(
+              'E_ASSERT',
+              `minute ${m}: ${id} has no certificate for day ${day} (${s.certificate.requests} requests, last ${s.certificate.lastCode ?? '-'})`,
+            );
           const rss = rssOf(a.child?.pid);
           if (rss === undefined) throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} process gone`);
           Object.assign(k, { scan: s.scan.total, depth: s.outbox.depth, delivered, requests: s.certificate.requests });
           k.rss.push(rss);
-          line.push(`${id} rss ${mib(rss)} scan ${s.scan.total} outbox ${s.outbox.depth} delivered ${delivered} cert ${s.certificate.today ? 'yes' : 'no'}/${s.certificate.requests}`);
+          line.push(
+            `${id} rss ${mib(rss)} scan ${s.scan.total} outbox ${s.outbox.depth} delivered ${delivered} cert ${s.certificate.today ? 'yes' : 'no'}/${s.certificate.requests}`,
+          );
         }
         const grss = rssOf(gw.pid);
         if (grss === undefined) throw new BeepkitError('E_ASSERT', `minute ${m}: gateway process gone`);
@@ -118,7 +145,8 @@ export const soak: Suite = {
         ledger.push(await gw.counter('beepkit_ingest_records_total'));
         ctx.print(`    minute ${m} (day ${day - firstDay}): gateway rss ${mib(gwRss.at(-1)!)}, ${ledger.at(-1)} records acknowledged; ${line.join('; ')}`);
         // a TraceCode stands for a stay of up to publisher.maxStayIntervals (4) minutes: some agent seals within 5
-        if (m > STALL_MINUTES && ledger.at(-1)! <= ledger.at(-1 - STALL_MINUTES)!) throw new BeepkitError('E_ASSERT', `minute ${m}: gateway stuck at ${ledger.at(-1)} records acknowledged for ${STALL_MINUTES} minutes`);
+        if (m > STALL_MINUTES && ledger.at(-1)! <= ledger.at(-1 - STALL_MINUTES)!)
+          throw new BeepkitError('E_ASSERT', `minute ${m}: gateway stuck at ${ledger.at(-1)} records acknowledged for ${STALL_MINUTES} minutes`);
       }
     }
     await step('memory: RSS growth of the gateway and of each agent under its bound; certificates renewed', async () => {

@@ -75,7 +75,11 @@ export const trust: Suite = {
       for (const a of agents.values()) if ((await a.status())?.trust.state === 'trusted') target = a;
       if (!target) target = await Promise.any([...agents.values()].map((a) => a.waitFor('trusted', (s) => s.trust.state === 'trusted', 60_000).then(() => a)));
       await ctx.control.fault(target.device.id, 'gnss-position-jump', 600, { dx: 5000, dy: 0 });
-      const s = await target.waitFor('trust lost (E_TRUST_DISAGREE)', (s) => s.trust.state !== 'trusted' && (s.trust.counters.E_TRUST_DISAGREE ?? 0) > 0, 60_000);
+      const s = await target.waitFor(
+        'trust lost (E_TRUST_DISAGREE)',
+        (s) => s.trust.state !== 'trusted' && (s.trust.counters.E_TRUST_DISAGREE ?? 0) > 0,
+        60_000,
+      );
       ctx.print(`    ${target.device.id}: trust ${s.trust.state} (${s.trust.reason ?? ''})`);
     });
   },

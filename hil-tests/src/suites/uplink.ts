@@ -26,7 +26,7 @@ export async function duplicateEntries(ctx: HilContext): Promise<{ entries: numb
   const records = new Map<string, number>();
   let entries = 0;
   let duplicates = 0;
-  for (let h = 0; ; ) {
+  for (let h = 0; ;) {
     const blocks = await ctx.gateway.ledger.blocks('tracing', h, 64);
     if (blocks.length === 0) break;
     for (const b of blocks) {
@@ -87,7 +87,9 @@ async function gatewayKill(ctx: HilContext, drained: (what: string) => Promise<u
     await obs.start();
     const n = await waitFor('records acknowledged by the gateway child', () => gw.counter('beepkit_ingest_records_total'), killAfter);
     await gw.kill();
-    ctx.print(`    backlog ${queued} records (seeded ${backlog}); gateway child kill -9 after ${n} acknowledged (seeded ${killAfter}), ${obs.acknowledged.size} receipts seen`);
+    ctx.print(
+      `    backlog ${queued} records (seeded ${backlog}); gateway child kill -9 after ${n} acknowledged (seeded ${killAfter}), ${obs.acknowledged.size} receipts seen`,
+    );
     await gw.start();
     await obs.connected();
     await drained('after the gateway kill -9');
@@ -95,7 +97,9 @@ async function gatewayKill(ctx: HilContext, drained: (what: string) => Promise<u
     await obs.stop();
     await ctx.gatewayInProcess(gw);
   }
-  ctx.print(`    observer: ${obs.counts.batches} batches, ${obs.counts.receipts} receipts, ${obs.counts.duplicates} E_DUPLICATE, ${obs.acknowledged.size} records acknowledged`);
+  ctx.print(
+    `    observer: ${obs.counts.batches} batches, ${obs.counts.receipts} receipts, ${obs.counts.duplicates} E_DUPLICATE, ${obs.acknowledged.size} records acknowledged`,
+  );
   // On a loaded machine the child may acknowledge the whole backlog before the observer has subscribed (its
   // broker lives in the child): then the child's own ingest counter (n ≥ 1 above) is the evidence of
   // acknowledgements around the kill, and every record on the ledger is checked for exactly-once below.
@@ -112,7 +116,8 @@ async function gatewayKill(ctx: HilContext, drained: (what: string) => Promise<u
   const checked = observed ? [...obs.acknowledged] : [...records.keys()];
   const missing = checked.filter((h) => !records.has(h));
   const twice = checked.filter((h) => (records.get(h) ?? 0) > 1);
-  if (missing.length || twice.length) throw new BeepkitError('E_ASSERT', `acknowledged records: ${missing.length} not on the ledger, ${twice.length} on it twice`);
+  if (missing.length || twice.length)
+    throw new BeepkitError('E_ASSERT', `acknowledged records: ${missing.length} not on the ledger, ${twice.length} on it twice`);
 }
 
 export const uplink: Suite = {
@@ -122,7 +127,8 @@ export const uplink: Suite = {
   async run(ctx, step) {
     const agents = await ctx.agentsUp();
     const all = [...agents.values()];
-    const drained = (what: string): Promise<unknown> => Promise.all(all.map((a) => a.waitFor(`${what}: connected, outbox empty`, (s) => s.network.state === 'connected' && s.outbox.depth === 0, 90_000)));
+    const drained = (what: string): Promise<unknown> =>
+      Promise.all(all.map((a) => a.waitFor(`${what}: connected, outbox empty`, (s) => s.network.state === 'connected' && s.outbox.depth === 0, 90_000)));
     await step('TraceCodes reach the ledger', async () => {
       const limit = 60_000 + ctx.real(2_400_000);
       const until = performance.now() + limit;
@@ -146,7 +152,9 @@ export const uplink: Suite = {
       await drained('after the restart');
       if ((await tracingEntries(ctx)) < before) throw new BeepkitError('E_ASSERT', 'ledger shrank across a restart');
     });
-    await step('gateway kill -9 under load (a child process): outboxes drain, ledger verifies, each acknowledged record on it once', () => gatewayKill(ctx, drained));
+    await step('gateway kill -9 under load (a child process): outboxes drain, ledger verifies, each acknowledged record on it once', () =>
+      gatewayKill(ctx, drained),
+    );
     await step('GNSS unplug and replug: the agent carries on', async () => {
       if (!ctx.control) throw new Skip('needs the control API (unplug the receiver by hand on a real rig)');
       const a = all.find((x) => x.device.gnss);

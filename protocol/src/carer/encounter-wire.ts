@@ -57,10 +57,17 @@ export function wireEncounter<E extends WireEncounter>(e: E): E {
 
 export function writeEncounter(w: Writer, e: WireEncounter): Writer {
   const x = wireEncounter(e);
-  w.bytes(fromHex(x.rpi, 'rpi'), 16).bytes(fromHex(x.aem, 'aem'), 4).u64(x.firstSeen).u64(x.lastSeen).u32(x.samples).f64(x.minAttenuation).f64(x.sumAttenuation);
+  w.bytes(fromHex(x.rpi, 'rpi'), 16)
+    .bytes(fromHex(x.aem, 'aem'), 4)
+    .u64(x.firstSeen)
+    .u64(x.lastSeen)
+    .u32(x.samples)
+    .f64(x.minAttenuation)
+    .f64(x.sumAttenuation);
   w.u8(x.windows.length);
   for (const v of x.windows) {
-    if (v.msByBucket.length > MAX_WIRE_BUCKETS) throw new BeepkitError('E_RANGE', `encounter window: ${v.msByBucket.length} buckets (at most ${MAX_WIRE_BUCKETS})`);
+    if (v.msByBucket.length > MAX_WIRE_BUCKETS)
+      throw new BeepkitError('E_RANGE', `encounter window: ${v.msByBucket.length} buckets (at most ${MAX_WIRE_BUCKETS})`);
     w.u64(v.start).u64(v.end).u32(v.samples).f64(v.minAttenuation).f64(v.sumAttenuation).u8(v.msByBucket.length);
     for (const ms of v.msByBucket) w.u32(Math.min(0xffffffff, Math.max(0, Math.round(ms))));
   }

@@ -152,7 +152,8 @@ export class ResponderPairing {
   onReveal(revealBytes: Uint8Array, reveal: Outer): void {
     if (!this.hello) throw new BeepkitError('E_PROTOCOL', 'pairing: reveal before hello');
     if (reveal.t !== 'reveal') throw new BeepkitError('E_PROTOCOL', `pairing: expected reveal, got ${reveal.t}`);
-    if (!equalBytes(commitment(this.hello.pub, reveal.nonce), this.hello.commit)) throw new BeepkitError('E_COMMIT', 'pairing: the carer nonce does not match its commitment');
+    if (!equalBytes(commitment(this.hello.pub, reveal.nonce), this.hello.commit))
+      throw new BeepkitError('E_COMMIT', 'pairing: the carer nonce does not match its commitment');
     const t = taggedHash('beepkit/v1/carer/transcript', this.helloBytes, this.replyBytes, revealBytes);
     const z = x25519(this.priv, this.hello.pub);
     this.code = comparisonCode(this.hello.pub, this.pub, reveal.nonce, this.nonce);
@@ -169,7 +170,13 @@ export function resumeTag(pairingKey: Uint8Array, version: number, pub: Uint8Arr
 }
 
 /** Session keys of a reconnect: the ephemeral secret and the pairing key through HKDF, salted with the transcript. */
-export function resumeSessionKeys(pairingKey: Uint8Array, ee: Uint8Array, resumeBytes: Uint8Array, replyBytes: Uint8Array, role: 'carer' | 'wearable'): SessionKeys {
+export function resumeSessionKeys(
+  pairingKey: Uint8Array,
+  ee: Uint8Array,
+  resumeBytes: Uint8Array,
+  replyBytes: Uint8Array,
+  role: 'carer' | 'wearable',
+): SessionKeys {
   const t = taggedHash('beepkit/v2/carer/resume', resumeBytes, replyBytes);
   return split(hkdf(concatBytes(ee, pairingKey), t, 'beepkit/v2/carer/resume-keys', 64), role, t);
 }
@@ -179,14 +186,23 @@ export class InitiatorResume {
   private readonly priv: Uint8Array;
   private readonly pub: Uint8Array;
   private resumeBytes?: Uint8Array;
-  constructor(private readonly pairingKey: Uint8Array, private readonly random: RandomSource = cryptoRandom) {
+  constructor(
+    private readonly pairingKey: Uint8Array,
+    private readonly random: RandomSource = cryptoRandom,
+  ) {
     this.priv = random(32);
     this.pub = x25519PublicKey(this.priv);
   }
 
   resume(): Uint8Array {
     const nonce = this.random(NONCE_LEN);
-    this.resumeBytes = encodeOuter({ t: 'resume', version: RESUME_VERSION, pub: this.pub, nonce, tag: resumeTag(this.pairingKey, RESUME_VERSION, this.pub, nonce) });
+    this.resumeBytes = encodeOuter({
+      t: 'resume',
+      version: RESUME_VERSION,
+      pub: this.pub,
+      nonce,
+      tag: resumeTag(this.pairingKey, RESUME_VERSION, this.pub, nonce),
+    });
     return this.resumeBytes;
   }
 
@@ -237,7 +253,10 @@ export class SecureChannel {
   private recvSeq = 0;
   private readonly sendDir: number;
   private readonly recvDir: number;
-  constructor(private readonly keys: SessionKeys, role: 'carer' | 'wearable') {
+  constructor(
+    private readonly keys: SessionKeys,
+    role: 'carer' | 'wearable',
+  ) {
     this.sendDir = role === 'carer' ? DIR_CARER_TO_WEARABLE : DIR_WEARABLE_TO_CARER;
     this.recvDir = role === 'carer' ? DIR_WEARABLE_TO_CARER : DIR_CARER_TO_WEARABLE;
   }
@@ -273,6 +292,7 @@ export class SecureChannel {
   }
 
   checkConfirm(m: Inner): void {
-    if (m.t !== 'confirm' || !equalBytes(m.transcript, this.keys.transcript)) throw new BeepkitError('E_PROTOCOL', 'carer channel: expected the peer confirmation');
+    if (m.t !== 'confirm' || !equalBytes(m.transcript, this.keys.transcript))
+      throw new BeepkitError('E_PROTOCOL', 'carer channel: expected the peer confirmation');
   }
 }

@@ -37,7 +37,10 @@ export class Inbox {
   private failure?: BeepkitError;
   private closed = false;
 
-  constructor(private readonly link: MessageLink, private readonly timeoutMs = 30_000) {
+  constructor(
+    private readonly link: MessageLink,
+    private readonly timeoutMs = 30_000,
+  ) {
     link.on('message', (bytes) => {
       let msg: Outer;
       try {

@@ -190,7 +190,8 @@ export function decodeInner(b: Uint8Array): Inner {
     case INNER.keys: {
       const n = r.u16('days');
       const days: DayKeyMaterial[] = [];
-      for (let i = 0; i < n; i++) days.push({ day: r.u32('day'), signingSeed: r.bytes(32, 'signingSeed'), tek: r.bytes(16, 'tek'), ephemeralPub: r.bytes(32, 'ephemeralPub') });
+      for (let i = 0; i < n; i++)
+        days.push({ day: r.u32('day'), signingSeed: r.bytes(32, 'signingSeed'), tek: r.bytes(16, 'tek'), ephemeralPub: r.bytes(32, 'ephemeralPub') });
       m = { t: 'keys', days };
       break;
     }

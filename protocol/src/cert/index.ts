@@ -136,7 +136,8 @@ export function verifyCertificate(cert: Certificate | Uint8Array, caPub: Uint8Ar
   }
   // the decoded fields must be exactly what was signed
   if (!equalBytes(body, tbs(c, c.issuerKeyId))) throw new BeepkitError('E_CERT', 'certificate: fields differ from the signed bytes');
-  if (opts.now < c.notBefore || opts.now > c.notAfter) throw new BeepkitError('E_EXPIRED', `certificate: not valid at ${opts.now} (${c.notBefore}..${c.notAfter})`);
+  if (opts.now < c.notBefore || opts.now > c.notAfter)
+    throw new BeepkitError('E_EXPIRED', `certificate: not valid at ${opts.now} (${c.notBefore}..${c.notAfter})`);
   if (opts.day !== undefined && c.day !== opts.day) throw new BeepkitError('E_CERT', `certificate: for day ${c.day}, not ${opts.day}`);
   if (opts.role !== undefined && c.role !== opts.role) throw new BeepkitError('E_CERT', `certificate: role ${c.role}, not ${opts.role}`);
   if (opts.subject !== undefined && !equalBytes(c.subject, opts.subject)) throw new BeepkitError('E_CERT', 'certificate: subject key differs');

@@ -19,7 +19,16 @@ export function inspectTraceCode(bytes: Uint8Array): Record<string, unknown> {
       ciphertext: toHex(tc.ciphertext.subarray(0, CIPHERTEXT_LEN - TAG_LEN)),
       tag: toHex(tc.ciphertext.subarray(CIPHERTEXT_LEN - TAG_LEN)),
     },
-    sizes: { total: TRACECODE_LEN, version: 1, prefix: PREFIX_LEN, suffix: SUFFIX_LEN, interval: 2, salt: SALT_LEN, ciphertext: CIPHERTEXT_LEN - TAG_LEN, tag: TAG_LEN },
+    sizes: {
+      total: TRACECODE_LEN,
+      version: 1,
+      prefix: PREFIX_LEN,
+      suffix: SUFFIX_LEN,
+      interval: 2,
+      salt: SALT_LEN,
+      ciphertext: CIPHERTEXT_LEN - TAG_LEN,
+      tag: TAG_LEN,
+    },
   };
 }
 

@@ -188,7 +188,11 @@ export interface BuildConsentOptions {
  */
 export function buildConsent(challenge: Challenge, dayKeys: DayKeys[], opts: BuildConsentOptions = {}): Consent {
   const sorted = [...dayKeys].sort((a, b) => a.day - b.day);
-  const days = sorted.map((k) => ({ day: k.day, pseudonym: k.pseudonym.slice(), proof: new Ed25519Signer(k.signingSeed).sign(proofMessage(challenge, k.day, k.pseudonym)) }));
+  const days = sorted.map((k) => ({
+    day: k.day,
+    pseudonym: k.pseudonym.slice(),
+    proof: new Ed25519Signer(k.signingSeed).sign(proofMessage(challenge, k.day, k.pseudonym)),
+  }));
   const today = Math.floor(challenge.issuedAt / 86400);
   let teks: TekEntry[] = [];
   if (opts.teks === true) teks = sorted.filter((k) => k.day < today).map((k) => ({ tek: k.tek.slice(), rollingStart: k.day * EK_PERIOD, period: EK_PERIOD }));
@@ -208,13 +212,15 @@ export interface VerifyConsentOptions {
 
 /** Verifies one day proof (E_SIGNATURE). */
 export function verifyDayProof(challenge: Challenge, d: DayProof): void {
-  if (!ed25519Verify(d.pseudonym, proofMessage(challenge, d.day, d.pseudonym), d.proof)) throw new BeepkitError('E_SIGNATURE', `consent: proof for day ${d.day} does not verify`);
+  if (!ed25519Verify(d.pseudonym, proofMessage(challenge, d.day, d.pseudonym), d.proof))
+    throw new BeepkitError('E_SIGNATURE', `consent: proof for day ${d.day} does not verify`);
 }
 
 /** Days must lie in the retention window ending on `now`'s day (E_RANGE). */
 export function checkWindow(days: { day: number }[], now: number, windowDays = 14): void {
   const today = Math.floor(now / 86400);
-  for (const d of days) if (d.day > today || d.day <= today - windowDays) throw new BeepkitError('E_RANGE', `day ${d.day} is outside the ${windowDays}-day window ending ${today}`);
+  for (const d of days)
+    if (d.day > today || d.day <= today - windowDays) throw new BeepkitError('E_RANGE', `day ${d.day} is outside the ${windowDays}-day window ending ${today}`);
 }
 
 /**
@@ -224,8 +230,10 @@ export function checkWindow(days: { day: number }[], now: number, windowDays = 1
  */
 export function verifyConsent(c: Consent, o: VerifyConsentOptions): void {
   const ch = c.challenge;
-  if (o.now < ch.issuedAt || o.now > ch.expiresAt) throw new BeepkitError('E_EXPIRED', `consent: challenge not valid at ${o.now} (${ch.issuedAt}..${ch.expiresAt})`);
-  if (o.diagnostician && !equalBytes(o.diagnostician, ch.diagnostician)) throw new BeepkitError('E_KEY', 'consent: challenge was issued by another diagnostician');
+  if (o.now < ch.issuedAt || o.now > ch.expiresAt)
+    throw new BeepkitError('E_EXPIRED', `consent: challenge not valid at ${o.now} (${ch.issuedAt}..${ch.expiresAt})`);
+  if (o.diagnostician && !equalBytes(o.diagnostician, ch.diagnostician))
+    throw new BeepkitError('E_KEY', 'consent: challenge was issued by another diagnostician');
   checkDays(c.days, 'consent');
   checkWindow(c.days, o.now, o.windowDays);
   for (const d of c.days) verifyDayProof(ch, d);

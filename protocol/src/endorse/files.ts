@@ -40,12 +40,14 @@ export function parseArtefact(text: string, type: ArtefactType, source = 'file')
   }
   const d = doc as { type?: unknown; version?: unknown; format?: unknown; role?: unknown } | undefined;
   // the key files written before the type field: { format: 1, role: 'diagnostician', … }
-  if (type === 'beepkit-diagnostician-key' && d && d.type === undefined && d.format === 1 && d.role === 'diagnostician') return { ...d, type, version: 1 } as Artefact;
+  if (type === 'beepkit-diagnostician-key' && d && d.type === undefined && d.format === 1 && d.role === 'diagnostician')
+    return { ...d, type, version: 1 } as Artefact;
   if (!d || typeof d !== 'object' || d.type !== type) {
     const got = d && typeof d === 'object' && typeof d.type === 'string' ? `a ${d.type.slice(0, 40)} document` : 'not a typed beepkit JSON document';
     throw new BeepkitError('E_FILE_TYPE', `${source}: expected a ${type} document (made by \`${ARTEFACTS[type]}\`), got ${got}`);
   }
-  if (d.version !== ARTEFACT_VERSION) throw new BeepkitError('E_VERSION', `${source}: ${type} version ${String(d.version)}, this beepkit reads version ${ARTEFACT_VERSION}`);
+  if (d.version !== ARTEFACT_VERSION)
+    throw new BeepkitError('E_VERSION', `${source}: ${type} version ${String(d.version)}, this beepkit reads version ${ARTEFACT_VERSION}`);
   return d as Artefact;
 }
 
@@ -61,7 +63,8 @@ export function artefactHex(a: Artefact, field: string, len?: number): Uint8Arra
 /** A list of hex strings of an artefact. */
 export function artefactHexList(a: Artefact, field: string): Uint8Array[] {
   const v = a[field] ?? [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new BeepkitError('E_FORMAT', `${a.type}: field ${field} must be a list of hex strings`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new BeepkitError('E_FORMAT', `${a.type}: field ${field} must be a list of hex strings`);
   return v.map((x: string) => fromHex(x.toLowerCase(), `${a.type} ${field}`));
 }
 
@@ -88,12 +91,24 @@ export function consentFromFile(bytes: Uint8Array, source = 'consent'): Consent 
 }
 
 export function challengeDocument(c: Challenge): Artefact {
-  return { type: 'beepkit-challenge', version: ARTEFACT_VERSION, hex: toHex(encodeChallenge(c)), diagnostician: toHex(c.diagnostician), issuedAt: c.issuedAt, expiresAt: c.expiresAt };
+  return {
+    type: 'beepkit-challenge',
+    version: ARTEFACT_VERSION,
+    hex: toHex(encodeChallenge(c)),
+    diagnostician: toHex(c.diagnostician),
+    issuedAt: c.issuedAt,
+    expiresAt: c.expiresAt,
+  };
 }
 
 export function consentDocument(c: Consent): Artefact {
   return {
-    type: 'beepkit-consent', version: ARTEFACT_VERSION, hex: toHex(encodeConsent(c)), diagnostician: toHex(c.challenge.diagnostician),
-    days: c.days.map((d) => d.day), teks: c.teks.length, visits: c.visits.length,
+    type: 'beepkit-consent',
+    version: ARTEFACT_VERSION,
+    hex: toHex(encodeConsent(c)),
+    diagnostician: toHex(c.challenge.diagnostician),
+    days: c.days.map((d) => d.day),
+    teks: c.teks.length,
+    visits: c.visits.length,
   };
 }

@@ -17,7 +17,18 @@ import { Reader, Writer, concatBytes, equalBytes } from '../bytes.ts';
 import { utf8 } from '../crypto/hash.ts';
 import { Ed25519Signer, ed25519Verify } from '../crypto/ed25519.ts';
 import { decodeCertificate, verifyCertificate, type Certificate } from '../cert/index.ts';
-import { ENDORSE_VERSION, checkDays, checkWindow, readChallenge, readDayProof, verifyDayProof, writeChallenge, writeDayProof, type Challenge, type DayProof } from './consent.ts';
+import {
+  ENDORSE_VERSION,
+  checkDays,
+  checkWindow,
+  readChallenge,
+  readDayProof,
+  verifyDayProof,
+  writeChallenge,
+  writeDayProof,
+  type Challenge,
+  type DayProof,
+} from './consent.ts';
 
 export const ENDORSEMENT_TAG = 0xe1;
 const SIG_DOMAIN = utf8('beepkit/endorsement/v1');
@@ -96,9 +107,11 @@ export function verifyEndorsement(input: Uint8Array, o: VerifyEndorsementOptions
   const e = decodeEndorsement(input);
   const cert = verifyCertificate(decodeCertificate(e.certificate), o.caPub, { now: e.time, role: 'diagnostician' });
   if (!equalBytes(cert.subject, e.challenge.diagnostician)) throw new BeepkitError('E_CERT', 'endorsement: challenge names another diagnostician');
-  if (e.time < e.challenge.issuedAt || e.time > e.challenge.expiresAt) throw new BeepkitError('E_EXPIRED', 'endorsement: challenge was stale at endorsement time');
+  if (e.time < e.challenge.issuedAt || e.time > e.challenge.expiresAt)
+    throw new BeepkitError('E_EXPIRED', 'endorsement: challenge was stale at endorsement time');
   checkWindow(e.days, e.time, o.windowDays);
   for (const d of e.days) verifyDayProof(e.challenge, d);
-  if (!ed25519Verify(cert.subject, concatBytes(SIG_DOMAIN, input.subarray(0, input.length - 64)), e.signature)) throw new BeepkitError('E_SIGNATURE', 'endorsement: bad diagnostician signature');
+  if (!ed25519Verify(cert.subject, concatBytes(SIG_DOMAIN, input.subarray(0, input.length - 64)), e.signature))
+    throw new BeepkitError('E_SIGNATURE', 'endorsement: bad diagnostician signature');
   return { endorsement: e, certificate: cert };
 }

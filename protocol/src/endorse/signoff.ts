@@ -48,6 +48,7 @@ export function decodeVenueSignoff(b: Uint8Array): VenueSignoff {
 /** Decodes and checks the venue's signature (E_SIGNATURE). */
 export function verifyVenueSignoff(b: Uint8Array, venuePub: Uint8Array): VenueSignoff {
   const s = decodeVenueSignoff(b);
-  if (!ed25519Verify(venuePub, concatBytes(DOMAIN, b.subarray(0, b.length - 64)), s.signature)) throw new BeepkitError('E_SIGNATURE', 'venue signoff: bad venue signature');
+  if (!ed25519Verify(venuePub, concatBytes(DOMAIN, b.subarray(0, b.length - 64)), s.signature))
+    throw new BeepkitError('E_SIGNATURE', 'venue signoff: bad venue signature');
   return s;
 }

@@ -6,8 +6,21 @@
 import { BeepkitError } from '../errors.ts';
 import { toHex } from '../bytes.ts';
 import {
-  AD, checkI8, checkLen, encodeAdStructures, flagsAd, i8, manufacturerAd, parseAdStructures, readFlags, readManufacturer,
-  readServiceData16, readUuid16List, serviceData16Ad, uuid16ListAd, type AdStructure,
+  AD,
+  checkI8,
+  checkLen,
+  encodeAdStructures,
+  flagsAd,
+  i8,
+  manufacturerAd,
+  parseAdStructures,
+  readFlags,
+  readManufacturer,
+  readServiceData16,
+  readUuid16List,
+  serviceData16Ad,
+  uuid16ListAd,
+  type AdStructure,
 } from './ad.ts';
 import { decodeEddystone, EDDYSTONE_UUID, encodeEddystone, type Eddystone } from './eddystone.ts';
 import { decodeVenueAd, isVenueManufacturerAd, venueFrameAd, type VenueFrame } from './venue.ts';
@@ -15,8 +28,20 @@ import { decodeVenueAd, isVenueManufacturerAd, venueFrameAd, type VenueFrame } f
 export const APPLE_COMPANY_ID = 0x004c;
 export const EXPOSURE_NOTIFICATION_UUID = 0xfd6f;
 
-export interface IBeacon { kind: 'ibeacon'; uuid: string; major: number; minor: number; txPower: number; flags?: number }
-export interface ExposureNotification { kind: 'exposure-notification'; rpi: Uint8Array; aem: Uint8Array; flags?: number }
+export interface IBeacon {
+  kind: 'ibeacon';
+  uuid: string;
+  major: number;
+  minor: number;
+  txPower: number;
+  flags?: number;
+}
+export interface ExposureNotification {
+  kind: 'exposure-notification';
+  rpi: Uint8Array;
+  aem: Uint8Array;
+  flags?: number;
+}
 export interface UnknownAdvert {
   kind: 'unknown';
   /** Every AD structure in order; the encoder writes exactly these. */
@@ -109,7 +134,10 @@ export function encodeAdvert(a: Advert): Uint8Array {
   switch (a.kind) {
     case 'ibeacon': {
       checkI8(a.txPower, 'ibeacon: txPower');
-      for (const [k, v] of [['major', a.major], ['minor', a.minor]] as const) {
+      for (const [k, v] of [
+        ['major', a.major],
+        ['minor', a.minor],
+      ] as const) {
         if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new BeepkitError('E_RANGE', `ibeacon: ${k} out of range: ${v}`);
       }
       const body = new Uint8Array(23);

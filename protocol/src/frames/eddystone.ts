@@ -9,8 +9,19 @@ import { checkI8, checkLen, i8 } from './ad.ts';
 export const EDDYSTONE_UUID = 0xfeaa;
 export const EDDYSTONE_FRAME = { UID: 0x00, URL: 0x10, TLM: 0x20, EID: 0x30 } as const;
 
-export interface EddystoneUid { kind: 'eddystone-uid'; txPower: number; namespace: Uint8Array; instance: Uint8Array; flags?: number }
-export interface EddystoneUrl { kind: 'eddystone-url'; txPower: number; url: string; flags?: number }
+export interface EddystoneUid {
+  kind: 'eddystone-uid';
+  txPower: number;
+  namespace: Uint8Array;
+  instance: Uint8Array;
+  flags?: number;
+}
+export interface EddystoneUrl {
+  kind: 'eddystone-url';
+  txPower: number;
+  url: string;
+  flags?: number;
+}
 export interface EddystoneTlm {
   kind: 'eddystone-tlm';
   /** Battery voltage in mV (0 = not reported). */
@@ -24,11 +35,31 @@ export interface EddystoneTlm {
   seconds: number;
   flags?: number;
 }
-export interface EddystoneEid { kind: 'eddystone-eid'; txPower: number; eid: Uint8Array; flags?: number }
+export interface EddystoneEid {
+  kind: 'eddystone-eid';
+  txPower: number;
+  eid: Uint8Array;
+  flags?: number;
+}
 export type Eddystone = EddystoneUid | EddystoneUrl | EddystoneTlm | EddystoneEid;
 
 export const URL_SCHEMES = ['http://www.', 'https://www.', 'http://', 'https://'] as const;
-export const URL_EXPANSIONS = ['.com/', '.org/', '.edu/', '.net/', '.info/', '.biz/', '.gov/', '.com', '.org', '.edu', '.net', '.info', '.biz', '.gov'] as const;
+export const URL_EXPANSIONS = [
+  '.com/',
+  '.org/',
+  '.edu/',
+  '.net/',
+  '.info/',
+  '.biz/',
+  '.gov/',
+  '.com',
+  '.org',
+  '.edu',
+  '.net',
+  '.info',
+  '.biz',
+  '.gov',
+] as const;
 export const MAX_URL_BYTES = 17;
 
 /** Encodes a URL into scheme byte + compressed bytes (longest expansion first). */
@@ -108,7 +139,8 @@ export function encodeEddystone(f: Eddystone): Uint8Array {
       if (f.temperatureC === null) v.setUint16(4, 0x8000);
       else {
         const fixed = f.temperatureC * 256;
-        if (!Number.isInteger(fixed) || fixed < -0x7fff || fixed > 0x7fff) throw new BeepkitError('E_RANGE', `eddystone-tlm: temperature ${f.temperatureC} is not 8.8 fixed point`);
+        if (!Number.isInteger(fixed) || fixed < -0x7fff || fixed > 0x7fff)
+          throw new BeepkitError('E_RANGE', `eddystone-tlm: temperature ${f.temperatureC} is not 8.8 fixed point`);
         v.setInt16(4, fixed);
       }
       v.setUint32(6, intIn(f.advCount, 0, 0xffffffff, 'advCount'));

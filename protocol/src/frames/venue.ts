@@ -16,7 +16,20 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { BeepkitError } from '../errors.ts';
-import { AD, checkI8, checkLen, checkU8, encodeAdStructures, flagsAd, FLAGS_GENERAL_NO_BREDR, i8, manufacturerAd, parseAdStructures, readManufacturer, type AdStructure } from './ad.ts';
+import {
+  AD,
+  checkI8,
+  checkLen,
+  checkU8,
+  encodeAdStructures,
+  flagsAd,
+  FLAGS_GENERAL_NO_BREDR,
+  i8,
+  manufacturerAd,
+  parseAdStructures,
+  readManufacturer,
+  type AdStructure,
+} from './ad.ts';
 
 export const VENUE_COMPANY_ID = 0xffff;
 export const VENUE_MAGIC = 0xb0;
@@ -144,8 +157,11 @@ export function decodeVenueFrame(buf: Uint8Array): VenueFrame {
  * then freshness: slot < nowSlot - window → E_REPLAY (stale, possibly replayed),
  * slot > nowSlot + window → E_EXPIRED (not yet valid / clock skew).
  */
-export function verifyVenueFrame(frame: VenueFrameFields & { mac: Uint8Array; version?: number }, venueKey: Uint8Array,
-  opts: { nowSlot: number; window?: number }): void {
+export function verifyVenueFrame(
+  frame: VenueFrameFields & { mac: Uint8Array; version?: number },
+  venueKey: Uint8Array,
+  opts: { nowSlot: number; window?: number },
+): void {
   const window = opts.window ?? DEFAULT_SLOT_WINDOW;
   if (!Number.isInteger(opts.nowSlot) || opts.nowSlot < 0) throw new BeepkitError('E_RANGE', `venue frame: nowSlot ${opts.nowSlot}`);
   if (!Number.isInteger(window) || window < 0) throw new BeepkitError('E_RANGE', `venue frame: window ${window}`);

@@ -136,7 +136,9 @@ export function encodeGeodata(g: Geodata): Uint8Array {
   if (!Number.isInteger(g.accuracy) || g.accuracy > 0xffff) throw new BeepkitError('E_RANGE', 'geodata: accuracy must be an integer 0..65535');
   const w = new Writer(GEODATA_LEN);
   w.u8(GEODATA_VERSION).u8(level).u32(g.start).u32(g.end).i32(e7(g.lat)).i32(e7(g.lon));
-  w.u16(g.accuracy).u8(g.sources).u8((g.venue ? flags.venue : 0) | (g.perturbed ? flags.perturbed : 0));
+  w.u16(g.accuracy)
+    .u8(g.sources)
+    .u8((g.venue ? flags.venue : 0) | (g.perturbed ? flags.perturbed : 0));
   w.bytes(g.venue ?? new Uint8Array(VENUE_ID_LEN), VENUE_ID_LEN);
   return w.finish();
 }
@@ -175,7 +177,8 @@ export function decodeGeodataFields(b: Uint8Array, off: number, out: Float64Arra
     for (let i = off + GEODATA_VENUE_OFFSET; i < off + GEODATA_LEN; i++) any |= b[i];
     if (any !== 0) throw new BeepkitError('E_FORMAT', 'geodata: venue bytes without venue flag');
   }
-  if (level === Level.venue && (!hasVenue || latE7 !== 0 || lonE7 !== 0)) throw new BeepkitError('E_FORMAT', 'geodata: venue-only record needs a venue and no position');
+  if (level === Level.venue && (!hasVenue || latE7 !== 0 || lonE7 !== 0))
+    throw new BeepkitError('E_FORMAT', 'geodata: venue-only record needs a venue and no position');
   out[0] = level;
   out[1] = start;
   out[2] = end;
@@ -187,10 +190,20 @@ export function decodeGeodataFields(b: Uint8Array, off: number, out: Float64Arra
 }
 
 export function decodeGeodata(b: Uint8Array): Geodata {
-  if (b.length !== GEODATA_LEN) throw new BeepkitError(b.length < GEODATA_LEN ? 'E_TRUNCATED' : 'E_TRAILING', `geodata must be ${GEODATA_LEN} bytes, got ${b.length}`);
+  if (b.length !== GEODATA_LEN)
+    throw new BeepkitError(b.length < GEODATA_LEN ? 'E_TRUNCATED' : 'E_TRAILING', `geodata must be ${GEODATA_LEN} bytes, got ${b.length}`);
   const x = new Float64Array(8);
   decodeGeodataFields(b, 0, x);
-  const g: Geodata = { level: x[0] as LevelCode, start: x[1], end: x[2], lat: x[3] / 1e7, lon: x[4] / 1e7, accuracy: x[5], sources: x[6], perturbed: (x[7] & flags.perturbed) !== 0 };
+  const g: Geodata = {
+    level: x[0] as LevelCode,
+    start: x[1],
+    end: x[2],
+    lat: x[3] / 1e7,
+    lon: x[4] / 1e7,
+    accuracy: x[5],
+    sources: x[6],
+    perturbed: (x[7] & flags.perturbed) !== 0,
+  };
   if (x[7] & flags.venue) g.venue = b.slice(GEODATA_VENUE_OFFSET, GEODATA_LEN);
   return g;
 }

@@ -104,7 +104,10 @@ export function sealKeystore(state: KeystoreState, kek: Kek, opts: SealOptions =
   const nonce = opts.nonce ?? new Uint8Array(randomBytes(24));
   w.bytes(nonce, 24);
   const header = w.finish();
-  return new Writer(header.length + 256).bytes(header).bytes(xchachaSeal(key, nonce, encodeKeystoreState(state), header)).finish();
+  return new Writer(header.length + 256)
+    .bytes(header)
+    .bytes(xchachaSeal(key, nonce, encodeKeystoreState(state), header))
+    .finish();
 }
 
 export interface KeystoreHeader {

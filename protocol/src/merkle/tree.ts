@@ -43,7 +43,8 @@ export class MerkleTree implements SubtreeHasher {
     if (!levels.length) return t;
     for (const l of levels) if (l.buf.length < l.count * HASH_SIZE) throw new BeepkitError('E_RANGE', 'level buffer shorter than its count');
     for (let i = 1; i < levels.length; i++) {
-      if (levels[i].count !== Math.floor(levels[i - 1].count / 2)) throw new BeepkitError('E_FORMAT', `level ${i} holds ${levels[i].count} hashes, expected ${Math.floor(levels[i - 1].count / 2)}`);
+      if (levels[i].count !== Math.floor(levels[i - 1].count / 2))
+        throw new BeepkitError('E_FORMAT', `level ${i} holds ${levels[i].count} hashes, expected ${Math.floor(levels[i - 1].count / 2)}`);
     }
     t.levels.splice(0, 1, ...levels.map((l) => new HashLevel(l.buf, l.count)));
     return t;

@@ -120,16 +120,7 @@ export interface UnknownSentence extends SentenceBase {
   kind: 'unknown';
 }
 export type Sentence =
-  | GgaSentence
-  | RmcSentence
-  | GsaSentence
-  | GsvSentence
-  | VtgSentence
-  | GllSentence
-  | ZdaSentence
-  | GnsSentence
-  | GstSentence
-  | UnknownSentence;
+  GgaSentence | RmcSentence | GsaSentence | GsvSentence | VtgSentence | GllSentence | ZdaSentence | GnsSentence | GstSentence | UnknownSentence;
 
 const NUM = /^[-+]?(\d+\.?\d*|\.\d+)$/;
 

@@ -183,7 +183,10 @@ export function bleAddress(tek: Uint8Array, rpi: Uint8Array): Uint8Array {
 
 /** "AA:BB:CC:DD:EE:FF" for a 6-byte address (MSB first). */
 export function formatBleAddress(addr: Uint8Array): string {
-  return [...addr].map((b) => b.toString(16).padStart(2, '0')).join(':').toUpperCase();
+  return [...addr]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join(':')
+    .toUpperCase();
 }
 
 export interface IntervalIds {

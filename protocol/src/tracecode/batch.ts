@@ -74,7 +74,8 @@ function decodeBatchAs(bytes: Uint8Array, copy: boolean): Batch {
   const certificate = r.vbytes('certificate');
   const count = r.u16('count');
   if (count < 1 || count > MAX_BATCH_RECORDS) throw new BeepkitError('E_RANGE', `batch: record count ${count} not in 1..${MAX_BATCH_RECORDS}`);
-  if (r.remaining < count * TRACECODE_LEN + 64) throw new BeepkitError('E_TRUNCATED', `batch: ${count} records need ${count * TRACECODE_LEN + 64} bytes, ${r.remaining} left`);
+  if (r.remaining < count * TRACECODE_LEN + 64)
+    throw new BeepkitError('E_TRUNCATED', `batch: ${count} records need ${count * TRACECODE_LEN + 64} bytes, ${r.remaining} left`);
   const records: Uint8Array[] = [];
   const traceCodes: TraceCode[] = [];
   const seen = new Set<number>();
@@ -121,6 +122,7 @@ export function verifyBatch(input: Uint8Array | Batch, opts: VerifyBatchOptions 
     if (!equalBytes(tc.prefix, certificate.subject)) throw new BeepkitError('E_CERT', 'batch: a record prefix is not the certified pseudonym');
   }
   const body = bytes.subarray(0, bytes.length - 64);
-  if (!ed25519Verify(certificate.subject, concatBytes(SIG_DOMAIN, body), batch.signature)) throw new BeepkitError('E_SIGNATURE', 'batch: bad pseudonym signature');
+  if (!ed25519Verify(certificate.subject, concatBytes(SIG_DOMAIN, body), batch.signature))
+    throw new BeepkitError('E_SIGNATURE', 'batch: bad pseudonym signature');
   return { batch, certificate };
 }

@@ -56,7 +56,13 @@ export function decodeTraceCode(b: Uint8Array, copy = true): TraceCode {
   const r = new Reader(b, 'tracecode', copy);
   const version = r.u8('version');
   if (version !== TRACECODE_VERSION) throw new BeepkitError('E_VERSION', `tracecode: unknown version ${version}`);
-  const tc = { version, prefix: r.bytes(PREFIX_LEN, 'prefix'), interval: r.u16('interval'), salt: r.bytes(SALT_LEN, 'salt'), ciphertext: r.bytes(CIPHERTEXT_LEN, 'ciphertext') };
+  const tc = {
+    version,
+    prefix: r.bytes(PREFIX_LEN, 'prefix'),
+    interval: r.u16('interval'),
+    salt: r.bytes(SALT_LEN, 'salt'),
+    ciphertext: r.bytes(CIPHERTEXT_LEN, 'ciphertext'),
+  };
   r.end();
   return tc;
 }
@@ -151,7 +157,10 @@ export class EcdhCache {
   private readonly map = new Map<string, Uint8Array>();
   hits = 0;
   misses = 0;
-  constructor(solverPriv: Uint8Array, readonly max = 65536) {
+  constructor(
+    solverPriv: Uint8Array,
+    readonly max = 65536,
+  ) {
     this.priv = new X25519Key(solverPriv);
   }
   get solverPub(): Uint8Array {

@@ -156,8 +156,11 @@ export const CODECS: { [K in WireType]: Codec<K> } = {
       w.lbytes(m.signedTreeHead);
     },
     r: (r) => ({
-      entryHash: r.bytes(32, 'entryHash'), leafIndex: r.u64('leafIndex'), blockHeight: r.u64('blockHeight'),
-      proof: readHashes(r, 0xff, 'proof'), signedTreeHead: r.lbytes('signedTreeHead'),
+      entryHash: r.bytes(32, 'entryHash'),
+      leafIndex: r.u64('leafIndex'),
+      blockHeight: r.u64('blockHeight'),
+      proof: readHashes(r, 0xff, 'proof'),
+      signedTreeHead: r.lbytes('signedTreeHead'),
     }),
   },
   error: {
@@ -192,9 +195,10 @@ export const CODECS: { [K in WireType]: Codec<K> } = {
       }
     },
     r: (r) => ({
-      result: okFlag.r(r) === 'ok'
-        ? { ok: true, certificate: r.lbytes('certificate'), solverPublicKey: r.bytes(32, 'solverPublicKey'), solverKeyId: r.vbytes('solverKeyId') }
-        : { ok: false, code: readCode(r), message: r.str('message') },
+      result:
+        okFlag.r(r) === 'ok'
+          ? { ok: true, certificate: r.lbytes('certificate'), solverPublicKey: r.bytes(32, 'solverPublicKey'), solverKeyId: r.vbytes('solverKeyId') }
+          : { ok: false, code: readCode(r), message: r.str('message') },
     }),
   },
   'catchup-request': {
@@ -266,8 +270,12 @@ export const CODECS: { [K in WireType]: Codec<K> } = {
       str(w, m.name, 'name');
     },
     r: (r) => ({
-      venueId: r.bytes(6, 'venueId'), regionPath: list(r, 0xff, 'regionPath', () => r.str('region')), ...readLatLon(r),
-      radiusM: r.u32('radiusM'), keyMaterial: r.vbytes('keyMaterial'), name: r.str('name'),
+      venueId: r.bytes(6, 'venueId'),
+      regionPath: list(r, 0xff, 'regionPath', () => r.str('region')),
+      ...readLatLon(r),
+      radiusM: r.u32('radiusM'),
+      keyMaterial: r.vbytes('keyMaterial'),
+      name: r.str('name'),
     }),
   },
   'venue-status-query': { code: 0x51, w: (w, m) => venueId(w, m.venueId), r: (r) => ({ venueId: r.bytes(6, 'venueId') }) },
@@ -296,6 +304,4 @@ export const CODECS: { [K in WireType]: Codec<K> } = {
   },
 };
 
-export const TYPE_BY_CODE: ReadonlyMap<number, WireType> = new Map(
-  (Object.keys(CODECS) as WireType[]).map((k) => [CODECS[k].code, k]),
-);
+export const TYPE_BY_CODE: ReadonlyMap<number, WireType> = new Map((Object.keys(CODECS) as WireType[]).map((k) => [CODECS[k].code, k]));

@@ -35,7 +35,10 @@ export const UPLINK = {
 } as const;
 export type UplinkKind = keyof typeof UPLINK;
 export type TopicKind = UplinkKind | 'reply' | 'status' | 'carer-alert' | 'notification-feed';
-export interface ParsedTopic { kind: TopicKind; deviceId?: string }
+export interface ParsedTopic {
+  kind: TopicKind;
+  deviceId?: string;
+}
 
 export function isDeviceId(id: string): boolean {
   return typeof id === 'string' && DEVICE_ID_RE.test(id);
@@ -94,7 +97,10 @@ export function parseTopic(topic: string): ParsedTopic {
   return bad();
 }
 
-export interface AclRule { access: 'read' | 'write' | 'readwrite'; topic: string }
+export interface AclRule {
+  access: 'read' | 'write' | 'readwrite';
+  topic: string;
+}
 
 /**
  * Mosquitto `pattern` rules for devices (username = device topic id): publish only

@@ -6,7 +6,9 @@ interface Base<T extends string> {
   correlationId: Uint8Array;
 }
 
-export interface UploadBatch extends Base<'upload-batch'> { batch: Uint8Array }
+export interface UploadBatch extends Base<'upload-batch'> {
+  batch: Uint8Array;
+}
 
 /**
  * The receipt of one UploadBatch: the batch is ONE ledger entry, so one
@@ -66,17 +68,34 @@ export interface CaRequest extends Base<'ca-request'>, CaRequestBody {
 }
 
 export type CaResult =
-  | { ok: true; certificate: Uint8Array; solverPublicKey: Uint8Array; solverKeyId: Uint8Array }
-  | { ok: false; code: string; message: string };
-export interface CaResponse extends Base<'ca-response'> { result: CaResult }
+  { ok: true; certificate: Uint8Array; solverPublicKey: Uint8Array; solverKeyId: Uint8Array } | { ok: false; code: string; message: string };
+export interface CaResponse extends Base<'ca-response'> {
+  result: CaResult;
+}
 
 export type ChainId = 'tracing' | 'notification';
-export interface CatchupRequest extends Base<'catchup-request'> { chain: ChainId; fromHeight: number; maxBlocks: number }
-export interface CatchupResponse extends Base<'catchup-response'> { chain: ChainId; blocks: Uint8Array[]; tipHeight: number }
-export interface NotificationBlock extends Base<'notification-block'> { height: number; block: Uint8Array }
+export interface CatchupRequest extends Base<'catchup-request'> {
+  chain: ChainId;
+  fromHeight: number;
+  maxBlocks: number;
+}
+export interface CatchupResponse extends Base<'catchup-response'> {
+  chain: ChainId;
+  blocks: Uint8Array[];
+  tipHeight: number;
+}
+export interface NotificationBlock extends Base<'notification-block'> {
+  height: number;
+  block: Uint8Array;
+}
 
 export type RiskLevel = 'none' | 'low' | 'medium' | 'high';
-export interface CarerAlert extends Base<'carer-alert'> { wearableLabel: string; risk: RiskLevel; day: number; explanation: string }
+export interface CarerAlert extends Base<'carer-alert'> {
+  wearableLabel: string;
+  risk: RiskLevel;
+  day: number;
+  explanation: string;
+}
 
 export interface DeviceStatus extends Base<'device-status'> {
   state: 'online' | 'offline';
@@ -96,26 +115,52 @@ export interface VenueRegister extends Base<'venue-register'> {
   keyMaterial: Uint8Array;
   name: string;
 }
-export interface VenueStatusQuery extends Base<'venue-status-query'> { venueId: Uint8Array }
+export interface VenueStatusQuery extends Base<'venue-status-query'> {
+  venueId: Uint8Array;
+}
 export type VenueState = 'empty' | 'infected' | 'clean';
-export interface VenueStatusReply extends Base<'venue-status-reply'> { venueId: Uint8Array; state: VenueState; sinceMs: number }
+export interface VenueStatusReply extends Base<'venue-status-reply'> {
+  venueId: Uint8Array;
+  state: VenueState;
+  sinceMs: number;
+}
 
 /** A venue's cleaning sign-off (protocol/endorse signoff, 78 bytes, signed with the venue's sign-off key). Reply: VenueStatusReply. */
-export interface VenueSignoffMessage extends Base<'venue-signoff'> { signoff: Uint8Array }
+export interface VenueSignoffMessage extends Base<'venue-signoff'> {
+  signoff: Uint8Array;
+}
 /**
  * A diagnostician's endorsement into the running gateway: the consent bundle and
  * the endorsement record signed over it. The gateway verifies both (certificate,
  * challenge, proofs, signature), appends the record, publishes the TEKs and the
  * venue visits. Reply: the Receipt of the endorsement record.
  */
-export interface DiagnosisSubmit extends Base<'diagnosis-submit'> { consent: Uint8Array; endorsement: Uint8Array }
+export interface DiagnosisSubmit extends Base<'diagnosis-submit'> {
+  consent: Uint8Array;
+  endorsement: Uint8Array;
+}
 /** Notification-chain entries from a solver the gateway lists (feed.publishers). Reply: Receipt of the last entry. */
-export interface NotificationSubmit extends Base<'notification-submit'> { entries: Uint8Array[] }
+export interface NotificationSubmit extends Base<'notification-submit'> {
+  entries: Uint8Array[];
+}
 
 export type WireMessage =
-  | UploadBatch | Receipt | ErrorReply | CaRequest | CaResponse | CatchupRequest | CatchupResponse
-  | NotificationBlock | CarerAlert | DeviceStatus | VenueRegister | VenueStatusQuery | VenueStatusReply
-  | VenueSignoffMessage | DiagnosisSubmit | NotificationSubmit;
+  | UploadBatch
+  | Receipt
+  | ErrorReply
+  | CaRequest
+  | CaResponse
+  | CatchupRequest
+  | CatchupResponse
+  | NotificationBlock
+  | CarerAlert
+  | DeviceStatus
+  | VenueRegister
+  | VenueStatusQuery
+  | VenueStatusReply
+  | VenueSignoffMessage
+  | DiagnosisSubmit
+  | NotificationSubmit;
 export type WireType = WireMessage['type'];
 export type MessageOf<K extends WireType> = Extract<WireMessage, { type: K }>;
 export type BodyOf<K extends WireType> = Omit<MessageOf<K>, 'type' | 'correlationId'>;

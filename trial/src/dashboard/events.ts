@@ -131,10 +131,12 @@ function arr(item: Check, max: number): Check {
 }
 const opt = (check: Check): Field => ({ check, optional: true });
 /** A shape check followed by a check across its fields. */
-const refine = (check: Check, across: Check): Check => (v, path) => {
-  check(v, path);
-  across(v, path);
-};
+const refine =
+  (check: Check, across: Check): Check =>
+  (v, path) => {
+    check(v, path);
+    across(v, path);
+  };
 
 const ID = label(40);
 const COORD = num(-1e6, 1e6);
@@ -162,15 +164,31 @@ const SHAPES: Record<EventType, Check> = {
   position: obj({ type: TYPE, device: ID, role: oneOf(['agent', 'beacon', 'wearable', 'crowd']), label: label(40), x: COORD, y: COORD, t: T }),
   'venue-state': obj({ type: TYPE, venue: ID, state: oneOf(['empty', 'infected', 'clean']) }),
   trust: obj({ type: TYPE, device: ID, state: oneOf(['untrusted', 'trusted', 'lost']), reason: opt(str(200)) }),
-  rssi: obj({ type: TYPE, device: ID, peer: label(16), rssi: num(-127, 20), raw: opt(num(-127, 20)), attenuation: num(-50, 200), distance: opt(num(0, 1e5)), t: T }),
+  rssi: obj({
+    type: TYPE,
+    device: ID,
+    peer: label(16),
+    rssi: num(-127, 20),
+    raw: opt(num(-127, 20)),
+    attenuation: num(-50, 200),
+    distance: opt(num(0, 1e5)),
+    t: T,
+  }),
   encounter: refine(
-    obj({ type: TYPE, device: ID, peer: label(16), edges: arr(num(0, 200), MAX_EDGES), windows: arr(obj({ start: T, end: T, minutes: arr(num(0, 1440), MAX_EDGES + 1) }), MAX_WINDOWS) }),
+    obj({
+      type: TYPE,
+      device: ID,
+      peer: label(16),
+      edges: arr(num(0, 200), MAX_EDGES),
+      windows: arr(obj({ start: T, end: T, minutes: arr(num(0, 1440), MAX_EDGES + 1) }), MAX_WINDOWS),
+    }),
     (v, path) => {
       const e = v as { edges: number[]; windows: EncounterWindow[] };
       if (e.edges.some((x, i) => i > 0 && x <= e.edges[i - 1])) fail('E_RANGE', `${path}.edges`, 'must ascend');
       e.windows.forEach((w, i) => {
         if (w.end < w.start) fail('E_RANGE', `${path}.windows[${i}].end`, 'must not be before start');
-        if (w.minutes.length !== e.edges.length + 1) fail('E_RANGE', `${path}.windows[${i}].minutes`, `must hold one figure per bucket (${e.edges.length + 1})`);
+        if (w.minutes.length !== e.edges.length + 1)
+          fail('E_RANGE', `${path}.windows[${i}].minutes`, `must hold one figure per bucket (${e.edges.length + 1})`);
       });
     },
   ),

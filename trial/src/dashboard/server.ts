@@ -101,7 +101,9 @@ export class DashboardServer {
       s.on('close', () => this.sockets.delete(s));
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new BeepkitError('E_IO', `dashboard: cannot listen on ${this.host}:${this.boundPort}: ${err.message}`, { cause: err })));
+      server.once('error', (err) =>
+        reject(new BeepkitError('E_IO', `dashboard: cannot listen on ${this.host}:${this.boundPort}: ${err.message}`, { cause: err })),
+      );
       server.listen(this.boundPort, this.host, () => resolve());
     });
     this.server = server;

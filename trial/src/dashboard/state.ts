@@ -173,7 +173,14 @@ export class DashboardState {
         break;
       case 'rssi': {
         const enc = this.encounter(e.device, e.peer);
-        enc.samples.push({ rssi: e.rssi, attenuation: e.attenuation, t: e.t, seq: e.seq, ...(e.raw !== undefined ? { raw: e.raw } : {}), ...(e.distance !== undefined ? { distance: e.distance } : {}) });
+        enc.samples.push({
+          rssi: e.rssi,
+          attenuation: e.attenuation,
+          t: e.t,
+          seq: e.seq,
+          ...(e.raw !== undefined ? { raw: e.raw } : {}),
+          ...(e.distance !== undefined ? { distance: e.distance } : {}),
+        });
         break;
       }
       case 'encounter': {

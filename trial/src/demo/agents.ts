@@ -100,12 +100,21 @@ export class AgentProcess {
   onLog?: (j: { msg?: string; code?: string }) => void;
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 
-  constructor(readonly setup: AgentSetup, readonly configPath: string, private readonly bin: string) {}
+  constructor(
+    readonly setup: AgentSetup,
+    readonly configPath: string,
+    private readonly bin: string,
+  ) {}
 
   /** Spawns it and resolves when it reports ready (its HTTP port). */
   async start(timeoutMs = 120_000): Promise<void> {
     const c = spawnAgentChild({
-      bin: this.bin, configPath: this.configPath, label: this.setup.label, output: this.output, timeoutMs, logFile: this.setup.logFile,
+      bin: this.bin,
+      configPath: this.configPath,
+      label: this.setup.label,
+      output: this.output,
+      timeoutMs,
+      logFile: this.setup.logFile,
       onExit: (code, sig) => {
         this.exitCode = code;
         this.onExit?.(code, sig);
@@ -113,7 +122,12 @@ export class AgentProcess {
       onJson: (j) => {
         this.onLog?.(j);
         if (!j.alert) return;
-        const a = { level: String(j.alert.level ?? 'none'), kind: String(j.alert.kind ?? ''), explanation: String(j.msg ?? ''), at: typeof j.time === 'number' ? j.time : hostNow() };
+        const a = {
+          level: String(j.alert.level ?? 'none'),
+          kind: String(j.alert.kind ?? ''),
+          explanation: String(j.msg ?? ''),
+          at: typeof j.time === 'number' ? j.time : hostNow(),
+        };
         this.alerts.push(a);
         this.onAlert?.(a);
       },

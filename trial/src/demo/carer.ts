@@ -52,7 +52,12 @@ export class CarerLink {
   #syncing = false;
   #lastFail?: string;
 
-  constructor(readonly c: CarerContext, readonly person: string, readonly carer: AgentProcess, readonly setup: WearableSetup) {
+  constructor(
+    readonly c: CarerContext,
+    readonly person: string,
+    readonly carer: AgentProcess,
+    readonly setup: WearableSetup,
+  ) {
     this.outcome = { wearable: person, carer: carer.setup.label, paired: false, syncs: 0, records: 0 };
   }
 
@@ -75,8 +80,10 @@ export class CarerLink {
       this.outcome.paired = true;
       this.#records = p.delivered;
       this.outcome.records = p.delivered;
-      c.say(`${carer} pairs with ${this.person}'s wearable: both show ${p.shown}${p.carerCode === p.shown ? '' : ` (carer ${p.carerCode})`}; ${p.days} day key(s), ${p.delivered} record(s) transferred`);
-      const s = await agentApi(port, 'GET', '/carer', undefined, 5000).catch(() => undefined) as CarerState | undefined;
+      c.say(
+        `${carer} pairs with ${this.person}'s wearable: both show ${p.shown}${p.carerCode === p.shown ? '' : ` (carer ${p.carerCode})`}; ${p.days} day key(s), ${p.delivered} record(s) transferred`,
+      );
+      const s = (await agentApi(port, 'GET', '/carer', undefined, 5000).catch(() => undefined)) as CarerState | undefined;
       this.#lastSync = s?.wearables?.find((x) => x.label === this.person)?.lastSyncMs;
     } catch (e) {
       this.outcome.error = `${(e as { code?: string }).code ?? 'E_PAIR'}: ${(e as Error).message}`;
@@ -105,7 +112,8 @@ export class CarerLink {
   missing(): string | undefined {
     const carer = this.carer.setup.label;
     if (!this.outcome.paired) return `${carer} never paired with ${this.person}'s wearable`;
-    if (!this.scans) return `${this.person}'s wearable records nothing yet (\`beepkit wearable run --scan-uart\` is not available: issue 8), so ${carer} has none of her TraceCodes to upload`;
+    if (!this.scans)
+      return `${this.person}'s wearable records nothing yet (\`beepkit wearable run --scan-uart\` is not available: issue 8), so ${carer} has none of her TraceCodes to upload`;
     if (this.#atDiagnosis === 0) {
       return `none of ${this.person}'s TraceCodes had reached ${carer} before the diagnosis (her wearable sealed ${this.sealed} during the whole run, ${carer} collected ${this.#records}), so the solver had nothing of hers to match`;
     }
@@ -141,7 +149,9 @@ export class CarerLink {
     }
     if (j.msg === 'carer: certificate obtained for the wearable' && !this.certificate) {
       this.certificate = true;
-      this.c.say(`${this.person} earned today's certificate from the CA through ${this.carer.setup.label} (his trusted location vouches for hers while they are together)`);
+      this.c.say(
+        `${this.person} earned today's certificate from the CA through ${this.carer.setup.label} (his trusted location vouches for hers while they are together)`,
+      );
     }
   }
 
@@ -164,7 +174,9 @@ export class CarerLink {
       this.outcome.records = w.records;
       this.outcome.syncs++;
       if (fresh > 0) {
-        this.c.say(`${this.carer.setup.label}'s phone collects ${fresh} record${fresh === 1 ? '' : 's'} from ${this.person}'s wearable${fresh > 0 ? ` and uploads them under her pseudonym (${w.records} so far)` : ''}`);
+        this.c.say(
+          `${this.carer.setup.label}'s phone collects ${fresh} record${fresh === 1 ? '' : 's'} from ${this.person}'s wearable${fresh > 0 ? ` and uploads them under her pseudonym (${w.records} so far)` : ''}`,
+        );
       }
     }
     if (w.lastError && w.lastError !== this.outcome.error) {
@@ -176,7 +188,9 @@ export class CarerLink {
       this.#lastTry = t;
       this.#sealedAtTry = this.sealed;
       this.#syncing = true;
-      void agentApi(port, 'POST', '/carer/sync', { wearable: this.person }).catch(() => {}).finally(() => (this.#syncing = false));
+      void agentApi(port, 'POST', '/carer/sync', { wearable: this.person })
+        .catch(() => {})
+        .finally(() => (this.#syncing = false));
     }
   }
 
@@ -189,9 +203,25 @@ export class CarerLink {
  * The wearable's setup in the trial's run directory: the agents' timings (TraceCode interval
  * `publishIntervalMs`, visit window and exit), so her stays are sealed as soon as theirs.
  */
-export function wearableSetup(run: string, id: string, label: string, d: { hciScan: string; hciAdvertise: string }, clockUrl: string, solverKey?: string, publishIntervalMs?: number): WearableSetup {
+export function wearableSetup(
+  run: string,
+  id: string,
+  label: string,
+  d: { hciScan: string; hciAdvertise: string },
+  clockUrl: string,
+  solverKey?: string,
+  publishIntervalMs?: number,
+): WearableSetup {
   return {
-    label, dataDir: join(run, 'wearables', id), uart: d.hciAdvertise, scanUart: d.hciScan, clockUrl, ...(solverKey ? { solverKey } : {}),
-    ...(publishIntervalMs ? { publishIntervalMs } : {}), visitWindowMs: VISIT_ENTER_WINDOW_MS, visitExitMs: VISIT_EXIT_AFTER_MS, logFile: join(run, 'logs', `${id}.log`),
+    label,
+    dataDir: join(run, 'wearables', id),
+    uart: d.hciAdvertise,
+    scanUart: d.hciScan,
+    clockUrl,
+    ...(solverKey ? { solverKey } : {}),
+    ...(publishIntervalMs ? { publishIntervalMs } : {}),
+    visitWindowMs: VISIT_ENTER_WINDOW_MS,
+    visitExitMs: VISIT_EXIT_AFTER_MS,
+    logFile: join(run, 'logs', `${id}.log`),
   };
 }

@@ -37,7 +37,11 @@ export async function startDemoChain(gwDir: string): Promise<DemoChain> {
     await admin.devFund(account);
     await admin.write('AnchorRegistry', a.contractAddress, 'admit', [hex32(ledgerKey), account]);
     return {
-      anvil, rpcUrl: anvil.rpcUrl, anchorRegistry: a.contractAddress, venueRegistry: v.contractAddress, deployGas: Number(a.gasUsed + v.gasUsed),
+      anvil,
+      rpcUrl: anvil.rpcUrl,
+      anchorRegistry: a.contractAddress,
+      venueRegistry: v.contractAddress,
+      deployGas: Number(a.gasUsed + v.gasUsed),
       anchor: { rpcUrl: anvil.rpcUrl, keyFile, contract: a.contractAddress, intervalMs: 2000, everyTreeHeads: 0, flushOnStopMs: 10_000 },
     };
   } catch (e) {
@@ -53,17 +57,28 @@ export async function anchorReport(chain: DemoChain, ledgerKey: Uint8Array): Pro
   const sizes: Record<string, number> = {};
   for (const h of heads) sizes[h.chain] = Math.max(sizes[h.chain] ?? 0, h.treeSize);
   const txs = new Set(heads.map((h) => h.txHash)).size;
-  const line = `anchored ${heads.length} tree head(s) in ${txs} transaction(s) on anvil (${Object.entries(sizes).map(([c, n]) => `${c} size ${n}`).join(', ') || 'nothing'})`;
+  const line = `anchored ${heads.length} tree head(s) in ${txs} transaction(s) on anvil (${
+    Object.entries(sizes)
+      .map(([c, n]) => `${c} size ${n}`)
+      .join(', ') || 'nothing'
+  })`;
   return { heads: heads.length, line, sizes };
 }
 
 /** At the end of the trial: anchors what is left, prints the `anchored N …` line (and, kept, how to check it); false when anchoring failed. */
-export async function finishChain(c: DemoChain, anchorer: Anchorer, ledgerKey: Uint8Array, o: { keep: boolean; ledger: string; print: (l: string) => void }): Promise<boolean> {
+export async function finishChain(
+  c: DemoChain,
+  anchorer: Anchorer,
+  ledgerKey: Uint8Array,
+  o: { keep: boolean; ledger: string; print: (l: string) => void },
+): Promise<boolean> {
   const done = await anchorer.flush(20_000);
   const r = await anchorReport(c, ledgerKey).catch((e: unknown) => ({ heads: 0, line: `anchoring: ${(e as Error).message}` }));
   o.print(`${r.line}; gas of the last anchor ${anchorer.lastGasUsed}${done ? '' : `; NOT caught up: ${JSON.stringify(anchorer.status().backlog)}`}`);
   if (o.keep) {
-    o.print(`kept: anvil (pid ${c.anvil.pid}) at ${c.rpcUrl}; AnchorRegistry ${c.anchorRegistry}; VenueRegistry ${c.venueRegistry}; gateway ledger ${o.ledger}`);
+    o.print(
+      `kept: anvil (pid ${c.anvil.pid}) at ${c.rpcUrl}; AnchorRegistry ${c.anchorRegistry}; VenueRegistry ${c.venueRegistry}; gateway ledger ${o.ledger}`,
+    );
     o.print(`check it: beepkit ledger verify ${o.ledger} --anchor ${c.rpcUrl} --contract ${c.anchorRegistry}   (stop anvil: kill ${c.anvil.pid})`);
   }
   return done && r.heads > 0;

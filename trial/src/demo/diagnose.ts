@@ -84,10 +84,24 @@ export class DiagnosisStep {
     const subject = new Ed25519Signer(seed).publicKey;
     const keys = c.gateway.keys;
     const certificate = issueCertificate(readSecretFile(join(c.gatewayDir, 'keys', 'ca.key')), {
-      role: 'diagnostician', serial: 1, day, notBefore: secs - 86_400, notAfter: secs + 30 * 86_400, subject, solverKeyId: keys.solverKeyId, region: c.region,
+      role: 'diagnostician',
+      serial: 1,
+      day,
+      notBefore: secs - 86_400,
+      notAfter: secs + 30 * 86_400,
+      subject,
+      solverKeyId: keys.solverKeyId,
+      region: c.region,
     }).bytes;
     const diag = new Diagnostician({
-      signingSeed: seed, certificate, caPub: keys.caPublicKey, ledger: c.gateway.ledger, sink: feedSink(c.gateway, this.marks, 'diagnostician-notice'), venues: this.venues, now: c.now, challengeTtlSeconds: 86_400,
+      signingSeed: seed,
+      certificate,
+      caPub: keys.caPublicKey,
+      ledger: c.gateway.ledger,
+      sink: feedSink(c.gateway, this.marks, 'diagnostician-notice'),
+      venues: this.venues,
+      now: c.now,
+      challengeTtlSeconds: 86_400,
     });
     const chFile = join(c.dir, `challenge-${patient}.hex`);
     const out = join(c.dir, `consent-${patient}.json`);
@@ -98,7 +112,10 @@ export class DiagnosisStep {
     const r = await diag.endorse(consent);
     this.marks.push({ kind: 'endorsement', startedAt, at: hostNow(), entries: 1 });
     return {
-      days: consent.days.length, visits: r.visits, teks: r.teks, blockHeight: r.receipt.blockHeight,
+      days: consent.days.length,
+      visits: r.visits,
+      teks: r.teks,
+      blockHeight: r.receipt.blockHeight,
       venueStates: c.venues.map((v) => ({ id: v.id, state: this.venues.venueState(venueId8(v.venueId)).state })),
     };
   }
@@ -107,8 +124,12 @@ export class DiagnosisStep {
   async solve(): Promise<{ records: number; published: number; endorsements: number }> {
     const c = this.c;
     const solver = new Solver({
-      source: ledgerTracingSource(c.gateway.ledger), sink: feedSink(c.gateway, this.marks, 'solver-notice'), solverKey: readSecretFile(c.gateway.keys.solverKeyFile),
-      caPub: c.gateway.keys.caPublicKey, now: c.now, stateFile: join(c.dir, 'solver-state.json'),
+      source: ledgerTracingSource(c.gateway.ledger),
+      sink: feedSink(c.gateway, this.marks, 'solver-notice'),
+      solverKey: readSecretFile(c.gateway.keys.solverKeyFile),
+      caPub: c.gateway.keys.caPublicKey,
+      now: c.now,
+      stateFile: join(c.dir, 'solver-state.json'),
     });
     solver.open();
     await solver.catchUp();

@@ -76,7 +76,17 @@ export function topLevel(alerts: Partial<Record<Level, number>>): Level {
  */
 export function narrateChange(label: string, prev: AgentSnapshot | undefined, next: AgentSnapshot, venue?: VenueLike): Narration[] {
   const out: Narration[] = [];
-  const p: AgentSnapshot = prev ?? { running: false, radioOn: false, gnssUsable: false, trust: 'untrusted', certificate: false, visitsOpen: 0, visitsTotal: 0, sealed: 0, alerts: {} };
+  const p: AgentSnapshot = prev ?? {
+    running: false,
+    radioOn: false,
+    gnssUsable: false,
+    trust: 'untrusted',
+    certificate: false,
+    visitsOpen: 0,
+    visitsTotal: 0,
+    sealed: 0,
+    alerts: {},
+  };
   const at = venue?.name ?? 'a venue';
   if (next.radioOn && next.gnssUsable && !(p.radioOn && p.gnssUsable)) out.push({ kind: 'ready', text: `${label}'s kit is up: radio on, GNSS fix` });
   if (next.visitsOpen > p.visitsOpen) out.push({ kind: 'visit-open', text: `${label} entered ${at}`, venue: venue?.id });
@@ -86,7 +96,12 @@ export function narrateChange(label: string, prev: AgentSnapshot | undefined, ne
     if (prev || next.trust === 'trusted') out.push({ kind: 'trust', text: `${label}'s location is ${next.trust} (${why})`, state: next.trust });
   }
   if (next.certificate && !p.certificate) out.push({ kind: 'certificate', text: `${label} earned today's certificate from the CA` });
-  if (next.sealed > p.sealed) out.push({ kind: 'tracecode', text: `${label} sealed ${next.sealed - p.sealed === 1 ? 'a TraceCode' : `${next.sealed - p.sealed} TraceCodes`} (${next.sealed} so far)`, count: next.sealed });
+  if (next.sealed > p.sealed)
+    out.push({
+      kind: 'tracecode',
+      text: `${label} sealed ${next.sealed - p.sealed === 1 ? 'a TraceCode' : `${next.sealed - p.sealed} TraceCodes`} (${next.sealed} so far)`,
+      count: next.sealed,
+    });
   const lvl = topLevel(next.alerts);
   if (RANK[lvl] > RANK[topLevel(p.alerts)]) out.push({ kind: 'alert', text: `ALERT for ${label}: ${lvl} risk`, level: lvl });
   return out;
@@ -95,8 +110,14 @@ export function narrateChange(label: string, prev: AgentSnapshot | undefined, ne
 /** A snapshot from an agent's /status JSON (tolerant of missing parts). */
 export function snapshotOf(s: unknown): AgentSnapshot {
   const o = (s ?? {}) as {
-    state?: string; radio?: { scanner?: string }; gnss?: { usable?: boolean }; trust?: { state?: string }; certificate?: { today?: boolean };
-    visits?: { open?: number; total?: number }; publisher?: Record<string, number>; alerts?: { byLevel?: Record<string, number> };
+    state?: string;
+    radio?: { scanner?: string };
+    gnss?: { usable?: boolean };
+    trust?: { state?: string };
+    certificate?: { today?: boolean };
+    visits?: { open?: number; total?: number };
+    publisher?: Record<string, number>;
+    alerts?: { byLevel?: Record<string, number> };
   };
   const by = o.alerts?.byLevel ?? {};
   return {

@@ -63,16 +63,18 @@ export class ProximityView {
   /** One round: names to every agent when new RPIs appeared, then each agent's new samples and windows. */
   async poll(agents: ProximityAgent[]): Promise<void> {
     this.#learnNames();
-    await Promise.all(agents.map(async (a) => {
-      const api = a.api();
-      if (!api) return;
-      try {
-        await this.#sendNames(a.id, api);
-        await this.#read(a.id, api);
-      } catch {
-        this.counters.failures++;
-      }
-    }));
+    await Promise.all(
+      agents.map(async (a) => {
+        const api = a.api();
+        if (!api) return;
+        try {
+          await this.#sendNames(a.id, api);
+          await this.#read(a.id, api);
+        } catch {
+          this.counters.failures++;
+        }
+      }),
+    );
   }
 
   /** The RPI each simulated device advertises now (public air data), named by its scenario id. */
@@ -116,7 +118,10 @@ export class ProximityView {
     // the newest 512 (the agent keeps at most that many)
     const names = [...this.#names].slice(-512).map(([rpi, name]) => ({ rpi, name }));
     const r = await fetch(`http://127.0.0.1:${api.port}/proximity/names`, {
-      method: 'POST', headers: agentHeaders(api, true), body: JSON.stringify({ names }), signal: AbortSignal.timeout(this.o.timeoutMs ?? 3000),
+      method: 'POST',
+      headers: agentHeaders(api, true),
+      body: JSON.stringify({ names }),
+      signal: AbortSignal.timeout(this.o.timeoutMs ?? 3000),
     });
     await r.body?.cancel();
     if (!r.ok) throw new Error(`names: ${r.status}`);
@@ -126,7 +131,10 @@ export class ProximityView {
 
   async #read(agent: string, api: AgentEndpoint): Promise<void> {
     const after = this.#cursor.get(agent) ?? 0;
-    const r = await fetch(`http://127.0.0.1:${api.port}/proximity/since/${after}`, { headers: agentHeaders(api), signal: AbortSignal.timeout(this.o.timeoutMs ?? 3000) });
+    const r = await fetch(`http://127.0.0.1:${api.port}/proximity/since/${after}`, {
+      headers: agentHeaders(api),
+      signal: AbortSignal.timeout(this.o.timeoutMs ?? 3000),
+    });
     if (!r.ok) {
       await r.body?.cancel();
       throw new Error(`feed: ${r.status}`);
@@ -145,7 +153,16 @@ export class ProximityView {
       const t = sec(s.t);
       const other = this.#devices.get(peer);
       const distance = self && other ? dist(positionAt(self.path, t), positionAt(other.path, t)) : undefined;
-      this.o.publish({ type: 'rssi', device: agent, peer, rssi: s.rssi, raw: s.raw, attenuation: s.att, t, ...(distance !== undefined ? { distance: Math.round(distance * 100) / 100 } : {}) });
+      this.o.publish({
+        type: 'rssi',
+        device: agent,
+        peer,
+        rssi: s.rssi,
+        raw: s.raw,
+        attenuation: s.att,
+        t,
+        ...(distance !== undefined ? { distance: Math.round(distance * 100) / 100 } : {}),
+      });
       this.counters.samples++;
     }
     for (const p of feed.peers) {
@@ -159,7 +176,10 @@ export class ProximityView {
       pair.ids.delete(p.id);
       pair.ids.set(p.id, p.windows);
       if (pair.ids.size > MAX_IDS_PER_PAIR) pair.ids.delete(pair.ids.keys().next().value as string);
-      const windows = [...pair.ids.values()].flat().sort((a, b) => a.start - b.start).slice(-MAX_WINDOWS)
+      const windows = [...pair.ids.values()]
+        .flat()
+        .sort((a, b) => a.start - b.start)
+        .slice(-MAX_WINDOWS)
         .map((w) => ({ start: sec(w.start), end: sec(Math.max(w.start, w.end)), minutes: w.msByBucket.map((ms) => Math.round(ms / 600) / 100) }));
       const now = performance.now();
       if (windows.length === pair.count && now - pair.at < ENCOUNTER_GAP_MS) continue;

@@ -94,7 +94,8 @@ export function parseExpect(raw: Record<string, unknown> | undefined): Expectati
   if (v !== undefined) {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BeepkitError('E_CONFIG', 'scenario expect.visits: must be a mapping');
     for (const [id, list] of Object.entries(v)) {
-      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new BeepkitError('E_CONFIG', `scenario expect.visits.${id}: must be a list of venue ids`);
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+        throw new BeepkitError('E_CONFIG', `scenario expect.visits.${id}: must be a list of venue ids`);
       out.visits[id] = list as string[];
     }
   }
@@ -123,7 +124,10 @@ export function compareOutcome(exp: Expectations, o: TrialOutcome): Comparison {
     const ok = want.length === got.length && want.every((x) => got.includes(x));
     const skip = skipOf(id);
     checks.push({
-      what: `visits of ${byId.get(id)?.label ?? id}`, ok, expected: want.join(', ') || 'none', actual: skip ? 'not run' : got.join(', ') || 'none',
+      what: `visits of ${byId.get(id)?.label ?? id}`,
+      ok,
+      expected: want.join(', ') || 'none',
+      actual: skip ? 'not run' : got.join(', ') || 'none',
       ...(skip ? { advisory: `skipped: ${skip}` } : !ok && o.short && !missingOf(id) ? { advisory: 'timing-sensitive in --short' } : {}),
     });
   }
@@ -132,22 +136,36 @@ export function compareOutcome(exp: Expectations, o: TrialOutcome): Comparison {
     const skip = skipOf(id);
     const ok = want.includes(got);
     const missing = !ok && !skip ? missingOf(id) : undefined;
-    checks.push({ what: `alert of ${byId.get(id)?.label ?? id}`, ok, expected: want.join(' or '), actual: skip ? 'not run' : `${got}${missing ? ` (${missing})` : ''}`, ...(skip ? { advisory: `skipped: ${skip}` } : {}) });
+    checks.push({
+      what: `alert of ${byId.get(id)?.label ?? id}`,
+      ok,
+      expected: want.join(' or '),
+      actual: skip ? 'not run' : `${got}${missing ? ` (${missing})` : ''}`,
+      ...(skip ? { advisory: `skipped: ${skip}` } : {}),
+    });
   }
   for (const c of o.carers ?? []) {
-    checks.push({ what: `${c.carer} pairs with ${c.wearable}`, ok: c.paired, expected: 'paired', actual: c.paired ? 'paired' : `not paired${c.error ? ` (${c.error})` : ''}` });
+    checks.push({
+      what: `${c.carer} pairs with ${c.wearable}`,
+      ok: c.paired,
+      expected: 'paired',
+      actual: c.paired ? 'paired' : `not paired${c.error ? ` (${c.error})` : ''}`,
+    });
     if (c.paired) {
       checks.push({
-        what: `${c.carer} syncs ${c.wearable}`, ok: c.syncs > 0, expected: 'synced', actual: `${c.syncs} sync(s), ${c.records} record(s)${c.error ? `, last error ${c.error}` : ''}`,
+        what: `${c.carer} syncs ${c.wearable}`,
+        ok: c.syncs > 0,
+        expected: 'synced',
+        actual: `${c.syncs} sync(s), ${c.records} record(s)${c.error ? `, last error ${c.error}` : ''}`,
       });
     }
   }
-  checks.push({ what: 'ledger verifies', ok: o.ledger.verified, expected: 'ok', actual: o.ledger.verified ? 'ok' : o.ledger.problem ?? 'failed' });
+  checks.push({ what: 'ledger verifies', ok: o.ledger.verified, expected: 'ok', actual: o.ledger.verified ? 'ok' : (o.ledger.problem ?? 'failed') });
   if (!o.skipped.some((s) => /diagnos/i.test(s))) {
-    checks.push({ what: 'diagnosis endorsed', ok: o.diagnosis.done, expected: 'done', actual: o.diagnosis.done ? 'done' : o.diagnosis.error ?? 'not done' });
+    checks.push({ what: 'diagnosis endorsed', ok: o.diagnosis.done, expected: 'done', actual: o.diagnosis.done ? 'done' : (o.diagnosis.error ?? 'not done') });
   }
   if (!o.skipped.some((s) => /solver/i.test(s))) {
-    checks.push({ what: 'solver ran', ok: o.solver.done, expected: 'done', actual: o.solver.done ? 'done' : o.solver.error ?? 'not done' });
+    checks.push({ what: 'solver ran', ok: o.solver.done, expected: 'done', actual: o.solver.done ? 'done' : (o.solver.error ?? 'not done') });
   }
   const differences = checks.filter((c) => !c.ok && !c.advisory).map((c) => `${c.what}: expected ${c.expected}, got ${c.actual}`);
   return { ok: differences.length === 0, checks, differences };
@@ -172,22 +190,34 @@ export function formatSummary(o: TrialOutcome, c: Comparison, venueName: (id: st
       continue;
     }
     const visits = d.visits.map((v, i) => `${venueName(v)}${d.visitMinutes[i] !== undefined ? ` ${Math.round(d.visitMinutes[i])} min` : ''}`).join(', ') || '—';
-    lines.push(`${pad(d.label, 10)}${pad(`${visits} `, 34)}${pad(d.certificate ? 'yes' : 'no', 13)}${pad(String(d.tracecodes), 12)}${d.alert}${d.carer ? ` (through ${d.carer})` : ''}`);
+    lines.push(
+      `${pad(d.label, 10)}${pad(`${visits} `, 34)}${pad(d.certificate ? 'yes' : 'no', 13)}${pad(String(d.tracecodes), 12)}${d.alert}${d.carer ? ` (through ${d.carer})` : ''}`,
+    );
   }
-  lines.push(`Tracing chain: ${o.ledger.tracingRecords} entries (TraceCodes and endorsements) in ${o.ledger.tracingBlocks} blocks; notification chain: ${o.ledger.notificationBlocks} blocks`);
+  lines.push(
+    `Tracing chain: ${o.ledger.tracingRecords} entries (TraceCodes and endorsements) in ${o.ledger.tracingBlocks} blocks; notification chain: ${o.ledger.notificationBlocks} blocks`,
+  );
   lines.push(`Ledger verify: ${o.ledger.verified ? 'ok' : `FAILED (${o.ledger.problem ?? 'unknown'})`}`);
-  if (o.diagnosis.done) lines.push(`Diagnosis: ${o.diagnosis.patient} endorsed (${o.diagnosis.days} day(s), ${o.diagnosis.visits} venue visit(s))${o.diagnosis.venueState ? `; venue now ${o.diagnosis.venueState}` : ''}`);
+  if (o.diagnosis.done)
+    lines.push(
+      `Diagnosis: ${o.diagnosis.patient} endorsed (${o.diagnosis.days} day(s), ${o.diagnosis.visits} venue visit(s))${o.diagnosis.venueState ? `; venue now ${o.diagnosis.venueState}` : ''}`,
+    );
   else lines.push(`Diagnosis: not done${o.diagnosis.error ? ` (${o.diagnosis.error})` : ''}`);
   if (o.solver.done) lines.push(`Solver: ${o.solver.records} records decrypted, ${o.solver.published} exposure notice(s) published`);
   else lines.push(`Solver: not run${o.solver.error ? ` (${o.solver.error})` : ''}`);
   for (const c of o.carers ?? []) {
-    lines.push(`Carer: ${c.carer} ${c.paired ? `paired with ${c.wearable}'s wearable; ${c.syncs} sync(s), ${c.records} record(s) collected` : `could not pair with ${c.wearable}'s wearable`}${c.error ? ` (last error ${c.error})` : ''}`);
+    lines.push(
+      `Carer: ${c.carer} ${c.paired ? `paired with ${c.wearable}'s wearable; ${c.syncs} sync(s), ${c.records} record(s) collected` : `could not pair with ${c.wearable}'s wearable`}${c.error ? ` (last error ${c.error})` : ''}`,
+    );
   }
   for (const d of o.devices) if (d.missing) lines.push(`Missing: ${d.label}: ${d.missing}`);
   for (const s of o.skipped) lines.push(`Skipped: ${s}`);
   lines.push(`Time taken: ${formatDuration(o.elapsedMs)}`);
   lines.push('', 'Expected vs observed:');
-  for (const k of c.checks) lines.push(`  ${k.advisory ? '~' : k.ok ? '✓' : '✗'} ${pad(k.what, 22)} expected ${pad(k.expected, 16)} got ${k.actual}${k.advisory ? `  (${k.advisory})` : ''}`);
+  for (const k of c.checks)
+    lines.push(
+      `  ${k.advisory ? '~' : k.ok ? '✓' : '✗'} ${pad(k.what, 22)} expected ${pad(k.expected, 16)} got ${k.actual}${k.advisory ? `  (${k.advisory})` : ''}`,
+    );
   lines.push('', c.ok ? 'RESULT: the outcome matches the scenario' : `RESULT: the outcome differs: ${c.differences.join('; ')}`);
   return lines;
 }

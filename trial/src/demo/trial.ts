@@ -148,22 +148,49 @@ export class FieldTrial {
     this.sim = new Sim({ scenario: sc, dir: join(run, 'sim'), speed: this.speed, controlPort: 0, ...(o.btsnoop ? { btsnoop: o.btsnoop } : {}) });
     await this.sim.start();
     this.sim.pause();
-    const rig = rigDocument(this.sim) as { venues: { id: string; name: string; venueId: string; venueKey: string; center: { lat: number; lon: number }; radius: number; surface?: string; region?: string }[] };
+    const rig = rigDocument(this.sim) as {
+      venues: {
+        id: string;
+        name: string;
+        venueId: string;
+        venueKey: string;
+        center: { lat: number; lon: number };
+        radius: number;
+        surface?: string;
+        region?: string;
+      }[];
+    };
 
     // 2. the gateway with its CA (venues registered with the sim's venue keys) and device credentials
     const gwDir = join(run, 'gateway');
     mkdirSync(gwDir, { recursive: true, mode: 0o700 });
     const hosted = this.sim.deviceLines();
-    const creds = new Map(hosted.map((d) => [d.id, { deviceId: `demo-${d.id.toLowerCase().replace(/[^a-z0-9]/g, '')}-kit`, password: randomBytes(18).toString('base64url') }]));
-    writeFileSync(join(gwDir, 'devices.passwd'), [...creds.values()].map((c) => `${c.deviceId}:${hashPassword(c.password, { iterations: 1000 })}`).join('\n') + '\n', { mode: 0o600 });
+    const creds = new Map(
+      hosted.map((d) => [d.id, { deviceId: `demo-${d.id.toLowerCase().replace(/[^a-z0-9]/g, '')}-kit`, password: randomBytes(18).toString('base64url') }]),
+    );
+    writeFileSync(
+      join(gwDir, 'devices.passwd'),
+      [...creds.values()].map((c) => `${c.deviceId}:${hashPassword(c.password, { iterations: 1000 })}`).join('\n') + '\n',
+      { mode: 0o600 },
+    );
     const region = regionOf(sc);
     const caVenues = new CaVenues(join(gwDir, 'venues.json')).load();
     for (const v of rig.venues) {
-      caVenues.add({ id: v.venueId, name: v.name, region: (v.region ?? region).split('/').filter(Boolean).slice(0, 4), lat: v.center.lat, lon: v.center.lon, radiusM: Math.max(1, Math.ceil(v.radius)), key: Uint8Array.from(Buffer.from(v.venueKey, 'hex')) });
+      caVenues.add({
+        id: v.venueId,
+        name: v.name,
+        region: (v.region ?? region).split('/').filter(Boolean).slice(0, 4),
+        lat: v.center.lat,
+        lon: v.center.lon,
+        radiusM: Math.max(1, Math.ceil(v.radius)),
+        key: Uint8Array.from(Buffer.from(v.venueKey, 'hex')),
+      });
     }
     if (o.chain === 'anvil') {
       this.chain = await startDemoChain(gwDir);
-      this.#print(`chain: anvil at ${this.chain.rpcUrl}, AnchorRegistry ${this.chain.anchorRegistry}, VenueRegistry ${this.chain.venueRegistry} (deploy gas ${this.chain.deployGas}); the gateway is admitted`);
+      this.#print(
+        `chain: anvil at ${this.chain.rpcUrl}, AnchorRegistry ${this.chain.anchorRegistry}, VenueRegistry ${this.chain.venueRegistry} (deploy gas ${this.chain.deployGas}); the gateway is admitted`,
+      );
     }
     const config = resolveConfig({
       ...(this.chain ? { anchor: this.chain.anchor } : {}),
@@ -177,7 +204,9 @@ export class FieldTrial {
     const sim = this.sim;
     this.gateway = new Gateway({ config, now: () => sim.clock.now() });
     await this.gateway.start();
-    this.#print(`gateway: broker ${this.gateway.brokerUrl}${o.broker ? '' : ' (embedded)'}, CA with ${rig.venues.length} venue(s) registered, ledger at ${join(gwDir, 'ledger')}`);
+    this.#print(
+      `gateway: broker ${this.gateway.brokerUrl}${o.broker ? '' : ' (embedded)'}, CA with ${rig.venues.length} venue(s) registered, ledger at ${join(gwDir, 'ledger')}`,
+    );
 
     // 3. the dashboard
     this.dashboard = new DashboardServer({ port: o.dashboardPort ?? 0, title: `beepkit field trial — ${sc.name}` });
@@ -210,10 +239,28 @@ export class FieldTrial {
       }
       const c = creds.get(d.id)!;
       const setup: AgentSetup = {
-        id: d.id, label: d.label, dir: join(run, 'agents', d.id), deviceId: c.deviceId, password: c.password, gnssPath: d.gnss, hciScan: d.hciScan, hciAdvertise: d.hciAdvertise,
-        venues: rig.venues.map((v) => ({ id: v.venueId, key: v.venueKey, lat: v.center.lat, lon: v.center.lon, radiusM: Math.max(1, Math.ceil(v.radius)), name: v.name })),
-        brokerUrl: this.gateway.brokerUrl, anchors: { caPublicKey: toHex(keys.caPublicKey), gatewayPublicKey: toHex(keys.gateway.publicKey) },
-        clockUrl, tracecodeIntervalMs: TC_INTERVAL_MS, carer: wearables.some((w) => carerOf(w.id) === d.id), logFile: join(logs, `${d.id}.log`),
+        id: d.id,
+        label: d.label,
+        dir: join(run, 'agents', d.id),
+        deviceId: c.deviceId,
+        password: c.password,
+        gnssPath: d.gnss,
+        hciScan: d.hciScan,
+        hciAdvertise: d.hciAdvertise,
+        venues: rig.venues.map((v) => ({
+          id: v.venueId,
+          key: v.venueKey,
+          lat: v.center.lat,
+          lon: v.center.lon,
+          radiusM: Math.max(1, Math.ceil(v.radius)),
+          name: v.name,
+        })),
+        brokerUrl: this.gateway.brokerUrl,
+        anchors: { caPublicKey: toHex(keys.caPublicKey), gatewayPublicKey: toHex(keys.gateway.publicKey) },
+        clockUrl,
+        tracecodeIntervalMs: TC_INTERVAL_MS,
+        carer: wearables.some((w) => carerOf(w.id) === d.id),
+        logFile: join(logs, `${d.id}.log`),
       };
       const proc = new AgentProcess(setup, writeAgentFiles(setup), BIN);
       // a carer's alert lines about the person it cares for are that person's alerts
@@ -245,7 +292,12 @@ export class FieldTrial {
     for (const d of wearables) {
       const tr = this.devices.get(d.id)!;
       const carer = this.devices.get(carerOf(d.id)!)!;
-      const link = new CarerLink({ bin: BIN, t: () => this.t, say: (x) => this.say(x), print: this.#print, stopped: () => this.#stopped }, d.label, carer.proc!, wearableSetup(run, d.id, d.label, d, clockUrl, toHex(keys.solverPublicKey), TC_INTERVAL_MS));
+      const link = new CarerLink(
+        { bin: BIN, t: () => this.t, say: (x) => this.say(x), print: this.#print, stopped: () => this.#stopped },
+        d.label,
+        carer.proc!,
+        wearableSetup(run, d.id, d.label, d, clockUrl, toHex(keys.solverPublicKey), TC_INTERVAL_MS),
+      );
       link.onVisit = (type) => {
         if (type === 'enter') {
           const venue = nearestVenue(sim.position(d.id), sc.venues)?.venue;
@@ -256,7 +308,11 @@ export class FieldTrial {
         const here = nearestVenue(sim.position(d.id), sc.venues);
         const opened = tr.visits.filter((x) => x.to === undefined);
         const open = opened.find((x) => !(here && here.edgeM < 15 && x.venue === here.venue.id)) ?? opened.at(-1);
-        this.#apply(tr, { kind: 'visit-close', text: `${d.label}'s wearable logged her leaving ${open ? this.#venueName(open.venue) : 'a venue'}`, venue: open?.venue });
+        this.#apply(tr, {
+          kind: 'visit-close',
+          text: `${d.label}'s wearable logged her leaving ${open ? this.#venueName(open.venue) : 'a venue'}`,
+          venue: open?.venue,
+        });
       };
       tr.link = link;
       (carer.cares ??= []).push({ link, tr });
@@ -308,28 +364,31 @@ export class FieldTrial {
   /** One observation round: agents' status, positions, ledger height. */
   async observe(): Promise<void> {
     const sim = this.sim!;
-    await Promise.all([...this.devices.values()].map(async (tr) => {
-      const pos = sim.position(tr.id);
-      this.#publish({ type: 'position', device: tr.id, role: tr.role === 'wearable' ? 'wearable' : 'agent', label: tr.label, x: pos.x, y: pos.y, t: this.t });
-      if (tr.link) {
-        const carer = this.devices.get(this.scenario.devices.find((x) => x.id === tr.id)?.carer ?? '');
-        if (carer) await tr.link.observe(Math.hypot(pos.x - sim.position(carer.id).x, pos.y - sim.position(carer.id).y));
-        return;
-      }
-      if (!tr.proc) return;
-      const raw = await tr.proc.status();
-      if (raw === undefined) return;
-      const next = snapshotOf(raw);
-      for (const n of narrateChange(tr.label, tr.snap, next, nearestVenue(pos, this.scenario.venues)?.venue)) this.#apply(tr, n);
-      tr.snap = next;
-    }));
+    await Promise.all(
+      [...this.devices.values()].map(async (tr) => {
+        const pos = sim.position(tr.id);
+        this.#publish({ type: 'position', device: tr.id, role: tr.role === 'wearable' ? 'wearable' : 'agent', label: tr.label, x: pos.x, y: pos.y, t: this.t });
+        if (tr.link) {
+          const carer = this.devices.get(this.scenario.devices.find((x) => x.id === tr.id)?.carer ?? '');
+          if (carer) await tr.link.observe(Math.hypot(pos.x - sim.position(carer.id).x, pos.y - sim.position(carer.id).y));
+          return;
+        }
+        if (!tr.proc) return;
+        const raw = await tr.proc.status();
+        if (raw === undefined) return;
+        const next = snapshotOf(raw);
+        for (const n of narrateChange(tr.label, tr.snap, next, nearestVenue(pos, this.scenario.venues)?.venue)) this.#apply(tr, n);
+        tr.snap = next;
+      }),
+    );
     await this.proximity?.poll([...this.devices.values()].flatMap((tr) => (tr.proc ? [{ id: tr.id, api: () => tr.proc!.api }] : [])));
     const gw = this.gateway!;
     const h = gw.telemetry.heights.tracing;
     if (h !== this.#lastHeight) {
       const sth = await gw.ledger.sth('tracing');
       const records = sth?.treeSize ?? 0;
-      if (h >= 0 && records > this.#lastRecords) this.say(`TraceCodes committed: tracing chain height ${h} (${records} ${records === 1 ? 'entry' : 'entries'} on the ledger)`);
+      if (h >= 0 && records > this.#lastRecords)
+        this.say(`TraceCodes committed: tracing chain height ${h} (${records} ${records === 1 ? 'entry' : 'entries'} on the ledger)`);
       // TraceCodes acknowledged per real second since the last sample (the gateway's ingest counter)
       const acked = gw.telemetry.records.get();
       const at = performance.now();
@@ -352,7 +411,12 @@ export class FieldTrial {
       await this.start();
       const run = this.#baseRun();
       const step = (this.diagnosisStep = new DiagnosisStep({
-        gateway: this.gateway!, gatewayDir: join(run, 'gateway'), dir: run, bin: BIN, now: () => this.sim!.clock.now(), region: regionOf(sc),
+        gateway: this.gateway!,
+        gatewayDir: join(run, 'gateway'),
+        dir: run,
+        bin: BIN,
+        now: () => this.sim!.clock.now(),
+        region: regionOf(sc),
         venues: (rigDocument(this.sim!) as { venues: { id: string; venueId: string; surface?: string }[] }).venues,
       }));
       const pending = [...sc.diagnoses].sort((a, b) => a.at - b.at);
@@ -394,7 +458,11 @@ export class FieldTrial {
   async #anchored(): Promise<boolean> {
     const gw = this.gateway;
     if (!this.chain || !gw?.anchorer) return true;
-    return finishChain(this.chain, gw.anchorer, gw.keys.gateway.publicKey, { keep: !!this.#o.keepChain, ledger: join(this.#baseRun(), 'gateway', 'ledger'), print: this.#print });
+    return finishChain(this.chain, gw.anchorer, gw.keys.gateway.publicKey, {
+      keep: !!this.#o.keepChain,
+      ledger: join(this.#baseRun(), 'gateway', 'ledger'),
+      print: this.#print,
+    });
   }
 
   #baseRun(): string {
@@ -413,7 +481,13 @@ export class FieldTrial {
     this.say(`${label} tests positive. The diagnostician issues a challenge; ${label}'s agent signs a consent bundle…`);
     try {
       const r = await step.endorse(d.device, tr.proc.configPath);
-      Object.assign(out, { done: true, patient: label, days: r.days, visits: r.visits, venueState: r.venueStates.map((v) => `${this.#venueName(v.id)} ${v.state}`).join(', ') });
+      Object.assign(out, {
+        done: true,
+        patient: label,
+        days: r.days,
+        visits: r.visits,
+        venueState: r.venueStates.map((v) => `${this.#venueName(v.id)} ${v.state}`).join(', '),
+      });
       this.say(`Diagnosis endorsed on the tracing chain (block ${r.blockHeight}): ${r.days} pseudonym-day(s), ${r.visits} venue visit(s)`);
       for (const v of r.venueStates) {
         this.say(`${this.#venueName(v.id)} is now ${v.state}`);
@@ -427,7 +501,9 @@ export class FieldTrial {
     try {
       const s = await step.solve();
       Object.assign(solver, { done: true, records: s.records, published: s.published });
-      this.say(`Solver: ${s.records} TraceCode records decrypted, ${s.endorsements} endorsement(s), ${s.published} exposure notice(s) published (fingerprints only)`);
+      this.say(
+        `Solver: ${s.records} TraceCode records decrypted, ${s.endorsements} endorsement(s), ${s.published} exposure notice(s) published (fingerprints only)`,
+      );
     } catch (e) {
       solver.error = `${isBeepkitError(e) ? e.code + ': ' : ''}${(e as Error).message}`;
       this.say(`solver failed: ${solver.error}`);
@@ -440,7 +516,13 @@ export class FieldTrial {
     if (gw?.ledger && !this.#stopped) {
       try {
         const rep = await gw.ledger.verify();
-        ledger = { tracingBlocks: rep.chains.tracing.blocks, tracingRecords: rep.chains.tracing.entries, notificationBlocks: rep.chains.notification.blocks, verified: rep.ok, ...(rep.problem ? { problem: rep.problem } : {}) };
+        ledger = {
+          tracingBlocks: rep.chains.tracing.blocks,
+          tracingRecords: rep.chains.tracing.entries,
+          notificationBlocks: rep.chains.notification.blocks,
+          verified: rep.ok,
+          ...(rep.problem ? { problem: rep.problem } : {}),
+        };
       } catch (e) {
         ledger.problem = (e as Error).message;
       }
@@ -449,14 +531,32 @@ export class FieldTrial {
       const visits: string[] = [];
       for (const v of tr.visits) if (!visits.includes(v.venue)) visits.push(v.venue);
       return {
-        id: tr.id, label: tr.label, role: tr.role, visits, visitMinutes: tr.visits.map((v) => ((v.to ?? this.t) - v.from) / 60),
-        certificate: tr.link ? tr.link.certificate : !!tr.snap?.certificate, tracecodes: tr.link ? tr.link.records : tr.snap?.sealed ?? 0, alert: tr.alert,
-        ...(tr.explanation ? { explanation: tr.explanation } : {}), ...(tr.skipped ? { skipped: tr.skipped } : {}),
+        id: tr.id,
+        label: tr.label,
+        role: tr.role,
+        visits,
+        visitMinutes: tr.visits.map((v) => ((v.to ?? this.t) - v.from) / 60),
+        certificate: tr.link ? tr.link.certificate : !!tr.snap?.certificate,
+        tracecodes: tr.link ? tr.link.records : (tr.snap?.sealed ?? 0),
+        alert: tr.alert,
+        ...(tr.explanation ? { explanation: tr.explanation } : {}),
+        ...(tr.skipped ? { skipped: tr.skipped } : {}),
         ...(tr.link ? { carer: tr.link.carer.setup.label, ...(tr.link.missing() ? { missing: tr.link.missing() } : {}) } : {}),
       };
     });
     const carers = [...this.devices.values()].flatMap((tr) => (tr.link ? [tr.link.outcome] : []));
-    return { scenario: this.scenario.name, speed: this.speed, short: !!this.#o.short, devices, ledger, diagnosis, solver, elapsedMs: Math.round(performance.now() - t0), skipped: [...this.skipped], carers };
+    return {
+      scenario: this.scenario.name,
+      speed: this.speed,
+      short: !!this.#o.short,
+      devices,
+      ledger,
+      diagnosis,
+      solver,
+      elapsedMs: Math.round(performance.now() - t0),
+      skipped: [...this.skipped],
+      carers,
+    };
   }
 
   /** Stops everything (agents first); idempotent. Removes a temporary data dir. */
