@@ -18,6 +18,9 @@ import { hostNow } from '@beepkit/protocol/clock';
 import { fail, print } from '@beepkit/agent/infra/cli';
 import { registerAnchor } from '../anchor/cli.ts';
 
+/** Certificates issued here start this far in the past: the clock skew allowed between the gateway and the machine that uses them. */
+const ISSUE_BACKDATE_S = 300;
+
 interface DirOpts {
   config?: string;
   dataDir?: string;
@@ -173,7 +176,8 @@ export function registerGateway(program: Command): void {
           role: 'diagnostician',
           serial: Number(BigInt('0x' + toHex(randomBytes(6)))),
           day: Math.floor(nowS / 86_400),
-          notBefore: nowS,
+          // backdated: a diagnostician's laptop whose clock runs a little behind the gateway's can use the key at once
+          notBefore: nowS - ISSUE_BACKDATE_S,
           notAfter: nowS + Math.round(num(o.days, '--days') * 86_400),
           subject,
           solverKeyId: k.solverKeyId,
