@@ -14,6 +14,7 @@ import { BeepkitError } from '@beepkit/protocol';
 import type { AgentStatus } from '@beepkit/agent/health';
 import type { Rig, RigDevice } from '../rig/index.ts';
 import { clockSpecFor } from './gateway-child.ts';
+import { rigVenues, virtualAgentConfig } from '../agent-config.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
 export interface AgentWiring {
@@ -35,33 +36,20 @@ export const HIL_CARER_CONFIG = { enabled: true, syncIntervalMs: 0, autoSync: fa
 export function agentConfigFor(rig: Rig, d: RigDevice, dir: string, w: AgentWiring): Record<string, unknown> {
   const clock = clockSpecFor(rig);
   return {
-    dataDir: join(dir, 'data'),
-    deviceId: w.username,
-    keystore: { keyFile: join(dir, 'agent.key') },
-    gnss: d.gnss ? { type: 'serial', path: d.gnss.path, maxAgeMs: 120_000, silenceMs: 3000 } : { type: 'none' },
-    radio: {
-      scanner: { uart: d.radio.scan.path },
-      advertiser: { uart: d.radio.advertise.path },
-      dutyCycle: 'continuous',
+    ...virtualAgentConfig({
+      dir,
+      deviceId: w.username,
+      gnssPath: d.gnss?.path ?? null,
+      hciScan: d.radio.scan.path,
+      hciAdvertise: d.radio.advertise.path,
       watchdogMs: Math.round((rig.clock?.speed ?? 1) * 4000),
-      powerOnTimeoutMs: 60_000,
-    },
-    venues: rig.venues.map((v) => ({
-      id: v.venueId,
-      key: v.venueKey,
-      lat: v.center.lat,
-      lon: v.center.lon,
-      radiusM: Math.max(1, Math.ceil(v.radius)),
-      name: v.name,
-    })),
-    trust: { tickMs: 250, maxAgeMs: 120_000, ttlMs: 600_000 },
-    visits: { enterFrames: 3, enterWindowMs: 60_000, enterRssi: -70, exitAfterMs: 120_000 },
-    publisher: { intervalMs: w.tracecodeIntervalMs, level: 'grid10', tickMs: 250 },
-    upload: { policy: 'immediate', tickMs: 500 },
-    broker: { url: w.brokerUrl, username: w.username, password: w.password },
-    anchors: w.anchors,
-    http: { host: '127.0.0.1', port: 0 },
-    log: { level: 'info' },
+      venues: rigVenues(rig),
+      tracecodeIntervalMs: w.tracecodeIntervalMs,
+      brokerUrl: w.brokerUrl,
+      username: w.username,
+      password: w.password,
+      anchors: w.anchors,
+    }),
     ...(clock ? { clock } : {}),
     ...(rig.devices.some((x) => x.carer === d.id) ? { carer: HIL_CARER_CONFIG } : {}),
   };

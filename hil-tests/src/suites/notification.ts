@@ -5,20 +5,17 @@
  * never visited a venue may be alerted, and alerts arrive within 5 s of the
  * solver's publish.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
 import { venueId8 } from '@beepkit/protocol/frames';
-import { Ed25519Signer } from '@beepkit/protocol/crypto';
-import { issueCertificate } from '@beepkit/protocol/cert';
 import { consentFromFile, encodeChallenge } from '@beepkit/protocol/endorse';
 import { readSecretFile } from '@beepkit/gateway/ca';
-import { Diagnostician } from '@beepkit/gateway/diagnosis';
 import { Solver, ledgerTracingSource, type NotificationSink } from '@beepkit/gateway/solver';
 import { VenueRegistry, type Surface } from '@beepkit/gateway/venues';
 import { runBeepkit, type RigAgent } from '../hil/agents.ts';
+import { rigDiagnostician } from '../diagnostician.ts';
 import { BIN, Skip, type HilContext } from '../hil/context.ts';
 import type { Suite } from '../hil/runner.ts';
 import { hostNow } from '@beepkit/protocol/clock';
@@ -31,33 +28,10 @@ const EXPOSURE_MS = 20 * 60_000;
 async function diagnose(ctx: HilContext, patient: RigAgent, sink: NotificationSink): Promise<{ days: number; visits: number; teks: number }> {
   const now = ctx.now();
   const day = Math.floor(now / 86_400_000);
-  const secs = Math.floor(now / 1000);
   const region = ctx.rig.venues[0]?.region ?? 'hil';
   const venues = new VenueRegistry({ sink, now: () => ctx.now() });
   for (const v of ctx.rig.venues) venues.register(venueId8(v.venueId), { region: v.region ?? region, surface: v.surface as Surface | undefined });
-  const seed = new Uint8Array(randomBytes(32));
-  const subject = new Ed25519Signer(seed).publicKey;
-  const keys = ctx.gateway.keys;
-  const certificate = issueCertificate(readSecretFile(join(ctx.gatewayConfig.dataDir, 'keys', 'ca.key')), {
-    role: 'diagnostician',
-    serial: 1,
-    day,
-    notBefore: secs - 86_400,
-    notAfter: secs + 30 * 86_400,
-    subject,
-    solverKeyId: keys.solverKeyId,
-    region,
-  }).bytes;
-  const diag = new Diagnostician({
-    signingSeed: seed,
-    certificate,
-    caPub: keys.caPublicKey,
-    ledger: ctx.gateway.ledger,
-    sink,
-    venues,
-    now: () => ctx.now(),
-    challengeTtlSeconds: 86_400,
-  });
+  const { diag, subject } = rigDiagnostician({ gateway: ctx.gateway, gatewayDir: ctx.gatewayConfig.dataDir, region, sink, venues, now: () => ctx.now() });
   const chFile = join(ctx.dir, 'challenge.hex');
   const out = join(ctx.dir, 'consent.json');
   writeFileSync(chFile, toHex(encodeChallenge(diag.challenge())) + '\n');

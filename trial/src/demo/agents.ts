@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
 import { hostNow } from '@beepkit/protocol/clock';
 import { VISIT_ENTER_WINDOW_MS, VISIT_EXIT_AFTER_MS } from '@beepkit/hil-tests/wearable';
+import { virtualAgentConfig, type AgentVenue } from '@beepkit/hil-tests/agent-config';
 
 export interface AgentSetup {
   id: string;
@@ -22,7 +23,7 @@ export interface AgentSetup {
   gnssPath: string | null;
   hciScan: string;
   hciAdvertise: string;
-  venues: { id: string; key: string; lat: number; lon: number; radiusM: number; name?: string }[];
+  venues: AgentVenue[];
   brokerUrl: string;
   anchors: { caPublicKey: string; gatewayPublicKey: string };
   clockUrl: string;
@@ -47,21 +48,8 @@ export { VISIT_EXIT_AFTER_MS, VISIT_ENTER_WINDOW_MS };
 /** The agent.yaml document for one trial agent (times are scenario ms unless noted). */
 export function agentConfig(a: AgentSetup): Record<string, unknown> {
   return {
-    dataDir: join(a.dir, 'data'),
-    deviceId: a.deviceId,
-    keystore: { keyFile: join(a.dir, 'agent.key') },
-    gnss: a.gnssPath ? { type: 'serial', path: a.gnssPath, maxAgeMs: 120_000, silenceMs: 3000 } : { type: 'none' },
     // watchdog off: its age check runs on the scenario clock, its timer on the real one
-    radio: { scanner: { uart: a.hciScan }, advertiser: { uart: a.hciAdvertise }, dutyCycle: 'continuous', watchdogMs: 0, powerOnTimeoutMs: 60_000 },
-    venues: a.venues,
-    trust: { tickMs: 250, maxAgeMs: 120_000, ttlMs: 600_000 },
-    visits: { enterFrames: 3, enterWindowMs: VISIT_ENTER_WINDOW_MS, enterRssi: -70, exitAfterMs: VISIT_EXIT_AFTER_MS },
-    publisher: { intervalMs: a.tracecodeIntervalMs, level: 'grid10', tickMs: 250 },
-    upload: { policy: 'immediate', tickMs: 500 },
-    broker: { url: a.brokerUrl, username: a.deviceId, password: a.password },
-    anchors: a.anchors,
-    http: { host: '127.0.0.1', port: 0 },
-    log: { level: 'info' },
+    ...virtualAgentConfig({ ...a, watchdogMs: 0, username: a.deviceId }),
     clock: { url: a.clockUrl, pollMs: 250 },
     ...(a.carer ? { carer: CARER_CONFIG } : {}),
     // the bounded per-encounter feed the trial shows on the dashboard (proximity.ts)

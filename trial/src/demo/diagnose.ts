@@ -6,20 +6,17 @@
  * chain), and the solver publishes exposure notices; the gateway broadcasts
  * every notification block, so the agents' followers self-match.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '@beepkit/protocol/bytes';
 import { venueId8 } from '@beepkit/protocol/frames';
-import { Ed25519Signer } from '@beepkit/protocol/crypto';
-import { issueCertificate } from '@beepkit/protocol/cert';
 import { consentFromFile, encodeChallenge } from '@beepkit/protocol/endorse';
 import { readSecretFile } from '@beepkit/gateway/ca';
 import type { Gateway } from '@beepkit/gateway/app';
-import { Diagnostician } from '@beepkit/gateway/diagnosis';
 import { Solver, ledgerTracingSource, type NotificationSink } from '@beepkit/gateway/solver';
 import { VenueRegistry, type Surface } from '@beepkit/gateway/venues';
 import { runConsent } from './agents.ts';
+import { rigDiagnostician } from '@beepkit/hil-tests/diagnostician';
 import { hostNow } from '@beepkit/protocol/clock';
 
 export interface DiagnosisContext {
@@ -79,29 +76,13 @@ export class DiagnosisStep {
     const c = this.c;
     const now = c.now();
     const day = Math.floor(now / 86_400_000);
-    const secs = Math.floor(now / 1000);
-    const seed = new Uint8Array(randomBytes(32));
-    const subject = new Ed25519Signer(seed).publicKey;
-    const keys = c.gateway.keys;
-    const certificate = issueCertificate(readSecretFile(join(c.gatewayDir, 'keys', 'ca.key')), {
-      role: 'diagnostician',
-      serial: 1,
-      day,
-      notBefore: secs - 86_400,
-      notAfter: secs + 30 * 86_400,
-      subject,
-      solverKeyId: keys.solverKeyId,
+    const { diag, subject } = rigDiagnostician({
+      gateway: c.gateway,
+      gatewayDir: c.gatewayDir,
       region: c.region,
-    }).bytes;
-    const diag = new Diagnostician({
-      signingSeed: seed,
-      certificate,
-      caPub: keys.caPublicKey,
-      ledger: c.gateway.ledger,
       sink: feedSink(c.gateway, this.marks, 'diagnostician-notice'),
       venues: this.venues,
       now: c.now,
-      challengeTtlSeconds: 86_400,
     });
     const chFile = join(c.dir, `challenge-${patient}.hex`);
     const out = join(c.dir, `consent-${patient}.json`);

@@ -20,6 +20,7 @@ import { VenueRegistry as CaVenues } from '@beepkit/gateway/ca';
 import { hashPassword } from '@beepkit/gateway/broker';
 import { DashboardServer, scenarioEvent } from '../dashboard/index.ts';
 import { AgentProcess, VISIT_EXIT_AFTER_MS, writeAgentFiles, type AgentSetup } from './agents.ts';
+import { rigVenues } from '@beepkit/hil-tests/agent-config';
 import { DiagnosisStep } from './diagnose.ts';
 import { ProximityView } from './proximity.ts';
 import { CarerLink, aboutPerson, wearableSetup } from './carer.ts';
@@ -247,14 +248,7 @@ export class FieldTrial {
         gnssPath: d.gnss,
         hciScan: d.hciScan,
         hciAdvertise: d.hciAdvertise,
-        venues: rig.venues.map((v) => ({
-          id: v.venueId,
-          key: v.venueKey,
-          lat: v.center.lat,
-          lon: v.center.lon,
-          radiusM: Math.max(1, Math.ceil(v.radius)),
-          name: v.name,
-        })),
+        venues: rigVenues(rig),
         brokerUrl: this.gateway.brokerUrl,
         anchors: { caPublicKey: toHex(keys.caPublicKey), gatewayPublicKey: toHex(keys.gateway.publicKey) },
         clockUrl,
