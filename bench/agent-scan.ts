@@ -7,10 +7,10 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { encodeAdvert, encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
 import { toHex } from '@beepkit/protocol/bytes';
-import { ScanPipeline, MapVenueRegistry, type AdvertEvent } from '@beepkit/agent/scan';
-import { EncounterLog } from '@beepkit/agent/encounters';
-import { VisitDetector } from '@beepkit/agent/visits';
-import { mulberry32 } from '@beepkit/agent/rssi';
+import { ScanPipeline, MapVenueRegistry, type AdvertEvent } from '@beepkit/device-core/scan';
+import { EncounterLog } from '@beepkit/device-core/encounters';
+import { VisitDetector } from '@beepkit/device-core/visits';
+import { mulberry32 } from '@beepkit/device-core/rssi';
 import { goal, opsPerSec, sample, summarise, type Bench } from './lib.ts';
 
 v8.setFlagsFromString('--expose-gc');

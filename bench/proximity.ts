@@ -12,7 +12,7 @@
  */
 import { allDatasets } from './proximity/data.ts';
 import { CALIBRATIONS, evaluate, pairMinutes, pairScores, pick, score, tune, type Calibration, type Evaluated } from './proximity/evaluate.ts';
-import { TUNED_THRESHOLDS_DB } from '@beepkit/agent/proximity';
+import { TUNED_THRESHOLDS_DB } from '@beepkit/device-core/proximity';
 import { goal, type Bench, type Goal, type Metric } from './lib.ts';
 
 const fixed = (v: number, unit: string): Metric => ({ median: v, min: v, max: v, unit });

@@ -27,9 +27,10 @@ if [ ${#files[@]} -eq 0 ]; then
   # protocol: all but the CLI suites (dozens of child processes each), the fuzz and property suites and the
   # lint-driven ones (layers, host-clock), which test no Node API the floor could lack; measured (43 files,
   # 6 min at load 11-17) and trimmed of the slowest whose APIs the rest cover: tracecode (tracecode-fast),
-  # agent outbox, wearable address-rotation
+  # device-core outbox, wearable address-rotation
   files=(protocol/test/{bytes,cert,crypto,endorse,errors,frames,geodata,keys,merkle,nmea,nmea-golden,node-floor,rpa,rpi,spec-vectors,tracecode-fast,venue-id,wire}.test.ts
-    agent/test/{alerts,backoff,calibration-models,clock,config,encounters,keystore,matching,policy,prebuilds,risk,risk-config,rssi,scan,sealed-file,time-keeper,trust,visits}.test.ts
+    device-core/test/{backoff,encounters,keystore,rssi,scan,sealed-file,visits}.test.ts
+    agent/test/{alerts,calibration-models,clock,config,matching,policy,prebuilds,risk,risk-config,time-keeper,trust}.test.ts
     beacon/test/beacon.test.ts
     wearable/test/{pairing,recorder-seal,rollback}.test.ts)
 fi

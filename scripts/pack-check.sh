@@ -32,7 +32,7 @@ check $(( rc != 0 || ${#tgz} == 0 )) "npm pack (prepack builds the bundle)" "$((
 
 tar tzf "$tgz" | sed 's|^package/||' | sort >"$work/files"
 missing=""
-for f in bin/beepkit.js dist/cli.js dist/pool-worker.js dist/.built agent/package.json agent/data/calibration/en-calibration-2020-12-14.csv \
+for f in bin/beepkit.js dist/cli.js dist/pool-worker.js dist/.built agent/package.json device-core/data/calibration/en-calibration-2020-12-14.csv \
   firmware-stubs/scenarios/cafe.yaml trial/src/dashboard/static/index.html agent/deploy/99-beepkit.rules agent/systemd/beepkit-agent.service; do
   grep -qxF "$f" "$work/files" || missing="$missing $f"
 done

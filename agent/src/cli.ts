@@ -7,7 +7,7 @@ import { registerCarer } from './carer/cli.ts';
 import { registerProximity } from './proximity/cli.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { createLogger } from './infra/log.ts';
+import { createLogger } from '@beepkit/device-core/infra/log';
 import { BeepkitError, toHex } from '@beepkit/protocol';
 import { venueId8, venueIdHex } from '@beepkit/protocol/frames';
 import { buildConsent, challengeFromFile, consentDocument, type VisitEntry } from '@beepkit/protocol/endorse';
@@ -25,15 +25,15 @@ import {
   secretOf,
   storageKey,
 } from './app/index.ts';
-import { loadVisits } from './visits/index.ts';
+import { loadVisits } from '@beepkit/device-core/visits';
 import { sharedFromConsent } from './follow/index.ts';
-import { KeystoreFile } from './keys/index.ts';
-import { BtsnoopWriter, HciRadio } from './radio/index.ts';
-import { CalibrationCollector, calibrate } from './rssi/index.ts';
+import { KeystoreFile } from '@beepkit/device-core/keys';
+import { BtsnoopWriter, HciRadio } from '@beepkit/device-core/radio';
+import { CalibrationCollector, calibrate } from '@beepkit/device-core/rssi';
 import { hostNow } from '@beepkit/protocol/clock';
 import { queryVenueStatus } from './app/venue-query.ts';
-import { fail, print } from './infra/cli.ts';
-import { logPlatform } from './infra/native.ts';
+import { fail, print } from '@beepkit/device-core/infra/cli';
+import { logPlatform } from '@beepkit/device-core/infra/native';
 import { registerDoctor } from './doctor/cli.ts';
 
 const action =

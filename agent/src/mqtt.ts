@@ -12,12 +12,12 @@
  * Replies on `dev/<id>/reply` are decoded and routed by correlation id to
  * `request()` callers; other replies are emitted as 'reply'.
  */
-import { StateEmitter } from './infra/lifecycle.ts';
+import { StateEmitter } from '@beepkit/device-core/infra/lifecycle';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { BeepkitError, toHex } from '@beepkit/protocol';
 import { CORRELATION_ID_BYTES, decodeMessage, encodeMessage, offlineWill, topics, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
 import { silentLogger, type Logger } from './alerts/logger.ts';
-import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from './infra/backoff.ts';
+import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/device-core/infra/backoff';
 
 export type AgentMqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type TopicHandler = (topic: string, payload: Uint8Array) => void | Promise<void>;

@@ -19,9 +19,9 @@ import { fingerprint, TraceCodeSealer } from '@beepkit/protocol/tracecode';
 import { X25519Key } from '@beepkit/protocol/crypto';
 import { Source } from '@beepkit/protocol/geodata';
 import { toHex } from '@beepkit/protocol/bytes';
-import { EncounterLog } from '../src/encounters/index.ts';
-import { Outbox } from '../src/outbox/index.ts';
-import { Publisher } from '../src/publisher/index.ts';
+import { EncounterLog } from '@beepkit/device-core/encounters';
+import { Outbox } from '@beepkit/device-core/outbox';
+import { Publisher } from '@beepkit/device-core/publisher';
 import { OwnFingerprints, matchFingerprints, matchTeks, matchVenues } from '../src/matching/index.ts';
 import {
   AlertDispatcher,

@@ -13,8 +13,8 @@ import { decodeAdvert, encodeVenueFrame, slotOf } from '@beepkit/protocol/frames
 import { enIntervalNumber, formatBleAddress, intervalIds } from '@beepkit/protocol/rpi';
 import { resolveConfig } from '../src/config/index.ts';
 import { Agent } from '../src/app/index.ts';
-import { buildEnAdvert, MemoryAir, MemoryRadio } from '../src/radio/index.ts';
-import { heard as next } from './radio-contract.ts';
+import { buildEnAdvert, MemoryAir, MemoryRadio } from '@beepkit/device-core/radio';
+import { heard as next } from '@beepkit/device-core/testing';
 
 const DAY = 20_400;
 const T0 = DAY * 86_400_000 + 9 * 3_600_000;

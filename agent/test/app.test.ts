@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { toHex } from '@beepkit/protocol/bytes';
 import { encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
 import { intervalIds, enIntervalNumber } from '@beepkit/protocol/rpi';
-import { KeystoreFile } from '../src/keys/index.ts';
+import { KeystoreFile } from '@beepkit/device-core/keys';
 import { Air } from '@beepkit/firmware-stubs/air';
 import { VirtualController } from '@beepkit/firmware-stubs/hci';
 import { GnssEmulator } from '@beepkit/firmware-stubs/gnss';

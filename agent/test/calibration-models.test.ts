@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
-import { loadModelTable, parseModelTable, deviceCalibration, DEFAULT_TABLE_FILE } from '../src/rssi/index.ts';
+import { loadModelTable, parseModelTable, deviceCalibration, DEFAULT_TABLE_FILE } from '@beepkit/device-core/rssi';
 import { resolveConfig } from '../src/config/index.ts';
 import { readUnitCalibration, receiverCalibration, writeUnitCalibration } from '../src/app/calibration.ts';
 

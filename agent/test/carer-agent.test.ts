@@ -10,7 +10,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { toHex } from '@beepkit/protocol/bytes';
-import { Outbox } from '../src/outbox/index.ts';
+import { Outbox } from '@beepkit/device-core/outbox';
 import { storageKey } from '../src/app/storage.ts';
 import { carerRig, untilCarer, PASS } from './fixtures/carer-agent.ts';
 

@@ -18,7 +18,7 @@ import { toHex } from '@beepkit/protocol/bytes';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
 import { intervalIds } from '@beepkit/protocol/rpi';
-import type { Encounter } from '../src/encounters/index.ts';
+import type { Encounter } from '@beepkit/device-core/encounters';
 import type { Alert, AlertSink } from '../src/alerts/index.ts';
 import { CarerStore, matchTeksForWearables, WearableProxy } from '../src/carer/index.ts';
 import {

@@ -20,7 +20,7 @@ import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { hashPassword } from '@beepkit/gateway/broker';
 import { WearableResponder, WearableState } from '@beepkit/wearable';
 import { AgentMqtt } from '../src/mqtt.ts';
-import { Outbox } from '../src/outbox/index.ts';
+import { Outbox } from '@beepkit/device-core/outbox';
 import { silentLogger } from '../src/alerts/logger.ts';
 import { resolveConfig as agentConfig } from '../src/config/index.ts';
 import { mqttNetwork } from '../src/app/index.ts';

@@ -19,7 +19,7 @@ import { Level, Source } from '@beepkit/protocol/geodata';
 import { intervalIds } from '@beepkit/protocol/rpi';
 import { openTraceCode } from '@beepkit/protocol/tracecode';
 import { VirtualController } from '@beepkit/firmware-stubs/hci';
-import { Outbox } from '../src/outbox/index.ts';
+import { Outbox } from '@beepkit/device-core/outbox';
 import { CarerStore } from '../src/carer/index.ts';
 import { storageKey } from '../src/app/storage.ts';
 import { carerRig, pairWearableCli, untilCarer, PASS } from './fixtures/carer-agent.ts';

@@ -4,7 +4,7 @@
  * the start-up log.
  */
 import t from 'tap';
-import { logPlatform, NATIVE_MODULES, platformReport, probeNative } from '../src/infra/native.ts';
+import { logPlatform, NATIVE_MODULES, platformReport, probeNative } from '@beepkit/device-core/infra/native';
 import { checkPlatform } from '../src/doctor/local.ts';
 
 t.test('every native module a device needs loads here, with the binary named', async (t) => {

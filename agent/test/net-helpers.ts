@@ -9,7 +9,7 @@ import { encodeTraceCode } from '@beepkit/protocol/tracecode';
 import { DEFAULT_DEVICE_PATTERNS, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { AgentMqtt } from '../src/mqtt.ts';
-import { mulberry32 } from '../src/rssi/index.ts';
+import { mulberry32 } from '@beepkit/device-core/rssi';
 
 export const DAY = 86_400;
 export const GW_PASSWORD = 'gw-test-secret';

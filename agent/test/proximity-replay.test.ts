@@ -4,9 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseTrace, replay, TraceError, thresholdDb, ProximityEstimator, proximityConfig } from '../src/proximity/index.ts';
-import { ScanPipeline } from '../src/scan/index.ts';
-import { EncounterLog } from '../src/encounters/index.ts';
+import { parseTrace, replay, TraceError } from '../src/proximity/index.ts';
+import { thresholdDb, ProximityEstimator, proximityConfig } from '@beepkit/device-core/proximity';
+import { ScanPipeline } from '@beepkit/device-core/scan';
+import { EncounterLog } from '@beepkit/device-core/encounters';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const beepkit = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'beepkit.js'), ...args], { encoding: 'utf8', timeout: 120_000 });

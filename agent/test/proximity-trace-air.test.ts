@@ -12,7 +12,7 @@ import { enIntervalNumber, intervalIds } from '@beepkit/protocol/rpi';
 import { hostNow } from '@beepkit/protocol/clock';
 import { Sim, crowdTek } from '@beepkit/firmware-stubs/sim';
 import { validateScenario } from '@beepkit/firmware-stubs/scenario';
-import { loadEncounters } from '../src/encounters/index.ts';
+import { loadEncounters } from '@beepkit/device-core/encounters';
 import { storageKey } from '../src/app/storage.ts';
 import { parseTrace, replay } from '../src/proximity/index.ts';
 import type { AgentStatus } from '../src/health/index.ts';

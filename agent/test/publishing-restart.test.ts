@@ -10,8 +10,8 @@ import { issueCertificate, encodeCertificate, keyId } from '@beepkit/protocol/ce
 import { decodeTraceCode } from '@beepkit/protocol/tracecode';
 import { x25519PublicKey } from '@beepkit/protocol/crypto';
 import { silentLogger } from '../src/alerts/logger.ts';
-import { KeystoreFile } from '../src/keys/index.ts';
-import { Outbox } from '../src/outbox/index.ts';
+import { KeystoreFile } from '@beepkit/device-core/keys';
+import { Outbox } from '@beepkit/device-core/outbox';
 import { resolveConfig } from '../src/config/index.ts';
 import { Publishing } from '../src/app/publishing.ts';
 import type { AgentNetwork } from '../src/app/ports.ts';

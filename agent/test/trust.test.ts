@@ -3,8 +3,8 @@ import { Ed25519Signer, ed25519Verify } from '@beepkit/protocol/crypto';
 import { caRequestSigningBytes } from '@beepkit/protocol/wire';
 import { toHex } from '@beepkit/protocol/bytes';
 import { encodeAdvert, encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
-import { MapVenueRegistry, ScanPipeline, type VenueObservation } from '../src/scan/index.ts';
-import { EncounterLog } from '../src/encounters/index.ts';
+import { MapVenueRegistry, ScanPipeline, type VenueObservation } from '@beepkit/device-core/scan';
+import { EncounterLog } from '@beepkit/device-core/encounters';
 import { crossVerify, buildCaRequest, TrustMachine, distanceM, offsetM, fuse, type GnssFixLike, type TrustVerdict } from '../src/trust/index.ts';
 
 const T0 = 1_700_000_000_000;

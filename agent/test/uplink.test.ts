@@ -15,7 +15,7 @@ import { encodeSth } from '@beepkit/protocol/merkle';
 import { decodeBatch, recordHash } from '@beepkit/protocol/tracecode';
 import type { Receipt, WireMessage } from '@beepkit/protocol/wire';
 import { EmbeddedLedger, ed25519Signer, type Ledger } from '@beepkit/gateway/ledger';
-import { Outbox } from '../src/outbox/index.ts';
+import { Outbox } from '@beepkit/device-core/outbox';
 import { CertStore } from '../src/ca-client/index.ts';
 import { Uplink, type UplinkTransport } from '../src/uplink/index.ts';
 import { DAY, bytesFrom, certify, dayKeySource, deviceMqtt, mosquitto, once, prng, startGateway, tempDir, traceCode } from './net-helpers.ts';

@@ -7,7 +7,7 @@
  */
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { encodeAdvert, encodeVenueFrame, slotOf, DEFAULT_SLOT_SECONDS } from '@beepkit/protocol/frames';
-import { nrpaFrom, type Radio, type RadioStateEvent } from '@beepkit/agent/radio';
+import { nrpaFrom, type Radio, type RadioStateEvent } from '@beepkit/device-core/radio';
 import { checkClock, type ClockProbes, type ClockVerdict } from './clock.ts';
 import type { VenueKey } from './provision.ts';
 

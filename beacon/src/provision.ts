@@ -15,8 +15,8 @@ import { equalBytes, Reader, toHex, Writer } from '@beepkit/protocol/bytes';
 import { taggedHash, xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
 import { VENUE_ID_BYTES, VENUE_KEY_BYTES } from '@beepkit/protocol/frames';
 import type { VenueRegister } from '@beepkit/protocol/wire';
-import { checkPrivateFile, readKeyFile } from '@beepkit/agent/keys';
-import { writeFileAtomic } from '@beepkit/agent/infra/files';
+import { checkPrivateFile, readKeyFile } from '@beepkit/device-core/keys';
+import { writeFileAtomic } from '@beepkit/device-core/infra/files';
 
 const MAGIC = Uint8Array.of(0x42, 0x4b, 0x56, 0x4b); // "BKVK"
 export type VenueSecret = { passphrase: string; scrypt?: { logN: number; r: number; p: number } } | { keyFile: string };

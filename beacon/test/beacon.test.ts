@@ -133,7 +133,7 @@ t.test('frames on the air verify under the venue key', async (t) => {
   s.start();
   const key = new Uint8Array(32).fill(0x42);
   const beacon = child(join(here, 'fixtures', 'beacon-child.ts'), { ADV_PORT: b.path, KEY: toHex(key) });
-  const scanner = child(join(here, '..', '..', 'agent', 'test', 'fixtures', 'radio-child.ts'), { SCAN_PORT: s.path });
+  const scanner = child(join(here, '..', '..', 'device-core', 'test', 'fixtures', 'radio-child.ts'), { SCAN_PORT: s.path });
   t.teardown(() => {
     beacon.kill();
     scanner.kill();

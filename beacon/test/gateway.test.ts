@@ -167,7 +167,7 @@ t.test('CA accepts a real beacon frame in the slot window; replay and forgery ar
   b.start();
   s.start();
   const beacon = new Host(script(join(here, 'fixtures', 'beacon-child.ts')), { ADV_PORT: b.path, KEY: toHex(venue.key) });
-  const scanner = new Host(script(join(here, '..', '..', 'agent', 'test', 'fixtures', 'radio-child.ts')), { SCAN_PORT: s.path });
+  const scanner = new Host(script(join(here, '..', '..', 'device-core', 'test', 'fixtures', 'radio-child.ts')), { SCAN_PORT: s.path });
   const agent = new AgentMqtt({ url: URL, deviceId: 'agent-ca-test-86', password: pw('agent-ca-test-86'), agentVersion: 'test' });
   agent.on('error', () => {});
   agent.start();

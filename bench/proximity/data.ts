@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { splitCsvLine } from '@beepkit/agent/rssi';
+import { splitCsvLine } from '@beepkit/device-core/rssi';
 
 export const RSSI_DIR = fileURLToPath(new URL('../../../shared/fixtures/rssi/', import.meta.url));
 

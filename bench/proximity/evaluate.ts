@@ -4,8 +4,9 @@
  * single-reading Exposure Notification rule, per sample and per pair, with
  * leave-one-dataset-out thresholds.
  */
-import { replay, ProximityEstimator, proximityConfig, type ProximityConfig } from '@beepkit/agent/proximity';
-import { loadModelTable, type ModelTable } from '@beepkit/agent/rssi';
+import { replay } from '@beepkit/agent/proximity';
+import { ProximityEstimator, proximityConfig, type ProximityConfig } from '@beepkit/device-core/proximity';
+import { loadModelTable, type ModelTable } from '@beepkit/device-core/rssi';
 import type { TraceRow } from '@beepkit/agent/proximity';
 import type { Dataset, LabelledRow } from './data.ts';
 

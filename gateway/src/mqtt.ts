@@ -26,11 +26,11 @@
  * outstanding (MQTT.js would silently drop messages past 65 535 in flight);
  * further calls wait for a slot.
  */
-import { StateEmitter } from '@beepkit/agent/infra/lifecycle';
+import { StateEmitter } from '@beepkit/device-core/infra/lifecycle';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from './broker/log.ts';
-import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/agent/infra/backoff';
+import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/device-core/infra/backoff';
 
 export type MqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type QoS = 0 | 1;

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashPassword } from '../src/broker/index.ts';
 import { secretOf, storageKey } from '@beepkit/agent/app';
-import { saveVisits } from '@beepkit/agent/visits';
+import { saveVisits } from '@beepkit/device-core/visits';
 import { loadConfig } from '@beepkit/agent/config';
 import { hostNow } from '@beepkit/protocol/clock';
 import { encodeNotificationEntry } from '@beepkit/protocol/endorse';

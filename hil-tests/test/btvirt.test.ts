@@ -20,7 +20,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { decodeAdvert, decodeVenueFrame } from '@beepkit/protocol/frames';
-import { buildEnAdvert } from '@beepkit/agent/radio';
+import { buildEnAdvert } from '@beepkit/device-core/radio';
 import { Host } from '@beepkit/firmware-stubs/testing';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -97,9 +97,9 @@ t.test('sensing on BlueZ btvirt: EN and venue adverts by standard HCI, heard as 
 
   const script = (p: string) => relative(hostDir, join(root, p));
   const key = new Uint8Array(32).fill(0x24);
-  const a = new Host(script('agent/test/fixtures/radio-child.ts'), { ADV_PORT: agentAdv });
+  const a = new Host(script('device-core/test/fixtures/radio-child.ts'), { ADV_PORT: agentAdv });
   const b = new Host(script('beacon/test/fixtures/beacon-child.ts'), { ADV_PORT: beaconAdv, KEY: toHex(key) });
-  const s = new Host(script('agent/test/fixtures/radio-child.ts'), { SCAN_PORT: scanner });
+  const s = new Host(script('device-core/test/fixtures/radio-child.ts'), { SCAN_PORT: scanner });
   hosts.push(a, b, s);
   const readyA = await a.waitFor((e) => e.ev === 'ready' || e.ev === 'error', 90_000, 'agent advertiser on btvirt');
   t.equal(readyA.ev, 'ready', `agent advertiser powered on (${JSON.stringify(readyA)})`);

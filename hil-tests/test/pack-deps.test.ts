@@ -28,7 +28,7 @@ t.test('the root lists every workspace runtime dependency at its version, and no
 
 t.test('npm pack builds the bundle and packs it with the files it reads at run time', async (t) => {
   t.match(root.scripts?.prepack ?? '', /scripts\/build\.mjs/, 'prepack builds dist/');
-  for (const f of ['bin/beepkit.js', 'dist/', 'agent/package.json', 'agent/data/', 'firmware-stubs/scenarios/', 'trial/src/dashboard/static/']) {
+  for (const f of ['bin/beepkit.js', 'dist/', 'agent/package.json', 'device-core/data/', 'firmware-stubs/scenarios/', 'trial/src/dashboard/static/']) {
     t.ok(root.files?.includes(f), `files has ${f}`);
   }
 });

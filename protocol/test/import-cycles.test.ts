@@ -12,8 +12,8 @@ import { ROOT } from './source-files.ts';
 t.test('the repository has no file-level import cycle', async (t) => {
   const graph = importGraph(ROOT, WORKSPACES as string[]);
   t.ok(graph.size > 300, `${graph.size} files scanned`);
-  t.ok(graph.get('agent/src/radio/hci-radio.ts')?.includes('agent/src/radio/types.ts'), 'relative imports are edges');
-  t.ok(graph.get('agent/src/radio/hci-radio.ts')?.includes('protocol/src/index.ts'), '@beepkit/<ws> imports are edges');
+  t.ok(graph.get('device-core/src/radio/hci-radio.ts')?.includes('device-core/src/radio/types.ts'), 'relative imports are edges');
+  t.ok(graph.get('device-core/src/radio/hci-radio.ts')?.includes('protocol/src/index.ts'), '@beepkit/<ws> imports are edges');
   t.same(cycles(graph), [], 'cycles (move the shared type into a types.ts)');
 });
 

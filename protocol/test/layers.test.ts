@@ -1,5 +1,5 @@
 /**
- * The package graph (eslint.layers.js): protocol → device core (the agent's library) → apps →
+ * The package graph (eslint.layers.js): protocol → device core (device-core) → apps →
  * sim → trial/HIL and bench. Lint must fail on a planted import against the layers or a relative
  * import across workspaces, and pass the same imports where the layers allow them; and each
  * workspace's package.json must declare the @beepkit packages its code imports, within its layers.
@@ -28,7 +28,17 @@ t.test('lint fails on planted imports against the layers, passes allowed ones', 
     ['agent/src/planted.ts', "import { decodeBlock } from '@beepkit/gateway/ledger';\n", 'device code imports the gateway'],
     ['agent/src/planted.ts', "import type { Sim } from '@beepkit/firmware-stubs/sim';\n", 'production code imports the simulator (type-only)'],
     ['agent/src/planted.ts', "export { Host } from '@beepkit/firmware-stubs/testing';\n", 're-export from a test fixture'],
-    ['protocol/src/planted.ts', "import { HciRadio } from '@beepkit/agent/radio';\n", 'protocol imports a device'],
+    ['protocol/src/planted.ts', "import { HciRadio } from '@beepkit/device-core/radio';\n", 'protocol imports a device'],
+    ['device-core/src/planted.ts', "import { Agent } from '@beepkit/agent/app';\n", 'the device core imports the agent app'],
+    ['device-core/src/planted.ts', "import type { AgentMqtt } from '@beepkit/agent/mqtt';\n", 'the device core imports the agent library (type-only)'],
+    ['device-core/src/planted.ts', "import { Beacon } from '@beepkit/beacon';\n", 'the device core imports an app'],
+    ['device-core/src/planted.ts', "import { heard } from '@beepkit/device-core/testing';\n", 'the device core imports its own test fixture'],
+    [
+      'device-core/src/radio/planted.ts',
+      "import { silentLogger } from '../../../agent/src/alerts/logger.ts';\n",
+      'the device core imports the agent by relative path',
+    ],
+    ['wearable/src/planted.ts', "import { RadioRunner } from '@beepkit/agent/radio-runner';\n", 'an app imports a device-core module through the agent (gone)'],
     ['wearable/src/planted.ts', "import { Agent } from '@beepkit/agent/app';\n", 'an app imports the agent app'],
     ['wearable/src/planted.ts', "import { Agent } from '@beepkit/agent';\n", 'an app imports the agent app (bare)'],
     ['beacon/src/planted.ts', "import { GatewayMqtt } from '@beepkit/gateway/mqtt';\n", 'an app imports another app'],
@@ -36,9 +46,9 @@ t.test('lint fails on planted imports against the layers, passes allowed ones', 
     ['firmware-stubs/src/planted.ts', "import { FieldTrial } from '@beepkit/trial/demo';\n", 'the sim imports the trial'],
     ['hil-tests/src/planted.ts', "import { Pseudonym } from '@beepkit/gateway/testing';\n", 'production code imports a test fixture'],
     ['hil-tests/src/planted.ts', "import { FieldTrial } from '@beepkit/trial/demo';\n", 'the HIL suites import the trial'],
-    ['gateway/src/app/planted.ts', "import { Outbox } from '../../../agent/src/outbox/index.ts';\n", 'relative import across workspaces (src)'],
+    ['gateway/src/app/planted.ts', "import { Outbox } from '../../../device-core/src/outbox/index.ts';\n", 'relative import across workspaces (src)'],
     ['agent/test/planted.test.ts', "import { Host } from '../../firmware-stubs/test/fixtures/child.ts';\n", 'relative import across workspaces (test)'],
-    ['bench/planted.ts', "import { ScanPipeline } from '../agent/src/scan/index.ts';\n", 'bench imports a workspace by relative path'],
+    ['bench/planted.ts', "import { ScanPipeline } from '../device-core/src/scan/index.ts';\n", 'bench imports a workspace by relative path'],
   ];
   for (const [file, code, why] of planted) {
     const errors = await layerErrors(eslint, file, code);
@@ -46,12 +56,14 @@ t.test('lint fails on planted imports against the layers, passes allowed ones', 
   }
   const allowed: [file: string, code: string][] = [
     ['agent/src/planted.ts', "import { decodeBlock } from '@beepkit/protocol/ledger';\nimport { x } from '../radio/index.ts';\n"],
-    ['wearable/src/planted.ts', "import { HciRadio } from '@beepkit/agent/radio';\nimport { RadioRunner } from '@beepkit/agent/radio-runner';\n"],
+    ['device-core/src/planted.ts', "import { decodeBlock } from '@beepkit/protocol/ledger';\nimport { x } from '../radio/index.ts';\n"],
+    ['agent/src/planted.ts', "import { HciRadio } from '@beepkit/device-core/radio';\nimport { writeFileAtomic } from '@beepkit/device-core/infra/files';\n"],
+    ['wearable/src/planted.ts', "import { HciRadio } from '@beepkit/device-core/radio';\nimport { RadioRunner } from '@beepkit/device-core/radio-runner';\n"],
     ['gateway/src/planted.ts', "import { AgentMqtt } from '@beepkit/agent/mqtt';\nimport { x } from '@beepkit/gateway/ledger';\n"],
     ['hil-tests/src/planted.ts', "import { Gateway } from '@beepkit/gateway/app';\nimport { Sim } from '@beepkit/firmware-stubs/sim';\n"],
     ['trial/src/planted.ts', "import { spawnAgentChild } from '@beepkit/hil-tests/agent-child';\nimport { Sim } from '@beepkit/firmware-stubs/sim';\n"],
     ['agent/test/planted.test.ts', "import { Host } from '@beepkit/firmware-stubs/testing';\nimport { EmbeddedLedger } from '@beepkit/gateway/ledger';\n"],
-    ['bench/planted.ts', "import { ScanPipeline } from '@beepkit/agent/scan';\nimport { requireTool } from '../scripts/tools.ts';\n"],
+    ['bench/planted.ts', "import { ScanPipeline } from '@beepkit/device-core/scan';\nimport { requireTool } from '../scripts/tools.ts';\n"],
   ];
   for (const [file, code] of allowed) t.same(await layerErrors(eslint, file, code), [], `allowed: ${file}: ${code.trim().replace(/\n/g, ' ')}`);
 });

@@ -6,20 +6,20 @@ import type { Command } from 'commander';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { WearableState } from './state.ts';
 import { WearableResponder } from './responder.ts';
-import { BtsnoopWriter, hciTarget } from '@beepkit/agent/radio';
+import { BtsnoopWriter, hciTarget } from '@beepkit/device-core/radio';
 import { GattPeripheral } from './radio.ts';
 import { WearableRecorder } from './recorder.ts';
 import { ControlServer, controlRequest, DirLock, type ControlHandler } from './control.ts';
 import { PairingWindow } from './pairing-window.ts';
 import { fromHex } from '@beepkit/protocol/bytes';
-import { EncounterLog, loadEncounters } from '@beepkit/agent/encounters';
-import { loadVisits } from '@beepkit/agent/visits';
+import { EncounterLog, loadEncounters } from '@beepkit/device-core/encounters';
+import { loadVisits } from '@beepkit/device-core/visits';
 import { ControlApiClock, clockFromSpec } from '@beepkit/agent/time';
 import { checkClockSpec, type ScenarioClock as AgentClock } from '@beepkit/protocol/clock-spec';
 import type { Logger } from './state.ts';
 import { hostNow } from '@beepkit/protocol/clock';
-import { print } from '@beepkit/agent/infra/cli';
-import { deviceCalibration } from '@beepkit/agent/rssi';
+import { print } from '@beepkit/device-core/infra/cli';
+import { deviceCalibration } from '@beepkit/device-core/rssi';
 
 const fail = (e: unknown): void => {
   const err = isBeepkitError(e) ? e : new BeepkitError('E_IO', String((e as Error)?.message ?? e));

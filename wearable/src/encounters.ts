@@ -8,9 +8,9 @@
  * resending, which the carer absorbs (one encounter per RPI there).
  */
 import { toHex } from '@beepkit/protocol/bytes';
-import { readSealedFile, writeSealedFile } from '@beepkit/agent/keys';
+import { readSealedFile, writeSealedFile } from '@beepkit/device-core/keys';
 import { encounterId } from '@beepkit/protocol/carer';
-import type { Encounter } from '@beepkit/agent/encounters';
+import type { Encounter } from '@beepkit/device-core/encounters';
 
 const MAGIC = new TextEncoder().encode('BKWS1');
 

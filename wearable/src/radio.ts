@@ -1,6 +1,6 @@
 /**
  * The wearable's GATT peripheral: bleno (through the agent's radio port,
- * agent/src/radio/bleno-port.ts, the only module importing it) serves the
+ * device-core/src/radio/bleno-port.ts, the only module importing it) serves the
  * beepkit pairing service and turns each connection into a MessageLink over
  * the message characteristic (writes in, notifications out, fragmented to the
  * negotiated value size). Open characteristics, no link-layer security: the
@@ -24,7 +24,14 @@ import { EventEmitter } from 'node:events';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { encodeAdStructures } from '@beepkit/protocol/frames';
-import { openBleno, type BtsnoopWriter, type GattPeripheralPort, type HciTarget, type LegacyAdvertiser, type PeripheralEvents } from '@beepkit/agent/radio';
+import {
+  openBleno,
+  type BtsnoopWriter,
+  type GattPeripheralPort,
+  type HciTarget,
+  type LegacyAdvertiser,
+  type PeripheralEvents,
+} from '@beepkit/device-core/radio';
 import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type LinkEvents, type MessageLink } from '@beepkit/protocol/carer';
 
 const ADDRESS = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;

@@ -19,11 +19,11 @@ import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { Writer, fromHex, toHex } from '@beepkit/protocol/bytes';
 import { hkdf, taggedHash } from '@beepkit/protocol/crypto';
-import { KeystoreFile, readKeyFile, readSealedFile, writeSealedFile } from '@beepkit/agent/keys';
-import { writeFileAtomic } from '@beepkit/agent/infra/files';
-import { Outbox } from '@beepkit/agent/outbox';
+import { KeystoreFile, readKeyFile, readSealedFile, writeSealedFile } from '@beepkit/device-core/keys';
+import { writeFileAtomic } from '@beepkit/device-core/infra/files';
+import { Outbox } from '@beepkit/device-core/outbox';
 import type { DayKeyMaterial } from '@beepkit/protocol/carer';
-import { loadEncounters, type Encounter } from '@beepkit/agent/encounters';
+import { loadEncounters, type Encounter } from '@beepkit/device-core/encounters';
 import { EncounterShare } from './encounters.ts';
 
 import { silentLogger, type Logger } from '@beepkit/agent/alerts';

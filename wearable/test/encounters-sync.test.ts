@@ -10,7 +10,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { CarerClient, CarerStore } from '@beepkit/agent/carer';
 import { memoryLinkPair } from '@beepkit/protocol/carer';
-import { EncounterLog } from '@beepkit/agent/encounters';
+import { EncounterLog } from '@beepkit/device-core/encounters';
 import { WearableState } from '../src/state.ts';
 import { WearableResponder } from '../src/responder.ts';
 

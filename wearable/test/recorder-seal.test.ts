@@ -10,7 +10,7 @@ import { encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
 import { x25519PublicKey } from '@beepkit/protocol/crypto';
 import { decodeTraceCode, openTraceCode } from '@beepkit/protocol/tracecode';
 import { fromHex } from '@beepkit/protocol/bytes';
-import type { Radio } from '@beepkit/agent/radio';
+import type { Radio } from '@beepkit/device-core/radio';
 import { WearableState } from '../src/state.ts';
 import { WearableRecorder } from '../src/recorder.ts';
 

@@ -8,7 +8,7 @@
 import { dayRisks, CWA_DEFAULTS, type CwaConfig, type RiskLevel } from '../risk/index.ts';
 import { infectionProbability, type Beta, type Material } from '@beepkit/protocol/risk';
 import type { BluetoothExposure, FingerprintMatch, VenueExposure } from '../matching/index.ts';
-import { distanceMeters, DEFAULT_PATH_LOSS, type PathLossModel } from '../rssi/distance.ts';
+import { distanceMeters, DEFAULT_PATH_LOSS, type PathLossModel } from '@beepkit/device-core/rssi';
 
 export type AlertKind = 'fingerprint' | 'bluetooth' | 'venue';
 

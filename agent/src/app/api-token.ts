@@ -9,8 +9,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
-import { checkPrivateFile } from '../keys/index.ts';
-import { writeFileAtomic } from '../infra/files.ts';
+import { checkPrivateFile } from '@beepkit/device-core/keys';
+import { writeFileAtomic } from '@beepkit/device-core/infra/files';
 
 export const API_TOKEN_FILE = 'api-token';
 /** The port the running agent's API is bound to (written at start, removed at stop): with `http.port: 0` the CLI finds it here. */

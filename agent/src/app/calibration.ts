@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
-import { deviceCalibration, loadModelTable, type ReceiverCalibration } from '../rssi/models.ts';
+import { deviceCalibration, loadModelTable, type ReceiverCalibration } from '@beepkit/device-core/rssi';
 import type { AgentConfig } from '../config/index.ts';
-import { writeFileAtomic } from '../infra/files.ts';
+import { writeFileAtomic } from '@beepkit/device-core/infra/files';
 
 export const UNIT_CALIBRATION_FILE = 'calibration.json';
 

@@ -10,9 +10,9 @@ import { mkdir } from 'node:fs/promises';
 import { BeepkitError } from '@beepkit/protocol';
 import type { Logger } from '../alerts/logger.ts';
 import type { AgentConfig } from '../config/index.ts';
-import { Outbox } from '../outbox/index.ts';
-import { GattCentral } from '../radio/gatt-central.ts';
-import type { GattCentralPort, Radio } from '../radio/index.ts';
+import { Outbox } from '@beepkit/device-core/outbox';
+import { GattCentral } from '@beepkit/device-core/radio';
+import type { GattCentralPort, Radio } from '@beepkit/device-core/radio';
 import * as input from './carer-input.ts';
 import { CarerService, handToOutbox, type CarerStore, type SyncResult, type WearableProxy, type WearableRecord } from '../carer/index.ts';
 

@@ -1,6 +1,6 @@
 export * from './agent.ts';
 export * from './ports.ts';
-export * from './radio-runner.ts';
+export * from '@beepkit/device-core/radio-runner';
 export * from './storage.ts';
 export * from './network.ts';
 export * from './clock.ts';

@@ -8,7 +8,7 @@ import type { CaRequestSigner, EvidenceBundle } from '../trust/index.ts';
 import type { Logger } from '../alerts/logger.ts';
 import type { Alert } from '../alerts/index.ts';
 import type { AgentConfig } from '../config/index.ts';
-import type { Outbox } from '../outbox/index.ts';
+import type { Outbox } from '@beepkit/device-core/outbox';
 import type { EncounterLike, OwnPrefix, VisitLike } from '../matching/index.ts';
 import type { SharedRecord } from '../follow/shared.ts';
 import type { AlertSink } from '../alerts/index.ts';

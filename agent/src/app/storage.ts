@@ -9,9 +9,9 @@ import { randomBytes, scryptSync } from 'node:crypto';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { hkdf } from '@beepkit/protocol/crypto';
-import { checkPrivateFile, readKeyFile, type KeystoreSecret } from '../keys/index.ts';
-import { writeFileAtomic } from '../infra/files.ts';
-import { loadSealedJson, saveSealedJson } from '../keys/sealed-json.ts';
+import { checkPrivateFile, readKeyFile, type KeystoreSecret } from '@beepkit/device-core/keys';
+import { writeFileAtomic } from '@beepkit/device-core/infra/files';
+import { loadSealedJson, saveSealedJson } from '@beepkit/device-core/keys';
 import type { AgentConfig } from '../config/index.ts';
 import { emptyShared, mergeShared, type SharedRecord } from '../follow/shared.ts';
 

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BeepkitError, Reader, Writer } from '@beepkit/protocol';
-import { writeFileAtomic } from '../infra/files.ts';
+import { writeFileAtomic } from '@beepkit/device-core/infra/files';
 
 const VERSION = 1;
 

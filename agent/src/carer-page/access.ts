@@ -18,8 +18,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BeepkitError } from '@beepkit/protocol';
-import { checkPrivateFile } from '../keys/index.ts';
-import { writeFileAtomic } from '../infra/files.ts';
+import { checkPrivateFile } from '@beepkit/device-core/keys';
+import { writeFileAtomic } from '@beepkit/device-core/infra/files';
 
 export const CARER_TOKEN_FILE = 'carer-token';
 export const KIT_CERT_FILE = 'carer-page.crt';

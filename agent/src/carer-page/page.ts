@@ -14,7 +14,7 @@ import type http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { BeepkitError } from '@beepkit/protocol';
-import { errorCodeOf, httpStatusOf, readJson } from '../infra/http.ts';
+import { errorCodeOf, httpStatusOf, readJson } from '@beepkit/device-core/infra/http';
 import { carerTokenMatches } from './access.ts';
 import { agoPhrase, alertSentence } from './words.ts';
 import type { CarerAlertLog } from './alert-log.ts';

@@ -18,7 +18,7 @@ import { secretOf, storageKey } from '../app/storage.ts';
 import { CarerStore } from './store.ts';
 import { CarerClient } from './client.ts';
 import { apiTarget, callAgent, type ApiTarget } from '../app/api-client.ts';
-import { print } from '../infra/cli.ts';
+import { print } from '@beepkit/device-core/infra/cli';
 import { readApiPort } from '../app/api-token.ts';
 import { ensureCarerToken, ensureKitCertificate, kitNames } from '../carer-page/index.ts';
 

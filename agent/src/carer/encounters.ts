@@ -13,8 +13,8 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { Reader, Writer } from '@beepkit/protocol/bytes';
-import { readSealedFile, writeSealedFile } from '../keys/index.ts';
-import type { Encounter } from '../encounters/index.ts';
+import { readSealedFile, writeSealedFile } from '@beepkit/device-core/keys';
+import type { Encounter } from '@beepkit/device-core/encounters';
 import { mergeEncounters, readEncounter, writeEncounter } from '@beepkit/protocol/carer';
 
 const MAGIC = new TextEncoder().encode('BKCE1');

@@ -8,7 +8,7 @@
  */
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { fromHex } from '@beepkit/protocol/bytes';
-import type { Outbox, AppendResult } from '../outbox/index.ts';
+import type { Outbox, AppendResult } from '@beepkit/device-core/outbox';
 import { OwnFingerprints, matchFingerprints, type EndorsedTek, type FingerprintBlock, type OwnPrefix } from '../matching/index.ts';
 import { assessExposure, fingerprintAlerts, type Alert, type AlertOptions } from '../alerts/index.ts';
 import type { CarerStore } from './store.ts';

@@ -3,6 +3,6 @@ export * from './store.ts';
 export * from './encounters.ts';
 export * from './client.ts';
 export * from './expose.ts';
-export { GattCentral } from '../radio/gatt-central.ts';
+export { GattCentral } from '@beepkit/device-core/radio';
 export * from './proxy.ts';
 export * from './service.ts';

@@ -16,7 +16,7 @@ import { fromHex } from '@beepkit/protocol/bytes';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
 import { AlertDispatcher, alertKey, type AlertSink } from '../alerts/index.ts';
-import { Outbox } from '../outbox/index.ts';
+import { Outbox } from '@beepkit/device-core/outbox';
 import { CaClient, CertStore, type StoredCertificate } from '../ca-client/index.ts';
 import { Uplink, type UplinkOptions, type UplinkTransport } from '../uplink/index.ts';
 import { decodeEntry, type VerifiedBlock } from '../follow/index.ts';

@@ -11,7 +11,7 @@ import { unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
-import { readSealedFile, writeSealedFile } from '../keys/index.ts';
+import { readSealedFile, writeSealedFile } from '@beepkit/device-core/keys';
 import type { DayKeyMaterial } from '@beepkit/protocol/carer';
 import { WearableEncounterStore } from './encounters.ts';
 

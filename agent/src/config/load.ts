@@ -7,8 +7,8 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { readYamlFile } from '../infra/yaml.ts';
-import { loadModelTable } from '../rssi/models.ts';
+import { readYamlFile } from '@beepkit/device-core/infra/yaml';
+import { loadModelTable } from '@beepkit/device-core/rssi';
 import { DEFAULT_CONFIG, OPAQUE, OPTIONAL, fail, isObj, validate, type AgentConfig } from './schema.ts';
 
 type Obj = Record<string, unknown>;

@@ -55,7 +55,7 @@ export interface AgentConfig {
      * correction, and the TX power its AEM announces (the model's calibrated value, or radio.txPower).
      */
     model?: string;
-    /** Another version of the calibration table (CSV); default the shipped agent/data/calibration table. */
+    /** Another version of the calibration table (CSV); default the shipped device-core/data/calibration table. */
     calibrationTable?: string;
     /**
      * TX power, dBm: with radio.model, announced in the EN metadata (default the model's calibrated value);

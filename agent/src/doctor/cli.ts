@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { BeepkitError } from '@beepkit/protocol';
 import { hostNow } from '@beepkit/protocol/clock';
-import { fail } from '../infra/cli.ts';
+import { fail } from '@beepkit/device-core/infra/cli';
 import type { Check } from './check.ts';
 import { doctorAgent, type DoctorOptions } from './run.ts';
 import { doctorBeacon, doctorWearable, kindOf } from './kits.ts';

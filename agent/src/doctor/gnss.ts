@@ -4,7 +4,7 @@
  * at its arrival is the clock check's GNSS offset.
  */
 import { existsSync } from 'node:fs';
-import { createGnssSource, type GnssFix, type GnssSource } from '../gnss/index.ts';
+import { createGnssSource, type GnssFix, type GnssSource } from '@beepkit/device-core/gnss';
 import type { AgentConfig } from '../config/index.ts';
 import { failed, pass, seconds, within, type Verdict } from './check.ts';
 

@@ -10,7 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
-import { hciTarget } from '../radio/index.ts';
+import { hciTarget } from '@beepkit/device-core/radio';
 import { Budget, failed, pass, timed, type Check, type Verdict } from './check.ts';
 import { probeRadio } from './radio.ts';
 import { checkClock } from './clock.ts';

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { fromHex } from '@beepkit/protocol';
 import { decodeCertificate, verifyCertificate } from '@beepkit/protocol/cert';
 import { decodeTraceCode } from '@beepkit/protocol/tracecode';
-import { platformReport, type PlatformReport } from '../infra/native.ts';
-import { KeystoreFile, type KeystoreSecret } from '../keys/index.ts';
+import { platformReport, type PlatformReport } from '@beepkit/device-core/infra/native';
+import { KeystoreFile, type KeystoreSecret } from '@beepkit/device-core/keys';
 import { decodeStored } from '../ca-client/index.ts';
-import { Outbox } from '../outbox/index.ts';
+import { Outbox } from '@beepkit/device-core/outbox';
 import { CarerStore } from '../carer/store.ts';
 import { errorText, failed, pass, seconds, utc, type Verdict } from './check.ts';
 

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { HciRadio, type ControllerVersion, type HciTarget } from '../radio/index.ts';
+import { HciRadio, type ControllerVersion, type HciTarget } from '@beepkit/device-core/radio';
 import { errorText, failed, pass, within, type Verdict } from './check.ts';
 
 export interface RadioProbeOptions {

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { BeepkitError, Reader, Writer } from '@beepkit/protocol';
 import { HASH_SIZE } from '@beepkit/protocol/merkle';
-import { writeFileAtomic } from '../infra/files.ts';
+import { writeFileAtomic } from '@beepkit/device-core/infra/files';
 import { genesisCursor, type ChainCursor } from './verify.ts';
 
 export function encodeCursor(c: ChainCursor): Uint8Array {

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BeepkitError } from '@beepkit/protocol';
 import { checkRequest, type GuardPolicy, type Refusal } from './guard.ts';
-import { errorCodeOf, httpStatusOf, readJson } from '../infra/http.ts';
+import { errorCodeOf, httpStatusOf, readJson } from '@beepkit/device-core/infra/http';
 
 export interface HealthHandlers {
   health(): { ok: boolean; detail: Record<string, unknown> };

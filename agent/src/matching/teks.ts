@@ -10,7 +10,7 @@ import { Set16 } from './set16.ts';
 import { DAY_MS } from './fingerprints.ts';
 import { deriveRpisForKeys } from '@beepkit/protocol/rpi';
 
-/** Structural subset of agent/src/encounters ExposureWindow. */
+/** Structural subset of device-core/src/encounters ExposureWindow. */
 export interface WindowLike {
   start: number;
   end: number;
@@ -19,7 +19,7 @@ export interface WindowLike {
   msByBucket: number[];
 }
 
-/** Structural subset of agent/src/encounters Encounter. */
+/** Structural subset of device-core/src/encounters Encounter. */
 export interface EncounterLike {
   rpi: string;
   firstSeen: number;

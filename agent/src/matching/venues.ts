@@ -5,7 +5,7 @@
  */
 import { DAY_MS, type RiskLevel } from './fingerprints.ts';
 
-/** Structural subset of agent/src/visits Visit (an open visit has no exit yet). */
+/** Structural subset of device-core/src/visits Visit (an open visit has no exit yet). */
 export interface VisitLike {
   /** Venue id, hex. */
   venueId: string;

@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
-import { loadModelTable } from '../rssi/models.ts';
-import { thresholdDb } from './estimator.ts';
+import { loadModelTable } from '@beepkit/device-core/rssi';
+import { thresholdDb } from '@beepkit/device-core/proximity';
 import { parseTrace } from './trace.ts';
 import { replay } from './replay.ts';
 

@@ -1,3 +1,2 @@
-export * from './estimator.ts';
 export * from './trace.ts';
 export * from './replay.ts';

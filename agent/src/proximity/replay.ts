@@ -7,12 +7,12 @@
 import { createHash } from 'node:crypto';
 import { encodeAdvert } from '@beepkit/protocol/frames';
 import { toHex } from '@beepkit/protocol/bytes';
-import { ScanPipeline } from '../scan/pipeline.ts';
-import { EncounterLog } from '../encounters/log.ts';
+import { ScanPipeline } from '@beepkit/device-core/scan';
+import { EncounterLog } from '@beepkit/device-core/encounters';
 import { dayRisks, CWA_DEFAULTS } from '../risk/cwa.ts';
-import { loadModelTable, type ModelTable } from '../rssi/models.ts';
+import { loadModelTable, type ModelTable } from '@beepkit/device-core/rssi';
 import type { TraceRow } from './trace.ts';
-import type { ProximityConfig } from './estimator.ts';
+import type { ProximityConfig } from '@beepkit/device-core/proximity';
 
 export interface RowResult {
   row: number;

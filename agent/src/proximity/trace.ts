@@ -6,7 +6,7 @@
  * its line number; nothing is dropped.
  */
 import { BeepkitError } from '@beepkit/protocol';
-import { splitCsvLine } from '../rssi/models.ts';
+import { splitCsvLine } from '@beepkit/device-core/rssi';
 
 export class TraceError extends BeepkitError {
   constructor(

@@ -3,9 +3,9 @@
  * others) and their fusion: inverse-variance weighted mean in a local
  * tangent plane. Pure, time injected.
  */
-import type { VenueObservation, VenueRegistry } from '../scan/types.ts';
+import type { VenueObservation, VenueRegistry } from '@beepkit/device-core/scan';
 
-/** The fields of agent/src/gnss GnssFix that trust uses (structural, so any GnssFix fits). */
+/** The fields of device-core/src/gnss GnssFix that trust uses (structural, so any GnssFix fits). */
 export interface GnssFixLike {
   source: string;
   usable: boolean;

@@ -6,7 +6,7 @@
  */
 import type { CaRequest, CaRequestBody, GnssSummary, VenueObservation as WireVenueObservation } from '@beepkit/protocol/wire';
 import { caRequestSigningBytes } from '@beepkit/protocol/wire';
-import type { VenueObservation, VenueRegistry } from '../scan/types.ts';
+import type { VenueObservation, VenueRegistry } from '@beepkit/device-core/scan';
 import { distanceM, fuse, gnssToFix, venueToFix, type FusedLocation, type GnssFixLike, type LocationFix } from './fusion.ts';
 
 export type TrustReason =

@@ -30,9 +30,9 @@ import { sha256 } from '@beepkit/protocol/merkle';
 import { decodeBatch, recordHash, signBatch } from '@beepkit/protocol/tracecode';
 import { CORRELATION_ID_BYTES, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
 import { silentLogger, type Logger } from '../alerts/logger.ts';
-import { writeFileAtomic } from '../infra/files.ts';
-import { jitteredBackoffMs, type BackoffOptions } from '../infra/backoff.ts';
-import type { Batch, Outbox } from '../outbox/index.ts';
+import { writeFileAtomic } from '@beepkit/device-core/infra/files';
+import { jitteredBackoffMs, type BackoffOptions } from '@beepkit/device-core/infra/backoff';
+import type { Batch, Outbox } from '@beepkit/device-core/outbox';
 import { verifyReceipt } from './receipt.ts';
 
 /** The uplink's retry backoff: 500 ms doubling to 60 s. */

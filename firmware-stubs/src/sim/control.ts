@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { FAULT_KINDS, type FaultKind } from '../scenario/schema.ts';
 import type { SimView } from './types.ts';
-import { readJson as readJsonBody } from '@beepkit/agent/infra/http';
+import { readJson as readJsonBody } from '@beepkit/device-core/infra/http';
 
 const MAX_BODY = 16 * 1024;
 

@@ -3,19 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createLogger } from '@beepkit/agent/infra/log';
+import { createLogger } from '@beepkit/device-core/infra/log';
 import { BeepkitError, fromHex, toHex } from '@beepkit/protocol';
 import { issueCertificate, keyId } from '@beepkit/protocol/cert';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
 import { loadOrCreateKeys } from '../ca/keys.ts';
-import { writeFileAtomicSync } from '@beepkit/agent/infra/files';
+import { writeFileAtomicSync } from '@beepkit/device-core/infra/files';
 import { VenueRegistry } from '../ca/registry.ts';
 import { checkClockSpec, clockFromSpec } from './clock.ts';
 import { loadConfig } from './config.ts';
 import { addDevice, listDevices, revokeDevice } from './devices.ts';
 import { Gateway } from './gateway.ts';
 import { hostNow } from '@beepkit/protocol/clock';
-import { fail, print } from '@beepkit/agent/infra/cli';
+import { fail, print } from '@beepkit/device-core/infra/cli';
 import { registerAnchor } from '../anchor/cli.ts';
 
 /** Certificates issued here start this far in the past: the clock skew allowed between the gateway and the machine that uses them. */

@@ -8,7 +8,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { BeepkitError } from '@beepkit/protocol';
-import { readYamlFile } from '@beepkit/agent/infra/yaml';
+import { readYamlFile } from '@beepkit/device-core/infra/yaml';
 import { checkClockSpec, type ClockSpec } from './clock.ts';
 import { DEFAULT_BROKER_LIMITS, type BrokerLimits } from '../broker/limits.ts';
 

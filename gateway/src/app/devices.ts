@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { BeepkitError } from '@beepkit/protocol';
 import { isDeviceId } from '@beepkit/protocol/wire';
 import { hashPassword, isValidUsername } from '../broker/auth.ts';
-import { writeFileAtomicSync as writeFileAtomic } from '@beepkit/agent/infra/files';
+import { writeFileAtomicSync as writeFileAtomic } from '@beepkit/device-core/infra/files';
 
 /** The credentials document `device add --out` writes (0600): what the device's `broker.*` settings need. */
 export interface DeviceCredentials {

@@ -16,7 +16,7 @@ import { BeepkitError } from '@beepkit/protocol';
 import { keyId } from '@beepkit/protocol/cert';
 import { Ed25519Signer, X25519Key } from '@beepkit/protocol/crypto';
 import { readSecretMode } from './perm.ts';
-import { writeFileAtomicSync } from '@beepkit/agent/infra/files';
+import { writeFileAtomicSync } from '@beepkit/device-core/infra/files';
 
 export interface GatewayKeys {
   ca: Ed25519Signer;

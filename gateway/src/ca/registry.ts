@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { BeepkitError, fromHex, toHex } from '@beepkit/protocol';
 import { VENUE_ID_BYTES, VENUE_KEY_BYTES } from '@beepkit/protocol/frames';
 import { readSecretMode } from './perm.ts';
-import { writeFileAtomicSync } from '@beepkit/agent/infra/files';
+import { writeFileAtomicSync } from '@beepkit/device-core/infra/files';
 import { hostNow } from '@beepkit/protocol/clock';
 
 export interface Venue {

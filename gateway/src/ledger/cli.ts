@@ -7,7 +7,7 @@ import { verifyLedgerDir } from './verify.ts';
 import { verifyAnchors } from '../anchor/verify.ts';
 import { randomBytes } from 'node:crypto';
 import { CHAINS, type ChainName } from '@beepkit/protocol/ledger';
-import { fail, print } from '@beepkit/agent/infra/cli';
+import { fail, print } from '@beepkit/device-core/infra/cli';
 import { countShards, openShardsReadOnly } from '../solver/shards.ts';
 
 function chainOf(s: string | undefined): ChainName[] {

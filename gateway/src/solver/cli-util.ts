@@ -1,7 +1,7 @@
 /** Small helpers shared by the solving CLIs (diagnose, solver, venue, risk). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BeepkitError, fromHex } from '@beepkit/protocol';
-import { fail } from '@beepkit/agent/infra/cli';
+import { fail } from '@beepkit/device-core/infra/cli';
 
 export { fail };
 

@@ -13,7 +13,7 @@ import { toHex } from '@beepkit/protocol/bytes';
 import { fingerprint } from '@beepkit/protocol/tracecode';
 import { encodeNotificationEntry } from '@beepkit/protocol/endorse';
 import { storageKey } from '@beepkit/agent/app';
-import { readKeyFile } from '@beepkit/agent/keys';
+import { readKeyFile } from '@beepkit/device-core/keys';
 import { CarerStore, wearablePrefixes } from '@beepkit/agent/carer';
 import { agentApi, pairThroughAgent, wearableScans, WearableProcess, VISIT_ENTER_WINDOW_MS, VISIT_EXIT_AFTER_MS, type WearableSetup } from '../wearable.ts';
 import { runBeepkit, type RigAgent } from '../hil/agents.ts';

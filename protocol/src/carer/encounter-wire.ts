@@ -1,7 +1,7 @@
 /**
  * The wearable's EN encounters on the carer channel (pure codecs).
  *
- * One encounter (an RPI the wearable heard; WireEncounter, the shape of agent/src/encounters Encounter):
+ * One encounter (an RPI the wearable heard; WireEncounter, the shape of device-core/src/encounters Encounter):
  *   16 rpi | 4 aem | u64 firstSeen | u64 lastSeen | u32 samples | f64 minAttenuation | f64 sumAttenuation
  *   | u8 n × window (u64 start | u64 end | u32 samples | f64 minAttenuation | f64 sumAttenuation | u8 m × u32 ms per bucket)
  * Times are Unix ms. At most MAX_WIRE_WINDOWS windows travel per encounter (the newest; an RPI
@@ -26,7 +26,7 @@ export interface WireWindow {
   msByBucket: number[];
 }
 
-/** An encounter as it travels (rpi and aem lowercase hex); the agent's Encounter (agent/src/encounters/log.ts) extends it. */
+/** An encounter as it travels (rpi and aem lowercase hex); the agent's Encounter (device-core/src/encounters/log.ts) extends it. */
 export interface WireEncounter {
   rpi: string;
   aem: string;

@@ -16,7 +16,7 @@
  * positions or prefixes. `counts.seal` counts TraceCodes sealed, `counts.open`
  * stays opened, the other keys decisions by reason.
  */
-import { silentLogger, type Logger } from '../alerts/logger.ts';
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import type { Geodata } from '@beepkit/protocol/geodata';
 import {
   DAY_MS,

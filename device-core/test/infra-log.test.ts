@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createLogger } from '@beepkit/agent/infra/log';
+import { createLogger } from '@beepkit/device-core/infra/log';
 
 // the CLIs' one pino logger (agent, gateway): service name, level, listed fields never written
 t.test('createLogger: JSON lines with svc, below-level lines dropped, redacted fields removed', async (t) => {

@@ -9,7 +9,7 @@
 import { Writer } from '@beepkit/protocol/bytes';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { recordHash } from '@beepkit/protocol/tracecode';
-import { silentLogger, type Logger } from '../alerts/logger.ts';
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import { AppendFile } from './file.ts';
 import { FLAG_ENCRYPTED, FRAME_OVERHEAD } from './frame.ts';
 import { decodeRecord, encodeRecord, recordSize, Sealer, type OutboxRecord } from './records.ts';

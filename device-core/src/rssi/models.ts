@@ -1,6 +1,6 @@
 /**
  * Per-model Exposure Notification calibration as versioned data: Google's
- * table (agent/data/calibration/, CC BY 4.0 via microG, NOTICE.md there),
+ * table (device-core/data/calibration/, CC BY 4.0 via microG, NOTICE.md there),
  * loaded by the agent, the wearable and the tools. Attenuation follows the EN
  * definition: TX (the transmitter's announced power, i.e. its model's
  * tx_power_correction) − (RSSI + the receiver model's rssi_correction).

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/agent/infra/backoff';
+import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/device-core/infra/backoff';
 
 // the one backoff formula of the MQTT clients (agent, gateway) and the uplink
 t.test('jitteredBackoffMs: half to whole ceiling, doubling to the cap, defaults for what is left out', async (t) => {

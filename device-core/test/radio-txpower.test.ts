@@ -8,7 +8,7 @@
 import t from 'tap';
 import { decryptAem, encodeMetadata, enIntervalNumber, formatBleAddress, intervalIds } from '@beepkit/protocol/rpi';
 import { decodeAdvert } from '@beepkit/protocol/frames';
-import { RadioRunner } from '../src/app/radio-runner.ts';
+import { RadioRunner } from '../src/radio/runner.ts';
 import { MemoryRadio } from '../src/radio/index.ts';
 
 const TEK = new Uint8Array(16).fill(7);

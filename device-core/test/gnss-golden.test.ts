@@ -7,7 +7,7 @@ import { shortDir } from '@beepkit/firmware-stubs/paths';
 import path from 'node:path';
 import { readChk, compareWithChk } from '@beepkit/protocol/nmea';
 import { GnssEmulator } from '@beepkit/firmware-stubs/gnss';
-import { SerialGnssSource, type GnssFix, type GnssStateChange } from '@beepkit/agent/gnss';
+import { SerialGnssSource, type GnssFix, type GnssStateChange } from '@beepkit/device-core/gnss';
 import { until, once } from './gnss-helpers.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 

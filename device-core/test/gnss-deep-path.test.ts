@@ -10,7 +10,7 @@ import { GnssEmulator } from '@beepkit/firmware-stubs/gnss';
 import { Sim } from '@beepkit/firmware-stubs/sim';
 import { parseScenario } from '@beepkit/firmware-stubs/scenario';
 import { PATH_LIMITS, shortDir } from '@beepkit/firmware-stubs/paths';
-import { GpsdGnssSource, type GnssFix } from '@beepkit/agent/gnss';
+import { GpsdGnssSource, type GnssFix } from '@beepkit/device-core/gnss';
 import { hostNow } from '@beepkit/protocol/clock';
 import { once, startGpsd } from './gnss-helpers.ts';
 import { missing } from '../../scripts/tools.ts';

@@ -6,7 +6,7 @@
 import { isBeepkitError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
 import { decodeAdvert, slotOf, verifyVenueFrame, DEFAULT_SLOT_SECONDS, DEFAULT_SLOT_WINDOW, type Advert, type AdvertKind } from '@beepkit/protocol/frames';
-import { silentLogger, type Logger } from '../alerts/logger.ts';
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import { RssiFilter, type RssiFilterConfig } from '../rssi/filters.ts';
 import type { EncounterLog } from '../encounters/log.ts';
 import { ProximityEstimator, proximityConfig, type ProximityConfig } from '../proximity/estimator.ts';

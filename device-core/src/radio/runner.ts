@@ -8,8 +8,8 @@
  */
 import { intervalIds, encodeMetadata, enIntervalNumber, formatBleAddress } from '@beepkit/protocol/rpi';
 import { isBeepkitError } from '@beepkit/protocol';
-import { silentLogger, type Logger } from '../alerts/logger.ts';
-import { advertiseEn, type Radio, type RadioPower, type ScanOptions } from '../radio/index.ts';
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
+import { advertiseEn, type Radio, type RadioPower, type ScanOptions } from './index.ts';
 
 export const EN_INTERVAL_MS = 600_000;
 

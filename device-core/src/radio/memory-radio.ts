@@ -7,7 +7,7 @@
  * the RSSI the air's `rssi` option gives for that pair. `intervalMs: 0` turns
  * the air's timer off: `tick()` then delivers one round, for tests that step.
  *
- * It keeps the Radio contract the real HciRadio keeps (agent/test/radio-contract.ts
+ * It keeps the Radio contract the real HciRadio keeps (device-core/test/radio-contract.ts
  * runs the same suite against both): adverts only inside a scan window, the
  * duty cycle, legacy data of at most 31 bytes (E_RANGE), the random address
  * set with an advert (E_FORMAT for a malformed one) and kept for the next,

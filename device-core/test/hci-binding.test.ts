@@ -1,5 +1,5 @@
 import t from 'tap';
-import { hciBindingOptions, hciTarget } from '@beepkit/agent/radio';
+import { hciBindingOptions, hciTarget } from '@beepkit/device-core/radio';
 
 // the one place noble/bleno binding options are built (the agent's radio, the GATT central, the wearable)
 t.test('hciBindingOptions: UART with and without a baud rate, a native HCI index', async (t) => {

@@ -24,7 +24,7 @@ import {
   type KeystoreState,
   type ScryptParams,
 } from '@beepkit/protocol/keys';
-import { silentLogger, type Logger } from '../alerts/logger.ts';
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import { hostNow } from '@beepkit/protocol/clock';
 
 export type KeystoreSecret = { passphrase: string; scrypt?: ScryptParams } | { keyFile: string };
@@ -186,3 +186,4 @@ export class KeystoreFile {
     return run;
   }
 }
+export { loadSealedJson, saveSealedJson } from './sealed-json.ts';

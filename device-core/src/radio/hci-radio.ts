@@ -14,7 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol';
-import { silentLogger, type Logger } from '../alerts/logger.ts';
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import type { AdvertEvent } from '../scan/types.ts';
 import { GattCentral } from './gatt-central.ts';
 import {

@@ -5,7 +5,7 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GnssEmulator } from '@beepkit/firmware-stubs/gnss';
-import { SerialGnssSource, ReplayGnssSource, GpsdGnssSource, createGnssSource, type GnssFix, type GnssStateChange } from '@beepkit/agent/gnss';
+import { SerialGnssSource, ReplayGnssSource, GpsdGnssSource, createGnssSource, type GnssFix, type GnssStateChange } from '@beepkit/device-core/gnss';
 import { encodeSentence } from '@beepkit/protocol/nmea';
 import { once, startGpsd, until } from './gnss-helpers.ts';
 import { missing } from '../../scripts/tools.ts';

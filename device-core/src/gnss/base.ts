@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { NmeaLineDecoder, type NmeaFix } from '@beepkit/protocol/nmea';
-import { silentLogger, type Logger } from '../alerts/logger.ts';
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import type { GnssFix, GnssSource, GnssSourceEvents, GnssSourceKind, GnssState } from './types.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
