@@ -12,12 +12,12 @@
  * Replies on `dev/<id>/reply` are decoded and routed by correlation id to
  * `request()` callers; other replies are emitted as 'reply'.
  */
-import { StateEmitter } from '@beepkit/device-core/infra/lifecycle';
+import { StateEmitter, endGracefully } from '@beepkit/device-core/infra/lifecycle';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { BeepkitError, toHex } from '@beepkit/protocol';
 import { CORRELATION_ID_BYTES, decodeMessage, encodeMessage, offlineWill, topics, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
 import { silentLogger, type Logger } from './alerts/logger.ts';
-import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/device-core/infra/backoff';
+import { MQTT_RECONNECT_BACKOFF, RetryTimer } from '@beepkit/device-core/infra/backoff';
 
 export type AgentMqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type TopicHandler = (topic: string, payload: Uint8Array) => void | Promise<void>;
@@ -53,12 +53,10 @@ interface Waiter {
 export class AgentMqtt extends StateEmitter<AgentMqttState> {
   readonly #o: AgentMqttOptions;
   readonly #log: Logger;
-  readonly #random: () => number;
+  readonly #retry: RetryTimer;
   readonly #filters = new Map<string, TopicHandler>();
   readonly #waiters = new Map<string, Waiter>();
   #client?: MqttClient;
-  #attempt = 0;
-  #timer?: NodeJS.Timeout;
   #sessionPresent = false;
   readonly counters = { connects: 0, disconnects: 0, received: 0, replies: 0, unmatchedReplies: 0, badReplies: 0, published: 0, handlerErrors: 0 };
 
@@ -66,7 +64,7 @@ export class AgentMqtt extends StateEmitter<AgentMqttState> {
     super('idle', 'AgentMqtt');
     this.#o = opts;
     this.#log = opts.logger ?? silentLogger;
-    this.#random = opts.random ?? Math.random;
+    this.#retry = new RetryTimer(opts.backoff, MQTT_RECONNECT_BACKOFF, opts.random ?? Math.random);
     this.#filters.set(topics.reply(opts.deviceId), (_t, p) => this.#onReply(p));
   }
 
@@ -173,14 +171,8 @@ export class AgentMqtt extends StateEmitter<AgentMqttState> {
     const client = this.#client;
     if (!client || this.state === 'stopped') return;
     this.setState('stopped');
-    clearTimeout(this.#timer);
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => client.end(true, {}, () => resolve()), 2000);
-      client.end(false, {}, () => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    this.#retry.cancel();
+    await endGracefully(client, 2000);
     const err = new BeepkitError('E_STOPPED', 'mqtt stopped');
     for (const w of this.#waiters.values()) {
       clearTimeout(w.timer);
@@ -190,7 +182,7 @@ export class AgentMqtt extends StateEmitter<AgentMqttState> {
   }
 
   async #onConnect(sessionPresent: boolean): Promise<void> {
-    this.#attempt = 0;
+    this.#retry.reset();
     this.counters.connects++;
     try {
       // every connect: a broker that lost our session (restart without persistence) needs them again,
@@ -272,13 +264,10 @@ export class AgentMqtt extends StateEmitter<AgentMqttState> {
     if (this.state === 'connected') this.counters.disconnects++;
     if (this.state === 'stopped') return;
     this.setState('reconnecting');
-    clearTimeout(this.#timer);
-    const delay = Math.round(jitteredBackoffMs(this.#attempt, this.#o.backoff, MQTT_RECONNECT_BACKOFF, this.#random));
-    this.#attempt++;
-    this.#timer = setTimeout(() => {
+    this.#retry.schedule(() => {
       if (this.state === 'stopped' || !this.#client) return;
       this.setState('connecting');
       this.#client.reconnect();
-    }, delay);
+    });
   }
 }

@@ -133,7 +133,7 @@ export function register(program: Command): void {
         });
         await daemon.stop();
         await btsnoop?.close();
-        h.server.close();
+        await h.close();
         process.exit(0);
       } catch (e) {
         fail(e);

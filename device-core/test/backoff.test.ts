@@ -1,5 +1,5 @@
 import t from 'tap';
-import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/device-core/infra/backoff';
+import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF, RetryTimer } from '@beepkit/device-core/infra/backoff';
 
 // the one backoff formula of the MQTT clients (agent, gateway) and the uplink
 t.test('jitteredBackoffMs: half to whole ceiling, doubling to the cap, defaults for what is left out', async (t) => {
@@ -39,4 +39,38 @@ t.test('jitteredBackoffMs: half to whole ceiling, doubling to the cap, defaults 
     150,
     'maxMs given',
   );
+});
+
+t.test('RetryTimer: one pending retry, delays doubling until reset, nothing after cancel', async (t) => {
+  const r = new RetryTimer({ initialMs: 4, maxMs: 16 }, MQTT_RECONNECT_BACKOFF, () => 0);
+  const ran: number[] = [];
+  t.equal(
+    r.schedule(() => ran.push(1)),
+    2,
+  );
+  const second = new Promise<void>((res) =>
+    t.equal(
+      r.schedule(() => (ran.push(2), res())),
+      4,
+      'the second replaces the first',
+    ),
+  );
+  await second;
+  t.same(ran, [2], 'only the latest ran (the first was due earlier)');
+  t.equal(
+    r.schedule(() => ran.push(3)),
+    8,
+  );
+  r.cancel();
+  r.reset();
+  t.equal(
+    r.schedule(() => ran.push(4)),
+    2,
+    'after reset the first delay again',
+  );
+  r.cancel();
+  // a later timer, due after both cancelled ones (8 and 2 ms)
+  const later = new RetryTimer({ initialMs: 40, maxMs: 40 }, MQTT_RECONNECT_BACKOFF, () => 0);
+  await new Promise<void>((res) => later.schedule(res));
+  t.same(ran, [2], 'a cancelled retry never runs');
 });

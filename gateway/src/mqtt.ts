@@ -26,11 +26,11 @@
  * outstanding (MQTT.js would silently drop messages past 65 535 in flight);
  * further calls wait for a slot.
  */
-import { StateEmitter } from '@beepkit/device-core/infra/lifecycle';
+import { StateEmitter, endGracefully } from '@beepkit/device-core/infra/lifecycle';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from './broker/log.ts';
-import { jitteredBackoffMs, MQTT_RECONNECT_BACKOFF } from '@beepkit/device-core/infra/backoff';
+import { MQTT_RECONNECT_BACKOFF, RetryTimer } from '@beepkit/device-core/infra/backoff';
 
 export type MqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type QoS = 0 | 1;
@@ -89,11 +89,9 @@ interface Waiter {
 export class GatewayMqtt extends StateEmitter<MqttState> {
   readonly #o: GatewayMqttOptions;
   readonly #log: Logger;
-  readonly #random: () => number;
+  readonly #retry: RetryTimer;
   #client?: MqttClient;
   #generation = 0;
-  #attempt = 0;
-  #timer?: NodeJS.Timeout;
   #handler?: InboundHandler;
   #held?: { packet: IPublishPacket; cb: (err?: Error) => void };
   #ackQueue: PendingAck[] = [];
@@ -120,7 +118,7 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
     super('idle', 'GatewayMqtt');
     this.#o = opts;
     this.#log = opts.logger ?? silentLogger;
-    this.#random = opts.random ?? Math.random;
+    this.#retry = new RetryTimer(opts.backoff, MQTT_RECONNECT_BACKOFF, opts.random ?? Math.random);
   }
 
   /** Whether the broker resumed a stored session on the last connect. */
@@ -161,7 +159,7 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
     this.#interceptPubacks(client);
     client.on('connect', (connack) => {
       this.#generation++;
-      this.#attempt = 0;
+      this.#retry.reset();
       this.#sessionPresent = connack.sessionPresent;
       this.counters.connects++;
       this.setState('connected');
@@ -210,15 +208,9 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
     const client = this.#client;
     if (!client || this.state === 'stopped') return;
     this.setState('stopped');
-    clearTimeout(this.#timer);
+    this.#retry.cancel();
     this.#held = undefined;
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => client.end(true, {}, () => resolve()), 3000);
-      client.end(false, {}, () => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    await endGracefully(client, 3000);
     const err = new BeepkitError('E_STOPPED', 'MQTT client stopped');
     for (const w of [...this.#pending, ...this.#slotWaiters.splice(0)]) w.reject(err);
     this.#pending.clear();
@@ -345,14 +337,11 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
     this.#held = undefined;
     if (this.state === 'stopped') return;
     this.setState('reconnecting');
-    clearTimeout(this.#timer);
-    const delay = Math.round(jitteredBackoffMs(this.#attempt, this.#o.backoff, MQTT_RECONNECT_BACKOFF, this.#random));
-    this.#attempt++;
-    this.#timer = setTimeout(() => {
+    this.#retry.schedule(() => {
       if (this.state === 'stopped' || !this.#client) return;
       this.counters.reconnectAttempts++;
       this.setState('connecting');
       this.#client.reconnect();
-    }, delay);
+    });
   }
 }

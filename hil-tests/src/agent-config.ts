@@ -6,6 +6,7 @@
  * (clock, carer, feed). Times are scenario ms unless noted.
  */
 import { join } from 'node:path';
+import type { VenueConfig } from '@beepkit/agent/config';
 import type { Rig } from './rig/index.ts';
 import { VISIT_ENTER_WINDOW_MS, VISIT_EXIT_AFTER_MS } from './wearable.ts';
 
@@ -27,14 +28,8 @@ export interface VirtualAgent {
   anchors: { caPublicKey: string; gatewayPublicKey: string };
 }
 
-export interface AgentVenue {
-  id: string;
-  key: string;
-  lat: number;
-  lon: number;
-  radiusM: number;
-  name?: string;
-}
+/** An agent's `venues:` entry. */
+export type AgentVenue = VenueConfig;
 
 /** The rig's venues as an agent's `venues:` section. */
 export function rigVenues(rig: { venues: Pick<Rig['venues'][number], 'venueId' | 'venueKey' | 'center' | 'radius' | 'name'>[] }): AgentVenue[] {

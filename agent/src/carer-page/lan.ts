@@ -9,8 +9,7 @@
  * after `requestTimeoutMs`, as on the loopback server.
  */
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { BeepkitError } from '@beepkit/protocol';
+import { listenHttp } from '@beepkit/device-core/infra/http';
 import { isPagePath, PAGE_HEADERS, PAGE_PREFIX, type CarerPage } from './page.ts';
 import type { KitCertificate } from './access.ts';
 
@@ -77,18 +76,5 @@ export async function startLanServer(page: CarerPage, o: LanOptions): Promise<La
   );
   // a client that gives up mid-handshake (or is not TLS at all) must not crash the agent
   server.on('tlsClientError', () => o.refused?.('E_TLS'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) =>
-      reject(new BeepkitError('E_IO', `carer page: cannot listen on ${o.host}:${o.port}: ${(cause as Error).message}`, { cause })),
-    );
-    server.listen(o.port, o.host, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenHttp(server, o.port, o.host, 'carer page');
 }

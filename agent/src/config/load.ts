@@ -6,57 +6,22 @@
  * scalars (numbers, booleans, strings; passphrases and passwords stay strings).
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { readYamlFile } from '@beepkit/device-core/infra/yaml';
+import { layerConfig, type ConfigRules } from '@beepkit/device-core/infra/config';
 import { loadModelTable } from '@beepkit/device-core/rssi';
-import { DEFAULT_CONFIG, OPAQUE, OPTIONAL, fail, isObj, validate, type AgentConfig } from './schema.ts';
+import { DEFAULT_CONFIG, OPAQUE, OPTIONAL, fail, validate, type AgentConfig } from './schema.ts';
 
-type Obj = Record<string, unknown>;
-const ENV_PREFIX = 'BEEPKIT_AGENT_';
-const VERBATIM = new Set(['passphrase', 'password', 'deviceId']);
-
-/** Deep-merges `over` into `base`, refusing fields the schema does not know. */
-function merge(base: Obj, over: unknown, path: string): Obj {
-  if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
-  const out: Obj = { ...base };
-  for (const [k, v] of Object.entries(over as Obj)) {
-    const p = path ? `${path}.${k}` : k;
-    if (!(k in base) && !OPTIONAL.has(p)) fail(p, 'unknown field');
-    // a section left empty in YAML (only comments) is null: keep its defaults
-    out[k] = isObj(base[k]) && !OPAQUE.has(p) ? merge(base[k] as Obj, v ?? {}, p) : v;
-  }
-  return out;
-}
-
-/** The overrides the environment carries, as a partial config document. */
-export function envOverrides(env: NodeJS.ProcessEnv): Obj {
-  const out: Obj = {};
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
-    const path = name
-      .slice(ENV_PREFIX.length)
-      .split('__')
-      .map((s) => s.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
-    let o = out;
-    for (const k of path.slice(0, -1)) o = (o[k] = isObj(o[k]) ? o[k] : {}) as Obj;
-    const key = path[path.length - 1];
-    let v: unknown = raw;
-    if (!VERBATIM.has(key)) {
-      try {
-        v = parse(raw);
-      } catch {
-        v = raw;
-      }
-    }
-    o[key] = v;
-  }
-  return out;
-}
+/** How the agent's document and environment merge over its defaults. */
+export const AGENT_CONFIG_RULES: ConfigRules = {
+  optional: OPTIONAL,
+  opaque: OPAQUE,
+  envPrefix: 'BEEPKIT_AGENT_',
+  verbatim: new Set(['passphrase', 'password', 'deviceId']),
+};
 
 /** A validated config from a parsed document (or nothing) and the environment; relative paths resolve against baseDir. */
 export function resolveConfig(doc: unknown = {}, env: NodeJS.ProcessEnv = {}, baseDir = process.cwd()): AgentConfig {
-  const defaults = structuredClone(DEFAULT_CONFIG) as unknown as Obj;
-  const merged = merge(merge(defaults, doc ?? {}, ''), envOverrides(env), '') as unknown as AgentConfig;
+  const merged = layerConfig(DEFAULT_CONFIG, doc, env, AGENT_CONFIG_RULES) as unknown as AgentConfig;
   validate(merged);
   const abs = (p: string | undefined): string | undefined => (p === undefined || isAbsolute(p) ? p : resolve(baseDir, p));
   merged.dataDir = abs(merged.dataDir)!;

@@ -3,7 +3,7 @@
  * validation (one E_CONFIG naming the first bad field).
  */
 import { checkClockSpec } from '@beepkit/protocol/clock-spec';
-import { BeepkitError } from '@beepkit/protocol';
+import { configFail, isObj, type ConfigObj } from '@beepkit/device-core/infra/config';
 import { Level, type LevelName } from '@beepkit/protocol/geodata';
 
 export type HciTargetConfig = { uart: string; baudRate?: number } | { hciIndex: number };
@@ -216,11 +216,9 @@ export const OPTIONAL = new Set([
 /** Fields whose values are free-form (not merged key by key). */
 export const OPAQUE = new Set(['radio.scanner', 'radio.advertiser', 'radio.dutyCycle', 'venues', 'clock', 'carer.labels', 'carer.central', 'carer.page.names']);
 
-type Obj = Record<string, unknown>;
-export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-export const fail = (field: string, msg: string): never => {
-  throw new BeepkitError('E_CONFIG', `config ${field}: ${msg}`);
-};
+type Obj = ConfigObj;
+export { isObj };
+export const fail = configFail;
 
 function get(c: Obj, field: string): unknown {
   return field.split('.').reduce<unknown>((o, k) => (isObj(o) ? o[k] : undefined), c);

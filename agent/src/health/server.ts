@@ -7,10 +7,9 @@
  * What it serves is built from counts and states only (see metrics.ts).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { BeepkitError } from '@beepkit/protocol';
 import { checkRequest, type GuardPolicy, type Refusal } from './guard.ts';
-import { errorCodeOf, httpStatusOf, readJson } from '@beepkit/device-core/infra/http';
+import { errorCodeOf, httpStatusOf, listenHttp, readJson, sendJson } from '@beepkit/device-core/infra/http';
 
 export interface HealthHandlers {
   health(): { ok: boolean; detail: Record<string, unknown> };
@@ -37,10 +36,6 @@ export interface HealthServerOptions {
 
 const MAX_BODY = 64 * 1024;
 const READ_PATHS = new Set(['/healthz', '/status', '/metrics']);
-
-const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body) + '\n');
-};
 
 function control(h: HealthHandlers, req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
   void (async () => {
@@ -119,17 +114,7 @@ export async function startHealthServer(host: string, port: number, h: HealthHan
       res.writeHead(404).end();
     },
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) => reject(new BeepkitError('E_IO', `health: cannot listen on ${host}:${port}: ${(cause as Error).message}`, { cause })));
-    server.listen(port, host, () => resolve());
-  });
-  policy.port = (server.address() as AddressInfo).port;
-  return {
-    port: policy.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const l = await listenHttp(server, port, host, 'health');
+  policy.port = l.port;
+  return l;
 }

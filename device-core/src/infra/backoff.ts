@@ -17,3 +17,34 @@ export function jitteredBackoffMs(attempt: number, o: Partial<BackoffOptions> | 
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 20));
   return ceiling / 2 + (random() * ceiling) / 2;
 }
+
+/** One retry at a time, each after the next jittered backoff delay; `reset()` after a success, `cancel()` on stop. */
+export class RetryTimer {
+  #attempt = 0;
+  #timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly o: Partial<BackoffOptions> | undefined,
+    private readonly defaults: BackoffOptions,
+    private readonly random: () => number,
+  ) {}
+
+  /** Runs `fn` after the next delay, replacing any pending retry; returns the delay (ms). */
+  schedule(fn: () => void): number {
+    clearTimeout(this.#timer);
+    const delay = Math.round(jitteredBackoffMs(this.#attempt, this.o, this.defaults, this.random));
+    this.#attempt++;
+    this.#timer = setTimeout(fn, delay);
+    return delay;
+  }
+
+  /** The next delay starts again from the first. */
+  reset(): void {
+    this.#attempt = 0;
+  }
+
+  cancel(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

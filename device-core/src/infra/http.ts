@@ -1,9 +1,11 @@
 /**
  * HTTP helpers of the local JSON APIs (the agent's health/control server, the
  * sim's control API): a bounded JSON request body, and the agent's mapping of
- * an error code to an HTTP status.
+ * an error code to an HTTP status, JSON answers, and listening with a typed
+ * error and a close that ends every connection.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { BeepkitError } from '@beepkit/protocol';
 
 /** Reads a JSON request body of at most `maxBytes` (E_FORMAT beyond, or when not JSON); an empty body is {}. */
@@ -35,4 +37,31 @@ export function errorCodeOf(e: unknown): string {
 /** The HTTP status of an error code: 404 not found, 409 busy/state, 403, 504, 400 bad input, 500 internal, 422 any other refusal. */
 export function httpStatusOf(code: string): number {
   return ERROR_STATUS[code] ?? (code === 'E_INTERNAL' ? 500 : 422);
+}
+
+/** Answers `body` as one line of JSON. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body) + '\n');
+}
+
+/** A listening HTTP server: the bound port (the kernel's choice for 0) and a close that ends keep-alive connections too. */
+export interface Listening {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on host:port; E_IO naming `what` and the address when it cannot (port taken, bad host). */
+export async function listenHttp(server: Server, port: number, host: string, what: string): Promise<Listening> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (cause) => reject(new BeepkitError('E_IO', `${what}: cannot listen on ${host}:${port}: ${(cause as Error).message}`, { cause })));
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

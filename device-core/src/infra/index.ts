@@ -5,5 +5,6 @@ export * from './log.ts';
 export * from './http.ts';
 export * from './cli.ts';
 export * from './yaml.ts';
+export * from './config.ts';
 export * from './native.ts';
 export * from './lifecycle.ts';

@@ -32,3 +32,19 @@ export class StateEmitter<S extends string> extends EventEmitter {
     return value;
   }
 }
+
+/** A client that ends like MQTT.js's: `end(force, opts, done)`. */
+export interface Endable {
+  end(force: boolean, opts: object, done: () => void): unknown;
+}
+
+/** Ends `client` gracefully (in-flight work flushed), forcing it after `forceAfterMs`. */
+export function endGracefully(client: Endable, forceAfterMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => client.end(true, {}, () => resolve()), forceAfterMs);
+    client.end(false, {}, () => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}

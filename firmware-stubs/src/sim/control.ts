@@ -11,17 +11,16 @@
  *
  * Errors: {error: {code, message}} with 400 (E_CONFIG, E_FORMAT), 404 (E_NOT_FOUND).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { FAULT_KINDS, type FaultKind } from '../scenario/schema.ts';
 import type { SimView } from './types.ts';
-import { readJson as readJsonBody } from '@beepkit/device-core/infra/http';
+import { listenHttp, readJson as readJsonBody, type Listening } from '@beepkit/device-core/infra/http';
 
 const MAX_BODY = 16 * 1024;
 
 export class ControlServer {
-  private server?: Server;
+  private listening?: Listening;
   private bound = 0;
 
   constructor(
@@ -38,22 +37,14 @@ export class ControlServer {
       this.handle(req, res).catch((e: unknown) => send(res, e));
     });
     server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new BeepkitError('E_IO', `control API: cannot listen on 127.0.0.1:${this.wantPort} (${e.message})`, { cause: e })));
-      server.listen(this.wantPort, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-    this.bound = (server.address() as AddressInfo).port;
+    this.listening = await listenHttp(server, this.wantPort, '127.0.0.1', 'control API');
+    this.bound = this.listening.port;
   }
 
   async stop(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    this.server = undefined;
-    await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
+    const l = this.listening;
+    this.listening = undefined;
+    await l?.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -6,9 +6,8 @@
  * Values are parsed as YAML scalars (numbers, booleans, strings).
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse } from 'yaml';
-import { BeepkitError } from '@beepkit/protocol';
 import { readYamlFile } from '@beepkit/device-core/infra/yaml';
+import { configFail, isObj, layerConfig, type ConfigObj, type ConfigRules } from '@beepkit/device-core/infra/config';
 import { checkClockSpec, type ClockSpec } from './clock.ts';
 import { DEFAULT_BROKER_LIMITS, type BrokerLimits } from '../broker/limits.ts';
 
@@ -142,11 +141,8 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   feed: { maxCatchupBlocks: 64, publishers: [] },
 };
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const fail = (field: string, msg: string): never => {
-  throw new BeepkitError('E_CONFIG', `config ${field}: ${msg}`);
-};
+type Obj = ConfigObj;
+const fail = configFail;
 
 /** Deep-merges `over` into `base`, refusing keys the defaults do not know (optional keys listed in OPTIONAL_FIELDS). */
 export const OPTIONAL_FIELDS: ReadonlySet<string> = new Set([
@@ -179,33 +175,13 @@ export const OPTIONAL_FIELDS: ReadonlySet<string> = new Set([
   'venues.chain.contract',
   'venues.chain.pollMs',
 ]);
-function merge(base: Obj, over: unknown, path: string): Obj {
-  if (!isObj(over)) fail(path || '(root)', 'must be a mapping');
-  const out: Obj = { ...base };
-  for (const [k, v] of Object.entries(over as Obj)) {
-    const p = path ? `${path}.${k}` : k;
-    if (!(k in base) && !OPTIONAL_FIELDS.has(p)) fail(p, 'unknown field');
-    out[k] = isObj(base[k]) ? merge(base[k] as Obj, v, p) : v;
-  }
-  return out;
-}
-
-function envOverrides(env: NodeJS.ProcessEnv): Obj {
-  const out: Obj = {};
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('BEEPKIT_GATEWAY_') || raw === undefined) continue;
-    const path = name
-      .slice(16)
-      .split('__')
-      .map((s) => s.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
-    let o = out;
-    for (const k of path.slice(0, -1)) o = (o[k] = isObj(o[k]) ? o[k] : {}) as Obj;
-    const key = path[path.length - 1];
-    const v: unknown = key === 'password' ? raw : parse(raw);
-    o[key] = (key === 'trustedBeacons' || key === 'publishers') && typeof v === 'string' ? v.split(',').filter(Boolean) : v;
-  }
-  return out;
-}
+/** How the gateway's document and environment merge over its defaults. */
+const GATEWAY_CONFIG_RULES: ConfigRules = {
+  optional: OPTIONAL_FIELDS,
+  envPrefix: 'BEEPKIT_GATEWAY_',
+  verbatim: new Set(['password']),
+  lists: new Set(['trustedBeacons', 'publishers']),
+};
 
 function num(c: Obj, field: string, min: number, max: number, integer = true, name = field): void {
   const [a, b] = field.split('.');
@@ -320,7 +296,7 @@ function validate(c: GatewayConfig): void {
 
 /** Builds a validated config from a parsed document (or nothing) and the environment. */
 export function resolveConfig(doc: unknown = {}, env: NodeJS.ProcessEnv = {}, baseDir = process.cwd()): GatewayConfig {
-  const merged = merge(merge(DEFAULT_CONFIG as unknown as Obj, doc ?? {}, ''), envOverrides(env), '') as unknown as GatewayConfig;
+  const merged = layerConfig(DEFAULT_CONFIG, doc, env, GATEWAY_CONFIG_RULES) as unknown as GatewayConfig;
   validate(merged);
   const abs = (p: string | undefined): string | undefined => (p === undefined || isAbsolute(p) ? p : resolve(baseDir, p));
   merged.dataDir = abs(merged.dataDir)!;

@@ -1,7 +1,6 @@
-/** Local HTTP endpoint: GET /healthz (200 ok / 503 not ready, JSON), GET /metrics (Prometheus text), GET /status (JSON). */
+/** Local HTTP endpoint: GET|HEAD /healthz (200 ok / 503 not ready, JSON), GET /metrics (Prometheus text), GET /status (JSON). */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { BeepkitError } from '@beepkit/protocol';
+import { listenHttp, sendJson, type Listening } from '@beepkit/device-core/infra/http';
 
 export interface HttpHandlers {
   health(): { ok: boolean; detail: Record<string, unknown> };
@@ -10,20 +9,20 @@ export interface HttpHandlers {
   status?(): Record<string, unknown>;
 }
 
-export async function startHttp(host: string, port: number, h: HttpHandlers): Promise<{ port: number; close(): Promise<void> }> {
+export async function startHttp(host: string, port: number, h: HttpHandlers): Promise<Listening> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') {
-      res.writeHead(405).end();
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { code: 'E_METHOD', message: `${path}: GET or HEAD only` }, { allow: 'GET, HEAD' });
       return;
     }
     if (path === '/healthz') {
       const s = h.health();
-      res.writeHead(s.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: s.ok ? 'ok' : 'unavailable', ...s.detail }) + '\n');
+      sendJson(res, s.ok ? 200 : 503, { status: s.ok ? 'ok' : 'unavailable', ...s.detail });
       return;
     }
     if (path === '/status' && h.status) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(h.status()) + '\n');
+      sendJson(res, 200, h.status());
       return;
     }
     if (path === '/metrics') {
@@ -33,18 +32,7 @@ export async function startHttp(host: string, port: number, h: HttpHandlers): Pr
       );
       return;
     }
-    res.writeHead(404).end();
+    sendJson(res, 404, { code: 'E_NOT_FOUND', message: `${path}: not served here` });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) => reject(new BeepkitError('E_IO', `http: cannot listen on ${host}:${port}`, { cause })));
-    server.listen(port, host, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenHttp(server, port, host, 'gateway http');
 }
