@@ -1,5 +1,5 @@
 // Profiling driver (not a bench; bench/run.ts lists only bench/*.ts): Ingest.handle on day-28 batches, 64 in flight, no MQTT.
-// Usage: [PROF=out.cpuprofile] [VW=<verify workers, default 1>] [ISSUED=1] [REUSE=<batches per certificate, default 1>] node --import tsx bench/profile/ingest.ts [batches]
+// Usage: [PROF=out.cpuprofile] [VW=<verify workers, default 1>] [ISSUED=1] [REUSE=<batches per certificate, default 1>] [INFLIGHT=<default 64>] [STREAM=1: one new batch per event-loop turn, at most INFLIGHT outstanding (as MQTT delivers them), not groups of INFLIGHT] node --import tsx bench/profile/ingest.ts [batches]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -55,12 +55,29 @@ if (process.env.PROF) {
 }
 c0 = process.cpuUsage();
 const t0 = performance.now();
-for (let i = 0; i < n; i += 64) await Promise.all(payloads.slice(i, i + 64).map((p) => ingest.handle(p)));
+const inflight = Number(process.env.INFLIGHT ?? 64);
+if (process.env.STREAM === '1') {
+  let out = 0;
+  let wake: (() => void) | undefined;
+  const all: Promise<unknown>[] = [];
+  for (const p of payloads) {
+    while (out >= inflight) await new Promise<void>((r) => (wake = r));
+    out++;
+    all.push(
+      ingest.handle(p).then(() => {
+        out--;
+        wake?.();
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(all);
+} else for (let i = 0; i < n; i += inflight) await Promise.all(payloads.slice(i, i + inflight).map((p) => ingest.handle(p)));
 c = process.cpuUsage(c0);
 if (process.env.PROF) writeFileSync(process.env.PROF, JSON.stringify((await session.post('Profiler.stop')).profile));
 const per = (c.user + c.system) / n;
 console.log(
-  `issued=${process.env.ISSUED ?? 0} verify ${verifyUs.toFixed(1)} µs; Ingest.handle ${per.toFixed(1)} µs/batch = ${(per / verifyUs).toFixed(2)} x verify; wall ${(((performance.now() - t0) / n) * 1000).toFixed(0)} µs/batch; load ${os.loadavg()[0].toFixed(1)}`,
+  `issued=${process.env.ISSUED ?? 0} stream=${process.env.STREAM ?? 0} vw=${process.env.VW ?? 1} inflight=${inflight} verify ${verifyUs.toFixed(1)} µs; Ingest.handle ${per.toFixed(1)} µs/batch = ${(per / verifyUs).toFixed(2)} x verify; wall ${(((performance.now() - t0) / n) * 1000).toFixed(0)} µs/batch; load ${os.loadavg()[0].toFixed(1)}`,
 );
 await ingest.stop();
 await ledger.close();

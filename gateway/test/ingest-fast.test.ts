@@ -3,16 +3,18 @@
  * id and KeyObject (same accept/reject and error code on every call, first or
  * cached, with two CAs taking turns: valid, tampered, foreign, expired,
  * wrong-day, wrong-role and BOM-region certificates), recordHashes vs
- * recordHash, the cached `ed25519KeyObject` vs the SPKI import.
+ * recordHash, the cached `ed25519KeyObject` vs the SPKI import, sha256.ts and
+ * `batchKeys` vs node:crypto, `recordHash` and `claimKey`.
  */
 import t from 'tap';
 import fc from 'fast-check';
-import { createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import { toHex } from '@beepkit/protocol';
 import { Ed25519Signer, ed25519KeyObject } from '@beepkit/protocol/crypto';
 import { decodeCertificate, issueCertificate, verifyCertificate, type Certificate } from '@beepkit/protocol/cert';
 import { recordHash } from '@beepkit/protocol/tracecode';
-import { Scratch, recordHashes } from '../src/ingest/fast.ts';
+import { CLAIM_KEY_BYTES, Scratch, batchKeys, claimKey, recordHashes } from '../src/ingest/fast.ts';
+import { sha256Into } from '../src/ingest/sha256.ts';
 import { DAY, bytesFrom, prng } from './gw-fixtures.ts';
 
 const rand = prng(4242);
@@ -117,4 +119,44 @@ t.test('recordHashes equals recordHash; ed25519KeyObject equals the SPKI import 
   t.ok(verify(null, msg, k, Buffer.from(s.sign(msg))), 'verifies a signature');
   t.throws(() => ed25519KeyObject(new Uint8Array(31)), { code: 'E_KEY' });
   t.notOk(verify(null, Buffer.from('hellO'), k, Buffer.from(s.sign(msg))), 'refuses another message');
+});
+
+t.test('sha256Into equals node:crypto for 0–300-byte inputs; batchKeys equals recordHash and claimKey', async (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 32 }), (tag, msg, len) => {
+      const out = new Uint8Array(40).fill(0xee);
+      sha256Into(tag, msg, out, 3, len);
+      const want = createHash('sha256').update(tag).update(msg).digest();
+      return toHex(out.subarray(3, 3 + len)) === toHex(want.subarray(0, len)) && out[2] === 0xee && out[3 + len] === 0xee;
+    }),
+    { seed: 23, numRuns: 600 },
+  );
+  for (let n = 0; n <= 200; n++) {
+    const msg = bytesFrom(rand, n);
+    const out = new Uint8Array(32);
+    sha256Into(new Uint8Array(0), msg, out, 0);
+    if (toHex(out) !== createHash('sha256').update(msg).digest('hex')) t.fail(`length ${n} (every padding case: 55, 56, 63, 64, 119, 120)`);
+  }
+  for (const [count, day] of [
+    [1, 0],
+    [28, 20_602],
+    [48, 0xffffffff],
+    [300, 20_602],
+  ]) {
+    const prefix = bytesFrom(rand, 32);
+    const records = Array.from({ length: count }, () => bytesFrom(rand, 89));
+    const intervals = Array.from({ length: count }, (_, i) => (i * 7919) % 65_536);
+    const k = batchKeys(records, prefix, day, intervals);
+    t.same(
+      k.hashes.map(toHex),
+      records.map((r) => toHex(recordHash(r))),
+      `${count} record hashes`,
+    );
+    t.same(
+      k.claims.map(toHex),
+      intervals.map((i) => toHex(claimKey(prefix, day, i))),
+      `${count} claim keys (day ${day})`,
+    );
+    t.ok(k.claims.every((c) => c.length === CLAIM_KEY_BYTES) && k.hashes.every((h) => h.length === 32));
+  }
 });

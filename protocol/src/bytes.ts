@@ -82,8 +82,9 @@ export class Writer {
   str(s: string): this {
     return this.vbytes(new TextEncoder().encode(s));
   }
+  /** The bytes written, in an array of their own: the buffer itself when it is exactly full (no copy; later writes reallocate), else a copy. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.length);
+    return this.length === this.buf.length ? this.buf : this.buf.slice(0, this.length);
   }
 }
 

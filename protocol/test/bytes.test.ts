@@ -51,3 +51,19 @@ t.test('reader errors are typed', async (t) => {
   t.throws(() => fromHex('abc'), { code: 'E_FORMAT' });
   t.throws(() => new Reader(new Uint8Array([0, 1, 0xff])).str(), { code: 'E_FORMAT' });
 });
+
+t.test('finish: an array of its own, exactly the bytes written, whether or not the buffer was exactly full', async (t) => {
+  const full = new Writer(4).u32(0x01020304);
+  const a = full.finish();
+  t.same([...a], [1, 2, 3, 4]);
+  t.equal(a.byteOffset, 0);
+  t.equal(a.buffer.byteLength, 4, 'no spare capacity behind it');
+  full.u8(9);
+  t.same([...a], [1, 2, 3, 4], 'later writes leave it alone');
+  t.same([...full.finish()], [1, 2, 3, 4, 9]);
+  const roomy = new Writer(64).u16(7);
+  const b = roomy.finish();
+  t.equal(b.buffer.byteLength, 2, 'a copy when the buffer has room left');
+  roomy.u8(1);
+  t.same([...b], [0, 7]);
+});

@@ -13,7 +13,8 @@
  * every prefix is the certified pseudonym; intervals inside the day and not in
  * the future beyond `maxSkewSec`; ONE Ed25519 verify per batch (node:crypto,
  * on `verifyWorkers` worker threads, verify-pool.ts, or inline when 0); per
- * pseudonym-day rate limit (records). Record hashes and claim keys: fast.ts.
+ * pseudonym-day rate limit (records). Record hashes and claim keys: fast.ts
+ * `batchKeys` (one pass, one buffer).
  * One record per pseudonym-day and interval (protocol/SPEC.md): each record adds
  * its claim key to the ledger beside its record hash, so a record for an
  * interval already claimed in another batch is refused, E_CONFLICT, also after
@@ -38,7 +39,7 @@ import { decodeMessage, encodeMessage, CORRELATION_ID_BYTES } from '@beepkit/pro
 import { silentLogger } from '../broker/log.ts';
 import type { AppendResult, Ledger, Logger, Receipt as LedgerReceipt } from '../ledger/types.ts';
 import { RateLimiter, type RateOptions } from './rate.ts';
-import { Scratch, claimKey, recordHashes } from './fast.ts';
+import { Scratch, batchKeys } from './fast.ts';
 import { VerifyPool } from './verify-pool.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
@@ -295,12 +296,8 @@ export class Ingest {
     if (!this.#rate.take(p.cc.rateKey, p.nowMs, p.records.length)) {
       throw new BeepkitError('E_RATE', 'too many records for this pseudonym today; retry later');
     }
-    return {
-      correlationId: p.correlationId,
-      data: p.data,
-      hashes: recordHashes(p.records, this.#scratch),
-      claims: p.intervals.map((i) => claimKey(subject, p.day, i)),
-    };
+    const { hashes, claims } = batchKeys(p.records, subject, p.day, p.intervals);
+    return { correlationId: p.correlationId, data: p.data, hashes, claims };
   }
 
   /** The synchronous checks: decode (zero-copy), certificate, prefixes, time windows. */

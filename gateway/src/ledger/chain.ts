@@ -31,10 +31,19 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/**
+ * A commit group's map key for a tag: its low 30 bits, a small integer on every
+ * platform (a u32 tag ≥ 2^30 or 2^31 would be a heap number: an allocation per
+ * key and slower hashing). Colliding keys share a slot and are told apart by
+ * their bytes, as with tags.
+ */
+const groupKey = (tag: number): number => tag & 0x3fffffff;
+
 /** Removes key `k` (added last under `tag`) from a commit group. */
 function unGroup(group: Map<number, Uint8Array | Uint8Array[]>, tag: number, k: Uint8Array): void {
-  const g = group.get(tag);
-  if (g === k) group.delete(tag);
+  const gk = groupKey(tag);
+  const g = group.get(gk);
+  if (g === k) group.delete(gk);
   else if (Array.isArray(g)) g.splice(g.lastIndexOf(k), 1);
 }
 
@@ -237,14 +246,15 @@ export class Chain {
     const tags: number[] = [];
     for (const k of keys) {
       const tag = tagOf(k);
-      const g = group.get(tag);
+      const gk = groupKey(tag);
+      const g = group.get(gk);
       const inGroup = g !== undefined && (g instanceof Uint8Array ? equalBytes(g, k) : g.some((x) => equalBytes(x, k)));
       if (inGroup || this.findKey(k, tag) >= 0) {
         keys.slice(0, tags.length).forEach((x, i) => unGroup(group, tags[i], x));
         return k;
       }
-      if (g === undefined) group.set(tag, k);
-      else if (g instanceof Uint8Array) group.set(tag, [g, k]);
+      if (g === undefined) group.set(gk, k);
+      else if (g instanceof Uint8Array) group.set(gk, [g, k]);
       else g.push(k);
       tags.push(tag);
     }

@@ -17,7 +17,8 @@ import { CHAINS, type Block, type BlockHeader, type ChainName } from './types.ts
 
 export const RECORD_BLOCK = 1;
 export const BLOCK_VERSION = 1;
-const BLOCK_DOMAIN = new TextEncoder().encode('beepkit/block/v1');
+const TEXT = new TextEncoder();
+const BLOCK_DOMAIN = TEXT.encode('beepkit/block/v1');
 
 function writeHeaderBody(w: Writer, h: Omit<BlockHeader, 'signature'>): Writer {
   return w
@@ -47,7 +48,14 @@ export interface EntrySpan {
 }
 
 export function encodeBlock(b: Omit<Block, 'hash'>): { bytes: Uint8Array; spans: EntrySpan[] } {
-  const w = new Writer(256 + b.entries.reduce((a, e) => a + 40 + e.data.length + e.keys.reduce((k, x) => k + 2 + x.length, 0), 0));
+  // sized exactly (the header's fixed fields, its chain name, the entries, the STH), so finish() returns the buffer itself: one buffer per block
+  const sth = encodeSth(b.sth);
+  let n = 1 + 103 + TEXT.encode(b.header.chain).length + SIGNATURE_SIZE + 4 + sth.length;
+  for (const e of b.entries) {
+    n += HASH_SIZE + 4 + e.data.length + 2;
+    for (const k of e.keys) n += 2 + k.length;
+  }
+  const w = new Writer(n);
   w.u8(RECORD_BLOCK);
   writeHeaderBody(w, b.header).bytes(b.header.signature, SIGNATURE_SIZE);
   const spans: EntrySpan[] = [];
@@ -57,7 +65,7 @@ export function encodeBlock(b: Omit<Block, 'hash'>): { bytes: Uint8Array; spans:
     for (const k of e.keys) w.vbytes(k);
     spans.push({ offset: at, length: w.length - at });
   }
-  w.lbytes(encodeSth(b.sth));
+  w.lbytes(sth);
   return { bytes: w.finish(), spans };
 }
 
