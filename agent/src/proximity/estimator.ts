@@ -82,82 +82,76 @@ export function proximityConfig(partial: Partial<ProximityConfig> = {}): Proximi
   return { ...c, thresholdDb: thresholdDb(c.thresholdM) };
 }
 
-/** Inserts `v` into the sorted prefix `s[0..n)` (room for one more). */
-function insertSorted(s: Float64Array, n: number, v: number): void {
-  let lo = 0;
-  let hi = n;
+/** Inserts `v` into the sorted run `s[off..off+n)` (room for one more). */
+function insertSorted(s: Float64Array, off: number, n: number, v: number): void {
+  let lo = off;
+  let hi = off + n;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (s[mid] <= v) lo = mid + 1;
     else hi = mid;
   }
-  s.copyWithin(lo + 1, lo, n);
+  // a plain loop: faster than copyWithin on the short runs most peers have
+  for (let i = off + n; i > lo; i--) s[i] = s[i - 1];
   s[lo] = v;
 }
 
-/** Removes one `v` from the sorted prefix `s[0..n)`. */
-function removeSorted(s: Float64Array, n: number, v: number): void {
-  let lo = 0;
-  let hi = n;
+/** Removes one `v` from the sorted run `s[off..off+n)`. */
+function removeSorted(s: Float64Array, off: number, n: number, v: number): void {
+  let lo = off;
+  let hi = off + n;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (s[mid] < v) lo = mid + 1;
     else hi = mid;
   }
-  s.copyWithin(lo, lo + 1, n);
+  for (let i = lo, end = off + n - 1; i < end; i++) s[i] = s[i + 1];
 }
 
 /** Per-peer window of recent attenuations; `update` returns the decision for the sample just added. */
 export class ProximityEstimator {
-  private at: Float64Array;
-  private att: Float64Array;
+  /**
+   * One buffer (one allocation per peer), in runs of `cap`: the samples' times and attenuations (a ring of the
+   * last `n`), the window's attenuations sorted, and those of the release window (the most recent `m`) sorted.
+   */
+  private buf: Float64Array;
+  private cap: number;
   private head = 0;
   private n = 0;
-  /** The window's attenuations sorted, and those of the release window (its most recent `m`). */
-  private sorted: Float64Array;
-  private recent: Float64Array;
   private m = 0;
   /** The last estimate (dB) and decision. */
   estimate = NaN;
   close = false;
 
   constructor(private readonly c: ProximityConfig & { thresholdDb: number }) {
-    const cap = Math.min(16, c.maxSamples);
-    this.at = new Float64Array(cap);
-    this.att = new Float64Array(cap);
-    this.sorted = new Float64Array(cap);
-    this.recent = new Float64Array(c.release ? cap : 0);
+    this.cap = Math.min(16, c.maxSamples);
+    this.buf = new Float64Array(this.cap * (c.release ? 4 : 3));
   }
 
   private grow(): void {
-    const cap = Math.min(this.c.maxSamples, this.at.length * 2);
-    const at = new Float64Array(cap);
-    const att = new Float64Array(cap);
+    const old = this.buf;
+    const o = this.cap;
+    const cap = Math.min(this.c.maxSamples, o * 2);
+    const buf = new Float64Array(cap * (this.c.release ? 4 : 3));
     for (let i = 0; i < this.n; i++) {
-      const j = (this.head - this.n + i + this.at.length) % this.at.length;
-      at[i] = this.at[j];
-      att[i] = this.att[j];
+      const j = (this.head - this.n + i + o) % o;
+      buf[i] = old[j];
+      buf[cap + i] = old[o + j];
     }
-    this.at = at;
-    this.att = att;
+    buf.set(old.subarray(2 * o, 2 * o + this.n), 2 * cap);
+    if (this.c.release) buf.set(old.subarray(3 * o, 3 * o + this.m), 3 * cap);
+    this.buf = buf;
+    this.cap = cap;
     this.head = this.n % cap;
-    const sorted = new Float64Array(cap);
-    sorted.set(this.sorted.subarray(0, this.n));
-    this.sorted = sorted;
-    if (this.c.release) {
-      const recent = new Float64Array(cap);
-      recent.set(this.recent.subarray(0, this.m));
-      this.recent = recent;
-    }
   }
 
   /** Drops the oldest sample of the window (and of the release window when that is the whole window). */
   private dropOldest(): void {
-    const cap = this.at.length;
-    const v = this.att[(this.head - this.n + cap) % cap];
-    removeSorted(this.sorted, this.n, v);
+    const cap = this.cap;
+    const v = this.buf[cap + ((this.head - this.n + cap) % cap)];
+    removeSorted(this.buf, 2 * cap, this.n, v);
     if (this.m === this.n) {
-      removeSorted(this.recent, this.m, v);
+      removeSorted(this.buf, 3 * cap, this.m, v);
       this.m--;
     }
     this.n--;
@@ -169,27 +163,28 @@ export class ProximityEstimator {
       this.close = false;
       return false;
     }
-    if (this.n === this.at.length && this.at.length < this.c.maxSamples) this.grow();
+    if (this.n === this.cap && this.cap < this.c.maxSamples) this.grow();
     // a full window: the sample about to be overwritten leaves first
-    if (this.n === this.at.length) this.dropOldest();
-    const cap = this.at.length;
-    this.at[this.head] = atMs;
-    this.att[this.head] = attenuation;
+    if (this.n === this.cap) this.dropOldest();
+    const cap = this.cap;
+    const b = this.buf;
+    b[this.head] = atMs;
+    b[cap + this.head] = attenuation;
     this.head = (this.head + 1) % cap;
-    insertSorted(this.sorted, this.n++, attenuation);
+    insertSorted(b, 2 * cap, this.n++, attenuation);
     const r = this.c.release;
-    if (r) insertSorted(this.recent, this.m++, attenuation);
+    if (r) insertSorted(b, 3 * cap, this.m++, attenuation);
     // drop samples that left the time window (the oldest first)
-    while (this.n > 1 && this.at[(this.head - this.n + cap) % cap] < atMs - this.c.windowMs) this.dropOldest();
+    while (this.n > 1 && b[(this.head - this.n + cap) % cap] < atMs - this.c.windowMs) this.dropOldest();
     let e = 0;
-    for (const { q, w } of this.c.quantiles) e += w * this.sorted[Math.min(this.n - 1, Math.floor(q * this.n))];
+    for (const { q, w } of this.c.quantiles) e += w * b[2 * cap + Math.min(this.n - 1, Math.floor(q * this.n))];
     if (r) {
       // the release window: the most recent samples (at most r.maxSamples, within r.windowMs)
-      while (this.m > 1 && (this.m > r.maxSamples || this.at[(this.head - this.m + cap) % cap] < atMs - r.windowMs)) {
-        removeSorted(this.recent, this.m, this.att[(this.head - this.m + cap) % cap]);
+      while (this.m > 1 && (this.m > r.maxSamples || b[(this.head - this.m + cap) % cap] < atMs - r.windowMs)) {
+        removeSorted(b, 3 * cap, this.m, b[cap + ((this.head - this.m + cap) % cap)]);
         this.m--;
       }
-      e = Math.max(e, this.recent[Math.min(this.m - 1, Math.floor(r.q * this.m))] - r.marginDb);
+      e = Math.max(e, b[3 * cap + Math.min(this.m - 1, Math.floor(r.q * this.m))] - r.marginDb);
     }
     this.estimate = e;
     this.close = this.estimate <= this.c.thresholdDb;
