@@ -8,6 +8,7 @@ import { parseTrace, replay, TraceError } from '../src/proximity/index.ts';
 import { thresholdDb, ProximityEstimator, proximityConfig } from '@beepkit/device-core/proximity';
 import { ScanPipeline } from '@beepkit/device-core/scan';
 import { EncounterLog } from '@beepkit/device-core/encounters';
+import { mulberry32 } from '@beepkit/protocol/rng';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const beepkit = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'beepkit.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -39,8 +40,11 @@ t.test('one line per data row in input order, then per pair: close minutes, buck
   t.equal(r.pairs.length, 1);
   const p = r.pairs[0];
   t.same(p.pair, { rx: 'A', tx: 'B' });
-  // the 5-min window keeps the last close samples' 20th percentile for ~4 min after the step
+  // the release (15th percentile of the last 5 min − 4 dB) lets go ~4 min after the step, where the 30-min window
+  // alone would hold "close" for 25 min more
   t.ok(p.minutes.close > 29 && p.minutes.close < 35, `close minutes ${p.minutes.close}`);
+  const held = replay(rows, { proximity: { release: null } }).pairs[0];
+  t.ok(held.minutes.close > 50, `without the release: close minutes ${held.minutes.close}`);
   t.ok(Math.abs(p.minutes.total - 59.833) < 0.01, `total minutes ${p.minutes.total}`);
   t.equal(p.buckets.length, 4);
   t.equal(p.risk, 'high');
@@ -62,10 +66,17 @@ t.test('--threshold-m 1.5 is stricter than 2 m', async (t) => {
 });
 
 t.test("the estimate blends the window's quantiles; a bad blend is E_CONFIG", async (t) => {
-  const est = new ProximityEstimator(proximityConfig());
+  const blend = new ProximityEstimator(
+    proximityConfig({
+      quantiles: [
+        { q: 0.1, w: 0.75 },
+        { q: 0.5, w: 0.25 },
+      ],
+    }),
+  );
   // 20 samples: 40..59 dB; 10th percentile 42, median 50: 0.75 × 42 + 0.25 × 50 = 44
-  for (let i = 0; i < 20; i++) est.update(i * 1000, 59 - i);
-  t.equal(est.estimate, 44);
+  for (let i = 0; i < 20; i++) blend.update(i * 1000, 59 - i);
+  t.equal(blend.estimate, 44);
   const one = new ProximityEstimator(proximityConfig({ quantiles: [{ q: 0.5, w: 1 }] }));
   for (let i = 0; i < 20; i++) one.update(i * 1000, 59 - i);
   t.equal(one.estimate, 50, 'the median alone');
@@ -80,6 +91,82 @@ t.test("the estimate blends the window's quantiles; a bad blend is E_CONFIG", as
   ]) {
     t.throws(() => proximityConfig({ quantiles }), { code: 'E_CONFIG' }, JSON.stringify(quantiles));
   }
+});
+
+t.test('the default: the 15th percentile of 30 min, released by the 15th percentile of the last 5 min − 4 dB', async (t) => {
+  const est = new ProximityEstimator(proximityConfig());
+  // 20 samples: 40..59 dB; both windows hold them all: 15th percentile 43, release 43 − 4
+  for (let i = 0; i < 20; i++) est.update(i * 1000, 59 - i);
+  t.equal(est.estimate, 43);
+  // 10 min close (40 dB), then apart (70 dB), 1 sample/s: the release lets go within the 5-min window, the
+  // 30-min window alone still holds "close"
+  const fast = new ProximityEstimator(proximityConfig());
+  const held = new ProximityEstimator(proximityConfig({ release: null }));
+  let s = 0;
+  let together = 0;
+  for (; s < 600; s++) {
+    const f = fast.update(s * 1000, 40);
+    const h = held.update(s * 1000, 40);
+    together += +(f && h);
+  }
+  t.equal(together, 600, 'close while together');
+  let releasedAt = -1;
+  for (; s < 900; s++) {
+    const f = fast.update(s * 1000, 70);
+    held.update(s * 1000, 70);
+    if (!f && releasedAt < 0) releasedAt = s - 600;
+  }
+  t.ok(releasedAt > 200 && releasedAt <= 300, `released ${releasedAt} s after parting`);
+  t.equal(fast.close, false);
+  t.equal(held.close, true, 'without the release: still close 5 min after parting');
+  t.equal(held.estimate, 40);
+  t.equal(fast.estimate, 66, 'the release window: 70 dB − 4');
+  for (const release of [
+    { windowMs: 3_600_000, maxSamples: 10, q: 0.1, marginDb: 4 },
+    { windowMs: 60_000, maxSamples: 4096, q: 0.1, marginDb: 4 },
+    { windowMs: 60_000, maxSamples: 10, q: 2, marginDb: 4 },
+    { windowMs: 60_000, maxSamples: 10, q: 0.1, marginDb: NaN },
+  ]) {
+    t.throws(() => proximityConfig({ release }), { code: 'E_CONFIG' }, JSON.stringify(release));
+  }
+});
+
+t.test('the incremental windows equal a brute-force sort of the same samples (seeded)', async (t) => {
+  const rng = mulberry32(15);
+  let checked = 0;
+  for (let run = 0; run < 40; run++) {
+    const maxSamples = 1 + Math.floor(rng() * 60);
+    const windowMs = 1000 + Math.floor(rng() * 60_000);
+    const release =
+      rng() < 0.2 ? null : { windowMs: 1 + Math.floor(rng() * windowMs), maxSamples: 1 + Math.floor(rng() * maxSamples), q: rng(), marginDb: rng() * 8 };
+    const quantiles = [
+      { q: rng(), w: 0.5 },
+      { q: rng(), w: 0.5 },
+    ];
+    const est = new ProximityEstimator(proximityConfig({ maxSamples, windowMs, release, quantiles }));
+    const seen: [number, number][] = [];
+    let at = 0;
+    for (let k = 0; k < 400; k++) {
+      at += Math.floor(rng() * 3000);
+      // integer dB with many ties, as real RSSI
+      const att = 30 + Math.floor(rng() * 40);
+      est.update(at, att);
+      seen.push([at, att]);
+      const pick = (ms: number, max: number, q: number): number => {
+        const w = seen.slice(-max).filter(([a], i, all) => a >= at - ms || i === all.length - 1);
+        const v = w.map((x) => x[1]).sort((a, b) => a - b);
+        return v[Math.min(v.length - 1, Math.floor(q * v.length))];
+      };
+      let want = quantiles.reduce((e, x) => e + x.w * pick(windowMs, maxSamples, x.q), 0);
+      if (release) want = Math.max(want, pick(release.windowMs, release.maxSamples, release.q) - release.marginDb);
+      if (est.estimate !== want) {
+        t.fail(`run ${run} sample ${k}: ${est.estimate} vs ${want}`);
+        return;
+      }
+      checked++;
+    }
+  }
+  t.equal(checked, 16_000, 'every estimate as the brute force');
 });
 
 t.test('the agent in the field and replay make the same decision', async (t) => {

@@ -6,7 +6,7 @@
  */
 import { replay } from '@beepkit/agent/proximity';
 import { ProximityEstimator, proximityConfig, type ProximityConfig } from '@beepkit/device-core/proximity';
-import { loadModelTable, type ModelTable } from '@beepkit/device-core/rssi';
+import { calibrate, loadModelTable, type ModelTable } from '@beepkit/device-core/rssi';
 import type { TraceRow } from '@beepkit/agent/proximity';
 import type { Dataset, LabelledRow } from './data.ts';
 
@@ -82,11 +82,17 @@ export function unitCorrections(rows: LabelledRow[], table: ModelTable, by: 'rec
     const att = table.lookup(r.tx_model).txPower - (r.rssi + table.lookup(r.rx_model).rssiCorrection);
     (at1m.get(unitOf(r)) ?? at1m.set(unitOf(r), []).get(unitOf(r))!).push(att);
   }
+  // the agent's own calibration (src/rssi/calibration.ts): a 1 m reference whose attenuation should read 50 dB,
+  // i.e. RSSI samples −attenuation expected at −50; no spread refusal (pooled sessions are noisier than one beacon)
   const perUnit = new Map<string, number>();
-  for (const [u, v] of at1m) {
-    v.sort((a, b) => a - b);
-    perUnit.set(u, v[v.length >> 1] - 50);
-  }
+  for (const [u, v] of at1m)
+    perUnit.set(
+      u,
+      calibrate(
+        v.map((a) => -a),
+        { expectedRssiAt1m: -50, minSamples: 1, maxSpreadDb: Infinity },
+      ).correction,
+    );
   const out = new Map<string, number>();
   for (const r of rows) if (perUnit.has(unitOf(r))) out.set(r.rx, perUnit.get(unitOf(r))!);
   return out;
@@ -127,11 +133,22 @@ function traceRows(rows: LabelledRow[], table: ModelTable, unit?: Map<string, nu
  * ProximityEstimator with other settings, fed each pair's replayed attenuations in time order
  * (what the pipeline feeds it), so the 2 M Herald rows are replayed once per calibration only.
  */
+const FIVE_MIN = { windowMs: 300_000, maxSamples: 128, release: null };
 export const VARIANTS: Record<string, Partial<ProximityConfig>> = {
-  q20_5min: { quantiles: [{ q: 0.2, w: 1 }] },
-  q10_5min: { quantiles: [{ q: 0.1, w: 1 }] },
-  median_5min: { quantiles: [{ q: 0.5, w: 1 }] },
-  q10_30min_512: { quantiles: [{ q: 0.1, w: 1 }], windowMs: 1_800_000, maxSamples: 512 },
+  q20_5min: { ...FIVE_MIN, quantiles: [{ q: 0.2, w: 1 }] },
+  q10_5min: { ...FIVE_MIN, quantiles: [{ q: 0.1, w: 1 }] },
+  median_5min: { ...FIVE_MIN, quantiles: [{ q: 0.5, w: 1 }] },
+  /** the default until 2026-12-03 (evening) */
+  blend_5min: {
+    ...FIVE_MIN,
+    quantiles: [
+      { q: 0.1, w: 0.75 },
+      { q: 0.5, w: 0.25 },
+    ],
+  },
+  q10_30min_512: { quantiles: [{ q: 0.1, w: 1 }], windowMs: 1_800_000, maxSamples: 512, release: null },
+  /** the shipped estimator without its release */
+  q15_30min_1024: { release: null },
 };
 
 function variant(rows: LabelledRow[], att: Float64Array, c: Partial<ProximityConfig>): Float64Array {
