@@ -17,7 +17,7 @@ import { connect, type IClientOptions, type IPublishPacket, type MqttClient, typ
 import { BeepkitError, toHex } from '@beepkit/protocol';
 import { CORRELATION_ID_BYTES, decodeMessage, encodeMessage, offlineWill, topics, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
 import { silentLogger, type Logger } from './alerts/logger.ts';
-import { MQTT_RECONNECT_BACKOFF, RetryTimer } from '@beepkit/device-core/infra/backoff';
+import { MQTT_RECONNECT_BACKOFF, RetryTimer, type BackoffOptions } from '@beepkit/device-core/infra/backoff';
 
 export type AgentMqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type TopicHandler = (topic: string, payload: Uint8Array) => void | Promise<void>;
@@ -36,7 +36,7 @@ export interface AgentMqttOptions {
   rejectUnauthorized?: boolean;
   keepaliveSec?: number;
   connectTimeoutMs?: number;
-  backoff?: { initialMs?: number; maxMs?: number };
+  backoff?: Partial<BackoffOptions>;
   /** Random source in [0,1) for the jitter (seed it in tests). */
   random?: () => number;
   /** Counters published in the online DeviceStatus. */

@@ -30,7 +30,7 @@ import { StateEmitter, endGracefully } from '@beepkit/device-core/infra/lifecycl
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from './broker/log.ts';
-import { MQTT_RECONNECT_BACKOFF, RetryTimer } from '@beepkit/device-core/infra/backoff';
+import { MQTT_RECONNECT_BACKOFF, RetryTimer, type BackoffOptions } from '@beepkit/device-core/infra/backoff';
 
 export type MqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type QoS = 0 | 1;
@@ -61,7 +61,7 @@ export interface GatewayMqttOptions {
   /** start() rejects if no connection is made within this time (default 30 s). */
   startTimeoutMs?: number;
   /** Jittered exponential reconnect backoff. */
-  backoff?: { initialMs?: number; maxMs?: number };
+  backoff?: Partial<BackoffOptions>;
   maxInflight?: number;
   /** Random source in [0,1) for the jitter (inject a seeded one in tests). */
   random?: () => number;

@@ -75,7 +75,7 @@ export interface UplinkOptions {
   /** Re-check of mayUpload while it says no (default 60 s). */
   policyPollMs?: number;
   replyTimeoutMs?: number;
-  backoff?: { initialMs?: number; maxMs?: number };
+  backoff?: Partial<BackoffOptions>;
   rateBackoffMs?: number;
   random?: () => number;
   logger?: Logger;
