@@ -4,7 +4,7 @@
  * defaults do not have is refused unless listed as optional; a section left empty in YAML (only
  * comments: null) keeps its defaults; an opaque field is taken whole. Errors: E_CONFIG naming the field.
  */
-import { parse } from 'yaml';
+import { parseYaml } from './yaml.ts';
 import { BeepkitError } from '@beepkit/protocol';
 
 export type ConfigObj = Record<string, unknown>;
@@ -56,7 +56,7 @@ export function envOverrides(env: NodeJS.ProcessEnv, rules: ConfigRules): Config
     let v: unknown = raw;
     if (!rules.verbatim?.has(key)) {
       try {
-        v = parse(raw);
+        v = parseYaml(raw);
       } catch {
         v = raw;
       }

@@ -17,3 +17,8 @@ export function readYamlFile(path: string, what = 'config file'): unknown {
     throw new BeepkitError('E_CONFIG', `${what} ${path} is not valid YAML: ${(cause as Error).message}`, { cause });
   }
 }
+
+/** A YAML scalar or document from text (an environment override's value); throws yaml's error when it is not YAML. */
+export function parseYaml(text: string): unknown {
+  return parse(text);
+}

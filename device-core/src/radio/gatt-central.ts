@@ -11,13 +11,10 @@
  * advert of the pairing service it hears while anyone scans.
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol/errors';
 import { fragment, PAIRING_MESSAGE_UUID, PAIRING_SERVICE_UUID, Reassembler, type LinkEvents, type MessageLink } from '@beepkit/protocol/carer';
 import type { GattCentralPort, HciTarget, PeripheralMatch } from './types.ts';
-import { hciBindingOptions } from './binding.ts';
-
-const require = createRequire(import.meta.url);
+import { openNobleOn } from './noble-port.ts';
 
 /** A noble instance owned by someone else (the agent's radio) and its scan lease. */
 export interface SharedNoble {
@@ -63,7 +60,7 @@ export class GattCentral extends EventEmitter<{ seen: [string] }> implements Gat
   async start(): Promise<void> {
     process.setMaxListeners(0);
     if ('shared' in this.o) this.noble = this.o.shared.noble();
-    else this.noble = require('@stoprocent/noble').withBindings('hci', hciBindingOptions(this.o.target));
+    else this.noble = openNobleOn(this.o.target);
     if (!this.noble) throw new BeepkitError('E_STATE', 'gatt central: the radio has no scanner stack');
     await this.noble.waitForPoweredOnAsync(this.o.powerOnTimeoutMs ?? 15_000).catch((cause: Error) => {
       throw new BeepkitError('E_IO', `gatt central: controller not poweredOn: ${cause.message}`, { cause });

@@ -2,8 +2,8 @@
  * Radio over the real host stacks: @stoprocent/noble scans, the advertiser
  * sends standard HCI advertising commands through bleno's transport
  * (bleno-port.ts), each over the HCI bindings (UART port — a USB dongle or the
- * virtual controller's PTY — or a native HCI index on a Pi). The ONLY agent
- * module that imports noble (bleno: bleno-port.ts). One controller per stack
+ * virtual controller's PTY — or a native HCI index on a Pi). noble is loaded
+ * by noble-port.ts, bleno by bleno-port.ts. One controller per stack
  * when the transport is UART (one host per port).
  *
  * Raw advertising data: noble's `discover` only gives a parsed, merged
@@ -12,7 +12,6 @@
  * bindings instead (one event per report, raw AD bytes). Pinned to noble 2.8.
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import { BeepkitError } from '@beepkit/protocol';
 import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import type { AdvertEvent } from '../scan/types.ts';
@@ -29,12 +28,11 @@ import {
 } from './types.ts';
 import { HciCommander, openBleno, readLocalVersion, type ControllerVersion, type LegacyAdvertiser } from './bleno-port.ts';
 import { hciBindingOptions } from './binding.ts';
+import { openNoble } from './noble-port.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { tapHciSocket, type BtsnoopWriter } from './btsnoop.ts';
 
 export type { HciTarget };
-
-const require = createRequire(import.meta.url);
 
 export interface HciRadioOptions {
   scanner?: HciTarget;
@@ -106,7 +104,7 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
     const waits: Promise<void>[] = [];
     if (this.o.scanner) {
       const opts = hciBindingOptions(this.o.scanner);
-      this.noble = this.o.stacks?.noble ? this.o.stacks.noble(opts) : require('@stoprocent/noble').withBindings('hci', opts);
+      this.noble = this.o.stacks?.noble ? this.o.stacks.noble(opts) : openNoble(opts);
       this.noble.on('stateChange', (s: RadioPower) => this.onNobleState(s));
       // noble builds its HCI layer on the tick after the first state listener and writes its first commands at once:
       // the tap goes on right after (those first few commands are not captured; their Command Completes are)
