@@ -115,3 +115,15 @@ t.test('a bundle in a temp dir runs and prints what the tsx path prints; a stale
   t.match(none.stderr, /^beepkit: tsx \(no build in /, 'no bundle: the tsx path');
   t.equal(none.code, 0, 'which exits 0');
 });
+
+t.test('BEEPKIT_V8_FLAGS: the run-time V8 flags bin/beepkit.js sets, others refused with a message', async (t) => {
+  const env = { BEEPKIT_FROM_SOURCE: '1' };
+  const ok = await run([bin, '--version'], { ...env, BEEPKIT_V8_FLAGS: ' --no-opt ' });
+  t.equal(ok.code, 0, `--no-opt accepted ${ok.stderr}`);
+  t.equal(ok.stdout.trim(), '0.1.0');
+  t.notMatch(ok.stderr, /BEEPKIT_V8_FLAGS/, 'no message for an allowed flag');
+  const bad = await run([bin, '--version'], { ...env, BEEPKIT_V8_FLAGS: '--no-opt --allow-natives-syntax' });
+  t.equal(bad.code, 0, 'a refused flag does not stop the command');
+  t.equal(bad.stdout.trim(), '0.1.0');
+  t.match(bad.stderr, /^beepkit: BEEPKIT_V8_FLAGS: --allow-natives-syntax ignored \(only --no-opt/m, 'it says which flag it ignored and what is allowed');
+});
