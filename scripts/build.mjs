@@ -110,6 +110,10 @@ export async function build({ outdir, quiet = false }) {
     target: 'node20',
     sourcemap: 'linked',
     sourcesContent: false,
+    // no comments, no indentation: V8 keeps each loaded chunk's source text for the life of the process,
+    // and one non-ASCII character in a kept comment (an arrow, a dash) made the whole chunk a two-byte
+    // string (agent/README "Memory"); stack traces still name the .ts sources through the source maps
+    minifyWhitespace: true,
     // chunks stay next to cli.js (the default): the import.meta.url rewriting is relative to the outdir
     logLevel: 'silent',
     metafile: true,

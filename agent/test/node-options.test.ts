@@ -40,3 +40,10 @@ t.test('agentProcessEnv keeps a value the environment sets', async (t) => {
   t.equal(e.NODE_OPTIONS, ['--import tsx', ...AGENT_NODE_OPTIONS].join(' '));
   t.equal(agentProcessEnv({}).NODE_OPTIONS, AGENT_NODE_OPTIONS.join(' '), 'NODE_OPTIONS set when absent');
 });
+
+t.test('BEEPKIT_V8_FLAGS holds only flags Node refuses in NODE_OPTIONS (bin/beepkit.js sets them at start)', async (t) => {
+  const flags = (AGENT_ENV.BEEPKIT_V8_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  t.ok(flags.includes('--no-opt'), 'no TurboFan tier for an agent');
+  for (const f of flags) t.notOk(process.allowedNodeEnvironmentFlags.has(f), `${f} cannot go in NODE_OPTIONS`);
+  t.equal(agentProcessEnv({}).BEEPKIT_V8_FLAGS, AGENT_ENV.BEEPKIT_V8_FLAGS, 'the agent child gets it');
+});

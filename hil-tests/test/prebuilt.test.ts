@@ -10,7 +10,7 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -75,6 +75,10 @@ t.test('a bundle in a temp dir runs and prints what the tsx path prints; a stale
   t.equal(built.code, 0, `the build succeeds ${built.stderr}`);
   t.ok(existsSync(join(dist, 'cli.js')) && existsSync(join(dist, '.built')), 'cli.js and the stamp are written');
   t.ok(existsSync(join(dist, 'cli.js.map')), 'with a source map');
+  // V8 keeps each loaded chunk's source for the life of the process, as a two-byte string if it holds one
+  // non-ASCII character (a kept comment's arrow): agent/README "Memory"
+  const wide = readdirSync(dist).filter((f) => f.endsWith('.js') && /[\u0080-\uffff]/.test(readFileSync(join(dist, f), 'utf8')));
+  t.same(wide, [], 'every chunk is ASCII (no comments kept, strings escaped)');
 
   // as built, untouched: the stamp is the build's start by the file system's clock (it was epoch + a few
   // hundred ms when the build read performance.now(), and every run fell back to tsx)
@@ -110,4 +114,16 @@ t.test('a bundle in a temp dir runs and prints what the tsx path prints; a stale
   const none = await run([bin, '--version'], { BEEPKIT_DIST: join(dist, 'absent'), BEEPKIT_START_TRACE: '1' });
   t.match(none.stderr, /^beepkit: tsx \(no build in /, 'no bundle: the tsx path');
   t.equal(none.code, 0, 'which exits 0');
+});
+
+t.test('BEEPKIT_V8_FLAGS: the run-time V8 flags bin/beepkit.js sets, others refused with a message', async (t) => {
+  const env = { BEEPKIT_FROM_SOURCE: '1' };
+  const ok = await run([bin, '--version'], { ...env, BEEPKIT_V8_FLAGS: ' --no-opt ' });
+  t.equal(ok.code, 0, `--no-opt accepted ${ok.stderr}`);
+  t.equal(ok.stdout.trim(), '0.1.0');
+  t.notMatch(ok.stderr, /BEEPKIT_V8_FLAGS/, 'no message for an allowed flag');
+  const bad = await run([bin, '--version'], { ...env, BEEPKIT_V8_FLAGS: '--no-opt --allow-natives-syntax' });
+  t.equal(bad.code, 0, 'a refused flag does not stop the command');
+  t.equal(bad.stdout.trim(), '0.1.0');
+  t.match(bad.stderr, /^beepkit: BEEPKIT_V8_FLAGS: --allow-natives-syntax ignored \(only --no-opt/m, 'it says which flag it ignored and what is allowed');
 });
