@@ -28,7 +28,7 @@ import {
 } from './types.ts';
 import { HciCommander, openBleno, readLocalVersion, type ControllerVersion, type LegacyAdvertiser } from './bleno-port.ts';
 import { hciBindingOptions } from './binding.ts';
-import { openNoble } from './noble-port.ts';
+import { forgetStalePeers, openNoble } from './noble-port.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { tapHciSocket, type BtsnoopWriter } from './btsnoop.ts';
 
@@ -46,6 +46,9 @@ export interface HciRadioOptions {
   powerOnTimeoutMs?: number;
   /** Test seam: builds the stacks instead of requiring noble/bleno (receives the binding options). */
   stacks?: { noble?: (opts: Record<string, unknown>) => any; bleno?: (opts: Record<string, unknown>) => any };
+  /** Peers not heard for this long (ms of `now`) leave noble's caches, swept every `forgetSweepMs` real ms (default 5 min, 60 s; 0: never). */
+  forgetAfterMs?: number;
+  forgetSweepMs?: number;
 }
 
 const SCAN_RSP = 0x04;
@@ -89,7 +92,10 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
   /** Scan leases held by a GATT central sharing the scanner stack (it scans while any is held). */
   private leases = 0;
   private blenoState: RadioPower = 'unknown';
-  readonly counters = { adverts: 0, scanResponses: 0, resets: 0, scanRestarts: 0 };
+  /** When each address (lowercase) was last heard, for forgetStalePeers. */
+  private readonly heard = new Map<string, number>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  readonly counters = { adverts: 0, scanResponses: 0, resets: 0, scanRestarts: 0, forgotten: 0 };
 
   constructor(private readonly o: HciRadioOptions) {
     super();
@@ -130,6 +136,11 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
     }
     await Promise.all(waits);
     this.hookReports();
+    const forgetAfter = this.o.forgetAfterMs ?? 300_000;
+    if (this.noble && forgetAfter > 0) {
+      this.sweepTimer = setInterval(() => this.forgetStale(forgetAfter), this.o.forgetSweepMs ?? 60_000);
+      this.sweepTimer.unref();
+    }
     if (this.advertiser) await this.readTxPower();
   }
 
@@ -159,7 +170,15 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
     });
   }
 
+  /** Drops the peers not heard for `afterMs` from noble's caches (noble-port.ts forgetStalePeers). */
+  forgetStale(afterMs: number): number {
+    const n = forgetStalePeers(this.noble, this.heard, this.now() - afterMs);
+    this.counters.forgotten += n;
+    return n;
+  }
+
   private report(isScanRsp: boolean, connectable: boolean, address: string, addressType: string, eir: Buffer, rssi: number, txPower: number | undefined): void {
+    this.heard.set(String(address).toLowerCase(), this.now());
     if (isScanRsp) {
       this.counters.scanResponses++;
       return;
@@ -313,6 +332,9 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
 
   async stop(): Promise<void> {
     this.scanWanted = null;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    this.heard.clear();
     this.clearDuty();
     this.inWindow = false;
     try {
