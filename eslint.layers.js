@@ -1,14 +1,10 @@
 // The package graph, one way: protocol → device core (device-core: radio, GNSS, scan, RSSI, visits,
-// encounters, outbox, publisher, keys, infra) → apps (agent, beacon, wearable, gateway) → sim (firmware-stubs) → HIL (hil-tests) → trial (the demo and its dashboard) and
+// encounters, outbox, publisher, keys, the MQTT client, the scenario clock, infra) → apps (agent, beacon, wearable, gateway) → sim (firmware-stubs) → HIL (hil-tests) → trial (the demo and its dashboard) and
 // bench. Each workspace's src may import only the layers below it, and nothing imports another workspace by relative path
 // (name it: @beepkit/<workspace>/<export>). Enforced by `no-restricted-imports` (eslint.config.js);
 // protocol/test/layers.test.ts plants a violation per rule and checks that lint fails on it.
 
 export const WORKSPACES = ['protocol', 'device-core', 'agent', 'beacon', 'wearable', 'gateway', 'firmware-stubs', 'hil-tests', 'trial'];
-
-// the agent's exports that beacon, wearable and gateway may still use beside the device core (library code
-// not yet moved into device-core); the rest of the agent (`.`, app, cli, config, health, carer) is the agent app
-export const AGENT_SHARED = ['policy', 'matching', 'risk', 'alerts', 'trust', 'mqtt', 'uplink', 'ca-client', 'follow', 'time'];
 
 const APPS = ['beacon', 'wearable', 'gateway'];
 
@@ -17,21 +13,16 @@ export const MAY_IMPORT = {
   protocol: [],
   'device-core': ['protocol'],
   agent: ['protocol', 'device-core'],
-  beacon: ['protocol', 'device-core', ...AGENT_SHARED.map((d) => `agent/${d}`)],
-  wearable: ['protocol', 'device-core', ...AGENT_SHARED.map((d) => `agent/${d}`)],
-  gateway: ['protocol', 'device-core', ...AGENT_SHARED.map((d) => `agent/${d}`)],
+  beacon: ['protocol', 'device-core'],
+  wearable: ['protocol', 'device-core'],
+  gateway: ['protocol', 'device-core'],
   'firmware-stubs': ['protocol', 'device-core', 'agent', ...APPS],
   'hil-tests': ['protocol', 'device-core', 'agent', ...APPS, 'firmware-stubs'],
   // the top: the field trial drives agent and wearable children through the HIL suites' drivers
   trial: ['protocol', 'device-core', 'agent', ...APPS, 'firmware-stubs', 'hil-tests'],
 };
 
-const describe = (allowed) => {
-  if (!allowed.length) return 'no other workspace';
-  const core = allowed.filter((m) => m.startsWith('agent/'));
-  const rest = allowed.filter((m) => !m.startsWith('agent/')).map((m) => `@beepkit/${m}`);
-  return [...rest, ...(core.length ? ["the agent's shared library (@beepkit/agent/mqtt, trust, alerts, …)"] : [])].join(', ');
-};
+const describe = (allowed) => (allowed.length ? allowed.map((m) => `@beepkit/${m}`).join(', ') : 'no other workspace');
 
 /** A relative path that climbs into another workspace (from any depth). */
 export const relativeAcross = (self) => ({

@@ -13,7 +13,7 @@ import { decodeMessage, topics } from '@beepkit/protocol/wire';
 import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { loadConfig, resolveConfig } from '../src/config/index.ts';
 import { deviceIdOf, mqttOptionsOf } from '../src/app/index.ts';
-import { AgentMqtt } from '../src/mqtt.ts';
+import { AgentMqtt } from '@beepkit/device-core/mqtt';
 import { GW_PASSWORD, devicePassword, mosquitto } from './net-helpers.ts';
 import { missing } from '../../scripts/tools.ts';
 

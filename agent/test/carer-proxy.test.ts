@@ -19,7 +19,7 @@ import { caRequestSigningBytes, type CaRequest, type WireMessage } from '@beepki
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { hashPassword } from '@beepkit/gateway/broker';
 import { WearableResponder, WearableState } from '@beepkit/wearable';
-import { AgentMqtt } from '../src/mqtt.ts';
+import { AgentMqtt } from '@beepkit/device-core/mqtt';
 import { Outbox } from '@beepkit/device-core/outbox';
 import { silentLogger } from '../src/alerts/logger.ts';
 import { resolveConfig as agentConfig } from '../src/config/index.ts';

@@ -8,7 +8,7 @@ import { createKeystore, deriveDayKeys, type DayKeys } from '@beepkit/protocol/k
 import { encodeTraceCode } from '@beepkit/protocol/tracecode';
 import { DEFAULT_DEVICE_PATTERNS, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
-import { AgentMqtt } from '../src/mqtt.ts';
+import { AgentMqtt } from '@beepkit/device-core/mqtt';
 import { mulberry32 } from '@beepkit/device-core/rssi';
 
 export const DAY = 86_400;

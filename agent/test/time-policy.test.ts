@@ -31,7 +31,7 @@ import { KeystoreFile } from '@beepkit/device-core/keys';
 import { Outbox } from '@beepkit/device-core/outbox';
 import { CertStore } from '../src/ca-client/index.ts';
 import { Uplink } from '../src/uplink/index.ts';
-import { AgentMqtt } from '../src/mqtt.ts';
+import { AgentMqtt } from '@beepkit/device-core/mqtt';
 import { Publishing } from '../src/app/publishing.ts';
 import { SerialGnssSource } from '@beepkit/device-core/gnss';
 import { TimeKeeper, type TimeProbes } from '../src/time/index.ts';

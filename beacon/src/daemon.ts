@@ -11,7 +11,7 @@ import { nrpaFrom, type Radio, type RadioStateEvent } from '@beepkit/device-core
 import { checkClock, type ClockProbes, type ClockVerdict } from './clock.ts';
 import type { VenueKey } from './provision.ts';
 
-import { silentLogger as silent, type Logger } from '@beepkit/agent/alerts';
+import { silentLogger as silent, type Logger } from '@beepkit/protocol/log';
 import { hostNow } from '@beepkit/protocol/clock';
 
 export interface InteropFrames {

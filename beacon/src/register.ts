@@ -9,8 +9,8 @@
  */
 import { BeepkitError, remoteError } from '@beepkit/protocol/errors';
 import { toHex } from '@beepkit/protocol/bytes';
-import { AgentMqtt } from '@beepkit/agent/mqtt';
-import { silentLogger, type Logger } from '@beepkit/agent/alerts';
+import { AgentMqtt } from '@beepkit/device-core/mqtt';
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import { venueRegister, type VenueInfo, type VenueKey } from './provision.ts';
 
 export interface RegisterOptions {

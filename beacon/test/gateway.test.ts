@@ -28,7 +28,7 @@ import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { hashPassword } from '@beepkit/gateway/broker';
 import { VenueRegistry } from '@beepkit/gateway/ca';
 import { buildCaRequest, type EvidenceBundle } from '@beepkit/agent/trust';
-import { AgentMqtt } from '@beepkit/agent/mqtt';
+import { AgentMqtt } from '@beepkit/device-core/mqtt';
 import { Host, type HostEvent } from '@beepkit/firmware-stubs/testing';
 import { main } from '../../bin/cli.ts';
 import { loadVenueKey, registerOverMqtt, type VenueKey } from '../src/index.ts';

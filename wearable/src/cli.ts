@@ -14,7 +14,7 @@ import { PairingWindow } from './pairing-window.ts';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { EncounterLog, loadEncounters } from '@beepkit/device-core/encounters';
 import { loadVisits } from '@beepkit/device-core/visits';
-import { ControlApiClock, clockFromSpec } from '@beepkit/agent/time';
+import { ControlApiClock, clockFromSpec } from '@beepkit/device-core/clock';
 import { checkClockSpec, type ScenarioClock as AgentClock } from '@beepkit/protocol/clock-spec';
 import type { Logger } from './state.ts';
 import { hostNow } from '@beepkit/protocol/clock';

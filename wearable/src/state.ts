@@ -26,7 +26,7 @@ import type { DayKeyMaterial } from '@beepkit/protocol/carer';
 import { loadEncounters, type Encounter } from '@beepkit/device-core/encounters';
 import { EncounterShare } from './encounters.ts';
 
-import { silentLogger, type Logger } from '@beepkit/agent/alerts';
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
 import { hostNow } from '@beepkit/protocol/clock';
 
 export { silentLogger, type Logger };

@@ -7,10 +7,10 @@
  * `{ epochMs, speed, wallMs }`.
  */
 import type { ScenarioClock } from '@beepkit/protocol/clock-spec';
-import { clockFromSpec } from '../time/scenario-clock.ts';
+import { clockFromSpec } from '@beepkit/device-core/clock';
 import type { AgentConfig } from '../config/index.ts';
 
-export { ControlApiClock } from '../time/scenario-clock.ts';
+export { ControlApiClock } from '@beepkit/device-core/clock';
 export { LinearClock } from '@beepkit/protocol/clock-spec';
 export type AgentClock = ScenarioClock;
 export type ClockConfig = NonNullable<AgentConfig['clock']>;

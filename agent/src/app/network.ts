@@ -11,7 +11,7 @@ import { fromHex } from '@beepkit/protocol/bytes';
 import { venueId6, venueIdHex } from '@beepkit/protocol/frames';
 import { encodeMessage, topics } from '@beepkit/protocol/wire';
 import { randomBytes } from 'node:crypto';
-import { AgentMqtt, type AgentMqttOptions } from '../mqtt.ts';
+import { AgentMqtt, type AgentMqttOptions } from '@beepkit/device-core/mqtt';
 import type { AlertOptions } from '../alerts/index.ts';
 import { readBetaFile } from '../risk/index.ts';
 import { CaClient, CertStore } from '../ca-client/index.ts';

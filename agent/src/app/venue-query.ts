@@ -8,7 +8,7 @@ import { BeepkitError, remoteError } from '@beepkit/protocol';
 import { toHex } from '@beepkit/protocol/bytes';
 import { venueId6 } from '@beepkit/protocol/frames';
 import type { AgentConfig } from '../config/index.ts';
-import { AgentMqtt } from '../mqtt.ts';
+import { AgentMqtt } from '@beepkit/device-core/mqtt';
 import { AGENT_VERSION, mqttOptionsOf } from './network.ts';
 import { deviceIdOf } from './storage.ts';
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BeepkitError, remoteError } from '@beepkit/protocol';
 import type { UplinkKind, WireMessage } from '@beepkit/protocol/wire';
-import { AgentMqtt } from '@beepkit/agent/mqtt';
+import { AgentMqtt } from '@beepkit/device-core/mqtt';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 

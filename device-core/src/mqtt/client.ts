@@ -12,12 +12,12 @@
  * Replies on `dev/<id>/reply` are decoded and routed by correlation id to
  * `request()` callers; other replies are emitted as 'reply'.
  */
-import { StateEmitter, endGracefully } from '@beepkit/device-core/infra/lifecycle';
+import { StateEmitter, endGracefully } from '../infra/lifecycle.ts';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { BeepkitError, toHex } from '@beepkit/protocol';
 import { CORRELATION_ID_BYTES, decodeMessage, encodeMessage, offlineWill, topics, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
-import { silentLogger, type Logger } from './alerts/logger.ts';
-import { MQTT_RECONNECT_BACKOFF, RetryTimer, type BackoffOptions } from '@beepkit/device-core/infra/backoff';
+import { silentLogger, type Logger } from '@beepkit/protocol/log';
+import { MQTT_RECONNECT_BACKOFF, RetryTimer, type BackoffOptions } from '../infra/backoff.ts';
 
 export type AgentMqttState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 export type TopicHandler = (topic: string, payload: Uint8Array) => void | Promise<void>;
