@@ -54,7 +54,8 @@ const EXTERNAL: Record<string, string> = {
   drain: 'Node writable streams (process.stdout)',
   tlsClientError: 'node:tls servers (the carer page over TLS)',
 };
-const agentSrc = texts(files(join(ROOT, 'agent/src'), /\.ts$/));
+// the agent and the device core it runs on (radio, GNSS, MQTT client: where most of its events are emitted)
+const agentSrc = texts([...files(join(ROOT, 'agent/src'), /\.ts$/), ...files(join(ROOT, 'device-core/src'), /\.ts$/)]);
 
 t.test('dashboard: every event type the page handles has a producer', async (t) => {
   // `rssi` and `encounter` come from the trial's proximity view (src/demo/proximity.ts, the agents' feeds)
