@@ -178,7 +178,9 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
   }
 
   private report(isScanRsp: boolean, connectable: boolean, address: string, addressType: string, eir: Buffer, rssi: number, txPower: number | undefined): void {
-    this.heard.set(String(address).toLowerCase(), this.now());
+    const addr = String(address).toLowerCase();
+    const at = this.now();
+    this.heard.set(addr, at);
     if (isScanRsp) {
       this.counters.scanResponses++;
       return;
@@ -186,12 +188,12 @@ export class HciRadio extends EventEmitter<RadioEvents> implements Radio {
     if (!this.inWindow) return;
     this.counters.adverts++;
     const ev: AdvertEvent = {
-      address: String(address).toLowerCase(),
+      address: addr,
       addressType: addressType === 'random' ? 'random' : 'public',
       rssi,
       data: new Uint8Array(eir.buffer, eir.byteOffset, eir.byteLength),
       connectable,
-      receivedAt: this.now(),
+      receivedAt: at,
     };
     if (txPower !== undefined) ev.txPower = txPower;
     this.emit('advert', ev);
