@@ -56,8 +56,9 @@ export async function runSuite(s: Suite, ctx: HilContext, print: (l: string) => 
     const st = performance.now();
     try {
       await fn();
-      steps.push({ name, status: 'passed', ms: Math.round(performance.now() - st) });
-      print(`  ok    ${name}`);
+      const ms = Math.round(performance.now() - st);
+      steps.push({ name, status: 'passed', ms });
+      print(`  ok    ${name} (${(ms / 1000).toFixed(1)} s)`);
       return true;
     } catch (e) {
       const skipped = e instanceof Skip;
