@@ -5,8 +5,7 @@
  * reopening the same path with exponential backoff.
  */
 import { realpath } from 'node:fs/promises';
-import { SerialPort } from 'serialport';
-import { ReadlineParser } from '@serialport/parser-readline';
+import type { SerialPort } from 'serialport';
 import { encodeSentence } from '@beepkit/protocol/nmea';
 import { GnssSourceBase, type GnssSourceBaseOptions } from './base.ts';
 
@@ -32,10 +31,25 @@ export function mtkCommands(mtk: NonNullable<SerialGnssOptions['mtk']>): string[
   return out;
 }
 
+type SerialSdk = { SerialPort: typeof import('serialport').SerialPort; ReadlineParser: typeof import('@serialport/parser-readline').ReadlineParser };
+let sdk: Promise<SerialSdk> | undefined;
+/**
+ * serialport and its parser, loaded at the first serial source's start: an agent whose GNSS comes from
+ * gpsd or a replay, or that has none, never maps serialport's native binding (~4 MB of RSS).
+ */
+function loadSerialSdk(): Promise<SerialSdk> {
+  sdk ??= Promise.all([import('serialport'), import('@serialport/parser-readline')]).then(([a, b]) => ({
+    SerialPort: a.SerialPort,
+    ReadlineParser: b.ReadlineParser,
+  }));
+  return sdk;
+}
+
 export class SerialGnssSource extends GnssSourceBase {
   readonly kind = 'serial' as const;
   private port: SerialPort | undefined;
   private probe: NodeJS.Timeout | undefined;
+  private sdk: SerialSdk | undefined;
 
   constructor(private readonly opts: SerialGnssOptions) {
     super(opts);
@@ -45,6 +59,8 @@ export class SerialGnssSource extends GnssSourceBase {
     if (!this.stopped) return;
     this.stopped = false;
     this.setState('connecting', `opening ${this.opts.path}`);
+    this.sdk ??= await loadSerialSdk();
+    if (this.stopped) return;
     this.connect();
   }
 
@@ -86,6 +102,7 @@ export class SerialGnssSource extends GnssSourceBase {
   }
 
   private connect(): void {
+    const { SerialPort, ReadlineParser } = this.sdk!;
     const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate ?? 9600, autoOpen: false });
     this.port = port;
     port.on('error', (err) => this.log.warn({ err: err.message }, 'gnss serial error'));
