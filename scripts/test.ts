@@ -4,6 +4,8 @@
  * (scripts/tools.ts `missing`). Ends with one line naming what was skipped and
  * the command that installs it; under CI=true any such skip fails the run.
  * Exit status: tap's, or 1 for a skip under CI.
+ * BEEPKIT_TEST_CWD: run tap in that directory (its own tap project, so its own .tap/): a test that runs
+ * this script inside `npm test` must not share the outer run's .tap/, whose processinfo tap clears at start.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +18,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'beepkit-skips-'));
 const file = join(dir, 'skips.jsonl');
 const tap = join(root, 'node_modules', '.bin', 'tap');
-const child = spawn(tap, process.argv.slice(2), { cwd: root, stdio: 'inherit', env: { ...process.env, BEEPKIT_SKIPS_FILE: file } });
+const cwd = process.env.BEEPKIT_TEST_CWD || root;
+const child = spawn(tap, process.argv.slice(2), { cwd, stdio: 'inherit', env: { ...process.env, BEEPKIT_SKIPS_FILE: file } });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
 const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 const line = skipSummary(readSkips(file));

@@ -3,9 +3,9 @@
 // one line naming what was skipped and the command that installs it; under CI=true such a skip fails the run.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findTool, installCommand, missing, readSkips, requireTool, skipSummary } from '../../scripts/tools.ts';
 
@@ -50,9 +50,14 @@ t.test('missing() records each skip; the summary is one line', async (t) => {
   t.equal(skipSummary([]), undefined, 'nothing skipped: no line');
 });
 
-/** `npm test <file>` (scripts/test.ts) with PATH narrowed to node: stdout and exit code. */
+/**
+ * `npm test <file>` (scripts/test.ts) with PATH narrowed to node: stdout and exit code. It runs in the file's
+ * directory, a tap project of its own (package.json with the repository's tap config, so the same plugin set
+ * and no rebuild of tap's Test class): a nested tap in the repository's root would share the outer run's
+ * .tap/ and clear its processinfo at start, under the outer run's test processes.
+ */
 async function npmTest(file: string, extra: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: nodeOnly, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: nodeOnly, BEEPKIT_TEST_CWD: dirname(file), ...extra };
   delete env.BEEPKIT_SKIPS_FILE;
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'test.ts'), file, '--reporter=terse'], {
     cwd: ROOT,
@@ -67,7 +72,9 @@ async function npmTest(file: string, extra: NodeJS.ProcessEnv): Promise<{ code: 
 }
 
 t.test('npm test ends with the line; CI=true fails the run', { timeout: 120_000 }, async (t) => {
+  const tapConfig = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { tap: unknown }).tap;
   const dir = t.testdir({
+    'package.json': JSON.stringify({ name: 'nested-tap-project', private: true, type: 'module', tap: tapConfig }),
     'needs-tools.test.ts': [
       "import t from 'tap';",
       `import { missing } from ${JSON.stringify(join(ROOT, 'scripts', 'tools.ts'))};`,
@@ -82,6 +89,7 @@ t.test('npm test ends with the line; CI=true fails the run', { timeout: 120_000 
   const plain = await npmTest(file, { CI: '' });
   t.equal(plain.code, 0, 'skips alone do not fail a local run');
   t.equal(plain.out.trim().split('\n').at(-1), line, 'the last line names the tools and the install command');
+  t.ok(existsSync(join(dir, '.tap')), "the nested tap kept its state in its own project's .tap/");
   const ci = await npmTest(file, { CI: 'true' });
   t.equal(ci.code, 1, 'under CI=true the skip fails the run');
   t.equal(ci.out.trim().split('\n').at(-1), `${line} — CI=true: a skipped suite fails the run`);
