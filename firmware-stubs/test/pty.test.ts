@@ -33,8 +33,12 @@ t.test('the writer never blocks when the host stops reading, and stays bounded b
   const w = new PtyWriter(pty.fd);
   const chunk = Buffer.alloc(4096, 0x41);
   // far above the kernel buffer: 256 KiB, and more while the line discipline still takes bytes (a busy kernel may
-  // move the flip buffers on between two writes), at most 16 MiB
-  for (let i = 0; i < 4096 && (i < 64 || w.backlog === 0); i++) void w.write(chunk, true);
+  // move the flip buffers on between two writes), at most 16 MiB; then 8 more, so that whole droppable buffers
+  // wait behind the head (the first backlog may be the partly written head alone, which is never dropped)
+  for (let i = 0, behind = 0; i < 4096 && (i < 64 || behind < 8); i++) {
+    void w.write(chunk, true);
+    if (w.backlog > 0) behind++;
+  }
   t.ok(w.backlog > 0, `bytes wait in our queue (${w.backlog}), the event loop is free`);
   const dropped = w.dropQueued();
   t.ok(dropped > 0, `${dropped} droppable buffers dropped`);
