@@ -20,9 +20,20 @@ t.test('connection flood: over the per-address rate, closed at accept', { timeou
     // the accepted ones idle without a CONNECT; the rest were closed at accept
     await new Promise((res) => setImmediate(res));
   });
-  const throttled = await gw.metric('beepkit_broker_connections_throttled_total');
-  const admitted = 100 + Math.ceil(20 * elapsed) + 2; // the burst, the refill while flooding, rounding
-  t.ok(throttled >= 1000 - admitted && throttled <= 900, `${throttled} of 1000 closed at accept in ${elapsed.toFixed(1)} s (burst 100, 20/s)`);
+  // the kernel completes a handshake before the gateway accepts it: on a loaded machine the gateway's accepts
+  // (and its bucket's refill) run on after the last client 'connect', so the span is until its count settles
+  let throttled = await gw.metric('beepkit_broker_connections_throttled_total');
+  for (let prev = -1; throttled !== prev;) {
+    prev = throttled;
+    await new Promise((res) => setTimeout(res, 250));
+    throttled = await gw.metric('beepkit_broker_connections_throttled_total');
+  }
+  const span = (performance.now() - t0) / 1000;
+  const admitted = 100 + Math.ceil(20 * span) + 2; // the burst, the refill while flooding, rounding
+  t.ok(
+    throttled >= 1000 - admitted && throttled <= 900,
+    `${throttled} of 1000 closed at accept (clients done in ${elapsed.toFixed(1)} s, counted within ${span.toFixed(1)} s; burst 100, 20/s)`,
+  );
   t.ok(r.peak - r.before < 48 * MB, `1000 connections: RSS ${mb(r.before)} → peak ${mb(r.peak)} MB`);
   for (const s of socks) s.destroy();
   t.equal(await gw.health(), 200, 'the gateway stays healthy');
