@@ -33,6 +33,8 @@ export interface BenchResult {
   metrics: Record<string, Metric>;
   goals?: Record<string, Goal>;
   notes?: string[];
+  /** The metrics bench/RESULTS.md shows (besides those with a goal) when a bench measures too many for one table; all are in its JSON. */
+  headline?: string[];
 }
 
 export interface Bench {

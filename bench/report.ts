@@ -20,6 +20,8 @@ export interface ResultFile {
   durationSec?: number;
   /** 1/5/15-minute load average when the bench started. */
   loadavg?: number[];
+  /** Metrics the markdown table shows besides those with a goal (absent: all). */
+  headline?: string[];
 }
 
 /** Files in bench/ that are not benchmarks. */
@@ -116,14 +118,19 @@ export function resultsMarkdown(results: ResultFile[], run: RunInfo): string {
   );
   L.push(`- Goals not met: ${missed.length ? missed.join('; ') : 'none'}.`, '');
   L.push('| bench | metric | median | min | max | unit | goal | met |', '|---|---|---:|---:|---:|---|---|---|');
+  const left: string[] = [];
   for (const r of results) {
-    for (const [m, v] of Object.entries(r.metrics)) {
+    const shown = Object.entries(r.metrics).filter(([m]) => !r.headline || r.headline.includes(m) || r.goals[m]);
+    const hidden = Object.keys(r.metrics).length - shown.length;
+    if (hidden) left.push(`${r.name}: ${hidden} more metrics in the run's bench/results/${r.name}.json and its console table`);
+    for (const [m, v] of shown) {
       const g = r.goals[m];
       L.push(
         `| ${r.name} | ${m} | ${fmt(v.median)} | ${fmt(v.min)} | ${fmt(v.max)} | ${cell(v.unit)} | ${g ? cell(g.target) : ''} | ${g ? (g.met ? 'yes' : '**no**') : ''} |`,
       );
     }
   }
+  if (left.length) L.push('', `Left out of the table: ${left.join('; ')}.`);
   L.push('', '## Per bench', '');
   L.push('| bench | date | duration | load at start |', '|---|---|---:|---|');
   for (const r of results) L.push(`| ${r.name} | ${r.date} | ${r.durationSec !== undefined ? `${r.durationSec.toFixed(1)} s` : '?'} | ${la(r.loadavg)} |`);

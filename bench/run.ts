@@ -50,6 +50,7 @@ const limitSec = Number(process.env.BENCH_TIMEOUT_S ?? 360);
 mkdirSync(outDir, { recursive: true });
 const mach = machine();
 const runStart = performance.now();
+const runDate = hostNow(); // wall-clock start of the run (runStart is monotonic, not a date)
 const runLoad = os.loadavg();
 const rows: string[][] = [];
 const failed: string[] = [];
@@ -80,6 +81,7 @@ for (const name of selected) {
       metrics: res.metrics,
       goals: res.goals ?? {},
       notes: res.notes ?? [],
+      ...(res.headline ? { headline: res.headline } : {}),
       durationSec,
       loadavg,
     };
@@ -99,7 +101,7 @@ console.log(`\n${selected.length} bench(es) in ${totalSec.toFixed(1)} s: ${durat
 if (report) {
   const path = join(here, 'RESULTS.md');
   writeResultsMarkdown(path, readResults(outDir), {
-    date: new Date(runStart).toISOString(),
+    date: new Date(runDate).toISOString(),
     machine: mach,
     loadavg: runLoad,
     totalSec,
