@@ -264,6 +264,20 @@ export async function timed(n: number, brokerPid: number | undefined, go: () => 
   return { s, cpu: { self: (c.user + c.system) / n, gen: genUs / n, broker: (procCpuUs(brokerPid) - b0) / n } };
 }
 
+/** The bench's gateway on `url` (not started): K connections, no HTTP, silent, no rate limit, its clock at the end of the bench's day. */
+export function benchGateway(url: string, dataDir: string, connections: number): Gateway {
+  return new Gateway({
+    config: resolveConfig({
+      dataDir,
+      broker: { url, password: PW, connections, clientId: 'bench-gw' },
+      http: { port: 0 },
+      log: { level: 'silent' },
+      ingest: { rateBurst: 1e9, ratePerSecond: 1e9 },
+    }),
+    now: () => (DAY_NO * DAY + DAY - 60) * 1000,
+  });
+}
+
 async function gatewaySample(
   mosq: MosquittoRunner,
   dataDir: string,
@@ -273,16 +287,7 @@ async function gatewaySample(
   connections: number,
   shape: Shape,
 ): Promise<Sample> {
-  const gw = new Gateway({
-    config: resolveConfig({
-      dataDir,
-      broker: { url: mosq.url, password: PW, connections, clientId: 'bench-gw' },
-      http: { port: 0 },
-      log: { level: 'silent' },
-      ingest: { rateBurst: 1e9, ratePerSecond: 1e9 },
-    }),
-    now: () => (DAY_NO * DAY + DAY - 60) * 1000,
-  });
+  const gw = benchGateway(mosq.url, dataDir, connections);
   await gw.start();
   const workers = process.env.BENCH_GI_VERIFY_WORKERS;
   if (workers !== undefined) {

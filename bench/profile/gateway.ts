@@ -11,11 +11,9 @@ import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_DEVICE_PATTERNS, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
-import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { requireTool } from '../../scripts/tools.ts';
-import { AGENTS, DAY_NO, PW, devId, freePort, loadGenerator, timed, type Shape } from '../gateway-ingest.ts';
+import { AGENTS, PW, benchGateway, devId, freePort, loadGenerator, timed, type Shape } from '../gateway-ingest.ts';
 
-const DAY = 86_400;
 const n = Number(process.argv[2] ?? 4000);
 const reuse = Number(process.env.REUSE ?? 4);
 const shape = (process.env.SHAPE ?? 'day') as Shape;
@@ -33,16 +31,7 @@ const mosq = new MosquittoRunner({
 });
 await mosq.start();
 const dataDir = join(dir, 'gw');
-const gw = new Gateway({
-  config: resolveConfig({
-    dataDir,
-    broker: { url: mosq.url, password: PW, connections, clientId: 'bench-gw' },
-    http: { port: 0 },
-    log: { level: 'silent' },
-    ingest: { rateBurst: 1e9, ratePerSecond: 1e9 },
-  }),
-  now: () => (DAY_NO * DAY + DAY - 60) * 1000,
-});
+const gw = benchGateway(mosq.url, dataDir, connections);
 await gw.start();
 try {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
