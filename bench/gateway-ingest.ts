@@ -131,7 +131,7 @@ async function ingestCpu(dir: string, n: number, seed: number, reuse: number): P
  * day batch's signed bytes on this core, measured beside each sample: the floor
  * of the gateway's work per message (one batch signature), for the ratio goal.
  */
-function verifyCpuUs(n = 2000): number {
+export function verifyCpuUs(n = 2000): number {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const msg = new Uint8Array(2772).fill(0x5a);
   const sig = sign(null, msg, privateKey);
@@ -264,6 +264,20 @@ export async function timed(n: number, brokerPid: number | undefined, go: () => 
   return { s, cpu: { self: (c.user + c.system) / n, gen: genUs / n, broker: (procCpuUs(brokerPid) - b0) / n } };
 }
 
+/** The benches' tuned mosquitto in `dir`/mosq (not started): the gateway and the AGENTS agents with password PW, the device ACL, a free port. */
+export async function benchMosquitto(binary: string, dir: string): Promise<MosquittoRunner> {
+  const credentials: Record<string, string> = { gateway: hashPassword(PW, { iterations: 1000 }) };
+  for (let i = 0; i < AGENTS; i++) credentials[devId(i)] = hashPassword(PW, { iterations: 1000 });
+  return new MosquittoRunner({
+    binary,
+    dir: join(dir, 'mosq'),
+    port: await freePort(),
+    credentials,
+    acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS },
+    queues: 'tuned',
+  });
+}
+
 /** The bench's gateway on `url` (not started): K connections, no HTTP, silent, no rate limit, its clock at the end of the bench's day. */
 export function benchGateway(url: string, dataDir: string, connections: number): Gateway {
   return new Gateway({
@@ -367,16 +381,7 @@ const bench: Bench = {
     const connections = Number(process.env.BENCH_GW_CONNECTIONS ?? 4);
     const reuse = Number(process.env.BENCH_GI_REUSE ?? 4);
     const dir = mkdtempSync(join(os.tmpdir(), 'beepkit-bench-gi-'));
-    const creds: Record<string, string> = { gateway: hashPassword(PW, { iterations: 1000 }) };
-    for (let i = 0; i < AGENTS; i++) creds[devId(i)] = hashPassword(PW, { iterations: 1000 });
-    const mosq = new MosquittoRunner({
-      binary,
-      dir: join(dir, 'mosq'),
-      port: await freePort(),
-      credentials: creds,
-      acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS },
-      queues: 'tuned',
-    });
+    const mosq = await benchMosquitto(binary, dir);
     const runs: Record<Shape, { gws: Sample[]; brs: Sample[]; loads: number[] }> = {
       uniform: { gws: [], brs: [], loads: [] },
       day: { gws: [], brs: [], loads: [] },

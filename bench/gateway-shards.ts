@@ -12,11 +12,11 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync 
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_DEVICE_PATTERNS, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
+import type { MosquittoRunner } from '@beepkit/gateway/broker';
 import { loadOrCreateKeys } from '@beepkit/gateway/ca';
 import { hostNow } from '@beepkit/protocol/clock';
 import { requireTool } from '../scripts/tools.ts';
-import { AGENTS, DAY_NO, PW, client, devId, freePort, loadGenerator, procCpuUs } from './gateway-ingest.ts';
+import { AGENTS, DAY_NO, PW, benchMosquitto, client, loadGenerator, procCpuUs } from './gateway-ingest.ts';
 import { goal, summarise, type Bench, type BenchResult } from './lib.ts';
 
 const DAY = 86_400;
@@ -123,16 +123,7 @@ const bench: Bench = {
     const binary = requireTool('mosquitto', 'the gateway-shards bench');
     const n = Number(process.env.BENCH_GS_BATCHES ?? (ctx.smoke ? 600 : 6000));
     const dir = mkdtempSync(join(os.tmpdir(), 'beepkit-bench-gs-'));
-    const creds: Record<string, string> = { gateway: hashPassword(PW, { iterations: 1000 }) };
-    for (let i = 0; i < AGENTS; i++) creds[devId(i)] = hashPassword(PW, { iterations: 1000 });
-    const mosq = new MosquittoRunner({
-      binary,
-      dir: join(dir, 'mosq'),
-      port: await freePort(),
-      credentials: creds,
-      acl: { superusers: ['gateway'], patterns: DEFAULT_DEVICE_PATTERNS },
-      queues: 'tuned',
-    });
+    const mosq = await benchMosquitto(binary, dir);
     const one: Sample[] = [];
     const two: Sample[] = [];
     const loads: number[] = [];

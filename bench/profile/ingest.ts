@@ -9,7 +9,7 @@ import { loadOrCreateKeys } from '@beepkit/gateway/ca';
 import { encodeMessage } from '@beepkit/protocol/wire';
 import { Pseudonym, prng } from '@beepkit/gateway/testing';
 import { hostNow } from '@beepkit/protocol/clock';
-import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { verifyCpuUs } from '../gateway-ingest.ts';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 
@@ -29,13 +29,7 @@ for (let i = 0; i < n; i++) {
   }
   payloads.push(encodeMessage({ type: 'upload-batch', correlationId: new Uint8Array(8), batch: ps!.batch(Array.from({ length: 28 }, (_, j) => j)) }));
 }
-const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-const msg = payloads[0];
-const sig = sign(null, msg, privateKey);
-let c0 = process.cpuUsage();
-for (let i = 0; i < 2000; i++) verify(null, msg, publicKey, sig);
-let c = process.cpuUsage(c0);
-const verifyUs = (c.user + c.system) / 2000;
+const verifyUs = verifyCpuUs();
 const ledger = new EmbeddedLedger({ now: hostNow, dir: join(dir, 'ledger'), signer: keys.gateway });
 await ledger.open();
 const ingest = new Ingest({
@@ -53,7 +47,7 @@ if (process.env.PROF) {
   await session.post('Profiler.setSamplingInterval', { interval: 100 });
   await session.post('Profiler.start');
 }
-c0 = process.cpuUsage();
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const inflight = Number(process.env.INFLIGHT ?? 64);
 const codes = new Map<string, number>(); // every batch's answer: a fast run that refused them measured nothing
@@ -75,7 +69,7 @@ if (process.env.STREAM === '1') {
   }
   await Promise.all(all);
 } else for (let i = 0; i < n; i += inflight) await Promise.all(payloads.slice(i, i + inflight).map(handle));
-c = process.cpuUsage(c0);
+const c = process.cpuUsage(c0);
 if (process.env.PROF) writeFileSync(process.env.PROF, JSON.stringify((await session.post('Profiler.stop')).profile));
 const per = (c.user + c.system) / n;
 console.log(
