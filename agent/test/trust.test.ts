@@ -5,7 +5,17 @@ import { toHex } from '@beepkit/protocol/bytes';
 import { encodeAdvert, encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
 import { MapVenueRegistry, ScanPipeline, type VenueObservation } from '@beepkit/device-core/scan';
 import { EncounterLog } from '@beepkit/device-core/encounters';
-import { crossVerify, buildCaRequest, TrustMachine, distanceM, offsetM, fuse, type GnssFixLike, type TrustVerdict } from '../src/trust/index.ts';
+import {
+  crossVerify,
+  buildCaRequest,
+  TrustMachine,
+  TRUST_TRANSITIONS_KEPT,
+  distanceM,
+  offsetM,
+  fuse,
+  type GnssFixLike,
+  type TrustVerdict,
+} from '../src/trust/index.ts';
 
 const T0 = 1_700_000_000_000;
 const CAFE = { lat: 52.52, lon: 13.405 };
@@ -130,6 +140,17 @@ t.test('trust state machine: untrusted → trusted → lost → trusted, publish
     ['untrusted>trusted:agree', 'trusted>lost:E_TRUST_DISAGREE', 'lost>trusted:agree', 'trusted>lost:E_TRUST_EXPIRED'],
   );
   t.same(m.counters, { agree: 3, E_TRUST_DISAGREE: 1, E_TRUST_EXPIRED: 1 });
+});
+
+t.test('trust state machine: a long-running agent keeps only the newest transitions', async (t) => {
+  const m = new TrustMachine({ ttlMs: 60_000, gainAfter: 1, regainAfter: 1 });
+  const agree = crossVerify({ now: T0, gnss: gnss(T0), venues: [venue(T0)] }, registry);
+  const spoof = crossVerify({ now: T0, gnss: gnss(T0, offsetM(CAFE, 5000, 0)), venues: [venue(T0)] }, registry);
+  for (let i = 0; i < 500; i++) m.observe(i % 2 ? spoof : agree, T0 + i * 1000);
+  t.equal(m.transitions.length, TRUST_TRANSITIONS_KEPT, 'bounded');
+  t.equal(m.transitions.at(-1)!.at, T0 + 499 * 1000, 'the newest is kept');
+  t.equal(m.transitions[0].at, T0 + (500 - TRUST_TRANSITIONS_KEPT) * 1000, 'the oldest dropped');
+  t.equal(m.counters.agree, 250, 'counters still count every verdict');
 });
 
 t.test('end to end: pipeline venue frames + GNSS; a spoof jump blocks publishing but not recording', async (t) => {

@@ -25,9 +25,13 @@ export interface TrustTransition {
   reason: TrustReason | 'E_TRUST_EXPIRED' | 'agree';
 }
 
+/** Transitions kept in `TrustMachine.transitions` (the newest; an agent runs for months). */
+export const TRUST_TRANSITIONS_KEPT = 32;
+
 export class TrustMachine {
   state: TrustState = 'untrusted';
   readonly counters: Record<string, number> = {};
+  /** The last TRUST_TRANSITIONS_KEPT transitions, oldest first. */
   readonly transitions: TrustTransition[] = [];
   private streak = 0;
   private lastAgree = -Infinity;
@@ -58,6 +62,7 @@ export class TrustMachine {
     if (to === this.state) return;
     const t = { from: this.state, to, at, reason };
     this.transitions.push(t);
+    if (this.transitions.length > TRUST_TRANSITIONS_KEPT) this.transitions.splice(0, this.transitions.length - TRUST_TRANSITIONS_KEPT);
     this.log.info(t, `trust ${t.from} -> ${t.to}`);
     this.state = to;
   }
