@@ -77,6 +77,10 @@ interface Track {
   requests: number;
   rss: number[];
   certDay?: number;
+  /** The day of the last check at which the agent was trusted (could publish and ask the CA). */
+  trustedDay?: number;
+  /** Consecutive checks of this day at which it was trusted. */
+  trustedChecks: number;
 }
 
 async function tracing(ctx: HilContext): Promise<number> {
@@ -94,7 +98,7 @@ export const soak: Suite = {
     const minutes = ctx.soakMinutes ?? SOAK_MINUTES;
     const agents = [...(await ctx.agentsUp()).values()];
     const gwRss: number[] = [];
-    const track = new Map<string, Track>(agents.map((a) => [a.device.id, { scan: -1, depth: 0, delivered: 0, requests: 0, rss: [] }]));
+    const track = new Map<string, Track>(agents.map((a) => [a.device.id, { scan: -1, depth: 0, delivered: 0, requests: 0, rss: [], trustedChecks: 0 }]));
     const ledger: number[] = [];
     const dayAt = (ms: number): number => Math.floor(ms / DAY_MS);
     const firstDay = dayAt(ctx.now());
@@ -126,17 +130,24 @@ export const soak: Suite = {
             throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} uplink stuck (outbox ${k.depth} then ${s.outbox.depth}, nothing delivered in a minute)`);
           }
           if (s.certificate.today && k.certDay !== day) k.certDay = day;
-          if (m >= 5 && k.certDay !== day && ctx.now() - day * DAY_MS >= 5 * 60_000)
+          // the agent asks the CA only while trusted (cross-verified by GNSS and a venue): a walker away from the
+          // venues after midnight cannot renew yet. Trusted at two checks of the new day (a minute of wall time
+          // apart) and still without today's certificate is a failure.
+          if (s.trust.state === 'trusted') {
+            k.trustedChecks = k.trustedDay === day ? k.trustedChecks + 1 : 1;
+            k.trustedDay = day;
+          } else if (k.trustedDay === day) k.trustedChecks = 0;
+          if (m >= 5 && k.certDay !== day && k.trustedDay === day && k.trustedChecks >= 2 && ctx.now() - day * DAY_MS >= 5 * 60_000)
             throw new BeepkitError(
               'E_ASSERT',
-              `minute ${m}: ${id} has no certificate for day ${day} (${s.certificate.requests} requests, last ${s.certificate.lastCode ?? '-'})`,
+              `minute ${m}: ${id} trusted and still no certificate for day ${day} (${s.certificate.requests} requests, last ${s.certificate.lastCode ?? '-'})`,
             );
           const rss = rssOf(a.child?.pid);
           if (rss === undefined) throw new BeepkitError('E_ASSERT', `minute ${m}: ${id} process gone`);
           Object.assign(k, { scan: s.scan.total, depth: s.outbox.depth, delivered, requests: s.certificate.requests });
           k.rss.push(rss);
           line.push(
-            `${id} rss ${mib(rss)} scan ${s.scan.total} outbox ${s.outbox.depth} delivered ${delivered} cert ${s.certificate.today ? 'yes' : 'no'}/${s.certificate.requests}`,
+            `${id} rss ${mib(rss)} scan ${s.scan.total} outbox ${s.outbox.depth} delivered ${delivered} trust ${s.trust.state} cert ${s.certificate.today ? 'yes' : 'no'}/${s.certificate.requests}`,
           );
         }
         const grss = rssOf(gw.pid);
@@ -170,7 +181,12 @@ export const soak: Suite = {
       if (entries <= entries0) throw new BeepkitError('E_ASSERT', `the tracing ledger did not grow (${entries} entries)`);
       const lastDay = dayAt(ctx.now());
       if (lastDay > firstDay) {
-        const stale = [...track].filter(([, k]) => k.certDay !== lastDay).map(([id]) => id);
+        // renewal is owed by the agents that were trusted after the last day boundary
+        const owed = [...track].filter(([, k]) => k.trustedDay === lastDay);
+        const untrusted = [...track].filter(([, k]) => k.trustedDay !== lastDay).map(([id]) => id);
+        if (untrusted.length) ctx.print(`    not trusted since the last day boundary (no renewal owed): ${untrusted.join(', ')}`);
+        if (owed.length === 0) throw new BeepkitError('E_ASSERT', 'no agent was trusted after the day boundary: renewal untested');
+        const stale = owed.filter(([, k]) => k.certDay !== lastDay).map(([id]) => id);
         if (stale.length) throw new BeepkitError('E_ASSERT', `no certificate renewed for the new day on ${stale.join(', ')}`);
       }
     });
