@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MosquittoRunner } from '@beepkit/gateway/broker';
 import { loadOrCreateKeys } from '@beepkit/gateway/ca';
+import { gatewayProcessEnv } from '@beepkit/gateway/process-env';
 import { hostNow } from '@beepkit/protocol/clock';
 import { requireTool } from '../scripts/tools.ts';
 import { AGENTS, DAY_NO, PW, benchMosquitto, client, loadGenerator, procCpuUs } from './gateway-ingest.ts';
@@ -24,7 +25,7 @@ const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'beepkit.
 const CONNECTIONS = 4;
 
 function startGateway(cfg: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'gateway', 'run', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'gateway', 'run', '-c', cfg], { env: gatewayProcessEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'] });
   const kill = (): void => void child.kill('SIGKILL'); // never outlive the bench
   process.once('exit', kill);
   child.once('exit', () => process.removeListener('exit', kill));

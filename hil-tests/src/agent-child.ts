@@ -11,6 +11,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { agentProcessEnv } from '@beepkit/agent/node-options';
+import { gatewayProcessEnv } from '@beepkit/gateway/process-env';
 
 /** The agent's JSON log line fields the orchestrators read. */
 export interface AgentLogLine {
@@ -55,8 +56,14 @@ export function spawnAgentChild(o: {
   const timeoutMs = o.timeoutMs ?? 120_000;
   const args = o.args ?? ['agent', 'run', '--config', o.configPath];
   // an agent starts with the environment a device's service gives it (agent/src/app/node-options.ts);
-  // BEEPKIT_TRIAL_AGENT_V8_DEFAULTS=1 leaves it out (bench/e2e-latency.ts: the figure without it)
-  const env = args[0] === 'agent' && process.env.BEEPKIT_TRIAL_AGENT_V8_DEFAULTS !== '1' ? agentProcessEnv(agentChildEnv()) : agentChildEnv();
+  // BEEPKIT_TRIAL_AGENT_V8_DEFAULTS=1 leaves it out (bench/e2e-latency.ts: the figure without it); a gateway, that of
+  // the gateway's service (gateway/src/app/process-env.ts)
+  const env =
+    args[0] === 'agent' && process.env.BEEPKIT_TRIAL_AGENT_V8_DEFAULTS !== '1'
+      ? agentProcessEnv(agentChildEnv())
+      : args[0] === 'gateway'
+        ? gatewayProcessEnv(agentChildEnv())
+        : agentChildEnv();
   const child = spawn(process.execPath, [o.bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) =>
     child.once('exit', (code, sig) => {
