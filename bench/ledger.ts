@@ -4,11 +4,14 @@
  * (recovery) time and memory per entry. Entries are batches of 28 TraceCodes
  * of 100 B, each with its 32-byte key.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, openSync, closeSync, readSync, writeSync, fdatasyncSync, renameSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, openSync, closeSync, readSync, writeSync, fdatasyncSync, renameSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EmbeddedLedger, ed25519Signer, type AppendInput } from '@beepkit/gateway/ledger';
+import { gatewayProcessEnv } from '@beepkit/gateway/process-env';
 import { goal, sample, summarise, type Bench } from './lib.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
@@ -89,65 +92,133 @@ function readHashMs(path: string): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-/** Writes `n` entries (groups of 2000), then times opens with the persisted index (each beside the read-and-hash floor) and one rebuild without it. */
-async function openRun(
-  n: number,
-  repeats: number,
-  log: (m: string) => void,
-): Promise<{ openMs: number[]; floorMs: number[]; rebuildMs: number[]; writeMs: number[]; indexBytes: number; memPerEntry: number; rssPerEntry: number }> {
+interface OpenStage {
+  n: number;
+  openMs: number[];
+  floorMs: number[];
+  /** Opens with the index in a child process started with the gateway's environment (GATEWAY_ENV), wall ms. */
+  gatewayEnvOpenMs: number[];
+  /** Read-only opens without the index (first stage only: at 10 M one takes minutes). */
+  rebuildMs: number[];
+  writeMs: number;
+  fillS: number;
+  indexBytes: number;
+  memPerEntry: number;
+  rssPerEntry: number;
+}
+
+/**
+ * One ledger filled in stages (groups of 2000 entries) to each of `sizes` in turn; at each size it is closed (the
+ * close writes the index), then opened `repeats` times with the persisted index (each beside the read-and-hash floor);
+ * at the first size also once read-only without the index (a rebuild from every record).
+ */
+async function openStages(sizes: number[], repeats: number, log: (m: string) => void): Promise<OpenStage[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ledger-open-'));
   const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
+  const out: OpenStage[] = [];
+  let have = 0;
   try {
-    const w = new EmbeddedLedger({ now: hostNow, dir, signer });
-    await w.open();
-    for (let i = 0; i < n; i += 2000)
-      await w.append(
-        'tracing',
-        Array.from({ length: Math.min(2000, n - i) }, (_, j) => entry(i + j, 1 << 30)),
-      );
-    let t0 = process.hrtime.bigint();
-    await w.close();
-    const writeMs = [ms(t0)];
-    const indexFile = join(dir, 'tracing', 'index');
-    const indexBytes = statSync(indexFile).size;
-    log(`${n} entries written; close with the index write ${writeMs[0].toFixed(0)} ms, index ${(indexBytes / 2 ** 20).toFixed(1)} MiB`);
-    const openMs: number[] = [];
-    const floorMs: number[] = [];
-    let memPerEntry = 0;
-    let rssPerEntry = 0;
-    for (let r = 0; r < repeats; r++) {
-      global.gc?.();
-      floorMs.push(readHashMs(indexFile));
-      global.gc?.();
-      const rss0 = process.memoryUsage().rss;
-      const l = new EmbeddedLedger({ now: hostNow, dir, signer });
-      t0 = process.hrtime.bigint();
-      await l.open();
-      openMs.push(ms(t0));
-      memPerEntry = l.memoryBytes() / n;
-      rssPerEntry = Math.max(0, process.memoryUsage().rss - rss0) / n;
-      if ((await l.sth('tracing'))?.treeSize !== n) throw new Error('open from the index lost entries');
-      await l.close();
-      log(`open with the index: ${openMs[r].toFixed(0)} ms (read and hash the index alone: ${floorMs[r].toFixed(0)} ms)`);
+    for (const n of sizes) {
+      const f0 = process.hrtime.bigint();
+      const w = new EmbeddedLedger({ now: hostNow, dir, signer });
+      await w.open();
+      for (let i = have; i < n; i += 2000) {
+        await w.append(
+          'tracing',
+          Array.from({ length: Math.min(2000, n - i) }, (_, j) => entry(i + j, 1 << 30)),
+        );
+        if ((i - have) % 1_000_000 === 0 && i > have) log(`${i} entries written (${(ms(f0) / 1000).toFixed(0)} s)`);
+      }
+      have = n;
+      let t0 = process.hrtime.bigint();
+      await w.close();
+      const writeMs = ms(t0);
+      const fillS = ms(f0) / 1000;
+      const indexFile = join(dir, 'tracing', 'index');
+      const indexBytes = statSync(indexFile).size;
+      log(`${n} entries written in ${fillS.toFixed(0)} s; close with the index write ${writeMs.toFixed(0)} ms, index ${(indexBytes / 2 ** 20).toFixed(1)} MiB`);
+      const openMs: number[] = [];
+      const floorMs: number[] = [];
+      let memPerEntry = 0;
+      let rssPerEntry = 0;
+      for (let r = 0; r < repeats; r++) {
+        global.gc?.();
+        floorMs.push(readHashMs(indexFile));
+        global.gc?.();
+        const rss0 = process.memoryUsage().rss;
+        const l = new EmbeddedLedger({ now: hostNow, dir, signer });
+        t0 = process.hrtime.bigint();
+        await l.open();
+        openMs.push(ms(t0));
+        memPerEntry = l.memoryBytes() / n;
+        rssPerEntry = Math.max(0, process.memoryUsage().rss - rss0) / n;
+        if ((await l.sth('tracing'))?.treeSize !== n) throw new Error('open from the index lost entries');
+        await l.close();
+        log(`${n} entries: open with the index ${openMs[r].toFixed(0)} ms (read and hash the index alone: ${floorMs[r].toFixed(0)} ms)`);
+      }
+      const gatewayEnvOpenMs = childOpens(dir, repeats);
+      log(`${n} entries: open with the index in a child with the gateway's environment ${gatewayEnvOpenMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+      const rebuildMs: number[] = [];
+      if (out.length === 0) {
+        renameSync(indexFile, indexFile + '.aside');
+        const l = new EmbeddedLedger({ dir, readOnly: true });
+        t0 = process.hrtime.bigint();
+        await l.open();
+        rebuildMs.push(ms(t0));
+        await l.close();
+        renameSync(indexFile + '.aside', indexFile);
+        log(`${n} entries: open rebuilding from every record ${rebuildMs[0].toFixed(0)} ms`);
+      }
+      out.push({ n, openMs, floorMs, gatewayEnvOpenMs, rebuildMs, writeMs, fillS, indexBytes, memPerEntry, rssPerEntry });
     }
-    renameSync(indexFile, indexFile + '.aside');
-    const rebuildMs: number[] = [];
-    for (let r = 0; r < 1; r++) {
-      const l = new EmbeddedLedger({ dir, readOnly: true });
-      t0 = process.hrtime.bigint();
-      await l.open();
-      rebuildMs.push(ms(t0));
-      await l.close();
-      log(`open rebuilding from every record: ${rebuildMs[r].toFixed(0)} ms`);
-    }
-    return { openMs, floorMs, rebuildMs, writeMs, indexBytes, memPerEntry, rssPerEntry };
+    return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/**
+ * Opens of the ledger in `dir` with its index, in a child process started with the gateway's environment
+ * (bench/profile/ledger-open.ts; GLIBC_TUNABLES is read by glibc at process start, so not in this process), wall ms.
+ */
+function childOpens(dir: string, repeats: number): number[] {
+  const script = fileURLToPath(new URL('./profile/ledger-open.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, dir, String(repeats)], {
+    env: { ...gatewayProcessEnv(process.env), REBUILD: '0', JSON: '1' },
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) throw new Error(`the open child failed (${r.status}): ${r.stderr.slice(-500)}`);
+  return (JSON.parse(last) as { opens: { wallMs: number }[] }).opens.map((o) => o.wallMs);
+}
+
+/** Disk and memory a ledger of `n` bench entries needs (~3.6 kB of segments and ~1.2 kB of memory at peak per entry). */
+export const OPEN_BYTES_PER_ENTRY = { disk: 4000, memory: 1200 };
+
+/** Why a ledger of `n` entries cannot be measured here (free space in the temp dir, memory), or undefined. */
+export function largeOpenSkip(n: number, freeDisk: number, totalMem: number): string | undefined {
+  const disk = n * OPEN_BYTES_PER_ENTRY.disk;
+  const mem = n * OPEN_BYTES_PER_ENTRY.memory;
+  if (freeDisk < disk) return `needs ${(disk / 1e9).toFixed(0)} GB free in ${tmpdir()}, has ${(freeDisk / 1e9).toFixed(0)} GB`;
+  if (totalMem < mem) return `needs ${(mem / 1e9).toFixed(0)} GB of memory, has ${(totalMem / 1e9).toFixed(0)} GB`;
+  return undefined;
+}
+
+/** `10m` for 10 000 000, `50k` for 50 000: the size in a metric's name. */
+export function sizeLabel(n: number): string {
+  return n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}m` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n);
+}
+
+/** Entries of the large open stage (BENCH_LEDGER_OPEN_LARGE_ENTRIES, default 10 M, 0 = none; 50 k in a smoke run). */
+function largeEntries(smoke: boolean): number {
+  return smoke ? 50_000 : Number(process.env.BENCH_LEDGER_OPEN_LARGE_ENTRIES ?? 10_000_000);
+}
+
 const bench: Bench = {
   name: 'ledger',
+  // the 10 M stage fills ~36 GB (~25 min on a quiet 2-core box): 5 min per million of it on top of the default
+  timeoutSec: 360 + Math.ceil(largeEntries(false) / 1e6) * 300,
   description: 'embedded ledger durable appends (group commit vs fsync per append), open time, memory per entry',
   async run(ctx) {
     const n = ctx.smoke ? 3000 : 40_000;
@@ -170,14 +241,27 @@ const bench: Bench = {
     }
     const fsync = await sample(ctx.repeats, () => fsyncMs(ctx.smoke ? 50 : 300));
 
-    const open = await openRun(nOpen, Math.min(ctx.repeats, 3), ctx.log);
+    const nLarge = largeEntries(ctx.smoke);
+    const fs = statfsSync(tmpdir());
+    const skipLarge = nLarge > nOpen ? largeOpenSkip(nLarge, fs.bavail * fs.bsize, totalmem()) : 'not larger than the first size';
+    if (nLarge > 0 && skipLarge) notes.push(`open at ${nLarge} entries not measured: ${skipLarge}`);
+    const stages = await openStages(nLarge > 0 && !skipLarge ? [nOpen, nLarge] : [nOpen], Math.min(ctx.repeats, 3), ctx.log);
+    const open = stages[0];
+    const large = stages[1];
     notes.push(
       `open measured on ${nOpen} entries (BENCH_LEDGER_OPEN_ENTRIES, default 1 000 000) of ${RECORDS} x 100 B records with ${RECORDS} keys each: ` +
         `open_ms reads the persisted index and checks it against a few records (the first and last indexed block of each segment, the tail block in full; gateway/src/ledger/recover.ts), ` +
         `open_floor_ms reads the index file into fresh memory with SHA-256 and nothing else (same run, before each open), open_to_floor their ratio; ` +
+        `open_gateway_env_ms is the same open in a child process with the gateway's environment (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, gateway/src/app/process-env.ts: its systemd unit's), bench/profile/ledger-open.ts; ` +
         `open_rebuild_ms is a read-only open without it (every record), index_write_ms the close that writes it (fdatasync included); ` +
         `memory_per_entry_bytes is the chain's state after open (tree levels, tag maps, locations, block metadata)`,
     );
+    const L = large ? sizeLabel(large.n) : '';
+    if (large)
+      notes.push(
+        `the same ledger filled on to ${large.n} entries (BENCH_LEDGER_OPEN_LARGE_ENTRIES, default 10 000 000, 0 = none; ${(large.fillS / 60).toFixed(1)} min, ` +
+          `${((large.n * RECORDS * 100) / 1e9).toFixed(0)} GB of records): open_${L}_ms, open_${L}_floor_ms, open_${L}_gateway_env_ms, index_write_${L}_ms and memory_per_entry_${L}_bytes as above at that size (no rebuild: minutes)`,
+      );
     const g = summarise(group, 'entries/s');
     const tc = summarise(
       group.map((x) => x * RECORDS),
@@ -197,6 +281,7 @@ const bench: Bench = {
         fdatasync_4k_ms: summarise(fsync, 'ms'),
         open_ms: summarise(open.openMs, 'ms'),
         open_floor_ms: summarise(open.floorMs, 'ms'),
+        open_gateway_env_ms: summarise(open.gatewayEnvOpenMs, 'ms'),
         open_to_floor: summarise(
           open.openMs.map((x, i) => x / open.floorMs[i]),
           'x',
@@ -206,10 +291,21 @@ const bench: Bench = {
           open.rebuildMs.map((r) => r / summarise(open.openMs, 'ms').median),
           'x',
         ),
-        index_write_ms: summarise(open.writeMs, 'ms'),
+        index_write_ms: summarise([open.writeMs], 'ms'),
         index_bytes_per_entry: summarise([open.indexBytes / nOpen], 'B'),
         memory_per_entry_bytes: summarise([open.memPerEntry], 'B'),
         open_rss_per_entry_bytes: summarise([open.rssPerEntry], 'B'),
+        ...(large
+          ? {
+              [`open_${L}_ms`]: summarise(large.openMs, 'ms'),
+              [`open_${L}_floor_ms`]: summarise(large.floorMs, 'ms'),
+              [`open_${L}_gateway_env_ms`]: summarise(large.gatewayEnvOpenMs, 'ms'),
+              [`index_write_${L}_ms`]: summarise([large.writeMs], 'ms'),
+              [`index_bytes_per_entry_${L}`]: summarise([large.indexBytes / large.n], 'B'),
+              [`memory_per_entry_${L}_bytes`]: summarise([large.memPerEntry], 'B'),
+              [`open_rss_per_entry_${L}_bytes`]: summarise([large.rssPerEntry], 'B'),
+            }
+          : {}),
       },
       goals: {
         group_commit_entries_per_s: goal(g.median, '>=', 10_000),
@@ -217,6 +313,8 @@ const bench: Bench = {
         group_commit_mb_per_s: goal(summarise(mbs, 'MB/s').median, '>=', 3),
         // issue #18: 1 M entries open in <= 2 s; checked at full size only
         ...(nOpen >= 1_000_000 ? { open_ms: goal(summarise(open.openMs, 'ms').median, '<=', (2000 * nOpen) / 1e6) } : {}),
+        // and 10 M in <= 20 s (the same 2 s per million)
+        ...(large && large.n >= 1_000_000 ? { [`open_${L}_ms`]: goal(summarise(large.openMs, 'ms').median, '<=', (2000 * large.n) / 1e6) } : {}),
       },
       notes,
     };

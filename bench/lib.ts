@@ -40,6 +40,8 @@ export interface BenchResult {
 export interface Bench {
   name: string;
   description: string;
+  /** Its time limit in a full (not smoke) run when BENCH_TIMEOUT_S is not set, s (default 360). */
+  timeoutSec?: number;
   run(ctx: BenchContext): Promise<BenchResult>;
 }
 

@@ -1,6 +1,6 @@
 // Open-time driver (not a bench) on an existing ledger directory: the first writable open (no index: rebuilds from
 // every record, then writes the index), opens with the index, and a read-only rebuild with the index set aside.
-// Usage: node --expose-gc --import tsx bench/profile/ledger-open.ts <ledger dir> [repeats]
+// Usage: [REBUILD=0] [JSON=1: a last line {"n","opens":[{"wallMs","cpuMs"}]} for bench/ledger.ts] node --expose-gc --import tsx bench/profile/ledger-open.ts <ledger dir> [repeats]
 import { readFileSync, renameSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,9 @@ const load = (): string =>
     .join(' / ');
 const idx = join(dir, 'tracing', 'index');
 
+const opens: { wallMs: number; cpuMs: number }[] = [];
+let entries = 0;
+
 async function timedOpen(label: string, readOnly = false): Promise<void> {
   global.gc?.();
   const r0 = rssMB();
@@ -28,6 +31,8 @@ async function timedOpen(label: string, readOnly = false): Promise<void> {
   const openMs = ms(t0);
   const c = process.cpuUsage(c0);
   const n = (await l.sth('tracing'))?.treeSize ?? 0;
+  if (label.startsWith('open with the index')) opens.push({ wallMs: openMs, cpuMs: (c.user + c.system) / 1000 });
+  entries = n;
   const r1 = rssMB();
   const mem = l.memoryBytes();
   const t1 = process.hrtime.bigint();
@@ -43,3 +48,4 @@ for (let i = 0; i < Number(reps); i++) await timedOpen(`open with the index #${i
 renameSync(idx, idx + '.aside');
 if (process.env.REBUILD !== '0') await timedOpen('read-only open without the index (rebuild)', true);
 renameSync(idx + '.aside', idx);
+if (process.env.JSON === '1') console.log(JSON.stringify({ n: entries, opens }));
