@@ -85,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
       const file = scenario.includes('/') ? resolve(scenario) : join(ROOT, 'firmware-stubs', 'scenarios', `${scenario}.yaml`);
       const sc = soakOnly ? soakScenario(file) : loadScenarioFile(file);
       mkdirSync(join(base, 'sim'), { recursive: true });
-      const startTime = start ?? (soakOnly ? soakStartTime(hostNow(), minutes) : defaultStartTime(hostNow()));
+      const startTime = start ?? (soakOnly ? soakStartTime(hostNow(), minutes, values.speed ? Number(values.speed) : 1) : defaultStartTime(hostNow()));
       sim = new Sim({ scenario: sc, dir: join(base, 'sim'), controlPort: 0, startTime, ...(values.speed ? { speed: Number(values.speed) } : {}) });
       await sim.start();
       sim.pause();

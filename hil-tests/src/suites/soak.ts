@@ -51,10 +51,13 @@ export function soakScenario(file: string): Scenario {
   return parseScenario(stringify(doc), file);
 }
 
-/** Scenario start so that a UTC day boundary falls half way through `minutes`. */
-export function soakStartTime(wallNow: number, minutes: number): number {
+/**
+ * Scenario start so that a UTC day boundary falls half way through `minutes` of wall time at `speed` (scenario ms
+ * per wall ms): at ×60, 24 minutes are 24 scenario hours and the boundary comes after 12.
+ */
+export function soakStartTime(wallNow: number, minutes: number, speed = 1): number {
   const midnight = Math.ceil((wallNow + 60_000) / DAY_MS) * DAY_MS;
-  return midnight - Math.round((minutes * 60_000) / 2);
+  return midnight - Math.round((minutes * 60_000 * speed) / 2);
 }
 
 /** VmRSS of a process, bytes (undefined when it is gone). */
