@@ -1,5 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
 import {
   EncounterLog,
   bucketOf,
@@ -103,5 +104,9 @@ t.test('serialise/deserialise and sealed file round trip', async (t) => {
   const path = join(dir, 'encounters.bin');
   await saveEncounters(path, log, key);
   t.same((await loadEncounters(path, key)).encounters(), log.encounters());
+  t.equal(statSync(path).mode & 0o777, 0o600, 'sealed at rest, 0600');
+  t.same(readdirSync(dir), ['encounters.bin'], 'no temp file left');
   await t.rejects(loadEncounters(join(dir, 'missing'), key), { code: 'E_IO' });
+  await t.rejects(saveEncounters(join(dir, 'no-such-dir', 'encounters.bin'), log, key), { code: 'E_IO' }, 'a write that cannot happen: E_IO');
+  t.same((await loadEncounters(path, key)).encounters(), log.encounters(), 'the saved log is untouched by a failed save');
 });

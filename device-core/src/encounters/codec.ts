@@ -4,10 +4,11 @@
  * atomic file layer.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { BeepkitError } from '@beepkit/protocol';
 import { Reader, Writer, fromHex, toHex } from '@beepkit/protocol/bytes';
 import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
+import { writeFileAtomic } from '../infra/files.ts';
 import { EncounterLog, type Encounter, type EncounterLogOptions, type ExposureWindow, type Rotation } from './log.ts';
 
 const MAGIC = 0x424b454c; // "BKEL"
@@ -99,14 +100,14 @@ export function openEncounters(sealed: Uint8Array, key: Uint8Array, opts: Encoun
   return deserialiseEncounters(xchachaOpen(key, sealed.subarray(0, 24), sealed.subarray(24), AAD), opts);
 }
 
-/** Writes the sealed log atomically (temp file + rename). */
+/**
+ * Writes the sealed log durably (writeFileAtomic: temp file, fsync, rename, directory fsync; 0600), so a power
+ * loss leaves the previous log or this one. E_IO when it cannot.
+ */
 export async function saveEncounters(path: string, log: EncounterLog, key: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp`;
   try {
-    await writeFile(tmp, sealEncounters(log, key), { mode: 0o600 });
-    await rename(tmp, path);
+    await writeFileAtomic(path, sealEncounters(log, key));
   } catch (cause) {
-    if (cause instanceof BeepkitError) throw cause;
     throw new BeepkitError('E_IO', `encounter log: cannot write ${path}`, { cause });
   }
 }
