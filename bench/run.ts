@@ -6,7 +6,7 @@
  * Exit 1 when a bench failed: threw (e.g. E_TOOL: a system tool it needs is
  * missing, named with its install command), measured no metrics (no results
  * file is written then), or ran over BENCH_TIMEOUT_S (default 360 s, or the bench's
- * own `timeoutSec` in a full run: the ledger's 10 M stage).
+ * own `timeoutSec` in a full run: the ledger's large open stage).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
