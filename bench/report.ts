@@ -109,7 +109,7 @@ export function resultsMarkdown(results: ResultFile[], run: RunInfo): string {
     '- Every figure is the median of the repeats (5 unless the bench notes say otherwise) with min and max; ratios compare against a baseline measured in the same run.',
   );
   L.push(
-    '- Run: `npm run bench` (all), `npm run bench -- <name>…` (some), `--smoke` (small sizes, as CI runs it; never rewrites this file), `--out <dir>`; `BENCH_TIMEOUT_S` (per bench, default 360 s, or a bench’s own limit: the ledger’s grows by 15 min per million entries of BENCH_LEDGER_OPEN_LARGE_ENTRIES).',
+    '- Run: `npm run bench` (all), `npm run bench -- <name>…` (some), `--smoke` (small sizes, as CI runs it; never rewrites this file), `--out <dir>`; `BENCH_TIMEOUT_S` (per bench, default 360 s, or a bench’s own limit: the ledger’s is 20 min, plus 15 min per million entries of BENCH_LEDGER_OPEN_LARGE_ENTRIES).',
   );
   const missed = results.flatMap((r) =>
     Object.entries(r.goals)
