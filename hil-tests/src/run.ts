@@ -85,8 +85,9 @@ export async function main(argv: string[]): Promise<number> {
       const file = scenario.includes('/') ? resolve(scenario) : join(ROOT, 'firmware-stubs', 'scenarios', `${scenario}.yaml`);
       const sc = soakOnly ? soakScenario(file) : loadScenarioFile(file);
       mkdirSync(join(base, 'sim'), { recursive: true });
-      const startTime = start ?? (soakOnly ? soakStartTime(hostNow(), minutes, values.speed ? Number(values.speed) : 1) : defaultStartTime(hostNow()));
-      sim = new Sim({ scenario: sc, dir: join(base, 'sim'), controlPort: 0, startTime, ...(values.speed ? { speed: Number(values.speed) } : {}) });
+      const speed = values.speed ? Number(values.speed) : undefined;
+      const startTime = start ?? (soakOnly ? soakStartTime(hostNow(), minutes, speed) : defaultStartTime(hostNow()));
+      sim = new Sim({ scenario: sc, dir: join(base, 'sim'), controlPort: 0, startTime, ...(speed !== undefined ? { speed } : {}) });
       await sim.start();
       sim.pause();
       rig = loadRig(join(base, 'sim', 'rig.yaml'));

@@ -15,7 +15,7 @@
  *   (bench/profile/ledger-open.ts, 2026-12-04; gateway/README "Open time").
  *   The agent does not get it: a device's RSS counts every huge page it touches.
  */
-export const GATEWAY_ENV: Readonly<Record<string, string>> = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
+export const GATEWAY_ENV = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' } as const;
 
 /** `tunables` (a GLIBC_TUNABLES value, may be empty) with `add`'s tunables appended where it does not set them. */
 export function withTunables(tunables: string | undefined, add: string): string {
@@ -24,9 +24,7 @@ export function withTunables(tunables: string | undefined, add: string): string 
   return [...have, ...add.split(':').filter((t) => t && !names.has(t.split('=')[0]))].join(':');
 }
 
-/** `env` with the gateway's environment merged in (an operator's own value for a tunable is kept). */
+/** `env` with the gateway's tunables merged in (an operator's own value for a tunable is kept). */
 export function gatewayProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...env };
-  for (const [k, v] of Object.entries(GATEWAY_ENV)) out[k] = k === 'GLIBC_TUNABLES' ? withTunables(env[k], v) : (env[k] ?? v);
-  return out;
+  return { ...env, GLIBC_TUNABLES: withTunables(env.GLIBC_TUNABLES, GATEWAY_ENV.GLIBC_TUNABLES) };
 }
