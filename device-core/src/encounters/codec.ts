@@ -6,42 +6,42 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BeepkitError } from '@beepkit/protocol';
-import { Reader, Writer, fromHex, toHex } from '@beepkit/protocol/bytes';
+import { Reader, Writer, fromHex } from '@beepkit/protocol/bytes';
 import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
 import { writeFileAtomic } from '../infra/files.ts';
-import { EncounterLog, type Encounter, type EncounterLogOptions, type ExposureWindow, type Rotation } from './log.ts';
+import { EncounterLog, type EncounterLogOptions } from './log.ts';
+import { NONE } from './store.ts';
 
 const MAGIC = 0x424b454c; // "BKEL"
 /** 2 adds each window's msClose (the proximity estimator's close time); 1 is still read (msClose absent). */
 const VERSION = 2;
 const AAD = new TextEncoder().encode('beepkit/encounter-log/v1');
 
-function att(w: Writer, v: number): void {
-  w.f64(v);
-}
-
 export function serialiseEncounters(log: EncounterLog): Uint8Array {
-  const w = new Writer(4096);
+  const st = log.store;
+  const w = new Writer(9 + 8 + st.n * 62 + st.wn * (45 + 8 * st.nb + 8) + log.rotationCount * 64);
   w.u32(MAGIC).u8(VERSION);
-  const list = log.encounters();
-  w.u32(list.length);
-  for (const e of list) {
-    w.bytes(fromHex(e.rpi, 'rpi'), 16).bytes(fromHex(e.aem, 'aem'), 4);
-    w.u64(e.firstSeen).u64(e.lastSeen).u32(e.samples);
-    att(w, e.minAttenuation);
-    att(w, e.sumAttenuation);
-    w.u16(e.windows.length);
-    for (const x of e.windows) {
-      w.u64(x.start).u64(x.end).u32(x.samples);
-      att(w, x.minAttenuation);
-      att(w, x.sumAttenuation);
-      w.u8(x.msByBucket.length);
-      for (const ms of x.msByBucket) w.f64(ms);
-      w.f64(x.msClose ?? 0);
+  w.u32(st.n);
+  // straight from the columns: no encounter objects built (a full log is ~270 000 of them)
+  for (let s = 0; s < st.n; s++) {
+    w.bytes(st.rpi.subarray(16 * s, 16 * s + 16)).bytes(st.aem.subarray(4 * s, 4 * s + 4));
+    w.u64(st.firstSeen[s]).u64(st.lastSeen[s]).u32(st.samples[s]);
+    w.f64(st.minAtt[s]).f64(st.sumAtt[s]);
+    w.u16(st.windowCount(s));
+    for (let x = st.head[s]; x !== NONE; x = st.wNext[x]) {
+      w.u64(st.wStart[x]).u64(st.wEnd[x]).u32(st.wSamples[x]);
+      w.f64(st.wMinAtt[x]).f64(st.wSumAtt[x]);
+      w.u8(st.nb);
+      for (let b = 0; b < st.nb; b++) w.f64(st.wMs[x * st.nb + b]);
+      const close = st.wClose[x];
+      w.f64(Number.isNaN(close) ? 0 : close);
     }
   }
-  w.u32(log.rotations.length);
-  for (const r of log.rotations) w.str(r.address).bytes(fromHex(r.fromRpi), 16).bytes(fromHex(r.toRpi), 16).u64(r.at);
+  w.u32(log.rotationCount);
+  for (let i = 0; i < log.rotationCount; i++) {
+    const r = log.rotationAt(i);
+    w.str(r.address).bytes(fromHex(r.fromRpi), 16).bytes(fromHex(r.toRpi), 16).u64(r.at);
+  }
   return w.finish();
 }
 
@@ -50,18 +50,15 @@ export function deserialiseEncounters(buf: Uint8Array, opts: EncounterLogOptions
   if (r.u32('magic') !== MAGIC) throw new BeepkitError('E_FORMAT', 'encounter log: bad magic');
   const v = r.u8('version');
   if (v !== VERSION && v !== 1) throw new BeepkitError('E_VERSION', `encounter log: version ${v}`);
+  const log = new EncounterLog(opts);
+  const st = log.store;
+  const ms: number[] = [];
   const n = r.u32('count');
-  const encounters: Encounter[] = [];
   for (let i = 0; i < n; i++) {
-    const rpi = toHex(r.bytes(16, 'rpi'));
-    const aem = toHex(r.bytes(4, 'aem'));
-    const firstSeen = r.u64('firstSeen');
-    const lastSeen = r.u64('lastSeen');
-    const samples = r.u32('samples');
-    const minAttenuation = r.f64('minAttenuation');
-    const sumAttenuation = r.f64('sumAttenuation');
+    // a later entry of an RPI replaces an earlier one, as restore() does
+    const s = st.upsert(r.bytes(16, 'rpi'));
+    st.setEncounter(s, r.bytes(4, 'aem'), r.u64('firstSeen'), r.u64('lastSeen'), r.u32('samples'), r.f64('minAttenuation'), r.f64('sumAttenuation'));
     const nw = r.u16('windows');
-    const windows: ExposureWindow[] = [];
     for (let j = 0; j < nw; j++) {
       const start = r.u64('start');
       const end = r.u64('end');
@@ -69,19 +66,16 @@ export function deserialiseEncounters(buf: Uint8Array, opts: EncounterLogOptions
       const wmin = r.f64('minAttenuation');
       const wsum = r.f64('sumAttenuation');
       const nb = r.u8('buckets');
-      const msByBucket: number[] = [];
-      for (let b = 0; b < nb; b++) msByBucket.push(r.f64('ms'));
-      const msClose = v >= 2 ? r.f64('msClose') : undefined;
-      windows.push({ start, end, samples: ws, minAttenuation: wmin, sumAttenuation: wsum, msByBucket, ...(msClose !== undefined ? { msClose } : {}) });
+      st.checkBuckets(nb);
+      ms.length = 0;
+      for (let b = 0; b < nb; b++) ms.push(r.f64('ms'));
+      const msClose = v >= 2 ? r.f64('msClose') : NaN;
+      st.pushWindow(s, start, end, ws, wmin, wsum, ms, msClose);
     }
-    encounters.push({ rpi, aem, firstSeen, lastSeen, samples, minAttenuation, sumAttenuation, windows });
   }
   const nr = r.u32('rotations');
-  const rotations: Rotation[] = [];
-  for (let i = 0; i < nr; i++) rotations.push({ address: r.str('address'), fromRpi: toHex(r.bytes(16)), toRpi: toHex(r.bytes(16)), at: r.u64('at') });
+  for (let i = 0; i < nr; i++) log.pushRotation(r.str('address'), r.bytes(16), r.bytes(16), r.u64('at'));
   r.end();
-  const log = new EncounterLog(opts);
-  log.restore(encounters, rotations);
   return log;
 }
 

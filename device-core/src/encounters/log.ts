@@ -4,8 +4,15 @@
  * min/mean attenuation and exposure windows (≤ 30 min each) whose time is
  * credited to Corona-Warn-App-style attenuation buckets. Address rotations
  * (an address seen with a new RPI) are noted. Pure, time injected.
+ *
+ * Held compactly (store.ts, addresses.ts: typed columns, no object per encounter or window, ~tens of bytes an
+ * encounter); `get`, `encounters()`, `exposureWindows()` and `rotations` build fresh objects on each call, so
+ * changing what they return changes nothing in the log.
  */
 import { BeepkitError } from '@beepkit/protocol';
+import { fromHex, toHex } from '@beepkit/protocol/bytes';
+import { AddressIndex, RotationList } from './addresses.ts';
+import { EncounterStore, NONE, parseHexInto } from './store.ts';
 import type { WireEncounter, WireWindow } from '@beepkit/protocol/carer';
 
 export const DAY_MS = 86_400_000;
@@ -61,9 +68,12 @@ export class EncounterLog {
   readonly windowMs: number;
   readonly maxCreditMs: number;
   readonly edges: readonly number[];
-  private readonly byRpi = new Map<string, Encounter>();
-  private readonly lastRpiOfAddress = new Map<string, string>();
-  readonly rotations: Rotation[] = [];
+  /** @internal the columns (the codec reads and fills them) */
+  store: EncounterStore;
+  private readonly lastSlotOfAddress = new AddressIndex();
+  private readonly rotationList = new RotationList();
+  private readonly rpiKey = new Uint8Array(16);
+  private readonly aemKey = new Uint8Array(4);
 
   constructor(opts: EncounterLogOptions = {}) {
     this.retentionMs = opts.retentionMs ?? 14 * DAY_MS;
@@ -72,94 +82,167 @@ export class EncounterLog {
     this.edges = opts.bucketEdges ?? CWA_BUCKET_EDGES;
     if (!(this.windowMs > 0 && this.windowMs <= 30 * 60_000)) throw new BeepkitError('E_CONFIG', 'encounters: windowMs must be in (0, 30 min]');
     if (this.edges.some((e, i) => i > 0 && e <= this.edges[i - 1])) throw new BeepkitError('E_CONFIG', 'encounters: bucket edges must ascend');
+    this.store = new EncounterStore(this.edges.length + 1);
   }
 
   get size(): number {
-    return this.byRpi.size;
+    return this.store.n;
   }
 
+  /** Bytes held by the typed columns (capacity included; the address strings of rotations aside). */
+  get bytes(): number {
+    return this.store.bytes + this.lastSlotOfAddress.bytes;
+  }
+
+  /** The rotations noted within retention, oldest first (a fresh copy). */
+  get rotations(): Rotation[] {
+    const out: Rotation[] = [];
+    for (let i = 0; i < this.rotationList.length; i++) out.push(this.rotationList.get(i));
+    return out;
+  }
+
+  /** The encounter of an RPI (hex, either case), built afresh; undefined if none. */
   get(rpi: string): Encounter | undefined {
-    return this.byRpi.get(rpi);
+    if (!parseHexInto(rpi, this.rpiKey, 0, 16)) return undefined;
+    const s = this.store.find(this.rpiKey);
+    return s === NONE ? undefined : this.encounterAt(s);
   }
 
-  /** Records one (filtered) observation of an RPI. Allocates only for new RPIs and new windows. */
-  record(rpi: string, aem: string, address: string, att: number, at: number, close = false): Encounter {
-    let e = this.byRpi.get(rpi);
-    if (!e) {
-      e = { rpi, aem, firstSeen: at, lastSeen: at, samples: 0, minAttenuation: Infinity, sumAttenuation: 0, windows: [] };
-      this.byRpi.set(rpi, e);
+  /** Records one (filtered) observation of an RPI (16 bytes) with its AEM (4 bytes), both hex. Allocates nothing but room for new RPIs and windows. */
+  record(rpi: string, aem: string, address: string, att: number, at: number, close = false): void {
+    const st = this.store;
+    if (!parseHexInto(rpi, this.rpiKey, 0, 16)) throw new BeepkitError('E_FORMAT', 'encounters: rpi must be 16 bytes of hex');
+    if (!parseHexInto(aem, this.aemKey, 0, 4)) throw new BeepkitError('E_FORMAT', 'encounters: aem must be 4 bytes of hex');
+    let s = st.find(this.rpiKey);
+    if (s === NONE) {
+      s = st.add(this.rpiKey);
+      st.firstSeen[s] = st.lastSeen[s] = at;
     }
-    const prevRpi = this.lastRpiOfAddress.get(address);
-    if (prevRpi !== rpi) {
-      if (prevRpi !== undefined) this.rotations.push({ address, fromRpi: prevRpi, toRpi: rpi, at });
-      this.lastRpiOfAddress.set(address, rpi);
+    const prev = this.lastSlotOfAddress.get(address);
+    if (prev !== s) {
+      if (prev !== NONE) this.rotationList.push(address, st.rpi, 16 * prev, st.rpi, 16 * s, at);
+      this.lastSlotOfAddress.set(address, s);
     }
-    let w = e.windows.length ? e.windows[e.windows.length - 1] : undefined;
+    let w = st.tail[s];
     // time since the previous sample counts only while the peer stays in view
-    const gap = w ? at - w.end : Infinity;
+    const gap = w !== NONE ? at - st.wEnd[w] : Infinity;
     const credit = gap >= 0 && gap <= this.maxCreditMs ? gap : 0;
-    if (!w || at - w.start >= this.windowMs || gap > this.maxCreditMs) {
-      w = {
-        start: credit ? at - credit : at,
-        end: at,
-        samples: 0,
-        minAttenuation: Infinity,
-        sumAttenuation: 0,
-        msByBucket: new Array<number>(this.edges.length + 1).fill(0),
-        msClose: 0,
-      };
-      e.windows.push(w);
-    }
-    w.msByBucket[bucketOf(att, this.edges)] += credit;
-    if (close) w.msClose = (w.msClose ?? 0) + credit;
-    w.end = at;
-    w.samples++;
-    w.sumAttenuation += att;
-    if (att < w.minAttenuation) w.minAttenuation = att;
-    if (at > e.lastSeen) e.lastSeen = at;
-    e.aem = aem;
-    e.samples++;
-    e.sumAttenuation += att;
-    if (att < e.minAttenuation) e.minAttenuation = att;
-    return e;
+    if (w === NONE || at - st.wStart[w] >= this.windowMs || gap > this.maxCreditMs) w = st.addWindow(s, credit ? at - credit : at);
+    st.wMs[w * st.nb + bucketOf(att, this.edges)] += credit;
+    if (close) st.wClose[w] = (Number.isNaN(st.wClose[w]) ? 0 : st.wClose[w]) + credit;
+    st.wEnd[w] = at;
+    st.wSamples[w]++;
+    st.wSumAtt[w] += att;
+    if (att < st.wMinAtt[w]) st.wMinAtt[w] = att;
+    if (at > st.lastSeen[s]) st.lastSeen[s] = at;
+    st.aem.set(this.aemKey, 4 * s);
+    st.samples[s]++;
+    st.sumAtt[s] += att;
+    if (att < st.minAtt[s]) st.minAtt[s] = att;
   }
 
-  /** All encounters, optionally only those seen since `since`. */
+  /** All encounters (fresh objects, in the order first recorded), optionally only those seen since `since`. */
   encounters(since = -Infinity): Encounter[] {
     const out: Encounter[] = [];
-    for (const e of this.byRpi.values()) if (e.lastSeen >= since) out.push(e);
+    for (let s = 0; s < this.store.n; s++) if (this.store.lastSeen[s] >= since) out.push(this.encounterAt(s));
     return out;
   }
 
   /** Every exposure window with its RPI, oldest first. */
   exposureWindows(): (ExposureWindow & { rpi: string })[] {
+    const st = this.store;
     const out: (ExposureWindow & { rpi: string })[] = [];
-    for (const e of this.byRpi.values()) for (const w of e.windows) out.push({ ...w, rpi: e.rpi });
+    for (let s = 0; s < st.n; s++) {
+      const rpi = toHex(st.rpi.subarray(16 * s, 16 * s + 16));
+      for (let w = st.head[s]; w !== NONE; w = st.wNext[w]) out.push({ ...this.windowAt(w), rpi });
+    }
     return out.sort((a, b) => a.start - b.start);
   }
 
   /** Drops everything last seen before now − retention. Returns how many encounters were purged. */
   purge(now: number): number {
     const cutoff = now - this.retentionMs;
-    let n = 0;
-    for (const [k, e] of this.byRpi) {
-      if (e.lastSeen < cutoff) {
-        this.byRpi.delete(k);
-        n++;
-      }
+    const st = this.store;
+    const before = st.n;
+    const map = st.compact((s) => st.lastSeen[s] >= cutoff);
+    this.lastSlotOfAddress.rebuild((s) => (s < map.length ? map[s] : NONE));
+    this.rotationList.dropBefore(cutoff);
+    return before - st.n;
+  }
+
+  /**
+   * Replaces the encounters with `encounters` (a later one of an RPI replacing an earlier one) and the rotations
+   * with `rotations`; which encounter each address was last heard with is forgotten.
+   */
+  restore(encounters: Encounter[], rotations: Rotation[]): void {
+    const st = this.store;
+    st.reset();
+    this.lastSlotOfAddress.clear();
+    this.rotationList.clear();
+    for (const e of encounters) {
+      const s = st.upsert(fromHex(e.rpi, 'rpi'));
+      st.setEncounter(s, fromHex(e.aem, 'aem'), e.firstSeen, e.lastSeen, e.samples, e.minAttenuation, e.sumAttenuation);
+      for (const w of e.windows) st.pushWindow(s, w.start, w.end, w.samples, w.minAttenuation, w.sumAttenuation, w.msByBucket, w.msClose ?? NaN);
     }
-    for (const [a, r] of this.lastRpiOfAddress) if (!this.byRpi.has(r)) this.lastRpiOfAddress.delete(a);
-    let keep = 0;
-    for (const r of this.rotations) if (r.at >= cutoff) this.rotations[keep++] = r;
-    this.rotations.length = keep;
-    return n;
+    for (const r of rotations) this.rotationList.push(r.address, fromHex(r.fromRpi, 'rpi'), 0, fromHex(r.toRpi, 'rpi'), 0, r.at);
+  }
+
+  /** As restore(other.encounters(), []) without building the objects: takes the other log's columns, leaving it empty. */
+  restoreFrom(other: EncounterLog): void {
+    if (other.store.nb !== this.store.nb) {
+      this.restore(other.encounters(), []);
+      return;
+    }
+    this.store = other.store;
+    other.store = new EncounterStore(other.store.nb);
+    other.lastSlotOfAddress.clear();
+    other.rotationList.clear();
+    this.lastSlotOfAddress.clear();
+    this.rotationList.clear();
+  }
+
+  /** @internal used by the codec: the rotations as stored */
+  rotationAt(i: number): Rotation {
+    return this.rotationList.get(i);
   }
 
   /** @internal used by the codec */
-  restore(encounters: Encounter[], rotations: Rotation[]): void {
-    this.byRpi.clear();
-    for (const e of encounters) this.byRpi.set(e.rpi, e);
-    this.rotations.length = 0;
-    this.rotations.push(...rotations);
+  get rotationCount(): number {
+    return this.rotationList.length;
+  }
+
+  /** @internal used by the codec */
+  pushRotation(address: string, from: Uint8Array, to: Uint8Array, at: number): void {
+    this.rotationList.push(address, from, 0, to, 0, at);
+  }
+
+  private windowAt(w: number): ExposureWindow {
+    const st = this.store;
+    const close = st.wClose[w];
+    return {
+      start: st.wStart[w],
+      end: st.wEnd[w],
+      samples: st.wSamples[w],
+      minAttenuation: st.wMinAtt[w],
+      sumAttenuation: st.wSumAtt[w],
+      msByBucket: Array.from(st.wMs.subarray(w * st.nb, (w + 1) * st.nb)),
+      ...(Number.isNaN(close) ? {} : { msClose: close }),
+    };
+  }
+
+  private encounterAt(s: number): Encounter {
+    const st = this.store;
+    const windows: ExposureWindow[] = [];
+    for (let w = st.head[s]; w !== NONE; w = st.wNext[w]) windows.push(this.windowAt(w));
+    return {
+      rpi: toHex(st.rpi.subarray(16 * s, 16 * s + 16)),
+      aem: toHex(st.aem.subarray(4 * s, 4 * s + 4)),
+      firstSeen: st.firstSeen[s],
+      lastSeen: st.lastSeen[s],
+      samples: st.samples[s],
+      minAttenuation: st.minAtt[s],
+      sumAttenuation: st.sumAtt[s],
+      windows,
+    };
   }
 }
