@@ -161,7 +161,7 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     const key = this.o.state.logKey();
     try {
       const log = await loadEncounters(this.file('encounters.bin'), key, { retentionMs: this.o.state.keystore.state.retentionDays * DAY_MS });
-      this.encounters.restore(log.encounters(), []);
+      this.encounters.restoreFrom(log);
     } catch (e) {
       if (!(isBeepkitError(e) && e.code === 'E_IO'))
         this.log.warn({ code: (e as { code?: string }).code }, 'wearable: encounter log unreadable, starting a new one');

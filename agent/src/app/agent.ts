@@ -335,7 +335,7 @@ export class Agent {
     const dir = this.#cfg.dataDir;
     try {
       const log = await loadEncounters(join(dir, 'encounters.bin'), key, { retentionMs: this.#cfg.keystore.retentionDays * DAY_MS });
-      this.#encounters.restore(log.encounters(), []);
+      this.#encounters.restoreFrom(log);
     } catch (err) {
       if (!(isBeepkitError(err) && err.code === 'E_IO')) {
         this.#count(isBeepkitError(err) ? err.code : 'E_INTERNAL');
