@@ -1,14 +1,12 @@
 /**
- * Encounter log at rest: a versioned binary serialisation (Writer/Reader) and
- * an XChaCha20-Poly1305 envelope (random 24-byte nonce, fixed AAD) with an
- * atomic file layer.
+ * Encounter log at rest: a versioned binary serialisation (Writer/Reader), of the whole log or of some of its
+ * encounters (the journal's frames, journal.ts), and the single-file XChaCha20-Poly1305 envelope (random 24-byte
+ * nonce, fixed AAD) the log was saved in before the journal, still read.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { BeepkitError } from '@beepkit/protocol';
 import { Reader, Writer, fromHex } from '@beepkit/protocol/bytes';
 import { xchachaOpen, xchachaSeal } from '@beepkit/protocol/crypto';
-import { writeFileAtomic } from '../infra/files.ts';
 import { EncounterLog, type EncounterLogOptions } from './log.ts';
 import { NONE } from './store.ts';
 
@@ -18,12 +16,29 @@ const VERSION = 2;
 const AAD = new TextEncoder().encode('beepkit/encounter-log/v1');
 
 export function serialiseEncounters(log: EncounterLog): Uint8Array {
+  return serialiseSlots(log, 0, log.store.n, () => true, 0);
+}
+
+/** Bytes the serialisation of slots [from, to) and rotations [rotFrom, …) takes at most (all windows counted). */
+export function serialisedSize(log: EncounterLog, from = 0, to = log.store.n, rotFrom = 0): number {
   const st = log.store;
-  const w = new Writer(9 + 8 + st.n * 62 + st.wn * (45 + 8 * st.nb + 8) + log.rotationCount * 64);
+  const wins = from === 0 && to === st.n ? st.wn : Math.min(st.wn, to - from) * 2;
+  return 17 + (to - from) * 62 + wins * (53 + 8 * st.nb) + (log.rotationCount - rotFrom) * 64;
+}
+
+/**
+ * The encounters in slots [from, to) for which pick(slot) holds, and the rotations from `rotFrom` on, in the
+ * serialised layout; straight from the columns, no encounter objects built (a full log is ~270 000 of them).
+ */
+export function serialiseSlots(log: EncounterLog, from: number, to: number, pick: (slot: number) => boolean, rotFrom: number): Uint8Array {
+  const st = log.store;
+  let count = 0;
+  for (let s = from; s < to; s++) if (pick(s)) count++;
+  const w = new Writer(Math.max(64, serialisedSize(log, from, to, rotFrom)));
   w.u32(MAGIC).u8(VERSION);
-  w.u32(st.n);
-  // straight from the columns: no encounter objects built (a full log is ~270 000 of them)
-  for (let s = 0; s < st.n; s++) {
+  w.u32(count);
+  for (let s = from; s < to; s++) {
+    if (!pick(s)) continue;
     w.bytes(st.rpi.subarray(16 * s, 16 * s + 16)).bytes(st.aem.subarray(4 * s, 4 * s + 4));
     w.u64(st.firstSeen[s]).u64(st.lastSeen[s]).u32(st.samples[s]);
     w.f64(st.minAtt[s]).f64(st.sumAtt[s]);
@@ -37,8 +52,8 @@ export function serialiseEncounters(log: EncounterLog): Uint8Array {
       w.f64(Number.isNaN(close) ? 0 : close);
     }
   }
-  w.u32(log.rotationCount);
-  for (let i = 0; i < log.rotationCount; i++) {
+  w.u32(log.rotationCount - rotFrom);
+  for (let i = rotFrom; i < log.rotationCount; i++) {
     const r = log.rotationAt(i);
     w.str(r.address).bytes(fromHex(r.fromRpi), 16).bytes(fromHex(r.toRpi), 16).u64(r.at);
   }
@@ -46,11 +61,20 @@ export function serialiseEncounters(log: EncounterLog): Uint8Array {
 }
 
 export function deserialiseEncounters(buf: Uint8Array, opts: EncounterLogOptions = {}): EncounterLog {
+  const log = new EncounterLog(opts);
+  deserialiseInto(log, buf);
+  return log;
+}
+
+/**
+ * Adds a serialisation's encounters and rotations to `log`: an encounter of an RPI the log holds replaces it in
+ * place (its windows left for the next compaction), a new one is added after the others.
+ */
+export function deserialiseInto(log: EncounterLog, buf: Uint8Array): void {
   const r = new Reader(buf, 'encounter log');
   if (r.u32('magic') !== MAGIC) throw new BeepkitError('E_FORMAT', 'encounter log: bad magic');
   const v = r.u8('version');
   if (v !== VERSION && v !== 1) throw new BeepkitError('E_VERSION', `encounter log: version ${v}`);
-  const log = new EncounterLog(opts);
   const st = log.store;
   const ms: number[] = [];
   const n = r.u32('count');
@@ -76,7 +100,6 @@ export function deserialiseEncounters(buf: Uint8Array, opts: EncounterLogOptions
   const nr = r.u32('rotations');
   for (let i = 0; i < nr; i++) log.pushRotation(r.str('address'), r.bytes(16), r.bytes(16), r.u64('at'));
   r.end();
-  return log;
 }
 
 /** nonce(24) || XChaCha20-Poly1305(key, serialised log). */
@@ -92,26 +115,4 @@ export function sealEncounters(log: EncounterLog, key: Uint8Array, nonce: Uint8A
 export function openEncounters(sealed: Uint8Array, key: Uint8Array, opts: EncounterLogOptions = {}): EncounterLog {
   if (sealed.length < 24 + 16) throw new BeepkitError('E_TRUNCATED', 'encounter log: sealed file too short');
   return deserialiseEncounters(xchachaOpen(key, sealed.subarray(0, 24), sealed.subarray(24), AAD), opts);
-}
-
-/**
- * Writes the sealed log durably (writeFileAtomic: temp file, fsync, rename, directory fsync; 0600), so a power
- * loss leaves the previous log or this one. E_IO when it cannot.
- */
-export async function saveEncounters(path: string, log: EncounterLog, key: Uint8Array): Promise<void> {
-  try {
-    await writeFileAtomic(path, sealEncounters(log, key));
-  } catch (cause) {
-    throw new BeepkitError('E_IO', `encounter log: cannot write ${path}`, { cause });
-  }
-}
-
-export async function loadEncounters(path: string, key: Uint8Array, opts: EncounterLogOptions = {}): Promise<EncounterLog> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (cause) {
-    throw new BeepkitError('E_IO', `encounter log: cannot read ${path}`, { cause });
-  }
-  return openEncounters(new Uint8Array(buf), key, opts);
 }

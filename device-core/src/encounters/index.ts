@@ -1,2 +1,3 @@
 export * from './log.ts';
 export * from './codec.ts';
+export * from './journal.ts';

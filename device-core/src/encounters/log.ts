@@ -70,6 +70,8 @@ export class EncounterLog {
   readonly edges: readonly number[];
   /** @internal the columns (the codec reads and fills them) */
   store: EncounterStore;
+  /** @internal bumped whenever encounters or rotations go other than by record() (purge, restore): the journal rewrites its file */
+  generation = 0;
   private readonly lastSlotOfAddress = new AddressIndex();
   private readonly rotationList = new RotationList();
   private readonly rpiKey = new Uint8Array(16);
@@ -139,6 +141,7 @@ export class EncounterLog {
     st.samples[s]++;
     st.sumAtt[s] += att;
     if (att < st.minAtt[s]) st.minAtt[s] = att;
+    st.dirty[s] = 1;
   }
 
   /** All encounters (fresh objects, in the order first recorded), optionally only those seen since `since`. */
@@ -164,9 +167,11 @@ export class EncounterLog {
     const cutoff = now - this.retentionMs;
     const st = this.store;
     const before = st.n;
+    const rotations = this.rotationList.length;
     const map = st.compact((s) => st.lastSeen[s] >= cutoff);
     this.lastSlotOfAddress.rebuild((s) => (s < map.length ? map[s] : NONE));
     this.rotationList.dropBefore(cutoff);
+    if (st.n !== before || this.rotationList.length !== rotations) this.generation++;
     return before - st.n;
   }
 
@@ -177,6 +182,7 @@ export class EncounterLog {
   restore(encounters: Encounter[], rotations: Rotation[]): void {
     const st = this.store;
     st.reset();
+    this.generation++;
     this.lastSlotOfAddress.clear();
     this.rotationList.clear();
     for (const e of encounters) {
@@ -194,6 +200,8 @@ export class EncounterLog {
       return;
     }
     this.store = other.store;
+    this.generation++;
+    other.generation++;
     other.store = new EncounterStore(other.store.nb);
     other.lastSlotOfAddress.clear();
     other.rotationList.clear();

@@ -52,6 +52,8 @@ export class EncounterStore {
   samples = new Uint32Array(0);
   head = new Int32Array(0);
   tail = new Int32Array(0);
+  /** 1: changed since the last save (the journal appends these). */
+  dirty = new Uint8Array(0);
   /** Windows in use: [0, wn). */
   wn = 0;
   private wcap = 0;
@@ -74,7 +76,7 @@ export class EncounterStore {
 
   /** Bytes held by the columns (their capacity, not only what is in use). */
   get bytes(): number {
-    const cols = [this.rpi, this.aem, this.firstSeen, this.lastSeen, this.minAtt, this.sumAtt, this.samples, this.head, this.tail];
+    const cols = [this.rpi, this.aem, this.firstSeen, this.lastSeen, this.minAtt, this.sumAtt, this.samples, this.head, this.tail, this.dirty];
     const wcols = [this.wStart, this.wEnd, this.wMinAtt, this.wSumAtt, this.wSamples, this.wMs, this.wClose, this.wNext];
     return [...cols, ...wcols, this.table].reduce((s, c) => s + c.byteLength, 0);
   }
@@ -138,6 +140,7 @@ export class EncounterStore {
       this.samples = grown(this.samples, c);
       this.head = grown(this.head, c);
       this.tail = grown(this.tail, c);
+      this.dirty = grown(this.dirty, c);
       this.cap = c;
     }
     const s = this.n++;
@@ -155,6 +158,7 @@ export class EncounterStore {
     this.minAtt[s] = Infinity;
     this.samples[s] = 0;
     this.head[s] = this.tail[s] = NONE;
+    this.dirty[s] = 1;
   }
 
   /** Appends a window to encounter `s`: its fields zero but start, min attenuation ∞, close time 0. */
@@ -263,6 +267,7 @@ export class EncounterStore {
         this.minAtt[d] = this.minAtt[s];
         this.sumAtt[d] = this.sumAtt[s];
         this.samples[d] = this.samples[s];
+        this.dirty[d] = this.dirty[s];
       }
       this.head[d] = this.head[s] === NONE ? NONE : winMap[this.head[s]];
       this.tail[d] = this.tail[s] === NONE ? NONE : winMap[this.tail[s]];
