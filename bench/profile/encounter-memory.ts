@@ -57,7 +57,7 @@ for (let b = 0; b * CROWD < n; b++) {
   const peers = Array.from({ length: Math.min(CROWD, n - b * CROWD) }, () => ({
     rpi: hex(16),
     aem: hex(4),
-    address: oneAddress ? 'c0:00:00:00:00:01' : mac(),
+    address: mac(),
   }));
   for (let i = 0; i < 60; i++)
     for (const [p, peer] of peers.entries())

@@ -12,8 +12,26 @@
 import { BeepkitError } from '@beepkit/protocol';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { AddressIndex, RotationList } from './addresses.ts';
-import { EncounterStore, NONE, parseHexInto } from './store.ts';
+import { EncounterStore, NONE } from './store.ts';
 import type { WireEncounter, WireWindow } from '@beepkit/protocol/carer';
+
+function nibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/** Parses `hex` (exactly 2·n hex digits, either case) into out[at, at + n); false if it is not that. */
+function parseHexInto(hex: string, out: Uint8Array, at: number, n: number): boolean {
+  if (hex.length !== 2 * n) return false;
+  for (let i = 0; i < n; i++) {
+    const hi = nibble(hex.charCodeAt(2 * i));
+    const lo = nibble(hex.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0) return false;
+    out[at + i] = (hi << 4) | lo;
+  }
+  return true;
+}
 
 export const DAY_MS = 86_400_000;
 
@@ -130,17 +148,18 @@ export class EncounterLog {
     const gap = w !== NONE ? at - st.wEnd[w] : Infinity;
     const credit = gap >= 0 && gap <= this.maxCreditMs ? gap : 0;
     if (w === NONE || at - st.wStart[w] >= this.windowMs || gap > this.maxCreditMs) w = st.addWindow(s, credit ? at - credit : at);
-    st.wMs[w * st.nb + bucketOf(att, this.edges)] += credit;
-    if (close) st.wClose[w] = (Number.isNaN(st.wClose[w]) ? 0 : st.wClose[w]) + credit;
+    const b = w * st.nb + bucketOf(att, this.edges);
+    st.put('wMs', b, st.wMs[b] + credit);
+    if (close) st.put('wClose', w, (Number.isNaN(st.wClose[w]) ? 0 : st.wClose[w]) + credit);
     st.wEnd[w] = at;
     st.wSamples[w]++;
-    st.wSumAtt[w] += att;
-    if (att < st.wMinAtt[w]) st.wMinAtt[w] = att;
+    st.put('wSumAtt', w, st.wSumAtt[w] + att);
+    if (att < st.wMinAtt[w]) st.put('wMinAtt', w, att);
     if (at > st.lastSeen[s]) st.lastSeen[s] = at;
     st.aem.set(this.aemKey, 4 * s);
     st.samples[s]++;
-    st.sumAtt[s] += att;
-    if (att < st.minAtt[s]) st.minAtt[s] = att;
+    st.put('sumAtt', s, st.sumAtt[s] + att);
+    if (att < st.minAtt[s]) st.put('minAtt', s, att);
     st.dirty[s] = 1;
   }
 

@@ -6,7 +6,10 @@
  */
 import { BeepkitError } from '@beepkit/protocol';
 
-type Column = Float64Array | Uint32Array | Int32Array | Uint8Array;
+type Column = Float64Array | Float32Array | Uint32Array | Int32Array | Uint8Array;
+type Real = Float32Array | Float64Array;
+/** The columns kept in float32 while every value in them is one (attenuations and credited times usually are), float64 from the first that is not. */
+type Narrow = 'minAtt' | 'sumAtt' | 'wMinAtt' | 'wSumAtt' | 'wMs' | 'wClose';
 
 /** A copy of `a` with room for `n` elements (the old contents first). */
 function grown<T extends Column>(a: T, n: number): T {
@@ -16,24 +19,6 @@ function grown<T extends Column>(a: T, n: number): T {
 }
 
 const nextCap = (cap: number, need: number): number => Math.max(need, Math.ceil(cap * 1.5), 64);
-
-function nibble(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  const l = c | 0x20;
-  return l >= 97 && l <= 102 ? l - 87 : -1;
-}
-
-/** Parses `hex` (exactly 2·n hex digits, either case) into out[at, at + n); false if it is not that. */
-export function parseHexInto(hex: string, out: Uint8Array, at: number, n: number): boolean {
-  if (hex.length !== 2 * n) return false;
-  for (let i = 0; i < n; i++) {
-    const hi = nibble(hex.charCodeAt(2 * i));
-    const lo = nibble(hex.charCodeAt(2 * i + 1));
-    if (hi < 0 || lo < 0) return false;
-    out[at + i] = (hi << 4) | lo;
-  }
-  return true;
-}
 
 export const NONE = -1;
 
@@ -47,8 +32,8 @@ export class EncounterStore {
   aem = new Uint8Array(0);
   firstSeen = new Float64Array(0);
   lastSeen = new Float64Array(0);
-  minAtt = new Float64Array(0);
-  sumAtt = new Float64Array(0);
+  minAtt: Real = new Float32Array(0);
+  sumAtt: Real = new Float32Array(0);
   samples = new Uint32Array(0);
   head = new Int32Array(0);
   tail = new Int32Array(0);
@@ -59,19 +44,31 @@ export class EncounterStore {
   private wcap = 0;
   wStart = new Float64Array(0);
   wEnd = new Float64Array(0);
-  wMinAtt = new Float64Array(0);
-  wSumAtt = new Float64Array(0);
+  wMinAtt: Real = new Float32Array(0);
+  wSumAtt: Real = new Float32Array(0);
   wSamples = new Uint32Array(0);
   /** nb per window. */
-  wMs = new Float64Array(0);
+  wMs: Real = new Float32Array(0);
   /** NaN: absent (a window restored from a log written before the close time). */
-  wClose = new Float64Array(0);
+  wClose: Real = new Float32Array(0);
   wNext = new Int32Array(0);
   /** slot + 1 per cell, 0 empty; linear probing; at most 3/4 full, half full after a rebuild. */
   private table = new Int32Array(16);
 
   constructor(nb: number) {
     this.nb = nb;
+  }
+
+  /** Sets column[i] to v, the column widened to float64 first if float32 does not hold v exactly: reads give what was set. */
+  put(k: Narrow, i: number, v: number): void {
+    const a = this[k];
+    a[i] = v;
+    if (a[i] !== v && v === v) {
+      const b = new Float64Array(a.length);
+      b.set(a);
+      b[i] = v;
+      this[k] = b;
+    }
   }
 
   /** Bytes held by the columns (their capacity, not only what is in use). */
@@ -203,8 +200,8 @@ export class EncounterStore {
     this.firstSeen[s] = firstSeen;
     this.lastSeen[s] = lastSeen;
     this.samples[s] = samples;
-    this.minAtt[s] = minAtt;
-    this.sumAtt[s] = sumAtt;
+    this.put('minAtt', s, minAtt);
+    this.put('sumAtt', s, sumAtt);
   }
 
   /** Appends a whole window to encounter `s`; close NaN when absent. */
@@ -213,10 +210,10 @@ export class EncounterStore {
     const w = this.addWindow(s, start);
     this.wEnd[w] = end;
     this.wSamples[w] = samples;
-    this.wMinAtt[w] = minAtt;
-    this.wSumAtt[w] = sumAtt;
-    for (let b = 0; b < this.nb; b++) this.wMs[w * this.nb + b] = ms[b];
-    this.wClose[w] = close;
+    this.put('wMinAtt', w, minAtt);
+    this.put('wSumAtt', w, sumAtt);
+    for (let b = 0; b < this.nb; b++) this.put('wMs', w * this.nb + b, ms[b]);
+    this.put('wClose', w, close);
   }
 
   windowCount(s: number): number {
