@@ -197,3 +197,30 @@ t.test('a failed append is E_IO and the next save rewrites; records during a sav
   truncateSync(path, 10);
   await t.rejects(loadEncounters(path, KEY), { code: 'E_TRUNCATED' }, 'a file shorter than a header and a frame');
 });
+
+t.test('encounters recorded during a rewrite near a frame boundary: each rotation once', async (t) => {
+  const path = join(t.testdir({}), 'encounters.bin');
+  const log = new EncounterLog({ retentionMs: Infinity });
+  const rpi = (i: number) => i.toString(16).padStart(32, '0');
+  // 8190 encounters heard from 10 addresses in turn: rotations
+  for (let i = 0; i < 8190; i++) log.record(rpi(i), '00000000', `c0:00:00:00:00:0${i % 10}`, 60, T0 + i);
+  const saving = saveEncounters(path, log, KEY);
+  let i = 8190;
+  let stop = false;
+  const during = (async () => {
+    while (!stop) {
+      await new Promise((r) => setImmediate(r));
+      for (let k = 0; k < 5; k++, i++) log.record(rpi(i), '00000000', `c0:00:00:00:00:0${i % 10}`, 60, T0 + i);
+    }
+  })();
+  await saving;
+  stop = true;
+  await during;
+  t.ok(i > 8192 + 5, `${i - 8190} encounters recorded during the rewrite`);
+  await saveEncounters(path, log, KEY);
+  const back = await loadEncounters(path, KEY);
+  t.equal(back.size, log.size);
+  t.equal(back.rotations.length, log.rotations.length, 'each rotation once');
+  t.same(back.rotations, log.rotations);
+  t.same(back.encounters(), log.encounters());
+});

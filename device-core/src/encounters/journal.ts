@@ -76,12 +76,13 @@ async function rewrite(path: string, log: EncounterLog, key: Uint8Array): Promis
       await writeAll(fh, head, 0);
       for (let from = 0; from === 0 || from < log.store.n; from += CHUNK) {
         const n = log.store.n;
+        // the rotations go with the last frame; one more frame (encounters recorded meanwhile) carries only newer ones
         const last = from + CHUNK >= n;
         const f = frame(
           key,
           fileId,
           j.frames++,
-          serialiseSlots(log, from, Math.min(n, from + CHUNK), () => true, last ? 0 : log.rotationCount),
+          serialiseSlots(log, from, Math.min(n, from + CHUNK), () => true, last ? j.rotations : log.rotationCount),
         );
         if (last) j.rotations = log.rotationCount;
         await writeAll(fh, f, j.bytes);
