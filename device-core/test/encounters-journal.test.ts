@@ -130,15 +130,15 @@ t.test('tampering, a wrong key and moved frames are refused', async (t) => {
   await t.rejects(loadEncounters(path, new Uint8Array(32)), { code: 'E_DECRYPT' }, 'wrong key');
   const mid = full.slice();
   mid[one + 40] ^= 1;
-  t.throws(() => openEncounterFile(mid, KEY), { code: 'E_DECRYPT' }, 'a middle frame changed');
+  await t.rejects(openEncounterFile(mid, KEY), { code: 'E_DECRYPT' }, 'a middle frame changed');
   const head = full.slice();
   head[7] ^= 1;
-  t.throws(() => openEncounterFile(head, KEY), { code: 'E_DECRYPT' }, 'the file id changed');
+  await t.rejects(openEncounterFile(head, KEY), { code: 'E_DECRYPT' }, 'the file id changed');
   const swapped = new Uint8Array(full.length);
   swapped.set(full.subarray(0, one));
   swapped.set(full.subarray(two), one);
   swapped.set(full.subarray(one, two), one + full.length - two);
-  t.throws(() => openEncounterFile(swapped, KEY), { code: 'E_DECRYPT' }, 'the appended frames swapped');
+  await t.rejects(openEncounterFile(swapped, KEY), { code: 'E_DECRYPT' }, 'the appended frames swapped');
 });
 
 t.test('the single sealed file of before still loads; the next save writes the journal', async (t) => {

@@ -10,7 +10,7 @@
  * log is what the previous save left. The single sealed file written before (codec: sealEncounters) is still read.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { equalBytes } from '@beepkit/protocol/bytes';
@@ -151,27 +151,40 @@ export function saveEncounters(path: string, log: EncounterLog, key: Uint8Array)
   return next;
 }
 
-/** Reads a journal or a single sealed file (the format before); E_DECRYPT on a wrong key or tampering. */
-export function openEncounterFile(buf: Uint8Array, key: Uint8Array, opts: EncounterLogOptions = {}): EncounterLog {
-  if (buf.length < HEADER_LEN || !equalBytes(buf.subarray(0, HEADER.length), HEADER)) return openEncounters(buf, key, opts);
+/** A file or a buffer, read a piece at a time (a journal is loaded a frame at a time, not whole). */
+interface Source {
+  size: number;
+  read(pos: number, len: number): Promise<Uint8Array>;
+  all(): Promise<Uint8Array>;
+}
+
+async function openFrom(src: Source, key: Uint8Array, opts: EncounterLogOptions): Promise<EncounterLog> {
+  const head = await src.read(0, Math.min(HEADER_LEN, src.size));
+  if (head.length < HEADER_LEN || !equalBytes(head.subarray(0, HEADER.length), HEADER)) return openEncounters(await src.all(), key, opts);
   const log = new EncounterLog(opts);
-  const fileId = buf.subarray(HEADER.length, HEADER_LEN);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const fileId = head.slice(HEADER.length, HEADER_LEN);
   let at = HEADER_LEN;
-  for (let index = 0; at < buf.length; index++) {
-    const len = at + 4 <= buf.length ? view.getUint32(at) : 0;
+  for (let index = 0; at < src.size; index++) {
+    const lenBytes = at + 4 <= src.size ? await src.read(at, 4) : new Uint8Array(4);
+    const len = new DataView(lenBytes.buffer, lenBytes.byteOffset, 4).getUint32(0);
     const end = at + 4 + len;
-    let payload: Uint8Array;
-    try {
-      if (len < 24 + 16 || end > buf.length) throw new BeepkitError('E_TRUNCATED', `encounter log: frame ${index} cut short`);
-      payload = xchachaOpen(key, buf.subarray(at + 4, at + 28), buf.subarray(at + 28, end), aad(fileId, index));
-    } catch (err) {
+    let payload: Uint8Array | undefined;
+    let err: unknown = new BeepkitError('E_TRUNCATED', `encounter log: frame ${index} cut short`);
+    if (len >= 24 + 16 && end <= src.size) {
+      const f = await src.read(at + 4, len);
+      try {
+        payload = xchachaOpen(key, f.subarray(0, 24), f.subarray(24), aad(fileId, index));
+      } catch (e) {
+        err = e;
+      }
+    }
+    if (!payload) {
       // a torn last frame (a power loss mid-append: cut short, or its blocks not all written): the previous save's log
-      if (index > 0 && (end >= buf.length || buf.subarray(at).every((b) => b === 0))) break;
+      if (index > 0 && (end >= src.size || (await src.read(at, src.size - at)).every((b) => b === 0))) break;
       if (index === 0) {
         // not a journal after all (a sealed file whose random nonce starts like the header: ~2^-40)?
         try {
-          return openEncounters(buf, key, opts);
+          return openEncounters(await src.all(), key, opts);
         } catch {
           throw err;
         }
@@ -186,12 +199,34 @@ export function openEncounterFile(buf: Uint8Array, key: Uint8Array, opts: Encoun
   return log;
 }
 
+/** Reads a journal or a single sealed file (the format before) from memory; E_DECRYPT on a wrong key or tampering. */
+export function openEncounterFile(buf: Uint8Array, key: Uint8Array, opts: EncounterLogOptions = {}): Promise<EncounterLog> {
+  const src: Source = { size: buf.length, read: async (pos, len) => buf.subarray(pos, pos + len), all: async () => buf };
+  return openFrom(src, key, opts);
+}
+
+/** Loads a journal (a frame at a time) or a single sealed file (the format before); E_IO when it cannot be read. */
 export async function loadEncounters(path: string, key: Uint8Array, opts: EncounterLogOptions = {}): Promise<EncounterLog> {
-  let buf: Buffer;
+  const io = (cause: unknown) => new BeepkitError('E_IO', `encounter log: cannot read ${path}`, { cause });
+  let fh: FileHandle;
   try {
-    buf = await readFile(path);
+    fh = await open(path, 'r');
   } catch (cause) {
-    throw new BeepkitError('E_IO', `encounter log: cannot read ${path}`, { cause });
+    throw io(cause);
   }
-  return openEncounterFile(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), key, opts);
+  try {
+    const size = (await fh.stat()).size;
+    const read = async (pos: number, len: number): Promise<Uint8Array> => {
+      const b = new Uint8Array(len);
+      for (let done = 0; done < len;) {
+        const { bytesRead } = await fh.read(b, done, len - done, pos + done).catch((cause) => Promise.reject(io(cause)));
+        if (bytesRead === 0) throw io(new Error('file shrank while read'));
+        done += bytesRead;
+      }
+      return b;
+    };
+    return await openFrom({ size, read, all: () => read(0, size) }, key, opts);
+  } finally {
+    await fh.close();
+  }
 }
