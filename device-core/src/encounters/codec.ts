@@ -19,11 +19,10 @@ export function serialiseEncounters(log: EncounterLog): Uint8Array {
   return serialiseSlots(log, 0, log.store.n, () => true, 0);
 }
 
-/** Bytes the serialisation of slots [from, to) and rotations [rotFrom, …) takes at most (all windows counted). */
-export function serialisedSize(log: EncounterLog, from = 0, to = log.store.n, rotFrom = 0): number {
+/** About the bytes the whole log's serialisation takes (the windows replaced by a load not yet compacted counted too). */
+export function serialisedSize(log: EncounterLog): number {
   const st = log.store;
-  const wins = from === 0 && to === st.n ? st.wn : Math.min(st.wn, to - from) * 2;
-  return 17 + (to - from) * 62 + wins * (53 + 8 * st.nb) + (log.rotationCount - rotFrom) * 64;
+  return 17 + st.n * 62 + st.wn * (53 + 8 * st.nb) + log.rotationCount * 64;
 }
 
 /**
@@ -34,7 +33,8 @@ export function serialiseSlots(log: EncounterLog, from: number, to: number, pick
   const st = log.store;
   let count = 0;
   for (let s = from; s < to; s++) if (pick(s)) count++;
-  const w = new Writer(Math.max(64, serialisedSize(log, from, to, rotFrom)));
+  // room for what is picked (an encounter has a window or two; the writer grows past that)
+  const w = new Writer(64 + count * (62 + 2 * (53 + 8 * st.nb)) + (log.rotationCount - rotFrom) * 64);
   w.u32(MAGIC).u8(VERSION);
   w.u32(count);
   for (let s = from; s < to; s++) {
