@@ -9,6 +9,7 @@ import { HASH_SIZE, MerkleTree, keyIdOf, leafHash, rootOf, signingBytes, type Si
 import { blockHash, blockSigningBytes, decodeBlock, encodeBlock, readEntry, type Block, type BlockHeader, type ChainName } from '@beepkit/protocol/ledger';
 import { SEGMENT_HEADER, SegmentWriter } from './segment.ts';
 import { tagOf } from './table.ts';
+import { GroupKeys } from './group-keys.ts';
 import { emptyState, statCover, writeIndex, type ChainState } from './index-file.ts';
 import { recoverChain, tailHash } from './recover.ts';
 import type { AppendInput, AppendResult, LedgerEntry, Logger, Receipt, Signer } from './types.ts';
@@ -31,22 +32,6 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/**
- * A commit group's map key for a tag: its low 30 bits, a small integer on every
- * platform (a u32 tag ≥ 2^30 or 2^31 would be a heap number: an allocation per
- * key and slower hashing). Colliding keys share a slot and are told apart by
- * their bytes, as with tags.
- */
-const groupKey = (tag: number): number => tag & 0x3fffffff;
-
-/** Removes key `k` (added last under `tag`) from a commit group. */
-function unGroup(group: Map<number, Uint8Array | Uint8Array[]>, tag: number, k: Uint8Array): void {
-  const gk = groupKey(tag);
-  const g = group.get(gk);
-  if (g === k) group.delete(gk);
-  else if (Array.isArray(g)) g.splice(g.lastIndexOf(k), 1);
-}
-
 export class Chain {
   private s: ChainState = emptyState();
   /** Height covered by the index file on disk (-1: none or unknown). */
@@ -57,6 +42,8 @@ export class Chain {
   private writing = false;
   private scheduled = false;
   private broken: BeepkitError | undefined;
+  /** The keys of the commit group being written (one commit at a time). */
+  private readonly group = new GroupKeys();
 
   constructor(private readonly o: ChainOptions) {
     this.writer = new SegmentWriter(join(o.dir, o.name), o.segmentBytes);
@@ -161,10 +148,9 @@ export class Chain {
   private async commit(inputs: AppendInput[]): Promise<AppendResult[]> {
     const out: (AppendResult | number)[] = [];
     const fresh: Block['entries'] = [];
-    const freshTags: number[][] = [];
     const groupHash = new Map<string, number>();
-    const groupKeys = new Map<number, Uint8Array | Uint8Array[]>();
     const firstLeaf = this.s.tree.size;
+    this.group.clear(); // empty unless a failed commit left keys (the chain is broken then)
     for (const inp of inputs) {
       const eh = leafHash(inp.data);
       const keys = inp.keys ?? [];
@@ -179,23 +165,27 @@ export class Chain {
         out.push(inGroup);
         continue;
       }
-      const tags = this.newKeyTags(keys, groupKeys);
-      if (!Array.isArray(tags)) {
-        out.push({ error: { code: 'E_DUPLICATE', message: `key ${Buffer.from(tags).toString('hex')} already recorded in another entry` } });
+      const taken = this.addNewKeys(keys);
+      if (taken) {
+        out.push({ error: { code: 'E_DUPLICATE', message: `key ${Buffer.from(taken).toString('hex')} already recorded in another entry` } });
         continue;
       }
       const leaf = firstLeaf + fresh.length;
       groupHash.set(hex, leaf);
       fresh.push({ entryHash: eh, data: inp.data, keys });
-      freshTags.push(tags);
       out.push(leaf);
     }
-    if (fresh.length) await this.writeBlock(fresh, freshTags);
+    try {
+      if (fresh.length) await this.writeBlock(fresh);
+    } finally {
+      this.group.clear();
+    }
     const sth = this.s.blocksMeta[this.s.blocksMeta.length - 1]?.sth;
     return out.map((r) => (typeof r === 'number' ? this.receipt(r, sth as SignedTreeHead, this.height - 1) : r));
   }
 
-  private async writeBlock(entries: Block['entries'], keyTags: number[][]): Promise<void> {
+  /** Writes `entries`, whose keys' tags are `this.group`'s, in order. */
+  private async writeBlock(entries: Block['entries']): Promise<void> {
     const firstLeaf = this.s.tree.size;
     const timeMs = this.o.now();
     const base: Omit<BlockHeader, 'signature'> = {
@@ -227,10 +217,11 @@ export class Chain {
       this.s.tree.truncate(firstLeaf);
       throw err;
     }
+    let key = 0;
     for (let i = 0; i < entries.length; i++) {
       const leaf = firstLeaf + i;
       this.s.byHash.insert(tagOf(entries[i].entryHash), leaf);
-      for (const tag of keyTags[i]) this.s.byKey.insert(tag, leaf);
+      for (let j = entries[i].keys.length; j > 0; j--) this.s.byKey.insert(this.group.tag(key++), leaf);
       this.s.locSeg.push(where.seg);
       this.s.locOff.push(where.offset + spans[i].offset);
       this.s.locLen.push(spans[i].length);
@@ -239,26 +230,20 @@ export class Chain {
   }
 
   /**
-   * The tags of `keys` when none is already in the chain, in this group, or
-   * twice in `keys` (and adds them to the group); otherwise the first such key.
+   * Adds `keys` to the commit group when none is already in the chain, in this
+   * group, or twice in `keys`, and returns undefined; otherwise adds none and
+   * returns the first such key.
    */
-  private newKeyTags(keys: Uint8Array[], group: Map<number, Uint8Array | Uint8Array[]>): number[] | Uint8Array {
-    const tags: number[] = [];
+  private addNewKeys(keys: Uint8Array[]): Uint8Array | undefined {
+    const mark = this.group.count;
     for (const k of keys) {
       const tag = tagOf(k);
-      const gk = groupKey(tag);
-      const g = group.get(gk);
-      const inGroup = g !== undefined && (g instanceof Uint8Array ? equalBytes(g, k) : g.some((x) => equalBytes(x, k)));
-      if (inGroup || this.findKey(k, tag) >= 0) {
-        keys.slice(0, tags.length).forEach((x, i) => unGroup(group, tags[i], x));
+      if (!this.group.add(tag, k) || this.findKey(k, tag) >= 0) {
+        this.group.truncate(mark);
         return k;
       }
-      if (g === undefined) group.set(gk, k);
-      else if (g instanceof Uint8Array) group.set(gk, [g, k]);
-      else g.push(k);
-      tags.push(tag);
     }
-    return tags;
+    return undefined;
   }
 
   findLeaf(entryHash: Uint8Array): number {
