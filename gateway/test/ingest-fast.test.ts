@@ -13,7 +13,7 @@ import { toHex } from '@beepkit/protocol';
 import { Ed25519Signer, ed25519KeyObject } from '@beepkit/protocol/crypto';
 import { decodeCertificate, issueCertificate, verifyCertificate, type Certificate } from '@beepkit/protocol/cert';
 import { recordHash } from '@beepkit/protocol/tracecode';
-import { CLAIM_KEY_BYTES, Scratch, batchKeys, claimKey, recordHashes } from '../src/ingest/fast.ts';
+import { CLAIM_KEY_BYTES, Scratch, batchKeys, claimKey, intervalAt, prefixIs, recordHashes } from '../src/ingest/fast.ts';
 import { sha256Into } from '../src/ingest/sha256.ts';
 import { DAY, bytesFrom, prng } from './gw-fixtures.ts';
 
@@ -131,6 +131,17 @@ t.test('sha256Into equals node:crypto for 0–300-byte inputs; batchKeys equals 
     }),
     { seed: 23, numRuns: 600 },
   );
+  // a range of the message (records hashed in place in a batch's bytes)
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), (tag, msg, x, y) => {
+      const from = msg.length ? x % (msg.length + 1) : 0;
+      const to = from + (msg.length ? y % (msg.length - from + 1) : 0);
+      const out = new Uint8Array(32);
+      sha256Into(tag, msg, out, 0, 32, from, to);
+      return toHex(out) === createHash('sha256').update(tag).update(msg.subarray(from, to)).digest('hex');
+    }),
+    { seed: 24, numRuns: 600 },
+  );
   for (let n = 0; n <= 200; n++) {
     const msg = bytesFrom(rand, n);
     const out = new Uint8Array(32);
@@ -144,9 +155,23 @@ t.test('sha256Into equals node:crypto for 0–300-byte inputs; batchKeys equals 
     [300, 20_602],
   ]) {
     const prefix = bytesFrom(rand, 32);
-    const records = Array.from({ length: count }, () => bytesFrom(rand, 89));
     const intervals = Array.from({ length: count }, (_, i) => (i * 7919) % 65_536);
-    const k = batchKeys(records, prefix, day, intervals);
+    const records = intervals.map((iv) => {
+      const r = bytesFrom(rand, 89);
+      r[33] = iv >>> 8;
+      r[34] = iv;
+      return r;
+    });
+    // the records laid out in a larger buffer, as in a batch, from offset 7
+    const bytes = new Uint8Array(7 + count * 89 + 64).fill(0xee);
+    records.forEach((r, i) => bytes.set(r, 7 + i * 89));
+    const keys = batchKeys(bytes, 7, count, prefix, day);
+    const k = { hashes: keys.slice(0, count), claims: keys.slice(count) };
+    t.equal(keys.length, 2 * count);
+    t.ok(
+      records.every((r, i) => intervalAt(bytes, 7 + i * 89) === intervals[i] && prefixIs(r, 0, r.subarray(1, 33)) && !prefixIs(r, 0, prefix)),
+      'intervalAt, prefixIs',
+    );
     t.same(
       k.hashes.map(toHex),
       records.map((r) => toHex(recordHash(r))),

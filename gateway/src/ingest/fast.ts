@@ -5,7 +5,9 @@
  *   SHA-256 of "beepkit/record/v1" || record) and claim keys in one pass, with
  *   sha256.ts (no `crypto.hash` call per input: 56 per day batch cost ~19 % of
  *   the main thread, mostly call overhead), all into ONE buffer (the keys are
- *   views into it). `recordHashes` / `claimKey` are the one-at-a-time forms over
+ *   views into it), reading records and intervals straight from the batch's
+ *   bytes (no view or object per record; `prefixIs` checks a prefix there).
+ *   `recordHashes` / `claimKey` are the one-at-a-time forms over
  *   node:crypto, kept as the reference; parity tested in
  *   gateway/test/ingest-fast.test.ts.
  * - Signed-message buffers are assembled in one reusable scratch buffer
@@ -16,6 +18,7 @@
  * `ed25519KeyObject` (a bounded cache of JWK-imported keys).
  */
 import { sha256 } from '../ledger/digest.ts';
+import { PREFIX_LEN, TRACECODE_LEN } from '@beepkit/protocol/tracecode';
 import { sha256Into } from './sha256.ts';
 
 const RECORD_TAG = Buffer.from('beepkit/record/v1');
@@ -60,30 +63,43 @@ export function claimKey(prefix: Uint8Array, day: number, interval: number): Uin
 /** The claim-key input after the tag: prefix 32 || u32 day || u16 interval. */
 const claimIn = new Uint8Array(38);
 
+/** Does the record at `at` in `bytes` (protocol/tracecode layout) carry `prefix`, its bytes [1, 33)? */
+export function prefixIs(bytes: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (prefix.length !== PREFIX_LEN) return false;
+  for (let i = 0; i < PREFIX_LEN; i++) if (bytes[at + 1 + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The interval of the record at `at` in `bytes`: the u16 after its version and prefix. */
+export function intervalAt(bytes: Uint8Array, at: number): number {
+  return (bytes[at + 1 + PREFIX_LEN] << 8) | bytes[at + 2 + PREFIX_LEN];
+}
+
 /**
- * Record hashes (32 bytes each) and claim keys (`CLAIM_KEY_BYTES` each) of one
- * batch, in record order: the same bytes as `recordHashes` and `claimKey`,
- * computed in one pass into one buffer (every key a view into it).
+ * The ledger keys of one batch's `count` records, laid out from `at` in `bytes`
+ * (a checked batch, protocol/tracecode `scanBatch`): the record hashes (32
+ * bytes each), then the claim keys (`CLAIM_KEY_BYTES` each, the interval read
+ * from each record), in record order: the same bytes as `recordHashes` and
+ * `claimKey`, computed in one pass into one buffer (every key a view into it).
  */
-export function batchKeys(records: Uint8Array[], prefix: Uint8Array, day: number, intervals: number[]): { hashes: Uint8Array[]; claims: Uint8Array[] } {
-  const n = records.length;
+export function batchKeys(bytes: Uint8Array, at: number, count: number, prefix: Uint8Array, day: number): Uint8Array[] {
+  const n = count;
   const out = new Uint8Array(n * (32 + CLAIM_KEY_BYTES));
-  const hashes: Uint8Array[] = new Array(n);
-  const claims: Uint8Array[] = new Array(n);
+  const keys: Uint8Array[] = new Array(2 * n);
   claimIn.set(prefix.subarray(0, 32), 0);
   claimIn[32] = day >>> 24;
   claimIn[33] = day >>> 16;
   claimIn[34] = day >>> 8;
   claimIn[35] = day;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0, r = at; i < n; i++, r += TRACECODE_LEN) {
     const h = i * 32;
-    sha256Into(RECORD_TAG, records[i], out, h);
-    hashes[i] = out.subarray(h, h + 32);
+    sha256Into(RECORD_TAG, bytes, out, h, 32, r, r + TRACECODE_LEN);
+    keys[i] = out.subarray(h, h + 32);
     const c = n * 32 + i * CLAIM_KEY_BYTES;
-    claimIn[36] = intervals[i] >>> 8;
-    claimIn[37] = intervals[i];
+    claimIn[36] = bytes[r + 1 + PREFIX_LEN];
+    claimIn[37] = bytes[r + 2 + PREFIX_LEN];
     sha256Into(CLAIM_TAG, claimIn, out, c, CLAIM_KEY_BYTES);
-    claims[i] = out.subarray(c, c + CLAIM_KEY_BYTES);
+    keys[n + i] = out.subarray(c, c + CLAIM_KEY_BYTES);
   }
-  return { hashes, claims };
+  return keys;
 }

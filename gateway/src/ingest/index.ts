@@ -33,13 +33,13 @@ import os from 'node:os';
 import { BeepkitError, equalBytes, isBeepkitError, toHex } from '@beepkit/protocol';
 import { decodeCertificate, keyId as certKeyId, verifyCertificate, type Certificate } from '@beepkit/protocol/cert';
 import { ed25519Verify } from '@beepkit/protocol/crypto';
-import { decodeBatchView } from '@beepkit/protocol/tracecode';
+import { TRACECODE_LEN, scanBatch } from '@beepkit/protocol/tracecode';
 import { encodeSth } from '@beepkit/protocol/merkle';
 import { decodeMessage, encodeMessage, CORRELATION_ID_BYTES } from '@beepkit/protocol/wire';
 import { silentLogger } from '../broker/log.ts';
 import type { AppendResult, Ledger, Logger, Receipt as LedgerReceipt } from '../ledger/types.ts';
 import { RateLimiter, type RateOptions } from './rate.ts';
-import { Scratch, batchKeys } from './fast.ts';
+import { Scratch, batchKeys, intervalAt, prefixIs } from './fast.ts';
 import { VerifyPool } from './verify-pool.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
@@ -95,9 +95,10 @@ interface Prechecked {
   data: Uint8Array;
   body: Uint8Array;
   signature: Uint8Array;
-  records: Uint8Array[];
+  /** The records: `count` × TRACECODE_LEN bytes of `data` from `recordsAt`. */
+  recordsAt: number;
+  count: number;
   day: number;
-  intervals: number[];
   cc: CachedCert;
   nowMs: number;
 }
@@ -105,9 +106,10 @@ interface Prechecked {
 interface Checked {
   correlationId: Uint8Array;
   data: Uint8Array;
-  hashes: Uint8Array[];
-  /** Claim keys (pseudonym, day, interval), one per record, in record order. */
-  claims: Uint8Array[];
+  /** Records in the batch. */
+  count: number;
+  /** The ledger keys: `count` record hashes, then as many claim keys (pseudonym, day, interval), in record order. */
+  keys: Uint8Array[];
 }
 
 export function errorReply(correlationId: Uint8Array, code: string, message: string, recordHashes: Uint8Array[] = []): Uint8Array {
@@ -218,35 +220,37 @@ export class Ingest {
     }
     // A replay (the same batch bytes already on the ledger, or in flight here) gets its original receipt
     // and is counted as DUPLICATE, not OK: the ledger holds it once.
-    const key = toHex(c.hashes[0]);
+    const key = toHex(c.keys[0]);
     const pending = this.#inflight.get(key);
     if (pending === undefined) this.#inflight.set(key, c.data); // before any await: a concurrent copy sees it
     const replay = pending !== undefined ? equalBytes(pending, c.data) : await this.#onLedger(c);
     let r: AppendResult;
     try {
-      [r] = await this.#o.ledger.append('tracing', [{ data: c.data, keys: [...c.hashes, ...c.claims] }]);
+      [r] = await this.#o.ledger.append('tracing', [{ data: c.data, keys: c.keys }]);
     } catch (e) {
       this.#log.warn({ code: codeOf(e) }, 'ingest: append failed, not acknowledged');
-      return { ack: false, code: 'E_IO', records: c.hashes.length };
+      return { ack: false, code: 'E_IO', records: c.count };
     } finally {
       if (pending === undefined) this.#inflight.delete(key);
     }
     if ('error' in r) {
-      if (r.error.code !== 'E_DUPLICATE') return { ack: false, code: r.error.code, records: c.hashes.length };
-      const dup = await this.#present(c.hashes);
+      if (r.error.code !== 'E_DUPLICATE') return { ack: false, code: r.error.code, records: c.count };
+      const hashes = c.keys.slice(0, c.count);
+      const claims = c.keys.slice(c.count);
+      const dup = await this.#present(hashes);
       if (dup.length)
         return {
           ack: true,
           code: 'E_DUPLICATE',
-          records: c.hashes.length,
+          records: c.count,
           reply: errorReply(c.correlationId, 'E_DUPLICATE', 'records already on the ledger in another batch', dup),
         };
-      const taken = await this.#present(c.claims);
-      const conflicting = c.hashes.filter((_, i) => taken.includes(c.claims[i]));
+      const taken = await this.#present(claims);
+      const conflicting = hashes.filter((_, i) => taken.includes(claims[i]));
       return {
         ack: true,
         code: 'E_CONFLICT',
-        records: c.hashes.length,
+        records: c.count,
         reply: errorReply(
           c.correlationId,
           'E_CONFLICT',
@@ -255,13 +259,13 @@ export class Ingest {
         ),
       };
     }
-    return { ack: true, code: replay ? 'DUPLICATE' : 'OK', records: c.hashes.length, reply: receiptReply(c.correlationId, r) };
+    return { ack: true, code: replay ? 'DUPLICATE' : 'OK', records: c.count, reply: receiptReply(c.correlationId, r) };
   }
 
   /** Is this exact batch already on the ledger? */
   async #onLedger(c: Checked): Promise<boolean> {
     try {
-      const e = await this.#o.ledger.getByKey('tracing', c.hashes[0]);
+      const e = await this.#o.ledger.getByKey('tracing', c.keys[0]);
       return e !== undefined && equalBytes(e.data, c.data);
     } catch {
       return false;
@@ -293,39 +297,39 @@ export class Ingest {
       ? await this.#pool.verify(subject, SIG_DOMAIN, p.body, p.signature)
       : ed25519Verify(subject, this.#scratch.join(SIG_DOMAIN, p.body), p.signature);
     if (!ok) throw new BeepkitError('E_SIGNATURE', 'bad pseudonym signature over the batch');
-    if (!this.#rate.take(p.cc.rateKey, p.nowMs, p.records.length)) {
+    if (!this.#rate.take(p.cc.rateKey, p.nowMs, p.count)) {
       throw new BeepkitError('E_RATE', 'too many records for this pseudonym today; retry later');
     }
-    const { hashes, claims } = batchKeys(p.records, subject, p.day, p.intervals);
-    return { correlationId: p.correlationId, data: p.data, hashes, claims };
+    const keys = batchKeys(p.data, p.recordsAt, p.count, subject, p.day);
+    return { correlationId: p.correlationId, data: p.data, count: p.count, keys };
   }
 
-  /** The synchronous checks: decode (zero-copy), certificate, prefixes, time windows. */
+  /** The synchronous checks: decode (zero-copy; records checked in place, no object per record), certificate, prefixes, time windows. */
   #precheck(payload: Uint8Array): Prechecked {
     const m = decodeMessage(payload, { copy: false });
     if (m.type !== 'upload-batch') throw new BeepkitError('E_TYPE', `expected upload-batch, got ${m.type}`);
     const bytes = m.batch;
-    const batch = decodeBatchView(bytes);
+    const batch = scanBatch(bytes);
     const nowMs = this.#now();
     const nowS = Math.floor(nowMs / 1000);
     const cc = this.#cert(batch.certificate, batch.day, nowS);
     const subject = cc.cert.subject;
     const dayStart = batch.day * DAY_S;
     if (dayStart > nowS + this.#skew) throw new BeepkitError('E_WINDOW', `batch day ${batch.day} is in the future`);
-    for (const tc of batch.traceCodes) {
-      if (!equalBytes(tc.prefix, subject)) throw new BeepkitError('E_CERT', 'a record prefix is not the certified pseudonym');
-      if (tc.interval >= this.#perDay) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} outside the day (${this.#perDay} intervals)`);
-      if (dayStart + tc.interval * this.#interval > nowS + this.#skew) throw new BeepkitError('E_WINDOW', `interval ${tc.interval} is in the future`);
+    for (let i = 0, at = batch.recordsAt; i < batch.count; i++, at += TRACECODE_LEN) {
+      if (!prefixIs(bytes, at, subject)) throw new BeepkitError('E_CERT', 'a record prefix is not the certified pseudonym');
+      const interval = intervalAt(bytes, at);
+      if (interval >= this.#perDay) throw new BeepkitError('E_WINDOW', `interval ${interval} outside the day (${this.#perDay} intervals)`);
+      if (dayStart + interval * this.#interval > nowS + this.#skew) throw new BeepkitError('E_WINDOW', `interval ${interval} is in the future`);
     }
-    const intervals = batch.traceCodes.map((tc) => tc.interval);
     return {
       correlationId: m.correlationId,
       data: bytes,
       body: bytes.subarray(0, bytes.length - 64),
       signature: batch.signature,
-      records: batch.records,
+      recordsAt: batch.recordsAt,
+      count: batch.count,
       day: batch.day,
-      intervals,
       cc,
       nowMs,
     };

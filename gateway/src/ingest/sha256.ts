@@ -22,16 +22,18 @@ function compress(b: Uint8Array, o: number): void {
 }
 
 /**
- * SHA-256(`tag` || `msg`) into `out[at .. at + outLen]` (the first `outLen`
- * bytes of the digest, 1–32: a claim key keeps 16).
+ * SHA-256(`tag` || `msg[from .. to]`) into `out[at .. at + outLen]` (the first
+ * `outLen` bytes of the digest, 1–32: a claim key keeps 16). The range spares
+ * a view per record hashed in place (a record of a batch's bytes).
  */
-export function sha256Into(tag: Uint8Array, msg: Uint8Array, out: Uint8Array, at: number, outLen = 32): void {
-  const n = tag.length + msg.length;
+export function sha256Into(tag: Uint8Array, msg: Uint8Array, out: Uint8Array, at: number, outLen = 32, from = 0, to = msg.length): void {
+  const n = tag.length + to - from;
   const blocks = (n + 9 + 63) >>> 6;
   if (block.length < blocks * 64) block = new Uint8Array(blocks * 128);
   const b = block;
   b.set(tag, 0);
-  b.set(msg, tag.length);
+  if (from === 0 && to === msg.length) b.set(msg, tag.length);
+  else for (let i = from, j = tag.length; i < to; i++, j++) b[j] = msg[i];
   b[n] = 0x80;
   const end = blocks * 64;
   b.fill(0, n + 1, end - 8);

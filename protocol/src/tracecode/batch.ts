@@ -14,7 +14,7 @@ import { Reader, Writer, concatBytes, equalBytes } from '../bytes.ts';
 import { utf8 } from '../crypto/hash.ts';
 import { Ed25519Signer, ed25519Verify } from '../crypto/ed25519.ts';
 import { decodeCertificate, verifyCertificate, type Certificate } from '../cert/index.ts';
-import { TRACECODE_LEN, decodeTraceCode, type TraceCode } from './code.ts';
+import { PREFIX_LEN, TRACECODE_LEN, TRACECODE_VERSION, decodeTraceCode, type TraceCode } from './code.ts';
 
 export const BATCH_VERSION = 1;
 export const MAX_BATCH_RECORDS = 4096;
@@ -66,7 +66,49 @@ export function decodeBatchView(bytes: Uint8Array): Batch {
 }
 
 function decodeBatchAs(bytes: Uint8Array, copy: boolean): Batch {
-  const r = new Reader(bytes, 'batch', copy);
+  const l = scanBatch(bytes);
+  const records: Uint8Array[] = [];
+  const traceCodes: TraceCode[] = [];
+  for (let i = 0, at = l.recordsAt; i < l.count; i++, at += TRACECODE_LEN) {
+    const rec = copy ? bytes.slice(at, at + TRACECODE_LEN) : bytes.subarray(at, at + TRACECODE_LEN);
+    records.push(rec);
+    traceCodes.push(decodeTraceCode(rec, copy));
+  }
+  const own = (v: Uint8Array) => (copy ? v.slice() : v);
+  return {
+    version: l.version,
+    day: l.day,
+    ephemeralPub: own(l.ephemeralPub),
+    certificate: own(l.certificate),
+    records,
+    traceCodes,
+    signature: own(l.signature),
+  };
+}
+
+/** Where a batch's parts are: `count` records of `TRACECODE_LEN` bytes from `recordsAt`; the byte fields are views. */
+export interface BatchLayout {
+  version: number;
+  day: number;
+  ephemeralPub: Uint8Array;
+  certificate: Uint8Array;
+  count: number;
+  recordsAt: number;
+  signature: Uint8Array;
+}
+
+/** One bit per u16 interval: the duplicate check's scratch, all zero between calls. */
+const seen = new Uint32Array(65_536 / 32);
+
+/**
+ * Checks a batch as `decodeBatch` does (the same errors, in the same order:
+ * header, then per record its version and that its interval is new, then the
+ * signature and no trailing bytes), without an object per record: for readers
+ * that take the records straight from the bytes (gateway ingest). A record's
+ * prefix is bytes [1, 33) and its interval the u16 at 33 (code.ts).
+ */
+export function scanBatch(bytes: Uint8Array): BatchLayout {
+  const r = new Reader(bytes, 'batch', false);
   const version = r.u8('version');
   if (version !== BATCH_VERSION) throw new BeepkitError('E_VERSION', `batch: unknown version ${version}`);
   const day = r.u32('day');
@@ -76,20 +118,24 @@ function decodeBatchAs(bytes: Uint8Array, copy: boolean): Batch {
   if (count < 1 || count > MAX_BATCH_RECORDS) throw new BeepkitError('E_RANGE', `batch: record count ${count} not in 1..${MAX_BATCH_RECORDS}`);
   if (r.remaining < count * TRACECODE_LEN + 64)
     throw new BeepkitError('E_TRUNCATED', `batch: ${count} records need ${count * TRACECODE_LEN + 64} bytes, ${r.remaining} left`);
-  const records: Uint8Array[] = [];
-  const traceCodes: TraceCode[] = [];
-  const seen = new Set<number>();
-  for (let i = 0; i < count; i++) {
-    const rec = r.bytes(TRACECODE_LEN, 'record');
-    const tc = decodeTraceCode(rec, copy);
-    if (seen.has(tc.interval)) throw new BeepkitError('E_FORMAT', `batch: interval ${tc.interval} appears twice`);
-    seen.add(tc.interval);
-    records.push(rec);
-    traceCodes.push(tc);
+  const recordsAt = r.offset;
+  let i = 0;
+  try {
+    for (let at = recordsAt; i < count; i++, at += TRACECODE_LEN) {
+      if (bytes[at] !== TRACECODE_VERSION) throw new BeepkitError('E_VERSION', `tracecode: unknown version ${bytes[at]}`);
+      const interval = (bytes[at + 1 + PREFIX_LEN] << 8) | bytes[at + 2 + PREFIX_LEN];
+      const bit = 1 << (interval & 31);
+      if (seen[interval >>> 5] & bit) throw new BeepkitError('E_FORMAT', `batch: interval ${interval} appears twice`);
+      seen[interval >>> 5] |= bit;
+    }
+  } finally {
+    // clear the bits set (an interval met twice was set by its first record)
+    for (let j = 0, at = recordsAt + 1 + PREFIX_LEN; j < i; j++, at += TRACECODE_LEN) seen[((bytes[at] << 8) | bytes[at + 1]) >>> 5] = 0;
   }
+  r.bytes(count * TRACECODE_LEN, 'records');
   const signature = r.bytes(64, 'signature');
   r.end();
-  return { version, day, ephemeralPub, certificate, records, traceCodes, signature };
+  return { version, day, ephemeralPub, certificate, count, recordsAt, signature };
 }
 
 export interface VerifyBatchOptions {
