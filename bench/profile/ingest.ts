@@ -1,5 +1,5 @@
 // Profiling driver (not a bench; bench/run.ts lists only bench/*.ts): Ingest.handle on day-28 batches, 64 in flight, no MQTT.
-// Usage: [PROF=out.cpuprofile] [VW=<verify workers, default 1>] [ISSUED=1] [REUSE=<batches per certificate, default 1>] [INFLIGHT=<default 64>] [STREAM=1: one new batch per event-loop turn, at most INFLIGHT outstanding (as MQTT delivers them), not groups of INFLIGHT] node --import tsx bench/profile/ingest.ts [batches]
+// Usage: [PROF=out.cpuprofile] [HEAPPROF=out.heapprofile: allocations sampled every 4 KiB, collected objects included] [VW=<verify workers, default 1>] [ISSUED=1] [REUSE=<batches per certificate, default 1>] [INFLIGHT=<default 64>] [STREAM=1: one new batch per event-loop turn, at most INFLIGHT outstanding (as MQTT delivers them), not groups of INFLIGHT] node --import tsx bench/profile/ingest.ts [batches]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,10 @@ if (process.env.PROF) {
   await session.post('Profiler.setSamplingInterval', { interval: 100 });
   await session.post('Profiler.start');
 }
+if (process.env.HEAPPROF) {
+  if (!process.env.PROF) session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 const inflight = Number(process.env.INFLIGHT ?? 64);
@@ -71,6 +75,7 @@ if (process.env.STREAM === '1') {
 } else for (let i = 0; i < n; i += inflight) await Promise.all(payloads.slice(i, i + inflight).map(handle));
 const c = process.cpuUsage(c0);
 if (process.env.PROF) writeFileSync(process.env.PROF, JSON.stringify((await session.post('Profiler.stop')).profile));
+if (process.env.HEAPPROF) writeFileSync(process.env.HEAPPROF, JSON.stringify((await session.post('HeapProfiler.stopSampling')).profile));
 const per = (c.user + c.system) / n;
 console.log(
   `issued=${process.env.ISSUED ?? 0} stream=${process.env.STREAM ?? 0} vw=${process.env.VW ?? 1} inflight=${inflight} verify ${verifyUs.toFixed(1)} µs; Ingest.handle ${per.toFixed(1)} µs/batch = ${(per / verifyUs).toFixed(2)} x verify; wall ${(((performance.now() - t0) / n) * 1000).toFixed(0)} µs/batch; load ${os.loadavg()[0].toFixed(1)}; answers ${JSON.stringify(Object.fromEntries(codes))}`,
