@@ -224,3 +224,28 @@ t.test('encounters recorded during a rewrite near a frame boundary: each rotatio
   t.same(back.rotations, log.rotations);
   t.same(back.encounters(), log.encounters());
 });
+
+t.test('a purge while a rewrite writes its frames: the save still holds every encounter left', async (t) => {
+  const dir = t.testdir({});
+  const path = join(dir, 'encounters.bin');
+  const DAY = 86_400_000;
+  const log = new EncounterLog({ retentionMs: DAY });
+  const rpi = (i: number) => i.toString(16).padStart(32, '0');
+  // 3000 old encounters first, then 30 000 recent ones: a purge moves the recent ones down 3000 slots
+  for (let i = 0; i < 33_000; i++) log.record(rpi(i), '00000000', 'c0:00:00:00:00:01', 60, i < 3000 ? T0 + i : T0 + 2 * DAY + i);
+  const saving = saveEncounters(path, log, KEY);
+  let done = false;
+  void saving.finally(() => (done = true));
+  let purged = 0;
+  // once the temp file holds a frame, before the rewrite is done
+  while (!done && !purged) {
+    await new Promise((r) => setImmediate(r));
+    const tmp = readdirSync(dir).find((f) => f.endsWith('.tmp'));
+    if (tmp && statSync(join(dir, tmp)).size > 64) purged = log.purge(T0 + 2 * DAY);
+  }
+  await saving;
+  t.equal(purged, 3000, 'purged while the rewrite wrote its frames');
+  const back = await loadEncounters(path, KEY, { retentionMs: DAY });
+  const held = new Set(back.encounters().map((e) => e.rpi));
+  t.same(log.encounters().filter((e) => !held.has(e.rpi)).length, 0, `the file holds the ${log.size} encounters left (${back.size} loaded)`);
+});

@@ -60,8 +60,20 @@ async function writeAll(fh: FileHandle, b: Uint8Array, position: number): Promis
   for (let done = 0; done < b.length;) done += (await fh.write(b, done, b.length - done, position + done)).bytesWritten;
 }
 
-/** The whole log, in frames of CHUNK encounters, to a temp file renamed over `path`. */
+/**
+ * The whole log, in frames of CHUNK encounters, to a temp file renamed over `path`. Begun again (the temp file
+ * dropped, `path` untouched) when a purge or a restore moves the encounters while it writes: the frames still to
+ * write would skip those moved below them.
+ */
 async function rewrite(path: string, log: EncounterLog, key: Uint8Array): Promise<Journal> {
+  for (;;) {
+    const j = await rewriteOnce(path, log, key);
+    if (j) return j;
+  }
+}
+
+/** As rewrite(); undefined (nothing renamed) if the log's generation changed meanwhile. */
+async function rewriteOnce(path: string, log: EncounterLog, key: Uint8Array): Promise<Journal | undefined> {
   const fileId = new Uint8Array(randomBytes(16));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const j: Journal = { path, key: key.slice(), fileId, frames: 0, bytes: HEADER_LEN, generation: log.generation, rotations: 0 };
@@ -87,11 +99,18 @@ async function rewrite(path: string, log: EncounterLog, key: Uint8Array): Promis
         if (last) j.rotations = log.rotationCount;
         await writeAll(fh, f, j.bytes);
         j.bytes += f.length;
+        if (log.generation !== j.generation) break;
       }
-      await fh.chmod(0o600); // umask may have narrowed/widened the create mode
-      await fh.sync();
+      if (log.generation === j.generation) {
+        await fh.chmod(0o600); // umask may have narrowed/widened the create mode
+        await fh.sync();
+      }
     } finally {
       await fh.close();
+    }
+    if (log.generation !== j.generation) {
+      await unlink(tmp);
+      return undefined;
     }
     await rename(tmp, path);
     await fsyncDir(dirname(path));
