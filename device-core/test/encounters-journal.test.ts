@@ -249,3 +249,39 @@ t.test('a purge while a rewrite writes its frames: the save still holds every en
   const held = new Set(back.encounters().map((e) => e.rpi));
   t.same(log.encounters().filter((e) => !held.has(e.rpi)).length, 0, `the file holds the ${log.size} encounters left (${back.size} loaded)`);
 });
+
+t.test('a frame length of zero or past the end; the first save after loading a torn file rewrites it', async (t) => {
+  const path = join(t.testdir({}), 'encounters.bin');
+  const log = new EncounterLog();
+  const hear = crowd(9);
+  hear(log, 200);
+  await saveEncounters(path, log, KEY);
+  hear(log, 20);
+  await saveEncounters(path, log, KEY);
+  const saved = log.encounters();
+  const full = readFileSync(path);
+  const len = (n: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, n);
+    return b;
+  };
+  for (const [what, tail] of [
+    ['a zero length, zeros after', Buffer.concat([len(0), new Uint8Array(3 << 20)])],
+    ['a length past the end', Buffer.concat([len(0xffffffff), new Uint8Array(100).fill(7)])],
+    ['a length field cut short', len(300).subarray(0, 2)],
+  ] as const) {
+    writeFileSync(path, Buffer.concat([full, tail]));
+    t.same((await loadEncounters(path, KEY)).encounters(), saved, `${what}: a torn last frame`);
+  }
+  const garbage = new Uint8Array(3 << 20).fill(9);
+  writeFileSync(path, Buffer.concat([full, len(0), garbage]));
+  await t.rejects(loadEncounters(path, KEY), { code: 'E_TRUNCATED' }, 'a zero length before data: refused, typed');
+  // a torn tail, loaded, recorded to and saved: the save rewrites (an append would follow the torn bytes)
+  writeFileSync(path, Buffer.concat([full, full.subarray(full.length - 50)]));
+  const back = await loadEncounters(path, KEY);
+  hear(back, 30);
+  await saveEncounters(path, back, KEY);
+  hear(back, 30);
+  await saveEncounters(path, back, KEY);
+  t.same((await loadEncounters(path, KEY)).encounters(), back.encounters(), 'saved after a torn tail: all of it loads');
+});

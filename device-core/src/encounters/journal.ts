@@ -177,6 +177,15 @@ interface Source {
   all(): Promise<Uint8Array>;
 }
 
+/** Whether src[from, size) is all zero bytes, read a MB at a time (a hostile length does not have the rest read whole). */
+async function zeros(src: Source, from: number): Promise<boolean> {
+  for (let at = from; at < src.size; at += 1 << 20) {
+    const b = await src.read(at, Math.min(1 << 20, src.size - at));
+    if (!b.every((x) => x === 0)) return false;
+  }
+  return true;
+}
+
 async function openFrom(src: Source, key: Uint8Array, opts: EncounterLogOptions): Promise<EncounterLog> {
   const head = await src.read(0, Math.min(HEADER_LEN, src.size));
   if (head.length < HEADER_LEN || !equalBytes(head.subarray(0, HEADER.length), HEADER)) return openEncounters(await src.all(), key, opts);
@@ -199,7 +208,7 @@ async function openFrom(src: Source, key: Uint8Array, opts: EncounterLogOptions)
     }
     if (!payload) {
       // a torn last frame (a power loss mid-append: cut short, or its blocks not all written): the previous save's log
-      if (index > 0 && (end >= src.size || (await src.read(at, src.size - at)).every((b) => b === 0))) break;
+      if (index > 0 && (end >= src.size || (await zeros(src, at)))) break;
       if (index === 0) {
         // not a journal after all (a sealed file whose random nonce starts like the header: ~2^-40)?
         try {
