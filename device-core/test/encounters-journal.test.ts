@@ -285,3 +285,17 @@ t.test('a frame length of zero or past the end; the first save after loading a t
   await saveEncounters(path, back, KEY);
   t.same((await loadEncounters(path, KEY)).encounters(), back.encounters(), 'saved after a torn tail: all of it loads');
 });
+
+t.test('a load removes the temp files of rewrites cut short (a kill mid-rewrite), and nothing else', async (t) => {
+  const dir = t.testdir({});
+  const path = join(dir, 'encounters.bin');
+  const log = new EncounterLog();
+  crowd(9)(log, 200);
+  await saveEncounters(path, log, KEY);
+  writeFileSync(join(dir, '.encounters.bin.4242.0123456789ab.tmp'), 'half a rewrite');
+  writeFileSync(join(dir, '.visits.bin.4242.0123456789ab.tmp'), 'another log');
+  writeFileSync(join(dir, 'notes.txt'), 'kept');
+  const back = await loadEncounters(path, KEY);
+  t.equal(back.size, log.size);
+  t.same(readdirSync(dir).sort(), ['.visits.bin.4242.0123456789ab.tmp', 'encounters.bin', 'notes.txt'], "only the log's stale temp went");
+});

@@ -155,3 +155,21 @@ t.test('peer table bound and idle purge', async (t) => {
   p.push(ev(enAdvert(new Uint8Array(16).fill(1)), -60, T0 + 21));
   t.equal(p.peer(toHex(new Uint8Array(16).fill(1)))?.samples, 2, 'the surviving peer is still found by RPI');
 });
+
+t.test('advert times: before 1970 refused, fractional milliseconds logged whole (the log file keeps whole ms)', async (t) => {
+  const encounters = new EncounterLog();
+  const p = new ScanPipeline({ encounters, assumedEnTxPower: -8 });
+  const rpi = new Uint8Array(16).fill(0x33);
+  t.equal(p.push(ev(enAdvert(rpi), -60, -1)), null, 'a negative time is no reading');
+  t.same(p.stats.rejects, { E_RANGE: 1 });
+  t.equal(encounters.size, 0);
+  p.push(ev(enAdvert(rpi), -60, T0 + 0.4));
+  p.push(ev(enAdvert(rpi), -60, T0 + 1000.6));
+  const e = encounters.get(toHex(rpi));
+  t.equal(e?.firstSeen, T0, 'first seen rounded to the millisecond');
+  t.equal(e?.lastSeen, T0 + 1001, 'last seen rounded to the millisecond');
+  t.ok(
+    e?.windows.every((w) => Number.isInteger(w.start) && Number.isInteger(w.end)),
+    'window times whole',
+  );
+});

@@ -10,7 +10,7 @@
  * log is what the previous save left. The single sealed file written before (codec: sealEncounters) is still read.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
 import { equalBytes } from '@beepkit/protocol/bytes';
@@ -236,6 +236,7 @@ export function openEncounterFile(buf: Uint8Array, key: Uint8Array, opts: Encoun
 /** Loads a journal (a frame at a time) or a single sealed file (the format before); E_IO when it cannot be read. */
 export async function loadEncounters(path: string, key: Uint8Array, opts: EncounterLogOptions = {}): Promise<EncounterLog> {
   const io = (cause: unknown) => new BeepkitError('E_IO', `encounter log: cannot read ${path}`, { cause });
+  await removeStaleTemps(path);
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -256,5 +257,17 @@ export async function loadEncounters(path: string, key: Uint8Array, opts: Encoun
     return await openFrom({ size, read, all: () => read(0, size) }, key, opts);
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Removes the temp files of rewrites that a kill or a power loss cut short (`.<name>.<pid>.<hex>.tmp` beside the log,
+ * up to the size of a whole log each); a log is loaded once, at start, before this process writes any.
+ */
+async function removeStaleTemps(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const n of names) {
+    if (n.startsWith(prefix) && /^\d+\.[0-9a-f]{12}\.tmp$/.test(n.slice(prefix.length))) await unlink(join(dirname(path), n)).catch(() => {});
   }
 }

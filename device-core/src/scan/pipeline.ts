@@ -147,7 +147,8 @@ export class ScanPipeline {
     if (!(ev.data instanceof Uint8Array)) return this.reject('E_TYPE');
     // 127 is HCI's "RSSI not available"; anything outside −127..20 dBm is not a reading
     if (!Number.isFinite(ev.rssi) || ev.rssi < -127 || ev.rssi > 20) return this.reject('E_RSSI');
-    if (!Number.isFinite(ev.receivedAt)) return this.reject('E_RANGE');
+    // a time before 1970 is no reading (the encounter log keeps whole milliseconds since the epoch, u64 on disk)
+    if (!Number.isFinite(ev.receivedAt) || ev.receivedAt < 0) return this.reject('E_RANGE');
     const a = decodeAdvert(ev.data);
     let key = '';
     let tx: number;
@@ -260,7 +261,7 @@ export class ScanPipeline {
       const raw = p.txPower - (ev.rssi + this.correction);
       p.rawAttenuation = raw;
       p.close = (p.proximity ??= new ProximityEstimator(this.proximity)).update(ev.receivedAt, raw);
-      this.o.encounters?.record(p.key, p.aemHex as string, ev.address, att, ev.receivedAt, p.close);
+      this.o.encounters?.record(p.key, p.aemHex as string, ev.address, att, Math.round(ev.receivedAt), p.close);
       this.o.onEncounter?.(p.key, ev.rssi, p.rssi, att, ev.receivedAt);
     } else if (a.kind === 'beepkit-venue') {
       const venueId = p.key.slice(2);
