@@ -212,8 +212,8 @@ export function sizeLabel(n: number): string {
 
 /**
  * Entries of the large open stage: BENCH_LEDGER_OPEN_LARGE_ENTRIES (10000000 for the 10 M row), none by default in a
- * full run (filling 9 M more entries takes over an hour on a 2-core box: the append slows as the key index outgrows
- * the caches, ~170 µs an entry up to 400 k, ~340 on average to 1 M), 50 k in a smoke run (the stage's code path).
+ * full run (filling 9 M more entries took 33 min on the 2-core box, ~185–270 s a million, and ~36 GB), 50 k in a
+ * smoke run (the stage's code path).
  */
 function largeEntries(smoke: boolean): number {
   return smoke ? 50_000 : Number(process.env.BENCH_LEDGER_OPEN_LARGE_ENTRIES ?? 0);
@@ -222,7 +222,7 @@ function largeEntries(smoke: boolean): number {
 const bench: Bench = {
   name: 'ledger',
   // filling the first million took 322-577 s on the shared box (2026-12-04), the opens and the rebuild ~1.5 min more;
-  // the large stage fills ~3.6 GB per million entries, slower as the ledger grows: 15 min per million of it on top
+  // the large stage fills ~3.6 GB per million entries (3-5 min a million measured): 15 min per million of it on top
   timeoutSec: 1200 + Math.ceil(largeEntries(false) / 1e6) * 900,
   description: 'embedded ledger durable appends (group commit vs fsync per append), open time, memory per entry',
   async run(ctx) {
@@ -252,7 +252,7 @@ const bench: Bench = {
     if (nLarge > 0 && skipLarge) notes.push(`open at ${nLarge} entries not measured: ${skipLarge}`);
     if (nLarge === 0)
       notes.push(
-        'open at 10 M entries not measured in this run: BENCH_LEDGER_OPEN_LARGE_ENTRIES=10000000 adds that stage (~40 GB of disk, over an hour of filling on a 2-core box)',
+        'open at 10 M entries not measured in this run: BENCH_LEDGER_OPEN_LARGE_ENTRIES=10000000 adds that stage (~40 GB of disk, over half an hour of filling on a 2-core box)',
       );
     const stages = await openStages(nLarge > 0 && !skipLarge ? [nOpen, nLarge] : [nOpen], Math.min(ctx.repeats, 3), ctx.log);
     const open = stages[0];
