@@ -3,7 +3,7 @@
  * (a MAC address "aa:bb:cc:dd:ee:ff" kept as a number in an open-addressing table, any other string in a Map), and
  * the rotations noted (an address heard with a new RPI) in columns.
  */
-import type { Rotation } from './log.ts';
+import type { Rotation } from './types.ts';
 import { NONE } from './store.ts';
 import { toHex } from '@beepkit/protocol/bytes';
 

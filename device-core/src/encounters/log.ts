@@ -13,6 +13,7 @@ import { BeepkitError } from '@beepkit/protocol';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { AddressIndex, RotationList } from './addresses.ts';
 import { EncounterStore, NONE } from './store.ts';
+import type { Rotation } from './types.ts';
 import type { WireEncounter, WireWindow } from '@beepkit/protocol/carer';
 
 function nibble(c: number): number {
@@ -57,12 +58,7 @@ export interface Encounter extends Omit<WireEncounter, 'windows'> {
   windows: ExposureWindow[];
 }
 
-export interface Rotation {
-  address: string;
-  fromRpi: string;
-  toRpi: string;
-  at: number;
-}
+export type { Rotation } from './types.ts';
 
 export const CWA_BUCKET_EDGES: readonly number[] = [63, 73, 79];
 
