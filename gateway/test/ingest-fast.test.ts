@@ -12,8 +12,8 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import { toHex } from '@beepkit/protocol';
 import { Ed25519Signer, ed25519KeyObject } from '@beepkit/protocol/crypto';
 import { decodeCertificate, issueCertificate, verifyCertificate, type Certificate } from '@beepkit/protocol/cert';
-import { recordHash } from '@beepkit/protocol/tracecode';
-import { CLAIM_KEY_BYTES, Scratch, batchKeys, claimKey, intervalAt, prefixIs, recordHashes } from '../src/ingest/fast.ts';
+import { intervalAt, prefixIs, recordHash } from '@beepkit/protocol/tracecode';
+import { CLAIM_KEY_BYTES, Scratch, batchKeys, claimKey, recordHashes } from '../src/ingest/fast.ts';
 import { sha256Into } from '../src/ingest/sha256.ts';
 import { DAY, bytesFrom, prng } from './gw-fixtures.ts';
 

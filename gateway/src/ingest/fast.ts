@@ -6,7 +6,8 @@
  *   sha256.ts (no `crypto.hash` call per input: 56 per day batch cost ~19 % of
  *   the main thread, mostly call overhead), all into ONE buffer (the keys are
  *   views into it), reading records and intervals straight from the batch's
- *   bytes (no view or object per record; `prefixIs` checks a prefix there).
+ *   bytes (no view or object per record; protocol/tracecode `prefixIs` and
+ *   `intervalAt` read a record there).
  *   `recordHashes` / `claimKey` are the one-at-a-time forms over
  *   node:crypto, kept as the reference; parity tested in
  *   gateway/test/ingest-fast.test.ts.
@@ -62,18 +63,6 @@ export function claimKey(prefix: Uint8Array, day: number, interval: number): Uin
 
 /** The claim-key input after the tag: prefix 32 || u32 day || u16 interval. */
 const claimIn = new Uint8Array(38);
-
-/** Does the record at `at` in `bytes` (protocol/tracecode layout) carry `prefix`, its bytes [1, 33)? */
-export function prefixIs(bytes: Uint8Array, at: number, prefix: Uint8Array): boolean {
-  if (prefix.length !== PREFIX_LEN) return false;
-  for (let i = 0; i < PREFIX_LEN; i++) if (bytes[at + 1 + i] !== prefix[i]) return false;
-  return true;
-}
-
-/** The interval of the record at `at` in `bytes`: the u16 after its version and prefix. */
-export function intervalAt(bytes: Uint8Array, at: number): number {
-  return (bytes[at + 1 + PREFIX_LEN] << 8) | bytes[at + 2 + PREFIX_LEN];
-}
 
 /**
  * The ledger keys of one batch's `count` records, laid out from `at` in `bytes`

@@ -33,13 +33,13 @@ import os from 'node:os';
 import { BeepkitError, equalBytes, isBeepkitError, toHex } from '@beepkit/protocol';
 import { decodeCertificate, keyId as certKeyId, verifyCertificate, type Certificate } from '@beepkit/protocol/cert';
 import { ed25519Verify } from '@beepkit/protocol/crypto';
-import { TRACECODE_LEN, scanBatch } from '@beepkit/protocol/tracecode';
+import { TRACECODE_LEN, intervalAt, prefixIs, scanBatch } from '@beepkit/protocol/tracecode';
 import { encodeSth } from '@beepkit/protocol/merkle';
 import { decodeMessage, encodeMessage, CORRELATION_ID_BYTES } from '@beepkit/protocol/wire';
 import { silentLogger } from '../broker/log.ts';
 import type { AppendResult, Ledger, Logger, Receipt as LedgerReceipt } from '../ledger/types.ts';
 import { RateLimiter, type RateOptions } from './rate.ts';
-import { Scratch, batchKeys, intervalAt, prefixIs } from './fast.ts';
+import { Scratch, batchKeys } from './fast.ts';
 import { VerifyPool } from './verify-pool.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 

@@ -14,7 +14,7 @@ import { Reader, Writer, concatBytes, equalBytes } from '../bytes.ts';
 import { utf8 } from '../crypto/hash.ts';
 import { Ed25519Signer, ed25519Verify } from '../crypto/ed25519.ts';
 import { decodeCertificate, verifyCertificate, type Certificate } from '../cert/index.ts';
-import { PREFIX_LEN, TRACECODE_LEN, TRACECODE_VERSION, decodeTraceCode, type TraceCode } from './code.ts';
+import { TRACECODE_LEN, TRACECODE_VERSION, decodeTraceCode, intervalAt, type TraceCode } from './code.ts';
 
 export const BATCH_VERSION = 1;
 export const MAX_BATCH_RECORDS = 4096;
@@ -123,14 +123,14 @@ export function scanBatch(bytes: Uint8Array): BatchLayout {
   try {
     for (let at = recordsAt; i < count; i++, at += TRACECODE_LEN) {
       if (bytes[at] !== TRACECODE_VERSION) throw new BeepkitError('E_VERSION', `tracecode: unknown version ${bytes[at]}`);
-      const interval = (bytes[at + 1 + PREFIX_LEN] << 8) | bytes[at + 2 + PREFIX_LEN];
+      const interval = intervalAt(bytes, at);
       const bit = 1 << (interval & 31);
       if (seen[interval >>> 5] & bit) throw new BeepkitError('E_FORMAT', `batch: interval ${interval} appears twice`);
       seen[interval >>> 5] |= bit;
     }
   } finally {
     // clear the bits set (an interval met twice was set by its first record)
-    for (let j = 0, at = recordsAt + 1 + PREFIX_LEN; j < i; j++, at += TRACECODE_LEN) seen[((bytes[at] << 8) | bytes[at + 1]) >>> 5] = 0;
+    for (let j = 0, at = recordsAt; j < i; j++, at += TRACECODE_LEN) seen[intervalAt(bytes, at) >>> 5] = 0;
   }
   r.bytes(count * TRACECODE_LEN, 'records');
   const signature = r.bytes(64, 'signature');

@@ -51,6 +51,18 @@ export function encodeTraceCode(tc: TraceCode): Uint8Array {
     .finish();
 }
 
+/** Does the record at `at` in `bytes` (a batch's records, or one record at 0) carry `prefix`, its bytes [1, 33)? */
+export function prefixIs(bytes: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (prefix.length !== PREFIX_LEN) return false;
+  for (let i = 0; i < PREFIX_LEN; i++) if (bytes[at + 1 + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The interval of the record at `at` in `bytes`: the u16 after its version and prefix. */
+export function intervalAt(bytes: Uint8Array, at: number): number {
+  return (bytes[at + 1 + PREFIX_LEN] << 8) | bytes[at + 2 + PREFIX_LEN];
+}
+
 /** `copy: false`: the fields are views into `b`. */
 export function decodeTraceCode(b: Uint8Array, copy = true): TraceCode {
   if (b.length === TRACECODE_LEN) {
@@ -60,7 +72,7 @@ export function decodeTraceCode(b: Uint8Array, copy = true): TraceCode {
     return {
       version: TRACECODE_VERSION,
       prefix: copy ? b.slice(1, 1 + PREFIX_LEN) : b.subarray(1, 1 + PREFIX_LEN),
-      interval: (b[1 + PREFIX_LEN] << 8) | b[2 + PREFIX_LEN],
+      interval: intervalAt(b, 0),
       salt: copy ? b.slice(at, at + SALT_LEN) : b.subarray(at, at + SALT_LEN),
       ciphertext: copy ? b.slice(at + SALT_LEN, TRACECODE_LEN) : b.subarray(at + SALT_LEN, TRACECODE_LEN),
     };
