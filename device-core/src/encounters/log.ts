@@ -124,14 +124,20 @@ export class EncounterLog {
     return s === NONE ? undefined : this.encounterAt(s);
   }
 
-  /** Records one (filtered) observation of an RPI (16 bytes) with its AEM (4 bytes), both hex. Allocates nothing but room for new RPIs and windows. */
+  /** Records one (filtered) observation of an RPI (16 bytes) with its AEM (4 bytes), both hex. */
   record(rpi: string, aem: string, address: string, att: number, at: number, close = false): void {
-    const st = this.store;
     if (!parseHexInto(rpi, this.rpiKey, 0, 16)) throw new BeepkitError('E_FORMAT', 'encounters: rpi must be 16 bytes of hex');
     if (!parseHexInto(aem, this.aemKey, 0, 4)) throw new BeepkitError('E_FORMAT', 'encounters: aem must be 4 bytes of hex');
-    let s = st.find(this.rpiKey);
+    this.recordBytes(this.rpiKey, this.aemKey, address, att, at, close);
+  }
+
+  /** As `record`, with the RPI and AEM as bytes (the scan pipeline's decoded advert). Allocates nothing but room for new RPIs and windows. */
+  recordBytes(rpi: Uint8Array, aem: Uint8Array, address: string, att: number, at: number, close = false): void {
+    const st = this.store;
+    if (rpi.length !== 16 || aem.length !== 4) throw new BeepkitError('E_FORMAT', 'encounters: rpi must be 16 bytes and aem 4');
+    let s = st.find(rpi);
     if (s === NONE) {
-      s = st.add(this.rpiKey);
+      s = st.add(rpi);
       st.firstSeen[s] = st.lastSeen[s] = at;
     }
     const prev = this.lastSlotOfAddress.get(address);
@@ -152,7 +158,7 @@ export class EncounterLog {
     st.put('wSumAtt', w, st.wSumAtt[w] + att);
     if (att < st.wMinAtt[w]) st.put('wMinAtt', w, att);
     if (at > st.lastSeen[s]) st.lastSeen[s] = at;
-    st.aem.set(this.aemKey, 4 * s);
+    st.aem.set(aem, 4 * s);
     st.samples[s]++;
     st.put('sumAtt', s, st.sumAtt[s] + att);
     if (att < st.minAtt[s]) st.put('minAtt', s, att);

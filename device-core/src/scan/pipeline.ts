@@ -64,10 +64,8 @@ export interface PeerState {
   sumAttenuation: number;
   /** Venue peers: last verified (slot, mac hex) to skip re-verifying repeats. */
   verified?: string;
-  /** EN peers: the RPI, last AEM (bytes and hex) and the next peer in the same hash bucket. */
+  /** EN peers: the RPI and the next peer in the same hash bucket. */
   rpi?: Uint8Array;
-  aem?: Uint8Array;
-  aemHex?: string;
   next?: PeerState;
   /** EN peers: the last sample's unfiltered EN attenuation, and the proximity estimator's state and decision. */
   rawAttenuation?: number;
@@ -253,15 +251,11 @@ export class ScanPipeline {
 
   private aggregate(a: Advert, p: PeerState, ev: AdvertEvent, att: number): void {
     if (a.kind === 'exposure-notification') {
-      if (!p.aem || !same(p.aem, a.aem)) {
-        p.aem = a.aem;
-        p.aemHex = toHex(a.aem);
-      }
       // the proximity decision works on each sample's own EN attenuation (the smoothed one lags)
       const raw = p.txPower - (ev.rssi + this.correction);
       p.rawAttenuation = raw;
       p.close = (p.proximity ??= new ProximityEstimator(this.proximity)).update(ev.receivedAt, raw);
-      this.o.encounters?.record(p.key, p.aemHex as string, ev.address, att, Math.round(ev.receivedAt), p.close);
+      this.o.encounters?.recordBytes(a.rpi, a.aem, ev.address, att, Math.round(ev.receivedAt), p.close);
       this.o.onEncounter?.(p.key, ev.rssi, p.rssi, att, ev.receivedAt);
     } else if (a.kind === 'beepkit-venue') {
       const venueId = p.key.slice(2);
