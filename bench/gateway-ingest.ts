@@ -283,7 +283,14 @@ export function benchGateway(url: string, dataDir: string, connections: number):
   return new Gateway({
     config: resolveConfig({
       dataDir,
-      broker: { url, password: PW, connections, clientId: 'bench-gw' },
+      // BENCH_GI_MAX_PENDING: the gateway's per-connection window (default: the gateway's own, broker.maxPending)
+      broker: {
+        url,
+        password: PW,
+        connections,
+        clientId: 'bench-gw',
+        ...(process.env.BENCH_GI_MAX_PENDING ? { maxPending: Number(process.env.BENCH_GI_MAX_PENDING) } : {}),
+      },
       http: { port: 0 },
       log: { level: 'silent' },
       ingest: { rateBurst: 1e9, ratePerSecond: 1e9 },

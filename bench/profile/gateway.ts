@@ -7,9 +7,12 @@
 // bench/profile/summary.ts out.cpuprofile` groups the profile's self time.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import os from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '../../scripts/tools.ts';
+import { formatThreads, threadDelta, threadTimes } from './threads.ts';
 import { benchGateway, benchMosquitto, loadGenerator, timed, verifyCpuUs, type Shape } from '../gateway-ingest.ts';
 
 const n = Number(process.argv[2] ?? 4000);
@@ -43,7 +46,21 @@ try {
         includeObjectsCollectedByMinorGC: true,
       });
     }
+    const gcs = { minor: [0, 0], major: [0, 0], other: [0, 0] };
+    const obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+        const k = kind === perf.NODE_PERFORMANCE_GC_MINOR ? 'minor' : kind === perf.NODE_PERFORMANCE_GC_MAJOR ? 'major' : 'other';
+        gcs[k][0]++;
+        gcs[k][1] += e.duration;
+      }
+    });
+    obs.observe({ entryTypes: ['gc'] });
+    const th0 = threadTimes();
     const t = await timed(n, mosq.pid, gen.go);
+    const threads = threadDelta(th0, threadTimes());
+    obs.disconnect();
+    const heap = v8.getHeapStatistics();
     if (last && process.env.PROF) writeFileSync(process.env.PROF, JSON.stringify((await session.post('Profiler.stop')).profile));
     if (last && process.env.HEAPPROF) writeFileSync(process.env.HEAPPROF, JSON.stringify((await session.post('HeapProfiler.stopSampling')).profile));
     await gen.exited;
@@ -51,6 +68,23 @@ try {
       `round ${round}/${rounds} shape=${shape} reuse=${reuse} n=${n}: gateway ${t.cpu.self.toFixed(1)} µs/msg = ${(t.cpu.self / verifyUs).toFixed(2)} x verify (${verifyUs.toFixed(1)} µs); ` +
         `agents ${t.cpu.gen.toFixed(1)}, mosquitto ${t.cpu.broker.toFixed(1)} µs/msg; ${Math.round(n / t.s)} msg/s; load ${os.loadavg()[0].toFixed(1)}`,
     );
+    console.log(`  gateway threads: ${formatThreads(threads, n)}`);
+    console.log(
+      `  gc pauses (main thread): ${Object.entries(gcs)
+        .map(([k, [c, ms]]) => `${k} ${c}× ${ms.toFixed(0)} ms`)
+        .join(', ')}; heap used ${(heap.used_heap_size / 1e6).toFixed(1)} MB of ${(heap.total_heap_size / 1e6).toFixed(1)} MB (${v8
+        .getHeapSpaceStatistics()
+        .filter((x) => x.space_used_size > 1e6)
+        .map((x) => `${x.space_name} ${(x.space_used_size / 1e6).toFixed(1)}`)
+        .join(', ')})`,
+    );
+    if (process.env.TIDS) {
+      const a = threadTimes();
+      for (const [tid, e] of a)
+        console.log(
+          `   ${tid} ${e.name} ${((e.us - (th0.get(tid)?.us ?? 0)) / n).toFixed(1)} µs/msg, sys ${((e.sys - (th0.get(tid)?.sys ?? 0)) / n).toFixed(1)}`,
+        );
+    }
   }
 } finally {
   await gw.ingest.stop();

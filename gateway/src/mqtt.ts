@@ -17,6 +17,14 @@
  * PUBLISHes arrived (MQTT 3.1.1 §4.6), so a later message acked first waits
  * for the earlier ones. The broker's inflight window (mosquitto
  * `max_inflight_messages`) bounds how many wait at once.
+ * The pipeline is bounded: at most `maxPending` messages are with the handler
+ * and not yet acked; past that, MQTT.js is not let go on until an ack frees a
+ * place, so it stops reading the socket and the rest wait in the broker
+ * (TCP backpressure), not in this process. Without the bound a broker pushing
+ * its whole inflight window (mosquitto 1000 per connection, aedes its whole
+ * queue after a reconnect) kept thousands of messages in the heap for seconds:
+ * old enough to be promoted, so every young-generation GC copied them and the
+ * old generation filled with them.
  * `ack(false)` (not durable) drops the connection without a PUBACK; the broker
  * redelivers the message to the next connection of this persistent session.
  * An ack arriving after its connection is gone is ignored (the broker will
@@ -63,6 +71,13 @@ export interface GatewayMqttOptions {
   /** Jittered exponential reconnect backoff. */
   backoff?: Partial<BackoffOptions>;
   maxInflight?: number;
+  /** Inbound QoS 1 messages with the handler and not yet acked, at most (default 64); more wait in the broker. */
+  maxPending?: number;
+  /**
+   * Which inbound topics count against `maxPending` (default: all). While the window is full no packet is read,
+   * PUBACKs of this client's own publishes included: a handler that waits for one must not count.
+   */
+  bounded?: (topic: string) => boolean;
   /** Random source in [0,1) for the jitter (inject a seeded one in tests). */
   random?: () => number;
   logger?: Logger;
@@ -76,6 +91,8 @@ export interface MqttCounters {
   acked: number;
   nacked: number;
   staleAcks: number;
+  /** Times reading stopped because `maxPending` messages were with the handler. */
+  paused: number;
   published: number;
   publishAcked: number;
   publishFailed: number;
@@ -98,6 +115,10 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
   /** Slots whose PUBACK MQTT.js has not produced yet, by message id (first one per id). */
   readonly #unsent = new Map<number, PendingAck>();
   #inflight = 0;
+  /** Inbound messages with the handler, not yet acked (this connection's generation). */
+  #handling = 0;
+  /** MQTT.js's go-on callback, kept while `#handling` is at `maxPending`. */
+  #parked?: (err?: Error) => void;
   readonly #slotWaiters: Waiter[] = [];
   readonly #pending = new Set<Waiter>();
   #sessionPresent = false;
@@ -109,6 +130,7 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
     acked: 0,
     nacked: 0,
     staleAcks: 0,
+    paused: 0,
     published: 0,
     publishAcked: 0,
     publishFailed: 0,
@@ -122,6 +144,11 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
   }
 
   /** Whether the broker resumed a stored session on the last connect. */
+  /** Inbound messages with the handler and not yet acked. */
+  get handling(): number {
+    return this.#handling;
+  }
+
   get sessionPresent(): boolean {
     return this.#sessionPresent;
   }
@@ -280,7 +307,13 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
     const slot: PendingAck = { messageId: packet.messageId ?? -1, ok: false };
     this.#ackQueue.push(slot);
     if (!this.#unsent.has(slot.messageId)) this.#unsent.set(slot.messageId, slot);
-    cb(); // MQTT.js goes on with the next packet; its PUBACK for this one is held (see #interceptPubacks)
+    // MQTT.js goes on with the next packet (its PUBACK for this one is held, see #interceptPubacks), unless the window is full
+    const counted = this.#o.bounded?.(packet.topic) ?? true;
+    if (!counted || ++this.#handling < (this.#o.maxPending ?? 64)) cb();
+    else {
+      this.counters.paused++;
+      this.#parked = cb;
+    }
     const ack = (ok: boolean): void => {
       if (settled) return;
       settled = true;
@@ -292,6 +325,12 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
         this.counters.acked++;
         slot.ok = true;
         this.#releaseAcks();
+        if (counted) {
+          this.#handling--;
+          const parked = this.#parked;
+          this.#parked = undefined;
+          parked?.(); // a place is free: MQTT.js reads on
+        }
       } else {
         this.counters.nacked++;
         this.#log.warn({ topic: packet.topic, messageId: packet.messageId }, 'message not acknowledged: reconnecting for redelivery');
@@ -333,6 +372,8 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
     if (this.state === 'connected') this.counters.disconnects++;
     this.#ackQueue = [];
     this.#unsent.clear();
+    this.#handling = 0;
+    this.#parked = undefined; // the stream it would resume is gone
     this.#generation++;
     this.#held = undefined;
     if (this.state === 'stopped') return;

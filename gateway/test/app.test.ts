@@ -11,6 +11,7 @@ t.test('config validation', async (t) => {
     [{ http: { port: 70000 } }, 'http.port'],
     [{ broker: { url: 'http://x' } }, 'broker.url'],
     [{ broker: { connections: 4 } }, 'broker.connections'],
+    [{ broker: { maxPending: 0 } }, 'broker.maxPending'],
     [{ nonsense: 1 }, 'nonsense'],
     [{ ingest: { intervalSeconds: 7 } }, 'ingest.intervalSeconds'],
     [{ ingest: { verifyWorkers: -1 } }, 'ingest.verifyWorkers'],

@@ -81,6 +81,53 @@ function scenarios(t: Test, url: () => string): void {
     t.equal(g.counters.nacked, 1);
     t.ok(g.counters.connects >= 2, 'reconnected on its own');
   });
+
+  t.test('maxPending: past the window, messages wait in the broker until an ack frees a place; unbounded topics do not count', async (t) => {
+    const dev = client(url(), 'dev1', 'dev1-window');
+    await dev.start();
+    t.teardown(() => dev.stop());
+    const g = client(url(), 'gateway', 'gw-window', { clean: false, maxPending: 3, bounded: (topic) => topic.endsWith('/up/batch') });
+    const ig = inbox(g);
+    await g.start();
+    t.teardown(() => g.stop());
+    await g.subscribe('beepkit/v1/dev/+/up/+', 1);
+    // every one is in the broker (PUBACKed to the device) before the gateway has acked any
+    for (let i = 0; i < 8; i++) await dev.publish('beepkit/v1/dev/dev1/up/batch', `w${i}`);
+    const held = [await ig.next(), await ig.next(), await ig.next()];
+    t.same(
+      held.map((d) => d.payload),
+      ['w0', 'w1', 'w2'],
+    );
+    t.equal(g.handling, 3, 'three with the handler');
+    t.equal(g.counters.paused, 1, 'reading stopped once');
+    // the client reads nothing while the window is full (SUBACK included): received stays at 3 until an ack
+    const sub = g.subscribe('beepkit/v1/dev/+/status', 1);
+    t.equal(g.counters.received, 3);
+    held[1].ack(true);
+    const w3 = await ig.next();
+    t.equal(w3.payload, 'w3', 'one place freed, the next one in');
+    for (const d of [held[0], held[2], w3]) d.ack(true);
+    const rest: string[] = [];
+    for (let i = 4; i < 8; i++) {
+      const d = await ig.next();
+      rest.push(d.payload);
+      d.ack(true);
+    }
+    t.same(rest, ['w4', 'w5', 'w6', 'w7'], 'the rest in order once places are free');
+    await sub;
+    t.equal(g.handling, 0);
+    t.equal(g.counters.acked, 8);
+    // status messages are outside the window: five un-acked ones all arrive
+    for (let i = 0; i < 5; i++) await dev.publish('beepkit/v1/dev/dev1/status', `s${i}`);
+    const statuses: Delivery[] = [];
+    for (let i = 0; i < 5; i++) statuses.push(await ig.next());
+    t.same(
+      statuses.map((d) => d.payload),
+      ['s0', 's1', 's2', 's3', 's4'],
+    );
+    t.equal(g.handling, 0, 'not counted');
+    for (const d of statuses) d.ack(true);
+  });
 }
 
 t.test('mosquitto', { skip: missing('mosquitto') }, async (t) => {

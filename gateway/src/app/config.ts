@@ -31,6 +31,8 @@ export interface GatewayConfig {
     clientId: string;
     /** Parallel gateway connections (shared subscription `$share/<shareGroup>/…` when > 1; mosquitto only). */
     connections: number;
+    /** Uploads each connection has in hand (verifying, appending) at most; the rest wait in the broker (README "Ingest throughput"). */
+    maxPending: number;
     shareGroup: string;
     caFile?: string;
     rejectUnauthorized: boolean;
@@ -120,6 +122,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
     username: 'gateway',
     clientId: 'beepkit-gateway',
     connections: 1,
+    maxPending: 64,
     shareGroup: 'gateway',
     rejectUnauthorized: true,
   },
@@ -204,6 +207,7 @@ function validate(c: GatewayConfig): void {
     fail('broker.url', `must be mqtt://host:port or mqtts://host:port, got ${JSON.stringify(b.url)}`);
   str(b.embedded.host, 'broker.embedded.host');
   num(o, 'broker.connections', 1, 256);
+  num(o, 'broker.maxPending', 1, 65_535);
   if (b.url === undefined && b.connections !== 1)
     fail('broker.connections', 'the embedded broker serves one gateway connection (shared subscriptions need mosquitto)');
   const e = b.embedded as unknown as Obj;

@@ -49,6 +49,15 @@ export interface GatewayOptions {
   registryPollMs?: number;
 }
 
+/** An upload batch topic (`beepkit/v1/dev/<id>/up/batch`): the only kind bounded by `broker.maxPending`. */
+function isUploadBatch(topic: string): boolean {
+  try {
+    return parseTopic(topic).kind === 'uplink-batch';
+  } catch {
+    return false;
+  }
+}
+
 export class Gateway {
   readonly #o: GatewayOptions;
   readonly #log: Logger;
@@ -243,6 +252,8 @@ export class Gateway {
         ca,
         rejectUnauthorized: b.rejectUnauthorized,
         clean: false,
+        maxPending: b.maxPending,
+        bounded: isUploadBatch, // other kinds are few, and some wait for the feed's PUBACK on this connection
         logger: this.#log,
       });
       client.on('error', () => {}); // logged by GatewayMqtt; health shows the state
