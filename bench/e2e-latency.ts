@@ -158,7 +158,7 @@ async function oneTrial(ctx: { log(m: string): void }): Promise<TrialSample> {
   if (!solverMark) out.notes.push('the solver published no notice');
   if (exposed.length === 0) out.notes.push(`no exposed agent ran (expected high: ${highs.join(', ') || 'none'})`);
   ctx.log(
-    `trial ${seconds.toFixed(0)} s, ok=${ok}, marks ${marks.map((m) => `${m.kind}+${m.startedAt - t0}ms`).join(', ')}, agent max RSS ${out.rssMB.map((x) => x.toFixed(1)).join('/')} MB`,
+    `trial ${seconds.toFixed(0)} s, ok=${ok}, marks ${marks.map((m) => `${m.kind}+${m.startedAt - t0}ms`).join(', ')}, agent max RSS ${[...maxRss].map(([id, b]) => `${id}${exposed.includes(id) ? ' (exposed)' : ''} ${(b / MB).toFixed(1)}`).join(', ')} MB`,
   );
   return out;
 }

@@ -17,6 +17,7 @@ import {
   bluetoothAlerts,
   fingerprintAlerts,
   venueAlerts,
+  dayLabel,
   type Alert,
 } from '../src/alerts/index.ts';
 
@@ -172,4 +173,12 @@ t.test('command hook that hangs is killed after its timeout', async (t) => {
     code: 'E_IO',
     message: /SIGKILL/,
   });
+});
+
+t.test('dayLabel formats by hand what en-GB Intl prints ("3 Dec"), on any Node build', async (t) => {
+  for (let day = -800; day < 40_000; day += 29) {
+    // ICU before 72 abbreviated September "Sep"; the hand-made label keeps CLDR's current "Sept"
+    const intl = new Date(day * DAY).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' }).replace(/ Sep$/, ' Sept');
+    t.equal(dayLabel(day), intl);
+  }
 });

@@ -110,3 +110,22 @@ t.test('last synced', async (t) => {
   t.equal(agoPhrase(NOW - 15 * 3_600_000, { now: NOW, timeZone: 'Asia/Tokyo' }), '15 hours ago', 'Tokyo: the same local day');
   t.equal(agoPhrase(NOW - 2 * DAY_MS, o), 'on Tuesday');
 });
+
+t.test('hand-made day names read as en-GB Intl prints them, and localDay as Intl counts it', async (t) => {
+  // days before 1970 and across several years; the words are formatted without ICU (words.ts), Intl is the reference
+  const weekdayOf = new Intl.DateTimeFormat('en-GB', { weekday: 'long', timeZone: 'UTC' });
+  const dateOf = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' });
+  let checked = 0;
+  for (let day = -400; day < 30_000; day += 37) {
+    const now = (day + 3) * DAY_MS + 3_600_000;
+    t.equal(dayPhrase(day, { now, timeZone: 'UTC' }), `on ${weekdayOf.format(day * DAY_MS)}`);
+    t.equal(dayPhrase(day, { now: now + 7 * DAY_MS, timeZone: 'UTC' }), `on ${dateOf.format(day * DAY_MS)}`);
+    for (const zone of ZONES) {
+      const parts = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+      const get = (k: string) => Number(parts.find((p) => p.type === k)?.value);
+      t.equal(localDay(now, zone), Math.floor(Date.UTC(get('year'), get('month') - 1, get('day')) / DAY_MS), zone);
+    }
+    checked++;
+  }
+  t.ok(checked > 800);
+});

@@ -46,5 +46,6 @@ export function assessExposure(i: AssessInput): Alert[] {
     const prev = best.get(k);
     if (!prev || (a.level === 'high' && prev.level !== 'high')) best.set(k, a);
   }
-  return [...best.values()].sort((a, b) => a.day - b.day || a.kind.localeCompare(b.kind));
+  // kinds are ASCII words: compared by code unit (localeCompare would load ICU's collator for the same order)
+  return [...best.values()].sort((a, b) => a.day - b.day || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
 }

@@ -44,8 +44,17 @@ export interface AlertOptions {
 
 const DAY_MS = 86_400_000;
 
+/** en-GB's abbreviated months (CLDR, as ICU 72+ prints them: "Sept"). */
+const MONTHS_SHORT = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sept', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * "3 Dec": the UTC day's date in British English. Formatted by hand, not with `toLocaleDateString`: the
+ * same words on every Node build (small-ICU or system-ICU builds differ), and an alerting agent does not
+ * map ICU's locale data and collation code (~4 MB of the node binary's pages).
+ */
 export function dayLabel(day: number): string {
-  return new Date(day * DAY_MS).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  const d = new Date(day * DAY_MS);
+  return `${d.getUTCDate()} ${MONTHS_SHORT[d.getUTCMonth()]}`;
 }
 
 function isoDate(day: number): string {

@@ -32,14 +32,31 @@ export interface WordsOptions {
 
 /** The calendar day number (days since 1970-01-01) of instant `ms` in `timeZone`. */
 export function localDay(ms: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(ms);
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return Math.floor(ms / DAY_MS);
+  let f = dayFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    if (dayFormats.size >= 8) dayFormats.clear();
+    dayFormats.set(timeZone, f);
+  }
+  const parts = f.formatToParts(ms);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return Math.floor(Date.UTC(get('year'), get('month') - 1, get('day')) / DAY_MS);
 }
 
-const weekday = (day: number): string => new Intl.DateTimeFormat('en-GB', { weekday: 'long', timeZone: 'UTC' }).format(day * DAY_MS);
-const dateOf = (day: number): string =>
-  new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' }).format(day * DAY_MS);
+/** One formatter per time zone (a DateTimeFormat costs tens of µs and its ICU objects to build); a page uses one zone. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+// British English names, by hand: the same words on every Node build, and no ICU locale data for them
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+/** "Tuesday" for a UTC day number (1970-01-01, day 0, was a Thursday). */
+const weekday = (day: number): string => WEEKDAYS[(((day + 4) % 7) + 7) % 7];
+/** "Tuesday 24 November" for a UTC day number. */
+const dateOf = (day: number): string => {
+  const d = new Date(day * DAY_MS);
+  return `${weekday(day)} ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
+};
 
 /** "today", "yesterday", "on Tuesday" (2..6 days ago), else "on Tuesday 24 November". */
 export function dayPhrase(day: number, o: WordsOptions): string {
