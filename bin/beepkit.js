@@ -8,7 +8,7 @@
 //   BEEPKIT_START_TRACE=1  say on stderr which one runs and why
 //   BEEPKIT_V8_FLAGS=<flags>  V8 flags set before any of beepkit's code loads, from the few that V8 reads
 //                          at run time and Node refuses in NODE_OPTIONS (V8_RUNTIME_FLAGS; a device agent
-//                          gets --no-opt: agent/src/app/node-options.ts)
+//                          gets --no-opt --liftoff-only: agent/src/app/node-options.ts)
 // Installed from the packed tarball (`npm pack`, see README "Install"), there are no
 // sources beside it (bin/cli.ts is not packed): it runs dist/ and never needs tsx.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -74,8 +74,11 @@ function prebuilt() {
  * V8 flags that take effect when set from inside the process (they are read at each decision, not at
  * start as heap sizes are), which Node does not accept in NODE_OPTIONS. --no-opt: no TurboFan tier
  * (its compiler zones and code pages are ~8 MB of an idle agent's RSS; agent/README "Memory").
+ * --liftoff-only: WebAssembly stays on its baseline compiler (Node's own cjs-module-lexer is wasm; its
+ * TurboFan tier-up while the agent's CommonJS dependencies load took ~28 MB of compiler zone for a moment
+ * and left ~9 MB behind; agent/README "Memory").
  */
-const V8_RUNTIME_FLAGS = new Set(['--no-opt', '--no-sparkplug', '--optimize-for-size']);
+const V8_RUNTIME_FLAGS = new Set(['--no-opt', '--no-sparkplug', '--optimize-for-size', '--liftoff-only']);
 for (const f of (process.env.BEEPKIT_V8_FLAGS ?? '').split(/\s+/).filter(Boolean)) {
   if (V8_RUNTIME_FLAGS.has(f)) setFlagsFromString(f);
   else process.stderr.write(`beepkit: BEEPKIT_V8_FLAGS: ${f} ignored (only ${[...V8_RUNTIME_FLAGS].join(', ')})\n`);

@@ -43,8 +43,14 @@ export const AGENT_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=1',
  *   binary's TurboFan code pages cost an idle agent ~8–10 MB of its ~65 MB (agent/README "Memory"); the
  *   agent's hot work is native (crypto, HCI parsing in Buffers, MQTT framing), and the field trial's
  *   alert latency stays within its spread (bench/e2e-latency.ts, BENCH_E2E_BASELINE=1).
+ * - `--liftoff-only` (same variable): WebAssembly is compiled by Liftoff, V8's baseline wasm compiler, and
+ *   never tiered up to TurboFan. The agent's one wasm module is Node's own cjs-module-lexer, which scans
+ *   every CommonJS package the ESM bundle imports (mqtt, noble, pino, …); it runs hot enough at start for
+ *   V8 to tier it up, and that TurboFan compile took ~28 MB of zone memory for half a second (the agent's
+ *   RSS peak) and left ~9 MB in glibc's arena. A page-fault profile of a starting agent (`perf record -e
+ *   page-faults -g`) put 55 % of its faults under `wasm::BackgroundCompileJob` → `ExecuteTurbofanWasmCompilation`.
  */
-export const AGENT_ENV: Readonly<Record<string, string>> = { BEEPKIT_V8_FLAGS: '--no-opt' };
+export const AGENT_ENV: Readonly<Record<string, string>> = { BEEPKIT_V8_FLAGS: '--no-opt --liftoff-only' };
 
 /** `base` (a NODE_OPTIONS value, may be empty) with `add` appended, each option once. */
 export function withNodeOptions(base: string | undefined, add: readonly string[]): string {
