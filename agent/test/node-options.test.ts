@@ -44,7 +44,7 @@ t.test('agentProcessEnv keeps a value the environment sets', async (t) => {
 t.test('BEEPKIT_V8_FLAGS holds only flags Node refuses in NODE_OPTIONS (bin/beepkit.js sets them at start)', async (t) => {
   const flags = (AGENT_ENV.BEEPKIT_V8_FLAGS ?? '').split(/\s+/).filter(Boolean);
   t.ok(flags.includes('--no-opt'), 'no TurboFan tier for an agent');
-  t.ok(flags.includes('--liftoff-only'), 'no TurboFan tier for WebAssembly either (Node\'s cjs-module-lexer)');
+  t.ok(flags.includes('--liftoff-only'), "no TurboFan tier for WebAssembly either (Node's cjs-module-lexer)");
   for (const f of flags) t.notOk(process.allowedNodeEnvironmentFlags.has(f), `${f} cannot go in NODE_OPTIONS`);
   t.equal(agentProcessEnv({}).BEEPKIT_V8_FLAGS, AGENT_ENV.BEEPKIT_V8_FLAGS, 'the agent child gets it');
 });
