@@ -15,8 +15,7 @@
  * PUBACK it wants to send is held back (intercepted in `_sendPacket`) and
  * released when the handler acks; held PUBACKs go out in the order the
  * PUBLISHes arrived (MQTT 3.1.1 §4.6), so a later message acked first waits
- * for the earlier ones. The broker's inflight window (mosquitto
- * `max_inflight_messages`) bounds how many wait at once.
+ * for the earlier ones.
  * The pipeline is bounded: at most `maxPending` messages are with the handler
  * and not yet acked; past that, MQTT.js is not let go on until an ack frees a
  * place, so it stops reading the socket and the rest wait in the broker
