@@ -142,12 +142,12 @@ export class GatewayMqtt extends StateEmitter<MqttState> {
     this.#retry = new RetryTimer(opts.backoff, MQTT_RECONNECT_BACKOFF, opts.random ?? Math.random);
   }
 
-  /** Whether the broker resumed a stored session on the last connect. */
   /** Inbound messages with the handler and not yet acked. */
   get handling(): number {
     return this.#handling;
   }
 
+  /** Whether the broker resumed a stored session on the last connect. */
   get sessionPresent(): boolean {
     return this.#sessionPresent;
   }
