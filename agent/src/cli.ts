@@ -28,6 +28,7 @@ import {
 import { loadVisits } from '@beepkit/device-core/visits';
 import { sharedFromConsent } from './follow/index.ts';
 import { KeystoreFile } from '@beepkit/device-core/keys';
+import { DEFAULT_RETENTION_DAYS, retentionCutoff } from '@beepkit/protocol/keys';
 import { BtsnoopWriter, HciRadio } from '@beepkit/device-core/radio';
 import { CalibrationCollector, calibrate } from '@beepkit/device-core/rssi';
 import { hostNow } from '@beepkit/protocol/clock';
@@ -84,8 +85,17 @@ async function openKeystore(cfg: AgentConfig): Promise<KeystoreFile> {
   return KeystoreFile.open(cfg.keystore.path!, await secretOf(cfg), { create: { retentionDays: cfg.keystore.retentionDays } });
 }
 
-function parseDays(spec: string | undefined, today: number): number[] {
-  if (!spec) return [today];
+/**
+ * `--days`: N, N-M or a comma list of UTC day numbers. Without it, the window a diagnosis looks back over: the last
+ * 14 days (the verifier's window) the keystore still holds, today included. Only today would drop what a patient did
+ * yesterday, e.g. every visit of the evening before a consent given after midnight.
+ */
+function parseDays(spec: string | undefined, today: number, firstKept = 0): number[] {
+  if (!spec) {
+    const out: number[] = [];
+    for (let d = Math.max(today - DEFAULT_RETENTION_DAYS + 1, firstKept, 0); d <= today; d++) out.push(d);
+    return out;
+  }
   const out: number[] = [];
   for (const part of spec.split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
@@ -108,7 +118,7 @@ async function consent(o: {
   const ks = await openKeystore(cfg);
   const challenge = challengeFromFile(new Uint8Array(await readFile(o.challenge)), o.challenge);
   if (toHex(challenge.diagnostician) !== o.diagnostician.toLowerCase()) throw new BeepkitError('E_KEY', 'the challenge was not issued by this diagnostician');
-  const days = parseDays(o.days, ks.today());
+  const days = parseDays(o.days, ks.today(), retentionCutoff(ks.state, ks.today()));
   const keys = days.flatMap((d) => {
     try {
       return [ks.dayKeys(d)];
@@ -241,7 +251,7 @@ export function register(program: Command): void {
   cfgOpt(agent.command('consent').description('prove ownership of pseudonyms to a diagnostician (writes a beepkit-consent file)'))
     .requiredOption('--diagnostician <id>', "the diagnostician's public key (hex)")
     .requiredOption('--challenge <file>', 'the beepkit-challenge file of `beepkit diagnose challenge` (or the challenge, binary or hex)')
-    .option('--days <list>', 'UTC day numbers: N, N-M, comma lists (default today)')
+    .option('--days <list>', 'UTC day numbers: N, N-M, comma lists (default: the last 14 days the kit holds, today included)')
     .option('--teks', 'include the TEKs of past days')
     .option('--visits', 'include venue visits of those days')
     .option('-o, --out <file>', 'write the bundle here (default stdout)')

@@ -181,9 +181,10 @@ t.test('diagnosis runbook: every step from the shipped commands, gateway running
   t.equal(dr.code, 0, `diagnostician add: ${dr.err}`);
   const drPub = json(dr).publicKey as string;
 
-  // the two agents: the patient and an exposed visitor of the same venue, one hour ago
-  const now = hostNow();
-  const visit = { venueId, entry: now - 3_600_000, exit: now - 3_000_000, minAttenuation: 40, frames: 12 };
+  // the two agents: the patient and an exposed visitor of the same venue, the evening before (23:00-23:10 UTC of the
+  // day before the run's), whatever the hour the test runs at: a consent given the next day must still carry it
+  const dayStart = Math.floor(hostNow() / 86_400_000) * 86_400_000;
+  const visit = { venueId, entry: dayStart - 3_600_000, exit: dayStart - 3_000_000, minAttenuation: 40, frames: 12 };
   // the risk model the exposed kit is configured with: β fitted from labelled contacts (seeded)
   let seed = 42;
   const rnd = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
