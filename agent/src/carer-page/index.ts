@@ -10,8 +10,9 @@ import { ensureCarerToken, ensureKitCertificate, kitNames } from './access.ts';
 import { CarerAlertLog } from './alert-log.ts';
 import { CarerPage, isPagePath } from './page.ts';
 import { startLanServer, type LanServer } from './lan.ts';
+import { systemTimeZone } from './time-zone.ts';
 
-export { CarerAlertLog, CarerPage, isPagePath, startLanServer };
+export { CarerAlertLog, CarerPage, isPagePath, startLanServer, systemTimeZone };
 export * from './access.ts';
 export * from './words.ts';
 export { lanRefusal } from './lan.ts';
@@ -23,8 +24,8 @@ export interface CarerPageRun {
   close(): Promise<void>;
 }
 
-/** The page's time zone: carer.page.timeZone, else the system's. */
-export const pageTimeZone = (cfg: AgentConfig): string => cfg.carer.page.timeZone ?? new Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+/** The page's time zone: carer.page.timeZone, else the system's (time-zone.ts: no ICU on a UTC system). */
+export const pageTimeZone = (cfg: AgentConfig): string => cfg.carer.page.timeZone ?? systemTimeZone();
 
 export async function startCarerPage(o: {
   config: AgentConfig;
