@@ -25,7 +25,7 @@
  * X25519 public key (the one a certificate carries), provisioned once.
  */
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
@@ -40,7 +40,7 @@ import { ScanPipeline, type AdvertEvent } from '@beepkit/device-core/scan';
 import { VisitDetector, loadVisits, saveVisits, type VisitOptions } from '@beepkit/device-core/visits';
 import { Publisher } from '@beepkit/device-core/publisher';
 import { RadioRunner } from '@beepkit/device-core/radio-runner';
-import { writeFileAtomic } from '@beepkit/device-core/infra/files';
+import { isMissingFile, setAside, writeFileAtomic } from '@beepkit/device-core/infra/files';
 import { silentLogger, type Logger, type WearableState } from './state.ts';
 
 const DAY_MS = 86_400_000;
@@ -157,16 +157,28 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     return join(this.o.state.dataDir, name);
   }
 
+  /** A log that cannot be read is set aside (a new one's first save must not destroy it); not movable: the start fails. */
+  private async unreadable(name: string, what: string, e: unknown): Promise<void> {
+    const aside = await setAside(this.file(name));
+    this.log.warn(
+      { code: isBeepkitError(e) ? e.code : 'E_INTERNAL', setAside: aside && basename(aside) },
+      `wearable: ${what} unreadable, set aside; starting a new one`,
+    );
+  }
+
   async start(): Promise<void> {
     const key = this.o.state.logKey();
     try {
       const log = await loadEncounters(this.file('encounters.bin'), key, { retentionMs: this.o.state.keystore.state.retentionDays * DAY_MS });
       this.encounters.restoreFrom(log);
     } catch (e) {
-      if (!(isBeepkitError(e) && e.code === 'E_IO'))
-        this.log.warn({ code: (e as { code?: string }).code }, 'wearable: encounter log unreadable, starting a new one');
+      if (!isMissingFile(e)) await this.unreadable('encounters.bin', 'encounter log', e);
     }
-    this.visits.restore(await loadVisits(this.file('visits.bin'), key).catch(() => []));
+    try {
+      this.visits.restore(await loadVisits(this.file('visits.bin'), key));
+    } catch (e) {
+      await this.unreadable('visits.bin', 'visit log', e);
+    }
     const last = await readFile(this.file(LAST_SEALED), 'utf8')
       .then((x) => JSON.parse(x) as { day?: unknown; interval?: unknown })
       .catch(() => undefined);

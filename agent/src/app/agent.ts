@@ -5,7 +5,8 @@
  * `start()`, `stop()`, `status()`. Everything it keeps lives in the data dir,
  * so a restart continues where it left off.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { isMissingFile, setAside } from '@beepkit/device-core/infra/files';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
@@ -337,17 +338,22 @@ export class Agent {
       const log = await loadEncounters(join(dir, 'encounters.bin'), key, { retentionMs: this.#cfg.keystore.retentionDays * DAY_MS });
       this.#encounters.restoreFrom(log);
     } catch (err) {
-      if (!(isBeepkitError(err) && err.code === 'E_IO')) {
-        this.#count(isBeepkitError(err) ? err.code : 'E_INTERNAL');
-        this.#log.warn({ code: (err as { code?: string }).code }, 'agent: encounter log unreadable, starting a new one');
-      }
+      if (!isMissingFile(err)) await this.#unreadable(join(dir, 'encounters.bin'), 'encounter log', err);
     }
     try {
       this.visits.restore(await loadVisits(join(dir, 'visits.bin'), key));
     } catch (err) {
-      this.#count(isBeepkitError(err) ? err.code : 'E_INTERNAL');
-      this.#log.warn({ code: (err as { code?: string }).code }, 'agent: visit log unreadable, starting a new one');
+      await this.#unreadable(join(dir, 'visits.bin'), 'visit log', err);
     }
+  }
+
+  /** A log that cannot be read: counted, set aside (the new one's first save must not destroy it), and said. */
+  async #unreadable(path: string, what: string, err: unknown): Promise<void> {
+    const code = isBeepkitError(err) ? err.code : 'E_INTERNAL';
+    this.#count(code);
+    // not set aside, the start fails: saving the new log would replace the old one
+    const aside = await setAside(path);
+    this.#log.warn({ code, setAside: aside && basename(aside) }, `agent: ${what} unreadable, set aside; starting a new one`);
   }
 
   async #saveLogs(): Promise<void> {

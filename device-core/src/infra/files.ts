@@ -5,7 +5,7 @@
  * file, never a torn one.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { access, open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { BeepkitError } from '@beepkit/protocol';
@@ -61,4 +61,37 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string, mod
   } catch {
     // directory fsync is best effort
   }
+}
+
+/** True when `err` (or the error it wraps, `cause`) says the file does not exist. */
+export function isMissingFile(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) if (e.code === 'ENOENT') return true;
+  return false;
+}
+
+/**
+ * Moves a file that could not be read aside, to `<path>.unreadable` (then `.unreadable.2`, … : an earlier one is never
+ * replaced), directory fsynced, so that the fresh file a process then writes in its place destroys nothing: what it
+ * held may still be recovered (the right key, a repaired disk). Resolves the new path; undefined when there was no
+ * file. E_IO when it cannot be moved (the caller must then not write over it).
+ */
+export async function setAside(path: string): Promise<string | undefined> {
+  for (let n = 1; n < 1000; n++) {
+    const to = `${path}.unreadable${n === 1 ? '' : `.${n}`}`;
+    try {
+      await access(to);
+      continue; // taken
+    } catch {
+      // free
+    }
+    try {
+      await rename(path, to);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new BeepkitError('E_IO', `setting ${path} aside: ${(cause as Error).message}`, { cause });
+    }
+    await fsyncDir(dirname(path)).catch(() => {});
+    return to;
+  }
+  throw new BeepkitError('E_IO', `setting ${path} aside: 999 earlier copies already beside it`);
 }

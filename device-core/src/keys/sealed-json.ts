@@ -1,6 +1,8 @@
 /**
  * A JSON value sealed at rest: 24-byte XChaCha20 nonce | XChaCha20-Poly1305(key, JSON, aad),
- * replaced atomically. Absent file: undefined.
+ * replaced atomically. Absent file: undefined; a file that cannot be read E_IO, a short one E_TRUNCATED, a wrong key
+ * or tampering E_DECRYPT, a plaintext that is not JSON E_FORMAT (never "absent": a caller that then saves would
+ * replace what it could not read).
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -21,10 +23,15 @@ export async function loadSealedJson<T>(path: string, key: Uint8Array, aad: Uint
   let b: Uint8Array;
   try {
     b = new Uint8Array(await readFile(path));
-  } catch {
-    return undefined;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new BeepkitError('E_IO', `${path}: ${(cause as Error).message}`, { cause });
   }
   if (b.length < 24) throw new BeepkitError('E_TRUNCATED', `${path}: too short`);
   const plain = xchachaOpen(key, b.subarray(0, 24), b.subarray(24), aad);
-  return JSON.parse(new TextDecoder().decode(plain)) as T;
+  try {
+    return JSON.parse(new TextDecoder().decode(plain)) as T;
+  } catch (cause) {
+    throw new BeepkitError('E_FORMAT', `${path}: not JSON`, { cause });
+  }
 }
