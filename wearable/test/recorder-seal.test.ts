@@ -5,23 +5,15 @@
  * is the one given (the agents' 5 minutes in the field trial).
  */
 import t from 'tap';
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { encodeVenueFrame, slotOf } from '@beepkit/protocol/frames';
 import { x25519PublicKey } from '@beepkit/protocol/crypto';
 import { decodeTraceCode, openTraceCode } from '@beepkit/protocol/tracecode';
 import { fromHex } from '@beepkit/protocol/bytes';
 import type { Radio } from '@beepkit/device-core/radio';
+import { FakeRadio } from './fixtures/fake-radio.ts';
 import { WearableState } from '../src/state.ts';
 import { WearableRecorder } from '../src/recorder.ts';
-
-class FakeRadio extends EventEmitter {
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  async startScan(): Promise<void> {}
-  async stopScan(): Promise<void> {}
-  async advertise(): Promise<void> {}
-  async stopAdvertising(): Promise<void> {}
-}
 
 const CAFE = fromHex('c0ffee000001');
 const HOME = fromHex('00a0e0000002');

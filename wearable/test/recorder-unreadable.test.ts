@@ -1,20 +1,11 @@
 /** The wearable's recorder sets an encounter or visit log it cannot read aside, and starts with new ones. */
 import t from 'tap';
-import { EventEmitter } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Radio } from '@beepkit/device-core/radio';
+import { FakeRadio } from './fixtures/fake-radio.ts';
 import { WearableState } from '../src/state.ts';
 import { WearableRecorder } from '../src/recorder.ts';
-
-class FakeRadio extends EventEmitter {
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  async startScan(): Promise<void> {}
-  async stopScan(): Promise<void> {}
-  async advertise(): Promise<void> {}
-  async stopAdvertising(): Promise<void> {}
-}
 
 t.test('corrupt encounters.bin and visits.bin: set aside byte for byte, said, the recorder runs', async (t) => {
   const dir = t.testdir();

@@ -10,7 +10,7 @@
 import { readlinkSync } from 'node:fs';
 
 /** Every name ICU canonicalises to "UTC" (Node 20's ICU, checked in test/carer-time-zone.test.ts). */
-const UTC_ALIASES = new Set([
+export const UTC_ALIASES: ReadonlySet<string> = new Set([
   'UTC',
   'Etc/UTC',
   'UCT',
