@@ -5,7 +5,7 @@
 import t from 'tap';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMissingFile, setAside } from '../src/infra/files.ts';
+import { isMissingFile, readOrSetAside, setAside } from '../src/infra/files.ts';
 import { loadSealedJson, saveSealedJson } from '../src/keys/index.ts';
 import { BeepkitError } from '@beepkit/protocol';
 
@@ -45,4 +45,25 @@ t.test('loadSealedJson: undefined only for a missing file', async (t) => {
   await t.rejects(loadSealedJson(path, key, aad), { code: 'E_TRUNCATED' }, 'too short');
   mkdirSync(join(dir, 'd.bin'));
   await t.rejects(loadSealedJson(join(dir, 'd.bin'), key, aad), { code: 'E_IO' }, 'unreadable (a directory): E_IO, not "absent"');
+});
+
+t.test('readOrSetAside: a value, {} for a missing file, else the code and the file set aside', async (t) => {
+  const dir = t.testdir();
+  const path = join(dir, 'x.bin');
+  const read = async (p: string) => JSON.parse(readFileSync(p, 'utf8')) as unknown;
+  const strict = async (p: string) => {
+    try {
+      return await read(p);
+    } catch (cause) {
+      throw new BeepkitError((cause as { code?: string }).code === 'ENOENT' ? 'E_IO' : 'E_FORMAT', 'cannot read', { cause });
+    }
+  };
+  t.same(await readOrSetAside(path, strict), {}, 'missing');
+  writeFileSync(path, '[1]');
+  t.same(await readOrSetAside(path, strict), { value: [1] });
+  writeFileSync(path, 'not json');
+  t.same(await readOrSetAside(path, strict), { unreadable: { code: 'E_FORMAT', setAside: `${path}.unreadable` } });
+  t.equal(readFileSync(`${path}.unreadable`, 'utf8'), 'not json');
+  writeFileSync(path, 'not json either');
+  t.same(await readOrSetAside(path, read), { unreadable: { code: 'E_INTERNAL', setAside: `${path}.unreadable.2` } }, 'an untyped error');
 });

@@ -27,7 +27,7 @@
 import { EventEmitter } from 'node:events';
 import { basename, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
+import { BeepkitError } from '@beepkit/protocol';
 import { fromHex, toHex } from '@beepkit/protocol/bytes';
 import { decodeAdvert, DEFAULT_SLOT_WINDOW, slotOf, venueId8 } from '@beepkit/protocol/frames';
 import { Source, type Fix } from '@beepkit/protocol/geodata';
@@ -40,7 +40,7 @@ import { ScanPipeline, type AdvertEvent } from '@beepkit/device-core/scan';
 import { VisitDetector, loadVisits, saveVisits, type VisitOptions } from '@beepkit/device-core/visits';
 import { Publisher } from '@beepkit/device-core/publisher';
 import { RadioRunner } from '@beepkit/device-core/radio-runner';
-import { isMissingFile, setAside, writeFileAtomic } from '@beepkit/device-core/infra/files';
+import { readOrSetAside, writeFileAtomic, type ReadOrSetAside } from '@beepkit/device-core/infra/files';
 import { silentLogger, type Logger, type WearableState } from './state.ts';
 
 const DAY_MS = 86_400_000;
@@ -157,28 +157,20 @@ export class WearableRecorder extends EventEmitter<RecorderEvents> {
     return join(this.o.state.dataDir, name);
   }
 
-  /** A log that cannot be read is set aside (a new one's first save must not destroy it); not movable: the start fails. */
-  private async unreadable(name: string, what: string, e: unknown): Promise<void> {
-    const aside = await setAside(this.file(name));
-    this.log.warn(
-      { code: isBeepkitError(e) ? e.code : 'E_INTERNAL', setAside: aside && basename(aside) },
-      `wearable: ${what} unreadable, set aside; starting a new one`,
-    );
+  /** A log that could not be read (set aside: a new one's first save must not destroy it) is said. */
+  private unreadable(what: string, u: ReadOrSetAside<unknown>['unreadable']): void {
+    if (u) this.log.warn({ code: u.code, setAside: u.setAside && basename(u.setAside) }, `wearable: ${what} unreadable, set aside; starting a new one`);
   }
 
   async start(): Promise<void> {
     const key = this.o.state.logKey();
-    try {
-      const log = await loadEncounters(this.file('encounters.bin'), key, { retentionMs: this.o.state.keystore.state.retentionDays * DAY_MS });
-      this.encounters.restoreFrom(log);
-    } catch (e) {
-      if (!isMissingFile(e)) await this.unreadable('encounters.bin', 'encounter log', e);
-    }
-    try {
-      this.visits.restore(await loadVisits(this.file('visits.bin'), key));
-    } catch (e) {
-      await this.unreadable('visits.bin', 'visit log', e);
-    }
+    const retentionMs = this.o.state.keystore.state.retentionDays * DAY_MS;
+    const enc = await readOrSetAside(this.file('encounters.bin'), (p) => loadEncounters(p, key, { retentionMs }));
+    if (enc.value) this.encounters.restoreFrom(enc.value);
+    this.unreadable('encounter log', enc.unreadable);
+    const vis = await readOrSetAside(this.file('visits.bin'), (p) => loadVisits(p, key));
+    if (vis.value) this.visits.restore(vis.value);
+    this.unreadable('visit log', vis.unreadable);
     const last = await readFile(this.file(LAST_SEALED), 'utf8')
       .then((x) => JSON.parse(x) as { day?: unknown; interval?: unknown })
       .catch(() => undefined);

@@ -6,7 +6,7 @@
  * so a restart continues where it left off.
  */
 import { basename, join } from 'node:path';
-import { isMissingFile, setAside } from '@beepkit/device-core/infra/files';
+import { readOrSetAside, type ReadOrSetAside } from '@beepkit/device-core/infra/files';
 import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 import { fromHex } from '@beepkit/protocol/bytes';
 import { Ed25519Signer } from '@beepkit/protocol/crypto';
@@ -334,26 +334,20 @@ export class Agent {
   async #restoreLogs(): Promise<void> {
     const key = this.#key!;
     const dir = this.#cfg.dataDir;
-    try {
-      const log = await loadEncounters(join(dir, 'encounters.bin'), key, { retentionMs: this.#cfg.keystore.retentionDays * DAY_MS });
-      this.#encounters.restoreFrom(log);
-    } catch (err) {
-      if (!isMissingFile(err)) await this.#unreadable(join(dir, 'encounters.bin'), 'encounter log', err);
-    }
-    try {
-      this.visits.restore(await loadVisits(join(dir, 'visits.bin'), key));
-    } catch (err) {
-      await this.#unreadable(join(dir, 'visits.bin'), 'visit log', err);
-    }
+    const retentionMs = this.#cfg.keystore.retentionDays * DAY_MS;
+    const enc = await readOrSetAside(join(dir, 'encounters.bin'), (p) => loadEncounters(p, key, { retentionMs }));
+    if (enc.value) this.#encounters.restoreFrom(enc.value);
+    this.#unreadable('encounter log', enc.unreadable);
+    const vis = await readOrSetAside(join(dir, 'visits.bin'), (p) => loadVisits(p, key));
+    if (vis.value) this.visits.restore(vis.value);
+    this.#unreadable('visit log', vis.unreadable);
   }
 
-  /** A log that cannot be read: counted, set aside (the new one's first save must not destroy it), and said. */
-  async #unreadable(path: string, what: string, err: unknown): Promise<void> {
-    const code = isBeepkitError(err) ? err.code : 'E_INTERNAL';
-    this.#count(code);
-    // not set aside, the start fails: saving the new log would replace the old one
-    const aside = await setAside(path);
-    this.#log.warn({ code, setAside: aside && basename(aside) }, `agent: ${what} unreadable, set aside; starting a new one`);
+  /** A log that could not be read (set aside: the new one's first save must not destroy it): counted and said. */
+  #unreadable(what: string, u: ReadOrSetAside<unknown>['unreadable']): void {
+    if (!u) return;
+    this.#count(u.code);
+    this.#log.warn({ code: u.code, setAside: u.setAside && basename(u.setAside) }, `agent: ${what} unreadable, set aside; starting a new one`);
   }
 
   async #saveLogs(): Promise<void> {

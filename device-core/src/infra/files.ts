@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from
 import { access, open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { BeepkitError } from '@beepkit/protocol';
+import { BeepkitError, isBeepkitError } from '@beepkit/protocol';
 
 /** Atomically replaces `path` with `data` (mode 0600, fsynced, directory fsynced). */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
@@ -94,4 +94,24 @@ export async function setAside(path: string): Promise<string | undefined> {
     return to;
   }
   throw new BeepkitError('E_IO', `setting ${path} aside: 999 earlier copies already beside it`);
+}
+
+/** What `readOrSetAside` resolves: the value read, or (the file there but unreadable) the code and where it went. */
+export interface ReadOrSetAside<T> {
+  value?: T;
+  unreadable?: { code: string; setAside?: string };
+}
+
+/**
+ * Reads `path` with `read`. A missing file: `{}`. A file that is there but cannot be read (any other failure): set
+ * aside (setAside), and its error code and new path resolved, so that the caller starts afresh without destroying
+ * it. E_IO when it cannot be set aside.
+ */
+export async function readOrSetAside<T>(path: string, read: (path: string) => Promise<T>): Promise<ReadOrSetAside<T>> {
+  try {
+    return { value: await read(path) };
+  } catch (err) {
+    if (isMissingFile(err)) return {};
+    return { unreadable: { code: isBeepkitError(err) ? err.code : 'E_INTERNAL', setAside: await setAside(path) } };
+  }
 }
