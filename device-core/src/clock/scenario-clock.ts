@@ -11,6 +11,7 @@
  *    of jitter.
  *  - `{ epochMs, wallMs, speed? }`: LinearClock.
  */
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { BeepkitError } from '@beepkit/protocol';
 import { hostNow } from '@beepkit/protocol/clock';
 import { LinearClock, type ClockSpec, type ScenarioClock } from '@beepkit/protocol/clock-spec';
@@ -20,6 +21,37 @@ interface Sample {
   speed: number;
   paused: boolean;
   at: number;
+}
+
+/**
+ * GET `url` (http:, or https: loaded when named) and parse its JSON body; E_IO for a failed request, a
+ * status other than 200 or no answer within `timeoutMs`, E_FORMAT for a body that is not JSON. node:http,
+ * not fetch(): fetch loads undici (its code and its WebAssembly HTTP parser: ~2 MB of a trial agent's
+ * memory) for a poll of a few bytes twice a second (agent/README "Memory").
+ */
+export async function getJson(url: string, timeoutMs: number): Promise<unknown> {
+  const get = new URL(url).protocol === 'https:' ? (await import('node:https')).get : httpGet;
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = get(url, { timeout: timeoutMs }, (res: IncomingMessage) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new BeepkitError('E_IO', `${url}: HTTP ${res.statusCode}`));
+        return;
+      }
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve(text));
+      res.on('error', (e) => reject(new BeepkitError('E_IO', `${url}: ${e.message}`, { cause: e })));
+    });
+    req.on('timeout', () => req.destroy(new BeepkitError('E_IO', `${url}: no answer within ${timeoutMs} ms`)));
+    req.on('error', (e) => reject(e instanceof BeepkitError ? e : new BeepkitError('E_IO', `${url}: ${e.message}`, { cause: e })));
+  });
+  try {
+    return JSON.parse(body) as unknown;
+  } catch (cause) {
+    throw new BeepkitError('E_FORMAT', `${url}: the answer is not JSON`, { cause });
+  }
 }
 
 /** Follows a sim's control API clock (GET <url> → {now, speed, paused}). */
@@ -43,9 +75,8 @@ export class ControlApiClock implements ScenarioClock {
 
   async #sync(): Promise<void> {
     const t0 = hostNow();
-    const r = await fetch(this.url, { signal: AbortSignal.timeout(5000) });
-    if (!r.ok) throw new BeepkitError('E_IO', `clock ${this.url}: HTTP ${r.status}`);
-    const j = (await r.json()) as { now?: unknown; speed?: unknown; paused?: unknown };
+    const j = (await getJson(this.url, 5000)) as { now?: unknown; speed?: unknown; paused?: unknown } | null;
+    if (typeof j !== 'object' || j === null) throw new BeepkitError('E_FORMAT', `clock ${this.url}: not a JSON object`);
     if (typeof j.now !== 'number' || typeof j.speed !== 'number') throw new BeepkitError('E_FORMAT', `clock ${this.url}: no now/speed`);
     const next: Sample = { now: j.now, speed: j.speed, paused: j.paused === true, at: Math.round((t0 + hostNow()) / 2) };
     // never step backwards by less than a poll's worth of jitter
