@@ -8,7 +8,7 @@ import { createKeystore, deriveDayKeys, type DayKeys } from '@beepkit/protocol/k
 import { encodeTraceCode } from '@beepkit/protocol/tracecode';
 import { DEFAULT_DEVICE_PATTERNS, hashPassword, MosquittoRunner } from '@beepkit/gateway/broker';
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
-import { AgentMqtt } from '@beepkit/device-core/mqtt';
+import { AgentMqtt, type AgentMqttOptions } from '@beepkit/device-core/mqtt';
 import { mulberry32 } from '@beepkit/device-core/rssi';
 
 export const DAY = 86_400;
@@ -53,8 +53,16 @@ export async function startGateway(dataDir: string, url: string, httpPort: numbe
   return gw;
 }
 
-export function deviceMqtt(url: string, deviceId: string, seed = 1): AgentMqtt {
-  return new AgentMqtt({ url, deviceId, password: devicePassword(deviceId), agentVersion: 'test', backoff: { initialMs: 50, maxMs: 500 }, random: prng(seed) });
+export function deviceMqtt(url: string, deviceId: string, seed = 1, extra: Partial<AgentMqttOptions> = {}): AgentMqtt {
+  return new AgentMqtt({
+    url,
+    deviceId,
+    password: devicePassword(deviceId),
+    agentVersion: 'test',
+    backoff: { initialMs: 50, maxMs: 500 },
+    random: prng(seed),
+    ...extra,
+  });
 }
 
 /** The agent's key schedule from a fixed master (as KeystoreFile.dayKeys would give). */

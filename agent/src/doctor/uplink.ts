@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { connectAsync, type IClientOptions } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
+import { connectMqttOnce } from '@beepkit/device-core/mqtt';
 import type { AgentConfig } from '../config/index.ts';
 import { errorText, failed, pass, within, type Verdict } from './check.ts';
 
@@ -23,7 +24,7 @@ export async function brokerReachable(cfg: AgentConfig, deviceId: string, timeou
       connectTimeout: timeoutMs,
       clean: true,
     };
-    const client = await within(connectAsync(b.url!, opts, false), timeoutMs, `broker ${b.url}`);
+    const client = await within(connectMqttOnce(b.url!, opts), timeoutMs, `broker ${b.url}`);
     await client.endAsync(true).catch(() => {});
     return undefined;
   } catch (e) {

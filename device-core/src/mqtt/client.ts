@@ -1,5 +1,5 @@
 /**
- * The agent's one MQTT module (the only agent file importing 'mqtt').
+ * The agent's MQTT client (its connection is made by connect.ts, the one file importing mqtt at run time).
  *
  * MQTT 3.1.1, persistent session (clean: false, client id = username = the
  * device topic id), QoS 1 both ways, our own reconnect with jittered
@@ -13,7 +13,8 @@
  * `request()` callers; other replies are emitted as 'reply'.
  */
 import { StateEmitter, endGracefully } from '../infra/lifecycle.ts';
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient, Packet } from 'mqtt';
+import { connectMqtt } from './connect.ts';
 import { BeepkitError, toHex } from '@beepkit/protocol';
 import { CORRELATION_ID_BYTES, decodeMessage, encodeMessage, offlineWill, topics, type UplinkKind, type WireMessage } from '@beepkit/protocol/wire';
 import { silentLogger, type Logger } from '@beepkit/protocol/log';
@@ -101,7 +102,7 @@ export class AgentMqtt extends StateEmitter<AgentMqttState> {
       writeCache: false,
     };
     this.setState('connecting');
-    const client = connect(o.url, options);
+    const client = connectMqtt(o.url, options);
     this.#client = client;
     client.handleMessage = (packet: Packet, cb: (err?: Error) => void): void => {
       void this.#dispatch(packet as IPublishPacket).finally(() => cb());
