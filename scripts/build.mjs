@@ -40,8 +40,26 @@ function parseArgs(argv) {
 }
 
 /**
- * Workspace packages are bundled; every other bare specifier stays an import,
- * resolved at run time from the bundle's directory: it must find the package
+ * Third-party packages bundled with the workspaces, with everything they import (but never a package of
+ * NEVER_BUNDLED): the pure-JavaScript ones a device agent loads. Bundled, they are tree-shaken and loaded as
+ * part of a chunk: no module records, no per-file source strings and source maps, no cjs-module-lexer
+ * scan of each CommonJS package an ES module imports. An agent held ~2 MB less (agent/README "Memory").
+ * The CommonJS ones call require() for Node's built-ins: each chunk defines `require` (REQUIRE_BANNER).
+ */
+export const BUNDLED_PACKAGES = ['commander', 'yaml', 'mqtt', 'pino', '@noble/curves', '@noble/hashes', '@noble/ciphers'];
+/**
+ * Never bundled, wherever imported from: native modules (their binaries are found next to their own
+ * files at run time), packages that start workers from files beside them (thread-stream: pino's
+ * transports), and optional add-ons that may be absent (ws's).
+ */
+export const NEVER_BUNDLED = ['@stoprocent/', '@serialport/', 'serialport', '@lydell/', 'usb', 'node-gyp-build', 'thread-stream', 'bufferutil', 'utf-8-validate'];
+const REQUIRE_BANNER = "import{createRequire as __beepkitCreateRequire}from'node:module';const require=__beepkitCreateRequire(import.meta.url);";
+
+const isPackage = (spec, names) => names.some((n) => (n.endsWith('/') ? spec.startsWith(n) : spec === n || spec.startsWith(`${n}/`)));
+
+/**
+ * Workspace packages and BUNDLED_PACKAGES (with what they import) are bundled; every other bare
+ * specifier stays an import, resolved at run time from the bundle's directory: it must find the package
  * the source would (so the outdir lies inside the repository).
  */
 function externalPackages(outdir) {
@@ -50,6 +68,13 @@ function externalPackages(outdir) {
     setup(build) {
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData === 'inner' || args.path.startsWith('@beepkit/') || args.path.startsWith('node:')) return undefined;
+        const inBundledPackage = args.importer.split(sep).includes('node_modules');
+        if (!isPackage(args.path, NEVER_BUNDLED) && (inBundledPackage || isPackage(args.path, BUNDLED_PACKAGES))) {
+          const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
+          if (r.errors.length === 0) return undefined;
+          // an optional require() that is not installed (a try/catch in the package) stays a require
+          if (inBundledPackage) return { path: args.path, external: true };
+        }
         const here = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
         const fromOut = await build.resolve(args.path, { kind: args.kind, resolveDir: outdir, pluginData: 'inner' });
         if (here.errors.length === 0 && here.path !== fromOut.path) {
@@ -114,6 +139,9 @@ export async function build({ outdir, quiet = false }) {
     // and one non-ASCII character in a kept comment (an arrow, a dash) made the whole chunk a two-byte
     // string (agent/README "Memory"); stack traces still name the .ts sources through the source maps
     minifyWhitespace: true,
+    banner: { js: REQUIRE_BANNER },
+    // licence texts of the bundled packages in <chunk>.LEGAL.txt beside each chunk, not in its source
+    legalComments: 'linked',
     // chunks stay next to cli.js (the default): the import.meta.url rewriting is relative to the outdir
     logLevel: 'silent',
     metafile: true,
