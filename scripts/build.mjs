@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Precompiled start for `beepkit`: bundles bin/cli.ts with esbuild into dist/
 // (ESM, node20, one chunk per workspace cli plus shared chunks, linked source
-// maps). The @beepkit/* workspaces are bundled; third-party packages stay
-// external (resolved from the repository root at run time, as native modules
-// must be). bin/beepkit.js runs dist/cli.js when dist/.built is newer than
-// every source, else the sources through tsx.
+// maps). The @beepkit/* workspaces are bundled, and with them the pure-JS
+// packages a device agent loads (BUNDLED_PACKAGES); other third-party packages
+// stay external (resolved from the repository root at run time, as native
+// modules must be). bin/beepkit.js runs dist/cli.js when dist/.built is newer
+// than every source, else the sources through tsx.
 //
 //   node scripts/build.mjs [--outdir <dir>] [--if-possible] [--quiet]
 //
