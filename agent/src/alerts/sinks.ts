@@ -1,10 +1,11 @@
 /**
  * Alert delivery: logger, status snapshot, local webhook (HTTP POST with
- * bounded retries), command hook (alert JSON on stdin) and a callback (the
+ * bounded retries; a 2xx answer delivers, redirects are not followed), command hook (alert JSON on stdin) and a callback (the
  * carer's MQTT alert). Every sink receives only the Alert (no identifiers).
  */
 import { spawn } from 'node:child_process';
 import { BeepkitError } from '@beepkit/protocol/errors';
+import { httpRequest } from '@beepkit/device-core/infra/http-client';
 import type { Logger } from './logger.ts';
 import type { Alert } from './model.ts';
 
@@ -65,14 +66,14 @@ export class WebhookSink implements AlertSink {
     for (let i = 0; i < attempts; i++) {
       if (i) await sleep((this.o.backoffMs ?? 500) * 2 ** (i - 1));
       try {
-        const res = await fetch(this.o.url, {
+        // node:http, not fetch() (device-core infra/http-client.ts: fetch loads undici, ~8 MB of an agent)
+        const res = await httpRequest(this.o.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(a),
-          signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+          timeoutMs: this.o.timeoutMs ?? 10_000,
         });
-        await res.arrayBuffer();
-        if (res.ok) return;
+        if (res.status >= 200 && res.status < 300) return;
         last = `HTTP ${res.status}`;
       } catch (e) {
         last = (e as Error).message;

@@ -6,13 +6,13 @@
  * clock); this module adds the one that does I/O:
  *
  *  - `{ url, pollMs? }`: the sim's control API `GET …/clock` ({now, speed,
- *    paused}), polled every pollMs; interpolated in between, so a paused sim
+ *    paused}), polled every pollMs (infra/http-client.ts: node:http, not fetch); interpolated in between, so a paused sim
  *    is a paused clock, and it never steps back by less than a poll's worth
  *    of jitter.
  *  - `{ epochMs, wallMs, speed? }`: LinearClock.
  */
-import { get as httpGet, type IncomingMessage } from 'node:http';
 import { BeepkitError } from '@beepkit/protocol';
+import { getJson } from '../infra/http-client.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 import { LinearClock, type ClockSpec, type ScenarioClock } from '@beepkit/protocol/clock-spec';
 
@@ -21,37 +21,6 @@ interface Sample {
   speed: number;
   paused: boolean;
   at: number;
-}
-
-/**
- * GET `url` (http:, or https: loaded when named) and parse its JSON body; E_IO for a failed request, a
- * status other than 200 or no answer within `timeoutMs`, E_FORMAT for a body that is not JSON. node:http,
- * not fetch(): fetch loads undici (its code and its WebAssembly HTTP parser: ~2 MB of a trial agent's
- * memory) for a poll of a few bytes twice a second (agent/README "Memory").
- */
-export async function getJson(url: string, timeoutMs: number): Promise<unknown> {
-  const get = new URL(url).protocol === 'https:' ? (await import('node:https')).get : httpGet;
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = get(url, { timeout: timeoutMs }, (res: IncomingMessage) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        reject(new BeepkitError('E_IO', `${url}: HTTP ${res.statusCode}`));
-        return;
-      }
-      res.setEncoding('utf8');
-      let text = '';
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve(text));
-      res.on('error', (e) => reject(new BeepkitError('E_IO', `${url}: ${e.message}`, { cause: e })));
-    });
-    req.on('timeout', () => req.destroy(new BeepkitError('E_IO', `${url}: no answer within ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(e instanceof BeepkitError ? e : new BeepkitError('E_IO', `${url}: ${e.message}`, { cause: e })));
-  });
-  try {
-    return JSON.parse(body) as unknown;
-  } catch (cause) {
-    throw new BeepkitError('E_FORMAT', `${url}: the answer is not JSON`, { cause });
-  }
 }
 
 /** Follows a sim's control API clock (GET <url> → {now, speed, paused}). */

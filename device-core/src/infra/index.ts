@@ -3,6 +3,7 @@ export * from './files.ts';
 export * from './backoff.ts';
 export * from './log.ts';
 export * from './http.ts';
+export * from './http-client.ts';
 export * from './cli.ts';
 export * from './yaml.ts';
 export * from './config.ts';
