@@ -40,6 +40,8 @@ const EXTERNAL: Record<string, string> = {
   close: 'Node streams, sockets, MQTT.js',
   data: 'Node streams, serialport',
   connect: 'MQTT.js',
+  end: 'Node streams (an HTTP answer read to its end: device-core infra/http-client.ts)',
+  secureConnect: 'node:tls (the TLS handshake of an mqtts:// connection: device-core mqtt/connect.ts)',
   open: 'serialport',
   line: 'node:readline',
   disconnect: 'noble peripheral',
