@@ -45,8 +45,7 @@ export class ControlApiClock implements ScenarioClock {
   async #sync(): Promise<void> {
     const t0 = hostNow();
     const j = (await getJson(this.url, 5000)) as { now?: unknown; speed?: unknown; paused?: unknown } | null;
-    if (typeof j !== 'object' || j === null) throw new BeepkitError('E_FORMAT', `clock ${this.url}: not a JSON object`);
-    if (typeof j.now !== 'number' || typeof j.speed !== 'number') throw new BeepkitError('E_FORMAT', `clock ${this.url}: no now/speed`);
+    if (typeof j?.now !== 'number' || typeof j.speed !== 'number') throw new BeepkitError('E_FORMAT', `clock ${this.url}: no now/speed`);
     const next: Sample = { now: j.now, speed: j.speed, paused: j.paused === true, at: Math.round((t0 + hostNow()) / 2) };
     // never step backwards by less than a poll's worth of jitter
     const mine = this.#s ? this.now() : -Infinity;
