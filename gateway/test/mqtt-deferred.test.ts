@@ -22,7 +22,14 @@ function inbox(c: GatewayMqtt): { next(): Promise<Delivery> } {
   return { next: () => new Promise((resolve) => (queue.length ? resolve(queue.shift()!) : waiting.push(resolve))) };
 }
 
-function scenarios(t: Test, url: () => string): void {
+/**
+ * `ordered`: whether the broker forwards one publisher's QoS 1 messages in the order they were published.
+ * mosquitto does. aedes 1.2 PUBACKs a QoS 1 publish before forwarding it (lib/handlers/publish.js), so a device's
+ * next publish can overtake the previous one on its way through aedes' asynchronous pipeline (seen once in
+ * ~20 runs under CPU load: w4, w6, w5, w7). The gateway does not depend on the order (ingest is idempotent
+ * and each upload stands alone), so with aedes only the set is asserted.
+ */
+function scenarios(t: Test, url: () => string, ordered: boolean): void {
   const gw = (id: string): GatewayMqtt => client(url(), 'gateway', id, { clean: false });
 
   t.test('an un-acked message is redelivered to the next session', async (t) => {
@@ -94,26 +101,33 @@ function scenarios(t: Test, url: () => string): void {
     // every one is in the broker (PUBACKed to the device) before the gateway has acked any
     for (let i = 0; i < 8; i++) await dev.publish('beepkit/v1/dev/dev1/up/batch', `w${i}`);
     const held = [await ig.next(), await ig.next(), await ig.next()];
-    t.same(
-      held.map((d) => d.payload),
-      ['w0', 'w1', 'w2'],
-    );
+    if (ordered)
+      t.same(
+        held.map((d) => d.payload),
+        ['w0', 'w1', 'w2'],
+      );
     t.equal(g.handling, 3, 'three with the handler');
     t.equal(g.counters.paused, 1, 'reading stopped once');
     // the client reads nothing while the window is full (SUBACK included): received stays at 3 until an ack
     const sub = g.subscribe('beepkit/v1/dev/+/status', 1);
     t.equal(g.counters.received, 3);
     held[1].ack(true);
-    const w3 = await ig.next();
-    t.equal(w3.payload, 'w3', 'one place freed, the next one in');
-    for (const d of [held[0], held[2], w3]) d.ack(true);
+    const fourth = await ig.next();
+    if (ordered) t.equal(fourth.payload, 'w3', 'one place freed, the next one in');
+    t.equal(g.counters.received, 4, 'one place freed, one more read');
+    for (const d of [held[0], held[2], fourth]) d.ack(true);
     const rest: string[] = [];
     for (let i = 4; i < 8; i++) {
       const d = await ig.next();
       rest.push(d.payload);
       d.ack(true);
     }
-    t.same(rest, ['w4', 'w5', 'w6', 'w7'], 'the rest in order once places are free');
+    if (ordered) t.same(rest, ['w4', 'w5', 'w6', 'w7'], 'the rest in order once places are free');
+    t.same(
+      [...held, fourth].map((d) => d.payload).concat(rest).sort(),
+      ['w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7'],
+      'every one delivered once',
+    );
     await sub;
     t.equal(g.handling, 0);
     t.equal(g.counters.acked, 8);
@@ -121,10 +135,8 @@ function scenarios(t: Test, url: () => string): void {
     for (let i = 0; i < 5; i++) await dev.publish('beepkit/v1/dev/dev1/status', `s${i}`);
     const statuses: Delivery[] = [];
     for (let i = 0; i < 5; i++) statuses.push(await ig.next());
-    t.same(
-      statuses.map((d) => d.payload),
-      ['s0', 's1', 's2', 's3', 's4'],
-    );
+    const got = statuses.map((d) => d.payload);
+    t.same(ordered ? got : [...got].sort(), ['s0', 's1', 's2', 's3', 's4']);
     t.equal(g.handling, 0, 'not counted');
     for (const d of statuses) d.ack(true);
   });
@@ -136,12 +148,12 @@ t.test('mosquitto', { skip: missing('mosquitto') }, async (t) => {
   const broker = new MosquittoRunner({ dir: tmp.dir, port: 0, credentials: CREDENTIALS, acl: POLICY });
   await broker.start();
   t.teardown(() => broker.stop());
-  scenarios(t, () => broker.url);
+  scenarios(t, () => broker.url, true);
 });
 
 t.test('aedes', async (t) => {
   const broker = new EmbeddedBroker({ port: 0, credentials: CREDENTIALS, acl: POLICY });
   await broker.start();
   t.teardown(() => broker.stop());
-  scenarios(t, () => broker.url);
+  scenarios(t, () => broker.url, false);
 });
