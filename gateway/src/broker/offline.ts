@@ -22,10 +22,13 @@ export interface OfflineCap {
 export function capOfflineQueues(aedes: Aedes, max: number, exempt: (clientId: string) => boolean, onDrop: (clientId: string) => void): OfflineCap {
   const counts = new Map<string, number>();
   const p = (aedes as unknown as { persistence: { outgoingEnqueueCombi(subs: Sub[], packet: unknown): Promise<void> } }).persistence;
+  const online = (aedes as unknown as { clients: Record<string, unknown> }).clients;
   const enqueue = p.outgoingEnqueueCombi.bind(p);
   p.outgoingEnqueueCombi = async (subs: Sub[], packet: unknown): Promise<void> => {
     const keep = subs.filter((s) => {
-      if (exempt(s.clientId)) return true;
+      // a connected session is not capped: aedes delivers from this queue, and closes a client whose message is
+      // missing from it ("no such packet"), so skipping it here would disconnect a device every `max` messages
+      if (exempt(s.clientId) || online[s.clientId] !== undefined) return true;
       const n = (counts.get(s.clientId) ?? 0) + 1;
       if (n > max) {
         onDrop(s.clientId);
