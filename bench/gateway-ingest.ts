@@ -33,7 +33,7 @@ import { Pseudonym, prng } from '@beepkit/gateway/testing';
 import { goal, summarise, type Bench, type BenchResult } from './lib.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
-const DAY = 86_400;
+export const DAY = 86_400;
 export const DAY_NO = 20_602;
 export const AGENTS = 4;
 export const PW = 'bench-pw';
@@ -115,7 +115,7 @@ async function ingestCpu(dir: string, n: number, seed: number, reuse: number): P
   const ledger = new EmbeddedLedger({ now: hostNow, dir: join(dir, 'ledger'), signer: keys.gateway });
   await ledger.open();
   try {
-    const ingest = new Ingest({ ledger, caPublicKey: keys.caPublicKey, now: () => (DAY_NO * DAY + DAY - 60) * 1000, rate: { burst: 1e9, perSecond: 1e9 } });
+    const ingest = new Ingest({ ledger, caPublicKey: keys.caPublicKey, caSigner: keys.ca, now: () => (DAY_NO * DAY + DAY - 60) * 1000, rate: { burst: 1e9, perSecond: 1e9 } });
     const c0 = process.cpuUsage();
     for (let i = 0; i < n; i += 64) await Promise.all(payloads.slice(i, i + 64).map((p) => ingest.handle(p)));
     const c = process.cpuUsage(c0);
@@ -317,6 +317,7 @@ async function gatewaySample(
     gw.ingest = new Ingest({
       ledger: gw.ledger,
       caPublicKey: gw.keys.caPublicKey,
+      caSigner: gw.keys.ca,
       now: () => (DAY_NO * DAY + DAY - 60) * 1000,
       rate: { burst: 1e9, perSecond: 1e9 },
       verifyWorkers: Number(workers),

@@ -1,7 +1,7 @@
 // Profiling driver (not a bench; bench/run.ts lists only bench/*.ts): the whole gateway path of the gateway-ingest
 // bench, once: agents (child process) -> tuned mosquitto -> Gateway (this process, 4 $share connections, embedded
 // ledger) on day-28 batches, and a profile of this process over the measured window only.
-// Usage: [PROF=out.cpuprofile] [HEAPPROF=out.heapprofile: allocations sampled every 4 KiB] [REUSE=<batches per certificate, default 4>] [SHAPE=day|uniform] [BENCH_GW_CONNECTIONS=4]
+// Usage: [CA_SIGNER=0: no CA signing key in ingest] [PROF=out.cpuprofile] [HEAPPROF=out.heapprofile: allocations sampled every 4 KiB] [REUSE=<batches per certificate, default 4>] [SHAPE=day|uniform] [BENCH_GW_CONNECTIONS=4]
 //        [ROUNDS=<default 3: the first warms up, the profiles are of the last>] node --import tsx bench/profile/gateway.ts [batches, default 4000]
 // Prints the gateway's CPU per message against one Ed25519 verify measured here; `node --import tsx
 // bench/profile/summary.ts out.cpuprofile` groups the profile's self time.
@@ -13,7 +13,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '../../scripts/tools.ts';
 import { formatThreads, threadDelta, threadTimes } from './threads.ts';
-import { benchGateway, benchMosquitto, loadGenerator, timed, verifyCpuUs, type Shape } from '../gateway-ingest.ts';
+import { Ingest } from '@beepkit/gateway/ingest';
+import { DAY, DAY_NO, benchGateway, benchMosquitto, loadGenerator, timed, verifyCpuUs, type Shape } from '../gateway-ingest.ts';
 
 const n = Number(process.argv[2] ?? 4000);
 const reuse = Number(process.env.REUSE ?? 4);
@@ -25,6 +26,16 @@ await mosq.start();
 const dataDir = join(dir, 'gw');
 const gw = benchGateway(mosq.url, dataDir, connections);
 await gw.start();
+if (process.env.CA_SIGNER === '0') {
+  // A/B: certificates verified as by a gateway without the CA's signing key (an Ed25519 verify each)
+  await gw.ingest.stop();
+  gw.ingest = new Ingest({
+    ledger: gw.ledger,
+    caPublicKey: gw.keys.caPublicKey,
+    now: () => (DAY_NO * DAY + DAY - 60) * 1000,
+    rate: { burst: 1e9, perSecond: 1e9 },
+  });
+}
 try {
   const session = new Session();
   const rounds = Number(process.env.ROUNDS ?? 3); // the first one warms the JIT and the ledger up; the profile is of the last

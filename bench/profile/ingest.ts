@@ -1,5 +1,5 @@
 // Profiling driver (not a bench; bench/run.ts lists only bench/*.ts): Ingest.handle on day-28 batches, 64 in flight, no MQTT.
-// Usage: [PROF=out.cpuprofile] [HEAPPROF=out.heapprofile: allocations sampled every 4 KiB, collected objects included] [VW=<verify workers, default 1>] [ISSUED=1] [REUSE=<batches per certificate, default 1>] [INFLIGHT=<default 64>] [STREAM=1: one new batch per event-loop turn, at most INFLIGHT outstanding (as MQTT delivers them), not groups of INFLIGHT] node --import tsx bench/profile/ingest.ts [batches]
+// Usage: [PROF=out.cpuprofile] [HEAPPROF=out.heapprofile: allocations sampled every 4 KiB, collected objects included] [VW=<verify workers, default 1>] [ISSUED=1] [CA_SIGNER=0: verify certificates as a gateway without the CA key would] [REUSE=<batches per certificate, default 1>] [INFLIGHT=<default 64>] [STREAM=1: one new batch per event-loop turn, at most INFLIGHT outstanding (as MQTT delivers them), not groups of INFLIGHT] node --import tsx bench/profile/ingest.ts [batches]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ await ledger.open();
 const ingest = new Ingest({
   ledger,
   caPublicKey: keys.caPublicKey,
+  ...(process.env.CA_SIGNER === '0' ? {} : { caSigner: keys.ca }),
   now: () => (DAY_NO * DAY + DAY - 60) * 1000,
   rate: { burst: 1e9, perSecond: 1e9 },
   verifyWorkers: Number(process.env.VW ?? 1),

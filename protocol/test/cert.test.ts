@@ -13,7 +13,9 @@ import {
   type CertFields,
   type RoleName,
 } from '../src/cert/index.ts';
-import { ed25519PublicKey } from '../src/crypto/index.ts';
+import { Ed25519Signer, ed25519PublicKey, ed25519Verify } from '../src/crypto/index.ts';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
 import { fuzz } from './crypto-fuzz.ts';
 
 const v = JSON.parse(readFileSync(new URL('./vectors/cert.json', import.meta.url), 'utf8'));
@@ -66,6 +68,46 @@ t.test('verification errors', async (t) => {
   t.throws(() => verifyCertificate(forged, caPub, { now: f.notBefore }), { code: 'E_SIGNATURE' });
   const c = decodeCertificate(bytes);
   t.throws(() => verifyCertificate({ ...c, region: 'XX' }, caPub, { now: f.notBefore }), { code: 'E_CERT' }, 'decoded fields must match the signed bytes');
+});
+
+/** An Ed25519 signature of `msg` by `seed` made with the nonce `r`, not RFC 8032's: just as valid, other bytes. */
+function signWithNonce(seed: Uint8Array, msg: Uint8Array, r: bigint): Uint8Array {
+  const Fn = ed25519.Point.Fn;
+  const ext = ed25519.utils.getExtendedPublicKey(seed);
+  const R = ed25519.Point.BASE.multiply(Fn.create(r)).toBytes();
+  const h = sha512(Uint8Array.from([...R, ...ext.pointBytes, ...msg]));
+  let k = 0n;
+  for (let i = h.length - 1; i >= 0; i--) k = (k << 8n) | BigInt(h[i]);
+  return Uint8Array.from([...R, ...Fn.toBytes(Fn.add(Fn.create(r), Fn.mul(Fn.create(k), ext.scalar)))]);
+}
+
+t.test('issuer: the CA checks its own certificates by re-signing, and verifies any other signature', async (t) => {
+  const f = fieldsOf(v.fields);
+  const bytes = fromHex(v.certificate);
+  const at = { now: f.notBefore + 10, day: f.day, role: 'device' as const };
+  let signs = 0;
+  const ca = new Ed25519Signer(caSeed);
+  const issuer = Object.assign(Object.create(ca) as Ed25519Signer, { sign: (m: Uint8Array) => (signs++, ca.sign(m)) });
+  t.equal(verifyCertificate(bytes, caPub, { ...at, issuer }).serial, 4242, 'its own certificate');
+  t.equal(signs, 1, 'one signature made');
+  const forged = bytes.slice();
+  forged[3] ^= 1;
+  t.throws(() => verifyCertificate(forged, caPub, { ...at, issuer }), { code: 'E_SIGNATURE' }, 'a changed field');
+  const badSig = bytes.slice();
+  badSig[badSig.length - 1] ^= 1;
+  t.throws(() => verifyCertificate(badSig, caPub, { ...at, issuer }), { code: 'E_SIGNATURE' }, 'a changed signature');
+  // the same CA's valid signature with another nonce: not the re-signed bytes, so verified, and accepted
+  const body = bytes.subarray(0, bytes.length - 64);
+  const signed = Uint8Array.from([...new TextEncoder().encode('beepkit/cert/v1'), ...body]);
+  const other = signWithNonce(caSeed, signed, 123_456_789n);
+  t.ok(ed25519Verify(caPub, signed, other), 'the other signature is valid');
+  t.not(toHex(other), toHex(bytes.subarray(bytes.length - 64)), 'and not the deterministic one');
+  const resigned = Uint8Array.from([...body, ...other]);
+  t.equal(verifyCertificate(resigned, caPub, { ...at, issuer }).serial, 4242, 'another valid signature: verified, accepted');
+  const otherCa = new Ed25519Signer(new Uint8Array(32).fill(9));
+  t.equal(verifyCertificate(bytes, caPub, { ...at, issuer: otherCa }).serial, 4242, 'an issuer of another key is ignored');
+  const theirs = issueCertificate(otherCa, f);
+  t.throws(() => verifyCertificate(theirs.bytes, caPub, { ...at, issuer: otherCa }), { code: 'E_CERT' }, 'still only caPub certificates');
 });
 
 t.test('property: decode(encode(c)) == c; any flipped byte fails verification', async (t) => {

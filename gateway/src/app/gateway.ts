@@ -140,6 +140,7 @@ export class Gateway {
     this.ingest = new Ingest({
       ledger: timed,
       caPublicKey: this.keys.caPublicKey,
+      caSigner: this.keys.ca,
       now,
       maxSkewSec: i.maxSkewSec,
       intervalSeconds: i.intervalSeconds,

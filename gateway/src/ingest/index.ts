@@ -32,7 +32,7 @@
 import os from 'node:os';
 import { BeepkitError, equalBytes, isBeepkitError, toHex } from '@beepkit/protocol';
 import { decodeCertificate, keyId as certKeyId, verifyCertificate, type Certificate } from '@beepkit/protocol/cert';
-import { ed25519Verify } from '@beepkit/protocol/crypto';
+import { ed25519Verify, type Ed25519Signer } from '@beepkit/protocol/crypto';
 import { TRACECODE_LEN, intervalAt, prefixIs, scanBatch } from '@beepkit/protocol/tracecode';
 import { encodeSth } from '@beepkit/protocol/merkle';
 import { decodeMessage, encodeMessage, CORRELATION_ID_BYTES } from '@beepkit/protocol/wire';
@@ -54,6 +54,12 @@ export interface IngestOptions {
   ledger: Pick<Ledger, 'append' | 'getByKey'>;
   /** The CA's Ed25519 public key: only its certificates are accepted. */
   caPublicKey: Uint8Array;
+  /**
+   * The CA's signing key when this process is the CA (the gateway): a certificate is then checked by re-signing
+   * its body and comparing (Ed25519 is deterministic), one signature instead of a verify; any other signature
+   * is verified as usual (protocol/cert `verifyCertificate`, `issuer`).
+   */
+  caSigner?: Ed25519Signer;
   /** Clock in ms (default Date.now). */
   now: () => number;
   /** Tolerated clock skew into the future (default 300 s). */
@@ -345,7 +351,7 @@ export class Ingest {
       if (c.day !== day) throw new BeepkitError('E_CERT', `certificate: for day ${c.day}, not ${day}`);
       return hit;
     }
-    const cert = verifyCertificate(decodeCertificate(certBytes), this.#o.caPublicKey, { now: nowS, day, role: 'device' });
+    const cert = verifyCertificate(decodeCertificate(certBytes), this.#o.caPublicKey, { now: nowS, day, role: 'device', issuer: this.#o.caSigner });
     return this.#remember(id, cert);
   }
 }

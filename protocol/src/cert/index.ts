@@ -118,6 +118,21 @@ export interface VerifyCertOptions {
   role?: RoleName;
   /** When given, the subject must equal this key (E_CERT). */
   subject?: Uint8Array;
+  /**
+   * The CA's own signing key, for a verifier that holds it (the gateway, whose CA issues device certificates).
+   * Ed25519 signatures are deterministic (RFC 8032): a certificate whose signature equals this key's signature
+   * over its body is the CA's, checked by one signature (~30 µs) instead of a verify (~80 µs). Any other
+   * signature is verified as without it. Ignored unless its public key is `caPub`.
+   */
+  issuer?: Ed25519Signer;
+}
+
+/** Whether `signer` (the CA itself) makes exactly `sig` over `msg`: constant time in the signature's bytes. */
+function signedByIssuer(signer: Ed25519Signer, msg: Uint8Array, sig: Uint8Array): boolean {
+  const own = signer.sign(msg);
+  let diff = own.length ^ sig.length;
+  for (let i = 0; i < own.length && i < sig.length; i++) diff |= own[i] ^ sig[i];
+  return diff === 0;
 }
 
 /**
@@ -125,13 +140,16 @@ export interface VerifyCertOptions {
  * Throws E_CERT (wrong issuer/day/role/subject), E_SIGNATURE, E_EXPIRED.
  * Accepts bytes or a decoded certificate; returns the decoded certificate.
  * The CA key's id and imported KeyObject are cached (crypto/ed25519
- * `ed25519KeyObject`), so a call costs one Ed25519 verify and no key import.
+ * `ed25519KeyObject`), so a call costs one Ed25519 verify and no key import
+ * (one signature instead, with `opts.issuer`, for a certificate that CA signed).
  */
 export function verifyCertificate(cert: Certificate | Uint8Array, caPub: Uint8Array, opts: VerifyCertOptions): Certificate {
   const c = cert instanceof Uint8Array ? decodeCertificate(cert) : cert;
   if (!equalBytes(c.issuerKeyId, caKeyId(caPub))) throw new BeepkitError('E_CERT', 'certificate: issued by another CA');
   const body = c.bytes.subarray(0, c.bytes.length - 64);
-  if (!equalBytes(c.bytes.subarray(c.bytes.length - 64), c.signature) || !ed25519Verify(caPub, concatBytes(SIG_DOMAIN, body), c.signature)) {
+  const signed = concatBytes(SIG_DOMAIN, body);
+  const own = opts.issuer !== undefined && equalBytes(opts.issuer.publicKey, caPub) && signedByIssuer(opts.issuer, signed, c.signature);
+  if (!equalBytes(c.bytes.subarray(c.bytes.length - 64), c.signature) || (!own && !ed25519Verify(caPub, signed, c.signature))) {
     throw new BeepkitError('E_SIGNATURE', 'certificate: bad CA signature');
   }
   // the decoded fields must be exactly what was signed
