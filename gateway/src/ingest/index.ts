@@ -45,6 +45,7 @@ import { hostNow } from '@beepkit/protocol/clock';
 
 export { RateLimiter, type RateOptions } from './rate.ts';
 export { VerifyPool, type VerifyPoolOptions } from './verify-pool.ts';
+export { batchKeys } from './fast.ts';
 
 const SIG_DOMAIN = Buffer.from('beepkit/batch/v1');
 const DAY_S = 86_400;
