@@ -20,6 +20,8 @@ const idx = join(dir, 'tracing', 'index');
 
 const opens: { wallMs: number; cpuMs: number }[] = [];
 let entries = 0;
+/** RSS growth per entry of this process's first open (a fresh process: nothing freed before it to reuse). */
+let firstOpenRssPerEntry: number | undefined;
 
 async function timedOpen(label: string, readOnly = false): Promise<void> {
   global.gc?.();
@@ -34,6 +36,7 @@ async function timedOpen(label: string, readOnly = false): Promise<void> {
   if (label.startsWith('open with the index')) opens.push({ wallMs: openMs, cpuMs: (c.user + c.system) / 1000 });
   entries = n;
   const r1 = rssMB();
+  firstOpenRssPerEntry ??= n > 0 ? ((r1 - r0) * 2 ** 20) / n : 0;
   const mem = l.memoryBytes();
   const t1 = process.hrtime.bigint();
   await l.close();
@@ -48,4 +51,4 @@ for (let i = 0; i < Number(reps); i++) await timedOpen(`open with the index #${i
 renameSync(idx, idx + '.aside');
 if (process.env.REBUILD !== '0') await timedOpen('read-only open without the index (rebuild)', true);
 renameSync(idx + '.aside', idx);
-if (process.env.JSON === '1') console.log(JSON.stringify({ n: entries, opens }));
+if (process.env.JSON === '1') console.log(JSON.stringify({ n: entries, opens, firstOpenRssPerEntry }));
