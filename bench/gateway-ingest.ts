@@ -115,7 +115,13 @@ async function ingestCpu(dir: string, n: number, seed: number, reuse: number): P
   const ledger = new EmbeddedLedger({ now: hostNow, dir: join(dir, 'ledger'), signer: keys.gateway });
   await ledger.open();
   try {
-    const ingest = new Ingest({ ledger, caPublicKey: keys.caPublicKey, caSigner: keys.ca, now: () => (DAY_NO * DAY + DAY - 60) * 1000, rate: { burst: 1e9, perSecond: 1e9 } });
+    const ingest = new Ingest({
+      ledger,
+      caPublicKey: keys.caPublicKey,
+      caSigner: keys.ca,
+      now: () => (DAY_NO * DAY + DAY - 60) * 1000,
+      rate: { burst: 1e9, perSecond: 1e9 },
+    });
     const c0 = process.cpuUsage();
     for (let i = 0; i < n; i += 64) await Promise.all(payloads.slice(i, i + 64).map((p) => ingest.handle(p)));
     const c = process.cpuUsage(c0);

@@ -124,7 +124,10 @@ function scenarios(t: Test, url: () => string, ordered: boolean): void {
     }
     if (ordered) t.same(rest, ['w4', 'w5', 'w6', 'w7'], 'the rest in order once places are free');
     t.same(
-      [...held, fourth].map((d) => d.payload).concat(rest).sort(),
+      [...held, fourth]
+        .map((d) => d.payload)
+        .concat(rest)
+        .sort(),
       ['w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7'],
       'every one delivered once',
     );
