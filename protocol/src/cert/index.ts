@@ -9,6 +9,7 @@
  * signature = Ed25519(CA, "beepkit/cert/v1" || every byte before the signature).
  * Key ids are the first 8 bytes of SHA-256("beepkit/key-id/v1" || public key).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { BeepkitError } from '../errors.ts';
 import { Reader, Writer, concatBytes, equalBytes } from '../bytes.ts';
 import { taggedHash, utf8 } from '../crypto/hash.ts';
@@ -127,12 +128,10 @@ export interface VerifyCertOptions {
   issuer?: Ed25519Signer;
 }
 
-/** Whether `signer` (the CA itself) makes exactly `sig` over `msg`: constant time in the signature's bytes. */
+/** Whether `signer` (the CA itself) makes exactly `sig` over `msg` (compared in constant time). */
 function signedByIssuer(signer: Ed25519Signer, msg: Uint8Array, sig: Uint8Array): boolean {
   const own = signer.sign(msg);
-  let diff = own.length ^ sig.length;
-  for (let i = 0; i < own.length && i < sig.length; i++) diff |= own[i] ^ sig[i];
-  return diff === 0;
+  return own.length === sig.length && timingSafeEqual(own, sig);
 }
 
 /**
