@@ -25,7 +25,7 @@ import { DEFAULT_DEVICE_PATTERNS, hashPassword, MosquittoRunner } from '@beepkit
 import { requireTool } from '../scripts/tools.ts';
 import { GatewayMqtt } from '@beepkit/gateway/mqtt';
 import { EmbeddedLedger } from '@beepkit/gateway/ledger';
-import { Ingest, batchKeys } from '@beepkit/gateway/ingest';
+import { Ingest, batchKeys, type IngestOptions } from '@beepkit/gateway/ingest';
 import { Gateway, resolveConfig } from '@beepkit/gateway/app';
 import { loadOrCreateKeys } from '@beepkit/gateway/ca';
 import { encodeMessage, topics } from '@beepkit/protocol/wire';
@@ -33,8 +33,10 @@ import { Pseudonym, prng } from '@beepkit/gateway/testing';
 import { goal, summarise, type Bench, type BenchResult } from './lib.ts';
 import { hostNow } from '@beepkit/protocol/clock';
 
-export const DAY = 86_400;
+const DAY = 86_400;
 export const DAY_NO = 20_602;
+/** The benches' clock: the end of day DAY_NO, so every batch of that day is in ingest's window. */
+const BENCH_NOW_MS = (DAY_NO * DAY + DAY - 60) * 1000;
 export const AGENTS = 4;
 export const PW = 'bench-pw';
 export const devId = (i: number): string => `bench-agent-${String(i).padStart(4, '0')}`;
@@ -119,7 +121,7 @@ async function ingestCpu(dir: string, n: number, seed: number, reuse: number): P
       ledger,
       caPublicKey: keys.caPublicKey,
       caSigner: keys.ca,
-      now: () => (DAY_NO * DAY + DAY - 60) * 1000,
+      now: () => BENCH_NOW_MS,
       rate: { burst: 1e9, perSecond: 1e9 },
     });
     const c0 = process.cpuUsage();
@@ -322,7 +324,23 @@ export function benchGateway(url: string, dataDir: string, connections: number):
       log: { level: 'silent' },
       ingest: { rateBurst: 1e9, ratePerSecond: 1e9 },
     }),
-    now: () => (DAY_NO * DAY + DAY - 60) * 1000,
+    now: () => BENCH_NOW_MS,
+  });
+}
+
+/**
+ * Swaps a started bench gateway's Ingest for one with other options, for the A/Bs: another verify pool size, or
+ * no CA signing key (`caSigner: undefined`: every certificate verified). The rest as the gateway builds it.
+ */
+export async function replaceIngest(gw: Gateway, o: Partial<IngestOptions>): Promise<void> {
+  await gw.ingest.stop();
+  gw.ingest = new Ingest({
+    ledger: gw.ledger,
+    caPublicKey: gw.keys.caPublicKey,
+    caSigner: gw.keys.ca,
+    now: () => BENCH_NOW_MS,
+    rate: { burst: 1e9, perSecond: 1e9 },
+    ...o,
   });
 }
 
@@ -338,18 +356,7 @@ async function gatewaySample(
   const gw = benchGateway(mosq.url, dataDir, connections);
   await gw.start();
   const workers = process.env.BENCH_GI_VERIFY_WORKERS;
-  if (workers !== undefined) {
-    // the gateway's Ingest with another verify pool size (0: inline)
-    await gw.ingest.stop();
-    gw.ingest = new Ingest({
-      ledger: gw.ledger,
-      caPublicKey: gw.keys.caPublicKey,
-      caSigner: gw.keys.ca,
-      now: () => (DAY_NO * DAY + DAY - 60) * 1000,
-      rate: { burst: 1e9, perSecond: 1e9 },
-      verifyWorkers: Number(workers),
-    });
-  }
+  if (workers !== undefined) await replaceIngest(gw, { verifyWorkers: Number(workers) }); // 0: inline
   try {
     const gen = await loadGenerator({ url: mosq.url, mode: 'gateway', n, seed, reuse, caDir: dataDir, bytes: 0, shape });
     const h0 = (await gw.ledger.sth('tracing'))?.blockHeight ?? -1;

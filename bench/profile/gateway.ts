@@ -13,8 +13,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '../../scripts/tools.ts';
 import { formatThreads, threadDelta, threadTimes } from './threads.ts';
-import { Ingest } from '@beepkit/gateway/ingest';
-import { DAY, DAY_NO, benchGateway, benchMosquitto, loadGenerator, timed, verifyCpuUs, type Shape } from '../gateway-ingest.ts';
+import { benchGateway, benchMosquitto, loadGenerator, replaceIngest, timed, verifyCpuUs, type Shape } from '../gateway-ingest.ts';
 
 const n = Number(process.argv[2] ?? 4000);
 const reuse = Number(process.env.REUSE ?? 4);
@@ -26,16 +25,8 @@ await mosq.start();
 const dataDir = join(dir, 'gw');
 const gw = benchGateway(mosq.url, dataDir, connections);
 await gw.start();
-if (process.env.CA_SIGNER === '0') {
-  // A/B: certificates verified as by a gateway without the CA's signing key (an Ed25519 verify each)
-  await gw.ingest.stop();
-  gw.ingest = new Ingest({
-    ledger: gw.ledger,
-    caPublicKey: gw.keys.caPublicKey,
-    now: () => (DAY_NO * DAY + DAY - 60) * 1000,
-    rate: { burst: 1e9, perSecond: 1e9 },
-  });
-}
+// A/B: certificates verified as by a gateway without the CA's signing key (an Ed25519 verify each)
+if (process.env.CA_SIGNER === '0') await replaceIngest(gw, { caSigner: undefined });
 try {
   const session = new Session();
   const rounds = Number(process.env.ROUNDS ?? 3); // the first one warms the JIT and the ledger up; the profile is of the last
