@@ -1,7 +1,7 @@
 // Profiling driver (not a bench; bench/run.ts lists only bench/*.ts): the whole gateway path of the gateway-ingest
 // bench, once: agents (child process) -> tuned mosquitto -> Gateway (this process, 4 $share connections, embedded
 // ledger) on day-28 batches, and a profile of this process over the measured window only.
-// Usage: [CA_SIGNER=0: no CA signing key in ingest] [PROF=out.cpuprofile] [HEAPPROF=out.heapprofile: allocations sampled every 4 KiB] [REUSE=<batches per certificate, default 4>] [SHAPE=day|uniform] [BENCH_GW_CONNECTIONS=4]
+// Usage: [CA_SIGNER=0: no CA signing key in ingest] [PROF=out.cpuprofile] [HEAPPROF=out.heapprofile: allocations sampled every 4 KiB] [SNAP=out.heapsnapshot: a heap snapshot SNAP_MS (default 800) ms into the last round, messages in flight] [REUSE=<batches per certificate, default 4>] [SHAPE=day|uniform] [BENCH_GW_CONNECTIONS=4]
 //        [ROUNDS=<default 3: the first warms up, the profiles are of the last>] node --import tsx bench/profile/gateway.ts [batches, default 4000]
 // Prints the gateway's CPU per message against one Ed25519 verify measured here; `node --import tsx
 // bench/profile/summary.ts out.cpuprofile` groups the profile's self time.
@@ -59,7 +59,12 @@ try {
     });
     obs.observe({ entryTypes: ['gc'] });
     const th0 = threadTimes();
+    const snap =
+      last && process.env.SNAP
+        ? setTimeout(() => console.log(`  heap snapshot ${v8.writeHeapSnapshot(process.env.SNAP)}`), Number(process.env.SNAP_MS ?? 800))
+        : undefined;
     const t = await timed(n, mosq.pid, gen.go);
+    clearTimeout(snap);
     const threads = threadDelta(th0, threadTimes());
     obs.disconnect();
     const heap = v8.getHeapStatistics();
